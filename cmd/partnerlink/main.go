@@ -1,0 +1,61 @@
+// Command partnerlink is the whole product in one binary: the server
+// (serve), the partner's client (login, link), the operator's tools (import,
+// export, report, explain) and offline attribution (attribute).
+//
+// This package only wires things together; the work is done in the packages
+// it imports.
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/partnerlink/partnerlink"
+	"github.com/spf13/cobra"
+)
+
+func main() {
+	if err := newRootCmd(NewMain()).Execute(); err != nil {
+		fmt.Fprintln(os.Stderr, "error:", partnerlinkMessage(err))
+		os.Exit(1)
+	}
+}
+
+// partnerlinkMessage prints domain errors as their message and anything else
+// as it is (a CLI user is also the operator, so internal detail helps).
+func partnerlinkMessage(err error) string {
+	if partnerlink.ErrorCode(err) == partnerlink.EINTERNAL {
+		return err.Error()
+	}
+	return partnerlink.ErrorMessage(err)
+}
+
+// newRootCmd builds the command tree. Each command lives in its own file as
+// newXxxCmd(m *Main).
+func newRootCmd(m *Main) *cobra.Command {
+	root := &cobra.Command{
+		Use:           "partnerlink",
+		Short:         "Partner Admin Link: link partner IDs to credentials and credit partners with the consumption they drive",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Version:       partnerlink.Version,
+	}
+	root.PersistentFlags().StringVar(&m.DataDir, "data-dir", envOr("PARTNERLINK_DATA_DIR", "./partnerlink-data"),
+		"directory holding the SQLite database, usage files, signing keys and TLS material (env PARTNERLINK_DATA_DIR)")
+	for _, add := range commands {
+		root.AddCommand(add(m))
+	}
+	return root
+}
+
+// commands lists the constructors of the top-level commands; each command's
+// file appends itself in an init function, so adding a command touches only
+// its own file.
+var commands []func(*Main) *cobra.Command
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
