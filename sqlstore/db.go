@@ -1,0 +1,195 @@
+// Package sqlstore is the system of record on SQL: SQLite (the embedded
+// default, pure Go) and PostgreSQL (production). Both run the same queries —
+// "$N" placeholders, ON CONFLICT and RETURNING mean the same on both — and
+// differ only in their embedded migrations, so there is one implementation
+// to keep right and one conformance suite (storetest) proving it on both.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"strings"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	"github.com/partnerlink/partnerlink"
+	"github.com/pressly/goose/v3"
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+//go:embed migrations
+var migrations embed.FS
+
+// Dialect names the database behind a DB.
+type Dialect string
+
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+)
+
+// DB is the store. It implements the store interfaces of the root package
+// and of identity.
+type DB struct {
+	db      *sql.DB
+	dialect Dialect
+	// DSN as given, for messages.
+	dsn string
+	// Now is the clock for bookkeeping instants (created_at); link changes
+	// take their instant from the caller.
+	Now func() time.Time
+}
+
+func (d *DB) now() time.Time {
+	if d.Now != nil {
+		return d.Now()
+	}
+	return time.Now()
+}
+
+var (
+	_ partnerlink.DirectoryStore = (*DB)(nil)
+	_ partnerlink.LinkStore      = (*DB)(nil)
+	_ partnerlink.OutboxStore    = (*DB)(nil)
+)
+
+// Open opens the database named by dsn — a postgres:// or postgresql:// URL,
+// or a SQLite file path — and migrates it to the current schema.
+func Open(ctx context.Context, dsn string) (*DB, error) {
+	d := &DB{dsn: dsn}
+	var err error
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		d.dialect = Postgres
+		d.db, err = sql.Open("pgx", dsn)
+		if err == nil {
+			d.db.SetMaxOpenConns(32)
+			d.db.SetMaxIdleConns(32)
+		}
+	} else {
+		d.dialect = SQLite
+		d.db, err = sql.Open("sqlite", sqliteDSN(dsn))
+		if err == nil {
+			// WAL lets readers run beside the one writer; the writer lock is
+			// taken at BEGIN (_txlock=immediate) so transactions never fail
+			// half-way on a lock upgrade.
+			d.db.SetMaxOpenConns(8)
+			d.db.SetMaxIdleConns(8)
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open %s database: %w", d.dialect, err)
+	}
+	if err := d.db.PingContext(ctx); err != nil {
+		d.db.Close()
+		return nil, fmt.Errorf("connect to %s database %s: %w", d.dialect, redact(dsn), err)
+	}
+	if err := d.migrate(ctx); err != nil {
+		d.db.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+// sqliteDSN adds the pragmas every connection needs: WAL for concurrent
+// readers, a busy timeout instead of immediate SQLITE_BUSY, foreign keys on,
+// and synchronous=NORMAL (durable at checkpoints; safe with WAL).
+func sqliteDSN(path string) string {
+	if path == ":memory:" {
+		path = "file::memory:?mode=memory&cache=shared"
+	} else if !strings.HasPrefix(path, "file:") {
+		path = "file:" + path
+	}
+	sep := "?"
+	if strings.Contains(path, "?") {
+		sep = "&"
+	}
+	return path + sep + "_txlock=immediate&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)" +
+		"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
+}
+
+func (d *DB) migrate(ctx context.Context) error {
+	dir, err := fs.Sub(migrations, "migrations/"+string(d.dialect))
+	if err != nil {
+		return err
+	}
+	gd := goose.DialectSQLite3
+	if d.dialect == Postgres {
+		gd = goose.DialectPostgres
+	}
+	p, err := goose.NewProvider(gd, d.db, dir)
+	if err != nil {
+		return fmt.Errorf("prepare migrations: %w", err)
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("migrate %s database: %w", d.dialect, err)
+	}
+	return nil
+}
+
+// Dialect reports which database this is.
+func (d *DB) Dialect() Dialect { return d.dialect }
+
+// SQL exposes the handle for packages that keep their own tables here.
+func (d *DB) SQL() *sql.DB { return d.db }
+
+// Close closes the database.
+func (d *DB) Close() error { return d.db.Close() }
+
+// inTx runs fn in a transaction, committing when it returns nil.
+func (d *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := d.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin transaction: %w", err)
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// queryer is what *sql.DB and *sql.Tx share, so helpers serve both.
+type queryer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// nanos stores an instant; the zero time (an open end) is NULL.
+func nanos(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UnixNano()
+}
+
+// instant reads what nanos stored.
+func instant(n sql.NullInt64) time.Time {
+	if !n.Valid {
+		return time.Time{}
+	}
+	return time.Unix(0, n.Int64).UTC()
+}
+
+func notFound(err error, format string, args ...any) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return partnerlink.Errorf(partnerlink.ENOTFOUND, format, args...)
+	}
+	return err
+}
+
+func redact(dsn string) string {
+	if i := strings.Index(dsn, "@"); i > 0 {
+		if j := strings.Index(dsn, "://"); j > 0 && j < i {
+			return dsn[:j+3] + "…" + dsn[i:]
+		}
+	}
+	return dsn
+}

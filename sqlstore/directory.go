@@ -1,0 +1,310 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/partnerlink/partnerlink"
+)
+
+// PutTenant creates or renames a tenant (its webhook is kept).
+func (d *DB) PutTenant(ctx context.Context, t partnerlink.Tenant) error {
+	_, err := d.db.ExecContext(ctx, `INSERT INTO tenants (tenant_id, name, webhook_url) VALUES ($1, $2, $3)
+		ON CONFLICT (tenant_id) DO UPDATE SET name = excluded.name`, t.ID, t.Name, t.WebhookURL)
+	if err != nil {
+		return fmt.Errorf("store: put tenant %s: %w", t.ID, err)
+	}
+	return nil
+}
+
+// Tenant returns one tenant.
+func (d *DB) Tenant(ctx context.Context, tenantID string) (*partnerlink.Tenant, error) {
+	var t partnerlink.Tenant
+	err := d.db.QueryRowContext(ctx, `SELECT tenant_id, name, webhook_url FROM tenants WHERE tenant_id = $1`,
+		strings.ToLower(tenantID)).Scan(&t.ID, &t.Name, &t.WebhookURL)
+	if err != nil {
+		return nil, notFound(err, "tenant %s does not exist", tenantID)
+	}
+	return &t, nil
+}
+
+// Tenants lists all tenants by id.
+func (d *DB) Tenants(ctx context.Context) ([]partnerlink.Tenant, error) {
+	rows, err := d.db.QueryContext(ctx, `SELECT tenant_id, name, webhook_url FROM tenants ORDER BY tenant_id`)
+	if err != nil {
+		return nil, fmt.Errorf("store: list tenants: %w", err)
+	}
+	defer rows.Close()
+	var out []partnerlink.Tenant
+	for rows.Next() {
+		var t partnerlink.Tenant
+		if err := rows.Scan(&t.ID, &t.Name, &t.WebhookURL); err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// SetTenantWebhook sets where the tenant's notifications go and the secret
+// that signs them.
+func (d *DB) SetTenantWebhook(ctx context.Context, tenantID, url, secret string) error {
+	res, err := d.db.ExecContext(ctx, `UPDATE tenants SET webhook_url = $2, webhook_secret = $3 WHERE tenant_id = $1`,
+		strings.ToLower(tenantID), url, secret)
+	if err != nil {
+		return fmt.Errorf("store: set webhook of %s: %w", tenantID, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return partnerlink.Errorf(partnerlink.ENOTFOUND, "tenant %s does not exist", tenantID)
+	}
+	return nil
+}
+
+// webhook returns the tenant's webhook URL and signing secret.
+func (d *DB) webhook(ctx context.Context, tenantID string) (url, secret string, err error) {
+	err = d.db.QueryRowContext(ctx, `SELECT webhook_url, webhook_secret FROM tenants WHERE tenant_id = $1`, tenantID).
+		Scan(&url, &secret)
+	return url, secret, notFound(err, "tenant %s does not exist", tenantID)
+}
+
+const principalColumns = `tenant_id, object_id, type, display_name, sign_in_name, home_tenant_id, home_object_id,
+	app_id, csp_delegated, valid_from, valid_to`
+
+// PutPrincipal creates or replaces a principal.
+func (d *DB) PutPrincipal(ctx context.Context, p partnerlink.Principal) error {
+	return putPrincipal(ctx, d.db, p)
+}
+
+func putPrincipal(ctx context.Context, q queryer, p partnerlink.Principal) error {
+	signIn := p.SignInName
+	if signIn == "" && p.Type == partnerlink.PrincipalUser {
+		signIn = p.DisplayName
+	}
+	_, err := q.ExecContext(ctx, `INSERT INTO principals (`+principalColumns+`, sign_in_key)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+		ON CONFLICT (tenant_id, object_id) DO UPDATE SET type = excluded.type, display_name = excluded.display_name,
+			sign_in_name = excluded.sign_in_name, sign_in_key = excluded.sign_in_key,
+			home_tenant_id = excluded.home_tenant_id, home_object_id = excluded.home_object_id,
+			app_id = excluded.app_id, csp_delegated = excluded.csp_delegated,
+			valid_from = excluded.valid_from, valid_to = excluded.valid_to`,
+		p.TenantID, p.ObjectID, string(p.Type), p.DisplayName, signIn, p.HomeTenantID, p.HomeObjectID,
+		p.AppID, p.CSPDelegated, nanos(p.Period.From), nanos(p.Period.To), strings.ToLower(signIn))
+	if err != nil {
+		return fmt.Errorf("store: put principal %s/%s: %w", p.TenantID, p.ObjectID, err)
+	}
+	return nil
+}
+
+func scanPrincipals(rows *sql.Rows, err error) ([]partnerlink.Principal, error) {
+	if err != nil {
+		return nil, fmt.Errorf("store: query principals: %w", err)
+	}
+	defer rows.Close()
+	var out []partnerlink.Principal
+	for rows.Next() {
+		var p partnerlink.Principal
+		var typ string
+		var from, to sql.NullInt64
+		if err := rows.Scan(&p.TenantID, &p.ObjectID, &typ, &p.DisplayName, &p.SignInName, &p.HomeTenantID,
+			&p.HomeObjectID, &p.AppID, &p.CSPDelegated, &from, &to); err != nil {
+			return nil, fmt.Errorf("store: read principal: %w", err)
+		}
+		p.Type = partnerlink.PrincipalType(typ)
+		p.Period = partnerlink.Period{From: instant(from), To: instant(to)}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+// Principal returns one principal of a tenant.
+func (d *DB) Principal(ctx context.Context, tenantID, objectID string) (*partnerlink.Principal, error) {
+	ps, err := scanPrincipals(d.db.QueryContext(ctx, `SELECT `+principalColumns+` FROM principals
+		WHERE tenant_id = $1 AND object_id = $2`, strings.ToLower(tenantID), strings.ToLower(objectID)))
+	if err != nil {
+		return nil, err
+	}
+	if len(ps) == 0 {
+		return nil, partnerlink.Errorf(partnerlink.ENOTFOUND, "principal %s does not exist in tenant %s", objectID, tenantID)
+	}
+	return &ps[0], nil
+}
+
+// Principals lists the principals of a tenant, or of all tenants.
+func (d *DB) Principals(ctx context.Context, tenantID string) ([]partnerlink.Principal, error) {
+	if tenantID == "" {
+		return scanPrincipals(d.db.QueryContext(ctx, `SELECT `+principalColumns+` FROM principals ORDER BY tenant_id, object_id`))
+	}
+	return scanPrincipals(d.db.QueryContext(ctx, `SELECT `+principalColumns+` FROM principals WHERE tenant_id = $1
+		ORDER BY object_id`, strings.ToLower(tenantID)))
+}
+
+// ServicePrincipalsByAppID lists the service principals of an app, one per
+// tenant the app is present in.
+func (d *DB) ServicePrincipalsByAppID(ctx context.Context, appID string) ([]partnerlink.Principal, error) {
+	return scanPrincipals(d.db.QueryContext(ctx, `SELECT `+principalColumns+` FROM principals
+		WHERE app_id = $1 AND type = 'ServicePrincipal' ORDER BY tenant_id`, strings.ToLower(appID)))
+}
+
+// UsersBySignInName finds member users by sign-in name, case-insensitively.
+func (d *DB) UsersBySignInName(ctx context.Context, signInName string) ([]partnerlink.Principal, error) {
+	return scanPrincipals(d.db.QueryContext(ctx, `SELECT `+principalColumns+` FROM principals
+		WHERE sign_in_key = $1 AND type = 'User' ORDER BY tenant_id, object_id`, strings.ToLower(signInName)))
+}
+
+// GuestsOf lists the guest accounts of a home user in other tenants.
+func (d *DB) GuestsOf(ctx context.Context, homeTenantID, homeObjectID string) ([]partnerlink.Principal, error) {
+	return scanPrincipals(d.db.QueryContext(ctx, `SELECT `+principalColumns+` FROM principals
+		WHERE home_tenant_id = $1 AND home_object_id = $2 AND type = 'Guest' ORDER BY tenant_id`,
+		strings.ToLower(homeTenantID), strings.ToLower(homeObjectID)))
+}
+
+// AddSecret stores a hashed secret (client secret or password) for a principal.
+func (d *DB) AddSecret(ctx context.Context, tenantID, objectID, hash string) error {
+	return addSecret(ctx, d.db, tenantID, objectID, hash, d.now())
+}
+
+func addSecret(ctx context.Context, q queryer, tenantID, objectID, hash string, at time.Time) error {
+	_, err := q.ExecContext(ctx, `INSERT INTO principal_secrets (tenant_id, object_id, hash, created_at)
+		VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`, tenantID, objectID, hash, at.UnixNano())
+	if err != nil {
+		return fmt.Errorf("store: add secret for %s/%s: %w", tenantID, objectID, err)
+	}
+	return nil
+}
+
+// SecretHashes returns the hashed secrets of a principal.
+func (d *DB) SecretHashes(ctx context.Context, tenantID, objectID string) ([]string, error) {
+	rows, err := d.db.QueryContext(ctx, `SELECT hash FROM principal_secrets WHERE tenant_id = $1 AND object_id = $2
+		ORDER BY created_at`, strings.ToLower(tenantID), strings.ToLower(objectID))
+	if err != nil {
+		return nil, fmt.Errorf("store: read secrets: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var h string
+		if err := rows.Scan(&h); err != nil {
+			return nil, err
+		}
+		out = append(out, h)
+	}
+	return out, rows.Err()
+}
+
+const partnerColumns = `partner_id, name, global_partner_id, home_tenant_ids, valid_from, valid_to`
+
+// PutPartner creates or replaces a registry entry.
+func (d *DB) PutPartner(ctx context.Context, p partnerlink.Partner) error {
+	return putPartner(ctx, d.db, p)
+}
+
+func putPartner(ctx context.Context, q queryer, p partnerlink.Partner) error {
+	_, err := q.ExecContext(ctx, `INSERT INTO partners (`+partnerColumns+`) VALUES ($1, $2, $3, $4, $5, $6)
+		ON CONFLICT (partner_id) DO UPDATE SET name = excluded.name, global_partner_id = excluded.global_partner_id,
+			home_tenant_ids = excluded.home_tenant_ids, valid_from = excluded.valid_from, valid_to = excluded.valid_to`,
+		p.ID, p.Name, p.GlobalID, strings.Join(p.HomeTenantIDs, ","), nanos(p.Period.From), nanos(p.Period.To))
+	if err != nil {
+		return fmt.Errorf("store: put partner %s: %w", p.ID, err)
+	}
+	return nil
+}
+
+func scanPartners(rows *sql.Rows, err error) ([]partnerlink.Partner, error) {
+	if err != nil {
+		return nil, fmt.Errorf("store: query partners: %w", err)
+	}
+	defer rows.Close()
+	var out []partnerlink.Partner
+	for rows.Next() {
+		var p partnerlink.Partner
+		var homes string
+		var from, to sql.NullInt64
+		if err := rows.Scan(&p.ID, &p.Name, &p.GlobalID, &homes, &from, &to); err != nil {
+			return nil, fmt.Errorf("store: read partner: %w", err)
+		}
+		if homes != "" {
+			p.HomeTenantIDs = strings.Split(homes, ",")
+		}
+		p.Period = partnerlink.Period{From: instant(from), To: instant(to)}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+// Partner returns one registry entry.
+func (d *DB) Partner(ctx context.Context, partnerID string) (*partnerlink.Partner, error) {
+	ps, err := scanPartners(d.db.QueryContext(ctx, `SELECT `+partnerColumns+` FROM partners WHERE partner_id = $1`, partnerID))
+	if err != nil {
+		return nil, err
+	}
+	if len(ps) == 0 {
+		return nil, partnerlink.Errorf(partnerlink.ENOTFOUND, "partner ID %s is not registered", partnerID)
+	}
+	return &ps[0], nil
+}
+
+// Partners lists the registry.
+func (d *DB) Partners(ctx context.Context) ([]partnerlink.Partner, error) {
+	return scanPartners(d.db.QueryContext(ctx, `SELECT `+partnerColumns+` FROM partners ORDER BY partner_id`))
+}
+
+// LocationIDs lists the location IDs of a global partner ID.
+func (d *DB) LocationIDs(ctx context.Context, globalID string) ([]string, error) {
+	rows, err := d.db.QueryContext(ctx, `SELECT partner_id FROM partners WHERE global_partner_id = $1 ORDER BY partner_id`, globalID)
+	if err != nil {
+		return nil, fmt.Errorf("store: location IDs of %s: %w", globalID, err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
+}
+
+// AddMembership records a member in a group over a period.
+func (d *DB) AddMembership(ctx context.Context, m partnerlink.GroupMembership) error {
+	return addMembership(ctx, d.db, m)
+}
+
+func addMembership(ctx context.Context, q queryer, m partnerlink.GroupMembership) error {
+	_, err := q.ExecContext(ctx, `INSERT INTO group_memberships (tenant_id, group_id, member_id, valid_from, valid_to)
+		VALUES ($1, $2, $3, $4, $5)`, m.TenantID, m.GroupID, m.MemberID, nanos(m.Period.From), nanos(m.Period.To))
+	if err != nil {
+		return fmt.Errorf("store: add membership %s in %s: %w", m.MemberID, m.GroupID, err)
+	}
+	return nil
+}
+
+// Memberships lists the group memberships of a tenant, or of all tenants.
+func (d *DB) Memberships(ctx context.Context, tenantID string) ([]partnerlink.GroupMembership, error) {
+	q := `SELECT tenant_id, group_id, member_id, valid_from, valid_to FROM group_memberships`
+	args := []any{}
+	if tenantID != "" {
+		q += ` WHERE tenant_id = $1`
+		args = append(args, strings.ToLower(tenantID))
+	}
+	rows, err := d.db.QueryContext(ctx, q+` ORDER BY tenant_id, group_id, member_id, valid_from`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: list memberships: %w", err)
+	}
+	defer rows.Close()
+	var out []partnerlink.GroupMembership
+	for rows.Next() {
+		var m partnerlink.GroupMembership
+		var from, to sql.NullInt64
+		if err := rows.Scan(&m.TenantID, &m.GroupID, &m.MemberID, &from, &to); err != nil {
+			return nil, err
+		}
+		m.Period = partnerlink.Period{From: instant(from), To: instant(to)}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,274 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/partnerlink/partnerlink"
+)
+
+const linkColumns = `tenant_id, object_id, partner_id, valid_from, valid_to, version, created_time, updated_time`
+
+func scanLinks(rows *sql.Rows, err error) ([]partnerlink.Link, error) {
+	if err != nil {
+		return nil, fmt.Errorf("store: query links: %w", err)
+	}
+	defer rows.Close()
+	var out []partnerlink.Link
+	for rows.Next() {
+		var l partnerlink.Link
+		var from, to sql.NullInt64
+		var created, updated int64
+		if err := rows.Scan(&l.TenantID, &l.ObjectID, &l.PartnerID, &from, &to, &l.Version, &created, &updated); err != nil {
+			return nil, fmt.Errorf("store: read link: %w", err)
+		}
+		l.Period = partnerlink.Period{From: instant(from), To: instant(to)}
+		l.CreatedTime = time.Unix(0, created).UTC()
+		l.UpdatedTime = time.Unix(0, updated).UTC()
+		out = append(out, l)
+	}
+	return out, rows.Err()
+}
+
+func currentLink(ctx context.Context, q queryer, tenantID, objectID string) (*partnerlink.Link, error) {
+	ls, err := scanLinks(q.QueryContext(ctx, `SELECT `+linkColumns+` FROM links
+		WHERE tenant_id = $1 AND object_id = $2 AND valid_to IS NULL`, tenantID, objectID))
+	if err != nil {
+		return nil, err
+	}
+	if len(ls) == 0 {
+		return nil, nil
+	}
+	return &ls[0], nil
+}
+
+// CurrentLink returns the link in force for a principal of a tenant.
+func (d *DB) CurrentLink(ctx context.Context, tenantID, objectID string) (*partnerlink.Link, error) {
+	l, err := currentLink(ctx, d.db, strings.ToLower(tenantID), strings.ToLower(objectID))
+	if err != nil {
+		return nil, err
+	}
+	if l == nil {
+		return nil, partnerlink.Errorf(partnerlink.ENOTFOUND, "no partner ID is linked to principal %s in tenant %s", objectID, tenantID)
+	}
+	return l, nil
+}
+
+// ChangeLink applies one link change in a transaction: it closes the current
+// period and opens the next at the same instant (replace), bumps the version
+// (re-affirm), or closes it (delete); records the audit event; and queues
+// the tenant's notification when asked.
+func (d *DB) ChangeLink(ctx context.Context, tenantID, objectID string, at time.Time, actor partnerlink.Caller,
+	decide func(current *partnerlink.Link) (partnerlink.LinkChange, error)) (*partnerlink.Link, *partnerlink.LinkEvent, error) {
+	tenantID, objectID = strings.ToLower(tenantID), strings.ToLower(objectID)
+	var result *partnerlink.Link
+	var event *partnerlink.LinkEvent
+	err := d.inTx(ctx, func(tx *sql.Tx) error {
+		if err := d.lockPrincipal(ctx, tx, tenantID, objectID); err != nil {
+			return err
+		}
+		cur, err := currentLink(ctx, tx, tenantID, objectID)
+		if err != nil {
+			return err
+		}
+		ch, err := decide(cur)
+		if err != nil {
+			return err
+		}
+		version, created := 1, at
+		prev := ""
+		if cur != nil {
+			version, created, prev = cur.Version+1, cur.CreatedTime, cur.PartnerID
+		} else if last, err := lastVersion(ctx, tx, tenantID, objectID); err != nil {
+			return err
+		} else {
+			version = last + 1
+		}
+		switch ch.Action {
+		case partnerlink.LinkReaffirmed:
+			if _, err := tx.ExecContext(ctx, `UPDATE links SET version = $3, updated_time = $4
+				WHERE tenant_id = $1 AND object_id = $2 AND valid_to IS NULL`, tenantID, objectID, version, at.UnixNano()); err != nil {
+				return fmt.Errorf("store: re-affirm link: %w", err)
+			}
+			l := *cur
+			l.Version, l.UpdatedTime = version, at
+			result = &l
+		case partnerlink.LinkCreated, partnerlink.LinkReplaced:
+			if cur != nil {
+				if err := closeLink(ctx, tx, tenantID, objectID, at); err != nil {
+					return err
+				}
+			}
+			l := partnerlink.Link{TenantID: tenantID, ObjectID: objectID, PartnerID: ch.PartnerID,
+				Period: partnerlink.Period{From: at}, Version: version, CreatedTime: created, UpdatedTime: at}
+			if err := insertLink(ctx, tx, l); err != nil {
+				return err
+			}
+			result = &l
+		case partnerlink.LinkDeleted:
+			if cur == nil {
+				return partnerlink.Errorf(partnerlink.ENOTFOUND, "no partner ID is linked to principal %s in tenant %s", objectID, tenantID)
+			}
+			if err := closeLink(ctx, tx, tenantID, objectID, at); err != nil {
+				return err
+			}
+			l := *cur
+			l.Period.To, l.Version, l.UpdatedTime = at, version, at
+			result = &l
+		default:
+			return fmt.Errorf("store: unknown link action %q", ch.Action)
+		}
+		ev := partnerlink.LinkEvent{TenantID: tenantID, ObjectID: objectID, Action: ch.Action, PartnerID: result.PartnerID,
+			PrevPartnerID: prev, Version: version, At: at, ActorTenantID: actor.TenantID, ActorObjectID: actor.ObjectID}
+		if ch.Action == partnerlink.LinkReaffirmed || ch.Action == partnerlink.LinkDeleted {
+			ev.PrevPartnerID = ""
+		}
+		if err := tx.QueryRowContext(ctx, `INSERT INTO link_events (tenant_id, object_id, action, partner_id, prev_partner_id,
+			version, at, actor_tenant_id, actor_object_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+			ev.TenantID, ev.ObjectID, string(ev.Action), ev.PartnerID, ev.PrevPartnerID, ev.Version, at.UnixNano(),
+			ev.ActorTenantID, ev.ActorObjectID).Scan(&ev.ID); err != nil {
+			return fmt.Errorf("store: record link event: %w", err)
+		}
+		event = &ev
+		if ch.Notify {
+			payload, err := json.Marshal(partnerlink.LinkNotification{Type: "partnerlink.link." + string(ev.Action),
+				EventID: ev.ID, TenantID: ev.TenantID, ObjectID: ev.ObjectID, PartnerID: ev.PartnerID,
+				PrevPartnerID: ev.PrevPartnerID, Version: ev.Version, At: at.UTC()})
+			if err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO outbox (tenant_id, event_id, payload, next_attempt_at, created_at)
+				VALUES ($1, $2, $3, $4, $4)`, tenantID, ev.ID, string(payload), at.UnixNano()); err != nil {
+				return fmt.Errorf("store: queue notification: %w", err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return result, event, nil
+}
+
+// lockPrincipal serializes link changes of one principal. PostgreSQL runs
+// READ COMMITTED, so two transactions could both see "no link" and both
+// insert; a transaction-scoped advisory lock on the principal prevents it.
+// SQLite transactions already take the write lock at BEGIN.
+func (d *DB) lockPrincipal(ctx context.Context, tx *sql.Tx, tenantID, objectID string) error {
+	if d.dialect != Postgres {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, tenantID+"/"+objectID); err != nil {
+		return fmt.Errorf("store: lock principal: %w", err)
+	}
+	return nil
+}
+
+// lastVersion is the highest version this principal's link ever had, so a
+// new link after a delete keeps counting up (etags never repeat).
+func lastVersion(ctx context.Context, q queryer, tenantID, objectID string) (int, error) {
+	var v sql.NullInt64
+	err := q.QueryRowContext(ctx, `SELECT MAX(version) FROM link_events WHERE tenant_id = $1 AND object_id = $2`,
+		tenantID, objectID).Scan(&v)
+	if err != nil {
+		return 0, fmt.Errorf("store: last link version: %w", err)
+	}
+	return int(v.Int64), nil
+}
+
+func closeLink(ctx context.Context, q queryer, tenantID, objectID string, at time.Time) error {
+	if _, err := q.ExecContext(ctx, `UPDATE links SET valid_to = $3, updated_time = $3
+		WHERE tenant_id = $1 AND object_id = $2 AND valid_to IS NULL`, tenantID, objectID, at.UnixNano()); err != nil {
+		return fmt.Errorf("store: close link: %w", err)
+	}
+	return nil
+}
+
+func insertLink(ctx context.Context, q queryer, l partnerlink.Link) error {
+	if _, err := q.ExecContext(ctx, `INSERT INTO links (`+linkColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		l.TenantID, l.ObjectID, l.PartnerID, nanos(l.Period.From), nanos(l.Period.To), l.Version,
+		l.CreatedTime.UnixNano(), l.UpdatedTime.UnixNano()); err != nil {
+		return fmt.Errorf("store: insert link: %w", err)
+	}
+	return nil
+}
+
+// linkWhere builds the WHERE clause of a LinkFilter.
+// For events (current false) a partner filter also matches the previous
+// partner ID, so a partner sees the change that took a link away from it.
+func linkWhere(f partnerlink.LinkFilter, current bool) (string, []any) {
+	var conds []string
+	var args []any
+	add := func(cond string, v any) {
+		args = append(args, v)
+		conds = append(conds, fmt.Sprintf(cond, len(args)))
+	}
+	if f.TenantID != "" {
+		add("tenant_id = $%d", strings.ToLower(f.TenantID))
+	}
+	if f.ObjectID != "" {
+		add("object_id = $%d", strings.ToLower(f.ObjectID))
+	}
+	if len(f.PartnerIDs) > 0 {
+		var ph []string
+		for _, p := range f.PartnerIDs {
+			args = append(args, p)
+			ph = append(ph, fmt.Sprintf("$%d", len(args)))
+		}
+		in := "(" + strings.Join(ph, ", ") + ")"
+		if current {
+			conds = append(conds, "partner_id IN "+in)
+		} else {
+			conds = append(conds, "(partner_id IN "+in+" OR prev_partner_id IN "+in+")")
+		}
+	}
+	if current && f.CurrentOnly {
+		conds = append(conds, "valid_to IS NULL")
+	}
+	if len(conds) == 0 {
+		return "", nil
+	}
+	return " WHERE " + strings.Join(conds, " AND "), args
+}
+
+func limit(n int) string {
+	if n <= 0 {
+		return ""
+	}
+	return fmt.Sprintf(" LIMIT %d", n)
+}
+
+// Links lists link periods, oldest first.
+func (d *DB) Links(ctx context.Context, f partnerlink.LinkFilter) ([]partnerlink.Link, error) {
+	where, args := linkWhere(f, true)
+	return scanLinks(d.db.QueryContext(ctx, `SELECT `+linkColumns+` FROM links`+where+` ORDER BY id`+limit(f.Limit), args...))
+}
+
+// LinkEvents lists audit events, oldest first.
+func (d *DB) LinkEvents(ctx context.Context, f partnerlink.LinkFilter) ([]partnerlink.LinkEvent, error) {
+	where, args := linkWhere(f, false)
+	rows, err := d.db.QueryContext(ctx, `SELECT id, tenant_id, object_id, action, partner_id, prev_partner_id, version, at,
+		actor_tenant_id, actor_object_id FROM link_events`+where+` ORDER BY id`+limit(f.Limit), args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: query link events: %w", err)
+	}
+	defer rows.Close()
+	var out []partnerlink.LinkEvent
+	for rows.Next() {
+		var e partnerlink.LinkEvent
+		var action string
+		var at int64
+		if err := rows.Scan(&e.ID, &e.TenantID, &e.ObjectID, &action, &e.PartnerID, &e.PrevPartnerID, &e.Version, &at,
+			&e.ActorTenantID, &e.ActorObjectID); err != nil {
+			return nil, err
+		}
+		e.Action = partnerlink.LinkAction(action)
+		e.At = time.Unix(0, at).UTC()
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}

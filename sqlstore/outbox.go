@@ -1,0 +1,83 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/partnerlink/partnerlink"
+)
+
+const notificationColumns = `id, tenant_id, event_id, payload, attempts, next_attempt_at, delivered_at, failed_at,
+	last_error, created_at`
+
+func scanNotifications(rows *sql.Rows, err error) ([]partnerlink.Notification, error) {
+	if err != nil {
+		return nil, fmt.Errorf("store: query outbox: %w", err)
+	}
+	defer rows.Close()
+	var out []partnerlink.Notification
+	for rows.Next() {
+		var n partnerlink.Notification
+		var payload string
+		var next, created int64
+		var delivered, failed sql.NullInt64
+		if err := rows.Scan(&n.ID, &n.TenantID, &n.EventID, &payload, &n.Attempts, &next, &delivered, &failed,
+			&n.LastError, &created); err != nil {
+			return nil, err
+		}
+		n.Payload = []byte(payload)
+		n.NextAttemptAt = time.Unix(0, next).UTC()
+		n.DeliveredAt = instant(delivered)
+		n.FailedAt = instant(failed)
+		n.CreatedAt = time.Unix(0, created).UTC()
+		out = append(out, n)
+	}
+	return out, rows.Err()
+}
+
+// DueNotifications returns undelivered notifications whose next attempt is
+// due, oldest first.
+func (d *DB) DueNotifications(ctx context.Context, now time.Time, n int) ([]partnerlink.Notification, error) {
+	return scanNotifications(d.db.QueryContext(ctx, `SELECT `+notificationColumns+` FROM outbox
+		WHERE delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $1 ORDER BY next_attempt_at, id`+limit(n),
+		now.UnixNano()))
+}
+
+// MarkDelivered records a successful delivery.
+func (d *DB) MarkDelivered(ctx context.Context, id int64, at time.Time) error {
+	_, err := d.db.ExecContext(ctx, `UPDATE outbox SET delivered_at = $2, attempts = attempts + 1, last_error = ''
+		WHERE id = $1`, id, at.UnixNano())
+	if err != nil {
+		return fmt.Errorf("store: mark notification %d delivered: %w", id, err)
+	}
+	return nil
+}
+
+// MarkAttemptFailed records a failed attempt and when to try next; giveUp
+// ends the retries (the notification stays visible as failed).
+func (d *DB) MarkAttemptFailed(ctx context.Context, id int64, at, next time.Time, reason string, giveUp bool) error {
+	var failed any
+	if giveUp {
+		failed = at.UnixNano()
+	}
+	_, err := d.db.ExecContext(ctx, `UPDATE outbox SET attempts = attempts + 1, next_attempt_at = $2, last_error = $3,
+		failed_at = $4 WHERE id = $1`, id, next.UnixNano(), reason, failed)
+	if err != nil {
+		return fmt.Errorf("store: record failed delivery of %d: %w", id, err)
+	}
+	return nil
+}
+
+// Notifications lists a tenant's notifications, newest first.
+func (d *DB) Notifications(ctx context.Context, tenantID string, n int) ([]partnerlink.Notification, error) {
+	return scanNotifications(d.db.QueryContext(ctx, `SELECT `+notificationColumns+` FROM outbox WHERE tenant_id = $1
+		ORDER BY id DESC`+limit(n), strings.ToLower(tenantID)))
+}
+
+// Webhook returns where a tenant's notifications go and the signing secret.
+func (d *DB) Webhook(ctx context.Context, tenantID string) (url, secret string, err error) {
+	return d.webhook(ctx, tenantID)
+}

@@ -1,0 +1,421 @@
+// Package storetest is the conformance suite every store must pass. The
+// sqlstore tests run it against SQLite and against a real PostgreSQL.
+package storetest
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/partnerlink/partnerlink"
+)
+
+// Store is everything the suite exercises.
+type Store interface {
+	partnerlink.DirectoryStore
+	partnerlink.LinkStore
+	partnerlink.OutboxStore
+	PutGrant(ctx context.Context, kind, key string, value []byte, expires time.Time) error
+	GetGrant(ctx context.Context, kind, key string) ([]byte, error)
+	TakeGrant(ctx context.Context, kind, key string) ([]byte, error)
+	UpdateGrant(ctx context.Context, kind, key string, value []byte) error
+}
+
+// Fixture ids used throughout.
+const (
+	TenantA  = "0b5e2f7a-8c1d-4e3f-9a0b-1c2d3e4f5a60"
+	TenantB  = "7e6d5c4b-3a29-4817-8f6e-5d4c3b2a1908"
+	UserA    = "c0ffee00-0000-4000-8000-000000000001"
+	SPA      = "c0ffee00-0000-4000-8000-000000000002"
+	GroupA   = "c0ffee00-0000-4000-8000-000000000003"
+	GuestB   = "c0ffee00-0000-4000-8000-000000000004"
+	AppID    = "a11ce000-0000-4000-8000-000000000009"
+	Global   = "5100000"
+	Location = "5100001"
+)
+
+var t0 = time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+
+// RunAll runs every conformance test; open returns a new, empty store.
+func RunAll(t *testing.T, open func(t *testing.T) Store) {
+	t.Run("Directory", func(t *testing.T) { testDirectory(t, open(t)) })
+	t.Run("Partners", func(t *testing.T) { testPartners(t, open(t)) })
+	t.Run("LinkLifecycle", func(t *testing.T) { testLinkLifecycle(t, open(t)) })
+	t.Run("LinkDecideError", func(t *testing.T) { testLinkDecideError(t, open(t)) })
+	t.Run("LinkConcurrent", func(t *testing.T) { testLinkConcurrent(t, open(t)) })
+	t.Run("LinkQueries", func(t *testing.T) { testLinkQueries(t, open(t)) })
+	t.Run("Outbox", func(t *testing.T) { testOutbox(t, open(t)) })
+	t.Run("Grants", func(t *testing.T) { testGrants(t, open(t)) })
+}
+
+// Seed fills a store with two tenants, a user, a service principal, a group,
+// a guest and a partner organization with one location ID.
+func Seed(t testing.TB, s Store) {
+	t.Helper()
+	ctx := context.Background()
+	must(t, s.PutTenant(ctx, partnerlink.Tenant{ID: TenantA, Name: "Wide World Importers"}))
+	must(t, s.PutTenant(ctx, partnerlink.Tenant{ID: TenantB, Name: "Tailspin Consulting"}))
+	must(t, s.PutPrincipal(ctx, partnerlink.Principal{TenantID: TenantA, ObjectID: UserA, Type: partnerlink.PrincipalUser,
+		DisplayName: "ana@wideworld.example"}))
+	must(t, s.PutPrincipal(ctx, partnerlink.Principal{TenantID: TenantA, ObjectID: SPA, Type: partnerlink.PrincipalServicePrincipal,
+		DisplayName: "automation", AppID: AppID, HomeTenantID: TenantB}))
+	must(t, s.PutPrincipal(ctx, partnerlink.Principal{TenantID: TenantA, ObjectID: GroupA, Type: partnerlink.PrincipalGroup,
+		DisplayName: "operators", CSPDelegated: true, Period: partnerlink.Period{From: t0}}))
+	must(t, s.PutPrincipal(ctx, partnerlink.Principal{TenantID: TenantA, ObjectID: GuestB, Type: partnerlink.PrincipalGuest,
+		DisplayName: "kari_tailspin.example#EXT#", HomeTenantID: TenantB, HomeObjectID: UserA}))
+	must(t, s.PutPartner(ctx, partnerlink.Partner{ID: Global, Name: "Tailspin", HomeTenantIDs: []string{TenantB},
+		Period: partnerlink.Period{From: t0.AddDate(-5, 0, 0)}}))
+	must(t, s.PutPartner(ctx, partnerlink.Partner{ID: Location, Name: "Tailspin Oslo", GlobalID: Global,
+		Period: partnerlink.Period{From: t0.AddDate(-5, 0, 0)}}))
+}
+
+func testDirectory(t *testing.T, s Store) {
+	ctx := context.Background()
+	Seed(t, s)
+	ten, err := s.Tenant(ctx, "0B5E2F7A-8C1D-4E3F-9A0B-1C2D3E4F5A60")
+	must(t, err)
+	if ten.Name != "Wide World Importers" {
+		t.Errorf("tenant name = %q", ten.Name)
+	}
+	if _, err := s.Tenant(ctx, "00000000-0000-0000-0000-000000000000"); partnerlink.ErrorCode(err) != partnerlink.ENOTFOUND {
+		t.Errorf("unknown tenant: err = %v, want ENOTFOUND", err)
+	}
+	must(t, s.SetTenantWebhook(ctx, TenantA, "https://127.0.0.1:9/hook", "whsec"))
+	ts, err := s.Tenants(ctx)
+	must(t, err)
+	if len(ts) != 2 || ts[0].ID != TenantA || ts[0].WebhookURL != "https://127.0.0.1:9/hook" {
+		t.Errorf("tenants = %+v", ts)
+	}
+	if err := s.SetTenantWebhook(ctx, "00000000-0000-0000-0000-000000000000", "x", ""); partnerlink.ErrorCode(err) != partnerlink.ENOTFOUND {
+		t.Errorf("webhook of unknown tenant: %v", err)
+	}
+
+	p, err := s.Principal(ctx, TenantA, UserA)
+	must(t, err)
+	if p.Type != partnerlink.PrincipalUser || p.SignInName != "ana@wideworld.example" || !p.Period.From.IsZero() {
+		t.Errorf("user = %+v (sign-in name defaults to the display name)", p)
+	}
+	g, err := s.Principal(ctx, TenantA, GroupA)
+	must(t, err)
+	if !g.CSPDelegated || !g.Period.From.Equal(t0) || !g.Period.To.IsZero() {
+		t.Errorf("group = %+v", g)
+	}
+	sps, err := s.ServicePrincipalsByAppID(ctx, AppID)
+	must(t, err)
+	if len(sps) != 1 || sps[0].ObjectID != SPA {
+		t.Errorf("by app id = %+v", sps)
+	}
+	us, err := s.UsersBySignInName(ctx, "ANA@WideWorld.example")
+	must(t, err)
+	if len(us) != 1 || us[0].ObjectID != UserA {
+		t.Errorf("by sign-in name (case-insensitive) = %+v", us)
+	}
+	gs, err := s.GuestsOf(ctx, TenantB, UserA)
+	must(t, err)
+	if len(gs) != 1 || gs[0].ObjectID != GuestB {
+		t.Errorf("guests of = %+v", gs)
+	}
+	// Disable: the principal's period closes.
+	p.Period.To = t0.Add(time.Hour)
+	must(t, s.PutPrincipal(ctx, *p))
+	p2, err := s.Principal(ctx, TenantA, UserA)
+	must(t, err)
+	if !p2.Period.To.Equal(t0.Add(time.Hour)) || p2.ActiveAt(t0.Add(2*time.Hour)) {
+		t.Errorf("disabled user = %+v", p2)
+	}
+	all, err := s.Principals(ctx, "")
+	must(t, err)
+	if len(all) != 4 {
+		t.Errorf("principals = %d, want 4", len(all))
+	}
+
+	must(t, s.AddSecret(ctx, TenantA, SPA, "hash-1"))
+	must(t, s.AddSecret(ctx, TenantA, SPA, "hash-2"))
+	must(t, s.AddSecret(ctx, TenantA, SPA, "hash-2")) // idempotent
+	hs, err := s.SecretHashes(ctx, TenantA, SPA)
+	must(t, err)
+	if len(hs) != 2 {
+		t.Errorf("secret hashes = %v", hs)
+	}
+
+	must(t, s.AddMembership(ctx, partnerlink.GroupMembership{TenantID: TenantA, GroupID: GroupA, MemberID: SPA,
+		Period: partnerlink.Period{From: t0, To: t0.AddDate(0, 0, 1)}}))
+	ms, err := s.Memberships(ctx, TenantA)
+	must(t, err)
+	if len(ms) != 1 || ms[0].MemberID != SPA || !ms[0].Period.To.Equal(t0.AddDate(0, 0, 1)) {
+		t.Errorf("memberships = %+v", ms)
+	}
+}
+
+func testPartners(t *testing.T, s Store) {
+	ctx := context.Background()
+	Seed(t, s)
+	p, err := s.Partner(ctx, Location)
+	must(t, err)
+	if p.GlobalID != Global || p.Name != "Tailspin Oslo" {
+		t.Errorf("partner = %+v", p)
+	}
+	g, err := s.Partner(ctx, Global)
+	must(t, err)
+	if len(g.HomeTenantIDs) != 1 || g.HomeTenantIDs[0] != TenantB {
+		t.Errorf("global partner = %+v", g)
+	}
+	locs, err := s.LocationIDs(ctx, Global)
+	must(t, err)
+	if len(locs) != 1 || locs[0] != Location {
+		t.Errorf("location IDs = %v", locs)
+	}
+	if _, err := s.Partner(ctx, "999"); partnerlink.ErrorCode(err) != partnerlink.ENOTFOUND {
+		t.Errorf("unknown partner: %v", err)
+	}
+	ps, err := s.Partners(ctx)
+	must(t, err)
+	if len(ps) != 2 {
+		t.Errorf("partners = %+v", ps)
+	}
+}
+
+func link(to string) func(*partnerlink.Link) (partnerlink.LinkChange, error) {
+	return func(cur *partnerlink.Link) (partnerlink.LinkChange, error) {
+		switch {
+		case cur == nil:
+			return partnerlink.LinkChange{Action: partnerlink.LinkCreated, PartnerID: to, Notify: true}, nil
+		case cur.PartnerID == to:
+			return partnerlink.LinkChange{Action: partnerlink.LinkReaffirmed, PartnerID: to}, nil
+		}
+		return partnerlink.LinkChange{Action: partnerlink.LinkReplaced, PartnerID: to, Notify: true}, nil
+	}
+}
+
+func unlink(*partnerlink.Link) (partnerlink.LinkChange, error) {
+	return partnerlink.LinkChange{Action: partnerlink.LinkDeleted, Notify: true}, nil
+}
+
+func testLinkLifecycle(t *testing.T, s Store) {
+	ctx := context.Background()
+	Seed(t, s)
+	actor := partnerlink.Caller{TenantID: TenantA, ObjectID: UserA}
+	if _, err := s.CurrentLink(ctx, TenantA, UserA); partnerlink.ErrorCode(err) != partnerlink.ENOTFOUND {
+		t.Fatalf("no link yet: %v", err)
+	}
+	t1, t2, t3, t4 := t0.Add(time.Hour), t0.Add(2*time.Hour), t0.Add(3*time.Hour), t0.Add(4*time.Hour)
+
+	l, ev, err := s.ChangeLink(ctx, TenantA, UserA, t1, actor, link(Location))
+	must(t, err)
+	if l.Version != 1 || !l.CreatedTime.Equal(t1) || l.PartnerID != Location || ev.Action != partnerlink.LinkCreated {
+		t.Errorf("create: %+v %+v", l, ev)
+	}
+	l, _, err = s.ChangeLink(ctx, TenantA, UserA, t2, actor, link(Location))
+	must(t, err)
+	if l.Version != 2 || !l.CreatedTime.Equal(t1) || !l.UpdatedTime.Equal(t2) || !l.Period.From.Equal(t1) {
+		t.Errorf("re-affirm keeps the period and bumps the version: %+v", l)
+	}
+	l, ev, err = s.ChangeLink(ctx, TenantA, UserA, t3, actor, link(Global))
+	must(t, err)
+	if l.Version != 3 || !l.CreatedTime.Equal(t1) || !l.Period.From.Equal(t3) || ev.PrevPartnerID != Location {
+		t.Errorf("replace: %+v %+v", l, ev)
+	}
+	cur, err := s.CurrentLink(ctx, TenantA, UserA)
+	must(t, err)
+	if cur.PartnerID != Global || cur.Version != 3 {
+		t.Errorf("current = %+v", cur)
+	}
+	l, _, err = s.ChangeLink(ctx, TenantA, UserA, t4, actor, unlink)
+	must(t, err)
+	if !l.Period.To.Equal(t4) || l.Version != 4 {
+		t.Errorf("delete: %+v", l)
+	}
+	if _, err := s.CurrentLink(ctx, TenantA, UserA); partnerlink.ErrorCode(err) != partnerlink.ENOTFOUND {
+		t.Errorf("after delete: %v", err)
+	}
+	if _, _, err := s.ChangeLink(ctx, TenantA, UserA, t4, actor, unlink); partnerlink.ErrorCode(err) != partnerlink.ENOTFOUND {
+		t.Errorf("delete without link: %v", err)
+	}
+	// History as periods: [t1,t3) Location, [t3,t4) Global — closed and opened at the same instant.
+	hist, err := s.Links(ctx, partnerlink.LinkFilter{TenantID: TenantA, ObjectID: UserA})
+	must(t, err)
+	if len(hist) != 2 || !hist[0].Period.To.Equal(t3) || !hist[1].Period.From.Equal(t3) || !hist[1].Period.To.Equal(t4) {
+		t.Errorf("history = %+v", hist)
+	}
+	// A new link after delete keeps counting versions up and starts a new chain.
+	l, _, err = s.ChangeLink(ctx, TenantA, UserA, t4.Add(time.Hour), actor, link(Location))
+	must(t, err)
+	if l.Version != 5 || !l.CreatedTime.Equal(t4.Add(time.Hour)) {
+		t.Errorf("re-create: %+v", l)
+	}
+	evs, err := s.LinkEvents(ctx, partnerlink.LinkFilter{TenantID: TenantA})
+	must(t, err)
+	wantActions := []partnerlink.LinkAction{"created", "reaffirmed", "replaced", "deleted", "created"}
+	if len(evs) != len(wantActions) {
+		t.Fatalf("events = %+v", evs)
+	}
+	for i, e := range evs {
+		if e.Action != wantActions[i] || e.ActorObjectID != UserA || e.Version != i+1 {
+			t.Errorf("event %d = %+v, want %s", i, e, wantActions[i])
+		}
+	}
+	byPartner, err := s.LinkEvents(ctx, partnerlink.LinkFilter{PartnerIDs: []string{Global}})
+	must(t, err)
+	if len(byPartner) != 2 || byPartner[0].Action != partnerlink.LinkReplaced || byPartner[1].Action != partnerlink.LinkDeleted {
+		t.Errorf("events of partner %s = %+v", Global, byPartner)
+	}
+	// The partner that lost the link sees the replacement too.
+	byLocation, err := s.LinkEvents(ctx, partnerlink.LinkFilter{PartnerIDs: []string{Location}})
+	must(t, err)
+	if len(byLocation) != 4 {
+		t.Errorf("events of partner %s = %+v, want created, reaffirmed, replaced, created", Location, byLocation)
+	}
+	// Notifications: create, replace, delete, create (not the re-affirm).
+	ns, err := s.Notifications(ctx, TenantA, 0)
+	must(t, err)
+	if len(ns) != 4 {
+		t.Errorf("notifications = %d, want 4", len(ns))
+	}
+}
+
+func testLinkDecideError(t *testing.T, s Store) {
+	ctx := context.Background()
+	Seed(t, s)
+	refuse := errors.New("refused")
+	_, _, err := s.ChangeLink(ctx, TenantA, UserA, t0, partnerlink.Caller{}, func(*partnerlink.Link) (partnerlink.LinkChange, error) {
+		return partnerlink.LinkChange{}, refuse
+	})
+	if !errors.Is(err, refuse) {
+		t.Errorf("decide error not returned: %v", err)
+	}
+	evs, err := s.LinkEvents(ctx, partnerlink.LinkFilter{})
+	must(t, err)
+	if len(evs) != 0 {
+		t.Errorf("a refused change wrote events: %+v", evs)
+	}
+}
+
+// testLinkConcurrent: many writers on one principal never leave two current
+// links, and every version is distinct (SPEC §4: at most one link per tenant).
+func testLinkConcurrent(t *testing.T, s Store) {
+	ctx := context.Background()
+	Seed(t, s)
+	var wg sync.WaitGroup
+	errs := make(chan error, 20)
+	for i := 0; i < 20; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			to := Location
+			if i%2 == 0 {
+				to = Global
+			}
+			_, _, err := s.ChangeLink(ctx, TenantA, SPA, t0.Add(time.Duration(i)*time.Second), partnerlink.Caller{}, link(to))
+			errs <- err
+		}(i)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		must(t, err)
+	}
+	cur, err := s.Links(ctx, partnerlink.LinkFilter{TenantID: TenantA, ObjectID: SPA, CurrentOnly: true})
+	must(t, err)
+	if len(cur) != 1 || cur[0].Version != 20 {
+		t.Errorf("current links = %+v, want one at version 20", cur)
+	}
+}
+
+func testLinkQueries(t *testing.T, s Store) {
+	ctx := context.Background()
+	Seed(t, s)
+	_, _, err := s.ChangeLink(ctx, TenantA, UserA, t0, partnerlink.Caller{}, link(Location))
+	must(t, err)
+	_, _, err = s.ChangeLink(ctx, TenantA, SPA, t0, partnerlink.Caller{}, link(Global))
+	must(t, err)
+	ls, err := s.Links(ctx, partnerlink.LinkFilter{PartnerIDs: []string{Location, Global}, CurrentOnly: true})
+	must(t, err)
+	if len(ls) != 2 {
+		t.Errorf("links of both IDs = %+v", ls)
+	}
+	ls, err = s.Links(ctx, partnerlink.LinkFilter{PartnerIDs: []string{Location}})
+	must(t, err)
+	if len(ls) != 1 || ls[0].ObjectID != UserA {
+		t.Errorf("links of %s = %+v", Location, ls)
+	}
+	ls, err = s.Links(ctx, partnerlink.LinkFilter{TenantID: TenantB})
+	must(t, err)
+	if len(ls) != 0 {
+		t.Errorf("links in tenant B = %+v", ls)
+	}
+}
+
+func testOutbox(t *testing.T, s Store) {
+	ctx := context.Background()
+	Seed(t, s)
+	_, _, err := s.ChangeLink(ctx, TenantA, UserA, t0, partnerlink.Caller{}, link(Location))
+	must(t, err)
+	due, err := s.DueNotifications(ctx, t0, 10)
+	must(t, err)
+	if len(due) != 1 || due[0].TenantID != TenantA || len(due[0].Payload) == 0 {
+		t.Fatalf("due = %+v", due)
+	}
+	id := due[0].ID
+	must(t, s.MarkAttemptFailed(ctx, id, t0, t0.Add(time.Minute), "connection refused", false))
+	if due, _ := s.DueNotifications(ctx, t0.Add(30*time.Second), 10); len(due) != 0 {
+		t.Errorf("not yet due again: %+v", due)
+	}
+	due, err = s.DueNotifications(ctx, t0.Add(time.Minute), 10)
+	must(t, err)
+	if len(due) != 1 || due[0].Attempts != 1 || due[0].LastError != "connection refused" {
+		t.Fatalf("due after backoff = %+v", due)
+	}
+	must(t, s.MarkDelivered(ctx, id, t0.Add(time.Minute)))
+	if due, _ := s.DueNotifications(ctx, t0.Add(time.Hour), 10); len(due) != 0 {
+		t.Errorf("delivered but still due: %+v", due)
+	}
+	ns, err := s.Notifications(ctx, TenantA, 10)
+	must(t, err)
+	if len(ns) != 1 || ns[0].DeliveredAt.IsZero() || ns[0].Attempts != 2 {
+		t.Errorf("notifications = %+v", ns)
+	}
+	// Giving up leaves it visible as failed and no longer due.
+	_, _, err = s.ChangeLink(ctx, TenantA, SPA, t0, partnerlink.Caller{}, link(Location))
+	must(t, err)
+	due, _ = s.DueNotifications(ctx, t0, 10)
+	must(t, s.MarkAttemptFailed(ctx, due[0].ID, t0, t0, "gone", true))
+	if due, _ := s.DueNotifications(ctx, t0.Add(time.Hour), 10); len(due) != 0 {
+		t.Errorf("failed notification still due: %+v", due)
+	}
+}
+
+func testGrants(t *testing.T, s Store) {
+	ctx := context.Background()
+	now := time.Now()
+	must(t, s.PutGrant(ctx, "refresh", "k1", []byte("v1"), now.Add(time.Hour)))
+	v, err := s.GetGrant(ctx, "refresh", "k1")
+	must(t, err)
+	if string(v) != "v1" {
+		t.Errorf("get = %q", v)
+	}
+	must(t, s.UpdateGrant(ctx, "refresh", "k1", []byte("v2")))
+	v, err = s.TakeGrant(ctx, "refresh", "k1")
+	must(t, err)
+	if string(v) != "v2" {
+		t.Errorf("take = %q", v)
+	}
+	if _, err := s.TakeGrant(ctx, "refresh", "k1"); partnerlink.ErrorCode(err) != partnerlink.ENOTFOUND {
+		t.Errorf("second take: %v", err)
+	}
+	must(t, s.PutGrant(ctx, "device", "old", []byte("x"), now.Add(-time.Second)))
+	if _, err := s.GetGrant(ctx, "device", "old"); partnerlink.ErrorCode(err) != partnerlink.ENOTFOUND {
+		t.Errorf("expired grant: %v", err)
+	}
+	if err := s.UpdateGrant(ctx, "device", "none", nil); partnerlink.ErrorCode(err) != partnerlink.ENOTFOUND {
+		t.Errorf("update of missing grant: %v", err)
+	}
+}
+
+func must(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,98 @@
+package partnerlink
+
+import (
+	"context"
+	"time"
+)
+
+// DirectoryStore keeps tenants, principals (with hashed secrets), the
+// partner registry and group memberships.
+type DirectoryStore interface {
+	PutTenant(ctx context.Context, t Tenant) error
+	Tenant(ctx context.Context, tenantID string) (*Tenant, error) // ENOTFOUND
+	Tenants(ctx context.Context) ([]Tenant, error)
+	SetTenantWebhook(ctx context.Context, tenantID, url, secret string) error
+
+	PutPrincipal(ctx context.Context, p Principal) error
+	Principal(ctx context.Context, tenantID, objectID string) (*Principal, error) // ENOTFOUND
+	Principals(ctx context.Context, tenantID string) ([]Principal, error)         // all tenants when ""
+	ServicePrincipalsByAppID(ctx context.Context, appID string) ([]Principal, error)
+	UsersBySignInName(ctx context.Context, signInName string) ([]Principal, error)
+	GuestsOf(ctx context.Context, homeTenantID, homeObjectID string) ([]Principal, error)
+	AddSecret(ctx context.Context, tenantID, objectID, hash string) error
+	SecretHashes(ctx context.Context, tenantID, objectID string) ([]string, error)
+
+	PutPartner(ctx context.Context, p Partner) error
+	Partner(ctx context.Context, partnerID string) (*Partner, error) // ENOTFOUND
+	Partners(ctx context.Context) ([]Partner, error)
+	LocationIDs(ctx context.Context, globalID string) ([]string, error)
+
+	AddMembership(ctx context.Context, m GroupMembership) error
+	Memberships(ctx context.Context, tenantID string) ([]GroupMembership, error)
+}
+
+// LinkChange is what a link write does, decided from the current link.
+type LinkChange struct {
+	Action    LinkAction
+	PartnerID string // the new partner ID (create, replace, reaffirm)
+	Notify    bool   // queue a notification to the customer tenant
+}
+
+// LinkStore keeps links as periods, their audit events and the outbox of
+// notifications, changing all three in one transaction.
+type LinkStore interface {
+	// CurrentLink returns the link in force (valid_to IS NULL); ENOTFOUND.
+	CurrentLink(ctx context.Context, tenantID, objectID string) (*Link, error)
+	// ChangeLink runs decide on the current link (nil when none) inside a
+	// transaction and applies its answer at instant at, recording actor.
+	ChangeLink(ctx context.Context, tenantID, objectID string, at time.Time, actor Caller,
+		decide func(current *Link) (LinkChange, error)) (*Link, *LinkEvent, error)
+	// Links lists link periods matching f, oldest first.
+	Links(ctx context.Context, f LinkFilter) ([]Link, error)
+	// LinkEvents lists audit events matching f, oldest first.
+	LinkEvents(ctx context.Context, f LinkFilter) ([]LinkEvent, error)
+}
+
+// LinkFilter narrows Links and LinkEvents; empty fields match everything.
+type LinkFilter struct {
+	TenantID    string
+	ObjectID    string
+	PartnerIDs  []string
+	CurrentOnly bool
+	Limit       int
+}
+
+// Notification is a queued message to a customer tenant's webhook.
+type Notification struct {
+	ID            int64
+	TenantID      string
+	EventID       int64
+	Payload       []byte
+	Attempts      int
+	NextAttemptAt time.Time
+	DeliveredAt   time.Time
+	FailedAt      time.Time
+	LastError     string
+	CreatedAt     time.Time
+}
+
+// OutboxStore hands out due notifications and records delivery attempts.
+type OutboxStore interface {
+	DueNotifications(ctx context.Context, now time.Time, limit int) ([]Notification, error)
+	MarkDelivered(ctx context.Context, id int64, at time.Time) error
+	MarkAttemptFailed(ctx context.Context, id int64, at, next time.Time, reason string, giveUp bool) error
+	Notifications(ctx context.Context, tenantID string, limit int) ([]Notification, error)
+}
+
+// LinkNotification is the JSON body posted to a customer tenant's webhook
+// when a partner links (or changes or removes the link of) a credential in it.
+type LinkNotification struct {
+	Type          string    `json:"type"` // "partnerlink.link.created", ".replaced", ".deleted"
+	EventID       int64     `json:"eventId"`
+	TenantID      string    `json:"tenantId"`
+	ObjectID      string    `json:"objectId"`
+	PartnerID     string    `json:"partnerId"`
+	PrevPartnerID string    `json:"previousPartnerId,omitempty"`
+	Version       int       `json:"version"`
+	At            time.Time `json:"at"`
+}
