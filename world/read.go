@@ -1,0 +1,195 @@
+package world
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/partnerlink/partnerlink"
+)
+
+// Read decodes a world document strictly (an unknown field is an error that
+// names it; the version must be 1), normalizes it (GUIDs lower-cased,
+// instants in UTC) and validates it. name is the document's file name, used
+// in error messages.
+func Read(r io.Reader, name string) (*Document, error) {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("read world document %s: %w", name, err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	var doc Document
+	if err := dec.Decode(&doc); err != nil {
+		return nil, partnerlink.Errorf(partnerlink.EINVALID, "world document %s: %s", name, describeJSONError(data, err))
+	}
+	if dec.More() {
+		return nil, partnerlink.Errorf(partnerlink.EINVALID, "world document %s: unexpected data after the document's closing brace", name)
+	}
+	if doc.Version != CurrentVersion {
+		return nil, partnerlink.Errorf(partnerlink.EINVALID, "world document %s: version is %d; this program reads version %d only (\"version\": %d)", name, doc.Version, CurrentVersion, CurrentVersion)
+	}
+	Normalize(&doc)
+	if err := Validate(&doc); err != nil {
+		return nil, partnerlink.Errorf(partnerlink.EINVALID, "world document %s: %s", name, partnerlink.ErrorMessage(err))
+	}
+	return &doc, nil
+}
+
+// describeJSONError turns a decoding error into a message with the line and
+// column where it happened.
+func describeJSONError(data []byte, err error) string {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syn):
+		line, col := lineCol(data, syn.Offset)
+		return fmt.Sprintf("line %d column %d: %v", line, col, syn)
+	case errors.As(err, &typ):
+		line, col := lineCol(data, typ.Offset)
+		field := typ.Field
+		if field == "" {
+			field = "value"
+		}
+		return fmt.Sprintf("line %d column %d: %s must be a JSON %s, not %s", line, col, field, jsonKind(typ.Type.Kind().String()), typ.Value)
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		f := strings.TrimPrefix(err.Error(), "json: unknown field ")
+		return fmt.Sprintf("unknown field %s; the fields of each element are those of SPEC §8.1 (check spelling and case)", f)
+	case errors.Is(err, io.EOF):
+		return "the document is empty; expected a JSON object with \"version\": 1"
+	}
+	var perr *time.ParseError
+	if errors.As(err, &perr) {
+		return fmt.Sprintf("instant %q is not RFC 3339 (expected for example \"2026-03-01T00:00:00Z\")", perr.Value)
+	}
+	return err.Error()
+}
+
+func jsonKind(goKind string) string {
+	switch goKind {
+	case "string":
+		return "string"
+	case "slice":
+		return "array"
+	case "struct", "map":
+		return "object"
+	case "bool":
+		return "boolean"
+	case "ptr":
+		return "value or null"
+	}
+	return "number"
+}
+
+func lineCol(data []byte, off int64) (int, int) {
+	if off > int64(len(data)) {
+		off = int64(len(data))
+	}
+	line, col := 1, 1
+	for _, c := range data[:off] {
+		if c == '\n' {
+			line++
+			col = 1
+		} else {
+			col++
+		}
+	}
+	return line, col
+}
+
+// Normalize lower-cases every well-formed GUID and puts every instant in UTC,
+// in place. Malformed GUIDs are left as they are for Validate to report.
+func Normalize(doc *Document) {
+	g := func(s *string) {
+		if partnerlink.IsGUID(*s) {
+			*s = strings.ToLower(*s)
+		}
+	}
+	gp := func(s *string) {
+		if s != nil {
+			g(s)
+		}
+	}
+	t := func(p *time.Time) *time.Time {
+		if p == nil {
+			return nil
+		}
+		u := p.UTC()
+		return &u
+	}
+	for i := range doc.Partners {
+		p := &doc.Partners[i]
+		for j := range p.HomeTenantIDs {
+			g(&p.HomeTenantIDs[j])
+		}
+		p.From, p.To = t(p.From), t(p.To)
+	}
+	for i := range doc.Tenants {
+		g(&doc.Tenants[i].TenantID)
+	}
+	for i := range doc.ManagementGroups {
+		g(&doc.ManagementGroups[i].TenantID)
+	}
+	for i := range doc.Subscriptions {
+		s := &doc.Subscriptions[i]
+		g(&s.SubscriptionID)
+		g(&s.TenantID)
+	}
+	for i := range doc.Principals {
+		p := &doc.Principals[i]
+		g(&p.TenantID)
+		g(&p.ObjectID)
+		gp(p.HomeTenantID)
+		gp(p.AppID)
+		g(&p.HomeObjectID)
+		p.From, p.To = t(p.From), t(p.To)
+	}
+	for i := range doc.GroupMemberships {
+		m := &doc.GroupMemberships[i]
+		g(&m.TenantID)
+		g(&m.GroupID)
+		g(&m.MemberID)
+		m.From, m.To = t(m.From), t(m.To)
+	}
+	for i := range doc.RoleDefinitions {
+		g(&doc.RoleDefinitions[i].ID)
+	}
+	for i := range doc.RoleAssignments {
+		a := &doc.RoleAssignments[i]
+		g(&a.TenantID)
+		g(&a.ID)
+		g(&a.PrincipalID)
+		g(&a.RoleDefinition)
+		a.From, a.To = t(a.From), t(a.To)
+	}
+	for i := range doc.Delegations {
+		d := &doc.Delegations[i]
+		g(&d.ID)
+		g(&d.CustomerTenantID)
+		g(&d.ManagingTenantID)
+		g(&d.PrincipalID)
+		g(&d.RoleDefinition)
+		d.From, d.To = t(d.From), t(d.To)
+	}
+	for i := range doc.Links {
+		l := &doc.Links[i]
+		g(&l.TenantID)
+		g(&l.ObjectID)
+		l.From, l.To = t(l.From), t(l.To)
+	}
+	for i := range doc.Environments {
+		g(&doc.Environments[i].TenantID)
+	}
+	for i := range doc.PowerPlatformResources {
+		g(&doc.PowerPlatformResources[i].TenantID)
+	}
+	for i := range doc.Ownership {
+		o := &doc.Ownership[i]
+		g(&o.PrincipalID)
+		o.From, o.To = t(o.From), t(o.To)
+	}
+}

@@ -1,0 +1,545 @@
+package world
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/partnerlink/partnerlink"
+)
+
+// maxProblems bounds how many problems Validate reports: enough to fix a
+// document in one pass, not so many that the first ones scroll away.
+const maxProblems = 20
+
+// problems collects validation errors, each naming the element path.
+type problems struct {
+	list  []string
+	extra int
+}
+
+func (p *problems) add(path, format string, args ...any) {
+	if len(p.list) >= maxProblems {
+		p.extra++
+		return
+	}
+	p.list = append(p.list, path+": "+fmt.Sprintf(format, args...))
+}
+
+func (p *problems) err() error {
+	if len(p.list) == 0 {
+		return nil
+	}
+	var b strings.Builder
+	if len(p.list) == 1 {
+		b.WriteString("1 problem:")
+	} else {
+		fmt.Fprintf(&b, "%d problems:", len(p.list)+p.extra)
+	}
+	for _, s := range p.list {
+		b.WriteString("\n  - ")
+		b.WriteString(s)
+	}
+	if p.extra > 0 {
+		fmt.Fprintf(&b, "\n  - … and %d more", p.extra)
+	}
+	return partnerlink.Errorf(partnerlink.EINVALID, "%s", b.String())
+}
+
+// PeriodOf turns a document's from/to pair into a Period (nil = unbounded).
+func PeriodOf(from, to *time.Time) partnerlink.Period {
+	var p partnerlink.Period
+	if from != nil {
+		p.From = *from
+	}
+	if to != nil {
+		p.To = *to
+	}
+	return p
+}
+
+// Validate checks a normalized document: well-formed ids, known references,
+// sane periods, no duplicates, no management group cycles and at most one
+// link per principal and tenant at any instant. It reports up to 20
+// problems, each with the element's path and what would be accepted.
+func Validate(doc *Document) error {
+	v := validator{doc: doc}
+	v.run()
+	return v.p.err()
+}
+
+type validator struct {
+	doc *Document
+	p   problems
+
+	partners   map[string]*Partner
+	tenants    map[string]bool
+	mgs        map[string]*ManagementGroup // tenant + "/" + lower(name)
+	subs       map[string]*Subscription
+	principals map[string]*Principal // tenant + "/" + objectId
+}
+
+func (v *validator) run() {
+	d := v.doc
+	if d.Version != CurrentVersion {
+		v.p.add("version", "is %d; expected %d", d.Version, CurrentVersion)
+	}
+	v.tenantsAndPartners()
+	v.managementGroups()
+	v.subscriptions()
+	v.principalsCheck()
+	v.memberships()
+	v.roleDefinitions()
+	v.roleAssignments()
+	v.delegations()
+	v.links()
+	v.powerPlatform()
+}
+
+func (v *validator) guid(path, s string) bool {
+	if !partnerlink.IsGUID(s) {
+		v.p.add(path, "%q is not a GUID; expected 8-4-4-4-12 hexadecimal digits such as 0b5e2f7a-8c1d-4e3f-9a0b-1c2d3e4f5a60", s)
+		return false
+	}
+	return true
+}
+
+func (v *validator) period(path string, from, to *time.Time) {
+	if from != nil && to != nil && !from.Before(*to) {
+		v.p.add(path+".to", "%s is not after from %s; a period is [from, to) and must not be empty (use null for \"still in force\")",
+			to.Format(time.RFC3339), from.Format(time.RFC3339))
+	}
+}
+
+func (v *validator) tenant(path, id string) bool {
+	if !v.guid(path, id) {
+		return false
+	}
+	if !v.tenants[strings.ToLower(id)] {
+		v.p.add(path, "tenant %s is not listed in tenants", id)
+		return false
+	}
+	return true
+}
+
+func (v *validator) tenantsAndPartners() {
+	d := v.doc
+	v.tenants = map[string]bool{}
+	for i, t := range d.Tenants {
+		path := fmt.Sprintf("tenants[%d]", i)
+		if !v.guid(path+".tenantId", t.TenantID) {
+			continue
+		}
+		if v.tenants[t.TenantID] {
+			v.p.add(path+".tenantId", "tenant %s is listed twice", t.TenantID)
+		}
+		v.tenants[t.TenantID] = true
+	}
+	v.partners = map[string]*Partner{}
+	for i := range d.Partners {
+		p := &d.Partners[i]
+		path := fmt.Sprintf("partners[%d]", i)
+		if err := partnerlink.ValidatePartnerID(p.PartnerID); err != nil {
+			v.p.add(path+".partnerId", "%s", partnerlink.ErrorMessage(err))
+			continue
+		}
+		if v.partners[p.PartnerID] != nil {
+			v.p.add(path+".partnerId", "partner ID %s is listed twice", p.PartnerID)
+		}
+		v.partners[p.PartnerID] = p
+		v.period(path, p.From, p.To)
+		for j, h := range p.HomeTenantIDs {
+			v.guid(fmt.Sprintf("%s.homeTenantIds[%d]", path, j), h)
+		}
+	}
+	for i := range d.Partners {
+		p := &d.Partners[i]
+		if p.GlobalPartnerID == nil {
+			continue
+		}
+		path := fmt.Sprintf("partners[%d].globalPartnerId", i)
+		g := v.partners[*p.GlobalPartnerID]
+		switch {
+		case *p.GlobalPartnerID == p.PartnerID:
+			v.p.add(path, "a partner ID cannot be its own global ID; use null for a global ID")
+		case g == nil:
+			v.p.add(path, "global partner ID %q is not listed in partners", *p.GlobalPartnerID)
+		case g.GlobalPartnerID != nil:
+			v.p.add(path, "partner ID %s is itself a location ID of %s; a location ID belongs to a global ID (one with globalPartnerId null)", g.PartnerID, *g.GlobalPartnerID)
+		}
+	}
+}
+
+func mgKey(tenant, name string) string { return tenant + "/" + strings.ToLower(name) }
+
+func (v *validator) managementGroups() {
+	d := v.doc
+	v.mgs = map[string]*ManagementGroup{}
+	for i := range d.ManagementGroups {
+		m := &d.ManagementGroups[i]
+		path := fmt.Sprintf("managementGroups[%d]", i)
+		if !v.tenant(path+".tenantId", m.TenantID) {
+			continue
+		}
+		if m.Name == "" || strings.Contains(m.Name, "/") {
+			v.p.add(path+".name", "%q is not a management group name; expected a non-empty name without \"/\"", m.Name)
+			continue
+		}
+		k := mgKey(m.TenantID, m.Name)
+		if v.mgs[k] != nil {
+			v.p.add(path+".name", "management group %s is listed twice in tenant %s", m.Name, m.TenantID)
+		}
+		v.mgs[k] = m
+	}
+	for i := range d.ManagementGroups {
+		m := &d.ManagementGroups[i]
+		if m.Parent == nil {
+			continue
+		}
+		if v.mgs[mgKey(m.TenantID, *m.Parent)] == nil {
+			v.p.add(fmt.Sprintf("managementGroups[%d].parent", i), "management group %q is not listed in tenant %s; expected a management group of the same tenant, or null", *m.Parent, m.TenantID)
+		}
+	}
+	// Cycles: walk up from each group; a walk longer than the number of
+	// groups has looped.
+	for i := range d.ManagementGroups {
+		m := &d.ManagementGroups[i]
+		seen := map[string]bool{mgKey(m.TenantID, m.Name): true}
+		for cur := m; cur != nil && cur.Parent != nil; {
+			k := mgKey(cur.TenantID, *cur.Parent)
+			if seen[k] {
+				v.p.add(fmt.Sprintf("managementGroups[%d].parent", i), "management group %s is its own ancestor (a cycle through %q); management groups form a tree", m.Name, *cur.Parent)
+				break
+			}
+			seen[k] = true
+			cur = v.mgs[k]
+		}
+	}
+}
+
+func (v *validator) subscriptions() {
+	d := v.doc
+	v.subs = map[string]*Subscription{}
+	for i := range d.Subscriptions {
+		s := &d.Subscriptions[i]
+		path := fmt.Sprintf("subscriptions[%d]", i)
+		if !v.guid(path+".subscriptionId", s.SubscriptionID) {
+			continue
+		}
+		if v.subs[s.SubscriptionID] != nil {
+			v.p.add(path+".subscriptionId", "subscription %s is listed twice", s.SubscriptionID)
+		}
+		v.subs[s.SubscriptionID] = s
+		if !v.tenant(path+".tenantId", s.TenantID) {
+			continue
+		}
+		if s.ManagementGroup != nil && v.mgs[mgKey(s.TenantID, *s.ManagementGroup)] == nil {
+			v.p.add(path+".managementGroup", "management group %q is not listed in tenant %s; expected a management group of the subscription's tenant, or null", *s.ManagementGroup, s.TenantID)
+		}
+	}
+}
+
+func principalKey(tenant, object string) string { return tenant + "/" + object }
+
+func (v *validator) principalsCheck() {
+	d := v.doc
+	v.principals = map[string]*Principal{}
+	for i := range d.Principals {
+		p := &d.Principals[i]
+		path := fmt.Sprintf("principals[%d]", i)
+		okT := v.tenant(path+".tenantId", p.TenantID)
+		okO := v.guid(path+".objectId", p.ObjectID)
+		if okT && okO {
+			k := principalKey(p.TenantID, p.ObjectID)
+			if v.principals[k] != nil {
+				v.p.add(path+".objectId", "principal %s is listed twice in tenant %s", p.ObjectID, p.TenantID)
+			}
+			v.principals[k] = p
+		}
+		if !partnerlink.PrincipalType(p.Type).Valid() {
+			v.p.add(path+".type", "%q is not a principal type; expected User, Guest, ServicePrincipal or Group", p.Type)
+		}
+		if p.HomeTenantID != nil {
+			v.guid(path+".homeTenantId", *p.HomeTenantID)
+		}
+		if p.AppID != nil {
+			v.guid(path+".appId", *p.AppID)
+		}
+		if p.HomeObjectID != "" {
+			v.guid(path+".homeObjectId", p.HomeObjectID)
+		}
+		if p.Secret != "" && p.Type != string(partnerlink.PrincipalUser) && p.Type != string(partnerlink.PrincipalServicePrincipal) {
+			v.p.add(path+".secret", "a secret may be given only for a User or a ServicePrincipal, not a %s", p.Type)
+		}
+		v.period(path, p.From, p.To)
+	}
+}
+
+// principal checks that id names a principal of tenant and returns it.
+func (v *validator) principal(path, tenant, id string) *Principal {
+	if !v.guid(path, id) {
+		return nil
+	}
+	p := v.principals[principalKey(tenant, id)]
+	if p == nil {
+		v.p.add(path, "principal %s is not listed in principals of tenant %s", id, tenant)
+	}
+	return p
+}
+
+func (v *validator) memberships() {
+	type key struct{ t, g, m string }
+	seen := map[key][]partnerlink.Period{}
+	for i := range v.doc.GroupMemberships {
+		m := &v.doc.GroupMemberships[i]
+		path := fmt.Sprintf("groupMemberships[%d]", i)
+		v.period(path, m.From, m.To)
+		if !v.tenant(path+".tenantId", m.TenantID) {
+			continue
+		}
+		g := v.principal(path+".groupId", m.TenantID, m.GroupID)
+		if g != nil && g.Type != string(partnerlink.PrincipalGroup) {
+			v.p.add(path+".groupId", "principal %s is a %s, not a Group", m.GroupID, g.Type)
+		}
+		v.principal(path+".memberId", m.TenantID, m.MemberID)
+		if m.GroupID == m.MemberID {
+			v.p.add(path+".memberId", "a group cannot be a member of itself")
+		}
+		k := key{m.TenantID, m.GroupID, m.MemberID}
+		per := PeriodOf(m.From, m.To)
+		for _, q := range seen[k] {
+			if q.Overlaps(per) {
+				v.p.add(path, "member %s is already in group %s during an overlapping period; give each membership period once", m.MemberID, m.GroupID)
+				break
+			}
+		}
+		seen[k] = append(seen[k], per)
+	}
+}
+
+func (v *validator) roleDefinitions() {
+	names := map[string]bool{}
+	ids := map[string]bool{}
+	for i, r := range v.doc.RoleDefinitions {
+		path := fmt.Sprintf("roleDefinitions[%d]", i)
+		if strings.TrimSpace(r.Name) == "" {
+			v.p.add(path+".name", "a role definition needs a name")
+		}
+		v.guid(path+".id", r.ID)
+		ln := strings.ToLower(r.Name)
+		if names[ln] {
+			v.p.add(path+".name", "role %q is listed twice", r.Name)
+		}
+		if ids[r.ID] {
+			v.p.add(path+".id", "role id %s is listed twice", r.ID)
+		}
+		names[ln], ids[r.ID] = true, true
+		if b, ok := LookupBuiltinRole(r.Name); ok && !strings.EqualFold(b.ID, r.ID) {
+			v.p.add(path+".name", "%q is a built-in role with id %s; give a custom role another name", r.Name, b.ID)
+		}
+		if b, ok := LookupBuiltinRole(r.ID); ok && !strings.EqualFold(b.Name, r.Name) {
+			v.p.add(path+".id", "%s is the id of built-in role %q; give a custom role another id", r.ID, b.Name)
+		}
+		for j, a := range r.Actions {
+			if strings.TrimSpace(a) == "" {
+				v.p.add(fmt.Sprintf("%s.actions[%d]", path, j), "an action must not be empty")
+			}
+		}
+	}
+}
+
+func (v *validator) role(path, ref string) {
+	if _, ok := ResolveRole(v.doc, ref); !ok {
+		names := []string{}
+		for _, b := range builtinRoles {
+			names = append(names, b.Name)
+		}
+		v.p.add(path, "role %q is neither listed in roleDefinitions nor built in; expected a role name or GUID (built in: %s)", ref, strings.Join(names, ", "))
+	}
+}
+
+// scope checks that s is a scope inside tenant: its subscription or
+// management group must be listed there.
+func (v *validator) scope(path, tenant, s string) {
+	sc, err := partnerlink.ParseScope(s)
+	if err != nil {
+		v.p.add(path, "%s", partnerlink.ErrorMessage(err))
+		return
+	}
+	switch sc.Kind {
+	case partnerlink.ScopeRoot:
+	case partnerlink.ScopeManagementGroup:
+		if v.mgs[mgKey(tenant, sc.ManagementGroup)] == nil {
+			v.p.add(path, "management group %q is not listed in tenant %s", sc.ManagementGroup, tenant)
+		}
+	default:
+		sub := v.subs[sc.Subscription]
+		switch {
+		case sub == nil:
+			v.p.add(path, "subscription %s is not listed in subscriptions", sc.Subscription)
+		case sub.TenantID != tenant:
+			v.p.add(path, "subscription %s belongs to tenant %s, not %s", sc.Subscription, sub.TenantID, tenant)
+		}
+	}
+}
+
+func (v *validator) roleAssignments() {
+	type key struct{ t, id string }
+	seen := map[key][]partnerlink.Period{}
+	for i := range v.doc.RoleAssignments {
+		a := &v.doc.RoleAssignments[i]
+		path := fmt.Sprintf("roleAssignments[%d]", i)
+		v.period(path, a.From, a.To)
+		v.role(path+".roleDefinition", a.RoleDefinition)
+		okID := v.guid(path+".id", a.ID)
+		if !v.tenant(path+".tenantId", a.TenantID) {
+			continue
+		}
+		v.principal(path+".principalId", a.TenantID, a.PrincipalID)
+		v.scope(path+".scope", a.TenantID, a.Scope)
+		if okID {
+			k := key{a.TenantID, a.ID}
+			per := PeriodOf(a.From, a.To)
+			for _, q := range seen[k] {
+				if q.Overlaps(per) {
+					v.p.add(path+".id", "role assignment %s is listed twice for overlapping periods", a.ID)
+					break
+				}
+			}
+			seen[k] = append(seen[k], per)
+		}
+	}
+}
+
+func (v *validator) delegations() {
+	seen := map[string][]partnerlink.Period{}
+	for i := range v.doc.Delegations {
+		d := &v.doc.Delegations[i]
+		path := fmt.Sprintf("delegations[%d]", i)
+		v.period(path, d.From, d.To)
+		v.role(path+".roleDefinition", d.RoleDefinition)
+		if v.guid(path+".id", d.ID) {
+			per := PeriodOf(d.From, d.To)
+			for _, q := range seen[d.ID] {
+				if q.Overlaps(per) {
+					v.p.add(path+".id", "delegation %s is listed twice for overlapping periods", d.ID)
+					break
+				}
+			}
+			seen[d.ID] = append(seen[d.ID], per)
+		}
+		okC := v.tenant(path+".customerTenantId", d.CustomerTenantID)
+		okM := v.tenant(path+".managingTenantId", d.ManagingTenantID)
+		if okC && okM && d.CustomerTenantID == d.ManagingTenantID {
+			v.p.add(path+".managingTenantId", "the managing tenant must differ from the customer tenant; access within one tenant is a role assignment")
+		}
+		if okC {
+			v.scope(path+".scope", d.CustomerTenantID, d.Scope)
+		}
+		if okM {
+			v.principal(path+".principalId", d.ManagingTenantID, d.PrincipalID)
+		}
+	}
+}
+
+func (v *validator) links() {
+	type key struct{ t, o string }
+	type held struct {
+		per partnerlink.Period
+		idx int
+	}
+	seen := map[key][]held{}
+	for i := range v.doc.Links {
+		l := &v.doc.Links[i]
+		path := fmt.Sprintf("links[%d]", i)
+		v.period(path, l.From, l.To)
+		if err := partnerlink.ValidatePartnerID(l.PartnerID); err != nil {
+			v.p.add(path+".partnerId", "%s", partnerlink.ErrorMessage(err))
+		} else if v.partners[l.PartnerID] == nil {
+			v.p.add(path+".partnerId", "partner ID %s is not listed in partners", l.PartnerID)
+		}
+		if !v.tenant(path+".tenantId", l.TenantID) {
+			continue
+		}
+		p := v.principal(path+".objectId", l.TenantID, l.ObjectID)
+		if p != nil && p.CSPDelegated {
+			v.p.add(path+".objectId", "principal %s is CSP delegated; CSP access is attributed through the CSP channel and cannot be linked", l.ObjectID)
+		}
+		if p != nil && p.Type == string(partnerlink.PrincipalGroup) {
+			v.p.add(path+".objectId", "principal %s is a Group; only a user, guest or service principal signs in and links itself", l.ObjectID)
+		}
+		k := key{l.TenantID, l.ObjectID}
+		per := PeriodOf(l.From, l.To)
+		for _, h := range seen[k] {
+			if h.per.Overlaps(per) {
+				v.p.add(path, "principal %s already has a link in tenant %s during an overlapping period (links[%d]); a principal has at most one link per tenant at any instant", l.ObjectID, l.TenantID, h.idx)
+				break
+			}
+		}
+		seen[k] = append(seen[k], held{per, i})
+	}
+}
+
+var (
+	environmentTypes = []string{"Default", "Developer", "Production", "Sandbox", "Trial"}
+	resourceKinds    = []string{"Bot", "CanvasApp", "CustomerInsightsInstance", "Flow", "ModelDrivenApp", "PowerBIDataset"}
+	ownershipRoles   = []string{"CoOwner", "Creator", "Owner", "Publisher"}
+)
+
+func oneOf(s string, list []string) bool {
+	i := sort.SearchStrings(list, s)
+	return i < len(list) && list[i] == s
+}
+
+func (v *validator) powerPlatform() {
+	d := v.doc
+	envs := map[string]bool{}
+	for i, e := range d.Environments {
+		path := fmt.Sprintf("environments[%d]", i)
+		v.tenant(path+".tenantId", e.TenantID)
+		if e.EnvironmentID == "" {
+			v.p.add(path+".environmentId", "an environment needs an id")
+		}
+		k := e.TenantID + "/" + strings.ToLower(e.EnvironmentID)
+		if envs[k] {
+			v.p.add(path+".environmentId", "environment %s is listed twice in tenant %s", e.EnvironmentID, e.TenantID)
+		}
+		envs[k] = true
+		if !oneOf(e.Type, environmentTypes) {
+			v.p.add(path+".type", "%q is not an environment type; expected one of %s", e.Type, strings.Join(environmentTypes, ", "))
+		}
+	}
+	resources := map[string]*PowerPlatformResource{}
+	for i := range d.PowerPlatformResources {
+		r := &d.PowerPlatformResources[i]
+		path := fmt.Sprintf("powerPlatformResources[%d]", i)
+		if v.tenant(path+".tenantId", r.TenantID) && !envs[r.TenantID+"/"+strings.ToLower(r.EnvironmentID)] {
+			v.p.add(path+".environmentId", "environment %q is not listed in environments of tenant %s", r.EnvironmentID, r.TenantID)
+		}
+		if r.ID == "" {
+			v.p.add(path+".id", "a resource needs an id")
+		}
+		k := strings.ToLower(r.ID)
+		if resources[k] != nil {
+			v.p.add(path+".id", "resource %s is listed twice", r.ID)
+		}
+		resources[k] = r
+		if !oneOf(r.Kind, resourceKinds) {
+			v.p.add(path+".kind", "%q is not a resource kind; expected one of %s", r.Kind, strings.Join(resourceKinds, ", "))
+		}
+	}
+	for i, o := range d.Ownership {
+		path := fmt.Sprintf("ownership[%d]", i)
+		v.period(path, o.From, o.To)
+		if !oneOf(o.Role, ownershipRoles) {
+			v.p.add(path+".role", "%q is not an ownership role; expected one of %s", o.Role, strings.Join(ownershipRoles, ", "))
+		}
+		r := resources[strings.ToLower(o.ResourceID)]
+		if r == nil {
+			v.p.add(path+".resourceId", "resource %q is not listed in powerPlatformResources", o.ResourceID)
+			continue
+		}
+		v.principal(path+".principalId", r.TenantID, o.PrincipalID)
+	}
+}

@@ -1,0 +1,119 @@
+package world
+
+import (
+	"bytes"
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Write writes doc canonically: every array sorted by its natural key,
+// empty arrays as [], one space of indentation, a final newline, and no
+// secrets. Writing what Read returns gives the same bytes again, so
+// export → import → export is byte-identical. doc itself is not changed.
+func Write(w io.Writer, doc *Document) error {
+	c := Canonical(doc)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", " ")
+	if err := enc.Encode(c); err != nil {
+		return fmt.Errorf("encode world document: %w", err)
+	}
+	// Encode ends with a newline; the canonical form ends with "}" and none
+	// (as the examples in the shared folder do).
+	out := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+	if _, err := w.Write(out); err != nil {
+		return fmt.Errorf("write world document: %w", err)
+	}
+	return nil
+}
+
+// Canonical returns a sorted deep-enough copy of doc with nil arrays made
+// empty and secrets removed: the form Write encodes.
+func Canonical(doc *Document) *Document {
+	c := *doc
+	c.Version = CurrentVersion
+
+	c.Partners = cloneSorted(doc.Partners, func(a, b Partner) int { return cmp.Compare(a.PartnerID, b.PartnerID) })
+	for i := range c.Partners {
+		c.Partners[i].HomeTenantIDs = nonNil(slices.Sorted(slices.Values(c.Partners[i].HomeTenantIDs)))
+	}
+	c.Tenants = cloneSorted(doc.Tenants, func(a, b Tenant) int { return cmp.Compare(a.TenantID, b.TenantID) })
+	c.ManagementGroups = cloneSorted(doc.ManagementGroups, func(a, b ManagementGroup) int {
+		return cmp.Or(cmp.Compare(a.TenantID, b.TenantID), cmp.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)), cmp.Compare(a.Name, b.Name))
+	})
+	c.Subscriptions = cloneSorted(doc.Subscriptions, func(a, b Subscription) int { return cmp.Compare(a.SubscriptionID, b.SubscriptionID) })
+	c.Principals = cloneSorted(doc.Principals, func(a, b Principal) int {
+		return cmp.Or(cmp.Compare(a.TenantID, b.TenantID), cmp.Compare(a.ObjectID, b.ObjectID))
+	})
+	for i := range c.Principals {
+		c.Principals[i].Secret = ""
+	}
+	c.GroupMemberships = cloneSorted(doc.GroupMemberships, func(a, b GroupMembership) int {
+		return cmp.Or(cmp.Compare(a.TenantID, b.TenantID), cmp.Compare(a.GroupID, b.GroupID), cmp.Compare(a.MemberID, b.MemberID), compareFrom(a.From, b.From))
+	})
+	c.RoleDefinitions = cloneSorted(doc.RoleDefinitions, func(a, b RoleDefinition) int {
+		return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.ID, b.ID))
+	})
+	for i := range c.RoleDefinitions {
+		r := &c.RoleDefinitions[i]
+		r.Actions = nonNil(slices.Clone(r.Actions))
+		r.NotActions = nonNil(slices.Clone(r.NotActions))
+		if len(r.DataActions) == 0 {
+			r.DataActions = nil
+		}
+	}
+	c.RoleAssignments = cloneSorted(doc.RoleAssignments, func(a, b RoleAssignment) int {
+		return cmp.Or(cmp.Compare(a.TenantID, b.TenantID), cmp.Compare(a.ID, b.ID), compareFrom(a.From, b.From))
+	})
+	c.Delegations = cloneSorted(doc.Delegations, func(a, b Delegation) int {
+		return cmp.Or(cmp.Compare(a.ID, b.ID), compareFrom(a.From, b.From))
+	})
+	c.Links = cloneSorted(doc.Links, func(a, b Link) int {
+		return cmp.Or(cmp.Compare(a.TenantID, b.TenantID), cmp.Compare(a.ObjectID, b.ObjectID), compareFrom(a.From, b.From))
+	})
+	c.Environments = cloneSorted(doc.Environments, func(a, b Environment) int {
+		return cmp.Or(cmp.Compare(a.TenantID, b.TenantID), cmp.Compare(a.EnvironmentID, b.EnvironmentID))
+	})
+	c.PowerPlatformResources = cloneSorted(doc.PowerPlatformResources, func(a, b PowerPlatformResource) int {
+		return cmp.Or(cmp.Compare(a.TenantID, b.TenantID), cmp.Compare(a.EnvironmentID, b.EnvironmentID), cmp.Compare(a.ID, b.ID))
+	})
+	c.Ownership = cloneSorted(doc.Ownership, func(a, b Ownership) int {
+		return cmp.Or(cmp.Compare(a.ResourceID, b.ResourceID), compareFrom(a.From, b.From), cmp.Compare(a.Role, b.Role), cmp.Compare(a.PrincipalID, b.PrincipalID))
+	})
+	return &c
+}
+
+// cloneSorted returns a sorted copy of s, never nil (so it encodes as []).
+// The sort is stable, so elements equal under the key keep document order.
+func cloneSorted[T any](s []T, f func(a, b T) int) []T {
+	out := make([]T, len(s))
+	copy(out, s)
+	slices.SortStableFunc(out, f)
+	return out
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// compareFrom orders period starts with null ("since always") first.
+func compareFrom(a, b *time.Time) int {
+	switch {
+	case a == nil && b == nil:
+		return 0
+	case a == nil:
+		return -1
+	case b == nil:
+		return 1
+	}
+	return a.Compare(*b)
+}
