@@ -1,6 +1,8 @@
 package powerplatform
 
 import (
+	"bufio"
+	"compress/gzip"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -300,12 +302,24 @@ func (a *Activity) UnifiedProfiles(resID string, m Month) (int64, bool) {
 	return p.count, ok
 }
 
-// ReadCSV reads one §8.3 file, telling activity
+// ReadCSV reads one §8.3 file (plain or gzip), telling activity
 // (Date,TenantId,ResourceId,UserId,Activity) from unified profiles
 // (Month,TenantId,ResourceId,UnifiedProfiles) by its header. Column names
 // are matched without regard to case, in any order; other columns are
 // ignored. name is used in error messages.
 func (a *Activity) ReadCSV(name string, r io.Reader) error {
+	// Exports are often gzipped; the magic number tells, whatever the name.
+	br := bufio.NewReaderSize(r, 1<<16)
+	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return partnerlink.Errorf(partnerlink.EINVALID, "%s: not a readable gzip file: %v", name, err)
+		}
+		defer zr.Close()
+		r = zr
+	} else {
+		r = br
+	}
 	cr := csv.NewReader(r)
 	cr.ReuseRecord = true
 	header, err := cr.Read()
