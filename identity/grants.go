@@ -1,0 +1,289 @@
+package identity
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+
+	"github.com/partnerlink/partnerlink"
+)
+
+const grantTypeDeviceCode = "urn:ietf:params:oauth:grant-type:device_code"
+
+// maxFormBytes bounds a token request body.
+const maxFormBytes = 64 << 10
+
+// token is the token endpoint: it parses the form and runs the grant.
+func (s *Service) token(w http.ResponseWriter, r *http.Request, authority string, v2 bool) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	if err := r.ParseForm(); err != nil {
+		writeOAuthError(w, http.StatusBadRequest, "invalid_request", "The request body must be application/x-www-form-urlencoded: "+err.Error())
+		return
+	}
+	f := r.PostForm
+	clientID, secret := f.Get("client_id"), f.Get("client_secret")
+	if u, p, ok := r.BasicAuth(); ok { // client_secret_basic (RFC 6749 §2.3.1)
+		u, _ = url.QueryUnescape(u)
+		p, _ = url.QueryUnescape(p)
+		clientID, secret = u, p
+	}
+	if !partnerlink.IsGUID(clientID) {
+		writeOAuthError(w, http.StatusBadRequest, "invalid_request",
+			fmt.Sprintf("client_id %q is not valid: it must be an application id (a GUID).", clientID))
+		return
+	}
+	tr := &tokenRequest{base: s.base(r), authority: authority, v2: v2, clientID: strings.ToLower(clientID)}
+	if oe := s.parseScope(tr, f.Get("scope"), f.Get("resource")); oe != nil {
+		oe.write(w)
+		return
+	}
+	ctx := r.Context()
+	switch gt := f.Get("grant_type"); gt {
+	case "client_credentials":
+		s.clientCredentials(ctx, w, tr, secret)
+	case "password":
+		s.passwordGrant(ctx, w, tr, f.Get("username"), f.Get("password"))
+	case "refresh_token":
+		s.refreshGrant(ctx, w, tr, f.Get("refresh_token"))
+	case grantTypeDeviceCode:
+		code := f.Get("device_code")
+		if code == "" {
+			code = f.Get("code") // MSAL Python also sends the code as "code"
+		}
+		s.deviceCodeGrant(ctx, w, tr, code)
+	case "":
+		writeOAuthError(w, http.StatusBadRequest, "invalid_request", "grant_type is missing.")
+	default:
+		writeOAuthError(w, http.StatusBadRequest, "unsupported_grant_type", fmt.Sprintf(
+			"grant_type %q is not supported; use client_credentials, password, refresh_token or %s.", gt, grantTypeDeviceCode))
+	}
+}
+
+// clientCredentials is the client credentials grant: the service principal
+// of application client_id in the requested tenant, with a client secret.
+// At the /adfs authority the service principal is the one in the app's home
+// tenant (the principal whose TenantID is its HomeTenantID, or the only one).
+func (s *Service) clientCredentials(ctx context.Context, w http.ResponseWriter, tr *tokenRequest, secret string) {
+	if tr.authority == "common" || tr.authority == "organizations" {
+		writeOAuthError(w, http.StatusBadRequest, "invalid_request",
+			"The client credentials grant needs a tenant: use the authority https://host/{tenant-id}, not /"+tr.authority+".")
+		return
+	}
+	if secret == "" {
+		writeOAuthError(w, http.StatusUnauthorized, "invalid_client", "client_secret is missing: a service principal signs in with its client secret.")
+		return
+	}
+	sps, err := s.dir.ServicePrincipalsByAppID(ctx, tr.clientID)
+	if err != nil {
+		s.serverError(w, fmt.Errorf("identity: find service principals: %w", err))
+		return
+	}
+	var sp *partnerlink.Principal
+	for i := range sps {
+		p := &sps[i]
+		if p.Type != partnerlink.PrincipalServicePrincipal {
+			continue
+		}
+		if tr.authority == "adfs" {
+			if strings.EqualFold(p.TenantID, p.HomeTenantID) || (len(sps) == 1 && p.HomeTenantID == "") {
+				sp = p
+			}
+		} else if strings.EqualFold(p.TenantID, tr.authority) {
+			sp = p
+		}
+	}
+	if sp == nil {
+		where := "tenant '" + tr.authority + "'"
+		if tr.authority == "adfs" {
+			where = "its home tenant"
+		}
+		writeOAuthError(w, http.StatusBadRequest, "unauthorized_client", fmt.Sprintf(
+			"Application with identifier '%s' was not found in %s: it has no service principal there.", tr.clientID, where))
+		return
+	}
+	ok, err := s.checkAppSecret(ctx, *sp, sps, secret)
+	if err != nil {
+		s.serverError(w, err)
+		return
+	}
+	if !ok {
+		writeOAuthError(w, http.StatusUnauthorized, "invalid_client", fmt.Sprintf(
+			"Invalid client secret provided for application '%s'. Check the secret value, not its id.", tr.clientID))
+		return
+	}
+	if !sp.ActiveAt(s.now()) {
+		writeOAuthError(w, http.StatusBadRequest, "unauthorized_client", fmt.Sprintf(
+			"The service principal of application '%s' in tenant '%s' is disabled or deleted.", tr.clientID, sp.TenantID))
+		return
+	}
+	s.issue(ctx, w, tr, subject{p: *sp}, false)
+}
+
+// checkAppSecret checks secret against the service principal's own secrets
+// and, when it has none, against those of the app's service principal in
+// its home tenant: an application's secrets belong to the application,
+// which a multi-tenant app's service principals in other tenants share.
+func (s *Service) checkAppSecret(ctx context.Context, sp partnerlink.Principal, all []partnerlink.Principal, secret string) (bool, error) {
+	hashes, err := s.dir.SecretHashes(ctx, sp.TenantID, sp.ObjectID)
+	if err != nil {
+		return false, fmt.Errorf("identity: read secrets: %w", err)
+	}
+	if len(hashes) == 0 && sp.HomeTenantID != "" && !strings.EqualFold(sp.HomeTenantID, sp.TenantID) {
+		for _, h := range all {
+			if strings.EqualFold(h.TenantID, sp.HomeTenantID) && h.Type == partnerlink.PrincipalServicePrincipal {
+				if hashes, err = s.dir.SecretHashes(ctx, h.TenantID, h.ObjectID); err != nil {
+					return false, fmt.Errorf("identity: read secrets: %w", err)
+				}
+				break
+			}
+		}
+	}
+	for _, h := range hashes {
+		if CheckSecret(h, secret) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// passwordGrant is the resource owner password grant: a user signs in with
+// the name and password of their home account, and gets a token for the
+// requested tenant (their own, or one where they are a guest).
+func (s *Service) passwordGrant(ctx context.Context, w http.ResponseWriter, tr *tokenRequest, username, password string) {
+	if username == "" || password == "" {
+		writeOAuthError(w, http.StatusBadRequest, "invalid_request", "username and password are required.")
+		return
+	}
+	home, oe, err := s.authenticateUser(ctx, username, password)
+	if err != nil {
+		s.serverError(w, err)
+		return
+	}
+	if oe != nil {
+		oe.write(w)
+		return
+	}
+	target, oe, err := s.principalIn(ctx, *home, tr.authority)
+	if err != nil {
+		s.serverError(w, err)
+		return
+	}
+	if oe != nil {
+		oe.write(w)
+		return
+	}
+	s.issue(ctx, w, tr, subject{p: *target, home: home, authTime: s.now().UTC()}, false)
+}
+
+// authenticateUser finds the active user whose sign-in name and password
+// match. It returns an OAuth error (invalid_grant) for wrong credentials.
+func (s *Service) authenticateUser(ctx context.Context, username, password string) (*partnerlink.Principal, *oauthError, error) {
+	users, err := s.dir.UsersBySignInName(ctx, username)
+	if err != nil {
+		return nil, nil, fmt.Errorf("identity: find users: %w", err)
+	}
+	// Deterministic when a name exists in several tenants: by tenant id.
+	sort.Slice(users, func(i, j int) bool { return users[i].TenantID < users[j].TenantID })
+	now := s.now()
+	for i := range users {
+		u := users[i]
+		if u.Type != partnerlink.PrincipalUser || !strings.EqualFold(signInName(u), username) || !u.ActiveAt(now) {
+			continue
+		}
+		hashes, err := s.dir.SecretHashes(ctx, u.TenantID, u.ObjectID)
+		if err != nil {
+			return nil, nil, fmt.Errorf("identity: read password: %w", err)
+		}
+		for _, h := range hashes {
+			if CheckSecret(h, password) {
+				return &u, nil, nil
+			}
+		}
+	}
+	return nil, &oauthError{http.StatusBadRequest, "invalid_grant",
+		"Error validating credentials due to invalid username or password (or the account is disabled or deleted)."}, nil
+}
+
+// principalIn returns the principal that the person home acts as in the
+// authority's tenant: the home user itself for its own tenant (and for
+// common, organizations and adfs), or its active guest account there.
+func (s *Service) principalIn(ctx context.Context, home partnerlink.Principal, authority string) (*partnerlink.Principal, *oauthError, error) {
+	if authority == "common" || authority == "organizations" || authority == "adfs" || strings.EqualFold(authority, home.TenantID) {
+		return &home, nil, nil
+	}
+	guests, err := s.dir.GuestsOf(ctx, home.TenantID, home.ObjectID)
+	if err != nil {
+		return nil, nil, fmt.Errorf("identity: find guest accounts: %w", err)
+	}
+	sort.Slice(guests, func(i, j int) bool { return guests[i].ObjectID < guests[j].ObjectID })
+	now := s.now()
+	for i := range guests {
+		g := guests[i]
+		if strings.EqualFold(g.TenantID, authority) && GuestOf(g, home) && g.ActiveAt(now) {
+			return &g, nil, nil
+		}
+	}
+	return nil, &oauthError{http.StatusBadRequest, "invalid_grant", fmt.Sprintf(
+		"User account '%s' from tenant '%s' does not exist in tenant '%s' (no active guest account) and cannot sign in there.",
+		signInName(home), home.TenantID, authority)}, nil
+}
+
+// refreshGrant redeems a refresh token, at its own tenant or at any tenant
+// where the person is a guest, and rotates it: the token is consumed and a
+// new one returned. A token that does not resolve in the requested tenant is
+// left unconsumed, so a client probing its tenants keeps its session.
+func (s *Service) refreshGrant(ctx context.Context, w http.ResponseWriter, tr *tokenRequest, rt string) {
+	invalid := &oauthError{http.StatusBadRequest, "invalid_grant",
+		"The refresh token has expired, was revoked or has already been used (refresh tokens are single-use). Sign in again."}
+	if rt == "" {
+		writeOAuthError(w, http.StatusBadRequest, "invalid_request", "refresh_token is missing.")
+		return
+	}
+	key := hashKey(rt)
+	b, err := s.grants.GetGrant(ctx, GrantRefreshToken, key)
+	if partnerlink.ErrorCode(err) == partnerlink.ENOTFOUND {
+		invalid.write(w)
+		return
+	} else if err != nil {
+		s.serverError(w, fmt.Errorf("identity: read refresh token: %w", err))
+		return
+	}
+	var rec refreshRecord
+	if err := json.Unmarshal(b, &rec); err != nil {
+		s.serverError(w, fmt.Errorf("identity: decode refresh token: %w", err))
+		return
+	}
+	if rec.ClientID != tr.clientID {
+		writeOAuthError(w, http.StatusBadRequest, "invalid_grant", "The refresh token was issued to another client_id.")
+		return
+	}
+	home, err := s.dir.Principal(ctx, rec.HomeTenantID, rec.HomeObjectID)
+	if partnerlink.ErrorCode(err) == partnerlink.ENOTFOUND || (err == nil && !home.ActiveAt(s.now())) {
+		writeOAuthError(w, http.StatusBadRequest, "invalid_grant", "The user account of this refresh token is disabled or deleted.")
+		return
+	} else if err != nil {
+		s.serverError(w, fmt.Errorf("identity: read user: %w", err))
+		return
+	}
+	target, oe, err := s.principalIn(ctx, *home, tr.authority)
+	if err != nil {
+		s.serverError(w, err)
+		return
+	}
+	if oe != nil {
+		oe.write(w)
+		return
+	}
+	if _, err := s.grants.TakeGrant(ctx, GrantRefreshToken, key); partnerlink.ErrorCode(err) == partnerlink.ENOTFOUND {
+		invalid.write(w) // redeemed concurrently
+		return
+	} else if err != nil {
+		s.serverError(w, fmt.Errorf("identity: consume refresh token: %w", err))
+		return
+	}
+	s.issue(ctx, w, tr, subject{p: *target, home: home, authTime: rec.AuthTime}, true)
+}
