@@ -35,7 +35,9 @@ func newMemStore(now func() time.Time) *memStore {
 		principals: map[string]partnerlink.Principal{}, secrets: map[string][]string{}, grants: map[string]memGrant{}}
 }
 
-func notFound(what string) error { return partnerlink.Errorf(partnerlink.ENOTFOUND, "%s not found", what) }
+func notFound(what string) error {
+	return partnerlink.Errorf(partnerlink.ENOTFOUND, "%s not found", what)
+}
 
 func (m *memStore) addTenant(id, name string) {
 	m.mu.Lock()

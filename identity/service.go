@@ -350,8 +350,8 @@ func (s *Service) openIDConfiguration(w http.ResponseWriter, r *http.Request, te
 		"scopes_supported": []string{"openid", "profile", "email", "offline_access"},
 		"claims_supported": []string{"iss", "aud", "exp", "nbf", "iat", "sub", "oid", "tid",
 			"appid", "azp", "idtyp", "ver", "name", "upn", "preferred_username"},
-		"tenant_region_scope": nil,
-		"cloud_instance_name": u.Host,
+		"tenant_region_scope":             nil,
+		"cloud_instance_name":             u.Host,
 		"request_uri_parameter_supported": false,
 	})
 }
