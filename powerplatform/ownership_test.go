@@ -34,7 +34,9 @@ func day(s string) time.Time {
 }
 
 func user(id string) pp.Principal { return pp.Principal{ID: id, Type: partnerlink.PrincipalUser} }
-func sp(id string) pp.Principal   { return pp.Principal{ID: id, Type: partnerlink.PrincipalServicePrincipal} }
+func sp(id string) pp.Principal {
+	return pp.Principal{ID: id, Type: partnerlink.PrincipalServicePrincipal}
+}
 
 func res(k pp.Kind) pp.Resource {
 	return pp.Resource{TenantID: tenant, EnvironmentID: "env-prod", ID: "res-" + string(k), Kind: k, Paid: true}
