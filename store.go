@@ -81,6 +81,9 @@ type OutboxStore interface {
 	DueNotifications(ctx context.Context, now time.Time, limit int) ([]Notification, error)
 	MarkDelivered(ctx context.Context, id int64, at time.Time) error
 	MarkAttemptFailed(ctx context.Context, id int64, at, next time.Time, reason string, giveUp bool) error
+	// Postpone moves the next attempt without counting one (the tenant has
+	// nowhere to deliver to yet).
+	Postpone(ctx context.Context, id int64, next time.Time, reason string) error
 	Notifications(ctx context.Context, tenantID string, limit int) ([]Notification, error)
 }
 

@@ -71,6 +71,16 @@ func (d *DB) MarkAttemptFailed(ctx context.Context, id int64, at, next time.Time
 	return nil
 }
 
+// Postpone moves the next attempt without counting an attempt.
+func (d *DB) Postpone(ctx context.Context, id int64, next time.Time, reason string) error {
+	_, err := d.db.ExecContext(ctx, `UPDATE outbox SET next_attempt_at = $2, last_error = $3 WHERE id = $1`,
+		id, next.UnixNano(), reason)
+	if err != nil {
+		return fmt.Errorf("store: postpone notification %d: %w", id, err)
+	}
+	return nil
+}
+
 // Notifications lists a tenant's notifications, newest first.
 func (d *DB) Notifications(ctx context.Context, tenantID string, n int) ([]partnerlink.Notification, error) {
 	return scanNotifications(d.db.QueryContext(ctx, `SELECT `+notificationColumns+` FROM outbox WHERE tenant_id = $1

@@ -358,6 +358,13 @@ func testOutbox(t *testing.T, s Store) {
 		t.Fatalf("due = %+v", due)
 	}
 	id := due[0].ID
+	must(t, s.Postpone(ctx, id, t0.Add(time.Second), "no webhook"))
+	if due, _ := s.DueNotifications(ctx, t0, 10); len(due) != 0 {
+		t.Errorf("postponed but due: %+v", due)
+	}
+	if due, _ := s.DueNotifications(ctx, t0.Add(time.Second), 10); len(due) != 1 || due[0].Attempts != 0 {
+		t.Errorf("postponing counted an attempt: %+v", due)
+	}
 	must(t, s.MarkAttemptFailed(ctx, id, t0, t0.Add(time.Minute), "connection refused", false))
 	if due, _ := s.DueNotifications(ctx, t0.Add(30*time.Second), 10); len(due) != 0 {
 		t.Errorf("not yet due again: %+v", due)

@@ -1,0 +1,151 @@
+// Package notify delivers the outbox: the notifications written in the same
+// transaction as each link change are POSTed to the customer tenant's
+// webhook, signed, and retried with exponential backoff until delivered or
+// given up (SPEC §6). Nothing is lost when the server stops: the outbox is
+// in the database and delivery resumes on the next start.
+package notify
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/partnerlink/partnerlink"
+)
+
+// Store is what delivery needs.
+type Store interface {
+	partnerlink.OutboxStore
+	Webhook(ctx context.Context, tenantID string) (url, secret string, err error)
+}
+
+// Deliverer sends due notifications.
+type Deliverer struct {
+	Store  Store
+	Client *http.Client
+	Now    func() time.Time
+	Log    *slog.Logger
+	// MaxAttempts after which a notification is marked failed (default 12).
+	MaxAttempts int
+	// BaseDelay is the first retry delay, doubled per attempt up to MaxDelay.
+	BaseDelay, MaxDelay time.Duration
+	// NoWebhookDelay is how often a tenant without a webhook is checked
+	// again; such waits do not count as attempts.
+	NoWebhookDelay time.Duration
+}
+
+// New returns a Deliverer with the default policy: 12 attempts, 5 s doubling
+// to at most 1 h (about 5 hours in all).
+func New(store Store) *Deliverer {
+	return &Deliverer{Store: store, Client: &http.Client{Timeout: 10 * time.Second}, Now: time.Now,
+		Log: slog.Default(), MaxAttempts: 12, BaseDelay: 5 * time.Second, MaxDelay: time.Hour, NoWebhookDelay: time.Minute}
+}
+
+// Run delivers due notifications every interval until ctx ends.
+func (d *Deliverer) Run(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if _, err := d.DeliverDue(ctx); err != nil && ctx.Err() == nil {
+			d.Log.Warn("notify: delivery round failed", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// DeliverDue makes one attempt at every due notification and reports how
+// many were delivered.
+func (d *Deliverer) DeliverDue(ctx context.Context) (int, error) {
+	due, err := d.Store.DueNotifications(ctx, d.Now(), 100)
+	if err != nil {
+		return 0, err
+	}
+	delivered := 0
+	for _, n := range due {
+		ok, err := d.deliver(ctx, n)
+		if err != nil {
+			return delivered, err
+		}
+		if ok {
+			delivered++
+		}
+	}
+	return delivered, nil
+}
+
+func (d *Deliverer) deliver(ctx context.Context, n partnerlink.Notification) (bool, error) {
+	url, secret, err := d.Store.Webhook(ctx, n.TenantID)
+	if err != nil {
+		return false, err
+	}
+	now := d.Now()
+	if url == "" {
+		// Not an attempt: the notification waits (visible in the portal)
+		// until the tenant configures a webhook.
+		return false, d.Store.Postpone(ctx, n.ID, now.Add(d.NoWebhookDelay), "the tenant has no webhook configured")
+	}
+	if err := d.post(ctx, url, secret, n); err != nil {
+		attempts := n.Attempts + 1
+		giveUp := attempts >= d.MaxAttempts
+		d.Log.Info("notify: delivery failed", "tenant", n.TenantID, "event", n.EventID, "attempt", attempts, "err", err, "giveUp", giveUp)
+		return false, d.Store.MarkAttemptFailed(ctx, n.ID, now, now.Add(d.backoff(attempts)), err.Error(), giveUp)
+	}
+	return true, d.Store.MarkDelivered(ctx, n.ID, now)
+}
+
+// backoff is the wait after the given number of failed attempts.
+func (d *Deliverer) backoff(attempts int) time.Duration {
+	delay := d.BaseDelay
+	for i := 1; i < attempts && delay < d.MaxDelay; i++ {
+		delay *= 2
+	}
+	return min(delay, d.MaxDelay)
+}
+
+// post sends one notification. The body is signed with the tenant's secret:
+// X-Partnerlink-Signature is "sha256=" + hex(HMAC-SHA256(secret, timestamp + "." + body)).
+func (d *Deliverer) post(ctx context.Context, url, secret string, n partnerlink.Notification) error {
+	ts := strconv.FormatInt(d.Now().Unix(), 10)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(n.Payload))
+	if err != nil {
+		return fmt.Errorf("bad webhook URL: %w", err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "partnerlink-webhook/"+partnerlink.Version)
+	req.Header.Set("X-Partnerlink-Delivery", strconv.FormatInt(n.ID, 10))
+	req.Header.Set("X-Partnerlink-Timestamp", ts)
+	if secret != "" {
+		req.Header.Set("X-Partnerlink-Signature", "sha256="+Sign(secret, ts, n.Payload))
+	}
+	resp, err := d.Client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return fmt.Errorf("webhook answered %s", resp.Status)
+	}
+	return nil
+}
+
+// Sign computes the signature a receiver checks.
+func Sign(secret, timestamp string, body []byte) string {
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write([]byte(timestamp))
+	m.Write([]byte("."))
+	m.Write(body)
+	return hex.EncodeToString(m.Sum(nil))
+}

@@ -1,0 +1,126 @@
+package notify_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/partnerlink/partnerlink"
+	"github.com/partnerlink/partnerlink/linking"
+	"github.com/partnerlink/partnerlink/notify"
+	"github.com/partnerlink/partnerlink/sqlstore"
+	st "github.com/partnerlink/partnerlink/sqlstore/storetest"
+)
+
+// SPEC §6: the customer tenant is notified of a new link through a durable
+// outbox, delivered to its webhook with retries and backoff.
+func TestDeliveryWithRetries(t *testing.T) {
+	ctx := context.Background()
+	db, err := sqlstore.Open(ctx, filepath.Join(t.TempDir(), "pl.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	st.Seed(t, db)
+
+	var calls atomic.Int32
+	var got partnerlink.LinkNotification
+	var sig, ts string
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if calls.Add(1) <= 2 { // the receiver is down twice
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		body, _ := io.ReadAll(r.Body)
+		json.Unmarshal(body, &got)
+		sig, ts = r.Header.Get("X-Partnerlink-Signature"), r.Header.Get("X-Partnerlink-Timestamp")
+		if sig != "sha256="+notify.Sign("whsec", ts, body) {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer hook.Close()
+
+	clock := time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
+	svc := linking.New(db)
+	svc.Now = func() time.Time { return clock }
+	if _, err := svc.Link(ctx, partnerlink.Caller{TenantID: st.TenantA, ObjectID: st.UserA}, st.Location); err != nil {
+		t.Fatal(err)
+	}
+
+	d := notify.New(db)
+	d.Now = func() time.Time { return clock }
+	// No webhook yet: waits without using up attempts.
+	if n, err := d.DeliverDue(ctx); err != nil || n != 0 {
+		t.Fatalf("without webhook: %d %v", n, err)
+	}
+	ns, _ := db.Notifications(ctx, st.TenantA, 1)
+	if ns[0].Attempts != 0 || ns[0].LastError == "" {
+		t.Errorf("waiting notification = %+v", ns[0])
+	}
+	if err := db.SetTenantWebhook(ctx, st.TenantA, hook.URL, "whsec"); err != nil {
+		t.Fatal(err)
+	}
+	// Attempt 1 and 2 fail; each waits longer (5 s, then 10 s).
+	delays := []time.Duration{d.NoWebhookDelay, 5 * time.Second, 10 * time.Second}
+	for i, delay := range delays {
+		clock = clock.Add(delay)
+		n, err := d.DeliverDue(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := i == len(delays)-1; (n == 1) != want {
+			t.Fatalf("round %d delivered %d", i, n)
+		}
+		if i < len(delays)-1 {
+			// Not due before the backoff has passed.
+			clock = clock.Add(time.Second)
+			if n, _ := d.DeliverDue(ctx); n != 0 {
+				t.Fatalf("delivered before the backoff elapsed")
+			}
+			clock = clock.Add(-time.Second)
+		}
+	}
+	if calls.Load() != 3 || got.Type != "partnerlink.link.created" || got.PartnerID != st.Location || got.ObjectID != st.UserA {
+		t.Errorf("calls=%d notification=%+v", calls.Load(), got)
+	}
+	ns, _ = db.Notifications(ctx, st.TenantA, 1)
+	if ns[0].DeliveredAt.IsZero() {
+		t.Errorf("not marked delivered: %+v", ns[0])
+	}
+}
+
+func TestGiveUp(t *testing.T) {
+	ctx := context.Background()
+	db, err := sqlstore.Open(ctx, filepath.Join(t.TempDir(), "pl.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	st.Seed(t, db)
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(500) }))
+	defer hook.Close()
+	db.SetTenantWebhook(ctx, st.TenantA, hook.URL, "")
+	clock := time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
+	svc := linking.New(db)
+	svc.Now = func() time.Time { return clock }
+	svc.Link(ctx, partnerlink.Caller{TenantID: st.TenantA, ObjectID: st.UserA}, st.Location)
+	d := notify.New(db)
+	d.MaxAttempts = 3
+	d.Now = func() time.Time { return clock }
+	for i := 0; i < 5; i++ {
+		d.DeliverDue(ctx)
+		clock = clock.Add(2 * time.Hour)
+	}
+	ns, _ := db.Notifications(ctx, st.TenantA, 1)
+	if ns[0].Attempts != 3 || ns[0].FailedAt.IsZero() || ns[0].LastError == "" {
+		t.Errorf("after giving up: %+v", ns[0])
+	}
+}
