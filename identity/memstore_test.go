@@ -251,14 +251,17 @@ type harness struct {
 	val   *identity.Validator
 	srv   *httptest.Server
 	url   string
+	// keyDir holds the key files.
+	keyDir string
 }
 
-func newHarness(t *testing.T) *harness {
+func newHarness(t testing.TB) *harness {
 	t.Helper()
 	h := &harness{clock: &clock{t: t0}}
 	h.store = newMemStore(h.clock.Now)
 	seedWorld(t, h.store)
-	keys, err := identity.OpenKeys(t.TempDir()+"/keys", identity.KeyOptions{Now: h.clock.Now})
+	h.keyDir = t.TempDir() + "/keys"
+	keys, err := identity.OpenKeys(h.keyDir, identity.KeyOptions{Now: h.clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -284,7 +287,7 @@ func newHarness(t *testing.T) *harness {
 	return h
 }
 
-func seedWorld(t *testing.T, m *memStore) {
+func seedWorld(t testing.TB, m *memStore) {
 	m.addTenant(tenantA, "Fabrikam")
 	m.addTenant(tenantB, "Contoso")
 	m.addTenant(tenantC, "Northwind")
