@@ -116,6 +116,12 @@ func (d *DB) ChangeLink(ctx context.Context, tenantID, objectID string, at time.
 			if err := closeLink(ctx, tx, tenantID, objectID, at); err != nil {
 				return err
 			}
+			// The closed period carries the delete's version, so versions
+			// keep counting up after a re-link.
+			if _, err := tx.ExecContext(ctx, `UPDATE links SET version = $3 WHERE tenant_id = $1 AND object_id = $2
+				AND valid_to = $4`, tenantID, objectID, version, at.UnixNano()); err != nil {
+				return fmt.Errorf("store: version deleted link: %w", err)
+			}
 			l := *cur
 			l.Period.To, l.Version, l.UpdatedTime = at, version, at
 			result = &l
@@ -172,7 +178,7 @@ func (d *DB) lockPrincipal(ctx context.Context, tx *sql.Tx, tenantID, objectID s
 // new link after a delete keeps counting up (etags never repeat).
 func lastVersion(ctx context.Context, q queryer, tenantID, objectID string) (int, error) {
 	var v sql.NullInt64
-	err := q.QueryRowContext(ctx, `SELECT MAX(version) FROM link_events WHERE tenant_id = $1 AND object_id = $2`,
+	err := q.QueryRowContext(ctx, `SELECT MAX(version) FROM links WHERE tenant_id = $1 AND object_id = $2`,
 		tenantID, objectID).Scan(&v)
 	if err != nil {
 		return 0, fmt.Errorf("store: last link version: %w", err)

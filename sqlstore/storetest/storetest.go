@@ -3,17 +3,22 @@
 package storetest
 
 import (
+	"bytes"
 	"context"
+	_ "embed"
 	"errors"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/partnerlink/partnerlink"
+	"github.com/partnerlink/partnerlink/world"
 )
 
 // Store is everything the suite exercises.
 type Store interface {
+	ImportWorld(ctx context.Context, doc *world.Document, hash func(string) (string, error)) error
+	ExportWorld(ctx context.Context) (*world.Document, error)
 	partnerlink.DirectoryStore
 	partnerlink.LinkStore
 	partnerlink.OutboxStore
@@ -48,6 +53,7 @@ func RunAll(t *testing.T, open func(t *testing.T) Store) {
 	t.Run("LinkQueries", func(t *testing.T) { testLinkQueries(t, open(t)) })
 	t.Run("Outbox", func(t *testing.T) { testOutbox(t, open(t)) })
 	t.Run("Grants", func(t *testing.T) { testGrants(t, open(t)) })
+	t.Run("WorldRoundTrip", func(t *testing.T) { testWorldRoundTrip(t, open(t)) })
 }
 
 // Seed fills a store with two tenants, a user, a service principal, a group,
@@ -424,5 +430,67 @@ func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+//go:embed testdata/world-in.json
+var worldIn []byte
+
+//go:embed testdata/world-export.json
+var worldExport []byte
+
+// SPEC §8.1: export → import → export round-trips exactly; secrets are
+// stored hashed and never exported; an import is all-or-nothing.
+func testWorldRoundTrip(t *testing.T, s Store) {
+	ctx := context.Background()
+	hash := func(secret string) (string, error) { return "hashed:" + secret, nil }
+	doc, err := world.Read(bytes.NewReader(worldIn), "world-in.json")
+	must(t, err)
+	must(t, s.ImportWorld(ctx, doc, hash))
+	export := func() []byte {
+		out, err := s.ExportWorld(ctx)
+		must(t, err)
+		var b bytes.Buffer
+		must(t, world.Write(&b, out))
+		return b.Bytes()
+	}
+	first := export()
+	if !bytes.Equal(first, worldExport) {
+		t.Fatalf("export differs from testdata/world-export.json:\n%s", first)
+	}
+	if bytes.Contains(first, []byte("secret")) {
+		t.Error("export contains a secret")
+	}
+	hs, err := s.SecretHashes(ctx, "0b5e2f7a-8c1d-4e3f-9a0b-1c2d3e4f5a60", "c0ffee00-0000-4000-8000-000000000002")
+	must(t, err)
+	if len(hs) != 1 || hs[0] != "hashed:sp-secret" {
+		t.Errorf("secret hashes = %v", hs)
+	}
+	// Re-import the export (no secrets in it): same bytes, secrets kept.
+	doc2, err := world.Read(bytes.NewReader(first), "export.json")
+	must(t, err)
+	must(t, s.ImportWorld(ctx, doc2, hash))
+	if second := export(); !bytes.Equal(first, second) {
+		t.Errorf("export → import → export differs:\n%s", second)
+	}
+	if hs, _ := s.SecretHashes(ctx, "0b5e2f7a-8c1d-4e3f-9a0b-1c2d3e4f5a60", "c0ffee00-0000-4000-8000-000000000002"); len(hs) != 1 {
+		t.Errorf("re-import lost secrets: %v", hs)
+	}
+	// Imported links carry versions and chain creation times.
+	l, err := s.CurrentLink(ctx, "7e6d5c4b-3a29-4817-8f6e-5d4c3b2a1908", "c0ffee00-0000-4000-8000-000000000010")
+	must(t, err)
+	if l.Version != 1 || l.PartnerID != "5100001" || l.CreatedTime.Nanosecond() != 123456700 {
+		t.Errorf("imported link = %+v", l)
+	}
+	// A failing import changes nothing: a membership of an unknown tenant
+	// violates nothing in SQL, so break it with a duplicate primary key.
+	bad, err := world.Read(bytes.NewReader(first), "export.json")
+	must(t, err)
+	bad.Tenants = append(bad.Tenants, bad.Tenants[0])
+	if err := s.ImportWorld(ctx, bad, hash); err == nil {
+		t.Fatal("import of a duplicate tenant succeeded")
+	}
+	if after := export(); !bytes.Equal(first, after) {
+		t.Errorf("failed import changed the state:\n%s", after)
 	}
 }
