@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/partnerlink/partnerlink"
 	pp "github.com/partnerlink/partnerlink/powerplatform"
@@ -122,7 +123,7 @@ func TestExplain(t *testing.T) {
 	}
 }
 
-func fmtTime(t interface{ Format(string) string }) string { return t.Format("2006-01-02T15:04:05Z07:00") }
+func fmtTime(t time.Time) string { return t.Format(time.RFC3339) }
 
 func TestExplainTiesAndMisses(t *testing.T) {
 	owners := []pp.OwnershipRecord{own("app", user1, pp.RoleOwner, "2026-01-01", ""), own("app", user2, pp.RoleCoOwner, "2026-01-01", "")}
