@@ -42,6 +42,8 @@ func newRootCmd(m *Main) *cobra.Command {
 	}
 	root.PersistentFlags().StringVar(&m.DataDir, "data-dir", envOr("PARTNERLINK_DATA_DIR", "./partnerlink-data"),
 		"directory holding the SQLite database, usage files, signing keys and TLS material (env PARTNERLINK_DATA_DIR)")
+	root.PersistentFlags().StringVar(&m.DSN, "db", os.Getenv("PARTNERLINK_DB"),
+		"PostgreSQL URL (postgres://…) instead of SQLite in the data directory (env PARTNERLINK_DB)")
 	for _, add := range commands {
 		root.AddCommand(add(m))
 	}
@@ -59,3 +61,5 @@ func envOr(name, def string) string {
 	}
 	return def
 }
+
+func versionString() string { return partnerlink.Version }

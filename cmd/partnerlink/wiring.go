@@ -11,6 +11,7 @@ import (
 // process.
 type Main struct {
 	DataDir string
+	DSN     string
 	Stdout  io.Writer
 	Stderr  io.Writer
 	Stdin   io.Reader

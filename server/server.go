@@ -1,0 +1,235 @@
+// Package server assembles partnerlink's HTTPS server: the store, the token
+// service, the ARM surface, the partnerlink API and portal, the outbox
+// deliverer and metrics, on one base URL.
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/partnerlink/partnerlink/arm"
+	"github.com/partnerlink/partnerlink/certs"
+	"github.com/partnerlink/partnerlink/identity"
+	"github.com/partnerlink/partnerlink/linking"
+	"github.com/partnerlink/partnerlink/notify"
+	"github.com/partnerlink/partnerlink/sqlstore"
+)
+
+// Config configures a Server.
+type Config struct {
+	DataDir string
+	// DSN is a postgres:// URL; empty means SQLite in DataDir.
+	DSN string
+	// Addr is the loopback address to listen on (127.0.0.1:8443).
+	Addr string
+	// PublicURLs are extra base URLs the server is reached at (behind a
+	// proxy); the listen address is always one.
+	PublicURLs []string
+	// TLSCert and TLSKey serve a given certificate instead of the local CA's.
+	TLSCert, TLSKey string
+	// TrustedIssuers are external OIDC issuers whose tokens the API accepts.
+	TrustedIssuers []identity.TrustedIssuer
+	Logger         *slog.Logger
+	Now            func() time.Time
+}
+
+// Server is a running partnerlink.
+type Server struct {
+	cfg       Config
+	DB        *sqlstore.DB
+	Keys      *identity.KeySet
+	Identity  *identity.Service
+	Validator *identity.Validator
+	Links     *linking.Service
+	Notifier  *notify.Deliverer
+	// URL is the first base URL; CAFile the CA clients should trust (empty
+	// when a certificate was given).
+	URL    string
+	CAFile string
+
+	listener net.Listener
+	http     *http.Server
+	cancel   context.CancelFunc
+	done     chan struct{}
+}
+
+// Open opens the store, binds the listener and builds the handlers; Start
+// serves.
+func Open(ctx context.Context, cfg Config) (*Server, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Addr == "" {
+		cfg.Addr = "127.0.0.1:8443"
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data directory %s: %w", cfg.DataDir, err)
+	}
+	s := &Server{cfg: cfg}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	s.listener = ln
+	bases := baseURLs(ln.Addr().(*net.TCPAddr), cfg.PublicURLs)
+	s.URL = bases[0]
+	fail := func(err error) (*Server, error) {
+		s.Close()
+		return nil, err
+	}
+
+	if s.DB, err = OpenStore(ctx, cfg.DataDir, cfg.DSN); err != nil {
+		return fail(err)
+	}
+	if s.Keys, err = identity.OpenKeys(filepath.Join(cfg.DataDir, "keys"), identity.KeyOptions{Now: cfg.Now}); err != nil {
+		return fail(err)
+	}
+	if s.Identity, err = identity.NewService(identity.Config{BaseURLs: bases, Directory: s.DB, Grants: s.DB, Keys: s.Keys,
+		Now: cfg.Now, Logger: cfg.Logger}); err != nil {
+		return fail(err)
+	}
+	if s.Validator, err = identity.NewValidator(identity.ValidatorConfig{BaseURLs: bases, Keys: s.Keys, Directory: s.DB,
+		External: cfg.TrustedIssuers, Now: cfg.Now}); err != nil {
+		return fail(err)
+	}
+	s.Links = linking.New(s.DB)
+	s.Links.Now = cfg.Now
+	s.Notifier = notify.New(s.DB)
+	s.Notifier.Now, s.Notifier.Log = cfg.Now, cfg.Logger
+
+	tlsCfg, err := s.tlsConfig(bases)
+	if err != nil {
+		return fail(err)
+	}
+	s.http = &http.Server{
+		Handler:           s.routes(bases[0]),
+		TLSConfig:         tlsCfg,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelDebug),
+	}
+	return s, nil
+}
+
+// OpenStore opens the SQLite database of a data directory, or dsn when set.
+func OpenStore(ctx context.Context, dataDir, dsn string) (*sqlstore.DB, error) {
+	if dsn == "" {
+		if err := os.MkdirAll(dataDir, 0o700); err != nil {
+			return nil, fmt.Errorf("create data directory %s: %w", dataDir, err)
+		}
+		dsn = filepath.Join(dataDir, "partnerlink.db")
+	}
+	return sqlstore.Open(ctx, dsn)
+}
+
+func baseURLs(addr *net.TCPAddr, extra []string) []string {
+	port := fmt.Sprint(addr.Port)
+	host := addr.IP.String()
+	if addr.IP.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	bases := []string{"https://" + net.JoinHostPort(host, port)}
+	if addr.IP.IsLoopback() || addr.IP.IsUnspecified() {
+		bases = append(bases, "https://localhost:"+port)
+	}
+	for _, u := range extra {
+		bases = append(bases, strings.TrimSuffix(u, "/"))
+	}
+	return bases
+}
+
+func (s *Server) tlsConfig(bases []string) (*tls.Config, error) {
+	certFile, keyFile := s.cfg.TLSCert, s.cfg.TLSKey
+	if certFile == "" {
+		var hosts []string
+		for _, b := range bases {
+			h := strings.TrimPrefix(b, "https://")
+			if host, _, err := net.SplitHostPort(h); err == nil {
+				h = host
+			}
+			hosts = append(hosts, strings.Trim(h, "[]"))
+		}
+		f, err := certs.Ensure(s.cfg.DataDir, hosts, s.cfg.Now())
+		if err != nil {
+			return nil, err
+		}
+		certFile, keyFile, s.CAFile = f.Cert, f.Key, f.CA
+	}
+	pair, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		return nil, fmt.Errorf("load TLS certificate %s: %w", certFile, err)
+	}
+	return &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}, nil
+}
+
+// Start serves in the background and starts delivering notifications.
+func (s *Server) Start() {
+	ctx, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
+	s.done = make(chan struct{})
+	go func() {
+		defer close(s.done)
+		err := s.http.ServeTLS(s.listener, "", "")
+		if err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.cfg.Logger.Error("server stopped", "err", err)
+		}
+	}()
+	go s.Notifier.Run(ctx, time.Second)
+}
+
+// Wait blocks until the server stops.
+func (s *Server) Wait() { <-s.done }
+
+// Close stops serving and closes the store.
+func (s *Server) Close() error {
+	if s.cancel != nil {
+		s.cancel()
+	}
+	if s.http != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		s.http.Shutdown(ctx)
+	} else if s.listener != nil {
+		s.listener.Close()
+	}
+	if s.DB != nil {
+		return s.DB.Close()
+	}
+	return nil
+}
+
+// routes dispatches on the first path segment: ARM paths, the partnerlink
+// API, metrics and health; everything else is the token service (tenant
+// authorities, /adfs, /device).
+func (s *Server) routes(base string) http.Handler {
+	armHandler := &arm.Handler{Auth: s.Validator, Links: s.Links, Directory: s.DB, BaseURL: base, Now: s.cfg.Now}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		first := strings.ToLower(strings.SplitN(strings.TrimPrefix(r.URL.Path, "/"), "/", 2)[0])
+		switch first {
+		case "providers", "subscriptions", "tenants":
+			armHandler.ServeHTTP(w, r)
+		case "healthz":
+			mux.ServeHTTP(w, r)
+		default:
+			if identity.IsIdentityPath(r.URL.Path) {
+				s.Identity.ServeHTTP(w, r)
+				return
+			}
+			http.NotFound(w, r)
+		}
+	})
+}
