@@ -230,7 +230,9 @@ func TestWireErrors(t *testing.T) {
 func TestTenants(t *testing.T) {
 	srv := newServer(t)
 	r := do(t, srv, "GET", "/tenants?api-version=2022-12-01", "guest", nil)
-	var l struct{ Value []struct{ TenantID, DisplayName, TenantCategory string } }
+	var l struct {
+		Value []struct{ TenantID, DisplayName, TenantCategory string }
+	}
 	if err := json.Unmarshal(r.body, &l); err != nil || r.status != 200 {
 		t.Fatalf("tenants = %d %s", r.status, r.body)
 	}

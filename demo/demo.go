@@ -33,13 +33,13 @@ const (
 	FabrikamSub      = "f0f0f0f0-0000-4000-8000-000000000001"
 	WoodgroveSub     = "f0f0f0f0-0000-4000-8000-000000000002"
 
-	GlobalPartnerID   = "1000001" // Contoso Services (global: has locations)
-	GermanyPartnerID  = "4711001" // Contoso Services Germany (location)
-	NorwayPartnerID   = "4711002" // Contoso Services Norway (location)
-	SoloPartnerID     = "2000001" // Northwind Integrators (global, no locations)
-	RetiredPartnerID  = "3000001" // deactivated
-	AliceSignIn       = "alice@contoso.example"
-	BobSignIn         = "bob@fabrikam.example"
+	GlobalPartnerID  = "1000001" // Contoso Services (global: has locations)
+	GermanyPartnerID = "4711001" // Contoso Services Germany (location)
+	NorwayPartnerID  = "4711002" // Contoso Services Norway (location)
+	SoloPartnerID    = "2000001" // Northwind Integrators (global, no locations)
+	RetiredPartnerID = "3000001" // deactivated
+	AliceSignIn      = "alice@contoso.example"
+	BobSignIn        = "bob@fabrikam.example"
 )
 
 // Credentials are the demo's secrets, generated on first load.
