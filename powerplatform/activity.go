@@ -81,8 +81,9 @@ type profile struct {
 // Activity accumulates activity rows and unified-profile counts (SPEC
 // §8.3). Its memory grows with the distinct (resource, month, user) triples
 // and the distinct resources and users, not with the rows: ids are interned
-// to integers and each triple is one map entry of an 8-byte key and a
-// 2-byte value.
+// to integers, and each (resource, month) pair has its own small map from
+// user index to a 2-byte cell: an 8-byte slot per triple, where one map
+// keyed by the whole triple would take 16.
 //
 // After a read error the Activity holds part of the file and should be
 // discarded.
@@ -90,12 +91,13 @@ type Activity struct {
 	resIndex  map[string]uint32 // lower-cased resource id → index
 	resources []actResource
 	userIndex map[guid]uint32
-	// resMonth interns (resource, month) pairs; mau and active count per pair
-	// the users with a Use row and with any row.
+	// resMonth interns (resource, month) pairs; per pair, cells holds each
+	// user's activity, and mau and active count the users with a Use row and
+	// with any row.
 	resMonth map[uint64]uint32
+	cells    []map[uint32]cell
 	mau      []uint32
 	active   []uint32
-	cells    map[uint64]cell // resMonth index<<32 | user index
 	minMonth Month
 	rows     int64
 	profRows int64
@@ -107,7 +109,6 @@ func NewActivity() *Activity {
 		resIndex:  map[string]uint32{},
 		userIndex: map[guid]uint32{},
 		resMonth:  map[uint64]uint32{},
-		cells:     map[uint64]cell{},
 	}
 }
 
@@ -135,41 +136,11 @@ func (a *Activity) Add(e Event) error {
 	if e.ResourceID == "" {
 		return partnerlink.Errorf(partnerlink.EINVALID, "activity has no resource id")
 	}
-	where := fmt.Sprintf("event of %s", d.Format(time.DateOnly))
-	return a.add(MonthOf(d), uint8(d.Day()), tenant, e.ResourceID, user, flag, where)
-}
-
-// resource returns the index of resource id, interning it, and checks that
-// it stays in one tenant.
-func (a *Activity) resource(id string, tenant guid, where func() string) (uint32, error) {
-	i, ok := a.resIndex[id]
-	if !ok {
-		// Lower-case only on a miss of the exact spelling, and index the
-		// exact spelling too: rows repeat an id in one casing, so the common
-		// path is one lookup without allocating.
-		lower := key(id)
-		i, ok = a.resIndex[lower]
-		if !ok {
-			i = uint32(len(a.resources))
-			a.resources = append(a.resources, actResource{id: id, tenant: tenant, where: where()})
-			a.resIndex[lower] = i
-		}
-		a.resIndex[strings.Clone(id)] = i
-	}
-	r := &a.resources[i]
-	if r.tenant != tenant {
-		return 0, fmt.Errorf("resource %s is in tenant %s at %s, not in tenant %s; a resource belongs to one tenant",
-			r.id, formatGUID(r.tenant), r.where, formatGUID(tenant))
-	}
-	return i, nil
-}
-
-func (a *Activity) add(m Month, day uint8, tenant guid, resID string, user guid, flag uint8, where string) error {
-	ri, err := a.resource(resID, tenant, func() string { return where })
+	ri, err := a.resource(e.ResourceID, tenant, func() string { return "the event of " + d.Format(time.DateOnly) })
 	if err != nil {
 		return partnerlink.Errorf(partnerlink.EINVALID, "%s", err)
 	}
-	a.addIndexed(m, day, ri, user, flag)
+	a.addIndexed(MonthOf(d), uint8(d.Day()), ri, user, flag)
 	return nil
 }
 
@@ -189,11 +160,12 @@ func (a *Activity) addIndexed(m Month, day uint8, ri uint32, user guid, flag uin
 	if !ok {
 		rm = uint32(len(a.mau))
 		a.resMonth[rmKey] = rm
+		a.cells = append(a.cells, map[uint32]cell{})
 		a.mau = append(a.mau, 0)
 		a.active = append(a.active, 0)
 	}
-	k := uint64(rm)<<32 | uint64(ui)
-	c, seen := a.cells[k]
+	users := a.cells[rm]
+	c, seen := users[ui]
 	if !seen {
 		a.active[rm]++
 	}
@@ -204,7 +176,7 @@ func (a *Activity) addIndexed(m Month, day uint8, ri uint32, user guid, flag uin
 	if day > c.lastDay {
 		c.lastDay = day
 	}
-	a.cells[k] = c
+	users[ui] = c
 }
 
 // lookup returns the indexes of a resource and a user, when seen.
@@ -227,7 +199,7 @@ func (a *Activity) cellOf(ri uint32, m Month, ui uint32) (cell, bool) {
 	if !ok {
 		return cell{}, false
 	}
-	c, ok := a.cells[uint64(rm)<<32|uint64(ui)]
+	c, ok := a.cells[rm][ui]
 	return c, ok
 }
 
@@ -477,35 +449,42 @@ func digits(s string) (int, bool) {
 	return n, true
 }
 
-// parseGUIDBytes decodes a GUID (any case) to its 16 bytes.
+// parseGUIDBytes decodes a GUID (8-4-4-4-12 hex digits, any case) to its
+// 16 bytes in one pass: it runs once or twice per activity row.
 func parseGUIDBytes(s string) (guid, bool) {
 	var g guid
-	if !partnerlink.IsGUID(s) {
+	if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
 		return g, false
 	}
-	// The groups (8-4-4-4-12 digits) have even lengths, so pairs of digits
-	// never straddle a dash.
+	// The groups have even lengths, so pairs of digits never straddle a dash.
 	j := 0
-	for i := 0; i < len(s); {
-		if s[i] == '-' {
+	for i := 0; i < 36; {
+		if i == 8 || i == 13 || i == 18 || i == 23 {
 			i++
 			continue
 		}
-		g[j] = unhex(s[i])<<4 | unhex(s[i+1])
+		hi, ok1 := unhex(s[i])
+		lo, ok2 := unhex(s[i+1])
+		if !ok1 || !ok2 {
+			return g, false
+		}
+		g[j] = hi<<4 | lo
 		j++
 		i += 2
 	}
 	return g, true
 }
 
-func unhex(c byte) byte {
+func unhex(c byte) (byte, bool) {
 	switch {
 	case c >= '0' && c <= '9':
-		return c - '0'
+		return c - '0', true
 	case c >= 'a' && c <= 'f':
-		return c - 'a' + 10
+		return c - 'a' + 10, true
+	case c >= 'A' && c <= 'F':
+		return c - 'A' + 10, true
 	}
-	return c - 'A' + 10
+	return 0, false
 }
 
 func formatGUID(g guid) string {

@@ -297,6 +297,11 @@ func (m *Model) Credits(a *Activity, from, to time.Time) ([]Credit, error) {
 	if _, err := m.Check(a); err != nil {
 		return nil, err
 	}
+	return m.credits(a, from, to), nil
+}
+
+// credits is Credits on activity already checked against the world.
+func (m *Model) credits(a *Activity, from, to time.Time) []Credit {
 	var out []Credit
 	months := MonthsIn(from, to)
 	for _, mr := range m.ordered {
@@ -312,7 +317,7 @@ func (m *Model) Credits(a *Activity, from, to time.Time) ([]Credit, error) {
 		}
 	}
 	SortCredits(out)
-	return out, nil
+	return out
 }
 
 // SortCredits sorts credits by every output column, in order, as written.

@@ -37,9 +37,5 @@ func Attribute(w io.Writer, doc *world.Document, sources []Source, from, to time
 	if err != nil {
 		return Summary{}, err
 	}
-	credits, err := m.Credits(a, from, to)
-	if err != nil {
-		return Summary{}, err
-	}
-	return sum, WriteCSV(w, credits)
+	return sum, WriteCSV(w, m.credits(a, from, to))
 }
