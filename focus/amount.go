@@ -1,0 +1,327 @@
+package focus
+
+import (
+	"fmt"
+	"math/big"
+	"math/bits"
+	"strings"
+
+	"github.com/cockroachdb/apd/v3"
+)
+
+// Amount is an exact decimal read from a cost column. Most amounts have at
+// most 18 significant digits and 18 digits after the point; those are held
+// as an int64 coefficient and a scale with no allocation. Anything else
+// (more digits, large exponents) falls back to an arbitrary-precision apd
+// decimal. Binary floating point is never used (SPEC §2).
+type Amount struct {
+	coef  int64 // value = coef × 10^-scale, on the fast path
+	scale int32
+	big   *apd.Decimal // non-nil when the value does not fit the fast path
+}
+
+// maxScale is the fixed scale of Sum's fast path: 18 digits after the point.
+const maxScale = 18
+
+var pow10 = func() [19]uint64 {
+	var p [19]uint64
+	p[0] = 1
+	for i := 1; i < len(p); i++ {
+		p[i] = p[i-1] * 10
+	}
+	return p
+}()
+
+// exact is the apd context for the slow path: precision 0 disables
+// rounding, so additions are exact.
+var exact = apd.Context{
+	Precision:   0,
+	MaxExponent: apd.MaxExponent,
+	MinExponent: apd.MinExponent,
+	Traps:       apd.DefaultTraps,
+}
+
+// ParseAmount parses a decimal number: an optional sign, digits with an
+// optional point, and an optional exponent ("12.34", "-0.5", "1.5E-7").
+// Empty text, NaN and infinities are refused.
+func ParseAmount(b []byte) (Amount, error) {
+	var a Amount
+	if err := a.parse(b); err != nil {
+		return Amount{}, err
+	}
+	return a, nil
+}
+
+// MustAmount parses s and panics if it is not a decimal; for tests and
+// constants.
+func MustAmount(s string) Amount {
+	a, err := ParseAmount([]byte(s))
+	if err != nil {
+		panic(err)
+	}
+	return a
+}
+
+var errAmount = fmt.Errorf("expected a decimal number such as 12.34, -0.5 or 1.5E-7")
+
+// parse sets a from b without allocating on the fast path.
+func (a *Amount) parse(b []byte) error {
+	a.big = nil
+	i := 0
+	neg := false
+	if i < len(b) && (b[i] == '+' || b[i] == '-') {
+		neg = b[i] == '-'
+		i++
+	}
+	var coef uint64
+	digits, scale := 0, 0
+	sawDigit, sawPoint := false, false
+	for ; i < len(b); i++ {
+		c := b[i]
+		if c >= '0' && c <= '9' {
+			sawDigit = true
+			if coef == 0 && c == '0' {
+				// Leading zeros add no significant digit.
+				if sawPoint {
+					scale++
+				}
+				continue
+			}
+			if digits == 18 {
+				return a.parseSlow(b)
+			}
+			coef = coef*10 + uint64(c-'0')
+			digits++
+			if sawPoint {
+				scale++
+			}
+			continue
+		}
+		if c == '.' && !sawPoint {
+			sawPoint = true
+			continue
+		}
+		break
+	}
+	if !sawDigit {
+		return errAmount
+	}
+	if i < len(b) {
+		if b[i] != 'e' && b[i] != 'E' {
+			return errAmount
+		}
+		return a.parseSlowExp(b, coef, neg, scale, i+1)
+	}
+	if scale > maxScale {
+		return a.parseSlow(b)
+	}
+	a.coef = int64(coef)
+	if neg {
+		a.coef = -a.coef
+	}
+	a.scale = int32(scale)
+	return nil
+}
+
+// parseSlowExp handles an exponent: it stays on the fast path when the
+// result has a scale between 0 and 18 and fits.
+func (a *Amount) parseSlowExp(b []byte, coef uint64, neg bool, scale, i int) error {
+	eneg := false
+	if i < len(b) && (b[i] == '+' || b[i] == '-') {
+		eneg = b[i] == '-'
+		i++
+	}
+	if i == len(b) {
+		return errAmount
+	}
+	exp := 0
+	for ; i < len(b); i++ {
+		c := b[i]
+		if c < '0' || c > '9' {
+			return errAmount
+		}
+		if exp > 100000 {
+			return errAmount
+		}
+		exp = exp*10 + int(c-'0')
+	}
+	if eneg {
+		exp = -exp
+	}
+	s := scale - exp
+	for s < 0 && coef != 0 && coef < pow10[17] {
+		coef *= 10
+		s++
+	}
+	if coef == 0 {
+		s = 0
+	}
+	if s < 0 || s > maxScale {
+		return a.parseSlow(b)
+	}
+	a.coef = int64(coef)
+	if neg {
+		a.coef = -a.coef
+	}
+	a.scale = int32(s)
+	return nil
+}
+
+func (a *Amount) parseSlow(b []byte) error {
+	d, _, err := apd.NewFromString(string(b))
+	if err != nil || d.Form != apd.Finite {
+		return errAmount
+	}
+	a.big = d
+	a.coef, a.scale = 0, 0
+	return nil
+}
+
+// IsZero reports whether a is zero.
+func (a Amount) IsZero() bool {
+	if a.big != nil {
+		return a.big.IsZero()
+	}
+	return a.coef == 0
+}
+
+// Decimal returns a as an apd decimal (allocating).
+func (a Amount) Decimal() *apd.Decimal {
+	if a.big != nil {
+		return new(apd.Decimal).Set(a.big)
+	}
+	return apd.New(a.coef, -a.scale)
+}
+
+// String writes a without exponent and without trailing zeros after the
+// point; zero is "0" (SPEC §8.4).
+func (a Amount) String() string {
+	return formatDecimal(a.Decimal())
+}
+
+// formatDecimal writes d in plain notation with trailing zeros removed.
+func formatDecimal(d *apd.Decimal) string {
+	if d.IsZero() {
+		return "0"
+	}
+	var r apd.Decimal
+	r.Reduce(d)
+	s := r.Text('f')
+	if strings.Contains(s, ".") {
+		s = strings.TrimRight(s, "0")
+		s = strings.TrimSuffix(s, ".")
+	}
+	return s
+}
+
+// Sum is an exact running total of Amounts. Its fast path is a 128-bit
+// integer count of 10^-18 units, so adding a fast-path Amount is a multiply
+// and an add with no allocation; amounts outside the fast path, or a total
+// that would overflow it (beyond about 1.7×10^20), move the sum to an
+// arbitrary-precision apd decimal. The zero value is 0.
+type Sum struct {
+	hi  int64 // two's complement 128-bit value hi:lo
+	lo  uint64
+	big *apd.Decimal // non-nil once the sum has left the fast path
+}
+
+// Add adds a to s.
+func (s *Sum) Add(a Amount) {
+	if a.big == nil && s.big == nil {
+		hi, lo := scaled(a.coef, a.scale)
+		if s.add128(hi, lo) {
+			return
+		}
+	}
+	s.spill()
+	if _, err := exact.Add(s.big, s.big, a.Decimal()); err != nil {
+		// Exact addition of finite decimals cannot fail short of
+		// exponents beyond ±10^8, which parsing refuses.
+		panic(fmt.Sprintf("focus: exact decimal add: %v", err))
+	}
+}
+
+// AddSum adds o to s.
+func (s *Sum) AddSum(o Sum) {
+	if o.big == nil && s.big == nil {
+		if s.add128(o.hi, o.lo) {
+			return
+		}
+	}
+	s.spill()
+	if _, err := exact.Add(s.big, s.big, o.Decimal()); err != nil {
+		panic(fmt.Sprintf("focus: exact decimal add: %v", err))
+	}
+}
+
+// add128 adds hi:lo to s's fast path and reports false (leaving s
+// unchanged) on signed overflow.
+func (s *Sum) add128(hi int64, lo uint64) bool {
+	nlo, carry := bits.Add64(s.lo, lo, 0)
+	nhi, _ := bits.Add64(uint64(s.hi), uint64(hi), carry)
+	r := int64(nhi)
+	if (s.hi >= 0) == (hi >= 0) && (r >= 0) != (s.hi >= 0) {
+		return false
+	}
+	s.hi, s.lo = r, nlo
+	return true
+}
+
+// scaled returns coef × 10^(18-scale) as a 128-bit two's complement value.
+// |coef| < 10^18 and the factor ≤ 10^18, so the product is below 2^120.
+func scaled(coef int64, scale int32) (int64, uint64) {
+	neg := coef < 0
+	u := uint64(coef)
+	if neg {
+		u = uint64(-coef)
+	}
+	hi, lo := bits.Mul64(u, pow10[maxScale-scale])
+	if neg {
+		lo = ^lo + 1
+		hi = ^hi
+		if lo == 0 {
+			hi++
+		}
+	}
+	return int64(hi), lo
+}
+
+// spill moves s to the apd slow path.
+func (s *Sum) spill() {
+	if s.big != nil {
+		return
+	}
+	s.big = s.fastDecimal()
+	s.hi, s.lo = 0, 0
+}
+
+func (s *Sum) fastDecimal() *apd.Decimal {
+	v := new(big.Int).SetInt64(s.hi)
+	v.Lsh(v, 64)
+	v.Or(v, new(big.Int).SetUint64(s.lo))
+	var c apd.BigInt
+	c.SetMathBigInt(v)
+	return apd.NewWithBigInt(&c, -maxScale)
+}
+
+// Decimal returns the total as an apd decimal (allocating).
+func (s Sum) Decimal() *apd.Decimal {
+	if s.big != nil {
+		return new(apd.Decimal).Set(s.big)
+	}
+	return s.fastDecimal()
+}
+
+// IsZero reports whether the total is zero.
+func (s Sum) IsZero() bool {
+	if s.big != nil {
+		return s.big.IsZero()
+	}
+	return s.hi == 0 && s.lo == 0
+}
+
+// String writes the total without exponent and without trailing zeros
+// after the point; zero is "0" (SPEC §8.4).
+func (s Sum) String() string {
+	return formatDecimal(s.Decimal())
+}

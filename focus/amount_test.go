@@ -1,0 +1,107 @@
+package focus
+
+import (
+	"strings"
+	"testing"
+)
+
+// SPEC §2 and §8.4: money is exact decimal; sums are exact and written
+// without exponent or trailing zeros, "0" for zero.
+func TestAmountParseAndFormat(t *testing.T) {
+	cases := []struct{ in, want string }{
+		{"4.20", "4.2"},
+		{"1.005", "1.005"},
+		{"0", "0"},
+		{"-0.000", "0"},
+		{"000123.4500", "123.45"},
+		{"1.5E-7", "0.00000015"},
+		{"1e3", "1000"},
+		{"-2.5e+2", "-250"},
+		{".5", "0.5"},
+		{"7.", "7"},
+		{"123456789012345678901234567890.123456789012345678901", "123456789012345678901234567890.123456789012345678901"},
+		{"0.0000000000000000000001", "0.0000000000000000000001"},
+		{"1E+30", "1000000000000000000000000000000"},
+	}
+	for _, c := range cases {
+		a, err := ParseAmount([]byte(c.in))
+		if err != nil {
+			t.Errorf("ParseAmount(%q): %v", c.in, err)
+			continue
+		}
+		if got := a.String(); got != c.want {
+			t.Errorf("ParseAmount(%q) = %s, want %s", c.in, got, c.want)
+		}
+	}
+	for _, bad := range []string{"", "-", ".", "1,5", "abc", "1e", "NaN", "Infinity", "1.2.3", "1e-", " 1"} {
+		if _, err := ParseAmount([]byte(bad)); err == nil {
+			t.Errorf("ParseAmount(%q) accepted", bad)
+		}
+	}
+}
+
+// SPEC §2: sums are exact, including past the fast path's range and with
+// values the fast path cannot hold.
+func TestSumExact(t *testing.T) {
+	cases := []struct {
+		name  string
+		terms []string
+		want  string
+	}{
+		{"tenths", repeat("0.1", 10), "1"},
+		{"example", []string{"4.20", "4.20"}, "8.4"},
+		{"cancel", []string{"1.005", "-1.005"}, "0"},
+		{"negative", []string{"-3", "1.25"}, "-1.75"},
+		{"overflow to big", repeat("99999999999999999.9", 3000), "299999999999999999700"},
+		{"mixed big and small", []string{"0.0000000000000000000001", "1"}, "1.0000000000000000000001"},
+		{"max scale", []string{"0.000000000000000001", "0.000000000000000001"}, "0.000000000000000002"},
+	}
+	for _, c := range cases {
+		var s Sum
+		for _, x := range c.terms {
+			s.Add(MustAmount(x))
+		}
+		if got := s.String(); got != c.want {
+			t.Errorf("%s: sum = %s, want %s", c.name, got, c.want)
+		}
+		// Merging partial sums gives the same total.
+		var a, b Sum
+		for i, x := range c.terms {
+			if i%2 == 0 {
+				a.Add(MustAmount(x))
+			} else {
+				b.Add(MustAmount(x))
+			}
+		}
+		a.AddSum(b)
+		if got := a.String(); got != c.want {
+			t.Errorf("%s: merged sum = %s, want %s", c.name, got, c.want)
+		}
+	}
+	var zero Sum
+	if zero.String() != "0" || !zero.IsZero() {
+		t.Errorf("zero Sum = %s", zero.String())
+	}
+}
+
+func repeat(s string, n int) []string { return strings.Split(strings.Repeat(s+" ", n-1)+s, " ") }
+
+// The hot path adds without allocating.
+func TestSumAddDoesNotAllocate(t *testing.T) {
+	a := MustAmount("12.345")
+	var s Sum
+	allocs := testing.AllocsPerRun(1000, func() {
+		s.Add(a)
+	})
+	if allocs != 0 {
+		t.Errorf("Sum.Add allocates %v times per call", allocs)
+	}
+	var b Amount
+	in := []byte("1234.5678")
+	allocs = testing.AllocsPerRun(1000, func() {
+		_ = b.parse(in)
+	})
+	if allocs != 0 {
+		t.Errorf("Amount.parse allocates %v times per call", allocs)
+	}
+}

@@ -1,0 +1,313 @@
+package focus
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"math/big"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cockroachdb/apd/v3"
+	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/deprecated"
+	"github.com/parquet-go/parquet-go/format"
+	"github.com/partnerlink/partnerlink"
+)
+
+// pqColumn says how to read one of our columns from a Parquet leaf column.
+type pqColumn struct {
+	leaf     int // leaf column index, -1 when absent
+	kind     parquet.Kind
+	timeUnit time.Duration // for timestamps stored as integers
+	date     bool          // INT32 DATE
+	decimal  bool          // integer or byte array DECIMAL with scale
+	scale    int32
+}
+
+func scanParquet(ra io.ReaderAt, size int64, name string, opt Options, fn RowFunc) error {
+	f, err := parquet.OpenFile(ra, size)
+	if err != nil {
+		return partnerlink.Errorf(partnerlink.EINVALID, "%s: not a readable Parquet file: %v", name, err)
+	}
+	schema := f.Schema()
+	paths := schema.Columns()
+	header := make([]string, len(paths))
+	for i, p := range paths {
+		header[i] = strings.Join(p, ".")
+	}
+	idx := columnIndex(header)
+	if err := checkColumns(name, idx); err != nil {
+		return err
+	}
+	var cols [nColumns]pqColumn
+	for c := range cols {
+		cols[c].leaf = idx[c]
+		if idx[c] < 0 {
+			continue
+		}
+		leaf, ok := schema.Lookup(paths[idx[c]]...)
+		if !ok {
+			return fmt.Errorf("%s: column %s not found in schema", name, header[idx[c]])
+		}
+		if leaf.MaxRepetitionLevel > 0 {
+			return partnerlink.Errorf(partnerlink.EINVALID, "%s: column %s is repeated; expected one value per row", name, header[idx[c]])
+		}
+		cols[c] = describeColumn(idx[c], leaf.Node.Type())
+	}
+
+	groups := f.RowGroups()
+	offsets := make([]int64, len(groups))
+	var n int64
+	for i, g := range groups {
+		offsets[i] = n
+		n += g.NumRows()
+	}
+	workers := max(opt.Workers, 1)
+	next := make(chan int, len(groups))
+	for i := range groups {
+		next <- i
+	}
+	close(next)
+	var errs firstError
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			p := pqParser{name: name, cols: cols}
+			for g := range next {
+				if line, err := p.group(w, groups[g], offsets[g], fn); err != nil {
+					errs.set(line, err)
+					return
+				}
+			}
+		}(w)
+	}
+	wg.Wait()
+	return errs.get()
+}
+
+func describeColumn(leaf int, t parquet.Type) pqColumn {
+	c := pqColumn{leaf: leaf, kind: t.Kind()}
+	if lt := t.LogicalType(); lt != nil {
+		switch v := lt.Value.(type) {
+		case *format.TimestampType:
+			if v.Unit.Value != nil {
+				c.timeUnit = v.Unit.Value.Duration()
+			}
+		case *format.DateType:
+			c.date = true
+		case *format.DecimalType:
+			c.decimal, c.scale = true, v.Scale
+		}
+	}
+	if ct := t.ConvertedType(); ct != nil && c.timeUnit == 0 {
+		switch *ct {
+		case deprecated.TimestampMillis:
+			c.timeUnit = time.Millisecond
+		case deprecated.TimestampMicros:
+			c.timeUnit = time.Microsecond
+		}
+	}
+	return c
+}
+
+type pqParser struct {
+	name string
+	cols [nColumns]pqColumn
+	row  Row
+	vals [nColumns]parquet.Value
+	text []byte // a float's shortest decimal text
+	buf  []parquet.Row
+}
+
+func (p *pqParser) group(w int, g parquet.RowGroup, offset int64, fn RowFunc) (int64, error) {
+	rows := g.Rows()
+	defer rows.Close()
+	if p.buf == nil {
+		p.buf = make([]parquet.Row, 256)
+	}
+	at := offset
+	for {
+		n, err := rows.ReadRows(p.buf)
+		for i := 0; i < n; i++ {
+			at++
+			if err := p.fill(at, p.buf[i]); err != nil {
+				return at, err
+			}
+			if err := fn(w, &p.row); err != nil {
+				return at, err
+			}
+		}
+		if err == io.EOF {
+			return 0, nil
+		}
+		if err != nil {
+			return at + 1, fmt.Errorf("%s row %d: read Parquet: %w", p.name, at+1, err)
+		}
+	}
+}
+
+func (p *pqParser) bad(line int64, col string, v string, want string) error {
+	return partnerlink.Errorf(partnerlink.EINVALID, "%s row %d: %s %s is not valid: expected %s", p.name, line, col, v, want)
+}
+
+func (p *pqParser) fill(line int64, row parquet.Row) error {
+	for c := range p.vals {
+		p.vals[c] = parquet.Value{}
+	}
+	for _, v := range row {
+		col := v.Column()
+		for c := range p.cols {
+			if p.cols[c].leaf == col {
+				p.vals[c] = v
+			}
+		}
+	}
+	r := &p.row
+	r.Line = line
+	var ok bool
+	if r.ChargePeriodStart, ok = p.time(iStart); !ok {
+		return p.bad(line, ColChargePeriodStart, p.show(iStart), wantTime)
+	}
+	if r.ChargePeriodEnd, ok = p.time(iEnd); !ok {
+		return p.bad(line, ColChargePeriodEnd, p.show(iEnd), wantTime)
+	}
+	if !r.ChargePeriodEnd.After(r.ChargePeriodStart) {
+		return p.bad(line, ColChargePeriodEnd, p.show(iEnd), "an instant after ChargePeriodStart")
+	}
+	r.ChargeCategory = p.bytes(iCategory)
+	r.ResourceID = p.bytes(iResource)
+	if r.Subscription, ok = parseSubAccount(p.bytes(iSubAccount)); !ok {
+		return p.bad(line, ColSubAccountID, p.show(iSubAccount), "a subscription as /subscriptions/{guid} or a bare GUID")
+	}
+	r.ServiceName = p.bytes(iService)
+	r.BillingCurrency = p.bytes(iCurrency)
+	if !p.amount(iEffective, &r.EffectiveCost) {
+		return p.bad(line, ColEffectiveCost, p.show(iEffective), errAmount.Error())
+	}
+	if !p.amount(iBilled, &r.BilledCost) {
+		return p.bad(line, ColBilledCost, p.show(iBilled), errAmount.Error())
+	}
+	r.HasEffectiveCostInUSD = p.cols[iUSD].leaf >= 0
+	if r.HasEffectiveCostInUSD && !p.amount(iUSD, &r.EffectiveCostInUSD) {
+		return p.bad(line, ColEffectiveCostInUSD, p.show(iUSD), errAmount.Error())
+	}
+	return nil
+}
+
+func (p *pqParser) show(c int) string {
+	v := p.vals[c]
+	if v.IsNull() {
+		return "null"
+	}
+	return strconv.Quote(v.String())
+}
+
+func (p *pqParser) bytes(c int) []byte {
+	v := p.vals[c]
+	if v.IsNull() {
+		return nil
+	}
+	switch v.Kind() {
+	case parquet.ByteArray, parquet.FixedLenByteArray:
+		return v.ByteArray()
+	}
+	p.text = append(p.text[:0], v.String()...)
+	return p.text
+}
+
+func (p *pqParser) time(c int) (time.Time, bool) {
+	v := p.vals[c]
+	col := p.cols[c]
+	if v.IsNull() {
+		return time.Time{}, false
+	}
+	switch v.Kind() {
+	case parquet.ByteArray, parquet.FixedLenByteArray:
+		return parseTime(v.ByteArray())
+	case parquet.Int64:
+		if col.timeUnit == 0 {
+			return time.Time{}, false
+		}
+		return time.Unix(0, 0).Add(time.Duration(v.Int64()) * col.timeUnit).UTC(), true
+	case parquet.Int32:
+		if !col.date {
+			return time.Time{}, false
+		}
+		return time.Unix(int64(v.Int32())*86400, 0).UTC(), true
+	case parquet.Int96:
+		// Legacy Impala timestamps: nanoseconds of the day, then the
+		// Julian day number.
+		i96 := v.Int96()
+		nanos := int64(i96[1])<<32 | int64(i96[0])
+		days := int64(i96[2]) - 2440588
+		return time.Unix(days*86400, nanos).UTC(), true
+	}
+	return time.Time{}, false
+}
+
+func (p *pqParser) amount(c int, a *Amount) bool {
+	v := p.vals[c]
+	col := p.cols[c]
+	if v.IsNull() {
+		return false
+	}
+	switch v.Kind() {
+	case parquet.ByteArray, parquet.FixedLenByteArray:
+		if col.decimal {
+			return setBigEndianDecimal(a, v.ByteArray(), col.scale)
+		}
+		return a.parse(v.ByteArray()) == nil
+	case parquet.Int32, parquet.Int64:
+		n := v.Int64()
+		if v.Kind() == parquet.Int32 {
+			n = int64(v.Int32())
+		}
+		scale := int32(0)
+		if col.decimal {
+			scale = col.scale
+		}
+		if scale >= 0 && scale <= maxScale && n > -int64(pow10[18]) && n < int64(pow10[18]) {
+			*a = Amount{coef: n, scale: scale}
+			return true
+		}
+		*a = Amount{big: apd.New(n, -scale)}
+		return true
+	case parquet.Double, parquet.Float:
+		// A binary float in the file: take the shortest decimal that
+		// reads back as the same float, which is what the writer meant.
+		f := v.Double()
+		if v.Kind() == parquet.Float {
+			f = float64(v.Float())
+			p.text = strconv.AppendFloat(p.text[:0], f, 'g', -1, 32)
+		} else {
+			p.text = strconv.AppendFloat(p.text[:0], f, 'g', -1, 64)
+		}
+		if math.IsInf(f, 0) || math.IsNaN(f) {
+			return false
+		}
+		return a.parse(p.text) == nil
+	}
+	return false
+}
+
+// setBigEndianDecimal reads a DECIMAL stored as a big-endian two's
+// complement integer.
+func setBigEndianDecimal(a *Amount, b []byte, scale int32) bool {
+	if len(b) == 0 {
+		return false
+	}
+	v := new(big.Int).SetBytes(b)
+	if b[0]&0x80 != 0 {
+		v.Sub(v, new(big.Int).Lsh(big.NewInt(1), uint(len(b)*8)))
+	}
+	var c apd.BigInt
+	c.SetMathBigInt(v)
+	*a = Amount{big: apd.NewWithBigInt(&c, -scale)}
+	return true
+}
+
