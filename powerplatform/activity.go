@@ -144,6 +144,31 @@ func (a *Activity) Add(e Event) error {
 	return nil
 }
 
+// resource returns the index of resource id, interning it, and checks that
+// it stays in one tenant.
+func (a *Activity) resource(id string, tenant guid, where func() string) (uint32, error) {
+	i, ok := a.resIndex[id]
+	if !ok {
+		// Lower-case only on a miss of the exact spelling, and index the
+		// exact spelling too: rows repeat an id in one casing, so the common
+		// path is one lookup without allocating.
+		lower := key(id)
+		i, ok = a.resIndex[lower]
+		if !ok {
+			i = uint32(len(a.resources))
+			a.resources = append(a.resources, actResource{id: id, tenant: tenant, where: where()})
+			a.resIndex[lower] = i
+		}
+		a.resIndex[strings.Clone(id)] = i
+	}
+	r := &a.resources[i]
+	if r.tenant != tenant {
+		return 0, fmt.Errorf("resource %s is in tenant %s at %s, not in tenant %s; a resource belongs to one tenant",
+			r.id, formatGUID(r.tenant), r.where, formatGUID(tenant))
+	}
+	return i, nil
+}
+
 func (a *Activity) addIndexed(m Month, day uint8, ri uint32, user guid, flag uint8) {
 	a.rows++
 	a.resources[ri].rows++
