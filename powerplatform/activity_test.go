@@ -26,6 +26,7 @@ func TestActivityReaderErrors(t *testing.T) {
 		{"no such day", h + "2026-02-30," + tenant + ",app," + user1 + ",Use\n", "act.csv line 2: field Date"},
 		{"activity", h + ok + ok + "2026-03-01," + tenant + ",app," + user1 + ",Run\n", "act.csv line 4: field Activity: \"Run\" is not valid; accepted: Use, Create, Edit, Publish, OwnerChange, SolutionImport"},
 		{"user", h + "2026-03-01," + tenant + ",app,ana@example.com,Use\n", "act.csv line 2: field UserId: \"ana@example.com\" is not valid; expected the user's object id, a GUID"},
+		{"user hex digit", h + "2026-03-01," + tenant + ",app,0000000g-0000-4000-8000-000000000001,Use\n", "act.csv line 2: field UserId"},
 		{"tenant", h + "2026-03-01,fabrikam,app," + user1 + ",Use\n", "act.csv line 2: field TenantId"},
 		{"resource", h + "2026-03-01," + tenant + ",," + user1 + ",Use\n", "act.csv line 2: field ResourceId"},
 		{"field count", h + ok + "2026-03-01," + tenant + ",app\n", "act.csv line 3: wrong number of fields"},

@@ -453,6 +453,10 @@ func TestMonthsAndZeroValues(t *testing.T) {
 	if want := []string{"2026-02=1", "2026-04=2"}; !slices.Equal(got, want) {
 		t.Fatalf("months %v, want %v (January starts before from, March has no Use)", got, want)
 	}
+	// Without activity every metric is 0: nothing is written.
+	if cs, err := mustModel(t, in).Credits(nil, day("2026-01-01"), day("2027-01-01")); err != nil || len(cs) != 0 {
+		t.Fatalf("credits without activity: %v, %v", cs, err)
+	}
 	if ms := pp.MonthsIn(day("2026-03-01"), day("2026-03-01")); len(ms) != 0 {
 		t.Fatalf("empty range gave months %v", ms)
 	}

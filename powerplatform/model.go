@@ -305,6 +305,10 @@ type UnknownResource struct {
 // Check verifies that the activity agrees with the world (each resource's
 // tenant) and summarises what it holds.
 func (m *Model) Check(a *Activity) (Summary, error) {
+	if a == nil {
+		// No activity at all: every metric is 0.
+		return Summary{}, nil
+	}
 	s := Summary{ActivityRows: a.rows, ProfileRows: a.profRows}
 	for _, r := range a.resources {
 		mr, ok := m.resources[key(r.id)]
