@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# The whole test suite. On a fresh Debian machine with Go it installs what the
+# tests need (PostgreSQL, azure-cli, python3-azure, chromium), starts a
+# throw-away PostgreSQL on 127.0.0.1, and runs every test: the root module
+# (unit, store conformance on SQLite and PostgreSQL) and the e2e module (the
+# real Azure clients and the browser against a real server).
+set -euo pipefail
+cd "$(dirname "$0")"
+
+need=()
+for pkg in postgresql azure-cli python3-azure chromium; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
+done
+if [ ${#need[@]} -gt 0 ]; then
+  echo "== installing ${need[*]}"
+  sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+echo "== starting a throw-away PostgreSQL"
+pgdir=$(mktemp -d /tmp/partnerlink-pg.XXXXXX)
+port=${PARTNERLINK_TEST_PG_PORT:-55432}
+bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+stop_pg() { runas "$bin/pg_ctl" -D "$pgdir/data" -m immediate stop >/dev/null 2>&1 || true; rm -rf "$pgdir"; }
+runas() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+trap stop_pg EXIT
+export PARTNERLINK_TEST_POSTGRES=$(scripts/pg-throwaway.sh "$pgdir" "$port")
+
+echo "== gofmt, go vet"
+unformatted=$(gofmt -l . | grep -v '^e2e/testdata/' || true)
+if [ -n "$unformatted" ]; then echo "gofmt would change:"; echo "$unformatted"; exit 1; fi
+go vet ./...
+(cd e2e && go vet ./...)
+
+echo "== unit, conformance and integration tests (SQLite and PostgreSQL)"
+go test -race -count=1 ./...
+
+echo "== end-to-end tests with real clients (Go SDK, Python SDK, az CLI, partnerlink CLI, Chromium)"
+(cd e2e && go test -count=1 -timeout 20m ./...)
