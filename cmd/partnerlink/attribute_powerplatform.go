@@ -15,7 +15,8 @@ import (
 // §8.4 CSV on standard output. usagePaths are the SPEC §8.3 activity and
 // unified-profile files, told apart by their header (gzip accepted). Rows on
 // resources the world does not list are summarised on standard error, never
-// dropped silently.
+// dropped silently. cmd is the attribute command, whose flags are already
+// parsed into the other arguments.
 func runPowerPlatformAttribute(m *Main, cmd *cobra.Command, worldPath string, usagePaths []string, from, to time.Time) error {
 	wf, err := os.Open(worldPath)
 	if err != nil {
