@@ -40,7 +40,7 @@ func FromWorld(doc *world.Document) (Input, error) {
 		if err := partnerlink.ValidatePartnerID(p.PartnerID); err != nil {
 			return Input{}, bad("partners", i, err)
 		}
-		in.Partners = append(in.Partners, partnerlink.Partner{ID: p.PartnerID, Name: p.Name, Period: period(p.From, p.To)})
+		in.Partners = append(in.Partners, partnerlink.Partner{ID: p.PartnerID, Name: p.Name, Period: world.PeriodOf(p.From, p.To)})
 	}
 	for i, p := range doc.Principals {
 		tenant, err := partnerlink.ParseGUID("tenantId", p.TenantID)
@@ -55,7 +55,7 @@ func FromWorld(doc *world.Document) (Input, error) {
 		if !t.Valid() {
 			return Input{}, bad("principals", i, fmt.Errorf("type %q is not one of User, Guest, ServicePrincipal, Group", p.Type))
 		}
-		in.Principals = append(in.Principals, partnerlink.Principal{TenantID: tenant, ObjectID: obj, Type: t, DisplayName: p.DisplayName, Period: period(p.From, p.To)})
+		in.Principals = append(in.Principals, partnerlink.Principal{TenantID: tenant, ObjectID: obj, Type: t, DisplayName: p.DisplayName, Period: world.PeriodOf(p.From, p.To)})
 	}
 	for i, l := range doc.Links {
 		tenant, err := partnerlink.ParseGUID("tenantId", l.TenantID)
@@ -69,7 +69,7 @@ func FromWorld(doc *world.Document) (Input, error) {
 		if err := partnerlink.ValidatePartnerID(l.PartnerID); err != nil {
 			return Input{}, bad("links", i, err)
 		}
-		in.Links = append(in.Links, partnerlink.Link{TenantID: tenant, ObjectID: obj, PartnerID: l.PartnerID, Period: period(l.From, l.To)})
+		in.Links = append(in.Links, partnerlink.Link{TenantID: tenant, ObjectID: obj, PartnerID: l.PartnerID, Period: world.PeriodOf(l.From, l.To)})
 	}
 	for i, e := range doc.Environments {
 		tenant, err := partnerlink.ParseGUID("tenantId", e.TenantID)
@@ -102,20 +102,9 @@ func FromWorld(doc *world.Document) (Input, error) {
 		if err != nil {
 			return Input{}, bad("ownership", i, err)
 		}
-		in.Ownership = append(in.Ownership, OwnershipRecord{ResourceID: o.ResourceID, Holding: Holding{PrincipalID: id, Role: role, Period: period(o.From, o.To)}})
+		in.Ownership = append(in.Ownership, OwnershipRecord{ResourceID: o.ResourceID, Holding: Holding{PrincipalID: id, Role: role, Period: world.PeriodOf(o.From, o.To)}})
 	}
 	return in, nil
-}
-
-func period(from, to *time.Time) partnerlink.Period {
-	var p partnerlink.Period
-	if from != nil {
-		p.From = from.UTC()
-	}
-	if to != nil {
-		p.To = to.UTC()
-	}
-	return p
 }
 
 // modelResource is a resource with its environment and history.
