@@ -310,4 +310,3 @@ func setBigEndianDecimal(a *Amount, b []byte, scale int32) bool {
 	*a = Amount{big: apd.NewWithBigInt(&c, -scale)}
 	return true
 }
-
