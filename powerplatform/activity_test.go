@@ -143,3 +143,53 @@ func TestAttributeBasic(t *testing.T) {
 		t.Fatalf("summary %+v", sum)
 	}
 }
+
+func TestWorldErrors(t *testing.T) {
+	// What the rule relies on in the world is checked, with the entry named.
+	base := func() *world.Document {
+		return &world.Document{
+			Version:                1,
+			Principals:             []world.Principal{{TenantID: tenant, ObjectID: user1, Type: "User"}},
+			Environments:           []world.Environment{{TenantID: tenant, EnvironmentID: "env", Type: "Production"}},
+			PowerPlatformResources: []world.PowerPlatformResource{{TenantID: tenant, EnvironmentID: "env", ID: "app", Kind: "CanvasApp", Paid: true}},
+			Ownership:              []world.Ownership{{ResourceID: "app", PrincipalID: user1, Role: "Owner"}},
+		}
+	}
+	cases := []struct {
+		name   string
+		mutate func(*world.Document)
+		want   string
+	}{
+		{"kind", func(d *world.Document) { d.PowerPlatformResources[0].Kind = "PowerApp" }, `world: powerPlatformResources[0]: resource kind "PowerApp" is not known; accepted: CanvasApp, ModelDrivenApp, Flow, PowerBIDataset, CustomerInsightsInstance, Bot`},
+		{"environment type", func(d *world.Document) { d.Environments[0].Type = "Prod" }, `world: environments[0]: environment type "Prod" is not known; accepted: Production`},
+		{"role", func(d *world.Document) { d.Ownership[0].Role = "Maker" }, `world: ownership[0]: ownership role "Maker" is not known`},
+		{"principal type", func(d *world.Document) { d.Principals[0].Type = "Robot" }, `world: principals[0]: type "Robot" is not one of User, Guest, ServicePrincipal, Group`},
+		{"unknown environment", func(d *world.Document) { d.PowerPlatformResources[0].EnvironmentID = "env-x" }, "canvas app app is in environment env-x, which tenant " + tenant + " does not have"},
+		{"unknown resource", func(d *world.Document) { d.Ownership[0].ResourceID = "gone" }, "ownership names resource gone, which is not among the Power Platform resources"},
+		{"role of another kind", func(d *world.Document) { d.Ownership[0].Role = "Publisher" }, "role Publisher is not one a canvas app has; accepted: Owner, CoOwner"},
+		{"duplicate resource", func(d *world.Document) {
+			d.PowerPlatformResources = append(d.PowerPlatformResources, d.PowerPlatformResources[0])
+			d.PowerPlatformResources[1].ID = "APP"
+		}, "resource APP is listed twice"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			d := base()
+			tc.mutate(d)
+			in, err := pp.FromWorld(d)
+			if err == nil {
+				_, err = pp.NewModel(in)
+			}
+			if partnerlink.ErrorCode(err) != partnerlink.EINVALID || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %v\nwant invalid, containing %q", err, tc.want)
+			}
+		})
+	}
+	in, err := pp.FromWorld(base())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pp.NewModel(in); err != nil {
+		t.Fatalf("the valid base world: %v", err)
+	}
+}

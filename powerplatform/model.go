@@ -1,7 +1,6 @@
 package powerplatform
 
 import (
-	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -53,7 +52,7 @@ func FromWorld(doc *world.Document) (Input, error) {
 		}
 		t := partnerlink.PrincipalType(p.Type)
 		if !t.Valid() {
-			return Input{}, bad("principals", i, fmt.Errorf("type %q is not one of User, Guest, ServicePrincipal, Group", p.Type))
+			return Input{}, bad("principals", i, partnerlink.Errorf(partnerlink.EINVALID, "type %q is not one of User, Guest, ServicePrincipal, Group", p.Type))
 		}
 		in.Principals = append(in.Principals, partnerlink.Principal{TenantID: tenant, ObjectID: obj, Type: t, DisplayName: p.DisplayName, Period: world.PeriodOf(p.From, p.To)})
 	}
