@@ -86,7 +86,8 @@ type profile struct {
 // keyed by the whole triple would take 16.
 //
 // After a read error the Activity holds part of the file and should be
-// discarded.
+// discarded. An Activity is not safe for concurrent writes; once filled, it
+// and a Model may be read from many goroutines.
 type Activity struct {
 	resIndex  map[string]uint32 // lower-cased resource id → index
 	resources []actResource

@@ -322,7 +322,19 @@ func (m *Model) credits(a *Activity, from, to time.Time) []Credit {
 
 // SortCredits sorts credits by every output column, in order, as written.
 func SortCredits(cs []Credit) {
-	slices.SortFunc(cs, func(x, y Credit) int { return slices.Compare(x.Record(), y.Record()) })
+	// Records are built once, not in every comparison.
+	type row struct {
+		rec []string
+		c   Credit
+	}
+	rows := make([]row, len(cs))
+	for i, c := range cs {
+		rows[i] = row{c.Record(), c}
+	}
+	slices.SortFunc(rows, func(x, y row) int { return slices.Compare(x.rec, y.rec) })
+	for i, r := range rows {
+		cs[i] = r.c
+	}
 }
 
 // WriteCSV writes the header and the credits as SPEC §8.4 CSV.
