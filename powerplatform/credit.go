@@ -80,13 +80,13 @@ type evaluation struct {
 	misses     []string    // why attributed users did not qualify (explain only)
 }
 
-// value returns the month's metric of the resource.
+// metricValue returns the month's metric of the resource, and for Customer
+// Insights whether a profiles row reported it.
 func metricValue(mr *modelResource, a *Activity, mo Month) (int64, bool) {
 	if mr.Kind == CustomerInsightsInstance {
 		return a.UnifiedProfiles(mr.ID, mo)
 	}
-	n := a.MAU(mr.ID, mo)
-	return n, true
+	return a.MAU(mr.ID, mo), true
 }
 
 // attributedPeriods returns who was an attributed user of mr during mo
