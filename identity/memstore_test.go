@@ -253,6 +253,8 @@ type harness struct {
 	url   string
 	// keyDir holds the key files.
 	keyDir string
+	// api answers the paths that are not the token service's.
+	api http.Handler
 }
 
 func newHarness(t testing.TB) *harness {
@@ -267,7 +269,15 @@ func newHarness(t testing.TB) *harness {
 	}
 	h.keys = keys
 	var handler http.Handler
-	h.srv = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
+	// Like the server: identity paths go to the token service, the rest
+	// to h.api when a test sets it.
+	h.srv = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if h.api != nil && !identity.IsIdentityPath(r.URL.Path) {
+			h.api.ServeHTTP(w, r)
+			return
+		}
+		handler.ServeHTTP(w, r)
+	}))
 	t.Cleanup(h.srv.Close)
 	h.url = h.srv.URL
 	h.svc, err = identity.NewService(identity.Config{
