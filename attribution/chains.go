@@ -1,0 +1,277 @@
+// Package attribution is the Azure attribution engine of SPEC §4: a grants
+// index built once from a world document, usage rows streamed through it,
+// credits aggregated per partner and resource, and Explain for one partner,
+// resource and day. It is pure: no SQL, no HTTP, no clock.
+package attribution
+
+import (
+	"math"
+	"strings"
+	"time"
+
+	"github.com/partnerlink/partnerlink"
+	"github.com/partnerlink/partnerlink/world"
+)
+
+// Via says how a chain reaches its scope.
+type Via string
+
+const (
+	ViaRoleAssignment Via = "roleAssignment"
+	ViaDelegation     Via = "delegation" // Azure Lighthouse
+)
+
+// Membership is one step of a chain from the linked principal up to the
+// group that holds the role.
+type Membership struct {
+	TenantID string
+	GroupID  string
+	MemberID string
+	Period   partnerlink.Period // the membership's own period
+	// GroupPeriod is when the group itself existed.
+	GroupPeriod partnerlink.Period
+}
+
+// Chain is one way a partner may be credited: a link, the memberships from
+// the linked principal to the principal holding the role, and the role
+// assignment or delegation with its scope. Period is the intersection of
+// every period on the chain (SPEC §4's I); a chain grants when it is not
+// CSP and its Period is not empty.
+type Chain struct {
+	PartnerID string
+	// The link: principal ObjectID of LinkTenantID linked to PartnerID.
+	LinkTenantID string
+	ObjectID     string
+	LinkPeriod   partnerlink.Period
+	// PrincipalPeriod is when the linked principal existed and was enabled;
+	// PartnerPeriod when the partner ID (and its global ID) was active.
+	PrincipalPeriod partnerlink.Period
+	PartnerPeriod   partnerlink.Period
+	Memberships     []Membership
+	// The access: a role assignment (in LinkTenantID) or a delegation (of
+	// ScopeTenantID's scope to LinkTenantID, the managing tenant).
+	Via              Via
+	AssignmentID     string
+	PrincipalID      string // who holds the role: ObjectID or a group
+	Role             string
+	RoleCanWrite     bool
+	Scope            string // as written in the document
+	ScopeTenantID    string // the tenant the scope is in
+	AssignmentPeriod partnerlink.Period
+	// CSPPrincipal is set when the chain passes through a CSP delegated
+	// principal: such a chain never credits anyone.
+	CSPPrincipal string
+	Period       partnerlink.Period
+	empty        bool
+}
+
+// Grants reports whether the chain gives a grant at all (SPEC §4).
+func (c *Chain) Grants() bool { return c.CSPPrincipal == "" && !c.empty }
+
+// reach is a principal reached from the linked principal through
+// memberships, with the intersection of the periods on the way.
+type reach struct {
+	principal string
+	per       partnerlink.Period
+	path      []Membership
+	csp       string // the first CSP delegated principal on the path
+}
+
+type principalInfo struct {
+	per  partnerlink.Period
+	csp  bool
+	kind string
+}
+
+type edge struct {
+	group string
+	m     Membership
+}
+
+// buildChains enumerates every chain of doc, in document order of links.
+func buildChains(doc *world.Document) []Chain {
+	partners := partnerPeriods(doc)
+	principals := map[string]principalInfo{}
+	for _, p := range doc.Principals {
+		principals[pkey(p.TenantID, p.ObjectID)] = principalInfo{world.PeriodOf(p.From, p.To), p.CSPDelegated, p.Type}
+	}
+	memberOf := map[string][]edge{} // tenant/member → groups
+	for _, m := range doc.GroupMemberships {
+		g := principals[pkey(m.TenantID, m.GroupID)]
+		memberOf[pkey(m.TenantID, m.MemberID)] = append(memberOf[pkey(m.TenantID, m.MemberID)], edge{
+			group: m.GroupID,
+			m:     Membership{TenantID: m.TenantID, GroupID: m.GroupID, MemberID: m.MemberID, Period: world.PeriodOf(m.From, m.To), GroupPeriod: g.per},
+		})
+	}
+	assignments := map[string][]int{} // tenant/principal → role assignments
+	for i, a := range doc.RoleAssignments {
+		assignments[pkey(a.TenantID, a.PrincipalID)] = append(assignments[pkey(a.TenantID, a.PrincipalID)], i)
+	}
+	delegations := map[string][]int{} // managing tenant/principal → delegations
+	for i, d := range doc.Delegations {
+		delegations[pkey(d.ManagingTenantID, d.PrincipalID)] = append(delegations[pkey(d.ManagingTenantID, d.PrincipalID)], i)
+	}
+	roles := map[string]world.Role{}
+	role := func(ref string) world.Role {
+		r, ok := roles[ref]
+		if !ok {
+			r, _ = world.ResolveRole(doc, ref)
+			if r.Name == "" {
+				r.Name = ref
+			}
+			roles[ref] = r
+		}
+		return r
+	}
+
+	var chains []Chain
+	for _, l := range doc.Links {
+		c := principals[pkey(l.TenantID, l.ObjectID)]
+		base := Chain{
+			PartnerID:       l.PartnerID,
+			LinkTenantID:    l.TenantID,
+			ObjectID:        l.ObjectID,
+			LinkPeriod:      world.PeriodOf(l.From, l.To),
+			PrincipalPeriod: c.per,
+			PartnerPeriod:   partners[l.PartnerID],
+		}
+		basePer, ok := intersect(base.LinkPeriod, base.PrincipalPeriod, base.PartnerPeriod)
+		for _, r := range reachable(l.TenantID, l.ObjectID, c, principals, memberOf) {
+			per, ok2 := intersect(basePer, r.per)
+			for _, i := range assignments[pkey(l.TenantID, r.principal)] {
+				a := doc.RoleAssignments[i]
+				ch := base
+				ch.Memberships = r.path
+				ch.Via = ViaRoleAssignment
+				ch.AssignmentID = a.ID
+				ch.PrincipalID = r.principal
+				rl := role(a.RoleDefinition)
+				ch.Role, ch.RoleCanWrite = rl.Name, rl.CanWrite
+				ch.Scope, ch.ScopeTenantID = a.Scope, a.TenantID
+				ch.AssignmentPeriod = world.PeriodOf(a.From, a.To)
+				ch.CSPPrincipal = r.csp
+				var ok3 bool
+				ch.Period, ok3 = intersect(per, ch.AssignmentPeriod)
+				ch.empty = !(ok && ok2 && ok3)
+				chains = append(chains, ch)
+			}
+			for _, i := range delegations[pkey(l.TenantID, r.principal)] {
+				d := doc.Delegations[i]
+				ch := base
+				ch.Memberships = r.path
+				ch.Via = ViaDelegation
+				ch.AssignmentID = d.ID
+				ch.PrincipalID = r.principal
+				rl := role(d.RoleDefinition)
+				ch.Role, ch.RoleCanWrite = rl.Name, rl.CanWrite
+				ch.Scope, ch.ScopeTenantID = d.Scope, d.CustomerTenantID
+				ch.AssignmentPeriod = world.PeriodOf(d.From, d.To)
+				ch.CSPPrincipal = r.csp
+				var ok3 bool
+				ch.Period, ok3 = intersect(per, ch.AssignmentPeriod)
+				ch.empty = !(ok && ok2 && ok3)
+				chains = append(chains, ch)
+			}
+		}
+	}
+	return chains
+}
+
+// partnerPeriods gives each partner ID the period in which it may be
+// credited: its own, intersected with its global ID's for a location ID
+// (a deleted global ID stops its locations too).
+func partnerPeriods(doc *world.Document) map[string]partnerlink.Period {
+	own := map[string]world.Partner{}
+	for _, p := range doc.Partners {
+		own[p.PartnerID] = p
+	}
+	out := map[string]partnerlink.Period{}
+	for _, p := range doc.Partners {
+		per := world.PeriodOf(p.From, p.To)
+		if p.GlobalPartnerID != nil {
+			if g, ok := own[*p.GlobalPartnerID]; ok {
+				if x, ok := per.Intersect(world.PeriodOf(g.From, g.To)); ok {
+					per = x
+				} else {
+					per = emptyPeriod
+				}
+			}
+		}
+		out[p.PartnerID] = per
+	}
+	return out
+}
+
+var emptyPeriod = partnerlink.Period{From: time.Unix(1, 0).UTC(), To: time.Unix(1, 0).UTC()}
+
+// reachable lists the linked principal itself and every group that
+// contains it, transitively, each with the periods of the path. Cycles
+// end because a reach whose period is covered by one already found for the
+// same principal (and no worse as to CSP) adds nothing.
+func reachable(tenant, object string, c principalInfo, principals map[string]principalInfo, memberOf map[string][]edge) []reach {
+	start := reach{principal: object}
+	if c.csp {
+		start.csp = object
+	}
+	found := map[string][]reach{object: {start}}
+	out := []reach{start}
+	queue := []reach{start}
+	for len(queue) > 0 {
+		r := queue[0]
+		queue = queue[1:]
+		for _, e := range memberOf[pkey(tenant, r.principal)] {
+			per, ok := intersect(r.per, e.m.Period, e.m.GroupPeriod)
+			if !ok {
+				continue
+			}
+			next := reach{principal: e.group, per: per, csp: r.csp}
+			if next.csp == "" && principals[pkey(tenant, e.group)].csp {
+				next.csp = e.group
+			}
+			if covered(found[e.group], next) {
+				continue
+			}
+			next.path = append(append([]Membership{}, r.path...), e.m)
+			found[e.group] = append(found[e.group], next)
+			out = append(out, next)
+			queue = append(queue, next)
+		}
+	}
+	return out
+}
+
+func covered(have []reach, r reach) bool {
+	for _, h := range have {
+		if h.per.Covers(r.per) && (h.csp == "" || r.csp != "") {
+			return true
+		}
+	}
+	return false
+}
+
+func intersect(ps ...partnerlink.Period) (partnerlink.Period, bool) {
+	var out partnerlink.Period
+	for _, p := range ps {
+		x, ok := out.Intersect(p)
+		if !ok {
+			return p, false
+		}
+		out = x
+	}
+	return out, true
+}
+
+func pkey(tenant, object string) string { return tenant + "/" + strings.ToLower(object) }
+
+// nanos turns a period into [from, to) in Unix nanoseconds, unbounded ends
+// as the extreme int64 values.
+func nanos(p partnerlink.Period) (int64, int64) {
+	from, to := int64(math.MinInt64), int64(math.MaxInt64)
+	if !p.From.IsZero() {
+		from = p.From.UnixNano()
+	}
+	if !p.To.IsZero() {
+		to = p.To.UnixNano()
+	}
+	return from, to
+}

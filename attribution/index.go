@@ -1,0 +1,183 @@
+package attribution
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/partnerlink/partnerlink"
+	"github.com/partnerlink/partnerlink/focus"
+	"github.com/partnerlink/partnerlink/world"
+)
+
+// grant is one chain's credit right, flattened for the hot path: partner P
+// may be credited for usage inside the scope it is filed under during
+// [from, to), and the role can write or not.
+type grant struct {
+	partner int32 // index into Index.partners
+	writer  bool
+	from    int64 // Unix nanoseconds; math.MinInt64 for "since always"
+	to      int64 // math.MaxInt64 for "still in force"
+}
+
+// subscription is what the index knows of one subscription.
+type subscription struct {
+	id     string // lower-case GUID
+	tenant string
+	mgs    []string // management groups above it, nearest first (lower-case names)
+	// grants from scopes that contain the whole subscription: itself, its
+	// management groups and its tenant root; sorted by partner.
+	grants []grant
+}
+
+// Index is the grants index (SPEC §4): every grant of every partner, filed
+// under the scope it covers, with management group and tenant root scopes
+// expanded to each subscription they contain. Build it once per world with
+// NewIndex; it is read-only afterwards and safe for concurrent use.
+type Index struct {
+	doc      *world.Document
+	chains   []Chain
+	partners []string // partner IDs by index, sorted
+	subs     map[focus.GUID]*subscription
+	// scopes holds grants at resource group and resource scopes, keyed by
+	// the lower-cased scope (without trailing "/"), sorted by partner.
+	scopes map[string][]grant
+}
+
+// NewIndex builds the grants index of doc, which must be valid
+// (world.Validate). doc must not change while the index is in use.
+func NewIndex(doc *world.Document) (*Index, error) {
+	if err := world.Validate(doc); err != nil {
+		return nil, fmt.Errorf("attribution: %w", err)
+	}
+	ix := &Index{
+		doc:    doc,
+		chains: buildChains(doc),
+		subs:   map[focus.GUID]*subscription{},
+		scopes: map[string][]grant{},
+	}
+	partnerIdx := map[string]int32{}
+	for _, p := range doc.Partners {
+		ix.partners = append(ix.partners, p.PartnerID)
+	}
+	slices.Sort(ix.partners)
+	for i, p := range ix.partners {
+		partnerIdx[p] = int32(i)
+	}
+
+	parents := map[string]string{} // tenant/mg → parent mg (lower-case)
+	for _, m := range doc.ManagementGroups {
+		if m.Parent != nil {
+			parents[m.TenantID+"/"+strings.ToLower(m.Name)] = strings.ToLower(*m.Parent)
+		}
+	}
+	mgSubs := map[string][]*subscription{}     // tenant/mg → subscriptions below it
+	tenantSubs := map[string][]*subscription{} // tenant → its subscriptions
+	for _, s := range doc.Subscriptions {
+		g, ok := focus.ParseGUID(s.SubscriptionID)
+		if !ok {
+			continue
+		}
+		sub := &subscription{id: strings.ToLower(s.SubscriptionID), tenant: s.TenantID}
+		if s.ManagementGroup != nil {
+			seen := map[string]bool{}
+			for mg := strings.ToLower(*s.ManagementGroup); mg != "" && !seen[mg]; mg = parents[s.TenantID+"/"+mg] {
+				seen[mg] = true
+				sub.mgs = append(sub.mgs, mg)
+				mgSubs[s.TenantID+"/"+mg] = append(mgSubs[s.TenantID+"/"+mg], sub)
+			}
+		}
+		ix.subs[g] = sub
+		tenantSubs[s.TenantID] = append(tenantSubs[s.TenantID], sub)
+	}
+
+	for i := range ix.chains {
+		c := &ix.chains[i]
+		if !c.Grants() {
+			continue
+		}
+		from, to := nanos(c.Period)
+		g := grant{partner: partnerIdx[c.PartnerID], writer: c.RoleCanWrite, from: from, to: to}
+		sc, err := partnerlink.ParseScope(c.Scope)
+		if err != nil {
+			continue // Validate refuses such documents.
+		}
+		switch sc.Kind {
+		case partnerlink.ScopeRoot:
+			for _, s := range tenantSubs[c.ScopeTenantID] {
+				s.grants = append(s.grants, g)
+			}
+		case partnerlink.ScopeManagementGroup:
+			for _, s := range mgSubs[c.ScopeTenantID+"/"+sc.ManagementGroup] {
+				s.grants = append(s.grants, g)
+			}
+		case partnerlink.ScopeSubscription:
+			if gs, ok := focus.ParseGUID(sc.Subscription); ok && ix.subs[gs] != nil {
+				ix.subs[gs].grants = append(ix.subs[gs].grants, g)
+			}
+		default:
+			ix.scopes[sc.Key] = append(ix.scopes[sc.Key], g)
+		}
+	}
+	for _, s := range ix.subs {
+		s.grants = normalizeGrants(s.grants)
+	}
+	for k, gs := range ix.scopes {
+		ix.scopes[k] = normalizeGrants(gs)
+	}
+	return ix, nil
+}
+
+// normalizeGrants sorts grants by partner (so one pass credits each partner
+// once) and drops exact duplicates.
+func normalizeGrants(gs []grant) []grant {
+	slices.SortFunc(gs, func(a, b grant) int {
+		return cmp.Or(cmp.Compare(a.partner, b.partner), cmp.Compare(a.from, b.from), cmp.Compare(a.to, b.to), compareBool(b.writer, a.writer))
+	})
+	return slices.Compact(gs)
+}
+
+func compareBool(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case !a:
+		return -1
+	}
+	return 1
+}
+
+// Document returns the world the index was built from.
+func (ix *Index) Document() *world.Document { return ix.doc }
+
+// Chains returns every chain of the world (granting or not), for reports
+// that show the credentials and scopes behind each customer (SPEC §7).
+func (ix *Index) Chains() []Chain { return ix.chains }
+
+// resolve returns the grants whose scope contains the resource with the
+// lower-cased key res (no trailing "/") in subscription sub: the
+// subscription's own grants plus those filed under every ancestor scope of
+// the resource inside it. The result is sorted by partner.
+func (ix *Index) resolve(sub *subscription, res string) []grant {
+	out := append([]grant(nil), sub.grants...)
+	prefix := "/subscriptions/" + sub.id
+	if strings.HasPrefix(res, prefix) && (len(res) == len(prefix) || res[len(prefix)] == '/') {
+		// Every "/" boundary below the subscription is a candidate ancestor;
+		// only real scopes are in the map, so the others simply miss.
+		for i := len(prefix) + 1; i < len(res); i++ {
+			if res[i] == '/' {
+				out = append(out, ix.scopes[res[:i]]...)
+			}
+		}
+		if len(res) > len(prefix) {
+			out = append(out, ix.scopes[res]...)
+		}
+	} else {
+		// A resource id outside its subscription's path (a reservation, a
+		// marketplace order): only the subscription's own scopes and an
+		// exact match contain it.
+		out = append(out, ix.scopes[res]...)
+	}
+	return normalizeGrants(out)
+}

@@ -1,0 +1,194 @@
+package attribution
+
+import (
+	"bufio"
+	"cmp"
+	"fmt"
+	"io"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/partnerlink/partnerlink/focus"
+)
+
+// Credit is one output row of SPEC §8.4: what one partner is credited for
+// one resource in one currency over the run's period.
+type Credit struct {
+	PartnerID    string
+	TenantID     string // the customer tenant that owns the subscription
+	SubAccountID string // bare lower-case subscription GUID
+	// ResourceID keeps the casing of its first occurrence in the input
+	// (without a trailing "/"); the subscription id for rows without one.
+	ResourceID            string
+	BillingCurrency       string
+	AttributedCost        focus.Sum
+	IncentiveEligibleCost focus.Sum
+	UsageRows             int64
+}
+
+// Result is the outcome of a run: credits sorted by every column, and the
+// summary of all rows read.
+type Result struct {
+	Credits []Credit
+	Summary Summary
+}
+
+type mergeKey struct {
+	partner  int32
+	resource string // subscription + lower-cased id
+	currency string
+}
+
+type merged struct {
+	c     Credit
+	first position
+}
+
+// Result merges the workers' credits. The result does not depend on the
+// number of workers or on how rows were shared among them: sums are exact,
+// and the casing of a resource id is the one at the earliest input
+// position.
+func (r *Run) Result() *Result {
+	all := map[mergeKey]*merged{}
+	first := map[string]struct {
+		raw string
+		at  position
+	}{}
+	sum := Summary{ChargeCategory: r.opt.ChargeCategory, CostColumn: r.opt.CostColumn}
+	t := newTallies()
+	for _, w := range r.workers {
+		t.merge(&w.summary)
+		for key, res := range w.resources {
+			if f, ok := first[key]; !ok || res.first.before(f.at) {
+				first[key] = struct {
+					raw string
+					at  position
+				}{res.raw, res.first}
+			}
+			for i := range res.credits {
+				c := &res.credits[i]
+				k := mergeKey{c.partner, key, c.currency}
+				m := all[k]
+				if m == nil {
+					m = &merged{c: Credit{
+						PartnerID:       r.ix.partners[c.partner],
+						TenantID:        res.sub.tenant,
+						SubAccountID:    res.sub.id,
+						BillingCurrency: c.currency,
+					}}
+					all[k] = m
+				}
+				m.c.AttributedCost.AddSum(c.attributed)
+				m.c.IncentiveEligibleCost.AddSum(c.eligible)
+				m.c.UsageRows += c.rows
+			}
+		}
+	}
+	out := make([]Credit, 0, len(all))
+	for k, m := range all {
+		m.c.ResourceID = first[k.resource].raw
+		out = append(out, m.c)
+	}
+	SortCredits(out)
+	sum.Credited, sum.NoPartner, sum.UnknownSubscription, sum.OutOfPeriod, sum.OtherCategory =
+		t.credited, t.noPartner, t.unknownSubscription, t.outOfPeriod, t.otherCategory
+	sum.Read = Tally{Amounts: map[string]*focus.Sum{}}
+	for _, x := range []*Tally{&t.credited, &t.noPartner, &t.unknownSubscription, &t.outOfPeriod, &t.otherCategory} {
+		sum.Read.merge(x)
+	}
+	return &Result{Credits: out, Summary: sum}
+}
+
+// SortCredits sorts by every column in order, comparing the written text
+// byte by byte (SPEC §8.4). The first five columns are a key, so they
+// decide.
+func SortCredits(cs []Credit) {
+	slices.SortFunc(cs, func(a, b Credit) int {
+		return cmp.Or(
+			strings.Compare(a.PartnerID, b.PartnerID),
+			strings.Compare(a.TenantID, b.TenantID),
+			strings.Compare(a.SubAccountID, b.SubAccountID),
+			strings.Compare(a.ResourceID, b.ResourceID),
+			strings.Compare(a.BillingCurrency, b.BillingCurrency),
+			strings.Compare(a.AttributedCost.String(), b.AttributedCost.String()),
+			strings.Compare(a.IncentiveEligibleCost.String(), b.IncentiveEligibleCost.String()),
+			cmp.Compare(a.UsageRows, b.UsageRows),
+		)
+	})
+}
+
+// CSVHeader is the header line of the attribution output (SPEC §8.4).
+const CSVHeader = "PartnerId,TenantId,SubAccountId,ResourceId,BillingCurrency,AttributedCost,IncentiveEligibleCost,UsageRows"
+
+// WriteCSV writes credits as SPEC §8.4 CSV, in the order given (Result's
+// credits are already sorted). Fields holding a comma, quote or newline are
+// quoted as RFC 4180 says.
+func WriteCSV(w io.Writer, credits []Credit) error {
+	bw := bufio.NewWriter(w)
+	bw.WriteString(CSVHeader)
+	bw.WriteByte('\n')
+	for i := range credits {
+		c := &credits[i]
+		for _, f := range []string{c.PartnerID, c.TenantID, c.SubAccountID, c.ResourceID, c.BillingCurrency,
+			c.AttributedCost.String(), c.IncentiveEligibleCost.String()} {
+			writeField(bw, f)
+			bw.WriteByte(',')
+		}
+		fmt.Fprintf(bw, "%d\n", c.UsageRows)
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("write attribution CSV: %w", err)
+	}
+	return nil
+}
+
+func writeField(w *bufio.Writer, s string) {
+	if !strings.ContainsAny(s, ",\"\r\n") {
+		w.WriteString(s)
+		return
+	}
+	w.WriteByte('"')
+	w.WriteString(strings.ReplaceAll(s, `"`, `""`))
+	w.WriteByte('"')
+}
+
+// WriteText writes the summary for people (the CLI prints it on standard
+// error): each kind of row with its count and amounts by currency.
+func (s *Summary) WriteText(w io.Writer) error {
+	bw := bufio.NewWriter(w)
+	fmt.Fprintf(bw, "usage rows read: %s\n", s.Read.text())
+	fmt.Fprintf(bw, "  credited to at least one partner: %s\n", s.Credited.text())
+	fmt.Fprintf(bw, "  not credited, no partner holds access: %s\n", s.NoPartner.text())
+	fmt.Fprintf(bw, "  not credited, unknown subscription: %s\n", s.UnknownSubscription.text())
+	fmt.Fprintf(bw, "  not counted, charge period starts outside the period: %s\n", s.OutOfPeriod.text())
+	fmt.Fprintf(bw, "  not counted, ChargeCategory other than %s: %s\n", s.ChargeCategory, s.OtherCategory.text())
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("write attribution summary: %w", err)
+	}
+	return nil
+}
+
+func (t Tally) text() string {
+	if t.Rows == 0 {
+		return "0 rows"
+	}
+	cur := make([]string, 0, len(t.Amounts))
+	for c := range t.Amounts {
+		cur = append(cur, c)
+	}
+	sort.Strings(cur)
+	parts := make([]string, len(cur))
+	for i, c := range cur {
+		name := c
+		if name == "" {
+			name = "(no currency)"
+		}
+		parts[i] = t.Amounts[c].String() + " " + name
+	}
+	noun := "rows"
+	if t.Rows == 1 {
+		noun = "row"
+	}
+	return fmt.Sprintf("%d %s, %s", t.Rows, noun, strings.Join(parts, ", "))
+}

@@ -1,0 +1,323 @@
+package attribution
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/partnerlink/partnerlink"
+	"github.com/partnerlink/partnerlink/focus"
+)
+
+// Options are the settings of a run (SPEC §4).
+type Options struct {
+	// From and To bound the run: a row counts when its ChargePeriodStart
+	// lies in [From, To). Both are required.
+	From, To time.Time
+	// ChargeCategory is the category of rows that count; default "Usage".
+	// Compared case-insensitively.
+	ChargeCategory string
+	// CostColumn is the amount credited: "EffectiveCost" (default),
+	// "BilledCost" or "x_EffectiveCostInUsd" (then the currency is USD).
+	CostColumn string
+	// Workers is how many goroutines read and credit rows; default 1.
+	Workers int
+}
+
+// Run streams usage rows through an index. Create one with NewRun, feed it
+// files with Scan (or rows with Add), then take the Result. A Run is used
+// by one caller at a time; its Scan is internally parallel.
+type Run struct {
+	ix       *Index
+	opt      Options
+	from, to int64
+	category []byte
+	cost     int // which Row amount
+	workers  []*worker
+	file     int64 // index of the next input, for first-occurrence order
+}
+
+const (
+	costEffective = iota
+	costBilled
+	costUSD
+)
+
+// NewRun prepares a run over ix.
+func NewRun(ix *Index, opt Options) (*Run, error) {
+	if opt.From.IsZero() || opt.To.IsZero() || !opt.From.Before(opt.To) {
+		return nil, partnerlink.Errorf(partnerlink.EINVALID, "attribution needs a period with from before to (got from %s, to %s)", opt.From.Format(time.RFC3339), opt.To.Format(time.RFC3339))
+	}
+	if opt.ChargeCategory == "" {
+		opt.ChargeCategory = "Usage"
+	}
+	r := &Run{ix: ix, from: opt.From.UnixNano(), to: opt.To.UnixNano(), category: []byte(opt.ChargeCategory)}
+	switch opt.CostColumn {
+	case "", focus.ColEffectiveCost:
+		opt.CostColumn, r.cost = focus.ColEffectiveCost, costEffective
+	case focus.ColBilledCost:
+		r.cost = costBilled
+	case focus.ColEffectiveCostInUSD:
+		r.cost = costUSD
+	default:
+		return nil, partnerlink.Errorf(partnerlink.EINVALID, "cost column %q is not supported; expected %s, %s or %s", opt.CostColumn, focus.ColEffectiveCost, focus.ColBilledCost, focus.ColEffectiveCostInUSD)
+	}
+	opt.Workers = max(opt.Workers, 1)
+	r.opt = opt
+	for range opt.Workers {
+		r.workers = append(r.workers, newWorker(r))
+	}
+	return r, nil
+}
+
+// Scan reads one FOCUS file (CSV, gzip CSV or Parquet) into the run. Files
+// scanned earlier come first in input order (which decides the casing of a
+// resource id seen in several spellings). A bad row stops the scan with an
+// error naming the file and line; credits from the rows before it stay in
+// the run, so callers that need all-or-nothing discard the run.
+func (r *Run) Scan(rd io.Reader, name string) error {
+	file := r.file
+	r.file++
+	return focus.Scan(rd, name, focus.Options{Workers: len(r.workers)}, func(w int, row *focus.Row) error {
+		return r.workers[w].add(file, row)
+	})
+}
+
+// ScanFile is Scan of the file at path.
+func (r *Run) ScanFile(path string) error {
+	file := r.file
+	r.file++
+	return focus.ScanFile(path, focus.Options{Workers: len(r.workers)}, func(w int, row *focus.Row) error {
+		return r.workers[w].add(file, row)
+	})
+}
+
+// Add credits one row read by the caller, as input number file (callers
+// feeding rows themselves number their inputs from 0, in order). It uses
+// worker 0's state, so it must not run concurrently with itself or Scan.
+func (r *Run) Add(file int64, row *focus.Row) error {
+	if file >= r.file {
+		r.file = file + 1
+	}
+	return r.workers[0].add(file, row)
+}
+
+// resource is a worker's state for one resource: the grants that may
+// credit it (resolved once) and its running credits.
+type resource struct {
+	sub     *subscription
+	grants  []grant
+	raw     string // the resource id as first seen
+	first   position
+	credits []credit
+}
+
+type position struct{ file, line int64 }
+
+func (p position) before(q position) bool {
+	return p.file < q.file || p.file == q.file && p.line < q.line
+}
+
+type credit struct {
+	partner    int32
+	currency   string
+	attributed focus.Sum
+	eligible   focus.Sum
+	rows       int64
+}
+
+// worker holds one goroutine's credits and tallies; merged at the end.
+type worker struct {
+	run       *Run
+	resources map[string]*resource // subscription GUID bytes + lower-cased resource id
+	key       []byte
+	summary   tallies
+}
+
+func newWorker(r *Run) *worker {
+	return &worker{run: r, resources: map[string]*resource{}, summary: newTallies()}
+}
+
+// add credits one row (SPEC §4).
+func (w *worker) add(file int64, row *focus.Row) error {
+	r := w.run
+	var amount *focus.Amount
+	currency := row.BillingCurrency
+	switch r.cost {
+	case costEffective:
+		amount = &row.EffectiveCost
+	case costBilled:
+		amount = &row.BilledCost
+	default:
+		if !row.HasEffectiveCostInUSD {
+			return partnerlink.Errorf(partnerlink.EINVALID, "line %d: the file has no %s column; choose another cost column", row.Line, focus.ColEffectiveCostInUSD)
+		}
+		amount, currency = &row.EffectiveCostInUSD, usd
+	}
+	if !bytes.EqualFold(row.ChargeCategory, r.category) {
+		w.summary.otherCategory.add(currency, amount)
+		return nil
+	}
+	ps, pe := row.ChargePeriodStart.UnixNano(), row.ChargePeriodEnd.UnixNano()
+	if ps < r.from || ps >= r.to {
+		w.summary.outOfPeriod.add(currency, amount)
+		return nil
+	}
+	sub := r.ix.subs[row.Subscription]
+	if sub == nil {
+		w.summary.unknownSubscription.add(currency, amount)
+		return nil
+	}
+	res := w.lookup(sub, file, row)
+	credited := false
+	gs := res.grants
+	for i := 0; i < len(gs); {
+		p := gs[i].partner
+		hit, eligible := false, false
+		for ; i < len(gs) && gs[i].partner == p; i++ {
+			g := &gs[i]
+			if g.from < pe && ps < g.to {
+				hit = true
+				// Incentive-eligible: a writing role held for the whole
+				// charge period by this one grant.
+				if g.writer && g.from <= ps && g.to >= pe {
+					eligible = true
+				}
+			}
+		}
+		if !hit {
+			continue
+		}
+		credited = true
+		c := res.credit(p, currency)
+		c.attributed.Add(*amount)
+		if eligible {
+			c.eligible.Add(*amount)
+		}
+		c.rows++
+	}
+	if credited {
+		w.summary.credited.add(currency, amount)
+	} else {
+		w.summary.noPartner.add(currency, amount)
+	}
+	return nil
+}
+
+var usd = []byte("USD")
+
+// lookup finds or creates the worker's state for the row's resource. The
+// key is built in a reused buffer, and a map lookup with string(bytes)
+// does not allocate, so only a resource's first row allocates.
+func (w *worker) lookup(sub *subscription, file int64, row *focus.Row) *resource {
+	id := row.ResourceID
+	if n := len(id); n > 1 && id[n-1] == '/' {
+		id = id[:n-1]
+	}
+	w.key = append(w.key[:0], sub.id...)
+	if len(id) == 0 {
+		w.key = append(w.key, "/subscriptions/"...)
+		w.key = append(w.key, sub.id...)
+	} else {
+		for _, c := range id {
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			w.key = append(w.key, c)
+		}
+	}
+	if res := w.resources[string(w.key)]; res != nil {
+		return res
+	}
+	raw := string(id)
+	if len(id) == 0 {
+		raw = "/subscriptions/" + sub.id
+	}
+	key := string(w.key)
+	res := &resource{
+		sub:    sub,
+		grants: w.run.ix.resolve(sub, key[len(sub.id):]),
+		raw:    raw,
+		first:  position{file, row.Line},
+	}
+	w.resources[key] = res
+	return res
+}
+
+func (res *resource) credit(partner int32, currency []byte) *credit {
+	for i := range res.credits {
+		c := &res.credits[i]
+		if c.partner == partner && c.currency == string(currency) {
+			return c
+		}
+	}
+	res.credits = append(res.credits, credit{partner: partner, currency: string(currency)})
+	return &res.credits[len(res.credits)-1]
+}
+
+// Tally counts rows and their amounts by currency.
+type Tally struct {
+	Rows    int64
+	Amounts map[string]*focus.Sum
+}
+
+func (t *Tally) add(currency []byte, a *focus.Amount) {
+	t.Rows++
+	s := t.Amounts[string(currency)]
+	if s == nil {
+		s = new(focus.Sum)
+		t.Amounts[string(currency)] = s
+	}
+	s.Add(*a)
+}
+
+func (t *Tally) merge(o *Tally) {
+	t.Rows += o.Rows
+	for c, s := range o.Amounts {
+		if t.Amounts[c] == nil {
+			t.Amounts[c] = new(focus.Sum)
+		}
+		t.Amounts[c].AddSum(*s)
+	}
+}
+
+type tallies struct {
+	credited, otherCategory, outOfPeriod, unknownSubscription, noPartner Tally
+}
+
+func newTallies() tallies {
+	n := func() Tally { return Tally{Amounts: map[string]*focus.Sum{}} }
+	return tallies{n(), n(), n(), n(), n()}
+}
+
+func (t *tallies) merge(o *tallies) {
+	t.credited.merge(&o.credited)
+	t.otherCategory.merge(&o.otherCategory)
+	t.outOfPeriod.merge(&o.outOfPeriod)
+	t.unknownSubscription.merge(&o.unknownSubscription)
+	t.noPartner.merge(&o.noPartner)
+}
+
+// Summary accounts for every row read (SPEC §4: rows never silently
+// dropped). Read = Credited + NoPartner + UnknownSubscription +
+// OutOfPeriod + OtherCategory.
+type Summary struct {
+	ChargeCategory string
+	CostColumn     string
+	Read           Tally
+	// Credited rows were credited to at least one partner (each row once,
+	// however many partners).
+	Credited Tally
+	// NoPartner rows counted (right category and period, known
+	// subscription) but no partner was credited.
+	NoPartner Tally
+	// UnknownSubscription rows name a subscription not in the world.
+	UnknownSubscription Tally
+	// OutOfPeriod rows start outside [From, To).
+	OutOfPeriod Tally
+	// OtherCategory rows have another ChargeCategory.
+	OtherCategory Tally
+}
+
+func (r *Run) String() string { return fmt.Sprintf("attribution run %s–%s", r.opt.From, r.opt.To) }

@@ -1,0 +1,127 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/partnerlink/partnerlink"
+	"github.com/partnerlink/partnerlink/attribution"
+	"github.com/partnerlink/partnerlink/world"
+	"github.com/spf13/cobra"
+)
+
+func init() { commands = append(commands, newAttributeCmd) }
+
+// newAttributeCmd is `partnerlink attribute`: offline attribution of usage
+// files against a world document (SPEC §9), credits as CSV on standard
+// output (SPEC §8.4) and the summary of rows not credited on standard error.
+func newAttributeCmd(m *Main) *cobra.Command {
+	var (
+		worldPath   string
+		usagePaths  []string
+		fromS, toS  string
+		powerPlat   bool
+		category    string
+		costColumn  string
+		workers     int
+		showSummary bool
+	)
+	cmd := &cobra.Command{
+		Use:   "attribute --world FILE --usage FILE [--usage FILE …] --from DAY --to DAY [--powerplatform]",
+		Short: "Credit partners with usage, offline, from a world document and FOCUS usage files",
+		Long: `Attribute reads a world document (links, principals, roles, memberships,
+delegations and partner IDs with their periods) and FOCUS 1.0 usage files
+(CSV, gzip CSV or Parquet), and writes one CSV row per partner, resource and
+currency for the usage rows whose ChargePeriodStart lies in [--from, --to):
+
+  PartnerId,TenantId,SubAccountId,ResourceId,BillingCurrency,AttributedCost,IncentiveEligibleCost,UsageRows
+
+The rows that were not credited (unknown subscription, no partner, other
+charge categories, outside the period) are counted on standard error.
+
+With --powerplatform, --usage takes Power Platform activity and Customer
+Insights profile files instead, and the output is the Power Platform credit.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if worldPath == "" || len(usagePaths) == 0 || fromS == "" || toS == "" {
+				return partnerlink.Errorf(partnerlink.EINVALID, "attribute needs --world FILE, at least one --usage FILE, --from DAY and --to DAY")
+			}
+			from, err := parseDay("--from", fromS)
+			if err != nil {
+				return err
+			}
+			to, err := parseDay("--to", toS)
+			if err != nil {
+				return err
+			}
+			if !from.Before(to) {
+				return partnerlink.Errorf(partnerlink.EINVALID, "--from %s must be before --to %s (the period is [from, to))", fromS, toS)
+			}
+			if powerPlat {
+				return runPowerPlatformAttribute(m, cmd, worldPath, usagePaths, from, to)
+			}
+			return runAttribute(m, worldPath, usagePaths, attribution.Options{
+				From: from, To: to, ChargeCategory: category, CostColumn: costColumn, Workers: workers,
+			}, showSummary)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&worldPath, "world", "", "world document (JSON, SPEC §8.1)")
+	f.StringArrayVar(&usagePaths, "usage", nil, "usage file: FOCUS CSV, gzip CSV or Parquet (repeat for several)")
+	f.StringVar(&fromS, "from", "", "first day of the period, YYYY-MM-DD or RFC 3339 (inclusive)")
+	f.StringVar(&toS, "to", "", "end of the period, YYYY-MM-DD or RFC 3339 (exclusive)")
+	f.BoolVar(&powerPlat, "powerplatform", false, "attribute Power Platform and Customer Insights activity instead of Azure usage")
+	f.StringVar(&category, "charge-category", "Usage", "ChargeCategory of the rows that count")
+	f.StringVar(&costColumn, "cost-column", "EffectiveCost", "amount credited: EffectiveCost, BilledCost or x_EffectiveCostInUsd")
+	f.IntVar(&workers, "workers", runtime.GOMAXPROCS(0), "goroutines reading and crediting usage")
+	f.BoolVar(&showSummary, "summary", true, "print the summary of rows read and not credited on standard error")
+	return cmd
+}
+
+func runAttribute(m *Main, worldPath string, usagePaths []string, opt attribution.Options, showSummary bool) error {
+	wf, err := os.Open(worldPath)
+	if err != nil {
+		return fmt.Errorf("open world document: %w", err)
+	}
+	doc, err := world.Read(wf, worldPath)
+	wf.Close()
+	if err != nil {
+		return err
+	}
+	ix, err := attribution.NewIndex(doc)
+	if err != nil {
+		return err
+	}
+	run, err := attribution.NewRun(ix, opt)
+	if err != nil {
+		return err
+	}
+	for _, p := range usagePaths {
+		if err := run.ScanFile(p); err != nil {
+			return err
+		}
+	}
+	res := run.Result()
+	if err := attribution.WriteCSV(m.Stdout, res.Credits); err != nil {
+		return err
+	}
+	if showSummary {
+		return res.Summary.WriteText(m.Stderr)
+	}
+	return nil
+}
+
+// parseDay reads a day (YYYY-MM-DD, midnight UTC) or an RFC 3339 instant.
+func parseDay(flag, s string) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	if t, err := time.Parse("2006-01-02", s); err == nil {
+		return t.UTC(), nil
+	}
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t.UTC(), nil
+	}
+	return time.Time{}, partnerlink.Errorf(partnerlink.EINVALID, "%s %q is not a day: expected YYYY-MM-DD (such as 2026-03-01) or an RFC 3339 instant (such as 2026-03-01T00:00:00Z)", flag, s)
+}
