@@ -23,6 +23,9 @@ type Options struct {
 	CostColumn string
 	// Workers is how many goroutines read and credit rows; default 1.
 	Workers int
+	// chunkSize overrides the reader's chunk size (tests use tiny chunks
+	// to share a small file among workers).
+	chunkSize int
 }
 
 // Run streams usage rows through an index. Create one with NewRun, feed it
@@ -79,7 +82,7 @@ func NewRun(ix *Index, opt Options) (*Run, error) {
 func (r *Run) Scan(rd io.Reader, name string) error {
 	file := r.file
 	r.file++
-	return focus.Scan(rd, name, focus.Options{Workers: len(r.workers)}, func(w int, row *focus.Row) error {
+	return focus.Scan(rd, name, focus.Options{Workers: len(r.workers), ChunkSize: r.opt.chunkSize}, func(w int, row *focus.Row) error {
 		return r.workers[w].add(file, row)
 	})
 }
@@ -88,7 +91,7 @@ func (r *Run) Scan(rd io.Reader, name string) error {
 func (r *Run) ScanFile(path string) error {
 	file := r.file
 	r.file++
-	return focus.ScanFile(path, focus.Options{Workers: len(r.workers)}, func(w int, row *focus.Row) error {
+	return focus.ScanFile(path, focus.Options{Workers: len(r.workers), ChunkSize: r.opt.chunkSize}, func(w int, row *focus.Row) error {
 		return r.workers[w].add(file, row)
 	})
 }

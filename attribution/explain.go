@@ -1,0 +1,279 @@
+package attribution
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/partnerlink/partnerlink"
+	"github.com/partnerlink/partnerlink/focus"
+)
+
+// Explanation says whether and why a partner is credited with a resource's
+// usage on one day (SPEC §7 Explain).
+type Explanation struct {
+	PartnerID      string
+	ResourceID     string
+	Day            partnerlink.Period // [day, day+24h)
+	TenantID       string             // the tenant owning the resource's subscription
+	SubscriptionID string
+	Credited       bool
+	// IncentiveEligible: some crediting chain's role can write and its
+	// period covers the whole day.
+	IncentiveEligible bool
+	// Chains are the chains that credit the partner, when Credited.
+	Chains []Chain
+	// Reason is, when not credited, the nearest reason why not.
+	Reason string
+}
+
+// Explain tells whether partnerID is credited with usage of resourceID on
+// the UTC day containing day, with the chains that credit it, or the nearest
+// reason why not: unknown or inactive partner ID, unknown subscription, no
+// link in the tenant, link or role not held that day, a deleted or
+// disabled identity, scopes that do not contain the resource, or access
+// only through a CSP delegated principal.
+func (ix *Index) Explain(partnerID, resourceID string, day time.Time) (*Explanation, error) {
+	if err := partnerlink.ValidatePartnerID(partnerID); err != nil {
+		return nil, err
+	}
+	res, err := partnerlink.ParseScope(resourceID)
+	if err != nil {
+		return nil, err
+	}
+	if res.Kind < partnerlink.ScopeSubscription {
+		return nil, partnerlink.Errorf(partnerlink.EINVALID, "%q is not a resource: expected /subscriptions/{guid}/… (a subscription, resource group or resource id)", resourceID)
+	}
+	d := day.UTC()
+	d = time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, time.UTC)
+	e := &Explanation{
+		PartnerID:      partnerID,
+		ResourceID:     res.Raw,
+		Day:            partnerlink.Period{From: d, To: d.AddDate(0, 0, 1)},
+		SubscriptionID: res.Subscription,
+	}
+	dayText := d.Format("2006-01-02")
+	if !slices.Contains(ix.partners, partnerID) {
+		e.Reason = fmt.Sprintf("partner ID %s is not registered", partnerID)
+		return e, nil
+	}
+	g, _ := focus.ParseGUID(res.Subscription)
+	sub := ix.subs[g]
+	if sub == nil {
+		e.Reason = fmt.Sprintf("subscription %s is unknown: it is in no tenant of the world, so its usage credits no one", res.Subscription)
+		return e, nil
+	}
+	e.TenantID = sub.tenant
+
+	// The chains of this partner that could reach the subscription's
+	// tenant: links in it, and links in managing tenants that hold
+	// delegations from it.
+	var mine, containing []Chain
+	for _, c := range ix.chains {
+		if c.PartnerID != partnerID || c.ScopeTenantID != sub.tenant {
+			continue
+		}
+		mine = append(mine, c)
+		if ix.contains(c, sub, res) {
+			containing = append(containing, c)
+		}
+	}
+	for _, c := range containing {
+		if c.Grants() && c.Period.Overlaps(e.Day) {
+			e.Credited = true
+			e.Chains = append(e.Chains, c)
+			if c.RoleCanWrite && c.Period.Covers(e.Day) {
+				e.IncentiveEligible = true
+			}
+		}
+	}
+	if e.Credited {
+		return e, nil
+	}
+	e.Reason = ix.whyNot(partnerID, sub, mine, containing, e.Day, dayText)
+	return e, nil
+}
+
+// contains reports whether chain c's scope contains the resource res of
+// subscription sub (SPEC §3).
+func (ix *Index) contains(c Chain, sub *subscription, res partnerlink.Scope) bool {
+	sc, err := partnerlink.ParseScope(c.Scope)
+	if err != nil || c.ScopeTenantID != sub.tenant {
+		return false
+	}
+	switch sc.Kind {
+	case partnerlink.ScopeRoot:
+		return true
+	case partnerlink.ScopeManagementGroup:
+		return slices.Contains(sub.mgs, sc.ManagementGroup)
+	}
+	return sc.Contains(res)
+}
+
+// whyNot finds the nearest reason: the failing parts of the containing
+// chain closest to crediting, or else what is missing before a chain can
+// reach the resource at all.
+func (ix *Index) whyNot(partnerID string, sub *subscription, mine, containing []Chain, day partnerlink.Period, dayText string) string {
+	pp := partnerPeriods(ix.doc)[partnerID]
+	if !pp.Overlaps(day) {
+		return fmt.Sprintf("partner ID %s is not active on %s (registered %s): a deleted or inactive partner ID stops every credit", partnerID, dayText, periodText(pp))
+	}
+	if len(containing) > 0 {
+		best, bestN := "", 1<<30
+		for _, c := range containing {
+			why := c.failures(day, dayText)
+			if len(why) < bestN {
+				best, bestN = strings.Join(why, "; "), len(why)
+			}
+		}
+		return best
+	}
+	// No chain reaches the resource. Is there a link at all?
+	links := ix.linksOf(partnerID, sub.tenant)
+	if len(links) == 0 {
+		return fmt.Sprintf("no credential is linked to partner ID %s in tenant %s (nor in a managing tenant with a Lighthouse delegation from it)", partnerID, sub.tenant)
+	}
+	var held []string
+	for _, l := range links {
+		if l.per.Overlaps(day) {
+			held = append(held, l.text)
+		}
+	}
+	if len(held) == 0 {
+		return fmt.Sprintf("the link to partner ID %s was not held on %s: %s", partnerID, dayText, strings.Join(linkTexts(links), "; "))
+	}
+	if len(mine) == 0 {
+		return fmt.Sprintf("the linked credential (%s) holds no role assignment or delegation in tenant %s, directly or through groups", strings.Join(held, "; "), sub.tenant)
+	}
+	var scopes []string
+	for _, c := range mine {
+		s := fmt.Sprintf("%s at %s", c.Role, c.Scope)
+		if !slices.Contains(scopes, s) {
+			scopes = append(scopes, s)
+		}
+	}
+	if len(scopes) > 5 {
+		scopes = append(scopes[:5], fmt.Sprintf("and %d more", len(scopes)-5))
+	}
+	return fmt.Sprintf("no scope of the linked credentials contains the resource: they hold %s", strings.Join(scopes, ", "))
+}
+
+type linkInfo struct {
+	per  partnerlink.Period
+	text string
+}
+
+// linksOf lists partnerID's links in tenant and in managing tenants that
+// hold a delegation from it.
+func (ix *Index) linksOf(partnerID, tenant string) []linkInfo {
+	managing := map[string]bool{tenant: true}
+	for _, d := range ix.doc.Delegations {
+		if d.CustomerTenantID == tenant {
+			managing[d.ManagingTenantID] = true
+		}
+	}
+	var out []linkInfo
+	for _, l := range ix.doc.Links {
+		if l.PartnerID == partnerID && managing[l.TenantID] {
+			per := periodOfLink(l.From, l.To)
+			out = append(out, linkInfo{per, fmt.Sprintf("principal %s in tenant %s linked %s", l.ObjectID, l.TenantID, periodText(per))})
+		}
+	}
+	return out
+}
+
+func linkTexts(ls []linkInfo) []string {
+	out := make([]string, len(ls))
+	for i, l := range ls {
+		out[i] = l.text
+	}
+	return out
+}
+
+func periodOfLink(from, to *time.Time) partnerlink.Period {
+	var p partnerlink.Period
+	if from != nil {
+		p.From = *from
+	}
+	if to != nil {
+		p.To = *to
+	}
+	return p
+}
+
+// failures lists why a chain whose scope contains the resource does not
+// credit on day.
+func (c Chain) failures(day partnerlink.Period, dayText string) []string {
+	var why []string
+	if c.CSPPrincipal != "" {
+		why = append(why, fmt.Sprintf("access is only through CSP delegated principal %s, which never credits anyone: CSP access is attributed through the CSP channel", c.CSPPrincipal))
+	}
+	if !c.PartnerPeriod.Overlaps(day) {
+		why = append(why, fmt.Sprintf("partner ID %s is not active on %s (registered %s)", c.PartnerID, dayText, periodText(c.PartnerPeriod)))
+	}
+	if !c.LinkPeriod.Overlaps(day) {
+		why = append(why, fmt.Sprintf("the link of principal %s in tenant %s was not held on %s (linked %s)", c.ObjectID, c.LinkTenantID, dayText, periodText(c.LinkPeriod)))
+	}
+	if !c.PrincipalPeriod.Overlaps(day) {
+		why = append(why, fmt.Sprintf("principal %s was deleted or disabled on %s (it exists and is enabled %s)", c.ObjectID, dayText, periodText(c.PrincipalPeriod)))
+	}
+	for _, m := range c.Memberships {
+		if !m.Period.Overlaps(day) {
+			why = append(why, fmt.Sprintf("%s was not a member of group %s on %s (member %s)", m.MemberID, m.GroupID, dayText, periodText(m.Period)))
+		}
+		if !m.GroupPeriod.Overlaps(day) {
+			why = append(why, fmt.Sprintf("group %s was deleted on %s (it exists %s)", m.GroupID, dayText, periodText(m.GroupPeriod)))
+		}
+	}
+	if !c.AssignmentPeriod.Overlaps(day) {
+		why = append(why, fmt.Sprintf("%s was not held on %s: %s", c.access(), dayText, periodText(c.AssignmentPeriod)))
+	}
+	if len(why) == 0 && !c.Period.Overlaps(day) {
+		// Each part held on the day, but never all at once.
+		why = append(why, fmt.Sprintf("the link, memberships and %s never held at the same time on %s (together only %s)", c.access(), dayText, periodText(c.Period)))
+	}
+	return why
+}
+
+func (c Chain) access() string {
+	if c.Via == ViaDelegation {
+		return fmt.Sprintf("Lighthouse delegation %s (%s at %s)", c.AssignmentID, c.Role, c.Scope)
+	}
+	return fmt.Sprintf("role assignment %s (%s at %s)", c.AssignmentID, c.Role, c.Scope)
+}
+
+// String describes the chain: link → memberships → access → scope.
+func (c Chain) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "partner ID %s ← link of principal %s in tenant %s %s", c.PartnerID, c.ObjectID, c.LinkTenantID, periodText(c.LinkPeriod))
+	for _, m := range c.Memberships {
+		fmt.Fprintf(&b, " → member of group %s %s", m.GroupID, periodText(m.Period))
+	}
+	fmt.Fprintf(&b, " → %s %s", c.access(), periodText(c.AssignmentPeriod))
+	if c.RoleCanWrite {
+		b.WriteString(" (can write)")
+	} else {
+		b.WriteString(" (read only)")
+	}
+	fmt.Fprintf(&b, "; together %s", periodText(c.Period))
+	return b.String()
+}
+
+func periodText(p partnerlink.Period) string {
+	if p.Empty() {
+		return "never"
+	}
+	from, to := "always", ""
+	if !p.From.IsZero() {
+		from = p.From.UTC().Format(time.RFC3339)
+	}
+	if p.To.IsZero() {
+		return "since " + from
+	}
+	to = p.To.UTC().Format(time.RFC3339)
+	if p.From.IsZero() {
+		return "until " + to
+	}
+	return "from " + from + " to " + to
+}

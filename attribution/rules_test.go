@@ -1,0 +1,290 @@
+package attribution
+
+import (
+	"strings"
+	"testing"
+)
+
+// Each case checks one rule of SPEC §2–§4 over March 2026.
+func TestRules(t *testing.T) {
+	cases := []struct {
+		name  string
+		world func() *builder
+		usage string
+		want  string
+	}{
+		{
+			// SPEC §4: every role counts, Reader included; Reader alone is
+			// not incentive-eligible.
+			name:  "reader credits but is not eligible",
+			world: func() *builder { return newWorld().link(tC, uA, pA, "", "").assign(tC, uA, "Reader", rgWeb, "", "") },
+			usage: day("2026-03-02", app, "4.20") + day("2026-03-02", db, "1"),
+			want:  line(pA, app, "EUR", "4.2", "0", 1),
+		},
+		{
+			// SPEC §4: a writing role held for the whole day is incentive-eligible.
+			name:  "contributor is eligible",
+			world: func() *builder { return newWorld().link(tC, uA, pA, "", "").assign(tC, uA, "Contributor", "/subscriptions/"+S1, "", "") },
+			usage: day("2026-03-02", app, "4.20") + day("2026-03-03", app, "0.80") + day("2026-03-02", db, "1"),
+			want:  line(pA, db, "EUR", "1", "1", 1) + line(pA, app, "EUR", "5", "5", 2),
+		},
+		{
+			// SPEC §2: ids and scopes compare case-insensitively, a single
+			// trailing "/" is ignored, output keeps the first casing seen.
+			name: "case-insensitive ids, trailing slash, first casing",
+			world: func() *builder {
+				return newWorld().link(tC, uA, pA, "", "").assign(tC, uA, "Owner", strings.ToUpper(rgWeb)+"/", "", "")
+			},
+			usage: day("2026-03-02", strings.Replace(app, "shop", "Shop", 1), "1") + day("2026-03-03", strings.ToLower(app)+"/", "2"),
+			want:  line(pA, strings.Replace(app, "shop", "Shop", 1), "EUR", "3", "3", 2),
+		},
+		{
+			// SPEC §3: nested child resources are inside their parent, and a
+			// resource whose name merely starts with the parent's is not.
+			name:  "nested child resources",
+			world: func() *builder { return newWorld().link(tC, uA, pA, "", "").assign(tC, uA, "Contributor", db, "", "") },
+			usage: day("2026-03-02", dbX, "1") + day("2026-03-02", db, "2") + day("2026-03-02", db10, "4"),
+			want:  line(pA, db, "EUR", "2", "2", 1) + line(pA, dbX, "EUR", "1", "1", 1),
+		},
+		{
+			// SPEC §3: a management group contains the subscriptions below it,
+			// transitively; not the ones outside it.
+			name: "management group transitive",
+			world: func() *builder {
+				return newWorld().link(tC, uA, pA, "", "").assign(tC, uA, "Reader", "/providers/Microsoft.Management/managementGroups/ROOT-MG", "", "")
+			},
+			usage: day("2026-03-02", app, "1") + day("2026-03-02", vm2, "2"),
+			want:  line(pA, app, "EUR", "1", "0", 1),
+		},
+		{
+			// SPEC §3: the tenant root contains every subscription of its
+			// tenant, and none of another tenant.
+			name:  "tenant root",
+			world: func() *builder { return newWorld().link(tC, uA, pA, "", "").assign(tC, uA, "Owner", "/", "", "") },
+			usage: day("2026-03-02", app, "1") + day("2026-03-02", vm2, "2") + day("2026-03-02", vm3, "4"),
+			want:  line(pA, app, "EUR", "1", "1", 1) + line(pA, vm2, "EUR", "2", "2", 1),
+		},
+		{
+			// SPEC §4: on a day a link changed, every partner that held it at
+			// any moment is credited in full; neither for the whole day, so
+			// neither is eligible that day.
+			name: "link update on a change day",
+			world: func() *builder {
+				return newWorld().link(tC, uA, pA, "", "2026-03-02T12:00").link(tC, uA, pB, "2026-03-02T12:00", "").
+					assign(tC, uA, "Contributor", rgWeb, "", "")
+			},
+			usage: day("2026-03-01", app, "1") + day("2026-03-02", app, "2") + day("2026-03-03", app, "4"),
+			want:  line(pA, app, "EUR", "3", "1", 2) + line(pB, app, "EUR", "6", "4", 2),
+		},
+		{
+			// SPEC §4: eligibility needs access for the whole charge period;
+			// an assignment from 06:00 credits that day but is not eligible.
+			name:  "whole-day coverage for eligibility",
+			world: func() *builder { return newWorld().link(tC, uA, pA, "", "").assign(tC, uA, "Owner", app, "2026-03-02T06:00", "") },
+			usage: day("2026-03-01", app, "8") + day("2026-03-02", app, "1") + day("2026-03-03", app, "2"),
+			want:  line(pA, app, "EUR", "3", "2", 2),
+		},
+		{
+			// SPEC §4: a deleted partner ID stops every credit.
+			name: "deleted partner ID",
+			world: func() *builder {
+				return newWorld().link(tC, uA, pA, "", "").assign(tC, uA, "Owner", app, "", "").partnerPeriod(pA, "", "2026-03-03")
+			},
+			usage: day("2026-03-02", app, "1") + day("2026-03-03", app, "2"),
+			want:  line(pA, app, "EUR", "1", "1", 1),
+		},
+		{
+			// SPEC §4: a location ID belongs to its global ID; when the
+			// global ID is deleted, its locations stop crediting too.
+			name: "deleted global ID stops its location ID",
+			world: func() *builder {
+				return newWorld().link(tC, uA, pL, "", "").assign(tC, uA, "Owner", app, "", "").partnerPeriod(pG, "", "2026-03-03")
+			},
+			usage: day("2026-03-02", app, "1") + day("2026-03-03", app, "2"),
+			want:  line(pL, app, "EUR", "1", "1", 1),
+		},
+		{
+			// SPEC §4: a deleted or disabled credential stops crediting at
+			// that instant.
+			name: "disabled principal",
+			world: func() *builder {
+				return newWorld().link(tC, spC, pA, "", "").assign(tC, spC, "Contributor", app, "", "").principalPeriod(tC, spC, "", "2026-03-02T18:00")
+			},
+			usage: day("2026-03-01", app, "1") + day("2026-03-02", app, "2") + day("2026-03-03", app, "4"),
+			want:  line(pA, app, "EUR", "3", "1", 2),
+		},
+		{
+			// SPEC §4: nested groups count transitively; a membership cycle
+			// neither hangs nor counts twice.
+			name: "nested groups with a cycle",
+			world: func() *builder {
+				return newWorld().link(tC, uA, pA, "", "").member(tC, g1, uA, "", "").member(tC, g2, g1, "", "").member(tC, g1, g2, "", "").
+					assign(tC, g2, "Contributor", rgWeb, "", "").assign(tC, g1, "Reader", rgWeb, "", "")
+			},
+			usage: day("2026-03-02", app, "1.5"),
+			want:  line(pA, app, "EUR", "1.5", "1.5", 1),
+		},
+		{
+			// SPEC §4: membership periods bound the grant; a membership that
+			// started mid-day credits that day without eligibility.
+			name: "membership period",
+			world: func() *builder {
+				return newWorld().link(tC, uA, pA, "", "").member(tC, g1, uA, "2026-03-02T09:00", "2026-03-04").assign(tC, g1, "Owner", rgWeb, "", "")
+			},
+			usage: day("2026-03-01", app, "1") + day("2026-03-02", app, "2") + day("2026-03-03", app, "4") + day("2026-03-04", app, "8"),
+			want:  line(pA, app, "EUR", "6", "4", 2),
+		},
+		{
+			// SPEC §4: one partner is credited at most once per usage row,
+			// however many credentials, assignments or groups qualify.
+			name: "one partner once per row",
+			world: func() *builder {
+				return newWorld().link(tC, uA, pA, "", "").link(tC, uB, pA, "", "").member(tC, g1, uA, "", "").
+					assign(tC, uA, "Reader", app, "", "").assign(tC, uB, "Owner", "/subscriptions/"+S1, "", "").assign(tC, g1, "Contributor", rgWeb, "", "")
+			},
+			usage: day("2026-03-02", app, "10"),
+			want:  line(pA, app, "EUR", "10", "10", 1),
+		},
+		{
+			// SPEC §4: different partners are each credited in full.
+			name: "different partners each in full",
+			world: func() *builder {
+				return newWorld().link(tC, uA, pA, "", "").link(tC, uB, pB, "", "").assign(tC, uA, "Reader", app, "", "").assign(tC, uB, "Owner", app, "", "")
+			},
+			usage: day("2026-03-02", app, "10"),
+			want:  line(pA, app, "EUR", "10", "0", 1) + line(pB, app, "EUR", "10", "10", 1),
+		},
+		{
+			// SPEC §4: Lighthouse — the link is made once in the managing
+			// tenant; a delegation to its group credits the customer's usage.
+			name: "lighthouse delegation",
+			world: func() *builder {
+				return newWorld().link(tM, mU, pA, "", "").member(tM, mG, mU, "", "").
+					delegate(tC, tM, "/subscriptions/"+S2, mG, "Contributor", "", "")
+			},
+			usage: day("2026-03-02", vm2, "3") + day("2026-03-02", app, "5"),
+			want:  line(pA, vm2, "EUR", "3", "3", 1),
+		},
+		{
+			// SPEC §4: a link in the customer tenant does not make a
+			// delegation of another customer count.
+			name: "lighthouse needs the managing tenant's link",
+			world: func() *builder {
+				return newWorld().link(tC2, mU, pA, "", "").delegate(tC, tM, "/subscriptions/"+S2, mU, "Contributor", "", "")
+			},
+			usage: day("2026-03-02", vm2, "3"),
+			want:  "",
+		},
+		{
+			// SPEC §4: access through a CSP delegated principal never credits.
+			name: "CSP delegated group excluded",
+			world: func() *builder {
+				return newWorld().link(tC, uA, pA, "", "").member(tC, gCSP, uA, "", "").member(tC, g1, gCSP, "", "").
+					assign(tC, gCSP, "Owner", "/subscriptions/"+S1, "", "").assign(tC, g1, "Owner", "/subscriptions/"+S2, "", "")
+			},
+			usage: day("2026-03-02", app, "1") + day("2026-03-02", vm2, "2"),
+			want:  "",
+		},
+		{
+			// SPEC §4: the CSP exclusion is per path: the same user's own
+			// assignment still credits.
+			name: "CSP path excluded, direct path counts",
+			world: func() *builder {
+				return newWorld().link(tC, uA, pA, "", "").member(tC, gCSP, uA, "", "").
+					assign(tC, gCSP, "Owner", "/subscriptions/"+S1, "", "").assign(tC, uA, "Reader", app, "", "")
+			},
+			usage: day("2026-03-02", app, "1") + day("2026-03-02", db, "2"),
+			want:  line(pA, app, "EUR", "1", "0", 1),
+		},
+		{
+			// SPEC §4: a row belongs to the period containing its
+			// ChargePeriodStart; usage without a resource id is the
+			// subscription's.
+			name:  "period by ChargePeriodStart, subscription-level usage",
+			world: func() *builder { return newWorld().link(tC, uA, pA, "", "").assign(tC, uA, "Owner", "/subscriptions/"+S2, "", "") },
+			usage: day("2026-02-28", vm2, "1") + day("2026-03-31", vm2, "2") + day("2026-04-01", vm2, "4") +
+				"2026-03-05T00:00:00Z,2026-03-06T00:00:00Z,Usage,,/subscriptions/" + S2 + ",support,EUR,7,7\n",
+			want: line(pA, "/subscriptions/"+S2, "EUR", "7", "7", 1) + line(pA, vm2, "EUR", "2", "2", 1),
+		},
+		{
+			// SPEC §4 and §8.4: credits are kept per currency; sums are exact.
+			name:  "currencies and exact sums",
+			world: func() *builder { return newWorld().link(tC, uA, pA, "", "").assign(tC, uA, "Owner", "/", "", "") },
+			usage: strings.Repeat(dayIn("2026-03-02", app, "0.1", "EUR", "Usage"), 10) + dayIn("2026-03-02", app, "0.000000000000000000001", "USD", "Usage") + dayIn("2026-03-03", app, "-1", "USD", "Usage"),
+			want:  line(pA, app, "EUR", "1", "1", 10) + line(pA, app, "USD", "-0.999999999999999999999", "-0.999999999999999999999", 2),
+		},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got, _ := run(t, c.world().index(t), c.usage)
+			if got != c.want {
+				t.Errorf("got:\n%s\nwant:\n%s", got, c.want)
+			}
+		})
+	}
+}
+
+// SPEC §4: rows with an unknown subscription, rows no partner is credited
+// with, other categories and rows outside the period are counted in the
+// summary, with amounts by currency, never silently dropped.
+func TestSummary(t *testing.T) {
+	ix := newWorld().link(tC, uA, pA, "", "").assign(tC, uA, "Reader", app, "", "").index(t)
+	unknown := "/subscriptions/eeeeeeee-0000-4000-8000-000000000000/resourceGroups/x/providers/A.B/c/d"
+	usage := day("2026-03-02", app, "1") + day("2026-03-02", db, "2") + dayIn("2026-03-02", db, "3", "USD", "Usage") +
+		day("2026-03-02", unknown, "4") + dayIn("2026-03-02", app, "8", "EUR", "Purchase") + day("2026-04-02", app, "16")
+	_, s := run(t, ix, usage)
+	check := func(name string, tl Tally, rows int64, amounts string) {
+		t.Helper()
+		if tl.Rows != rows || tl.text() != amounts {
+			t.Errorf("%s: %d rows, %q; want %d rows, %q", name, tl.Rows, tl.text(), rows, amounts)
+		}
+	}
+	check("read", s.Read, 6, "6 rows, 31 EUR, 3 USD")
+	check("credited", s.Credited, 1, "1 row, 1 EUR")
+	check("no partner", s.NoPartner, 2, "2 rows, 2 EUR, 3 USD")
+	check("unknown subscription", s.UnknownSubscription, 1, "1 row, 4 EUR")
+	check("other category", s.OtherCategory, 1, "1 row, 8 EUR")
+	check("out of period", s.OutOfPeriod, 1, "1 row, 16 EUR")
+
+	// SPEC §4: the charge category and the cost column are settings.
+	got, s2 := run(t, ix, usage, func(o *Options) { o.ChargeCategory = "purchase"; o.CostColumn = "BilledCost" })
+	if want := line(pA, app, "EUR", "8", "0", 1); got != want {
+		t.Errorf("category Purchase: got %q want %q", got, want)
+	}
+	check("other category with Purchase", s2.OtherCategory, 5, "5 rows, 23 EUR, 3 USD")
+}
+
+// SPEC §4: the result is a pure function of the inputs — the same inputs
+// give byte-identical output, whatever the number of workers and however
+// rows are shared among them; the casing kept is the first in input order.
+func TestDeterminism(t *testing.T) {
+	ix := newWorld().link(tC, uA, pA, "", "").link(tC, uB, pB, "2026-03-10", "").
+		assign(tC, uA, "Reader", rgWeb, "", "").assign(tC, uB, "Contributor", "/subscriptions/"+S1, "", "").index(t)
+	var b strings.Builder
+	for i := 0; i < 3000; i++ {
+		res := app
+		switch i % 3 {
+		case 1:
+			res = strings.ToUpper(app)
+		case 2:
+			res = db
+		}
+		if i < 2 {
+			res = strings.Replace(app, "shop", "SHOP", 1) // the first casing of app
+		}
+		b.WriteString(day("2026-03-"+[]string{"01", "09", "10", "20"}[i%4], res, []string{"0.1", "1.005", "3", "0.0001"}[i%4]))
+	}
+	usage := b.String()
+	first, _ := run(t, ix, usage)
+	for _, workers := range []int{1, 2, 4} {
+		for _, chunk := range []int{100, 1000, 0} {
+			got, _ := run(t, ix, usage, func(o *Options) { o.Workers, o.chunkSize = workers, chunk })
+			if got != first {
+				t.Fatalf("workers %d chunk %d: output differs:\n%s\nvs\n%s", workers, chunk, got, first)
+			}
+		}
+	}
+	if !strings.Contains(first, "/sites/SHOP,") || strings.Contains(first, "/SITES/SHOP") {
+		t.Errorf("casing of first occurrence not kept:\n%s", first)
+	}
+}
