@@ -120,6 +120,16 @@ func TestDeviceCode(t *testing.T) {
 			t.Fatalf("%d %v", status, body)
 		}
 	})
+	t.Run("MSAL Go sends grant_type device_code", func(t *testing.T) {
+		code, userCode := h.startDevice(t, tenantA)
+		newBrowser(t, h).approve(t, userCode, "ana@fabrikam.example", password)
+		f := deviceForm(code)
+		f.Set("grant_type", "device_code")
+		status, body := h.post(t, "/"+tenantA+"/oauth2/v2.0/token", f)
+		if status != 200 || claimsOf(t, body["access_token"].(string))["oid"] != anaA {
+			t.Fatalf("%d %v", status, body)
+		}
+	})
 	t.Run("denied", func(t *testing.T) {
 		code, userCode := h.startDevice(t, tenantA)
 		b := newBrowser(t, h)

@@ -49,7 +49,7 @@ func (s *Service) token(w http.ResponseWriter, r *http.Request, authority string
 		s.passwordGrant(ctx, w, tr, f.Get("username"), f.Get("password"))
 	case "refresh_token":
 		s.refreshGrant(ctx, w, tr, f.Get("refresh_token"))
-	case grantTypeDeviceCode:
+	case grantTypeDeviceCode, "device_code": // MSAL Go sends the short name
 		code := f.Get("device_code")
 		if code == "" {
 			code = f.Get("code") // MSAL Python also sends the code as "code"
