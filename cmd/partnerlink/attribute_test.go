@@ -1,0 +1,79 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// runCmd runs the partnerlink command tree in process.
+func runCmd(t *testing.T, args ...string) (string, string, error) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	m := NewMain()
+	m.Stdout, m.Stderr, m.Stdin = &out, &errOut, strings.NewReader("")
+	root := newRootCmd(m)
+	root.SetArgs(args)
+	root.SetOut(&errOut)
+	root.SetErr(&errOut)
+	err := root.Execute()
+	return out.String(), errOut.String(), err
+}
+
+// SPEC §8.4 and §9: `partnerlink attribute` on the shared azure-basic
+// example prints exactly its expected.csv on standard output, and the
+// summary of rows not credited on standard error.
+func TestAttributeGolden(t *testing.T) {
+	dir := "testdata/azure-basic"
+	want, err := os.ReadFile(filepath.Join(dir, "expected.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, period := range [][2]string{{"2026-03-01", "2026-04-01"}, {"2026-03-01T00:00:00Z", "2026-04-01T00:00:00Z"}} {
+		out, stderr, err := runCmd(t, "attribute", "--world", filepath.Join(dir, "world.json"), "--usage", filepath.Join(dir, "usage.csv"),
+			"--from", period[0], "--to", period[1])
+		if err != nil {
+			t.Fatalf("%v\n%s", err, stderr)
+		}
+		if out != string(want) {
+			t.Fatalf("stdout:\n%s\nwant:\n%s", out, want)
+		}
+		if !strings.Contains(stderr, "not credited, no partner holds access: 3 rows, 6.21 EUR") {
+			t.Errorf("stderr lacks the summary:\n%s", stderr)
+		}
+	}
+}
+
+// SPEC §9: --usage repeats; a bad argument or row is a clear error.
+func TestAttributeErrors(t *testing.T) {
+	dir := "testdata/azure-basic"
+	w, u := filepath.Join(dir, "world.json"), filepath.Join(dir, "usage.csv")
+	// The same file twice doubles every credit.
+	out, _, err := runCmd(t, "attribute", "--world", w, "--usage", u, "--usage", u, "--from", "2026-03-01", "--to", "2026-04-01")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, ",EUR,16.8,8.4,4\n") {
+		t.Errorf("two --usage files not both read:\n%s", out)
+	}
+	bad := filepath.Join(t.TempDir(), "bad.csv")
+	data, _ := os.ReadFile(u)
+	os.WriteFile(bad, bytes.Replace(data, []byte(",1.005,1.005"), []byte(",one,1.005"), 1), 0o644)
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--world", w, "--usage", u, "--from", "March", "--to", "2026-04-01"}, `--from "March" is not a day`},
+		{[]string{"--world", w, "--usage", u, "--from", "2026-04-01", "--to", "2026-03-01"}, "must be before --to"},
+		{[]string{"--world", w, "--from", "2026-03-01", "--to", "2026-04-01"}, "at least one --usage FILE"},
+		{[]string{"--world", w, "--usage", bad, "--from", "2026-03-01", "--to", "2026-04-01"}, "bad.csv line 3: EffectiveCost \"one\" is not valid"},
+	}
+	for _, c := range cases {
+		_, _, err := runCmd(t, append([]string{"attribute"}, c.args...)...)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v: got %v, want an error with %q", c.args, err, c.want)
+		}
+	}
+}
