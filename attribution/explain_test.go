@@ -27,8 +27,10 @@ func TestExplain(t *testing.T) {
 			want: []string{"link of principal " + spC, "member of group " + g1, "Contributor at /subscriptions/" + S1, "can write"},
 		},
 		{
-			name:    "credited through Lighthouse",
-			world:   func() *builder { return newWorld().link(tM, mU, pA, "", "").delegate(tC, tM, rgWeb, mU, "Reader", "", "") },
+			name: "credited through Lighthouse",
+			world: func() *builder {
+				return newWorld().link(tM, mU, pA, "", "").delegate(tC, tM, rgWeb, mU, "Reader", "", "")
+			},
 			partner: pA, resource: app, day: "2026-03-02", credited: true,
 			want: []string{"Lighthouse delegation", "Reader at " + rgWeb, "read only"},
 		},
@@ -51,8 +53,10 @@ func TestExplain(t *testing.T) {
 			want: []string{"no credential is linked to partner ID " + pA + " in tenant " + tC},
 		},
 		{
-			name:    "link not held that day",
-			world:   func() *builder { return newWorld().link(tC, uA, pA, "2026-03-05", "").assign(tC, uA, "Owner", app, "", "") },
+			name: "link not held that day",
+			world: func() *builder {
+				return newWorld().link(tC, uA, pA, "2026-03-05", "").assign(tC, uA, "Owner", app, "", "")
+			},
 			partner: pA, resource: app, day: "2026-03-02",
 			want: []string{"link of principal " + uA, "was not held on 2026-03-02", "since 2026-03-05"},
 		},
@@ -63,8 +67,10 @@ func TestExplain(t *testing.T) {
 			want: []string{"holds no role assignment or delegation"},
 		},
 		{
-			name:    "role not held that day",
-			world:   func() *builder { return newWorld().link(tC, uA, pA, "", "").assign(tC, uA, "Owner", app, "", "2026-03-02") },
+			name: "role not held that day",
+			world: func() *builder {
+				return newWorld().link(tC, uA, pA, "", "").assign(tC, uA, "Owner", app, "", "2026-03-02")
+			},
 			partner: pA, resource: app, day: "2026-03-02",
 			want: []string{"role assignment", "Owner at " + app, "was not held on 2026-03-02", "until 2026-03-02"},
 		},

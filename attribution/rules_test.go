@@ -23,8 +23,10 @@ func TestRules(t *testing.T) {
 		},
 		{
 			// SPEC §4: a writing role held for the whole day is incentive-eligible.
-			name:  "contributor is eligible",
-			world: func() *builder { return newWorld().link(tC, uA, pA, "", "").assign(tC, uA, "Contributor", "/subscriptions/"+S1, "", "") },
+			name: "contributor is eligible",
+			world: func() *builder {
+				return newWorld().link(tC, uA, pA, "", "").assign(tC, uA, "Contributor", "/subscriptions/"+S1, "", "")
+			},
 			usage: day("2026-03-02", app, "4.20") + day("2026-03-03", app, "0.80") + day("2026-03-02", db, "1"),
 			want:  line(pA, db, "EUR", "1", "1", 1) + line(pA, app, "EUR", "5", "5", 2),
 		},
@@ -79,8 +81,10 @@ func TestRules(t *testing.T) {
 		{
 			// SPEC §4: eligibility needs access for the whole charge period;
 			// an assignment from 06:00 credits that day but is not eligible.
-			name:  "whole-day coverage for eligibility",
-			world: func() *builder { return newWorld().link(tC, uA, pA, "", "").assign(tC, uA, "Owner", app, "2026-03-02T06:00", "") },
+			name: "whole-day coverage for eligibility",
+			world: func() *builder {
+				return newWorld().link(tC, uA, pA, "", "").assign(tC, uA, "Owner", app, "2026-03-02T06:00", "")
+			},
 			usage: day("2026-03-01", app, "8") + day("2026-03-02", app, "1") + day("2026-03-03", app, "2"),
 			want:  line(pA, app, "EUR", "3", "2", 2),
 		},
@@ -200,8 +204,10 @@ func TestRules(t *testing.T) {
 			// SPEC §4: a row belongs to the period containing its
 			// ChargePeriodStart; usage without a resource id is the
 			// subscription's.
-			name:  "period by ChargePeriodStart, subscription-level usage",
-			world: func() *builder { return newWorld().link(tC, uA, pA, "", "").assign(tC, uA, "Owner", "/subscriptions/"+S2, "", "") },
+			name: "period by ChargePeriodStart, subscription-level usage",
+			world: func() *builder {
+				return newWorld().link(tC, uA, pA, "", "").assign(tC, uA, "Owner", "/subscriptions/"+S2, "", "")
+			},
 			usage: day("2026-02-28", vm2, "1") + day("2026-03-31", vm2, "2") + day("2026-04-01", vm2, "4") +
 				"2026-03-05T00:00:00Z,2026-03-06T00:00:00Z,Usage,,/subscriptions/" + S2 + ",support,EUR,7,7\n",
 			want: line(pA, "/subscriptions/"+S2, "EUR", "7", "7", 1) + line(pA, vm2, "EUR", "2", "2", 1),
