@@ -26,6 +26,7 @@ type Handler struct {
 	Auth      Authenticator
 	Links     partnerlink.LinkService
 	Directory partnerlink.DirectoryStore
+	Roles     RoleStore
 	// BaseURL is the server's public URL, for WWW-Authenticate challenges.
 	BaseURL string
 	Now     func() time.Time
@@ -42,17 +43,22 @@ type route struct {
 	methods  map[string]func(w http.ResponseWriter, r *http.Request, c partnerlink.Caller, p params)
 }
 
-// params are the parts of the path a handler needs.
+// params are the parts of the path a handler needs, and the request body.
 type params struct {
-	name string // the last segment, e.g. the partner ID
+	name  string // the last segment, e.g. the partner ID
+	scope string // the scope before /providers/Microsoft.Authorization, original casing
+	sub   string // subscription id
+	body  []byte
 }
+
+type handlerFunc = func(w http.ResponseWriter, r *http.Request, c partnerlink.Caller, p params)
 
 // ServeHTTP routes case-insensitively (ARM paths are case-insensitive and
 // the real ids are lower-case), then authenticates, checks the api-version
 // and the body size, and calls the operation.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	setRequestHeaders(w, r)
-	rt, p, ok := h.match(strings.ToLower(r.URL.Path))
+	rt, p, ok := h.match(r.URL.Path)
 	if !ok {
 		writeError(w, partnerlink.ARMErrorf(partnerlink.ENOTFOUND, "InvalidResourceType",
 			"The resource path '%s' is not served here; this server provides Microsoft.ManagementPartner (/providers/Microsoft.ManagementPartner/partners/{partnerId}), /subscriptions and /tenants.", r.URL.Path))
@@ -74,41 +80,89 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	if err := drainBody(w, r); err != nil {
+	if r.ContentLength > maxBody {
+		writeError(w, tooLarge())
+		return
+	}
+	body, err := readBody(w, r)
+	if err != nil {
 		writeError(w, err)
 		return
 	}
+	p.body = body
 	op(w, r, caller, p)
 }
 
-// match finds the route of a lower-cased path.
-func (h *Handler) match(path string) (*route, params, bool) {
-	path = strings.TrimSuffix(path, "/")
+// match finds the route of a path, comparing case-insensitively.
+func (h *Handler) match(rawPath string) (*route, params, bool) {
+	raw := strings.TrimSuffix(rawPath, "/")
+	path := strings.ToLower(raw)
+	one := func(versions []string, m map[string]handlerFunc, p params) (*route, params, bool) {
+		return &route{versions: versions, methods: m}, p, true
+	}
 	const mp = "/providers/microsoft.managementpartner/"
 	switch {
 	case path == mp+"partners":
-		return &route{versions: mpVersions, methods: map[string]func(http.ResponseWriter, *http.Request, partnerlink.Caller, params){
-			http.MethodGet: h.getCurrentPartner}}, params{}, true
+		return one(mpVersions, map[string]handlerFunc{http.MethodGet: h.getCurrentPartner}, params{})
 	case strings.HasPrefix(path, mp+"partners/"):
 		id := path[len(mp+"partners/"):]
 		if strings.Contains(id, "/") {
 			return nil, params{}, false
 		}
-		return &route{versions: mpVersions, methods: map[string]func(http.ResponseWriter, *http.Request, partnerlink.Caller, params){
-			http.MethodGet:    h.getPartner,
-			http.MethodPut:    h.putPartner,
-			http.MethodPatch:  h.patchPartner,
-			http.MethodDelete: h.deletePartner,
-		}}, params{name: id}, true
+		return one(mpVersions, map[string]handlerFunc{http.MethodGet: h.getPartner, http.MethodPut: h.putPartner,
+			http.MethodPatch: h.patchPartner, http.MethodDelete: h.deletePartner}, params{name: id})
 	case path == mp+"operations":
-		return &route{versions: mpVersions, methods: map[string]func(http.ResponseWriter, *http.Request, partnerlink.Caller, params){
-			http.MethodGet: h.listOperations}}, params{}, true
-	case path == "/subscriptions":
-		return &route{methods: map[string]func(http.ResponseWriter, *http.Request, partnerlink.Caller, params){
-			http.MethodGet: h.listSubscriptions}}, params{}, true
-	case path == "/tenants":
-		return &route{methods: map[string]func(http.ResponseWriter, *http.Request, partnerlink.Caller, params){
-			http.MethodGet: h.listTenants}}, params{}, true
+		return one(mpVersions, map[string]handlerFunc{http.MethodGet: h.listOperations}, params{})
+	}
+	if h.Roles == nil {
+		return h.matchTenants(path)
+	}
+	const authz = "/providers/microsoft.authorization/"
+	if i := strings.LastIndex(path, authz); i >= 0 {
+		p := params{scope: raw[:i]}
+		switch rest := path[i+len(authz):]; {
+		case rest == "roleassignments":
+			return one(authVersions, map[string]handlerFunc{http.MethodGet: h.listRoleAssignments}, p)
+		case strings.HasPrefix(rest, "roleassignments/") && !strings.Contains(rest[16:], "/"):
+			p.name = rest[16:]
+			return one(authVersions, map[string]handlerFunc{http.MethodGet: h.getRoleAssignment,
+				http.MethodPut: h.putRoleAssignment, http.MethodDelete: h.deleteRoleAssignment}, p)
+		case rest == "roledefinitions":
+			return one(authVersions, map[string]handlerFunc{http.MethodGet: h.listRoleDefinitions}, p)
+		case strings.HasPrefix(rest, "roledefinitions/") && !strings.Contains(rest[16:], "/"):
+			p.name = rest[16:]
+			return one(authVersions, map[string]handlerFunc{http.MethodGet: h.getRoleDefinition,
+				http.MethodPut: h.putRoleDefinition}, p)
+		}
+		return nil, params{}, false
+	}
+	parts := strings.Split(strings.TrimPrefix(path, "/"), "/")
+	rawParts := strings.Split(strings.TrimPrefix(raw, "/"), "/")
+	switch {
+	case len(parts) == 2 && parts[0] == "subscriptions":
+		return one(nil, map[string]handlerFunc{http.MethodGet: h.getSubscription}, params{sub: parts[1]})
+	case len(parts) == 3 && parts[0] == "subscriptions" && parts[2] == "resourcegroups":
+		return one(nil, map[string]handlerFunc{http.MethodGet: h.listResourceGroups}, params{sub: parts[1]})
+	case len(parts) == 4 && parts[0] == "subscriptions" && parts[2] == "resourcegroups":
+		return one(nil, map[string]handlerFunc{http.MethodGet: h.getResourceGroup, http.MethodPut: h.putResourceGroup},
+			params{sub: parts[1], name: rawParts[3]})
+	case len(parts) == 4 && parts[0] == "providers" && parts[1] == "microsoft.management" && parts[2] == "managementgroups":
+		return one(nil, map[string]handlerFunc{http.MethodGet: h.getManagementGroup, http.MethodPut: h.putManagementGroup},
+			params{name: rawParts[3]})
+	case len(parts) == 6 && parts[0] == "providers" && parts[1] == "microsoft.management" && parts[2] == "managementgroups" &&
+		parts[4] == "subscriptions":
+		return one(nil, map[string]handlerFunc{http.MethodPut: h.putManagementGroupSubscription},
+			params{name: rawParts[3], sub: parts[5]})
+	}
+	return h.matchTenants(path)
+}
+
+func (h *Handler) matchTenants(path string) (*route, params, bool) {
+	switch path {
+	case "/subscriptions":
+		return &route{methods: map[string]handlerFunc{http.MethodGet: h.listSubscriptions}}, params{}, true
+	case "/tenants":
+		return &route{methods: map[string]handlerFunc{http.MethodGet: h.listTenants}}, params{}, true
 	}
 	return nil, params{}, false
 }
@@ -153,29 +207,6 @@ func (h *Handler) challenge(w http.ResponseWriter, err error) {
 	}
 	w.Header().Set("WWW-Authenticate", `Bearer authorization_uri="`+h.BaseURL+`/organizations", error="invalid_token", error_description="`+
 		strings.ReplaceAll(partnerlink.ErrorMessage(err), `"`, `'`)+`"`)
-}
-
-// drainBody reads (and discards) a request body up to the limit, so an
-// oversized body is refused before any work is done.
-func drainBody(w http.ResponseWriter, r *http.Request) error {
-	if r.ContentLength > maxBody {
-		return tooLarge()
-	}
-	if r.Body == nil || r.ContentLength == 0 {
-		return nil
-	}
-	body := http.MaxBytesReader(w, r.Body, maxBody)
-	buf := make([]byte, 32<<10)
-	for {
-		_, err := body.Read(buf)
-		if err != nil {
-			var mbe *http.MaxBytesError
-			if errors.As(err, &mbe) {
-				return tooLarge()
-			}
-			return nil
-		}
-	}
 }
 
 func tooLarge() error {

@@ -2,10 +2,15 @@ package arm
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"sort"
+	"strings"
 
 	"github.com/partnerlink/partnerlink"
+	"github.com/partnerlink/partnerlink/rbac"
+	"github.com/partnerlink/partnerlink/sqlstore"
+	"github.com/partnerlink/partnerlink/world"
 )
 
 type tenantList struct {
@@ -95,8 +100,297 @@ type subscriptionResponse struct {
 	State          string `json:"state"`
 }
 
-// listSubscriptions answers GET /subscriptions, which az login calls. The
-// caller sees no subscriptions until role assignments exist.
-func (h *Handler) listSubscriptions(w http.ResponseWriter, _ *http.Request, _ partnerlink.Caller, _ params) {
-	writeJSON(w, http.StatusOK, subscriptionList{Value: []subscriptionResponse{}})
+// listSubscriptions answers GET /subscriptions (az login calls it): the
+// subscriptions of the caller's tenant on which the caller, or a group it is
+// in, holds a role at the subscription, above it or below it.
+func (h *Handler) listSubscriptions(w http.ResponseWriter, r *http.Request, c partnerlink.Caller, _ params) {
+	out := subscriptionList{Value: []subscriptionResponse{}}
+	if h.Roles != nil {
+		subs, err := h.visibleSubscriptions(r.Context(), c)
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		for _, s := range subs {
+			out.Value = append(out.Value, subscriptionBody(s))
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func subscriptionBody(s world.Subscription) subscriptionResponse {
+	return subscriptionResponse{ID: "/subscriptions/" + s.SubscriptionID, SubscriptionID: s.SubscriptionID,
+		TenantID: s.TenantID, DisplayName: s.Name, State: "Enabled"}
+}
+
+func (h *Handler) visibleSubscriptions(ctx context.Context, c partnerlink.Caller) ([]world.Subscription, error) {
+	subs, err := h.Roles.Subscriptions(ctx, c.TenantID)
+	if err != nil {
+		return nil, err
+	}
+	az := h.authorizer()
+	ids, err := az.Identities(ctx, c.TenantID, c.ObjectID)
+	if err != nil {
+		return nil, err
+	}
+	held, err := h.Roles.RoleAssignments(ctx, sqlstore.RoleAssignmentFilter{TenantID: c.TenantID, PrincipalIDs: ids, CurrentOnly: true})
+	if err != nil || len(held) == 0 {
+		return nil, err
+	}
+	var out []world.Subscription
+	for _, sub := range subs {
+		scope, _ := partnerlink.ParseScope("/subscriptions/" + sub.SubscriptionID)
+		ancestors, err := az.Ancestors(ctx, c.TenantID, scope)
+		if err != nil {
+			return nil, err
+		}
+		if reaches(held, ancestors, scope.Key) {
+			out = append(out, sub)
+		}
+	}
+	return out, nil
+}
+
+// reaches reports whether an assignment is at one of the ancestor scopes or
+// inside the subscription.
+func reaches(held []world.RoleAssignment, ancestors []string, subKey string) bool {
+	for _, ra := range held {
+		k := scopeKeyOf(ra.Scope)
+		if strings.HasPrefix(k, subKey+"/") {
+			return true
+		}
+		for _, a := range ancestors {
+			if k == a {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// getSubscription answers GET /subscriptions/{id} for a visible subscription.
+func (h *Handler) getSubscription(w http.ResponseWriter, r *http.Request, c partnerlink.Caller, p params) {
+	subs, err := h.visibleSubscriptions(r.Context(), c)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	for _, s := range subs {
+		if s.SubscriptionID == p.sub {
+			writeJSON(w, http.StatusOK, subscriptionBody(s))
+			return
+		}
+	}
+	writeError(w, partnerlink.ARMErrorf(partnerlink.ENOTFOUND, "SubscriptionNotFound", "The subscription '%s' could not be found.", p.sub))
+}
+
+type resourceGroupResponse struct {
+	ID         string            `json:"id"`
+	Name       string            `json:"name"`
+	Type       string            `json:"type"`
+	Location   string            `json:"location"`
+	Properties map[string]string `json:"properties"`
+}
+
+func rgBody(rg sqlstore.ResourceGroup) resourceGroupResponse {
+	return resourceGroupResponse{ID: "/subscriptions/" + rg.SubscriptionID + "/resourceGroups/" + rg.Name, Name: rg.Name,
+		Type: "Microsoft.Resources/resourceGroups", Location: rg.Location, Properties: map[string]string{"provisioningState": "Succeeded"}}
+}
+
+func (h *Handler) subScope(sub string) (partnerlink.Scope, error) {
+	return partnerlink.ParseScope("/subscriptions/" + sub)
+}
+
+// putResourceGroup creates a resource group (201) or updates it (200);
+// needs write on resource groups at the subscription (Owner, Contributor).
+func (h *Handler) putResourceGroup(w http.ResponseWriter, r *http.Request, c partnerlink.Caller, p params) {
+	ctx := r.Context()
+	s, err := partnerlink.ParseScope("/subscriptions/" + p.sub + "/resourceGroups/" + p.name)
+	if err == nil {
+		err = h.authorizer().Check(ctx, c, s, rbac.WriteResourceGroups)
+	}
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	var body struct {
+		Location string `json:"location"`
+	}
+	if err := json.Unmarshal(p.body, &body); err != nil || body.Location == "" {
+		writeError(w, partnerlink.ARMErrorf(partnerlink.EINVALID, "InvalidRequestContent",
+			"Expected a JSON body with a location, such as {\"location\":\"westeurope\"}."))
+		return
+	}
+	created, err := h.Roles.PutResourceGroup(ctx, sqlstore.ResourceGroup{SubscriptionID: p.sub, Name: p.name, Location: body.Location})
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	rgs, err := h.Roles.ResourceGroups(ctx, p.sub, p.name)
+	if err != nil || len(rgs) == 0 {
+		writeError(w, err)
+		return
+	}
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+	}
+	writeJSON(w, status, rgBody(rgs[0]))
+}
+
+func (h *Handler) getResourceGroup(w http.ResponseWriter, r *http.Request, c partnerlink.Caller, p params) {
+	ctx := r.Context()
+	s, err := partnerlink.ParseScope("/subscriptions/" + p.sub + "/resourceGroups/" + p.name)
+	if err == nil {
+		err = h.authorizer().Check(ctx, c, s, rbac.ReadResourceGroups)
+	}
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	rgs, err := h.Roles.ResourceGroups(ctx, p.sub, p.name)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	if len(rgs) == 0 {
+		writeError(w, partnerlink.ARMErrorf(partnerlink.ENOTFOUND, "ResourceGroupNotFound", "Resource group '%s' could not be found.", p.name))
+		return
+	}
+	writeJSON(w, http.StatusOK, rgBody(rgs[0]))
+}
+
+func (h *Handler) listResourceGroups(w http.ResponseWriter, r *http.Request, c partnerlink.Caller, p params) {
+	ctx := r.Context()
+	s, err := h.subScope(p.sub)
+	if err == nil {
+		err = h.authorizer().Check(ctx, c, s, rbac.ReadResourceGroups)
+	}
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	rgs, err := h.Roles.ResourceGroups(ctx, p.sub, "")
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	out := struct {
+		Value []resourceGroupResponse `json:"value"`
+	}{Value: []resourceGroupResponse{}}
+	for _, rg := range rgs {
+		out.Value = append(out.Value, rgBody(rg))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+type managementGroupResponse struct {
+	ID         string         `json:"id"`
+	Type       string         `json:"type"`
+	Name       string         `json:"name"`
+	Properties map[string]any `json:"properties"`
+}
+
+func mgBody(mg world.ManagementGroup) managementGroupResponse {
+	props := map[string]any{"tenantId": mg.TenantID, "displayName": mg.Name}
+	if mg.Parent != nil {
+		props["details"] = map[string]any{"parent": map[string]string{"id": "/providers/Microsoft.Management/managementGroups/" + *mg.Parent, "name": *mg.Parent}}
+	}
+	return managementGroupResponse{ID: "/providers/Microsoft.Management/managementGroups/" + mg.Name,
+		Type: "Microsoft.Management/managementGroups", Name: mg.Name, Properties: props}
+}
+
+// putManagementGroup creates a management group of the caller's tenant,
+// under a parent (default: the root); needs write at the parent's scope.
+func (h *Handler) putManagementGroup(w http.ResponseWriter, r *http.Request, c partnerlink.Caller, p params) {
+	ctx := r.Context()
+	var body struct {
+		Properties struct {
+			Details struct {
+				Parent struct {
+					ID string `json:"id"`
+				} `json:"parent"`
+			} `json:"details"`
+		} `json:"properties"`
+	}
+	if len(p.body) > 0 {
+		if err := json.Unmarshal(p.body, &body); err != nil {
+			writeError(w, partnerlink.ARMErrorf(partnerlink.EINVALID, "InvalidRequestContent", "The request body is not valid JSON: %v.", err))
+			return
+		}
+	}
+	parentScope := partnerlink.Scope{Kind: partnerlink.ScopeRoot, Raw: "/", Key: "/"}
+	mg := world.ManagementGroup{TenantID: c.TenantID, Name: p.name}
+	if id := body.Properties.Details.Parent.ID; id != "" {
+		ps, err := partnerlink.ParseScope(id)
+		if err != nil || ps.Kind != partnerlink.ScopeManagementGroup {
+			writeError(w, partnerlink.ARMErrorf(partnerlink.EINVALID, "InvalidRequestContent",
+				"properties.details.parent.id '%s' is not a management group id (/providers/Microsoft.Management/managementGroups/{name}).", id))
+			return
+		}
+		parentScope = ps
+		name := id[strings.LastIndex(id, "/")+1:]
+		mg.Parent = &name
+	}
+	if err := h.authorizer().Check(ctx, c, parentScope, rbac.WriteManagementGroups); err != nil {
+		writeError(w, err)
+		return
+	}
+	if err := h.Roles.PutManagementGroup(ctx, mg); err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, mgBody(mg))
+}
+
+func (h *Handler) getManagementGroup(w http.ResponseWriter, r *http.Request, c partnerlink.Caller, p params) {
+	mgs, err := h.Roles.ManagementGroups(r.Context(), c.TenantID)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	for _, mg := range mgs {
+		if strings.EqualFold(mg.Name, p.name) {
+			writeJSON(w, http.StatusOK, mgBody(mg))
+			return
+		}
+	}
+	writeError(w, partnerlink.ARMErrorf(partnerlink.ENOTFOUND, "NotFound", "Management group '%s' was not found.", p.name))
+}
+
+// putManagementGroupSubscription places a subscription under a management
+// group; needs write at the group and at the subscription.
+func (h *Handler) putManagementGroupSubscription(w http.ResponseWriter, r *http.Request, c partnerlink.Caller, p params) {
+	ctx := r.Context()
+	mgScope, err := partnerlink.ParseScope("/providers/Microsoft.Management/managementGroups/" + p.name)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	subScope, err := h.subScope(p.sub)
+	if err == nil {
+		err = h.authorizer().Check(ctx, c, mgScope, rbac.WriteManagementGroups)
+	}
+	if err == nil {
+		err = h.authorizer().Check(ctx, c, subScope, rbac.WriteManagementGroups)
+	}
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	sub, err := h.Roles.Subscription(ctx, p.sub)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	name := p.name
+	sub.ManagementGroup = &name
+	if err := h.Roles.PutSubscription(ctx, *sub); err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"id": mgScope.Raw + "/subscriptions/" + sub.SubscriptionID,
+		"type": "Microsoft.Management/managementGroups/subscriptions", "name": sub.SubscriptionID,
+		"properties": map[string]any{"displayName": sub.Name, "tenant": sub.TenantID, "state": "Active",
+			"parent": map[string]string{"id": mgScope.Raw}}})
 }

@@ -214,7 +214,7 @@ func (s *Server) Close() error {
 // API, metrics and health; everything else is the token service (tenant
 // authorities, /adfs, /device).
 func (s *Server) routes(base string) http.Handler {
-	armHandler := &arm.Handler{Auth: s.Validator, Links: s.Links, Directory: s.DB, BaseURL: base, Now: s.cfg.Now}
+	armHandler := &arm.Handler{Auth: s.Validator, Links: s.Links, Directory: s.DB, Roles: s.DB, BaseURL: base, Now: s.cfg.Now}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -1,0 +1,511 @@
+package arm
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/partnerlink/partnerlink"
+	"github.com/partnerlink/partnerlink/rbac"
+	"github.com/partnerlink/partnerlink/sqlstore"
+	"github.com/partnerlink/partnerlink/world"
+)
+
+// RoleStore is what the Microsoft.Authorization and resource handlers need.
+type RoleStore interface {
+	rbac.Store
+	CreateRoleAssignment(ctx context.Context, ra world.RoleAssignment, actor string,
+		decide func(sameID, sameGrant []world.RoleAssignment) (bool, error)) (bool, error)
+	EndRoleAssignment(ctx context.Context, tenantID, id string, at time.Time, actor string) (*world.RoleAssignment, error)
+	PutRoleDefinition(ctx context.Context, rd world.RoleDefinition) error
+	Subscriptions(ctx context.Context, tenantID string) ([]world.Subscription, error)
+	PutSubscription(ctx context.Context, s world.Subscription) error
+	PutManagementGroup(ctx context.Context, mg world.ManagementGroup) error
+	PutResourceGroup(ctx context.Context, rg sqlstore.ResourceGroup) (bool, error)
+	ResourceGroups(ctx context.Context, subscriptionID, name string) ([]sqlstore.ResourceGroup, error)
+}
+
+// authVersions are the Microsoft.Authorization api-versions accepted: the
+// ones az CLI 2.45 and the Python SDK send, all of which share the shapes
+// served here.
+var authVersions = []string{"2015-07-01", "2018-01-01-preview", "2018-09-01-preview", "2020-04-01-preview",
+	"2020-10-01-preview", "2021-04-01-preview", "2022-01-01-preview", "2022-04-01", "2022-05-01-preview"}
+
+type roleAssignmentResponse struct {
+	ID         string                   `json:"id"`
+	Name       string                   `json:"name"`
+	Type       string                   `json:"type"`
+	Properties roleAssignmentProperties `json:"properties"`
+}
+
+type roleAssignmentProperties struct {
+	RoleDefinitionID string  `json:"roleDefinitionId"`
+	PrincipalID      string  `json:"principalId"`
+	PrincipalType    string  `json:"principalType,omitempty"`
+	Scope            string  `json:"scope"`
+	Description      *string `json:"description"`
+	Condition        *string `json:"condition"`
+	ConditionVersion *string `json:"conditionVersion"`
+	CreatedOn        string  `json:"createdOn,omitempty"`
+	UpdatedOn        string  `json:"updatedOn,omitempty"`
+	CreatedBy        string  `json:"createdBy,omitempty"`
+	UpdatedBy        string  `json:"updatedBy,omitempty"`
+}
+
+type roleDefinitionResponse struct {
+	ID         string                   `json:"id"`
+	Name       string                   `json:"name"`
+	Type       string                   `json:"type"`
+	Properties roleDefinitionProperties `json:"properties"`
+}
+
+type roleDefinitionProperties struct {
+	RoleName         string       `json:"roleName"`
+	Type             string       `json:"type"`
+	Description      string       `json:"description"`
+	AssignableScopes []string     `json:"assignableScopes"`
+	Permissions      []permission `json:"permissions"`
+}
+
+type permission struct {
+	Actions        []string `json:"actions"`
+	NotActions     []string `json:"notActions"`
+	DataActions    []string `json:"dataActions"`
+	NotDataActions []string `json:"notDataActions"`
+}
+
+// roleDefinitionID is the id of a role definition as seen from a scope.
+func roleDefinitionID(s partnerlink.Scope, roleID string) string {
+	if s.Subscription != "" {
+		return "/subscriptions/" + s.Subscription + "/providers/Microsoft.Authorization/roleDefinitions/" + roleID
+	}
+	return "/providers/Microsoft.Authorization/roleDefinitions/" + roleID
+}
+
+func (h *Handler) roleResponse(s partnerlink.Scope, r rbac.Role) roleDefinitionResponse {
+	typ := "BuiltInRole"
+	if r.Custom {
+		typ = "CustomRole"
+	}
+	nz := func(l []string) []string {
+		if l == nil {
+			return []string{}
+		}
+		return l
+	}
+	return roleDefinitionResponse{ID: roleDefinitionID(s, r.ID), Name: r.ID, Type: "Microsoft.Authorization/roleDefinitions",
+		Properties: roleDefinitionProperties{RoleName: r.Name, Type: typ, AssignableScopes: []string{"/"},
+			Permissions: []permission{{Actions: nz(r.Actions), NotActions: nz(r.NotActions), DataActions: nz(r.DataActions), NotDataActions: []string{}}}}}
+}
+
+// principalType maps a directory type to the ARM principalType.
+func principalType(t partnerlink.PrincipalType) string {
+	switch t {
+	case partnerlink.PrincipalServicePrincipal:
+		return "ServicePrincipal"
+	case partnerlink.PrincipalGroup:
+		return "Group"
+	}
+	return "User"
+}
+
+func (h *Handler) assignmentResponse(ctx context.Context, ra world.RoleAssignment, custom []world.RoleDefinition) roleAssignmentResponse {
+	s, _ := partnerlink.ParseScope(ra.Scope)
+	roleID := ra.RoleDefinition
+	if r, ok := rbac.Resolve(custom, ra.RoleDefinition); ok {
+		roleID = r.ID
+	}
+	prefix := ra.Scope
+	if prefix == "/" {
+		prefix = ""
+	}
+	resp := roleAssignmentResponse{ID: prefix + "/providers/Microsoft.Authorization/roleAssignments/" + ra.ID, Name: ra.ID,
+		Type:       "Microsoft.Authorization/roleAssignments",
+		Properties: roleAssignmentProperties{RoleDefinitionID: roleDefinitionID(s, roleID), PrincipalID: ra.PrincipalID, Scope: ra.Scope}}
+	if p, err := h.Directory.Principal(ctx, ra.TenantID, ra.PrincipalID); err == nil {
+		resp.Properties.PrincipalType = principalType(p.Type)
+	}
+	if ra.From != nil {
+		resp.Properties.CreatedOn = ra.From.UTC().Format(armTime)
+		resp.Properties.UpdatedOn = resp.Properties.CreatedOn
+	}
+	return resp
+}
+
+func (h *Handler) authorizer() *rbac.Authorizer { return &rbac.Authorizer{Store: h.Roles, Now: h.Now} }
+
+// scopeOf parses the scope part of an Authorization path.
+func scopeOf(raw string) (partnerlink.Scope, error) {
+	if raw == "" {
+		raw = "/"
+	}
+	return partnerlink.ParseScope(raw)
+}
+
+// putRoleAssignment creates a role assignment (201), returns an identical
+// existing one (200), or refuses a conflicting re-use of the name or a
+// duplicate of another assignment (409 with the ARM codes).
+func (h *Handler) putRoleAssignment(w http.ResponseWriter, r *http.Request, c partnerlink.Caller, p params) {
+	ctx := r.Context()
+	s, err := scopeOf(p.scope)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	if !partnerlink.IsGUID(p.name) {
+		writeError(w, partnerlink.ARMErrorf(partnerlink.EINVALID, "InvalidRoleAssignmentId",
+			"The role assignment ID '%s' is not valid. The role assignment ID must be a GUID.", p.name))
+		return
+	}
+	var body struct {
+		Properties struct {
+			RoleDefinitionID string `json:"roleDefinitionId"`
+			PrincipalID      string `json:"principalId"`
+			PrincipalType    string `json:"principalType"`
+		} `json:"properties"`
+	}
+	if err := json.Unmarshal(p.body, &body); err != nil {
+		writeError(w, partnerlink.ARMErrorf(partnerlink.EINVALID, "InvalidRequestContent",
+			"The request content is not valid JSON: %v. Expected {\"properties\":{\"roleDefinitionId\":…,\"principalId\":…}}.", err))
+		return
+	}
+	if err := h.authorizer().Check(ctx, c, s, rbac.WriteRoleAssignments); err != nil {
+		writeError(w, err)
+		return
+	}
+	tenant := c.TenantID
+	principalID, err := partnerlink.ParseGUID("properties.principalId", body.Properties.PrincipalID)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	custom, err := h.Roles.RoleDefinitions(ctx)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	roleGUID := body.Properties.RoleDefinitionID[strings.LastIndex(body.Properties.RoleDefinitionID, "/")+1:]
+	role, ok := rbac.Resolve(custom, roleGUID)
+	if !ok || !strings.Contains(strings.ToLower(body.Properties.RoleDefinitionID), "/providers/microsoft.authorization/roledefinitions/") {
+		writeError(w, partnerlink.ARMErrorf(partnerlink.EINVALID, "RoleDefinitionDoesNotExist",
+			"The specified role definition with ID '%s' does not exist.", body.Properties.RoleDefinitionID))
+		return
+	}
+	if _, err := h.Directory.Principal(ctx, tenant, principalID); err != nil {
+		writeError(w, partnerlink.ARMErrorf(partnerlink.EINVALID, "PrincipalNotFound",
+			"Principal %s does not exist in the directory %s.", strings.ReplaceAll(principalID, "-", ""), tenant))
+		return
+	}
+	roleName := role.Name
+	if role.Custom {
+		roleName = role.ID
+	}
+	now := h.now().UTC()
+	ra := world.RoleAssignment{TenantID: tenant, ID: strings.ToLower(p.name), PrincipalID: principalID,
+		RoleDefinition: roleName, Scope: s.Raw, From: &now}
+	var existing *world.RoleAssignment
+	created, err := h.Roles.CreateRoleAssignment(ctx, ra, c.ObjectID, func(sameID, sameGrant []world.RoleAssignment) (bool, error) {
+		for _, e := range sameID {
+			if e.PrincipalID == principalID && strings.EqualFold(scopeKeyOf(e.Scope), s.Key) && sameRole(custom, e.RoleDefinition, role.ID) {
+				existing = &e
+				return false, nil
+			}
+			return false, partnerlink.ARMErrorf(partnerlink.ECONFLICT, "RoleAssignmentUpdateNotPermitted",
+				"Tenant ID, application ID, principal ID, and scope are not allowed to be updated; role assignment '%s' already exists with other values. Use a new name.", p.name)
+		}
+		for _, e := range sameGrant {
+			if sameRole(custom, e.RoleDefinition, role.ID) {
+				return false, partnerlink.ARMErrorf(partnerlink.ECONFLICT, "RoleAssignmentExists",
+					"The role assignment already exists (as '%s').", e.ID)
+			}
+		}
+		return true, nil
+	})
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	status := http.StatusCreated
+	if !created && existing != nil {
+		ra, status = *existing, http.StatusOK
+	}
+	writeJSON(w, status, h.assignmentResponse(ctx, ra, custom))
+}
+
+func scopeKeyOf(raw string) string {
+	s, err := partnerlink.ParseScope(raw)
+	if err != nil {
+		return strings.ToLower(raw)
+	}
+	return s.Key
+}
+
+func sameRole(custom []world.RoleDefinition, ref, roleID string) bool {
+	r, ok := rbac.Resolve(custom, ref)
+	return ok && strings.EqualFold(r.ID, roleID)
+}
+
+// findAssignment returns the assignment in force named p.name at p.scope.
+func (h *Handler) findAssignment(ctx context.Context, c partnerlink.Caller, s partnerlink.Scope, name string) (*world.RoleAssignment, error) {
+	tenant, err := h.authorizer().ScopeTenant(ctx, c, s)
+	if err != nil {
+		return nil, err
+	}
+	ras, err := h.Roles.RoleAssignments(ctx, sqlstore.RoleAssignmentFilter{TenantID: tenant, ID: name, CurrentOnly: true})
+	if err != nil {
+		return nil, err
+	}
+	for _, ra := range ras {
+		if scopeKeyOf(ra.Scope) == s.Key {
+			return &ra, nil
+		}
+	}
+	return nil, partnerlink.ARMErrorf(partnerlink.ENOTFOUND, "RoleAssignmentNotFound", "The role assignment '%s' is not found.", name)
+}
+
+func (h *Handler) getRoleAssignment(w http.ResponseWriter, r *http.Request, c partnerlink.Caller, p params) {
+	ctx := r.Context()
+	s, err := scopeOf(p.scope)
+	if err == nil {
+		err = h.authorizer().Check(ctx, c, s, rbac.ReadRoleAssignments)
+	}
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	ra, err := h.findAssignment(ctx, c, s, strings.ToLower(p.name))
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	custom, _ := h.Roles.RoleDefinitions(ctx)
+	writeJSON(w, http.StatusOK, h.assignmentResponse(ctx, *ra, custom))
+}
+
+// deleteRoleAssignment closes the assignment's period: 200 with the deleted
+// assignment, or 204 when there is none (as ARM answers).
+func (h *Handler) deleteRoleAssignment(w http.ResponseWriter, r *http.Request, c partnerlink.Caller, p params) {
+	ctx := r.Context()
+	s, err := scopeOf(p.scope)
+	if err == nil {
+		err = h.authorizer().Check(ctx, c, s, rbac.DeleteRoleAssignments)
+	}
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	ra, err := h.findAssignment(ctx, c, s, strings.ToLower(p.name))
+	if partnerlink.ErrorCode(err) == partnerlink.ENOTFOUND {
+		w.WriteHeader(http.StatusNoContent)
+		return
+	} else if err != nil {
+		writeError(w, err)
+		return
+	}
+	ended, err := h.Roles.EndRoleAssignment(ctx, ra.TenantID, ra.ID, h.now().UTC(), c.ObjectID)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	custom, _ := h.Roles.RoleDefinitions(ctx)
+	writeJSON(w, http.StatusOK, h.assignmentResponse(ctx, *ended, custom))
+}
+
+var (
+	reAssignedTo = regexp.MustCompile(`(?i)^assignedTo\('([0-9a-f-]{36})'\)$`)
+	rePrincipal  = regexp.MustCompile(`(?i)^principalId\s+eq\s+'([0-9a-f-]{36})'$`)
+	reRoleName   = regexp.MustCompile(`(?i)^roleName\s+eq\s+'(.+)'$`)
+)
+
+// listRoleAssignments lists the assignments in force that apply at the
+// scope (at it and above) and, without atScope(), below it too; filters:
+// atScope(), principalId eq '…', assignedTo('…') (the principal and its groups).
+func (h *Handler) listRoleAssignments(w http.ResponseWriter, r *http.Request, c partnerlink.Caller, p params) {
+	ctx := r.Context()
+	s, err := scopeOf(p.scope)
+	if err == nil {
+		err = h.authorizer().Check(ctx, c, s, rbac.ReadRoleAssignments)
+	}
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	atScope, principals := false, []string(nil)
+	if f := strings.TrimSpace(r.URL.Query().Get("$filter")); f != "" {
+		for _, term := range regexp.MustCompile(`(?i)\s+and\s+`).Split(f, -1) {
+			term = strings.TrimSpace(term)
+			switch {
+			case strings.EqualFold(term, "atScope()"):
+				atScope = true
+			case rePrincipal.MatchString(term):
+				principals = []string{strings.ToLower(rePrincipal.FindStringSubmatch(term)[1])}
+			case reAssignedTo.MatchString(term):
+				id := strings.ToLower(reAssignedTo.FindStringSubmatch(term)[1])
+				if principals, err = h.authorizer().Identities(ctx, c.TenantID, id); err != nil {
+					writeError(w, err)
+					return
+				}
+			default:
+				writeError(w, partnerlink.ARMErrorf(partnerlink.EINVALID, "UnsupportedQuery",
+					"The filter '%s' is not supported; use atScope(), principalId eq '{id}' or assignedTo('{id}'), joined with 'and'.", term))
+				return
+			}
+		}
+	}
+	tenant, _ := h.authorizer().ScopeTenant(ctx, c, s)
+	ancestors, err := h.authorizer().Ancestors(ctx, tenant, s)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	found, err := h.Roles.RoleAssignments(ctx, sqlstore.RoleAssignmentFilter{TenantID: tenant, PrincipalIDs: principals,
+		ScopeKeys: ancestors, CurrentOnly: true})
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	if !atScope {
+		below, err := h.Roles.RoleAssignments(ctx, sqlstore.RoleAssignmentFilter{TenantID: tenant, PrincipalIDs: principals,
+			ScopePrefix: s.Key, CurrentOnly: true})
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		for _, ra := range below {
+			if scopeKeyOf(ra.Scope) != s.Key {
+				found = append(found, ra)
+			}
+		}
+	}
+	custom, _ := h.Roles.RoleDefinitions(ctx)
+	out := struct {
+		Value []roleAssignmentResponse `json:"value"`
+	}{Value: []roleAssignmentResponse{}}
+	for _, ra := range found {
+		out.Value = append(out.Value, h.assignmentResponse(ctx, ra, custom))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// listRoleDefinitions lists built-in and custom roles ($filter=roleName eq '…'
+// and type eq 'BuiltInRole'|'CustomRole' supported).
+func (h *Handler) listRoleDefinitions(w http.ResponseWriter, r *http.Request, c partnerlink.Caller, p params) {
+	s, err := scopeOf(p.scope)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	custom, err := h.Roles.RoleDefinitions(r.Context())
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	name := ""
+	if f := strings.TrimSpace(r.URL.Query().Get("$filter")); f != "" {
+		m := reRoleName.FindStringSubmatch(f)
+		if m == nil && !strings.HasPrefix(strings.ToLower(f), "type eq") {
+			writeError(w, partnerlink.ARMErrorf(partnerlink.EINVALID, "UnsupportedQuery",
+				"The filter '%s' is not supported; use roleName eq '{name}'.", f))
+			return
+		}
+		if m != nil {
+			name = m[1]
+		}
+	}
+	out := struct {
+		Value []roleDefinitionResponse `json:"value"`
+	}{Value: []roleDefinitionResponse{}}
+	for _, role := range rbac.Roles(custom) {
+		if name == "" || strings.EqualFold(role.Name, name) {
+			out.Value = append(out.Value, h.roleResponse(s, role))
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (h *Handler) getRoleDefinition(w http.ResponseWriter, r *http.Request, c partnerlink.Caller, p params) {
+	s, err := scopeOf(p.scope)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	custom, err := h.Roles.RoleDefinitions(r.Context())
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	role, ok := rbac.Resolve(custom, p.name)
+	if !ok || !partnerlink.IsGUID(p.name) {
+		writeError(w, partnerlink.ARMErrorf(partnerlink.ENOTFOUND, "RoleDefinitionDoesNotExist",
+			"The role definition '%s' could not be found.", p.name))
+		return
+	}
+	writeJSON(w, http.StatusOK, h.roleResponse(s, role))
+}
+
+// putRoleDefinition creates or updates a custom role; Owner or User Access
+// Administrator at the scope.
+func (h *Handler) putRoleDefinition(w http.ResponseWriter, r *http.Request, c partnerlink.Caller, p params) {
+	ctx := r.Context()
+	s, err := scopeOf(p.scope)
+	if err == nil {
+		err = h.authorizer().Check(ctx, c, s, rbac.WriteRoleDefinitions)
+	}
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	id, err := partnerlink.ParseGUID("role definition id", p.name)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	if _, builtin := world.LookupBuiltinRole(id); builtin {
+		writeError(w, partnerlink.ARMErrorf(partnerlink.EFORBIDDEN, "RoleDefinitionUpdateNotPermitted", "Built-in roles cannot be changed."))
+		return
+	}
+	var body struct {
+		Properties struct {
+			RoleName    string       `json:"roleName"`
+			Permissions []permission `json:"permissions"`
+		} `json:"properties"`
+	}
+	if err := json.Unmarshal(p.body, &body); err != nil || body.Properties.RoleName == "" || len(body.Properties.Permissions) == 0 {
+		writeError(w, partnerlink.ARMErrorf(partnerlink.EINVALID, "InvalidRequestContent",
+			"Expected {\"properties\":{\"roleName\":…,\"permissions\":[{\"actions\":[…],\"notActions\":[…]}]}}."))
+		return
+	}
+	if _, builtin := world.LookupBuiltinRole(body.Properties.RoleName); builtin {
+		writeError(w, partnerlink.ARMErrorf(partnerlink.ECONFLICT, "RoleDefinitionWithSameNameExists",
+			"A role definition named '%s' already exists (built-in).", body.Properties.RoleName))
+		return
+	}
+	rd := world.RoleDefinition{ID: id, Name: body.Properties.RoleName}
+	for _, perm := range body.Properties.Permissions {
+		rd.Actions = append(rd.Actions, perm.Actions...)
+		rd.NotActions = append(rd.NotActions, perm.NotActions...)
+		rd.DataActions = append(rd.DataActions, perm.DataActions...)
+	}
+	if err := h.Roles.PutRoleDefinition(ctx, rd); err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, h.roleResponse(s, rbac.Role{ID: rd.ID, Name: rd.Name, Actions: rd.Actions,
+		NotActions: rd.NotActions, DataActions: rd.DataActions, Custom: true}))
+}
+
+// readBody reads a JSON request body within the limit.
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	if r.Body == nil {
+		return nil, nil
+	}
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	if err != nil {
+		return nil, tooLarge()
+	}
+	return b, nil
+}
