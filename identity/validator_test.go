@@ -74,6 +74,9 @@ func TestValidatorRefuses(t *testing.T) {
 	if _, err := h.val.Validate(ctx, h.sign(t, h.claims())); err != nil {
 		t.Fatalf("the valid token: %v", err)
 	}
+	if _, err := h.val.Validate(ctx, "Bearer "+h.sign(t, h.claims())); err != nil {
+		t.Fatalf("the valid token with its header prefix: %v", err)
+	}
 	other, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		t.Fatal(err)
