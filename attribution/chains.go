@@ -1,7 +1,3 @@
-// Package attribution is the Azure attribution engine of SPEC §4: a grants
-// index built once from a world document, usage rows streamed through it,
-// credits aggregated per partner and resource, and Explain for one partner,
-// resource and day. It is pure: no SQL, no HTTP, no clock.
 package attribution
 
 import (

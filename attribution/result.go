@@ -104,18 +104,33 @@ func (r *Run) Result() *Result {
 // byte by byte (SPEC §8.4). The first five columns are a key, so they
 // decide.
 func SortCredits(cs []Credit) {
-	slices.SortFunc(cs, func(a, b Credit) int {
-		return cmp.Or(
-			strings.Compare(a.PartnerID, b.PartnerID),
-			strings.Compare(a.TenantID, b.TenantID),
-			strings.Compare(a.SubAccountID, b.SubAccountID),
-			strings.Compare(a.ResourceID, b.ResourceID),
-			strings.Compare(a.BillingCurrency, b.BillingCurrency),
-			strings.Compare(a.AttributedCost.String(), b.AttributedCost.String()),
-			strings.Compare(a.IncentiveEligibleCost.String(), b.IncentiveEligibleCost.String()),
-			cmp.Compare(a.UsageRows, b.UsageRows),
-		)
-	})
+	slices.SortFunc(cs, compareCredits)
+}
+
+// compareCredits compares column by column, stopping at the first that
+// differs (amounts are formatted only when every key column is equal,
+// which Result never produces).
+func compareCredits(a, b Credit) int {
+	if c := strings.Compare(a.PartnerID, b.PartnerID); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.TenantID, b.TenantID); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.SubAccountID, b.SubAccountID); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.ResourceID, b.ResourceID); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.BillingCurrency, b.BillingCurrency); c != 0 {
+		return c
+	}
+	return cmp.Or(
+		strings.Compare(a.AttributedCost.String(), b.AttributedCost.String()),
+		strings.Compare(a.IncentiveEligibleCost.String(), b.IncentiveEligibleCost.String()),
+		cmp.Compare(a.UsageRows, b.UsageRows),
+	)
 }
 
 // CSVHeader is the header line of the attribution output (SPEC §8.4).

@@ -134,12 +134,19 @@ type credit struct {
 type worker struct {
 	run       *Run
 	resources map[string]*resource // subscription GUID bytes + lower-cased resource id
+	byRaw     map[string]*resource // subscription GUID bytes + resource id as written
 	key       []byte
-	summary   tallies
+	lower     []byte
+	// The previous row's resource: usage files list a resource's meters
+	// one after another.
+	last    *resource
+	lastSub *subscription
+	lastID  []byte
+	summary tallies
 }
 
 func newWorker(r *Run) *worker {
-	return &worker{run: r, resources: map[string]*resource{}, summary: newTallies()}
+	return &worker{run: r, resources: map[string]*resource{}, byRaw: map[string]*resource{}, summary: newTallies()}
 }
 
 // add credits one row (SPEC §4).
@@ -210,39 +217,58 @@ func (w *worker) add(file int64, row *focus.Row) error {
 
 var usd = []byte("USD")
 
-// lookup finds or creates the worker's state for the row's resource. The
-// key is built in a reused buffer, and a map lookup with string(bytes)
-// does not allocate, so only a resource's first row allocates.
+// lookup finds or creates the worker's state for the row's resource. Keys
+// are built in a reused buffer, and a map lookup with string(bytes) does
+// not allocate, so only a resource's first row (in each spelling)
+// allocates. byRaw is keyed by the id as written, which spares lower-casing
+// on almost every row; resources by the lower-cased id (SPEC §2).
 func (w *worker) lookup(sub *subscription, file int64, row *focus.Row) *resource {
 	id := row.ResourceID
 	if n := len(id); n > 1 && id[n-1] == '/' {
 		id = id[:n-1]
 	}
-	w.key = append(w.key[:0], sub.id...)
+	if w.last != nil && w.lastSub == sub && bytes.Equal(id, w.lastID) {
+		return w.last
+	}
+	g := row.Subscription
+	w.key = append(append(w.key[:0], g[:]...), id...)
+	res := w.byRaw[string(w.key)]
+	if res == nil {
+		res = w.canonical(sub, g, id, file, row.Line)
+		w.byRaw[string(w.key)] = res
+	}
+	w.last, w.lastSub = res, sub
+	w.lastID = append(w.lastID[:0], id...)
+	return res
+}
+
+// canonical finds or creates the resource under its lower-cased key.
+func (w *worker) canonical(sub *subscription, g focus.GUID, id []byte, file, line int64) *resource {
+	w.lower = append(w.lower[:0], g[:]...)
 	if len(id) == 0 {
-		w.key = append(w.key, "/subscriptions/"...)
-		w.key = append(w.key, sub.id...)
+		w.lower = append(w.lower, "/subscriptions/"...)
+		w.lower = append(w.lower, sub.id...)
 	} else {
 		for _, c := range id {
 			if 'A' <= c && c <= 'Z' {
 				c += 'a' - 'A'
 			}
-			w.key = append(w.key, c)
+			w.lower = append(w.lower, c)
 		}
 	}
-	if res := w.resources[string(w.key)]; res != nil {
+	if res := w.resources[string(w.lower)]; res != nil {
 		return res
 	}
 	raw := string(id)
 	if len(id) == 0 {
 		raw = "/subscriptions/" + sub.id
 	}
-	key := string(w.key)
+	key := string(w.lower)
 	res := &resource{
 		sub:    sub,
-		grants: w.run.ix.resolve(sub, key[len(sub.id):]),
+		grants: w.run.ix.resolve(sub, key[len(g):]),
 		raw:    raw,
-		first:  position{file, row.Line},
+		first:  position{file, line},
 	}
 	w.resources[key] = res
 	return res

@@ -1,0 +1,45 @@
+// Package attribution is the Azure attribution engine of SPEC §4: a grants
+// index built once from a world document, usage rows streamed through it,
+// credits aggregated per partner, resource and currency, and Explain for
+// one partner, resource and day. It is pure: no SQL, no HTTP, no clock.
+//
+// Use:
+//
+//	ix, err := attribution.NewIndex(doc)            // once per world
+//	run, err := attribution.NewRun(ix, attribution.Options{From: from, To: to, Workers: 2})
+//	err = run.ScanFile("usage.csv.gz")              // or run.Scan(reader, name), repeatable
+//	res := run.Result()                             // credits sorted, summary of every row
+//	err = attribution.WriteCSV(w, res.Credits)      // SPEC §8.4
+//	e, err := ix.Explain("1234567", resourceID, day)
+//
+// How it is fast: every grant (partner, scope, period, can-write) is filed
+// under its scope's lower-cased key; management group and tenant root
+// scopes are expanded to each subscription below them when the index is
+// built. A usage row then needs its subscription (a map keyed by the GUID's
+// 16 bytes) and, once per distinct resource, the grants of the resource's
+// ancestor scopes; after that a row costs a map lookup keyed by the id as
+// written, a scan of a few grants and one fixed-point decimal add. Rows are
+// read in chunks by several workers, each with its own maps; the merge is
+// deterministic (exact sums; a resource id's casing is its earliest
+// occurrence by file and line).
+//
+// Rules decided here where SPEC §4 is silent:
+//
+//   - A location ID can be credited only while both it and its global ID
+//     are active: deleting the global ID stops its locations too.
+//   - A group's own existence period bounds the grants reached through it,
+//     like the linked principal's.
+//   - Incentive eligibility needs one grant that can write and covers the
+//     whole charge period by itself; two grants that together cover it do
+//     not make a row eligible.
+//   - A role "can write" as world.CanWrite says: Cost Management Reader and
+//     Billing Reader hold Microsoft.Support/* and therefore can write.
+//   - A usage row without ResourceId is the subscription's own usage, its
+//     ResourceId written as /subscriptions/{guid}. A ResourceId that is not
+//     under its SubAccountId's path (a reservation order, say) is contained
+//     only by an exact scope and by its subscription and above.
+//   - The charge category filter is applied first, then the period; the
+//     summary counts each row once, in the first bucket that excludes it.
+//   - Output is sorted by comparing the written text byte by byte, column
+//     by column (so partner ID "999" sorts after "1000001").
+package attribution
