@@ -102,16 +102,21 @@ func lineCol(data []byte, off int64) (int, int) {
 }
 
 // Normalize lower-cases every well-formed GUID and puts every instant in UTC,
-// in place. Malformed GUIDs are left as they are for Validate to report.
+// in place (string and time pointers are replaced, never written through).
+// Malformed GUIDs are left as they are for Validate to report.
 func Normalize(doc *Document) {
 	g := func(s *string) {
 		if partnerlink.IsGUID(*s) {
 			*s = strings.ToLower(*s)
 		}
 	}
-	gp := func(s *string) {
-		if s != nil {
-			g(s)
+	// Pointer fields get a new pointer rather than a write through the old
+	// one, so that Canonical can normalize a copy without touching the
+	// original document.
+	gp := func(s **string) {
+		if *s != nil && partnerlink.IsGUID(**s) {
+			v := strings.ToLower(**s)
+			*s = &v
 		}
 	}
 	t := func(p *time.Time) *time.Time {
@@ -143,8 +148,8 @@ func Normalize(doc *Document) {
 		p := &doc.Principals[i]
 		g(&p.TenantID)
 		g(&p.ObjectID)
-		gp(p.HomeTenantID)
-		gp(p.AppID)
+		gp(&p.HomeTenantID)
+		gp(&p.AppID)
 		g(&p.HomeObjectID)
 		p.From, p.To = t(p.From), t(p.To)
 	}

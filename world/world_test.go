@@ -5,6 +5,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/partnerlink/partnerlink/world"
 )
@@ -207,5 +208,28 @@ func TestCanWrite(t *testing.T) {
 		if r.ID != ids[r.Name] {
 			t.Errorf("built-in %s: id %s, want %s", r.Name, r.ID, ids[r.Name])
 		}
+	}
+}
+
+// SPEC §2 and §8.1: Write normalizes documents that did not come from Read
+// (the server's own state) without changing them.
+func TestWriteNormalizesWithoutChanging(t *testing.T) {
+	home := "AAAAAAAA-0000-4000-8000-000000000000"
+	from := time.Date(2026, 3, 1, 12, 0, 0, 0, time.FixedZone("CET", 3600))
+	doc := &world.Document{Version: 1,
+		Tenants:    []world.Tenant{{TenantID: "BBBBBBBB-0000-4000-8000-000000000000", Name: "b"}},
+		Principals: []world.Principal{{TenantID: "BBBBBBBB-0000-4000-8000-000000000000", ObjectID: "C0000000-0000-4000-8000-000000000001", Type: "Guest", HomeTenantID: &home, From: &from}},
+	}
+	var out bytes.Buffer
+	if err := world.Write(&out, doc); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"homeTenantId": "aaaaaaaa-0000-4000-8000-000000000000"`, `"from": "2026-03-01T11:00:00Z"`, `"tenantId": "bbbbbbbb-0000-4000-8000-000000000000"`} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("lacks %s:\n%s", want, out.String())
+		}
+	}
+	if home != "AAAAAAAA-0000-4000-8000-000000000000" || doc.Tenants[0].TenantID[0] != 'B' || doc.Principals[0].From.Location().String() != "CET" {
+		t.Error("Write changed the document it was given")
 	}
 }

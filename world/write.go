@@ -33,31 +33,51 @@ func Write(w io.Writer, doc *Document) error {
 	return nil
 }
 
-// Canonical returns a sorted deep-enough copy of doc with nil arrays made
-// empty and secrets removed: the form Write encodes.
+// Canonical returns a copy of doc in the form Write encodes: GUIDs
+// lower-cased, instants in UTC, arrays sorted, nil arrays empty, secrets
+// removed. doc is not changed.
 func Canonical(doc *Document) *Document {
 	c := *doc
 	c.Version = CurrentVersion
+	// Copy every array (and the inner arrays Normalize or sorting touch),
+	// normalize the copy, then sort by the normalized keys.
+	c.Partners = slices.Clone(doc.Partners)
+	for i := range c.Partners {
+		c.Partners[i].HomeTenantIDs = slices.Clone(c.Partners[i].HomeTenantIDs)
+	}
+	c.Tenants = slices.Clone(doc.Tenants)
+	c.ManagementGroups = slices.Clone(doc.ManagementGroups)
+	c.Subscriptions = slices.Clone(doc.Subscriptions)
+	c.Principals = slices.Clone(doc.Principals)
+	c.GroupMemberships = slices.Clone(doc.GroupMemberships)
+	c.RoleDefinitions = slices.Clone(doc.RoleDefinitions)
+	c.RoleAssignments = slices.Clone(doc.RoleAssignments)
+	c.Delegations = slices.Clone(doc.Delegations)
+	c.Links = slices.Clone(doc.Links)
+	c.Environments = slices.Clone(doc.Environments)
+	c.PowerPlatformResources = slices.Clone(doc.PowerPlatformResources)
+	c.Ownership = slices.Clone(doc.Ownership)
+	Normalize(&c)
 
-	c.Partners = cloneSorted(doc.Partners, func(a, b Partner) int { return cmp.Compare(a.PartnerID, b.PartnerID) })
+	c.Partners = sorted(c.Partners, func(a, b Partner) int { return cmp.Compare(a.PartnerID, b.PartnerID) })
 	for i := range c.Partners {
 		c.Partners[i].HomeTenantIDs = nonNil(slices.Sorted(slices.Values(c.Partners[i].HomeTenantIDs)))
 	}
-	c.Tenants = cloneSorted(doc.Tenants, func(a, b Tenant) int { return cmp.Compare(a.TenantID, b.TenantID) })
-	c.ManagementGroups = cloneSorted(doc.ManagementGroups, func(a, b ManagementGroup) int {
+	c.Tenants = sorted(c.Tenants, func(a, b Tenant) int { return cmp.Compare(a.TenantID, b.TenantID) })
+	c.ManagementGroups = sorted(c.ManagementGroups, func(a, b ManagementGroup) int {
 		return cmp.Or(cmp.Compare(a.TenantID, b.TenantID), cmp.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)), cmp.Compare(a.Name, b.Name))
 	})
-	c.Subscriptions = cloneSorted(doc.Subscriptions, func(a, b Subscription) int { return cmp.Compare(a.SubscriptionID, b.SubscriptionID) })
-	c.Principals = cloneSorted(doc.Principals, func(a, b Principal) int {
+	c.Subscriptions = sorted(c.Subscriptions, func(a, b Subscription) int { return cmp.Compare(a.SubscriptionID, b.SubscriptionID) })
+	c.Principals = sorted(c.Principals, func(a, b Principal) int {
 		return cmp.Or(cmp.Compare(a.TenantID, b.TenantID), cmp.Compare(a.ObjectID, b.ObjectID))
 	})
 	for i := range c.Principals {
 		c.Principals[i].Secret = ""
 	}
-	c.GroupMemberships = cloneSorted(doc.GroupMemberships, func(a, b GroupMembership) int {
+	c.GroupMemberships = sorted(c.GroupMemberships, func(a, b GroupMembership) int {
 		return cmp.Or(cmp.Compare(a.TenantID, b.TenantID), cmp.Compare(a.GroupID, b.GroupID), cmp.Compare(a.MemberID, b.MemberID), compareFrom(a.From, b.From))
 	})
-	c.RoleDefinitions = cloneSorted(doc.RoleDefinitions, func(a, b RoleDefinition) int {
+	c.RoleDefinitions = sorted(c.RoleDefinitions, func(a, b RoleDefinition) int {
 		return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.ID, b.ID))
 	})
 	for i := range c.RoleDefinitions {
@@ -68,34 +88,35 @@ func Canonical(doc *Document) *Document {
 			r.DataActions = nil
 		}
 	}
-	c.RoleAssignments = cloneSorted(doc.RoleAssignments, func(a, b RoleAssignment) int {
+	c.RoleAssignments = sorted(c.RoleAssignments, func(a, b RoleAssignment) int {
 		return cmp.Or(cmp.Compare(a.TenantID, b.TenantID), cmp.Compare(a.ID, b.ID), compareFrom(a.From, b.From))
 	})
-	c.Delegations = cloneSorted(doc.Delegations, func(a, b Delegation) int {
+	c.Delegations = sorted(c.Delegations, func(a, b Delegation) int {
 		return cmp.Or(cmp.Compare(a.ID, b.ID), compareFrom(a.From, b.From))
 	})
-	c.Links = cloneSorted(doc.Links, func(a, b Link) int {
+	c.Links = sorted(c.Links, func(a, b Link) int {
 		return cmp.Or(cmp.Compare(a.TenantID, b.TenantID), cmp.Compare(a.ObjectID, b.ObjectID), compareFrom(a.From, b.From))
 	})
-	c.Environments = cloneSorted(doc.Environments, func(a, b Environment) int {
+	c.Environments = sorted(c.Environments, func(a, b Environment) int {
 		return cmp.Or(cmp.Compare(a.TenantID, b.TenantID), cmp.Compare(a.EnvironmentID, b.EnvironmentID))
 	})
-	c.PowerPlatformResources = cloneSorted(doc.PowerPlatformResources, func(a, b PowerPlatformResource) int {
+	c.PowerPlatformResources = sorted(c.PowerPlatformResources, func(a, b PowerPlatformResource) int {
 		return cmp.Or(cmp.Compare(a.TenantID, b.TenantID), cmp.Compare(a.EnvironmentID, b.EnvironmentID), cmp.Compare(a.ID, b.ID))
 	})
-	c.Ownership = cloneSorted(doc.Ownership, func(a, b Ownership) int {
+	c.Ownership = sorted(c.Ownership, func(a, b Ownership) int {
 		return cmp.Or(cmp.Compare(a.ResourceID, b.ResourceID), compareFrom(a.From, b.From), cmp.Compare(a.Role, b.Role), cmp.Compare(a.PrincipalID, b.PrincipalID))
 	})
 	return &c
 }
 
-// cloneSorted returns a sorted copy of s, never nil (so it encodes as []).
+// sorted sorts s in place and returns it, never nil (so it encodes as []).
 // The sort is stable, so elements equal under the key keep document order.
-func cloneSorted[T any](s []T, f func(a, b T) int) []T {
-	out := make([]T, len(s))
-	copy(out, s)
-	slices.SortStableFunc(out, f)
-	return out
+func sorted[T any](s []T, f func(a, b T) int) []T {
+	if s == nil {
+		s = []T{}
+	}
+	slices.SortStableFunc(s, f)
+	return s
 }
 
 func nonNil(s []string) []string {
