@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/big"
 	"math/bits"
+	"strconv"
 	"strings"
 
 	"github.com/cockroachdb/apd/v3"
@@ -323,5 +324,46 @@ func (s Sum) IsZero() bool {
 // String writes the total without exponent and without trailing zeros
 // after the point; zero is "0" (SPEC §8.4).
 func (s Sum) String() string {
-	return formatDecimal(s.Decimal())
+	if s.big != nil {
+		return formatDecimal(s.big)
+	}
+	neg := s.hi < 0
+	hi, lo := uint64(s.hi), s.lo
+	if neg {
+		lo = ^lo + 1
+		hi = ^hi
+		if lo == 0 {
+			hi++
+		}
+	}
+	var digits string
+	if hi == 0 {
+		digits = strconv.FormatUint(lo, 10)
+	} else {
+		v := new(big.Int).SetUint64(hi)
+		v.Lsh(v, 64)
+		v.Or(v, new(big.Int).SetUint64(lo))
+		digits = v.String()
+	}
+	return fixedText(neg, digits, maxScale)
+}
+
+// fixedText writes the integer digits scaled by 10^-scale in plain
+// notation without trailing zeros after the point.
+func fixedText(neg bool, digits string, scale int) string {
+	if digits == "0" {
+		return "0"
+	}
+	if len(digits) <= scale {
+		digits = strings.Repeat("0", scale-len(digits)+1) + digits
+	}
+	intPart, frac := digits[:len(digits)-scale], strings.TrimRight(digits[len(digits)-scale:], "0")
+	out := intPart
+	if frac != "" {
+		out += "." + frac
+	}
+	if neg {
+		out = "-" + out
+	}
+	return out
 }

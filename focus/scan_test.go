@@ -228,3 +228,30 @@ func TestScanParquet(t *testing.T) {
 		t.Fatalf("no row %s in %v", want, seen)
 	}
 }
+
+// SPEC §8.2 streaming: allocations do not grow with the number of rows
+// (buffers are reused; only per-file setup allocates).
+func TestScanAllocationsDoNotGrowWithRows(t *testing.T) {
+	file := func(n int) []byte {
+		var b strings.Builder
+		b.WriteString(header + "\n")
+		for i := 0; i < n; i++ {
+			fmt.Fprintf(&b, "2026-03-01T00:00:00Z,2026-03-02T00:00:00Z,Usage,/subscriptions/%s/resourceGroups/rg/providers/A.B/c/r%d,%s,S,USD,%d.5,1\n", sub, i%10, sub, i)
+		}
+		return []byte(b.String())
+	}
+	small, large := file(1000), file(20000)
+	count := func(data []byte) float64 {
+		return testing.AllocsPerRun(3, func() {
+			if err := Scan(bytes.NewReader(data), "f.csv", Options{ChunkSize: 1 << 16}, func(int, *Row) error { return nil }); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	a, b := count(small), count(large)
+	// 20 times the rows may cost a few more chunk buffers, not per-row
+	// allocations.
+	if b > a+40 {
+		t.Errorf("allocations grow with rows: %v for 1000 rows, %v for 20000", a, b)
+	}
+}

@@ -233,3 +233,53 @@ func TestWriteNormalizesWithoutChanging(t *testing.T) {
 		t.Error("Write changed the document it was given")
 	}
 }
+
+// SPEC §8.1: every section round-trips: read(any order and case) → write →
+// read → write gives the same bytes, sorted, lower-case, UTC, no secret.
+func TestRoundTripFull(t *testing.T) {
+	in, err := os.ReadFile("testdata/full-unsorted.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := world.Read(bytes.NewReader(in), "full-unsorted.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var first bytes.Buffer
+	if err := world.Write(&first, doc); err != nil {
+		t.Fatal(err)
+	}
+	doc2, err := world.Read(bytes.NewReader(first.Bytes()), "export.json")
+	if err != nil {
+		t.Fatalf("the export does not read back: %v\n%s", err, first.String())
+	}
+	var second bytes.Buffer
+	if err := world.Write(&second, doc2); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(first.Bytes(), second.Bytes()) {
+		t.Fatalf("export → import → export differs:\n%s\n---\n%s", first.String(), second.String())
+	}
+	s := first.String()
+	for _, want := range []string{`"name": "Contoso <Services> & Co"`, `"from": "2025-12-31T22:00:00.5Z"`, `"appId": "a11ce000-0000-4000-8000-000000000009"`,
+		`"roleDefinition": "b24988ac-6180-42a0-ab88-20f7382dd24c"`, `"notActions": []`, `"dataActions": [`} {
+		if !strings.Contains(s, want) {
+			t.Errorf("export lacks %s", want)
+		}
+	}
+	if strings.Contains(s, "pa55") {
+		t.Error("the export contains a secret")
+	}
+	order := []string{`"partnerId": "1000001"`, `"partnerId": "4711001"`, `"environmentId": "Default-0b5e"`, `"environmentId": "env-prod"`,
+		`"id": "f0000000-0000-4000-8000-000000000001"`, `"id": "f0000000-0000-4000-8000-000000000002"`}
+	for i := 0; i+1 < len(order); i += 2 {
+		if strings.Index(s, order[i]) > strings.Index(s, order[i+1]) {
+			t.Errorf("%s should come before %s", order[i], order[i+1])
+		}
+	}
+	// Links of one principal are ordered by from.
+	if strings.Index(s, `"from": "2026-02-01T00:00:00Z",
+   "to": "2026-03-01T00:00:00Z"`) < 0 {
+		t.Errorf("link periods not written as expected:\n%s", s)
+	}
+}
