@@ -7,10 +7,9 @@
 package demo
 
 import (
-	"crypto/rand"
-	"encoding/base64"
 	"time"
 
+	"github.com/partnerlink/partnerlink/identity"
 	"github.com/partnerlink/partnerlink/world"
 )
 
@@ -52,13 +51,8 @@ type Credentials struct {
 
 // NewCredentials generates random secrets.
 func NewCredentials() Credentials {
-	return Credentials{AlicePassword: secret(), BobPassword: secret(), AutomationSecret: secret(), CSPAgentSecret: secret()}
-}
-
-func secret() string {
-	b := make([]byte, 18)
-	rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
+	return Credentials{AlicePassword: identity.NewSecret(), BobPassword: identity.NewSecret(),
+		AutomationSecret: identity.NewSecret(), CSPAgentSecret: identity.NewSecret()}
 }
 
 // World returns the demo world carrying the credentials (hashed on import).

@@ -1,6 +1,9 @@
 package identity
 
 import (
+	"crypto/rand"
+	"encoding/base64"
+
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -17,4 +20,13 @@ func HashSecret(secret string) (string, error) {
 // CheckSecret reports whether secret matches the stored hash.
 func CheckSecret(hash, secret string) bool {
 	return bcrypt.CompareHashAndPassword([]byte(hash), []byte(secret)) == nil
+}
+
+// NewSecret returns a random client secret (144 bits, URL-safe).
+func NewSecret() string {
+	b := make([]byte, 18)
+	if _, err := rand.Read(b); err != nil {
+		panic("identity: no randomness: " + err.Error())
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
 }

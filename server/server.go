@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/partnerlink/partnerlink/api"
 	"github.com/partnerlink/partnerlink/arm"
 	"github.com/partnerlink/partnerlink/certs"
 	"github.com/partnerlink/partnerlink/identity"
@@ -55,6 +56,8 @@ type Server struct {
 	// when a certificate was given).
 	URL    string
 	CAFile string
+
+	adminKeyHash [32]byte
 
 	listener net.Listener
 	http     *http.Server
@@ -109,6 +112,9 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	s.Notifier = notify.New(s.DB)
 	s.Notifier.Now, s.Notifier.Log = cfg.Now, cfg.Logger
 
+	if s.adminKeyHash, err = adminKey(cfg.DataDir); err != nil {
+		return fail(err)
+	}
 	tlsCfg, err := s.tlsConfig(bases)
 	if err != nil {
 		return fail(err)
@@ -174,6 +180,25 @@ func (s *Server) tlsConfig(bases []string) (*tls.Config, error) {
 	return &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}, nil
 }
 
+// AdminKeyFile is where the admin API's key is kept (0600), created on
+// first start.
+func AdminKeyFile(dataDir string) string { return filepath.Join(dataDir, "admin-key") }
+
+func adminKey(dataDir string) ([32]byte, error) {
+	path := AdminKeyFile(dataDir)
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		key := identity.NewSecret() + identity.NewSecret()
+		if err := os.WriteFile(path, []byte(key+"\n"), 0o600); err != nil {
+			return [32]byte{}, fmt.Errorf("write admin key: %w", err)
+		}
+		b = []byte(key)
+	} else if err != nil {
+		return [32]byte{}, fmt.Errorf("read admin key: %w", err)
+	}
+	return api.HashAdminKey(strings.TrimSpace(string(b))), nil
+}
+
 // Start serves in the background and starts delivering notifications.
 func (s *Server) Start() {
 	ctx, cancel := context.WithCancel(context.Background())
@@ -215,6 +240,7 @@ func (s *Server) Close() error {
 // authorities, /adfs, /device).
 func (s *Server) routes(base string) http.Handler {
 	armHandler := &arm.Handler{Auth: s.Validator, Links: s.Links, Directory: s.DB, Roles: s.DB, BaseURL: base, Now: s.cfg.Now}
+	apiHandler := api.New(s.Validator, s.DB, s.adminKeyHash, s.cfg.Now)
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -224,6 +250,8 @@ func (s *Server) routes(base string) http.Handler {
 			armHandler.ServeHTTP(w, r)
 		case "healthz":
 			mux.ServeHTTP(w, r)
+		case "api":
+			apiHandler.ServeHTTP(w, r)
 		default:
 			if identity.IsIdentityPath(r.URL.Path) {
 				s.Identity.ServeHTTP(w, r)

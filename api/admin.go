@@ -1,0 +1,265 @@
+package api
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/partnerlink/partnerlink"
+	"github.com/partnerlink/partnerlink/identity"
+	"github.com/partnerlink/partnerlink/rbac"
+	"github.com/partnerlink/partnerlink/world"
+)
+
+func resolveRole(custom []world.RoleDefinition, ref string) (rbac.Role, bool) {
+	return rbac.Resolve(custom, ref)
+}
+
+func (h *Handler) adminPutTenant(w http.ResponseWriter, r *http.Request) {
+	id, err := partnerlink.ParseGUID("tenant", r.PathValue("tenant"))
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	var body struct {
+		Name string `json:"name"`
+	}
+	if err := decode(r, &body); err != nil {
+		writeError(w, err)
+		return
+	}
+	if body.Name == "" {
+		writeError(w, partnerlink.Errorf(partnerlink.EINVALID, "name is required"))
+		return
+	}
+	if err := h.Store.PutTenant(r.Context(), partnerlink.Tenant{ID: id, Name: body.Name}); err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"tenantId": id, "name": body.Name})
+}
+
+// PrincipalBody is a principal as the admin API takes and returns it.
+type PrincipalBody struct {
+	Type         string     `json:"type"`
+	DisplayName  string     `json:"displayName"`
+	SignInName   string     `json:"signInName,omitempty"`
+	HomeTenantID string     `json:"homeTenantId,omitempty"`
+	HomeObjectID string     `json:"homeObjectId,omitempty"`
+	AppID        string     `json:"appId,omitempty"`
+	CSPDelegated bool       `json:"cspDelegated"`
+	From         *time.Time `json:"from,omitempty"`
+	To           *time.Time `json:"to,omitempty"`
+	ObjectID     string     `json:"objectId,omitempty"`
+	TenantID     string     `json:"tenantId,omitempty"`
+}
+
+// ToPrincipal validates a principal body.
+func ToPrincipal(tenant, object string, b PrincipalBody) (partnerlink.Principal, error) {
+	var p partnerlink.Principal
+	var err error
+	if p.TenantID, err = partnerlink.ParseGUID("tenant", tenant); err != nil {
+		return p, err
+	}
+	if p.ObjectID, err = partnerlink.ParseGUID("objectId", object); err != nil {
+		return p, err
+	}
+	p.Type = partnerlink.PrincipalType(b.Type)
+	if !p.Type.Valid() {
+		return p, partnerlink.Errorf(partnerlink.EINVALID, "type %q: expected User, Guest, ServicePrincipal or Group", b.Type)
+	}
+	if b.DisplayName == "" {
+		return p, partnerlink.Errorf(partnerlink.EINVALID, "displayName is required")
+	}
+	for field, v := range map[string]*string{"homeTenantId": &b.HomeTenantID, "homeObjectId": &b.HomeObjectID, "appId": &b.AppID} {
+		if *v != "" {
+			if *v, err = partnerlink.ParseGUID(field, *v); err != nil {
+				return p, err
+			}
+		}
+	}
+	if p.Type == partnerlink.PrincipalServicePrincipal && b.AppID == "" {
+		return p, partnerlink.Errorf(partnerlink.EINVALID, "appId is required for a service principal")
+	}
+	p.DisplayName, p.SignInName, p.HomeTenantID, p.HomeObjectID, p.AppID, p.CSPDelegated =
+		b.DisplayName, b.SignInName, b.HomeTenantID, b.HomeObjectID, b.AppID, b.CSPDelegated
+	p.Period = world.PeriodOf(b.From, b.To)
+	if p.Period.Empty() {
+		return p, partnerlink.Errorf(partnerlink.EINVALID, "to must be after from")
+	}
+	return p, nil
+}
+
+func (h *Handler) adminPutPrincipal(w http.ResponseWriter, r *http.Request) {
+	var body PrincipalBody
+	if err := decode(r, &body); err != nil {
+		writeError(w, err)
+		return
+	}
+	p, err := ToPrincipal(r.PathValue("tenant"), r.PathValue("object"), body)
+	if err == nil {
+		_, err = h.Store.Tenant(r.Context(), p.TenantID)
+	}
+	if err == nil {
+		err = h.Store.PutPrincipal(r.Context(), p)
+	}
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	body.ObjectID, body.TenantID = p.ObjectID, p.TenantID
+	writeJSON(w, http.StatusOK, body)
+}
+
+// adminAddSecret adds a client secret or password; a generated one is
+// returned once when none is given.
+func (h *Handler) adminAddSecret(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Secret string `json:"secret"`
+	}
+	if err := decode(r, &body); err != nil {
+		writeError(w, err)
+		return
+	}
+	ctx := r.Context()
+	p, err := h.Store.Principal(ctx, r.PathValue("tenant"), r.PathValue("object"))
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	if p.Type == partnerlink.PrincipalGroup {
+		writeError(w, partnerlink.Errorf(partnerlink.EINVALID, "groups do not sign in"))
+		return
+	}
+	if body.Secret == "" {
+		body.Secret = identity.NewSecret()
+	}
+	hash, err := identity.HashSecret(body.Secret)
+	if err == nil {
+		err = h.Store.AddSecret(ctx, p.TenantID, p.ObjectID, hash)
+	}
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"secret": body.Secret})
+}
+
+func (h *Handler) adminAddMembership(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		GroupID  string     `json:"groupId"`
+		MemberID string     `json:"memberId"`
+		From     *time.Time `json:"from"`
+		To       *time.Time `json:"to"`
+	}
+	if err := decode(r, &body); err != nil {
+		writeError(w, err)
+		return
+	}
+	ctx := r.Context()
+	tenant := r.PathValue("tenant")
+	g, err := h.Store.Principal(ctx, tenant, body.GroupID)
+	if err == nil && g.Type != partnerlink.PrincipalGroup {
+		err = partnerlink.Errorf(partnerlink.EINVALID, "groupId %s is a %s, not a group", body.GroupID, g.Type)
+	}
+	if err == nil {
+		_, err = h.Store.Principal(ctx, tenant, body.MemberID)
+	}
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	from := body.From
+	if from == nil {
+		now := h.now()
+		from = &now
+	}
+	m := partnerlink.GroupMembership{TenantID: g.TenantID, GroupID: g.ObjectID, MemberID: body.MemberID, Period: world.PeriodOf(from, body.To)}
+	if err := h.Store.AddMembership(ctx, m); err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, body)
+}
+
+// PartnerBody is a partner registry entry as the admin API takes it.
+type PartnerBody struct {
+	Name            string     `json:"name"`
+	GlobalPartnerID string     `json:"globalPartnerId,omitempty"`
+	HomeTenantIDs   []string   `json:"homeTenantIds"`
+	From            *time.Time `json:"from,omitempty"`
+	To              *time.Time `json:"to,omitempty"`
+}
+
+func (h *Handler) adminPutPartner(w http.ResponseWriter, r *http.Request) {
+	var body PartnerBody
+	if err := decode(r, &body); err != nil {
+		writeError(w, err)
+		return
+	}
+	p, err := ToPartner(r.PathValue("partner"), body)
+	if err == nil && p.GlobalID != "" {
+		_, err = h.Store.Partner(r.Context(), p.GlobalID)
+	}
+	if err == nil {
+		err = h.Store.PutPartner(r.Context(), p)
+	}
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, body)
+}
+
+// ToPartner validates a registry entry.
+func ToPartner(id string, b PartnerBody) (partnerlink.Partner, error) {
+	p := partnerlink.Partner{ID: id, Name: b.Name, GlobalID: b.GlobalPartnerID, Period: world.PeriodOf(b.From, b.To)}
+	if err := partnerlink.ValidatePartnerID(id); err != nil {
+		return p, err
+	}
+	if b.GlobalPartnerID != "" {
+		if err := partnerlink.ValidatePartnerID(b.GlobalPartnerID); err != nil {
+			return p, err
+		}
+	}
+	if b.Name == "" {
+		return p, partnerlink.Errorf(partnerlink.EINVALID, "name is required")
+	}
+	for _, t := range b.HomeTenantIDs {
+		g, err := partnerlink.ParseGUID("homeTenantIds", t)
+		if err != nil {
+			return p, err
+		}
+		p.HomeTenantIDs = append(p.HomeTenantIDs, g)
+	}
+	if p.Period.Empty() {
+		return p, partnerlink.Errorf(partnerlink.EINVALID, "to must be after from")
+	}
+	return p, nil
+}
+
+func (h *Handler) adminListPartners(w http.ResponseWriter, r *http.Request) {
+	ps, err := h.Store.Partners(r.Context())
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"value": ps})
+}
+
+func (h *Handler) adminListTenants(w http.ResponseWriter, r *http.Request) {
+	ts, err := h.Store.Tenants(r.Context())
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"value": ts})
+}
+
+func (h *Handler) adminListPrincipals(w http.ResponseWriter, r *http.Request) {
+	ps, err := h.Store.Principals(r.Context(), r.PathValue("tenant"))
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"value": ps})
+}

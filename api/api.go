@@ -1,0 +1,226 @@
+// Package api is partnerlink's own HTTP API (JSON under /api/v1), for what
+// ARM has no shape for: the customer's and the partner's views of links and
+// their history, the outbox of notifications, webhook settings, Lighthouse
+// delegations, and directory administration.
+//
+// Callers authenticate with the same bearer tokens as ARM and are
+// authorized by role (customer views) or by partner organization (partner
+// views). The admin routes take the server's admin key instead.
+package api
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/partnerlink/partnerlink"
+	"github.com/partnerlink/partnerlink/arm"
+	"github.com/partnerlink/partnerlink/rbac"
+	"github.com/partnerlink/partnerlink/sqlstore"
+	"github.com/partnerlink/partnerlink/world"
+)
+
+// Store is what the API reads and writes.
+type Store interface {
+	partnerlink.DirectoryStore
+	partnerlink.LinkStore
+	partnerlink.OutboxStore
+	rbac.Store
+	PutDelegation(ctx context.Context, dl world.Delegation) error
+	EndDelegation(ctx context.Context, customerTenantID, id string, at time.Time) error
+	Delegations(ctx context.Context, customerTenantID string, currentOnly bool) ([]world.Delegation, error)
+}
+
+// Handler serves /api/v1.
+type Handler struct {
+	Auth  arm.Authenticator
+	Store Store
+	// AdminKeyHash is the SHA-256 of the admin key; empty disables admin routes.
+	AdminKeyHash [32]byte
+	Now          func() time.Time
+	mux          *http.ServeMux
+}
+
+// Actions checked for the customer's views.
+const (
+	readLinks    = "Microsoft.ManagementPartner/partners/read"
+	writeWebhook = "Microsoft.ManagementPartner/webhooks/write"
+)
+
+// New builds the handler.
+func New(auth arm.Authenticator, store Store, adminKeyHash [32]byte, now func() time.Time) *Handler {
+	h := &Handler{Auth: auth, Store: store, AdminKeyHash: adminKeyHash, Now: now, mux: http.NewServeMux()}
+	h.mux.HandleFunc("GET /api/v1/tenants/{tenant}/links", h.caller(h.tenantLinks))
+	h.mux.HandleFunc("GET /api/v1/tenants/{tenant}/link-events", h.caller(h.tenantEvents))
+	h.mux.HandleFunc("GET /api/v1/tenants/{tenant}/notifications", h.caller(h.tenantNotifications))
+	h.mux.HandleFunc("PUT /api/v1/tenants/{tenant}/webhook", h.caller(h.putWebhook))
+	h.mux.HandleFunc("GET /api/v1/tenants/{tenant}/delegations", h.caller(h.listDelegations))
+	h.mux.HandleFunc("PUT /api/v1/tenants/{tenant}/delegations/{id}", h.caller(h.putDelegation))
+	h.mux.HandleFunc("DELETE /api/v1/tenants/{tenant}/delegations/{id}", h.caller(h.deleteDelegation))
+	h.mux.HandleFunc("GET /api/v1/partners/{partner}/links", h.caller(h.partnerLinks))
+	h.mux.HandleFunc("GET /api/v1/partners/{partner}/link-events", h.caller(h.partnerEvents))
+	h.mux.HandleFunc("GET /api/v1/me", h.caller(h.me))
+	h.mux.HandleFunc("PUT /api/v1/admin/tenants/{tenant}", h.admin(h.adminPutTenant))
+	h.mux.HandleFunc("PUT /api/v1/admin/tenants/{tenant}/principals/{object}", h.admin(h.adminPutPrincipal))
+	h.mux.HandleFunc("POST /api/v1/admin/tenants/{tenant}/principals/{object}/secrets", h.admin(h.adminAddSecret))
+	h.mux.HandleFunc("POST /api/v1/admin/tenants/{tenant}/memberships", h.admin(h.adminAddMembership))
+	h.mux.HandleFunc("PUT /api/v1/admin/partners/{partner}", h.admin(h.adminPutPartner))
+	h.mux.HandleFunc("GET /api/v1/admin/partners", h.admin(h.adminListPartners))
+	h.mux.HandleFunc("GET /api/v1/admin/tenants", h.admin(h.adminListTenants))
+	h.mux.HandleFunc("GET /api/v1/admin/tenants/{tenant}/principals", h.admin(h.adminListPrincipals))
+	return h
+}
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
+
+// HashAdminKey is how the admin key is kept.
+func HashAdminKey(key string) [32]byte { return sha256.Sum256([]byte(key)) }
+
+type callerFunc func(w http.ResponseWriter, r *http.Request, c partnerlink.Caller)
+
+// caller authenticates the bearer token.
+func (h *Handler) caller(fn callerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		auth := r.Header.Get("Authorization")
+		scheme, token, _ := strings.Cut(auth, " ")
+		if !strings.EqualFold(scheme, "Bearer") || token == "" {
+			writeError(w, partnerlink.ARMErrorf(partnerlink.EUNAUTHORIZED, "AuthenticationFailed",
+				"Send 'Authorization: Bearer <access token>' (partnerlink login, or any token of this server)."))
+			return
+		}
+		c, err := h.Auth.Validate(r.Context(), token)
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		fn(w, r, c)
+	}
+}
+
+// admin checks the admin key in constant time.
+func (h *Handler) admin(fn http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		scheme, key, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+		got := sha256.Sum256([]byte(key))
+		if h.AdminKeyHash == ([32]byte{}) || !strings.EqualFold(scheme, "Bearer") ||
+			subtle.ConstantTimeCompare(got[:], h.AdminKeyHash[:]) != 1 {
+			writeError(w, partnerlink.ARMErrorf(partnerlink.EUNAUTHORIZED, "AuthenticationFailed",
+				"The admin API needs 'Authorization: Bearer <admin key>' (the key is in DATA_DIR/admin-key)."))
+			return
+		}
+		fn(w, r)
+	}
+}
+
+func (h *Handler) authorizer() *rbac.Authorizer { return &rbac.Authorizer{Store: h.Store, Now: h.Now} }
+
+var rootScope = partnerlink.Scope{Kind: partnerlink.ScopeRoot, Raw: "/", Key: "/"}
+
+// tenantAccess allows a caller of the tenant holding action at its root.
+func (h *Handler) tenantAccess(r *http.Request, c partnerlink.Caller, action string) (string, error) {
+	tenant, err := partnerlink.ParseGUID("tenant", r.PathValue("tenant"))
+	if err != nil {
+		return "", err
+	}
+	if tenant != c.TenantID {
+		return "", partnerlink.ARMErrorf(partnerlink.EFORBIDDEN, "AuthorizationFailed",
+			"This view is for tenant %s's own principals; your token is for tenant %s.", tenant, c.TenantID)
+	}
+	return tenant, h.authorizer().Check(r.Context(), c, rootScope, action)
+}
+
+// partnerAccess allows callers whose tenant is one of the partner
+// organization's home tenants (the global ID's, for a location ID), and
+// returns every ID of the organization.
+func (h *Handler) partnerAccess(r *http.Request, c partnerlink.Caller) ([]string, error) {
+	id := r.PathValue("partner")
+	if err := partnerlink.ValidatePartnerID(id); err != nil {
+		return nil, err
+	}
+	ctx := r.Context()
+	p, err := h.Store.Partner(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	global := p
+	if p.GlobalID != "" {
+		if global, err = h.Store.Partner(ctx, p.GlobalID); err != nil {
+			return nil, err
+		}
+	}
+	home := false
+	for _, t := range global.HomeTenantIDs {
+		home = home || t == c.TenantID
+	}
+	if !home {
+		return nil, partnerlink.ARMErrorf(partnerlink.EFORBIDDEN, "AuthorizationFailed",
+			"Only principals of %s's own tenants may see its links.", global.Name)
+	}
+	ids := []string{id}
+	if p.GlobalID == "" {
+		locs, err := h.Store.LocationIDs(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		ids = append(ids, locs...)
+	}
+	return ids, nil
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.Encode(v)
+}
+
+func writeError(w http.ResponseWriter, err error) {
+	code := partnerlink.ErrorCode(err)
+	armCode := ""
+	if e, ok := err.(*partnerlink.Error); ok {
+		armCode = e.ARMCode
+	}
+	if armCode == "" {
+		armCode = map[string]string{partnerlink.EINVALID: "BadRequest", partnerlink.ENOTFOUND: "NotFound",
+			partnerlink.ECONFLICT: "Conflict", partnerlink.EUNAUTHORIZED: "AuthenticationFailed",
+			partnerlink.EFORBIDDEN: "AuthorizationFailed"}[code]
+		if armCode == "" {
+			armCode = "InternalServerError"
+		}
+	}
+	writeJSON(w, arm.StatusCode(code), arm.ErrorBody{Error: arm.ErrorDetail{Code: armCode, Message: partnerlink.ErrorMessage(err)}})
+}
+
+func decode(r *http.Request, v any) error {
+	b, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return partnerlink.Errorf(partnerlink.EINVALID, "the request body is not valid JSON: %v", err)
+	}
+	return nil
+}
+
+func (h *Handler) now() time.Time {
+	if h.Now != nil {
+		return h.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+// assignmentsOf lists the role assignments in force of a principal (and
+// the groups it is in) in its tenant.
+func (h *Handler) assignmentsOf(ctx context.Context, tenantID, objectID string) ([]world.RoleAssignment, error) {
+	ids, err := h.authorizer().Identities(ctx, tenantID, objectID)
+	if err != nil {
+		return nil, err
+	}
+	return h.Store.RoleAssignments(ctx, sqlstore.RoleAssignmentFilter{TenantID: tenantID, PrincipalIDs: ids, CurrentOnly: true})
+}

@@ -1,0 +1,257 @@
+package api_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/partnerlink/partnerlink"
+	"github.com/partnerlink/partnerlink/api"
+	"github.com/partnerlink/partnerlink/demo"
+	"github.com/partnerlink/partnerlink/linking"
+	"github.com/partnerlink/partnerlink/sqlstore"
+	"github.com/partnerlink/partnerlink/world"
+)
+
+// tokens maps fixed bearer strings to callers; token validation itself is
+// tested in identity and end to end.
+type tokens map[string]partnerlink.Caller
+
+func (t tokens) Validate(_ context.Context, raw string) (partnerlink.Caller, error) {
+	if c, ok := t[raw]; ok {
+		return c, nil
+	}
+	return partnerlink.Caller{}, partnerlink.ARMErrorf(partnerlink.EUNAUTHORIZED, "InvalidAuthenticationToken", "invalid token")
+}
+
+var (
+	bob        = partnerlink.Caller{TenantID: demo.FabrikamTenant, ObjectID: demo.BobID}
+	aliceGuest = partnerlink.Caller{TenantID: demo.FabrikamTenant, ObjectID: demo.AliceInFabrikam}
+	alice      = partnerlink.Caller{TenantID: demo.ContosoTenant, ObjectID: demo.AliceID}
+	automation = partnerlink.Caller{TenantID: demo.FabrikamTenant, ObjectID: demo.AutomationInFab}
+	now        = time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
+)
+
+func setup(t *testing.T) (*httptest.Server, *sqlstore.DB) {
+	t.Helper()
+	ctx := context.Background()
+	db, err := sqlstore.Open(ctx, filepath.Join(t.TempDir(), "pl.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	doc := demo.World(demo.NewCredentials())
+	world.Normalize(doc)
+	if err := db.ImportWorld(ctx, doc, func(s string) (string, error) { return "h:" + s, nil }); err != nil {
+		t.Fatal(err)
+	}
+	links := linking.New(db)
+	links.Now = func() time.Time { return now }
+	for _, c := range []partnerlink.Caller{aliceGuest, automation} {
+		if _, err := links.Link(ctx, c, demo.GermanyPartnerID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h := api.New(tokens{"bob": bob, "alice-guest": aliceGuest, "alice": alice, "automation": automation}, db,
+		api.HashAdminKey("admin-secret"), func() time.Time { return now })
+	srv := httptest.NewTLSServer(h)
+	t.Cleanup(srv.Close)
+	return srv, db
+}
+
+func call(t *testing.T, srv *httptest.Server, method, path, token, body string) (int, map[string]any) {
+	t.Helper()
+	req, _ := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	var m map[string]any
+	json.Unmarshal(b, &m)
+	return resp.StatusCode, m
+}
+
+func values(m map[string]any) []map[string]any {
+	var out []map[string]any
+	for _, v := range m["value"].([]any) {
+		out = append(out, v.(map[string]any))
+	}
+	return out
+}
+
+// SPEC §7 customer report / §6: every credential in the tenant linked to a
+// partner, with partner, since when and role assignments — for the
+// tenant's administrators only.
+func TestCustomerView(t *testing.T) {
+	srv, _ := setup(t)
+	status, m := call(t, srv, "GET", "/api/v1/tenants/"+demo.FabrikamTenant+"/links", "bob", "")
+	if status != 200 {
+		t.Fatalf("bob: %d %v", status, m)
+	}
+	vs := values(m)
+	if len(vs) != 2 {
+		t.Fatalf("links = %v", vs)
+	}
+	byObject := map[string]map[string]any{}
+	for _, v := range vs {
+		byObject[v["objectId"].(string)] = v
+	}
+	g := byObject[demo.AliceInFabrikam]
+	if g["partnerName"] != "Contoso Services Germany" || g["principalType"] != "Guest" || len(g["roleAssignments"].([]any)) != 1 {
+		t.Errorf("guest's link = %v", g)
+	}
+	// Alice's guest account holds only Reader on a resource group: no root role, no view.
+	if status, _ := call(t, srv, "GET", "/api/v1/tenants/"+demo.FabrikamTenant+"/links", "alice-guest", ""); status != 403 {
+		t.Errorf("guest sees the customer view: %d", status)
+	}
+	// Another tenant's token: refused.
+	if status, _ := call(t, srv, "GET", "/api/v1/tenants/"+demo.FabrikamTenant+"/links", "alice", ""); status != 403 {
+		t.Errorf("other tenant sees the customer view: %d", status)
+	}
+	if status, _ := call(t, srv, "GET", "/api/v1/tenants/"+demo.FabrikamTenant+"/links", "", ""); status != 401 {
+		t.Errorf("anonymous: %d", status)
+	}
+	// Events and the outbox of notifications (two new links).
+	status, m = call(t, srv, "GET", "/api/v1/tenants/"+demo.FabrikamTenant+"/link-events", "bob", "")
+	if status != 200 || len(values(m)) != 2 {
+		t.Errorf("events: %d %v", status, m)
+	}
+	status, m = call(t, srv, "GET", "/api/v1/tenants/"+demo.FabrikamTenant+"/notifications", "bob", "")
+	if status != 200 || len(values(m)) != 2 || values(m)[0]["status"] != "pending" {
+		t.Errorf("notifications: %d %v", status, m)
+	}
+	// Only an Owner sets the webhook.
+	if status, _ := call(t, srv, "PUT", "/api/v1/tenants/"+demo.FabrikamTenant+"/webhook", "alice-guest", `{"url":"https://127.0.0.1:9/h"}`); status != 403 {
+		t.Errorf("guest sets webhook: %d", status)
+	}
+	if status, m := call(t, srv, "PUT", "/api/v1/tenants/"+demo.FabrikamTenant+"/webhook", "bob", `{"url":"ftp://x"}`); status != 400 {
+		t.Errorf("bad webhook url: %d %v", status, m)
+	}
+	if status, m := call(t, srv, "PUT", "/api/v1/tenants/"+demo.FabrikamTenant+"/webhook", "bob", `{"url":"https://127.0.0.1:9/h","secret":"s"}`); status != 200 {
+		t.Errorf("bob sets webhook: %d %v", status, m)
+	}
+}
+
+// SPEC §7: the partner sees every credential linked to its IDs in every
+// customer tenant, with its scopes; nobody else does.
+func TestPartnerView(t *testing.T) {
+	srv, _ := setup(t)
+	for _, id := range []string{demo.GlobalPartnerID, demo.GermanyPartnerID} {
+		status, m := call(t, srv, "GET", "/api/v1/partners/"+id+"/links", "alice", "")
+		if status != 200 || len(values(m)) != 2 {
+			t.Errorf("partner view of %s: %d %v", id, status, m)
+		}
+	}
+	status, m := call(t, srv, "GET", "/api/v1/partners/"+demo.GlobalPartnerID+"/links", "bob", "")
+	if status != 403 {
+		t.Errorf("customer sees the partner view: %d %v", status, m)
+	}
+	if status, _ := call(t, srv, "GET", "/api/v1/partners/12ab/links", "alice", ""); status != 400 {
+		t.Errorf("malformed partner ID: %d", status)
+	}
+	status, m = call(t, srv, "GET", "/api/v1/partners/"+demo.GlobalPartnerID+"/link-events", "alice", "")
+	if status != 200 || len(values(m)) != 2 {
+		t.Errorf("partner events: %d %v", status, m)
+	}
+}
+
+// Issue 3 / SPEC §4: a Lighthouse delegation registered by the customer's
+// Owner shows as the managing principal's access in the partner's view.
+func TestDelegations(t *testing.T) {
+	srv, db := setup(t)
+	ctx := context.Background()
+	linkAlice := linking.New(db)
+	linkAlice.Now = func() time.Time { return now }
+	if _, err := linkAlice.Link(ctx, alice, demo.GermanyPartnerID); err != nil {
+		t.Fatal(err)
+	}
+	path := "/api/v1/tenants/" + demo.FabrikamTenant + "/delegations/dddddddd-0000-4000-8000-000000000001"
+	body := `{"managingTenantId":"` + demo.ContosoTenant + `","scope":"/subscriptions/` + demo.FabrikamSub + `","principalId":"` + demo.AliceID + `","roleDefinition":"Contributor"}`
+	if status, m := call(t, srv, "PUT", path, "alice-guest", body); status != 403 {
+		t.Errorf("guest registers a delegation: %d %v", status, m)
+	}
+	for _, bad := range []string{
+		strings.Replace(body, "Contributor", "Nope", 1),
+		strings.Replace(body, demo.AliceID, "c0ffee00-0000-4000-8000-000000000099", 1),
+		strings.Replace(body, "/subscriptions/"+demo.FabrikamSub, "/subscriptions/"+demo.WoodgroveSub, 1),
+		strings.Replace(body, "/subscriptions/"+demo.FabrikamSub, "/", 1),
+	} {
+		if status, m := call(t, srv, "PUT", path, "bob", bad); status != 400 {
+			t.Errorf("invalid delegation %s: %d %v", bad, status, m)
+		}
+	}
+	if status, m := call(t, srv, "PUT", path, "bob", body); status != 200 {
+		t.Fatalf("bob registers the delegation: %d %v", status, m)
+	}
+	status, m := call(t, srv, "GET", "/api/v1/partners/"+demo.GermanyPartnerID+"/links", "alice", "")
+	if status != 200 {
+		t.Fatal(status)
+	}
+	found := false
+	for _, v := range values(m) {
+		if v["objectId"] == demo.AliceID {
+			dls, _ := v["delegations"].([]any)
+			found = len(dls) == 1 && dls[0].(map[string]any)["tenantId"] == demo.FabrikamTenant
+		}
+	}
+	if !found {
+		t.Errorf("alice's delegated access not shown: %v", m)
+	}
+	if status, _ := call(t, srv, "DELETE", path, "bob", ""); status != 200 {
+		t.Errorf("end delegation: %d", status)
+	}
+	dls, _ := db.Delegations(ctx, demo.FabrikamTenant, false)
+	if len(dls) != 1 || dls[0].To == nil {
+		t.Errorf("delegation history = %+v", dls)
+	}
+}
+
+func TestAdmin(t *testing.T) {
+	srv, db := setup(t)
+	ctx := context.Background()
+	const newT = "44444444-4444-4444-8444-444444444444"
+	if status, _ := call(t, srv, "PUT", "/api/v1/admin/tenants/"+newT, "bob", `{"name":"New"}`); status != 401 {
+		t.Errorf("a user token on the admin API: %d", status)
+	}
+	if status, m := call(t, srv, "PUT", "/api/v1/admin/tenants/"+newT, "admin-secret", `{"name":"New"}`); status != 200 {
+		t.Fatalf("put tenant: %d %v", status, m)
+	}
+	sp := `{"type":"ServicePrincipal","displayName":"ci","appId":"ABCDEF00-0000-4000-8000-000000000001"}`
+	if status, m := call(t, srv, "PUT", "/api/v1/admin/tenants/"+newT+"/principals/abcdef00-0000-4000-8000-000000000002", "admin-secret", sp); status != 200 {
+		t.Fatalf("put principal: %d %v", status, m)
+	}
+	if status, m := call(t, srv, "PUT", "/api/v1/admin/tenants/"+newT+"/principals/abcdef00-0000-4000-8000-000000000003", "admin-secret",
+		`{"type":"Robot","displayName":"x"}`); status != 400 || !strings.Contains(m["error"].(map[string]any)["message"].(string), "ServicePrincipal") {
+		t.Errorf("bad type: %d %v", status, m)
+	}
+	status, m := call(t, srv, "POST", "/api/v1/admin/tenants/"+newT+"/principals/abcdef00-0000-4000-8000-000000000002/secrets", "admin-secret", `{}`)
+	if status != 200 || m["secret"] == "" {
+		t.Fatalf("add secret: %d %v", status, m)
+	}
+	hs, _ := db.SecretHashes(ctx, newT, "abcdef00-0000-4000-8000-000000000002")
+	if len(hs) != 1 || strings.Contains(hs[0], m["secret"].(string)) {
+		t.Errorf("secret not stored hashed: %v", hs)
+	}
+	if status, m := call(t, srv, "PUT", "/api/v1/admin/partners/4711003", "admin-secret",
+		`{"name":"Contoso Services Sweden","globalPartnerId":"1000001","homeTenantIds":[]}`); status != 200 {
+		t.Errorf("put partner: %d %v", status, m)
+	}
+	if status, _ := call(t, srv, "PUT", "/api/v1/admin/partners/4711004", "admin-secret", `{"name":"x","globalPartnerId":"999"}`); status != 404 {
+		t.Errorf("partner under unknown global ID: %d", status)
+	}
+	locs, _ := db.LocationIDs(ctx, demo.GlobalPartnerID)
+	if len(locs) != 3 {
+		t.Errorf("location IDs = %v", locs)
+	}
+}

@@ -1,0 +1,406 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/partnerlink/partnerlink"
+	"github.com/partnerlink/partnerlink/world"
+)
+
+// LinkedCredential is one linked credential with what it can reach: the
+// customer's and the partner's views share it (SPEC §7).
+type LinkedCredential struct {
+	TenantID        string       `json:"tenantId"`
+	TenantName      string       `json:"tenantName"`
+	ObjectID        string       `json:"objectId"`
+	PrincipalType   string       `json:"principalType"`
+	DisplayName     string       `json:"displayName"`
+	PartnerID       string       `json:"partnerId"`
+	PartnerName     string       `json:"partnerName"`
+	Since           time.Time    `json:"since"`
+	Until           *time.Time   `json:"until,omitempty"`
+	Version         int          `json:"version"`
+	RoleAssignments []ScopedRole `json:"roleAssignments"`
+	Delegations     []ScopedRole `json:"delegations,omitempty"`
+}
+
+// ScopedRole is a role held at a scope.
+type ScopedRole struct {
+	Role     string `json:"role"`
+	Scope    string `json:"scope"`
+	TenantID string `json:"tenantId,omitempty"`
+	Via      string `json:"via,omitempty"` // a group's object id when held through it
+}
+
+func (h *Handler) describe(ctx context.Context, l partnerlink.Link, names map[string]string) (LinkedCredential, error) {
+	lc := LinkedCredential{TenantID: l.TenantID, ObjectID: l.ObjectID, PartnerID: l.PartnerID, Since: l.Period.From,
+		Version: l.Version, RoleAssignments: []ScopedRole{}}
+	if !l.Period.To.IsZero() {
+		to := l.Period.To
+		lc.Until = &to
+	}
+	if t, err := h.Store.Tenant(ctx, l.TenantID); err == nil {
+		lc.TenantName = t.Name
+	}
+	if p, err := h.Store.Principal(ctx, l.TenantID, l.ObjectID); err == nil {
+		lc.PrincipalType, lc.DisplayName = string(p.Type), p.DisplayName
+	}
+	if n, ok := names[l.PartnerID]; ok {
+		lc.PartnerName = n
+	} else if p, err := h.Store.Partner(ctx, l.PartnerID); err == nil {
+		names[l.PartnerID], lc.PartnerName = p.Name, p.Name
+	}
+	ras, err := h.assignmentsOf(ctx, l.TenantID, l.ObjectID)
+	if err != nil {
+		return lc, err
+	}
+	for _, ra := range ras {
+		sr := ScopedRole{Role: ra.RoleDefinition, Scope: ra.Scope}
+		if ra.PrincipalID != l.ObjectID {
+			sr.Via = ra.PrincipalID
+		}
+		lc.RoleAssignments = append(lc.RoleAssignments, sr)
+	}
+	// Lighthouse: delegations to this principal (or its groups) of its
+	// tenant, in any customer tenant.
+	ids, err := h.authorizer().Identities(ctx, l.TenantID, l.ObjectID)
+	if err != nil {
+		return lc, err
+	}
+	dls, err := h.Store.Delegations(ctx, "", true)
+	if err != nil {
+		return lc, err
+	}
+	for _, dl := range dls {
+		if dl.ManagingTenantID != l.TenantID {
+			continue
+		}
+		for _, id := range ids {
+			if dl.PrincipalID == id {
+				sr := ScopedRole{Role: dl.RoleDefinition, Scope: dl.Scope, TenantID: dl.CustomerTenantID}
+				if id != l.ObjectID {
+					sr.Via = id
+				}
+				lc.Delegations = append(lc.Delegations, sr)
+			}
+		}
+	}
+	return lc, nil
+}
+
+func (h *Handler) linkList(ctx context.Context, f partnerlink.LinkFilter) ([]LinkedCredential, error) {
+	links, err := h.Store.Links(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	out := []LinkedCredential{}
+	names := map[string]string{}
+	for _, l := range links {
+		lc, err := h.describe(ctx, l, names)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, lc)
+	}
+	return out, nil
+}
+
+// tenantLinks is the customer's view: every credential of the tenant linked
+// to a partner, with its partner, since when and its role assignments
+// (?history=true adds ended link periods).
+func (h *Handler) tenantLinks(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) {
+	tenant, err := h.tenantAccess(r, c, readLinks)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	out, err := h.linkList(r.Context(), partnerlink.LinkFilter{TenantID: tenant, CurrentOnly: r.URL.Query().Get("history") != "true"})
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"value": out})
+}
+
+// tenantEvents is the audit of every link change in the tenant.
+func (h *Handler) tenantEvents(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) {
+	tenant, err := h.tenantAccess(r, c, readLinks)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	evs, err := h.Store.LinkEvents(r.Context(), partnerlink.LinkFilter{TenantID: tenant})
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"value": events(evs)})
+}
+
+// Event is a link change as the API shows it.
+type Event struct {
+	ID            int64     `json:"id"`
+	TenantID      string    `json:"tenantId"`
+	ObjectID      string    `json:"objectId"`
+	Action        string    `json:"action"`
+	PartnerID     string    `json:"partnerId"`
+	PrevPartnerID string    `json:"previousPartnerId,omitempty"`
+	Version       int       `json:"version"`
+	At            time.Time `json:"at"`
+	Actor         string    `json:"actor"`
+}
+
+func events(evs []partnerlink.LinkEvent) []Event {
+	out := []Event{}
+	for _, e := range evs {
+		out = append(out, Event{ID: e.ID, TenantID: e.TenantID, ObjectID: e.ObjectID, Action: string(e.Action),
+			PartnerID: e.PartnerID, PrevPartnerID: e.PrevPartnerID, Version: e.Version, At: e.At,
+			Actor: e.ActorTenantID + "/" + e.ActorObjectID})
+	}
+	return out
+}
+
+// Notification is an outbox entry as the API (and the portal) shows it.
+type Notification struct {
+	ID          int64      `json:"id"`
+	EventID     int64      `json:"eventId"`
+	Status      string     `json:"status"` // pending, delivered, failed
+	Attempts    int        `json:"attempts"`
+	NextAttempt *time.Time `json:"nextAttempt,omitempty"`
+	DeliveredAt *time.Time `json:"deliveredAt,omitempty"`
+	LastError   string     `json:"lastError,omitempty"`
+	Payload     any        `json:"payload"`
+}
+
+// ToNotifications converts outbox rows for display.
+func ToNotifications(ns []partnerlink.Notification) []Notification {
+	out := []Notification{}
+	for _, n := range ns {
+		v := Notification{ID: n.ID, EventID: n.EventID, Attempts: n.Attempts, LastError: n.LastError, Payload: rawJSON(n.Payload)}
+		switch {
+		case !n.DeliveredAt.IsZero():
+			v.Status, v.DeliveredAt = "delivered", &n.DeliveredAt
+		case !n.FailedAt.IsZero():
+			v.Status = "failed"
+		default:
+			v.Status, v.NextAttempt = "pending", &n.NextAttemptAt
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+type rawJSON []byte
+
+func (r rawJSON) MarshalJSON() ([]byte, error) { return r, nil }
+
+func (h *Handler) tenantNotifications(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) {
+	tenant, err := h.tenantAccess(r, c, readLinks)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	ns, err := h.Store.Notifications(r.Context(), tenant, 200)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"value": ToNotifications(ns)})
+}
+
+// putWebhook sets where the tenant's notifications go (Owner at the root).
+func (h *Handler) putWebhook(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) {
+	tenant, err := h.tenantAccess(r, c, writeWebhook)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	var body struct {
+		URL    string `json:"url"`
+		Secret string `json:"secret"`
+	}
+	if err := decode(r, &body); err != nil {
+		writeError(w, err)
+		return
+	}
+	if body.URL != "" && !strings.HasPrefix(body.URL, "https://") && !strings.HasPrefix(body.URL, "http://") {
+		writeError(w, partnerlink.Errorf(partnerlink.EINVALID, "url %q must be an http(s) URL", body.URL))
+		return
+	}
+	if err := h.Store.SetTenantWebhook(r.Context(), tenant, body.URL, body.Secret); err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"url": body.URL})
+}
+
+// partnerLinks is the partner's view: every credential linked to the
+// organization's IDs in every customer tenant, with its scopes — what
+// partners cannot see anywhere else (SPEC §7).
+func (h *Handler) partnerLinks(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) {
+	ids, err := h.partnerAccess(r, c)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	out, err := h.linkList(r.Context(), partnerlink.LinkFilter{PartnerIDs: ids, CurrentOnly: r.URL.Query().Get("history") != "true"})
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"value": out})
+}
+
+func (h *Handler) partnerEvents(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) {
+	ids, err := h.partnerAccess(r, c)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	evs, err := h.Store.LinkEvents(r.Context(), partnerlink.LinkFilter{PartnerIDs: ids})
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"value": events(evs)})
+}
+
+// me tells the caller who it is: handy for scripts and the portal.
+func (h *Handler) me(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) {
+	out := map[string]any{"tenantId": c.TenantID, "objectId": c.ObjectID}
+	if p, err := h.Store.Principal(r.Context(), c.TenantID, c.ObjectID); err == nil {
+		out["displayName"], out["type"] = p.DisplayName, p.Type
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// Delegation is a Lighthouse delegation as the API shows it.
+type Delegation struct {
+	ID               string     `json:"id"`
+	ManagingTenantID string     `json:"managingTenantId"`
+	Scope            string     `json:"scope"`
+	PrincipalID      string     `json:"principalId"`
+	RoleDefinition   string     `json:"roleDefinition"`
+	From             *time.Time `json:"from"`
+	To               *time.Time `json:"to,omitempty"`
+}
+
+func (h *Handler) listDelegations(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) {
+	tenant, err := h.tenantAccess(r, c, readLinks)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	dls, err := h.Store.Delegations(r.Context(), tenant, r.URL.Query().Get("history") != "true")
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	out := []Delegation{}
+	for _, d := range dls {
+		out = append(out, Delegation{ID: d.ID, ManagingTenantID: d.ManagingTenantID, Scope: d.Scope, PrincipalID: d.PrincipalID,
+			RoleDefinition: d.RoleDefinition, From: d.From, To: d.To})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"value": out})
+}
+
+// putDelegation registers a Lighthouse delegation: the customer (Owner at
+// the delegated scope) delegates it to a principal or group of the managing
+// tenant with a role. Linking that principal once, in the managing tenant,
+// credits the partner (SPEC §4).
+func (h *Handler) putDelegation(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) {
+	ctx := r.Context()
+	var body Delegation
+	if err := decode(r, &body); err != nil {
+		writeError(w, err)
+		return
+	}
+	dl, err := h.checkDelegation(ctx, r.PathValue("tenant"), r.PathValue("id"), body)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	scope, _ := partnerlink.ParseScope(dl.Scope)
+	if dl.CustomerTenantID != c.TenantID {
+		writeError(w, partnerlink.ARMErrorf(partnerlink.EFORBIDDEN, "AuthorizationFailed",
+			"Delegations of tenant %s are registered by its own principals.", dl.CustomerTenantID))
+		return
+	}
+	if err := h.authorizer().Check(ctx, c, scope, "Microsoft.ManagedServices/registrationAssignments/write"); err != nil {
+		writeError(w, err)
+		return
+	}
+	now := h.now()
+	dl.From = &now
+	if err := h.Store.EndDelegation(ctx, dl.CustomerTenantID, dl.ID, now); err != nil && partnerlink.ErrorCode(err) != partnerlink.ENOTFOUND {
+		writeError(w, err)
+		return
+	}
+	if err := h.Store.PutDelegation(ctx, dl); err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, Delegation{ID: dl.ID, ManagingTenantID: dl.ManagingTenantID, Scope: dl.Scope,
+		PrincipalID: dl.PrincipalID, RoleDefinition: dl.RoleDefinition, From: dl.From})
+}
+
+// checkDelegation validates a delegation request (ids, scope, role, the
+// managing principal) and returns it normalized.
+func (h *Handler) checkDelegation(ctx context.Context, tenant, id string, body Delegation) (world.Delegation, error) {
+	var dl world.Delegation
+	var err error
+	if dl.CustomerTenantID, err = partnerlink.ParseGUID("tenant", tenant); err != nil {
+		return dl, err
+	}
+	if dl.ID, err = partnerlink.ParseGUID("delegation id", id); err != nil {
+		return dl, err
+	}
+	if dl.ManagingTenantID, err = partnerlink.ParseGUID("managingTenantId", body.ManagingTenantID); err != nil {
+		return dl, err
+	}
+	if dl.PrincipalID, err = partnerlink.ParseGUID("principalId", body.PrincipalID); err != nil {
+		return dl, err
+	}
+	scope, err := partnerlink.ParseScope(body.Scope)
+	if err != nil {
+		return dl, err
+	}
+	if scope.Kind != partnerlink.ScopeSubscription && scope.Kind != partnerlink.ScopeResourceGroup {
+		return dl, partnerlink.Errorf(partnerlink.EINVALID, "scope %q: Lighthouse delegates a subscription or a resource group", body.Scope)
+	}
+	sub, err := h.Store.Subscription(ctx, scope.Subscription)
+	if err != nil {
+		return dl, err
+	}
+	if sub.TenantID != dl.CustomerTenantID {
+		return dl, partnerlink.Errorf(partnerlink.EINVALID, "scope %q is not in tenant %s", body.Scope, dl.CustomerTenantID)
+	}
+	custom, err := h.Store.RoleDefinitions(ctx)
+	if err != nil {
+		return dl, err
+	}
+	if _, ok := resolveRole(custom, body.RoleDefinition); !ok {
+		return dl, partnerlink.Errorf(partnerlink.EINVALID, "roleDefinition %q is neither a built-in role nor a custom role (name or GUID)", body.RoleDefinition)
+	}
+	if _, err := h.Store.Principal(ctx, dl.ManagingTenantID, dl.PrincipalID); err != nil {
+		return dl, partnerlink.Errorf(partnerlink.EINVALID, "principalId %s is not a principal of the managing tenant %s", dl.PrincipalID, dl.ManagingTenantID)
+	}
+	dl.Scope, dl.RoleDefinition = scope.Raw, body.RoleDefinition
+	return dl, nil
+}
+
+func (h *Handler) deleteDelegation(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) {
+	tenant, err := h.tenantAccess(r, c, "Microsoft.ManagedServices/registrationAssignments/delete")
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	if err := h.Store.EndDelegation(r.Context(), tenant, strings.ToLower(r.PathValue("id")), h.now()); err != nil {
+		writeError(w, err)
+		return
+	}
+	w.WriteHeader(http.StatusOK)
+}
