@@ -91,7 +91,9 @@ func (h *Handler) describe(ctx context.Context, l partnerlink.Link, names map[st
 	return lc, nil
 }
 
-func (h *Handler) linkList(ctx context.Context, f partnerlink.LinkFilter) ([]LinkedCredential, error) {
+// LinkedCredentials lists the linked credentials matching f with what each
+// can reach (the customer's and partner's views; the CLI uses it too).
+func (h *Handler) LinkedCredentials(ctx context.Context, f partnerlink.LinkFilter) ([]LinkedCredential, error) {
 	links, err := h.Store.Links(ctx, f)
 	if err != nil {
 		return nil, err
@@ -117,7 +119,7 @@ func (h *Handler) tenantLinks(w http.ResponseWriter, r *http.Request, c partnerl
 		writeError(w, err)
 		return
 	}
-	out, err := h.linkList(r.Context(), partnerlink.LinkFilter{TenantID: tenant, CurrentOnly: r.URL.Query().Get("history") != "true"})
+	out, err := h.LinkedCredentials(r.Context(), partnerlink.LinkFilter{TenantID: tenant, CurrentOnly: r.URL.Query().Get("history") != "true"})
 	if err != nil {
 		writeError(w, err)
 		return
@@ -246,7 +248,7 @@ func (h *Handler) partnerLinks(w http.ResponseWriter, r *http.Request, c partner
 		writeError(w, err)
 		return
 	}
-	out, err := h.linkList(r.Context(), partnerlink.LinkFilter{PartnerIDs: ids, CurrentOnly: r.URL.Query().Get("history") != "true"})
+	out, err := h.LinkedCredentials(r.Context(), partnerlink.LinkFilter{PartnerIDs: ids, CurrentOnly: r.URL.Query().Get("history") != "true"})
 	if err != nil {
 		writeError(w, err)
 		return
@@ -318,7 +320,7 @@ func (h *Handler) putDelegation(w http.ResponseWriter, r *http.Request, c partne
 		writeError(w, err)
 		return
 	}
-	dl, err := h.checkDelegation(ctx, r.PathValue("tenant"), r.PathValue("id"), body)
+	dl, err := h.CheckDelegation(ctx, r.PathValue("tenant"), r.PathValue("id"), body)
 	if err != nil {
 		writeError(w, err)
 		return
@@ -347,9 +349,9 @@ func (h *Handler) putDelegation(w http.ResponseWriter, r *http.Request, c partne
 		PrincipalID: dl.PrincipalID, RoleDefinition: dl.RoleDefinition, From: dl.From})
 }
 
-// checkDelegation validates a delegation request (ids, scope, role, the
+// CheckDelegation validates a delegation request (ids, scope, role, the
 // managing principal) and returns it normalized.
-func (h *Handler) checkDelegation(ctx context.Context, tenant, id string, body Delegation) (world.Delegation, error) {
+func (h *Handler) CheckDelegation(ctx context.Context, tenant, id string, body Delegation) (world.Delegation, error) {
 	var dl world.Delegation
 	var err error
 	if dl.CustomerTenantID, err = partnerlink.ParseGUID("tenant", tenant); err != nil {

@@ -1,0 +1,102 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// run executes one partnerlink command in process and returns its output.
+func run(t *testing.T, dataDir string, args ...string) (string, error) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	m := &Main{Stdout: &out, Stderr: &errOut, Stdin: strings.NewReader(""),
+		Now: func() time.Time { return time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC) }}
+	root := newRootCmd(m)
+	root.SetArgs(append([]string{"--data-dir", dataDir}, args...))
+	root.SetOut(&out)
+	root.SetErr(&errOut)
+	err := root.ExecuteContext(context.Background())
+	return out.String() + errOut.String(), err
+}
+
+func mustRun(t *testing.T, dataDir string, args ...string) string {
+	t.Helper()
+	out, err := run(t, dataDir, args...)
+	if err != nil {
+		t.Fatalf("partnerlink %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return out
+}
+
+const (
+	cT  = "22222222-2222-4222-8222-222222222222"
+	pT  = "11111111-1111-4111-8111-111111111111"
+	sp  = "c1c1c1c1-0000-4000-8000-0000000000f1"
+	grp = "c1c1c1c1-0000-4000-8000-0000000000f2"
+)
+
+// The operator's directory commands, and import/export of what they built.
+func TestDirectoryCommands(t *testing.T) {
+	dir := t.TempDir()
+	mustRun(t, dir, "tenant", "add", cT, "--name", "Fabrikam")
+	mustRun(t, dir, "tenant", "add", pT, "--name", "Contoso")
+	if out, err := run(t, dir, "tenant", "add", "not-a-guid", "--name", "x"); err == nil || !strings.Contains(out+err.Error(), "not a GUID") {
+		t.Errorf("bad tenant id: %v %s", err, out)
+	}
+	out := mustRun(t, dir, "principal", "add", "--tenant", cT, "--object-id", sp, "--type", "ServicePrincipal",
+		"--display-name", "automation", "--app-id", "c1c1c1c1-0000-4000-8000-00000000a991", "--generate-secret")
+	if !strings.Contains(out, "secret: ") {
+		t.Errorf("generated secret not printed: %s", out)
+	}
+	if _, err := run(t, dir, "principal", "add", "--tenant", cT, "--object-id", sp, "--type", "Robot", "--display-name", "x"); err == nil {
+		t.Error("unknown principal type accepted")
+	}
+	mustRun(t, dir, "principal", "add", "--tenant", cT, "--object-id", grp, "--type", "Group", "--display-name", "ops")
+	mustRun(t, dir, "group", "add-member", "--tenant", cT, "--group", grp, "--member", sp, "--from", "2026-01-01")
+	if _, err := run(t, dir, "group", "add-member", "--tenant", cT, "--group", sp, "--member", grp); err == nil {
+		t.Error("a service principal accepted as a group")
+	}
+	mustRun(t, dir, "partner", "add", "1000001", "--name", "Contoso Services", "--home-tenant", pT)
+	mustRun(t, dir, "partner", "add", "4711001", "--name", "Contoso Germany", "--global-id", "1000001")
+	if _, err := run(t, dir, "partner", "add", "4711002", "--name", "x", "--global-id", "999"); err == nil {
+		t.Error("location ID under an unknown global ID accepted")
+	}
+	if _, err := run(t, dir, "partner", "add", "47a", "--name", "x"); err == nil {
+		t.Error("malformed partner ID accepted")
+	}
+	mustRun(t, dir, "partner", "deactivate", "4711001", "--at", "2027-01-01")
+	if out := mustRun(t, dir, "partner", "list"); !strings.Contains(out, "4711001") || !strings.Contains(out, "1000001") {
+		t.Errorf("partner list: %s", out)
+	}
+	mustRun(t, dir, "principal", "disable", "--tenant", cT, "--object-id", sp, "--at", "2027-06-01")
+
+	// Export, re-import, export again: byte-identical (SPEC §8.1).
+	first := mustRun(t, dir, "export")
+	if !strings.Contains(first, `"to": "2027-06-01T00:00:00Z"`) || strings.Contains(first, "secret") {
+		t.Errorf("export: %s", first)
+	}
+	path := filepath.Join(t.TempDir(), "world.json")
+	if err := os.WriteFile(path, []byte(first), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out := mustRun(t, dir, "import", path); !strings.Contains(out, "imported 2 tenants, 2 principals, 2 partner IDs") {
+		t.Errorf("import: %s", out)
+	}
+	if second := mustRun(t, dir, "export"); second != first {
+		t.Errorf("export → import → export differs:\n%s", second)
+	}
+	// A bad document is refused with the element named, and changes nothing.
+	bad := strings.Replace(first, `"type": "Group"`, `"type": "Team"`, 1)
+	os.WriteFile(path, []byte(bad), 0o600)
+	if out, err := run(t, dir, "import", path); err == nil || !strings.Contains(out+err.Error(), "principals[") {
+		t.Errorf("bad import: %v %s", err, out)
+	}
+	if third := mustRun(t, dir, "export"); third != first {
+		t.Error("a refused import changed the state")
+	}
+}
