@@ -82,18 +82,24 @@ func NewRun(ix *Index, opt Options) (*Run, error) {
 func (r *Run) Scan(rd io.Reader, name string) error {
 	file := r.file
 	r.file++
-	return focus.Scan(rd, name, focus.Options{Workers: len(r.workers), ChunkSize: r.opt.chunkSize}, func(w int, row *focus.Row) error {
-		return r.workers[w].add(file, row)
-	})
+	return focus.Scan(rd, name, focus.Options{Workers: len(r.workers), ChunkSize: r.opt.chunkSize}, r.rowFunc(file, name))
+}
+
+// rowFunc credits rows of input number file, naming the file in errors.
+func (r *Run) rowFunc(file int64, name string) focus.RowFunc {
+	return func(w int, row *focus.Row) error {
+		if err := r.workers[w].add(file, row); err != nil {
+			return partnerlink.Errorf(partnerlink.ErrorCode(err), "%s %s", name, partnerlink.ErrorMessage(err))
+		}
+		return nil
+	}
 }
 
 // ScanFile is Scan of the file at path.
 func (r *Run) ScanFile(path string) error {
 	file := r.file
 	r.file++
-	return focus.ScanFile(path, focus.Options{Workers: len(r.workers), ChunkSize: r.opt.chunkSize}, func(w int, row *focus.Row) error {
-		return r.workers[w].add(file, row)
-	})
+	return focus.ScanFile(path, focus.Options{Workers: len(r.workers), ChunkSize: r.opt.chunkSize}, r.rowFunc(file, path))
 }
 
 // Add credits one row read by the caller, as input number file (callers

@@ -21,8 +21,8 @@ var (
 // splitter splits records out of a buffer holding whole records.
 type splitter struct {
 	fields  [][]byte
-	scratch []byte // unquoted copies of the fields of a record with quotes
-	ends    []int
+	scratch []byte // unescaped copies of quoted fields that need it
+	spans   []span
 }
 
 // next splits the record that starts at data[pos:]. It returns the fields
@@ -66,101 +66,135 @@ func (s *splitter) next(data []byte, pos int) (fields [][]byte, end, lines int, 
 	return s.quoted(data, pos)
 }
 
-// quoted splits a record that has quotes, copying field contents into
-// scratch.
+// span is a field of a record with quotes: a slice of the input, or of
+// scratch when the field had to be unescaped ("" or CRLF inside quotes).
+type span struct {
+	start, end int
+	scratch    bool
+}
+
+// quoted splits a record that has quotes. Fields stay slices of the input
+// unless they hold a doubled quote or a CRLF inside quotes; only those are
+// copied (unescaped) into scratch.
 func (s *splitter) quoted(data []byte, pos int) (fields [][]byte, end, lines int, ok bool, lineErr int, err error) {
 	s.scratch = s.scratch[:0]
-	s.ends = s.ends[:0]
+	s.spans = s.spans[:0]
 	i := pos
 	n := len(data)
 	for {
-		// Start of a field.
 		if i < n && data[i] == '"' {
+			// A quoted field: jump from quote to quote.
 			i++
+			start := i
+			copying, from := false, 0
 			for {
-				if i >= n {
-					return nil, n, lines, false, lines, errQuote
+				j := bytes.IndexByte(data[i:], '"')
+				if j < 0 {
+					return nil, n, lines, false, lines + bytes.Count(data[i:], nl), errQuote
 				}
-				c := data[i]
-				switch {
-				case c == '"':
-					if i+1 < n && data[i+1] == '"' {
-						s.scratch = append(s.scratch, '"')
-						i += 2
-						continue
+				seg := data[i : i+j]
+				if k := bytes.Count(seg, nl); k > 0 {
+					lines += k
+					if !copying && bytes.Contains(seg, crlf) {
+						copying, from = true, len(s.scratch)
+						s.scratch = append(s.scratch, data[start:i]...)
 					}
-					i++
-					goto closed
-				case c == '\r' && i+1 < n && data[i+1] == '\n':
-					s.scratch = append(s.scratch, '\n')
-					lines++
-					i += 2
-				case c == '\n':
-					s.scratch = append(s.scratch, '\n')
-					lines++
-					i++
-				default:
-					s.scratch = append(s.scratch, c)
-					i++
 				}
+				if copying {
+					s.scratch = appendCRLFtoLF(s.scratch, seg)
+				}
+				i += j
+				if i+1 < n && data[i+1] == '"' {
+					if !copying {
+						copying, from = true, len(s.scratch)
+						s.scratch = append(s.scratch, data[start:i]...)
+					}
+					s.scratch = append(s.scratch, '"')
+					i += 2
+					continue
+				}
+				if copying {
+					s.spans = append(s.spans, span{from, len(s.scratch), true})
+				} else {
+					s.spans = append(s.spans, span{start, i, false})
+				}
+				i++ // the closing quote
+				break
 			}
-		closed:
-			s.ends = append(s.ends, len(s.scratch))
 			switch {
 			case i >= n:
-				return s.finish(), n, lines, true, 0, nil
+				return s.finish(data), n, lines, true, 0, nil
 			case data[i] == ',':
 				i++
 				continue
 			case data[i] == '\n':
-				return s.finish(), i + 1, lines + 1, true, 0, nil
+				return s.finish(data), i + 1, lines + 1, true, 0, nil
 			case data[i] == '\r' && (i+1 == n || data[i+1] == '\n'):
 				if i+1 == n {
-					return s.finish(), n, lines, true, 0, nil
+					return s.finish(data), n, lines, true, 0, nil
 				}
-				return s.finish(), i + 2, lines + 1, true, 0, nil
+				return s.finish(data), i + 2, lines + 1, true, 0, nil
 			default:
 				return nil, n, lines, false, lines, errQuote
 			}
 		}
 		// An unquoted field: up to a comma or the end of the line.
+		start := i
 		for {
 			if i >= n {
-				s.ends = append(s.ends, len(s.scratch))
-				return s.finish(), n, lines, true, 0, nil
+				s.spans = append(s.spans, span{start, i, false})
+				return s.finish(data), n, lines, true, 0, nil
 			}
-			c := data[i]
-			switch {
+			switch c := data[i]; {
 			case c == ',':
-				s.ends = append(s.ends, len(s.scratch))
+				s.spans = append(s.spans, span{start, i, false})
 				i++
 				goto nextField
 			case c == '\n':
-				s.ends = append(s.ends, len(s.scratch))
-				return s.finish(), i + 1, lines + 1, true, 0, nil
+				s.spans = append(s.spans, span{start, i, false})
+				return s.finish(data), i + 1, lines + 1, true, 0, nil
 			case c == '\r' && (i+1 == n || data[i+1] == '\n'):
-				s.ends = append(s.ends, len(s.scratch))
+				s.spans = append(s.spans, span{start, i, false})
 				if i+1 == n {
-					return s.finish(), n, lines, true, 0, nil
+					return s.finish(data), n, lines, true, 0, nil
 				}
-				return s.finish(), i + 2, lines + 1, true, 0, nil
+				return s.finish(data), i + 2, lines + 1, true, 0, nil
 			case c == '"':
 				return nil, n, lines, false, lines, errBareQuote
-			default:
-				s.scratch = append(s.scratch, c)
-				i++
 			}
+			i++
 		}
 	nextField:
 	}
 }
 
-func (s *splitter) finish() [][]byte {
+var (
+	nl   = []byte{'\n'}
+	crlf = []byte("\r\n")
+)
+
+// appendCRLFtoLF appends seg to dst with each CRLF turned into LF, as
+// encoding/csv does inside quoted fields.
+func appendCRLFtoLF(dst, seg []byte) []byte {
+	for {
+		k := bytes.Index(seg, crlf)
+		if k < 0 {
+			return append(dst, seg...)
+		}
+		dst = append(dst, seg[:k]...)
+		dst = append(dst, '\n')
+		seg = seg[k+2:]
+	}
+}
+
+func (s *splitter) finish(data []byte) [][]byte {
 	s.fields = s.fields[:0]
-	start := 0
-	for _, e := range s.ends {
-		s.fields = append(s.fields, s.scratch[start:e])
-		start = e
+	for _, sp := range s.spans {
+		if sp.scratch {
+			s.fields = append(s.fields, s.scratch[sp.start:sp.end])
+		} else {
+			s.fields = append(s.fields, data[sp.start:sp.end])
+		}
 	}
 	return s.fields
 }
