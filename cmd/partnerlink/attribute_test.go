@@ -8,8 +8,8 @@ import (
 	"testing"
 )
 
-// runCmd runs the partnerlink command tree in process.
-func runCmd(t *testing.T, args ...string) (string, string, error) {
+// runAttributeCmd runs the partnerlink command tree in process.
+func runAttributeCmd(t *testing.T, args ...string) (string, string, error) {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	m := NewMain()
@@ -32,7 +32,7 @@ func TestAttributeGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, period := range [][2]string{{"2026-03-01", "2026-04-01"}, {"2026-03-01T00:00:00Z", "2026-04-01T00:00:00Z"}} {
-		out, stderr, err := runCmd(t, "attribute", "--world", filepath.Join(dir, "world.json"), "--usage", filepath.Join(dir, "usage.csv"),
+		out, stderr, err := runAttributeCmd(t, "attribute", "--world", filepath.Join(dir, "world.json"), "--usage", filepath.Join(dir, "usage.csv"),
 			"--from", period[0], "--to", period[1])
 		if err != nil {
 			t.Fatalf("%v\n%s", err, stderr)
@@ -51,7 +51,7 @@ func TestAttributeErrors(t *testing.T) {
 	dir := "testdata/azure-basic"
 	w, u := filepath.Join(dir, "world.json"), filepath.Join(dir, "usage.csv")
 	// The same file twice doubles every credit.
-	out, _, err := runCmd(t, "attribute", "--world", w, "--usage", u, "--usage", u, "--from", "2026-03-01", "--to", "2026-04-01")
+	out, _, err := runAttributeCmd(t, "attribute", "--world", w, "--usage", u, "--usage", u, "--from", "2026-03-01", "--to", "2026-04-01")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +71,7 @@ func TestAttributeErrors(t *testing.T) {
 		{[]string{"--world", w, "--usage", bad, "--from", "2026-03-01", "--to", "2026-04-01"}, "bad.csv line 3: EffectiveCost \"one\" is not valid"},
 	}
 	for _, c := range cases {
-		_, _, err := runCmd(t, append([]string{"attribute"}, c.args...)...)
+		_, _, err := runAttributeCmd(t, append([]string{"attribute"}, c.args...)...)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%v: got %v, want an error with %q", c.args, err, c.want)
 		}
