@@ -15,7 +15,7 @@ import (
 type Explanation struct {
 	PartnerID      string
 	ResourceID     string
-	Day            partnerlink.Period // [day, day+24h)
+	Day            partnerlink.Period // [day, day+24h), or the period asked
 	TenantID       string             // the tenant owning the resource's subscription
 	SubscriptionID string
 	Credited       bool
@@ -35,6 +35,18 @@ type Explanation struct {
 // disabled identity, scopes that do not contain the resource, or access
 // only through a CSP delegated principal.
 func (ix *Index) Explain(partnerID, resourceID string, day time.Time) (*Explanation, error) {
+	d := day.UTC()
+	d = time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, time.UTC)
+	return ix.ExplainPeriod(partnerID, resourceID, partnerlink.Period{From: d, To: d.AddDate(0, 0, 1)})
+}
+
+// ExplainPeriod is Explain for any period (a month, for a report): the
+// partner is credited when some chain holds at some instant of it, and
+// eligible when a writing chain holds for the whole of it.
+func (ix *Index) ExplainPeriod(partnerID, resourceID string, period partnerlink.Period) (*Explanation, error) {
+	if period.From.IsZero() || period.To.IsZero() || !period.From.Before(period.To) {
+		return nil, partnerlink.Errorf(partnerlink.EINVALID, "explain needs a period with a start before its end")
+	}
 	if err := partnerlink.ValidatePartnerID(partnerID); err != nil {
 		return nil, err
 	}
@@ -45,15 +57,13 @@ func (ix *Index) Explain(partnerID, resourceID string, day time.Time) (*Explanat
 	if res.Kind < partnerlink.ScopeSubscription {
 		return nil, partnerlink.Errorf(partnerlink.EINVALID, "%q is not a resource: expected /subscriptions/{guid}/… (a subscription, resource group or resource id)", resourceID)
 	}
-	d := day.UTC()
-	d = time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, time.UTC)
 	e := &Explanation{
 		PartnerID:      partnerID,
 		ResourceID:     res.Raw,
-		Day:            partnerlink.Period{From: d, To: d.AddDate(0, 0, 1)},
+		Day:            period,
 		SubscriptionID: res.Subscription,
 	}
-	dayText := d.Format("2006-01-02")
+	when := periodLabel(period)
 	if !slices.Contains(ix.partners, partnerID) {
 		e.Reason = fmt.Sprintf("partner ID %s is not registered", partnerID)
 		return e, nil
@@ -91,7 +101,7 @@ func (ix *Index) Explain(partnerID, resourceID string, day time.Time) (*Explanat
 	if e.Credited {
 		return e, nil
 	}
-	e.Reason = ix.whyNot(partnerID, sub, mine, containing, e.Day, dayText)
+	e.Reason = ix.whyNot(partnerID, sub, mine, containing, e.Day, when)
 	return e, nil
 }
 
@@ -114,15 +124,15 @@ func (ix *Index) contains(c Chain, sub *subscription, res partnerlink.Scope) boo
 // whyNot finds the nearest reason: the failing parts of the containing
 // chain closest to crediting, or else what is missing before a chain can
 // reach the resource at all.
-func (ix *Index) whyNot(partnerID string, sub *subscription, mine, containing []Chain, day partnerlink.Period, dayText string) string {
+func (ix *Index) whyNot(partnerID string, sub *subscription, mine, containing []Chain, day partnerlink.Period, when string) string {
 	pp := partnerPeriods(ix.doc)[partnerID]
 	if !pp.Overlaps(day) {
-		return fmt.Sprintf("partner ID %s is not active on %s (registered %s): a deleted or inactive partner ID stops every credit", partnerID, dayText, periodText(pp))
+		return fmt.Sprintf("partner ID %s is not active %s (registered %s): a deleted or inactive partner ID stops every credit", partnerID, when, periodText(pp))
 	}
 	if len(containing) > 0 {
 		best, bestN := "", 1<<30
 		for _, c := range containing {
-			why := c.failures(day, dayText)
+			why := c.failures(day, when)
 			if len(why) < bestN {
 				best, bestN = strings.Join(why, "; "), len(why)
 			}
@@ -141,7 +151,7 @@ func (ix *Index) whyNot(partnerID string, sub *subscription, mine, containing []
 		}
 	}
 	if len(held) == 0 {
-		return fmt.Sprintf("the link to partner ID %s was not held on %s: %s", partnerID, dayText, strings.Join(linkTexts(links), "; "))
+		return fmt.Sprintf("the link to partner ID %s was not held %s: %s", partnerID, when, strings.Join(linkTexts(links), "; "))
 	}
 	if len(mine) == 0 {
 		return fmt.Sprintf("the linked credential (%s) holds no role assignment or delegation in tenant %s, directly or through groups", strings.Join(held, "; "), sub.tenant)
@@ -204,34 +214,34 @@ func periodOfLink(from, to *time.Time) partnerlink.Period {
 
 // failures lists why a chain whose scope contains the resource does not
 // credit on day.
-func (c Chain) failures(day partnerlink.Period, dayText string) []string {
+func (c Chain) failures(day partnerlink.Period, when string) []string {
 	var why []string
 	if c.CSPPrincipal != "" {
 		why = append(why, fmt.Sprintf("access is only through CSP delegated principal %s, which never credits anyone: CSP access is attributed through the CSP channel", c.CSPPrincipal))
 	}
 	if !c.PartnerPeriod.Overlaps(day) {
-		why = append(why, fmt.Sprintf("partner ID %s is not active on %s (registered %s)", c.PartnerID, dayText, periodText(c.PartnerPeriod)))
+		why = append(why, fmt.Sprintf("partner ID %s is not active %s (registered %s)", c.PartnerID, when, periodText(c.PartnerPeriod)))
 	}
 	if !c.LinkPeriod.Overlaps(day) {
-		why = append(why, fmt.Sprintf("the link of principal %s in tenant %s was not held on %s (linked %s)", c.ObjectID, c.LinkTenantID, dayText, periodText(c.LinkPeriod)))
+		why = append(why, fmt.Sprintf("the link of principal %s in tenant %s was not held %s (linked %s)", c.ObjectID, c.LinkTenantID, when, periodText(c.LinkPeriod)))
 	}
 	if !c.PrincipalPeriod.Overlaps(day) {
-		why = append(why, fmt.Sprintf("principal %s was deleted or disabled on %s (it exists and is enabled %s)", c.ObjectID, dayText, periodText(c.PrincipalPeriod)))
+		why = append(why, fmt.Sprintf("principal %s was deleted or disabled %s (it exists and is enabled %s)", c.ObjectID, when, periodText(c.PrincipalPeriod)))
 	}
 	for _, m := range c.Memberships {
 		if !m.Period.Overlaps(day) {
-			why = append(why, fmt.Sprintf("%s was not a member of group %s on %s (member %s)", m.MemberID, m.GroupID, dayText, periodText(m.Period)))
+			why = append(why, fmt.Sprintf("%s was not a member of group %s %s (member %s)", m.MemberID, m.GroupID, when, periodText(m.Period)))
 		}
 		if !m.GroupPeriod.Overlaps(day) {
-			why = append(why, fmt.Sprintf("group %s was deleted on %s (it exists %s)", m.GroupID, dayText, periodText(m.GroupPeriod)))
+			why = append(why, fmt.Sprintf("group %s was deleted %s (it exists %s)", m.GroupID, when, periodText(m.GroupPeriod)))
 		}
 	}
 	if !c.AssignmentPeriod.Overlaps(day) {
-		why = append(why, fmt.Sprintf("%s was not held on %s: %s", c.access(), dayText, periodText(c.AssignmentPeriod)))
+		why = append(why, fmt.Sprintf("%s was not held %s: %s", c.access(), when, periodText(c.AssignmentPeriod)))
 	}
 	if len(why) == 0 && !c.Period.Overlaps(day) {
 		// Each part held on the day, but never all at once.
-		why = append(why, fmt.Sprintf("the link, memberships and %s never held at the same time on %s (together only %s)", c.access(), dayText, periodText(c.Period)))
+		why = append(why, fmt.Sprintf("the link, memberships and %s never held at the same time %s (together only %s)", c.access(), when, periodText(c.Period)))
 	}
 	return why
 }
@@ -276,4 +286,14 @@ func periodText(p partnerlink.Period) string {
 		return "until " + to
 	}
 	return "from " + from + " to " + to
+}
+
+// periodLabel names a period in a reason: "on 2026-03-02" for one UTC day,
+// "between … and …" otherwise.
+func periodLabel(p partnerlink.Period) string {
+	f := p.From.UTC()
+	if f.Equal(time.Date(f.Year(), f.Month(), f.Day(), 0, 0, 0, 0, time.UTC)) && p.To.Equal(f.AddDate(0, 0, 1)) {
+		return "on " + f.Format("2006-01-02")
+	}
+	return "between " + f.Format(time.RFC3339) + " and " + p.To.UTC().Format(time.RFC3339)
 }

@@ -3,6 +3,8 @@ package attribution
 import (
 	"strings"
 	"testing"
+
+	"github.com/partnerlink/partnerlink"
 )
 
 // SPEC §7 Explain: the chain that credited a partner, or the nearest
@@ -138,5 +140,26 @@ func TestExplainInvalid(t *testing.T) {
 	}
 	if _, err := ix.Explain(pA, "/providers/Microsoft.Management/managementGroups/x", *at("2026-03-02")); err == nil {
 		t.Error("accepted a management group as a resource")
+	}
+}
+
+// SPEC §7: Explain also answers for a whole period, such as a report's month.
+func TestExplainPeriod(t *testing.T) {
+	ix := newWorld().link(tC, uA, pA, "2026-03-10", "").assign(tC, uA, "Owner", app, "", "").index(t)
+	month := partnerlink.Period{From: *at("2026-03-01"), To: *at("2026-04-01")}
+	e, err := ix.ExplainPeriod(pA, app, month)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !e.Credited || e.IncentiveEligible {
+		t.Errorf("March: credited %v eligible %v, want credited, not eligible for the whole month", e.Credited, e.IncentiveEligible)
+	}
+	feb := partnerlink.Period{From: *at("2026-02-01"), To: *at("2026-03-01")}
+	e, err = ix.ExplainPeriod(pA, app, feb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Credited || !strings.Contains(e.Reason, "between 2026-02-01T00:00:00Z and 2026-03-01T00:00:00Z") {
+		t.Errorf("February: credited %v, reason %q", e.Credited, e.Reason)
 	}
 }
