@@ -97,8 +97,12 @@ func NewIndex(doc *world.Document) (*Index, error) {
 		if !c.Grants() {
 			continue
 		}
+		pi, ok := partnerIdx[c.PartnerID]
+		if !ok {
+			continue // Validate refuses links to unlisted partner IDs.
+		}
 		from, to := nanos(c.Period)
-		g := grant{partner: partnerIdx[c.PartnerID], writer: c.RoleCanWrite, from: from, to: to}
+		g := grant{partner: pi, writer: c.RoleCanWrite, from: from, to: to}
 		sc, err := partnerlink.ParseScope(c.Scope)
 		if err != nil {
 			continue // Validate refuses such documents.

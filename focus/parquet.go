@@ -77,7 +77,15 @@ func scanParquet(ra io.ReaderAt, size int64, name string, opt Options, fn RowFun
 		wg.Add(1)
 		go func(w int) {
 			defer wg.Done()
-			p := pqParser{name: name, cols: cols}
+			p := pqParser{name: name, cols: cols, colOf: make([]int8, len(paths))}
+			for i := range p.colOf {
+				p.colOf[i] = -1
+			}
+			for c := range cols {
+				if cols[c].leaf >= 0 {
+					p.colOf[cols[c].leaf] = int8(c)
+				}
+			}
 			for g := range next {
 				if line, err := p.group(w, groups[g], offsets[g], fn); err != nil {
 					errs.set(line, err)
@@ -116,8 +124,9 @@ func describeColumn(leaf int, t parquet.Type) pqColumn {
 }
 
 type pqParser struct {
-	name string
-	cols [nColumns]pqColumn
+	name  string
+	cols  [nColumns]pqColumn
+	colOf []int8 // leaf column index → our column, -1 for columns we ignore
 	row  Row
 	vals [nColumns]parquet.Value
 	text []byte // a float's shortest decimal text
@@ -160,11 +169,8 @@ func (p *pqParser) fill(line int64, row parquet.Row) error {
 		p.vals[c] = parquet.Value{}
 	}
 	for _, v := range row {
-		col := v.Column()
-		for c := range p.cols {
-			if p.cols[c].leaf == col {
-				p.vals[c] = v
-			}
+		if col := v.Column(); col >= 0 && col < len(p.colOf) && p.colOf[col] >= 0 {
+			p.vals[p.colOf[col]] = v
 		}
 	}
 	r := &p.row
