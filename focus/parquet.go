@@ -127,10 +127,10 @@ type pqParser struct {
 	name  string
 	cols  [nColumns]pqColumn
 	colOf []int8 // leaf column index → our column, -1 for columns we ignore
-	row  Row
-	vals [nColumns]parquet.Value
-	text []byte // a float's shortest decimal text
-	buf  []parquet.Row
+	row   Row
+	vals  [nColumns]parquet.Value
+	text  []byte // a float's shortest decimal text
+	buf   []parquet.Row
 }
 
 func (p *pqParser) group(w int, g parquet.RowGroup, offset int64, fn RowFunc) (int64, error) {
