@@ -1,0 +1,185 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"runtime/pprof"
+	"strings"
+	"time"
+
+	"github.com/partnerlink/partnerlink/loadtest"
+	"github.com/spf13/cobra"
+)
+
+func init() { commands = append(commands, newBenchCmd) }
+
+func newBenchCmd(m *Main) *cobra.Command {
+	bench := &cobra.Command{
+		Use:   "bench",
+		Short: "Measure the server under load",
+	}
+	bench.AddCommand(newBenchLinksCmd(m))
+	return bench
+}
+
+// Targets of the link benchmark on SQLite (2 cores).
+const (
+	targetWrites = 3000.0
+	targetReads  = 15000.0
+	targetP99    = 25 * time.Millisecond
+)
+
+func newBenchLinksCmd(m *Main) *cobra.Command {
+	var (
+		duration    time.Duration
+		concurrency int
+		principals  int
+		tenants     int
+		protocols   string
+		h2Conns     int
+		phases      string
+		cpuProfile  string
+		bcryptCost  int
+		sqlConns    int
+	)
+	cmd := &cobra.Command{
+		Use:   "links",
+		Short: "Load-test link PUT and GET over HTTPS with real tokens, on SQLite or PostgreSQL (--db)",
+		Long: `Start a server in process on 127.0.0.1 (SQLite in a temporary data directory, or a fresh
+database on the PostgreSQL server of --db, dropped afterwards), import a generated world of
+service principals with secrets, get one access token per principal from the token endpoint,
+link each to a partner ID, then measure:
+
+  write  PUT /providers/Microsoft.ManagementPartner/partners/{id}: every PUT switches the
+         principal between two location IDs, so each one closes a period, opens one, records
+         an event and queues a notification
+  read   GET /providers/Microsoft.ManagementPartner/partners: the caller's link
+
+each for --duration with --concurrency clients, each with one request in flight on a
+keep-alive HTTPS connection (HTTP/1.1: one connection per client; HTTP/2: --h2-conns shared
+connections), every request with a bearer token (the clients go round-robin over their
+principals) and every response checked (200 and the expected partner ID).
+
+It prints requests/s, latency percentiles, errors and the process's CPU per phase, and the
+SQLite targets (writes ≥ 3,000/s, reads ≥ 15,000/s, p99 < 25 ms). It fails only when a
+request fails; missing a target is a measurement, not an error.
+
+  partnerlink bench links [--db postgres://…] [--duration 10s] [--concurrency 64] [--principals 2000]`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var protos []loadtest.Protocol
+			for _, p := range strings.Split(protocols, ",") {
+				switch strings.TrimSpace(p) {
+				case "1.1", "http/1.1", "h1":
+					protos = append(protos, loadtest.HTTP1)
+				case "2", "http/2", "h2":
+					protos = append(protos, loadtest.HTTP2)
+				default:
+					return fmt.Errorf("--http %q: expected 1.1, 2 or both (1.1,2)", p)
+				}
+			}
+			var runPhases []loadtest.Phase
+			for _, p := range strings.Split(phases, ",") {
+				switch ph := loadtest.Phase(strings.TrimSpace(p)); ph {
+				case loadtest.Write, loadtest.Read:
+					runPhases = append(runPhases, ph)
+				default:
+					return fmt.Errorf("--phases %q: expected write, read or write,read", p)
+				}
+			}
+			if duration > 15*time.Second {
+				fmt.Fprintln(m.Stderr, "note: phases longer than 15s are rarely more informative on a shared machine")
+			}
+			ctx := cmd.Context()
+			env, err := loadtest.Start(ctx, loadtest.Config{DSN: m.DSN, Tenants: tenants, Principals: principals,
+				BcryptCost: bcryptCost, SQLMaxOpenConns: sqlConns, Log: m.Stderr})
+			if err != nil {
+				return err
+			}
+			defer env.Close()
+
+			if cpuProfile != "" {
+				f, err := os.Create(cpuProfile)
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				if err := pprof.StartCPUProfile(f); err != nil {
+					return err
+				}
+				defer pprof.StopCPUProfile()
+			}
+			var results []loadtest.Result
+			for _, proto := range protos {
+				for _, ph := range runPhases {
+					r, err := env.Run(ctx, loadtest.Run{Phase: ph, Duration: duration, Concurrency: concurrency,
+						Protocol: proto, Connections: h2Conns})
+					if err != nil {
+						return err
+					}
+					fmt.Fprintf(m.Stderr, "%s %s %s: %.0f req/s\n", r.Backend, r.Phase, r.Protocol, r.PerSecond())
+					results = append(results, r)
+				}
+			}
+			printResults(m.Stdout, results)
+			errs := 0
+			for _, r := range results {
+				errs += r.Errors
+			}
+			if errs > 0 {
+				return fmt.Errorf("%d requests failed", errs)
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.DurationVar(&duration, "duration", 10*time.Second, "length of each phase")
+	f.IntVar(&concurrency, "concurrency", 64, "concurrent clients, each with one request in flight")
+	f.IntVar(&principals, "principals", 2000, "service principals, each with its own secret and token")
+	f.IntVar(&tenants, "tenants", 100, "tenants the principals are spread over")
+	f.StringVar(&protocols, "http", "1.1", "HTTP version(s) the clients speak: 1.1, 2, or 1.1,2 for both")
+	f.IntVar(&h2Conns, "h2-conns", 1, "connections the clients share with HTTP/2")
+	f.StringVar(&phases, "phases", "write,read", "phases to run, in order")
+	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the measured phases to this file (client goroutines are labelled loadtest=client)")
+	f.IntVar(&bcryptCost, "bcrypt-cost", 4, "bcrypt cost of the generated secrets (10 is identity.HashSecret's; slow to import)")
+	f.IntVar(&sqlConns, "sql-max-conns", 0, "experiment: override the store's connection pool size (0: the server's own)")
+	return cmd
+}
+
+func printResults(w io.Writer, results []loadtest.Result) {
+	ms := func(d time.Duration) string { return fmt.Sprintf("%.2f", float64(d)/float64(time.Millisecond)) }
+	fmt.Fprintf(w, "%-8s %-5s %-8s %4s %5s %8s %9s %7s %7s %7s %8s %6s %5s\n",
+		"backend", "phase", "proto", "conc", "conns", "requests", "req/s", "p50 ms", "p90 ms", "p99 ms", "max ms", "errors", "cores")
+	for _, r := range results {
+		fmt.Fprintf(w, "%-8s %-5s %-8s %4d %5d %8d %9.0f %7s %7s %7s %8s %6d %5.2f\n",
+			r.Backend, r.Phase, r.Protocol, r.Concurrency, r.Connections, r.Count, r.PerSecond(),
+			ms(r.P50), ms(r.P90), ms(r.P99), ms(r.Max), r.Errors, r.Cores())
+	}
+	for _, r := range results {
+		if r.FirstError != "" {
+			fmt.Fprintf(w, "first error (%s %s %s): %s\n", r.Backend, r.Phase, r.Protocol, r.FirstError)
+		}
+	}
+	fmt.Fprintln(w, "targets (SQLite, 2 cores): writes ≥ 3,000/s, reads ≥ 15,000/s, p99 < 25 ms")
+	for _, r := range results {
+		target := targetReads
+		if r.Phase == loadtest.Write {
+			target = targetWrites
+		}
+		note := ""
+		if r.Backend != "sqlite" {
+			note = " (the targets are set for SQLite; shown for comparison)"
+		}
+		fmt.Fprintf(w, "  %s %s %s: %.0f req/s ≥ %.0f %s, p99 %s ms < %d %s%s\n", r.Backend, r.Phase, r.Protocol,
+			r.PerSecond(), target, passFail(r.PerSecond() >= target), ms(r.P99), targetP99.Milliseconds(),
+			passFail(r.P99 < targetP99), note)
+	}
+}
+
+func passFail(ok bool) string {
+	if ok {
+		return "PASS"
+	}
+	return "FAIL"
+}
