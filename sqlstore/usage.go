@@ -1,0 +1,244 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/partnerlink/partnerlink"
+)
+
+// UsageImport is the record of one imported usage file.
+type UsageImport struct {
+	Hash       string
+	Name       string
+	Path       string // relative to the data directory
+	Rows       int64
+	Totals     map[string]string // currency → exact EffectiveCost total
+	HasUSD     bool
+	Months     []string // YYYY-MM covered by ChargePeriodStart
+	ImportedAt time.Time
+}
+
+// UsageImportByHash returns the import of a file with this content; ENOTFOUND.
+func (d *DB) UsageImportByHash(ctx context.Context, hash string) (*UsageImport, error) {
+	ims, err := d.usageImports(ctx, `WHERE hash = $1`, hash)
+	if err != nil {
+		return nil, err
+	}
+	if len(ims) == 0 {
+		return nil, partnerlink.Errorf(partnerlink.ENOTFOUND, "no usage file with hash %s was imported", hash)
+	}
+	return &ims[0], nil
+}
+
+// UsageImports lists the imports covering any of months (all when none),
+// in import order.
+func (d *DB) UsageImports(ctx context.Context, months []string) ([]UsageImport, error) {
+	if len(months) == 0 {
+		return d.usageImports(ctx, ``)
+	}
+	var ph []string
+	var args []any
+	for _, m := range months {
+		args = append(args, m)
+		ph = append(ph, fmt.Sprintf("$%d", len(args)))
+	}
+	return d.usageImports(ctx, `WHERE hash IN (SELECT hash FROM usage_import_months WHERE month IN (`+strings.Join(ph, ", ")+`))`, args...)
+}
+
+func (d *DB) usageImports(ctx context.Context, where string, args ...any) ([]UsageImport, error) {
+	rows, err := d.db.QueryContext(ctx, `SELECT hash, name, path, rows, totals, has_usd, imported_at FROM usage_imports `+
+		where+` ORDER BY imported_at, hash`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: list usage imports: %w", err)
+	}
+	defer rows.Close()
+	var out []UsageImport
+	for rows.Next() {
+		var im UsageImport
+		var totals string
+		var at int64
+		if err := rows.Scan(&im.Hash, &im.Name, &im.Path, &im.Rows, &totals, &im.HasUSD, &at); err != nil {
+			return nil, err
+		}
+		json.Unmarshal([]byte(totals), &im.Totals)
+		im.ImportedAt = time.Unix(0, at).UTC()
+		out = append(out, im)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for i := range out {
+		ms, err := d.db.QueryContext(ctx, `SELECT month FROM usage_import_months WHERE hash = $1 ORDER BY month`, out[i].Hash)
+		if err != nil {
+			return nil, err
+		}
+		for ms.Next() {
+			var m string
+			ms.Scan(&m)
+			out[i].Months = append(out[i].Months, m)
+		}
+		ms.Close()
+	}
+	return out, nil
+}
+
+// RecordUsageImport records an imported file; false when a file with the
+// same content was recorded before (the import is then a no-op).
+func (d *DB) RecordUsageImport(ctx context.Context, im UsageImport) (bool, error) {
+	totals, _ := json.Marshal(im.Totals)
+	created := false
+	err := d.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO usage_imports (hash, name, path, rows, totals, has_usd, imported_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (hash) DO NOTHING`,
+			im.Hash, im.Name, im.Path, im.Rows, string(totals), im.HasUSD, im.ImportedAt.UnixNano())
+		if err != nil {
+			return fmt.Errorf("store: record usage import: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil
+		}
+		created = true
+		for _, m := range im.Months {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO usage_import_months (hash, month) VALUES ($1, $2)`, im.Hash, m); err != nil {
+				return fmt.Errorf("store: record usage months: %w", err)
+			}
+		}
+		return nil
+	})
+	return created, err
+}
+
+// CreditRow is one stored credit: a partner, a resource, a currency and a
+// day of one run.
+type CreditRow struct {
+	RunID          int64
+	Day            string
+	PartnerID      string
+	TenantID       string
+	SubscriptionID string
+	ResourceID     string
+	Currency       string
+	Attributed     string
+	Eligible       string
+	UsageRows      int64
+}
+
+// AttributionRun is a stored run.
+type AttributionRun struct {
+	ID        int64
+	From, To  time.Time
+	CreatedAt time.Time
+	Summary   json.RawMessage
+}
+
+// SaveRun stores a run and its credits in one transaction.
+func (d *DB) SaveRun(ctx context.Context, run AttributionRun, credits []CreditRow) (int64, error) {
+	var id int64
+	err := d.inTx(ctx, func(tx *sql.Tx) error {
+		if err := tx.QueryRowContext(ctx, `INSERT INTO attribution_runs (from_time, to_time, created_at, summary)
+			VALUES ($1, $2, $3, $4) RETURNING id`, run.From.UnixNano(), run.To.UnixNano(), run.CreatedAt.UnixNano(),
+			string(run.Summary)).Scan(&id); err != nil {
+			return fmt.Errorf("store: save run: %w", err)
+		}
+		stmt, err := tx.PrepareContext(ctx, `INSERT INTO credits (run_id, day, partner_id, tenant_id, subscription_id,
+			resource_id, currency, attributed, eligible, usage_rows) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for _, c := range credits {
+			if _, err := stmt.ExecContext(ctx, id, c.Day, c.PartnerID, c.TenantID, c.SubscriptionID, c.ResourceID,
+				c.Currency, c.Attributed, c.Eligible, c.UsageRows); err != nil {
+				return fmt.Errorf("store: save credit: %w", err)
+			}
+		}
+		return nil
+	})
+	return id, err
+}
+
+// LatestRun returns the most recent run (ENOTFOUND when none).
+func (d *DB) LatestRun(ctx context.Context) (*AttributionRun, error) {
+	var r AttributionRun
+	var from, to, at int64
+	var summary string
+	err := d.db.QueryRowContext(ctx, `SELECT id, from_time, to_time, created_at, summary FROM attribution_runs
+		ORDER BY id DESC LIMIT 1`).Scan(&r.ID, &from, &to, &at, &summary)
+	if err != nil {
+		return nil, notFound(err, "no attribution has been run yet; run 'partnerlink attribute --from DAY --to DAY'")
+	}
+	r.From, r.To, r.CreatedAt, r.Summary = time.Unix(0, from).UTC(), time.Unix(0, to).UTC(), time.Unix(0, at).UTC(), json.RawMessage(summary)
+	return &r, nil
+}
+
+// CreditFilter narrows Credits; empty fields match all.
+type CreditFilter struct {
+	RunID          int64
+	PartnerIDs     []string
+	TenantID       string
+	SubscriptionID string
+	ResourceID     string // compared case-insensitively
+	Day            string // YYYY-MM-DD
+}
+
+// Credits lists the stored credits of a run, sorted by day then every column.
+func (d *DB) Credits(ctx context.Context, f CreditFilter) ([]CreditRow, error) {
+	conds := []string{"run_id = $1"}
+	args := []any{f.RunID}
+	add := func(cond string, v any) {
+		args = append(args, v)
+		conds = append(conds, fmt.Sprintf(cond, len(args)))
+	}
+	if len(f.PartnerIDs) > 0 {
+		var ph []string
+		for _, p := range f.PartnerIDs {
+			args = append(args, p)
+			ph = append(ph, fmt.Sprintf("$%d", len(args)))
+		}
+		conds = append(conds, "partner_id IN ("+strings.Join(ph, ", ")+")")
+	}
+	if f.TenantID != "" {
+		add("tenant_id = $%d", strings.ToLower(f.TenantID))
+	}
+	if f.SubscriptionID != "" {
+		add("subscription_id = $%d", strings.ToLower(f.SubscriptionID))
+	}
+	if f.ResourceID != "" {
+		add("lower(resource_id) = $%d", strings.ToLower(strings.TrimSuffix(f.ResourceID, "/")))
+	}
+	if f.Day != "" {
+		add("day = $%d", f.Day)
+	}
+	rows, err := d.db.QueryContext(ctx, `SELECT run_id, day, partner_id, tenant_id, subscription_id, resource_id, currency,
+		attributed, eligible, usage_rows FROM credits WHERE `+strings.Join(conds, " AND "), args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: query credits: %w", err)
+	}
+	defer rows.Close()
+	var out []CreditRow
+	for rows.Next() {
+		var c CreditRow
+		if err := rows.Scan(&c.RunID, &c.Day, &c.PartnerID, &c.TenantID, &c.SubscriptionID, &c.ResourceID, &c.Currency,
+			&c.Attributed, &c.Eligible, &c.UsageRows); err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		for _, p := range [][2]string{{a.Day, b.Day}, {a.PartnerID, b.PartnerID}, {a.TenantID, b.TenantID},
+			{a.SubscriptionID, b.SubscriptionID}, {a.ResourceID, b.ResourceID}, {a.Currency, b.Currency}} {
+			if p[0] != p[1] {
+				return p[0] < p[1]
+			}
+		}
+		return false
+	})
+	return out, rows.Err()
+}
