@@ -19,7 +19,7 @@ func TestAddDoesNotAllocate(t *testing.T) {
 		{ChargePeriodStart: *at("2026-03-02"), ChargePeriodEnd: *at("2026-03-03"), ChargeCategory: []byte("Usage"),
 			ResourceID: []byte(app), Subscription: g, BillingCurrency: []byte("EUR"), EffectiveCost: focus.MustAmount("1.25")},
 		{ChargePeriodStart: *at("2026-03-02"), ChargePeriodEnd: *at("2026-03-03"), ChargeCategory: []byte("Usage"),
-			ResourceID: []byte(db), Subscription: g, BillingCurrency: []byte("EUR"), EffectiveCost: focus.MustAmount("2")},
+			ResourceID: []byte(db), Subscription: g, BillingCurrency: []byte("USD"), EffectiveCost: focus.MustAmount("2")},
 	}
 	for i := range rows {
 		if err := r.Add(0, &rows[i]); err != nil {

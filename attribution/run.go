@@ -295,15 +295,23 @@ func (res *resource) credit(partner int32, currency []byte) *credit {
 type Tally struct {
 	Rows    int64
 	Amounts map[string]*focus.Sum
+	// The last currency added and its sum: rows mostly share a currency.
+	lastCur []byte
+	last    *focus.Sum
 }
 
 func (t *Tally) add(currency []byte, a *focus.Amount) {
 	t.Rows++
+	if t.last != nil && bytes.Equal(t.lastCur, currency) {
+		t.last.Add(*a)
+		return
+	}
 	s := t.Amounts[string(currency)]
 	if s == nil {
 		s = new(focus.Sum)
 		t.Amounts[string(currency)] = s
 	}
+	t.lastCur, t.last = append(t.lastCur[:0], currency...), s
 	s.Add(*a)
 }
 
