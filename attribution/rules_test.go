@@ -294,3 +294,34 @@ func TestDeterminism(t *testing.T) {
 		t.Errorf("casing of first occurrence not kept:\n%s", first)
 	}
 }
+
+// SPEC §4 and §7: the cost column is a setting; with Azure's
+// x_EffectiveCostInUsd the credit is in USD, and a file without that column
+// is refused with its name.
+func TestCostColumnUSD(t *testing.T) {
+	ix := newWorld().link(tC, uA, pA, "", "").assign(tC, uA, "Owner", app, "", "").index(t)
+	usage := "ChargePeriodStart,ChargePeriodEnd,ChargeCategory,ResourceId,SubAccountId,ServiceName,BillingCurrency,EffectiveCost,BilledCost,x_EffectiveCostInUsd\n" +
+		"2026-03-02T00:00:00Z,2026-03-03T00:00:00Z,Usage," + app + ",/SUBSCRIPTIONS/" + strings.ToUpper(S1) + ",svc,EUR,4.20,4.20,4.5612\n"
+	r, err := NewRun(ix, Options{From: *at("2026-03-01"), To: *at("2026-04-01"), CostColumn: "x_EffectiveCostInUsd"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Scan(strings.NewReader(usage), "usd.csv"); err != nil {
+		t.Fatal(err)
+	}
+	got := r.Result().Credits
+	if len(got) != 1 || got[0].BillingCurrency != "USD" || got[0].AttributedCost.String() != "4.5612" || got[0].SubAccountID != strings.ToLower(S1) {
+		t.Fatalf("credits %+v", got)
+	}
+	r2, _ := NewRun(ix, Options{From: *at("2026-03-01"), To: *at("2026-04-01"), CostColumn: "x_EffectiveCostInUsd"})
+	err = r2.Scan(strings.NewReader(usageHeader+day("2026-03-02", app, "1")), "eur-only.csv")
+	if err == nil || !strings.Contains(err.Error(), "eur-only.csv line 2") || !strings.Contains(err.Error(), "x_EffectiveCostInUsd") {
+		t.Fatalf("want an error naming the file, line and column, got %v", err)
+	}
+	if _, err := NewRun(ix, Options{From: *at("2026-03-01"), To: *at("2026-04-01"), CostColumn: "ListCost"}); err == nil {
+		t.Error("accepted an unsupported cost column")
+	}
+	if _, err := NewRun(ix, Options{From: *at("2026-04-01"), To: *at("2026-03-01")}); err == nil {
+		t.Error("accepted a period that ends before it starts")
+	}
+}
