@@ -25,6 +25,13 @@ type Credit struct {
 	AttributedCost        focus.Sum
 	IncentiveEligibleCost focus.Sum
 	UsageRows             int64
+
+	// Not in the CSV, for reports (SPEC §7): the ServiceName of the
+	// resource's first row, and Azure's x_EffectiveCostInUsd summed over
+	// the credited rows that carry it (UsageRowsInUSD of UsageRows).
+	ServiceName         string
+	AttributedCostInUSD focus.Sum
+	UsageRowsInUSD      int64
 }
 
 // Result is the outcome of a run: credits sorted by every column, and the
@@ -51,20 +58,18 @@ type merged struct {
 // position.
 func (r *Run) Result() *Result {
 	all := map[mergeKey]*merged{}
-	first := map[string]struct {
-		raw string
-		at  position
-	}{}
+	type firstSeen struct {
+		raw, service string
+		at           position
+	}
+	first := map[string]firstSeen{}
 	sum := Summary{ChargeCategory: r.opt.ChargeCategory, CostColumn: r.opt.CostColumn}
 	t := newTallies()
 	for _, w := range r.workers {
 		t.merge(&w.summary)
 		for key, res := range w.resources {
 			if f, ok := first[key]; !ok || res.first.before(f.at) {
-				first[key] = struct {
-					raw string
-					at  position
-				}{res.raw, res.first}
+				first[key] = firstSeen{res.raw, res.service, res.first}
 			}
 			for i := range res.credits {
 				c := &res.credits[i]
@@ -82,12 +87,15 @@ func (r *Run) Result() *Result {
 				m.c.AttributedCost.AddSum(c.attributed)
 				m.c.IncentiveEligibleCost.AddSum(c.eligible)
 				m.c.UsageRows += c.rows
+				m.c.AttributedCostInUSD.AddSum(c.usd)
+				m.c.UsageRowsInUSD += c.usdRows
 			}
 		}
 	}
 	out := make([]Credit, 0, len(all))
 	for k, m := range all {
 		m.c.ResourceID = first[k.resource].raw
+		m.c.ServiceName = first[k.resource].service
 		out = append(out, m.c)
 	}
 	SortCredits(out)

@@ -313,6 +313,10 @@ func TestCostColumnUSD(t *testing.T) {
 	if len(got) != 1 || got[0].BillingCurrency != "USD" || got[0].AttributedCost.String() != "4.5612" || got[0].SubAccountID != strings.ToLower(S1) {
 		t.Fatalf("credits %+v", got)
 	}
+	// SPEC §7: reports also get the USD amount and the service.
+	if got[0].AttributedCostInUSD.String() != "4.5612" || got[0].UsageRowsInUSD != 1 || got[0].ServiceName != "svc" {
+		t.Fatalf("report fields %+v", got[0])
+	}
 	r2, _ := NewRun(ix, Options{From: *at("2026-03-01"), To: *at("2026-04-01"), CostColumn: "x_EffectiveCostInUsd"})
 	err = r2.Scan(strings.NewReader(usageHeader+day("2026-03-02", app, "1")), "eur-only.csv")
 	if err == nil || !strings.Contains(err.Error(), "eur-only.csv line 2") || !strings.Contains(err.Error(), "x_EffectiveCostInUsd") {

@@ -118,6 +118,7 @@ type resource struct {
 	sub     *subscription
 	grants  []grant
 	raw     string // the resource id as first seen
+	service string // its ServiceName at that first row
 	first   position
 	credits []credit
 }
@@ -134,6 +135,8 @@ type credit struct {
 	attributed focus.Sum
 	eligible   focus.Sum
 	rows       int64
+	usd        focus.Sum // x_EffectiveCostInUsd of the same rows, when given
+	usdRows    int64
 }
 
 // worker holds one goroutine's credits and tallies; merged at the end.
@@ -212,6 +215,10 @@ func (w *worker) add(file int64, row *focus.Row) error {
 			c.eligible.Add(*amount)
 		}
 		c.rows++
+		if row.HasEffectiveCostInUSD {
+			c.usd.Add(row.EffectiveCostInUSD)
+			c.usdRows++
+		}
 	}
 	if credited {
 		w.summary.credited.add(currency, amount)
@@ -240,7 +247,7 @@ func (w *worker) lookup(sub *subscription, file int64, row *focus.Row) *resource
 	w.key = append(append(w.key[:0], g[:]...), id...)
 	res := w.byRaw[string(w.key)]
 	if res == nil {
-		res = w.canonical(sub, g, id, file, row.Line)
+		res = w.canonical(sub, g, id, row.ServiceName, file, row.Line)
 		w.byRaw[string(w.key)] = res
 	}
 	w.last, w.lastSub = res, sub
@@ -249,7 +256,7 @@ func (w *worker) lookup(sub *subscription, file int64, row *focus.Row) *resource
 }
 
 // canonical finds or creates the resource under its lower-cased key.
-func (w *worker) canonical(sub *subscription, g focus.GUID, id []byte, file, line int64) *resource {
+func (w *worker) canonical(sub *subscription, g focus.GUID, id, service []byte, file, line int64) *resource {
 	w.lower = append(w.lower[:0], g[:]...)
 	if len(id) == 0 {
 		w.lower = append(w.lower, "/subscriptions/"...)
@@ -271,10 +278,11 @@ func (w *worker) canonical(sub *subscription, g focus.GUID, id []byte, file, lin
 	}
 	key := string(w.lower)
 	res := &resource{
-		sub:    sub,
-		grants: w.run.ix.resolve(sub, key[len(g):]),
-		raw:    raw,
-		first:  position{file, line},
+		sub:     sub,
+		grants:  w.run.ix.resolve(sub, key[len(g):]),
+		raw:     raw,
+		service: string(service),
+		first:   position{file, line},
 	}
 	w.resources[key] = res
 	return res
