@@ -2,8 +2,6 @@ package e2e
 
 import "testing"
 
-func testPython(t *testing.T, e *env)              { t.Skip("todo") }
-func testAzCLI(t *testing.T, e *env)               { t.Skip("todo") }
 func testPartnerlinkCLI(t *testing.T, e *env)      { t.Skip("todo") }
 func testDeviceCodeBrowser(t *testing.T, e *env)   { t.Skip("todo") }
 func testSecurity(t *testing.T, e *env)            { t.Skip("todo") }
