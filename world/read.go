@@ -57,6 +57,9 @@ func describeJSONError(data []byte, err error) string {
 		}
 		return fmt.Sprintf("line %d column %d: %s must be a JSON %s, not %s", line, col, field, jsonKind(typ.Type.Kind().String()), typ.Value)
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		if msg, ok := unknownField(data); ok {
+			return msg
+		}
 		f := strings.TrimPrefix(err.Error(), "json: unknown field ")
 		return fmt.Sprintf("unknown field %s; the fields of each element are those of SPEC §8.1 (check spelling and case)", f)
 	case errors.Is(err, io.EOF):

@@ -120,6 +120,7 @@ func TestValidateNegative(t *testing.T) {
 	}{
 		{"unknown field", `"version":1,`, `"version":1,"colour":"red",`, []string{`unknown field "colour"`}},
 		{"version", `"version":1,`, `"version":2,`, []string{"version is 2"}},
+		{"unknown nested field", `"roleDefinition":"Reader","scope"`, `"roleDefinition":"Reader","scop":"/","scope"`, []string{`roleAssignments[0]: unknown field "scop"`, "expected tenantId, id, principalId, roleDefinition, scope, from, to"}},
 		{"bad GUID", `"tenantId":"` + tB + `","name":"B"`, `"tenantId":"not-a-guid","name":"B"`, []string{"tenants[1].tenantId", "not a GUID"}},
 		{"bad partner ID", `"partnerId":"1000001","name":"P"`, `"partnerId":"10a","name":"P"`, []string{"partners[0].partnerId", "1 to 10 decimal digits"}},
 		{"unknown partner in link", `"partnerId":"1000001","from":"2026-01-01`, `"partnerId":"42","from":"2026-01-01`, []string{"links[0].partnerId", "not listed in partners"}},
