@@ -1,0 +1,173 @@
+// Package usage keeps the FOCUS usage files of a server in its data
+// directory: each import is validated whole (a bad row names its file and
+// line, and nothing is kept), stored once by content hash under
+// DATA_DIR/usage/files/, and recorded in the store with its rows, totals by
+// currency and the months its rows fall in — so importing the same file
+// again counts nothing twice, and a run reads only the files of its months.
+package usage
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+
+	"github.com/partnerlink/partnerlink/focus"
+	"github.com/partnerlink/partnerlink/sqlstore"
+)
+
+// Store is where imports are recorded.
+type Store interface {
+	UsageImportByHash(ctx context.Context, hash string) (*sqlstore.UsageImport, error)
+	RecordUsageImport(ctx context.Context, im sqlstore.UsageImport) (bool, error)
+	UsageImports(ctx context.Context, months []string) ([]sqlstore.UsageImport, error)
+}
+
+// Result tells what an import did.
+type Result struct {
+	Import  sqlstore.UsageImport
+	Already bool // the same content was imported before; nothing changed
+}
+
+// Import validates and stores one usage file read from r. progress, when
+// not nil, wraps the reader (a progress bar on a terminal).
+func Import(ctx context.Context, store Store, dataDir, name string, r io.Reader, now time.Time,
+	progress func(io.Reader) io.Reader) (*Result, error) {
+	dir := filepath.Join(dataDir, "usage", "files")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("usage: create %s: %w", dir, err)
+	}
+	// Copy to a temporary file while hashing: the file is read once from
+	// its source, then scanned from disk.
+	tmp, err := os.CreateTemp(dir, ".import-*")
+	if err != nil {
+		return nil, fmt.Errorf("usage: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	defer tmp.Close()
+	h := sha256.New()
+	if progress != nil {
+		r = progress(r)
+	}
+	if _, err := io.Copy(io.MultiWriter(tmp, h), r); err != nil {
+		return nil, fmt.Errorf("usage: read %s: %w", name, err)
+	}
+	hash := hex.EncodeToString(h.Sum(nil))
+	if prev, err := store.UsageImportByHash(ctx, hash); err == nil {
+		return &Result{Import: *prev, Already: true}, nil
+	}
+	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
+		return nil, err
+	}
+	im, err := summarize(tmp, name)
+	if err != nil {
+		return nil, err
+	}
+	im.Hash, im.Name, im.ImportedAt = hash, name, now.UTC()
+	im.Path = filepath.Join("usage", "files", hash+extension(tmp))
+	if err := tmp.Sync(); err != nil {
+		return nil, err
+	}
+	if err := os.Rename(tmp.Name(), filepath.Join(dataDir, im.Path)); err != nil {
+		return nil, fmt.Errorf("usage: keep %s: %w", name, err)
+	}
+	created, err := store.RecordUsageImport(ctx, *im)
+	if err != nil {
+		os.Remove(filepath.Join(dataDir, im.Path))
+		return nil, err
+	}
+	return &Result{Import: *im, Already: !created}, nil
+}
+
+// summarize reads every row (any bad row fails the import) and returns the
+// row count, EffectiveCost totals by currency and the months covered.
+func summarize(f *os.File, name string) (*sqlstore.UsageImport, error) {
+	const workers = 2
+	type acc struct {
+		rows   int64
+		totals map[string]*focus.Sum
+		months map[string]bool
+		usd    bool
+	}
+	accs := make([]acc, workers)
+	for i := range accs {
+		accs[i] = acc{totals: map[string]*focus.Sum{}, months: map[string]bool{}}
+	}
+	err := focus.Scan(f, name, focus.Options{Workers: workers}, func(w int, row *focus.Row) error {
+		a := &accs[w]
+		a.rows++
+		cur := string(row.BillingCurrency)
+		s := a.totals[cur]
+		if s == nil {
+			s = &focus.Sum{}
+			a.totals[cur] = s
+		}
+		s.Add(row.EffectiveCost)
+		a.months[row.ChargePeriodStart.UTC().Format("2006-01")] = true
+		a.usd = a.usd || row.HasEffectiveCostInUSD
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	im := &sqlstore.UsageImport{Totals: map[string]string{}}
+	totals := map[string]*focus.Sum{}
+	months := map[string]bool{}
+	for _, a := range accs {
+		im.Rows += a.rows
+		im.HasUSD = im.HasUSD || a.usd
+		for c, s := range a.totals {
+			if totals[c] == nil {
+				totals[c] = &focus.Sum{}
+			}
+			totals[c].AddSum(*s)
+		}
+		for m := range a.months {
+			months[m] = true
+		}
+	}
+	for c, s := range totals {
+		im.Totals[c] = s.String()
+	}
+	for m := range months {
+		im.Months = append(im.Months, m)
+	}
+	sort.Strings(im.Months)
+	return im, nil
+}
+
+// extension keeps the kind of file visible in the data directory.
+func extension(f *os.File) string {
+	head := make([]byte, 4)
+	f.ReadAt(head, 0)
+	switch {
+	case string(head) == "PAR1":
+		return ".parquet"
+	case head[0] == 0x1f && head[1] == 0x8b:
+		return ".csv.gz"
+	}
+	return ".csv"
+}
+
+// Files returns the absolute paths of the usage files whose rows fall in
+// [from, to), in import order.
+func Files(ctx context.Context, store Store, dataDir string, from, to time.Time) ([]string, error) {
+	var months []string
+	for m := time.Date(from.Year(), from.Month(), 1, 0, 0, 0, 0, time.UTC); m.Before(to); m = m.AddDate(0, 1, 0) {
+		months = append(months, m.Format("2006-01"))
+	}
+	ims, err := store.UsageImports(ctx, months)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, im := range ims {
+		out = append(out, filepath.Join(dataDir, im.Path))
+	}
+	return out, nil
+}
