@@ -2,7 +2,6 @@ package e2e
 
 import "testing"
 
-func testPartnerlinkCLI(t *testing.T, e *env)      { t.Skip("todo") }
 func testDeviceCodeBrowser(t *testing.T, e *env)   { t.Skip("todo") }
 func testSecurity(t *testing.T, e *env)            { t.Skip("todo") }
 func testWebhook(t *testing.T, e *env)             { t.Skip("todo") }
