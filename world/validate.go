@@ -201,15 +201,19 @@ func (v *validator) managementGroups() {
 			v.p.add(fmt.Sprintf("managementGroups[%d].parent", i), "management group %q is not listed in tenant %s; expected a management group of the same tenant, or null", *m.Parent, m.TenantID)
 		}
 	}
-	// Cycles: walk up from each group; a walk longer than the number of
-	// groups has looped.
+	// Cycles: walk up from each group; a group met again has looped. Only
+	// the groups on the loop report it (their descendants are fine once it
+	// is broken).
 	for i := range d.ManagementGroups {
 		m := &d.ManagementGroups[i]
-		seen := map[string]bool{mgKey(m.TenantID, m.Name): true}
+		start := mgKey(m.TenantID, m.Name)
+		seen := map[string]bool{start: true}
 		for cur := m; cur != nil && cur.Parent != nil; {
 			k := mgKey(cur.TenantID, *cur.Parent)
 			if seen[k] {
-				v.p.add(fmt.Sprintf("managementGroups[%d].parent", i), "management group %s is its own ancestor (a cycle through %q); management groups form a tree", m.Name, *cur.Parent)
+				if k == start {
+					v.p.add(fmt.Sprintf("managementGroups[%d].parent", i), "management group %s is its own ancestor (a cycle through %q); management groups form a tree", m.Name, *cur.Parent)
+				}
 				break
 			}
 			seen[k] = true
