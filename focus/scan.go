@@ -32,10 +32,12 @@ type RowFunc func(worker int, row *Row) error
 
 const (
 	defaultChunk = 4 << 20
-	// maxRecord bounds one CSV record, so that a stray quote cannot make
-	// the reader hold a whole file in memory.
-	maxRecord = 64 << 20
 )
+
+// maxRecord bounds how far a chunk grows to hold one CSV record, so that a
+// stray quote cannot make the reader hold a whole file in memory. A
+// variable so that tests can make it small.
+var maxRecord = 64 << 20
 
 // ScanFile opens path and scans it (see Scan).
 func ScanFile(path string, opt Options, fn RowFunc) error {
@@ -142,7 +144,10 @@ func (c *chunker) next(buf []byte) ([]byte, int64, error) {
 			}
 		}
 		b := recordBoundary(buf)
-		if b < 0 && c.eof {
+		if b < 0 && (c.eof || len(buf) >= maxRecord) {
+			// No newline outside quotes: the last record of the input, or
+			// a stray quote (a valid record of 64 MiB is not plausible).
+			// The parser then reports the bad record and its line.
 			b = len(buf)
 		}
 		if b >= 0 {
@@ -152,9 +157,6 @@ func (c *chunker) next(buf []byte) ([]byte, int64, error) {
 			return buf[:b], first, nil
 		}
 		// No whole record yet: a record longer than the buffer.
-		if len(buf) >= maxRecord {
-			return nil, 0, partnerlink.Errorf(partnerlink.EINVALID, "line %d: a record is longer than %d MiB; is a quote (\") left open?", c.line, maxRecord>>20)
-		}
 		bigger := make([]byte, len(buf), 2*cap(buf))
 		copy(bigger, buf)
 		buf = bigger

@@ -255,3 +255,16 @@ func TestScanAllocationsDoNotGrowWithRows(t *testing.T) {
 		t.Errorf("allocations grow with rows: %v for 1000 rows, %v for 20000", a, b)
 	}
 }
+
+// A stray quote early in a large file is reported at its own line, and the
+// reader does not grow a chunk without bound looking for the record's end.
+func TestStrayQuoteInLargeFile(t *testing.T) {
+	defer func(n int) { maxRecord = n }(maxRecord)
+	maxRecord = 4096
+	good := "2026-03-01T00:00:00Z,2026-03-02T00:00:00Z,Usage,/x,/subscriptions/" + sub + ",S,USD,1,1\n"
+	in := header + "\n" + good + strings.Replace(good, "S,USD", `5" screen,USD`, 1) + strings.Repeat(good, 2000)
+	_, err := collect(t, []byte(in), Options{Workers: 2, ChunkSize: 512})
+	if err == nil || !strings.Contains(err.Error(), "usage.csv line 3") || !strings.Contains(err.Error(), "quote") {
+		t.Fatalf("want the stray quote at line 3, got %v", err)
+	}
+}
