@@ -15,6 +15,7 @@ import (
 // UsageImport is the record of one imported usage file.
 type UsageImport struct {
 	Hash       string
+	Kind       string // "focus" or "activity"
 	Name       string
 	Path       string // relative to the data directory
 	Rows       int64
@@ -36,23 +37,24 @@ func (d *DB) UsageImportByHash(ctx context.Context, hash string) (*UsageImport, 
 	return &ims[0], nil
 }
 
-// UsageImports lists the imports covering any of months (all when none),
-// in import order.
-func (d *DB) UsageImports(ctx context.Context, months []string) ([]UsageImport, error) {
-	if len(months) == 0 {
-		return d.usageImports(ctx, ``)
+// UsageImports lists the imports of a kind ("" for all) covering any of
+// months (all when none), in import order.
+func (d *DB) UsageImports(ctx context.Context, kind string, months []string) ([]UsageImport, error) {
+	args := []any{kind}
+	where := `WHERE ($1 = '' OR kind = $1)`
+	if len(months) > 0 {
+		var ph []string
+		for _, m := range months {
+			args = append(args, m)
+			ph = append(ph, fmt.Sprintf("$%d", len(args)))
+		}
+		where += ` AND hash IN (SELECT hash FROM usage_import_months WHERE month IN (` + strings.Join(ph, ", ") + `))`
 	}
-	var ph []string
-	var args []any
-	for _, m := range months {
-		args = append(args, m)
-		ph = append(ph, fmt.Sprintf("$%d", len(args)))
-	}
-	return d.usageImports(ctx, `WHERE hash IN (SELECT hash FROM usage_import_months WHERE month IN (`+strings.Join(ph, ", ")+`))`, args...)
+	return d.usageImports(ctx, where, args...)
 }
 
 func (d *DB) usageImports(ctx context.Context, where string, args ...any) ([]UsageImport, error) {
-	rows, err := d.db.QueryContext(ctx, `SELECT hash, name, path, rows, totals, has_usd, imported_at FROM usage_imports `+
+	rows, err := d.db.QueryContext(ctx, `SELECT hash, kind, name, path, rows, totals, has_usd, imported_at FROM usage_imports `+
 		where+` ORDER BY imported_at, hash`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: list usage imports: %w", err)
@@ -63,7 +65,7 @@ func (d *DB) usageImports(ctx context.Context, where string, args ...any) ([]Usa
 		var im UsageImport
 		var totals string
 		var at int64
-		if err := rows.Scan(&im.Hash, &im.Name, &im.Path, &im.Rows, &totals, &im.HasUSD, &at); err != nil {
+		if err := rows.Scan(&im.Hash, &im.Kind, &im.Name, &im.Path, &im.Rows, &totals, &im.HasUSD, &at); err != nil {
 			return nil, err
 		}
 		json.Unmarshal([]byte(totals), &im.Totals)
@@ -94,9 +96,9 @@ func (d *DB) RecordUsageImport(ctx context.Context, im UsageImport) (bool, error
 	totals, _ := json.Marshal(im.Totals)
 	created := false
 	err := d.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO usage_imports (hash, name, path, rows, totals, has_usd, imported_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (hash) DO NOTHING`,
-			im.Hash, im.Name, im.Path, im.Rows, string(totals), im.HasUSD, im.ImportedAt.UnixNano())
+		res, err := tx.ExecContext(ctx, `INSERT INTO usage_imports (hash, kind, name, path, rows, totals, has_usd, imported_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (hash) DO NOTHING`,
+			im.Hash, im.Kind, im.Name, im.Path, im.Rows, string(totals), im.HasUSD, im.ImportedAt.UnixNano())
 		if err != nil {
 			return fmt.Errorf("store: record usage import: %w", err)
 		}

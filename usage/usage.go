@@ -1,7 +1,7 @@
-// Package usage keeps the FOCUS usage files of a server in its data
-// directory: each import is validated whole (a bad row names its file and
-// line, and nothing is kept), stored once by content hash under
-// DATA_DIR/usage/files/, and recorded in the store with its rows, totals by
+// Package usage keeps the usage files of a server in its data directory —
+// FOCUS cost and usage, and Power Platform activity: each import is
+// validated whole (a bad row names its file and line, and nothing is kept),
+// stored once by content hash under DATA_DIR/usage/{kind}/, and recorded in the store with its rows, totals by
 // currency and the months its rows fall in — so importing the same file
 // again counts nothing twice, and a run reads only the files of its months.
 package usage
@@ -25,8 +25,19 @@ import (
 type Store interface {
 	UsageImportByHash(ctx context.Context, hash string) (*sqlstore.UsageImport, error)
 	RecordUsageImport(ctx context.Context, im sqlstore.UsageImport) (bool, error)
-	UsageImports(ctx context.Context, months []string) ([]sqlstore.UsageImport, error)
+	UsageImports(ctx context.Context, kind string, months []string) ([]sqlstore.UsageImport, error)
 }
+
+// Kind is a kind of input file: its name in the store and how a file of it
+// is read whole (every row validated) into its summary (rows, months,
+// totals). An error names the file and line.
+type Kind struct {
+	Name      string
+	Summarize func(f *os.File, name string) (*sqlstore.UsageImport, error)
+}
+
+// FOCUS is cost and usage in FinOps FOCUS (SPEC §8.2).
+var FOCUS = Kind{Name: "focus", Summarize: summarize}
 
 // Result tells what an import did.
 type Result struct {
@@ -34,11 +45,11 @@ type Result struct {
 	Already bool // the same content was imported before; nothing changed
 }
 
-// Import validates and stores one usage file read from r. progress, when
-// not nil, wraps the reader (a progress bar on a terminal).
-func Import(ctx context.Context, store Store, dataDir, name string, r io.Reader, now time.Time,
+// Import validates and stores one file of a kind read from r. progress,
+// when not nil, wraps the reader (a progress bar on a terminal).
+func Import(ctx context.Context, store Store, dataDir string, kind Kind, name string, r io.Reader, now time.Time,
 	progress func(io.Reader) io.Reader) (*Result, error) {
-	dir := filepath.Join(dataDir, "usage", "files")
+	dir := filepath.Join(dataDir, "usage", kind.Name)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("usage: create %s: %w", dir, err)
 	}
@@ -64,12 +75,12 @@ func Import(ctx context.Context, store Store, dataDir, name string, r io.Reader,
 	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
 		return nil, err
 	}
-	im, err := summarize(tmp, name)
+	im, err := kind.Summarize(tmp, name)
 	if err != nil {
 		return nil, err
 	}
-	im.Hash, im.Name, im.ImportedAt = hash, name, now.UTC()
-	im.Path = filepath.Join("usage", "files", hash+extension(tmp))
+	im.Hash, im.Kind, im.Name, im.ImportedAt = hash, kind.Name, name, now.UTC()
+	im.Path = filepath.Join("usage", kind.Name, hash+extension(tmp))
 	if err := tmp.Sync(); err != nil {
 		return nil, err
 	}
@@ -154,14 +165,14 @@ func extension(f *os.File) string {
 	return ".csv"
 }
 
-// Files returns the absolute paths of the usage files whose rows fall in
-// [from, to), in import order.
-func Files(ctx context.Context, store Store, dataDir string, from, to time.Time) ([]string, error) {
+// Files returns the absolute paths of the files of a kind whose rows fall
+// in [from, to), in import order.
+func Files(ctx context.Context, store Store, dataDir string, kind Kind, from, to time.Time) ([]string, error) {
 	var months []string
 	for m := time.Date(from.Year(), from.Month(), 1, 0, 0, 0, 0, time.UTC); m.Before(to); m = m.AddDate(0, 1, 0) {
 		months = append(months, m.Format("2006-01"))
 	}
-	ims, err := store.UsageImports(ctx, months)
+	ims, err := store.UsageImports(ctx, kind.Name, months)
 	if err != nil {
 		return nil, err
 	}

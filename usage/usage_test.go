@@ -36,7 +36,7 @@ func TestImport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := usage.Import(ctx, db, dir, "march.csv", bytes.NewReader(data), now, nil)
+	res, err := usage.Import(ctx, db, dir, usage.FOCUS, "march.csv", bytes.NewReader(data), now, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +47,7 @@ func TestImport(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, im.Path)); err != nil {
 		t.Errorf("file not kept: %v", err)
 	}
-	res, err = usage.Import(ctx, db, dir, "again.csv", bytes.NewReader(data), now, nil)
+	res, err = usage.Import(ctx, db, dir, usage.FOCUS, "again.csv", bytes.NewReader(data), now, nil)
 	if err != nil || !res.Already {
 		t.Errorf("second import: %+v %v", res, err)
 	}
@@ -57,15 +57,15 @@ func TestImport(t *testing.T) {
 	w := gzip.NewWriter(&gz)
 	w.Write(data)
 	w.Close()
-	res, err = usage.Import(ctx, db, dir, "march.csv.gz", bytes.NewReader(gz.Bytes()), now, nil)
+	res, err = usage.Import(ctx, db, dir, usage.FOCUS, "march.csv.gz", bytes.NewReader(gz.Bytes()), now, nil)
 	if err != nil || res.Already || !strings.HasSuffix(res.Import.Path, ".csv.gz") {
 		t.Errorf("gzip import: %+v %v", res, err)
 	}
-	files, err := usage.Files(ctx, db, dir, time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC))
+	files, err := usage.Files(ctx, db, dir, usage.FOCUS, time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC))
 	if err != nil || len(files) != 2 {
 		t.Errorf("files of March = %v %v", files, err)
 	}
-	if files, _ := usage.Files(ctx, db, dir, time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)); len(files) != 0 {
+	if files, _ := usage.Files(ctx, db, dir, usage.FOCUS, time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)); len(files) != 0 {
 		t.Errorf("files of April = %v", files)
 	}
 }
@@ -76,12 +76,12 @@ func TestBadRowImportsNothing(t *testing.T) {
 	data, _ := os.ReadFile("testdata/march.csv")
 	lines := strings.Split(string(data), "\n")
 	lines[3] = strings.Replace(lines[3], "4.20,4.20", "4.2O,4.20", 1) // a letter O in EffectiveCost, line 4
-	_, err := usage.Import(ctx, db, dir, "broken.csv", strings.NewReader(strings.Join(lines, "\n")), now, nil)
+	_, err := usage.Import(ctx, db, dir, usage.FOCUS, "broken.csv", strings.NewReader(strings.Join(lines, "\n")), now, nil)
 	if err == nil || !strings.Contains(err.Error(), "broken.csv") || !strings.Contains(err.Error(), "line 4") {
 		t.Fatalf("bad row error = %v, want file and line named", err)
 	}
-	ims, _ := db.UsageImports(ctx, nil)
-	entries, _ := os.ReadDir(filepath.Join(dir, "usage", "files"))
+	ims, _ := db.UsageImports(ctx, "", nil)
+	entries, _ := os.ReadDir(filepath.Join(dir, "usage", "focus"))
 	if len(ims) != 0 || len(entries) != 0 {
 		t.Errorf("a failed import left %d records and %d files", len(ims), len(entries))
 	}

@@ -131,7 +131,7 @@ func importUsage(cmd *cobra.Command, m *Main, db *sqlstore.DB, path string) erro
 			return &pr
 		}
 	}
-	res, err := usage.Import(cmd.Context(), db, m.DataDir, filepath.Base(path), f, m.Now(), progress)
+	res, err := usage.Import(cmd.Context(), db, m.DataDir, usage.FOCUS, filepath.Base(path), f, m.Now(), progress)
 	if err != nil {
 		return err
 	}

@@ -19,7 +19,7 @@ import (
 // Store is everything the suite exercises.
 type Store interface {
 	RecordUsageImport(ctx context.Context, im sqlstore.UsageImport) (bool, error)
-	UsageImports(ctx context.Context, months []string) ([]sqlstore.UsageImport, error)
+	UsageImports(ctx context.Context, kind string, months []string) ([]sqlstore.UsageImport, error)
 	UsageImportByHash(ctx context.Context, hash string) (*sqlstore.UsageImport, error)
 	SaveRun(ctx context.Context, run sqlstore.AttributionRun, credits []sqlstore.CreditRow) (int64, error)
 	LatestRun(ctx context.Context) (*sqlstore.AttributionRun, error)
@@ -507,7 +507,7 @@ func testWorldRoundTrip(t *testing.T, s Store) {
 // records each import with its rows and totals and the months it covers.
 func testUsageAndCredits(t *testing.T, s Store) {
 	ctx := context.Background()
-	im := sqlstore.UsageImport{Hash: "abc", Name: "march.csv", Path: "usage/files/abc.csv", Rows: 6,
+	im := sqlstore.UsageImport{Hash: "abc", Kind: "focus", Name: "march.csv", Path: "usage/files/abc.csv", Rows: 6,
 		Totals: map[string]string{"EUR": "15.615"}, Months: []string{"2026-03"}, ImportedAt: t0}
 	created, err := s.RecordUsageImport(ctx, im)
 	must(t, err)
@@ -519,16 +519,19 @@ func testUsageAndCredits(t *testing.T, s Store) {
 	if created, err := s.RecordUsageImport(ctx, again); err != nil || created {
 		t.Errorf("same content recorded twice: %v %v", created, err)
 	}
-	_, err = s.RecordUsageImport(ctx, sqlstore.UsageImport{Hash: "def", Name: "april.csv", Path: "p", Rows: 1,
+	_, err = s.RecordUsageImport(ctx, sqlstore.UsageImport{Hash: "def", Kind: "activity", Name: "april.csv", Path: "p", Rows: 1,
 		Totals: map[string]string{"USD": "1"}, Months: []string{"2026-04", "2026-05"}, ImportedAt: t0.Add(time.Hour)})
 	must(t, err)
-	got, err := s.UsageImports(ctx, []string{"2026-03"})
+	got, err := s.UsageImports(ctx, "focus", []string{"2026-03"})
 	must(t, err)
 	if len(got) != 1 || got[0].Name != "march.csv" || got[0].Totals["EUR"] != "15.615" || got[0].Months[0] != "2026-03" {
 		t.Errorf("imports of March = %+v", got)
 	}
-	if got, _ := s.UsageImports(ctx, []string{"2026-05", "2026-03"}); len(got) != 2 {
+	if got, _ := s.UsageImports(ctx, "", []string{"2026-05", "2026-03"}); len(got) != 2 {
 		t.Errorf("imports of March and May = %+v", got)
+	}
+	if got, _ := s.UsageImports(ctx, "activity", nil); len(got) != 1 || got[0].Hash != "def" {
+		t.Errorf("activity imports = %+v", got)
 	}
 	if _, err := s.UsageImportByHash(ctx, "zzz"); partnerlink.ErrorCode(err) != partnerlink.ENOTFOUND {
 		t.Errorf("unknown hash: %v", err)

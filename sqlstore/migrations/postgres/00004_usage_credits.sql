@@ -4,10 +4,11 @@
 -- imports are idempotent and a run reads only the files of its months.
 CREATE TABLE usage_imports (
     hash        TEXT PRIMARY KEY, -- SHA-256 of the file as imported
+    kind        TEXT NOT NULL,    -- focus (SPEC §8.2) or activity (SPEC §8.3)
     name        TEXT NOT NULL,    -- the file name given
     path        TEXT NOT NULL,    -- relative to the data directory
     rows        BIGINT NOT NULL,
-    totals      TEXT NOT NULL,    -- JSON {"EUR": "12.5", …} of EffectiveCost
+    totals      TEXT NOT NULL,    -- JSON {"EUR": "12.5", …} of EffectiveCost (focus)
     has_usd     BOOLEAN NOT NULL, -- the file has x_EffectiveCostInUsd
     imported_at BIGINT NOT NULL
 );
