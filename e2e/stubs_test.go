@@ -2,6 +2,5 @@ package e2e
 
 import "testing"
 
-func testDeviceCodeBrowser(t *testing.T, e *env)   { t.Skip("todo") }
 func testSecurity(t *testing.T, e *env)            { t.Skip("todo") }
 func testWebhook(t *testing.T, e *env)             { t.Skip("todo") }
