@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/partnerlink/partnerlink/focus"
 	"github.com/partnerlink/partnerlink/world"
 )
 
@@ -84,5 +85,38 @@ func BenchmarkRun(b *testing.B) {
 			}
 			b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
 		})
+	}
+}
+
+// BenchmarkAdd measures crediting alone: rows already parsed, resources
+// already seen.
+func BenchmarkAdd(b *testing.B) {
+	ix, err := NewIndex(benchWorld(200))
+	if err != nil {
+		b.Fatal(err)
+	}
+	r, err := NewRun(ix, Options{From: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var rows []focus.Row
+	err = focus.Scan(bytes.NewReader(benchUsage(200, 1)), "bench.csv", focus.Options{}, func(_ int, row *focus.Row) error {
+		c := *row
+		c.ResourceID = bytes.Clone(row.ResourceID)
+		c.ChargeCategory = bytes.Clone(row.ChargeCategory)
+		c.BillingCurrency = bytes.Clone(row.BillingCurrency)
+		rows = append(rows, c)
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := range rows {
+		r.Add(0, &rows[i])
+	}
+	i := 0
+	for b.Loop() {
+		r.Add(0, &rows[i%len(rows)])
+		i++
 	}
 }

@@ -148,10 +148,11 @@ type worker struct {
 	lower     []byte
 	// The previous row's resource: usage files list a resource's meters
 	// one after another.
-	last    *resource
-	lastSub *subscription
-	lastID  []byte
-	summary tallies
+	last     *resource
+	lastSub  *subscription
+	lastGUID focus.GUID
+	lastID   []byte
+	summary  tallies
 }
 
 func newWorker(r *Run) *worker {
@@ -183,7 +184,10 @@ func (w *worker) add(file int64, row *focus.Row) error {
 		w.summary.outOfPeriod.add(currency, amount)
 		return nil
 	}
-	sub := r.ix.subs[row.Subscription]
+	sub := w.lastSub
+	if sub == nil || w.lastGUID != row.Subscription {
+		sub = r.ix.subs[row.Subscription]
+	}
 	if sub == nil {
 		w.summary.unknownSubscription.add(currency, amount)
 		return nil
@@ -250,7 +254,7 @@ func (w *worker) lookup(sub *subscription, file int64, row *focus.Row) *resource
 		res = w.canonical(sub, g, id, row.ServiceName, file, row.Line)
 		w.byRaw[string(w.key)] = res
 	}
-	w.last, w.lastSub = res, sub
+	w.last, w.lastSub, w.lastGUID = res, sub, row.Subscription
 	w.lastID = append(w.lastID[:0], id...)
 	return res
 }
