@@ -37,6 +37,7 @@ const armScope = "https://management.core.windows.net//.default"
 // subtests of one backend.
 type env struct {
 	backend string
+	dataDir string
 	srv     *server.Server
 	url     string
 	caFile  string
@@ -92,7 +93,8 @@ func startServer(t *testing.T, backend, dsn string) *env {
 	ctx := context.Background()
 	lw := &testLogWriter{t: t}
 	logger := slog.New(slog.NewTextHandler(lw, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	srv, err := server.Open(ctx, server.Config{DataDir: t.TempDir(), DSN: dsn, Addr: "127.0.0.1:0", Logger: logger})
+	dataDir := t.TempDir()
+	srv, err := server.Open(ctx, server.Config{DataDir: dataDir, DSN: dsn, Addr: "127.0.0.1:0", Logger: logger})
 	if err != nil {
 		t.Fatalf("open server (%s): %v", backend, err)
 	}
@@ -120,7 +122,7 @@ func startServer(t *testing.T, backend, dsn string) *env {
 	}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
-	e := &env{backend: backend, srv: srv, url: srv.URL, caFile: srv.CAFile, creds: creds,
+	e := &env{backend: backend, dataDir: dataDir, srv: srv, url: srv.URL, caFile: srv.CAFile, creds: creds,
 		client: &http.Client{Transport: tr, Timeout: 30 * time.Second}}
 	// The server must answer before any client is pointed at it.
 	resp, err := e.client.Get(e.url + "/healthz")
@@ -222,6 +224,7 @@ func (e *env) userToken(t *testing.T, tenant, user, password string) string {
 // armResult is a raw ARM answer.
 type armResult struct {
 	Status int
+	Header http.Header
 	Body   []byte
 }
 
@@ -279,7 +282,7 @@ func (e *env) arm(t *testing.T, method, path, authorization string) armResult {
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
-	return armResult{Status: resp.StatusCode, Body: body}
+	return armResult{Status: resp.StatusCode, Header: resp.Header, Body: body}
 }
 
 // partnerCall is a ManagementPartner call with a bearer token; partnerID
