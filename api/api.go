@@ -34,6 +34,7 @@ type Store interface {
 	PutDelegation(ctx context.Context, dl world.Delegation) error
 	EndDelegation(ctx context.Context, customerTenantID, id string, at time.Time) error
 	Delegations(ctx context.Context, customerTenantID string, currentOnly bool) ([]world.Delegation, error)
+	Exporter
 }
 
 // Handler serves /api/v1.
@@ -65,6 +66,8 @@ func New(auth arm.Authenticator, store Store, adminKeyHash [32]byte, now func() 
 	h.mux.HandleFunc("GET /api/v1/partners/{partner}/links", h.caller(h.partnerLinks))
 	h.mux.HandleFunc("GET /api/v1/partners/{partner}/link-events", h.caller(h.partnerEvents))
 	h.mux.HandleFunc("GET /api/v1/me", h.caller(h.me))
+	h.mux.HandleFunc("GET /api/v1/partners/{partner}/explain", h.caller(h.partnerExplain))
+	h.mux.HandleFunc("GET /api/v1/tenants/{tenant}/explain", h.caller(h.tenantExplain))
 	h.mux.HandleFunc("PUT /api/v1/admin/tenants/{tenant}", h.admin(h.adminPutTenant))
 	h.mux.HandleFunc("PUT /api/v1/admin/tenants/{tenant}/principals/{object}", h.admin(h.adminPutPrincipal))
 	h.mux.HandleFunc("POST /api/v1/admin/tenants/{tenant}/principals/{object}/secrets", h.admin(h.adminAddSecret))

@@ -255,3 +255,29 @@ func TestAdmin(t *testing.T) {
 		t.Errorf("location IDs = %v", locs)
 	}
 }
+
+// SPEC §7 Explain through the API: the partner asks about its own ID, the
+// customer about its own resources; the chain or the reason comes back.
+func TestExplain(t *testing.T) {
+	srv, _ := setup(t)
+	res := "/subscriptions/" + demo.FabrikamSub + "/resourceGroups/web/providers/Microsoft.Web/sites/shop"
+	// Links were made on 2026-03-02 12:00 (see setup): credited that day, not the day before.
+	status, m := call(t, srv, "GET", "/api/v1/partners/"+demo.GermanyPartnerID+"/explain?resource="+res+"&day=2026-03-02", "alice", "")
+	if status != 200 || m["credited"] != true || len(m["chains"].([]any)) != 2 {
+		t.Errorf("partner explain: %d %v", status, m)
+	}
+	status, m = call(t, srv, "GET", "/api/v1/tenants/"+demo.FabrikamTenant+"/explain?partner="+demo.GermanyPartnerID+"&resource="+res+"&day=2026-03-01", "bob", "")
+	if status != 200 || m["credited"] != false || m["reason"] == "" {
+		t.Errorf("customer explain before the link: %d %v", status, m)
+	}
+	if status, _ := call(t, srv, "GET", "/api/v1/partners/"+demo.GermanyPartnerID+"/explain?resource="+res+"&day=2026-03-02", "bob", ""); status != 403 {
+		t.Errorf("customer on the partner's explain: %d", status)
+	}
+	if status, m := call(t, srv, "GET", "/api/v1/partners/"+demo.GermanyPartnerID+"/explain?resource="+res+"&day=March", "alice", ""); status != 400 {
+		t.Errorf("bad day: %d %v", status, m)
+	}
+	other := "/subscriptions/" + demo.WoodgroveSub
+	if status, _ := call(t, srv, "GET", "/api/v1/tenants/"+demo.FabrikamTenant+"/explain?partner="+demo.GermanyPartnerID+"&resource="+other+"&day=2026-03-02", "bob", ""); status != 403 {
+		t.Errorf("customer explains another tenant's resource: %d", status)
+	}
+}

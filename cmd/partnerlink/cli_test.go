@@ -100,3 +100,27 @@ func TestDirectoryCommands(t *testing.T) {
 		t.Error("a refused import changed the state")
 	}
 }
+
+// SPEC §7 Explain from the CLI, on the data directory and offline.
+func TestExplainCommand(t *testing.T) {
+	dir := t.TempDir()
+	example := "testdata/azure-basic/world.json"
+	mustRun(t, dir, "import", example)
+	web := "/subscriptions/9d8c7b6a-5f4e-4d3c-8b2a-190807060504/resourceGroups/web/providers/Microsoft.Web/sites/shop"
+	db := "/subscriptions/9d8c7b6a-5f4e-4d3c-8b2a-190807060504/resourceGroups/data/providers/Microsoft.Sql/servers/shopdb"
+	out := mustRun(t, dir, "explain", "--partner", "5100001", "--resource", web, "--day", "2026-03-02")
+	if !strings.Contains(out, "IS credited") || !strings.Contains(out, "incentive-eligible") || !strings.Contains(out, "member of group c0ffee00-0000-4000-8000-000000000003") {
+		t.Errorf("explain credited: %s", out)
+	}
+	out = mustRun(t, dir, "explain", "--partner", "5100001", "--resource", db, "--day", "2026-03-01")
+	if !strings.Contains(out, "NOT credited") || !strings.Contains(out, "not a member") {
+		t.Errorf("explain not credited: %s", out)
+	}
+	out = mustRun(t, dir, "explain", "--world", example, "--partner", "5100001", "--resource", web, "--day", "2026-03-03", "-o", "json")
+	if !strings.Contains(out, `"credited": true`) || !strings.Contains(out, `"incentiveEligible": false`) {
+		t.Errorf("explain json: %s", out)
+	}
+	if _, err := run(t, dir, "explain", "--partner", "5100001", "--resource", web); err == nil {
+		t.Error("explain without a day accepted")
+	}
+}

@@ -22,12 +22,16 @@ func init() {
 
 // withStore opens the data directory's store for one command.
 func withStore(m *Main, cmd *cobra.Command, fn func(ctx context.Context, db *sqlstore.DB) error) error {
-	db, err := server.OpenStore(cmd.Context(), m.DataDir, m.DSN)
+	return withStoreCtx(cmd.Context(), m, fn)
+}
+
+func withStoreCtx(ctx context.Context, m *Main, fn func(ctx context.Context, db *sqlstore.DB) error) error {
+	db, err := server.OpenStore(ctx, m.DataDir, m.DSN)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	return fn(cmd.Context(), db)
+	return fn(ctx, db)
 }
 
 // parseInstant reads --from/--to style flags: RFC 3339 or YYYY-MM-DD; empty is nil.

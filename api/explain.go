@@ -1,0 +1,132 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/partnerlink/partnerlink"
+	"github.com/partnerlink/partnerlink/attribution"
+	"github.com/partnerlink/partnerlink/world"
+)
+
+// Exporter gives the whole state as a world document (the engine's input).
+type Exporter interface {
+	ExportWorld(ctx context.Context) (*world.Document, error)
+}
+
+// ExplainPeriod reads ?day=YYYY-MM-DD or ?month=YYYY-MM.
+func ExplainPeriod(day, month string) (partnerlink.Period, error) {
+	switch {
+	case (day == "") == (month == ""):
+		return partnerlink.Period{}, partnerlink.Errorf(partnerlink.EINVALID, "give exactly one of day=YYYY-MM-DD or month=YYYY-MM")
+	case day != "":
+		d, err := time.Parse("2006-01-02", day)
+		if err != nil {
+			return partnerlink.Period{}, partnerlink.Errorf(partnerlink.EINVALID, "day %q: expected YYYY-MM-DD", day)
+		}
+		return partnerlink.Period{From: d, To: d.AddDate(0, 0, 1)}, nil
+	}
+	mo, err := time.Parse("2006-01", month)
+	if err != nil {
+		return partnerlink.Period{}, partnerlink.Errorf(partnerlink.EINVALID, "month %q: expected YYYY-MM", month)
+	}
+	return partnerlink.Period{From: mo, To: mo.AddDate(0, 1, 0)}, nil
+}
+
+func (h *Handler) explain(r *http.Request, partnerID string) (*attribution.Explanation, error) {
+	q := r.URL.Query()
+	period, err := ExplainPeriod(q.Get("day"), q.Get("month"))
+	if err != nil {
+		return nil, err
+	}
+	doc, err := h.Store.ExportWorld(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	ix, err := attribution.NewIndex(doc)
+	if err != nil {
+		return nil, err
+	}
+	return ix.ExplainPeriod(partnerID, q.Get("resource"), period)
+}
+
+// partnerExplain: GET /api/v1/partners/{p}/explain?resource=&day= — for the
+// partner organization's principals.
+func (h *Handler) partnerExplain(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) {
+	if _, err := h.partnerAccess(r, c); err != nil {
+		writeError(w, err)
+		return
+	}
+	e, err := h.explain(r, r.PathValue("partner"))
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, ExplanationView(e))
+}
+
+// tenantExplain: GET /api/v1/tenants/{t}/explain?partner=&resource=&day= —
+// for the customer's administrators, about resources of their tenant.
+func (h *Handler) tenantExplain(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) {
+	tenant, err := h.tenantAccess(r, c, readLinks)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	e, err := h.explain(r, r.URL.Query().Get("partner"))
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	if e.TenantID != "" && e.TenantID != tenant {
+		writeError(w, partnerlink.ARMErrorf(partnerlink.EFORBIDDEN, "AuthorizationFailed",
+			"Resource %s is not in tenant %s.", e.ResourceID, tenant))
+		return
+	}
+	writeJSON(w, http.StatusOK, ExplanationView(e))
+}
+
+// Explanation is attribution.Explanation as the API and the CLI's JSON
+// output show it.
+type Explanation struct {
+	PartnerID         string      `json:"partnerId"`
+	ResourceID        string      `json:"resourceId"`
+	From              time.Time   `json:"from"`
+	To                time.Time   `json:"to"`
+	TenantID          string      `json:"tenantId,omitempty"`
+	SubscriptionID    string      `json:"subscriptionId,omitempty"`
+	Credited          bool        `json:"credited"`
+	IncentiveEligible bool        `json:"incentiveEligible"`
+	Chains            []ChainView `json:"chains"`
+	Reason            string      `json:"reason,omitempty"`
+}
+
+// ChainView is one crediting chain: link → memberships → access → scope.
+type ChainView struct {
+	Text         string   `json:"text"`
+	LinkTenantID string   `json:"linkTenantId"`
+	ObjectID     string   `json:"objectId"`
+	Groups       []string `json:"groups"`
+	Via          string   `json:"via"`
+	AssignmentID string   `json:"assignmentId"`
+	Role         string   `json:"role"`
+	RoleCanWrite bool     `json:"roleCanWrite"`
+	Scope        string   `json:"scope"`
+}
+
+// ExplanationView converts an engine explanation for output.
+func ExplanationView(e *attribution.Explanation) Explanation {
+	v := Explanation{PartnerID: e.PartnerID, ResourceID: e.ResourceID, From: e.Day.From, To: e.Day.To, TenantID: e.TenantID,
+		SubscriptionID: e.SubscriptionID, Credited: e.Credited, IncentiveEligible: e.IncentiveEligible, Reason: e.Reason,
+		Chains: []ChainView{}}
+	for _, c := range e.Chains {
+		cv := ChainView{Text: c.String(), LinkTenantID: c.LinkTenantID, ObjectID: c.ObjectID, Groups: []string{},
+			Via: string(c.Via), AssignmentID: c.AssignmentID, Role: c.Role, RoleCanWrite: c.RoleCanWrite, Scope: c.Scope}
+		for _, m := range c.Memberships {
+			cv.Groups = append(cv.Groups, m.GroupID)
+		}
+		v.Chains = append(v.Chains, cv)
+	}
+	return v
+}
