@@ -21,6 +21,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"runtime/pprof"
 	"slices"
 	"strings"
@@ -47,6 +48,10 @@ type Config struct {
 	// SQLMaxOpenConns, when > 0, overrides the store's connection pool size
 	// through its public handle (an experiment knob; 0 keeps the server's).
 	SQLMaxOpenConns int
+	// SQLiteParams, when set, are extra query parameters of the SQLite DSN
+	// (such as "_pragma=mmap_size(268435456)"): an experiment knob for
+	// connection settings, passed through the server's public DSN.
+	SQLiteParams string
 	// Log receives progress lines; nil discards them.
 	Log io.Writer
 }
@@ -102,6 +107,9 @@ func Start(ctx context.Context, cfg Config) (*Env, error) {
 		if dsn, e.dropDB, err = createDatabase(ctx, cfg.DSN); err != nil {
 			return nil, err
 		}
+	}
+	if cfg.DSN == "" && cfg.SQLiteParams != "" {
+		dsn = "file:" + filepath.Join(e.tmpDir, "partnerlink.db") + "?" + cfg.SQLiteParams
 	}
 	t0 := time.Now()
 	e.Server, err = server.Open(ctx, server.Config{DataDir: e.tmpDir, DSN: dsn, Addr: "127.0.0.1:0",
@@ -347,6 +355,14 @@ func (r Result) Cores() float64 {
 		return 0
 	}
 	return r.CPU.Seconds() / r.Elapsed.Seconds()
+}
+
+// CPUPerRequest is the process's CPU time per completed request.
+func (r Result) CPUPerRequest() time.Duration {
+	if r.Count == 0 {
+		return 0
+	}
+	return r.CPU / time.Duration(r.Count)
 }
 
 type worker struct {
