@@ -121,15 +121,17 @@ func (rd *reader) checkJSON() error {
 	var v any
 	err := dec.Decode(&v)
 	if err == nil {
+		end := dec.InputOffset()
 		if _, err2 := dec.Token(); err2 != io.EOF {
-			line, col := lineCol(data, dec.InputOffset())
+			line, col := lineCol(data, int64(skipSpace(data, int(end))))
 			return rd.fail("line %d column %d: unexpected data after the JSON value; expected one JSON array or object", line, col)
 		}
 		return nil
 	}
 	var syn *json.SyntaxError
 	if errors.As(err, &syn) {
-		line, col := lineCol(data, syn.Offset)
+		// Offset counts the bytes read, the offending one included.
+		line, col := lineCol(data, max(syn.Offset-1, 0))
 		return rd.fail("not JSON: line %d column %d: %v", line, col, syn)
 	}
 	if errors.Is(err, io.ErrUnexpectedEOF) {
