@@ -20,6 +20,7 @@ import (
 
 	"github.com/partnerlink/partnerlink"
 	"github.com/partnerlink/partnerlink/arm"
+	"github.com/partnerlink/partnerlink/ledger"
 	"github.com/partnerlink/partnerlink/rbac"
 	"github.com/partnerlink/partnerlink/sqlstore"
 	"github.com/partnerlink/partnerlink/world"
@@ -35,6 +36,8 @@ type Store interface {
 	EndDelegation(ctx context.Context, customerTenantID, id string, at time.Time) error
 	Delegations(ctx context.Context, customerTenantID string, currentOnly bool) ([]world.Delegation, error)
 	Exporter
+	CreditStore
+	ledger.Store
 }
 
 // Handler serves /api/v1.
@@ -43,8 +46,10 @@ type Handler struct {
 	Store Store
 	// AdminKeyHash is the SHA-256 of the admin key; empty disables admin routes.
 	AdminKeyHash [32]byte
-	Now          func() time.Time
-	mux          *http.ServeMux
+	// DataDir holds the usage files runs read.
+	DataDir string
+	Now     func() time.Time
+	mux     *http.ServeMux
 }
 
 // Actions checked for the customer's views.
@@ -68,6 +73,9 @@ func New(auth arm.Authenticator, store Store, adminKeyHash [32]byte, now func() 
 	h.mux.HandleFunc("GET /api/v1/me", h.caller(h.me))
 	h.mux.HandleFunc("GET /api/v1/partners/{partner}/explain", h.caller(h.partnerExplain))
 	h.mux.HandleFunc("GET /api/v1/tenants/{tenant}/explain", h.caller(h.tenantExplain))
+	h.mux.HandleFunc("GET /api/v1/partners/{partner}/credits", h.caller(h.partnerCredits))
+	h.mux.HandleFunc("GET /api/v1/tenants/{tenant}/credits", h.caller(h.tenantCredits))
+	h.mux.HandleFunc("POST /api/v1/admin/runs", h.admin(h.adminRun))
 	h.mux.HandleFunc("PUT /api/v1/admin/tenants/{tenant}", h.admin(h.adminPutTenant))
 	h.mux.HandleFunc("PUT /api/v1/admin/tenants/{tenant}/principals/{object}", h.admin(h.adminPutPrincipal))
 	h.mux.HandleFunc("POST /api/v1/admin/tenants/{tenant}/principals/{object}/secrets", h.admin(h.adminAddSecret))

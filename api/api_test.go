@@ -281,3 +281,57 @@ func TestExplain(t *testing.T) {
 		t.Errorf("customer explains another tenant's resource: %d", status)
 	}
 }
+
+// SPEC §7: where the partner's credentials cannot read a customer's usage,
+// it sees one anonymized line per customer (here per day and currency),
+// with exact sums.
+func TestPartnerCreditPrivacy(t *testing.T) {
+	rows := []sqlstore.CreditRow{
+		{Day: "2026-03-02", PartnerID: "1", TenantID: "t-open", SubscriptionID: "s1", ResourceID: "/subscriptions/s1/r", Currency: "EUR", Attributed: "1.5", Eligible: "1.5", UsageRows: 1},
+		{Day: "2026-03-02", PartnerID: "1", TenantID: "t-closed", SubscriptionID: "s2", ResourceID: "/subscriptions/s2/a", Currency: "EUR", Attributed: "0.1", Eligible: "0", UsageRows: 1},
+		{Day: "2026-03-02", PartnerID: "1", TenantID: "t-closed", SubscriptionID: "s2", ResourceID: "/subscriptions/s2/b", Currency: "EUR", Attributed: "0.2", Eligible: "0.2", UsageRows: 2},
+	}
+	got := api.PartnerCreditViews(rows, map[string]bool{"t-open": true})
+	if len(got) != 2 {
+		t.Fatalf("views = %+v", got)
+	}
+	if got[0].ResourceID != "/subscriptions/s1/r" || got[0].Anonymized {
+		t.Errorf("readable line = %+v", got[0])
+	}
+	a := got[1]
+	if !a.Anonymized || a.TenantID != "" || a.ResourceID != "" || a.Customer != "customer 1" ||
+		a.AttributedCost != "0.3" || a.IncentiveEligibleCost != "0.2" || a.UsageRows != 3 {
+		t.Errorf("anonymized line = %+v", a)
+	}
+}
+
+func TestCreditsEndpoints(t *testing.T) {
+	srv, db := setup(t)
+	ctx := context.Background()
+	// No run yet: a clear 404.
+	if status, m := call(t, srv, "GET", "/api/v1/partners/"+demo.GermanyPartnerID+"/credits", "alice", ""); status != 404 {
+		t.Errorf("before any run: %d %v", status, m)
+	}
+	_, err := db.SaveRun(ctx, sqlstore.AttributionRun{From: now, To: now.AddDate(0, 0, 1), CreatedAt: now, Summary: []byte(`{}`)},
+		[]sqlstore.CreditRow{{Day: "2026-03-02", PartnerID: demo.GermanyPartnerID, TenantID: demo.FabrikamTenant,
+			SubscriptionID: demo.FabrikamSub, ResourceID: "/subscriptions/" + demo.FabrikamSub + "/resourceGroups/web/providers/Microsoft.Web/sites/shop",
+			Currency: "EUR", Attributed: "4.2", Eligible: "4.2", UsageRows: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Alice's guest account holds Reader (reads usage): full detail.
+	status, m := call(t, srv, "GET", "/api/v1/partners/"+demo.GermanyPartnerID+"/credits?day=2026-03-02", "alice", "")
+	if status != 200 || len(values(m)) != 1 || values(m)[0]["resourceId"] == nil {
+		t.Errorf("partner credits: %d %v", status, m)
+	}
+	if status, _ := call(t, srv, "GET", "/api/v1/partners/"+demo.GermanyPartnerID+"/credits", "bob", ""); status != 403 {
+		t.Errorf("customer on partner credits: %d", status)
+	}
+	status, m = call(t, srv, "GET", "/api/v1/tenants/"+demo.FabrikamTenant+"/credits", "bob", "")
+	if status != 200 || len(values(m)) != 1 || values(m)[0]["attributedCost"] != "4.2" {
+		t.Errorf("customer credits: %d %v", status, m)
+	}
+	if status, _ := call(t, srv, "POST", "/api/v1/admin/runs", "bob", `{"from":"2026-03-01","to":"2026-04-01"}`); status != 401 {
+		t.Errorf("run without the admin key: %d", status)
+	}
+}

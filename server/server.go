@@ -241,6 +241,7 @@ func (s *Server) Close() error {
 func (s *Server) routes(base string) http.Handler {
 	armHandler := &arm.Handler{Auth: s.Validator, Links: s.Links, Directory: s.DB, Roles: s.DB, BaseURL: base, Now: s.cfg.Now}
 	apiHandler := api.New(s.Validator, s.DB, s.adminKeyHash, s.cfg.Now)
+	apiHandler.DataDir = s.cfg.DataDir
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
