@@ -233,6 +233,11 @@ func (rd *reader) argManagementGroup(it item, m map[string]json.RawMessage, tena
 		// No details: the export does not say where the group sits.
 		return mg, nil
 	}
+	if _, ok := details["parent"]; !ok {
+		// details without parent says nothing about where the group sits
+		// (the root group's parent is an explicit null).
+		return mg, nil
+	}
 	mg.ParentKnown = true
 	parent, err := rd.object(it, details, "parent", "properties.details.parent")
 	if err != nil || parent == nil {

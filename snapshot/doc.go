@@ -39,7 +39,9 @@
 //     "resultTruncated", "$skipToken"}; and the REST table format, where
 //     "data" is {"columns": [{"name", "type"}], "rows": [[...]]} (API
 //     2018-09-01-preview, recorded in the resource-graph extension's
-//     tests). Rows of other types (classic administrators, eligibility
+//     tests). An ARM list of role assignments ({"value": [...]}, as the
+//     REST API and az rest return it) is read like the older az shape.
+//     Rows of other types (classic administrators, eligibility
 //     schedules, …) are skipped and reported. A paged result with a skip
 //     token left, or one marked truncated, is refused: applying one page
 //     would close every assignment on the pages not exported.
@@ -60,9 +62,13 @@
 //   - Role definitions. An assignment's roleDefinition is the built-in
 //     role's name when its GUID is one of the built-in roles every world
 //     knows (world.LookupBuiltinRole), and the GUID otherwise. Custom roles
-//     and Azure built-in roles the world does not know are upserted into
-//     roleDefinitions when the snapshot defines them (Resource Graph
-//     roledefinitions rows, az role definition list). An assignment whose
+//     are always upserted into roleDefinitions when the snapshot defines
+//     them (Resource Graph roledefinitions rows, az role definition list);
+//     Azure built-in roles the world does not know are upserted when an
+//     assignment of the snapshot or the document uses them, or all of them
+//     when the snapshot has no assignments (an export of definitions,
+//     imported ahead of the assignments that use them), so that the
+//     document does not fill with hundreds of unused roles. An assignment whose
 //     role is defined nowhere is an error naming the role and how to export
 //     its definition: importing it with no actions would silently make a
 //     writing role a reader. A definition with several permission blocks is
@@ -98,5 +104,15 @@
 //     an instant before a period it would close or overlap is refused:
 //     snapshots are applied in time order.
 //   - Scopes keep the casing of the input (a single trailing "/" dropped);
-//     every GUID is lower-cased.
+//     every GUID is lower-cased, management group names that are GUIDs (the
+//     tenant root group) included.
+//   - Strictness. Fields the import uses are checked (present, of the right
+//     JSON type, GUIDs, scopes, role definition ids, principal types:
+//     User, Group, ServicePrincipal, ForeignGroup); fields it does not use
+//     are ignored, since every tool adds its own. Rows listed twice
+//     identically (concatenated az outputs repeat inherited assignments)
+//     count once; an assignment id listed twice with different contents is
+//     an error. A UTF-8 byte order mark is accepted; UTF-16 is refused with
+//     how to re-save the file.
+//   - Apply is all-or-nothing and checks the result with world.Validate.
 package snapshot

@@ -139,7 +139,7 @@ func TestReadFormats(t *testing.T) {
 					parents[m.TenantID+" "+m.Name] = p
 				}
 				want := map[string]string{
-					tenant1 + " mg-Prod": tenant1,   // from the group's own row
+					tenant1 + " mg-Prod":    tenant1, // from the group's own row
 					tenant1 + " " + tenant1: "<top>", // the tenant root group
 					tenant2 + " " + tenant2: "<top>", // only named in a subscription's chain
 				}
