@@ -145,6 +145,10 @@ type applier struct {
 	at      time.Time
 	covered map[string]bool
 	ch      Changes
+	// Indexes of the working document, kept up to date as rows are added,
+	// so that large tenants are not quadratic.
+	subIndex   map[string]int  // subscription id → index in doc.Subscriptions
+	principals map[string]bool // tenant + "/" + object id
 }
 
 func (a *applier) fail(format string, args ...any) error {
@@ -267,7 +271,23 @@ func (a *applier) managementGroups() error {
 }
 
 func (a *applier) findSub(id string) int {
-	return slices.IndexFunc(a.doc.Subscriptions, func(s world.Subscription) bool { return s.SubscriptionID == id })
+	if a.subIndex == nil {
+		a.subIndex = map[string]int{}
+		for i, s := range a.doc.Subscriptions {
+			a.subIndex[s.SubscriptionID] = i
+		}
+	}
+	if i, ok := a.subIndex[id]; ok {
+		return i
+	}
+	return -1
+}
+
+func (a *applier) addSub(s world.Subscription) {
+	a.findSub(s.SubscriptionID) // builds the index before the append
+	a.doc.Subscriptions = append(a.doc.Subscriptions, s)
+	a.subIndex[s.SubscriptionID] = len(a.doc.Subscriptions) - 1
+	a.ch.SubscriptionsAdded++
 }
 
 func (a *applier) subscriptions() error {
@@ -281,8 +301,7 @@ func (a *applier) subscriptions() error {
 			if s.ManagementGroupKnown {
 				sub.ManagementGroup = s.ManagementGroup
 			}
-			a.doc.Subscriptions = append(a.doc.Subscriptions, sub)
-			a.ch.SubscriptionsAdded++
+			a.addSub(sub)
 			continue
 		}
 		have := &a.doc.Subscriptions[i]
@@ -326,8 +345,7 @@ func (a *applier) ensureScope(r RoleAssignment) (partnerlink.Scope, error) {
 	case partnerlink.ScopeSubscription, partnerlink.ScopeResourceGroup, partnerlink.ScopeResource:
 		i := a.findSub(sc.Subscription)
 		if i < 0 {
-			a.doc.Subscriptions = append(a.doc.Subscriptions, world.Subscription{SubscriptionID: sc.Subscription, TenantID: r.TenantID})
-			a.ch.SubscriptionsAdded++
+			a.addSub(world.Subscription{SubscriptionID: sc.Subscription, TenantID: r.TenantID})
 		} else if t := a.doc.Subscriptions[i].TenantID; t != r.TenantID {
 			return sc, a.fail("role assignment %s (item %d) in tenant %s has scope %s, but subscription %s is in tenant %s in the document", r.ID, r.Item, r.TenantID, r.Scope, sc.Subscription, t)
 		}
@@ -338,9 +356,14 @@ func (a *applier) ensureScope(r RoleAssignment) (partnerlink.Scope, error) {
 // ensurePrincipal adds the assignment's principal to its tenant when the
 // document lacks it.
 func (a *applier) ensurePrincipal(r RoleAssignment) error {
-	if slices.ContainsFunc(a.doc.Principals, func(p world.Principal) bool {
-		return p.TenantID == r.TenantID && p.ObjectID == r.PrincipalID
-	}) {
+	if a.principals == nil {
+		a.principals = map[string]bool{}
+		for _, p := range a.doc.Principals {
+			a.principals[p.TenantID+"/"+p.ObjectID] = true
+		}
+	}
+	key := r.TenantID + "/" + r.PrincipalID
+	if a.principals[key] {
 		return nil
 	}
 	p := world.Principal{TenantID: r.TenantID, ObjectID: r.PrincipalID, DisplayName: r.PrincipalName}
@@ -365,6 +388,7 @@ func (a *applier) ensurePrincipal(r RoleAssignment) error {
 		return a.fail("role assignment %s (item %d): principal %s is not in the document and the snapshot does not say its type; add the principal to the document, or export with principalType", r.ID, r.Item, r.PrincipalID)
 	}
 	a.doc.Principals = append(a.doc.Principals, p)
+	a.principals[key] = true
 	a.ch.PrincipalsAdded++
 	return nil
 }
