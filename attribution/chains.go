@@ -149,6 +149,9 @@ func buildChains(doc *world.Document) []Chain {
 				var ok3 bool
 				ch.Period, ok3 = intersect(per, ch.AssignmentPeriod)
 				ch.empty = !(ok && ok2 && ok3)
+				if ch.empty {
+					ch.Period = emptyPeriod
+				}
 				chains = append(chains, ch)
 			}
 			for _, i := range delegations[pkey(l.TenantID, r.principal)] {
@@ -166,6 +169,9 @@ func buildChains(doc *world.Document) []Chain {
 				var ok3 bool
 				ch.Period, ok3 = intersect(per, ch.AssignmentPeriod)
 				ch.empty = !(ok && ok2 && ok3)
+				if ch.empty {
+					ch.Period = emptyPeriod
+				}
 				chains = append(chains, ch)
 			}
 		}

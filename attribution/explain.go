@@ -239,7 +239,7 @@ func (c Chain) failures(day partnerlink.Period, when string) []string {
 	if !c.AssignmentPeriod.Overlaps(day) {
 		why = append(why, fmt.Sprintf("%s was not held %s: %s", c.access(), when, periodText(c.AssignmentPeriod)))
 	}
-	if len(why) == 0 && !c.Period.Overlaps(day) {
+	if len(why) == 0 && (c.empty || !c.Period.Overlaps(day)) {
 		// Each part held on the day, but never all at once.
 		why = append(why, fmt.Sprintf("the link, memberships and %s never held at the same time %s (together only %s)", c.access(), when, periodText(c.Period)))
 	}
