@@ -40,6 +40,9 @@
 //     only by an exact scope and by its subscription and above.
 //   - The charge category filter is applied first, then the period; the
 //     summary counts each row once, in the first bucket that excludes it.
+//   - A resource id keeps the casing of its first occurrence among the rows
+//     the run counts (right category, in the period, known subscription),
+//     by file order then line.
 //   - Output is sorted by comparing the written text byte by byte, column
 //     by column (so partner ID "999" sorts after "1000001").
 package attribution

@@ -91,6 +91,14 @@ func TestExplain(t *testing.T) {
 			want: []string{"only through CSP delegated principal " + gCSP},
 		},
 		{
+			name: "link and role held the same day, never at the same time",
+			world: func() *builder {
+				return newWorld().link(tC, uA, pA, "", "2026-03-02T12:00").assign(tC, uA, "Owner", app, "2026-03-02T12:00", "")
+			},
+			partner: pA, resource: app, day: "2026-03-02",
+			want: []string{"never held at the same time on 2026-03-02"},
+		},
+		{
 			name: "identity deleted",
 			world: func() *builder {
 				return newWorld().link(tC, uA, pA, "", "").assign(tC, uA, "Owner", app, "", "").principalPeriod(tC, uA, "", "2026-03-01")
