@@ -437,10 +437,18 @@ func (a *applier) assignments() error {
 		return err
 	}
 
-	// Index the document's rows of the covered tenants by assignment id.
+	// A tenant's assignments are compared only when the snapshot lists some
+	// of them: an export of containers or definitions only says nothing
+	// about assignments, and must not close them all.
+	listed := map[string]bool{}
+	for _, r := range mine {
+		listed[r.TenantID] = true
+	}
+
+	// Index the document's rows of the listed tenants by assignment id.
 	rows := map[string][]int{}
 	for i, r := range a.doc.RoleAssignments {
-		if a.covered[r.TenantID] {
+		if listed[r.TenantID] {
 			k := r.TenantID + "/" + r.ID
 			rows[k] = append(rows[k], i)
 		}
@@ -489,7 +497,7 @@ func (a *applier) assignments() error {
 	}
 	// What is open, covered and not in the snapshot has disappeared.
 	for i, d := range a.doc.RoleAssignments {
-		if d.To != nil || seen[i] || !a.covered[d.TenantID] || !scopeCovered(d.Scope) {
+		if d.To != nil || seen[i] || !listed[d.TenantID] || !scopeCovered(d.Scope) {
 			continue
 		}
 		if err := a.close(i); err != nil {

@@ -403,3 +403,28 @@ func TestChangesString(t *testing.T) {
 		t.Error("Changed() is wrong")
 	}
 }
+
+// An export of containers only says nothing about role assignments: it
+// upserts subscriptions and management groups and closes nothing.
+func TestApplyContainersOnly(t *testing.T) {
+	doc := baseDoc()
+	ch, err := Apply(doc, readFile(t, "arg-rows.json"), time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC), nil)
+	if err != nil {
+		t.Fatalf("Apply: %v", err)
+	}
+	// sub1 gets its name and group; subX's group is unknown and its name
+	// changes; mg-Prod and the root group are added.
+	if ch.Closed != 0 || ch.Opened != 0 || ch.SubscriptionsUpdated != 2 || ch.ManagementGroupsAdded != 2 {
+		t.Errorf("changes = %+v", ch)
+	}
+	for _, a := range doc.RoleAssignments {
+		if a.TenantID == tenant1 && a.ID != ra(2) && a.To != nil {
+			t.Errorf("assignment %s was closed by an export without assignments", a.ID)
+		}
+	}
+	for _, s := range doc.Subscriptions {
+		if s.SubscriptionID == subX && (s.ManagementGroup != nil || s.Name != "Fabrikam Sandbox") {
+			t.Errorf("subX = %+v", s)
+		}
+	}
+}

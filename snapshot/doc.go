@@ -32,7 +32,7 @@
 //     microsoft.resources/subscriptions/resourcegroups,
 //     microsoft.management/managementgroups), in any of the shapes they are
 //     exported in: a plain array of rows (az graph query before extension
-//     2.0, Search-AzGraph | ConvertTo-Json, the portal's JSON download);
+//     2.0, or the data arrays of several pages merged into one);
 //     the `az graph query` object {"count", "data": [...], "skip_token",
 //     "total_records"} (extension 2.0 and later, custom.py execute_query);
 //     the REST response {"totalRecords", "count", "data": [...],
@@ -41,8 +41,7 @@
 //     2018-09-01-preview, recorded in the resource-graph extension's
 //     tests). An ARM list of role assignments ({"value": [...]}, as the
 //     REST API and az rest return it) is read like the older az shape.
-//     Rows of other types (classic administrators, eligibility
-//     schedules, …) are skipped and reported. A paged result with a skip
+//     Rows of other types (classic administrators, …) are skipped and reported. A paged result with a skip
 //     token left, or one marked truncated, is refused: applying one page
 //     would close every assignment on the pages not exported.
 //
@@ -56,9 +55,13 @@
 //     role assignment list snapshot is listed in one subscription (the
 //     subscription its roleDefinitionIds are listed in, and the subscription
 //     of its scopes): it covers assignments in those subscriptions and at
-//     the management groups above them and the tenant root, and Apply closes
-//     nothing elsewhere in the tenant. A snapshot with no rows covers
-//     nothing unless Apply is given the tenants explicitly.
+//     the management groups above them (as the document places the
+//     subscription) and the tenant root, and Apply closes nothing elsewhere
+//     in the tenant. A tenant's assignments are compared only when the
+//     snapshot lists at least one assignment of that tenant: an export of
+//     subscriptions and management groups only, of role definitions only,
+//     or of nothing, closes nothing (a tenant with no role assignment at
+//     all does not happen in practice: every subscription has an owner).
 //   - Role definitions. An assignment's roleDefinition is the built-in
 //     role's name when its GUID is one of the built-in roles every world
 //     knows (world.LookupBuiltinRole), and the GUID otherwise. Custom roles
