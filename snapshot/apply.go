@@ -341,7 +341,7 @@ func (a *applier) ensureScope(r RoleAssignment) (partnerlink.Scope, error) {
 	}
 	switch sc.Kind {
 	case partnerlink.ScopeManagementGroup:
-		a.ensureMG(r.TenantID, sc.Raw[strings.LastIndex(sc.Raw, "/")+1:])
+		a.ensureMG(r.TenantID, mgName(sc.Raw[strings.LastIndex(sc.Raw, "/")+1:]))
 	case partnerlink.ScopeSubscription, partnerlink.ScopeResourceGroup, partnerlink.ScopeResource:
 		i := a.findSub(sc.Subscription)
 		if i < 0 {

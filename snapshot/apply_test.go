@@ -331,8 +331,9 @@ func TestApplyAzRoleAssignmentList(t *testing.T) {
 func TestApplyAddsScopes(t *testing.T) {
 	doc := &world.Document{Version: 1}
 	row := azRow(map[string]string{"scope": `"/subscriptions/` + sub2 + `/resourceGroups/Web"`})
+	root := azRow(map[string]string{"name": `"` + ra(3) + `"`, "principalId": `"` + spn + `"`, "principalType": `"ServicePrincipal"`, "scope": `"/providers/Microsoft.Management/managementGroups/` + strings.ToUpper(tenant2) + `"`})
 	mg := azRow(map[string]string{"name": `"` + ra(2) + `"`, "principalId": `"` + spn + `"`, "principalType": `"ServicePrincipal"`, "scope": `"/providers/Microsoft.Management/managementGroups/Landing-Zones"`})
-	snap, err := Read(strings.NewReader("["+row+","+mg+"]"), "in.json", DefaultTenant(tenant2))
+	snap, err := Read(strings.NewReader("["+row+","+mg+","+root+"]"), "in.json", DefaultTenant(tenant2))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -340,10 +341,11 @@ func TestApplyAddsScopes(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Apply: %v", err)
 	}
-	if ch.TenantsAdded != 1 || ch.SubscriptionsAdded != 1 || ch.ManagementGroupsAdded != 1 || ch.PrincipalsAdded != 2 || ch.Opened != 2 {
+	if ch.TenantsAdded != 1 || ch.SubscriptionsAdded != 1 || ch.ManagementGroupsAdded != 2 || ch.PrincipalsAdded != 2 || ch.Opened != 3 {
 		t.Errorf("changes = %+v", ch)
 	}
-	if doc.ManagementGroups[0].Name != "Landing-Zones" || doc.Subscriptions[0].TenantID != tenant2 {
+	// The tenant root group is named after the tenant: lower-cased.
+	if doc.ManagementGroups[0].Name != "Landing-Zones" || doc.ManagementGroups[1].Name != tenant2 || doc.Subscriptions[0].TenantID != tenant2 {
 		t.Errorf("added containers: %+v %+v", doc.ManagementGroups, doc.Subscriptions)
 	}
 
