@@ -147,5 +147,5 @@ func ParseDay(flag, v string) (time.Time, error) {
 			return t.UTC(), nil
 		}
 	}
-	return time.Time{}, partnerlink.Errorf(partnerlink.EINVALID, "%s %q: expected a day (2026-03-01) or an RFC 3339 instant", flag, v)
+	return time.Time{}, partnerlink.Errorf(partnerlink.EINVALID, "%s %q is not a day: expected YYYY-MM-DD (such as 2026-03-01) or an RFC 3339 instant (such as 2026-03-01T00:00:00Z)", flag, v)
 }

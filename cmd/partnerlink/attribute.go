@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"runtime"
@@ -9,6 +10,8 @@ import (
 
 	"github.com/partnerlink/partnerlink"
 	"github.com/partnerlink/partnerlink/attribution"
+	"github.com/partnerlink/partnerlink/ledger"
+	"github.com/partnerlink/partnerlink/sqlstore"
 	"github.com/partnerlink/partnerlink/world"
 	"github.com/spf13/cobra"
 )
@@ -42,12 +45,19 @@ currency for the usage rows whose ChargePeriodStart lies in [--from, --to):
 The rows that were not credited (unknown subscription, no partner, other
 charge categories, outside the period) are counted on standard error.
 
+Without --world and --usage it runs on the data directory's state and the
+usage imported with 'partnerlink import', stores the credits per day (read
+them with 'partnerlink credits') and prints the same CSV.
+
 With --powerplatform, --usage takes Power Platform activity and Customer
 Insights profile files instead, and the output is the Power Platform credit.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if worldPath == "" || len(usagePaths) == 0 || fromS == "" || toS == "" {
-				return partnerlink.Errorf(partnerlink.EINVALID, "attribute needs --world FILE, at least one --usage FILE, --from DAY and --to DAY")
+			if fromS == "" || toS == "" {
+				return partnerlink.Errorf(partnerlink.EINVALID, "attribute needs --from DAY and --to DAY")
+			}
+			if (worldPath == "") != (len(usagePaths) == 0) {
+				return partnerlink.Errorf(partnerlink.EINVALID, "give both --world FILE and --usage FILE (offline), or neither (the data directory's state and imported usage)")
 			}
 			from, err := parseDay("--from", fromS)
 			if err != nil {
@@ -60,12 +70,17 @@ Insights profile files instead, and the output is the Power Platform credit.`,
 			if !from.Before(to) {
 				return partnerlink.Errorf(partnerlink.EINVALID, "--from %s must be before --to %s (the period is [from, to))", fromS, toS)
 			}
+			opt := attribution.Options{From: from, To: to, ChargeCategory: category, CostColumn: costColumn, Workers: workers}
+			if worldPath == "" {
+				if powerPlat {
+					return partnerlink.Errorf(partnerlink.EINVALID, "on the data directory, run 'partnerlink powerplatform attribute'; --powerplatform here is the offline form with --world and --usage")
+				}
+				return runServerAttribute(cmd, m, opt, showSummary)
+			}
 			if powerPlat {
 				return runPowerPlatformAttribute(m, cmd, worldPath, usagePaths, from, to)
 			}
-			return runAttribute(m, worldPath, usagePaths, attribution.Options{
-				From: from, To: to, ChargeCategory: category, CostColumn: costColumn, Workers: workers,
-			}, showSummary)
+			return runAttribute(m, worldPath, usagePaths, opt, showSummary)
 		},
 	}
 	f := cmd.Flags()
@@ -115,13 +130,24 @@ func runAttribute(m *Main, worldPath string, usagePaths []string, opt attributio
 }
 
 // parseDay reads a day (YYYY-MM-DD, midnight UTC) or an RFC 3339 instant.
-func parseDay(flag, s string) (time.Time, error) {
-	s = strings.TrimSpace(s)
-	if t, err := time.Parse("2006-01-02", s); err == nil {
-		return t.UTC(), nil
-	}
-	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		return t.UTC(), nil
-	}
-	return time.Time{}, partnerlink.Errorf(partnerlink.EINVALID, "%s %q is not a day: expected YYYY-MM-DD (such as 2026-03-01) or an RFC 3339 instant (such as 2026-03-01T00:00:00Z)", flag, s)
+func parseDay(flag, s string) (time.Time, error) { return ledger.ParseDay(flag, strings.TrimSpace(s)) }
+
+// runServerAttribute runs on the data directory (see ledger.Run).
+func runServerAttribute(cmd *cobra.Command, m *Main, opt attribution.Options, showSummary bool) error {
+	return withStore(m, cmd, func(ctx context.Context, db *sqlstore.DB) error {
+		out, err := ledger.Run(ctx, db, m.DataDir, opt.From, opt.To, opt, m.Now())
+		if err != nil {
+			return err
+		}
+		if err := attribution.WriteCSV(m.Stdout, out.Result.Credits); err != nil {
+			return err
+		}
+		if showSummary {
+			if err := out.Result.Summary.WriteText(m.Stderr); err != nil {
+				return err
+			}
+		}
+		fmt.Fprintf(m.Stderr, "run %d stored (%d usage files); read it with 'partnerlink credits'\n", out.RunID, len(out.Files))
+		return nil
+	})
 }

@@ -67,7 +67,7 @@ func TestAttributeErrors(t *testing.T) {
 	}{
 		{[]string{"--world", w, "--usage", u, "--from", "March", "--to", "2026-04-01"}, `--from "March" is not a day`},
 		{[]string{"--world", w, "--usage", u, "--from", "2026-04-01", "--to", "2026-03-01"}, "must be before --to"},
-		{[]string{"--world", w, "--from", "2026-03-01", "--to", "2026-04-01"}, "at least one --usage FILE"},
+		{[]string{"--world", w, "--from", "2026-03-01", "--to", "2026-04-01"}, "give both --world FILE and --usage FILE"},
 		{[]string{"--world", w, "--usage", bad, "--from", "2026-03-01", "--to", "2026-04-01"}, "bad.csv line 3: EffectiveCost \"one\" is not valid"},
 	}
 	for _, c := range cases {

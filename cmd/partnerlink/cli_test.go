@@ -124,3 +124,19 @@ func TestExplainCommand(t *testing.T) {
 		t.Error("explain without a day accepted")
 	}
 }
+
+// Issue 4: attribution on the data directory's state and imported usage,
+// then the credits read back by day.
+func TestAttributeOnDataDirectory(t *testing.T) {
+	dir := t.TempDir()
+	mustRun(t, dir, "import", "testdata/azure-basic/world.json", "testdata/azure-basic/usage.csv")
+	out := mustRun(t, dir, "attribute", "--from", "2026-03-01", "--to", "2026-04-01")
+	want, _ := os.ReadFile("testdata/azure-basic/expected.csv")
+	if !strings.HasPrefix(out, string(want)) || !strings.Contains(out, "run 1 stored") {
+		t.Errorf("attribute on the data directory:\n%s", out)
+	}
+	out = mustRun(t, dir, "credits", "--partner", "5100000", "--day", "2026-03-03")
+	if !strings.Contains(out, "2026-03-03") || !strings.Contains(out, "sites/shop") || strings.Contains(out, "shopdb") {
+		t.Errorf("credits of March 3: %s", out)
+	}
+}
