@@ -44,12 +44,16 @@ func (d *DB) ImportWorld(ctx context.Context, doc *world.Document, hash func(str
 		if err != nil {
 			return err
 		}
+		versions, err := keptLinkVersions(ctx, tx)
+		if err != nil {
+			return err
+		}
 		for _, t := range worldTables {
 			if _, err := tx.ExecContext(ctx, "DELETE FROM "+t); err != nil {
 				return fmt.Errorf("store: clear %s: %w", t, err)
 			}
 		}
-		if err := insertWorld(ctx, tx, doc); err != nil {
+		if err := insertWorld(ctx, tx, doc, versions); err != nil {
 			return err
 		}
 		now := d.now()
@@ -78,6 +82,23 @@ func (d *DB) ImportWorld(ctx context.Context, doc *world.Document, hash func(str
 		}
 		return nil
 	})
+}
+
+type linkKey struct {
+	tenant, object string
+	from           int64
+}
+
+func keptLinkVersions(ctx context.Context, tx *sql.Tx) (map[linkKey]partnerlink.Link, error) {
+	ls, err := scanLinks(tx.QueryContext(ctx, `SELECT `+linkColumns+` FROM links`))
+	if err != nil {
+		return nil, err
+	}
+	out := map[linkKey]partnerlink.Link{}
+	for _, l := range ls {
+		out[linkKey{l.TenantID, l.ObjectID, l.Period.From.UnixNano()}] = l
+	}
+	return out, nil
 }
 
 type keptSecret struct {
@@ -119,7 +140,7 @@ func keptWebhooks(ctx context.Context, tx *sql.Tx) (map[string][2]string, error)
 	return out, rows.Err()
 }
 
-func insertWorld(ctx context.Context, tx *sql.Tx, doc *world.Document) error {
+func insertWorld(ctx context.Context, tx *sql.Tx, doc *world.Document, versions map[linkKey]partnerlink.Link) error {
 	exec := func(what, q string, args ...any) error {
 		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
 			return fmt.Errorf("store: import %s: %w", what, err)
@@ -153,6 +174,11 @@ func insertWorld(ctx context.Context, tx *sql.Tx, doc *world.Document) error {
 		}
 	}
 	for _, l := range linksWithVersions(doc.Links) {
+		// A period already stored keeps its version and times (the API's
+		// etags do not move when the same state is imported again).
+		if old, ok := versions[linkKey{l.TenantID, l.ObjectID, l.Period.From.UnixNano()}]; ok && old.PartnerID == l.PartnerID {
+			l.Version, l.CreatedTime, l.UpdatedTime = old.Version, old.CreatedTime, old.UpdatedTime
+		}
 		if err := insertLink(ctx, tx, l); err != nil {
 			return err
 		}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -138,5 +139,53 @@ func TestAttributeOnDataDirectory(t *testing.T) {
 	out = mustRun(t, dir, "credits", "--partner", "5100000", "--day", "2026-03-03")
 	if !strings.Contains(out, "2026-03-03") || !strings.Contains(out, "sites/shop") || strings.Contains(out, "shopdb") {
 		t.Errorf("credits of March 3: %s", out)
+	}
+}
+
+// Issue 3: real Azure snapshots; a later snapshot closes the periods of
+// what disappeared at its instant.
+func TestImportSnapshots(t *testing.T) {
+	dir := t.TempDir()
+	const tenant = "0b5e2f7a-8c1d-4e3f-9a0b-1c2d3e4f5a60"
+	mustRun(t, dir, "tenant", "add", tenant, "--name", "Fabrikam")
+	first := "testdata/snapshot/az-role-assignment-list.json"
+	if _, err := run(t, dir, "import", first); err == nil {
+		t.Error("az snapshot without --tenant accepted")
+	}
+	if _, err := run(t, dir, "import", "--tenant", tenant, first); err == nil {
+		t.Error("assignments of an unknown custom role accepted")
+	}
+	mustRun(t, dir, "import", "--tenant", tenant, "--at", "2026-02-28", "testdata/snapshot/az-role-definition-list.json")
+	out := mustRun(t, dir, "import", "--tenant", tenant, "--at", "2026-03-01", first)
+	if !strings.Contains(out, "snapshot at 2026-03-01T00:00:00Z") {
+		t.Errorf("first snapshot: %s", out)
+	}
+	before := mustRun(t, dir, "export")
+	if strings.Count(before, `"roleDefinition":`) < 5 {
+		t.Fatalf("role assignments not imported:\n%s", before)
+	}
+	// The same snapshot again changes nothing.
+	mustRun(t, dir, "import", "--tenant", tenant, "--at", "2026-03-03", first)
+	if again := mustRun(t, dir, "export"); again != before {
+		t.Errorf("re-applying the same snapshot changed the state")
+	}
+	// A later snapshot without the first assignment closes it at its instant.
+	var items []map[string]any
+	data, _ := os.ReadFile(first)
+	if err := json.Unmarshal(data, &items); err != nil {
+		t.Fatal(err)
+	}
+	later := filepath.Join(t.TempDir(), "later.json")
+	b, _ := json.Marshal(items[1:])
+	os.WriteFile(later, b, 0o600)
+	mustRun(t, dir, "import", "--tenant", tenant, "--at", "2026-03-05", later)
+	after := mustRun(t, dir, "export")
+	if strings.Count(after, `"to": "2026-03-05T00:00:00Z"`) != 1 {
+		t.Errorf("the vanished assignment was not closed at the snapshot's instant:\n%s", after)
+	}
+	// Resource Graph exports are recognized by shape (they carry their tenant).
+	out = mustRun(t, t.TempDir(), "import", "--at", "2026-03-06", "testdata/snapshot/arg-graph-query.json")
+	if !strings.Contains(out, "snapshot at 2026-03-06") {
+		t.Errorf("resource graph snapshot: %s", out)
 	}
 }

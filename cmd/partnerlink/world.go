@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/partnerlink/partnerlink"
+	"github.com/partnerlink/partnerlink/snapshot"
 	"github.com/partnerlink/partnerlink/sqlstore"
 	"github.com/partnerlink/partnerlink/usage"
 	"github.com/schollz/progressbar/v3"
@@ -27,7 +29,8 @@ import (
 func init() { commands = append(commands, newImportCmd, newExportCmd) }
 
 func newImportCmd(m *Main) *cobra.Command {
-	return &cobra.Command{
+	var snapshotTenant, atS string
+	cmd := &cobra.Command{
 		Use:   "import FILE...",
 		Short: "Import a world document (JSON) or FOCUS usage files (CSV, gzip, Parquet) into the data directory",
 		Long: `Import a world document (SPEC §8.1): it replaces the directory, partner registry, role
@@ -37,7 +40,13 @@ principals that remain are kept.
 
 FOCUS usage files (SPEC §8.2) are validated whole (a bad row is named by file and line and nothing
 is imported) and kept in DATA_DIR/usage/ by content hash: importing the same file twice counts it
-once.`,
+once.
+
+Azure snapshots — the JSON of 'az role assignment list --all' (and 'az role definition list'),
+and Azure Resource Graph exports of authorizationresources and resourcecontainers — are applied to
+the state at --at (default now): role assignments that disappeared since the last snapshot are
+closed, new ones opened, subscriptions and management groups updated. 'az' output carries no
+tenant id: give it with --tenant.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			db, err := server.OpenStore(cmd.Context(), m.DataDir, m.DSN)
@@ -73,14 +82,27 @@ once.`,
 					if err := importUsage(cmd, m, db, path); err != nil {
 						return err
 					}
+				case "snapshot":
+					at := m.Now().UTC()
+					if atS != "" {
+						if at, err = parseDay("--at", atS); err != nil {
+							return err
+						}
+					}
+					if err := importSnapshot(cmd, m, db, path, snapshotTenant, at); err != nil {
+						return err
+					}
 				default:
 					return partnerlink.Errorf(partnerlink.EINVALID,
-						"%s: not a world document (JSON) nor FOCUS usage (CSV with a ChargePeriodStart column, gzip or Parquet)", path)
+						"%s: not a world document (JSON), an Azure snapshot (az or Resource Graph JSON) nor FOCUS usage (CSV with a ChargePeriodStart column, gzip or Parquet)", path)
 				}
 			}
 			return nil
 		},
 	}
+	cmd.Flags().StringVar(&snapshotTenant, "tenant", "", "tenant of an az snapshot (its rows carry no tenant id)")
+	cmd.Flags().StringVar(&atS, "at", "", "instant a snapshot was taken (RFC 3339 or YYYY-MM-DD; default now)")
+	return cmd
 }
 
 // sniff tells what a file holds: a world document (JSON), FOCUS usage
@@ -107,12 +129,81 @@ func sniff(path string) (string, error) {
 	first, _ := bufio.NewReader(io.LimitReader(r, 64<<10)).ReadString('\n')
 	trimmed := strings.TrimLeft(first, " \t\r\n\ufeff")
 	switch {
+	case strings.HasPrefix(trimmed, "["):
+		return "snapshot", nil
 	case strings.HasPrefix(trimmed, "{"):
-		return "world", nil
+		return jsonKind(path)
 	case strings.Contains(strings.ToLower(first), "chargeperiodstart"):
 		return "usage", nil
 	}
 	return "other", nil
+}
+
+// jsonKind tells a world document from an Azure export by its top-level
+// keys (a world document has "version", "tenants", "principals"…; Resource
+// Graph and ARM lists have "data", "count" or "value").
+func jsonKind(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	dec := json.NewDecoder(bufio.NewReader(f))
+	if _, err := dec.Token(); err != nil {
+		return "world", nil // let the world reader name the error
+	}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return "world", nil
+		}
+		switch tok {
+		case "version", "partners", "tenants", "principals", "links", "roleAssignments":
+			return "world", nil
+		case "data", "count", "value", "totalRecords", "skip_token":
+			return "snapshot", nil
+		}
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return "world", nil
+		}
+	}
+	return "world", nil
+}
+
+// importSnapshot applies an Azure export (az role assignment list, Resource
+// Graph) to the state at instant at: what disappeared is closed, what
+// appeared opened (see package snapshot), in one transaction.
+func importSnapshot(cmd *cobra.Command, m *Main, db *sqlstore.DB, path, tenant string, at time.Time) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	var opts []snapshot.Option
+	if tenant != "" {
+		opts = append(opts, snapshot.DefaultTenant(tenant))
+	}
+	snap, err := snapshot.Read(f, path, opts...)
+	f.Close()
+	if err != nil {
+		return err
+	}
+	ctx := cmd.Context()
+	doc, err := db.ExportWorld(ctx)
+	if err != nil {
+		return err
+	}
+	changes, err := snapshot.Apply(doc, snap, at, nil)
+	if err != nil {
+		return err
+	}
+	if changes.Changed() {
+		if err := db.ImportWorld(ctx, doc, identity.HashSecret); err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+	}
+	fmt.Fprintf(m.Stdout, "%s: %s snapshot at %s: %s\n", path, snap.Format, at.Format(time.RFC3339), changes.String())
+	return nil
 }
 
 // importUsage stores one FOCUS file in the data directory (SPEC §8.2), with
