@@ -38,7 +38,7 @@ func (p Period) Intersect(q Period) (Period, bool) {
 	if !q.To.IsZero() && (r.To.IsZero() || q.To.Before(r.To)) {
 		r.To = q.To
 	}
-	return r, r.Empty() == false
+	return r, !r.Empty()
 }
 
 // Empty reports whether the period contains no instant.

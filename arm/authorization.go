@@ -209,7 +209,9 @@ func (h *Handler) putRoleAssignment(w http.ResponseWriter, r *http.Request, c pa
 		RoleDefinition: roleName, Scope: s.Raw, From: &now}
 	var existing *world.RoleAssignment
 	created, err := h.Roles.CreateRoleAssignment(ctx, ra, c.ObjectID, func(sameID, sameGrant []world.RoleAssignment) (bool, error) {
-		for _, e := range sameID {
+		// At most one assignment is in force under a name.
+		if len(sameID) > 0 {
+			e := sameID[0]
 			if e.PrincipalID == principalID && strings.EqualFold(scopeKeyOf(e.Scope), s.Key) && sameRole(custom, e.RoleDefinition, role.ID) {
 				existing = &e
 				return false, nil

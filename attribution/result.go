@@ -48,8 +48,7 @@ type mergeKey struct {
 }
 
 type merged struct {
-	c     Credit
-	first position
+	c Credit
 }
 
 // Result merges the workers' credits. The result does not depend on the

@@ -279,8 +279,8 @@ func TestRoundTripFull(t *testing.T) {
 		}
 	}
 	// Links of one principal are ordered by from.
-	if strings.Index(s, `"from": "2026-02-01T00:00:00Z",
-   "to": "2026-03-01T00:00:00Z"`) < 0 {
+	if !strings.Contains(s, `"from": "2026-02-01T00:00:00Z",
+   "to": "2026-03-01T00:00:00Z"`) {
 		t.Errorf("link periods not written as expected:\n%s", s)
 	}
 }
