@@ -1,7 +1,7 @@
 // Package sqlstore is the system of record on SQL: SQLite (the embedded
 // default, pure Go) and PostgreSQL (production). Both run the same queries —
 // "$N" placeholders, ON CONFLICT and RETURNING mean the same on both — and
-// differ only in their embedded migrations, so there is one implementation
+// differ only in two DDL tokens of their migrations, so there is one implementation
 // to keep right and one conformance suite (storetest) proving it on both.
 package sqlstore
 
@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io/fs"
 	"strings"
+	"testing/fstest"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
@@ -111,8 +112,32 @@ func sqliteDSN(path string) string {
 		"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
 }
 
+// dialectTokens fill the two places where SQLite and PostgreSQL DDL differ;
+// the migrations are otherwise one text for both.
+var dialectTokens = map[Dialect]*strings.Replacer{
+	SQLite:   strings.NewReplacer("{{IDENTITY}}", "INTEGER PRIMARY KEY AUTOINCREMENT", "{{BYTES}}", "BLOB"),
+	Postgres: strings.NewReplacer("{{IDENTITY}}", "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY", "{{BYTES}}", "BYTEA"),
+}
+
+// migrationFS returns the embedded migrations written for the dialect.
+func migrationFS(dialect Dialect) (fs.FS, error) {
+	entries, err := fs.ReadDir(migrations, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	out := fstest.MapFS{}
+	for _, e := range entries {
+		b, err := fs.ReadFile(migrations, "migrations/"+e.Name())
+		if err != nil {
+			return nil, err
+		}
+		out[e.Name()] = &fstest.MapFile{Data: []byte(dialectTokens[dialect].Replace(string(b))), Mode: 0o444}
+	}
+	return out, nil
+}
+
 func (d *DB) migrate(ctx context.Context) error {
-	dir, err := fs.Sub(migrations, "migrations/"+string(d.dialect))
+	dir, err := migrationFS(d.dialect)
 	if err != nil {
 		return err
 	}

@@ -48,6 +48,16 @@ func parseInstant(flag, v string) (*time.Time, error) {
 	return nil, partnerlink.Errorf(partnerlink.EINVALID, "--%s %q: expected RFC 3339 (2026-03-01T00:00:00Z) or a day (2026-03-01)", flag, v)
 }
 
+// instantOrNow is parseInstant defaulting to now.
+func instantOrNow(m *Main, flag, v string) (*time.Time, error) {
+	t, err := parseInstant(flag, v)
+	if t == nil && err == nil {
+		now := m.Now().UTC()
+		t = &now
+	}
+	return t, err
+}
+
 func newTenantCmd(m *Main) *cobra.Command {
 	cmd := &cobra.Command{Use: "tenant", Short: "Add and list tenants (directories)"}
 	var name, webhook, secret string
@@ -144,13 +154,9 @@ func newPrincipalCmd(m *Main) *cobra.Command {
 	disable := &cobra.Command{
 		Use: "disable --tenant T --object-id O [--at INSTANT]", Short: "Delete or disable a principal: its period ends (attribution stops)", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			when, err := parseInstant("at", at)
+			when, err := instantOrNow(m, "at", at)
 			if err != nil {
 				return err
-			}
-			if when == nil {
-				now := m.Now().UTC()
-				when = &now
 			}
 			return withStore(m, cmd, func(ctx context.Context, db *sqlstore.DB) error {
 				p, err := db.Principal(ctx, tenant, object)
@@ -259,13 +265,9 @@ func newPartnerCmd(m *Main) *cobra.Command {
 	deactivate := &cobra.Command{
 		Use: "deactivate PARTNER_ID [--at INSTANT]", Short: "Deactivate a partner ID: every credit to it stops", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			when, err := parseInstant("at", at)
+			when, err := instantOrNow(m, "at", at)
 			if err != nil {
 				return err
-			}
-			if when == nil {
-				now := m.Now().UTC()
-				when = &now
 			}
 			return withStore(m, cmd, func(ctx context.Context, db *sqlstore.DB) error {
 				p, err := db.Partner(ctx, args[0])
@@ -351,13 +353,9 @@ func newDelegationCmd(m *Main) *cobra.Command {
 		Use:   "add --customer-tenant C --id GUID --managing-tenant M --scope S --principal P --role ROLE",
 		Short: "Register a delegation (link the principal once, in the managing tenant, to be credited)", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			f, err := parseInstant("from", from)
+			f, err := instantOrNow(m, "from", from)
 			if err != nil {
 				return err
-			}
-			if f == nil {
-				now := m.Now().UTC()
-				f = &now
 			}
 			return withStore(m, cmd, func(ctx context.Context, db *sqlstore.DB) error {
 				h := api.New(nil, db, [32]byte{}, m.Now)
@@ -381,13 +379,9 @@ func newDelegationCmd(m *Main) *cobra.Command {
 	remove := &cobra.Command{
 		Use: "remove --customer-tenant C --id GUID", Short: "End a delegation", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			when, err := parseInstant("at", at)
+			when, err := instantOrNow(m, "at", at)
 			if err != nil {
 				return err
-			}
-			if when == nil {
-				now := m.Now().UTC()
-				when = &now
 			}
 			return withStore(m, cmd, func(ctx context.Context, db *sqlstore.DB) error {
 				return db.EndDelegation(ctx, customer, id, *when)

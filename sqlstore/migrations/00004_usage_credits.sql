@@ -21,7 +21,7 @@ CREATE TABLE usage_import_months (
 
 -- An attribution run on the server's state, and its credits per day.
 CREATE TABLE attribution_runs (
-    id         BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    id         {{IDENTITY}},
     from_time  BIGINT NOT NULL,
     to_time    BIGINT NOT NULL,
     created_at BIGINT NOT NULL,

@@ -48,7 +48,7 @@ CREATE TABLE partners (
 CREATE INDEX partners_global ON partners (global_partner_id) WHERE global_partner_id <> '';
 
 CREATE TABLE group_memberships (
-    id         BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    id         {{IDENTITY}},
     tenant_id  TEXT NOT NULL,
     group_id   TEXT NOT NULL,
     member_id  TEXT NOT NULL,
@@ -60,7 +60,7 @@ CREATE INDEX group_memberships_group ON group_memberships (tenant_id, group_id);
 -- links holds every period of every link; the current link is the row with
 -- valid_to IS NULL, at most one per principal and tenant.
 CREATE TABLE links (
-    id           BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    id           {{IDENTITY}},
     tenant_id    TEXT NOT NULL,
     object_id    TEXT NOT NULL,
     partner_id   TEXT NOT NULL,
@@ -75,7 +75,7 @@ CREATE INDEX links_principal ON links (tenant_id, object_id);
 CREATE INDEX links_partner ON links (partner_id);
 
 CREATE TABLE link_events (
-    id              BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    id              {{IDENTITY}},
     tenant_id       TEXT NOT NULL,
     object_id       TEXT NOT NULL,
     action          TEXT NOT NULL,
@@ -92,7 +92,7 @@ CREATE INDEX link_events_partner ON link_events (partner_id, id);
 -- outbox: notifications to the customer tenant, written in the same
 -- transaction as the link change and delivered (with retries) afterwards.
 CREATE TABLE outbox (
-    id              BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    id              {{IDENTITY}},
     tenant_id       TEXT NOT NULL,
     event_id        BIGINT NOT NULL,
     payload         TEXT NOT NULL,
@@ -109,7 +109,7 @@ CREATE INDEX outbox_tenant ON outbox (tenant_id, id);
 CREATE TABLE identity_grants (
     kind       TEXT NOT NULL,
     key        TEXT NOT NULL,
-    value      BYTEA NOT NULL,
+    value      {{BYTES}} NOT NULL,
     expires_at BIGINT NOT NULL,
     PRIMARY KEY (kind, key)
 );

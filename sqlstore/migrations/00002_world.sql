@@ -26,7 +26,7 @@ CREATE TABLE role_definitions (
 -- role_assignments keeps every period; the assignment in force has
 -- valid_to IS NULL.
 CREATE TABLE role_assignments (
-    row_id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    row_id          {{IDENTITY}},
     tenant_id       TEXT NOT NULL,
     id              TEXT NOT NULL,
     principal_id    TEXT NOT NULL,
@@ -42,7 +42,7 @@ CREATE INDEX role_assignments_scope ON role_assignments (tenant_id, scope_key);
 CREATE INDEX role_assignments_principal ON role_assignments (tenant_id, principal_id);
 
 CREATE TABLE delegations (
-    row_id             INTEGER PRIMARY KEY AUTOINCREMENT,
+    row_id             {{IDENTITY}},
     id                 TEXT NOT NULL,
     customer_tenant_id TEXT NOT NULL,
     managing_tenant_id TEXT NOT NULL,
@@ -69,7 +69,7 @@ CREATE TABLE pp_resources (
 );
 
 CREATE TABLE ownership (
-    row_id       INTEGER PRIMARY KEY AUTOINCREMENT,
+    row_id       {{IDENTITY}},
     resource_id  TEXT NOT NULL,
     principal_id TEXT NOT NULL,
     role         TEXT NOT NULL,
