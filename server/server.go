@@ -242,14 +242,16 @@ func (s *Server) routes(base string) http.Handler {
 	armHandler := &arm.Handler{Auth: s.Validator, Links: s.Links, Directory: s.DB, Roles: s.DB, BaseURL: base, Now: s.cfg.Now}
 	apiHandler := api.New(s.Validator, s.DB, s.adminKeyHash, s.cfg.Now)
 	apiHandler.DataDir = s.cfg.DataDir
+	met := newMetrics()
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	mux.Handle("GET /metrics", met.handler(s.adminKeyHash))
+	return met.instrument(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		first := strings.ToLower(strings.SplitN(strings.TrimPrefix(r.URL.Path, "/"), "/", 2)[0])
 		switch first {
 		case "providers", "subscriptions", "tenants":
 			armHandler.ServeHTTP(w, r)
-		case "healthz":
+		case "healthz", "metrics":
 			mux.ServeHTTP(w, r)
 		case "api":
 			apiHandler.ServeHTTP(w, r)
@@ -260,5 +262,5 @@ func (s *Server) routes(base string) http.Handler {
 			}
 			http.NotFound(w, r)
 		}
-	})
+	}))
 }

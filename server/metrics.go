@@ -1,0 +1,93 @@
+package server
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// metrics counts requests and their latency per area of the API. Areas, not
+// paths, are the labels: paths carry ids and would grow without bound.
+type metrics struct {
+	registry *prometheus.Registry
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+}
+
+func newMetrics() *metrics {
+	m := &metrics{
+		registry: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "partnerlink_http_requests_total", Help: "HTTP requests by API area, method and status code.",
+		}, []string{"area", "method", "code"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "partnerlink_http_request_duration_seconds", Help: "HTTP request latency by API area.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+		}, []string{"area"}),
+	}
+	m.registry.MustRegister(m.requests, m.duration, collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// area names the part of the API a path belongs to.
+func area(path string) string {
+	p := strings.ToLower(path)
+	switch {
+	case strings.Contains(p, "/providers/microsoft.managementpartner/"):
+		return "managementpartner"
+	case strings.Contains(p, "/providers/microsoft.authorization/"):
+		return "authorization"
+	case strings.HasPrefix(p, "/subscriptions") || strings.HasPrefix(p, "/tenants") || strings.HasPrefix(p, "/providers/"):
+		return "resources"
+	case strings.HasPrefix(p, "/api/"):
+		return "api"
+	case strings.HasPrefix(p, "/metrics") || strings.HasPrefix(p, "/healthz"):
+		return "operations"
+	}
+	return "identity"
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// instrument wraps a handler with the request metrics.
+func (m *metrics) instrument(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(sw, r)
+		a := area(r.URL.Path)
+		m.requests.WithLabelValues(a, r.Method, strconv.Itoa(sw.status)).Inc()
+		m.duration.WithLabelValues(a).Observe(time.Since(start).Seconds())
+	})
+}
+
+// handler serves /metrics to holders of the admin key only.
+func (m *metrics) handler(adminKeyHash [32]byte) http.Handler {
+	h := promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		scheme, key, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+		got := sha256.Sum256([]byte(key))
+		if !strings.EqualFold(scheme, "Bearer") || subtle.ConstantTimeCompare(got[:], adminKeyHash[:]) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="partnerlink metrics"`)
+			http.Error(w, "metrics need 'Authorization: Bearer <DATA_DIR/admin-key>'", http.StatusUnauthorized)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
