@@ -97,6 +97,34 @@ func testAzCLI(t *testing.T, e *env) {
 	}
 	notLinked("az rest GET after delete", rest("get", partnersURL+"/"+demo.NorwayPartnerID))
 
+	// A user: alice signs in with her password; az lists every tenant
+	// where she has an account (GET /tenants). /adfs tokens are for her
+	// home tenant, so the link is her Contoso account's.
+	userLogin := mustAz("login", "-u", demo.AliceSignIn, "-p", e.creds.AlicePassword, "--allow-no-subscriptions", "-o", "json")
+	var userAccounts []struct {
+		TenantID string `json:"tenantId"`
+		User     struct{ Name, Type string }
+	}
+	if err := json.Unmarshal([]byte(userLogin.Stdout), &userAccounts); err != nil {
+		t.Fatalf("az login (user) output %q: %v", userLogin.Stdout, err)
+	}
+	seen := map[string]bool{}
+	for _, a := range userAccounts {
+		if a.User.Name != demo.AliceSignIn || a.User.Type != "user" {
+			t.Errorf("az login (user) account: %+v", a)
+		}
+		seen[a.TenantID] = true
+	}
+	if len(seen) != 3 || !seen[demo.ContosoTenant] || !seen[demo.FabrikamTenant] || !seen[demo.WoodgroveTenant] {
+		t.Errorf("az login (user) tenants %v; want Contoso, Fabrikam and Woodgrove", seen)
+	}
+	notLinked("az rest GET partners as alice", rest("get", partnersURL))
+	aliceLink := restPartner("put", demo.SoloPartnerID)
+	checkWirePartner(t, "az rest put as alice", aliceLink, demo.SoloPartnerID, "Northwind Integrators", demo.ContosoTenant, demo.AliceID)
+	if del := rest("delete", partnersURL+"/"+demo.SoloPartnerID); del.ExitCode != 0 {
+		t.Errorf("az rest delete as alice: exit %d %s", del.ExitCode, del.Stderr)
+	}
+
 	ops := mustAz("rest", "--method", "get", "--url", e.url+mpBase+"/operations?api-version=2018-02-01", "-o", "json")
 	var list struct {
 		Value []struct{ Name string } `json:"value"`

@@ -285,6 +285,24 @@ func (e *env) arm(t *testing.T, method, path, authorization string) armResult {
 	return armResult{Status: resp.StatusCode, Header: resp.Header, Body: body}
 }
 
+// armWithBody sends a request with a bearer token and a JSON body.
+func (e *env) armWithBody(t *testing.T, method, path, token, body string) armResult {
+	t.Helper()
+	req, err := http.NewRequest(method, e.url+path+"?api-version=2018-02-01", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := e.client.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return armResult{Status: resp.StatusCode, Header: resp.Header, Body: b}
+}
+
 // partnerCall is a ManagementPartner call with a bearer token; partnerID
 // "" is Partners_Get.
 func (e *env) partnerCall(t *testing.T, method, partnerID, token string) armResult {

@@ -222,6 +222,14 @@ func testSecurity(t *testing.T, e *env) {
 				t.Errorf("%s DELETE of alice's partner ID: %d %s; want 404 for his own (absent) link", who.name, r.Status, r.Body)
 			}
 		}
+		// A body naming alice's account is ignored: the operations take
+		// no body, the caller is the token's principal.
+		r = e.armWithBody(t, http.MethodPut, mpBase+"/partners/"+demo.SoloPartnerID, bob,
+			`{"properties":{"tenantId":"`+demo.FabrikamTenant+`","objectId":"`+demo.AliceInFabrikam+`","partnerId":"`+demo.SoloPartnerID+`"}}`)
+		if r.Status != http.StatusOK {
+			t.Fatalf("bob PUT with a body naming alice: %d %s", r.Status, r.Body)
+		}
+		checkWirePartner(t, "bob PUT with a body naming alice", r.partner(t), demo.SoloPartnerID, "Northwind Integrators", demo.FabrikamTenant, demo.BobID)
 		r = e.partnerCall(t, http.MethodPatch, demo.SoloPartnerID, bob)
 		if r.Status != http.StatusOK {
 			t.Fatalf("bob PATCH: %d %s", r.Status, r.Body)
