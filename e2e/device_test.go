@@ -72,7 +72,16 @@ func testDeviceCodeBrowser(t *testing.T, e *env) {
 	}
 
 	// The browser: Debian's Chromium, headless, with a fresh profile.
-	shot := filepath.Join(t.TempDir(), "device-approved.png")
+	// The screenshot goes to the test's temp dir, or to
+	// $PARTNERLINK_E2E_ARTIFACTS (kept, for CI artifacts) when set.
+	shotDir := t.TempDir()
+	if d := os.Getenv("PARTNERLINK_E2E_ARTIFACTS"); d != "" {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		shotDir = d
+	}
+	shot := filepath.Join(shotDir, "device-approved-"+e.backend+".png")
 	pageText := approveInBrowser(t, ctx, e.url+"/device", userCode, demo.AliceSignIn, e.creds.AlicePassword, shot)
 	if !strings.Contains(pageText, "You signed in as "+demo.AliceSignIn+" in tenant "+demo.FabrikamTenant) {
 		t.Fatalf("device page after sign-in says %q", pageText)
@@ -165,7 +174,8 @@ func approveInBrowser(t *testing.T, ctx context.Context, pageURL, userCode, user
 	if err != nil {
 		t.Fatalf("browser: read the answer page: %v", err)
 	}
-	png, err := chromedp.Run(bctx, chromedp.FullScreenshot(90))
+	// Quality 100 gives a PNG; lower values give a JPEG.
+	png, err := chromedp.Run(bctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		t.Errorf("browser: screenshot: %v", err)
 	} else if err := os.WriteFile(screenshot, png, 0o644); err != nil {
