@@ -61,7 +61,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rt, p, ok := h.match(r.URL.Path)
 	if !ok {
 		writeError(w, partnerlink.ARMErrorf(partnerlink.ENOTFOUND, "InvalidResourceType",
-			"The resource path '%s' is not served here; this server provides Microsoft.ManagementPartner (/providers/Microsoft.ManagementPartner/partners/{partnerId}), /subscriptions and /tenants.", r.URL.Path))
+			"The resource path '%s' is not served here; this server provides Microsoft.ManagementPartner, Microsoft.Authorization at any scope, subscriptions, resource groups, management groups and /tenants.", r.URL.Path))
 		return
 	}
 	op, ok := rt.methods[r.Method]
@@ -139,6 +139,10 @@ func (h *Handler) match(rawPath string) (*route, params, bool) {
 	parts := strings.Split(strings.TrimPrefix(path, "/"), "/")
 	rawParts := strings.Split(strings.TrimPrefix(raw, "/"), "/")
 	switch {
+	case len(parts) == 5 && parts[0] == "subscriptions" && parts[2] == "providers" && parts[4] == "register":
+		return one(nil, map[string]handlerFunc{http.MethodPost: h.registerProvider}, params{sub: parts[1], name: rawParts[3]})
+	case len(parts) == 4 && parts[0] == "subscriptions" && parts[2] == "providers":
+		return one(nil, map[string]handlerFunc{http.MethodGet: h.getProvider}, params{sub: parts[1], name: rawParts[3]})
 	case len(parts) == 2 && parts[0] == "subscriptions":
 		return one(nil, map[string]handlerFunc{http.MethodGet: h.getSubscription}, params{sub: parts[1]})
 	case len(parts) == 3 && parts[0] == "subscriptions" && parts[2] == "resourcegroups":

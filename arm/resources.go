@@ -170,18 +170,12 @@ func reaches(held []world.RoleAssignment, ancestors []string, subKey string) boo
 
 // getSubscription answers GET /subscriptions/{id} for a visible subscription.
 func (h *Handler) getSubscription(w http.ResponseWriter, r *http.Request, c partnerlink.Caller, p params) {
-	subs, err := h.visibleSubscriptions(r.Context(), c)
+	s, err := h.visibleSubscription(r.Context(), c, p.sub)
 	if err != nil {
 		writeError(w, err)
 		return
 	}
-	for _, s := range subs {
-		if s.SubscriptionID == p.sub {
-			writeJSON(w, http.StatusOK, subscriptionBody(s))
-			return
-		}
-	}
-	writeError(w, partnerlink.ARMErrorf(partnerlink.ENOTFOUND, "SubscriptionNotFound", "The subscription '%s' could not be found.", p.sub))
+	writeJSON(w, http.StatusOK, subscriptionBody(*s))
 }
 
 type resourceGroupResponse struct {
@@ -393,4 +387,37 @@ func (h *Handler) putManagementGroupSubscription(w http.ResponseWriter, r *http.
 		"type": "Microsoft.Management/managementGroups/subscriptions", "name": sub.SubscriptionID,
 		"properties": map[string]any{"displayName": sub.Name, "tenant": sub.TenantID, "state": "Active",
 			"parent": map[string]string{"id": mgScope.Raw}}})
+}
+
+// Resource providers are always registered here: clients (az, the Go
+// SDK's registration policy) register them before first use.
+func (h *Handler) providerBody(p params) map[string]any {
+	return map[string]any{"id": "/subscriptions/" + p.sub + "/providers/" + p.name, "namespace": p.name,
+		"registrationState": "Registered", "registrationPolicy": "RegistrationRequired"}
+}
+
+func (h *Handler) registerProvider(w http.ResponseWriter, r *http.Request, c partnerlink.Caller, p params) {
+	if _, err := h.visibleSubscription(r.Context(), c, p.sub); err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, h.providerBody(p))
+}
+
+func (h *Handler) getProvider(w http.ResponseWriter, r *http.Request, c partnerlink.Caller, p params) {
+	h.registerProvider(w, r, c, p)
+}
+
+// visibleSubscription returns the subscription when the caller may see it.
+func (h *Handler) visibleSubscription(ctx context.Context, c partnerlink.Caller, id string) (*world.Subscription, error) {
+	subs, err := h.visibleSubscriptions(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range subs {
+		if s.SubscriptionID == id {
+			return &s, nil
+		}
+	}
+	return nil, partnerlink.ARMErrorf(partnerlink.ENOTFOUND, "SubscriptionNotFound", "The subscription '%s' could not be found.", id)
 }
