@@ -15,16 +15,19 @@ const azPath = "/usr/bin/az"
 // authority (2.45 cannot turn instance discovery off otherwise), a service
 // principal login, and az rest on the ManagementPartner endpoints. /adfs
 // tokens are for the app's home tenant: Contoso's automation principal.
-func testAzCLI(t *testing.T, e *env) {
+// azSession prepares az CLI 2.45 against the server: its own config
+// directory, the CA, and a registered cloud whose AD endpoint is /adfs.
+func azSession(t *testing.T, e *env) (az, mustAz func(args ...string) cmdResult) {
+	t.Helper()
 	requireFile(t, azPath, "az CLI (apt install azure-cli)")
 	dir := t.TempDir()
 	env := []string{"AZURE_CONFIG_DIR=" + dir, "HOME=" + dir, "REQUESTS_CA_BUNDLE=" + e.caFile,
 		"AZURE_CORE_COLLECT_TELEMETRY=false", "AZURE_CORE_NO_COLOR=true", "AZURE_CORE_SURVEY_MESSAGE=false"}
-	az := func(args ...string) cmdResult {
+	az = func(args ...string) cmdResult {
 		t.Helper()
 		return run(t, dir, env, 90*time.Second, azPath, args...)
 	}
-	mustAz := func(args ...string) cmdResult {
+	mustAz = func(args ...string) cmdResult {
 		t.Helper()
 		return mustRun(t, dir, env, 90*time.Second, azPath, args...)
 	}
@@ -34,6 +37,11 @@ func testAzCLI(t *testing.T, e *env) {
 		"--endpoint-active-directory-graph-resource-id", "https://graph.windows.net/",
 		"--endpoint-management", "https://management.core.windows.net/")
 	mustAz("cloud", "set", "-n", "partnerlink")
+	return az, mustAz
+}
+
+func testAzCLI(t *testing.T, e *env) {
+	az, mustAz := azSession(t, e)
 	login := mustAz("login", "--service-principal", "-u", demo.AutomationAppID, "-p", e.creds.AutomationSecret,
 		"--tenant", demo.ContosoTenant, "--allow-no-subscriptions", "-o", "json")
 	var accounts []struct {

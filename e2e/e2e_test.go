@@ -27,4 +27,6 @@ func runAll(t *testing.T, e *env) {
 	t.Run("DeviceCodeBrowser", func(t *testing.T) { testDeviceCodeBrowser(t, e) })
 	t.Run("Security", func(t *testing.T) { testSecurity(t, e) })
 	t.Run("Webhook", func(t *testing.T) { testWebhook(t, e) })
+	t.Run("RolesPython", func(t *testing.T) { testRolesPython(t, e) })
+	t.Run("RolesAzCLI", func(t *testing.T) { testRolesAzCLI(t, e) })
 }

@@ -54,7 +54,14 @@ func requirePythonSDK(t *testing.T) {
 // and returns its steps by name.
 func runPython(t *testing.T, e *env, signIn []string, steps ...string) map[string]pyStep {
 	t.Helper()
-	script, err := filepath.Abs("testdata/managementpartner.py")
+	return runPythonScript(t, e, "testdata/managementpartner.py", signIn, steps...)
+}
+
+// runPythonScript runs one of the testdata scripts that print a JSON step
+// per line.
+func runPythonScript(t *testing.T, e *env, name string, signIn []string, steps ...string) map[string]pyStep {
+	t.Helper()
+	script, err := filepath.Abs(name)
 	if err != nil {
 		t.Fatal(err)
 	}
