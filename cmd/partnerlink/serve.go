@@ -122,7 +122,9 @@ Link as the consultant alice in every customer tenant she is a guest in:
   partnerlink login --server %s --tenant %s --username %s --password '%s'
   partnerlink link create --partner-id %s --all-tenants
 
-az CLI (2.45; the /adfs authority avoids instance discovery):
+az CLI (2.45; the /adfs authority avoids instance discovery; /adfs tokens are always for the
+credential's HOME tenant, whatever --tenant says — link in customer tenants with partnerlink,
+Python or Go instead):
   export REQUESTS_CA_BUNDLE=%s
   az cloud register -n partnerlink --endpoint-resource-manager %s/ --endpoint-active-directory %s/adfs \
     --endpoint-active-directory-resource-id https://management.core.windows.net/ \
