@@ -271,3 +271,15 @@ func (ks *KeySet) write(k *signingKey) error {
 	}
 	return nil
 }
+
+// RotateIfOlder rotates when the active key was created more than maxAge
+// ago, and reports whether it did. The server calls it on a schedule.
+func (ks *KeySet) RotateIfOlder(maxAge time.Duration) (bool, error) {
+	ks.mu.RLock()
+	created := ks.active().Created
+	ks.mu.RUnlock()
+	if ks.now().Sub(created) < maxAge {
+		return false, nil
+	}
+	return true, ks.Rotate()
+}

@@ -356,3 +356,19 @@ func BenchmarkValidateCached(b *testing.B) {
 		}
 	})
 }
+
+func TestRotateIfOlder(t *testing.T) {
+	now := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	ks, err := identity.OpenKeys(t.TempDir(), identity.KeyOptions{Now: func() time.Time { return now }, Bits: 1024})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := ks.ActiveKID()
+	if rotated, err := ks.RotateIfOlder(30 * 24 * time.Hour); err != nil || rotated {
+		t.Fatalf("fresh key rotated: %v %v", rotated, err)
+	}
+	now = now.AddDate(0, 0, 31)
+	if rotated, err := ks.RotateIfOlder(30 * 24 * time.Hour); err != nil || !rotated || ks.ActiveKID() == first {
+		t.Fatalf("old key not rotated: %v %v", rotated, err)
+	}
+}

@@ -37,6 +37,9 @@ type Config struct {
 	PublicURLs []string
 	// TLSCert and TLSKey serve a given certificate instead of the local CA's.
 	TLSCert, TLSKey string
+	// KeyRotation is the age at which the signing key is replaced (checked
+	// at start and hourly); default 30 days.
+	KeyRotation time.Duration
 	// TrustedIssuers are external OIDC issuers whose tokens the API accepts.
 	TrustedIssuers []identity.TrustedIssuer
 	Logger         *slog.Logger
@@ -212,6 +215,30 @@ func (s *Server) Start() {
 		}
 	}()
 	go s.Notifier.Run(ctx, time.Second)
+	go s.rotateKeys(ctx, time.Hour)
+}
+
+// rotateKeys replaces the signing key when it is older than KeyRotation;
+// the old key stays published until its tokens have expired.
+func (s *Server) rotateKeys(ctx context.Context, every time.Duration) {
+	maxAge := s.cfg.KeyRotation
+	if maxAge == 0 {
+		maxAge = 30 * 24 * time.Hour
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		if rotated, err := s.Keys.RotateIfOlder(maxAge); err != nil {
+			s.cfg.Logger.Error("rotate signing key", "err", err)
+		} else if rotated {
+			s.cfg.Logger.Info("signing key rotated", "kid", s.Keys.ActiveKID())
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // Wait blocks until the server stops.

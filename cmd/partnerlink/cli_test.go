@@ -189,3 +189,15 @@ func TestImportSnapshots(t *testing.T) {
 		t.Errorf("resource graph snapshot: %s", out)
 	}
 }
+
+func TestKeysRotate(t *testing.T) {
+	dir := t.TempDir()
+	out := mustRun(t, dir, "keys", "rotate")
+	if !strings.Contains(out, "signing key rotated: ") || !strings.Contains(out, " → ") {
+		t.Errorf("keys rotate: %s", out)
+	}
+	entries, _ := os.ReadDir(filepath.Join(dir, "keys"))
+	if len(entries) != 2 {
+		t.Errorf("keys after one rotation = %d, want the retired and the active", len(entries))
+	}
+}
