@@ -1,0 +1,719 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/partnerlink/partnerlink"
+	"github.com/partnerlink/partnerlink/powerplatform"
+	"github.com/partnerlink/partnerlink/usage"
+)
+
+// Power Platform and Customer Insights (SPEC §5) on the server's state:
+// environments and resources registered by the tenant's administrators,
+// ownership changes applied with the powerplatform rules to the stored
+// history, and the monthly credit, explanation and credit at risk computed
+// on the stored world and the imported activity files.
+
+// PowerPlatformStore is what these routes read and write (sqlstore.DB).
+type PowerPlatformStore interface {
+	PutEnvironment(ctx context.Context, e powerplatform.Environment) error
+	Environments(ctx context.Context, tenantID string) ([]powerplatform.Environment, error)
+	Environment(ctx context.Context, tenantID, environmentID string) (*powerplatform.Environment, error)
+	PutPowerPlatformResource(ctx context.Context, r powerplatform.Resource) error
+	PowerPlatformResource(ctx context.Context, id string) (*powerplatform.Resource, error)
+	PowerPlatformResources(ctx context.Context, tenantID, environmentID string) ([]powerplatform.Resource, error)
+	OwnershipHistory(ctx context.Context, resourceID string) (powerplatform.History, error)
+	ChangeOwnership(ctx context.Context, resourceIDs []string,
+		decide func(components []powerplatform.Component) ([]powerplatform.History, error)) ([]powerplatform.Component, error)
+}
+
+// Actions checked at the tenant root: reading and administering the
+// tenant's Power Platform state. Reader allows the first; Owner and
+// Contributor both.
+const (
+	readPowerPlatform  = "Microsoft.PowerPlatform/environments/read"
+	writePowerPlatform = "Microsoft.PowerPlatform/environments/write"
+)
+
+func (h *Handler) ppStore() (PowerPlatformStore, error) {
+	s, ok := h.Store.(PowerPlatformStore)
+	if !ok {
+		return nil, partnerlink.Errorf(partnerlink.EINTERNAL, "this server's store keeps no Power Platform state")
+	}
+	return s, nil
+}
+
+// EnvironmentView is an environment as the API shows it.
+type EnvironmentView struct {
+	TenantID      string `json:"tenantId"`
+	EnvironmentID string `json:"environmentId"`
+	Type          string `json:"type"`
+}
+
+// HoldingView is one ownership period.
+type HoldingView struct {
+	PrincipalID string     `json:"principalId"`
+	Role        string     `json:"role"`
+	From        time.Time  `json:"from"`
+	To          *time.Time `json:"to,omitempty"`
+}
+
+// ResourceView is a resource with its ownership history.
+type ResourceView struct {
+	TenantID      string        `json:"tenantId"`
+	EnvironmentID string        `json:"environmentId"`
+	ID            string        `json:"id"`
+	Kind          string        `json:"kind"`
+	Paid          bool          `json:"paid"`
+	Ownership     []HoldingView `json:"ownership,omitempty"`
+}
+
+// ToResourceView converts a resource and its history for output.
+func ToResourceView(r powerplatform.Resource, hist powerplatform.History) ResourceView {
+	v := ResourceView{TenantID: r.TenantID, EnvironmentID: r.EnvironmentID, ID: r.ID, Kind: string(r.Kind), Paid: r.Paid}
+	for _, x := range hist {
+		hv := HoldingView{PrincipalID: x.PrincipalID, Role: string(x.Role), From: x.Period.From}
+		if !x.Period.To.IsZero() {
+			to := x.Period.To
+			hv.To = &to
+		}
+		v.Ownership = append(v.Ownership, hv)
+	}
+	return v
+}
+
+// putEnvironment: PUT /api/v1/tenants/{t}/environments/{env} {"type"} —
+// the tenant's administrators.
+func (h *Handler) putEnvironment(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) {
+	st, err := h.ppStore()
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	tenant, err := h.tenantAccess(r, c, writePowerPlatform)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	var body EnvironmentView
+	if err := decode(r, &body); err != nil {
+		writeError(w, err)
+		return
+	}
+	e := powerplatform.Environment{TenantID: tenant, ID: r.PathValue("env"), Type: powerplatform.EnvironmentType(body.Type)}
+	if err := st.PutEnvironment(r.Context(), e); err != nil {
+		writeError(w, err)
+		return
+	}
+	got, err := st.Environment(r.Context(), tenant, e.ID)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, EnvironmentView{TenantID: got.TenantID, EnvironmentID: got.ID, Type: string(got.Type)})
+}
+
+// listEnvironments: GET /api/v1/tenants/{t}/environments.
+func (h *Handler) listEnvironments(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) {
+	st, err := h.ppStore()
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	tenant, err := h.tenantAccess(r, c, readPowerPlatform)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	es, err := st.Environments(r.Context(), tenant)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	out := []EnvironmentView{}
+	for _, e := range es {
+		out = append(out, EnvironmentView{TenantID: e.TenantID, EnvironmentID: e.ID, Type: string(e.Type)})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"value": out})
+}
+
+// getEnvironment: GET /api/v1/tenants/{t}/environments/{env}.
+func (h *Handler) getEnvironment(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) {
+	st, err := h.ppStore()
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	tenant, err := h.tenantAccess(r, c, readPowerPlatform)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	e, err := st.Environment(r.Context(), tenant, r.PathValue("env"))
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, EnvironmentView{TenantID: e.TenantID, EnvironmentID: e.ID, Type: string(e.Type)})
+}
+
+// putResource: PUT …/environments/{env}/resources/{id} {"kind","paid"} —
+// the tenant's administrators.
+func (h *Handler) putResource(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) {
+	st, err := h.ppStore()
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	tenant, err := h.tenantAccess(r, c, writePowerPlatform)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	var body ResourceView
+	if err := decode(r, &body); err != nil {
+		writeError(w, err)
+		return
+	}
+	res := powerplatform.Resource{TenantID: tenant, EnvironmentID: r.PathValue("env"), ID: r.PathValue("id"),
+		Kind: powerplatform.Kind(body.Kind), Paid: body.Paid}
+	if err := st.PutPowerPlatformResource(r.Context(), res); err != nil {
+		writeError(w, err)
+		return
+	}
+	h.writeResource(w, r, st, res.ID)
+}
+
+func (h *Handler) writeResource(w http.ResponseWriter, r *http.Request, st PowerPlatformStore, id string) {
+	got, err := st.PowerPlatformResource(r.Context(), id)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	hist, err := st.OwnershipHistory(r.Context(), got.ID)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, ToResourceView(*got, hist))
+}
+
+// listResources: GET …/environments/{env}/resources.
+func (h *Handler) listResources(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) {
+	st, err := h.ppStore()
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	tenant, err := h.tenantAccess(r, c, readPowerPlatform)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	env, err := st.Environment(r.Context(), tenant, r.PathValue("env"))
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	rs, err := st.PowerPlatformResources(r.Context(), tenant, env.ID)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	out := []ResourceView{}
+	for _, x := range rs {
+		out = append(out, ToResourceView(x, nil))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"value": out})
+}
+
+// getResource: GET …/environments/{env}/resources/{id}, with its history.
+func (h *Handler) getResource(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) {
+	st, err := h.ppStore()
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	tenant, err := h.tenantAccess(r, c, readPowerPlatform)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	res, err := resourceIn(r.Context(), st, tenant, r.PathValue("env"), r.PathValue("id"))
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	h.writeResource(w, r, st, res.ID)
+}
+
+// resourceIn returns the resource named by the path, which must be in the
+// tenant and environment the path names.
+func resourceIn(ctx context.Context, st PowerPlatformStore, tenant, env, id string) (*powerplatform.Resource, error) {
+	res, err := st.PowerPlatformResource(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if res.TenantID != tenant || !strings.EqualFold(res.EnvironmentID, env) {
+		return nil, partnerlink.Errorf(partnerlink.ENOTFOUND, "environment %s of tenant %s has no resource %s", env, tenant, id)
+	}
+	return res, nil
+}
+
+// changeCaller checks who may change ownership in tenant {tenant}: a
+// caller of that tenant, and returns it as a powerplatform.Principal (its
+// type from the directory) with whether it is one of the tenant's
+// administrators.
+func (h *Handler) changeCaller(r *http.Request, c partnerlink.Caller) (string, powerplatform.Principal, bool, error) {
+	tenant, err := partnerlink.ParseGUID("tenant", r.PathValue("tenant"))
+	if err != nil {
+		return "", powerplatform.Principal{}, false, err
+	}
+	if tenant != c.TenantID {
+		return "", powerplatform.Principal{}, false, partnerlink.ARMErrorf(partnerlink.EFORBIDDEN, "AuthorizationFailed",
+			"Power Platform resources of tenant %s are changed by its own principals; your token is for tenant %s.", tenant, c.TenantID)
+	}
+	p, err := h.Store.Principal(r.Context(), c.TenantID, c.ObjectID)
+	if err != nil {
+		return "", powerplatform.Principal{}, false, err
+	}
+	admin, err := h.authorizer().Allowed(r.Context(), c, rootScope, writePowerPlatform)
+	if err != nil {
+		return "", powerplatform.Principal{}, false, err
+	}
+	return tenant, powerplatform.Principal{ID: p.ObjectID, Type: p.Type}, admin, nil
+}
+
+// controls reports whether principal id may change r's ownership as its
+// current owner (for a Power BI dataset, its current publisher).
+func controls(r powerplatform.Resource, hist powerplatform.History, id string, at time.Time) bool {
+	role := powerplatform.RoleOwner
+	if r.Kind == powerplatform.PowerBIDataset {
+		role = powerplatform.RolePublisher
+	}
+	return slices.Contains(hist.HoldersAt(role, at), id)
+}
+
+func notOwner(c partnerlink.Caller, r powerplatform.Resource) error {
+	return partnerlink.ARMErrorf(partnerlink.EFORBIDDEN, "AuthorizationFailed",
+		"The client with object id '%s' may not change the ownership of %s %s: only its current owner or the tenant's administrators (a role that can write at the tenant root) may.",
+		c.ObjectID, r.Kind, r.ID)
+}
+
+// namedPrincipal reads {"principalId"} and looks the principal up in the
+// tenant's directory: it must exist and be enabled at at.
+func (h *Handler) namedPrincipal(ctx context.Context, tenant, id string, at time.Time) (powerplatform.Principal, error) {
+	oid, err := partnerlink.ParseGUID("principalId", id)
+	if err != nil {
+		return powerplatform.Principal{}, err
+	}
+	p, err := h.Store.Principal(ctx, tenant, oid)
+	if err != nil {
+		if partnerlink.ErrorCode(err) == partnerlink.ENOTFOUND {
+			return powerplatform.Principal{}, partnerlink.Errorf(partnerlink.EINVALID, "principal %s is not in tenant %s's directory", oid, tenant)
+		}
+		return powerplatform.Principal{}, err
+	}
+	if !p.Period.Contains(at) {
+		return powerplatform.Principal{}, partnerlink.Errorf(partnerlink.EINVALID, "principal %s of tenant %s is deleted or disabled; it cannot own resources", oid, tenant)
+	}
+	return powerplatform.Principal{ID: p.ObjectID, Type: p.Type}, nil
+}
+
+// changeOne applies one change to the resource named by the path, for its
+// current owner (publisher, for a dataset) or the tenant's administrators.
+// body tells whether the request names the principal in {"principalId"};
+// otherwise it is the path's {principal}, if any.
+func (h *Handler) changeOne(w http.ResponseWriter, r *http.Request, c partnerlink.Caller, body bool,
+	change func(res powerplatform.Resource, hist powerplatform.History, caller, named powerplatform.Principal, at time.Time) (powerplatform.History, error)) {
+	st, err := h.ppStore()
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	ctx := r.Context()
+	tenant, caller, admin, err := h.changeCaller(r, c)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	res, err := resourceIn(ctx, st, tenant, r.PathValue("env"), r.PathValue("id"))
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	at := h.now()
+	var named powerplatform.Principal
+	if body {
+		var b struct {
+			PrincipalID string `json:"principalId"`
+		}
+		if err := decode(r, &b); err != nil {
+			writeError(w, err)
+			return
+		}
+		if named, err = h.namedPrincipal(ctx, tenant, b.PrincipalID, at); err != nil {
+			writeError(w, err)
+			return
+		}
+	} else if r.PathValue("principal") != "" {
+		oid, err := partnerlink.ParseGUID("principal", r.PathValue("principal"))
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		named = powerplatform.Principal{ID: oid}
+		if p, err := h.Store.Principal(ctx, tenant, oid); err == nil {
+			named.Type = p.Type
+		}
+	}
+	_, err = st.ChangeOwnership(ctx, []string{res.ID}, func(comps []powerplatform.Component) ([]powerplatform.History, error) {
+		cur := comps[0]
+		if !admin && !controls(cur.Resource, cur.History, caller.ID, at) {
+			return nil, notOwner(c, cur.Resource)
+		}
+		next, err := change(cur.Resource, cur.History, caller, named, at)
+		if err != nil {
+			return nil, err
+		}
+		return []powerplatform.History{next}, nil
+	})
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	h.writeResource(w, r, st, res.ID)
+}
+
+// setOwner: PUT …/resources/{id}/owner {"principalId"} — a user or service
+// principal as the kind allows; re-owning a flow makes the new owner its
+// creator.
+func (h *Handler) setOwner(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) {
+	h.changeOne(w, r, c, true, func(res powerplatform.Resource, hist powerplatform.History, _, p powerplatform.Principal, at time.Time) (powerplatform.History, error) {
+		return powerplatform.SetOwner(res, hist, p, at)
+	})
+}
+
+// addCoOwner: POST …/resources/{id}/co-owners {"principalId"}.
+func (h *Handler) addCoOwner(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) {
+	h.changeOne(w, r, c, true, func(res powerplatform.Resource, hist powerplatform.History, _, p powerplatform.Principal, at time.Time) (powerplatform.History, error) {
+		return powerplatform.AddCoOwner(res, hist, p, at)
+	})
+}
+
+// removeCoOwner: DELETE …/resources/{id}/co-owners/{principal}.
+func (h *Handler) removeCoOwner(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) {
+	h.changeOne(w, r, c, false, func(res powerplatform.Resource, hist powerplatform.History, _, p powerplatform.Principal, at time.Time) (powerplatform.History, error) {
+		return powerplatform.RemoveCoOwner(res, hist, p, at)
+	})
+}
+
+// publish: POST …/resources/{id}/publish — the caller publishes the
+// dataset and becomes its publisher. Its current publisher or the tenant's
+// administrators may.
+func (h *Handler) publish(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) {
+	h.changeOne(w, r, c, false, func(res powerplatform.Resource, hist powerplatform.History, caller, _ powerplatform.Principal, at time.Time) (powerplatform.History, error) {
+		return powerplatform.Publish(res, hist, caller, at)
+	})
+}
+
+// SolutionBody is a solution import: the ids of its components.
+type SolutionBody struct {
+	Components []string `json:"components"`
+}
+
+// importSolution: POST /api/v1/tenants/{t}/environments/{env}/solutions
+// {"components":[…]} — the caller imports a managed solution and becomes
+// owner (and creator) of every component. The tenant's administrators may
+// import any components of the environment; anyone else only components it
+// owns. A solution with a Power BI dataset or a Customer Insights instance
+// is refused whole.
+func (h *Handler) importSolution(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) {
+	st, err := h.ppStore()
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	ctx := r.Context()
+	tenant, caller, admin, err := h.changeCaller(r, c)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	env, err := st.Environment(ctx, tenant, r.PathValue("env"))
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	var body SolutionBody
+	if err := decode(r, &body); err != nil {
+		writeError(w, err)
+		return
+	}
+	if len(body.Components) == 0 {
+		writeError(w, partnerlink.Errorf(partnerlink.EINVALID, "a solution import needs its components: {\"components\": [\"<resource id>\", …]}"))
+		return
+	}
+	for _, id := range body.Components {
+		res, err := st.PowerPlatformResource(ctx, id)
+		if err != nil {
+			writeError(w, partnerlink.Errorf(partnerlink.EINVALID, "the solution lists %s, which is not a registered resource; nothing was changed", id))
+			return
+		}
+		if res.TenantID != tenant || !strings.EqualFold(res.EnvironmentID, env.ID) {
+			writeError(w, partnerlink.Errorf(partnerlink.EINVALID, "the solution lists %s %s of environment %s, not of %s; a solution is imported into one environment, nothing was changed",
+				res.Kind, res.ID, res.EnvironmentID, env.ID))
+			return
+		}
+	}
+	at := h.now()
+	comps, err := st.ChangeOwnership(ctx, body.Components, func(comps []powerplatform.Component) ([]powerplatform.History, error) {
+		if !admin {
+			for _, comp := range comps {
+				if !controls(comp.Resource, comp.History, caller.ID, at) {
+					return nil, notOwner(c, comp.Resource)
+				}
+			}
+		}
+		return powerplatform.ImportSolution(comps, caller, at)
+	})
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	out := []ResourceView{}
+	for _, comp := range comps {
+		out = append(out, ToResourceView(comp.Resource, comp.History))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"importer": caller.ID, "at": at, "value": out})
+}
+
+// PowerPlatformState is the stored world and the imported activity, read
+// for a computation over months before to.
+func PowerPlatformState(ctx context.Context, st Exporter, us usage.Store, dataDir string, to time.Time) (*powerplatform.Model, *powerplatform.Activity, error) {
+	doc, err := st.ExportWorld(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	in, err := powerplatform.FromWorld(doc)
+	if err != nil {
+		return nil, nil, err
+	}
+	m, err := powerplatform.NewModel(in)
+	if err != nil {
+		return nil, nil, err
+	}
+	a, _, err := usage.LoadActivity(ctx, us, dataDir, to)
+	if err != nil {
+		return nil, nil, err
+	}
+	return m, a, nil
+}
+
+// dayRange reads ?from=YYYY-MM-DD&to=YYYY-MM-DD.
+func dayRange(r *http.Request) (time.Time, time.Time, error) {
+	q := r.URL.Query()
+	from, err := time.Parse("2006-01-02", q.Get("from"))
+	if err != nil {
+		return time.Time{}, time.Time{}, partnerlink.Errorf(partnerlink.EINVALID, "from %q: expected a day YYYY-MM-DD", q.Get("from"))
+	}
+	to, err := time.Parse("2006-01-02", q.Get("to"))
+	if err != nil {
+		return time.Time{}, time.Time{}, partnerlink.Errorf(partnerlink.EINVALID, "to %q: expected a day YYYY-MM-DD", q.Get("to"))
+	}
+	if !from.Before(to) {
+		return time.Time{}, time.Time{}, partnerlink.Errorf(partnerlink.EINVALID, "from %s must be before to %s", q.Get("from"), q.Get("to"))
+	}
+	return from, to, nil
+}
+
+// PPCreditView is one row of the Power Platform credit (SPEC §8.4 columns).
+type PPCreditView struct {
+	PartnerID     string `json:"partnerId"`
+	TenantID      string `json:"tenantId"`
+	EnvironmentID string `json:"environmentId"`
+	ResourceID    string `json:"resourceId"`
+	ResourceKind  string `json:"resourceKind"`
+	Month         string `json:"month"`
+	Metric        string `json:"metric"`
+	Value         int64  `json:"value"`
+	Eligible      bool   `json:"eligible"`
+}
+
+// partnerPowerPlatformCredits: GET /api/v1/partners/{p}/powerplatform/credits?from=&to=
+// — the months whose first day lies in [from, to), for the organization's
+// principals; a global ID's view includes its location IDs.
+func (h *Handler) partnerPowerPlatformCredits(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) {
+	ids, err := h.partnerAccess(r, c)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	from, to, err := dayRange(r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	m, a, err := PowerPlatformState(r.Context(), h.Store, h.Store, h.DataDir, to)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	cs, err := m.Credits(a, from, to)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	out := []PPCreditView{}
+	for _, x := range cs {
+		if slices.Contains(ids, x.PartnerID) {
+			out = append(out, PPCreditView{PartnerID: x.PartnerID, TenantID: x.TenantID, EnvironmentID: x.EnvironmentID,
+				ResourceID: x.ResourceID, ResourceKind: string(x.Kind), Month: x.Month.String(), Metric: string(x.Metric),
+				Value: x.Value, Eligible: x.Eligible})
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"from": from, "to": to, "value": out})
+}
+
+// AtRiskView is one resource and month where the partner's work earns it
+// nothing, with the remedy.
+type AtRiskView struct {
+	PartnerID    string   `json:"partnerId"`
+	TenantID     string   `json:"tenantId"`
+	ResourceID   string   `json:"resourceId"`
+	ResourceKind string   `json:"resourceKind"`
+	Month        string   `json:"month"`
+	Principals   []string `json:"principals"`
+	Attributed   []string `json:"attributedUsers"`
+	CreditedTo   string   `json:"creditedTo,omitempty"`
+	Remedy       string   `json:"remedy"`
+}
+
+// ToAtRiskView converts a credit-at-risk item for output.
+func ToAtRiskView(x powerplatform.AtRisk) AtRiskView {
+	v := AtRiskView{PartnerID: x.PartnerID, TenantID: x.Resource.TenantID, ResourceID: x.Resource.ID, ResourceKind: string(x.Resource.Kind),
+		Month: x.Month.String(), Principals: x.Principals, Attributed: x.Attributed, CreditedTo: x.CreditedTo, Remedy: x.Remedy}
+	if v.Principals == nil {
+		v.Principals = []string{}
+	}
+	if v.Attributed == nil {
+		v.Attributed = []string{}
+	}
+	return v
+}
+
+// partnerAtRisk: GET /api/v1/partners/{p}/powerplatform/at-risk?from=&to=.
+func (h *Handler) partnerAtRisk(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) {
+	ids, err := h.partnerAccess(r, c)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	from, to, err := dayRange(r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	m, a, err := PowerPlatformState(r.Context(), h.Store, h.Store, h.DataDir, to)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	out := []AtRiskView{}
+	for _, id := range ids {
+		items, err := m.CreditAtRisk(a, id, from, to)
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		for _, x := range items {
+			out = append(out, ToAtRiskView(x))
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"from": from, "to": to, "value": out})
+}
+
+// PPExplanationView is a powerplatform.Explanation as the API shows it.
+type PPExplanationView struct {
+	Resource     ResourceView  `json:"resource"`
+	Environment  string        `json:"environmentType"`
+	Month        string        `json:"month"`
+	Metric       string        `json:"metric"`
+	Value        int64         `json:"value"`
+	Reported     bool          `json:"reported"`
+	ActiveUsers  int64         `json:"activeUsers"`
+	Eligible     bool          `json:"eligible"`
+	Attributed   []HoldingView `json:"attributedUsers"`
+	Candidates   []string      `json:"candidates"`
+	NotQualified []string      `json:"notQualified"`
+	CreditedTo   string        `json:"creditedTo,omitempty"`
+	Reason       string        `json:"reason"`
+	Text         string        `json:"text"`
+}
+
+// ToPPExplanationView converts an explanation for output.
+func ToPPExplanationView(e *powerplatform.Explanation) PPExplanationView {
+	v := PPExplanationView{Resource: ToResourceView(e.Resource, nil), Environment: string(e.Environment.Type), Month: e.Month.String(),
+		Metric: string(e.Metric), Value: e.Value, Reported: e.Reported, ActiveUsers: e.ActiveUsers, Eligible: e.Eligible,
+		Attributed: []HoldingView{}, Candidates: []string{}, NotQualified: []string{}, Reason: e.Reason, Text: e.String()}
+	for _, ap := range e.Attributed {
+		hv := HoldingView{PrincipalID: ap.PrincipalID, Role: string(ap.Role), From: ap.Period.From}
+		if !ap.Period.To.IsZero() {
+			to := ap.Period.To
+			hv.To = &to
+		}
+		v.Attributed = append(v.Attributed, hv)
+	}
+	for _, c := range e.Candidates {
+		v.Candidates = append(v.Candidates, c.PartnerID)
+	}
+	v.NotQualified = append(v.NotQualified, e.NotQualified...)
+	if e.Credit != nil {
+		v.CreditedTo = e.Credit.PartnerID
+	}
+	return v
+}
+
+// explainResource: GET /api/v1/tenants/{t}/powerplatform/resources/{id}/explain?month=
+// — for callers with a read role at the tenant's root, about its resources.
+func (h *Handler) explainResource(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) {
+	st, err := h.ppStore()
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	tenant, err := h.tenantAccess(r, c, readPowerPlatform)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	mo, err := powerplatform.ParseMonth(r.URL.Query().Get("month"))
+	if err != nil {
+		writeError(w, partnerlink.Errorf(partnerlink.EINVALID, "month: %v", err))
+		return
+	}
+	res, err := st.PowerPlatformResource(r.Context(), r.PathValue("id"))
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	if res.TenantID != tenant {
+		writeError(w, partnerlink.Errorf(partnerlink.ENOTFOUND, "tenant %s has no Power Platform resource %s", tenant, r.PathValue("id")))
+		return
+	}
+	m, a, err := PowerPlatformState(r.Context(), h.Store, h.Store, h.DataDir, mo.End())
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	e, err := m.Explain(a, res.ID, mo)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, ToPPExplanationView(e))
+}
