@@ -398,7 +398,7 @@ that are not registered are counted on standard error.`,
 					return err
 				}
 				for _, u := range sum.UnknownResources {
-					fmt.Fprintf(m.Stderr, "not credited: resource %s (tenant %s) is not registered: %d activity rows, %d unified-profile rows\n",
+					fmt.Fprintf(m.Stderr, "not credited: resource %s (tenant %s) is not in the world: %d activity rows, %d unified-profile rows\n",
 						u.ID, u.TenantID, u.Rows, u.Profiles)
 				}
 				return nil
