@@ -33,6 +33,7 @@ type Store interface {
 	GetGrant(ctx context.Context, kind, key string) ([]byte, error)
 	TakeGrant(ctx context.Context, kind, key string) ([]byte, error)
 	UpdateGrant(ctx context.Context, kind, key string, value []byte) error
+	PowerPlatformStore
 }
 
 // Fixture ids used throughout.
@@ -62,6 +63,7 @@ func RunAll(t *testing.T, open func(t *testing.T) Store) {
 	t.Run("Grants", func(t *testing.T) { testGrants(t, open(t)) })
 	t.Run("WorldRoundTrip", func(t *testing.T) { testWorldRoundTrip(t, open(t)) })
 	t.Run("UsageAndCredits", func(t *testing.T) { testUsageAndCredits(t, open(t)) })
+	t.Run("PowerPlatform", func(t *testing.T) { testPowerPlatform(t, open(t)) })
 }
 
 // Seed fills a store with two tenants, a user, a service principal, a group,
