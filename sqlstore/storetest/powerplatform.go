@@ -128,7 +128,9 @@ func testPowerPlatform(t *testing.T, s Store) {
 	// becomes owner of every component (and creator of the flow).
 	t3 := t2.Add(time.Hour)
 	importAs := func(p powerplatform.Principal, at time.Time) func([]powerplatform.Component) ([]powerplatform.History, error) {
-		return func(cs []powerplatform.Component) ([]powerplatform.History, error) { return powerplatform.ImportSolution(cs, p, at) }
+		return func(cs []powerplatform.Component) ([]powerplatform.History, error) {
+			return powerplatform.ImportSolution(cs, p, at)
+		}
 	}
 	_, err = s.ChangeOwnership(ctx, []string{"flow-1", "app-1", "sales"}, importAs(sp, t3))
 	wantCode(t, "solution with a dataset", err, partnerlink.EINVALID)
