@@ -9,6 +9,7 @@ import (
 
 	"github.com/partnerlink/partnerlink"
 	"github.com/partnerlink/partnerlink/powerplatform"
+	"github.com/partnerlink/partnerlink/sqlstore"
 	"github.com/partnerlink/partnerlink/usage"
 )
 
@@ -27,8 +28,9 @@ type PowerPlatformStore interface {
 	PowerPlatformResource(ctx context.Context, id string) (*powerplatform.Resource, error)
 	PowerPlatformResources(ctx context.Context, tenantID, environmentID string) ([]powerplatform.Resource, error)
 	OwnershipHistory(ctx context.Context, resourceID string) (powerplatform.History, error)
-	ChangeOwnership(ctx context.Context, resourceIDs []string,
+	ChangeOwnership(ctx context.Context, resourceIDs []string, ev sqlstore.OwnershipEvent,
 		decide func(components []powerplatform.Component) ([]powerplatform.History, error)) ([]powerplatform.Component, error)
+	OwnershipEvents(ctx context.Context, resourceID string) ([]sqlstore.OwnershipEvent, error)
 }
 
 // Actions checked at the tenant root: reading and administering the
@@ -70,6 +72,16 @@ type ResourceView struct {
 	Kind          string        `json:"kind"`
 	Paid          bool          `json:"paid"`
 	Ownership     []HoldingView `json:"ownership,omitempty"`
+	// Events are the ownership changes made through the API and the CLI.
+	Events []OwnershipEventView `json:"events,omitempty"`
+}
+
+// OwnershipEventView is one recorded ownership change.
+type OwnershipEventView struct {
+	Action      string    `json:"action"`
+	PrincipalID string    `json:"principalId"`
+	Actor       string    `json:"actor"`
+	At          time.Time `json:"at"`
 }
 
 // ToResourceView converts a resource and its history for output.
@@ -199,7 +211,16 @@ func (h *Handler) writeResource(w http.ResponseWriter, r *http.Request, st Power
 		writeError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, ToResourceView(*got, hist))
+	evs, err := st.OwnershipEvents(r.Context(), got.ID)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	v := ToResourceView(*got, hist)
+	for _, e := range evs {
+		v.Events = append(v.Events, OwnershipEventView{Action: e.Action, PrincipalID: e.PrincipalID, Actor: e.Actor, At: e.At})
+	}
+	writeJSON(w, http.StatusOK, v)
 }
 
 // listResources: GET …/environments/{env}/resources.
@@ -328,7 +349,7 @@ func (h *Handler) namedPrincipal(ctx context.Context, tenant, id string, at time
 // current owner (publisher, for a dataset) or the tenant's administrators.
 // body tells whether the request names the principal in {"principalId"};
 // otherwise it is the path's {principal}, if any.
-func (h *Handler) changeOne(w http.ResponseWriter, r *http.Request, c partnerlink.Caller, body bool,
+func (h *Handler) changeOne(w http.ResponseWriter, r *http.Request, c partnerlink.Caller, action string, body bool,
 	change func(res powerplatform.Resource, hist powerplatform.History, caller, named powerplatform.Principal, at time.Time) (powerplatform.History, error)) {
 	st, err := h.ppStore()
 	if err != nil {
@@ -371,7 +392,11 @@ func (h *Handler) changeOne(w http.ResponseWriter, r *http.Request, c partnerlin
 			named.Type = p.Type
 		}
 	}
-	_, err = st.ChangeOwnership(ctx, []string{res.ID}, func(comps []powerplatform.Component) ([]powerplatform.History, error) {
+	ev := sqlstore.OwnershipEvent{Action: action, PrincipalID: named.ID, Actor: c.TenantID + "/" + c.ObjectID, At: at}
+	if ev.PrincipalID == "" {
+		ev.PrincipalID = caller.ID
+	}
+	_, err = st.ChangeOwnership(ctx, []string{res.ID}, ev, func(comps []powerplatform.Component) ([]powerplatform.History, error) {
 		cur := comps[0]
 		if !admin && !controls(cur.Resource, cur.History, caller.ID, at) {
 			return nil, notOwner(c, cur.Resource)
@@ -393,21 +418,21 @@ func (h *Handler) changeOne(w http.ResponseWriter, r *http.Request, c partnerlin
 // principal as the kind allows; re-owning a flow makes the new owner its
 // creator.
 func (h *Handler) setOwner(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) {
-	h.changeOne(w, r, c, true, func(res powerplatform.Resource, hist powerplatform.History, _, p powerplatform.Principal, at time.Time) (powerplatform.History, error) {
+	h.changeOne(w, r, c, "SetOwner", true, func(res powerplatform.Resource, hist powerplatform.History, _, p powerplatform.Principal, at time.Time) (powerplatform.History, error) {
 		return powerplatform.SetOwner(res, hist, p, at)
 	})
 }
 
 // addCoOwner: POST …/resources/{id}/co-owners {"principalId"}.
 func (h *Handler) addCoOwner(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) {
-	h.changeOne(w, r, c, true, func(res powerplatform.Resource, hist powerplatform.History, _, p powerplatform.Principal, at time.Time) (powerplatform.History, error) {
+	h.changeOne(w, r, c, "AddCoOwner", true, func(res powerplatform.Resource, hist powerplatform.History, _, p powerplatform.Principal, at time.Time) (powerplatform.History, error) {
 		return powerplatform.AddCoOwner(res, hist, p, at)
 	})
 }
 
 // removeCoOwner: DELETE …/resources/{id}/co-owners/{principal}.
 func (h *Handler) removeCoOwner(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) {
-	h.changeOne(w, r, c, false, func(res powerplatform.Resource, hist powerplatform.History, _, p powerplatform.Principal, at time.Time) (powerplatform.History, error) {
+	h.changeOne(w, r, c, "RemoveCoOwner", false, func(res powerplatform.Resource, hist powerplatform.History, _, p powerplatform.Principal, at time.Time) (powerplatform.History, error) {
 		return powerplatform.RemoveCoOwner(res, hist, p, at)
 	})
 }
@@ -416,7 +441,7 @@ func (h *Handler) removeCoOwner(w http.ResponseWriter, r *http.Request, c partne
 // dataset and becomes its publisher. Its current publisher or the tenant's
 // administrators may.
 func (h *Handler) publish(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) {
-	h.changeOne(w, r, c, false, func(res powerplatform.Resource, hist powerplatform.History, caller, _ powerplatform.Principal, at time.Time) (powerplatform.History, error) {
+	h.changeOne(w, r, c, "Publish", false, func(res powerplatform.Resource, hist powerplatform.History, caller, _ powerplatform.Principal, at time.Time) (powerplatform.History, error) {
 		return powerplatform.Publish(res, hist, caller, at)
 	})
 }
@@ -471,7 +496,8 @@ func (h *Handler) importSolution(w http.ResponseWriter, r *http.Request, c partn
 		}
 	}
 	at := h.now()
-	comps, err := st.ChangeOwnership(ctx, body.Components, func(comps []powerplatform.Component) ([]powerplatform.History, error) {
+	ev := sqlstore.OwnershipEvent{Action: "ImportSolution", PrincipalID: caller.ID, Actor: c.TenantID + "/" + c.ObjectID, At: at}
+	comps, err := st.ChangeOwnership(ctx, body.Components, ev, func(comps []powerplatform.Component) ([]powerplatform.History, error) {
 		if !admin {
 			for _, comp := range comps {
 				if !controls(comp.Resource, comp.History, caller.ID, at) {

@@ -248,6 +248,16 @@ func TestPowerPlatformOwnershipChanges(t *testing.T) {
 	if len(owners(m, "CoOwner")) != 0 {
 		t.Errorf("after removal: %v", m)
 	}
+	// The audit names each change's caller.
+	evs, _ := m["events"].([]any)
+	if len(evs) < 4 {
+		t.Fatalf("events = %v", m["events"])
+	}
+	first, last := evs[0].(map[string]any), evs[len(evs)-1].(map[string]any)
+	if first["action"] != "AddCoOwner" || first["actor"] != demo.FabrikamTenant+"/"+demo.AliceInFabrikam || first["principalId"] != demo.BobID ||
+		last["action"] != "RemoveCoOwner" || last["actor"] != demo.FabrikamTenant+"/"+demo.BobID {
+		t.Errorf("events = %v", evs)
+	}
 	hist, err := s.db.OwnershipHistory(context.Background(), "EXPENSE-APP")
 	if err != nil {
 		t.Fatal(err)

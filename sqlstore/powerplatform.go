@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/partnerlink/partnerlink"
 	"github.com/partnerlink/partnerlink/powerplatform"
@@ -236,16 +237,30 @@ func (d *DB) OwnershipHistory(ctx context.Context, resourceID string) (powerplat
 	return history(ctx, d.db, resourceID)
 }
 
+// OwnershipEvent is one recorded ownership change of one resource.
+type OwnershipEvent struct {
+	ID          int64
+	ResourceID  string
+	Action      string // SetOwner, AddCoOwner, RemoveCoOwner, Publish, ImportSolution
+	PrincipalID string // the principal the change names
+	Actor       string // tenant/object of the caller, or "operator"
+	At          time.Time
+}
+
 // ChangeOwnership applies one ownership change to one or more resources in
 // a transaction: it reads each resource and its history, asks decide for
 // the new histories (decide is one of the powerplatform change functions,
-// and refuses by returning an error, which changes nothing), and writes the
-// difference: periods closed at the change's instant, periods opened at it.
+// and refuses by returning an error, which changes nothing), writes the
+// difference — periods closed at the change's instant, periods opened at
+// it — and records ev (its ResourceID set per resource) in the audit.
 // Concurrent changes of the same resources are serialized.
-func (d *DB) ChangeOwnership(ctx context.Context, resourceIDs []string,
+func (d *DB) ChangeOwnership(ctx context.Context, resourceIDs []string, ev OwnershipEvent,
 	decide func(components []powerplatform.Component) ([]powerplatform.History, error)) ([]powerplatform.Component, error) {
 	if len(resourceIDs) == 0 {
 		return nil, partnerlink.Errorf(partnerlink.EINVALID, "an ownership change needs at least one resource")
+	}
+	if ev.Action == "" || ev.At.IsZero() {
+		return nil, fmt.Errorf("store: an ownership change needs its action and instant")
 	}
 	var out []powerplatform.Component
 	err := d.inTx(ctx, func(tx *sql.Tx) error {
@@ -282,6 +297,10 @@ func (d *DB) ChangeOwnership(ctx context.Context, resourceIDs []string,
 			}
 			if err := writeHistory(ctx, tx, c.Resource.ID, olds[i], next[i]); err != nil {
 				return err
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO ownership_events (resource_id, action, principal_id, actor, at)
+				VALUES ($1, $2, $3, $4, $5)`, c.Resource.ID, ev.Action, strings.ToLower(ev.PrincipalID), ev.Actor, ev.At.UnixNano()); err != nil {
+				return fmt.Errorf("store: record ownership change of %s: %w", c.Resource.ID, err)
 			}
 			out = append(out, powerplatform.Component{Resource: c.Resource, History: next[i]})
 		}
@@ -363,4 +382,26 @@ func writeHistory(ctx context.Context, tx *sql.Tx, resourceID string, old []owne
 		}
 	}
 	return nil
+}
+
+// OwnershipEvents lists the recorded ownership changes of a resource (any
+// casing of its id), oldest first.
+func (d *DB) OwnershipEvents(ctx context.Context, resourceID string) ([]OwnershipEvent, error) {
+	rows, err := d.db.QueryContext(ctx, `SELECT id, resource_id, action, principal_id, actor, at FROM ownership_events
+		WHERE lower(resource_id) = $1 ORDER BY id`, strings.ToLower(resourceID))
+	if err != nil {
+		return nil, fmt.Errorf("store: read ownership events of %s: %w", resourceID, err)
+	}
+	defer rows.Close()
+	var out []OwnershipEvent
+	for rows.Next() {
+		var e OwnershipEvent
+		var at int64
+		if err := rows.Scan(&e.ID, &e.ResourceID, &e.Action, &e.PrincipalID, &e.Actor, &at); err != nil {
+			return nil, fmt.Errorf("store: read ownership event: %w", err)
+		}
+		e.At = time.Unix(0, at).UTC()
+		out = append(out, e)
+	}
+	return out, rows.Err()
 }

@@ -30,11 +30,11 @@ func newPowerPlatformCmd(m *Main) *cobra.Command {
 		Short: "Power Platform and Customer Insights: environments, resources, ownership, activity, credit",
 	}
 	cmd.AddCommand(newPPEnvCmd(m), newPPResourceCmd(m),
-		newPPChangeCmd(m, "set-owner", "Make a principal the owner (a flow's owner also becomes its creator)", setOwnerChange),
-		newPPChangeCmd(m, "add-coowner", "Add a user as a co-owner of a canvas app", addCoOwnerChange),
-		newPPChangeCmd(m, "remove-coowner", "Remove a co-owner of a canvas app", removeCoOwnerChange),
-		newPPChangeCmd(m, "publish", "Record that a principal published a Power BI dataset (it becomes the publisher)", publishChange),
-		newPPImportSolutionCmd(m), newPPImportActivityCmd(m), newPPAttributeCmd(m), newPPExplainCmd(m), newPPAtRiskCmd(m))
+		newPPChangeCmd(m, "set-owner", "SetOwner", "Make a principal the owner (a flow's owner also becomes its creator)", powerplatform.SetOwner),
+		newPPChangeCmd(m, "add-coowner", "AddCoOwner", "Add a user as a co-owner of a canvas app", powerplatform.AddCoOwner),
+		newPPChangeCmd(m, "remove-coowner", "RemoveCoOwner", "Remove a co-owner of a canvas app", powerplatform.RemoveCoOwner),
+		newPPChangeCmd(m, "publish", "Publish", "Record that a principal published a Power BI dataset (it becomes the publisher)", powerplatform.Publish),
+		newPPHistoryCmd(m), newPPImportSolutionCmd(m), newPPImportActivityCmd(m), newPPAttributeCmd(m), newPPExplainCmd(m), newPPAtRiskCmd(m))
 	return cmd
 }
 
@@ -140,12 +140,9 @@ func holders(h powerplatform.History, t time.Time) string {
 // ppChange is one of the powerplatform change functions.
 type ppChange func(r powerplatform.Resource, h powerplatform.History, p powerplatform.Principal, at time.Time) (powerplatform.History, error)
 
-var (
-	setOwnerChange      ppChange = powerplatform.SetOwner
-	addCoOwnerChange    ppChange = powerplatform.AddCoOwner
-	removeCoOwnerChange ppChange = powerplatform.RemoveCoOwner
-	publishChange       ppChange = powerplatform.Publish
-)
+// operator is the actor the audit records for changes made with the CLI on
+// the data directory.
+const operator = "operator"
 
 // lookupPrincipal returns principal id of tenant as the change functions
 // need it: it must exist and be enabled at at.
@@ -170,7 +167,7 @@ func lookupPrincipal(ctx context.Context, db *sqlstore.DB, tenant, id string, at
 // newPPChangeCmd builds set-owner, add-coowner, remove-coowner and publish:
 // one change of one resource's ownership history at --at (default now),
 // applied in one transaction; refusals say what to do instead.
-func newPPChangeCmd(m *Main, name, short string, change ppChange) *cobra.Command {
+func newPPChangeCmd(m *Main, name, action, short string, change ppChange) *cobra.Command {
 	var resource, as, atS string
 	cmd := &cobra.Command{
 		Use:   name + " --resource ID --as PRINCIPAL [--at INSTANT]",
@@ -209,7 +206,8 @@ A change the product does not allow (SPEC §5) is refused with what to do instea
 				} else if p, err = lookupPrincipal(ctx, db, r.TenantID, as, *at); err != nil {
 					return err
 				}
-				comps, err := db.ChangeOwnership(ctx, []string{r.ID}, func(cs []powerplatform.Component) ([]powerplatform.History, error) {
+				ev := sqlstore.OwnershipEvent{Action: action, PrincipalID: p.ID, Actor: operator, At: *at}
+				comps, err := db.ChangeOwnership(ctx, []string{r.ID}, ev, func(cs []powerplatform.Component) ([]powerplatform.History, error) {
 					next, err := change(cs[0].Resource, cs[0].History, p, *at)
 					if err != nil {
 						return nil, err
@@ -228,6 +226,53 @@ A change the product does not allow (SPEC §5) is refused with what to do instea
 	cmd.Flags().StringVar(&as, "as", "", "object id of the principal the change is about")
 	cmd.Flags().StringVar(&atS, "at", "", "instant of the change (RFC 3339 or YYYY-MM-DD; default now)")
 	return cmd
+}
+
+func newPPHistoryCmd(m *Main) *cobra.Command {
+	var resource string
+	cmd := &cobra.Command{
+		Use:   "history --resource ID",
+		Short: "A resource's ownership periods and the changes recorded through the API and the CLI",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return withStore(m, cmd, func(ctx context.Context, db *sqlstore.DB) error {
+				r, err := db.PowerPlatformResource(ctx, resource)
+				if err != nil {
+					return err
+				}
+				h, err := db.OwnershipHistory(ctx, r.ID)
+				if err != nil {
+					return err
+				}
+				evs, err := db.OwnershipEvents(ctx, r.ID)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(m.Stdout, "%s %s (tenant %s, environment %s, paid=%t)\n", r.Kind, r.ID, r.TenantID, r.EnvironmentID, r.Paid)
+				tw := tabwriter.NewWriter(m.Stdout, 0, 0, 2, ' ', 0)
+				fmt.Fprintln(tw, "ROLE\tPRINCIPAL\tFROM\tTO")
+				for _, x := range h {
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", x.Role, x.PrincipalID, fmtTime(x.Period.From), fmtTime(x.Period.To))
+				}
+				if err := tw.Flush(); err != nil {
+					return err
+				}
+				for _, e := range evs {
+					fmt.Fprintf(m.Stdout, "%s %s %s by %s\n", e.At.Format(time.RFC3339), e.Action, e.PrincipalID, e.Actor)
+				}
+				return nil
+			})
+		},
+	}
+	cmd.Flags().StringVar(&resource, "resource", "", "resource id")
+	return cmd
+}
+
+func fmtTime(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format(time.RFC3339)
 }
 
 func newPPImportSolutionCmd(m *Main) *cobra.Command {
@@ -264,7 +309,8 @@ whole: nothing changes.`,
 				if err != nil {
 					return err
 				}
-				comps, err := db.ChangeOwnership(ctx, args, func(cs []powerplatform.Component) ([]powerplatform.History, error) {
+				ev := sqlstore.OwnershipEvent{Action: "ImportSolution", PrincipalID: p.ID, Actor: operator, At: *at}
+				comps, err := db.ChangeOwnership(ctx, args, ev, func(cs []powerplatform.Component) ([]powerplatform.History, error) {
 					return powerplatform.ImportSolution(cs, p, *at)
 				})
 				if err != nil {

@@ -167,6 +167,10 @@ func TestPowerPlatformCommands(t *testing.T) {
 	if !strings.Contains(out, "CoOwner="+ppKari+"+"+ppOla) {
 		t.Errorf("add-coowner: %s", out)
 	}
+	out = mustRun(t, dir, "powerplatform", "history", "--resource", "EXPENSES")
+	if !strings.Contains(out, "2026-04-04T00:00:00Z RemoveCoOwner "+ppOla+" by operator") || !strings.Contains(out, "CoOwner  "+ppOla+"  2026-03-15T00:00:00Z  2026-04-04T00:00:00Z") {
+		t.Errorf("history: %s", out)
+	}
 	// The changes are periods of the world document: closed and opened at
 	// the same instant.
 	export := mustRun(t, dir, "export")

@@ -8,6 +8,7 @@ import (
 
 	"github.com/partnerlink/partnerlink"
 	"github.com/partnerlink/partnerlink/powerplatform"
+	"github.com/partnerlink/partnerlink/sqlstore"
 )
 
 // PowerPlatformStore is the Power Platform state of a store (SPEC §5):
@@ -20,8 +21,9 @@ type PowerPlatformStore interface {
 	PowerPlatformResource(ctx context.Context, id string) (*powerplatform.Resource, error)
 	PowerPlatformResources(ctx context.Context, tenantID, environmentID string) ([]powerplatform.Resource, error)
 	OwnershipHistory(ctx context.Context, resourceID string) (powerplatform.History, error)
-	ChangeOwnership(ctx context.Context, resourceIDs []string,
+	ChangeOwnership(ctx context.Context, resourceIDs []string, ev sqlstore.OwnershipEvent,
 		decide func(components []powerplatform.Component) ([]powerplatform.History, error)) ([]powerplatform.Component, error)
+	OwnershipEvents(ctx context.Context, resourceID string) ([]sqlstore.OwnershipEvent, error)
 }
 
 func wantCode(t *testing.T, what string, err error, code string) {
@@ -29,6 +31,11 @@ func wantCode(t *testing.T, what string, err error, code string) {
 	if partnerlink.ErrorCode(err) != code {
 		t.Errorf("%s: error %v (code %q), want code %q", what, err, partnerlink.ErrorCode(err), code)
 	}
+}
+
+// ev is the audit record of a change made by the test.
+func ev(action string, p powerplatform.Principal, at time.Time) sqlstore.OwnershipEvent {
+	return sqlstore.OwnershipEvent{Action: action, PrincipalID: p.ID, Actor: "storetest", At: at}
 }
 
 // setOwner is a change that makes p the owner at at.
@@ -93,9 +100,9 @@ func testPowerPlatform(t *testing.T, s Store) {
 
 	// Ownership: the change closes and opens periods at one instant.
 	t1, t2 := t0.Add(time.Hour), t0.Add(2*time.Hour)
-	_, err = s.ChangeOwnership(ctx, []string{"app-1"}, setOwner(user, t1))
+	_, err = s.ChangeOwnership(ctx, []string{"app-1"}, ev("SetOwner", user, t1), setOwner(user, t1))
 	must(t, err)
-	comps, err := s.ChangeOwnership(ctx, []string{"APP-1"}, setOwner(guest, t2))
+	comps, err := s.ChangeOwnership(ctx, []string{"APP-1"}, ev("SetOwner", guest, t2), setOwner(guest, t2))
 	must(t, err)
 	h, err := s.OwnershipHistory(ctx, "app-1")
 	must(t, err)
@@ -106,13 +113,13 @@ func testPowerPlatform(t *testing.T, s Store) {
 	}
 	// Refusals change nothing: the product's limits, the same owner again,
 	// an instant before the recorded history.
-	_, err = s.ChangeOwnership(ctx, []string{"app-1"}, setOwner(sp, t2.Add(time.Hour)))
+	_, err = s.ChangeOwnership(ctx, []string{"app-1"}, ev("SetOwner", sp, t2.Add(time.Hour)), setOwner(sp, t2.Add(time.Hour)))
 	wantCode(t, "canvas app owned by a service principal", err, partnerlink.EINVALID)
-	_, err = s.ChangeOwnership(ctx, []string{"app-1"}, setOwner(guest, t2.Add(time.Hour)))
+	_, err = s.ChangeOwnership(ctx, []string{"app-1"}, ev("SetOwner", guest, t2.Add(time.Hour)), setOwner(guest, t2.Add(time.Hour)))
 	wantCode(t, "same owner", err, partnerlink.ECONFLICT)
-	_, err = s.ChangeOwnership(ctx, []string{"app-1"}, setOwner(user, t1))
+	_, err = s.ChangeOwnership(ctx, []string{"app-1"}, ev("SetOwner", user, t1), setOwner(user, t1))
 	wantCode(t, "change in the past", err, partnerlink.ECONFLICT)
-	_, err = s.ChangeOwnership(ctx, []string{"nothing"}, setOwner(user, t2))
+	_, err = s.ChangeOwnership(ctx, []string{"nothing"}, ev("SetOwner", user, t2), setOwner(user, t2))
 	wantCode(t, "change of an unknown resource", err, partnerlink.ENOTFOUND)
 	if after, _ := s.OwnershipHistory(ctx, "app-1"); len(after) != 2 || !after[1].Period.To.IsZero() {
 		t.Errorf("refused changes changed the history: %+v", after)
@@ -132,12 +139,12 @@ func testPowerPlatform(t *testing.T, s Store) {
 			return powerplatform.ImportSolution(cs, p, at)
 		}
 	}
-	_, err = s.ChangeOwnership(ctx, []string{"flow-1", "app-1", "sales"}, importAs(sp, t3))
+	_, err = s.ChangeOwnership(ctx, []string{"flow-1", "app-1", "sales"}, ev("ImportSolution", sp, t3), importAs(sp, t3))
 	wantCode(t, "solution with a dataset", err, partnerlink.EINVALID)
 	if fh, _ := s.OwnershipHistory(ctx, "flow-1"); len(fh) != 0 {
 		t.Errorf("refused solution changed the flow: %+v", fh)
 	}
-	comps, err = s.ChangeOwnership(ctx, []string{"flow-1", "app-1"}, importAs(sp, t3))
+	comps, err = s.ChangeOwnership(ctx, []string{"flow-1", "app-1"}, ev("ImportSolution", sp, t3), importAs(sp, t3))
 	must(t, err)
 	if len(comps) != 2 || comps[0].Resource.ID != "flow-1" || len(comps[0].History.HoldersAt(powerplatform.RoleCreator, t3)) != 1 ||
 		comps[1].History.HoldersAt(powerplatform.RoleOwner, t3)[0] != SPA {
@@ -145,6 +152,17 @@ func testPowerPlatform(t *testing.T, s Store) {
 	}
 	if ah, _ := s.OwnershipHistory(ctx, "app-1"); len(ah) != 3 || !ah[1].Period.To.Equal(t3) {
 		t.Errorf("app history after import = %+v", ah)
+	}
+
+	// The audit records each change made, per resource, and no refusal.
+	evs, err := s.OwnershipEvents(ctx, "APP-1")
+	must(t, err)
+	if len(evs) != 3 || evs[0].Action != "SetOwner" || evs[0].PrincipalID != UserA || !evs[0].At.Equal(t1) ||
+		evs[2].Action != "ImportSolution" || evs[2].PrincipalID != SPA || evs[2].Actor != "storetest" || evs[2].ResourceID != "App-1" {
+		t.Errorf("events of app-1 = %+v", evs)
+	}
+	if fe, _ := s.OwnershipEvents(ctx, "flow-1"); len(fe) != 1 {
+		t.Errorf("events of flow-1 = %+v", fe)
 	}
 
 	// The world document carries it all, and re-importing it keeps it.
@@ -157,6 +175,9 @@ func testPowerPlatform(t *testing.T, s Store) {
 	if fh, _ := s.OwnershipHistory(ctx, "FLOW-1"); len(fh) != 2 {
 		t.Errorf("flow history after re-import = %+v", fh)
 	}
+	if evs, _ := s.OwnershipEvents(ctx, "app-1"); len(evs) != 3 {
+		t.Errorf("a world import dropped the audit: %+v", evs)
+	}
 
 	// Concurrent changes of one resource are serialized: each sees the
 	// previous one's history, so there is one owner at a time.
@@ -167,7 +188,7 @@ func testPowerPlatform(t *testing.T, s Store) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, err := s.ChangeOwnership(ctx, []string{"flow-1"}, func(cs []powerplatform.Component) ([]powerplatform.History, error) {
+			_, err := s.ChangeOwnership(ctx, []string{"flow-1"}, ev("SetOwner", user, t0), func(cs []powerplatform.Component) ([]powerplatform.History, error) {
 				hist := cs[0].History
 				var last time.Time
 				for _, x := range hist {
