@@ -122,3 +122,17 @@ func LoadActivity(ctx context.Context, store Store, dataDir string, to time.Time
 	}
 	return a, files, nil
 }
+
+// CheckActivity tells whether a new activity or profiles file agrees with
+// the files imported before: a Customer Insights instance has one
+// unified-profiles count per month, and a resource stays in one tenant,
+// across files too. Without this check, such a file would be stored and
+// every later run on the server's state would fail on it. The error names
+// the new file and line, and the earlier file.
+func CheckActivity(ctx context.Context, store Store, dataDir, name string, r io.Reader) error {
+	a, _, err := LoadActivity(ctx, store, dataDir, time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC))
+	if err != nil {
+		return err
+	}
+	return a.ReadCSV(name, r)
+}

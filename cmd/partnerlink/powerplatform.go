@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
@@ -376,6 +378,27 @@ func importActivity(cmd *cobra.Command, m *Main, db *sqlstore.DB, path string) e
 		return err
 	}
 	defer f.Close()
+	// A new file must agree with those imported before (one profiles count
+	// per instance and month, one tenant per resource); the same content
+	// again is recognized by usage.Import and changes nothing.
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return fmt.Errorf("read %s: %w", path, err)
+	}
+	if _, err := db.UsageImportByHash(cmd.Context(), hex.EncodeToString(h.Sum(nil))); err != nil {
+		if partnerlink.ErrorCode(err) != partnerlink.ENOTFOUND {
+			return err
+		}
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return err
+		}
+		if err := usage.CheckActivity(cmd.Context(), db, m.DataDir, filepath.Base(path), f); err != nil {
+			return err
+		}
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
 	res, err := usage.Import(cmd.Context(), db, m.DataDir, usage.Activity, filepath.Base(path), f, m.Now(), nil)
 	if err != nil {
 		return err

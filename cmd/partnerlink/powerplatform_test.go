@@ -91,6 +91,14 @@ func TestPowerPlatformImportActivity(t *testing.T) {
 	if !strings.HasPrefix(before, string(expected)) {
 		t.Errorf("credit after a refused import:\n%s", before)
 	}
+	// Another profiles file for a month already reported is refused: one
+	// count per instance and month.
+	again := filepath.Join(t.TempDir(), "profiles-again.csv")
+	os.WriteFile(again, []byte("Month,TenantId,ResourceId,UnifiedProfiles\n2026-03,"+ppTenant+",ci-main,50001\n"), 0o600)
+	out, err = run(t, dir, "powerplatform", "import-activity", again)
+	if err == nil || !strings.Contains(err.Error(), "profiles-again.csv line 2") || !strings.Contains(err.Error(), "already has unified profiles for 2026-03") {
+		t.Errorf("conflicting profiles: %v\n%s", err, out)
+	}
 	if !isActivityHeader("Date,TenantId,ResourceId,UserId,Activity\n") || !isActivityHeader("\ufeffMonth,TenantId,ResourceId,UnifiedProfiles") ||
 		isActivityHeader("ChargePeriodStart,ResourceId") {
 		t.Error("isActivityHeader")
