@@ -368,6 +368,18 @@ func (h *Handler) changeOne(w http.ResponseWriter, r *http.Request, c partnerlin
 		return
 	}
 	at := h.now()
+	if !admin {
+		// Refuse before reading the request; checked again under the lock.
+		hist, err := st.OwnershipHistory(ctx, res.ID)
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		if !controls(*res, hist, caller.ID, at) {
+			writeError(w, notOwner(c, *res))
+			return
+		}
+	}
 	var named powerplatform.Principal
 	if body {
 		var b struct {

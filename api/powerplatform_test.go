@@ -163,6 +163,7 @@ func TestPowerPlatformOwnershipChanges(t *testing.T) {
 	// not another principal of the tenant nor another tenant's.
 	s.expect(t, "PUT", res("expense-app")+"/owner", "automation", body(demo.BobID), 403, "only its current owner or the tenant's administrators")
 	s.expect(t, "PUT", res("expense-app")+"/owner", "alice", body(demo.BobID), 403)
+	s.expect(t, "PUT", res("expense-app")+"/owner", "automation", `not json`, 403)
 	s.expect(t, "POST", res("expense-app")+"/co-owners", "alice-guest", body(demo.BobID), 200)
 	s.tick()
 	m := s.expect(t, "PUT", res("expense-app")+"/owner", "alice-guest", body(demo.BobID), 200)
