@@ -42,7 +42,7 @@ func azSession(t *testing.T, e *env) (az, mustAz func(args ...string) cmdResult)
 
 func testAzCLI(t *testing.T, e *env) {
 	az, mustAz := azSession(t, e)
-	login := mustAz("login", "--service-principal", "-u", demo.AutomationAppID, "-p", e.creds.AutomationSecret,
+	login := mustAz("login", "--service-principal", "-u", demo.AutomationAppID, "-p="+e.creds.AutomationSecret,
 		"--tenant", demo.ContosoTenant, "--allow-no-subscriptions", "-o", "json")
 	var accounts []struct {
 		TenantID string `json:"tenantId"`
@@ -108,7 +108,7 @@ func testAzCLI(t *testing.T, e *env) {
 	// A user: alice signs in with her password; az lists every tenant
 	// where she has an account (GET /tenants). /adfs tokens are for her
 	// home tenant, so the link is her Contoso account's.
-	userLogin := mustAz("login", "-u", demo.AliceSignIn, "-p", e.creds.AlicePassword, "--allow-no-subscriptions", "-o", "json")
+	userLogin := mustAz("login", "-u", demo.AliceSignIn, "-p="+e.creds.AlicePassword, "--allow-no-subscriptions", "-o", "json")
 	var userAccounts []struct {
 		TenantID string `json:"tenantId"`
 		User     struct{ Name, Type string }

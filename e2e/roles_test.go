@@ -67,7 +67,7 @@ func testRolesPython(t *testing.T, e *env) {
 // revokes a role with az rest.
 func testRolesAzCLI(t *testing.T, e *env) {
 	az, mustAz := azSession(t, e)
-	login := mustAz("login", "-u", demo.BobSignIn, "-p", e.creds.BobPassword, "-o", "json")
+	login := mustAz("login", "-u", demo.BobSignIn, "-p="+e.creds.BobPassword, "-o", "json")
 	if !strings.Contains(login.Stdout, demo.FabrikamSub) {
 		t.Fatalf("az login does not list the subscription bob owns: %s", login.Stdout)
 	}

@@ -22,11 +22,17 @@ func CheckSecret(hash, secret string) bool {
 	return bcrypt.CompareHashAndPassword([]byte(hash), []byte(secret)) == nil
 }
 
-// NewSecret returns a random client secret (144 bits, URL-safe).
+// NewSecret returns a random client secret (144 bits, URL-safe). It never
+// starts with "-", which command lines (az -p, partnerlink -p) would read
+// as a flag.
 func NewSecret() string {
 	b := make([]byte, 18)
-	if _, err := rand.Read(b); err != nil {
-		panic("identity: no randomness: " + err.Error())
+	for {
+		if _, err := rand.Read(b); err != nil {
+			panic("identity: no randomness: " + err.Error())
+		}
+		if s := base64.RawURLEncoding.EncodeToString(b); s[0] != '-' {
+			return s
+		}
 	}
-	return base64.RawURLEncoding.EncodeToString(b)
 }

@@ -435,3 +435,12 @@ func TestRefreshToken(t *testing.T) {
 		wantOAuthError(t, status, body, 400, "invalid_grant")
 	})
 }
+
+// Generated secrets are pasted into command lines: never a leading "-".
+func TestNewSecretNoLeadingDash(t *testing.T) {
+	for i := 0; i < 2000; i++ {
+		if s := identity.NewSecret(); s[0] == '-' || len(s) != 24 {
+			t.Fatalf("secret %q", s)
+		}
+	}
+}
