@@ -377,6 +377,11 @@ func redact(args []string) []string {
 		if i > 0 && (args[i-1] == "-p" || args[i-1] == "--password") {
 			out[i] = "***"
 		}
+		for _, flag := range []string{"-p=", "--password="} {
+			if strings.HasPrefix(a, flag) {
+				out[i] = flag + "***"
+			}
+		}
 	}
 	return out
 }
