@@ -1,0 +1,242 @@
+// Command bench compares `partnerlink attribute` with DuckDB SQL and with a
+// bare encoding/csv scan on the same generated world and FOCUS file:
+//
+//	go run ./cmd/bench -rows 10000000
+//
+// It generates the data (or reuses out/<rows>/ when its parameters match),
+// builds ../cmd/partnerlink, runs each contender as a subprocess (wall
+// time and peak RSS from the child's rusage), asserts that DuckDB and
+// partnerlink wrote byte-identical CSV, and prints the ratios and whether
+// each target is met. The same binary is the DuckDB and the csv-scan
+// subprocess (-mode duckdb, -mode csvscan).
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/csv"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/partnerlink/partnerlink/bench/duck"
+	"github.com/partnerlink/partnerlink/bench/gen"
+)
+
+func main() {
+	var p gen.Params
+	mode := flag.String("mode", "bench", "bench (the runner), duckdb or csvscan (subprocesses)")
+	flag.IntVar(&p.Tenants, "tenants", 2000, "customer tenants")
+	flag.IntVar(&p.AssignmentsPerTenant, "assignments", 100, "role assignments per customer tenant")
+	flag.Int64Var(&p.Rows, "rows", 1_000_000, "usage rows")
+	flag.Uint64Var(&p.Seed, "seed", 1, "random seed")
+	dir := flag.String("dir", "", "data directory (default out/<rows>)")
+	worldPath := flag.String("world", "", "world document (-mode duckdb)")
+	usagePath := flag.String("usage", "", "usage CSV (-mode duckdb, csvscan)")
+	fromS := flag.String("from", "2026-03-01", "first day (inclusive)")
+	toS := flag.String("to", "2026-04-01", "last day (exclusive)")
+	threads := flag.Int("threads", 2, "DuckDB threads (SET threads)")
+	flag.Parse()
+	from, err1 := time.Parse("2006-01-02", *fromS)
+	to, err2 := time.Parse("2006-01-02", *toS)
+	if err := errors.Join(err1, err2); err != nil {
+		log.Fatal(err)
+	}
+	switch *mode {
+	case "duckdb":
+		err := duck.Run(context.Background(), duck.Options{World: *worldPath, Usage: *usagePath, From: from, To: to, Threads: *threads, Log: os.Stderr}, os.Stdout)
+		if err != nil {
+			log.Fatalf("duckdb: %v", err)
+		}
+	case "csvscan":
+		if err := csvScan(*usagePath); err != nil {
+			log.Fatalf("csvscan: %v", err)
+		}
+	case "bench":
+		p.Month = from
+		if *dir == "" {
+			*dir = filepath.Join("out", fmt.Sprint(p.Rows))
+		}
+		if err := bench(p, *dir, *fromS, *toS, *threads); err != nil {
+			log.Fatal(err)
+		}
+	default:
+		log.Fatalf("unknown -mode %q", *mode)
+	}
+}
+
+// csvScan reads every record with encoding/csv (ReuseRecord) and touches
+// every byte of every field, the floor for any CSV-reading attribution.
+func csvScan(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	r := csv.NewReader(bufio.NewReaderSize(f, 1<<20))
+	r.ReuseRecord = true
+	var rows, sum int64
+	for {
+		rec, err := r.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		rows++
+		for _, field := range rec {
+			for i := 0; i < len(field); i++ {
+				sum += int64(field[i])
+			}
+		}
+	}
+	fmt.Printf("%d records, byte sum %d\n", rows, sum)
+	return nil
+}
+
+type result struct {
+	name  string
+	wall  time.Duration
+	cpu   time.Duration
+	rssKB int64
+}
+
+// measure runs cmd to completion with stdout to outPath, and reports its
+// wall time and its peak RSS (ru_maxrss of the child, in KiB on Linux).
+func measure(name, outPath string, cmd *exec.Cmd) (result, error) {
+	out, err := os.Create(outPath)
+	if err != nil {
+		return result{}, err
+	}
+	defer out.Close()
+	var stderr bytes.Buffer
+	cmd.Stdout = out
+	cmd.Stderr = &stderr
+	start := time.Now()
+	err = cmd.Run()
+	wall := time.Since(start)
+	os.Stderr.Write(stderr.Bytes())
+	if err != nil {
+		return result{}, fmt.Errorf("%s: %w", name, err)
+	}
+	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	cpu := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	return result{name: name, wall: wall, cpu: cpu, rssKB: ru.Maxrss}, nil
+}
+
+func bench(p gen.Params, dir, fromS, toS string, threads int) error {
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	worldPath, usagePath := filepath.Join(dir, "world.json"), filepath.Join(dir, "usage.csv")
+	if gen.UpToDate(dir, p) {
+		fmt.Printf("reusing %s (%s)\n", dir, p)
+	} else {
+		fmt.Printf("generating %s (%s)\n", dir, p)
+		start := time.Now()
+		st, err := gen.Generate(dir, p)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("  %s in %s\n", st, time.Since(start).Round(time.Millisecond))
+	}
+	bin, err := filepath.Abs(filepath.Join("out", "partnerlink"))
+	if err != nil {
+		return err
+	}
+	build := exec.Command("go", "build", "-o", bin, "./cmd/partnerlink")
+	build.Dir = ".."
+	build.Stdout, build.Stderr = os.Stdout, os.Stderr
+	if err := build.Run(); err != nil {
+		return fmt.Errorf("build partnerlink: %w", err)
+	}
+	fi, err := os.Stat(usagePath)
+	if err != nil {
+		return err
+	}
+	load, _ := os.ReadFile("/proc/loadavg")
+	fmt.Printf("usage file %s: %.0f MB; GOMAXPROCS %d; load before: %s", usagePath, float64(fi.Size())/1e6, runtime.GOMAXPROCS(0), load)
+
+	// Warm the page cache so that the first contender does not pay for
+	// the disk alone.
+	if _, err := measure("warm-up csv scan", os.DevNull, exec.Command(self, "-mode", "csvscan", "-usage", usagePath)); err != nil {
+		return err
+	}
+	plOut, duckOut := filepath.Join(dir, "partnerlink.csv"), filepath.Join(dir, "duckdb.csv")
+	pl, err := measure("partnerlink", plOut, exec.Command(bin, "attribute", "--world", worldPath, "--usage", usagePath, "--from", fromS, "--to", toS))
+	if err != nil {
+		return err
+	}
+	scan, err := measure("encoding/csv scan", os.DevNull, exec.Command(self, "-mode", "csvscan", "-usage", usagePath))
+	if err != nil {
+		return err
+	}
+	dk, err := measure("duckdb", duckOut, exec.Command(self, "-mode", "duckdb", "-world", worldPath, "-usage", usagePath, "-from", fromS, "-to", toS, "-threads", fmt.Sprint(threads)))
+	if err != nil {
+		return err
+	}
+	load, _ = os.ReadFile("/proc/loadavg")
+
+	same, rows, diff := compareFiles(plOut, duckOut)
+	fmt.Printf("\nrows %d, tenants %d, DuckDB SET threads=%d, load after: %s", p.Rows, p.Tenants, threads, load)
+	fmt.Printf("%-20s %10s %10s %10s\n", "", "wall", "cpu", "peak RSS")
+	for _, r := range []result{pl, dk, scan} {
+		fmt.Printf("%-20s %9.2fs %9.2fs %7.0f MiB\n", r.name, r.wall.Seconds(), r.cpu.Seconds(), float64(r.rssKB)/1024)
+	}
+	verdict := func(ok bool) string {
+		if ok {
+			return "PASS"
+		}
+		return "MISS"
+	}
+	fmt.Printf("output: partnerlink and DuckDB CSV %s (%d credit rows)%s\n", map[bool]string{true: "identical", false: "DIFFER"}[same], rows, diff)
+	rDuck := dk.wall.Seconds() / pl.wall.Seconds()
+	rScan := pl.wall.Seconds() / scan.wall.Seconds()
+	fmt.Printf("DuckDB / partnerlink time:      %.2f×  (target ≥ 3×)    %s\n", rDuck, verdict(rDuck >= 3))
+	fmt.Printf("partnerlink / csv scan time:    %.2f×  (target ≤ 1.5×)  %s\n", rScan, verdict(rScan <= 1.5))
+	fmt.Printf("partnerlink peak RSS:           %.0f MiB (target < 1024) %s\n", float64(pl.rssKB)/1024, verdict(pl.rssKB < 1<<20))
+	fmt.Printf("equal rows and sums:            %s\n", verdict(same))
+	if !same {
+		return fmt.Errorf("partnerlink and DuckDB disagree; see %s and %s", plOut, duckOut)
+	}
+	return nil
+}
+
+// compareFiles compares two CSV files line by line and describes the first
+// differences.
+func compareFiles(a, b string) (bool, int, string) {
+	fa, err1 := os.ReadFile(a)
+	fb, err2 := os.ReadFile(b)
+	if err := errors.Join(err1, err2); err != nil {
+		return false, 0, ": " + err.Error()
+	}
+	la, lb := strings.Split(string(fa), "\n"), strings.Split(string(fb), "\n")
+	var d strings.Builder
+	shown := 0
+	for i := 0; i < max(len(la), len(lb)) && shown < 10; i++ {
+		var x, y string
+		if i < len(la) {
+			x = la[i]
+		}
+		if i < len(lb) {
+			y = lb[i]
+		}
+		if x != y {
+			fmt.Fprintf(&d, "\n  line %d\n    partnerlink: %s\n    duckdb:      %s", i+1, x, y)
+			shown++
+		}
+	}
+	return bytes.Equal(fa, fb), len(la) - 2, d.String()
+}

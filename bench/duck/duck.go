@@ -1,0 +1,266 @@
+// Package duck runs the attribution of SPEC §4 as DuckDB SQL over the same
+// world document and FOCUS CSV that `partnerlink attribute` reads, and
+// writes the same CSV (SPEC §8.4), so that the benchmark can compare the
+// two row by row.
+//
+// Go only loads the world document's rows into tables (GUIDs lower-cased,
+// instants as Unix microseconds, open ends as ±2^62) and the built-in role
+// definitions (data from world.BuiltinRoles). Every rule is SQL: role
+// resolution and "can write", partner and location periods, transitive
+// memberships without CSP principals, grants with intersected periods,
+// management group and tenant root expansion per subscription, ancestor
+// expansion of resource ids (equi-joins, never prefix LIKE), crediting,
+// incentive eligibility, first-occurrence casing and aggregation.
+// Amounts are DECIMAL(38,18), never DOUBLE.
+package duck
+
+import (
+	"bufio"
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/duckdb/duckdb-go/v2"
+	"github.com/partnerlink/partnerlink/world"
+)
+
+// Options of a DuckDB run.
+type Options struct {
+	World, Usage string
+	From, To     time.Time
+	Threads      int
+	// Log receives the time of each step (nil: none).
+	Log io.Writer
+}
+
+const (
+	minT = -(int64(1) << 62)
+	maxT = int64(1) << 62
+)
+
+func micros(t *time.Time, open int64) int64 {
+	if t == nil {
+		return open
+	}
+	return t.UnixMicro()
+}
+
+func low(s string) string { return strings.ToLower(s) }
+
+// opt is a nullable text column.
+func opt(s *string) driver.Value {
+	if s == nil {
+		return nil
+	}
+	return *s
+}
+
+// Run attributes and writes the CSV to w.
+func Run(ctx context.Context, opt Options, w io.Writer) error {
+	step := time.Now()
+	logf := func(format string, args ...any) {
+		if opt.Log != nil {
+			fmt.Fprintf(opt.Log, "duckdb: %-28s %7.3fs\n", fmt.Sprintf(format, args...), time.Since(step).Seconds())
+		}
+		step = time.Now()
+	}
+	data, err := os.ReadFile(opt.World)
+	if err != nil {
+		return err
+	}
+	var doc world.Document
+	if err := json.Unmarshal(data, &doc); err != nil {
+		return fmt.Errorf("world %s: %w", opt.World, err)
+	}
+	connector, err := duckdb.NewConnector("", nil)
+	if err != nil {
+		return err
+	}
+	defer connector.Close()
+	conn, err := connector.Connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	db := sql.OpenDB(connector)
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	exec := func(q string, args ...any) error {
+		if _, err := db.ExecContext(ctx, q, args...); err != nil {
+			return fmt.Errorf("%w\nin: %s", err, q)
+		}
+		return nil
+	}
+	if err := exec(fmt.Sprintf("SET threads=%d", max(opt.Threads, 1))); err != nil {
+		return err
+	}
+	if err := exec(schema); err != nil {
+		return err
+	}
+	if err := load(conn, &doc); err != nil {
+		return err
+	}
+	logf("load world")
+	header, err := readHeader(opt.Usage)
+	if err != nil {
+		return err
+	}
+	for _, q := range []struct{ name, sql string }{
+		{"grants", grantsSQL},
+		{"read usage", usageSQL(opt.Usage, header, opt.From, opt.To)},
+	} {
+		if err := exec(q.sql); err != nil {
+			return err
+		}
+		logf("%s", q.name)
+	}
+	rows, err := db.QueryContext(ctx, creditsSQL)
+	if err != nil {
+		return fmt.Errorf("%w\nin: %s", err, creditsSQL)
+	}
+	defer rows.Close()
+	bw := newCSV(w)
+	for rows.Next() {
+		var pid, tenant, sub, raw, cur, attributed, eligible string
+		var n int64
+		if err := rows.Scan(&pid, &tenant, &sub, &raw, &cur, &attributed, &eligible, &n); err != nil {
+			return err
+		}
+		bw.row(pid, tenant, sub, raw, cur, trimDecimal(attributed), trimDecimal(eligible), n)
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	logf("credit and aggregate")
+	return bw.flush()
+}
+
+// trimDecimal writes a DECIMAL's text without trailing zeros after the
+// point, "0" for zero (SPEC §8.4).
+func trimDecimal(s string) string {
+	if strings.Contains(s, ".") {
+		s = strings.TrimRight(s, "0")
+		s = strings.TrimSuffix(s, ".")
+	}
+	if s == "" || s == "-0" || s == "-" {
+		return "0"
+	}
+	return s
+}
+
+const schema = `
+CREATE TABLE partners(pid VARCHAR, gid VARCHAR, f BIGINT, t BIGINT);
+CREATE TABLE mgs(tenant VARCHAR, name VARCHAR, parent VARCHAR);
+CREATE TABLE subs(sub VARCHAR, tenant VARCHAR, mg VARCHAR);
+CREATE TABLE principals(tenant VARCHAR, oid VARCHAR, csp BOOLEAN, f BIGINT, t BIGINT);
+CREATE TABLE memberships(tenant VARCHAR, grp VARCHAR, member VARCHAR, f BIGINT, t BIGINT);
+CREATE TABLE roles(ord INTEGER, name VARCHAR, id VARCHAR);
+CREATE TABLE role_actions(ord INTEGER, a VARCHAR);
+CREATE TABLE role_not_actions(ord INTEGER, n VARCHAR);
+CREATE TABLE assignments(tenant VARCHAR, principal VARCHAR, role VARCHAR, scope VARCHAR, f BIGINT, t BIGINT);
+CREATE TABLE delegations(ctenant VARCHAR, mtenant VARCHAR, principal VARCHAR, role VARCHAR, scope VARCHAR, f BIGINT, t BIGINT);
+CREATE TABLE links(tenant VARCHAR, oid VARCHAR, pid VARCHAR, f BIGINT, t BIGINT);
+`
+
+// load appends the document's rows to the tables of schema.
+func load(conn driver.Conn, d *world.Document) error {
+	appendAll := func(table string, n int, row func(i int) []driver.Value) error {
+		a, err := duckdb.NewAppenderFromConn(conn, "", table)
+		if err != nil {
+			return fmt.Errorf("appender %s: %w", table, err)
+		}
+		for i := range n {
+			if err := a.AppendRow(row(i)...); err != nil {
+				a.Close()
+				return fmt.Errorf("append %s: %w", table, err)
+			}
+		}
+		return a.Close()
+	}
+	type roleDef struct {
+		name, id   string
+		actions    []string
+		notActions []string
+	}
+	var roles []roleDef
+	for _, r := range d.RoleDefinitions {
+		roles = append(roles, roleDef{r.Name, r.ID, r.Actions, r.NotActions})
+	}
+	for _, r := range world.BuiltinRoles() {
+		roles = append(roles, roleDef{r.Name, r.ID, r.Actions, r.NotActions})
+	}
+	var acts, nots [][2]any
+	for i, r := range roles {
+		for _, a := range r.actions {
+			acts = append(acts, [2]any{int32(i), a})
+		}
+		for _, n := range r.notActions {
+			nots = append(nots, [2]any{int32(i), n})
+		}
+	}
+	steps := []error{
+		appendAll("partners", len(d.Partners), func(i int) []driver.Value {
+			p := d.Partners[i]
+			return []driver.Value{p.PartnerID, opt(p.GlobalPartnerID), micros(p.From, minT), micros(p.To, maxT)}
+		}),
+		appendAll("mgs", len(d.ManagementGroups), func(i int) []driver.Value {
+			m := d.ManagementGroups[i]
+			return []driver.Value{low(m.TenantID), m.Name, opt(m.Parent)}
+		}),
+		appendAll("subs", len(d.Subscriptions), func(i int) []driver.Value {
+			s := d.Subscriptions[i]
+			return []driver.Value{low(s.SubscriptionID), low(s.TenantID), opt(s.ManagementGroup)}
+		}),
+		appendAll("principals", len(d.Principals), func(i int) []driver.Value {
+			p := d.Principals[i]
+			return []driver.Value{low(p.TenantID), low(p.ObjectID), p.CSPDelegated, micros(p.From, minT), micros(p.To, maxT)}
+		}),
+		appendAll("memberships", len(d.GroupMemberships), func(i int) []driver.Value {
+			m := d.GroupMemberships[i]
+			return []driver.Value{low(m.TenantID), low(m.GroupID), low(m.MemberID), micros(m.From, minT), micros(m.To, maxT)}
+		}),
+		appendAll("roles", len(roles), func(i int) []driver.Value {
+			return []driver.Value{int32(i), roles[i].name, roles[i].id}
+		}),
+		appendAll("role_actions", len(acts), func(i int) []driver.Value { return []driver.Value{acts[i][0], acts[i][1]} }),
+		appendAll("role_not_actions", len(nots), func(i int) []driver.Value { return []driver.Value{nots[i][0], nots[i][1]} }),
+		appendAll("assignments", len(d.RoleAssignments), func(i int) []driver.Value {
+			a := d.RoleAssignments[i]
+			return []driver.Value{low(a.TenantID), low(a.PrincipalID), a.RoleDefinition, a.Scope, micros(a.From, minT), micros(a.To, maxT)}
+		}),
+		appendAll("delegations", len(d.Delegations), func(i int) []driver.Value {
+			x := d.Delegations[i]
+			return []driver.Value{low(x.CustomerTenantID), low(x.ManagingTenantID), low(x.PrincipalID), x.RoleDefinition, x.Scope, micros(x.From, minT), micros(x.To, maxT)}
+		}),
+		appendAll("links", len(d.Links), func(i int) []driver.Value {
+			l := d.Links[i]
+			return []driver.Value{low(l.TenantID), low(l.ObjectID), l.PartnerID, micros(l.From, minT), micros(l.To, maxT)}
+		}),
+	}
+	for _, err := range steps {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// readHeader returns the usage file's column names.
+func readHeader(path string) ([]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	line, err := bufio.NewReader(f).ReadString('\n')
+	if err != nil {
+		return nil, fmt.Errorf("usage %s: no header line: %w", path, err)
+	}
+	return strings.Split(strings.TrimRight(line, "\r\n"), ","), nil
+}
