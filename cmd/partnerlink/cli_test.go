@@ -201,3 +201,18 @@ func TestKeysRotate(t *testing.T) {
 		t.Errorf("keys after one rotation = %d, want the retired and the active", len(entries))
 	}
 }
+
+// SPEC §8.3 files go through the one import command too.
+func TestImportDetectsActivity(t *testing.T) {
+	dir := t.TempDir()
+	base := "../../powerplatform/testdata/basic/"
+	out := mustRun(t, dir, "import", base+"world.json", base+"activity.csv", base+"profiles.csv.gz")
+	if !strings.Contains(out, "activity.csv: imported 17 activity rows") || !strings.Contains(out, "profiles.csv.gz: imported 3") {
+		t.Errorf("import: %s", out)
+	}
+	got := mustRun(t, dir, "powerplatform", "attribute", "--from", "2026-03-01", "--to", "2026-05-01")
+	want, _ := os.ReadFile(base + "expected.csv")
+	if !strings.HasPrefix(got, string(want)) || !strings.Contains(got, "ghost-app") {
+		t.Errorf("powerplatform attribute after import (CSV, then the not-credited note):\n%s\nwant:\n%s", got, want)
+	}
+}

@@ -32,7 +32,7 @@ func newImportCmd(m *Main) *cobra.Command {
 	var snapshotTenant, atS string
 	cmd := &cobra.Command{
 		Use:   "import FILE...",
-		Short: "Import a world document (JSON) or FOCUS usage files (CSV, gzip, Parquet) into the data directory",
+		Short: "Import a world document, Azure snapshots, FOCUS usage or Power Platform activity into the data directory",
 		Long: `Import a world document (SPEC §8.1): it replaces the directory, partner registry, role
 model, links and Power Platform state, in one transaction (all or nothing; importing the same file
 twice gives the same state). Secrets in the document are stored hashed; secrets already stored for
@@ -40,7 +40,7 @@ principals that remain are kept.
 
 FOCUS usage files (SPEC §8.2) are validated whole (a bad row is named by file and line and nothing
 is imported) and kept in DATA_DIR/usage/ by content hash: importing the same file twice counts it
-once.
+once. Power Platform activity and Customer Insights profile files (SPEC §8.3) are kept the same way.
 
 Azure snapshots — the JSON of 'az role assignment list --all' (and 'az role definition list'),
 and Azure Resource Graph exports of authorizationresources and resourcecontainers — are applied to
@@ -82,6 +82,10 @@ tenant id: give it with --tenant.`,
 					if err := importUsage(cmd, m, db, path); err != nil {
 						return err
 					}
+				case "activity":
+					if err := importActivity(cmd, m, db, path); err != nil {
+						return err
+					}
 				case "snapshot":
 					at := m.Now().UTC()
 					if atS != "" {
@@ -94,7 +98,7 @@ tenant id: give it with --tenant.`,
 					}
 				default:
 					return partnerlink.Errorf(partnerlink.EINVALID,
-						"%s: not a world document (JSON), an Azure snapshot (az or Resource Graph JSON) nor FOCUS usage (CSV with a ChargePeriodStart column, gzip or Parquet)", path)
+						"%s: not a world document (JSON), an Azure snapshot (az or Resource Graph JSON), FOCUS usage (CSV with a ChargePeriodStart column, gzip or Parquet) nor Power Platform activity (Date,TenantId,ResourceId,UserId,Activity or Month,TenantId,ResourceId,UnifiedProfiles)", path)
 				}
 			}
 			return nil
@@ -135,6 +139,8 @@ func sniff(path string) (string, error) {
 		return jsonKind(path)
 	case strings.Contains(strings.ToLower(first), "chargeperiodstart"):
 		return "usage", nil
+	case isActivityHeader(first):
+		return "activity", nil
 	}
 	return "other", nil
 }
