@@ -38,6 +38,7 @@ type Store interface {
 	Exporter
 	CreditStore
 	ledger.Store
+	PowerPlatformStore
 }
 
 // Handler serves /api/v1.

@@ -41,14 +41,6 @@ const (
 	writePowerPlatform = "Microsoft.PowerPlatform/environments/write"
 )
 
-func (h *Handler) ppStore() (PowerPlatformStore, error) {
-	s, ok := h.Store.(PowerPlatformStore)
-	if !ok {
-		return nil, partnerlink.Errorf(partnerlink.EINTERNAL, "this server's store keeps no Power Platform state")
-	}
-	return s, nil
-}
-
 // EnvironmentView is an environment as the API shows it.
 type EnvironmentView struct {
 	TenantID      string `json:"tenantId"`
@@ -101,11 +93,7 @@ func ToResourceView(r powerplatform.Resource, hist powerplatform.History) Resour
 // putEnvironment: PUT /api/v1/tenants/{t}/environments/{env} {"type"} —
 // the tenant's administrators.
 func (h *Handler) putEnvironment(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) {
-	st, err := h.ppStore()
-	if err != nil {
-		writeError(w, err)
-		return
-	}
+	st := h.Store
 	tenant, err := h.tenantAccess(r, c, writePowerPlatform)
 	if err != nil {
 		writeError(w, err)
@@ -131,11 +119,7 @@ func (h *Handler) putEnvironment(w http.ResponseWriter, r *http.Request, c partn
 
 // listEnvironments: GET /api/v1/tenants/{t}/environments.
 func (h *Handler) listEnvironments(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) {
-	st, err := h.ppStore()
-	if err != nil {
-		writeError(w, err)
-		return
-	}
+	st := h.Store
 	tenant, err := h.tenantAccess(r, c, readPowerPlatform)
 	if err != nil {
 		writeError(w, err)
@@ -155,11 +139,7 @@ func (h *Handler) listEnvironments(w http.ResponseWriter, r *http.Request, c par
 
 // getEnvironment: GET /api/v1/tenants/{t}/environments/{env}.
 func (h *Handler) getEnvironment(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) {
-	st, err := h.ppStore()
-	if err != nil {
-		writeError(w, err)
-		return
-	}
+	st := h.Store
 	tenant, err := h.tenantAccess(r, c, readPowerPlatform)
 	if err != nil {
 		writeError(w, err)
@@ -176,11 +156,7 @@ func (h *Handler) getEnvironment(w http.ResponseWriter, r *http.Request, c partn
 // putResource: PUT …/environments/{env}/resources/{id} {"kind","paid"} —
 // the tenant's administrators.
 func (h *Handler) putResource(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) {
-	st, err := h.ppStore()
-	if err != nil {
-		writeError(w, err)
-		return
-	}
+	st := h.Store
 	tenant, err := h.tenantAccess(r, c, writePowerPlatform)
 	if err != nil {
 		writeError(w, err)
@@ -225,11 +201,7 @@ func (h *Handler) writeResource(w http.ResponseWriter, r *http.Request, st Power
 
 // listResources: GET …/environments/{env}/resources.
 func (h *Handler) listResources(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) {
-	st, err := h.ppStore()
-	if err != nil {
-		writeError(w, err)
-		return
-	}
+	st := h.Store
 	tenant, err := h.tenantAccess(r, c, readPowerPlatform)
 	if err != nil {
 		writeError(w, err)
@@ -254,11 +226,7 @@ func (h *Handler) listResources(w http.ResponseWriter, r *http.Request, c partne
 
 // getResource: GET …/environments/{env}/resources/{id}, with its history.
 func (h *Handler) getResource(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) {
-	st, err := h.ppStore()
-	if err != nil {
-		writeError(w, err)
-		return
-	}
+	st := h.Store
 	tenant, err := h.tenantAccess(r, c, readPowerPlatform)
 	if err != nil {
 		writeError(w, err)
@@ -351,11 +319,7 @@ func (h *Handler) namedPrincipal(ctx context.Context, tenant, id string, at time
 // otherwise it is the path's {principal}, if any.
 func (h *Handler) changeOne(w http.ResponseWriter, r *http.Request, c partnerlink.Caller, action string, body bool,
 	change func(res powerplatform.Resource, hist powerplatform.History, caller, named powerplatform.Principal, at time.Time) (powerplatform.History, error)) {
-	st, err := h.ppStore()
-	if err != nil {
-		writeError(w, err)
-		return
-	}
+	st := h.Store
 	ctx := r.Context()
 	tenant, caller, admin, err := h.changeCaller(r, c)
 	if err != nil {
@@ -470,11 +434,7 @@ type SolutionBody struct {
 // owns. A solution with a Power BI dataset or a Customer Insights instance
 // is refused whole.
 func (h *Handler) importSolution(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) {
-	st, err := h.ppStore()
-	if err != nil {
-		writeError(w, err)
-		return
-	}
+	st := h.Store
 	ctx := r.Context()
 	tenant, caller, admin, err := h.changeCaller(r, c)
 	if err != nil {
@@ -719,11 +679,7 @@ func ToPPExplanationView(e *powerplatform.Explanation) PPExplanationView {
 // explainResource: GET /api/v1/tenants/{t}/powerplatform/resources/{id}/explain?month=
 // — for callers with a read role at the tenant's root, about its resources.
 func (h *Handler) explainResource(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) {
-	st, err := h.ppStore()
-	if err != nil {
-		writeError(w, err)
-		return
-	}
+	st := h.Store
 	tenant, err := h.tenantAccess(r, c, readPowerPlatform)
 	if err != nil {
 		writeError(w, err)
