@@ -1,0 +1,82 @@
+// Command profile runs the attribution engine's API on a world and usage
+// file, as `partnerlink attribute` does, timing each phase and writing a
+// CPU profile (the attribute command has no -cpuprofile flag):
+//
+//	go run ./cmd/profile -world out/1000000/world.json -usage out/1000000/usage.csv -cpuprofile out/cpu.prof
+//	go tool pprof -top out/cpu.prof
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"os"
+	"runtime"
+	"runtime/pprof"
+	"time"
+
+	"github.com/partnerlink/partnerlink/attribution"
+	"github.com/partnerlink/partnerlink/world"
+)
+
+func main() {
+	worldPath := flag.String("world", "", "world document")
+	usagePath := flag.String("usage", "", "usage file")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile here")
+	memprofile := flag.String("memprofile", "", "write a heap profile here (after the scan)")
+	workers := flag.Int("workers", runtime.GOMAXPROCS(0), "engine workers")
+	flag.Parse()
+	from := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	to := from.AddDate(0, 1, 0)
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			log.Fatal(err)
+		}
+		pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
+	}
+	t := time.Now()
+	phase := func(name string) {
+		fmt.Fprintf(os.Stderr, "%-14s %7.3fs\n", name, time.Since(t).Seconds())
+		t = time.Now()
+	}
+	f, err := os.Open(*worldPath)
+	if err != nil {
+		log.Fatal(err)
+	}
+	doc, err := world.Read(f, *worldPath)
+	f.Close()
+	if err != nil {
+		log.Fatal(err)
+	}
+	phase("world.Read")
+	ix, err := attribution.NewIndex(doc)
+	if err != nil {
+		log.Fatal(err)
+	}
+	phase("NewIndex")
+	run, err := attribution.NewRun(ix, attribution.Options{From: from, To: to, Workers: *workers})
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := run.ScanFile(*usagePath); err != nil {
+		log.Fatal(err)
+	}
+	phase("ScanFile")
+	res := run.Result()
+	phase("Result")
+	if err := attribution.WriteCSV(io.Discard, res.Credits); err != nil {
+		log.Fatal(err)
+	}
+	phase("WriteCSV")
+	if *memprofile != "" {
+		mf, err := os.Create(*memprofile)
+		if err != nil {
+			log.Fatal(err)
+		}
+		pprof.WriteHeapProfile(mf)
+		mf.Close()
+	}
+}
