@@ -109,3 +109,13 @@ func TestScopes(t *testing.T) {
 		}
 	}
 }
+
+func TestGUIDBytes(t *testing.T) {
+	g, ok := ParseGUIDBytes([]byte("0B5E2F7A-8c1d-4e3f-9a0b-1c2d3e4f5a60"))
+	if !ok || g.String() != "0b5e2f7a-8c1d-4e3f-9a0b-1c2d3e4f5a60" {
+		t.Errorf("ParseGUIDBytes = %v %v", g, ok)
+	}
+	if s, ok := ParseGUIDBytes("0b5e2f7a-8c1d-4e3f-9a0b-1c2d3e4f5a6g"); ok {
+		t.Errorf("non-hex accepted: %v", s)
+	}
+}

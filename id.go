@@ -16,27 +16,8 @@ func ParseGUID(field, s string) (string, error) {
 
 // IsGUID reports whether s has the 8-4-4-4-12 hex form.
 func IsGUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i := 0; i < 36; i++ {
-		c := s[i]
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-		default:
-			if !isHex(c) {
-				return false
-			}
-		}
-	}
-	return true
-}
-
-func isHex(c byte) bool {
-	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+	_, ok := ParseGUIDBytes(s)
+	return ok
 }
 
 // ValidatePartnerID checks the form of a partner ID: 1 to 10 decimal digits

@@ -5,9 +5,10 @@
 package focus
 
 import (
-	"encoding/hex"
 	"strings"
 	"time"
+
+	"github.com/partnerlink/partnerlink"
 )
 
 // Column names of FOCUS 1.0 that the reader uses (SPEC §8.2). Headers are
@@ -47,66 +48,12 @@ const (
 )
 
 // GUID is a subscription id in binary form: a map key without allocation.
-type GUID [16]byte
-
-// String writes g in lower-case 8-4-4-4-12 form.
-func (g GUID) String() string {
-	var b [36]byte
-	g.appendTo(b[:0])
-	return string(b[:])
-}
-
-func (g GUID) appendTo(b []byte) []byte {
-	var h [32]byte
-	hex.Encode(h[:], g[:])
-	b = append(b, h[0:8]...)
-	b = append(b, '-')
-	b = append(b, h[8:12]...)
-	b = append(b, '-')
-	b = append(b, h[12:16]...)
-	b = append(b, '-')
-	b = append(b, h[16:20]...)
-	b = append(b, '-')
-	return append(b, h[20:32]...)
-}
+type GUID = partnerlink.GUID
 
 // ParseGUID parses the text form of a GUID in any case.
-func ParseGUID(s string) (GUID, bool) { return parseGUID([]byte(s)) }
+func ParseGUID(s string) (GUID, bool) { return partnerlink.ParseGUIDBytes(s) }
 
-func parseGUID(b []byte) (GUID, bool) {
-	var g GUID
-	if len(b) != 36 || b[8] != '-' || b[13] != '-' || b[18] != '-' || b[23] != '-' {
-		return g, false
-	}
-	j := 0
-	for i := 0; i < 36; {
-		if i == 8 || i == 13 || i == 18 || i == 23 {
-			i++
-			continue
-		}
-		hi, ok1 := unhex(b[i])
-		lo, ok2 := unhex(b[i+1])
-		if !ok1 || !ok2 {
-			return g, false
-		}
-		g[j] = hi<<4 | lo
-		j++
-		i += 2
-	}
-	return g, true
-}
-
-func unhex(c byte) (byte, bool) {
-	switch {
-	case '0' <= c && c <= '9':
-		return c - '0', true
-	case 'a' <= c && c <= 'f':
-		return c - 'a' + 10, true
-	case 'A' <= c && c <= 'F':
-		return c - 'A' + 10, true
-	}
-	return 0, false
-}
+func parseGUID(b []byte) (GUID, bool) { return partnerlink.ParseGUIDBytes(b) }
 
 // Row is one usage row. Byte slices point into the reader's buffers and
 // are valid only during the callback that receives the row; copy what you

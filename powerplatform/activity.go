@@ -62,7 +62,7 @@ type cell struct {
 	flags   uint8
 }
 
-type guid [16]byte
+type guid = partnerlink.GUID
 
 // actResource is a resource seen in activity or profile rows.
 type actResource struct {
@@ -475,52 +475,7 @@ func digits(s string) (int, bool) {
 	return n, true
 }
 
-// parseGUIDBytes decodes a GUID (8-4-4-4-12 hex digits, any case) to its
-// 16 bytes in one pass: it runs once or twice per activity row.
-func parseGUIDBytes(s string) (guid, bool) {
-	var g guid
-	if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
-		return g, false
-	}
-	// The groups have even lengths, so pairs of digits never straddle a dash.
-	j := 0
-	for i := 0; i < 36; {
-		if i == 8 || i == 13 || i == 18 || i == 23 {
-			i++
-			continue
-		}
-		hi, ok1 := unhex(s[i])
-		lo, ok2 := unhex(s[i+1])
-		if !ok1 || !ok2 {
-			return g, false
-		}
-		g[j] = hi<<4 | lo
-		j++
-		i += 2
-	}
-	return g, true
-}
+// parseGUIDBytes decodes a GUID; it runs once or twice per activity row.
+func parseGUIDBytes(s string) (guid, bool) { return partnerlink.ParseGUIDBytes(s) }
 
-func unhex(c byte) (byte, bool) {
-	switch {
-	case c >= '0' && c <= '9':
-		return c - '0', true
-	case c >= 'a' && c <= 'f':
-		return c - 'a' + 10, true
-	case c >= 'A' && c <= 'F':
-		return c - 'A' + 10, true
-	}
-	return 0, false
-}
-
-func formatGUID(g guid) string {
-	const hexd = "0123456789abcdef"
-	b := make([]byte, 0, 36)
-	for i, x := range g {
-		if i == 4 || i == 6 || i == 8 || i == 10 {
-			b = append(b, '-')
-		}
-		b = append(b, hexd[x>>4], hexd[x&15])
-	}
-	return string(b)
-}
+func formatGUID(g guid) string { return g.String() }

@@ -1,0 +1,55 @@
+package partnerlink
+
+// GUID is a GUID in binary form: a fixed-size map key that costs no
+// allocation, for the readers that see one or two per row of large files.
+type GUID [16]byte
+
+// ParseGUIDBytes decodes the 8-4-4-4-12 hex form (any case) in one pass.
+func ParseGUIDBytes[T string | []byte](s T) (GUID, bool) {
+	var g GUID
+	if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
+		return g, false
+	}
+	// The groups have even lengths, so pairs of digits never straddle a dash.
+	j := 0
+	for i := 0; i < 36; {
+		if i == 8 || i == 13 || i == 18 || i == 23 {
+			i++
+			continue
+		}
+		hi, ok1 := unhex(s[i])
+		lo, ok2 := unhex(s[i+1])
+		if !ok1 || !ok2 {
+			return g, false
+		}
+		g[j] = hi<<4 | lo
+		j++
+		i += 2
+	}
+	return g, true
+}
+
+func unhex(c byte) (byte, bool) {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0', true
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10, true
+	case 'A' <= c && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
+}
+
+// String writes g in the lower-case 8-4-4-4-12 form (SPEC §2).
+func (g GUID) String() string {
+	const hexd = "0123456789abcdef"
+	b := make([]byte, 0, 36)
+	for i, x := range g {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			b = append(b, '-')
+		}
+		b = append(b, hexd[x>>4], hexd[x&15])
+	}
+	return string(b)
+}
