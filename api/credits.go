@@ -38,6 +38,12 @@ type CreditView struct {
 	Anonymized            bool   `json:"anonymized,omitempty"`
 }
 
+func creditView(c sqlstore.CreditRow) CreditView {
+	return CreditView{Day: c.Day, PartnerID: c.PartnerID, TenantID: c.TenantID, SubscriptionID: c.SubscriptionID,
+		ResourceID: c.ResourceID, Currency: c.Currency, AttributedCost: c.Attributed, IncentiveEligibleCost: c.Eligible,
+		UsageRows: c.UsageRows}
+}
+
 // usageReadAction is what a role must allow for the partner to see a
 // customer's names and resource detail (SPEC §7: "*", "*/read" or a cost
 // or consumption read action all allow it).
@@ -102,9 +108,7 @@ func PartnerCreditViews(rows []sqlstore.CreditRow, readable map[string]bool) []C
 	var order [][4]string
 	for _, c := range rows {
 		if readable[c.TenantID] {
-			out = append(out, CreditView{Day: c.Day, PartnerID: c.PartnerID, TenantID: c.TenantID, SubscriptionID: c.SubscriptionID,
-				ResourceID: c.ResourceID, Currency: c.Currency, AttributedCost: c.Attributed, IncentiveEligibleCost: c.Eligible,
-				UsageRows: c.UsageRows})
+			out = append(out, creditView(c))
 			continue
 		}
 		k := [4]string{c.Day, c.PartnerID, customers[c.TenantID], c.Currency}
@@ -194,9 +198,7 @@ func (h *Handler) tenantCredits(w http.ResponseWriter, r *http.Request, c partne
 	}
 	out := []CreditView{}
 	for _, c := range rows {
-		out = append(out, CreditView{Day: c.Day, PartnerID: c.PartnerID, TenantID: c.TenantID, SubscriptionID: c.SubscriptionID,
-			ResourceID: c.ResourceID, Currency: c.Currency, AttributedCost: c.Attributed, IncentiveEligibleCost: c.Eligible,
-			UsageRows: c.UsageRows})
+		out = append(out, creditView(c))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"runId": run.ID, "from": run.From, "to": run.To, "value": out})
 }
