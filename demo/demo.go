@@ -7,6 +7,8 @@
 package demo
 
 import (
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/partnerlink/partnerlink/identity"
@@ -32,11 +34,13 @@ const (
 	FabrikamSub      = "f0f0f0f0-0000-4000-8000-000000000001"
 	WoodgroveSub     = "f0f0f0f0-0000-4000-8000-000000000002"
 
-	GlobalPartnerID  = "1000001" // Contoso Services (global: has locations)
-	GermanyPartnerID = "4711001" // Contoso Services Germany (location)
-	NorwayPartnerID  = "4711002" // Contoso Services Norway (location)
-	SoloPartnerID    = "2000001" // Northwind Integrators (global, no locations)
-	RetiredPartnerID = "3000001" // deactivated
+	GlobalPartnerID  = "1000001"                              // Contoso Services (global: has locations)
+	GermanyPartnerID = "4711001"                              // Contoso Services Germany (location)
+	NorwayPartnerID  = "4711002"                              // Contoso Services Norway (location)
+	SoloPartnerID    = "2000001"                              // Northwind Integrators (global, no locations)
+	RetiredPartnerID = "3000001"                              // deactivated
+	NorthwindOps     = "e1e1e1e1-0000-4000-8000-0000000000a1" // Northwind's service principal in Woodgrove, linked since January
+	NorthwindAppID   = "e1e1e1e1-0000-4000-8000-00000000a991"
 	AliceSignIn      = "alice@contoso.example"
 	BobSignIn        = "bob@fabrikam.example"
 )
@@ -97,6 +101,8 @@ func World(c Credentials) *world.Document {
 				HomeTenantID: p(ContosoTenant), HomeObjectID: AliceID},
 			{TenantID: WoodgroveTenant, ObjectID: AutomationInWood, Type: "ServicePrincipal", DisplayName: "contoso-automation",
 				AppID: p(AutomationAppID), HomeTenantID: p(ContosoTenant)},
+			{TenantID: WoodgroveTenant, ObjectID: NorthwindOps, Type: "ServicePrincipal", DisplayName: "northwind-ops",
+				AppID: p(NorthwindAppID)},
 		},
 		GroupMemberships: []world.GroupMembership{},
 		RoleDefinitions:  []world.RoleDefinition{},
@@ -109,11 +115,34 @@ func World(c Credentials) *world.Document {
 				Scope: "/subscriptions/" + FabrikamSub, From: t("2026-01-01T00:00:00Z")},
 			{TenantID: WoodgroveTenant, ID: "e0e0e0e0-0000-4000-8000-000000000004", PrincipalID: AliceInWoodgrove, RoleDefinition: "Contributor",
 				Scope: "/subscriptions/" + WoodgroveSub, From: t("2026-01-01T00:00:00Z")},
+			{TenantID: WoodgroveTenant, ID: "e0e0e0e0-0000-4000-8000-000000000005", PrincipalID: NorthwindOps, RoleDefinition: "Contributor",
+				Scope: "/subscriptions/" + WoodgroveSub + "/resourceGroups/payments", From: t("2026-01-01T00:00:00Z")},
 		},
 		Delegations:            []world.Delegation{},
-		Links:                  []world.Link{},
+		Links:                  []world.Link{{TenantID: WoodgroveTenant, ObjectID: NorthwindOps, PartnerID: SoloPartnerID, From: t("2026-01-01T00:00:00Z")}},
 		Environments:           []world.Environment{{TenantID: FabrikamTenant, EnvironmentID: "fabrikam-prod-env", Type: "Production"}},
 		PowerPlatformResources: []world.PowerPlatformResource{{TenantID: FabrikamTenant, EnvironmentID: "fabrikam-prod-env", ID: "expense-app", Kind: "CanvasApp", Paid: true}},
 		Ownership:              []world.Ownership{{ResourceID: "expense-app", PrincipalID: AliceInFabrikam, Role: "Owner", From: t("2026-01-01T00:00:00Z")}},
 	}
+}
+
+// UsageCSV is a month of FOCUS usage for the demo subscriptions: a row per
+// resource and day, so attribution has something to credit.
+func UsageCSV(month time.Time) []byte {
+	var b strings.Builder
+	b.WriteString("ChargePeriodStart,ChargePeriodEnd,ChargeCategory,ResourceId,SubAccountId,ServiceName,BillingCurrency,EffectiveCost,BilledCost\n")
+	resources := []struct{ sub, id, service, cost string }{
+		{FabrikamSub, "/subscriptions/" + FabrikamSub + "/resourceGroups/web/providers/Microsoft.Web/sites/shop", "Azure App Service", "4.20"},
+		{FabrikamSub, "/subscriptions/" + FabrikamSub + "/resourceGroups/data/providers/Microsoft.Sql/servers/shopdb", "SQL Database", "11.375"},
+		{WoodgroveSub, "/subscriptions/" + WoodgroveSub + "/resourceGroups/payments/providers/Microsoft.Web/sites/checkout", "Azure App Service", "7.10"},
+		{WoodgroveSub, "/subscriptions/" + WoodgroveSub + "/resourceGroups/analytics/providers/Microsoft.Synapse/workspaces/insights", "Azure Synapse Analytics", "23.9"},
+	}
+	start := time.Date(month.Year(), month.Month(), 1, 0, 0, 0, 0, time.UTC)
+	for d := start; d.Before(start.AddDate(0, 1, 0)); d = d.AddDate(0, 0, 1) {
+		for _, r := range resources {
+			fmt.Fprintf(&b, "%s,%s,Usage,%s,/subscriptions/%s,%s,EUR,%s,%s\n", d.Format(time.RFC3339), d.AddDate(0, 0, 1).Format(time.RFC3339),
+				r.id, r.sub, r.service, r.cost, r.cost)
+		}
+	}
+	return []byte(b.String())
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -10,10 +11,12 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/partnerlink/partnerlink/demo"
 	"github.com/partnerlink/partnerlink/identity"
 	"github.com/partnerlink/partnerlink/server"
+	"github.com/partnerlink/partnerlink/usage"
 	"github.com/partnerlink/partnerlink/world"
 	"github.com/spf13/cobra"
 )
@@ -101,6 +104,12 @@ func loadDemo(ctx context.Context, srv *server.Server, dataDir string) (demo.Cre
 	if err := srv.DB.ImportWorld(ctx, doc, identity.HashSecret); err != nil {
 		return creds, err
 	}
+	// Last month's usage, so attribution has something to credit (Northwind
+	// is linked in Woodgrove since January).
+	lastMonth := time.Now().UTC().AddDate(0, -1, 0)
+	if _, err := usage.Import(ctx, srv.DB, dataDir, usage.FOCUS, "demo-usage.csv", bytes.NewReader(demo.UsageCSV(lastMonth)), time.Now(), nil); err != nil {
+		return creds, err
+	}
 	b, _ := json.MarshalIndent(creds, "", "  ")
 	return creds, os.WriteFile(path, b, 0o600)
 }
@@ -141,6 +150,11 @@ cred = ClientSecretCredential('%s', '%s', '%s', authority='%s', instance_discove
 c = ACEProvisioningManagementPartnerAPI(cred, base_url='%s', credential_scopes=['https://management.core.windows.net//.default'])
 print(c.partner.create('%s'))"
 
+Attribution (last month's demo usage is loaded; Northwind 2000001 is linked in Woodgrove):
+  partnerlink attribute --from %s --to %s
+  partnerlink credits --partner 2000001
+  partnerlink explain --partner 2000001 --resource /subscriptions/%s/resourceGroups/payments/providers/Microsoft.Web/sites/checkout --month %s
+
 Device code sign-in page: %s/device   (Fabrikam admin: %s / %s)
 `,
 		dataDir, demo.GlobalPartnerID, demo.GermanyPartnerID, demo.NorwayPartnerID, demo.SoloPartnerID, demo.RetiredPartnerID,
@@ -149,5 +163,12 @@ Device code sign-in page: %s/device   (Fabrikam admin: %s / %s)
 		url, demo.ContosoTenant, demo.AliceSignIn, c.AlicePassword, demo.GermanyPartnerID,
 		ca, url, url, demo.AutomationAppID, c.AutomationSecret, demo.ContosoTenant, url, demo.GermanyPartnerID,
 		ca, demo.FabrikamTenant, demo.AutomationAppID, c.AutomationSecret, url, url, demo.NorwayPartnerID,
+		monthStart(-1).Format("2006-01-02"), monthStart(0).Format("2006-01-02"), demo.WoodgroveSub, monthStart(-1).Format("2006-01"),
 		url, demo.BobSignIn, c.BobPassword)
+}
+
+// monthStart is the first day of the month delta months from now (UTC).
+func monthStart(delta int) time.Time {
+	n := time.Now().UTC()
+	return time.Date(n.Year(), n.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, delta, 0)
 }
