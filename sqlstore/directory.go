@@ -121,7 +121,7 @@ func scanPrincipals(rows *sql.Rows, err error) ([]partnerlink.Principal, error) 
 
 // Principal returns one principal of a tenant.
 func (d *DB) Principal(ctx context.Context, tenantID, objectID string) (*partnerlink.Principal, error) {
-	ps, err := scanPrincipals(d.db.QueryContext(ctx, `SELECT `+principalColumns+` FROM principals
+	ps, err := scanPrincipals(d.query(ctx, `SELECT `+principalColumns+` FROM principals
 		WHERE tenant_id = $1 AND object_id = $2`, strings.ToLower(tenantID), strings.ToLower(objectID)))
 	if err != nil {
 		return nil, err
@@ -236,7 +236,7 @@ func scanPartners(rows *sql.Rows, err error) ([]partnerlink.Partner, error) {
 
 // Partner returns one registry entry.
 func (d *DB) Partner(ctx context.Context, partnerID string) (*partnerlink.Partner, error) {
-	ps, err := scanPartners(d.db.QueryContext(ctx, `SELECT `+partnerColumns+` FROM partners WHERE partner_id = $1`, partnerID))
+	ps, err := scanPartners(d.query(ctx, `SELECT `+partnerColumns+` FROM partners WHERE partner_id = $1`, partnerID))
 	if err != nil {
 		return nil, err
 	}

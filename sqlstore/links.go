@@ -48,14 +48,15 @@ func currentLink(ctx context.Context, q queryer, tenantID, objectID string) (*pa
 
 // CurrentLink returns the link in force for a principal of a tenant.
 func (d *DB) CurrentLink(ctx context.Context, tenantID, objectID string) (*partnerlink.Link, error) {
-	l, err := currentLink(ctx, d.db, strings.ToLower(tenantID), strings.ToLower(objectID))
+	ls, err := scanLinks(d.query(ctx, `SELECT `+linkColumns+` FROM links
+		WHERE tenant_id = $1 AND object_id = $2 AND valid_to IS NULL`, strings.ToLower(tenantID), strings.ToLower(objectID)))
 	if err != nil {
 		return nil, err
 	}
-	if l == nil {
+	if len(ls) == 0 {
 		return nil, partnerlink.Errorf(partnerlink.ENOTFOUND, "no partner ID is linked to principal %s in tenant %s", objectID, tenantID)
 	}
-	return l, nil
+	return &ls[0], nil
 }
 
 // ChangeLink applies one link change in a transaction: it closes the current
