@@ -393,36 +393,44 @@ func (h *Handler) listRoleAssignments(w http.ResponseWriter, r *http.Request, c 
 	writeJSON(w, http.StatusOK, out)
 }
 
-// listRoleDefinitions lists built-in and custom roles ($filter=roleName eq '…'
-// and type eq 'BuiltInRole'|'CustomRole' supported).
-func (h *Handler) listRoleDefinitions(w http.ResponseWriter, r *http.Request, c partnerlink.Caller, p params) {
+// scopeAndRoles parses the request's scope and loads the custom roles.
+func (h *Handler) scopeAndRoles(r *http.Request, p params) (partnerlink.Scope, []world.RoleDefinition, error) {
 	s, err := scopeOf(p.scope)
 	if err != nil {
-		writeError(w, err)
-		return
+		return s, nil, err
 	}
 	custom, err := h.Roles.RoleDefinitions(r.Context())
+	return s, custom, err
+}
+
+var reRoleType = regexp.MustCompile(`(?i)^type\s+eq\s+'(BuiltInRole|CustomRole)'$`)
+
+// listRoleDefinitions lists built-in and custom roles; $filter takes
+// roleName eq '…' or type eq 'BuiltInRole'|'CustomRole'.
+func (h *Handler) listRoleDefinitions(w http.ResponseWriter, r *http.Request, c partnerlink.Caller, p params) {
+	s, custom, err := h.scopeAndRoles(r, p)
 	if err != nil {
 		writeError(w, err)
 		return
 	}
-	name := ""
+	keep := func(rbac.Role) bool { return true }
 	if f := strings.TrimSpace(r.URL.Query().Get("$filter")); f != "" {
-		m := reRoleName.FindStringSubmatch(f)
-		if m == nil && !strings.HasPrefix(strings.ToLower(f), "type eq") {
+		if m := reRoleName.FindStringSubmatch(f); m != nil {
+			keep = func(role rbac.Role) bool { return strings.EqualFold(role.Name, m[1]) }
+		} else if m := reRoleType.FindStringSubmatch(f); m != nil {
+			custom := strings.EqualFold(m[1], "CustomRole")
+			keep = func(role rbac.Role) bool { return role.Custom == custom }
+		} else {
 			writeError(w, partnerlink.ARMErrorf(partnerlink.EINVALID, "UnsupportedQuery",
-				"The filter '%s' is not supported; use roleName eq '{name}'.", f))
+				"The filter '%s' is not supported; use roleName eq '{name}' or type eq 'BuiltInRole'|'CustomRole'.", f))
 			return
-		}
-		if m != nil {
-			name = m[1]
 		}
 	}
 	out := struct {
 		Value []roleDefinitionResponse `json:"value"`
 	}{Value: []roleDefinitionResponse{}}
 	for _, role := range rbac.Roles(custom) {
-		if name == "" || strings.EqualFold(role.Name, name) {
+		if keep(role) {
 			out.Value = append(out.Value, h.roleResponse(s, role))
 		}
 	}
@@ -430,12 +438,7 @@ func (h *Handler) listRoleDefinitions(w http.ResponseWriter, r *http.Request, c 
 }
 
 func (h *Handler) getRoleDefinition(w http.ResponseWriter, r *http.Request, c partnerlink.Caller, p params) {
-	s, err := scopeOf(p.scope)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	custom, err := h.Roles.RoleDefinitions(r.Context())
+	s, custom, err := h.scopeAndRoles(r, p)
 	if err != nil {
 		writeError(w, err)
 		return

@@ -246,6 +246,17 @@ func TestRoleDefinitionsAndResources(t *testing.T) {
 	if json.Unmarshal(r.body, &l); r.status != 200 || len(l.Value) != 1 || l.Value[0].ID != readerRole || l.Value[0].Properties.Type != "BuiltInRole" {
 		t.Errorf("role definitions by name: %d %s", r.status, r.body)
 	}
+	// type filters: the six built-ins, and no custom role yet.
+	for filter, n := range map[string]int{"type%20eq%20'BuiltInRole'": 6, "type%20eq%20'CustomRole'": 0} {
+		r := do(t, srv, "GET", "/subscriptions/"+sub+"/providers/Microsoft.Authorization/roleDefinitions"+av+"&$filter="+filter, reader, nil)
+		var l struct{ Value []any }
+		if json.Unmarshal(r.body, &l); r.status != 200 || len(l.Value) != n {
+			t.Errorf("filter %s: %d roles, want %d: %s", filter, len(l.Value), n, r.body)
+		}
+	}
+	if r := do(t, srv, "GET", "/subscriptions/"+sub+"/providers/Microsoft.Authorization/roleDefinitions"+av+"&$filter=bogus", reader, nil); r.status != 400 {
+		t.Errorf("unsupported filter: %d", r.status)
+	}
 	// Custom role: Owner may create it, Contributor may not.
 	custom := `{"properties":{"roleName":"VM Operator","permissions":[{"actions":["Microsoft.Compute/virtualMachines/*"],"notActions":[]}]}}`
 	rd := "/subscriptions/" + sub + "/providers/Microsoft.Authorization/roleDefinitions/d0000000-0000-4000-8000-000000000001" + av
