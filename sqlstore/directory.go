@@ -12,7 +12,7 @@ import (
 
 // PutTenant creates or renames a tenant (its webhook is kept).
 func (d *DB) PutTenant(ctx context.Context, t partnerlink.Tenant) error {
-	_, err := d.db.ExecContext(ctx, `INSERT INTO tenants (tenant_id, name, webhook_url) VALUES ($1, $2, $3)
+	_, err := d.exec(ctx, `INSERT INTO tenants (tenant_id, name, webhook_url) VALUES ($1, $2, $3)
 		ON CONFLICT (tenant_id) DO UPDATE SET name = excluded.name`, t.ID, t.Name, t.WebhookURL)
 	if err != nil {
 		return fmt.Errorf("store: put tenant %s: %w", t.ID, err)
@@ -52,7 +52,7 @@ func (d *DB) Tenants(ctx context.Context) ([]partnerlink.Tenant, error) {
 // SetTenantWebhook sets where the tenant's notifications go and the secret
 // that signs them.
 func (d *DB) SetTenantWebhook(ctx context.Context, tenantID, url, secret string) error {
-	res, err := d.db.ExecContext(ctx, `UPDATE tenants SET webhook_url = $2, webhook_secret = $3 WHERE tenant_id = $1`,
+	res, err := d.exec(ctx, `UPDATE tenants SET webhook_url = $2, webhook_secret = $3 WHERE tenant_id = $1`,
 		strings.ToLower(tenantID), url, secret)
 	if err != nil {
 		return fmt.Errorf("store: set webhook of %s: %w", tenantID, err)
@@ -75,7 +75,7 @@ const principalColumns = `tenant_id, object_id, type, display_name, sign_in_name
 
 // PutPrincipal creates or replaces a principal.
 func (d *DB) PutPrincipal(ctx context.Context, p partnerlink.Principal) error {
-	return putPrincipal(ctx, d.db, p)
+	return putPrincipal(ctx, writer{d}, p)
 }
 
 func putPrincipal(ctx context.Context, q queryer, p partnerlink.Principal) error {
@@ -163,7 +163,7 @@ func (d *DB) GuestsOf(ctx context.Context, homeTenantID, homeObjectID string) ([
 
 // AddSecret stores a hashed secret (client secret or password) for a principal.
 func (d *DB) AddSecret(ctx context.Context, tenantID, objectID, hash string) error {
-	return addSecret(ctx, d.db, tenantID, objectID, hash, d.now())
+	return addSecret(ctx, writer{d}, tenantID, objectID, hash, d.now())
 }
 
 func addSecret(ctx context.Context, q queryer, tenantID, objectID, hash string, at time.Time) error {
@@ -198,7 +198,7 @@ const partnerColumns = `partner_id, name, global_partner_id, home_tenant_ids, va
 
 // PutPartner creates or replaces a registry entry.
 func (d *DB) PutPartner(ctx context.Context, p partnerlink.Partner) error {
-	return putPartner(ctx, d.db, p)
+	return putPartner(ctx, writer{d}, p)
 }
 
 func putPartner(ctx context.Context, q queryer, p partnerlink.Partner) error {
@@ -271,7 +271,7 @@ func (d *DB) LocationIDs(ctx context.Context, globalID string) ([]string, error)
 
 // AddMembership records a member in a group over a period.
 func (d *DB) AddMembership(ctx context.Context, m partnerlink.GroupMembership) error {
-	return addMembership(ctx, d.db, m)
+	return addMembership(ctx, writer{d}, m)
 }
 
 func addMembership(ctx context.Context, q queryer, m partnerlink.GroupMembership) error {

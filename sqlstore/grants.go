@@ -12,7 +12,7 @@ import (
 // PutGrant stores a short-lived grant (device code, refresh token) under a
 // hashed key, replacing any previous value.
 func (d *DB) PutGrant(ctx context.Context, kind, key string, value []byte, expires time.Time) error {
-	_, err := d.db.ExecContext(ctx, `INSERT INTO identity_grants (kind, key, value, expires_at) VALUES ($1, $2, $3, $4)
+	_, err := d.exec(ctx, `INSERT INTO identity_grants (kind, key, value, expires_at) VALUES ($1, $2, $3, $4)
 		ON CONFLICT (kind, key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at`,
 		kind, key, value, expires.UnixNano())
 	if err != nil {
@@ -59,7 +59,7 @@ func (d *DB) TakeGrant(ctx context.Context, kind, key string) ([]byte, error) {
 
 // UpdateGrant replaces the value of an existing grant, keeping its expiry.
 func (d *DB) UpdateGrant(ctx context.Context, kind, key string, value []byte) error {
-	res, err := d.db.ExecContext(ctx, `UPDATE identity_grants SET value = $3 WHERE kind = $1 AND key = $2`, kind, key, value)
+	res, err := d.exec(ctx, `UPDATE identity_grants SET value = $3 WHERE kind = $1 AND key = $2`, kind, key, value)
 	if err != nil {
 		return fmt.Errorf("store: update %s grant: %w", kind, err)
 	}
@@ -71,6 +71,6 @@ func (d *DB) UpdateGrant(ctx context.Context, kind, key string, value []byte) er
 
 // DeleteExpiredGrants removes grants past their expiry.
 func (d *DB) DeleteExpiredGrants(ctx context.Context, now time.Time) error {
-	_, err := d.db.ExecContext(ctx, `DELETE FROM identity_grants WHERE expires_at <= $1`, now.UnixNano())
+	_, err := d.exec(ctx, `DELETE FROM identity_grants WHERE expires_at <= $1`, now.UnixNano())
 	return err
 }

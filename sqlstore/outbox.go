@@ -48,7 +48,7 @@ func (d *DB) DueNotifications(ctx context.Context, now time.Time, n int) ([]part
 
 // MarkDelivered records a successful delivery.
 func (d *DB) MarkDelivered(ctx context.Context, id int64, at time.Time) error {
-	_, err := d.db.ExecContext(ctx, `UPDATE outbox SET delivered_at = $2, attempts = attempts + 1, last_error = ''
+	_, err := d.exec(ctx, `UPDATE outbox SET delivered_at = $2, attempts = attempts + 1, last_error = ''
 		WHERE id = $1`, id, at.UnixNano())
 	if err != nil {
 		return fmt.Errorf("store: mark notification %d delivered: %w", id, err)
@@ -63,7 +63,7 @@ func (d *DB) MarkAttemptFailed(ctx context.Context, id int64, at, next time.Time
 	if giveUp {
 		failed = at.UnixNano()
 	}
-	_, err := d.db.ExecContext(ctx, `UPDATE outbox SET attempts = attempts + 1, next_attempt_at = $2, last_error = $3,
+	_, err := d.exec(ctx, `UPDATE outbox SET attempts = attempts + 1, next_attempt_at = $2, last_error = $3,
 		failed_at = $4 WHERE id = $1`, id, next.UnixNano(), reason, failed)
 	if err != nil {
 		return fmt.Errorf("store: record failed delivery of %d: %w", id, err)
@@ -73,7 +73,7 @@ func (d *DB) MarkAttemptFailed(ctx context.Context, id int64, at, next time.Time
 
 // Postpone moves the next attempt without counting an attempt.
 func (d *DB) Postpone(ctx context.Context, id int64, next time.Time, reason string) error {
-	_, err := d.db.ExecContext(ctx, `UPDATE outbox SET next_attempt_at = $2, last_error = $3 WHERE id = $1`,
+	_, err := d.exec(ctx, `UPDATE outbox SET next_attempt_at = $2, last_error = $3 WHERE id = $1`,
 		id, next.UnixNano(), reason)
 	if err != nil {
 		return fmt.Errorf("store: postpone notification %d: %w", id, err)

@@ -14,7 +14,7 @@ import (
 // PutSubscription creates or updates a subscription (its tenant, name and
 // management group).
 func (d *DB) PutSubscription(ctx context.Context, s world.Subscription) error {
-	_, err := d.db.ExecContext(ctx, `INSERT INTO subscriptions (subscription_id, tenant_id, name, management_group)
+	_, err := d.exec(ctx, `INSERT INTO subscriptions (subscription_id, tenant_id, name, management_group)
 		VALUES ($1, $2, $3, $4) ON CONFLICT (subscription_id) DO UPDATE SET tenant_id = excluded.tenant_id,
 		name = excluded.name, management_group = excluded.management_group`,
 		strings.ToLower(s.SubscriptionID), strings.ToLower(s.TenantID), s.Name, str(s.ManagementGroup))
@@ -66,7 +66,7 @@ func (d *DB) Subscriptions(ctx context.Context, tenantID string) ([]world.Subscr
 
 // PutManagementGroup creates or re-parents a management group.
 func (d *DB) PutManagementGroup(ctx context.Context, mg world.ManagementGroup) error {
-	_, err := d.db.ExecContext(ctx, `INSERT INTO management_groups (tenant_id, name, parent) VALUES ($1, $2, $3)
+	_, err := d.exec(ctx, `INSERT INTO management_groups (tenant_id, name, parent) VALUES ($1, $2, $3)
 		ON CONFLICT (tenant_id, name) DO UPDATE SET parent = excluded.parent`,
 		strings.ToLower(mg.TenantID), mg.Name, str(mg.Parent))
 	if err != nil {
@@ -106,7 +106,7 @@ type ResourceGroup struct {
 // PutResourceGroup creates a resource group; an existing one (any casing)
 // keeps its name and gets the new location.
 func (d *DB) PutResourceGroup(ctx context.Context, rg ResourceGroup) (created bool, err error) {
-	res, err := d.db.ExecContext(ctx, `INSERT INTO resource_groups (subscription_id, name, name_key, location)
+	res, err := d.exec(ctx, `INSERT INTO resource_groups (subscription_id, name, name_key, location)
 		VALUES ($1, $2, $3, $4) ON CONFLICT (subscription_id, name_key) DO NOTHING`,
 		strings.ToLower(rg.SubscriptionID), rg.Name, strings.ToLower(rg.Name), rg.Location)
 	if err != nil {
@@ -115,7 +115,7 @@ func (d *DB) PutResourceGroup(ctx context.Context, rg ResourceGroup) (created bo
 	if n, _ := res.RowsAffected(); n == 1 {
 		return true, nil
 	}
-	_, err = d.db.ExecContext(ctx, `UPDATE resource_groups SET location = $3 WHERE subscription_id = $1 AND name_key = $2`,
+	_, err = d.exec(ctx, `UPDATE resource_groups SET location = $3 WHERE subscription_id = $1 AND name_key = $2`,
 		strings.ToLower(rg.SubscriptionID), strings.ToLower(rg.Name), rg.Location)
 	return false, err
 }
@@ -146,7 +146,7 @@ func (d *DB) ResourceGroups(ctx context.Context, subscriptionID, name string) ([
 
 // PutRoleDefinition creates or replaces a custom role.
 func (d *DB) PutRoleDefinition(ctx context.Context, rd world.RoleDefinition) error {
-	_, err := d.db.ExecContext(ctx, `INSERT INTO role_definitions (id, name, actions, not_actions, data_actions)
+	_, err := d.exec(ctx, `INSERT INTO role_definitions (id, name, actions, not_actions, data_actions)
 		VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO UPDATE SET name = excluded.name, actions = excluded.actions,
 		not_actions = excluded.not_actions, data_actions = excluded.data_actions`,
 		strings.ToLower(rd.ID), rd.Name, jsonList(rd.Actions), jsonList(rd.NotActions), jsonList(rd.DataActions))
@@ -325,7 +325,7 @@ func (d *DB) EndRoleAssignment(ctx context.Context, tenantID, id string, at time
 
 // PutDelegation opens a Lighthouse delegation period.
 func (d *DB) PutDelegation(ctx context.Context, dl world.Delegation) error {
-	_, err := d.db.ExecContext(ctx, `INSERT INTO delegations (id, customer_tenant_id, managing_tenant_id, scope,
+	_, err := d.exec(ctx, `INSERT INTO delegations (id, customer_tenant_id, managing_tenant_id, scope,
 		principal_id, role_definition, valid_from, valid_to) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
 		strings.ToLower(dl.ID), strings.ToLower(dl.CustomerTenantID), strings.ToLower(dl.ManagingTenantID), dl.Scope,
 		strings.ToLower(dl.PrincipalID), dl.RoleDefinition, ptrNanos(dl.From), ptrNanos(dl.To))
@@ -337,7 +337,7 @@ func (d *DB) PutDelegation(ctx context.Context, dl world.Delegation) error {
 
 // EndDelegation closes a delegation in force; ENOTFOUND when none.
 func (d *DB) EndDelegation(ctx context.Context, customerTenantID, id string, at time.Time) error {
-	res, err := d.db.ExecContext(ctx, `UPDATE delegations SET valid_to = $3 WHERE customer_tenant_id = $1 AND id = $2
+	res, err := d.exec(ctx, `UPDATE delegations SET valid_to = $3 WHERE customer_tenant_id = $1 AND id = $2
 		AND valid_to IS NULL`, strings.ToLower(customerTenantID), strings.ToLower(id), at.UnixNano())
 	if err != nil {
 		return fmt.Errorf("store: end delegation: %w", err)

@@ -7,6 +7,8 @@ import (
 	"context"
 	_ "embed"
 	"errors"
+	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -58,6 +60,8 @@ func RunAll(t *testing.T, open func(t *testing.T) Store) {
 	t.Run("LinkLifecycle", func(t *testing.T) { testLinkLifecycle(t, open(t)) })
 	t.Run("LinkDecideError", func(t *testing.T) { testLinkDecideError(t, open(t)) })
 	t.Run("LinkConcurrent", func(t *testing.T) { testLinkConcurrent(t, open(t)) })
+	t.Run("LinkConcurrentMixed", func(t *testing.T) { testLinkConcurrentMixed(t, open(t)) })
+	t.Run("LinkInstantsNeverRunBackwards", func(t *testing.T) { testLinkInstantOrder(t, open(t)) })
 	t.Run("LinkQueries", func(t *testing.T) { testLinkQueries(t, open(t)) })
 	t.Run("Outbox", func(t *testing.T) { testOutbox(t, open(t)) })
 	t.Run("Grants", func(t *testing.T) { testGrants(t, open(t)) })
@@ -336,6 +340,94 @@ func testLinkConcurrent(t *testing.T, s Store) {
 	must(t, err)
 	if len(cur) != 1 || cur[0].Version != 20 {
 		t.Errorf("current links = %+v, want one at version 20", cur)
+	}
+}
+
+// testLinkConcurrentMixed: changes that arrive together — and that SQLite
+// commits together — keep their own outcomes: refused changes write nothing,
+// a change whose statements fail takes no other change down, and every
+// accepted change is recorded once.
+func testLinkConcurrentMixed(t *testing.T, s Store) {
+	ctx := context.Background()
+	Seed(t, s)
+	const n, principals = 40, 10
+	refuse := errors.New("refused")
+	object := func(i int) string { return fmt.Sprintf("00000000-0000-4000-8000-%012d", i%principals) }
+	start := make(chan struct{})
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			decide := link(Location)
+			switch {
+			case i == 7:
+				decide = func(*partnerlink.Link) (partnerlink.LinkChange, error) {
+					return partnerlink.LinkChange{Action: "Exploded", PartnerID: Location}, nil
+				}
+			case i%4 == 0:
+				decide = func(*partnerlink.Link) (partnerlink.LinkChange, error) { return partnerlink.LinkChange{}, refuse }
+			case i%2 == 0:
+				decide = link(Global)
+			}
+			<-start
+			_, _, errs[i] = s.ChangeLink(ctx, TenantA, object(i), t0.Add(time.Duration(i)*time.Millisecond), partnerlink.Caller{}, decide)
+		}()
+	}
+	close(start)
+	wg.Wait()
+	accepted := map[string]int{}
+	total := 0
+	for i, err := range errs {
+		switch {
+		case i == 7:
+			if err == nil || !strings.Contains(err.Error(), "Exploded") {
+				t.Errorf("change %d with an unknown action: err = %v, want it named", i, err)
+			}
+		case i%4 == 0:
+			if !errors.Is(err, refuse) {
+				t.Errorf("refused change %d: err = %v", i, err)
+			}
+		default:
+			must(t, err)
+			accepted[object(i)]++
+			total++
+		}
+	}
+	evs, err := s.LinkEvents(ctx, partnerlink.LinkFilter{TenantID: TenantA})
+	must(t, err)
+	if len(evs) != total {
+		t.Errorf("events = %d, want one per accepted change (%d)", len(evs), total)
+	}
+	for obj, count := range accepted {
+		cur, err := s.Links(ctx, partnerlink.LinkFilter{TenantID: TenantA, ObjectID: obj, CurrentOnly: true})
+		must(t, err)
+		if len(cur) != 1 || cur[0].Version != count {
+			t.Errorf("%s: current links = %+v, want one at version %d", obj, cur, count)
+		}
+	}
+}
+
+// testLinkInstantOrder: a change that took its instant before the change
+// already stored happens at that change's instant, so periods never run
+// backwards (SPEC §4: a link is held over a period).
+func testLinkInstantOrder(t *testing.T, s Store) {
+	ctx := context.Background()
+	Seed(t, s)
+	_, _, err := s.ChangeLink(ctx, TenantA, UserA, t0.Add(10*time.Second), partnerlink.Caller{}, link(Location))
+	must(t, err)
+	l, ev, err := s.ChangeLink(ctx, TenantA, UserA, t0.Add(5*time.Second), partnerlink.Caller{}, link(Global))
+	must(t, err)
+	if !l.Period.From.Equal(t0.Add(10*time.Second)) || !ev.At.Equal(l.Period.From) {
+		t.Errorf("late change: link from %v, event at %v; want both at %v", l.Period.From, ev.At, t0.Add(10*time.Second))
+	}
+	ls, err := s.Links(ctx, partnerlink.LinkFilter{TenantID: TenantA, ObjectID: UserA})
+	must(t, err)
+	for _, l := range ls {
+		if !l.Period.To.IsZero() && l.Period.To.Before(l.Period.From) {
+			t.Errorf("period runs backwards: %+v", l.Period)
+		}
 	}
 }
 
