@@ -109,8 +109,7 @@ func (d *DB) CurrentLink(ctx context.Context, tenantID, objectID string) (*partn
 // the tenant's notification when asked.
 //
 // On SQLite, changes that arrive while another is being written are
-// committed together (group commit): each runs in its own savepoint of one
-// transaction, and the cost of a commit (BEGIN, WAL frames, COMMIT) is
+// committed together (group commit) in one transaction, and the cost of a commit (BEGIN, WAL frames, COMMIT) is
 // shared: with the background checkpointer it took link writes from about
 // 2,900 to 4,200–5,600/s on two cores (bench links).
 func (d *DB) ChangeLink(ctx context.Context, tenantID, objectID string, at time.Time, actor partnerlink.Caller,
