@@ -7,6 +7,7 @@ import (
 	"io"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/partnerlink/partnerlink/focus"
@@ -41,63 +42,56 @@ type Result struct {
 	Summary Summary
 }
 
-type mergeKey struct {
-	partner  int32
-	resource string // subscription + lower-cased id
-	currency string
-}
-
-type merged struct {
-	c Credit
-}
-
 // Result merges the workers' credits. The result does not depend on the
 // number of workers or on how rows were shared among them: sums are exact,
 // and the casing of a resource id is the one at the earliest input
-// position.
+// position. Workers share the resources and keep credits by resource id,
+// so merging needs no map.
 func (r *Run) Result() *Result {
-	all := map[mergeKey]*merged{}
-	type firstSeen struct {
-		raw, service string
-		at           position
-	}
-	first := map[string]firstSeen{}
-	sum := Summary{ChargeCategory: r.opt.ChargeCategory, CostColumn: r.opt.CostColumn}
 	t := newTallies()
 	for _, w := range r.workers {
 		t.merge(&w.summary)
-		for key, res := range w.resources {
-			if f, ok := first[key]; !ok || res.first.before(f.at) {
-				first[key] = firstSeen{res.raw, res.service, res.first}
-			}
-			for i := range res.credits {
-				c := &res.credits[i]
-				k := mergeKey{c.partner, key, c.currency}
-				m := all[k]
-				if m == nil {
-					m = &merged{c: Credit{
-						PartnerID:       r.ix.partners[c.partner],
-						TenantID:        res.sub.tenant,
-						SubAccountID:    res.sub.id,
-						BillingCurrency: c.currency,
-					}}
-					all[k] = m
+	}
+	var cs []credit
+	merge := func(res *resource) []credit {
+		cs = cs[:0]
+		for _, w := range r.workers {
+			if int(res.id) < len(w.credits) {
+				for i := range w.credits[res.id] {
+					cs = mergeCredit(cs, &w.credits[res.id][i])
 				}
-				m.c.AttributedCost.AddSum(c.attributed)
-				m.c.IncentiveEligibleCost.AddSum(c.eligible)
-				m.c.UsageRows += c.rows
-				m.c.AttributedCostInUSD.AddSum(c.usd)
-				m.c.UsageRowsInUSD += c.usdRows
 			}
 		}
+		return cs
 	}
-	out := make([]Credit, 0, len(all))
-	for k, m := range all {
-		m.c.ResourceID = first[k.resource].raw
-		m.c.ServiceName = first[k.resource].service
-		out = append(out, m.c)
+	// Count first: credits are large, and a growing slice of them would
+	// hold up to twice the memory at its last copy.
+	n := 0
+	for _, res := range r.resources.all {
+		n += len(merge(res))
+	}
+	out := make([]Credit, 0, n)
+	for _, res := range r.resources.all {
+		cs := merge(res)
+		for i := range cs {
+			c := &cs[i]
+			out = append(out, Credit{
+				PartnerID:             r.ix.partners[c.partner],
+				TenantID:              res.sub.tenant,
+				SubAccountID:          res.sub.id,
+				ResourceID:            res.raw,
+				BillingCurrency:       c.currency,
+				AttributedCost:        c.attributed,
+				IncentiveEligibleCost: c.eligible,
+				UsageRows:             c.rows,
+				ServiceName:           res.service,
+				AttributedCostInUSD:   c.usd,
+				UsageRowsInUSD:        c.usdRows,
+			})
+		}
 	}
 	SortCredits(out)
+	sum := Summary{ChargeCategory: r.opt.ChargeCategory, CostColumn: r.opt.CostColumn}
 	sum.Credited, sum.NoPartner, sum.UnknownSubscription, sum.OutOfPeriod, sum.OtherCategory =
 		t.credited, t.noPartner, t.unknownSubscription, t.outOfPeriod, t.otherCategory
 	sum.Read = Tally{Amounts: map[string]*focus.Sum{}}
@@ -105,6 +99,27 @@ func (r *Run) Result() *Result {
 		sum.Read.merge(x)
 	}
 	return &Result{Credits: out, Summary: sum}
+}
+
+// mergeCredit adds c to the credit of the same partner and currency in cs,
+// or appends it. Sums start from zero and are added to, so the workers' own
+// sums (which may hold arbitrary-precision decimals) are never shared or
+// changed.
+func mergeCredit(cs []credit, c *credit) []credit {
+	i := 0
+	for i < len(cs) && (cs[i].partner != c.partner || cs[i].currency != c.currency) {
+		i++
+	}
+	if i == len(cs) {
+		cs = append(cs, credit{partner: c.partner, currency: c.currency})
+	}
+	d := &cs[i]
+	d.attributed.AddSum(c.attributed)
+	d.eligible.AddSum(c.eligible)
+	d.rows += c.rows
+	d.usd.AddSum(c.usd)
+	d.usdRows += c.usdRows
+	return cs
 }
 
 // SortCredits sorts by every column in order, comparing the written text
@@ -150,14 +165,21 @@ func WriteCSV(w io.Writer, credits []Credit) error {
 	bw := bufio.NewWriter(w)
 	bw.WriteString(CSVHeader)
 	bw.WriteByte('\n')
+	var num []byte
 	for i := range credits {
 		c := &credits[i]
-		for _, f := range []string{c.PartnerID, c.TenantID, c.SubAccountID, c.ResourceID, c.BillingCurrency,
-			c.AttributedCost.String(), c.IncentiveEligibleCost.String()} {
+		for _, f := range [...]string{c.PartnerID, c.TenantID, c.SubAccountID, c.ResourceID, c.BillingCurrency} {
 			writeField(bw, f)
 			bw.WriteByte(',')
 		}
-		fmt.Fprintf(bw, "%d\n", c.UsageRows)
+		// Amounts and counts never need quoting.
+		bw.WriteString(c.AttributedCost.String())
+		bw.WriteByte(',')
+		bw.WriteString(c.IncentiveEligibleCost.String())
+		bw.WriteByte(',')
+		num = strconv.AppendInt(num[:0], c.UsageRows, 10)
+		bw.Write(num)
+		bw.WriteByte('\n')
 	}
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("write attribution CSV: %w", err)

@@ -3,7 +3,10 @@ package attribution
 import (
 	"bytes"
 	"fmt"
+	"hash/maphash"
 	"io"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/partnerlink/partnerlink"
@@ -39,6 +42,8 @@ type Run struct {
 	cost     int // which Row amount
 	workers  []*worker
 	file     int64 // index of the next input, for first-occurrence order
+	// resources are shared by the workers; each keeps its own credits.
+	resources *registry
 }
 
 const (
@@ -55,7 +60,8 @@ func NewRun(ix *Index, opt Options) (*Run, error) {
 	if opt.ChargeCategory == "" {
 		opt.ChargeCategory = "Usage"
 	}
-	r := &Run{ix: ix, from: opt.From.UnixNano(), to: opt.To.UnixNano(), category: []byte(opt.ChargeCategory)}
+	r := &Run{ix: ix, from: opt.From.UnixNano(), to: opt.To.UnixNano(), category: []byte(opt.ChargeCategory),
+		resources: newRegistry()}
 	switch opt.CostColumn {
 	case "", focus.ColEffectiveCost:
 		opt.CostColumn, r.cost = focus.ColEffectiveCost, costEffective
@@ -112,15 +118,19 @@ func (r *Run) Add(file int64, row *focus.Row) error {
 	return r.workers[0].add(file, row)
 }
 
-// resource is a worker's state for one resource: the grants that may
-// credit it (resolved once) and its running credits.
+// resource is one resource of the usage, shared by the run's workers: the
+// grants that may credit it (resolved once per run) and the casing and
+// ServiceName of its earliest row. Workers keep their credits for it apart,
+// by id (worker.credits), so the hot path takes no lock.
 type resource struct {
-	sub     *subscription
-	grants  []grant
+	id     int32
+	key    string // the registry's key: subscription GUID bytes + lower-cased id
+	sub    *subscription
+	grants []grant
+	// Guarded by the registry shard's lock while workers run.
 	raw     string // the resource id as first seen
 	service string // its ServiceName at that first row
 	first   position
-	credits []credit
 }
 
 type position struct{ file, line int64 }
@@ -139,13 +149,75 @@ type credit struct {
 	usdRows    int64
 }
 
+// registry holds the resources a run has seen, under their lower-cased key
+// (subscription GUID bytes + lower-cased resource id, SPEC §2), in shards
+// so that workers rarely wait for each other.
+type registry struct {
+	seed   maphash.Seed
+	shards [64]struct {
+		mu sync.Mutex
+		m  map[string]*resource
+	}
+	mu  sync.Mutex
+	all []*resource  // by id
+	n   atomic.Int32 // len(all), for workers sizing their caches
+}
+
+func newRegistry() *registry {
+	g := &registry{seed: maphash.MakeSeed()}
+	for i := range g.shards {
+		g.shards[i].m = map[string]*resource{}
+	}
+	return g
+}
+
+// get returns the resource under key (a reused buffer), creating it with
+// create when it is new, and makes at the resource's first position when
+// it comes before the one known (workers read different parts of a file
+// at once).
+func (g *registry) get(key []byte, at position, raw, service []byte, create func(key string) *resource) *resource {
+	sh := &g.shards[maphash.Bytes(g.seed, key)%uint64(len(g.shards))]
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	res := sh.m[string(key)]
+	if res == nil {
+		k := string(key)
+		res = create(k)
+		res.key, res.first = k, at
+		res.raw, res.service = string(raw), string(service)
+		if len(raw) == 0 {
+			res.raw = "/subscriptions/" + res.sub.id
+		}
+		sh.m[k] = res
+		g.mu.Lock()
+		res.id = int32(len(g.all))
+		g.all = append(g.all, res)
+		g.n.Store(int32(len(g.all)))
+		g.mu.Unlock()
+	} else if at.before(res.first) {
+		res.first = at
+		res.raw, res.service = string(raw), string(service)
+		if len(raw) == 0 {
+			res.raw = "/subscriptions/" + res.sub.id
+		}
+	}
+	return res
+}
+
 // worker holds one goroutine's credits and tallies; merged at the end.
 type worker struct {
-	run       *Run
-	resources map[string]*resource // subscription GUID bytes + lower-cased resource id
-	byRaw     map[string]*resource // subscription GUID bytes + resource id as written
-	key       []byte
-	lower     []byte
+	run *Run
+	// credits by resource id.
+	credits [][]credit
+	lower   []byte
+	// Currency codes, interned: a credit holds one per resource.
+	currencies map[string]string
+	lastCur    []byte
+	lastCurStr string
+	// Resources by the maphash of their id as written (lookup), and the
+	// subscriptions' own rows.
+	cache   []cacheEntry
+	subRows map[*subscription]*resource
 	// The previous row's resource: usage files list a resource's meters
 	// one after another.
 	last     *resource
@@ -156,7 +228,8 @@ type worker struct {
 }
 
 func newWorker(r *Run) *worker {
-	return &worker{run: r, resources: map[string]*resource{}, byRaw: map[string]*resource{}, summary: newTallies()}
+	return &worker{run: r, currencies: map[string]string{}, cache: make([]cacheEntry, cacheSize),
+		subRows: map[*subscription]*resource{}, summary: newTallies()}
 }
 
 // add credits one row (SPEC §4).
@@ -213,7 +286,7 @@ func (w *worker) add(file int64, row *focus.Row) error {
 			continue
 		}
 		credited = true
-		c := res.credit(p, currency)
+		c := w.credit(res, p, w.currency(currency))
 		c.attributed.Add(*amount)
 		if eligible {
 			c.eligible.Add(*amount)
@@ -234,11 +307,25 @@ func (w *worker) add(file int64, row *focus.Row) error {
 
 var usd = []byte("USD")
 
-// lookup finds or creates the worker's state for the row's resource. Keys
-// are built in a reused buffer, and a map lookup with string(bytes) does
-// not allocate, so only a resource's first row (in each spelling)
-// allocates. byRaw is keyed by the id as written, which spares lower-casing
-// on almost every row; resources by the lower-cased id (SPEC §2).
+// currency returns the interned string of a currency code.
+func (w *worker) currency(b []byte) string {
+	if w.lastCurStr != "" && bytes.Equal(b, w.lastCur) {
+		return w.lastCurStr
+	}
+	s, ok := w.currencies[string(b)]
+	if !ok {
+		s = string(b)
+		w.currencies[s] = s
+	}
+	w.lastCur, w.lastCurStr = append(w.lastCur[:0], b...), s
+	return s
+}
+
+// lookup finds or creates the worker's state for the row's resource. The
+// key is built in a reused buffer, and a map lookup with string(bytes) does
+// not allocate, so only a resource's first row allocates. Rows of one
+// resource mostly follow each other, so the previous row's resource is
+// tried first.
 func (w *worker) lookup(sub *subscription, file int64, row *focus.Row) *resource {
 	id := row.ResourceID
 	if n := len(id); n > 1 && id[n-1] == '/' {
@@ -247,16 +334,101 @@ func (w *worker) lookup(sub *subscription, file int64, row *focus.Row) *resource
 	if w.last != nil && w.lastSub == sub && bytes.Equal(id, w.lastID) {
 		return w.last
 	}
-	g := row.Subscription
-	w.key = append(append(w.key[:0], g[:]...), id...)
-	res := w.byRaw[string(w.key)]
+	// Then the worker's cache, by the id as written: a hit costs a hash
+	// and a comparison, where the registry costs lower-casing, a lock and
+	// a map probe. The comparison with the resource's own key makes a hash
+	// collision a miss, never a wrong resource.
+	if len(id) == 0 {
+		// A row of the subscription itself (no ResourceId).
+		res := w.subRows[sub]
+		if res == nil {
+			res = w.canonical(sub, row.Subscription, id, row.ServiceName, file, row.Line)
+			w.subRows[sub] = res
+		}
+		w.last, w.lastSub, w.lastGUID = res, sub, row.Subscription
+		w.lastID = w.lastID[:0]
+		return res
+	}
+	h := maphash.Bytes(w.run.resources.seed, id)
+	set := w.cache[h&uint64(len(w.cache)-1)&^(cacheWays-1):][:cacheWays]
+	var res *resource
+	for i := range set {
+		if e := &set[i]; e.h == h && e.res != nil && e.res.sub == sub && asciiEqualFold(id, e.res.key[len(focus.GUID{}):]) {
+			res = e.res
+			break
+		}
+	}
 	if res == nil {
-		res = w.canonical(sub, g, id, row.ServiceName, file, row.Line)
-		w.byRaw[string(w.key)] = res
+		res = w.canonical(sub, row.Subscription, id, row.ServiceName, file, row.Line)
+		w.cacheAdd(h, res)
+		if n := int(w.run.resources.n.Load()); 2*n > len(w.cache) {
+			w.growCache(n)
+		}
 	}
 	w.last, w.lastSub, w.lastGUID = res, sub, row.Subscription
 	w.lastID = append(w.lastID[:0], id...)
 	return res
+}
+
+// cacheSize is the initial number of entries of a worker's resource cache;
+// it grows to twice the number of resources, since usage files often cycle
+// through all of them (a day at a time).
+const cacheSize = 1 << 12
+
+// cacheWays is the cache's associativity: an id may sit in any of 4
+// entries (one cache line), so ids that hash to the same set do not evict
+// each other on every pass through the file.
+const cacheWays = 4
+
+// cacheAdd files res under h, in a free entry of its set or in place of
+// one chosen by h's top bits.
+func (w *worker) cacheAdd(h uint64, res *resource) {
+	set := w.cache[h&uint64(len(w.cache)-1)&^(cacheWays-1):][:cacheWays]
+	i := int(h >> 62)
+	for j := range set {
+		if set[j].res == nil {
+			i = j
+			break
+		}
+	}
+	set[i] = cacheEntry{h, res}
+}
+
+// growCache makes the cache hold at least 2n entries, keeping its entries.
+func (w *worker) growCache(n int) {
+	old := w.cache
+	size := len(old)
+	for size < 2*n {
+		size *= 2
+	}
+	w.cache = make([]cacheEntry, size)
+	for _, e := range old {
+		if e.res != nil {
+			w.cacheAdd(e.h, e.res)
+		}
+	}
+}
+
+type cacheEntry struct {
+	h   uint64 // maphash of the resource id as written
+	res *resource
+}
+
+// asciiEqualFold reports whether a and the lower-case b are equal when A-Z
+// in a are lower-cased (the same folding as the registry's keys).
+func asciiEqualFold(a []byte, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i, c := range a {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != b[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // canonical finds or creates the resource under its lower-cased key.
@@ -273,34 +445,25 @@ func (w *worker) canonical(sub *subscription, g focus.GUID, id, service []byte, 
 			w.lower = append(w.lower, c)
 		}
 	}
-	if res := w.resources[string(w.lower)]; res != nil {
-		return res
-	}
-	raw := string(id)
-	if len(id) == 0 {
-		raw = "/subscriptions/" + sub.id
-	}
-	key := string(w.lower)
-	res := &resource{
-		sub:     sub,
-		grants:  w.run.ix.resolve(sub, key[len(g):]),
-		raw:     raw,
-		service: string(service),
-		first:   position{file, line},
-	}
-	w.resources[key] = res
-	return res
+	return w.run.resources.get(w.lower, position{file, line}, id, service, func(key string) *resource {
+		return &resource{sub: sub, grants: w.run.ix.resolve(sub, key[len(g):])}
+	})
 }
 
-func (res *resource) credit(partner int32, currency []byte) *credit {
-	for i := range res.credits {
-		c := &res.credits[i]
-		if c.partner == partner && c.currency == string(currency) {
+// credit returns the worker's running credit of a partner in a currency
+// for a resource.
+func (w *worker) credit(res *resource, partner int32, currency string) *credit {
+	if int(res.id) >= len(w.credits) {
+		w.credits = append(w.credits, make([][]credit, int(res.id)+1-len(w.credits))...)
+	}
+	cs := w.credits[res.id]
+	for i := range cs {
+		if c := &cs[i]; c.partner == partner && c.currency == currency {
 			return c
 		}
 	}
-	res.credits = append(res.credits, credit{partner: partner, currency: string(currency)})
-	return &res.credits[len(res.credits)-1]
+	w.credits[res.id] = append(cs, credit{partner: partner, currency: currency})
+	return &w.credits[res.id][len(cs)]
 }
 
 // Tally counts rows and their amounts by currency.
