@@ -1,6 +1,7 @@
 package focus
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -103,5 +104,42 @@ func TestSumAddDoesNotAllocate(t *testing.T) {
 	})
 	if allocs != 0 {
 		t.Errorf("Amount.parse allocates %v times per call", allocs)
+	}
+}
+
+// SPEC §8.4: the fast text of a Sum (one 128-bit division) is the same as
+// the exact decimal's, for values on both sides of every boundary of the
+// fast path (2^64 units, 10^18 units, negative, trailing zeros).
+func TestSumStringMatchesDecimal(t *testing.T) {
+	values := []string{"0.000000000000000001", "18.446744073709551615", "18.446744073709551616", "1", "-1",
+		"123456789.5", "-0.5", "1000000000000000000.000000000000000001", "99999999999999999999.999999999999999999",
+		"-99999999999999999999.999999999999999999", "12.340000000000000000", "0.1"}
+	check := func(s Sum, what string) {
+		t.Helper()
+		if got, want := s.String(), formatDecimal(s.Decimal()); got != want {
+			t.Errorf("%s: String() = %s, want %s", what, got, want)
+		}
+	}
+	for _, v := range values {
+		var s Sum
+		s.Add(MustAmount(v))
+		check(s, v)
+	}
+	// Fast-path amounts (at most 18 digits) doubled up to 70 times: totals
+	// from a few units to past the fast path's range.
+	rng := uint64(42)
+	for range 3000 {
+		rng = rng*6364136223846793005 + 1442695040888963407
+		v := fmt.Sprintf("%d.%06d", rng>>44, rng%1_000_000)
+		if rng&1 == 1 {
+			v = "-" + v
+		}
+		var s Sum
+		s.Add(MustAmount(v))
+		doublings := int(rng>>20) % 71
+		for range doublings {
+			s.AddSum(s)
+		}
+		check(s, fmt.Sprintf("%s × 2^%d", v, doublings))
 	}
 }
