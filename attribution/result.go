@@ -64,18 +64,34 @@ func (r *Run) Result() *Result {
 		}
 		return cs
 	}
-	// Count first: credits are large, and a growing slice of them would
-	// hold up to twice the memory at its last copy.
-	n := 0
-	for _, res := range r.resources.all {
-		n += len(merge(res))
+	// The output is sorted without sorting it (SPEC §8.4): partner
+	// indexes follow the sorted partner IDs, so credits go to one bucket
+	// per partner, filled from the resources in (tenant, subscription,
+	// resource id) order and, within a resource, in currency order.
+	// Sorting 663k credits of 200 bytes took a second at 10M rows.
+	resources := slices.Clone(r.resources.all)
+	slices.SortFunc(resources, func(a, b *resource) int {
+		return cmp.Or(strings.Compare(a.sub.tenant, b.sub.tenant), strings.Compare(a.sub.id, b.sub.id),
+			strings.Compare(a.raw, b.raw))
+	})
+	next := make([]int, len(r.ix.partners)+1)
+	for _, res := range resources {
+		for _, c := range merge(res) {
+			next[c.partner+1]++
+		}
 	}
-	out := make([]Credit, 0, n)
-	for _, res := range r.resources.all {
+	for p := 1; p < len(next); p++ {
+		next[p] += next[p-1]
+	}
+	out := make([]Credit, next[len(next)-1])
+	for _, res := range resources {
 		cs := merge(res)
+		slices.SortFunc(cs, func(a, b credit) int {
+			return cmp.Or(cmp.Compare(a.partner, b.partner), strings.Compare(a.currency, b.currency))
+		})
 		for i := range cs {
 			c := &cs[i]
-			out = append(out, Credit{
+			out[next[c.partner]] = Credit{
 				PartnerID:             r.ix.partners[c.partner],
 				TenantID:              res.sub.tenant,
 				SubAccountID:          res.sub.id,
@@ -87,10 +103,10 @@ func (r *Run) Result() *Result {
 				ServiceName:           res.service,
 				AttributedCostInUSD:   c.usd,
 				UsageRowsInUSD:        c.usdRows,
-			})
+			}
+			next[c.partner]++
 		}
 	}
-	SortCredits(out)
 	sum := Summary{ChargeCategory: r.opt.ChargeCategory, CostColumn: r.opt.CostColumn}
 	sum.Credited, sum.NoPartner, sum.UnknownSubscription, sum.OutOfPeriod, sum.OtherCategory =
 		t.credited, t.noPartner, t.unknownSubscription, t.outOfPeriod, t.otherCategory
