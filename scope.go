@@ -71,36 +71,37 @@ func ParseScope(s string) (Scope, error) {
 		}
 		return Scope{Kind: ScopeManagementGroup, Raw: raw, Key: key, ManagementGroup: name}, nil
 	}
-	parts := strings.Split(key[1:], "/")
-	for _, p := range parts {
-		if p == "" {
-			return bad("it has an empty segment")
-		}
+	// The segments are taken one by one with Cut rather than split into a
+	// slice: scopes are parsed for every role assignment of a world.
+	path := key[1:]
+	if path[0] == '/' || path[len(path)-1] == '/' || strings.Contains(path, "//") {
+		return bad("it has an empty segment")
 	}
-	if parts[0] != "subscriptions" || len(parts) < 2 {
+	first, rest, ok := strings.Cut(path, "/")
+	if first != "subscriptions" || !ok {
 		return bad("it is neither the root, a management group nor under /subscriptions")
 	}
-	if !IsGUID(parts[1]) {
+	subID, rest, ok := strings.Cut(rest, "/")
+	if !IsGUID(subID) {
 		return bad("the subscription id is not a GUID")
 	}
-	sc := Scope{Raw: raw, Key: key, Subscription: parts[1], Kind: ScopeSubscription}
-	rest := parts[2:]
-	if len(rest) == 0 {
+	sc := Scope{Raw: raw, Key: key, Subscription: subID, Kind: ScopeSubscription}
+	if !ok {
 		return sc, nil
 	}
-	if rest[0] == "resourcegroups" {
-		if len(rest) < 2 {
+	if seg, after, more := strings.Cut(rest, "/"); seg == "resourcegroups" {
+		if !more {
 			return bad("resourceGroups has no name")
 		}
-		sc.ResourceGroup = rest[1]
+		sc.ResourceGroup, rest, more = strings.Cut(after, "/")
 		sc.Kind = ScopeResourceGroup
-		rest = rest[2:]
-		if len(rest) == 0 {
+		if !more {
 			return sc, nil
 		}
 	}
 	// A resource: providers/{ns}/{type}/{name} then pairs of {childType}/{childName}.
-	if rest[0] != "providers" || len(rest) < 4 || (len(rest)-4)%2 != 0 {
+	n := strings.Count(rest, "/") + 1
+	if seg, _, _ := strings.Cut(rest, "/"); seg != "providers" || n < 4 || (n-4)%2 != 0 {
 		return bad("a resource id continues with /providers/{namespace}/{type}/{name}")
 	}
 	sc.Kind = ScopeResource

@@ -87,11 +87,11 @@ type edge struct {
 // buildChains enumerates every chain of doc, in document order of links.
 func buildChains(doc *world.Document) []Chain {
 	partners := partnerPeriods(doc)
-	principals := map[string]principalInfo{}
+	principals := make(map[principalKey]principalInfo, len(doc.Principals))
 	for _, p := range doc.Principals {
 		principals[pkey(p.TenantID, p.ObjectID)] = principalInfo{world.PeriodOf(p.From, p.To), p.CSPDelegated, p.Type}
 	}
-	memberOf := map[string][]edge{} // tenant/member → groups
+	memberOf := map[principalKey][]edge{} // member → groups
 	for _, m := range doc.GroupMemberships {
 		g := principals[pkey(m.TenantID, m.GroupID)]
 		memberOf[pkey(m.TenantID, m.MemberID)] = append(memberOf[pkey(m.TenantID, m.MemberID)], edge{
@@ -99,11 +99,11 @@ func buildChains(doc *world.Document) []Chain {
 			m:     Membership{TenantID: m.TenantID, GroupID: m.GroupID, MemberID: m.MemberID, Period: world.PeriodOf(m.From, m.To), GroupPeriod: g.per},
 		})
 	}
-	assignments := map[string][]int{} // tenant/principal → role assignments
+	assignments := map[principalKey][]int{} // principal → role assignments
 	for i, a := range doc.RoleAssignments {
 		assignments[pkey(a.TenantID, a.PrincipalID)] = append(assignments[pkey(a.TenantID, a.PrincipalID)], i)
 	}
-	delegations := map[string][]int{} // managing tenant/principal → delegations
+	delegations := map[principalKey][]int{} // principal of the managing tenant → delegations
 	for i, d := range doc.Delegations {
 		delegations[pkey(d.ManagingTenantID, d.PrincipalID)] = append(delegations[pkey(d.ManagingTenantID, d.PrincipalID)], i)
 	}
@@ -120,8 +120,23 @@ func buildChains(doc *world.Document) []Chain {
 		return r
 	}
 
-	var chains []Chain
-	for _, l := range doc.Links {
+	// Count the chains first: a Chain is some 450 bytes, and growing a
+	// slice of a few hundred thousand of them by appending copies it over
+	// and over.
+	reaches := make([][]reach, len(doc.Links))
+	n := 0
+	for i, l := range doc.Links {
+		reaches[i] = reachable(l.TenantID, l.ObjectID, principals[pkey(l.TenantID, l.ObjectID)], principals, memberOf)
+		for _, r := range reaches[i] {
+			k := pkey(l.TenantID, r.principal)
+			n += len(assignments[k]) + len(delegations[k])
+		}
+	}
+	var chains []Chain // nil when there are none, as before
+	if n > 0 {
+		chains = make([]Chain, 0, n)
+	}
+	for li, l := range doc.Links {
 		c := principals[pkey(l.TenantID, l.ObjectID)]
 		base := Chain{
 			PartnerID:       l.PartnerID,
@@ -132,7 +147,7 @@ func buildChains(doc *world.Document) []Chain {
 			PartnerPeriod:   partners[l.PartnerID],
 		}
 		basePer, ok := intersect(base.LinkPeriod, base.PrincipalPeriod, base.PartnerPeriod)
-		for _, r := range reachable(l.TenantID, l.ObjectID, c, principals, memberOf) {
+		for _, r := range reaches[li] {
 			per, ok2 := intersect(basePer, r.per)
 			for _, i := range assignments[pkey(l.TenantID, r.principal)] {
 				a := doc.RoleAssignments[i]
@@ -210,7 +225,7 @@ var emptyPeriod = partnerlink.Period{From: time.Unix(1, 0).UTC(), To: time.Unix(
 // contains it, transitively, each with the periods of the path. Cycles
 // end because a reach whose period is covered by one already found for the
 // same principal (and no worse as to CSP) adds nothing.
-func reachable(tenant, object string, c principalInfo, principals map[string]principalInfo, memberOf map[string][]edge) []reach {
+func reachable(tenant, object string, c principalInfo, principals map[principalKey]principalInfo, memberOf map[principalKey][]edge) []reach {
 	start := reach{principal: object}
 	if c.csp {
 		start.csp = object
@@ -263,7 +278,11 @@ func intersect(ps ...partnerlink.Period) (partnerlink.Period, bool) {
 	return out, true
 }
 
-func pkey(tenant, object string) string { return tenant + "/" + strings.ToLower(object) }
+// principalKey identifies a principal: its tenant and lower-case object ID.
+// A struct rather than one string, so that a lookup builds no string.
+type principalKey struct{ tenant, object string }
+
+func pkey(tenant, object string) principalKey { return principalKey{tenant, strings.ToLower(object)} }
 
 // nanos turns a period into [from, to) in Unix nanoseconds, unbounded ends
 // as the extreme int64 values.

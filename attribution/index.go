@@ -45,11 +45,15 @@ type Index struct {
 	scopes map[string][]grant
 }
 
-// NewIndex builds the grants index of doc, which must be valid
-// (world.Validate). doc must not change while the index is in use.
+// NewIndex builds the grants index of doc, which must be valid: it is
+// validated (world.Validate) unless world.Read returned it and it is known
+// to be unchanged (world.Validated), since validating a large world takes as
+// long as indexing it. doc must not change while the index is in use.
 func NewIndex(doc *world.Document) (*Index, error) {
-	if err := world.Validate(doc); err != nil {
-		return nil, fmt.Errorf("attribution: %w", err)
+	if !world.Validated(doc) {
+		if err := world.Validate(doc); err != nil {
+			return nil, fmt.Errorf("attribution: %w", err)
+		}
 	}
 	ix := &Index{
 		doc:    doc,

@@ -25,6 +25,50 @@ type Document struct {
 	Environments           []Environment           `json:"environments"`
 	PowerPlatformResources []PowerPlatformResource `json:"powerPlatformResources"`
 	Ownership              []Ownership             `json:"ownership"`
+
+	// read is the shape of the document as Read returned it, valid; nil
+	// for a document built otherwise (see Validated).
+	read *shape
+}
+
+// Validated reports whether doc is known to be valid without validating it
+// again: Read returned it, and since then neither its version nor any of
+// its arrays has been replaced, appended to or resliced. A document built
+// in code, or changed in those ways, is not known to be valid; neither is
+// an element changed in place noticed, so a document changed that way must
+// be checked with Validate again.
+func Validated(doc *Document) bool {
+	return doc.read != nil && *doc.read == shapeOf(doc)
+}
+
+// shape identifies a document's version and arrays.
+type shape struct {
+	version int
+	arrays  [13]array
+}
+
+// array identifies a slice by the start of its backing array and its length.
+type array struct {
+	first any // *T, the backing array's first element; nil if it has none
+	n     int
+}
+
+func arrayOf[T any](s []T) array {
+	var first *T
+	if cap(s) > 0 {
+		first = &s[:1][0]
+	}
+	return array{first, len(s)}
+}
+
+func shapeOf(d *Document) shape {
+	return shape{d.Version, [13]array{
+		arrayOf(d.Partners), arrayOf(d.Tenants), arrayOf(d.ManagementGroups),
+		arrayOf(d.Subscriptions), arrayOf(d.Principals), arrayOf(d.GroupMemberships),
+		arrayOf(d.RoleDefinitions), arrayOf(d.RoleAssignments), arrayOf(d.Delegations),
+		arrayOf(d.Links), arrayOf(d.Environments), arrayOf(d.PowerPlatformResources),
+		arrayOf(d.Ownership),
+	}}
 }
 
 // Partner is a registered partner ID (global, or a location of a global one).

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"math"
 	"strings"
 	"time"
 
@@ -15,9 +17,10 @@ import (
 // Read decodes a world document strictly (an unknown field is an error that
 // names it; the version must be 1), normalizes it (GUIDs lower-cased,
 // instants in UTC) and validates it. name is the document's file name, used
-// in error messages.
+// in error messages. The document is marked as valid (Validated), so that
+// building an attribution index of it does not validate it again.
 func Read(r io.Reader, name string) (*Document, error) {
-	data, err := io.ReadAll(r)
+	data, err := readAll(r)
 	if err != nil {
 		return nil, fmt.Errorf("read world document %s: %w", name, err)
 	}
@@ -37,7 +40,35 @@ func Read(r io.Reader, name string) (*Document, error) {
 	if err := Validate(&doc); err != nil {
 		return nil, partnerlink.Errorf(partnerlink.EINVALID, "world document %s: %s", name, partnerlink.ErrorMessage(err))
 	}
+	s := shapeOf(&doc)
+	doc.read = &s
 	return &doc, nil
+}
+
+// readAll is io.ReadAll with the buffer sized up front when r is a file:
+// growing it step by step to a document of tens of megabytes copies and
+// clears it over and over.
+func readAll(r io.Reader) ([]byte, error) {
+	size := 512
+	if f, ok := r.(interface{ Stat() (fs.FileInfo, error) }); ok {
+		if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() && fi.Size() < math.MaxInt32 {
+			size = int(fi.Size()) + 1 // + 1: room to see io.EOF without growing
+		}
+	}
+	b := make([]byte, 0, size)
+	for {
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)] // let append pick the larger size
+		}
+	}
 }
 
 // describeJSONError turns a decoding error into a message with the line and
@@ -109,7 +140,9 @@ func lineCol(data []byte, off int64) (int, int) {
 // Malformed GUIDs are left as they are for Validate to report.
 func Normalize(doc *Document) {
 	g := func(s *string) {
-		if partnerlink.IsGUID(*s) {
+		// A GUID without upper-case letters, the usual case, would come out
+		// of ToLower unchanged: skip parsing it.
+		if hasUpperASCII(*s) && partnerlink.IsGUID(*s) {
 			*s = strings.ToLower(*s)
 		}
 	}
@@ -200,4 +233,13 @@ func Normalize(doc *Document) {
 		g(&o.PrincipalID)
 		o.From, o.To = t(o.From), t(o.To)
 	}
+}
+
+func hasUpperASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if 'A' <= s[i] && s[i] <= 'Z' {
+			return true
+		}
+	}
+	return false
 }

@@ -3,6 +3,7 @@ package world
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -19,12 +20,42 @@ type problems struct {
 	extra int
 }
 
-func (p *problems) add(path, format string, args ...any) {
+func (p *problems) add(path at, format string, args ...any) {
 	if len(p.list) >= maxProblems {
 		p.extra++
 		return
 	}
-	p.list = append(p.list, path+": "+fmt.Sprintf(format, args...))
+	p.list = append(p.list, path.String()+": "+fmt.Sprintf(format, args...))
+}
+
+// at is the path of an element or of one of its fields, such as
+// roleAssignments[3].scope. It becomes text only when a problem is
+// reported: formatting a path for every element of a large, valid document
+// was most of Validate's time.
+type at struct {
+	list  string // "roleAssignments"; the whole path when i < 0
+	i     int
+	field string // "scope"; "" for the element itself
+}
+
+// elem is the path of the i-th element of list.
+func elem(list string, i int) at { return at{list: list, i: i} }
+
+// dot is the path of the element's field.
+func (a at) dot(field string) at {
+	a.field = field
+	return a
+}
+
+func (a at) String() string {
+	s := a.list
+	if a.i >= 0 {
+		s += "[" + strconv.Itoa(a.i) + "]"
+	}
+	if a.field != "" {
+		s += "." + a.field
+	}
+	return s
 }
 
 func (p *problems) err() error {
@@ -75,15 +106,20 @@ type validator struct {
 
 	partners   map[string]*Partner
 	tenants    map[string]bool
-	mgs        map[string]*ManagementGroup // tenant + "/" + lower(name)
+	mgs        map[inTenant]*ManagementGroup // by lower-case name
 	subs       map[string]*Subscription
-	principals map[string]*Principal // tenant + "/" + objectId
+	principals map[inTenant]*Principal // by objectId
+	roleRefs   map[string]bool         // see roleRefs
 }
+
+// inTenant keys what is named within a tenant. A struct rather than
+// tenant + "/" + name, so that a lookup does not build a string.
+type inTenant struct{ tenant, name string }
 
 func (v *validator) run() {
 	d := v.doc
 	if d.Version != CurrentVersion {
-		v.p.add("version", "is %d; expected %d", d.Version, CurrentVersion)
+		v.p.add(at{list: "version", i: -1}, "is %d; expected %d", d.Version, CurrentVersion)
 	}
 	v.tenantsAndPartners()
 	v.managementGroups()
@@ -91,13 +127,14 @@ func (v *validator) run() {
 	v.principalsCheck()
 	v.memberships()
 	v.roleDefinitions()
+	v.roleRefs = roleRefs(d)
 	v.roleAssignments()
 	v.delegations()
 	v.links()
 	v.powerPlatform()
 }
 
-func (v *validator) guid(path, s string) bool {
+func (v *validator) guid(path at, s string) bool {
 	if !partnerlink.IsGUID(s) {
 		v.p.add(path, "%q is not a GUID; expected 8-4-4-4-12 hexadecimal digits such as 0b5e2f7a-8c1d-4e3f-9a0b-1c2d3e4f5a60", s)
 		return false
@@ -105,14 +142,14 @@ func (v *validator) guid(path, s string) bool {
 	return true
 }
 
-func (v *validator) period(path string, from, to *time.Time) {
+func (v *validator) period(path at, from, to *time.Time) {
 	if from != nil && to != nil && !from.Before(*to) {
-		v.p.add(path+".to", "%s is not after from %s; a period is [from, to) and must not be empty (use null for \"still in force\")",
+		v.p.add(path.dot("to"), "%s is not after from %s; a period is [from, to) and must not be empty (use null for \"still in force\")",
 			to.Format(time.RFC3339), from.Format(time.RFC3339))
 	}
 }
 
-func (v *validator) tenant(path, id string) bool {
+func (v *validator) tenant(path at, id string) bool {
 	if !v.guid(path, id) {
 		return false
 	}
@@ -127,30 +164,30 @@ func (v *validator) tenantsAndPartners() {
 	d := v.doc
 	v.tenants = map[string]bool{}
 	for i, t := range d.Tenants {
-		path := fmt.Sprintf("tenants[%d]", i)
-		if !v.guid(path+".tenantId", t.TenantID) {
+		path := elem("tenants", i)
+		if !v.guid(path.dot("tenantId"), t.TenantID) {
 			continue
 		}
 		if v.tenants[t.TenantID] {
-			v.p.add(path+".tenantId", "tenant %s is listed twice", t.TenantID)
+			v.p.add(path.dot("tenantId"), "tenant %s is listed twice", t.TenantID)
 		}
 		v.tenants[t.TenantID] = true
 	}
 	v.partners = map[string]*Partner{}
 	for i := range d.Partners {
 		p := &d.Partners[i]
-		path := fmt.Sprintf("partners[%d]", i)
+		path := elem("partners", i)
 		if err := partnerlink.ValidatePartnerID(p.PartnerID); err != nil {
-			v.p.add(path+".partnerId", "%s", partnerlink.ErrorMessage(err))
+			v.p.add(path.dot("partnerId"), "%s", partnerlink.ErrorMessage(err))
 			continue
 		}
 		if v.partners[p.PartnerID] != nil {
-			v.p.add(path+".partnerId", "partner ID %s is listed twice", p.PartnerID)
+			v.p.add(path.dot("partnerId"), "partner ID %s is listed twice", p.PartnerID)
 		}
 		v.partners[p.PartnerID] = p
 		v.period(path, p.From, p.To)
 		for j, h := range p.HomeTenantIDs {
-			v.guid(fmt.Sprintf("%s.homeTenantIds[%d]", path, j), h)
+			v.guid(at{list: path.String() + ".homeTenantIds", i: j}, h)
 		}
 	}
 	for i := range d.Partners {
@@ -158,7 +195,7 @@ func (v *validator) tenantsAndPartners() {
 		if p.GlobalPartnerID == nil {
 			continue
 		}
-		path := fmt.Sprintf("partners[%d].globalPartnerId", i)
+		path := elem("partners", i).dot("globalPartnerId")
 		g := v.partners[*p.GlobalPartnerID]
 		switch {
 		case *p.GlobalPartnerID == p.PartnerID:
@@ -171,24 +208,24 @@ func (v *validator) tenantsAndPartners() {
 	}
 }
 
-func mgKey(tenant, name string) string { return tenant + "/" + strings.ToLower(name) }
+func mgKey(tenant, name string) inTenant { return inTenant{tenant, strings.ToLower(name)} }
 
 func (v *validator) managementGroups() {
 	d := v.doc
-	v.mgs = map[string]*ManagementGroup{}
+	v.mgs = make(map[inTenant]*ManagementGroup, len(d.ManagementGroups))
 	for i := range d.ManagementGroups {
 		m := &d.ManagementGroups[i]
-		path := fmt.Sprintf("managementGroups[%d]", i)
-		if !v.tenant(path+".tenantId", m.TenantID) {
+		path := elem("managementGroups", i)
+		if !v.tenant(path.dot("tenantId"), m.TenantID) {
 			continue
 		}
 		if m.Name == "" || strings.Contains(m.Name, "/") {
-			v.p.add(path+".name", "%q is not a management group name; expected a non-empty name without \"/\"", m.Name)
+			v.p.add(path.dot("name"), "%q is not a management group name; expected a non-empty name without \"/\"", m.Name)
 			continue
 		}
 		k := mgKey(m.TenantID, m.Name)
 		if v.mgs[k] != nil {
-			v.p.add(path+".name", "management group %s is listed twice in tenant %s", m.Name, m.TenantID)
+			v.p.add(path.dot("name"), "management group %s is listed twice in tenant %s", m.Name, m.TenantID)
 		}
 		v.mgs[k] = m
 	}
@@ -198,21 +235,23 @@ func (v *validator) managementGroups() {
 			continue
 		}
 		if v.mgs[mgKey(m.TenantID, *m.Parent)] == nil {
-			v.p.add(fmt.Sprintf("managementGroups[%d].parent", i), "management group %q is not listed in tenant %s; expected a management group of the same tenant, or null", *m.Parent, m.TenantID)
+			v.p.add(elem("managementGroups", i).dot("parent"), "management group %q is not listed in tenant %s; expected a management group of the same tenant, or null", *m.Parent, m.TenantID)
 		}
 	}
 	// Cycles: walk up from each group; a group met again has looped. Only
 	// the groups on the loop report it (their descendants are fine once it
 	// is broken).
+	seen := map[inTenant]bool{}
 	for i := range d.ManagementGroups {
 		m := &d.ManagementGroups[i]
 		start := mgKey(m.TenantID, m.Name)
-		seen := map[string]bool{start: true}
+		clear(seen)
+		seen[start] = true
 		for cur := m; cur != nil && cur.Parent != nil; {
 			k := mgKey(cur.TenantID, *cur.Parent)
 			if seen[k] {
 				if k == start {
-					v.p.add(fmt.Sprintf("managementGroups[%d].parent", i), "management group %s is its own ancestor (a cycle through %q); management groups form a tree", m.Name, *cur.Parent)
+					v.p.add(elem("managementGroups", i).dot("parent"), "management group %s is its own ancestor (a cycle through %q); management groups form a tree", m.Name, *cur.Parent)
 				}
 				break
 			}
@@ -224,64 +263,64 @@ func (v *validator) managementGroups() {
 
 func (v *validator) subscriptions() {
 	d := v.doc
-	v.subs = map[string]*Subscription{}
+	v.subs = make(map[string]*Subscription, len(d.Subscriptions))
 	for i := range d.Subscriptions {
 		s := &d.Subscriptions[i]
-		path := fmt.Sprintf("subscriptions[%d]", i)
-		if !v.guid(path+".subscriptionId", s.SubscriptionID) {
+		path := elem("subscriptions", i)
+		if !v.guid(path.dot("subscriptionId"), s.SubscriptionID) {
 			continue
 		}
 		if v.subs[s.SubscriptionID] != nil {
-			v.p.add(path+".subscriptionId", "subscription %s is listed twice", s.SubscriptionID)
+			v.p.add(path.dot("subscriptionId"), "subscription %s is listed twice", s.SubscriptionID)
 		}
 		v.subs[s.SubscriptionID] = s
-		if !v.tenant(path+".tenantId", s.TenantID) {
+		if !v.tenant(path.dot("tenantId"), s.TenantID) {
 			continue
 		}
 		if s.ManagementGroup != nil && v.mgs[mgKey(s.TenantID, *s.ManagementGroup)] == nil {
-			v.p.add(path+".managementGroup", "management group %q is not listed in tenant %s; expected a management group of the subscription's tenant, or null", *s.ManagementGroup, s.TenantID)
+			v.p.add(path.dot("managementGroup"), "management group %q is not listed in tenant %s; expected a management group of the subscription's tenant, or null", *s.ManagementGroup, s.TenantID)
 		}
 	}
 }
 
-func principalKey(tenant, object string) string { return tenant + "/" + object }
+func principalKey(tenant, object string) inTenant { return inTenant{tenant, object} }
 
 func (v *validator) principalsCheck() {
 	d := v.doc
-	v.principals = map[string]*Principal{}
+	v.principals = make(map[inTenant]*Principal, len(d.Principals))
 	for i := range d.Principals {
 		p := &d.Principals[i]
-		path := fmt.Sprintf("principals[%d]", i)
-		okT := v.tenant(path+".tenantId", p.TenantID)
-		okO := v.guid(path+".objectId", p.ObjectID)
+		path := elem("principals", i)
+		okT := v.tenant(path.dot("tenantId"), p.TenantID)
+		okO := v.guid(path.dot("objectId"), p.ObjectID)
 		if okT && okO {
 			k := principalKey(p.TenantID, p.ObjectID)
 			if v.principals[k] != nil {
-				v.p.add(path+".objectId", "principal %s is listed twice in tenant %s", p.ObjectID, p.TenantID)
+				v.p.add(path.dot("objectId"), "principal %s is listed twice in tenant %s", p.ObjectID, p.TenantID)
 			}
 			v.principals[k] = p
 		}
 		if !partnerlink.PrincipalType(p.Type).Valid() {
-			v.p.add(path+".type", "%q is not a principal type; expected User, Guest, ServicePrincipal or Group", p.Type)
+			v.p.add(path.dot("type"), "%q is not a principal type; expected User, Guest, ServicePrincipal or Group", p.Type)
 		}
 		if p.HomeTenantID != nil {
-			v.guid(path+".homeTenantId", *p.HomeTenantID)
+			v.guid(path.dot("homeTenantId"), *p.HomeTenantID)
 		}
 		if p.AppID != nil {
-			v.guid(path+".appId", *p.AppID)
+			v.guid(path.dot("appId"), *p.AppID)
 		}
 		if p.HomeObjectID != "" {
-			v.guid(path+".homeObjectId", p.HomeObjectID)
+			v.guid(path.dot("homeObjectId"), p.HomeObjectID)
 		}
 		if p.Secret != "" && p.Type != string(partnerlink.PrincipalUser) && p.Type != string(partnerlink.PrincipalServicePrincipal) {
-			v.p.add(path+".secret", "a secret may be given only for a User or a ServicePrincipal, not a %s", p.Type)
+			v.p.add(path.dot("secret"), "a secret may be given only for a User or a ServicePrincipal, not a %s", p.Type)
 		}
 		v.period(path, p.From, p.To)
 	}
 }
 
 // principal checks that id names a principal of tenant and returns it.
-func (v *validator) principal(path, tenant, id string) *Principal {
+func (v *validator) principal(path at, tenant, id string) *Principal {
 	if !v.guid(path, id) {
 		return nil
 	}
@@ -294,21 +333,21 @@ func (v *validator) principal(path, tenant, id string) *Principal {
 
 func (v *validator) memberships() {
 	type key struct{ t, g, m string }
-	seen := map[key][]partnerlink.Period{}
+	seen := make(map[key][]partnerlink.Period, len(v.doc.GroupMemberships))
 	for i := range v.doc.GroupMemberships {
 		m := &v.doc.GroupMemberships[i]
-		path := fmt.Sprintf("groupMemberships[%d]", i)
+		path := elem("groupMemberships", i)
 		v.period(path, m.From, m.To)
-		if !v.tenant(path+".tenantId", m.TenantID) {
+		if !v.tenant(path.dot("tenantId"), m.TenantID) {
 			continue
 		}
-		g := v.principal(path+".groupId", m.TenantID, m.GroupID)
+		g := v.principal(path.dot("groupId"), m.TenantID, m.GroupID)
 		if g != nil && g.Type != string(partnerlink.PrincipalGroup) {
-			v.p.add(path+".groupId", "principal %s is a %s, not a Group", m.GroupID, g.Type)
+			v.p.add(path.dot("groupId"), "principal %s is a %s, not a Group", m.GroupID, g.Type)
 		}
-		v.principal(path+".memberId", m.TenantID, m.MemberID)
+		v.principal(path.dot("memberId"), m.TenantID, m.MemberID)
 		if m.GroupID == m.MemberID {
-			v.p.add(path+".memberId", "a group cannot be a member of itself")
+			v.p.add(path.dot("memberId"), "a group cannot be a member of itself")
 		}
 		k := key{m.TenantID, m.GroupID, m.MemberID}
 		per := PeriodOf(m.From, m.To)
@@ -326,35 +365,37 @@ func (v *validator) roleDefinitions() {
 	names := map[string]bool{}
 	ids := map[string]bool{}
 	for i, r := range v.doc.RoleDefinitions {
-		path := fmt.Sprintf("roleDefinitions[%d]", i)
+		path := elem("roleDefinitions", i)
 		if strings.TrimSpace(r.Name) == "" {
-			v.p.add(path+".name", "a role definition needs a name")
+			v.p.add(path.dot("name"), "a role definition needs a name")
 		}
-		v.guid(path+".id", r.ID)
+		v.guid(path.dot("id"), r.ID)
 		ln := strings.ToLower(r.Name)
 		if names[ln] {
-			v.p.add(path+".name", "role %q is listed twice", r.Name)
+			v.p.add(path.dot("name"), "role %q is listed twice", r.Name)
 		}
 		if ids[r.ID] {
-			v.p.add(path+".id", "role id %s is listed twice", r.ID)
+			v.p.add(path.dot("id"), "role id %s is listed twice", r.ID)
 		}
 		names[ln], ids[r.ID] = true, true
 		if b, ok := LookupBuiltinRole(r.Name); ok && !strings.EqualFold(b.ID, r.ID) {
-			v.p.add(path+".name", "%q is a built-in role with id %s; give a custom role another name", r.Name, b.ID)
+			v.p.add(path.dot("name"), "%q is a built-in role with id %s; give a custom role another name", r.Name, b.ID)
 		}
 		if b, ok := LookupBuiltinRole(r.ID); ok && !strings.EqualFold(b.Name, r.Name) {
-			v.p.add(path+".id", "%s is the id of built-in role %q; give a custom role another id", r.ID, b.Name)
+			v.p.add(path.dot("id"), "%s is the id of built-in role %q; give a custom role another id", r.ID, b.Name)
 		}
 		for j, a := range r.Actions {
 			if strings.TrimSpace(a) == "" {
-				v.p.add(fmt.Sprintf("%s.actions[%d]", path, j), "an action must not be empty")
+				v.p.add(at{list: path.String() + ".actions", i: j}, "an action must not be empty")
 			}
 		}
 	}
 }
 
-func (v *validator) role(path, ref string) {
-	if _, ok := ResolveRole(v.doc, ref); !ok {
+// role checks that ref resolves (ResolveRole) in the document.
+func (v *validator) role(path at, ref string) {
+	var buf [64]byte
+	if !v.roleRefs[string(appendFoldKey(buf[:0], ref))] {
 		names := []string{}
 		for _, b := range builtinRoles {
 			names = append(names, b.Name)
@@ -365,7 +406,7 @@ func (v *validator) role(path, ref string) {
 
 // scope checks that s is a scope inside tenant: its subscription or
 // management group must be listed there.
-func (v *validator) scope(path, tenant, s string) {
+func (v *validator) scope(path at, tenant, s string) {
 	sc, err := partnerlink.ParseScope(s)
 	if err != nil {
 		v.p.add(path, "%s", partnerlink.ErrorMessage(err))
@@ -390,24 +431,24 @@ func (v *validator) scope(path, tenant, s string) {
 
 func (v *validator) roleAssignments() {
 	type key struct{ t, id string }
-	seen := map[key][]partnerlink.Period{}
+	seen := make(map[key][]partnerlink.Period, len(v.doc.RoleAssignments))
 	for i := range v.doc.RoleAssignments {
 		a := &v.doc.RoleAssignments[i]
-		path := fmt.Sprintf("roleAssignments[%d]", i)
+		path := elem("roleAssignments", i)
 		v.period(path, a.From, a.To)
-		v.role(path+".roleDefinition", a.RoleDefinition)
-		okID := v.guid(path+".id", a.ID)
-		if !v.tenant(path+".tenantId", a.TenantID) {
+		v.role(path.dot("roleDefinition"), a.RoleDefinition)
+		okID := v.guid(path.dot("id"), a.ID)
+		if !v.tenant(path.dot("tenantId"), a.TenantID) {
 			continue
 		}
-		v.principal(path+".principalId", a.TenantID, a.PrincipalID)
-		v.scope(path+".scope", a.TenantID, a.Scope)
+		v.principal(path.dot("principalId"), a.TenantID, a.PrincipalID)
+		v.scope(path.dot("scope"), a.TenantID, a.Scope)
 		if okID {
 			k := key{a.TenantID, a.ID}
 			per := PeriodOf(a.From, a.To)
 			for _, q := range seen[k] {
 				if q.Overlaps(per) {
-					v.p.add(path+".id", "role assignment %s is listed twice for overlapping periods", a.ID)
+					v.p.add(path.dot("id"), "role assignment %s is listed twice for overlapping periods", a.ID)
 					break
 				}
 			}
@@ -417,32 +458,32 @@ func (v *validator) roleAssignments() {
 }
 
 func (v *validator) delegations() {
-	seen := map[string][]partnerlink.Period{}
+	seen := make(map[string][]partnerlink.Period, len(v.doc.Delegations))
 	for i := range v.doc.Delegations {
 		d := &v.doc.Delegations[i]
-		path := fmt.Sprintf("delegations[%d]", i)
+		path := elem("delegations", i)
 		v.period(path, d.From, d.To)
-		v.role(path+".roleDefinition", d.RoleDefinition)
-		if v.guid(path+".id", d.ID) {
+		v.role(path.dot("roleDefinition"), d.RoleDefinition)
+		if v.guid(path.dot("id"), d.ID) {
 			per := PeriodOf(d.From, d.To)
 			for _, q := range seen[d.ID] {
 				if q.Overlaps(per) {
-					v.p.add(path+".id", "delegation %s is listed twice for overlapping periods", d.ID)
+					v.p.add(path.dot("id"), "delegation %s is listed twice for overlapping periods", d.ID)
 					break
 				}
 			}
 			seen[d.ID] = append(seen[d.ID], per)
 		}
-		okC := v.tenant(path+".customerTenantId", d.CustomerTenantID)
-		okM := v.tenant(path+".managingTenantId", d.ManagingTenantID)
+		okC := v.tenant(path.dot("customerTenantId"), d.CustomerTenantID)
+		okM := v.tenant(path.dot("managingTenantId"), d.ManagingTenantID)
 		if okC && okM && d.CustomerTenantID == d.ManagingTenantID {
-			v.p.add(path+".managingTenantId", "the managing tenant must differ from the customer tenant; access within one tenant is a role assignment")
+			v.p.add(path.dot("managingTenantId"), "the managing tenant must differ from the customer tenant; access within one tenant is a role assignment")
 		}
 		if okC {
-			v.scope(path+".scope", d.CustomerTenantID, d.Scope)
+			v.scope(path.dot("scope"), d.CustomerTenantID, d.Scope)
 		}
 		if okM {
-			v.principal(path+".principalId", d.ManagingTenantID, d.PrincipalID)
+			v.principal(path.dot("principalId"), d.ManagingTenantID, d.PrincipalID)
 		}
 	}
 }
@@ -453,25 +494,25 @@ func (v *validator) links() {
 		per partnerlink.Period
 		idx int
 	}
-	seen := map[key][]held{}
+	seen := make(map[key][]held, len(v.doc.Links))
 	for i := range v.doc.Links {
 		l := &v.doc.Links[i]
-		path := fmt.Sprintf("links[%d]", i)
+		path := elem("links", i)
 		v.period(path, l.From, l.To)
 		if err := partnerlink.ValidatePartnerID(l.PartnerID); err != nil {
-			v.p.add(path+".partnerId", "%s", partnerlink.ErrorMessage(err))
+			v.p.add(path.dot("partnerId"), "%s", partnerlink.ErrorMessage(err))
 		} else if v.partners[l.PartnerID] == nil {
-			v.p.add(path+".partnerId", "partner ID %s is not listed in partners", l.PartnerID)
+			v.p.add(path.dot("partnerId"), "partner ID %s is not listed in partners", l.PartnerID)
 		}
-		if !v.tenant(path+".tenantId", l.TenantID) {
+		if !v.tenant(path.dot("tenantId"), l.TenantID) {
 			continue
 		}
-		p := v.principal(path+".objectId", l.TenantID, l.ObjectID)
+		p := v.principal(path.dot("objectId"), l.TenantID, l.ObjectID)
 		if p != nil && p.CSPDelegated {
-			v.p.add(path+".objectId", "principal %s is CSP delegated; CSP access is attributed through the CSP channel and cannot be linked", l.ObjectID)
+			v.p.add(path.dot("objectId"), "principal %s is CSP delegated; CSP access is attributed through the CSP channel and cannot be linked", l.ObjectID)
 		}
 		if p != nil && p.Type == string(partnerlink.PrincipalGroup) {
-			v.p.add(path+".objectId", "principal %s is a Group; only a user, guest or service principal signs in and links itself", l.ObjectID)
+			v.p.add(path.dot("objectId"), "principal %s is a Group; only a user, guest or service principal signs in and links itself", l.ObjectID)
 		}
 		k := key{l.TenantID, l.ObjectID}
 		per := PeriodOf(l.From, l.To)
@@ -500,50 +541,50 @@ func (v *validator) powerPlatform() {
 	d := v.doc
 	envs := map[string]bool{}
 	for i, e := range d.Environments {
-		path := fmt.Sprintf("environments[%d]", i)
-		v.tenant(path+".tenantId", e.TenantID)
+		path := elem("environments", i)
+		v.tenant(path.dot("tenantId"), e.TenantID)
 		if e.EnvironmentID == "" {
-			v.p.add(path+".environmentId", "an environment needs an id")
+			v.p.add(path.dot("environmentId"), "an environment needs an id")
 		}
 		k := e.TenantID + "/" + strings.ToLower(e.EnvironmentID)
 		if envs[k] {
-			v.p.add(path+".environmentId", "environment %s is listed twice in tenant %s", e.EnvironmentID, e.TenantID)
+			v.p.add(path.dot("environmentId"), "environment %s is listed twice in tenant %s", e.EnvironmentID, e.TenantID)
 		}
 		envs[k] = true
 		if !oneOf(e.Type, environmentTypes) {
-			v.p.add(path+".type", "%q is not an environment type; expected one of %s", e.Type, strings.Join(environmentTypes, ", "))
+			v.p.add(path.dot("type"), "%q is not an environment type; expected one of %s", e.Type, strings.Join(environmentTypes, ", "))
 		}
 	}
 	resources := map[string]*PowerPlatformResource{}
 	for i := range d.PowerPlatformResources {
 		r := &d.PowerPlatformResources[i]
-		path := fmt.Sprintf("powerPlatformResources[%d]", i)
-		if v.tenant(path+".tenantId", r.TenantID) && !envs[r.TenantID+"/"+strings.ToLower(r.EnvironmentID)] {
-			v.p.add(path+".environmentId", "environment %q is not listed in environments of tenant %s", r.EnvironmentID, r.TenantID)
+		path := elem("powerPlatformResources", i)
+		if v.tenant(path.dot("tenantId"), r.TenantID) && !envs[r.TenantID+"/"+strings.ToLower(r.EnvironmentID)] {
+			v.p.add(path.dot("environmentId"), "environment %q is not listed in environments of tenant %s", r.EnvironmentID, r.TenantID)
 		}
 		if r.ID == "" {
-			v.p.add(path+".id", "a resource needs an id")
+			v.p.add(path.dot("id"), "a resource needs an id")
 		}
 		k := strings.ToLower(r.ID)
 		if resources[k] != nil {
-			v.p.add(path+".id", "resource %s is listed twice", r.ID)
+			v.p.add(path.dot("id"), "resource %s is listed twice", r.ID)
 		}
 		resources[k] = r
 		if !oneOf(r.Kind, resourceKinds) {
-			v.p.add(path+".kind", "%q is not a resource kind; expected one of %s", r.Kind, strings.Join(resourceKinds, ", "))
+			v.p.add(path.dot("kind"), "%q is not a resource kind; expected one of %s", r.Kind, strings.Join(resourceKinds, ", "))
 		}
 	}
 	for i, o := range d.Ownership {
-		path := fmt.Sprintf("ownership[%d]", i)
+		path := elem("ownership", i)
 		v.period(path, o.From, o.To)
 		if !oneOf(o.Role, ownershipRoles) {
-			v.p.add(path+".role", "%q is not an ownership role; expected one of %s", o.Role, strings.Join(ownershipRoles, ", "))
+			v.p.add(path.dot("role"), "%q is not an ownership role; expected one of %s", o.Role, strings.Join(ownershipRoles, ", "))
 		}
 		r := resources[strings.ToLower(o.ResourceID)]
 		if r == nil {
-			v.p.add(path+".resourceId", "resource %q is not listed in powerPlatformResources", o.ResourceID)
+			v.p.add(path.dot("resourceId"), "resource %q is not listed in powerPlatformResources", o.ResourceID)
 			continue
 		}
-		v.principal(path+".principalId", r.TenantID, o.PrincipalID)
+		v.principal(path.dot("principalId"), r.TenantID, o.PrincipalID)
 	}
 }

@@ -69,11 +69,7 @@ func loadWorld(ctx context.Context, m *Main, path string) (*world.Document, erro
 			return nil, err
 		}
 		defer f.Close()
-		doc, err := world.Read(f, path)
-		if err != nil {
-			return nil, err
-		}
-		return doc, world.Validate(doc)
+		return world.Read(f, path) // Read validates
 	}
 	var doc *world.Document
 	err := withStoreCtx(ctx, m, func(ctx context.Context, db *sqlstore.DB) error {

@@ -70,9 +70,6 @@ tenant id: give it with --tenant.`,
 					if err != nil {
 						return err
 					}
-					if err := world.Validate(doc); err != nil {
-						return fmt.Errorf("%s: %w", path, err)
-					}
 					if err := db.ImportWorld(cmd.Context(), doc, identity.HashSecret); err != nil {
 						return fmt.Errorf("%s: %w", path, err)
 					}
