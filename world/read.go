@@ -24,14 +24,19 @@ func Read(r io.Reader, name string) (*Document, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read world document %s: %w", name, err)
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
 	var doc Document
-	if err := dec.Decode(&doc); err != nil {
-		return nil, partnerlink.Errorf(partnerlink.EINVALID, "world document %s: %s", name, describeJSONError(data, err))
-	}
-	if dec.More() {
-		return nil, partnerlink.Errorf(partnerlink.EINVALID, "world document %s: unexpected data after the document's closing brace", name)
+	if !decodeParallel(data, &doc) {
+		// Not a plain valid document: decode it on one core, which words
+		// any error.
+		doc = Document{}
+		dec := json.NewDecoder(bytes.NewReader(data))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&doc); err != nil {
+			return nil, partnerlink.Errorf(partnerlink.EINVALID, "world document %s: %s", name, describeJSONError(data, err))
+		}
+		if dec.More() {
+			return nil, partnerlink.Errorf(partnerlink.EINVALID, "world document %s: unexpected data after the document's closing brace", name)
+		}
 	}
 	if doc.Version != CurrentVersion {
 		return nil, partnerlink.Errorf(partnerlink.EINVALID, "world document %s: version is %d; this program reads version %d only (\"version\": %d)", name, doc.Version, CurrentVersion, CurrentVersion)

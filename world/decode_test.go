@@ -1,0 +1,94 @@
+package world
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// sequential is how Read decoded every document before decodeParallel, and
+// still decodes what decodeParallel declines.
+func sequential(t *testing.T, data []byte) Document {
+	t.Helper()
+	var doc Document
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&doc); err != nil {
+		t.Fatalf("sequential decode: %v", err)
+	}
+	return doc
+}
+
+// The parallel decode of a valid document equals the sequential one: every
+// member, and the role assignments cut in two and joined again — including
+// strings holding commas, braces, brackets and escaped quotes next to the
+// cut.
+func TestDecodeParallelEqualsSequential(t *testing.T) {
+	var docs [][]byte
+	for _, f := range []string{"testdata/azure-basic.json", "testdata/full-unsorted.json"} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		docs = append(docs, b)
+	}
+	var ras []string
+	for i := range 501 {
+		scope := fmt.Sprintf(`/subscriptions/s/resourceGroups/rg-%d/providers/p/x/n,{}[]\"\\%d`, i, i)
+		ras = append(ras, fmt.Sprintf(`{"tenantId":"t","id":"a%d","principalId":"p","roleDefinition":"Reader","scope":%q,"from":"2026-03-01T00:00:00Z","to":null}`, i, scope))
+	}
+	docs = append(docs, []byte(`{"version":1,"partners":[],"roleAssignments":[`+strings.Join(ras, ",\n  ")+`],"links":null}`))
+	docs = append(docs, []byte(`{"version":1,"roleAssignments":[]}`), []byte(`{"version":1,"roleAssignments":[{"id":"only"}]}`))
+	for i, data := range docs {
+		want := sequential(t, data)
+		var got Document
+		if !decodeParallel(data, &got) {
+			t.Fatalf("document %d: decodeParallel declined a valid document", i)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("document %d: parallel and sequential decodes differ", i)
+		}
+	}
+}
+
+// decodeParallel declines what it cannot decode exactly as before, so Read
+// words the error the old way (the messages are tested in world_test.go).
+func TestDecodeParallelDeclines(t *testing.T) {
+	for _, data := range []string{
+		``, `[]`, `{"version":1,"Tenants":[]}`, `{"version":1,"colour":"red"}`, `{"tenants":[],"tenants":[]}`,
+		`{"version":"1"}`, `{"roleAssignments":[{"scop":"/"}]}`, `{"roleAssignments":[{"id":"a"},{"id":1}]}`,
+		`{"version":1} {}`, `{"version":1`, `{"links":[{"from":"yesterday"}]}`,
+	} {
+		var doc Document
+		if decodeParallel([]byte(data), &doc) {
+			t.Errorf("decodeParallel accepted %q", data)
+		}
+	}
+}
+
+// Fuzz: whatever the bytes, decodeParallel either declines or agrees with
+// the sequential decode — it never accepts what the sequential decode
+// refuses.
+func FuzzDecodeParallel(f *testing.F) {
+	f.Add([]byte(`{"version":1,"roleAssignments":[{"id":"a"},{"id":"b,}"}],"links":[]}`))
+	f.Add([]byte(`{"version":1 , "partners" : [ ] }`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var got Document
+		if !decodeParallel(data, &got) {
+			return
+		}
+		var want Document
+		dec := json.NewDecoder(bytes.NewReader(data))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&want); err != nil || dec.More() {
+			t.Fatalf("decodeParallel accepted %q, which the sequential decode refuses (%v)", data, err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("%q: parallel and sequential decodes differ", data)
+		}
+	})
+}
