@@ -361,7 +361,7 @@ func (w *worker) lookup(sub *subscription, file int64, row *focus.Row) *resource
 	if res == nil {
 		res = w.canonical(sub, row.Subscription, id, row.ServiceName, file, row.Line)
 		w.cacheAdd(h, res)
-		if n := int(w.run.resources.n.Load()); 2*n > len(w.cache) {
+		if n := int(w.run.resources.n.Load()); n > len(w.cache) {
 			w.growCache(n)
 		}
 	}
@@ -371,7 +371,7 @@ func (w *worker) lookup(sub *subscription, file int64, row *focus.Row) *resource
 }
 
 // cacheSize is the initial number of entries of a worker's resource cache;
-// it grows to twice the number of resources, since usage files often cycle
+// it grows to the number of resources, since usage files often cycle
 // through all of them (a day at a time).
 const cacheSize = 1 << 12
 
@@ -394,11 +394,11 @@ func (w *worker) cacheAdd(h uint64, res *resource) {
 	set[i] = cacheEntry{h, res}
 }
 
-// growCache makes the cache hold at least 2n entries, keeping its entries.
+// growCache makes the cache hold at least n entries, keeping its entries.
 func (w *worker) growCache(n int) {
 	old := w.cache
 	size := len(old)
-	for size < 2*n {
+	for size < n {
 		size *= 2
 	}
 	w.cache = make([]cacheEntry, size)
