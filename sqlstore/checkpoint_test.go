@@ -1,0 +1,69 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/partnerlink/partnerlink"
+)
+
+// The checkpointer keeps the WAL from growing without end while link
+// changes are written from many goroutines at once: a checkpoint completes
+// under the writer lock every restartEvery rounds and the WAL starts over,
+// and nothing deadlocks between the writer lock, group commit and the
+// checkpointer.
+func TestCheckpointerRestartsTheWAL(t *testing.T) {
+	const every = 2
+	saved := restartEvery
+	restartEvery = every
+	t.Cleanup(func() { restartEvery = saved })
+	ctx := context.Background()
+	d, err := Open(ctx, filepath.Join(t.TempDir(), "partnerlink.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	const writers, changes = 8, 400
+	var wg sync.WaitGroup
+	start := time.Unix(1_780_000_000, 0)
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range changes {
+				partner := []string{"1111111", "2222222"}[i%2]
+				_, _, err := d.ChangeLink(ctx, "0b5e2f7a-8c1d-4e3f-9a0b-1c2d3e4f5a60", fmt.Sprintf("00000000-0000-4000-8000-%012d", w),
+					start.Add(time.Duration(i)*time.Second), partnerlink.Caller{},
+					func(cur *partnerlink.Link) (partnerlink.LinkChange, error) {
+						if cur == nil {
+							return partnerlink.LinkChange{Action: partnerlink.LinkCreated, PartnerID: partner}, nil
+						}
+						return partnerlink.LinkChange{Action: partnerlink.LinkReplaced, PartnerID: partner}, nil
+					})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	// Every change wrote several pages: far more than restartEvery ×
+	// checkpointAfter went through the WAL, so without restarts it would
+	// hold them all.
+	var busy, walPages, copied int
+	if err := d.db.QueryRowContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &walPages, &copied); err != nil {
+		t.Fatal(err)
+	}
+	if limit := 3 * every * checkpointAfter; walPages > limit {
+		t.Errorf("the WAL holds %d pages after %d changes; it should start over every ~%d", walPages, writers*changes, every*checkpointAfter)
+	}
+	n, err := d.Links(ctx, partnerlink.LinkFilter{})
+	if err != nil || len(n) != writers*changes {
+		t.Errorf("links = %d (%v), want %d", len(n), err, writers*changes)
+	}
+}
