@@ -67,3 +67,41 @@ func TestCheckpointerRestartsTheWAL(t *testing.T) {
 		t.Errorf("links = %d (%v), want %d", len(n), err, writers*changes)
 	}
 }
+
+// A decide that panics fails its own change only: the changes written with
+// it in one batch are retried alone, and later changes still get through.
+func TestGroupCommitSurvivesAPanickingDecide(t *testing.T) {
+	ctx := context.Background()
+	d, err := Open(ctx, filepath.Join(t.TempDir(), "partnerlink.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	create := func(cur *partnerlink.Link) (partnerlink.LinkChange, error) {
+		return partnerlink.LinkChange{Action: partnerlink.LinkCreated, PartnerID: "1111111"}, nil
+	}
+	errs := make([]error, 16)
+	var wg sync.WaitGroup
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			decide := create
+			if i == 5 {
+				decide = func(*partnerlink.Link) (partnerlink.LinkChange, error) { panic("boom") }
+			}
+			_, _, errs[i] = d.ChangeLink(ctx, "0b5e2f7a-8c1d-4e3f-9a0b-1c2d3e4f5a60", fmt.Sprintf("00000000-0000-4000-8000-%012d", i),
+				time.Unix(1_780_000_000, 0), partnerlink.Caller{}, decide)
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if (i == 5) != (err != nil) {
+			t.Errorf("change %d: err = %v", i, err)
+		}
+	}
+	if _, _, err := d.ChangeLink(ctx, "0b5e2f7a-8c1d-4e3f-9a0b-1c2d3e4f5a60", "00000000-0000-4000-8000-000000000099",
+		time.Unix(1_780_000_000, 0), partnerlink.Caller{}, create); err != nil {
+		t.Errorf("a change after the panic: %v", err)
+	}
+}

@@ -187,7 +187,14 @@ func (d *DB) writeLinkChanges(ctx context.Context, batch []*linkChange) {
 	// The batch is not one caller's: a caller that goes away must not
 	// cancel the others' changes.
 	ctx = context.WithoutCancel(ctx)
-	write := func(changes []*linkChange) error {
+	write := func(changes []*linkChange) (err error) {
+		// A panicking decide must not leave the callers of the batch
+		// waiting for ever: it fails the batch like any error.
+		defer func() {
+			if p := recover(); p != nil {
+				err = fmt.Errorf("store: link change failed: %v", p)
+			}
+		}()
 		return d.tx(ctx, func(tx *sql.Tx) error {
 			for _, c := range changes {
 				if c.err = c.ctx.Err(); c.err != nil {
