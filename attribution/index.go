@@ -3,6 +3,7 @@ package attribution
 import (
 	"cmp"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 
@@ -55,6 +56,39 @@ func NewIndex(doc *world.Document) (*Index, error) {
 			return nil, fmt.Errorf("attribution: %w", err)
 		}
 	}
+	return build(doc), nil
+}
+
+// ReadIndex reads a world document (world.Decode) and builds its index,
+// checking the document (world.Check, with world.Read's messages) on
+// another core meanwhile: for a large world each takes about half a
+// second. The index is kept only when the document is valid.
+func ReadIndex(r io.Reader, name string) (*Index, error) {
+	doc, err := world.Decode(r, name)
+	if err != nil {
+		return nil, err
+	}
+	checked := make(chan error, 1)
+	go func() { checked <- world.Check(doc, name) }()
+	var ix *Index
+	var crash any
+	func() {
+		// An invalid document may break what building assumes; the
+		// check's error is what the caller needs then.
+		defer func() { crash = recover() }()
+		ix = build(doc)
+	}()
+	if err := <-checked; err != nil {
+		return nil, err
+	}
+	if crash != nil {
+		panic(crash)
+	}
+	return ix, nil
+}
+
+// build indexes a valid document.
+func build(doc *world.Document) *Index {
 	ix := &Index{
 		doc:    doc,
 		chains: buildChains(doc),
@@ -134,7 +168,7 @@ func NewIndex(doc *world.Document) (*Index, error) {
 	for k, gs := range ix.scopes {
 		ix.scopes[k] = normalizeGrants(gs)
 	}
-	return ix, nil
+	return ix
 }
 
 // normalizeGrants sorts grants by partner (so one pass credits each partner

@@ -1,7 +1,9 @@
 package attribution
 
 import (
+	"bytes"
 	"os"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -29,5 +31,39 @@ func TestNewIndexValidatesChangedWorld(t *testing.T) {
 	_, err = NewIndex(doc)
 	if err == nil || !strings.HasPrefix(err.Error(), "attribution: ") || !strings.Contains(err.Error(), "does not start with /") {
 		t.Fatalf("NewIndex of a changed, invalid world: %v", err)
+	}
+}
+
+// ReadIndex checks the document while it builds the index: a valid
+// document gives the index NewIndex gives, an invalid one world.Read's
+// error and no index.
+func TestReadIndex(t *testing.T) {
+	data, err := os.ReadFile("testdata/azure-basic/world.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix, err := ReadIndex(bytes.NewReader(data), "azure-basic.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := world.Read(bytes.NewReader(data), "azure-basic.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := NewIndex(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(ix.chains, want.chains) || !reflect.DeepEqual(ix.partners, want.partners) ||
+		!reflect.DeepEqual(ix.scopes, want.scopes) || len(ix.subs) != len(want.subs) || !world.Validated(ix.Document()) {
+		t.Errorf("ReadIndex and NewIndex(world.Read) differ")
+	}
+	bad := bytes.Replace(data, []byte(`"roleDefinition": "Contributor"`), []byte(`"roleDefinition": "Nobody"`), 1)
+	if bytes.Equal(bad, data) {
+		t.Fatal("the test document changed; update the replacement")
+	}
+	_, rerr := world.Read(bytes.NewReader(bad), "bad.json")
+	if _, err := ReadIndex(bytes.NewReader(bad), "bad.json"); err == nil || rerr == nil || err.Error() != rerr.Error() {
+		t.Errorf("ReadIndex error %v, want world.Read's %v", err, rerr)
 	}
 }

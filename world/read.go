@@ -20,6 +20,20 @@ import (
 // in error messages. The document is marked as valid (Validated), so that
 // building an attribution index of it does not validate it again.
 func Read(r io.Reader, name string) (*Document, error) {
+	doc, err := Decode(r, name)
+	if err != nil {
+		return nil, err
+	}
+	if err := Check(doc, name); err != nil {
+		return nil, err
+	}
+	return doc, nil
+}
+
+// Decode is Read without the validation: the document is decoded strictly
+// and normalized, and the caller must Check it before trusting it (the
+// attribution index does that while it builds, on another core).
+func Decode(r io.Reader, name string) (*Document, error) {
 	data, err := readAll(r)
 	if err != nil {
 		return nil, fmt.Errorf("read world document %s: %w", name, err)
@@ -42,12 +56,18 @@ func Read(r io.Reader, name string) (*Document, error) {
 		return nil, partnerlink.Errorf(partnerlink.EINVALID, "world document %s: version is %d; this program reads version %d only (\"version\": %d)", name, doc.Version, CurrentVersion, CurrentVersion)
 	}
 	Normalize(&doc)
-	if err := Validate(&doc); err != nil {
-		return nil, partnerlink.Errorf(partnerlink.EINVALID, "world document %s: %s", name, partnerlink.ErrorMessage(err))
-	}
-	s := shapeOf(&doc)
-	doc.read = &s
 	return &doc, nil
+}
+
+// Check validates a document that Decode returned, with Read's error
+// message, and marks it as valid (Validated) when it is.
+func Check(doc *Document, name string) error {
+	if err := Validate(doc); err != nil {
+		return partnerlink.Errorf(partnerlink.EINVALID, "world document %s: %s", name, partnerlink.ErrorMessage(err))
+	}
+	s := shapeOf(doc)
+	doc.read = &s
+	return nil
 }
 
 // readAll is io.ReadAll with the buffer sized up front when r is a file:

@@ -12,7 +12,6 @@ import (
 	"github.com/partnerlink/partnerlink/attribution"
 	"github.com/partnerlink/partnerlink/ledger"
 	"github.com/partnerlink/partnerlink/sqlstore"
-	"github.com/partnerlink/partnerlink/world"
 	"github.com/spf13/cobra"
 )
 
@@ -101,12 +100,8 @@ func runAttribute(m *Main, worldPath string, usagePaths []string, opt attributio
 	if err != nil {
 		return fmt.Errorf("open world document: %w", err)
 	}
-	doc, err := world.Read(wf, worldPath)
+	ix, err := attribution.ReadIndex(wf, worldPath)
 	wf.Close()
-	if err != nil {
-		return err
-	}
-	ix, err := attribution.NewIndex(doc)
 	if err != nil {
 		return err
 	}
