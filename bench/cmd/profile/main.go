@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/partnerlink/partnerlink/attribution"
-	"github.com/partnerlink/partnerlink/world"
 )
 
 func main() {
@@ -46,17 +45,13 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	doc, err := world.Read(f, *worldPath)
+	// As partnerlink attribute does: decode, then check and index at once.
+	ix, err := attribution.ReadIndex(f, *worldPath)
 	f.Close()
 	if err != nil {
 		log.Fatal(err)
 	}
-	phase("world.Read")
-	ix, err := attribution.NewIndex(doc)
-	if err != nil {
-		log.Fatal(err)
-	}
-	phase("NewIndex")
+	phase("ReadIndex")
 	run, err := attribution.NewRun(ix, attribution.Options{From: from, To: to, Workers: *workers})
 	if err != nil {
 		log.Fatal(err)
