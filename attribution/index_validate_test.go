@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/partnerlink/partnerlink/world"
 )
@@ -65,5 +66,28 @@ func TestReadIndex(t *testing.T) {
 	_, rerr := world.Read(bytes.NewReader(bad), "bad.json")
 	if _, err := ReadIndex(bytes.NewReader(bad), "bad.json"); err == nil || rerr == nil || err.Error() != rerr.Error() {
 		t.Errorf("ReadIndex error %v, want world.Read's %v", err, rerr)
+	}
+}
+
+// DropWorld keeps attribution working and makes Explain say why it cannot.
+func TestDropWorld(t *testing.T) {
+	f, err := os.Open("testdata/azure-basic/world.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	ix, err := ReadIndex(f, "world.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix.DropWorld()
+	if ix.Document() != nil || ix.Chains() != nil {
+		t.Error("the world is still held")
+	}
+	if _, err := ix.Explain("1234567", "/subscriptions/x", time.Now()); err == nil || !strings.Contains(err.Error(), "NewIndex") {
+		t.Errorf("Explain after DropWorld: err = %v", err)
+	}
+	if len(ix.subs) == 0 {
+		t.Error("DropWorld dropped the grants")
 	}
 }

@@ -105,6 +105,8 @@ func runAttribute(m *Main, worldPath string, usagePaths []string, opt attributio
 	if err != nil {
 		return err
 	}
+	ix.DropWorld() // only credits are asked for here
+
 	run, err := attribution.NewRun(ix, opt)
 	if err != nil {
 		return err
