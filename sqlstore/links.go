@@ -109,9 +109,9 @@ func (d *DB) CurrentLink(ctx context.Context, tenantID, objectID string) (*partn
 // the tenant's notification when asked.
 //
 // On SQLite, changes that arrive while another is being written are
-// committed together (group commit) in one transaction, and the cost of a commit (BEGIN, WAL frames, COMMIT) is
-// shared: with the background checkpointer it took link writes from about
-// 2,900 to 4,200–5,600/s on two cores (bench links).
+// committed together (group commit), so the cost of a commit (BEGIN, WAL
+// frames, COMMIT) is shared: with the background checkpointer it took link
+// writes from about 1,800 to 4,500–6,500/s on two cores (bench links).
 func (d *DB) ChangeLink(ctx context.Context, tenantID, objectID string, at time.Time, actor partnerlink.Caller,
 	decide func(current *partnerlink.Link) (partnerlink.LinkChange, error)) (*partnerlink.Link, *partnerlink.LinkEvent, error) {
 	c := &linkChange{ctx: ctx, tenantID: strings.ToLower(tenantID), objectID: strings.ToLower(objectID), at: at,
