@@ -5,7 +5,7 @@
 //
 // Use:
 //
-//	ix, err := attribution.NewIndex(doc)            // once per world
+//	ix, err := attribution.NewIndex(doc)            // once per world (or ReadIndex(r, name))
 //	run, err := attribution.NewRun(ix, attribution.Options{From: from, To: to, Workers: 2})
 //	err = run.ScanFile("usage.csv.gz")              // or run.Scan(reader, name), repeatable
 //	res := run.Result()                             // credits sorted, summary of every row
@@ -17,11 +17,19 @@
 // scopes are expanded to each subscription below them when the index is
 // built. A usage row then needs its subscription (a map keyed by the GUID's
 // 16 bytes) and, once per distinct resource, the grants of the resource's
-// ancestor scopes; after that a row costs a map lookup keyed by the id as
-// written, a scan of a few grants and one fixed-point decimal add. Rows are
-// read in chunks by several workers, each with its own maps; the merge is
-// deterministic (exact sums; a resource id's casing is its earliest
-// occurrence by file and line).
+// ancestor scopes; after that a row costs a lookup in the worker's cache
+// keyed by the id as written, a scan of a few grants and one fixed-point
+// decimal add.
+//
+// Work is spread over the cores by chunks of each file (1 MiB of whole
+// records): any worker credits any subscription, so one month's single
+// export file keeps every core busy, where partitioning by subscription
+// would need a pass to route rows first. The workers share one registry of
+// resources (sharded, locked only when a worker meets a resource it has
+// not cached) and keep their credits apart by resource id, so crediting
+// takes no lock. The merge is deterministic: sums are exact, a resource
+// id's casing is its earliest occurrence by file and line, and the output
+// order is the text order of its columns.
 //
 // Rules decided here where SPEC §4 is silent:
 //
