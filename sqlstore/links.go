@@ -164,21 +164,23 @@ func (d *DB) changeLinksGrouped(c *linkChange) {
 	// A change writes about four pages the batch does not share (the
 	// principal's link row and index entries); the shared tails add a few.
 	d.wroteWAL(4*len(batch) + 8)
+
+	// Hand the lead on first, so the next batch starts while this one's
+	// callers are woken.
+	d.pendingMu.Lock()
+	if len(d.pending) == 0 {
+		d.writing = false
+		d.pendingMu.Unlock()
+	} else {
+		next := d.pending[0]
+		d.pendingMu.Unlock()
+		next.wake <- true
+	}
 	for _, b := range batch {
 		if b != c {
 			b.wake <- false
 		}
 	}
-
-	d.pendingMu.Lock()
-	if len(d.pending) == 0 {
-		d.writing = false
-		d.pendingMu.Unlock()
-		return
-	}
-	next := d.pending[0]
-	d.pendingMu.Unlock()
-	next.wake <- true
 }
 
 // writeLinkChanges writes a batch of changes in one transaction.
