@@ -208,24 +208,39 @@ func (ix *Index) Chains() []Chain { return ix.chains }
 // subscription's own grants plus those filed under every ancestor scope of
 // the resource inside it. The result is sorted by partner.
 func (ix *Index) resolve(sub *subscription, res string) []grant {
-	out := append([]grant(nil), sub.grants...)
-	prefix := "/subscriptions/" + sub.id
-	if strings.HasPrefix(res, prefix) && (len(res) == len(prefix) || res[len(prefix)] == '/') {
+	var buf [8][]grant
+	own := buf[:0] // grants filed under scopes inside the subscription
+	const p = "/subscriptions/"
+	n := len(p) + len(sub.id)
+	if strings.HasPrefix(res, p) && strings.HasPrefix(res[len(p):], sub.id) && (len(res) == n || res[n] == '/') {
 		// Every "/" boundary below the subscription is a candidate ancestor;
 		// only real scopes are in the map, so the others simply miss.
-		for i := len(prefix) + 1; i < len(res); i++ {
+		for i := n + 1; i < len(res); i++ {
 			if res[i] == '/' {
-				out = append(out, ix.scopes[res[:i]]...)
+				if gs := ix.scopes[res[:i]]; len(gs) > 0 {
+					own = append(own, gs)
+				}
 			}
 		}
-		if len(res) > len(prefix) {
-			out = append(out, ix.scopes[res]...)
+		if len(res) > n {
+			if gs := ix.scopes[res]; len(gs) > 0 {
+				own = append(own, gs)
+			}
 		}
-	} else {
+	} else if gs := ix.scopes[res]; len(gs) > 0 {
 		// A resource id outside its subscription's path (a reservation, a
 		// marketplace order): only the subscription's own scopes and an
 		// exact match contain it.
-		out = append(out, ix.scopes[res]...)
+		own = append(own, gs)
+	}
+	if len(own) == 0 {
+		// Most resources have no grants below their subscription: they
+		// share its (normalized, read-only) list instead of a copy each.
+		return sub.grants
+	}
+	out := slices.Clone(sub.grants)
+	for _, gs := range own {
+		out = append(out, gs...)
 	}
 	return normalizeGrants(out)
 }
