@@ -235,31 +235,26 @@ func documentField(doc *Document, name string) any {
 }
 
 // arrayMiddle returns the index in raw (a JSON array) of the comma between
-// two elements nearest after the middle, or -1 when there is none. It walks
-// the array once, tracking strings (with escapes) and nesting, so a comma
-// inside a string or a nested value is never taken for a separator.
+// two elements nearest after the middle, or -1 when there is none. It steps
+// from element to element with valueEnd, so a comma inside a string or a
+// nested value is never taken for a separator.
 func arrayMiddle(raw []byte) int {
-	depth, inString, escaped := 0, false, false
-	for i, c := range raw {
-		switch {
-		case inString:
-			switch {
-			case escaped:
-				escaped = false
-			case c == '\\':
-				escaped = true
-			case c == '"':
-				inString = false
-			}
-		case c == '"':
-			inString = true
-		case c == '[' || c == '{':
-			depth++
-		case c == ']' || c == '}':
-			depth--
-		case c == ',' && depth == 1 && i >= len(raw)/2:
+	if len(raw) == 0 || raw[0] != '[' {
+		return -1
+	}
+	for i := skipSpace(raw, 1); i < len(raw) && raw[i] != ']'; {
+		end := valueEnd(raw, i)
+		if end < 0 {
+			return -1
+		}
+		i = skipSpace(raw, end)
+		if i >= len(raw) || raw[i] != ',' {
+			return -1
+		}
+		if i >= len(raw)/2 {
 			return i
 		}
+		i = skipSpace(raw, i+1)
 	}
 	return -1
 }

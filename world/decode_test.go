@@ -92,3 +92,23 @@ func FuzzDecodeParallel(f *testing.F) {
 		}
 	})
 }
+
+// arrayMiddle cuts between elements, never inside a string or a nested
+// value, and not at all when there is one element.
+func TestArrayMiddle(t *testing.T) {
+	for raw, want := range map[string]string{
+		`[{"s":"a,b"},{"s":"c"},{"s":"d"}]`: `[{"s":"a,b"},{"s":"c"}`,
+		`[ 1 , 2 ]`:                         `[ 1 `,
+		`[{"s":"],,"}]`:                     "",
+		`[]`:                                "",
+	} {
+		i := arrayMiddle([]byte(raw))
+		got := ""
+		if i >= 0 {
+			got = raw[:i]
+		}
+		if got != want {
+			t.Errorf("arrayMiddle(%s) cuts after %q, want %q", raw, got, want)
+		}
+	}
+}
