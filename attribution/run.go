@@ -183,11 +183,8 @@ func (g *registry) get(key []byte, at position, raw, service []byte, create func
 	if res == nil {
 		k := string(key)
 		res = create(k)
-		res.key, res.first = k, at
-		res.raw, res.service = string(raw), string(service)
-		if len(raw) == 0 {
-			res.raw = "/subscriptions/" + res.sub.id
-		}
+		res.key = k
+		res.seenAt(at, raw, service)
 		sh.m[k] = res
 		g.mu.Lock()
 		res.id = int32(len(g.all))
@@ -195,13 +192,19 @@ func (g *registry) get(key []byte, at position, raw, service []byte, create func
 		g.n.Store(int32(len(g.all)))
 		g.mu.Unlock()
 	} else if at.before(res.first) {
-		res.first = at
-		res.raw, res.service = string(raw), string(service)
-		if len(raw) == 0 {
-			res.raw = "/subscriptions/" + res.sub.id
-		}
+		res.seenAt(at, raw, service)
 	}
 	return res
+}
+
+// seenAt makes the row at position at the resource's first: its casing
+// (the subscription's id for a row without ResourceId) and ServiceName.
+func (res *resource) seenAt(at position, raw, service []byte) {
+	res.first = at
+	res.raw, res.service = string(raw), string(service)
+	if len(raw) == 0 {
+		res.raw = "/subscriptions/" + res.sub.id
+	}
 }
 
 // worker holds one goroutine's credits and tallies; merged at the end.
