@@ -149,17 +149,18 @@ func buildChains(doc *world.Document) []Chain {
 		basePer, ok := intersect(base.LinkPeriod, base.PrincipalPeriod, base.PartnerPeriod)
 		for _, r := range reaches[li] {
 			per, ok2 := intersect(basePer, r.per)
-			for _, i := range assignments[pkey(l.TenantID, r.principal)] {
-				a := doc.RoleAssignments[i]
+			// grant completes the chain through r for one role assignment
+			// or delegation.
+			grant := func(via Via, id, roleDef, scope, scopeTenant string, from, to *time.Time) {
 				ch := base
 				ch.Memberships = r.path
-				ch.Via = ViaRoleAssignment
-				ch.AssignmentID = a.ID
+				ch.Via = via
+				ch.AssignmentID = id
 				ch.PrincipalID = r.principal
-				rl := role(a.RoleDefinition)
+				rl := role(roleDef)
 				ch.Role, ch.RoleCanWrite = rl.Name, rl.CanWrite
-				ch.Scope, ch.ScopeTenantID = a.Scope, a.TenantID
-				ch.AssignmentPeriod = world.PeriodOf(a.From, a.To)
+				ch.Scope, ch.ScopeTenantID = scope, scopeTenant
+				ch.AssignmentPeriod = world.PeriodOf(from, to)
 				ch.CSPPrincipal = r.csp
 				var ok3 bool
 				ch.Period, ok3 = intersect(per, ch.AssignmentPeriod)
@@ -169,25 +170,13 @@ func buildChains(doc *world.Document) []Chain {
 				}
 				chains = append(chains, ch)
 			}
+			for _, i := range assignments[pkey(l.TenantID, r.principal)] {
+				a := &doc.RoleAssignments[i]
+				grant(ViaRoleAssignment, a.ID, a.RoleDefinition, a.Scope, a.TenantID, a.From, a.To)
+			}
 			for _, i := range delegations[pkey(l.TenantID, r.principal)] {
-				d := doc.Delegations[i]
-				ch := base
-				ch.Memberships = r.path
-				ch.Via = ViaDelegation
-				ch.AssignmentID = d.ID
-				ch.PrincipalID = r.principal
-				rl := role(d.RoleDefinition)
-				ch.Role, ch.RoleCanWrite = rl.Name, rl.CanWrite
-				ch.Scope, ch.ScopeTenantID = d.Scope, d.CustomerTenantID
-				ch.AssignmentPeriod = world.PeriodOf(d.From, d.To)
-				ch.CSPPrincipal = r.csp
-				var ok3 bool
-				ch.Period, ok3 = intersect(per, ch.AssignmentPeriod)
-				ch.empty = !(ok && ok2 && ok3)
-				if ch.empty {
-					ch.Period = emptyPeriod
-				}
-				chains = append(chains, ch)
+				d := &doc.Delegations[i]
+				grant(ViaDelegation, d.ID, d.RoleDefinition, d.Scope, d.CustomerTenantID, d.From, d.To)
 			}
 		}
 	}
