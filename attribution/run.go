@@ -2,6 +2,7 @@ package attribution
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"hash/maphash"
 	"io"
@@ -223,7 +224,10 @@ type worker struct {
 	subRows map[*subscription]*resource
 	// The previous row's resource: usage files list a resource's meters
 	// one after another.
-	last     *resource
+	last *resource
+	// next[id] is the resource that followed resource id the last time:
+	// usage files list the resources in the same order day after day.
+	next     []*resource
 	lastSub  *subscription
 	lastGUID focus.GUID
 	lastID   []byte
@@ -352,25 +356,48 @@ func (w *worker) lookup(sub *subscription, file int64, row *focus.Row) *resource
 		w.lastID = w.lastID[:0]
 		return res
 	}
-	h := maphash.Bytes(w.run.resources.seed, id)
-	set := w.cache[h&uint64(len(w.cache)-1)&^(cacheWays-1):][:cacheWays]
+	// The resource that followed the previous one last time comes next,
+	// mostly; checking it costs no hash and no random memory access, as
+	// resources are numbered (and allocated) in the order first seen.
 	var res *resource
-	for i := range set {
-		if e := &set[i]; e.h == h && e.res != nil && e.res.sub == sub && asciiEqualFold(id, e.res.key[len(focus.GUID{}):]) {
-			res = e.res
-			break
+	if w.last != nil && int(w.last.id) < len(w.next) {
+		if p := w.next[w.last.id]; p != nil && p.sub == sub && asciiEqualFold(id, p.key[len(focus.GUID{}):]) {
+			res = p
 		}
 	}
 	if res == nil {
-		res = w.canonical(sub, row.Subscription, id, row.ServiceName, file, row.Line)
-		w.cacheAdd(h, res)
-		if n := int(w.run.resources.n.Load()); n > len(w.cache) {
-			w.growCache(n)
+		h := maphash.Bytes(w.run.resources.seed, id)
+		set := w.cache[h&uint64(len(w.cache)-1)&^(cacheWays-1):][:cacheWays]
+		for i := range set {
+			if e := &set[i]; e.h == h && e.res != nil && e.res.sub == sub && asciiEqualFold(id, e.res.key[len(focus.GUID{}):]) {
+				res = e.res
+				break
+			}
 		}
+		if res == nil {
+			res = w.canonical(sub, row.Subscription, id, row.ServiceName, file, row.Line)
+			w.cacheAdd(h, res)
+			if n := int(w.run.resources.n.Load()); n > len(w.cache) {
+				w.growCache(n)
+			}
+		}
+		w.follows(res)
 	}
 	w.last, w.lastSub, w.lastGUID = res, sub, row.Subscription
 	w.lastID = append(w.lastID[:0], id...)
 	return res
+}
+
+// follows records that res came after the previous row's resource.
+func (w *worker) follows(res *resource) {
+	if w.last == nil {
+		return
+	}
+	if int(w.last.id) >= len(w.next) {
+		n := int(w.run.resources.n.Load())
+		w.next = append(w.next, make([]*resource, max(n, int(w.last.id)+1)-len(w.next))...)
+	}
+	w.next[w.last.id] = res
 }
 
 // cacheSize is the initial number of entries of a worker's resource cache;
@@ -418,12 +445,27 @@ type cacheEntry struct {
 }
 
 // asciiEqualFold reports whether a and the lower-case b are equal when A-Z
-// in a are lower-cased (the same folding as the registry's keys).
+// in a are lower-cased (the same folding as the registry's keys). It
+// compares 8 bytes at a time: ids are long and this runs on every row.
 func asciiEqualFold(a []byte, b string) bool {
 	if len(a) != len(b) {
 		return false
 	}
-	for i, c := range a {
+	i := 0
+	for ; i+8 <= len(a); i += 8 {
+		x, y := binary.LittleEndian.Uint64(a[i:]), stringWord(b, i)
+		if x == y {
+			continue
+		}
+		if x&highBits != 0 {
+			break // a byte ≥ 0x80: byte by byte from here
+		}
+		if lowerASCII(x) != y {
+			return false
+		}
+	}
+	for ; i < len(a); i++ {
+		c := a[i]
 		if 'A' <= c && c <= 'Z' {
 			c += 'a' - 'A'
 		}
@@ -432,6 +474,25 @@ func asciiEqualFold(a []byte, b string) bool {
 		}
 	}
 	return true
+}
+
+const highBits = 0x8080808080808080
+
+// lowerASCII lower-cases the A-Z bytes of x, whose bytes are all < 0x80:
+// adding 0x3f sets a byte's high bit from 'A' up, adding 0x25 from 'Z'+1
+// up (neither carries into the next byte), so their difference marks
+// A-Z, and the mark moved to bit 5 is the case bit.
+func lowerASCII(x uint64) uint64 {
+	const ones = 0x0101010101010101
+	upper := (x + 0x3f*ones) &^ (x + 0x25*ones) & highBits
+	return x | upper>>2
+}
+
+// stringWord is binary.LittleEndian.Uint64 of s[i:i+8].
+func stringWord(s string, i int) uint64 {
+	s = s[i : i+8]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
 }
 
 // canonical finds or creates the resource under its lower-cased key.

@@ -2,28 +2,32 @@ package world
 
 import (
 	"bytes"
-	"encoding/json"
-	"io"
 	"strings"
 	"sync"
+
+	jsonv2 "github.com/go-json-experiment/json"
 )
 
 // decodeParallel decodes a world document on two cores: the top level is
 // read member by member, and the members' values (the role assignments cut
 // in two, as they are most of a large document) are decoded by two
-// goroutines. It reports false — leaving doc in an unspecified state — on
-// anything unusual: a document that is not an object, an unknown or
-// repeated top-level member, a value that does not decode, data after the
-// document. The caller then decodes the document the ordinary way, which
-// finds and words the error exactly as before; this path only has to be
-// right for valid documents.
+// goroutines with the JSON v2 decoder (github.com/go-json-experiment/json,
+// the future encoding/json/v2), about twice as fast as encoding/json. It
+// reports false — leaving doc in an unspecified state — on anything
+// unusual: a document that is not an object, an unknown or repeated member
+// at any level, a member name spelt in another case, invalid UTF-8, a value
+// that does not decode, data after the document. The caller then decodes
+// the document the ordinary way (encoding/json, which is laxer on names and
+// UTF-8), which finds and words any error exactly as before; this path only
+// has to agree with that one on the documents it accepts. data is changed
+// while the goroutines run and restored before it returns.
 func decodeParallel(data []byte, doc *Document) bool {
 	members, ok := topLevel(data)
 	if !ok {
 		return false
 	}
 	type job struct {
-		raw  io.Reader
+		raw  []byte
 		into any
 	}
 	var jobs [2][]job
@@ -36,14 +40,14 @@ func decodeParallel(data []byte, doc *Document) bool {
 		if i == 0 {
 			work += len(raw)
 		}
-		jobs[i] = append(jobs[i], job{bytes.NewReader(raw), into})
+		jobs[i] = append(jobs[i], job{raw, into})
 	}
 	var firstHalf, secondHalf []RoleAssignment
 	split := false
 	for _, m := range members {
 		switch m.name {
 		case "version":
-			if err := json.Unmarshal(m.raw, &doc.Version); err != nil {
+			if err := jsonv2.Unmarshal(m.raw, &doc.Version); err != nil {
 				return false
 			}
 		case "roleAssignments":
@@ -52,9 +56,15 @@ func decodeParallel(data []byte, doc *Document) bool {
 				add(m.raw, &doc.RoleAssignments)
 				continue
 			}
-			// "[a, b, c, d]" → "[a, b]" and "[c, d]".
-			jobs[0] = append(jobs[0], job{io.MultiReader(bytes.NewReader(m.raw[:cut]), strings.NewReader("]")), &firstHalf})
-			jobs[1] = append(jobs[1], job{io.MultiReader(strings.NewReader("["), bytes.NewReader(m.raw[cut+1:])), &secondHalf})
+			// "[a, b, c, d]" → "[a, b]" and "[c, d]": the comma at cut
+			// becomes the first half's closing bracket (put back below),
+			// the second half is copied behind an opening one.
+			second := make([]byte, 0, len(m.raw)-cut)
+			second = append(append(second, '['), m.raw[cut+1:]...)
+			m.raw[cut] = ']'
+			defer func(b []byte) { b[0] = ',' }(m.raw[cut:])
+			jobs[0] = append(jobs[0], job{m.raw[:cut+1], &firstHalf})
+			jobs[1] = append(jobs[1], job{second, &secondHalf})
 			work += cut
 			split = true
 		default:
@@ -72,9 +82,7 @@ func decodeParallel(data []byte, doc *Document) bool {
 		go func() {
 			defer wg.Done()
 			for _, j := range jobs[i] {
-				dec := json.NewDecoder(j.raw)
-				dec.DisallowUnknownFields()
-				if err := dec.Decode(j.into); err != nil || dec.More() {
+				if err := jsonv2.Unmarshal(j.raw, j.into, jsonv2.RejectUnknownMembers(true)); err != nil {
 					failed[i] = true
 					return
 				}
@@ -162,29 +170,23 @@ func skipSpace(data []byte, i int) int {
 
 // valueEnd returns where the JSON value starting at data[i] ends: after
 // its closing bracket, brace or quote, or at the first delimiter after a
-// scalar; -1 when it does not end.
+// scalar; -1 when it does not end. Strings, most of a world document's
+// bytes, are skipped with stringEnd.
 func valueEnd(data []byte, i int) int {
-	depth, inString, escaped := 0, false, false
+	depth := 0
 	for k := i; k < len(data); k++ {
-		c := data[k]
-		switch {
-		case inString:
-			switch {
-			case escaped:
-				escaped = false
-			case c == '\\':
-				escaped = true
-			case c == '"':
-				inString = false
-				if depth == 0 {
-					return k + 1
-				}
+		switch data[k] {
+		case '"':
+			k = stringEnd(data, k+1)
+			if k < 0 {
+				return -1
 			}
-		case c == '"':
-			inString = true
-		case c == '[' || c == '{':
+			if depth == 0 {
+				return k + 1
+			}
+		case '[', '{':
 			depth++
-		case c == ']' || c == '}':
+		case ']', '}':
 			if depth == 0 {
 				return k // the end of a scalar before the object's '}'
 			}
@@ -192,14 +194,37 @@ func valueEnd(data []byte, i int) int {
 			if depth == 0 {
 				return k + 1
 			}
-		case depth == 0 && (c == ',' || c == ' ' || c == '\t' || c == '\n' || c == '\r'):
-			return k
+		case ',', ' ', '\t', '\n', '\r':
+			if depth == 0 {
+				return k
+			}
 		}
 	}
-	if depth == 0 && !inString && len(data) > i {
+	if depth == 0 && len(data) > i {
 		return len(data)
 	}
 	return -1
+}
+
+// stringEnd returns the index of the quote that closes the string whose
+// contents start at data[start], or -1 when it is not closed: the first
+// quote not escaped by an odd run of backslashes.
+func stringEnd(data []byte, start int) int {
+	for from := start; ; {
+		j := bytes.IndexByte(data[from:], '"')
+		if j < 0 {
+			return -1
+		}
+		q := from + j
+		backslashes := 0
+		for p := q - 1; p >= start && data[p] == '\\'; p-- {
+			backslashes++
+		}
+		if backslashes%2 == 0 {
+			return q
+		}
+		from = q + 1
+	}
 }
 
 // documentField returns a pointer to the array field of doc with the exact

@@ -76,6 +76,13 @@ func TestDecodeParallelDeclines(t *testing.T) {
 func FuzzDecodeParallel(f *testing.F) {
 	f.Add([]byte(`{"version":1,"roleAssignments":[{"id":"a"},{"id":"b,}"}],"links":[]}`))
 	f.Add([]byte(`{"version":1 , "partners" : [ ] }`))
+	// Where the JSON v2 decoder is stricter than encoding/json: the
+	// parallel path must refuse these (the sequential decode takes them).
+	f.Add([]byte(`{"version":1,"links":[{"tenantId":"a","TenantId":"b"}]}`))
+	f.Add([]byte(`{"version":1,"links":[{"tenantId":"a","tenantId":"b"}]}`))
+	f.Add([]byte("{\"version\":1,\"tenants\":[{\"name\":\"\xff\"}]}"))
+	f.Add([]byte(`{"version":1,"links":[{"from":"2026-03-01T00:00:00+02:00","to":null}],"roleAssignments":[{"from":"2026-03-01T00:00:00Z"},{"to":"2026-03-01T00:00:00.5Z"}]}`))
+	f.Add([]byte(`{"version":1,"roleAssignments":[{"id":"a\\"},{"id":"\"\\\""},{"id":"c"}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var got Document
 		if !decodeParallel(data, &got) {

@@ -181,8 +181,8 @@ func Normalize(doc *Document) {
 		}
 	}
 	t := func(p *time.Time) *time.Time {
-		if p == nil {
-			return nil
+		if p == nil || p.Location() == time.UTC {
+			return p // "…Z" decodes in UTC: no copy needed
 		}
 		u := p.UTC()
 		return &u

@@ -1,0 +1,43 @@
+package attribution
+
+import (
+	"strings"
+	"testing"
+)
+
+// asciiEqualFold works on 8 bytes at a time; it must agree with folding A-Z
+// byte by byte (the registry's keys, SPEC §2) on any input, bytes ≥ 0x80
+// and the bytes next to 'A', 'Z', 'a' and 'z' included.
+func FuzzASCIIEqualFold(f *testing.F) {
+	f.Add([]byte("/subscriptions/0000/resourceGroups/RG-@[`{/x"), "/subscriptions/0000/resourcegroups/rg-@[`{/x")
+	f.Add([]byte("ABCDEFGHIJKLMNOPQRSTUVWXYZ@[`{\x80\xff"), "abcdefghijklmnopqrstuvwxyz@[`{\x80\xff")
+	f.Add([]byte("Microsoft.Compute/virtualMachines/vm-1"), "microsoft.compute/virtualmachines/vm-2")
+	f.Add([]byte("\xc3\x89TAT-Ab"), "\xc3\x89tat-ab")
+	f.Fuzz(func(t *testing.T, a []byte, b string) {
+		if strings.ContainsFunc(b, func(r rune) bool { return 'A' <= r && r <= 'Z' }) {
+			return // b is a key: lower-case
+		}
+		want := len(a) == len(b)
+		for i := 0; want && i < len(a); i++ {
+			c := a[i]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			want = c == b[i]
+		}
+		if got := asciiEqualFold(a, b); got != want {
+			t.Fatalf("asciiEqualFold(%q, %q) = %v, want %v", a, b, got, want)
+		}
+		// The lower-cased a itself, as a key would be, must always match.
+		lower := make([]byte, len(a))
+		for i, c := range a {
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			lower[i] = c
+		}
+		if !asciiEqualFold(a, string(lower)) {
+			t.Fatalf("asciiEqualFold(%q, its own key %q) = false", a, lower)
+		}
+	})
+}
