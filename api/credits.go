@@ -232,6 +232,6 @@ func (h *Handler) adminRun(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"runId": out.RunID, "files": len(out.Files), "credits": len(out.Result.Credits),
+	writeJSON(w, http.StatusOK, map[string]any{"runId": out.RunID, "files": len(out.Files), "credits": out.Result.Len(),
 		"summary": ledger.SummaryView(out.Result.Summary)})
 }

@@ -35,7 +35,7 @@ func TestAddDoesNotAllocate(t *testing.T) {
 		t.Errorf("crediting a known resource allocates %v times per row", allocs)
 	}
 	res := r.Result()
-	if len(res.Credits) != 1 || res.Summary.NoPartner.Rows == 0 {
-		t.Fatalf("unexpected result %+v", res.Credits)
+	if res.Len() != 1 || res.Summary.NoPartner.Rows == 0 {
+		t.Fatalf("unexpected result %+v", res.Credits())
 	}
 }

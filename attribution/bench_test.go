@@ -79,7 +79,7 @@ func BenchmarkRun(b *testing.B) {
 				if err := r.Scan(bytes.NewReader(data), "bench.csv"); err != nil {
 					b.Fatal(err)
 				}
-				if err := WriteCSV(io.Discard, r.Result().Credits); err != nil {
+				if err := r.Result().WriteCSV(io.Discard); err != nil {
 					b.Fatal(err)
 				}
 			}

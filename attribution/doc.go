@@ -9,7 +9,7 @@
 //	run, err := attribution.NewRun(ix, attribution.Options{From: from, To: to, Workers: 2})
 //	err = run.ScanFile("usage.csv.gz")              // or run.Scan(reader, name), repeatable
 //	res := run.Result()                             // credits sorted, summary of every row
-//	err = attribution.WriteCSV(w, res.Credits)      // SPEC §8.4
+//	err = res.WriteCSV(w)                          // SPEC §8.4 (or res.Credits())
 //	e, err := ix.Explain("1234567", resourceID, day)
 //
 // How it is fast: every grant (partner, scope, period, can-write) is filed

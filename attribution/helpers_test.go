@@ -172,7 +172,7 @@ func run(t *testing.T, ix *Index, usage string, opts ...func(*Options)) (string,
 	}
 	res := r.Result()
 	var out bytes.Buffer
-	if err := WriteCSV(&out, res.Credits); err != nil {
+	if err := res.WriteCSV(&out); err != nil {
 		t.Fatal(err)
 	}
 	return strings.TrimPrefix(out.String(), CSVHeader+"\n"), res.Summary

@@ -37,19 +37,79 @@ type Credit struct {
 	UsageRowsInUSD      int64
 }
 
-// Result is the outcome of a run: credits sorted by every column, and the
-// summary of all rows read.
+// Result is the outcome of a run: its credits, sorted by every column, and
+// the summary of all rows read. The credits are kept as references into
+// the run's state and made into Credit values when asked for (Credits,
+// WriteCSV): at 10M usage rows, building all 663k of them at once and
+// reading them back cost a second and 120 MB.
 type Result struct {
-	Credits []Credit
 	Summary Summary
+
+	run    *Run
+	sorted []*resource // the run's resources, sorted (compareResources)
+	refs   []creditRef // the credits, in output order
+}
+
+// creditRef is one credit of a Result: the k-th of the sorted resource's
+// merged credits (resourceCredits).
+type creditRef struct {
+	res int32 // index in Result.sorted
+	k   int32
+}
+
+// Len is the number of credits.
+func (res *Result) Len() int { return len(res.refs) }
+
+// Credits returns the credits, sorted by every column (SPEC §8.4).
+func (res *Result) Credits() []Credit {
+	out := make([]Credit, len(res.refs))
+	parts := runtime.GOMAXPROCS(0)
+	forEach(parts, func(i int) {
+		res.fill(out[i*len(out)/parts:(i+1)*len(out)/parts], i*len(out)/parts)
+	})
+	return out
+}
+
+// fill makes dst the credits from number from on.
+func (res *Result) fill(dst []Credit, from int) {
+	var cs []credit
+	for i := range dst {
+		ref := res.refs[from+i]
+		rs := res.sorted[ref.res]
+		cs = res.run.resourceCredits(cs[:0], rs)
+		c := &cs[ref.k]
+		dst[i] = Credit{
+			PartnerID:             res.run.ix.partners[c.partner],
+			TenantID:              rs.sub.tenant,
+			SubAccountID:          rs.sub.id,
+			ResourceID:            rs.raw,
+			BillingCurrency:       c.currency,
+			AttributedCost:        c.attributed,
+			IncentiveEligibleCost: c.eligible,
+			UsageRows:             c.rows,
+			ServiceName:           rs.service,
+			AttributedCostInUSD:   c.usd,
+			UsageRowsInUSD:        c.usdRows,
+		}
+	}
+}
+
+// WriteCSV writes the credits as SPEC §8.4 CSV (see the function WriteCSV).
+func (res *Result) WriteCSV(w io.Writer) error {
+	return writeCSVBlocks(w, len(res.refs), func(b []byte, from, to int, buf []Credit) []byte {
+		buf = buf[:to-from]
+		res.fill(buf, from)
+		return appendCSV(b, buf)
+	})
 }
 
 // Result merges the workers' credits. The result does not depend on the
 // number of workers or on how rows were shared among them: sums are exact,
 // and the casing of a resource id is the one at the earliest input
-// position. Workers share the resources and keep credits by resource id,
-// so merging needs no map.
+// position. The run must not read more rows afterwards: the result refers
+// to its state.
 func (r *Run) Result() *Result {
+	r.done = true
 	t := newTallies()
 	for _, w := range r.workers {
 		t.merge(&w.summary)
@@ -60,14 +120,18 @@ func (r *Run) Result() *Result {
 	// resource id) order and, within a resource, in currency order.
 	// (Sorting 663k credits of 200 bytes took a second at 10M rows.) The
 	// sorted resources are cut into one part per worker; each part is
-	// counted and copied out by a goroutine of its own.
-	parts := splitSorted(r.resources.all, len(r.workers))
-	counts := make([][]int, len(parts))
-	forEach(len(parts), func(i int) {
+	// counted and its references put in place by a goroutine of its own.
+	sorted := slices.Clone(r.resources.all)
+	slices.SortFunc(sorted, compareResources)
+	parts := max(1, min(len(r.workers), len(sorted)))
+	part := func(i int) (int, int) { return i * len(sorted) / parts, (i + 1) * len(sorted) / parts }
+	counts := make([][]int, parts)
+	forEach(parts, func(i int) {
 		counts[i] = make([]int, len(r.ix.partners))
 		var cs []credit
-		for _, res := range parts[i] {
-			cs = r.merged(cs[:0], res)
+		from, to := part(i)
+		for _, res := range sorted[from:to] {
+			cs = r.resourceCredits(cs[:0], res)
 			for _, c := range cs {
 				counts[i][c.partner]++
 			}
@@ -75,7 +139,7 @@ func (r *Run) Result() *Result {
 	})
 	// Part i of partner p's bucket starts after all of partner p's earlier
 	// parts and all credits of partners before p.
-	starts := make([][]int, len(parts))
+	starts := make([][]int, parts)
 	for i := range starts {
 		starts[i] = make([]int, len(r.ix.partners))
 	}
@@ -86,30 +150,15 @@ func (r *Run) Result() *Result {
 			n += counts[i][p]
 		}
 	}
-	out := make([]Credit, n)
-	forEach(len(parts), func(i int) {
+	refs := make([]creditRef, n)
+	forEach(parts, func(i int) {
 		next := starts[i]
 		var cs []credit
-		for _, res := range parts[i] {
-			cs = r.merged(cs[:0], res)
-			slices.SortFunc(cs, func(a, b credit) int {
-				return cmp.Or(cmp.Compare(a.partner, b.partner), strings.Compare(a.currency, b.currency))
-			})
-			for j := range cs {
-				c := &cs[j]
-				out[next[c.partner]] = Credit{
-					PartnerID:             r.ix.partners[c.partner],
-					TenantID:              res.sub.tenant,
-					SubAccountID:          res.sub.id,
-					ResourceID:            res.raw,
-					BillingCurrency:       c.currency,
-					AttributedCost:        c.attributed,
-					IncentiveEligibleCost: c.eligible,
-					UsageRows:             c.rows,
-					ServiceName:           res.service,
-					AttributedCostInUSD:   c.usd,
-					UsageRowsInUSD:        c.usdRows,
-				}
+		from, to := part(i)
+		for j := from; j < to; j++ {
+			cs = r.resourceCredits(cs[:0], sorted[j])
+			for k, c := range cs {
+				refs[next[c.partner]] = creditRef{res: int32(j), k: int32(k)}
 				next[c.partner]++
 			}
 		}
@@ -121,7 +170,17 @@ func (r *Run) Result() *Result {
 	for _, x := range []*Tally{&t.credited, &t.noPartner, &t.unknownSubscription, &t.outOfPeriod, &t.otherCategory} {
 		sum.Read.merge(x)
 	}
-	return &Result{Credits: out, Summary: sum}
+	return &Result{Summary: sum, run: r, sorted: sorted, refs: refs}
+}
+
+// resourceCredits appends to cs the workers' credits of res, merged by
+// partner and currency and sorted by them.
+func (r *Run) resourceCredits(cs []credit, res *resource) []credit {
+	cs = r.merged(cs, res)
+	slices.SortFunc(cs, func(a, b credit) int {
+		return cmp.Or(cmp.Compare(a.partner, b.partner), strings.Compare(a.currency, b.currency))
+	})
+	return cs
 }
 
 // merged appends to cs the workers' credits of res, merged by partner and
@@ -142,19 +201,6 @@ func (r *Run) merged(cs []credit, res *resource) []credit {
 func compareResources(a, b *resource) int {
 	return cmp.Or(strings.Compare(a.sub.tenant, b.sub.tenant), strings.Compare(a.sub.id, b.sub.id),
 		strings.Compare(a.raw, b.raw))
-}
-
-// splitSorted returns the resources sorted (compareResources) and cut into
-// n parts.
-func splitSorted(all []*resource, n int) [][]*resource {
-	n = max(1, min(n, len(all)))
-	sorted := slices.Clone(all)
-	slices.SortFunc(sorted, compareResources)
-	parts := make([][]*resource, n)
-	for i := range parts {
-		parts[i] = sorted[i*len(sorted)/n : (i+1)*len(sorted)/n]
-	}
-	return parts
 }
 
 // forEach runs fn(0) … fn(n-1) in goroutines and waits for them.
@@ -232,43 +278,78 @@ const CSVHeader = "PartnerId,TenantId,SubAccountId,ResourceId,BillingCurrency,At
 // quoted as RFC 4180 says. Blocks of lines are formatted on all cores and
 // written in order.
 func WriteCSV(w io.Writer, credits []Credit) error {
+	return writeCSVBlocks(w, len(credits), func(b []byte, from, to int, _ []Credit) []byte {
+		return appendCSV(b, credits[from:to])
+	})
+}
+
+// writeCSVBlocks writes the header and n credits' lines, formatted by
+// format in blocks (with a buffer of credits of the block's size for its
+// use) on all cores, and written in order.
+func writeCSVBlocks(w io.Writer, n int, format func(b []byte, from, to int, buf []Credit) []byte) error {
 	bw := bufio.NewWriterSize(w, 1<<16)
 	bw.WriteString(CSVHeader)
 	bw.WriteByte('\n')
 	const block = 8192
-	blocks := (len(credits) + block - 1) / block
+	blocks := (n + block - 1) / block
 	done := make([]chan []byte, blocks)
 	for i := range done {
 		done[i] = make(chan []byte, 1)
 	}
-	// At most 2 blocks per core are formatted ahead of the writer.
-	tokens := make(chan struct{}, 2*runtime.GOMAXPROCS(0))
+	// At most 2 blocks per core are formatted ahead of the writer; their
+	// buffers go round.
+	ahead := 2 * runtime.GOMAXPROCS(0)
+	free := make(chan *blockBuffers, ahead)
+	for range ahead {
+		free <- &blockBuffers{}
+	}
 	stop := make(chan struct{})
 	defer close(stop)
+	owner := make([]*blockBuffers, blocks)
 	go func() {
 		for i := range blocks {
+			var bb *blockBuffers
 			select {
-			case tokens <- struct{}{}:
+			case bb = <-free:
 			case <-stop:
 				return
 			}
+			owner[i] = bb
 			go func() {
-				part := credits[i*block : min((i+1)*block, len(credits))]
-				done[i] <- appendCSV(make([]byte, 0, len(part)*160), part)
+				from, to := i*block, min((i+1)*block, n)
+				if cap(bb.credits) < block {
+					bb.credits = make([]Credit, block)
+				}
+				if bb.text == nil {
+					bb.text = make([]byte, 0, block*csvLineSize)
+				}
+				bb.text = format(bb.text[:0], from, to, bb.credits)
+				done[i] <- bb.text
 			}()
 		}
 	}()
 	for i := range blocks {
-		if _, err := bw.Write(<-done[i]); err != nil {
+		text := <-done[i]
+		if _, err := bw.Write(text); err != nil {
 			return fmt.Errorf("write attribution CSV: %w", err)
 		}
-		<-tokens
+		free <- owner[i]
 	}
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("write attribution CSV: %w", err)
 	}
 	return nil
 }
+
+// blockBuffers are a block's buffers in writeCSVBlocks.
+type blockBuffers struct {
+	credits []Credit
+	text    []byte
+}
+
+// csvLineSize is room for a typical line of WriteCSV's output (GUIDs, an
+// ARM resource id, two amounts), so a block's buffer does not grow.
+const csvLineSize = 256
 
 // appendCSV appends the lines of credits to b.
 func appendCSV(b []byte, credits []Credit) []byte {
@@ -290,12 +371,23 @@ func appendCSV(b []byte, credits []Credit) []byte {
 }
 
 func appendField(b []byte, s string) []byte {
-	if !strings.ContainsAny(s, ",\"\r\n") {
+	if !needsQuotes(s) {
 		return append(b, s...)
 	}
 	b = append(b, '"')
 	b = append(b, strings.ReplaceAll(s, `"`, `""`)...)
 	return append(b, '"')
+}
+
+// needsQuotes reports whether a CSV field must be quoted (RFC 4180). A loop
+// rather than strings.ContainsAny, which builds its set on every call.
+func needsQuotes(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == ',' || c == '"' || c == '\r' || c == '\n' {
+			return true
+		}
+	}
+	return false
 }
 
 // WriteText writes the summary for people (the CLI prints it on standard

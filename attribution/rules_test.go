@@ -309,7 +309,7 @@ func TestCostColumnUSD(t *testing.T) {
 	if err := r.Scan(strings.NewReader(usage), "usd.csv"); err != nil {
 		t.Fatal(err)
 	}
-	got := r.Result().Credits
+	got := r.Result().Credits()
 	if len(got) != 1 || got[0].BillingCurrency != "USD" || got[0].AttributedCost.String() != "4.5612" || got[0].SubAccountID != strings.ToLower(S1) {
 		t.Fatalf("credits %+v", got)
 	}

@@ -3,6 +3,7 @@ package attribution
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"hash/maphash"
 	"io"
@@ -45,7 +46,12 @@ type Run struct {
 	file     int64 // index of the next input, for first-occurrence order
 	// resources are shared by the workers; each keeps its own credits.
 	resources *registry
+	done      bool // Result was called: the run reads no more rows
 }
+
+// errResultTaken refuses rows after Result, whose credits refer to the
+// run's state.
+var errResultTaken = errors.New("attribution run: rows added after its result was taken")
 
 const (
 	costEffective = iota
@@ -87,6 +93,9 @@ func NewRun(ix *Index, opt Options) (*Run, error) {
 // error naming the file and line; credits from the rows before it stay in
 // the run, so callers that need all-or-nothing discard the run.
 func (r *Run) Scan(rd io.Reader, name string) error {
+	if r.done {
+		return errResultTaken
+	}
 	file := r.file
 	r.file++
 	return focus.Scan(rd, name, focus.Options{Workers: len(r.workers), ChunkSize: r.opt.chunkSize}, r.rowFunc(file, name))
@@ -104,6 +113,9 @@ func (r *Run) rowFunc(file int64, name string) focus.RowFunc {
 
 // ScanFile is Scan of the file at path.
 func (r *Run) ScanFile(path string) error {
+	if r.done {
+		return errResultTaken
+	}
 	file := r.file
 	r.file++
 	return focus.ScanFile(path, focus.Options{Workers: len(r.workers), ChunkSize: r.opt.chunkSize}, r.rowFunc(file, path))
@@ -113,6 +125,9 @@ func (r *Run) ScanFile(path string) error {
 // feeding rows themselves number their inputs from 0, in order). It uses
 // worker 0's state, so it must not run concurrently with itself or Scan.
 func (r *Run) Add(file int64, row *focus.Row) error {
+	if r.done {
+		return errResultTaken
+	}
 	if file >= r.file {
 		r.file = file + 1
 	}
@@ -211,8 +226,9 @@ func (res *resource) seenAt(at position, raw, service []byte) {
 // worker holds one goroutine's credits and tallies; merged at the end.
 type worker struct {
 	run *Run
-	// credits by resource id.
+	// credits by resource id, cut from slab.
 	credits [][]credit
+	slab    []credit
 	lower   []byte
 	// Currency codes, interned: a credit holds one per resource.
 	currencies map[string]string
@@ -526,8 +542,36 @@ func (w *worker) credit(res *resource, partner int32, currency string) *credit {
 			return c
 		}
 	}
+	if cs == nil {
+		// Room for one credit per partner that may be credited: a
+		// resource's rows mostly share a currency.
+		cs = w.newCredits(partnersIn(res.grants))
+	}
 	w.credits[res.id] = append(cs, credit{partner: partner, currency: currency})
 	return &w.credits[res.id][len(cs)]
+}
+
+// newCredits returns an empty slice with room for n credits, cut from a
+// slab: allocating each resource's credits on its own cost more than
+// crediting its rows.
+func (w *worker) newCredits(n int) []credit {
+	if n > len(w.slab) {
+		w.slab = make([]credit, max(n, 1024))
+	}
+	cs := w.slab[:0:n]
+	w.slab = w.slab[n:]
+	return cs
+}
+
+// partnersIn counts the partners of grants, which are grouped by partner.
+func partnersIn(gs []grant) int {
+	n := 0
+	for i := range gs {
+		if i == 0 || gs[i].partner != gs[i-1].partner {
+			n++
+		}
+	}
+	return n
 }
 
 // Tally counts rows and their amounts by currency.

@@ -55,7 +55,7 @@ func TestScenarios(t *testing.T) {
 					t.Fatal(err)
 				}
 				var out bytes.Buffer
-				if err := WriteCSV(&out, r.Result().Credits); err != nil {
+				if err := r.Result().WriteCSV(&out); err != nil {
 					t.Fatal(err)
 				}
 				if !bytes.Equal(out.Bytes(), want) {

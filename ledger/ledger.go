@@ -91,7 +91,7 @@ func Run(ctx context.Context, store Store, dataDir string, from, to time.Time, o
 	result := period.Result()
 	var rows []sqlstore.CreditRow
 	for day, run := range days {
-		for _, c := range run.Result().Credits {
+		for _, c := range run.Result().Credits() {
 			rows = append(rows, sqlstore.CreditRow{Day: day.Format("2006-01-02"), PartnerID: c.PartnerID, TenantID: c.TenantID,
 				SubscriptionID: c.SubAccountID, ResourceID: c.ResourceID, Currency: c.BillingCurrency,
 				Attributed: c.AttributedCost.String(), Eligible: c.IncentiveEligibleCost.String(), UsageRows: c.UsageRows})

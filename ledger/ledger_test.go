@@ -46,7 +46,7 @@ func TestRunOnServerState(t *testing.T) {
 		t.Fatal(err)
 	}
 	var csv bytes.Buffer
-	if err := attribution.WriteCSV(&csv, out.Result.Credits); err != nil {
+	if err := out.Result.WriteCSV(&csv); err != nil {
 		t.Fatal(err)
 	}
 	want, _ := os.ReadFile("testdata/expected.csv")

@@ -117,7 +117,7 @@ func runAttribute(m *Main, worldPath string, usagePaths []string, opt attributio
 		}
 	}
 	res := run.Result()
-	if err := attribution.WriteCSV(m.Stdout, res.Credits); err != nil {
+	if err := res.WriteCSV(m.Stdout); err != nil {
 		return err
 	}
 	if showSummary {
@@ -136,7 +136,7 @@ func runServerAttribute(cmd *cobra.Command, m *Main, opt attribution.Options, sh
 		if err != nil {
 			return err
 		}
-		if err := attribution.WriteCSV(m.Stdout, out.Result.Credits); err != nil {
+		if err := out.Result.WriteCSV(m.Stdout); err != nil {
 			return err
 		}
 		if showSummary {

@@ -62,7 +62,7 @@ func main() {
 	phase("ScanFile")
 	res := run.Result()
 	phase("Result")
-	if err := attribution.WriteCSV(io.Discard, res.Credits); err != nil {
+	if err := res.WriteCSV(io.Discard); err != nil {
 		log.Fatal(err)
 	}
 	phase("WriteCSV")
