@@ -86,6 +86,21 @@ type edge struct {
 
 // buildChains enumerates every chain of doc, in document order of links.
 func buildChains(doc *world.Document) []Chain {
+	var chains []Chain // nil when there are none, as before
+	eachChain(doc, func(n int) {
+		// A Chain is some 450 bytes, and growing a slice of a few
+		// hundred thousand of them by appending copies it over and over.
+		if n > 0 {
+			chains = make([]Chain, 0, n)
+		}
+	}, func(c *Chain) { chains = append(chains, *c) })
+	return chains
+}
+
+// eachChain calls yield with every chain of doc, in document order of
+// links, in one variable that it reuses (yield copies what it keeps).
+// When sized is not nil, it is told the number of chains first.
+func eachChain(doc *world.Document, sized func(n int), yield func(*Chain)) {
 	partners := partnerPeriods(doc)
 	principals := make(map[principalKey]principalInfo, len(doc.Principals))
 	for _, p := range doc.Principals {
@@ -120,22 +135,21 @@ func buildChains(doc *world.Document) []Chain {
 		return r
 	}
 
-	// Count the chains first: a Chain is some 450 bytes, and growing a
-	// slice of a few hundred thousand of them by appending copies it over
-	// and over.
 	reaches := make([][]reach, len(doc.Links))
 	n := 0
 	for i, l := range doc.Links {
 		reaches[i] = reachable(l.TenantID, l.ObjectID, principals[pkey(l.TenantID, l.ObjectID)], principals, memberOf)
-		for _, r := range reaches[i] {
-			k := pkey(l.TenantID, r.principal)
-			n += len(assignments[k]) + len(delegations[k])
+		if sized != nil {
+			for _, r := range reaches[i] {
+				k := pkey(l.TenantID, r.principal)
+				n += len(assignments[k]) + len(delegations[k])
+			}
 		}
 	}
-	var chains []Chain // nil when there are none, as before
-	if n > 0 {
-		chains = make([]Chain, 0, n)
+	if sized != nil {
+		sized(n)
 	}
+	var ch Chain
 	for li, l := range doc.Links {
 		c := principals[pkey(l.TenantID, l.ObjectID)]
 		base := Chain{
@@ -152,7 +166,7 @@ func buildChains(doc *world.Document) []Chain {
 			// grant completes the chain through r for one role assignment
 			// or delegation.
 			grant := func(via Via, id, roleDef, scope, scopeTenant string, from, to *time.Time) {
-				ch := base
+				ch = base
 				ch.Memberships = r.path
 				ch.Via = via
 				ch.AssignmentID = id
@@ -168,7 +182,7 @@ func buildChains(doc *world.Document) []Chain {
 				if ch.empty {
 					ch.Period = emptyPeriod
 				}
-				chains = append(chains, ch)
+				yield(&ch)
 			}
 			for _, i := range assignments[pkey(l.TenantID, r.principal)] {
 				a := &doc.RoleAssignments[i]
@@ -180,7 +194,6 @@ func buildChains(doc *world.Document) []Chain {
 			}
 		}
 	}
-	return chains
 }
 
 // partnerPeriods gives each partner ID the period in which it may be

@@ -84,7 +84,7 @@ func (ix *Index) ExplainPeriod(partnerID, resourceID string, period partnerlink.
 	// tenant: links in it, and links in managing tenants that hold
 	// delegations from it.
 	var mine, containing []Chain
-	for _, c := range ix.chains {
+	for _, c := range ix.Chains() {
 		if c.PartnerID != partnerID || c.ScopeTenantID != sub.tenant {
 			continue
 		}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/partnerlink/partnerlink"
 	"github.com/partnerlink/partnerlink/focus"
@@ -37,10 +38,14 @@ type subscription struct {
 // expanded to each subscription they contain. Build it once per world with
 // NewIndex; it is read-only afterwards and safe for concurrent use.
 type Index struct {
-	doc      *world.Document
-	chains   []Chain
-	partners []string // partner IDs by index, sorted
-	subs     map[focus.GUID]*subscription
+	doc *world.Document
+	// chains are made from doc when first asked for (Chains, Explain):
+	// attribution alone needs only the grants, and at a million role
+	// assignments the chains take a few hundred megabytes.
+	chainsOnce sync.Once
+	chains     []Chain
+	partners   []string // partner IDs by index, sorted
+	subs       map[focus.GUID]*subscription
 	// scopes holds grants at resource group and resource scopes, keyed by
 	// the lower-cased scope (without trailing "/"), sorted by partner.
 	scopes map[string][]grant
@@ -91,7 +96,6 @@ func ReadIndex(r io.Reader, name string) (*Index, error) {
 func build(doc *world.Document) *Index {
 	ix := &Index{
 		doc:    doc,
-		chains: buildChains(doc),
 		subs:   map[focus.GUID]*subscription{},
 		scopes: map[string][]grant{},
 	}
@@ -130,20 +134,19 @@ func build(doc *world.Document) *Index {
 		tenantSubs[s.TenantID] = append(tenantSubs[s.TenantID], sub)
 	}
 
-	for i := range ix.chains {
-		c := &ix.chains[i]
+	eachChain(doc, nil, func(c *Chain) {
 		if !c.Grants() {
-			continue
+			return
 		}
 		pi, ok := partnerIdx[c.PartnerID]
 		if !ok {
-			continue // Validate refuses links to unlisted partner IDs.
+			return // Validate refuses links to unlisted partner IDs.
 		}
 		from, to := nanos(c.Period)
 		g := grant{partner: pi, writer: c.RoleCanWrite, from: from, to: to}
 		sc, err := partnerlink.ParseScope(c.Scope)
 		if err != nil {
-			continue // Validate refuses such documents.
+			return // Validate refuses such documents.
 		}
 		switch sc.Kind {
 		case partnerlink.ScopeRoot:
@@ -161,7 +164,7 @@ func build(doc *world.Document) *Index {
 		default:
 			ix.scopes[sc.Key] = append(ix.scopes[sc.Key], g)
 		}
-	}
+	})
 	for _, s := range ix.subs {
 		s.grants = normalizeGrants(s.grants)
 	}
@@ -194,14 +197,24 @@ func compareBool(a, b bool) int {
 // Explain, Chains and Document use: a run over a large world then holds a
 // few hundred megabytes less. Afterwards Document and Chains return nil and
 // Explain an error.
-func (ix *Index) DropWorld() { ix.doc, ix.chains = nil, nil }
+func (ix *Index) DropWorld() {
+	ix.chainsOnce.Do(func() {}) // never built from here on
+	ix.doc, ix.chains = nil, nil
+}
 
 // Document returns the world the index was built from.
 func (ix *Index) Document() *world.Document { return ix.doc }
 
 // Chains returns every chain of the world (granting or not), for reports
 // that show the credentials and scopes behind each customer (SPEC §7).
-func (ix *Index) Chains() []Chain { return ix.chains }
+func (ix *Index) Chains() []Chain {
+	ix.chainsOnce.Do(func() {
+		if ix.doc != nil {
+			ix.chains = buildChains(ix.doc)
+		}
+	})
+	return ix.chains
+}
 
 // resolve returns the grants whose scope contains the resource with the
 // lower-cased key res (no trailing "/") in subscription sub: the

@@ -55,7 +55,7 @@ func TestReadIndex(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(ix.chains, want.chains) || !reflect.DeepEqual(ix.partners, want.partners) ||
+	if !reflect.DeepEqual(ix.Chains(), want.Chains()) || !reflect.DeepEqual(ix.partners, want.partners) ||
 		!reflect.DeepEqual(ix.scopes, want.scopes) || len(ix.subs) != len(want.subs) || !world.Validated(ix.Document()) {
 		t.Errorf("ReadIndex and NewIndex(world.Read) differ")
 	}
