@@ -319,6 +319,16 @@ type Run struct {
 	// round-robin over them.
 	Concurrency int
 	Protocol    Protocol
+	// Rate, when > 0, makes the phase an open loop: requests are due at
+	// this many per second (request n at start + n/Rate), whether or not
+	// earlier ones have been answered, and the Concurrency clients take
+	// them in turn. A request's latency runs from when it was due, not
+	// from when a client got to it, so a server that falls behind shows in
+	// the percentiles (no "coordinated omission"). With Rate 0 each client
+	// sends its next request as soon as it has the last answer (a closed
+	// loop: the throughput is the server's most, and the latency follows
+	// from Concurrency ÷ throughput).
+	Rate float64
 	// Connections is the number of HTTP/2 connections the clients share
 	// (default 1, what Go and other HTTP/2 clients open to one host); with
 	// HTTP/1.1 every client has its own connection.
@@ -422,7 +432,7 @@ func (e *Env) Run(ctx context.Context, r Run) (Result, error) {
 	remaining.Store(int64(r.Requests))
 	var ready, done sync.WaitGroup
 	start := make(chan struct{})
-	var deadline time.Time
+	var begin, deadline time.Time
 	var warmErr atomic.Pointer[error]
 	labels := pprof.Labels("loadtest", "client")
 	for w, wk := range workers {
@@ -437,7 +447,7 @@ func (e *Env) Run(ctx context.Context, r Run) (Result, error) {
 			}
 			ready.Done()
 			<-start
-			e.work(ctx, client, wk, r, deadline, &remaining)
+			e.work(ctx, client, wk, r, begin, deadline, &remaining)
 		})
 	}
 	ready.Wait()
@@ -448,7 +458,7 @@ func (e *Env) Run(ctx context.Context, r Run) (Result, error) {
 	}
 	cpu0 := processCPU()
 	t0 := time.Now()
-	deadline = t0.Add(r.Duration)
+	begin, deadline = t0, t0.Add(r.Duration)
 	close(start)
 	done.Wait()
 	res := Result{Run: r, Backend: e.Backend, Elapsed: time.Since(t0), CPU: processCPU() - cpu0}
@@ -494,11 +504,24 @@ var expectBody = map[string][]byte{PartnerA: partnerField(PartnerA), PartnerB: p
 
 // work is one client's loop: one request in flight, round-robin over the
 // client's principals, until the deadline or the request budget is spent.
-// Every response must be 200 and name the expected partner ID.
-func (e *Env) work(ctx context.Context, client *http.Client, wk *worker, r Run, deadline time.Time, remaining *atomic.Int64) {
+// In an open loop (Rate) remaining counts the requests handed out, and
+// each is sent when due. Every response must be 200 and name the expected
+// partner ID.
+func (e *Env) work(ctx context.Context, client *http.Client, wk *worker, r Run, begin, deadline time.Time, remaining *atomic.Int64) {
 	k := 0
 	for {
-		if r.Requests > 0 && remaining.Add(-1) < 0 {
+		var due time.Time
+		if r.Rate > 0 {
+			n := int64(r.Requests) - remaining.Add(-1) - 1 // requests handed out before this one
+			if r.Requests > 0 && n >= int64(r.Requests) {
+				return
+			}
+			due = begin.Add(time.Duration(float64(n) / r.Rate * float64(time.Second)))
+			if r.Requests <= 0 && !due.Before(deadline) {
+				return
+			}
+			time.Sleep(time.Until(due))
+		} else if r.Requests > 0 && remaining.Add(-1) < 0 {
 			return
 		}
 		i := wk.principals[k]
@@ -516,7 +539,9 @@ func (e *Env) work(ctx context.Context, client *http.Client, wk *worker, r Run, 
 			req.Method, req.URL = http.MethodPut, e.putURL[want]
 		}
 		t0 := time.Now()
-		if r.Requests <= 0 && !t0.Before(deadline) {
+		if r.Rate > 0 {
+			t0 = due
+		} else if r.Requests <= 0 && !t0.Before(deadline) {
 			return
 		}
 		req = req.WithContext(ctx)

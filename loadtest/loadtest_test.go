@@ -132,6 +132,33 @@ func TestRun(t *testing.T) {
 	}
 }
 
+// TestRunOpenLoop: with a Rate, requests go out on schedule, not faster
+// (40 requests at 400/s take at least 97.5 ms: the last is due at 39/400 s),
+// and every one is answered and checked as in a closed loop.
+func TestRunOpenLoop(t *testing.T) {
+	ctx := context.Background()
+	e, err := Start(ctx, Config{Tenants: 2, Principals: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	for _, phase := range []Phase{Write, Read} {
+		r, err := e.Run(ctx, Run{Phase: phase, Requests: 40, Rate: 400, Concurrency: 4})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Count != 40 || r.Errors != 0 {
+			t.Fatalf("%s: %d requests, %d errors (%s)", phase, r.Count, r.Errors, r.FirstError)
+		}
+		if min := 39 * time.Second / 400; r.Elapsed < min {
+			t.Errorf("%s: 40 requests at 400/s took %v, less than the schedule's %v", phase, r.Elapsed, min)
+		}
+		if r.P50 <= 0 || r.P99 < r.P50 {
+			t.Errorf("%s: percentiles p50 %v p99 %v", phase, r.P50, r.P99)
+		}
+	}
+}
+
 func TestPercentile(t *testing.T) {
 	var d []time.Duration
 	for i := 1; i <= 100; i++ {
