@@ -7,13 +7,15 @@
 // builds ../cmd/partnerlink, runs each contender as a subprocess (wall
 // time and peak RSS from the child's rusage), asserts that DuckDB and
 // partnerlink wrote byte-identical CSV, and prints the ratios and whether
-// each target is met. The same binary is the DuckDB and the csv-scan
-// subprocess (-mode duckdb, -mode csvscan).
+// each target is met. partnerlink and the csv scan run -repeat times
+// each, taking turns, and their medians are compared. The same binary is
+// the DuckDB and the csv-scan subprocess (-mode duckdb, -mode csvscan).
 package main
 
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/csv"
 	"errors"
@@ -25,6 +27,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -46,6 +50,7 @@ func main() {
 	fromS := flag.String("from", "2026-03-01", "first day (inclusive)")
 	toS := flag.String("to", "2026-04-01", "last day (exclusive)")
 	threads := flag.Int("threads", 2, "DuckDB threads (SET threads)")
+	repeat := flag.Int("repeat", 3, "runs of partnerlink and of the csv scan, taking turns; their medians are compared")
 	flag.Parse()
 	from, err1 := time.Parse("2006-01-02", *fromS)
 	to, err2 := time.Parse("2006-01-02", *toS)
@@ -75,7 +80,7 @@ func main() {
 		if *dir == "" {
 			*dir = filepath.Join("out", fmt.Sprint(p.Rows))
 		}
-		if err := bench(p, *dir, *fromS, *toS, *threads); err != nil {
+		if err := bench(p, *dir, *fromS, *toS, *threads, max(1, *repeat)); err != nil {
 			log.Fatal(err)
 		}
 	default:
@@ -118,6 +123,37 @@ type result struct {
 	wall  time.Duration
 	cpu   time.Duration
 	rssKB int64
+	// steal is the CPU time the machine's hypervisor took from it while
+	// cmd ran (all cores): on a shared machine the sign of a noisy sample.
+	steal time.Duration
+}
+
+// stealTime reads the machine's total steal time from /proc/stat (zero
+// where there is none).
+func stealTime() time.Duration {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0
+	}
+	line, _, _ := bytes.Cut(b, []byte("\n"))
+	f := strings.Fields(string(line)) // cpu user nice system idle iowait irq softirq steal …
+	if len(f) < 9 {
+		return 0
+	}
+	ticks, _ := strconv.ParseInt(f[8], 10, 64)
+	return time.Duration(ticks) * time.Second / 100 // USER_HZ
+}
+
+// median returns the sample with the median wall time and the highest
+// peak RSS of all samples.
+func median(rs []result) result {
+	sorted := slices.Clone(rs)
+	slices.SortFunc(sorted, func(a, b result) int { return cmp.Compare(a.wall, b.wall) })
+	m := sorted[len(sorted)/2]
+	for _, r := range rs {
+		m.rssKB = max(m.rssKB, r.rssKB)
+	}
+	return m
 }
 
 // measure runs cmd to completion with stdout to outPath, and reports its
@@ -131,19 +167,22 @@ func measure(name, outPath string, cmd *exec.Cmd) (result, error) {
 	var stderr bytes.Buffer
 	cmd.Stdout = out
 	cmd.Stderr = &stderr
+	steal0 := stealTime()
 	start := time.Now()
 	err = cmd.Run()
 	wall := time.Since(start)
+	steal := stealTime() - steal0
 	os.Stderr.Write(stderr.Bytes())
 	if err != nil {
 		return result{}, fmt.Errorf("%s: %w", name, err)
 	}
 	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
 	cpu := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-	return result{name: name, wall: wall, cpu: cpu, rssKB: ru.Maxrss}, nil
+	fmt.Printf("  %-18s %7.2fs wall %7.2fs cpu %6.0f MiB peak RSS %6.2fs stolen\n", name, wall.Seconds(), cpu.Seconds(), float64(ru.Maxrss)/1024, steal.Seconds())
+	return result{name: name, wall: wall, cpu: cpu, rssKB: ru.Maxrss, steal: steal}, nil
 }
 
-func bench(p gen.Params, dir, fromS, toS string, threads int) error {
+func bench(p gen.Params, dir, fromS, toS string, threads, repeat int) error {
 	self, err := os.Executable()
 	if err != nil {
 		return err
@@ -185,14 +224,22 @@ func bench(p gen.Params, dir, fromS, toS string, threads int) error {
 		return err
 	}
 	plOut, duckOut := filepath.Join(dir, "partnerlink.csv"), filepath.Join(dir, "duckdb.csv")
-	pl, err := measure("partnerlink", plOut, exec.Command(bin, "attribute", "--world", worldPath, "--usage", usagePath, "--from", fromS, "--to", toS))
-	if err != nil {
-		return err
+	// partnerlink and the scan take turns, repeat times each, and the
+	// medians are compared: on a shared machine one sample of each can
+	// land in a noisy second (see the stolen time).
+	var pls, scans []result
+	for range repeat {
+		pl, err := measure("partnerlink", plOut, exec.Command(bin, "attribute", "--world", worldPath, "--usage", usagePath, "--from", fromS, "--to", toS))
+		if err != nil {
+			return err
+		}
+		scan, err := measure("encoding/csv scan", os.DevNull, exec.Command(self, "-mode", "csvscan", "-usage", usagePath))
+		if err != nil {
+			return err
+		}
+		pls, scans = append(pls, pl), append(scans, scan)
 	}
-	scan, err := measure("encoding/csv scan", os.DevNull, exec.Command(self, "-mode", "csvscan", "-usage", usagePath))
-	if err != nil {
-		return err
-	}
+	pl, scan := median(pls), median(scans)
 	dk, err := measure("duckdb", duckOut, exec.Command(self, "-mode", "duckdb", "-world", worldPath, "-usage", usagePath, "-from", fromS, "-to", toS, "-threads", fmt.Sprint(threads)))
 	if err != nil {
 		return err
@@ -201,9 +248,12 @@ func bench(p gen.Params, dir, fromS, toS string, threads int) error {
 
 	same, rows, diff := compareFiles(plOut, duckOut)
 	fmt.Printf("\nrows %d, tenants %d, DuckDB SET threads=%d, load after: %s", p.Rows, p.Tenants, threads, load)
-	fmt.Printf("%-20s %10s %10s %10s\n", "", "wall", "cpu", "peak RSS")
+	fmt.Printf("%-20s %10s %10s %10s %10s\n", "", "wall", "cpu", "peak RSS", "stolen")
 	for _, r := range []result{pl, dk, scan} {
-		fmt.Printf("%-20s %9.2fs %9.2fs %7.0f MiB\n", r.name, r.wall.Seconds(), r.cpu.Seconds(), float64(r.rssKB)/1024)
+		fmt.Printf("%-20s %9.2fs %9.2fs %7.0f MiB %9.2fs\n", r.name, r.wall.Seconds(), r.cpu.Seconds(), float64(r.rssKB)/1024, r.steal.Seconds())
+	}
+	if repeat > 1 {
+		fmt.Printf("(partnerlink and the csv scan: the median of %d runs each, taking turns; peak RSS the highest)\n", repeat)
 	}
 	verdict := func(ok bool) string {
 		if ok {
