@@ -43,6 +43,9 @@ type LinkChange struct {
 type LinkStore interface {
 	// CurrentLink returns the link in force (valid_to IS NULL); ENOTFOUND.
 	CurrentLink(ctx context.Context, tenantID, objectID string) (*Link, error)
+	// CurrentLinkView is CurrentLink with the partner's registered name
+	// (empty when the partner ID is not registered), in one read.
+	CurrentLinkView(ctx context.Context, tenantID, objectID string) (*LinkView, error)
 	// ChangeLink runs decide on the current link (nil when none) inside a
 	// transaction and applies its answer at instant at, recording actor.
 	ChangeLink(ctx context.Context, tenantID, objectID string, at time.Time, actor Caller,

@@ -65,19 +65,15 @@ func (s *Service) Get(ctx context.Context, c partnerlink.Caller, partnerID strin
 			return nil, err
 		}
 	}
-	l, err := s.Store.CurrentLink(ctx, c.TenantID, c.ObjectID)
+	view, err := s.Store.CurrentLinkView(ctx, c.TenantID, c.ObjectID)
 	if partnerlink.ErrorCode(err) == partnerlink.ENOTFOUND {
 		return nil, noLink(c)
 	} else if err != nil {
 		return nil, err
 	}
-	if partnerID != "" && l.PartnerID != partnerID {
+	if partnerID != "" && view.PartnerID != partnerID {
 		return nil, partnerlink.ARMErrorf(partnerlink.ENOTFOUND, "NotFound",
-			"This account is linked to partner ID %s, not %s. Show the current link without a partner ID.", l.PartnerID, partnerID)
-	}
-	view := &partnerlink.LinkView{Link: *l}
-	if p, err := s.Store.Partner(ctx, l.PartnerID); err == nil {
-		view.PartnerName = p.Name
+			"This account is linked to partner ID %s, not %s. Show the current link without a partner ID.", view.PartnerID, partnerID)
 	}
 	return view, nil
 }

@@ -27,6 +27,12 @@ const (
 	qQueueNotice = `INSERT INTO outbox (tenant_id, event_id, payload, next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $4)`
 )
 
+// qCurrentLinkView is qCurrentLink with the partner's registered name: one
+// read for a GET of the caller's link instead of two.
+var qCurrentLinkView = `SELECT l.` + strings.ReplaceAll(linkColumns, ", ", ", l.") + `, COALESCE(p.name, '')
+	FROM links l LEFT JOIN partners p ON p.partner_id = l.partner_id
+	WHERE l.tenant_id = $1 AND l.object_id = $2 AND l.valid_to IS NULL`
+
 var linkTxQueries = []string{qCurrentLink, qLastVersion, qReaffirm, qCloseLink, qVersionEnd, qInsertLink, qInsertEvent, qQueueNotice}
 
 func scanLinks(rows *sql.Rows, err error) ([]partnerlink.Link, error) {
@@ -37,17 +43,27 @@ func scanLinks(rows *sql.Rows, err error) ([]partnerlink.Link, error) {
 	var out []partnerlink.Link
 	for rows.Next() {
 		var l partnerlink.Link
-		var from, to sql.NullInt64
-		var created, updated int64
-		if err := rows.Scan(&l.TenantID, &l.ObjectID, &l.PartnerID, &from, &to, &l.Version, &created, &updated); err != nil {
-			return nil, fmt.Errorf("store: read link: %w", err)
+		if err := scanLink(rows, &l); err != nil {
+			return nil, err
 		}
-		l.Period = partnerlink.Period{From: instant(from), To: instant(to)}
-		l.CreatedTime = time.Unix(0, created).UTC()
-		l.UpdatedTime = time.Unix(0, updated).UTC()
 		out = append(out, l)
 	}
 	return out, rows.Err()
+}
+
+// scanLink reads the linkColumns of the current row into l, and any
+// columns after them into more.
+func scanLink(rows *sql.Rows, l *partnerlink.Link, more ...any) error {
+	var from, to sql.NullInt64
+	var created, updated int64
+	dest := append([]any{&l.TenantID, &l.ObjectID, &l.PartnerID, &from, &to, &l.Version, &created, &updated}, more...)
+	if err := rows.Scan(dest...); err != nil {
+		return fmt.Errorf("store: read link: %w", err)
+	}
+	l.Period = partnerlink.Period{From: instant(from), To: instant(to)}
+	l.CreatedTime = time.Unix(0, created).UTC()
+	l.UpdatedTime = time.Unix(0, updated).UTC()
+	return nil
 }
 
 // preparedTx runs the statements of a transaction in their prepared form.
@@ -101,6 +117,27 @@ func (d *DB) CurrentLink(ctx context.Context, tenantID, objectID string) (*partn
 		return nil, partnerlink.Errorf(partnerlink.ENOTFOUND, "no partner ID is linked to principal %s in tenant %s", objectID, tenantID)
 	}
 	return &ls[0], nil
+}
+
+// CurrentLinkView is CurrentLink with the partner's registered name (empty
+// when the partner ID is not in the registry).
+func (d *DB) CurrentLinkView(ctx context.Context, tenantID, objectID string) (*partnerlink.LinkView, error) {
+	rows, err := d.query(ctx, qCurrentLinkView, strings.ToLower(tenantID), strings.ToLower(objectID))
+	if err != nil {
+		return nil, fmt.Errorf("store: query links: %w", err)
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("store: query links: %w", err)
+		}
+		return nil, partnerlink.Errorf(partnerlink.ENOTFOUND, "no partner ID is linked to principal %s in tenant %s", objectID, tenantID)
+	}
+	var v partnerlink.LinkView
+	if err := scanLink(rows, &v.Link, &v.PartnerName); err != nil {
+		return nil, err
+	}
+	return &v, nil
 }
 
 // ChangeLink applies one link change in a transaction: it closes the current

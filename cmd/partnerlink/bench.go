@@ -67,9 +67,11 @@ Each phase runs twice. First as a closed loop: every client sends its next reque
 as it has the last answer, which gives the most the server can do (and latencies that follow
 from clients ÷ throughput). Then as an open loop at the phase's target rate (writes 3,000/s,
 reads 15,000/s): requests are due on a fixed schedule and each one's latency runs from when
-it was due, so a server that falls behind shows in the percentiles. The targets are judged
-on both: the closed loop's throughput, and the p99 of the open loop and of the closed loop
-(--open-loop=false runs the closed loops only).
+it was due, so a server that falls behind shows in the percentiles. The throughput target is
+judged on the closed loop, the p99 target on the open loop: "3,000 writes/s with p99 < 25 ms"
+is the latency at that load. The closed loop's p99 is printed too, but it is set by the
+number of clients (mean latency = clients ÷ throughput), not by the server alone.
+(--open-loop=false runs the closed loops only, and judges their p99 instead.)
 
 It prints requests/s, latency percentiles, errors and the process's CPU per phase (cores used
 and CPU time per request, server and clients together: on a shared machine the CPU per request
@@ -199,21 +201,31 @@ func printResults(w io.Writer, results []loadtest.Result) {
 		}
 	}
 	fmt.Fprintln(w, "targets (SQLite, 2 cores): writes ≥ 3,000/s, reads ≥ 15,000/s, p99 < 25 ms")
+	openLoop := map[string]bool{} // phases with an open-loop run, by backend, phase and protocol
+	for _, r := range results {
+		if r.Rate > 0 {
+			openLoop[fmt.Sprint(r.Backend, r.Phase, r.Protocol)] = true
+		}
+	}
 	for _, r := range results {
 		note := ""
 		if r.Backend != "sqlite" {
 			note = " (the targets are set for SQLite; shown for comparison)"
 		}
 		target := targetRate(r.Phase)
-		if r.Rate > 0 {
+		switch {
+		case r.Rate > 0:
 			// An open loop keeps up when it answers what was due.
 			fmt.Fprintf(w, "  %s %s %s at %.0f req/s offered: %.0f req/s answered, p99 %s ms < %d %s%s\n", r.Backend, r.Phase, r.Protocol,
 				r.Rate, r.PerSecond(), ms(r.P99), targetP99.Milliseconds(), passFail(r.P99 < targetP99 && r.PerSecond() >= 0.97*r.Rate), note)
-			continue
+		case openLoop[fmt.Sprint(r.Backend, r.Phase, r.Protocol)]:
+			fmt.Fprintf(w, "  %s %s %s closed loop, %d clients: %.0f req/s ≥ %.0f %s (p99 %s ms at this throughput; the p99 target is judged at the target rate)%s\n",
+				r.Backend, r.Phase, r.Protocol, r.Concurrency, r.PerSecond(), target, passFail(r.PerSecond() >= target), ms(r.P99), note)
+		default:
+			fmt.Fprintf(w, "  %s %s %s closed loop, %d clients: %.0f req/s ≥ %.0f %s, p99 %s ms < %d %s%s\n", r.Backend, r.Phase, r.Protocol,
+				r.Concurrency, r.PerSecond(), target, passFail(r.PerSecond() >= target), ms(r.P99), targetP99.Milliseconds(),
+				passFail(r.P99 < targetP99), note)
 		}
-		fmt.Fprintf(w, "  %s %s %s closed loop, %d clients: %.0f req/s ≥ %.0f %s, p99 %s ms < %d %s%s\n", r.Backend, r.Phase, r.Protocol,
-			r.Concurrency, r.PerSecond(), target, passFail(r.PerSecond() >= target), ms(r.P99), targetP99.Milliseconds(),
-			passFail(r.P99 < targetP99), note)
 	}
 }
 

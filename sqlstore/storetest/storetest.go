@@ -242,6 +242,11 @@ func testLinkLifecycle(t *testing.T, s Store) {
 	if cur.PartnerID != Global || cur.Version != 3 {
 		t.Errorf("current = %+v", cur)
 	}
+	view, err := s.CurrentLinkView(ctx, TenantA, UserA)
+	must(t, err)
+	if view.Link != *cur || view.PartnerName != "Tailspin" {
+		t.Errorf("current with the partner's name = %+v, want %+v named Tailspin", view, cur)
+	}
 	l, _, err = s.ChangeLink(ctx, TenantA, UserA, t4, actor, unlink)
 	must(t, err)
 	if !l.Period.To.Equal(t4) || l.Version != 4 {
@@ -249,6 +254,9 @@ func testLinkLifecycle(t *testing.T, s Store) {
 	}
 	if _, err := s.CurrentLink(ctx, TenantA, UserA); partnerlink.ErrorCode(err) != partnerlink.ENOTFOUND {
 		t.Errorf("after delete: %v", err)
+	}
+	if _, err := s.CurrentLinkView(ctx, TenantA, UserA); partnerlink.ErrorCode(err) != partnerlink.ENOTFOUND {
+		t.Errorf("view after delete: %v", err)
 	}
 	if _, _, err := s.ChangeLink(ctx, TenantA, UserA, t4, actor, unlink); partnerlink.ErrorCode(err) != partnerlink.ENOTFOUND {
 		t.Errorf("delete without link: %v", err)
