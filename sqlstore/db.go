@@ -78,8 +78,9 @@ type DB struct {
 const checkpointAfter = 1000
 
 // restartEvery is how many checkpoints run beside the writer before one
-// completes under the writer lock, so that the WAL starts over: about
-// 32,000 pages (128 MB of WAL). Completing every checkpoint made writers
+// completes under the writer lock, so that the WAL starts over: 18,000 to
+// 23,000 pages (70–90 MB of WAL) in the link benchmark, as wroteWAL's
+// count of pages is an estimate. Completing every checkpoint made writers
 // wait for an fsync every 1,000 pages, which was most of the p99 of link
 // writes; never completing one lets the WAL grow without end.
 var restartEvery = 32
