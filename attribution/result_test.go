@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"encoding/csv"
 	"fmt"
+	"slices"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/partnerlink/partnerlink/focus"
@@ -50,4 +53,58 @@ func sumOf(t *testing.T, s string) focus.Sum {
 	var sum focus.Sum
 	sum.Add(a)
 	return sum
+}
+
+// A Result's credits come out the same through Credits and WriteCSV, in
+// output order (SPEC §8.4), across more blocks than WriteCSV formats at
+// once (its buffers go round); and the run takes no rows after its result.
+func TestResultCreditsAndCSVAgree(t *testing.T) {
+	ix := newWorld().link(tC, uA, pA, "", "").link(tC, uB, pB, "", "").
+		assign(tC, uA, "Contributor", "/subscriptions/"+S1, "", "").
+		assign(tC, uB, "Reader", "/subscriptions/"+S1+"/resourceGroups/rg1", "", "").index(t)
+	var usage strings.Builder
+	usage.WriteString(usageHeader)
+	const n = 40000 // resources: 40k credits of A, 4k of B, in 6 blocks of 8192
+	for d := 2; d <= 3; d++ {
+		for i := range n {
+			rg := "rg" + strconv.Itoa(i%10)
+			usage.WriteString(dayIn(fmt.Sprintf("2026-03-%02d", d), fmt.Sprintf("/subscriptions/%s/resourceGroups/%s/providers/P/x/r%d", S1, rg, i), "1.25", "EUR", "Usage"))
+		}
+	}
+	r, err := NewRun(ix, Options{From: *at("2026-03-01"), To: *at("2026-04-01"), Workers: 2, chunkSize: 1 << 16})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Scan(strings.NewReader(usage.String()), "usage.csv"); err != nil {
+		t.Fatal(err)
+	}
+	res := r.Result()
+	credits := res.Credits()
+	if res.Len() != n+n/10 || len(credits) != res.Len() {
+		t.Fatalf("%d credits (Len %d), want %d", len(credits), res.Len(), n+n/10)
+	}
+	if !slices.IsSortedFunc(credits, compareCredits) {
+		t.Error("Credits are not in output order")
+	}
+	for _, c := range credits {
+		if c.UsageRows != 2 || c.AttributedCost.String() != "2.5" {
+			t.Fatalf("credit %+v: want 2 rows, 2.5", c)
+		}
+	}
+	var fromResult, fromCredits bytes.Buffer
+	if err := res.WriteCSV(&fromResult); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteCSV(&fromCredits, credits); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(fromResult.Bytes(), fromCredits.Bytes()) {
+		t.Error("Result.WriteCSV and WriteCSV(Result.Credits()) differ")
+	}
+	if err := r.Scan(strings.NewReader(usageHeader), "more.csv"); err == nil {
+		t.Error("Scan after Result: no error")
+	}
+	if err := r.Add(1, &focus.Row{}); err == nil {
+		t.Error("Add after Result: no error")
+	}
 }
