@@ -96,19 +96,26 @@ func (res *Result) fill(dst []Credit, from int) {
 
 // WriteCSV writes the credits as SPEC §8.4 CSV (see the function WriteCSV).
 func (res *Result) WriteCSV(w io.Writer) error {
-	return writeCSVBlocks(w, len(res.refs), func(b []byte, from, to int, buf []Credit) []byte {
-		buf = buf[:to-from]
-		res.fill(buf, from)
-		return appendCSV(b, buf)
+	return writeCSVBlocks(w, len(res.refs), func(bb *blockBuffers, from, to int) {
+		if cap(bb.credits) < to-from {
+			bb.credits = make([]Credit, to-from)
+		}
+		cs := bb.credits[:to-from]
+		res.fill(cs, from)
+		bb.text = appendCSV(bb.text[:0], cs)
 	})
 }
 
 // Result merges the workers' credits. The result does not depend on the
 // number of workers or on how rows were shared among them: sums are exact,
 // and the casing of a resource id is the one at the earliest input
-// position. The run must not read more rows afterwards: the result refers
-// to its state.
+// position. The result refers to the run's state, so the run reads no rows
+// afterwards (Scan, ScanFile and Add fail), and Result returns the same
+// result again.
 func (r *Run) Result() *Result {
+	if r.result != nil {
+		return r.result // taken before: the run's lookup state is gone
+	}
 	r.done = true
 	t := newTallies()
 	for _, w := range r.workers {
@@ -170,7 +177,23 @@ func (r *Run) Result() *Result {
 	for _, x := range []*Tally{&t.credited, &t.noPartner, &t.unknownSubscription, &t.outOfPeriod, &t.otherCategory} {
 		sum.Read.merge(x)
 	}
-	return &Result{Summary: sum, run: r, sorted: sorted, refs: refs}
+	r.release()
+	r.result = &Result{Summary: sum, run: r, sorted: sorted, refs: refs}
+	return r.result
+}
+
+// release lets go of what only reading rows needed (the workers' lookup
+// state, the registry's maps): a Result keeps its run's credits and
+// resources alive, not those.
+func (r *Run) release() {
+	for _, w := range r.workers {
+		w.cache, w.next, w.subRows, w.last, w.lastID, w.lower = nil, nil, nil, nil, nil, nil
+		w.slab = nil
+	}
+	for i := range r.resources.shards {
+		r.resources.shards[i].m = nil
+	}
+	r.resources.all = nil
 }
 
 // resourceCredits appends to cs the workers' credits of res, merged by
@@ -278,73 +301,76 @@ const CSVHeader = "PartnerId,TenantId,SubAccountId,ResourceId,BillingCurrency,At
 // quoted as RFC 4180 says. Blocks of lines are formatted on all cores and
 // written in order.
 func WriteCSV(w io.Writer, credits []Credit) error {
-	return writeCSVBlocks(w, len(credits), func(b []byte, from, to int, _ []Credit) []byte {
-		return appendCSV(b, credits[from:to])
+	return writeCSVBlocks(w, len(credits), func(bb *blockBuffers, from, to int) {
+		bb.text = appendCSV(bb.text[:0], credits[from:to])
 	})
 }
 
-// writeCSVBlocks writes the header and n credits' lines, formatted by
-// format in blocks (with a buffer of credits of the block's size for its
-// use) on all cores, and written in order.
-func writeCSVBlocks(w io.Writer, n int, format func(b []byte, from, to int, buf []Credit) []byte) error {
+// csvBlock is how many credits' lines are formatted at a time.
+const csvBlock = 8192
+
+// writeCSVBlocks writes the header and the lines of n credits, which
+// format puts in bb.text a block at a time. One goroutine per core formats
+// every so-many-th block, with two buffers that it takes turns filling, and
+// the caller writes the blocks in order. Nothing runs on after it returns.
+func writeCSVBlocks(w io.Writer, n int, format func(bb *blockBuffers, from, to int)) error {
 	bw := bufio.NewWriterSize(w, 1<<16)
 	bw.WriteString(CSVHeader)
 	bw.WriteByte('\n')
-	const block = 8192
-	blocks := (n + block - 1) / block
-	done := make([]chan []byte, blocks)
-	for i := range done {
-		done[i] = make(chan []byte, 1)
-	}
-	// At most 2 blocks per core are formatted ahead of the writer; their
-	// buffers go round.
-	ahead := 2 * runtime.GOMAXPROCS(0)
-	free := make(chan *blockBuffers, ahead)
-	for range ahead {
-		free <- &blockBuffers{}
-	}
+	blocks := (n + csvBlock - 1) / csvBlock
+	workers := min(runtime.GOMAXPROCS(0), blocks)
+	type lane struct{ done, free chan *blockBuffers }
+	lanes := make([]lane, workers)
 	stop := make(chan struct{})
-	defer close(stop)
-	owner := make([]*blockBuffers, blocks)
-	go func() {
-		for i := range blocks {
-			var bb *blockBuffers
-			select {
-			case bb = <-free:
-			case <-stop:
-				return
-			}
-			owner[i] = bb
-			go func() {
-				from, to := i*block, min((i+1)*block, n)
-				if cap(bb.credits) < block {
-					bb.credits = make([]Credit, block)
+	var wg sync.WaitGroup
+	for k := range lanes {
+		l := lane{done: make(chan *blockBuffers, 2), free: make(chan *blockBuffers, 2)}
+		l.free <- &blockBuffers{}
+		l.free <- &blockBuffers{}
+		lanes[k] = l
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := k; i < blocks; i += workers {
+				var bb *blockBuffers
+				select {
+				case bb = <-l.free:
+				case <-stop:
+					return
 				}
+				from, to := i*csvBlock, min((i+1)*csvBlock, n)
 				if bb.text == nil {
-					bb.text = make([]byte, 0, block*csvLineSize)
+					bb.text = make([]byte, 0, (to-from)*csvLineSize)
 				}
-				bb.text = format(bb.text[:0], from, to, bb.credits)
-				done[i] <- bb.text
-			}()
-		}
-	}()
-	for i := range blocks {
-		text := <-done[i]
-		if _, err := bw.Write(text); err != nil {
-			return fmt.Errorf("write attribution CSV: %w", err)
-		}
-		free <- owner[i]
+				format(bb, from, to)
+				l.done <- bb // room for both buffers: never blocks
+			}
+		}()
 	}
-	if err := bw.Flush(); err != nil {
+	err := func() error {
+		for i := range blocks {
+			l := lanes[i%workers]
+			bb := <-l.done
+			if _, err := bw.Write(bb.text); err != nil {
+				return err
+			}
+			l.free <- bb
+		}
+		return bw.Flush()
+	}()
+	close(stop)
+	wg.Wait()
+	if err != nil {
 		return fmt.Errorf("write attribution CSV: %w", err)
 	}
 	return nil
 }
 
-// blockBuffers are a block's buffers in writeCSVBlocks.
+// blockBuffers are the buffers of one block of writeCSVBlocks: its text,
+// and room for its Credit values when format builds them.
 type blockBuffers struct {
-	credits []Credit
 	text    []byte
+	credits []Credit
 }
 
 // csvLineSize is room for a typical line of WriteCSV's output (GUIDs, an

@@ -101,10 +101,41 @@ func TestResultCreditsAndCSVAgree(t *testing.T) {
 	if !bytes.Equal(fromResult.Bytes(), fromCredits.Bytes()) {
 		t.Error("Result.WriteCSV and WriteCSV(Result.Credits()) differ")
 	}
+	if again := r.Result(); again != res {
+		t.Error("a second Result differs from the first")
+	}
 	if err := r.Scan(strings.NewReader(usageHeader), "more.csv"); err == nil {
 		t.Error("Scan after Result: no error")
 	}
 	if err := r.Add(1, &focus.Row{}); err == nil {
 		t.Error("Add after Result: no error")
+	}
+}
+
+// failAfter accepts n bytes, then fails every write.
+type failAfter struct{ n int }
+
+func (f *failAfter) Write(p []byte) (int, error) {
+	if f.n < len(p) {
+		return 0, fmt.Errorf("disk full")
+	}
+	f.n -= len(p)
+	return len(p), nil
+}
+
+// When the writer fails, WriteCSV reports it and has stopped formatting
+// when it returns: the caller may reuse the credits at once (go test -race
+// catches a formatter still reading them).
+func TestWriteCSVStopsOnWriteError(t *testing.T) {
+	credits := make([]Credit, 40000)
+	for i := range credits {
+		credits[i] = Credit{PartnerID: "1234567", ResourceID: fmt.Sprintf("/r/%d", i), BillingCurrency: "EUR"}
+	}
+	err := WriteCSV(&failAfter{n: 100_000}, credits)
+	if err == nil || !strings.Contains(err.Error(), "disk full") {
+		t.Fatalf("WriteCSV = %v, want the writer's error", err)
+	}
+	for i := range credits {
+		credits[i].ResourceID = ""
 	}
 }

@@ -46,7 +46,8 @@ type Run struct {
 	file     int64 // index of the next input, for first-occurrence order
 	// resources are shared by the workers; each keeps its own credits.
 	resources *registry
-	done      bool // Result was called: the run reads no more rows
+	done      bool    // Result was called: the run reads no more rows
+	result    *Result // what Result returned
 }
 
 // errResultTaken refuses rows after Result, whose credits refer to the

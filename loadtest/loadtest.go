@@ -322,9 +322,13 @@ type Run struct {
 	// Rate, when > 0, makes the phase an open loop: requests are due at
 	// this many per second (request n at start + n/Rate), whether or not
 	// earlier ones have been answered, and the Concurrency clients take
-	// them in turn. A request's latency runs from when it was due, not
-	// from when a client got to it, so a server that falls behind shows in
-	// the percentiles (no "coordinated omission"). With Rate 0 each client
+	// them in turn (so at most Concurrency are in flight; a due request
+	// waits for a free client). A request's latency runs from when it was
+	// due, not from when a client got to it, so a server that falls behind
+	// shows in the percentiles (no "coordinated omission"); so does a
+	// client that wakes late on a busy machine. Every request due before
+	// the end of Duration is sent, so a server that falls behind makes the
+	// phase run longer. With Rate 0 each client
 	// sends its next request as soon as it has the last answer (a closed
 	// loop: the throughput is the server's most, and the latency follows
 	// from Concurrency ÷ throughput).
@@ -343,8 +347,8 @@ type Result struct {
 	Errors     int
 	FirstError string
 	Elapsed    time.Duration
-	// Latency percentiles, from sending the request to reading the whole
-	// response.
+	// Latency percentiles, from sending the request (in an open loop:
+	// from when it was due) to reading the whole response.
 	P50, P90, P99, Max time.Duration
 	// CPU is the process's user+system CPU time during the phase (server
 	// and clients together: they share the process).

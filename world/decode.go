@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"strings"
 	"sync"
+	"time"
 
 	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 // decodeParallel decodes a world document on two cores: the top level is
@@ -19,8 +21,9 @@ import (
 // that does not decode, data after the document. The caller then decodes
 // the document the ordinary way (encoding/json, which is laxer on names and
 // UTF-8), which finds and words any error exactly as before; this path only
-// has to agree with that one on the documents it accepts. data is changed
-// while the goroutines run and restored before it returns.
+// has to agree with that one on the documents it accepts (instants are read
+// as encoding/json reads them: v1Times). data must be the caller's own: it
+// is changed while the goroutines run and restored before this returns.
 func decodeParallel(data []byte, doc *Document) bool {
 	members, ok := topLevel(data)
 	if !ok {
@@ -82,7 +85,7 @@ func decodeParallel(data []byte, doc *Document) bool {
 		go func() {
 			defer wg.Done()
 			for _, j := range jobs[i] {
-				if err := jsonv2.Unmarshal(j.raw, j.into, jsonv2.RejectUnknownMembers(true)); err != nil {
+				if err := jsonv2.Unmarshal(j.raw, j.into, jsonv2.RejectUnknownMembers(true), v1Times); err != nil {
 					failed[i] = true
 					return
 				}
@@ -103,6 +106,18 @@ func decodeParallel(data []byte, doc *Document) bool {
 	}
 	return true
 }
+
+// v1Times makes the v2 decoder read instants as encoding/json does, with
+// time.Time's UnmarshalJSON on the raw value: v2 would decode escapes
+// first ("2026-03-01T00:00:00\u005a" is a valid instant to it), which
+// encoding/json refuses.
+var v1Times = jsonv2.WithUnmarshalers(jsonv2.UnmarshalFromFunc(func(dec *jsontext.Decoder, t *time.Time) error {
+	v, err := dec.ReadValue()
+	if err != nil {
+		return err
+	}
+	return t.UnmarshalJSON(v)
+}))
 
 // member is a top-level member of the document and its value's bytes.
 type member struct {

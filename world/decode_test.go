@@ -76,13 +76,17 @@ func TestDecodeParallelDeclines(t *testing.T) {
 func FuzzDecodeParallel(f *testing.F) {
 	f.Add([]byte(`{"version":1,"roleAssignments":[{"id":"a"},{"id":"b,}"}],"links":[]}`))
 	f.Add([]byte(`{"version":1 , "partners" : [ ] }`))
-	// Where the JSON v2 decoder is stricter than encoding/json: the
-	// parallel path must refuse these (the sequential decode takes them).
+	// Where the JSON v2 decoder differs from encoding/json: stricter on
+	// names and UTF-8 (the parallel path must refuse these, the sequential
+	// decode takes them), and laxer on escapes in instants (both must
+	// refuse "\u005a" for "Z").
 	f.Add([]byte(`{"version":1,"links":[{"tenantId":"a","TenantId":"b"}]}`))
 	f.Add([]byte(`{"version":1,"links":[{"tenantId":"a","tenantId":"b"}]}`))
 	f.Add([]byte("{\"version\":1,\"tenants\":[{\"name\":\"\xff\"}]}"))
 	f.Add([]byte(`{"version":1,"links":[{"from":"2026-03-01T00:00:00+02:00","to":null}],"roleAssignments":[{"from":"2026-03-01T00:00:00Z"},{"to":"2026-03-01T00:00:00.5Z"}]}`))
 	f.Add([]byte(`{"version":1,"roleAssignments":[{"id":"a\\"},{"id":"\"\\\""},{"id":"c"}]}`))
+	f.Add([]byte(`{"version":1,"links":[{"from":"2026-03-01T00:00:00\u005a"}]}`))
+	f.Add([]byte(`{"version":1,"roleAssignments":[{"id":"a"},{"from":"\u0032026-03-01T00:00:00Z"}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var got Document
 		if !decodeParallel(data, &got) {

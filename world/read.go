@@ -161,7 +161,8 @@ func lineCol(data []byte, off int64) (int, int) {
 }
 
 // Normalize lower-cases every well-formed GUID and puts every instant in UTC,
-// in place (string and time pointers are replaced, never written through).
+// in place (a string or time pointer that changes is replaced, never
+// written through; one already in UTC is kept).
 // Malformed GUIDs are left as they are for Validate to report.
 func Normalize(doc *Document) {
 	g := func(s *string) {
