@@ -65,7 +65,8 @@ func (res *Result) Credits() []Credit {
 	out := make([]Credit, len(res.refs))
 	parts := runtime.GOMAXPROCS(0)
 	forEach(parts, func(i int) {
-		res.fill(out[i*len(out)/parts:(i+1)*len(out)/parts], i*len(out)/parts)
+		from, to := partOf(i, parts, len(out))
+		res.fill(out[from:to], from)
 	})
 	return out
 }
@@ -131,7 +132,7 @@ func (r *Run) Result() *Result {
 	sorted := slices.Clone(r.resources.all)
 	slices.SortFunc(sorted, compareResources)
 	parts := max(1, min(len(r.workers), len(sorted)))
-	part := func(i int) (int, int) { return i * len(sorted) / parts, (i + 1) * len(sorted) / parts }
+	part := func(i int) (int, int) { return partOf(i, parts, len(sorted)) }
 	counts := make([][]int, parts)
 	forEach(parts, func(i int) {
 		counts[i] = make([]int, len(r.ix.partners))
@@ -187,8 +188,7 @@ func (r *Run) Result() *Result {
 // resources alive, not those.
 func (r *Run) release() {
 	for _, w := range r.workers {
-		w.cache, w.next, w.subRows, w.last, w.lastID, w.lower = nil, nil, nil, nil, nil, nil
-		w.slab = nil
+		w.cache, w.next, w.subRows, w.last, w.lastID, w.lower, w.slab = nil, nil, nil, nil, nil, nil, nil
 	}
 	for i := range r.resources.shards {
 		r.resources.shards[i].m = nil
@@ -225,6 +225,10 @@ func compareResources(a, b *resource) int {
 	return cmp.Or(strings.Compare(a.sub.tenant, b.sub.tenant), strings.Compare(a.sub.id, b.sub.id),
 		strings.Compare(a.raw, b.raw))
 }
+
+// partOf returns the bounds of part i when n items are cut into parts
+// parts of (nearly) equal size.
+func partOf(i, parts, n int) (from, to int) { return i * n / parts, (i + 1) * n / parts }
 
 // forEach runs fn(0) … fn(n-1) in goroutines and waits for them.
 func forEach(n int, fn func(i int)) {
