@@ -65,6 +65,9 @@ type DB struct {
 	pending   []*linkChange
 	writing   bool // a caller is leading (writing a batch)
 
+	// views caches CurrentLinkView on SQLite; nil on PostgreSQL.
+	views *viewCache
+
 	// checkpoints wakes the checkpointer; stopCheckpoints ends it (Close).
 	checkpoints     chan struct{}
 	walPages        atomic.Int64
@@ -254,8 +257,9 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 			// WAL lets readers run beside the one writer; the writer lock is
 			// taken at BEGIN (_txlock=immediate) so transactions never fail
 			// half-way on a lock upgrade.
-			d.db.SetMaxOpenConns(8)
-			d.db.SetMaxIdleConns(8)
+			// 8 for queries and 1 pinned by the link cache's probe.
+			d.db.SetMaxOpenConns(9)
+			d.db.SetMaxIdleConns(9)
 		}
 	}
 	if err != nil {
@@ -274,6 +278,10 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		return nil, err
 	}
 	if d.dialect == SQLite {
+		if d.views, err = newViewCache(ctx, d.db); err != nil {
+			d.Close()
+			return nil, err
+		}
 		cctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 		d.checkpoints, d.stopCheckpoints, d.checkpointsDone = make(chan struct{}, 1), cancel, make(chan struct{})
 		go d.checkpointer(cctx)
@@ -360,6 +368,9 @@ func (d *DB) Close() error {
 	}
 	d.stmts = nil
 	d.stmtMu.Unlock()
+	if d.views != nil {
+		d.views.close()
+	}
 	return d.db.Close()
 }
 

@@ -114,15 +114,47 @@ func (d *DB) CurrentLink(ctx context.Context, tenantID, objectID string) (*partn
 		return nil, err
 	}
 	if len(ls) == 0 {
-		return nil, partnerlink.Errorf(partnerlink.ENOTFOUND, "no partner ID is linked to principal %s in tenant %s", objectID, tenantID)
+		return nil, noCurrentLink(tenantID, objectID)
 	}
 	return &ls[0], nil
 }
 
 // CurrentLinkView is CurrentLink with the partner's registered name (empty
 // when the partner ID is not in the registry).
+// On SQLite answers come from a cache that SQLite's data_version keeps
+// exact (viewCache).
 func (d *DB) CurrentLinkView(ctx context.Context, tenantID, objectID string) (*partnerlink.LinkView, error) {
-	rows, err := d.query(ctx, qCurrentLinkView, strings.ToLower(tenantID), strings.ToLower(objectID))
+	key := viewKey{strings.ToLower(tenantID), strings.ToLower(objectID)}
+	if d.views == nil {
+		return d.currentLinkView(ctx, key)
+	}
+	version, err := d.views.dataVersion(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if v, ok := d.views.get(version, key); ok {
+		if v == nil {
+			return nil, noCurrentLink(key.tenantID, key.objectID)
+		}
+		return v, nil
+	}
+	v, err := d.currentLinkView(ctx, key)
+	switch {
+	case err == nil:
+		d.views.put(version, key, v)
+	case partnerlink.ErrorCode(err) == partnerlink.ENOTFOUND:
+		d.views.put(version, key, nil)
+	}
+	return v, err
+}
+
+func noCurrentLink(tenantID, objectID string) error {
+	return partnerlink.Errorf(partnerlink.ENOTFOUND, "no partner ID is linked to principal %s in tenant %s", objectID, tenantID)
+}
+
+// currentLinkView reads the view from the database.
+func (d *DB) currentLinkView(ctx context.Context, key viewKey) (*partnerlink.LinkView, error) {
+	rows, err := d.query(ctx, qCurrentLinkView, key.tenantID, key.objectID)
 	if err != nil {
 		return nil, fmt.Errorf("store: query links: %w", err)
 	}
@@ -131,7 +163,7 @@ func (d *DB) CurrentLinkView(ctx context.Context, tenantID, objectID string) (*p
 		if err := rows.Err(); err != nil {
 			return nil, fmt.Errorf("store: query links: %w", err)
 		}
-		return nil, partnerlink.Errorf(partnerlink.ENOTFOUND, "no partner ID is linked to principal %s in tenant %s", objectID, tenantID)
+		return nil, noCurrentLink(key.tenantID, key.objectID)
 	}
 	var v partnerlink.LinkView
 	if err := scanLink(rows, &v.Link, &v.PartnerName); err != nil {

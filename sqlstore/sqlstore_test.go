@@ -83,3 +83,20 @@ func withDatabase(dsn, name string) string {
 	}
 	return dsn + "/" + name + q
 }
+
+// TestSQLiteViewsFollowOtherConnections: the link-view cache of one handle
+// sees changes committed through another handle on the same file, as it
+// must see those of another process (the CLI writes the server's file).
+func TestSQLiteViewsFollowOtherConnections(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "partnerlink.db")
+	open := func() *sqlstore.DB {
+		db, err := sqlstore.Open(context.Background(), path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return db
+	}
+	server, cli := open(), open()
+	storetest.ViewsFollowChanges(t, server, cli)
+}

@@ -62,6 +62,7 @@ func RunAll(t *testing.T, open func(t *testing.T) Store) {
 	t.Run("LinkConcurrent", func(t *testing.T) { testLinkConcurrent(t, open(t)) })
 	t.Run("LinkConcurrentMixed", func(t *testing.T) { testLinkConcurrentMixed(t, open(t)) })
 	t.Run("LinkInstantsNeverRunBackwards", func(t *testing.T) { testLinkInstantOrder(t, open(t)) })
+	t.Run("ViewsFollowChanges", func(t *testing.T) { s := open(t); ViewsFollowChanges(t, s, s) })
 	t.Run("LinkQueries", func(t *testing.T) { testLinkQueries(t, open(t)) })
 	t.Run("Outbox", func(t *testing.T) { testOutbox(t, open(t)) })
 	t.Run("Grants", func(t *testing.T) { testGrants(t, open(t)) })

@@ -1,0 +1,131 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sync"
+
+	"github.com/partnerlink/partnerlink"
+)
+
+// viewCache remembers the answers of CurrentLinkView on SQLite for as long
+// as the database is unchanged, so a GET of a link reads no table: the
+// query and its rows were a third of the CPU of an authenticated GET
+// (bench links).
+//
+// "Unchanged" is asked of SQLite itself, before every answer: PRAGMA
+// data_version on a connection that never writes changes whenever any other
+// connection commits — ours, or another process's on the same file (the
+// partnerlink CLI, an import). So there is no window in which a committed
+// change is not seen: a cached answer is used only when the version read
+// after the request arrived equals the version read before the answer was
+// queried. Any commit, to any table, empties the cache.
+//
+// PostgreSQL has no such cheap probe (and several servers may share one
+// database), so it is not cached.
+type viewCache struct {
+	probeMu sync.Mutex // one probe at a time on the connection
+	conn    *sql.Conn
+	probe   *sql.Stmt
+	roundMu sync.Mutex
+	next    *probeRound // the round callers join; nil when none is waiting
+
+	mu      sync.RWMutex
+	version int64 // the data_version entries were read at
+	entries map[viewKey]*partnerlink.LinkView
+}
+
+type viewKey struct{ tenantID, objectID string }
+
+// maxViews bounds the cache; it starts over when full (an unchanged
+// database with more callers than this is rare, and a miss costs a query).
+const maxViews = 200_000
+
+// newViewCache pins a connection of db for the version probe.
+func newViewCache(ctx context.Context, db *sql.DB) (*viewCache, error) {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("store: pin a connection for the link cache: %w", err)
+	}
+	probe, err := conn.PrepareContext(ctx, `PRAGMA data_version`)
+	if err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("store: prepare the link cache's probe: %w", err)
+	}
+	return &viewCache{conn: conn, probe: probe, entries: map[viewKey]*partnerlink.LinkView{}}, nil
+}
+
+// dataVersion asks SQLite for the database's version now: the answer of
+// a probe that started after the call. Callers that arrive while a probe
+// runs share the next one, so under load there are fewer probes than
+// requests (each is a read transaction: shared-memory locks and syscalls).
+func (c *viewCache) dataVersion(ctx context.Context) (int64, error) {
+	c.roundMu.Lock()
+	r, lead := c.next, false
+	if r == nil {
+		r, lead = &probeRound{done: make(chan struct{})}, true
+		c.next = r
+	}
+	c.roundMu.Unlock()
+	if !lead {
+		<-r.done
+		return r.version, r.err
+	}
+	c.probeMu.Lock() // the previous round's probe ends first
+	c.roundMu.Lock()
+	c.next = nil // later arrivals wait for the next round: this probe may have started before them
+	c.roundMu.Unlock()
+	r.err = c.probe.QueryRowContext(context.WithoutCancel(ctx)).Scan(&r.version)
+	c.probeMu.Unlock()
+	if r.err != nil {
+		r.err = fmt.Errorf("store: read data_version: %w", r.err)
+	}
+	close(r.done)
+	return r.version, r.err
+}
+
+// probeRound is one probe and the callers waiting for it.
+type probeRound struct {
+	done    chan struct{}
+	version int64
+	err     error
+}
+
+// get returns the cached answer for key at version: a copy of the view, or
+// nil for "no link". ok is false on a miss.
+func (c *viewCache) get(version int64, key viewKey) (view *partnerlink.LinkView, ok bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if c.version != version {
+		return nil, false
+	}
+	v, ok := c.entries[key]
+	if !ok || v == nil {
+		return nil, ok
+	}
+	cp := *v
+	return &cp, true
+}
+
+// put remembers an answer read after version was probed. A version other
+// than the cache's starts the cache over (a late put of an older version
+// only costs misses: every get checks the version).
+func (c *viewCache) put(version int64, key viewKey, view *partnerlink.LinkView) {
+	if view != nil {
+		cp := *view
+		view = &cp
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.version != version || len(c.entries) >= maxViews {
+		c.version = version
+		c.entries = map[viewKey]*partnerlink.LinkView{}
+	}
+	c.entries[key] = view
+}
+
+func (c *viewCache) close() {
+	c.probe.Close()
+	c.conn.Close()
+}
