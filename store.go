@@ -72,7 +72,7 @@ type Notification struct {
 	EventID       int64
 	Payload       []byte
 	Attempts      int
-	NextAttemptAt time.Time
+	NextAttemptAt time.Time // zero while parked: the tenant has no webhook
 	DeliveredAt   time.Time
 	FailedAt      time.Time
 	LastError     string
@@ -84,9 +84,11 @@ type OutboxStore interface {
 	DueNotifications(ctx context.Context, now time.Time, limit int) ([]Notification, error)
 	MarkDelivered(ctx context.Context, id int64, at time.Time) error
 	MarkAttemptFailed(ctx context.Context, id int64, at, next time.Time, reason string, giveUp bool) error
-	// Postpone moves the next attempt without counting one (the tenant has
-	// nowhere to deliver to yet).
-	Postpone(ctx context.Context, id int64, next time.Time, reason string) error
+	// Park sets aside the tenant's undelivered notifications, without
+	// counting an attempt, until the tenant has a webhook again: they are
+	// not due meanwhile, and setting the webhook makes them due at once.
+	// (Notifications of a tenant without a webhook are queued parked.)
+	Park(ctx context.Context, tenantID, reason string) error
 	Notifications(ctx context.Context, tenantID string, limit int) ([]Notification, error)
 }
 

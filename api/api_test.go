@@ -128,8 +128,8 @@ func TestCustomerView(t *testing.T) {
 		t.Errorf("events: %d %v", status, m)
 	}
 	status, m = call(t, srv, "GET", "/api/v1/tenants/"+demo.FabrikamTenant+"/notifications", "bob", "")
-	if status != 200 || len(values(m)) != 2 || values(m)[0]["status"] != "pending" {
-		t.Errorf("notifications: %d %v", status, m)
+	if status != 200 || len(values(m)) != 2 || values(m)[0]["status"] != "waiting" || values(m)[0]["nextAttempt"] != nil {
+		t.Errorf("notifications waiting for a webhook: %d %v", status, m)
 	}
 	// Only an Owner sets the webhook.
 	if status, _ := call(t, srv, "PUT", "/api/v1/tenants/"+demo.FabrikamTenant+"/webhook", "alice-guest", `{"url":"https://127.0.0.1:9/h"}`); status != 403 {
@@ -140,6 +140,11 @@ func TestCustomerView(t *testing.T) {
 	}
 	if status, m := call(t, srv, "PUT", "/api/v1/tenants/"+demo.FabrikamTenant+"/webhook", "bob", `{"url":"https://127.0.0.1:9/h","secret":"s"}`); status != 200 {
 		t.Errorf("bob sets webhook: %d %v", status, m)
+	}
+	// With a webhook they are due (since they were queued).
+	status, m = call(t, srv, "GET", "/api/v1/tenants/"+demo.FabrikamTenant+"/notifications", "bob", "")
+	if status != 200 || len(values(m)) != 2 || values(m)[0]["status"] != "pending" || values(m)[0]["nextAttempt"] != "2026-03-02T12:00:00Z" {
+		t.Errorf("notifications after the webhook is set: %d %v", status, m)
 	}
 }
 

@@ -169,7 +169,7 @@ func events(evs []partnerlink.LinkEvent) []Event {
 type Notification struct {
 	ID          int64      `json:"id"`
 	EventID     int64      `json:"eventId"`
-	Status      string     `json:"status"` // pending, delivered, failed
+	Status      string     `json:"status"` // pending, waiting (no webhook), delivered, failed
 	Attempts    int        `json:"attempts"`
 	NextAttempt *time.Time `json:"nextAttempt,omitempty"`
 	DeliveredAt *time.Time `json:"deliveredAt,omitempty"`
@@ -187,6 +187,8 @@ func ToNotifications(ns []partnerlink.Notification) []Notification {
 			v.Status, v.DeliveredAt = "delivered", &n.DeliveredAt
 		case !n.FailedAt.IsZero():
 			v.Status = "failed"
+		case n.NextAttemptAt.IsZero():
+			v.Status = "waiting" // for the tenant's webhook; lastError says so
 		default:
 			v.Status, v.NextAttempt = "pending", &n.NextAttemptAt
 		}

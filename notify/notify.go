@@ -37,16 +37,13 @@ type Deliverer struct {
 	MaxAttempts int
 	// BaseDelay is the first retry delay, doubled per attempt up to MaxDelay.
 	BaseDelay, MaxDelay time.Duration
-	// NoWebhookDelay is how often a tenant without a webhook is checked
-	// again; such waits do not count as attempts.
-	NoWebhookDelay time.Duration
 }
 
 // New returns a Deliverer with the default policy: 12 attempts, 5 s doubling
 // to at most 1 h (about 5 hours in all).
 func New(store Store) *Deliverer {
 	return &Deliverer{Store: store, Client: &http.Client{Timeout: 10 * time.Second}, Now: time.Now,
-		Log: slog.Default(), MaxAttempts: 12, BaseDelay: 5 * time.Second, MaxDelay: time.Hour, NoWebhookDelay: time.Minute}
+		Log: slog.Default(), MaxAttempts: 12, BaseDelay: 5 * time.Second, MaxDelay: time.Hour}
 }
 
 // Run delivers due notifications every interval until ctx ends.
@@ -73,8 +70,12 @@ func (d *Deliverer) DeliverDue(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	delivered := 0
+	parked := map[string]bool{}
 	for _, n := range due {
-		ok, err := d.deliver(ctx, n)
+		if parked[n.TenantID] {
+			continue
+		}
+		ok, err := d.deliver(ctx, n, parked)
 		if err != nil {
 			return delivered, err
 		}
@@ -85,16 +86,18 @@ func (d *Deliverer) DeliverDue(ctx context.Context) (int, error) {
 	return delivered, nil
 }
 
-func (d *Deliverer) deliver(ctx context.Context, n partnerlink.Notification) (bool, error) {
+func (d *Deliverer) deliver(ctx context.Context, n partnerlink.Notification, parked map[string]bool) (bool, error) {
 	url, secret, err := d.Store.Webhook(ctx, n.TenantID)
 	if err != nil {
 		return false, err
 	}
 	now := d.Now()
 	if url == "" {
-		// Not an attempt: the notification waits (visible in the portal)
-		// until the tenant configures a webhook.
-		return false, d.Store.Postpone(ctx, n.ID, now.Add(d.NoWebhookDelay), "the tenant has no webhook configured")
+		// The tenant's webhook was removed. Not an attempt: its
+		// notifications wait, visible in the portal, until it has one
+		// again (new ones are queued parked).
+		parked[n.TenantID] = true
+		return false, d.Store.Park(ctx, n.TenantID, "waiting: the tenant has no webhook configured")
 	}
 	if err := d.post(ctx, url, secret, n); err != nil {
 		attempts := n.Attempts + 1

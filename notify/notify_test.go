@@ -68,8 +68,8 @@ func TestDeliveryWithRetries(t *testing.T) {
 	if err := db.SetTenantWebhook(ctx, st.TenantA, hook.URL, "whsec"); err != nil {
 		t.Fatal(err)
 	}
-	// Attempt 1 and 2 fail; each waits longer (5 s, then 10 s).
-	delays := []time.Duration{d.NoWebhookDelay, 5 * time.Second, 10 * time.Second}
+	// Due at once now; attempt 1 and 2 fail; each waits longer (5 s, then 10 s).
+	delays := []time.Duration{0, 5 * time.Second, 10 * time.Second}
 	for i, delay := range delays {
 		clock = clock.Add(delay)
 		n, err := d.DeliverDue(ctx)

@@ -50,17 +50,20 @@ func (d *DB) Tenants(ctx context.Context) ([]partnerlink.Tenant, error) {
 }
 
 // SetTenantWebhook sets where the tenant's notifications go and the secret
-// that signs them.
+// that signs them; notifications parked for want of a webhook become due.
 func (d *DB) SetTenantWebhook(ctx context.Context, tenantID, url, secret string) error {
-	res, err := d.exec(ctx, `UPDATE tenants SET webhook_url = $2, webhook_secret = $3 WHERE tenant_id = $1`,
-		strings.ToLower(tenantID), url, secret)
-	if err != nil {
-		return fmt.Errorf("store: set webhook of %s: %w", tenantID, err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return partnerlink.Errorf(partnerlink.ENOTFOUND, "tenant %s does not exist", tenantID)
-	}
-	return nil
+	tenantID = strings.ToLower(tenantID)
+	return d.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE tenants SET webhook_url = $2, webhook_secret = $3 WHERE tenant_id = $1`,
+			tenantID, url, secret)
+		if err != nil {
+			return fmt.Errorf("store: set webhook of %s: %w", tenantID, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return partnerlink.Errorf(partnerlink.ENOTFOUND, "tenant %s does not exist", tenantID)
+		}
+		return wakeParked(ctx, tx, tenantID)
+	})
 }
 
 // webhook returns the tenant's webhook URL and signing secret.

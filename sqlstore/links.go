@@ -24,7 +24,12 @@ const (
 	qInsertLink  = `INSERT INTO links (` + linkColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`
 	qInsertEvent = `INSERT INTO link_events (tenant_id, object_id, action, partner_id, prev_partner_id,
 		version, at, actor_tenant_id, actor_object_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`
-	qQueueNotice = `INSERT INTO outbox (tenant_id, event_id, payload, next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $4)`
+	// A tenant without a webhook gets its notification parked (see Park):
+	// no delivery round rewrites it until a webhook is set.
+	qQueueNotice = `INSERT INTO outbox (tenant_id, event_id, payload, next_attempt_at, last_error, created_at)
+		SELECT $1, $2, $3, CASE WHEN webhook_url = '' THEN ` + parkedAt + ` ELSE $4 END,
+			CASE WHEN webhook_url = '' THEN '` + noWebhook + `' ELSE '' END, $4
+		FROM tenants WHERE tenant_id = $1`
 )
 
 // qCurrentLinkView is qCurrentLink with the partner's registered name: one

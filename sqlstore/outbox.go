@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -29,7 +30,9 @@ func scanNotifications(rows *sql.Rows, err error) ([]partnerlink.Notification, e
 			return nil, err
 		}
 		n.Payload = []byte(payload)
-		n.NextAttemptAt = time.Unix(0, next).UTC()
+		if next != math.MaxInt64 { // parked: zero
+			n.NextAttemptAt = time.Unix(0, next).UTC()
+		}
 		n.DeliveredAt = instant(delivered)
 		n.FailedAt = instant(failed)
 		n.CreatedAt = time.Unix(0, created).UTC()
@@ -71,12 +74,38 @@ func (d *DB) MarkAttemptFailed(ctx context.Context, id int64, at, next time.Time
 	return nil
 }
 
-// Postpone moves the next attempt without counting an attempt.
-func (d *DB) Postpone(ctx context.Context, id int64, next time.Time, reason string) error {
-	_, err := d.exec(ctx, `UPDATE outbox SET next_attempt_at = $2, last_error = $3 WHERE id = $1`,
-		id, next.UnixNano(), reason)
+// Notifications of a tenant without a webhook are parked: their next
+// attempt is parkedAt, which is never due, so delivery rounds pass them by
+// without writing anything (rewriting each one every round was a steady
+// stream of commits whenever tenants had no webhook). Setting a webhook
+// wakes them (wakeParked).
+const (
+	parkedAt  = "9223372036854775807" // the largest BIGINT
+	noWebhook = "waiting: the tenant has no webhook configured"
+)
+
+// Park sets aside the tenant's undelivered notifications until it has a
+// webhook again, without counting an attempt.
+func (d *DB) Park(ctx context.Context, tenantID, reason string) error {
+	_, err := d.exec(ctx, `UPDATE outbox SET next_attempt_at = `+parkedAt+`, last_error = $2
+		WHERE tenant_id = $1 AND delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at <> `+parkedAt,
+		strings.ToLower(tenantID), reason)
 	if err != nil {
-		return fmt.Errorf("store: postpone notification %d: %w", id, err)
+		return fmt.Errorf("store: park notifications of %s: %w", tenantID, err)
+	}
+	return nil
+}
+
+// wakeParked makes the parked notifications of tenants that now have a
+// webhook due (since they were queued): of tenantID, or of every tenant when
+// it is "".
+func wakeParked(ctx context.Context, q queryer, tenantID string) error {
+	_, err := q.ExecContext(ctx, `UPDATE outbox SET next_attempt_at = created_at, last_error = ''
+		WHERE next_attempt_at = `+parkedAt+` AND delivered_at IS NULL AND failed_at IS NULL
+		AND tenant_id IN (SELECT tenant_id FROM tenants WHERE webhook_url <> '' AND ($1 = '' OR tenant_id = $1))`,
+		tenantID)
+	if err != nil {
+		return fmt.Errorf("store: wake parked notifications: %w", err)
 	}
 	return nil
 }

@@ -80,7 +80,7 @@ func (d *DB) ImportWorld(ctx context.Context, doc *world.Document, hash func(str
 				return fmt.Errorf("store: keep webhook of %s: %w", id, err)
 			}
 		}
-		return nil
+		return wakeParked(ctx, tx, "")
 	})
 }
 

@@ -467,6 +467,7 @@ func testLinkQueries(t *testing.T, s Store) {
 func testOutbox(t *testing.T, s Store) {
 	ctx := context.Background()
 	Seed(t, s)
+	must(t, s.SetTenantWebhook(ctx, TenantA, "https://127.0.0.1:9/hook", "s"))
 	_, _, err := s.ChangeLink(ctx, TenantA, UserA, t0, partnerlink.Caller{}, link(Location))
 	must(t, err)
 	due, err := s.DueNotifications(ctx, t0, 10)
@@ -475,13 +476,29 @@ func testOutbox(t *testing.T, s Store) {
 		t.Fatalf("due = %+v", due)
 	}
 	id := due[0].ID
-	must(t, s.Postpone(ctx, id, t0.Add(time.Second), "no webhook"))
-	if due, _ := s.DueNotifications(ctx, t0, 10); len(due) != 0 {
-		t.Errorf("postponed but due: %+v", due)
+	// Parked (the webhook was removed): not due, no attempt counted, until
+	// a webhook is set again.
+	must(t, s.SetTenantWebhook(ctx, TenantA, "", ""))
+	must(t, s.Park(ctx, TenantA, "no webhook"))
+	if due, _ := s.DueNotifications(ctx, t0.AddDate(10, 0, 0), 10); len(due) != 0 {
+		t.Errorf("parked but due: %+v", due)
 	}
-	if due, _ := s.DueNotifications(ctx, t0.Add(time.Second), 10); len(due) != 1 || due[0].Attempts != 0 {
-		t.Errorf("postponing counted an attempt: %+v", due)
+	if ns, _ := s.Notifications(ctx, TenantA, 10); len(ns) != 1 || !ns[0].NextAttemptAt.IsZero() || ns[0].LastError != "no webhook" {
+		t.Errorf("parked notification = %+v", ns)
 	}
+	// Queued while the tenant has no webhook: parked at once.
+	_, _, err = s.ChangeLink(ctx, TenantA, UserA, t0.Add(time.Second), partnerlink.Caller{}, link(Global))
+	must(t, err)
+	if due, _ := s.DueNotifications(ctx, t0.AddDate(10, 0, 0), 10); len(due) != 0 {
+		t.Errorf("queued without a webhook but due: %+v", due)
+	}
+	must(t, s.SetTenantWebhook(ctx, TenantA, "https://127.0.0.1:9/hook", "s"))
+	due, err = s.DueNotifications(ctx, t0.Add(time.Second), 10)
+	must(t, err)
+	if len(due) != 2 || due[0].ID != id || due[0].Attempts != 0 || due[0].LastError != "" {
+		t.Errorf("after the webhook is set, both are due without an attempt counted: %+v", due)
+	}
+	must(t, s.MarkDelivered(ctx, due[1].ID, t0.Add(time.Second)))
 	must(t, s.MarkAttemptFailed(ctx, id, t0, t0.Add(time.Minute), "connection refused", false))
 	if due, _ := s.DueNotifications(ctx, t0.Add(30*time.Second), 10); len(due) != 0 {
 		t.Errorf("not yet due again: %+v", due)
@@ -497,7 +514,7 @@ func testOutbox(t *testing.T, s Store) {
 	}
 	ns, err := s.Notifications(ctx, TenantA, 10)
 	must(t, err)
-	if len(ns) != 1 || ns[0].DeliveredAt.IsZero() || ns[0].Attempts != 2 {
+	if len(ns) != 2 || ns[1].ID != id || ns[1].DeliveredAt.IsZero() || ns[1].Attempts != 2 {
 		t.Errorf("notifications = %+v", ns)
 	}
 	// Giving up leaves it visible as failed and no longer due.
