@@ -310,8 +310,10 @@ func sqliteDSN(path string) string {
 // dialectTokens fill the two places where SQLite and PostgreSQL DDL differ;
 // the migrations are otherwise one text for both.
 var dialectTokens = map[Dialect]*strings.Replacer{
-	SQLite:   strings.NewReplacer("{{IDENTITY}}", "INTEGER PRIMARY KEY AUTOINCREMENT", "{{BYTES}}", "BLOB"),
-	Postgres: strings.NewReplacer("{{IDENTITY}}", "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY", "{{BYTES}}", "BYTEA"),
+	SQLite: strings.NewReplacer("{{IDENTITY}}", "INTEGER PRIMARY KEY AUTOINCREMENT", "{{BYTES}}", "BLOB",
+		"{{ROWID}}", "INTEGER PRIMARY KEY"),
+	Postgres: strings.NewReplacer("{{IDENTITY}}", "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY", "{{BYTES}}", "BYTEA",
+		"{{ROWID}}", "BIGINT PRIMARY KEY"),
 }
 
 // migrationFS returns the embedded migrations written for the dialect.
@@ -331,18 +333,27 @@ func migrationFS(dialect Dialect) (fs.FS, error) {
 	return out, nil
 }
 
-func (d *DB) migrate(ctx context.Context) error {
-	dir, err := migrationFS(d.dialect)
+// migrator returns goose's runner of the embedded migrations on db.
+func migrator(db *sql.DB, dialect Dialect) (*goose.Provider, error) {
+	dir, err := migrationFS(dialect)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	gd := goose.DialectSQLite3
-	if d.dialect == Postgres {
+	if dialect == Postgres {
 		gd = goose.DialectPostgres
 	}
-	p, err := goose.NewProvider(gd, d.db, dir)
+	p, err := goose.NewProvider(gd, db, dir)
 	if err != nil {
-		return fmt.Errorf("prepare migrations: %w", err)
+		return nil, fmt.Errorf("prepare migrations: %w", err)
+	}
+	return p, nil
+}
+
+func (d *DB) migrate(ctx context.Context) error {
+	p, err := migrator(d.db, d.dialect)
+	if err != nil {
+		return err
 	}
 	if _, err := p.Up(ctx); err != nil {
 		return fmt.Errorf("migrate %s database: %w", d.dialect, err)

@@ -23,7 +23,7 @@ const (
 	qVersionEnd  = `UPDATE links SET version = $3 WHERE tenant_id = $1 AND object_id = $2 AND valid_to = $4`
 	qInsertLink  = `INSERT INTO links (` + linkColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`
 	qInsertEvent = `INSERT INTO link_events (tenant_id, object_id, action, partner_id, prev_partner_id,
-		version, at, actor_tenant_id, actor_object_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`
+		version, at, actor_tenant_id, actor_object_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`
 	// A tenant without a webhook gets its notification parked (see Park):
 	// no delivery round rewrites it until a webhook is set.
 	qQueueNotice = `INSERT INTO outbox (tenant_id, event_id, payload, next_attempt_at, last_error, created_at)
@@ -38,7 +38,7 @@ var qCurrentLinkView = `SELECT l.` + strings.ReplaceAll(linkColumns, ", ", ", l.
 	FROM links l LEFT JOIN partners p ON p.partner_id = l.partner_id
 	WHERE l.tenant_id = $1 AND l.object_id = $2 AND l.valid_to IS NULL`
 
-var linkTxQueries = []string{qCurrentLink, qLastVersion, qReaffirm, qCloseLink, qVersionEnd, qInsertLink, qInsertEvent, qQueueNotice}
+var linkTxQueries = []string{qCurrentLink, qLastVersion, qReaffirm, qCloseLink, qVersionEnd, qInsertLink, qInsertEvent, qInsertEvent + ` RETURNING id`, qQueueNotice}
 
 func scanLinks(rows *sql.Rows, err error) ([]partnerlink.Link, error) {
 	if err != nil {
@@ -71,30 +71,48 @@ func scanLink(rows *sql.Rows, l *partnerlink.Link, more ...any) error {
 	return nil
 }
 
-// preparedTx runs the statements of a transaction in their prepared form.
+// preparedTx runs the statements of a transaction in their prepared form,
+// each bound to the transaction once (a batch runs them for every change).
 type preparedTx struct {
-	d  *DB
-	tx *sql.Tx
+	d     *DB
+	tx    *sql.Tx
+	bound map[string]*sql.Stmt
 }
 
-func (p preparedTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+func newPreparedTx(d *DB, tx *sql.Tx) *preparedTx {
+	return &preparedTx{d: d, tx: tx, bound: map[string]*sql.Stmt{}}
+}
+
+func (p *preparedTx) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	if st, ok := p.bound[query]; ok {
+		return st, nil
+	}
 	st, err := p.d.stmt(ctx, p.tx, query)
+	if err != nil {
+		return nil, err
+	}
+	p.bound[query] = st
+	return st, nil
+}
+
+func (p *preparedTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	st, err := p.stmt(ctx, query)
 	if err != nil {
 		return nil, err
 	}
 	return st.ExecContext(ctx, args...)
 }
 
-func (p preparedTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	st, err := p.d.stmt(ctx, p.tx, query)
+func (p *preparedTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	st, err := p.stmt(ctx, query)
 	if err != nil {
 		return nil, err
 	}
 	return st.QueryContext(ctx, args...)
 }
 
-func (p preparedTx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	st, err := p.d.stmt(ctx, p.tx, query)
+func (p *preparedTx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	st, err := p.stmt(ctx, query)
 	if err != nil {
 		return p.tx.QueryRowContext(ctx, query, args...) // reports the same error
 	}
@@ -192,7 +210,7 @@ func (d *DB) ChangeLink(ctx context.Context, tenantID, objectID string, at time.
 		actor: actor, decide: decide}
 	if d.dialect == SQLite {
 		d.changeLinksGrouped(c)
-	} else if err := d.inTx(ctx, func(tx *sql.Tx) error { return d.applyLinkChange(ctx, tx, c) }); err != nil {
+	} else if err := d.inTx(ctx, func(tx *sql.Tx) error { return d.applyLinkChange(ctx, newPreparedTx(d, tx), c) }); err != nil {
 		c.err = err
 	}
 	if c.err != nil {
@@ -271,7 +289,8 @@ func (d *DB) writeLinkChanges(ctx context.Context, batch []*linkChange) {
 				err = fmt.Errorf("store: link change failed: %v", p)
 			}
 		}()
-		return d.tx(ctx, func(tx *sql.Tx) error {
+		return d.tx(ctx, func(sqlTx *sql.Tx) error {
+			tx := newPreparedTx(d, sqlTx)
 			for _, c := range changes {
 				if c.err = c.ctx.Err(); c.err != nil {
 					continue
@@ -309,10 +328,9 @@ func (d *DB) writeLinkChanges(ctx context.Context, batch []*linkChange) {
 // change refused before anything is written (by decide, or a delete with
 // no link) is recorded in c.err; a returned error means the statements
 // failed and tx must be rolled back.
-func (d *DB) applyLinkChange(ctx context.Context, sqlTx *sql.Tx, c *linkChange) error {
-	tx := preparedTx{d, sqlTx}
+func (d *DB) applyLinkChange(ctx context.Context, tx *preparedTx, c *linkChange) error {
 	tenantID, objectID, at := c.tenantID, c.objectID, c.at
-	if err := d.lockPrincipal(ctx, sqlTx, tenantID, objectID); err != nil {
+	if err := d.lockPrincipal(ctx, tx.tx, tenantID, objectID); err != nil {
 		return err
 	}
 	cur, err := currentLink(ctx, tx, tenantID, objectID)
@@ -385,8 +403,7 @@ func (d *DB) applyLinkChange(ctx context.Context, sqlTx *sql.Tx, c *linkChange) 
 	if ch.Action == partnerlink.LinkReaffirmed || ch.Action == partnerlink.LinkDeleted {
 		ev.PrevPartnerID = ""
 	}
-	if err := tx.QueryRowContext(ctx, qInsertEvent, ev.TenantID, ev.ObjectID, string(ev.Action), ev.PartnerID,
-		ev.PrevPartnerID, ev.Version, at.UnixNano(), ev.ActorTenantID, ev.ActorObjectID).Scan(&ev.ID); err != nil {
+	if ev.ID, err = d.insertEvent(ctx, tx, ev); err != nil {
 		return fmt.Errorf("store: record link event: %w", err)
 	}
 	if ch.Notify {
@@ -402,6 +419,24 @@ func (d *DB) applyLinkChange(ctx context.Context, sqlTx *sql.Tx, c *linkChange) 
 	}
 	c.link, c.event = result, &ev
 	return nil
+}
+
+// insertEvent records ev and returns its id: on SQLite from the insert's
+// rowid (a plain statement, cheaper than reading RETURNING's row on the
+// writer's hot path), on PostgreSQL with RETURNING.
+func (d *DB) insertEvent(ctx context.Context, tx *preparedTx, ev partnerlink.LinkEvent) (int64, error) {
+	args := []any{ev.TenantID, ev.ObjectID, string(ev.Action), ev.PartnerID, ev.PrevPartnerID, ev.Version,
+		ev.At.UnixNano(), ev.ActorTenantID, ev.ActorObjectID}
+	if d.dialect == SQLite {
+		res, err := tx.ExecContext(ctx, qInsertEvent, args...)
+		if err != nil {
+			return 0, err
+		}
+		return res.LastInsertId()
+	}
+	var id int64
+	err := tx.QueryRowContext(ctx, qInsertEvent+` RETURNING id`, args...).Scan(&id)
+	return id, err
 }
 
 // lockPrincipal serializes link changes of one principal. PostgreSQL runs

@@ -11,8 +11,9 @@ import (
 	"github.com/partnerlink/partnerlink"
 )
 
-const notificationColumns = `id, tenant_id, event_id, payload, attempts, next_attempt_at, delivered_at, failed_at,
-	last_error, created_at`
+// A notification is keyed by its link event (migration 00006): its id is
+// the event's.
+const notificationColumns = `event_id, tenant_id, event_id, payload, attempts, next_attempt_at, delivered_at, failed_at, last_error, created_at`
 
 func scanNotifications(rows *sql.Rows, err error) ([]partnerlink.Notification, error) {
 	if err != nil {
@@ -45,14 +46,14 @@ func scanNotifications(rows *sql.Rows, err error) ([]partnerlink.Notification, e
 // due, oldest first.
 func (d *DB) DueNotifications(ctx context.Context, now time.Time, n int) ([]partnerlink.Notification, error) {
 	return scanNotifications(d.db.QueryContext(ctx, `SELECT `+notificationColumns+` FROM outbox
-		WHERE delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $1 ORDER BY next_attempt_at, id`+limit(n),
+		WHERE delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $1 ORDER BY next_attempt_at, event_id`+limit(n),
 		now.UnixNano()))
 }
 
 // MarkDelivered records a successful delivery.
 func (d *DB) MarkDelivered(ctx context.Context, id int64, at time.Time) error {
 	_, err := d.exec(ctx, `UPDATE outbox SET delivered_at = $2, attempts = attempts + 1, last_error = ''
-		WHERE id = $1`, id, at.UnixNano())
+		WHERE event_id = $1`, id, at.UnixNano())
 	if err != nil {
 		return fmt.Errorf("store: mark notification %d delivered: %w", id, err)
 	}
@@ -67,7 +68,7 @@ func (d *DB) MarkAttemptFailed(ctx context.Context, id int64, at, next time.Time
 		failed = at.UnixNano()
 	}
 	_, err := d.exec(ctx, `UPDATE outbox SET attempts = attempts + 1, next_attempt_at = $2, last_error = $3,
-		failed_at = $4 WHERE id = $1`, id, next.UnixNano(), reason, failed)
+		failed_at = $4 WHERE event_id = $1`, id, next.UnixNano(), reason, failed)
 	if err != nil {
 		return fmt.Errorf("store: record failed delivery of %d: %w", id, err)
 	}
@@ -110,10 +111,12 @@ func wakeParked(ctx context.Context, q queryer, tenantID string) error {
 	return nil
 }
 
-// Notifications lists a tenant's notifications, newest first.
+// Notifications lists a tenant's notifications, newest first, through the
+// tenant's link events (the outbox has no index by tenant).
 func (d *DB) Notifications(ctx context.Context, tenantID string, n int) ([]partnerlink.Notification, error) {
-	return scanNotifications(d.db.QueryContext(ctx, `SELECT `+notificationColumns+` FROM outbox WHERE tenant_id = $1
-		ORDER BY id DESC`+limit(n), strings.ToLower(tenantID)))
+	return scanNotifications(d.db.QueryContext(ctx, `SELECT o.`+strings.ReplaceAll(notificationColumns, ", ", ", o.")+`
+		FROM link_events e JOIN outbox o ON o.event_id = e.id WHERE e.tenant_id = $1
+		ORDER BY e.id DESC`+limit(n), strings.ToLower(tenantID)))
 }
 
 // Webhook returns where a tenant's notifications go and the signing secret.

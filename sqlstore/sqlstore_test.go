@@ -36,10 +36,22 @@ func OpenSQLite(t testing.TB) *sqlstore.DB {
 
 var pgSeq atomic.Int64
 
-// OpenPostgres creates a throw-away database on the server named by
-// PARTNERLINK_TEST_POSTGRES. Without it the test is skipped locally and
-// fails in CI, where the test command always starts a cluster.
+// OpenPostgres opens a store on a throw-away database (postgresDSN).
 func OpenPostgres(t testing.TB) *sqlstore.DB {
+	t.Helper()
+	db, err := sqlstore.Open(context.Background(), postgresDSN(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// postgresDSN creates an empty throw-away database on the server named by
+// PARTNERLINK_TEST_POSTGRES, dropped when the test ends. Without it the
+// test is skipped locally and fails in CI, where the test command always
+// starts a cluster.
+func postgresDSN(t testing.TB) string {
 	t.Helper()
 	admin := os.Getenv("PARTNERLINK_TEST_POSTGRES")
 	if admin == "" {
@@ -57,19 +69,13 @@ func OpenPostgres(t testing.TB) *sqlstore.DB {
 	if _, err := adm.Exec("CREATE DATABASE " + name); err != nil {
 		t.Fatalf("create test database: %v", err)
 	}
-	dsn := withDatabase(admin, name)
-	db, err := sqlstore.Open(context.Background(), dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
 	t.Cleanup(func() {
-		db.Close()
 		if adm, err := sql.Open("pgx", admin); err == nil {
 			adm.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
 			adm.Close()
 		}
 	})
-	return db
+	return withDatabase(admin, name)
 }
 
 // withDatabase replaces the database name in a postgres:// URL.
