@@ -88,10 +88,14 @@ func (d *Deliverer) DeliverDue(ctx context.Context) (int, error) {
 
 func (d *Deliverer) deliver(ctx context.Context, n partnerlink.Notification, parked map[string]bool) (bool, error) {
 	url, secret, err := d.Store.Webhook(ctx, n.TenantID)
-	if err != nil {
+	now := d.Now()
+	if partnerlink.ErrorCode(err) == partnerlink.ENOTFOUND {
+		// The tenant was removed (a world import): nobody to deliver to.
+		// Failing it keeps it from heading every later round.
+		return false, d.Store.MarkAttemptFailed(ctx, n.ID, now, now, "the tenant no longer exists", true)
+	} else if err != nil {
 		return false, err
 	}
-	now := d.Now()
 	if url == "" {
 		// The tenant's webhook was removed. Not an attempt: its
 		// notifications wait, visible in the portal, until it has one

@@ -2,6 +2,7 @@ package notify_test
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -122,5 +123,56 @@ func TestGiveUp(t *testing.T) {
 	ns, _ := db.Notifications(ctx, st.TenantA, 1)
 	if ns[0].Attempts != 3 || ns[0].FailedAt.IsZero() || ns[0].LastError == "" {
 		t.Errorf("after giving up: %+v", ns[0])
+	}
+}
+
+// A notification of a tenant that no longer exists (removed by a world
+// import) fails at once, and the round goes on to the other tenants'.
+func TestRemovedTenant(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "pl.db")
+	db, err := sqlstore.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	st.Seed(t, db)
+	var calls atomic.Int32
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { calls.Add(1) }))
+	defer hook.Close()
+	for _, tenant := range []string{st.TenantA, st.TenantB} {
+		if err := db.SetTenantWebhook(ctx, tenant, hook.URL, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.PutPrincipal(ctx, partnerlink.Principal{TenantID: st.TenantB, ObjectID: st.UserA, Type: partnerlink.PrincipalUser,
+		DisplayName: "kari@tailspin.example"}); err != nil {
+		t.Fatal(err)
+	}
+	clock := time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
+	svc := linking.New(db)
+	svc.Now = func() time.Time { return clock }
+	for _, tenant := range []string{st.TenantA, st.TenantB} { // A's is queued first
+		if _, err := svc.Link(ctx, partnerlink.Caller{TenantID: tenant, ObjectID: st.UserA}, st.Location); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// As a world import leaves it: the tenant gone, its outbox kept.
+	raw, err := sql.Open("sqlite", "file:"+path) // foreign keys off
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	if _, err := raw.ExecContext(ctx, `DELETE FROM tenants WHERE tenant_id = $1`, st.TenantA); err != nil {
+		t.Fatal(err)
+	}
+	d := notify.New(db)
+	d.Now = func() time.Time { return clock }
+	if n, err := d.DeliverDue(ctx); err != nil || n != 1 || calls.Load() != 1 {
+		t.Fatalf("round: delivered %d (%d calls), %v; want the other tenant's delivered", n, calls.Load(), err)
+	}
+	ns, err := db.Notifications(ctx, st.TenantA, 1)
+	if err != nil || len(ns) != 1 || ns[0].FailedAt.IsZero() {
+		t.Errorf("removed tenant's notification = %+v, %v; want failed", ns, err)
 	}
 }

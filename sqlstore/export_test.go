@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"time"
 )
 
 // MigrateTo migrates the database behind db (of the given dialect) up or
@@ -26,4 +27,13 @@ func MigrateTo(ctx context.Context, db *sql.DB, dialect Dialect, version int64) 
 		return fmt.Errorf("migrate to %d: %w", version, err)
 	}
 	return nil
+}
+
+// BreakLinkCacheProbe closes the connection the link cache probes on, as
+// database/sql does with a broken one.
+func (d *DB) BreakLinkCacheProbe() { d.views.conn.Close() }
+
+// QueueNotice runs the queueing step of a notifying link change in tx.
+func (d *DB) QueueNotice(ctx context.Context, tx *sql.Tx, tenantID string, eventID int64, payload string, at time.Time) error {
+	return d.queueNotice(ctx, tx, tenantID, eventID, payload, at)
 }

@@ -24,12 +24,13 @@ const (
 	qInsertLink  = `INSERT INTO links (` + linkColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`
 	qInsertEvent = `INSERT INTO link_events (tenant_id, object_id, action, partner_id, prev_partner_id,
 		version, at, actor_tenant_id, actor_object_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`
-	// A tenant without a webhook gets its notification parked (see Park):
-	// no delivery round rewrites it until a webhook is set.
+	// A tenant without a webhook (or without a row) gets its notification
+	// parked (see Park): no delivery round rewrites it until a webhook is set.
 	qQueueNotice = `INSERT INTO outbox (tenant_id, event_id, payload, next_attempt_at, last_error, created_at)
-		SELECT $1, $2, $3, CASE WHEN webhook_url = '' THEN ` + parkedAt + ` ELSE $4 END,
-			CASE WHEN webhook_url = '' THEN '` + noWebhook + `' ELSE '' END, $4
-		FROM tenants WHERE tenant_id = $1`
+		VALUES ($1, $2, $3,
+			COALESCE((SELECT CASE WHEN webhook_url = '' THEN ` + parkedAt + ` ELSE $4 END FROM tenants WHERE tenant_id = $1), ` + parkedAt + `),
+			COALESCE((SELECT CASE WHEN webhook_url = '' THEN '` + noWebhook + `' ELSE '' END FROM tenants WHERE tenant_id = $1), '` + noWebhook + `'),
+			$4)`
 )
 
 // qCurrentLinkView is qCurrentLink with the partner's registered name: one
@@ -152,8 +153,8 @@ func (d *DB) CurrentLinkView(ctx context.Context, tenantID, objectID string) (*p
 		return d.currentLinkView(ctx, key)
 	}
 	version, err := d.views.dataVersion(ctx)
-	if err != nil {
-		return nil, err
+	if err != nil { // answer from the database; the cache has a new connection for the next probe
+		return d.currentLinkView(ctx, key)
 	}
 	if v, ok := d.views.get(version, key); ok {
 		if v == nil {
@@ -413,8 +414,8 @@ func (d *DB) applyLinkChange(ctx context.Context, tx *preparedTx, c *linkChange)
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, qQueueNotice, tenantID, ev.ID, string(payload), at.UnixNano()); err != nil {
-			return fmt.Errorf("store: queue notification: %w", err)
+		if err := d.queueNotice(ctx, tx, tenantID, ev.ID, string(payload), at); err != nil {
+			return err
 		}
 	}
 	c.link, c.event = result, &ev

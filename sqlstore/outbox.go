@@ -86,13 +86,53 @@ const (
 )
 
 // Park sets aside the tenant's undelivered notifications until it has a
-// webhook again, without counting an attempt.
+// webhook again, without counting an attempt. It parks nothing once the
+// tenant has a webhook (one may have been set since the caller looked).
 func (d *DB) Park(ctx context.Context, tenantID, reason string) error {
-	_, err := d.exec(ctx, `UPDATE outbox SET next_attempt_at = `+parkedAt+`, last_error = $2
-		WHERE tenant_id = $1 AND delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at <> `+parkedAt,
-		strings.ToLower(tenantID), reason)
+	tenantID = strings.ToLower(tenantID)
+	err := d.inTx(ctx, func(tx *sql.Tx) error {
+		if err := d.lockOutbox(ctx, tx, tenantID, true); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE outbox SET next_attempt_at = `+parkedAt+`, last_error = $2
+			WHERE tenant_id = $1 AND delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at <> `+parkedAt+`
+			AND EXISTS (SELECT 1 FROM tenants WHERE tenant_id = $1 AND webhook_url = '')`, tenantID, reason)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("store: park notifications of %s: %w", tenantID, err)
+	}
+	return nil
+}
+
+// queueNotice queues the notification of a link event, parked when the
+// tenant has no webhook.
+func (d *DB) queueNotice(ctx context.Context, q queryer, tenantID string, eventID int64, payload string, at time.Time) error {
+	if err := d.lockOutbox(ctx, q, tenantID, false); err != nil {
+		return err
+	}
+	if _, err := q.ExecContext(ctx, qQueueNotice, tenantID, eventID, payload, at.UnixNano()); err != nil {
+		return fmt.Errorf("store: queue notification: %w", err)
+	}
+	return nil
+}
+
+// lockOutbox orders, on PostgreSQL, the queueing of a tenant's
+// notifications (shared) against setting its webhook and parking
+// (exclusive), until the transaction ends. Under READ COMMITTED a
+// notification queued parked while the webhook is being set would
+// otherwise commit after the wake-up that should have woken it, and stay
+// parked. SQLite runs one writer at a time and needs no lock.
+func (d *DB) lockOutbox(ctx context.Context, q queryer, tenantID string, exclusive bool) error {
+	if d.dialect != Postgres {
+		return nil
+	}
+	lock := "pg_advisory_xact_lock_shared"
+	if exclusive {
+		lock = "pg_advisory_xact_lock"
+	}
+	if _, err := q.ExecContext(ctx, `SELECT `+lock+`(hashtextextended($1, 0))`, "outbox/"+tenantID); err != nil {
+		return fmt.Errorf("store: lock the outbox of %s: %w", tenantID, err)
 	}
 	return nil
 }
@@ -115,7 +155,7 @@ func wakeParked(ctx context.Context, q queryer, tenantID string) error {
 // tenant's link events (the outbox has no index by tenant).
 func (d *DB) Notifications(ctx context.Context, tenantID string, n int) ([]partnerlink.Notification, error) {
 	return scanNotifications(d.db.QueryContext(ctx, `SELECT o.`+strings.ReplaceAll(notificationColumns, ", ", ", o.")+`
-		FROM link_events e JOIN outbox o ON o.event_id = e.id WHERE e.tenant_id = $1
+		FROM link_events e JOIN outbox o ON o.event_id = e.id AND o.tenant_id = e.tenant_id WHERE e.tenant_id = $1
 		ORDER BY e.id DESC`+limit(n), strings.ToLower(tenantID)))
 }
 

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/partnerlink/partnerlink"
 	"github.com/partnerlink/partnerlink/sqlstore"
 	"github.com/partnerlink/partnerlink/sqlstore/storetest"
 )
@@ -105,4 +106,73 @@ func TestSQLiteViewsFollowOtherConnections(t *testing.T) {
 	}
 	server, cli := open(), open()
 	storetest.ViewsFollowChanges(t, server, cli)
+}
+
+// TestSQLiteLinkCacheSurvivesABrokenProbe: when the probe's connection
+// breaks, GETs are answered from the database and the cache probes on a
+// new connection, never answering from before a change.
+func TestSQLiteLinkCacheSurvivesABrokenProbe(t *testing.T) {
+	ctx := context.Background()
+	db := OpenSQLite(t)
+	storetest.Seed(t, db)
+	actor := partnerlink.Caller{TenantID: storetest.TenantA, ObjectID: storetest.UserA}
+	change := func(at time.Time, to string) {
+		t.Helper()
+		_, _, err := db.ChangeLink(ctx, storetest.TenantA, storetest.UserA, at, actor, func(cur *partnerlink.Link) (partnerlink.LinkChange, error) {
+			if cur == nil {
+				return partnerlink.LinkChange{Action: partnerlink.LinkCreated, PartnerID: to}, nil
+			}
+			return partnerlink.LinkChange{Action: partnerlink.LinkReplaced, PartnerID: to}, nil
+		})
+		must(t, err)
+	}
+	want := func(partnerID string) {
+		t.Helper()
+		for range 2 {
+			v, err := db.CurrentLinkView(ctx, storetest.TenantA, storetest.UserA)
+			if err != nil || v.PartnerID != partnerID {
+				t.Fatalf("view = %+v, %v; want %s", v, err, partnerID)
+			}
+		}
+	}
+	t0 := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	change(t0, storetest.Location)
+	want(storetest.Location)
+	db.BreakLinkCacheProbe()
+	want(storetest.Location)
+	change(t0.Add(time.Hour), storetest.Global)
+	want(storetest.Global)
+}
+
+// TestPostgresQueueWaitsForWebhookChange: a notification queued (parked:
+// no webhook yet) by a link change still open while the tenant's webhook is
+// set is woken when both have committed — setting the webhook waits for the
+// change (READ COMMITTED would otherwise let the wake-up miss it).
+func TestPostgresQueueWaitsForWebhookChange(t *testing.T) {
+	ctx := context.Background()
+	db := OpenPostgres(t)
+	storetest.Seed(t, db)
+	at := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	tx, err := db.SQL().BeginTx(ctx, nil)
+	must(t, err)
+	defer tx.Rollback()
+	var ev int64
+	must(t, tx.QueryRowContext(ctx, `INSERT INTO link_events (tenant_id, object_id, action, partner_id, version, at,
+		actor_tenant_id, actor_object_id) VALUES ($1, $2, 'created', $3, 1, $4, $1, $2) RETURNING id`,
+		storetest.TenantA, storetest.UserA, storetest.Location, at.UnixNano()).Scan(&ev))
+	must(t, db.QueueNotice(ctx, tx, storetest.TenantA, ev, `{}`, at))
+	set := make(chan error, 1)
+	go func() { set <- db.SetTenantWebhook(ctx, storetest.TenantA, "https://127.0.0.1:9/h", "s") }()
+	select {
+	case err := <-set:
+		t.Fatalf("the webhook was set while a notification was being queued (%v): the wake-up cannot see it", err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	must(t, tx.Commit())
+	must(t, <-set)
+	due, err := db.DueNotifications(ctx, at, 10)
+	must(t, err)
+	if len(due) != 1 || due[0].EventID != ev {
+		t.Errorf("due after the webhook was set = %+v, want event %d", due, ev)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"log/slog"
 	"sync"
 
 	"github.com/partnerlink/partnerlink"
@@ -25,6 +26,7 @@ import (
 // PostgreSQL has no such cheap probe (and several servers may share one
 // database), so it is not cached.
 type viewCache struct {
+	db      *sql.DB
 	probeMu sync.Mutex // one probe at a time on the connection
 	conn    *sql.Conn
 	probe   *sql.Stmt
@@ -44,16 +46,36 @@ const maxViews = 200_000
 
 // newViewCache pins a connection of db for the version probe.
 func newViewCache(ctx context.Context, db *sql.DB) (*viewCache, error) {
-	conn, err := db.Conn(ctx)
+	c := &viewCache{db: db, entries: map[viewKey]*partnerlink.LinkView{}}
+	if err := c.pin(ctx); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func (c *viewCache) pin(ctx context.Context) error {
+	conn, err := c.db.Conn(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("store: pin a connection for the link cache: %w", err)
+		return fmt.Errorf("store: pin a connection for the link cache: %w", err)
 	}
 	probe, err := conn.PrepareContext(ctx, `PRAGMA data_version`)
 	if err != nil {
 		conn.Close()
-		return nil, fmt.Errorf("store: prepare the link cache's probe: %w", err)
+		return fmt.Errorf("store: prepare the link cache's probe: %w", err)
 	}
-	return &viewCache{conn: conn, probe: probe, entries: map[viewKey]*partnerlink.LinkView{}}, nil
+	c.conn, c.probe = conn, probe
+	return nil
+}
+
+// repin replaces the probe's connection after a failed probe (database/sql
+// retires a broken connection, and every later probe would fail with it).
+// The caller holds probeMu; on failure the next probe tries again.
+func (c *viewCache) repin(ctx context.Context) {
+	c.probe.Close()
+	c.conn.Close()
+	if err := c.pin(context.WithoutCancel(ctx)); err != nil {
+		slog.Warn("store: link cache: cannot pin a connection", "err", err)
+	}
 }
 
 // dataVersion asks SQLite for the database's version now: the answer of
@@ -77,10 +99,11 @@ func (c *viewCache) dataVersion(ctx context.Context) (int64, error) {
 	c.next = nil // later arrivals wait for the next round: this probe may have started before them
 	c.roundMu.Unlock()
 	r.err = c.probe.QueryRowContext(context.WithoutCancel(ctx)).Scan(&r.version)
-	c.probeMu.Unlock()
 	if r.err != nil {
 		r.err = fmt.Errorf("store: read data_version: %w", r.err)
+		c.repin(ctx)
 	}
+	c.probeMu.Unlock()
 	close(r.done)
 	return r.version, r.err
 }
@@ -108,9 +131,8 @@ func (c *viewCache) get(version int64, key viewKey) (view *partnerlink.LinkView,
 	return &cp, true
 }
 
-// put remembers an answer read after version was probed. A version other
-// than the cache's starts the cache over (a late put of an older version
-// only costs misses: every get checks the version).
+// put remembers an answer read after version was probed. A newer version
+// than the cache's starts the cache over.
 func (c *viewCache) put(version int64, key viewKey, view *partnerlink.LinkView) {
 	if view != nil {
 		cp := *view
@@ -118,7 +140,10 @@ func (c *viewCache) put(version int64, key viewKey, view *partnerlink.LinkView) 
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.version != version || len(c.entries) >= maxViews {
+	if version < c.version { // data_version only grows: an answer from before the cache's
+		return
+	}
+	if version != c.version || len(c.entries) >= maxViews {
 		c.version = version
 		c.entries = map[viewKey]*partnerlink.LinkView{}
 	}

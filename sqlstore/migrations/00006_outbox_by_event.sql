@@ -4,7 +4,11 @@
 -- made every link change write two more B-tree pages, one of them at a
 -- random place (the tenant's); that was about a tenth of a link write
 -- (bench links). A tenant's notifications are listed through its events.
-CREATE TABLE outbox_by_event (
+-- The rows go through a copy so that the new table, its key and its index
+-- get the names a fresh schema has.
+CREATE TABLE outbox_copy AS SELECT * FROM outbox;
+DROP TABLE outbox;
+CREATE TABLE outbox (
     event_id        {{ROWID}},
     tenant_id       TEXT NOT NULL,
     payload         TEXT NOT NULL,
@@ -15,16 +19,16 @@ CREATE TABLE outbox_by_event (
     last_error      TEXT NOT NULL DEFAULT '',
     created_at      BIGINT NOT NULL
 );
-INSERT INTO outbox_by_event (event_id, tenant_id, payload, attempts, next_attempt_at, delivered_at, failed_at,
-    last_error, created_at)
+INSERT INTO outbox (event_id, tenant_id, payload, attempts, next_attempt_at, delivered_at, failed_at, last_error, created_at)
 SELECT event_id, tenant_id, payload, attempts, next_attempt_at, delivered_at, failed_at, last_error, created_at
-FROM outbox;
-DROP TABLE outbox;
-ALTER TABLE outbox_by_event RENAME TO outbox;
+FROM outbox_copy;
+DROP TABLE outbox_copy;
 CREATE INDEX outbox_due ON outbox (next_attempt_at) WHERE delivered_at IS NULL AND failed_at IS NULL;
 
 -- +goose Down
-CREATE TABLE outbox_by_id (
+CREATE TABLE outbox_copy AS SELECT * FROM outbox;
+DROP TABLE outbox;
+CREATE TABLE outbox (
     id              {{IDENTITY}},
     tenant_id       TEXT NOT NULL,
     event_id        BIGINT NOT NULL,
@@ -36,11 +40,9 @@ CREATE TABLE outbox_by_id (
     last_error      TEXT NOT NULL DEFAULT '',
     created_at      BIGINT NOT NULL
 );
-INSERT INTO outbox_by_id (tenant_id, event_id, payload, attempts, next_attempt_at, delivered_at, failed_at,
-    last_error, created_at)
+INSERT INTO outbox (tenant_id, event_id, payload, attempts, next_attempt_at, delivered_at, failed_at, last_error, created_at)
 SELECT tenant_id, event_id, payload, attempts, next_attempt_at, delivered_at, failed_at, last_error, created_at
-FROM outbox ORDER BY event_id;
-DROP TABLE outbox;
-ALTER TABLE outbox_by_id RENAME TO outbox;
+FROM outbox_copy ORDER BY event_id;
+DROP TABLE outbox_copy;
 CREATE INDEX outbox_due ON outbox (next_attempt_at) WHERE delivered_at IS NULL AND failed_at IS NULL;
 CREATE INDEX outbox_tenant ON outbox (tenant_id, id);

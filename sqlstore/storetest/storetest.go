@@ -493,6 +493,8 @@ func testOutbox(t *testing.T, s Store) {
 		t.Errorf("queued without a webhook but due: %+v", due)
 	}
 	must(t, s.SetTenantWebhook(ctx, TenantA, "https://127.0.0.1:9/hook", "s"))
+	// A deliverer that saw no webhook just before it was set parks nothing.
+	must(t, s.Park(ctx, TenantA, "no webhook"))
 	due, err = s.DueNotifications(ctx, t0.Add(time.Second), 10)
 	must(t, err)
 	if len(due) != 2 || due[0].ID != id || due[0].Attempts != 0 || due[0].LastError != "" {
