@@ -273,7 +273,11 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		d.db.Close()
 		return nil, err
 	}
-	if err := d.prepare(ctx, linkTxQueries...); err != nil {
+	queries := linkTxQueries
+	if d.dialect == Postgres {
+		queries = append(queries[:len(queries):len(queries)], qLockPrincipal)
+	}
+	if err := d.prepare(ctx, queries...); err != nil {
 		d.Close()
 		return nil, err
 	}

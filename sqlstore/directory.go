@@ -54,7 +54,7 @@ func (d *DB) Tenants(ctx context.Context) ([]partnerlink.Tenant, error) {
 func (d *DB) SetTenantWebhook(ctx context.Context, tenantID, url, secret string) error {
 	tenantID = strings.ToLower(tenantID)
 	return d.inTx(ctx, func(tx *sql.Tx) error {
-		if err := d.lockOutbox(ctx, tx, tenantID, true); err != nil {
+		if err := d.lockOutbox(ctx, tx, tenantID); err != nil {
 			return err
 		}
 		res, err := tx.ExecContext(ctx, `UPDATE tenants SET webhook_url = $2, webhook_secret = $3 WHERE tenant_id = $1`,

@@ -33,7 +33,11 @@ func MigrateTo(ctx context.Context, db *sql.DB, dialect Dialect, version int64) 
 // database/sql does with a broken one.
 func (d *DB) BreakLinkCacheProbe() { d.views.conn.Close() }
 
-// QueueNotice runs the queueing step of a notifying link change in tx.
-func (d *DB) QueueNotice(ctx context.Context, tx *sql.Tx, tenantID string, eventID int64, payload string, at time.Time) error {
-	return d.queueNotice(ctx, tx, tenantID, eventID, payload, at)
+// QueueNotice runs the locking and the queueing steps of a notifying link
+// change in tx.
+func (d *DB) QueueNotice(ctx context.Context, tx *sql.Tx, tenantID, objectID string, eventID int64, payload string, at time.Time) error {
+	if err := d.lockPrincipal(ctx, tx, tenantID, objectID); err != nil {
+		return err
+	}
+	return queueNotice(ctx, tx, tenantID, eventID, payload, at)
 }

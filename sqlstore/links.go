@@ -331,7 +331,7 @@ func (d *DB) writeLinkChanges(ctx context.Context, batch []*linkChange) {
 // failed and tx must be rolled back.
 func (d *DB) applyLinkChange(ctx context.Context, tx *preparedTx, c *linkChange) error {
 	tenantID, objectID, at := c.tenantID, c.objectID, c.at
-	if err := d.lockPrincipal(ctx, tx.tx, tenantID, objectID); err != nil {
+	if err := d.lockPrincipal(ctx, tx, tenantID, objectID); err != nil {
 		return err
 	}
 	cur, err := currentLink(ctx, tx, tenantID, objectID)
@@ -414,7 +414,7 @@ func (d *DB) applyLinkChange(ctx context.Context, tx *preparedTx, c *linkChange)
 		if err != nil {
 			return err
 		}
-		if err := d.queueNotice(ctx, tx, tenantID, ev.ID, string(payload), at); err != nil {
+		if err := queueNotice(ctx, tx, tenantID, ev.ID, string(payload), at); err != nil {
 			return err
 		}
 	}
@@ -443,12 +443,14 @@ func (d *DB) insertEvent(ctx context.Context, tx *preparedTx, ev partnerlink.Lin
 // lockPrincipal serializes link changes of one principal. PostgreSQL runs
 // READ COMMITTED, so two transactions could both see "no link" and both
 // insert; a transaction-scoped advisory lock on the principal prevents it.
-// SQLite transactions already take the write lock at BEGIN.
-func (d *DB) lockPrincipal(ctx context.Context, tx *sql.Tx, tenantID, objectID string) error {
+// The same statement takes the tenant's outbox lock shared, for the
+// notification the change may queue (lockOutbox). SQLite transactions
+// already take the write lock at BEGIN.
+func (d *DB) lockPrincipal(ctx context.Context, q queryer, tenantID, objectID string) error {
 	if d.dialect != Postgres {
 		return nil
 	}
-	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, tenantID+"/"+objectID); err != nil {
+	if _, err := q.ExecContext(ctx, qLockPrincipal, tenantID+"/"+objectID, outboxLockKey(tenantID)); err != nil {
 		return fmt.Errorf("store: lock principal: %w", err)
 	}
 	return nil

@@ -91,7 +91,7 @@ const (
 func (d *DB) Park(ctx context.Context, tenantID, reason string) error {
 	tenantID = strings.ToLower(tenantID)
 	err := d.inTx(ctx, func(tx *sql.Tx) error {
-		if err := d.lockOutbox(ctx, tx, tenantID, true); err != nil {
+		if err := d.lockOutbox(ctx, tx, tenantID); err != nil {
 			return err
 		}
 		_, err := tx.ExecContext(ctx, `UPDATE outbox SET next_attempt_at = `+parkedAt+`, last_error = $2
@@ -106,36 +106,36 @@ func (d *DB) Park(ctx context.Context, tenantID, reason string) error {
 }
 
 // queueNotice queues the notification of a link event, parked when the
-// tenant has no webhook.
-func (d *DB) queueNotice(ctx context.Context, q queryer, tenantID string, eventID int64, payload string, at time.Time) error {
-	if err := d.lockOutbox(ctx, q, tenantID, false); err != nil {
-		return err
-	}
+// tenant has no webhook. The transaction holds the tenant's outbox lock
+// shared (lockPrincipal).
+func queueNotice(ctx context.Context, q queryer, tenantID string, eventID int64, payload string, at time.Time) error {
 	if _, err := q.ExecContext(ctx, qQueueNotice, tenantID, eventID, payload, at.UnixNano()); err != nil {
 		return fmt.Errorf("store: queue notification: %w", err)
 	}
 	return nil
 }
 
-// lockOutbox orders, on PostgreSQL, the queueing of a tenant's
-// notifications (shared) against setting its webhook and parking
-// (exclusive), until the transaction ends. Under READ COMMITTED a
-// notification queued parked while the webhook is being set would
-// otherwise commit after the wake-up that should have woken it, and stay
-// parked. SQLite runs one writer at a time and needs no lock.
-func (d *DB) lockOutbox(ctx context.Context, q queryer, tenantID string, exclusive bool) error {
+// lockOutbox orders, on PostgreSQL, setting a tenant's webhook and parking
+// its notifications (this lock, exclusive) against link changes that may
+// queue a notification (shared, taken by lockPrincipal), until the
+// transaction ends. Under READ COMMITTED a notification queued parked while
+// the webhook is being set would otherwise commit after the wake-up that
+// should have woken it, and stay parked. SQLite runs one writer at a time
+// and needs no lock.
+func (d *DB) lockOutbox(ctx context.Context, q queryer, tenantID string) error {
 	if d.dialect != Postgres {
 		return nil
 	}
-	lock := "pg_advisory_xact_lock_shared"
-	if exclusive {
-		lock = "pg_advisory_xact_lock"
-	}
-	if _, err := q.ExecContext(ctx, `SELECT `+lock+`(hashtextextended($1, 0))`, "outbox/"+tenantID); err != nil {
+	if _, err := q.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, outboxLockKey(tenantID)); err != nil {
 		return fmt.Errorf("store: lock the outbox of %s: %w", tenantID, err)
 	}
 	return nil
 }
+
+func outboxLockKey(tenantID string) string { return "outbox/" + tenantID }
+
+// qLockPrincipal locks a principal's links and, shared, its tenant's outbox.
+const qLockPrincipal = `SELECT pg_advisory_xact_lock(hashtextextended($1, 0)), pg_advisory_xact_lock_shared(hashtextextended($2, 0))`
 
 // wakeParked makes the parked notifications of tenants that now have a
 // webhook due (since they were queued): of tenantID, or of every tenant when

@@ -160,7 +160,7 @@ func TestPostgresQueueWaitsForWebhookChange(t *testing.T) {
 	must(t, tx.QueryRowContext(ctx, `INSERT INTO link_events (tenant_id, object_id, action, partner_id, version, at,
 		actor_tenant_id, actor_object_id) VALUES ($1, $2, 'created', $3, 1, $4, $1, $2) RETURNING id`,
 		storetest.TenantA, storetest.UserA, storetest.Location, at.UnixNano()).Scan(&ev))
-	must(t, db.QueueNotice(ctx, tx, storetest.TenantA, ev, `{}`, at))
+	must(t, db.QueueNotice(ctx, tx, storetest.TenantA, storetest.UserA, ev, `{}`, at))
 	set := make(chan error, 1)
 	go func() { set <- db.SetTenantWebhook(ctx, storetest.TenantA, "https://127.0.0.1:9/h", "s") }()
 	select {
