@@ -58,7 +58,11 @@ func testWebhook(t *testing.T, e *env) {
 	}
 	link := r.partner(t)
 
-	created := waitForNotification(t, received, secret, "partnerlink.link.created", demo.AutomationInWood)
+	// Notifications of earlier links in the tenant (waiting for a webhook
+	// until now) arrive too; this link's is the one with its version.
+	created := waitForNotification(t, received, secret, func(n linkNotification) bool {
+		return n.Type == "partnerlink.link.created" && n.ObjectID == demo.AutomationInWood && n.Version == link.Properties.Version
+	})
 	if created.TenantID != demo.WoodgroveTenant || created.PartnerID != demo.GermanyPartnerID ||
 		created.Version != link.Properties.Version || created.EventID <= 0 || created.At.IsZero() {
 		t.Errorf("created notification %+v; want partner %s version %d", created, demo.GermanyPartnerID, link.Properties.Version)
@@ -67,17 +71,19 @@ func testWebhook(t *testing.T, e *env) {
 	if r := e.partnerCall(t, http.MethodDelete, demo.GermanyPartnerID, token); r.Status != http.StatusOK {
 		t.Fatalf("DELETE: %d %s", r.Status, r.Body)
 	}
-	deleted := waitForNotification(t, received, secret, "partnerlink.link.deleted", demo.AutomationInWood)
+	deleted := waitForNotification(t, received, secret, func(n linkNotification) bool {
+		return n.Type == "partnerlink.link.deleted" && n.ObjectID == demo.AutomationInWood && n.Version > link.Properties.Version
+	})
 	if deleted.TenantID != demo.WoodgroveTenant || deleted.PartnerID != demo.GermanyPartnerID || deleted.EventID <= created.EventID {
 		t.Errorf("deleted notification %+v; want partner %s and a later event than %d", deleted, demo.GermanyPartnerID, created.EventID)
 	}
 }
 
-// waitForNotification waits (bounded) for a notification of the given type
-// about object, checking the signature of every delivery it reads. Other
-// notifications (earlier links in the tenant, delivered once the webhook is
-// set) are checked and passed over.
-func waitForNotification(t *testing.T, received <-chan delivery, secret, typ, object string) linkNotification {
+// waitForNotification waits (bounded) for a notification that matches,
+// checking the signature of every delivery it reads. Other notifications
+// (earlier links in the tenant, delivered once the webhook is set) are
+// checked and passed over.
+func waitForNotification(t *testing.T, received <-chan delivery, secret string, match func(linkNotification) bool) linkNotification {
 	t.Helper()
 	deadline := time.After(20 * time.Second)
 	for {
@@ -88,11 +94,11 @@ func waitForNotification(t *testing.T, received <-chan delivery, secret, typ, ob
 			if err := json.Unmarshal(d.Body, &n); err != nil {
 				t.Fatalf("webhook body %s: %v", d.Body, err)
 			}
-			if n.Type == typ && n.ObjectID == object {
+			if match(n) {
 				return n
 			}
 		case <-deadline:
-			t.Fatalf("no %s notification for %s within 20 s", typ, object)
+			t.Fatal("no matching notification within 20 s")
 		}
 	}
 }
