@@ -52,6 +52,12 @@ type Caller struct {
 	TenantID string
 	ObjectID string
 	AppID    string
+	// Principal is the caller's directory record as the authenticator last
+	// read it to check that the caller is active (at most its liveness
+	// interval old, 5 s by default), or nil. Services that check what kind
+	// of principal the caller is use it instead of reading it again. It is
+	// shared: never modify it.
+	Principal *Principal
 }
 
 // LinkService is the linking API behind Microsoft.ManagementPartner. Every

@@ -74,6 +74,14 @@ func (m *memStore) endPrincipal(tenantID, objectID string, at time.Time) {
 	m.principals[tenantID+"/"+objectID] = p
 }
 
+func (m *memStore) renamePrincipal(tenantID, objectID, name string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	p := m.principals[tenantID+"/"+objectID]
+	p.DisplayName = name
+	m.principals[tenantID+"/"+objectID] = p
+}
+
 func (m *memStore) principalReads() int {
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -153,7 +153,10 @@ func TestClientCredentials(t *testing.T) {
 			t.Fatalf("claims: %v", c)
 		}
 		caller, err := h.val.Validate(ctx, body["access_token"].(string))
-		if err != nil || caller != (partnerlink.Caller{TenantID: tenantA, ObjectID: spA, AppID: appID}) {
+		if err != nil || caller.Principal == nil || caller.Principal.ObjectID != spA {
+			t.Fatalf("Validate: %+v %v; want the caller's principal record", caller, err)
+		}
+		if caller.Principal = nil; caller != (partnerlink.Caller{TenantID: tenantA, ObjectID: spA, AppID: appID}) {
 			t.Fatalf("Validate: %v %v", caller, err)
 		}
 	})

@@ -69,7 +69,8 @@ type ValidatorConfig struct {
 // raw token until the token expires, so a repeated token costs a hash and a
 // map lookup instead of an RSA verification and directory reads. The
 // principal's liveness is re-checked against the directory at most every
-// LivenessTTL per token.
+// LivenessTTL per token; the principal read then comes with the caller
+// (Caller.Principal).
 type Validator struct {
 	bases     []*url.URL
 	keys      *KeySet
@@ -87,9 +88,17 @@ type Validator struct {
 }
 
 type cacheEntry struct {
-	caller  partnerlink.Caller
-	expires time.Time    // exp + leeway
-	checked atomic.Int64 // unix nanoseconds of the last liveness check
+	caller    partnerlink.Caller // without Principal
+	expires   time.Time          // exp + leeway
+	checked   atomic.Int64       // unix nanoseconds of the last liveness check
+	principal atomic.Pointer[partnerlink.Principal]
+}
+
+// callerOf returns the entry's caller with the principal last read.
+func (e *cacheEntry) callerOf() partnerlink.Caller {
+	c := e.caller
+	c.Principal = e.principal.Load()
+	return c
 }
 
 type externalIssuer struct {
@@ -184,14 +193,16 @@ func (v *Validator) Validate(ctx context.Context, raw string) (partnerlink.Calle
 	if e != nil {
 		if now.Before(e.expires) {
 			if now.UnixNano()-e.checked.Load() < int64(v.liveTTL) {
-				return e.caller, nil
+				return e.callerOf(), nil
 			}
-			if err := v.checkLive(ctx, e.caller, now); err != nil {
+			p, err := v.checkLive(ctx, e.caller, now)
+			if err != nil {
 				v.forget(key)
 				return partnerlink.Caller{}, err
 			}
+			e.principal.Store(p)
 			e.checked.Store(now.UnixNano())
-			return e.caller, nil
+			return e.callerOf(), nil
 		}
 		v.forget(key)
 	}
@@ -199,13 +210,15 @@ func (v *Validator) Validate(ctx context.Context, raw string) (partnerlink.Calle
 	if err != nil {
 		return partnerlink.Caller{}, err
 	}
-	if err := v.checkLive(ctx, c, now); err != nil {
+	p, err := v.checkLive(ctx, c, now)
+	if err != nil {
 		return partnerlink.Caller{}, err
 	}
 	e = &cacheEntry{caller: c, expires: exp.Add(v.leeway)}
+	e.principal.Store(p)
 	e.checked.Store(now.UnixNano())
 	v.remember(key, e, now)
-	return c, nil
+	return e.callerOf(), nil
 }
 
 // validate does the full, uncached validation of the token itself.
@@ -326,23 +339,23 @@ func (v *Validator) acceptedAudience(aud jwt.Audience) bool {
 }
 
 // checkLive checks that the caller's tenant and principal exist and are
-// active at now.
-func (v *Validator) checkLive(ctx context.Context, c partnerlink.Caller, now time.Time) error {
+// active at now, and returns the principal.
+func (v *Validator) checkLive(ctx context.Context, c partnerlink.Caller, now time.Time) (*partnerlink.Principal, error) {
 	if _, err := v.dir.Tenant(ctx, c.TenantID); partnerlink.ErrorCode(err) == partnerlink.ENOTFOUND {
-		return unauthorized(CodeInvalidTenant, "The access token's tenant '%s' does not exist here.", c.TenantID)
+		return nil, unauthorized(CodeInvalidTenant, "The access token's tenant '%s' does not exist here.", c.TenantID)
 	} else if err != nil {
-		return fmt.Errorf("identity: read tenant: %w", err)
+		return nil, fmt.Errorf("identity: read tenant: %w", err)
 	}
 	p, err := v.dir.Principal(ctx, c.TenantID, c.ObjectID)
 	if partnerlink.ErrorCode(err) == partnerlink.ENOTFOUND {
-		return unauthorized(CodeInvalidToken, "The access token's principal '%s' does not exist in tenant '%s'.", c.ObjectID, c.TenantID)
+		return nil, unauthorized(CodeInvalidToken, "The access token's principal '%s' does not exist in tenant '%s'.", c.ObjectID, c.TenantID)
 	} else if err != nil {
-		return fmt.Errorf("identity: read principal: %w", err)
+		return nil, fmt.Errorf("identity: read principal: %w", err)
 	}
 	if !p.ActiveAt(now) {
-		return unauthorized(CodeInvalidToken, "The access token's principal '%s' in tenant '%s' is deleted or disabled.", c.ObjectID, c.TenantID)
+		return nil, unauthorized(CodeInvalidToken, "The access token's principal '%s' in tenant '%s' is deleted or disabled.", c.ObjectID, c.TenantID)
 	}
-	return nil
+	return p, nil
 }
 
 func (v *Validator) forget(key [32]byte) {

@@ -165,10 +165,24 @@ func TestValidatorCacheAndLiveness(t *testing.T) {
 	if got := h.store.principalReads(); got != reads {
 		t.Fatalf("cached validations read the directory %d times", got-reads)
 	}
+	// The caller comes with the principal record of the last liveness
+	// check, which is read again once the liveness TTL passes.
+	c, err := h.val.Validate(ctx, raw)
+	if err != nil || c.Principal == nil || c.Principal.ObjectID != anaA || c.Principal.DisplayName != "ana@fabrikam.example" {
+		t.Fatalf("caller's principal = %+v, %v", c.Principal, err)
+	}
+	h.store.renamePrincipal(tenantA, anaA, "ana (renamed)")
+	if c, _ := h.val.Validate(ctx, raw); c.Principal.DisplayName != "ana@fabrikam.example" {
+		t.Fatalf("principal record re-read within the liveness TTL")
+	}
+	h.clock.Advance(6 * time.Second)
+	if c, err := h.val.Validate(ctx, raw); err != nil || c.Principal.DisplayName != "ana (renamed)" {
+		t.Fatalf("principal record after the liveness TTL = %+v, %v", c.Principal, err)
+	}
 	// Deleting the principal stops its token once the liveness TTL passes.
 	h.store.endPrincipal(tenantA, anaA, h.clock.Now())
 	h.clock.Advance(6 * time.Second)
-	_, err := h.val.Validate(ctx, raw)
+	_, err = h.val.Validate(ctx, raw)
 	wantARMCode(t, err, identity.CodeInvalidToken)
 	if !strings.Contains(err.Error(), "deleted or disabled") {
 		t.Fatalf("message: %v", err)
@@ -315,7 +329,10 @@ func TestExternalIssuer(t *testing.T) {
 	}
 	now := h.clock.Now()
 	c, err := v.Validate(ctx, trusted.token(t, now, "api://partnerlink", tenantB, carolB))
-	if err != nil || c != (partnerlink.Caller{TenantID: tenantB, ObjectID: carolB, AppID: appID}) {
+	if err != nil || c.Principal == nil || c.Principal.ObjectID != carolB {
+		t.Fatalf("trusted issuer: %+v %v; want the caller's principal record", c, err)
+	}
+	if c.Principal = nil; c != (partnerlink.Caller{TenantID: tenantB, ObjectID: carolB, AppID: appID}) {
 		t.Fatalf("trusted issuer: %v %v", c, err)
 	}
 	_, err = v.Validate(ctx, untrusted.token(t, now, "api://partnerlink", tenantB, carolB))

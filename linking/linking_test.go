@@ -82,6 +82,28 @@ func TestLinkRefusals(t *testing.T) {
 	}
 }
 
+// The caller's principal record from authentication (Caller.Principal) is
+// what the rules judge when it is the caller's; another principal's record
+// is ignored and the directory read.
+func TestLinkJudgesTheAuthenticatedRecord(t *testing.T) {
+	s, _ := newService(t)
+	ctx := context.Background()
+	// The directory says SPA may link; the record authentication read (at
+	// most the liveness interval old) says it is CSP delegated.
+	delegated := &partnerlink.Principal{TenantID: st.TenantA, ObjectID: st.SPA, Type: partnerlink.PrincipalServicePrincipal, CSPDelegated: true}
+	c := sp
+	c.Principal = delegated
+	if _, err := s.Link(ctx, c, st.Location); partnerlink.ErrorCode(err) != partnerlink.EFORBIDDEN {
+		t.Errorf("CSP delegated by the caller's record: %v, want EFORBIDDEN", err)
+	}
+	// A record of somebody else is not the caller's: the directory decides.
+	c = user
+	c.Principal = delegated
+	if _, err := s.Link(ctx, c, st.Location); err != nil {
+		t.Errorf("with another principal's record: %v", err)
+	}
+}
+
 // SPEC §6 and the wire recordings: create, re-PUT (idempotent, version +1),
 // PATCH to a new ID replaces the single link, DELETE ends it.
 func TestLinkLifecycle(t *testing.T) {
