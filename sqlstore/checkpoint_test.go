@@ -105,3 +105,20 @@ func TestGroupCommitSurvivesAPanickingDecide(t *testing.T) {
 		t.Errorf("a change after the panic: %v", err)
 	}
 }
+
+// sqliteDir finds the directory to flush before a completing checkpoint.
+func TestSQLiteDir(t *testing.T) {
+	for dsn, want := range map[string]string{
+		"/var/lib/partnerlink/partnerlink.db":          "/var/lib/partnerlink",
+		"data/pl.db":                                   "data",
+		"pl.db":                                        ".",
+		"file:/tmp/x/pl.db?_pragma=mmap_size(0)":       "/tmp/x",
+		":memory:":                                     "",
+		"file::memory:?mode=memory&cache=shared":       "",
+		"file:/tmp/shared.db?mode=memory&cache=shared": "",
+	} {
+		if got := sqliteDir(dsn); got != want {
+			t.Errorf("sqliteDir(%q) = %q, want %q", dsn, got, want)
+		}
+	}
+}
