@@ -196,9 +196,14 @@ const (
 
 // newTransport returns a keep-alive HTTPS transport trusting the server's CA
 // that speaks only proto and opens at most conns connections.
+// tlsConfig trusts the server's CA.
+func (e *Env) tlsConfig() *tls.Config {
+	return &tls.Config{RootCAs: e.roots, MinVersion: tls.VersionTLS12}
+}
+
 func (e *Env) newTransport(proto Protocol, conns int) *http.Transport {
 	t := &http.Transport{
-		TLSClientConfig:       &tls.Config{RootCAs: e.roots, MinVersion: tls.VersionTLS12},
+		TLSClientConfig:       e.tlsConfig(),
 		MaxIdleConns:          conns,
 		MaxIdleConnsPerHost:   conns,
 		MaxConnsPerHost:       conns,
@@ -412,8 +417,7 @@ func (e *Env) Run(ctx context.Context, r Run) (Result, error) {
 			transports = append(transports, e.newTransport(HTTP2, 1))
 		}
 	} else {
-		r.Connections = r.Concurrency
-		transports = []*http.Transport{e.newTransport(HTTP1, r.Concurrency)}
+		r.Connections = r.Concurrency // one connClient each
 	}
 	defer func() {
 		for _, t := range transports {
@@ -444,9 +448,15 @@ func (e *Env) Run(ctx context.Context, r Run) (Result, error) {
 		done.Add(1)
 		go pprof.Do(ctx, labels, func(ctx context.Context) {
 			defer done.Done()
-			client := &http.Client{Transport: transports[w%len(transports)]}
+			var client requester
+			if r.Protocol == HTTP2 {
+				client = transportClient{&http.Client{Transport: transports[w%len(transports)]}}
+			} else {
+				client = newConnClient(e.getURL, e.tlsConfig())
+			}
+			defer client.close()
 			// Open the connection (TLS handshake) before the clock starts.
-			if err := warm(ctx, client, e.Server.URL); err != nil {
+			if err := warm(ctx, client, e.Server.URL, &wk.buf); err != nil {
 				warmErr.Store(&err)
 			}
 			ready.Done()
@@ -484,19 +494,17 @@ func (e *Env) Run(ctx context.Context, r Run) (Result, error) {
 }
 
 // warm opens the client's connection with an unauthenticated GET /healthz.
-func warm(ctx context.Context, client *http.Client, base string) error {
+func warm(ctx context.Context, client requester, base string, buf *bytes.Buffer) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/healthz", nil)
 	if err != nil {
 		return err
 	}
-	resp, err := client.Do(req)
+	status, err := client.do(req, buf)
 	if err != nil {
 		return err
 	}
-	io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET /healthz: %s", resp.Status)
+	if status != http.StatusOK {
+		return fmt.Errorf("GET /healthz: %d", status)
 	}
 	return nil
 }
@@ -511,7 +519,7 @@ var expectBody = map[string][]byte{PartnerA: partnerField(PartnerA), PartnerB: p
 // In an open loop (Rate) remaining counts the requests handed out, and
 // each is sent when due. Every response must be 200 and name the expected
 // partner ID.
-func (e *Env) work(ctx context.Context, client *http.Client, wk *worker, r Run, begin, deadline time.Time, remaining *atomic.Int64) {
+func (e *Env) work(ctx context.Context, client requester, wk *worker, r Run, begin, deadline time.Time, remaining *atomic.Int64) {
 	k := 0
 	for {
 		var due time.Time
@@ -549,18 +557,13 @@ func (e *Env) work(ctx context.Context, client *http.Client, wk *worker, r Run, 
 			return
 		}
 		req = req.WithContext(ctx)
-		resp, err := client.Do(req)
-		if err == nil {
-			wk.buf.Reset()
-			_, err = wk.buf.ReadFrom(resp.Body)
-			resp.Body.Close()
-		}
+		status, err := client.do(req, &wk.buf)
 		wk.lat = append(wk.lat, time.Since(t0))
 		switch {
 		case err != nil:
 			wk.fail(err.Error())
-		case resp.StatusCode != http.StatusOK:
-			wk.fail(fmt.Sprintf("%s %s: %s: %.300s", req.Method, req.URL.Path, resp.Status, wk.buf.Bytes()))
+		case status != http.StatusOK:
+			wk.fail(fmt.Sprintf("%s %s: %d: %.300s", req.Method, req.URL.Path, status, wk.buf.Bytes()))
 		case !bytes.Contains(wk.buf.Bytes(), expectBody[want]):
 			wk.fail(fmt.Sprintf("%s %s: 200 without partner ID %s: %.300s", req.Method, req.URL.Path, want, wk.buf.Bytes()))
 		default:

@@ -59,9 +59,10 @@ link each to a partner ID, then measure:
   read   GET /providers/Microsoft.ManagementPartner/partners: the caller's link
 
 each for --duration with --concurrency clients, each with one request in flight on a
-keep-alive HTTPS connection (HTTP/1.1: one connection per client; HTTP/2: --h2-conns shared
-connections), every request with a bearer token (the clients go round-robin over their
-principals) and every response checked (200 and the expected partner ID).
+keep-alive HTTPS connection (HTTP/1.1: one connection per client, written and read by the
+client's own goroutine with net/http's Request.Write and ReadResponse; HTTP/2: --h2-conns
+connections shared through http.Transport), every request with a bearer token (the clients go
+round-robin over their principals) and every response checked (200 and the expected partner ID).
 
 Each phase runs twice. First as a closed loop: every client sends its next request as soon
 as it has the last answer, which gives the most the server can do (and latencies that follow
