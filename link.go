@@ -56,8 +56,8 @@ type Caller struct {
 	// read it to check that the caller is active (at most its liveness
 	// interval old, 5 s by default), or nil. Services that check what kind
 	// of principal the caller is use it instead of reading it again. It is
-	// shared: never modify it.
-	Principal *Principal
+	// shared: never modify it. Never decoded from or encoded to JSON.
+	Principal *Principal `json:"-"`
 }
 
 // LinkService is the linking API behind Microsoft.ManagementPartner. Every

@@ -59,7 +59,10 @@ func (c *connClient) dial(ctx context.Context) error {
 
 // do sends req (which must have no body) and reads the answer; the
 // connection is dialled on first use and again after an error or a
-// "Connection: close".
+// "Connection: close". Unlike http.Transport it does not retry a request
+// on a kept-alive connection the server has closed: that counts as an
+// error (the server keeps idle connections 120 s; the bench's clients are
+// never idle that long).
 func (c *connClient) do(req *http.Request, body *bytes.Buffer) (int, error) {
 	if c.conn == nil {
 		if err := c.dial(req.Context()); err != nil {
@@ -70,6 +73,9 @@ func (c *connClient) do(req *http.Request, body *bytes.Buffer) (int, error) {
 		return 0, errors.New("loadtest: connClient sends requests without a body")
 	}
 	c.conn.SetDeadline(time.Now().Add(requestTimeout))
+	conn := c.conn
+	stop := context.AfterFunc(req.Context(), func() { conn.SetDeadline(time.Now()) }) // a cancelled run stops at once
+	defer stop()
 	err := req.Write(c.bw)
 	if err == nil {
 		err = c.bw.Flush()

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -106,16 +107,37 @@ func TestGroupCommitSurvivesAPanickingDecide(t *testing.T) {
 	}
 }
 
-// sqliteDir finds the directory to flush before a completing checkpoint.
+// sqliteDir finds the directory to flush before a completing checkpoint,
+// reading file: URIs as SQLite does.
 func TestSQLiteDir(t *testing.T) {
+	tmp, err := filepath.EvalSymlinks(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cwd, _ := os.Getwd()
+	cwd, _ = filepath.EvalSymlinks(cwd)
+	spaced := filepath.Join(tmp, "my dir")
+	linked := filepath.Join(tmp, "link")
+	if err := os.Mkdir(spaced, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(spaced, linked); err != nil {
+		t.Fatal(err)
+	}
 	for dsn, want := range map[string]string{
-		"/var/lib/partnerlink/partnerlink.db":          "/var/lib/partnerlink",
-		"data/pl.db":                                   "data",
-		"pl.db":                                        ".",
-		"file:/tmp/x/pl.db?_pragma=mmap_size(0)":       "/tmp/x",
-		":memory:":                                     "",
-		"file::memory:?mode=memory&cache=shared":       "",
-		"file:/tmp/shared.db?mode=memory&cache=shared": "",
+		tmp + "/pl.db": tmp,
+		"data/pl.db":   filepath.Join(cwd, "data"),
+		"pl.db":        cwd,
+		"file:" + tmp + "/pl.db?_pragma=mmap_size(0)": tmp,
+		"file://localhost" + tmp + "/pl.db":           tmp,
+		"file://" + tmp + "/pl.db#x":                  tmp,
+		"file:" + tmp + "/my%20dir/pl.db":             spaced,
+		linked + "/pl.db":                             spaced,
+		"file://elsewhere/pl.db":                      "",
+		":memory:":                                    "",
+		"file::memory:?mode=memory&cache=shared":      "",
+		"file:" + tmp + "/pl.db?mode=memory":          "",
+		"file:" + tmp + "/pl.db?vfs=memdb":            "",
 	} {
 		if got := sqliteDir(dsn); got != want {
 			t.Errorf("sqliteDir(%q) = %q, want %q", dsn, got, want)

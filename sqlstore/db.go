@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -45,7 +46,8 @@ type DB struct {
 	// DSN as given, for messages.
 	dsn string
 	// dir holds the SQLite database file; "" in memory and on PostgreSQL.
-	dir string
+	dir         string
+	flushWarned bool // the checkpointer's, alone
 	// Now is the clock for bookkeeping instants (created_at); link changes
 	// take their instant from the caller.
 	Now func() time.Time
@@ -128,8 +130,10 @@ func (d *DB) checkpointer(ctx context.Context) {
 		}
 		d.walPages.Store(0)
 		round++
-		if d.checkpointPass(ctx) && round%restartEvery == 0 {
-			d.flushBeforeRestart()
+		if outstanding, ok := d.checkpointPass(ctx); ok && round%restartEvery == 0 {
+			if outstanding > 0 { // else nothing is left to copy or to sync
+				d.flushBeforeRestart()
+			}
 			unlock := d.lockWrite()
 			d.checkpointPass(ctx)
 			unlock()
@@ -147,19 +151,21 @@ func (d *DB) flushBeforeRestart() {
 	if d.dir == "" {
 		return
 	}
-	if err := flushFilesystem(d.dir); err != nil {
+	if err := flushFilesystem(d.dir); err != nil && !d.flushWarned {
+		d.flushWarned = true // once: it would fail the same way every round
 		slog.Warn("store: flush before checkpoint", "dir", d.dir, "err", err)
 	}
 }
 
-// checkpointPass runs one PASSIVE checkpoint and reports whether it ran.
-func (d *DB) checkpointPass(ctx context.Context) bool {
+// checkpointPass runs one PASSIVE checkpoint and reports whether it ran and
+// how many WAL pages it left uncopied (written meanwhile).
+func (d *DB) checkpointPass(ctx context.Context) (outstanding int, ok bool) {
 	var busy, walPages, copied int
 	err := d.db.QueryRowContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &walPages, &copied)
 	if err != nil && ctx.Err() == nil {
 		slog.Warn("store: checkpoint failed", "err", err)
 	}
-	return err == nil
+	return walPages - copied, err == nil
 }
 
 // lockWrite takes the writer lock on SQLite; the returned func releases it.
@@ -271,7 +277,6 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		}
 	} else {
 		d.dialect = SQLite
-		d.dir = sqliteDir(dsn)
 		d.db, err = sql.Open("sqlite", sqliteDSN(dsn))
 		if err == nil {
 			// WAL lets readers run beside the one writer; the writer lock is
@@ -302,6 +307,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		return nil, err
 	}
 	if d.dialect == SQLite {
+		d.dir = sqliteDir(dsn) // after the first connection made the file
 		if d.views, err = newViewCache(ctx, d.db); err != nil {
 			d.Close()
 			return nil, err
@@ -313,14 +319,43 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	return d, nil
 }
 
-// sqliteDir is the directory of the database file a SQLite DSN names, or ""
-// for an in-memory database.
+// sqliteDir is the absolute directory of the database file a SQLite DSN
+// names (a path, or a file: URI as SQLite reads one), following symbolic
+// links; "" for an in-memory database or a URI naming another host.
 func sqliteDir(dsn string) string {
-	path, _, _ := strings.Cut(strings.TrimPrefix(dsn, "file:"), "?")
-	if path == "" || path == ":memory:" || strings.Contains(dsn, "mode=memory") {
+	path := dsn
+	if rest, ok := strings.CutPrefix(dsn, "file:"); ok {
+		rest, _, _ = strings.Cut(rest, "#")
+		rest, query, _ := strings.Cut(rest, "?")
+		if q, err := url.ParseQuery(query); err == nil && (q.Get("mode") == "memory" || q.Get("vfs") == "memdb") {
+			return ""
+		}
+		if authority, ok := strings.CutPrefix(rest, "//"); ok {
+			host, p, _ := strings.Cut(authority, "/")
+			if host != "" && host != "localhost" {
+				return ""
+			}
+			rest = "/" + p
+		}
+		if p, err := url.PathUnescape(rest); err == nil {
+			rest = p
+		}
+		path = rest
+	}
+	if path == "" || path == ":memory:" {
 		return ""
 	}
-	return filepath.Dir(path)
+	if abs, err := filepath.Abs(path); err == nil {
+		path = abs
+	}
+	if real, err := filepath.EvalSymlinks(path); err == nil {
+		return filepath.Dir(real)
+	}
+	dir := filepath.Dir(path) // the file does not exist (yet)
+	if real, err := filepath.EvalSymlinks(dir); err == nil {
+		return real
+	}
+	return dir
 }
 
 // sqliteDSN adds the pragmas every connection needs: WAL for concurrent

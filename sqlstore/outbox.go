@@ -134,8 +134,28 @@ func (d *DB) lockOutbox(ctx context.Context, q queryer, tenantID string) error {
 
 func outboxLockKey(tenantID string) string { return "outbox/" + tenantID }
 
-// qLockPrincipal locks a principal's links and, shared, its tenant's outbox.
-const qLockPrincipal = `SELECT pg_advisory_xact_lock(hashtextextended($1, 0)), pg_advisory_xact_lock_shared(hashtextextended($2, 0))`
+// qLockPrincipal locks a principal's links and, shared, its tenant's outbox
+// and the world (lockWorld).
+const qLockPrincipal = `SELECT pg_advisory_xact_lock_shared(hashtextextended('` + worldLockKey + `', 0)),
+	pg_advisory_xact_lock(hashtextextended($1, 0)), pg_advisory_xact_lock_shared(hashtextextended($2, 0))`
+
+// worldLockKey names the lock a world import holds exclusive on PostgreSQL
+// and every link change shared: an import replaces links, tenants and their
+// webhooks, and a link change beside it could fail on a duplicate current
+// link or queue a notification parked after the import woke the tenant's.
+const worldLockKey = "world"
+
+// lockWorld takes the world lock exclusive (PostgreSQL; SQLite runs one
+// writer at a time).
+func (d *DB) lockWorld(ctx context.Context, q queryer) error {
+	if d.dialect != Postgres {
+		return nil
+	}
+	if _, err := q.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('`+worldLockKey+`', 0))`); err != nil {
+		return fmt.Errorf("store: lock the world: %w", err)
+	}
+	return nil
+}
 
 // wakeParked makes the parked notifications of tenants that now have a
 // webhook due (since they were queued): of tenantID, or of every tenant when

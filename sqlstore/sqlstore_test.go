@@ -176,3 +176,31 @@ func TestPostgresQueueWaitsForWebhookChange(t *testing.T) {
 		t.Errorf("due after the webhook was set = %+v, want event %d", due, ev)
 	}
 }
+
+// TestPostgresImportWaitsForLinkChanges: a world import, which replaces the
+// links and the tenants' webhooks, waits for link changes in flight (and
+// they for it), so none fails half-way or queues a notification the
+// import's wake-up misses.
+func TestPostgresImportWaitsForLinkChanges(t *testing.T) {
+	ctx := context.Background()
+	db := OpenPostgres(t)
+	storetest.Seed(t, db)
+	doc, err := db.ExportWorld(ctx)
+	must(t, err)
+	at := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	tx, err := db.SQL().BeginTx(ctx, nil)
+	must(t, err)
+	defer tx.Rollback()
+	must(t, db.QueueNotice(ctx, tx, storetest.TenantA, storetest.UserA, 1, `{}`, at)) // a link change's locks
+	imported := make(chan error, 1)
+	go func() {
+		imported <- db.ImportWorld(ctx, doc, func(s string) (string, error) { return "hash:" + s, nil })
+	}()
+	select {
+	case err := <-imported:
+		t.Fatalf("the import ran beside a link change in flight (%v)", err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	must(t, tx.Commit())
+	must(t, <-imported)
+}

@@ -36,6 +36,9 @@ func (d *DB) ImportWorld(ctx context.Context, doc *world.Document, hash func(str
 		}
 	}
 	return d.inTx(ctx, func(tx *sql.Tx) error {
+		if err := d.lockWorld(ctx, tx); err != nil {
+			return err
+		}
 		kept, err := keptSecrets(ctx, tx)
 		if err != nil {
 			return err
