@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -19,9 +20,11 @@ import (
 // checkpointer.
 func TestCheckpointerRestartsTheWAL(t *testing.T) {
 	const every = 2
-	saved := restartEvery
+	saved, savedFlush := restartEvery, flushFS
 	restartEvery = every
-	t.Cleanup(func() { restartEvery = saved })
+	var flushes atomic.Int32
+	flushFS = func(dir string) error { flushes.Add(1); return savedFlush(dir) }
+	t.Cleanup(func() { restartEvery, flushFS = saved, savedFlush })
 	ctx := context.Background()
 	d, err := Open(ctx, filepath.Join(t.TempDir(), "partnerlink.db"))
 	if err != nil {
@@ -66,6 +69,25 @@ func TestCheckpointerRestartsTheWAL(t *testing.T) {
 	n, err := d.Links(ctx, partnerlink.LinkFilter{})
 	if err != nil || len(n) != writers*changes {
 		t.Errorf("links = %d (%v), want %d", len(n), err, writers*changes)
+	}
+	// The file system was flushed before the passes that restarted the
+	// WAL, and is not while nothing is written.
+	if flushes.Load() == 0 {
+		t.Error("no flush before a checkpoint that restarts the WAL")
+	}
+	round := func() {
+		d.checkpoints <- struct{}{}
+		time.Sleep(20 * time.Millisecond)
+	}
+	for range 2 * every {
+		round()
+	}
+	idle := flushes.Load()
+	for range 3 * every {
+		round()
+	}
+	if got := flushes.Load(); got != idle {
+		t.Errorf("%d flushes while idle", got-idle)
 	}
 }
 

@@ -121,6 +121,7 @@ func (d *DB) checkpointer(ctx context.Context) {
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	round := 0
+	lastFrames, wrote := 0, false
 	for {
 		select {
 		case <-ctx.Done():
@@ -130,9 +131,13 @@ func (d *DB) checkpointer(ctx context.Context) {
 		}
 		d.walPages.Store(0)
 		round++
-		if outstanding, ok := d.checkpointPass(ctx); ok && round%restartEvery == 0 {
-			if outstanding > 0 { // else nothing is left to copy or to sync
+		walFrames, ok := d.checkpointPass(ctx)
+		wrote = wrote || walFrames != lastFrames // the WAL changed: there was a commit
+		lastFrames = walFrames
+		if ok && round%restartEvery == 0 {
+			if wrote { // an idle server has nothing to flush
 				d.flushBeforeRestart()
+				wrote = false
 			}
 			unlock := d.lockWrite()
 			d.checkpointPass(ctx)
@@ -151,21 +156,24 @@ func (d *DB) flushBeforeRestart() {
 	if d.dir == "" {
 		return
 	}
-	if err := flushFilesystem(d.dir); err != nil && !d.flushWarned {
+	if err := flushFS(d.dir); err != nil && !d.flushWarned {
 		d.flushWarned = true // once: it would fail the same way every round
 		slog.Warn("store: flush before checkpoint", "dir", d.dir, "err", err)
 	}
 }
 
+// flushFS is flushFilesystem, replaced by tests that count flushes.
+var flushFS = flushFilesystem
+
 // checkpointPass runs one PASSIVE checkpoint and reports whether it ran and
-// how many WAL pages it left uncopied (written meanwhile).
-func (d *DB) checkpointPass(ctx context.Context) (outstanding int, ok bool) {
-	var busy, walPages, copied int
-	err := d.db.QueryRowContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &walPages, &copied)
+// how many frames the WAL holds.
+func (d *DB) checkpointPass(ctx context.Context) (walFrames int, ok bool) {
+	var busy, copied int
+	err := d.db.QueryRowContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &walFrames, &copied)
 	if err != nil && ctx.Err() == nil {
 		slog.Warn("store: checkpoint failed", "err", err)
 	}
-	return walPages - copied, err == nil
+	return walFrames, err == nil
 }
 
 // lockWrite takes the writer lock on SQLite; the returned func releases it.
