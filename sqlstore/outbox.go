@@ -123,13 +123,7 @@ func queueNotice(ctx context.Context, q queryer, tenantID string, eventID int64,
 // should have woken it, and stay parked. SQLite runs one writer at a time
 // and needs no lock.
 func (d *DB) lockOutbox(ctx context.Context, q queryer, tenantID string) error {
-	if d.dialect != Postgres {
-		return nil
-	}
-	if _, err := q.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, outboxLockKey(tenantID)); err != nil {
-		return fmt.Errorf("store: lock the outbox of %s: %w", tenantID, err)
-	}
-	return nil
+	return d.lockExclusive(ctx, q, outboxLockKey(tenantID))
 }
 
 func outboxLockKey(tenantID string) string { return "outbox/" + tenantID }
@@ -148,11 +142,17 @@ const worldLockKey = "world"
 // lockWorld takes the world lock exclusive (PostgreSQL; SQLite runs one
 // writer at a time).
 func (d *DB) lockWorld(ctx context.Context, q queryer) error {
+	return d.lockExclusive(ctx, q, worldLockKey)
+}
+
+// lockExclusive takes the transaction-scoped advisory lock named key on
+// PostgreSQL; SQLite needs none.
+func (d *DB) lockExclusive(ctx context.Context, q queryer, key string) error {
 	if d.dialect != Postgres {
 		return nil
 	}
-	if _, err := q.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('`+worldLockKey+`', 0))`); err != nil {
-		return fmt.Errorf("store: lock the world: %w", err)
+	if _, err := q.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, key); err != nil {
+		return fmt.Errorf("store: lock %s: %w", key, err)
 	}
 	return nil
 }

@@ -152,15 +152,7 @@ func TestPostgresQueueWaitsForWebhookChange(t *testing.T) {
 	ctx := context.Background()
 	db := OpenPostgres(t)
 	storetest.Seed(t, db)
-	at := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
-	tx, err := db.SQL().BeginTx(ctx, nil)
-	must(t, err)
-	defer tx.Rollback()
-	var ev int64
-	must(t, tx.QueryRowContext(ctx, `INSERT INTO link_events (tenant_id, object_id, action, partner_id, version, at,
-		actor_tenant_id, actor_object_id) VALUES ($1, $2, 'created', $3, 1, $4, $1, $2) RETURNING id`,
-		storetest.TenantA, storetest.UserA, storetest.Location, at.UnixNano()).Scan(&ev))
-	must(t, db.QueueNotice(ctx, tx, storetest.TenantA, storetest.UserA, ev, `{}`, at))
+	tx, ev, at := linkChangeInFlight(t, db)
 	set := make(chan error, 1)
 	go func() { set <- db.SetTenantWebhook(ctx, storetest.TenantA, "https://127.0.0.1:9/h", "s") }()
 	select {
@@ -187,11 +179,7 @@ func TestPostgresImportWaitsForLinkChanges(t *testing.T) {
 	storetest.Seed(t, db)
 	doc, err := db.ExportWorld(ctx)
 	must(t, err)
-	at := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
-	tx, err := db.SQL().BeginTx(ctx, nil)
-	must(t, err)
-	defer tx.Rollback()
-	must(t, db.QueueNotice(ctx, tx, storetest.TenantA, storetest.UserA, 1, `{}`, at)) // a link change's locks
+	tx, _, _ := linkChangeInFlight(t, db)
 	imported := make(chan error, 1)
 	go func() {
 		imported <- db.ImportWorld(ctx, doc, func(s string) (string, error) { return "hash:" + s, nil })
@@ -203,4 +191,21 @@ func TestPostgresImportWaitsForLinkChanges(t *testing.T) {
 	}
 	must(t, tx.Commit())
 	must(t, <-imported)
+}
+
+// linkChangeInFlight opens a transaction that has done what a notifying
+// link change of UserA in TenantA does (its locks, its event, its queued
+// notification) and not committed; the test commits it.
+func linkChangeInFlight(t *testing.T, db *sqlstore.DB) (tx *sql.Tx, eventID int64, at time.Time) {
+	t.Helper()
+	ctx := context.Background()
+	at = time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	tx, err := db.SQL().BeginTx(ctx, nil)
+	must(t, err)
+	t.Cleanup(func() { tx.Rollback() })
+	must(t, tx.QueryRowContext(ctx, `INSERT INTO link_events (tenant_id, object_id, action, partner_id, version, at,
+		actor_tenant_id, actor_object_id) VALUES ($1, $2, 'created', $3, 1, $4, $1, $2) RETURNING id`,
+		storetest.TenantA, storetest.UserA, storetest.Location, at.UnixNano()).Scan(&eventID))
+	must(t, db.QueueNotice(ctx, tx, storetest.TenantA, storetest.UserA, eventID, `{}`, at))
+	return tx, eventID, at
 }
