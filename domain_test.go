@@ -1,6 +1,7 @@
 package partnerlink
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -117,5 +118,20 @@ func TestGUIDBytes(t *testing.T) {
 	}
 	if s, ok := ParseGUIDBytes("0b5e2f7a-8c1d-4e3f-9a0b-1c2d3e4f5a6g"); ok {
 		t.Errorf("non-hex accepted: %v", s)
+	}
+}
+
+func TestNewGUID(t *testing.T) {
+	seen := map[GUID]bool{}
+	for range 1000 {
+		g := NewGUID()
+		if seen[g] {
+			t.Fatalf("NewGUID repeated %s", g)
+		}
+		seen[g] = true
+		s := g.String()
+		if !IsGUID(s) || s[14] != '4' || !strings.ContainsRune("89ab", rune(s[19])) {
+			t.Fatalf("NewGUID() = %s: want a version 4, RFC 9562 variant GUID", s)
+		}
 	}
 }

@@ -1,5 +1,7 @@
 package partnerlink
 
+import "crypto/rand"
+
 // GUID is a GUID in binary form: a fixed-size map key that costs no
 // allocation, for the readers that see one or two per row of large files.
 type GUID [16]byte
@@ -52,4 +54,16 @@ func (g GUID) String() string {
 		b = append(b, hexd[x>>4], hexd[x&15])
 	}
 	return string(b)
+}
+
+// NewGUID returns a random (version 4, RFC 9562) GUID, for request ids and
+// other identifiers the server makes up.
+func NewGUID() GUID {
+	var g GUID
+	if _, err := rand.Read(g[:]); err != nil {
+		panic("partnerlink: no randomness: " + err.Error()) // crypto/rand never fails on Linux
+	}
+	g[6] = g[6]&0x0f | 0x40 // version 4
+	g[8] = g[8]&0x3f | 0x80 // RFC 9562 variant
+	return g
 }

@@ -27,6 +27,11 @@ runas() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 trap stop_pg EXIT
 export PARTNERLINK_TEST_POSTGRES=$(scripts/pg-throwaway.sh "$pgdir" "$port")
 
+echo "== go mod tidy (root, e2e and bench modules)"
+for m in . e2e bench; do
+  (cd "$m" && go mod tidy -diff >/dev/null) || { echo "go.mod of module '$m' is not tidy: run (cd $m && go mod tidy)"; exit 1; }
+done
+
 echo "== gofmt, go vet"
 unformatted=$(gofmt -l . | grep -v '^e2e/testdata/' || true)
 if [ -n "$unformatted" ]; then echo "gofmt would change:"; echo "$unformatted"; exit 1; fi

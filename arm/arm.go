@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/partnerlink/partnerlink"
 )
 
@@ -221,10 +220,10 @@ func tooLarge() error {
 // setRequestHeaders sets the ARM request-tracking headers on every answer.
 func setRequestHeaders(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
-	h.Set("x-ms-request-id", uuid.NewString())
+	h.Set("x-ms-request-id", partnerlink.NewGUID().String())
 	corr := r.Header.Get("x-ms-correlation-request-id")
 	if corr == "" {
-		corr = uuid.NewString()
+		corr = partnerlink.NewGUID().String()
 	}
 	h.Set("x-ms-correlation-request-id", corr)
 	if id := r.Header.Get("x-ms-client-request-id"); id != "" {
