@@ -24,6 +24,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 	"github.com/partnerlink/partnerlink"
 	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
@@ -417,10 +418,20 @@ func migrator(db *sql.DB, dialect Dialect) (*goose.Provider, error) {
 		return nil, err
 	}
 	gd := goose.DialectSQLite3
+	var opts []goose.ProviderOption
 	if dialect == Postgres {
 		gd = goose.DialectPostgres
+		// Several servers and workers may share one PostgreSQL database and
+		// start together: a session advisory lock lets one migrate while the
+		// others wait (probing every second, for up to 5 minutes) and then
+		// find nothing to do. SQLite serializes writers by itself.
+		locker, err := lock.NewPostgresSessionLocker(lock.WithLockTimeout(1, 300))
+		if err != nil {
+			return nil, fmt.Errorf("prepare migration lock: %w", err)
+		}
+		opts = append(opts, goose.WithSessionLocker(locker))
 	}
-	p, err := goose.NewProvider(gd, db, dir)
+	p, err := goose.NewProvider(gd, db, dir, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("prepare migrations: %w", err)
 	}

@@ -77,3 +77,30 @@ func must(t testing.TB, err error) {
 		t.Fatal(err)
 	}
 }
+
+// TestMigrateConcurrentlyPostgres: servers and workers that start together
+// on one fresh PostgreSQL database all open it; one migrates while the
+// others wait on goose's session lock, and the schema ends complete.
+func TestMigrateConcurrentlyPostgres(t *testing.T) {
+	dsn := postgresDSN(t)
+	const servers = 4
+	errs := make(chan error, servers)
+	for range servers {
+		go func() {
+			db, err := sqlstore.Open(context.Background(), dsn)
+			if err == nil {
+				err = db.Close()
+			}
+			errs <- err
+		}()
+	}
+	for range servers {
+		if err := <-errs; err != nil {
+			t.Errorf("a server opening the database at the same time as %d others: %v", servers-1, err)
+		}
+	}
+	db, err := sqlstore.Open(context.Background(), dsn)
+	must(t, err)
+	defer db.Close()
+	storetest.Seed(t, db) // the schema is whole
+}
