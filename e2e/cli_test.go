@@ -161,6 +161,34 @@ func testPartnerlinkCLI(t *testing.T, e *env) {
 			t.Errorf("link delete printed %q", del.Stdout)
 		}
 		requireCLIFailure(t, "link show after delete", c.run("link", "show"), "No partner ID is linked")
+
+		// The CLI says what a create or an update did, where the wire answers alike.
+		res := c.mustRun("link", "update", "--partner-id", demo.GermanyPartnerID)
+		if !strings.Contains(res.Stderr, "Nothing was linked in tenant "+demo.FabrikamTenant+": linked partner ID "+demo.GermanyPartnerID) {
+			t.Errorf("link update with nothing linked: stderr %q; want it to say that it linked", res.Stderr)
+		}
+		res = c.mustRun("link", "create", "--partner-id", demo.NorwayPartnerID)
+		if !strings.Contains(res.Stderr, "Replaced the link to partner ID "+demo.GermanyPartnerID+" (Contoso Services Germany) with "+demo.NorwayPartnerID) {
+			t.Errorf("link create over another ID: stderr %q; want it to name the replaced link", res.Stderr)
+		}
+		res = c.mustRun("link", "create", "--partner-id", demo.NorwayPartnerID)
+		if !strings.Contains(res.Stderr, "was already linked") {
+			t.Errorf("link create of the linked ID: stderr %q; want 'already linked'", res.Stderr)
+		}
+		// -o/--output as az: a table, tab-separated values, nothing.
+		res = c.mustRun("link", "show", "-o", "table")
+		if lines := strings.Split(strings.TrimSpace(res.Stdout), "\n"); len(lines) != 2 || !strings.HasPrefix(lines[0], "PartnerId") ||
+			strings.Join(strings.Fields(lines[1])[:4], " ") != demo.NorwayPartnerID+" Contoso Services Norway" {
+			t.Errorf("link show -o table printed %q", res.Stdout)
+		}
+		res = c.mustRun("link", "show", "--output", "tsv")
+		if f := strings.Split(strings.TrimSpace(res.Stdout), "\t"); len(f) != 8 || f[0] != demo.NorwayPartnerID || f[3] != demo.AutomationInFab {
+			t.Errorf("link show --output tsv printed %q", res.Stdout)
+		}
+		requireCLIFailure(t, "link show -o yaml", c.run("link", "show", "-o", "yaml"), `--output "yaml" is not a format`, "json, table, tsv, none")
+		if res = c.mustRun("link", "delete", "--partner-id", demo.NorwayPartnerID, "-o", "none"); res.Stdout != "" {
+			t.Errorf("link delete -o none printed %q", res.Stdout)
+		}
 	})
 
 	t.Run("AllTenants", func(t *testing.T) {
@@ -170,13 +198,21 @@ func testPartnerlinkCLI(t *testing.T, e *env) {
 		if !strings.Contains(login.Stdout, demo.AliceSignIn) || !strings.Contains(login.Stdout, demo.AliceID) {
 			t.Errorf("login output %q does not name alice", login.Stdout)
 		}
-		res := c.mustRun("link", "create", "--partner-id", demo.GermanyPartnerID, "--all-tenants")
 		want := []struct{ tenant, name, object string }{
 			{demo.ContosoTenant, "Contoso Services", demo.AliceID},
 			{demo.FabrikamTenant, "Fabrikam", demo.AliceInFabrikam},
 			{demo.WoodgroveTenant, "Woodgrove Bank", demo.AliceInWoodgrove},
 		}
+		// Nothing linked yet is an answer in every tenant, not a failure.
+		res := c.mustRun("link", "show", "--all-tenants")
 		lines := tableRows(res.Stdout)
+		for _, w := range want {
+			if !strings.Contains(lines[w.tenant], "not linked") {
+				t.Errorf("link show --all-tenants before any link, row of %s: %q; want 'not linked'", w.name, lines[w.tenant])
+			}
+		}
+		res = c.mustRun("link", "create", "--partner-id", demo.GermanyPartnerID, "--all-tenants")
+		lines = tableRows(res.Stdout)
 		if len(lines) != len(want) {
 			t.Fatalf("link create --all-tenants printed %d rows, want %d:\n%s", len(lines), len(want), res.Stdout)
 		}

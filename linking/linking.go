@@ -6,6 +6,7 @@ package linking
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 
@@ -97,10 +98,22 @@ func (s *Service) Unlink(ctx context.Context, c partnerlink.Caller, partnerID st
 	return err
 }
 
+// noLink is the NotFound answer when the caller has nothing linked. Its
+// next step fits the caller: a CSP delegated principal cannot link at all,
+// and a guest or an app's service principal links in this customer tenant by
+// naming it (az 2.45 acts only in the credential's home tenant).
 func noLink(c partnerlink.Caller) error {
-	return partnerlink.ARMErrorf(partnerlink.ENOTFOUND, "NotFound",
-		"No partner ID is linked to this account (object %s in tenant %s). Link one with 'az managementpartner create --partner-id <id>' or 'partnerlink link create --partner-id <id>'.",
-		c.ObjectID, c.TenantID)
+	msg := fmt.Sprintf("No partner ID is linked to this account (object %s in tenant %s).", c.ObjectID, c.TenantID)
+	p := c.Principal
+	switch {
+	case p != nil && p.CSPDelegated:
+		msg += " This account is a CSP delegated principal: its access is attributed through the CSP channel, so it cannot link a partner ID."
+	case p != nil && (p.Type == partnerlink.PrincipalGuest || p.HomeTenantID != "" && p.HomeTenantID != c.TenantID):
+		msg += fmt.Sprintf(" Link one in this tenant with 'partnerlink link create --partner-id <id> --tenant %s' (or the Azure SDKs with this tenant's authority).", c.TenantID)
+	default:
+		msg += " Link one with 'partnerlink link create --partner-id <id>' or 'az managementpartner create --partner-id <id>'."
+	}
+	return partnerlink.ARMErrorf(partnerlink.ENOTFOUND, "NotFound", "%s", msg)
 }
 
 // checkCaller refuses principals that may not link: unknown, deleted or

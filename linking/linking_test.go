@@ -178,3 +178,35 @@ func must(t testing.TB, err error) {
 		t.Fatal(err)
 	}
 }
+
+// The NotFound answer names a next step the caller can take (docs/rules.md,
+// "Linking"): a guest links by naming the customer tenant, a CSP delegated
+// principal cannot link at all, a member gets the usual commands.
+func TestNoLinkNextStep(t *testing.T) {
+	s, _ := newService(t)
+	ctx := context.Background()
+	cases := []struct {
+		name      string
+		principal *partnerlink.Principal
+		want      string
+		never     string
+	}{
+		{"member", &partnerlink.Principal{TenantID: st.TenantA, ObjectID: st.UserA, Type: partnerlink.PrincipalUser},
+			"'partnerlink link create --partner-id <id>' or 'az managementpartner create --partner-id <id>'", "--tenant"},
+		{"guest", &partnerlink.Principal{TenantID: st.TenantA, ObjectID: st.GuestB, Type: partnerlink.PrincipalGuest, HomeTenantID: st.TenantB},
+			"'partnerlink link create --partner-id <id> --tenant " + st.TenantA + "'", "az managementpartner"},
+		{"multi-tenant app", &partnerlink.Principal{TenantID: st.TenantA, ObjectID: st.SPA, Type: partnerlink.PrincipalServicePrincipal, HomeTenantID: st.TenantB},
+			"--tenant " + st.TenantA, "az managementpartner"},
+		{"CSP delegated", &partnerlink.Principal{TenantID: st.TenantA, ObjectID: st.SPA, Type: partnerlink.PrincipalServicePrincipal, CSPDelegated: true},
+			"attributed through the CSP channel, so it cannot link", "link create"},
+	}
+	for _, tc := range cases {
+		c := partnerlink.Caller{TenantID: tc.principal.TenantID, ObjectID: tc.principal.ObjectID, Principal: tc.principal}
+		_, err := s.Get(ctx, c, "")
+		msg := partnerlink.ErrorMessage(err)
+		if partnerlink.ErrorCode(err) != partnerlink.ENOTFOUND || !strings.Contains(msg, "No partner ID is linked") ||
+			!strings.Contains(msg, tc.want) || strings.Contains(msg, tc.never) {
+			t.Errorf("%s: %v; want NotFound naming %q and not %q", tc.name, err, tc.want, tc.never)
+		}
+	}
+}

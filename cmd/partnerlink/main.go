@@ -40,7 +40,7 @@ func newRootCmd(m *Main) *cobra.Command {
 		SilenceErrors: true,
 		Version:       partnerlink.Version,
 	}
-	root.PersistentFlags().StringVar(&m.DataDir, "data-dir", envOr("PARTNERLINK_DATA_DIR", "./partnerlink-data"),
+	root.PersistentFlags().StringVar(&m.DataDir, "data-dir", envOr("PARTNERLINK_DATA_DIR", defaultDataDir),
 		"directory holding the SQLite database, usage files, signing keys and TLS material (env PARTNERLINK_DATA_DIR)")
 	root.PersistentFlags().StringVar(&m.DSN, "db", os.Getenv("PARTNERLINK_DB"),
 		"PostgreSQL URL (postgres://…) instead of SQLite in the data directory (env PARTNERLINK_DB)")
@@ -61,5 +61,8 @@ func envOr(name, def string) string {
 	}
 	return def
 }
+
+// defaultDataDir is where state lives without --data-dir or PARTNERLINK_DATA_DIR.
+const defaultDataDir = "./partnerlink-data"
 
 func versionString() string { return partnerlink.Version }

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"text/template"
 	"time"
 
 	"github.com/partnerlink/partnerlink/demo"
@@ -58,11 +59,13 @@ and --tls-key are given.`,
 				fmt.Fprintf(m.Stdout, "CA certificate: %s\n  export SSL_CERT_FILE=%s REQUESTS_CA_BUNDLE=%s\n", abs, abs, abs)
 			}
 			if withDemo {
-				creds, err := loadDemo(ctx, srv, m.DataDir)
+				creds, loaded, err := loadDemo(ctx, srv, m.DataDir)
 				if err != nil {
 					return err
 				}
-				printDemo(m.Stdout, srv.URL, m.DataDir, creds)
+				if err := printDemo(m.Stdout, os.Args[0], srv.URL, m.DataDir, creds, loaded); err != nil {
+					return err
+				}
 			}
 			srv.Start()
 			<-ctx.Done()
@@ -80,91 +83,110 @@ and --tls-key are given.`,
 	return cmd
 }
 
-// loadDemo imports the demo world into an empty store, or finds the
-// credentials of the demo loaded before.
-func loadDemo(ctx context.Context, srv *server.Server, dataDir string) (demo.Credentials, error) {
+// loadDemo imports the demo world into an empty store (loaded), or finds
+// the credentials of the demo loaded before.
+func loadDemo(ctx context.Context, srv *server.Server, dataDir string) (creds demo.Credentials, loaded bool, err error) {
 	path := filepath.Join(dataDir, "demo-credentials.json")
-	var creds demo.Credentials
 	if b, err := os.ReadFile(path); err == nil {
-		return creds, json.Unmarshal(b, &creds)
+		return creds, false, json.Unmarshal(b, &creds)
 	}
 	tenants, err := srv.DB.Tenants(ctx)
 	if err != nil {
-		return creds, err
+		return creds, false, err
 	}
 	if len(tenants) > 0 {
-		return creds, fmt.Errorf("--demo: the data directory %s already holds a world that is not the demo; use another --data-dir", dataDir)
+		return creds, false, fmt.Errorf("--demo: the data directory %s already holds a world that is not the demo; use another --data-dir", dataDir)
 	}
 	creds = demo.NewCredentials()
 	doc := demo.World(creds)
 	world.Normalize(doc)
 	if err := world.Validate(doc); err != nil {
-		return creds, err
+		return creds, false, err
 	}
 	if err := srv.DB.ImportWorld(ctx, doc, identity.HashSecret); err != nil {
-		return creds, err
+		return creds, false, err
 	}
 	// Last month's usage, so attribution has something to credit (Northwind
 	// is linked in Woodgrove since January).
 	lastMonth := time.Now().UTC().AddDate(0, -1, 0)
 	if _, err := usage.Import(ctx, srv.DB, dataDir, usage.FOCUS, "demo-usage.csv", bytes.NewReader(demo.UsageCSV(lastMonth)), time.Now(), nil); err != nil {
-		return creds, err
+		return creds, false, err
 	}
 	b, _ := json.MarshalIndent(creds, "", "  ")
-	return creds, os.WriteFile(path, b, 0o600)
+	return creds, true, os.WriteFile(path, b, 0o600)
 }
 
-func printDemo(w io.Writer, url, dataDir string, c demo.Credentials) {
-	ca, _ := filepath.Abs(filepath.Join(dataDir, "ca.pem"))
-	fmt.Fprintf(w, `
-Demo world loaded (secrets kept in %s/demo-credentials.json).
-  Partner registry: %s Contoso Services (global; link a location ID instead): %s Germany, %s Norway;
-                    %s Northwind Integrators; %s Retired Partner (deactivated).
-  Tenants: Contoso Services %s (the partner), Fabrikam %s and Woodgrove Bank %s (customers).
+// demoText is what serve --demo prints: every command in it runs as printed
+// (e2e TestSQLite/DemoCommands runs them), from the directory serve ran in.
+var demoText = template.Must(template.New("demo").Parse(`
+{{if .Loaded}}Demo world loaded{{else}}Demo world kept from an earlier start{{end}} (secrets in {{.DataDir}}/demo-credentials.json).
+  Partner registry: {{.Global}} Contoso Services (global; link a location ID instead): {{.Germany}} Germany, {{.Norway}} Norway;
+                    {{.Solo}} Northwind Integrators; {{.Retired}} Retired Partner (deactivated).
+  Tenants: Contoso Services {{.Contoso}} (the partner), Fabrikam {{.Fabrikam}} and Woodgrove Bank {{.Woodgrove}} (customers).
+  The commands below run the partnerlink CLI as {{.Cmd}}{{if .GoRun}} (from this directory; or build it once:
+  go build -o partnerlink ./cmd/partnerlink){{end}}.
 
 Link as Contoso's automation service principal in Fabrikam:
-  partnerlink login --server %s --service-principal -u %s -p '%s' --tenant %s
-  partnerlink link create --partner-id %s
-  partnerlink link show
+  {{.Cmd}} login --server {{.URL}} --ca-file {{.CA}} --service-principal -u {{.AppID}} -p '{{.AppSecret}}' --tenant {{.Fabrikam}}
+  {{.Cmd}} link create --partner-id {{.Germany}}
+  {{.Cmd}} link show -o table
 
-Link as the consultant alice in every customer tenant she is a guest in:
-  partnerlink login --server %s --tenant %s --username %s --password '%s'
-  partnerlink link create --partner-id %s --all-tenants
+Link as the consultant alice in every tenant she can sign in to (her home tenant Contoso, and
+Fabrikam and Woodgrove where she is a guest):
+  {{.Cmd}} login --server {{.URL}} --ca-file {{.CA}} --tenant {{.Contoso}} --username {{.Alice}} --password '{{.AlicePassword}}'
+  {{.Cmd}} link create --partner-id {{.Germany}} --all-tenants
 
-az CLI (2.45; the /adfs authority avoids instance discovery; /adfs tokens are always for the
-credential's HOME tenant, whatever --tenant says — link in customer tenants with partnerlink,
-Python or Go instead):
-  export REQUESTS_CA_BUNDLE=%s
-  az cloud register -n partnerlink --endpoint-resource-manager %s/ --endpoint-active-directory %s/adfs \
-    --endpoint-active-directory-resource-id https://management.core.windows.net/ \
-    --endpoint-active-directory-graph-resource-id https://graph.windows.net/ --endpoint-management https://management.core.windows.net/
+az CLI (2.45), in its own configuration directory so your own az setup is untouched (unset
+AZURE_CONFIG_DIR to go back). The /adfs authority avoids instance discovery; its tokens are for
+the credential's HOME tenant, whatever --tenant says: link in customer tenants with partnerlink,
+Python or Go instead.
+  export AZURE_CONFIG_DIR={{.AzDir}} REQUESTS_CA_BUNDLE={{.CA}}
+  az cloud register -n partnerlink --endpoint-resource-manager {{.URL}}/ --endpoint-active-directory {{.URL}}/adfs --endpoint-active-directory-resource-id https://management.core.windows.net/ --endpoint-active-directory-graph-resource-id https://graph.windows.net/ --endpoint-management https://management.core.windows.net/
   az cloud set -n partnerlink
-  az login --service-principal -u %s -p '%s' --tenant %s --allow-no-subscriptions
-  az rest --method put --url "%s/providers/Microsoft.ManagementPartner/partners/%s?api-version=2018-02-01"
+  az login --service-principal -u {{.AppID}} -p '{{.AppSecret}}' --tenant {{.Contoso}} --allow-no-subscriptions
+  az rest --method put --url "{{.URL}}/providers/Microsoft.ManagementPartner/partners/{{.Germany}}?api-version=2018-02-01"
 
 Python (azure-identity + azure-mgmt-managementpartner):
-  REQUESTS_CA_BUNDLE=%s /usr/bin/python3 -c "
+  REQUESTS_CA_BUNDLE={{.CA}} /usr/bin/python3 -c "
 from azure.identity import ClientSecretCredential
 from azure.mgmt.managementpartner import ACEProvisioningManagementPartnerAPI
-cred = ClientSecretCredential('%s', '%s', '%s', authority='%s', instance_discovery=False)
-c = ACEProvisioningManagementPartnerAPI(cred, base_url='%s', credential_scopes=['https://management.core.windows.net//.default'])
-print(c.partner.create('%s'))"
+cred = ClientSecretCredential('{{.Fabrikam}}', '{{.AppID}}', '{{.AppSecret}}', authority='{{.URL}}', instance_discovery=False)
+c = ACEProvisioningManagementPartnerAPI(cred, base_url='{{.URL}}', credential_scopes=['https://management.core.windows.net//.default'])
+print(c.partner.create('{{.Norway}}'))"
 
-Attribution (last month's demo usage is loaded; Northwind 2000001 is linked in Woodgrove):
-  partnerlink attribute --from %s --to %s
-  partnerlink credits --partner 2000001
-  partnerlink explain --partner 2000001 --resource /subscriptions/%s/resourceGroups/payments/providers/Microsoft.Web/sites/checkout --month %s
+Attribution (last month's demo usage is loaded; Northwind {{.Solo}} is linked in Woodgrove):
+  {{.Cmd}}{{.DataDirFlag}} attribute --from {{.From}} --to {{.To}}
+  {{.Cmd}}{{.DataDirFlag}} credits --partner {{.Solo}}
+  {{.Cmd}}{{.DataDirFlag}} explain --partner {{.Solo}} --resource /subscriptions/{{.WoodgroveSub}}/resourceGroups/payments/providers/Microsoft.Web/sites/checkout --month {{.Month}}
 
-Device code sign-in page: %s/device   (Fabrikam admin: %s / %s)
-`,
-		dataDir, demo.GlobalPartnerID, demo.GermanyPartnerID, demo.NorwayPartnerID, demo.SoloPartnerID, demo.RetiredPartnerID,
-		demo.ContosoTenant, demo.FabrikamTenant, demo.WoodgroveTenant,
-		url, demo.AutomationAppID, c.AutomationSecret, demo.FabrikamTenant, demo.GermanyPartnerID,
-		url, demo.ContosoTenant, demo.AliceSignIn, c.AlicePassword, demo.GermanyPartnerID,
-		ca, url, url, demo.AutomationAppID, c.AutomationSecret, demo.ContosoTenant, url, demo.GermanyPartnerID,
-		ca, demo.FabrikamTenant, demo.AutomationAppID, c.AutomationSecret, url, url, demo.NorwayPartnerID,
-		monthStart(-1).Format("2006-01-02"), monthStart(0).Format("2006-01-02"), demo.WoodgroveSub, monthStart(-1).Format("2006-01"),
-		url, demo.BobSignIn, c.BobPassword)
+Device code sign-in page: {{.URL}}/device   (Fabrikam admin: {{.Bob}} / {{.BobPassword}})
+`))
+
+// printDemo writes demoText. cmd is how the user ran this binary, so the
+// printed commands run as printed: "go run ./cmd/partnerlink" under go run,
+// else the name as typed ("partnerlink" on the PATH, "./partnerlink").
+func printDemo(w io.Writer, cmd, url, dataDir string, c demo.Credentials, loaded bool) error {
+	ca, _ := filepath.Abs(filepath.Join(dataDir, "ca.pem"))
+	absData, _ := filepath.Abs(dataDir)
+	goRun := strings.Contains(cmd, "go-build")
+	if goRun {
+		cmd = "go run ./cmd/partnerlink"
+	}
+	dataDirFlag := ""
+	if filepath.Clean(dataDir) != filepath.Clean(defaultDataDir) {
+		dataDirFlag = " --data-dir " + absData
+	}
+	return demoText.Execute(w, map[string]any{
+		"Loaded": loaded, "DataDir": dataDir, "Cmd": cmd, "GoRun": goRun, "DataDirFlag": dataDirFlag,
+		"Global": demo.GlobalPartnerID, "Germany": demo.GermanyPartnerID, "Norway": demo.NorwayPartnerID,
+		"Solo": demo.SoloPartnerID, "Retired": demo.RetiredPartnerID,
+		"Contoso": demo.ContosoTenant, "Fabrikam": demo.FabrikamTenant, "Woodgrove": demo.WoodgroveTenant,
+		"URL": url, "CA": ca, "AzDir": filepath.Join(absData, "az-config"),
+		"AppID": demo.AutomationAppID, "AppSecret": c.AutomationSecret,
+		"Alice": demo.AliceSignIn, "AlicePassword": c.AlicePassword, "Bob": demo.BobSignIn, "BobPassword": c.BobPassword,
+		"From": monthStart(-1).Format("2006-01-02"), "To": monthStart(0).Format("2006-01-02"),
+		"Month": monthStart(-1).Format("2006-01"), "WoodgroveSub": demo.WoodgroveSub,
+	})
 }
 
 // monthStart is the first day of the month delta months from now (UTC).
