@@ -30,8 +30,10 @@ type Changes struct {
 	ResourceGroups int
 	// OtherTenantRows counts rows of tenants Apply was told not to touch.
 	OtherTenantRows int
-	// Skipped counts rows Read skipped (classic administrators, other types).
-	Skipped int
+	// Skipped counts rows Read skipped (classic administrators, other types);
+	// SkippedRows says which and why.
+	Skipped     int
+	SkippedRows []Skipped
 }
 
 // Changed reports whether Apply changed the document.
@@ -67,7 +69,18 @@ func (c Changes) String() string {
 		fmt.Fprintf(&b, "; %d rows of other tenants ignored", c.OtherTenantRows)
 	}
 	if c.Skipped > 0 {
-		fmt.Fprintf(&b, "; %d rows skipped", c.Skipped)
+		fmt.Fprintf(&b, "; %d %s skipped:", c.Skipped, plural(c.Skipped, "row", "rows"))
+		const shown = 3
+		for i, s := range c.SkippedRows {
+			if i == shown {
+				fmt.Fprintf(&b, " and %d more", len(c.SkippedRows)-shown)
+				break
+			}
+			if i > 0 {
+				b.WriteString(";")
+			}
+			fmt.Fprintf(&b, " item %d (line %d), %s: %s", s.Item, s.Line, s.Type, s.Reason)
+		}
 	}
 	return b.String()
 }
@@ -125,7 +138,7 @@ func Apply(doc *world.Document, snap *Snapshot, at time.Time, scopeTenants []str
 	w.RoleAssignments = slices.Clone(doc.RoleAssignments)
 	a.doc = &w
 
-	a.ch.Skipped = len(snap.Skipped)
+	a.ch.Skipped, a.ch.SkippedRows = len(snap.Skipped), snap.Skipped
 	steps := []func() error{a.tenants, a.roleDefinitions, a.managementGroups, a.subscriptions, a.assignments}
 	for _, step := range steps {
 		if err := step(); err != nil {
@@ -575,4 +588,11 @@ func sameScope(a, b string) bool {
 		return strings.EqualFold(a, b)
 	}
 	return sa.Key == sb.Key
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

@@ -120,6 +120,8 @@ func TestApplyResourceGraphPeriods(t *testing.T) {
 		// Assignment 7, subscription sub2 and tenant2's root group.
 		OtherTenantRows: 3,
 		Skipped:         1,
+		SkippedRows: []Skipped{{Item: 10, Line: 224, Type: "microsoft.authorization/classicadministrators",
+			Reason: "not a role assignment, role definition, subscription, resource group or management group"}},
 	}
 	if !changesEqual(ch, want) {
 		t.Errorf("changes = %+v\nwant      %+v", ch, want)
@@ -277,6 +279,10 @@ func TestApplyAzRoleAssignmentList(t *testing.T) {
 	// whose id the snapshot lists at another scope.
 	if ch.Opened != 4 || ch.Kept != 1 || ch.Closed != 4 || ch.Skipped != 1 {
 		t.Errorf("changes = %+v", ch)
+	}
+	// A skipped row is named with why, not only counted.
+	if s := ch.String(); !strings.Contains(s, "; 1 row skipped: item ") || !strings.Contains(s, "classic administrators (--include-classic-administrators) are not role assignments") {
+		t.Errorf("summary %q does not say which row was skipped and why", s)
 	}
 	checks := []struct {
 		id   string

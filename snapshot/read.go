@@ -410,7 +410,7 @@ func (rd *reader) tenant(it item, raw json.RawMessage, field string) (string, er
 	}
 	if !present || s == "" {
 		if rd.opts.defaultTenant == "" {
-			return "", rd.failItem(it, field, "the row has no tenantId and no default tenant was given; name the tenant the export was taken in (the DefaultTenant option, partnerlink's --tenant)")
+			return "", rd.failItem(it, field, "the row has no tenantId (az role assignment list does not write one); name the tenant the export was taken in with --tenant TENANT_ID")
 		}
 		return rd.opts.defaultTenant, nil
 	}

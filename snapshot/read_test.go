@@ -275,7 +275,7 @@ func TestReadErrors(t *testing.T) {
 			[]string{"roleDefinitionId: \"Reader\" is not a role definition id", "expected /subscriptions/{subscription}/providers/Microsoft.Authorization/roleDefinitions/{guid}"}},
 		{"bad principal type", "[" + azRow(map[string]string{"principalType": `"Device"`}) + "]", withTenant,
 			[]string{"principalType: \"Device\" is not a principal type", "ForeignGroup, Group, ServicePrincipal, User"}},
-		{"no default tenant", "[" + good + "]", nil, []string{"item 0 (line 1): tenantId: the row has no tenantId and no default tenant was given"}},
+		{"no default tenant", "[" + good + "]", nil, []string{"item 0 (line 1): tenantId: the row has no tenantId (az role assignment list does not write one); name the tenant the export was taken in with --tenant TENANT_ID"}},
 		{"bad default tenant", "[" + good + "]", []Option{DefaultTenant("fabrikam")}, []string{"default tenant \"fabrikam\" is not a GUID"}},
 		{"one page of az graph query", `{"count": 1, "data": [], "skip_token": "ew0KICAiJGlkIjogIjEiLA0K", "total_records": 3}`, nil,
 			[]string{"one page of a Resource Graph result (skip_token is set)"}},

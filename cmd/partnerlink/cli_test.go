@@ -121,8 +121,9 @@ func TestExplainCommand(t *testing.T) {
 	if !strings.Contains(out, `"credited": true`) || !strings.Contains(out, `"incentiveEligible": false`) {
 		t.Errorf("explain json: %s", out)
 	}
-	if _, err := run(t, dir, "explain", "--partner", "5100001", "--resource", web); err == nil {
-		t.Error("explain without a day accepted")
+	if out, err := run(t, dir, "explain", "--partner", "5100001", "--resource", web); err == nil ||
+		!strings.Contains(err.Error(), "give exactly one of --day YYYY-MM-DD or --month YYYY-MM") {
+		t.Errorf("explain without a day: %v %s; want the flags named", err, out)
 	}
 }
 
@@ -139,6 +140,30 @@ func TestAttributeOnDataDirectory(t *testing.T) {
 	out = mustRun(t, dir, "credits", "--partner", "5100000", "--day", "2026-03-03")
 	if !strings.Contains(out, "2026-03-03") || !strings.Contains(out, "sites/shop") || strings.Contains(out, "shopdb") {
 		t.Errorf("credits of March 3: %s", out)
+	}
+	// An empty answer says what the run covers.
+	if out, err := run(t, dir, "credits", "--day", "2026-02-27"); err == nil || !strings.Contains(err.Error(),
+		"--day 2026-02-27 is outside the latest attribution run: run 1 covers 2026-03-01 to 2026-04-01 (the end excluded)") {
+		t.Errorf("credits outside the run: %v %s", err, out)
+	}
+	if out, err := run(t, dir, "credits", "--tenant", "99999999-9999-4999-8999-999999999999"); err == nil || !strings.Contains(err.Error(),
+		"no credits match these filters in run 1; run 1 covers 2026-03-01 to 2026-04-01") {
+		t.Errorf("credits of nobody: %v %s", err, out)
+	}
+}
+
+// The views say when a tenant is unknown or nothing is linked, instead of
+// printing a bare header.
+func TestLinksCommandEmpty(t *testing.T) {
+	dir := t.TempDir()
+	mustRun(t, dir, "import", "testdata/azure-basic/world.json")
+	if out, err := run(t, dir, "links", "--tenant", "99999999-9999-4999-8999-999999999999"); err == nil ||
+		!strings.Contains(err.Error(), "tenant 99999999-9999-4999-8999-999999999999 is not in the directory") {
+		t.Errorf("links of an unknown tenant: %v %s", err, out)
+	}
+	mustRun(t, dir, "tenant", "add", "88888888-8888-4888-8888-888888888888", "--name", "Empty")
+	if out := mustRun(t, dir, "links", "--tenant", "88888888-8888-4888-8888-888888888888"); out != "No credential is linked in tenant 88888888-8888-4888-8888-888888888888.\n" {
+		t.Errorf("links of a tenant without links: %q", out)
 	}
 }
 

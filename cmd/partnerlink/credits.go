@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"text/tabwriter"
+	"time"
 
 	"github.com/partnerlink/partnerlink"
 	"github.com/partnerlink/partnerlink/sqlstore"
@@ -46,7 +47,12 @@ func newCreditsCmd(m *Main) *cobra.Command {
 						c.ResourceID, c.Currency, c.Attributed, c.Eligible, c.UsageRows)
 				}
 				if len(rows) == 0 {
-					return partnerlink.Errorf(partnerlink.ENOTFOUND, "no credits match in run %d", run.ID)
+					covers := fmt.Sprintf("run %d covers %s to %s (the end excluded)", run.ID, run.From.Format("2006-01-02"), run.To.Format("2006-01-02"))
+					if day, err := time.Parse("2006-01-02", f.Day); err == nil && (day.Before(run.From) || !day.Before(run.To)) {
+						return partnerlink.Errorf(partnerlink.ENOTFOUND, "--day %s is outside the latest attribution run: %s; "+
+							"run 'partnerlink attribute --from DAY --to DAY' over a period that includes it", f.Day, covers)
+					}
+					return partnerlink.Errorf(partnerlink.ENOTFOUND, "no credits match these filters in run %d; %s", run.ID, covers)
 				}
 				return tw.Flush()
 			})

@@ -411,6 +411,13 @@ func newLinksCmd(m *Main) *cobra.Command {
 			}
 			return withStore(m, cmd, func(ctx context.Context, db *sqlstore.DB) error {
 				f := partnerlink.LinkFilter{TenantID: tenant, CurrentOnly: !history}
+				if tenant != "" {
+					if _, err := db.Tenant(ctx, tenant); partnerlink.ErrorCode(err) == partnerlink.ENOTFOUND {
+						return partnerlink.Errorf(partnerlink.ENOTFOUND, "tenant %s is not in the directory ('partnerlink tenant list' shows the tenants)", tenant)
+					} else if err != nil {
+						return err
+					}
+				}
 				if partner != "" {
 					ids, err := organizationIDs(ctx, db, partner)
 					if err != nil {
@@ -434,6 +441,17 @@ func newLinksCmd(m *Main) *cobra.Command {
 				lcs, err := api.New(nil, db, [32]byte{}, m.Now).LinkedCredentials(ctx, f)
 				if err != nil {
 					return err
+				}
+				if len(lcs) == 0 {
+					what, verb := "in tenant "+tenant, "is"
+					if partner != "" {
+						what = "to partner ID " + partner
+					}
+					if history {
+						verb = "has ever been"
+					}
+					fmt.Fprintf(m.Stdout, "No credential %s linked %s.\n", verb, what)
+					return nil
 				}
 				tw := tabwriter.NewWriter(m.Stdout, 0, 0, 2, ' ', 0)
 				fmt.Fprintln(tw, "TENANT\tPRINCIPAL\tTYPE\tPARTNER\tSINCE\tUNTIL\tSCOPES")

@@ -6,6 +6,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/partnerlink/partnerlink"
 	"github.com/partnerlink/partnerlink/api"
 	"github.com/partnerlink/partnerlink/attribution"
 	"github.com/partnerlink/partnerlink/sqlstore"
@@ -29,6 +30,9 @@ the chain link → group memberships → role assignment or Lighthouse delegatio
 nearest reason why not. Reads the data directory's state, or a world document with --world.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if (day == "") == (month == "") {
+				return partnerlink.Errorf(partnerlink.EINVALID, "give exactly one of --day YYYY-MM-DD or --month YYYY-MM")
+			}
 			period, err := api.ExplainPeriod(day, month)
 			if err != nil {
 				return err
