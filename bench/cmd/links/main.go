@@ -1,6 +1,12 @@
+// Command links is the link benchmark: PUT and GET of
+// Microsoft.ManagementPartner links over HTTPS with real tokens, against a
+// server started in process on SQLite or PostgreSQL (see bench/README.md).
+//
+//	go run ./cmd/links [--db postgres://…] [--duration 10s]
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -8,19 +14,16 @@ import (
 	"strings"
 	"time"
 
-	"github.com/partnerlink/partnerlink/loadtest"
+	"github.com/partnerlink/partnerlink/bench/loadtest"
 	"github.com/spf13/cobra"
 )
 
-func init() { commands = append(commands, newBenchCmd) }
-
-func newBenchCmd(m *Main) *cobra.Command {
-	bench := &cobra.Command{
-		Use:   "bench",
-		Short: "Measure the server under load",
+func main() {
+	cmd := newLinksCmd(os.Stdout, os.Stderr)
+	if err := cmd.ExecuteContext(context.Background()); err != nil {
+		fmt.Fprintln(os.Stderr, "error:", err)
+		os.Exit(1)
 	}
-	bench.AddCommand(newBenchLinksCmd(m))
-	return bench
 }
 
 // Targets of the link benchmark on SQLite (2 cores).
@@ -30,8 +33,9 @@ const (
 	targetP99    = 25 * time.Millisecond
 )
 
-func newBenchLinksCmd(m *Main) *cobra.Command {
+func newLinksCmd(stdout, stderr io.Writer) *cobra.Command {
 	var (
+		dsn         string
 		duration    time.Duration
 		concurrency int
 		principals  int
@@ -80,7 +84,7 @@ is the steadier figure), and the
 SQLite targets (writes ≥ 3,000/s, reads ≥ 15,000/s, p99 < 25 ms). It fails only when a
 request fails; missing a target is a measurement, not an error.
 
-  partnerlink bench links [--db postgres://…] [--duration 10s] [--concurrency 64] [--principals 2000]`,
+  go run ./cmd/links [--db postgres://…] [--duration 10s] [--concurrency 64] [--principals 2000]`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var protos []loadtest.Protocol
@@ -104,11 +108,11 @@ request fails; missing a target is a measurement, not an error.
 				}
 			}
 			if duration > 15*time.Second {
-				fmt.Fprintln(m.Stderr, "note: phases longer than 15s are rarely more informative on a shared machine")
+				fmt.Fprintln(stderr, "note: phases longer than 15s are rarely more informative on a shared machine")
 			}
 			ctx := cmd.Context()
-			env, err := loadtest.Start(ctx, loadtest.Config{DSN: m.DSN, Tenants: tenants, Principals: principals,
-				BcryptCost: bcryptCost, SQLMaxOpenConns: sqlConns, SQLiteParams: sqliteExtra, Log: m.Stderr})
+			env, err := loadtest.Start(ctx, loadtest.Config{DSN: dsn, Tenants: tenants, Principals: principals,
+				BcryptCost: bcryptCost, SQLMaxOpenConns: sqlConns, SQLiteParams: sqliteExtra, Log: stderr})
 			if err != nil {
 				return err
 			}
@@ -138,12 +142,12 @@ request fails; missing a target is a measurement, not an error.
 						if err != nil {
 							return err
 						}
-						fmt.Fprintf(m.Stderr, "%s %s %s %s: %.0f req/s\n", r.Backend, r.Phase, r.Protocol, loopName(r), r.PerSecond())
+						fmt.Fprintf(stderr, "%s %s %s %s: %.0f req/s\n", r.Backend, r.Phase, r.Protocol, loopName(r), r.PerSecond())
 						results = append(results, r)
 					}
 				}
 			}
-			printResults(m.Stdout, results)
+			printResults(stdout, results)
 			errs := 0
 			for _, r := range results {
 				errs += r.Errors
@@ -154,7 +158,9 @@ request fails; missing a target is a measurement, not an error.
 			return nil
 		},
 	}
+	cmd.SilenceUsage = true
 	f := cmd.Flags()
+	f.StringVar(&dsn, "db", os.Getenv("PARTNERLINK_DB"), "a PostgreSQL server (postgres://…) to make a throw-away database on; SQLite when empty (env PARTNERLINK_DB)")
 	f.DurationVar(&duration, "duration", 10*time.Second, "length of each phase")
 	f.IntVar(&concurrency, "concurrency", 64, "concurrent clients, each with one request in flight")
 	f.IntVar(&principals, "principals", 2000, "service principals, each with its own secret and token")
