@@ -1,6 +1,7 @@
 package focus
 
 import (
+	"errors"
 	"fmt"
 	"math/big"
 	"math/bits"
@@ -63,7 +64,11 @@ func MustAmount(s string) Amount {
 	return a
 }
 
-var errAmount = fmt.Errorf("expected a decimal number such as 12.34, -0.5 or 1.5E-7")
+// wantAmount is what an amount column accepts, as error messages say it
+// after "expected".
+const wantAmount = "a decimal number such as 12.34, -0.5 or 1.5E-7"
+
+var errAmount = errors.New("not a decimal number; expected " + wantAmount)
 
 // parse sets a from b without allocating on the fast path.
 func (a *Amount) parse(b []byte) error {

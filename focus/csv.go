@@ -15,7 +15,8 @@ import (
 
 var (
 	errBareQuote = errors.New(`a quote (") appears inside an unquoted field; quote the whole field and double quotes inside it`)
-	errQuote     = errors.New(`a quoted field is not closed, or its closing quote is followed by something other than a comma or the end of the line`)
+	errUnclosed  = errors.New(`unclosed quote: the quoted field that starts on this line has no closing quote (") before the end of the file`)
+	errQuote     = errors.New(`a quoted field's closing quote (") is followed by something other than a comma or the end of the line; double quotes inside a quoted field`)
 )
 
 // splitter splits records out of a buffer holding whole records.
@@ -129,11 +130,14 @@ func (s *splitter) quoted(data []byte, pos int) (fields [][]byte, end, lines int
 			// A quoted field: jump from quote to quote.
 			i++
 			start := i
+			startLines := lines // the field starts this many lines into the record
 			copying, from := false, 0
 			for {
 				j := bytes.IndexByte(data[i:], '"')
 				if j < 0 {
-					return nil, n, lines, false, lines + bytes.Count(data[i:], nl), errQuote
+					// Reported at the line where the field starts: the end
+					// of the file says nothing about where the quote is.
+					return nil, n, lines, false, startLines, errUnclosed
 				}
 				seg := data[i : i+j]
 				if k := bytes.Count(seg, nl); k > 0 {

@@ -28,6 +28,18 @@ type pqColumn struct {
 }
 
 func scanParquet(ra io.ReaderAt, size int64, name string, opt Options, fn RowFunc) error {
+	// A Parquet file ends with its footer and the magic "PAR1": without
+	// them the file was cut short (docs/rules.md, "Usage input").
+	var tail [4]byte
+	if size < 12 {
+		return partnerlink.Errorf(partnerlink.EINVALID, "%s: the Parquet file ends early: it has %d bytes, too few for a Parquet footer (the file is truncated or was not completely written)", name, size)
+	}
+	if _, err := ra.ReadAt(tail[:], size-4); err != nil {
+		return fmt.Errorf("read %s: %w", name, err)
+	}
+	if string(tail[:]) != "PAR1" {
+		return partnerlink.Errorf(partnerlink.EINVALID, "%s: the Parquet file ends early: it does not end with a Parquet footer (the file is truncated or was not completely written); a truncated file is refused whole, never read as a shorter one", name)
+	}
 	f, err := parquet.OpenFile(ra, size)
 	if err != nil {
 		return partnerlink.Errorf(partnerlink.EINVALID, "%s: not a readable Parquet file: %v", name, err)
@@ -131,6 +143,7 @@ type pqParser struct {
 	vals  [nColumns]parquet.Value
 	text  []byte // a float's shortest decimal text
 	buf   []parquet.Row
+	subs  subCheck
 }
 
 func (p *pqParser) group(w int, g parquet.RowGroup, offset int64, fn RowFunc) (int64, error) {
@@ -155,7 +168,7 @@ func (p *pqParser) group(w int, g parquet.RowGroup, offset int64, fn RowFunc) (i
 			return 0, nil
 		}
 		if err != nil {
-			return at + 1, fmt.Errorf("%s row %d: read Parquet: %w", p.name, at+1, err)
+			return at + 1, partnerlink.Errorf(partnerlink.EINVALID, "%s row %d: the Parquet data cannot be read (%v); the file is damaged or truncated and is refused whole", p.name, at+1, err)
 		}
 	}
 }
@@ -190,17 +203,20 @@ func (p *pqParser) fill(line int64, row parquet.Row) error {
 	if r.Subscription, ok = parseSubAccount(p.bytes(iSubAccount)); !ok {
 		return p.bad(line, ColSubAccountID, p.show(iSubAccount), "a subscription as /subscriptions/{guid} or a bare GUID")
 	}
+	if seg, ok := p.subs.check(r.ResourceID, r.Subscription); !ok {
+		return subMismatch(fmt.Sprintf("%s row %d", p.name, line), r.ResourceID, seg, p.bytes(iSubAccount))
+	}
 	r.ServiceName = p.bytes(iService)
 	r.BillingCurrency = p.bytes(iCurrency)
 	if !p.amount(iEffective, &r.EffectiveCost) {
-		return p.bad(line, ColEffectiveCost, p.show(iEffective), errAmount.Error())
+		return p.bad(line, ColEffectiveCost, p.show(iEffective), wantAmount)
 	}
 	if !p.amount(iBilled, &r.BilledCost) {
-		return p.bad(line, ColBilledCost, p.show(iBilled), errAmount.Error())
+		return p.bad(line, ColBilledCost, p.show(iBilled), wantAmount)
 	}
 	r.HasEffectiveCostInUSD = p.cols[iUSD].leaf >= 0
 	if r.HasEffectiveCostInUSD && !p.amount(iUSD, &r.EffectiveCostInUSD) {
-		return p.bad(line, ColEffectiveCostInUSD, p.show(iUSD), errAmount.Error())
+		return p.bad(line, ColEffectiveCostInUSD, p.show(iUSD), wantAmount)
 	}
 	return nil
 }

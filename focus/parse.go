@@ -3,6 +3,8 @@ package focus
 import (
 	"bytes"
 	"time"
+
+	"github.com/partnerlink/partnerlink"
 )
 
 // timeCache remembers the last instant parsed from a column: usage files
@@ -129,4 +131,60 @@ func parseSubAccount(b []byte) (GUID, bool) {
 		}
 	}
 	return parseGUID(b)
+}
+
+var subscriptionsPrefix = []byte("/subscriptions/")
+
+// resourceSubscription returns the subscription segment of a resource id
+// that starts with "/subscriptions/" (any case): the text up to the next
+// "/". ok is false for an id outside any subscription's path (empty, or a
+// reservation or marketplace id such as "/providers/…").
+func resourceSubscription(id []byte) (seg []byte, ok bool) {
+	if len(id) < len(subscriptionsPrefix) || id[0] != '/' || !bytes.EqualFold(id[:len(subscriptionsPrefix)], subscriptionsPrefix) {
+		return nil, false
+	}
+	seg = id[len(subscriptionsPrefix):]
+	if i := bytes.IndexByte(seg, '/'); i >= 0 {
+		seg = seg[:i]
+	}
+	return seg, true
+}
+
+// subCheck checks that a row's resource lies in its own subscription
+// (docs/rules.md, "Usage input"): a ResourceId under /subscriptions/{guid}
+// must name the row's SubAccountId. It remembers the last segment that
+// matched, so that the rows of one subscription cost a comparison of a
+// few dozen bytes and no GUID parsing or allocation.
+type subCheck struct {
+	seg []byte // the last subscription segment that matched sub
+	sub GUID
+}
+
+// check returns the resource id's subscription segment and whether the row
+// is consistent. A row without a resource id, or with one outside any
+// subscription's path, is.
+func (c *subCheck) check(id []byte, sub GUID) (seg []byte, ok bool) {
+	seg, has := resourceSubscription(id)
+	if !has {
+		return nil, true
+	}
+	if len(c.seg) > 0 && sub == c.sub && bytes.Equal(seg, c.seg) {
+		return seg, true
+	}
+	if g, ok := parseGUID(seg); !ok || g != sub {
+		return seg, false
+	}
+	c.seg = append(c.seg[:0], seg...)
+	c.sub = sub
+	return seg, true
+}
+
+// subMismatch is the error for a row whose resource is in another
+// subscription than its SubAccountId; where is "name line N" or "name row N".
+func subMismatch(where string, id, seg, subAccount []byte) error {
+	if len(seg) == 0 {
+		seg = []byte(`""`)
+	}
+	return partnerlink.Errorf(partnerlink.EINVALID, "%s: %s %q names subscription %s but %s is %s; a row's resource must be in its own subscription",
+		where, ColResourceID, id, seg, ColSubAccountID, subAccount)
 }

@@ -3,7 +3,9 @@ package focus
 import (
 	"bufio"
 	"bytes"
+	"compress/flate"
 	"compress/gzip"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -79,6 +81,9 @@ func Scan(r io.Reader, name string, opt Options, fn RowFunc) error {
 		return scanParquet(bytes.NewReader(data), int64(len(data)), name, opt, fn)
 	case len(magic) >= 2 && magic[0] == 0x1f && magic[1] == 0x8b:
 		gz, err := gzip.NewReader(br)
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			return readError(name, io.ErrUnexpectedEOF) // cut inside the gzip header
+		}
 		if err != nil {
 			return partnerlink.Errorf(partnerlink.EINVALID, "%s: not a readable gzip file: %v", name, err)
 		}
@@ -86,6 +91,21 @@ func Scan(r io.Reader, name string, opt Options, fn RowFunc) error {
 		return scanCSV(bufio.NewReaderSize(gz, 64<<10), name, opt, fn)
 	}
 	return scanCSV(br, name, opt, fn)
+}
+
+// readError words an error from reading the bytes of a file. A compressed
+// stream that ends early or is corrupt is the input's fault (EINVALID): the
+// file is refused whole, never read as a shorter file (docs/rules.md,
+// "Usage input").
+func readError(name string, err error) error {
+	var corrupt flate.CorruptInputError
+	switch {
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return partnerlink.Errorf(partnerlink.EINVALID, "%s: the file ends early: its gzip stream is cut short (the file is truncated or was not completely written); a truncated file is refused whole, never read as a shorter one", name)
+	case errors.Is(err, gzip.ErrChecksum), errors.Is(err, gzip.ErrHeader), errors.As(err, &corrupt):
+		return partnerlink.Errorf(partnerlink.EINVALID, "%s: the gzip stream is corrupt (%v); the file is refused whole", name, err)
+	}
+	return fmt.Errorf("read %s: %w", name, err)
 }
 
 // rowError is an error at a place in the file, so the first one can be
@@ -136,10 +156,13 @@ func (c *chunker) next(buf []byte) ([]byte, int64, error) {
 	}
 	buf = append(buf[:0], c.carry...)
 	for {
-		if !c.eof && len(buf) < cap(buf) {
-			n, err := io.ReadFull(c.r, buf[len(buf):cap(buf)])
+		// Fill the buffer. Only io.EOF ends the input: a gzip stream that
+		// is cut short reports io.ErrUnexpectedEOF, which is an error, not
+		// the end of a shorter file (docs/rules.md, "Usage input").
+		for !c.eof && len(buf) < cap(buf) {
+			n, err := c.r.Read(buf[len(buf):cap(buf)])
 			buf = buf[:len(buf)+n]
-			if err == io.EOF || err == io.ErrUnexpectedEOF {
+			if err == io.EOF {
 				c.eof = true
 			} else if err != nil {
 				return nil, 0, err
@@ -182,7 +205,7 @@ func scanCSV(r io.Reader, name string, opt Options, fn RowFunc) error {
 		return partnerlink.Errorf(partnerlink.EINVALID, "%s: the file is empty; expected a FOCUS CSV header line", name)
 	}
 	if err != nil {
-		return fmt.Errorf("read %s: %w", name, err)
+		return readError(name, err)
 	}
 	first = bytes.TrimPrefix(first, []byte("\xef\xbb\xbf"))
 	// The header: the first non-blank record.
@@ -246,7 +269,7 @@ func scanCSV(r io.Reader, name string, opt Options, fn RowFunc) error {
 			break
 		}
 		if err != nil {
-			errs.set(c.line, fmt.Errorf("read %s: %w", name, err))
+			errs.set(c.line, readError(name, err))
 			break
 		}
 		chunks <- chunk{data: data, first: at}
@@ -290,6 +313,7 @@ type rowParser struct {
 	end      timeCache
 	lastSub  []byte
 	lastGUID GUID
+	subs     subCheck
 }
 
 func (p *rowParser) chunk(w int, ch chunk, fn RowFunc) (int64, error) {
@@ -350,18 +374,21 @@ func (p *rowParser) fill(line int64, f [][]byte) error {
 	} else {
 		return p.bad(line, ColSubAccountID, v, "a subscription as /subscriptions/{guid} or a bare GUID")
 	}
+	if seg, ok := p.subs.check(r.ResourceID, r.Subscription); !ok {
+		return subMismatch(fmt.Sprintf("%s line %d", p.name, line), r.ResourceID, seg, v)
+	}
 	r.ServiceName = f[p.idx[iService]]
 	r.BillingCurrency = f[p.idx[iCurrency]]
 	if v = f[p.idx[iEffective]]; r.EffectiveCost.parse(v) != nil {
-		return p.bad(line, ColEffectiveCost, v, errAmount.Error())
+		return p.bad(line, ColEffectiveCost, v, wantAmount)
 	}
 	if v = f[p.idx[iBilled]]; r.BilledCost.parse(v) != nil {
-		return p.bad(line, ColBilledCost, v, errAmount.Error())
+		return p.bad(line, ColBilledCost, v, wantAmount)
 	}
 	if i := p.idx[iUSD]; i >= 0 {
 		r.HasEffectiveCostInUSD = true
 		if v = f[i]; r.EffectiveCostInUSD.parse(v) != nil {
-			return p.bad(line, ColEffectiveCostInUSD, v, errAmount.Error())
+			return p.bad(line, ColEffectiveCostInUSD, v, wantAmount)
 		}
 	}
 	return nil

@@ -2,11 +2,13 @@ package powerplatform
 
 import (
 	"bufio"
+	"compress/flate"
 	"compress/gzip"
 	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -310,6 +312,9 @@ func (a *Activity) ReadCSV(name string, r io.Reader) error {
 	br := bufio.NewReaderSize(r, 1<<16)
 	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
 		zr, err := gzip.NewReader(br)
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			return csvError(name, nil, nil, io.ErrUnexpectedEOF) // cut inside the gzip header
+		}
 		if err != nil {
 			return partnerlink.Errorf(partnerlink.EINVALID, "%s: not a readable gzip file: %v", name, err)
 		}
@@ -325,8 +330,10 @@ func (a *Activity) ReadCSV(name string, r io.Reader) error {
 		return partnerlink.Errorf(partnerlink.EINVALID, "%s: the file is empty; expected a header Date,TenantId,ResourceId,UserId,Activity or Month,TenantId,ResourceId,UnifiedProfiles", name)
 	}
 	if err != nil {
-		return csvError(name, err)
+		return csvError(name, nil, nil, err)
 	}
+	// The reader reuses its record: keep the header apart, for messages.
+	header = slices.Clone(header)
 	cols := map[string]int{}
 	for i, h := range header {
 		if i == 0 {
@@ -344,18 +351,34 @@ func (a *Activity) ReadCSV(name string, r io.Reader) error {
 	}
 	switch {
 	case has("Date", "TenantId", "ResourceId", "UserId", "Activity"):
-		return a.readActivity(name, cr, cols)
+		return a.readActivity(name, cr, header, cols)
 	case has("Month", "TenantId", "ResourceId", "UnifiedProfiles"):
-		return a.readProfiles(name, cr, cols)
+		return a.readProfiles(name, cr, header, cols)
 	}
 	return partnerlink.Errorf(partnerlink.EINVALID, "%s line 1: the header %q is neither an activity file (Date,TenantId,ResourceId,UserId,Activity) nor a unified-profiles file (Month,TenantId,ResourceId,UnifiedProfiles)",
 		name, strings.Join(header, ","))
 }
 
-func csvError(name string, err error) error {
+// csvError words an error of the CSV reader: a row with too few or too
+// many fields says how many it has and which the header names; a quote
+// error names the line where the record starts; a gzip stream cut short
+// or corrupt is an error of the file, never the end of a shorter file
+// (docs/rules.md, "Usage input"). rec is the record read with the error.
+func csvError(name string, header, rec []string, err error) error {
 	var pe *csv.ParseError
-	if errors.As(err, &pe) {
+	var corrupt flate.CorruptInputError
+	switch {
+	case errors.As(err, &pe) && errors.Is(pe.Err, csv.ErrFieldCount):
+		cols := strings.TrimPrefix(strings.Join(header, ","), "\ufeff")
+		return partnerlink.Errorf(partnerlink.EINVALID, "%s line %d: has %d fields, expected %d (%s)", name, pe.StartLine, len(rec), len(header), cols)
+	case errors.As(err, &pe) && errors.Is(pe.Err, csv.ErrQuote):
+		return partnerlink.Errorf(partnerlink.EINVALID, "%s line %d: unclosed quote, or a closing quote followed by other text, in the record that starts on this line; quote whole fields and double quotes inside them", name, pe.StartLine)
+	case errors.As(err, &pe):
 		return partnerlink.Errorf(partnerlink.EINVALID, "%s line %d: %v", name, pe.Line, pe.Err)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return partnerlink.Errorf(partnerlink.EINVALID, "%s: the file ends early: its gzip stream is cut short (the file is truncated or was not completely written); a truncated file is refused whole, never read as a shorter one", name)
+	case errors.Is(err, gzip.ErrChecksum), errors.Is(err, gzip.ErrHeader), errors.As(err, &corrupt):
+		return partnerlink.Errorf(partnerlink.EINVALID, "%s: the gzip stream is corrupt (%v); the file is refused whole", name, err)
 	}
 	return fmt.Errorf("%s: %w", name, err)
 }
@@ -364,7 +387,7 @@ func fieldError(name string, line int, field, value, accepted string) error {
 	return partnerlink.Errorf(partnerlink.EINVALID, "%s line %d: field %s: %q is not valid; %s", name, line, field, value, accepted)
 }
 
-func (a *Activity) readActivity(name string, cr *csv.Reader, cols map[string]int) error {
+func (a *Activity) readActivity(name string, cr *csv.Reader, header []string, cols map[string]int) error {
 	iDate, iTenant, iRes, iUser, iAct := cols["date"], cols["tenantid"], cols["resourceid"], cols["userid"], cols["activity"]
 	for {
 		rec, err := cr.Read()
@@ -372,7 +395,7 @@ func (a *Activity) readActivity(name string, cr *csv.Reader, cols map[string]int
 			return nil
 		}
 		if err != nil {
-			return csvError(name, err)
+			return csvError(name, header, rec, err)
 		}
 		line, _ := cr.FieldPos(0)
 		m, day, ok := parseDate(rec[iDate])
@@ -402,7 +425,7 @@ func (a *Activity) readActivity(name string, cr *csv.Reader, cols map[string]int
 	}
 }
 
-func (a *Activity) readProfiles(name string, cr *csv.Reader, cols map[string]int) error {
+func (a *Activity) readProfiles(name string, cr *csv.Reader, header []string, cols map[string]int) error {
 	iMonth, iTenant, iRes, iCount := cols["month"], cols["tenantid"], cols["resourceid"], cols["unifiedprofiles"]
 	for {
 		rec, err := cr.Read()
@@ -410,7 +433,7 @@ func (a *Activity) readProfiles(name string, cr *csv.Reader, cols map[string]int
 			return nil
 		}
 		if err != nil {
-			return csvError(name, err)
+			return csvError(name, header, rec, err)
 		}
 		line, _ := cr.FieldPos(0)
 		m, err := ParseMonth(rec[iMonth])

@@ -29,7 +29,7 @@ func TestActivityReaderErrors(t *testing.T) {
 		{"user hex digit", h + "2026-03-01," + tenant + ",app,0000000g-0000-4000-8000-000000000001,Use\n", "act.csv line 2: field UserId"},
 		{"tenant", h + "2026-03-01,fabrikam,app," + user1 + ",Use\n", "act.csv line 2: field TenantId"},
 		{"resource", h + "2026-03-01," + tenant + ",," + user1 + ",Use\n", "act.csv line 2: field ResourceId"},
-		{"field count", h + ok + "2026-03-01," + tenant + ",app\n", "act.csv line 3: wrong number of fields"},
+		{"field count", h + ok + "2026-03-01," + tenant + ",app\n", "act.csv line 3: has 3 fields, expected 5 (Date,TenantId,ResourceId,UserId,Activity)"},
 		{"tenant changes", h + ok + "2026-03-02," + other + ",APP," + user1 + ",Use\n", "act.csv line 3: field TenantId: resource app is in tenant " + tenant + " at act.csv line 2, not in tenant " + other},
 		{"header", "Day,Tenant,Resource,User,What\n" + ok, "act.csv line 1: the header \"Day,Tenant,Resource,User,What\" is neither an activity file"},
 		{"empty", "", "act.csv: the file is empty"},

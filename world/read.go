@@ -120,6 +120,9 @@ func describeJSONError(data []byte, err error) string {
 		return fmt.Sprintf("unknown field %s; the fields of each element are those of SPEC §8.1 (check spelling and case)", f)
 	case errors.Is(err, io.EOF):
 		return "the document is empty; expected a JSON object with \"version\": 1"
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		line, _ := lineCol(data, int64(len(data)))
+		return fmt.Sprintf("the document ends early at byte %d (line %d): an object, array or string is not closed; the file is truncated or was not completely written", len(data), line)
 	}
 	var perr *time.ParseError
 	if errors.As(err, &perr) {

@@ -127,7 +127,11 @@ func sniff(path string) (string, error) {
 		}
 		r = gz
 	}
-	first, _ := bufio.NewReader(io.LimitReader(r, 64<<10)).ReadString('\n')
+	first, err := bufio.NewReader(io.LimitReader(r, 64<<10)).ReadString('\n')
+	if err == io.ErrUnexpectedEOF {
+		// A gzip stream cut before its first line (docs/rules.md, "Usage input").
+		return "", partnerlink.Errorf(partnerlink.EINVALID, "%s: the file ends early: its gzip stream is cut short (the file is truncated or was not completely written)", path)
+	}
 	trimmed := strings.TrimLeft(first, " \t\r\n\ufeff")
 	switch {
 	case strings.HasPrefix(trimmed, "["):
