@@ -64,15 +64,55 @@ func (d *DB) Subscriptions(ctx context.Context, tenantID string) ([]world.Subscr
 	return scanSubscriptions(d.db.QueryContext(ctx, q+` WHERE tenant_id = $1 ORDER BY subscription_id`, strings.ToLower(tenantID)))
 }
 
-// PutManagementGroup creates or re-parents a management group.
+// PutManagementGroup creates or re-parents a management group. A parent
+// that is the group itself or lies below it is refused (EINVALID): the
+// check runs in the write's transaction, under a lock of the tenant's tree
+// on PostgreSQL, so that two moves at once cannot close a loop.
 func (d *DB) PutManagementGroup(ctx context.Context, mg world.ManagementGroup) error {
-	_, err := d.exec(ctx, `INSERT INTO management_groups (tenant_id, name, parent) VALUES ($1, $2, $3)
-		ON CONFLICT (tenant_id, name) DO UPDATE SET parent = excluded.parent`,
-		strings.ToLower(mg.TenantID), mg.Name, str(mg.Parent))
+	tenant := strings.ToLower(mg.TenantID)
+	return d.inTx(ctx, func(tx *sql.Tx) error {
+		if err := d.lockExclusive(ctx, tx, "mg/"+tenant); err != nil {
+			return err
+		}
+		if mg.Parent != nil {
+			parents, err := mgParents(ctx, tx, tenant)
+			if err != nil {
+				return err
+			}
+			self := strings.ToLower(mg.Name)
+			for g, n := strings.ToLower(*mg.Parent), 0; g != "" && n <= len(parents); g, n = parents[g], n+1 {
+				if g == self {
+					return partnerlink.ARMErrorf(partnerlink.EINVALID, "BadRequest",
+						"properties.details.parent.id: management group '%s' cannot be placed under '%s', which is the group itself or one of its descendants; management groups form a tree.",
+						mg.Name, *mg.Parent)
+				}
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO management_groups (tenant_id, name, parent) VALUES ($1, $2, $3)
+			ON CONFLICT (tenant_id, name) DO UPDATE SET parent = excluded.parent`, tenant, mg.Name, str(mg.Parent)); err != nil {
+			return fmt.Errorf("store: put management group %s: %w", mg.Name, err)
+		}
+		return nil
+	})
+}
+
+// mgParents maps each management group of a tenant to its parent, both
+// lower-cased ("" for the root).
+func mgParents(ctx context.Context, q queryer, tenant string) (map[string]string, error) {
+	rows, err := q.QueryContext(ctx, `SELECT name, parent FROM management_groups WHERE tenant_id = $1`, tenant)
 	if err != nil {
-		return fmt.Errorf("store: put management group %s: %w", mg.Name, err)
+		return nil, fmt.Errorf("store: list management groups: %w", err)
 	}
-	return nil
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var name, parent string
+		if err := rows.Scan(&name, &parent); err != nil {
+			return nil, err
+		}
+		out[strings.ToLower(name)] = strings.ToLower(parent)
+	}
+	return out, rows.Err()
 }
 
 // ManagementGroups lists a tenant's management groups.

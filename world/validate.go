@@ -219,8 +219,8 @@ func (v *validator) managementGroups() {
 		if !v.tenant(path.dot("tenantId"), m.TenantID) {
 			continue
 		}
-		if m.Name == "" || strings.Contains(m.Name, "/") {
-			v.p.add(path.dot("name"), "%q is not a management group name; expected a non-empty name without \"/\"", m.Name)
+		if err := CheckManagementGroupName(m.Name); err != nil {
+			v.p.add(path.dot("name"), "%v", err)
 			continue
 		}
 		k := mgKey(m.TenantID, m.Name)

@@ -61,6 +61,9 @@ func TestValidateMessagesGolden(t *testing.T) {
 		}},
 		{"MG tenant unknown", func(d *world.Document) { d.ManagementGroups[0].TenantID = "11111111-0000-4000-8000-000000000000" }},
 		{"MG name", func(d *world.Document) { d.ManagementGroups[0].Name = "a/b" }},
+		{"MG name too long", func(d *world.Document) { d.ManagementGroups[0].Name = strings.Repeat("m", 91) }},
+		{"MG name NUL", func(d *world.Document) { d.ManagementGroups[0].Name = "mg\x00root" }},
+		{"MG name final dot", func(d *world.Document) { d.ManagementGroups[0].Name = "mg-root." }},
 		{"MG twice", func(d *world.Document) {
 			d.ManagementGroups = append(d.ManagementGroups, world.ManagementGroup{TenantID: tA, Name: "MG-ROOT"})
 		}},
