@@ -93,7 +93,9 @@ func TestValidateMessagesGolden(t *testing.T) {
 		{"role name empty", func(d *world.Document) { d.RoleDefinitions[0].Name = " " }},
 		{"role id", func(d *world.Document) { d.RoleDefinitions[0].ID = "r" }},
 		{"role name twice", func(d *world.Document) { d.RoleDefinitions[1].Name, d.RoleDefinitions[1].TenantID = "vm operator", tA }},
-		{"role id twice", func(d *world.Document) { d.RoleDefinitions[1].ID, d.RoleDefinitions[1].TenantID = d.RoleDefinitions[0].ID, tA }},
+		{"role id twice", func(d *world.Document) {
+			d.RoleDefinitions[1].ID, d.RoleDefinitions[1].TenantID = d.RoleDefinitions[0].ID, tA
+		}},
 		{"role name and id in two tenants", func(d *world.Document) {
 			d.RoleDefinitions[1].Name, d.RoleDefinitions[1].ID = d.RoleDefinitions[0].Name, d.RoleDefinitions[0].ID
 		}},
