@@ -150,26 +150,37 @@ func (h *Handler) readableTenants(ctx context.Context, ids []string) (map[string
 	if err != nil {
 		return nil, err
 	}
-	custom, err := h.Store.RoleDefinitions(ctx)
-	if err != nil {
-		return nil, err
-	}
-	canRead := func(role string) bool {
+	// A role is resolved among the custom roles of the tenant it is held
+	// in (docs/rules.md).
+	customOf := map[string][]world.RoleDefinition{}
+	var lookupErr error
+	canRead := func(tenant, role string) bool {
+		custom, ok := customOf[tenant]
+		if !ok {
+			var err error
+			if custom, err = h.Store.RoleDefinitions(ctx, tenant); err != nil && lookupErr == nil {
+				lookupErr = err
+			}
+			customOf[tenant] = custom
+		}
 		r, ok := rbac.Resolve(custom, role)
 		return ok && world.Permits(r.Actions, r.NotActions, usageReadAction)
 	}
 	out := map[string]bool{}
 	for _, lc := range lcs {
 		for _, ra := range lc.RoleAssignments {
-			if canRead(ra.Role) {
+			if canRead(lc.TenantID, ra.Role) {
 				out[lc.TenantID] = true
 			}
 		}
 		for _, d := range lc.Delegations {
-			if canRead(d.Role) {
+			if canRead(d.TenantID, d.Role) {
 				out[d.TenantID] = true
 			}
 		}
+	}
+	if lookupErr != nil {
+		return nil, lookupErr
 	}
 	return out, nil
 }

@@ -382,7 +382,7 @@ func (h *Handler) CheckDelegation(ctx context.Context, tenant, id string, body D
 	if sub.TenantID != dl.CustomerTenantID {
 		return dl, partnerlink.Errorf(partnerlink.EINVALID, "scope %q is not in tenant %s", body.Scope, dl.CustomerTenantID)
 	}
-	custom, err := h.Store.RoleDefinitions(ctx)
+	custom, err := h.Store.RoleDefinitions(ctx, dl.CustomerTenantID) // a delegation holds a role of the customer tenant
 	if err != nil {
 		return dl, err
 	}

@@ -183,7 +183,7 @@ func (h *Handler) putRoleAssignment(w http.ResponseWriter, r *http.Request, c pa
 		writeError(w, err)
 		return
 	}
-	custom, err := h.Roles.RoleDefinitions(ctx)
+	custom, err := h.Roles.RoleDefinitions(ctx, tenant) // the role is looked up in the assignment's tenant
 	if err != nil {
 		writeError(w, err)
 		return
@@ -284,7 +284,7 @@ func (h *Handler) getRoleAssignment(w http.ResponseWriter, r *http.Request, c pa
 		writeError(w, err)
 		return
 	}
-	custom, _ := h.Roles.RoleDefinitions(ctx)
+	custom, _ := h.Roles.RoleDefinitions(ctx, ra.TenantID)
 	writeJSON(w, http.StatusOK, h.assignmentResponse(ctx, *ra, custom))
 }
 
@@ -313,7 +313,7 @@ func (h *Handler) deleteRoleAssignment(w http.ResponseWriter, r *http.Request, c
 		writeError(w, err)
 		return
 	}
-	custom, _ := h.Roles.RoleDefinitions(ctx)
+	custom, _ := h.Roles.RoleDefinitions(ctx, ended.TenantID)
 	writeJSON(w, http.StatusOK, h.assignmentResponse(ctx, *ended, custom))
 }
 
@@ -383,7 +383,7 @@ func (h *Handler) listRoleAssignments(w http.ResponseWriter, r *http.Request, c 
 			}
 		}
 	}
-	custom, _ := h.Roles.RoleDefinitions(ctx)
+	custom, _ := h.Roles.RoleDefinitions(ctx, tenant)
 	out := struct {
 		Value []roleAssignmentResponse `json:"value"`
 	}{Value: []roleAssignmentResponse{}}
@@ -393,13 +393,20 @@ func (h *Handler) listRoleAssignments(w http.ResponseWriter, r *http.Request, c 
 	writeJSON(w, http.StatusOK, out)
 }
 
-// scopeAndRoles parses the request's scope and loads the custom roles.
-func (h *Handler) scopeAndRoles(r *http.Request, p params) (partnerlink.Scope, []world.RoleDefinition, error) {
+// scopeAndRoles parses the request's scope, which must be in the caller's
+// tenant, and loads that tenant's custom roles: a tenant never sees
+// another's (docs/api.md, "Authorization of management groups and role
+// definitions").
+func (h *Handler) scopeAndRoles(r *http.Request, c partnerlink.Caller, p params) (partnerlink.Scope, []world.RoleDefinition, error) {
 	s, err := scopeOf(p.scope)
 	if err != nil {
 		return s, nil, err
 	}
-	custom, err := h.Roles.RoleDefinitions(r.Context())
+	tenant, err := h.authorizer().CallerTenant(r.Context(), c, s)
+	if err != nil {
+		return s, nil, err
+	}
+	custom, err := h.Roles.RoleDefinitions(r.Context(), tenant)
 	return s, custom, err
 }
 
@@ -408,7 +415,7 @@ var reRoleType = regexp.MustCompile(`(?i)^type\s+eq\s+'(BuiltInRole|CustomRole)'
 // listRoleDefinitions lists built-in and custom roles; $filter takes
 // roleName eq '…' or type eq 'BuiltInRole'|'CustomRole'.
 func (h *Handler) listRoleDefinitions(w http.ResponseWriter, r *http.Request, c partnerlink.Caller, p params) {
-	s, custom, err := h.scopeAndRoles(r, p)
+	s, custom, err := h.scopeAndRoles(r, c, p)
 	if err != nil {
 		writeError(w, err)
 		return
@@ -438,7 +445,7 @@ func (h *Handler) listRoleDefinitions(w http.ResponseWriter, r *http.Request, c 
 }
 
 func (h *Handler) getRoleDefinition(w http.ResponseWriter, r *http.Request, c partnerlink.Caller, p params) {
-	s, custom, err := h.scopeAndRoles(r, p)
+	s, custom, err := h.scopeAndRoles(r, c, p)
 	if err != nil {
 		writeError(w, err)
 		return
@@ -452,8 +459,11 @@ func (h *Handler) getRoleDefinition(w http.ResponseWriter, r *http.Request, c pa
 	writeJSON(w, http.StatusOK, h.roleResponse(s, role))
 }
 
-// putRoleDefinition creates or updates a custom role; Owner or User Access
-// Administrator at the scope.
+// putRoleDefinition creates or updates a custom role of the caller's
+// tenant (the scope's, which must be the caller's); Owner or User Access
+// Administrator at the scope. Role ids are per tenant: a PUT never reaches
+// another tenant's role of the same id, and answers the same whether one
+// exists or not (docs/api.md).
 func (h *Handler) putRoleDefinition(w http.ResponseWriter, r *http.Request, c partnerlink.Caller, p params) {
 	ctx := r.Context()
 	s, err := scopeOf(p.scope)
@@ -489,7 +499,7 @@ func (h *Handler) putRoleDefinition(w http.ResponseWriter, r *http.Request, c pa
 			"A role definition named '%s' already exists (built-in).", body.Properties.RoleName))
 		return
 	}
-	rd := world.RoleDefinition{ID: id, Name: body.Properties.RoleName}
+	rd := world.RoleDefinition{TenantID: c.TenantID, ID: id, Name: body.Properties.RoleName}
 	for _, perm := range body.Properties.Permissions {
 		rd.Actions = append(rd.Actions, perm.Actions...)
 		rd.NotActions = append(rd.NotActions, perm.NotActions...)

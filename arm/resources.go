@@ -294,10 +294,64 @@ func mgBody(mg world.ManagementGroup) managementGroupResponse {
 		Type: "Microsoft.Management/managementGroups", Name: mg.Name, Properties: props}
 }
 
-// putManagementGroup creates a management group of the caller's tenant,
-// under a parent (default: the root); needs write at the parent's scope.
+// mgScope is the scope of management group name.
+func mgScope(name string) partnerlink.Scope {
+	raw := "/providers/Microsoft.Management/managementGroups/" + name
+	return partnerlink.Scope{Kind: partnerlink.ScopeManagementGroup, Raw: raw, Key: strings.ToLower(raw), ManagementGroup: strings.ToLower(name)}
+}
+
+// parentScope is the scope of a management group's parent: the parent
+// group, or the tenant root when it has none.
+func parentScope(parent *string) partnerlink.Scope {
+	if parent == nil {
+		return partnerlink.Scope{Kind: partnerlink.ScopeRoot, Raw: "/", Key: "/"}
+	}
+	return mgScope(*parent)
+}
+
+// checkMGName refuses a management group name Azure would refuse (400),
+// naming where the name was given.
+func checkMGName(where, name string) error {
+	if err := world.CheckManagementGroupName(name); err != nil {
+		return partnerlink.ARMErrorf(partnerlink.EINVALID, "BadRequest", "%s: %v.", where, err)
+	}
+	return nil
+}
+
+// findMG returns the caller's tenant's management group of that name
+// (compared case-insensitively, as ARM does), or nil.
+func findMG(mgs []world.ManagementGroup, name string) *world.ManagementGroup {
+	for i := range mgs {
+		if strings.EqualFold(mgs[i].Name, name) {
+			return &mgs[i]
+		}
+	}
+	return nil
+}
+
+// checkAll checks write on management groups at each scope, in order.
+func (h *Handler) checkAll(ctx context.Context, c partnerlink.Caller, scopes ...partnerlink.Scope) error {
+	for _, s := range scopes {
+		if err := h.authorizer().Check(ctx, c, s, rbac.WriteManagementGroups); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// putManagementGroup creates a management group of the caller's tenant
+// under a parent (default: the tenant root), or updates or moves an
+// existing one (docs/api.md, "Authorization of management groups and role
+// definitions"): creating needs write at the parent; changing an existing
+// group needs write at the group, and moving it also at its old and its
+// new parent. A move under the group itself or one of its descendants is
+// refused (400, by the store): management groups form a tree.
 func (h *Handler) putManagementGroup(w http.ResponseWriter, r *http.Request, c partnerlink.Caller, p params) {
 	ctx := r.Context()
+	if err := checkMGName("the management group name in the path (managementGroups/{groupId})", p.name); err != nil {
+		writeError(w, err)
+		return
+	}
 	var body struct {
 		Properties struct {
 			Details struct {
@@ -313,8 +367,16 @@ func (h *Handler) putManagementGroup(w http.ResponseWriter, r *http.Request, c p
 			return
 		}
 	}
-	parentScope := partnerlink.Scope{Kind: partnerlink.ScopeRoot, Raw: "/", Key: "/"}
+	mgs, err := h.Roles.ManagementGroups(ctx, c.TenantID)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
 	mg := world.ManagementGroup{TenantID: c.TenantID, Name: p.name}
+	existing := findMG(mgs, p.name)
+	if existing != nil {
+		mg.Name = existing.Name // the name keeps the casing it was created with
+	}
 	if id := body.Properties.Details.Parent.ID; id != "" {
 		ps, err := partnerlink.ParseScope(id)
 		if err != nil || ps.Kind != partnerlink.ScopeManagementGroup {
@@ -322,11 +384,27 @@ func (h *Handler) putManagementGroup(w http.ResponseWriter, r *http.Request, c p
 				"properties.details.parent.id '%s' is not a management group id (/providers/Microsoft.Management/managementGroups/{name}).", id))
 			return
 		}
-		parentScope = ps
 		name := id[strings.LastIndex(id, "/")+1:]
-		mg.Parent = &name
+		if err := checkMGName("properties.details.parent.id", name); err != nil {
+			writeError(w, err)
+			return
+		}
+		parent := findMG(mgs, name)
+		if parent == nil {
+			writeError(w, partnerlink.ARMErrorf(partnerlink.EINVALID, "BadRequest",
+				"properties.details.parent.id: management group '%s' does not exist in tenant %s; expected an existing management group of the tenant, or no parent for the tenant root.", name, c.TenantID))
+			return
+		}
+		mg.Parent = &parent.Name
 	}
-	if err := h.authorizer().Check(ctx, c, parentScope, rbac.WriteManagementGroups); err != nil {
+	if existing == nil {
+		err = h.checkAll(ctx, c, parentScope(mg.Parent))
+	} else if sameParent(existing.Parent, mg.Parent) {
+		err = h.checkAll(ctx, c, mgScope(existing.Name))
+	} else {
+		err = h.checkAll(ctx, c, mgScope(existing.Name), parentScope(existing.Parent), parentScope(mg.Parent))
+	}
+	if err != nil {
 		writeError(w, err)
 		return
 	}
@@ -337,39 +415,52 @@ func (h *Handler) putManagementGroup(w http.ResponseWriter, r *http.Request, c p
 	writeJSON(w, http.StatusOK, mgBody(mg))
 }
 
+func sameParent(a, b *string) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	return strings.EqualFold(*a, *b)
+}
+
 func (h *Handler) getManagementGroup(w http.ResponseWriter, r *http.Request, c partnerlink.Caller, p params) {
 	mgs, err := h.Roles.ManagementGroups(r.Context(), c.TenantID)
 	if err != nil {
 		writeError(w, err)
 		return
 	}
-	for _, mg := range mgs {
-		if strings.EqualFold(mg.Name, p.name) {
-			writeJSON(w, http.StatusOK, mgBody(mg))
-			return
-		}
+	if mg := findMG(mgs, p.name); mg != nil {
+		writeJSON(w, http.StatusOK, mgBody(*mg))
+		return
 	}
 	writeError(w, partnerlink.ARMErrorf(partnerlink.ENOTFOUND, "NotFound", "Management group '%s' was not found.", p.name))
 }
 
-// putManagementGroupSubscription places a subscription under a management
-// group; needs write at the group and at the subscription.
+// putManagementGroupSubscription places a subscription of the caller's
+// tenant under a management group; needs write at the subscription, at
+// its current parent (the tenant root when it has none) and at the new
+// group (docs/api.md).
 func (h *Handler) putManagementGroupSubscription(w http.ResponseWriter, r *http.Request, c partnerlink.Caller, p params) {
 	ctx := r.Context()
-	mgScope, err := partnerlink.ParseScope("/providers/Microsoft.Management/managementGroups/" + p.name)
-	if err != nil {
+	if err := checkMGName("the management group name in the path (managementGroups/{groupId})", p.name); err != nil {
 		writeError(w, err)
 		return
 	}
 	subScope, err := h.subScope(p.sub)
 	if err == nil {
-		err = h.authorizer().Check(ctx, c, mgScope, rbac.WriteManagementGroups)
-	}
-	if err == nil {
-		err = h.authorizer().Check(ctx, c, subScope, rbac.WriteManagementGroups)
+		err = h.checkAll(ctx, c, subScope)
 	}
 	if err != nil {
 		writeError(w, err)
+		return
+	}
+	mgs, err := h.Roles.ManagementGroups(ctx, c.TenantID)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	group := findMG(mgs, p.name)
+	if group == nil {
+		writeError(w, partnerlink.ARMErrorf(partnerlink.ENOTFOUND, "NotFound", "Management group '%s' was not found.", p.name))
 		return
 	}
 	sub, err := h.Roles.Subscription(ctx, p.sub)
@@ -377,16 +468,21 @@ func (h *Handler) putManagementGroupSubscription(w http.ResponseWriter, r *http.
 		writeError(w, err)
 		return
 	}
-	name := p.name
+	if err := h.checkAll(ctx, c, parentScope(sub.ManagementGroup), mgScope(group.Name)); err != nil {
+		writeError(w, err)
+		return
+	}
+	name := group.Name
 	sub.ManagementGroup = &name
 	if err := h.Roles.PutSubscription(ctx, *sub); err != nil {
 		writeError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"id": mgScope.Raw + "/subscriptions/" + sub.SubscriptionID,
+	target := mgScope(name)
+	writeJSON(w, http.StatusOK, map[string]any{"id": target.Raw + "/subscriptions/" + sub.SubscriptionID,
 		"type": "Microsoft.Management/managementGroups/subscriptions", "name": sub.SubscriptionID,
 		"properties": map[string]any{"displayName": sub.Name, "tenant": sub.TenantID, "state": "Active",
-			"parent": map[string]string{"id": mgScope.Raw}}})
+			"parent": map[string]string{"id": target.Raw}}})
 }
 
 // Resource providers are always registered here: clients (az, the Go

@@ -122,15 +122,21 @@ func eachChain(doc *world.Document, sized func(n int), yield func(*Chain)) {
 	for i, d := range doc.Delegations {
 		delegations[pkey(d.ManagingTenantID, d.PrincipalID)] = append(delegations[pkey(d.ManagingTenantID, d.PrincipalID)], i)
 	}
-	roles := map[string]world.Role{}
-	role := func(ref string) world.Role {
-		r, ok := roles[ref]
+	// A role is looked up in the tenant of the scope it is held at: a
+	// custom role of another tenant never applies, whatever its name
+	// (docs/rules.md, "Role definitions and management groups").
+	index := world.NewRoleIndex(doc)
+	type roleRef struct{ tenant, ref string }
+	roles := map[roleRef]world.Role{}
+	role := func(tenant, ref string) world.Role {
+		k := roleRef{tenant, ref}
+		r, ok := roles[k]
 		if !ok {
-			r, _ = world.ResolveRole(doc, ref)
+			r, _ = index.Resolve(tenant, ref)
 			if r.Name == "" {
 				r.Name = ref
 			}
-			roles[ref] = r
+			roles[k] = r
 		}
 		return r
 	}
@@ -171,7 +177,7 @@ func eachChain(doc *world.Document, sized func(n int), yield func(*Chain)) {
 				ch.Via = via
 				ch.AssignmentID = id
 				ch.PrincipalID = r.principal
-				rl := role(roleDef)
+				rl := role(scopeTenant, roleDef)
 				ch.Role, ch.RoleCanWrite = rl.Name, rl.CanWrite
 				ch.Scope, ch.ScopeTenantID = scope, scopeTenant
 				ch.AssignmentPeriod = world.PeriodOf(from, to)

@@ -103,6 +103,12 @@ func (b *builder) assign(tenant, principal, role, scope, from, to string) *build
 	return b
 }
 
+// role defines a custom role of tenant.
+func (b *builder) role(tenant, name, id string, actions ...string) *builder {
+	b.doc.RoleDefinitions = append(b.doc.RoleDefinitions, world.RoleDefinition{TenantID: tenant, Name: name, ID: id, Actions: actions, NotActions: []string{}})
+	return b
+}
+
 func (b *builder) member(tenant, group, member, from, to string) *builder {
 	b.doc.GroupMemberships = append(b.doc.GroupMemberships, world.GroupMembership{TenantID: tenant, GroupID: group, MemberID: member, From: at(from), To: at(to)})
 	return b

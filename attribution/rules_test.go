@@ -213,6 +213,21 @@ func TestRules(t *testing.T) {
 			want: line(pA, "/subscriptions/"+S2, "EUR", "7", "7", 1) + line(pA, vm2, "EUR", "2", "2", 1),
 		},
 		{
+			// docs/rules.md: a custom role is its tenant's. Tenants M and
+			// C both define "Ops" under one GUID, M's writing, C's only
+			// reading; an assignment in C and a delegation of C's scope
+			// to M's user both hold C's "Ops", by name or by GUID.
+			name: "custom roles of the scope's tenant",
+			world: func() *builder {
+				return newWorld().role(tM, "Ops", "0e500000-0000-4000-8000-000000000001", "*").
+					role(tC, "Ops", "0e500000-0000-4000-8000-000000000001", "*/read").
+					link(tC, uA, pA, "", "").assign(tC, uA, "ops", rgWeb, "", "").
+					link(tM, mU, pB, "", "").delegate(tC, tM, "/subscriptions/"+S2, mU, "0E500000-0000-4000-8000-000000000001", "", "")
+			},
+			usage: day("2026-03-02", app, "1") + day("2026-03-02", vm2, "2"),
+			want:  line(pA, app, "EUR", "1", "0", 1) + line(pB, vm2, "EUR", "2", "0", 1),
+		},
+		{
 			// SPEC §4 and §8.4: credits are kept per currency; sums are exact.
 			name:  "currencies and exact sums",
 			world: func() *builder { return newWorld().link(tC, uA, pA, "", "").assign(tC, uA, "Owner", "/", "", "") },

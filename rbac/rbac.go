@@ -20,7 +20,8 @@ type Store interface {
 	Principal(ctx context.Context, tenantID, objectID string) (*partnerlink.Principal, error)
 	Memberships(ctx context.Context, tenantID string) ([]partnerlink.GroupMembership, error)
 	RoleAssignments(ctx context.Context, f sqlstore.RoleAssignmentFilter) ([]world.RoleAssignment, error)
-	RoleDefinitions(ctx context.Context) ([]world.RoleDefinition, error)
+	// RoleDefinitions lists the custom roles of one tenant.
+	RoleDefinitions(ctx context.Context, tenantID string) ([]world.RoleDefinition, error)
 	Subscription(ctx context.Context, id string) (*world.Subscription, error)
 	ManagementGroups(ctx context.Context, tenantID string) ([]world.ManagementGroup, error)
 }
@@ -147,7 +148,8 @@ func (a *Authorizer) Allowed(ctx context.Context, c partnerlink.Caller, s partne
 	if len(held) == 0 {
 		return false, nil
 	}
-	custom, err := a.Store.RoleDefinitions(ctx)
+	// Only the scope's tenant's custom roles count (docs/rules.md).
+	custom, err := a.Store.RoleDefinitions(ctx, tenant)
 	if err != nil {
 		return false, err
 	}
@@ -159,17 +161,26 @@ func (a *Authorizer) Allowed(ctx context.Context, c partnerlink.Caller, s partne
 	return false, nil
 }
 
+// CallerTenant returns the tenant of scope s when it is the caller's, and
+// otherwise the ARM error for a token of the wrong tenant (401).
+func (a *Authorizer) CallerTenant(ctx context.Context, c partnerlink.Caller, s partnerlink.Scope) (string, error) {
+	tenant, err := a.ScopeTenant(ctx, c, s)
+	if err != nil {
+		return "", err
+	}
+	if tenant != c.TenantID {
+		return "", partnerlink.ARMErrorf(partnerlink.EUNAUTHORIZED, "InvalidAuthenticationTokenTenant",
+			"The access token is from the wrong issuer: it was issued for tenant '%s', but the scope '%s' belongs to tenant '%s'. Sign in to that tenant.",
+			c.TenantID, s.Raw, tenant)
+	}
+	return tenant, nil
+}
+
 // Check is Allowed as an error: the ARM AuthorizationFailed error when the
 // caller may not, naming the action and scope as ARM does.
 func (a *Authorizer) Check(ctx context.Context, c partnerlink.Caller, s partnerlink.Scope, action string) error {
-	tenant, err := a.ScopeTenant(ctx, c, s)
-	if err != nil {
+	if _, err := a.CallerTenant(ctx, c, s); err != nil {
 		return err
-	}
-	if tenant != c.TenantID {
-		return partnerlink.ARMErrorf(partnerlink.EUNAUTHORIZED, "InvalidAuthenticationTokenTenant",
-			"The access token is from the wrong issuer: it was issued for tenant '%s', but the scope '%s' belongs to tenant '%s'. Sign in to that tenant.",
-			c.TenantID, s.Raw, tenant)
 	}
 	ok, err := a.Allowed(ctx, c, s, action)
 	if err != nil {
@@ -191,7 +202,8 @@ type Role struct {
 	Custom              bool
 }
 
-// Resolve finds a role by name or GUID among the built-ins and custom roles.
+// Resolve finds a role by name or GUID among the built-ins and custom
+// roles; custom must be the roles of the tenant the reference is made in.
 func Resolve(custom []world.RoleDefinition, ref string) (Role, bool) {
 	if b, ok := world.LookupBuiltinRole(ref); ok {
 		return Role{ID: b.ID, Name: b.Name, Actions: b.Actions, NotActions: b.NotActions}, true

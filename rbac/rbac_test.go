@@ -23,6 +23,11 @@ const (
 	grpA   = "c0ffee00-0000-4000-8000-0000000000a1"
 	grpB   = "c0ffee00-0000-4000-8000-0000000000b1"
 	member = "c0ffee00-0000-4000-8000-000000000005"
+	// deployer holds "Deployer" on the subscription: its tenant's custom
+	// role, which creates resource groups only; the other tenant's role
+	// of that name and GUID may do anything.
+	deployer   = "c0ffee00-0000-4000-8000-000000000006"
+	deployerID = "0e500000-0000-4000-8000-000000000001"
 )
 
 func setup(t *testing.T) *rbac.Authorizer {
@@ -40,7 +45,11 @@ func setup(t *testing.T) *rbac.Authorizer {
 		ManagementGroups: []world.ManagementGroup{{TenantID: tenant, Name: "root-mg"}, {TenantID: tenant, Name: "prod", Parent: p("root-mg")}},
 		Subscriptions:    []world.Subscription{{SubscriptionID: sub, TenantID: tenant, Name: "s", ManagementGroup: p("prod")}},
 	}
-	for _, id := range []string{owner, uaa, contr, reader, member} {
+	doc.RoleDefinitions = []world.RoleDefinition{
+		{TenantID: other, Name: "Deployer", ID: deployerID, Actions: []string{"*"}},
+		{TenantID: tenant, Name: "Deployer", ID: deployerID, Actions: []string{rbac.WriteResourceGroups}},
+	}
+	for _, id := range []string{owner, uaa, contr, reader, member, deployer} {
 		doc.Principals = append(doc.Principals, world.Principal{TenantID: tenant, ObjectID: id, Type: "User", DisplayName: id})
 	}
 	for _, id := range []string{grpA, grpB} {
@@ -61,6 +70,7 @@ func setup(t *testing.T) *rbac.Authorizer {
 		ra("e0000000-0000-4000-8000-000000000003", contr, "Contributor", "/subscriptions/"+sub),
 		ra("e0000000-0000-4000-8000-000000000004", reader, "Reader", "/subscriptions/"+sub),
 		ra("e0000000-0000-4000-8000-000000000005", grpB, "Owner", "/providers/Microsoft.Management/managementGroups/prod"),
+		ra("e0000000-0000-4000-8000-000000000006", deployer, "deployer", "/subscriptions/"+sub),
 	}
 	if err := db.ImportWorld(ctx, doc, func(s string) (string, error) { return s, nil }); err != nil {
 		t.Fatal(err)
@@ -119,6 +129,20 @@ func TestWriteRoleAssignmentsMatrix(t *testing.T) {
 	err = a.Check(ctx, partnerlink.Caller{TenantID: tenant, ObjectID: reader}, rg, rbac.WriteRoleAssignments)
 	if e, ok := err.(*partnerlink.Error); !ok || e.ARMCode != "AuthorizationFailed" || partnerlink.ErrorCode(err) != partnerlink.EFORBIDDEN {
 		t.Errorf("reader: %v", err)
+	}
+}
+
+// Issue 11 item 2: a role is looked up among the custom roles of the
+// scope's tenant only, whatever another tenant calls its roles.
+func TestCustomRoleOfTheTenant(t *testing.T) {
+	a := setup(t)
+	ctx := context.Background()
+	s, _ := partnerlink.ParseScope("/subscriptions/" + sub + "/resourceGroups/new")
+	for action, want := range map[string]bool{rbac.WriteResourceGroups: true, rbac.WriteRoleAssignments: false, rbac.WriteManagementGroups: false} {
+		got, err := a.Allowed(ctx, partnerlink.Caller{TenantID: tenant, ObjectID: deployer}, s, action)
+		if err != nil || got != want {
+			t.Errorf("deployer may %s: %v (%v), want %v", action, got, err, want)
+		}
 	}
 }
 

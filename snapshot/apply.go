@@ -188,49 +188,73 @@ func (a *applier) tenants() error {
 	return nil
 }
 
-// roleDefinitions upserts the snapshot's role definitions: custom roles
-// always; Azure built-in roles the world does not know when an assignment
-// uses them, or all of them when the snapshot has no assignments (an
-// export of definitions, imported for the assignments that follow).
+// roleDefinitions upserts the snapshot's role definitions into the tenant
+// each belongs to (the row's, else every tenant the snapshot is applied
+// to): custom roles always; Azure built-in roles the world does not know
+// when an assignment of that tenant uses them, or all of them when the
+// snapshot has no assignments (an export of definitions, imported for the
+// assignments that follow).
 func (a *applier) roleDefinitions() error {
-	used := map[string]bool{}
+	used := map[string]bool{} // tenant + "/" + lower-cased role reference
 	for _, r := range a.snap.RoleAssignments {
-		used[r.RoleDefinitionID] = true
+		used[r.TenantID+"/"+r.RoleDefinitionID] = true
 	}
 	for _, r := range a.doc.RoleAssignments {
-		used[strings.ToLower(r.RoleDefinition)] = true
+		used[r.TenantID+"/"+strings.ToLower(r.RoleDefinition)] = true
 	}
 	for _, d := range a.doc.Delegations {
-		used[strings.ToLower(d.RoleDefinition)] = true
+		used[d.CustomerTenantID+"/"+strings.ToLower(d.RoleDefinition)] = true
 	}
 	definitionsOnly := len(a.snap.RoleAssignments) == 0
 	for _, d := range a.snap.RoleDefinitions {
 		if _, ok := lookupBuiltin(d.ID); ok {
 			continue // every world knows it already
 		}
-		if d.BuiltIn && !definitionsOnly && !used[d.ID] {
-			continue
+		tenants := a.ch.Tenants
+		if d.TenantID != "" {
+			if !a.mine(d.TenantID) {
+				continue
+			}
+			tenants = []string{d.TenantID}
+		}
+		if len(tenants) == 0 {
+			return a.fail("role definition %s (item %d) names no tenant; a custom role belongs to the tenant it was defined in: name the tenant the export was taken in (partnerlink import --tenant T)", d.ID, d.Item)
 		}
 		if b, ok := world.LookupBuiltinRole(d.Name); ok {
 			return a.fail("role definition %s (item %d) is named %q, the name of built-in role %s; a custom role needs another name", d.ID, d.Item, d.Name, b.ID)
 		}
-		want := world.RoleDefinition{Name: d.Name, ID: d.ID, Actions: d.Actions, NotActions: d.NotActions, DataActions: d.DataActions}
-		i := slices.IndexFunc(a.doc.RoleDefinitions, func(r world.RoleDefinition) bool { return strings.EqualFold(r.ID, d.ID) })
-		if j := slices.IndexFunc(a.doc.RoleDefinitions, func(r world.RoleDefinition) bool {
-			return strings.EqualFold(r.Name, d.Name) && !strings.EqualFold(r.ID, d.ID)
-		}); j >= 0 {
-			return a.fail("role definition %s (item %d) is named %q, but the document's role %s has that name; role names are unique", d.ID, d.Item, d.Name, a.doc.RoleDefinitions[j].ID)
+		for _, t := range tenants {
+			if d.BuiltIn && !definitionsOnly && !used[t+"/"+d.ID] {
+				continue
+			}
+			if err := a.putRole(t, d); err != nil {
+				return err
+			}
 		}
-		if i < 0 {
-			a.doc.RoleDefinitions = append(a.doc.RoleDefinitions, want)
-			a.ch.RoleDefinitionsAdded++
-			continue
-		}
-		have := a.doc.RoleDefinitions[i]
-		if have.Name != want.Name || !slices.Equal(have.Actions, want.Actions) || !slices.Equal(have.NotActions, want.NotActions) || !slices.Equal(have.DataActions, want.DataActions) {
-			a.doc.RoleDefinitions[i] = want
-			a.ch.RoleDefinitionsUpdated++
-		}
+	}
+	return nil
+}
+
+// putRole adds or updates role definition d in tenant t.
+func (a *applier) putRole(t string, d RoleDefinition) error {
+	want := world.RoleDefinition{TenantID: t, Name: d.Name, ID: d.ID, Actions: d.Actions, NotActions: d.NotActions, DataActions: d.DataActions}
+	i := slices.IndexFunc(a.doc.RoleDefinitions, func(r world.RoleDefinition) bool {
+		return r.TenantID == t && strings.EqualFold(r.ID, d.ID)
+	})
+	if j := slices.IndexFunc(a.doc.RoleDefinitions, func(r world.RoleDefinition) bool {
+		return r.TenantID == t && strings.EqualFold(r.Name, d.Name) && !strings.EqualFold(r.ID, d.ID)
+	}); j >= 0 {
+		return a.fail("role definition %s (item %d) is named %q, but the document's role %s of tenant %s has that name; role names are unique in a tenant", d.ID, d.Item, d.Name, a.doc.RoleDefinitions[j].ID, t)
+	}
+	if i < 0 {
+		a.doc.RoleDefinitions = append(a.doc.RoleDefinitions, want)
+		a.ch.RoleDefinitionsAdded++
+		return nil
+	}
+	have := a.doc.RoleDefinitions[i]
+	if have.Name != want.Name || !slices.Equal(have.Actions, want.Actions) || !slices.Equal(have.NotActions, want.NotActions) || !slices.Equal(have.DataActions, want.DataActions) {
+		a.doc.RoleDefinitions[i] = want
+		a.ch.RoleDefinitionsUpdated++
 	}
 	return nil
 }
@@ -406,9 +430,9 @@ func (a *applier) ensurePrincipal(r RoleAssignment) error {
 	return nil
 }
 
-// roleID resolves a document role reference to its GUID.
-func (a *applier) roleID(ref string) string {
-	if r, ok := world.ResolveRole(a.doc, ref); ok {
+// roleID resolves a document role reference of tenant to its GUID.
+func (a *applier) roleID(roles *world.RoleIndex, tenant, ref string) string {
+	if r, ok := roles.Resolve(tenant, ref); ok {
 		return r.ID
 	}
 	return ""
@@ -417,11 +441,12 @@ func (a *applier) roleID(ref string) string {
 func (a *applier) assignments() error {
 	var mine []RoleAssignment
 	var unknownRoles []string
+	roles := world.NewRoleIndex(a.doc) // roleDefinitions ran before
 	for _, r := range a.snap.RoleAssignments {
 		if !a.mine(r.TenantID) {
 			continue
 		}
-		if _, ok := world.ResolveRole(a.doc, r.RoleDefinitionID); !ok {
+		if _, ok := roles.Resolve(r.TenantID, r.RoleDefinitionID); !ok {
 			desc := r.RoleDefinitionID
 			if r.RoleDefinitionName != "" {
 				desc += fmt.Sprintf(" (%q)", r.RoleDefinitionName)
@@ -435,7 +460,7 @@ func (a *applier) assignments() error {
 	}
 	if len(unknownRoles) > 0 {
 		slices.Sort(unknownRoles)
-		return a.fail("role definitions %s are neither built in nor in the document; import their definitions first (az role definition list, or Resource Graph rows of type microsoft.authorization/roledefinitions), so that what they allow is known", strings.Join(unknownRoles, ", "))
+		return a.fail("role definitions %s are neither built in nor in the document for the assignments' tenant; import their definitions first (az role definition list, or Resource Graph rows of type microsoft.authorization/roledefinitions), so that what they allow is known", strings.Join(unknownRoles, ", "))
 	}
 	for _, r := range mine {
 		if _, err := a.ensureScope(r); err != nil {
@@ -477,7 +502,7 @@ func (a *applier) assignments() error {
 				continue
 			}
 			seen[i] = true
-			if d.PrincipalID == r.PrincipalID && a.roleID(d.RoleDefinition) == r.RoleDefinitionID && sameScope(d.Scope, r.Scope) {
+			if d.PrincipalID == r.PrincipalID && a.roleID(roles, d.TenantID, d.RoleDefinition) == r.RoleDefinitionID && sameScope(d.Scope, r.Scope) {
 				kept = true
 				continue
 			}

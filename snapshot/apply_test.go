@@ -150,6 +150,10 @@ func TestApplyResourceGraphPeriods(t *testing.T) {
 			added = append(added, a)
 		}
 	}
+	// The custom role is the tenant's its row names.
+	if len(doc.RoleDefinitions) != 1 || doc.RoleDefinitions[0].ID != custom || doc.RoleDefinitions[0].TenantID != tenant1 {
+		t.Errorf("role definitions = %+v, want the custom role of tenant1", doc.RoleDefinitions)
+	}
 	if a := added[0]; a.RoleDefinition != custom || a.PrincipalID != spn ||
 		a.Scope != "/providers/Microsoft.Management/managementGroups/0C2F4A6E-1B3D-4C5E-8F70-A1B2C3D4E5F6" {
 		t.Errorf("opened assignment = %+v", a)
@@ -260,14 +264,41 @@ func TestApplyAzRoleAssignmentList(t *testing.T) {
 		t.Fatal("a failed Apply changed the document")
 	}
 
-	defs := readFile(t, "az-role-definition-list.json")
+	// az role definition list names no tenant: the roles need one.
+	_, err = Apply(doc, readFile(t, "az-role-definition-list.json"), march, nil)
+	if want := "snapshot az-role-definition-list.json: role definition 9980e02c-c2be-4d73-94e8-173b1dc7cf3c (item 0) names no tenant; a custom role belongs to the tenant it was defined in: name the tenant the export was taken in (partnerlink import --tenant T)"; err == nil || err.Error() != want {
+		t.Fatalf("Apply definitions without a tenant: %v\nwant %s", err, want)
+	}
+	if encode(t, doc) != before {
+		t.Fatal("a failed Apply changed the document")
+	}
+	// Defined in tenant2, the custom role is still unknown to tenant1.
+	if _, err := Apply(doc, readFile(t, "az-role-definition-list.json", DefaultTenant(tenant2)), march, nil); err != nil {
+		t.Fatalf("Apply tenant2's definitions: %v", err)
+	}
+	_, err = Apply(doc, snap, march, nil)
+	if err == nil || !strings.Contains(partnerlink.ErrorMessage(err), custom+` ("Fabrikam Storage Operator") are neither built in nor in the document`) {
+		t.Fatalf("Apply with the custom role defined in another tenant: %v", err)
+	}
+
+	defs := readFile(t, "az-role-definition-list.json", DefaultTenant(tenant1))
 	ch, err := Apply(doc, defs, march, nil)
 	if err != nil {
 		t.Fatalf("Apply definitions: %v", err)
 	}
 	// Virtual Machine Contributor and the custom role; Reader is built in.
-	if ch.RoleDefinitionsAdded != 2 || ch.Opened+ch.Closed+ch.Kept != 0 || len(ch.Tenants) != 0 {
+	if ch.RoleDefinitionsAdded != 2 || ch.Opened+ch.Closed+ch.Kept != 0 || !slices.Equal(ch.Tenants, []string{tenant1}) {
 		t.Errorf("definitions changes = %+v", ch)
+	}
+	var roles []string
+	for _, r := range doc.RoleDefinitions {
+		roles = append(roles, r.TenantID+" "+r.ID+" "+r.Name)
+	}
+	if want := []string{
+		tenant2 + " 9980e02c-c2be-4d73-94e8-173b1dc7cf3c Virtual Machine Contributor", tenant2 + " " + custom + " Fabrikam Storage Operator",
+		tenant1 + " 9980e02c-c2be-4d73-94e8-173b1dc7cf3c Virtual Machine Contributor", tenant1 + " " + custom + " Fabrikam Storage Operator",
+	}; !slices.Equal(roles, want) {
+		t.Errorf("role definitions = %q\nwant %q", roles, want)
 	}
 
 	ch, err = Apply(doc, snap, march, nil)

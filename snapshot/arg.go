@@ -35,10 +35,17 @@ func (rd *reader) readResourceGraph(snap *Snapshot, items []item, objs []map[str
 		switch typ {
 		case argRoleAssignment, argSubscription, argResourceGroup, argManagementGroup:
 		case argRoleDefinition:
-			// Role definitions are not a tenant's: they need no tenantId.
+			// A custom role is its tenant's; a row without tenantId is
+			// the default tenant's, or left to Apply.
 			d, err := rd.definition(it, m, "properties.", "type")
 			if err != nil {
 				return err
+			}
+			if d.TenantID, err = rd.optionalTenant(it, m["tenantId"], "tenantId"); err != nil {
+				return err
+			}
+			if d.TenantID != "" {
+				tenants[d.TenantID] = true
 			}
 			snap.RoleDefinitions = append(snap.RoleDefinitions, d)
 			continue

@@ -176,7 +176,13 @@ func (rd *reader) readAzDefinitions(snap *Snapshot, items []item, objs []map[str
 		if err != nil {
 			return err
 		}
+		// az prints no tenant: the roles are the default tenant's (the
+		// one the export was taken in), or left to Apply.
+		d.TenantID = rd.opts.defaultTenant
 		snap.RoleDefinitions = append(snap.RoleDefinitions, d)
+	}
+	if rd.opts.defaultTenant != "" && len(snap.RoleDefinitions) > 0 {
+		snap.Tenants = []string{rd.opts.defaultTenant}
 	}
 	return nil
 }

@@ -64,11 +64,16 @@
 //     all does not happen in practice: every subscription has an owner).
 //   - Role definitions. An assignment's roleDefinition is the built-in
 //     role's name when its GUID is one of the built-in roles every world
-//     knows (world.LookupBuiltinRole), and the GUID otherwise. Custom roles
-//     are always upserted into roleDefinitions when the snapshot defines
+//     knows (world.LookupBuiltinRole), and the GUID otherwise. A role
+//     definition belongs to a tenant (docs/rules.md): the tenantId of its
+//     Resource Graph row, else the DefaultTenant (az role definition list
+//     names none), else every tenant Apply applies the snapshot to; with
+//     none of these it is an error. Custom roles
+//     are always upserted into the roleDefinitions of their tenant when the snapshot defines
 //     them (Resource Graph roledefinitions rows, az role definition list);
-//     Azure built-in roles the world does not know are upserted when an
-//     assignment of the snapshot or the document uses them, or all of them
+//     Azure built-in roles the world does not know are upserted, as roles
+//     of the tenant, when an assignment of that tenant in the snapshot or
+//     the document (or a delegation of its scopes) uses them, or all of them
 //     when the snapshot has no assignments (an export of definitions,
 //     imported ahead of the assignments that use them), so that the
 //     document does not fill with hundreds of unused roles. An assignment whose

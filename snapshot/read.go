@@ -379,10 +379,11 @@ func (rd *reader) checkDuplicates(snap *Snapshot) error {
 	snap.RoleAssignments = out
 	defs := map[string]int{}
 	for _, d := range snap.RoleDefinitions {
-		if prev, ok := defs[d.ID]; ok {
+		k := d.TenantID + "/" + d.ID
+		if prev, ok := defs[k]; ok {
 			return rd.fail("role definition %s is listed twice (items %d and %d)", d.ID, prev, d.Item)
 		}
-		defs[d.ID] = d.Item
+		defs[k] = d.Item
 	}
 	subs := map[string]int{}
 	for _, s := range snap.Subscriptions {
@@ -400,6 +401,23 @@ func (rd *reader) checkDuplicates(snap *Snapshot) error {
 		mgs[k] = m.Item
 	}
 	return nil
+}
+
+// optionalTenant returns the row's own tenantId, else the default tenant,
+// else "".
+func (rd *reader) optionalTenant(it item, raw json.RawMessage, field string) (string, error) {
+	s, present, err := stringField(raw)
+	if err != nil {
+		return "", rd.failItem(it, field, "%v", err)
+	}
+	if !present || s == "" {
+		return rd.opts.defaultTenant, nil
+	}
+	t, err := partnerlink.ParseGUID(field, s)
+	if err != nil {
+		return "", rd.failItem(it, "", "%s", partnerlink.ErrorMessage(err))
+	}
+	return t, nil
 }
 
 // tenant returns the row's tenant: its own tenantId, or the default.

@@ -121,7 +121,7 @@ func TestReadFormats(t *testing.T) {
 					t.Errorf("tenant 2 assignment = %+v", a)
 				}
 				d := s.RoleDefinitions[0]
-				if d.ID != custom || d.Name != "Fabrikam Storage Operator" || d.BuiltIn || len(d.Actions) != 3 || len(d.DataActions) != 1 || d.NotActions == nil {
+				if d.ID != custom || d.TenantID != tenant1 || d.Name != "Fabrikam Storage Operator" || d.BuiltIn || len(d.Actions) != 3 || len(d.DataActions) != 1 || d.NotActions == nil {
 					t.Errorf("custom role = %+v", d)
 				}
 				for _, sub := range s.Subscriptions {
@@ -180,8 +180,18 @@ func TestReadFormats(t *testing.T) {
 				if vm.Name != "Virtual Machine Contributor" || !vm.BuiltIn || vm.ID != "9980e02c-c2be-4d73-94e8-173b1dc7cf3c" || len(vm.Actions) != 3 {
 					t.Errorf("built-in definition = %+v", vm)
 				}
-				if c := s.RoleDefinitions[1]; c.BuiltIn || c.ID != custom {
-					t.Errorf("custom definition = %+v", c)
+				if c := s.RoleDefinitions[1]; c.BuiltIn || c.ID != custom || c.TenantID != "" {
+					t.Errorf("custom definition = %+v (no tenant: az names none)", c)
+				}
+			},
+		},
+		{
+			file: "az-role-definition-list.json", format: FormatAzRoleDefinitions, opts: []Option{DefaultTenant(tenant2)},
+			tenants: []string{tenant2},
+			counts:  [6]int{0, 3, 0, 0, 0, 0},
+			moreChks: func(t *testing.T, s *Snapshot) {
+				if c := s.RoleDefinitions[1]; c.ID != custom || c.TenantID != tenant2 {
+					t.Errorf("custom definition = %+v (the default tenant's)", c)
 				}
 			},
 		},

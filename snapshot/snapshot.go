@@ -68,8 +68,12 @@ type RoleAssignment struct {
 
 // RoleDefinition is a role definition the snapshot defines.
 type RoleDefinition struct {
-	ID   string
-	Name string
+	// TenantID is the tenant the row names (Resource Graph's tenantId),
+	// else the default tenant, else "": Apply then gives the role to every
+	// tenant it applies the snapshot to.
+	TenantID string
+	ID       string
+	Name     string
 	// BuiltIn is true for Azure's built-in roles (roleType/type BuiltInRole).
 	BuiltIn     bool
 	Actions     []string

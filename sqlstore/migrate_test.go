@@ -4,11 +4,13 @@ import (
 	"context"
 	"database/sql"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/partnerlink/partnerlink/sqlstore"
 	"github.com/partnerlink/partnerlink/sqlstore/storetest"
+	"github.com/partnerlink/partnerlink/world"
 )
 
 func TestMigrateOutboxByEventSQLite(t *testing.T) {
@@ -103,4 +105,98 @@ func TestMigrateConcurrentlyPostgres(t *testing.T) {
 	must(t, err)
 	defer db.Close()
 	storetest.Seed(t, db) // the schema is whole
+}
+
+func TestMigrateRoleDefinitionsTenantSQLite(t *testing.T) {
+	testMigrateRoleDefinitionsTenant(t, sqlstore.SQLite, "sqlite", "file:"+filepath.Join(t.TempDir(), "pl.db"))
+}
+
+func TestMigrateRoleDefinitionsTenantPostgres(t *testing.T) {
+	testMigrateRoleDefinitionsTenant(t, sqlstore.Postgres, "pgx", postgresDSN(t))
+}
+
+// testMigrateRoleDefinitionsTenant: migration 00007 gives each role stored
+// before to the tenants whose assignments (by name, any case) or
+// delegations (by the customer tenant, by GUID) use it, a role nothing
+// uses to every tenant, and keeps a listed built-in role tenant-less; its
+// Down keeps one copy of each role.
+func testMigrateRoleDefinitionsTenant(t *testing.T, dialect sqlstore.Dialect, driver, dsn string) {
+	ctx := context.Background()
+	raw, err := sql.Open(driver, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	exec := func(q string, args ...any) {
+		t.Helper()
+		if _, err := raw.ExecContext(ctx, q, args...); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	const (
+		tenantC = "0c0c0c0c-0000-4000-8000-000000000000"
+		ops     = "0e500000-0000-4000-8000-000000000001"
+		unused  = "0e500000-0000-4000-8000-000000000002"
+		reader  = "acdd72a7-3385-48ef-bd42-f606fba81ae7"
+	)
+	must(t, sqlstore.MigrateTo(ctx, raw, dialect, 6))
+	for _, tn := range []string{storetest.TenantA, storetest.TenantB, tenantC} {
+		exec(`INSERT INTO tenants (tenant_id, name) VALUES ($1, $1)`, tn)
+	}
+	exec(`INSERT INTO role_definitions (id, name, actions, not_actions) VALUES ($1, 'Ops', '["*"]', '[]'), ($2, 'Unused', '["*/read"]', '[]'),
+		($3, 'Reader', '["*/read"]', '[]')`, ops, unused, reader)
+	exec(`INSERT INTO role_assignments (tenant_id, id, principal_id, role_definition, scope, scope_key) VALUES ($1, $2, $3, 'OPS', '/', '/')`,
+		storetest.TenantA, "e0000000-0000-4000-8000-000000000001", storetest.UserA)
+	exec(`INSERT INTO delegations (id, customer_tenant_id, managing_tenant_id, scope, principal_id, role_definition)
+		VALUES ($1, $2, $3, '/', $4, $5)`, "de000000-0000-4000-8000-000000000001", storetest.TenantB, storetest.TenantA, storetest.UserA, "0E500000-0000-4000-8000-000000000001")
+
+	db, err := sqlstore.Open(ctx, dsn) // migrates to the latest version
+	if err != nil {
+		t.Fatal(err)
+	}
+	for tn, want := range map[string][]string{
+		storetest.TenantA: {"Ops " + ops, "Unused " + unused},
+		storetest.TenantB: {"Ops " + ops, "Unused " + unused},
+		tenantC:           {"Unused " + unused},
+	} {
+		rds, err := db.RoleDefinitions(ctx, tn)
+		must(t, err)
+		var got []string
+		for _, rd := range rds {
+			if rd.TenantID != tn {
+				t.Errorf("tenant %s lists a role of tenant %q", tn, rd.TenantID)
+			}
+			got = append(got, rd.Name+" "+rd.ID)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("roles of tenant %s after the migration = %q, want %q", tn, got, want)
+		}
+	}
+	var n int
+	if err := raw.QueryRowContext(ctx, `SELECT COUNT(*) FROM role_definitions WHERE tenant_id = '' AND id = $1`, reader).Scan(&n); err != nil || n != 1 {
+		t.Errorf("the listed built-in role: %d rows without a tenant (%v)", n, err)
+	}
+	// A tenant's role is its own now.
+	must(t, db.PutRoleDefinition(ctx, world.RoleDefinition{TenantID: storetest.TenantA, ID: ops, Name: "Ops", Actions: []string{"*/read"}}))
+	rds, err := db.RoleDefinitions(ctx, storetest.TenantB)
+	must(t, err)
+	if len(rds) != 2 || rds[0].ID != ops || !slices.Equal(rds[0].Actions, []string{"*"}) {
+		t.Errorf("B's Ops after A changed its own = %+v", rds)
+	}
+	db.Close()
+
+	must(t, sqlstore.MigrateTo(ctx, raw, dialect, 6))
+	rows, err := raw.QueryContext(ctx, `SELECT id, name FROM role_definitions ORDER BY id`)
+	must(t, err)
+	defer rows.Close()
+	var got []string
+	for rows.Next() {
+		var id, name string
+		must(t, rows.Scan(&id, &name))
+		got = append(got, name+" "+id)
+	}
+	must(t, rows.Err())
+	if want := []string{"Ops " + ops, "Unused " + unused, "Reader " + reader}; !slices.Equal(got, want) {
+		t.Errorf("roles after migrating down = %q, want %q", got, want)
+	}
 }

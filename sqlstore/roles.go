@@ -64,15 +64,55 @@ func (d *DB) Subscriptions(ctx context.Context, tenantID string) ([]world.Subscr
 	return scanSubscriptions(d.db.QueryContext(ctx, q+` WHERE tenant_id = $1 ORDER BY subscription_id`, strings.ToLower(tenantID)))
 }
 
-// PutManagementGroup creates or re-parents a management group.
+// PutManagementGroup creates or re-parents a management group. A parent
+// that is the group itself or lies below it is refused (EINVALID): the
+// check runs in the write's transaction, under a lock of the tenant's tree
+// on PostgreSQL, so that two moves at once cannot close a loop.
 func (d *DB) PutManagementGroup(ctx context.Context, mg world.ManagementGroup) error {
-	_, err := d.exec(ctx, `INSERT INTO management_groups (tenant_id, name, parent) VALUES ($1, $2, $3)
-		ON CONFLICT (tenant_id, name) DO UPDATE SET parent = excluded.parent`,
-		strings.ToLower(mg.TenantID), mg.Name, str(mg.Parent))
+	tenant := strings.ToLower(mg.TenantID)
+	return d.inTx(ctx, func(tx *sql.Tx) error {
+		if err := d.lockExclusive(ctx, tx, "mg/"+tenant); err != nil {
+			return err
+		}
+		if mg.Parent != nil {
+			parents, err := mgParents(ctx, tx, tenant)
+			if err != nil {
+				return err
+			}
+			self := strings.ToLower(mg.Name)
+			for g, n := strings.ToLower(*mg.Parent), 0; g != "" && n <= len(parents); g, n = parents[g], n+1 {
+				if g == self {
+					return partnerlink.ARMErrorf(partnerlink.EINVALID, "BadRequest",
+						"properties.details.parent.id: management group '%s' cannot be placed under '%s', which is the group itself or one of its descendants; management groups form a tree.",
+						mg.Name, *mg.Parent)
+				}
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO management_groups (tenant_id, name, parent) VALUES ($1, $2, $3)
+			ON CONFLICT (tenant_id, name) DO UPDATE SET parent = excluded.parent`, tenant, mg.Name, str(mg.Parent)); err != nil {
+			return fmt.Errorf("store: put management group %s: %w", mg.Name, err)
+		}
+		return nil
+	})
+}
+
+// mgParents maps each management group of a tenant to its parent, both
+// lower-cased ("" for the root).
+func mgParents(ctx context.Context, q queryer, tenant string) (map[string]string, error) {
+	rows, err := q.QueryContext(ctx, `SELECT name, parent FROM management_groups WHERE tenant_id = $1`, tenant)
 	if err != nil {
-		return fmt.Errorf("store: put management group %s: %w", mg.Name, err)
+		return nil, fmt.Errorf("store: list management groups: %w", err)
 	}
-	return nil
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var name, parent string
+		if err := rows.Scan(&name, &parent); err != nil {
+			return nil, err
+		}
+		out[strings.ToLower(name)] = strings.ToLower(parent)
+	}
+	return out, rows.Err()
 }
 
 // ManagementGroups lists a tenant's management groups.
@@ -144,21 +184,45 @@ func (d *DB) ResourceGroups(ctx context.Context, subscriptionID, name string) ([
 	return out, rows.Err()
 }
 
-// PutRoleDefinition creates or replaces a custom role.
+// PutRoleDefinition creates or replaces a custom role of rd.TenantID. Role
+// ids and names are per tenant (docs/rules.md): a role of another tenant
+// with the same id is another role, untouched; a role of the same tenant
+// with the same name and another id is a conflict (ECONFLICT, ARM
+// RoleDefinitionWithSameNameExists).
 func (d *DB) PutRoleDefinition(ctx context.Context, rd world.RoleDefinition) error {
-	_, err := d.exec(ctx, `INSERT INTO role_definitions (id, name, actions, not_actions, data_actions)
-		VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO UPDATE SET name = excluded.name, actions = excluded.actions,
-		not_actions = excluded.not_actions, data_actions = excluded.data_actions`,
-		strings.ToLower(rd.ID), rd.Name, jsonList(rd.Actions), jsonList(rd.NotActions), jsonList(rd.DataActions))
-	if err != nil {
-		return fmt.Errorf("store: put role definition %s: %w", rd.Name, err)
+	tenant, id := strings.ToLower(rd.TenantID), strings.ToLower(rd.ID)
+	if tenant == "" {
+		return partnerlink.Errorf(partnerlink.EINVALID, "role definition %s (%q) names no tenant; a custom role belongs to one tenant", rd.ID, rd.Name)
 	}
-	return nil
+	return d.inTx(ctx, func(tx *sql.Tx) error {
+		if err := d.lockExclusive(ctx, tx, "rd/"+tenant); err != nil {
+			return err
+		}
+		var other string
+		err := tx.QueryRowContext(ctx, `SELECT id FROM role_definitions WHERE tenant_id = $1 AND lower(name) = lower($2) AND id <> $3`,
+			tenant, rd.Name, id).Scan(&other)
+		switch {
+		case err == nil:
+			return partnerlink.ARMErrorf(partnerlink.ECONFLICT, "RoleDefinitionWithSameNameExists",
+				"A custom role named '%s' already exists in this tenant (id %s); role names are unique in a tenant. Use another name, or PUT that id to change it.", rd.Name, other)
+		case err != sql.ErrNoRows:
+			return fmt.Errorf("store: put role definition %s: %w", rd.Name, err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO role_definitions (tenant_id, id, name, actions, not_actions, data_actions)
+			VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (tenant_id, id) DO UPDATE SET name = excluded.name, actions = excluded.actions,
+			not_actions = excluded.not_actions, data_actions = excluded.data_actions`,
+			tenant, id, rd.Name, jsonList(rd.Actions), jsonList(rd.NotActions), jsonList(rd.DataActions)); err != nil {
+			return fmt.Errorf("store: put role definition %s: %w", rd.Name, err)
+		}
+		return nil
+	})
 }
 
-// RoleDefinitions lists the custom roles.
-func (d *DB) RoleDefinitions(ctx context.Context) ([]world.RoleDefinition, error) {
-	rows, err := d.db.QueryContext(ctx, `SELECT id, name, actions, not_actions, data_actions FROM role_definitions ORDER BY name`)
+// RoleDefinitions lists the custom roles of a tenant, by name: those of
+// no other tenant (docs/rules.md). The built-in roles are not listed.
+func (d *DB) RoleDefinitions(ctx context.Context, tenantID string) ([]world.RoleDefinition, error) {
+	rows, err := d.db.QueryContext(ctx, `SELECT tenant_id, id, name, actions, not_actions, data_actions FROM role_definitions
+		WHERE tenant_id = $1 AND tenant_id <> '' ORDER BY name, id`, strings.ToLower(tenantID))
 	if err != nil {
 		return nil, fmt.Errorf("store: list role definitions: %w", err)
 	}
@@ -167,7 +231,7 @@ func (d *DB) RoleDefinitions(ctx context.Context) ([]world.RoleDefinition, error
 	for rows.Next() {
 		var rd world.RoleDefinition
 		var a, na, da string
-		if err := rows.Scan(&rd.ID, &rd.Name, &a, &na, &da); err != nil {
+		if err := rows.Scan(&rd.TenantID, &rd.ID, &rd.Name, &a, &na, &da); err != nil {
 			return nil, err
 		}
 		rd.Actions, rd.NotActions, rd.DataActions = fromJSONList(a), fromJSONList(na), fromJSONList(da)

@@ -199,8 +199,8 @@ func insertWorld(ctx context.Context, tx *sql.Tx, doc *world.Document, versions 
 		}
 	}
 	for _, rd := range doc.RoleDefinitions {
-		if err := exec("role definition "+rd.Name, `INSERT INTO role_definitions (id, name, actions, not_actions, data_actions)
-			VALUES ($1, $2, $3, $4, $5)`, rd.ID, rd.Name, jsonList(rd.Actions), jsonList(rd.NotActions), jsonList(rd.DataActions)); err != nil {
+		if err := exec("role definition "+rd.Name, `INSERT INTO role_definitions (tenant_id, id, name, actions, not_actions, data_actions)
+			VALUES ($1, $2, $3, $4, $5, $6)`, rd.TenantID, rd.ID, rd.Name, jsonList(rd.Actions), jsonList(rd.NotActions), jsonList(rd.DataActions)); err != nil {
 			return err
 		}
 	}
@@ -387,10 +387,10 @@ func (d *DB) exportRest(ctx context.Context, doc *world.Document) error {
 			doc.Subscriptions = append(doc.Subscriptions, s)
 			return err
 		}},
-		{`SELECT id, name, actions, not_actions, data_actions FROM role_definitions`, func(r *sql.Rows) error {
+		{`SELECT tenant_id, id, name, actions, not_actions, data_actions FROM role_definitions`, func(r *sql.Rows) error {
 			var rd world.RoleDefinition
 			var a, na, da string
-			if err := r.Scan(&rd.ID, &rd.Name, &a, &na, &da); err != nil {
+			if err := r.Scan(&rd.TenantID, &rd.ID, &rd.Name, &a, &na, &da); err != nil {
 				return err
 			}
 			rd.Actions, rd.NotActions, rd.DataActions = fromJSONList(a), fromJSONList(na), fromJSONList(da)

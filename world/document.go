@@ -134,8 +134,14 @@ type GroupMembership struct {
 	To       *time.Time `json:"to"`
 }
 
-// RoleDefinition is a custom role (built-in roles exist without being listed).
+// RoleDefinition is a custom role of one tenant (built-in roles exist in
+// every tenant without being listed; one listed anyway has no tenant).
 type RoleDefinition struct {
+	// TenantID is the tenant that owns the custom role: only that tenant's
+	// role assignments and delegations (of its scopes) can use it. Omitted
+	// for a built-in role (docs/rules.md, "Role definitions and management
+	// groups").
+	TenantID   string   `json:"tenantId,omitempty"`
 	Name       string   `json:"name"`
 	ID         string   `json:"id"`
 	Actions    []string `json:"actions"`

@@ -226,6 +226,7 @@ func Normalize(doc *Document) {
 		m.From, m.To = t(m.From), t(m.To)
 	}
 	for i := range doc.RoleDefinitions {
+		g(&doc.RoleDefinitions[i].TenantID)
 		g(&doc.RoleDefinitions[i].ID)
 	}
 	for i := range doc.RoleAssignments {

@@ -185,38 +185,77 @@ type Role struct {
 	CanWrite bool
 }
 
-// ResolveRole finds the role a role assignment or delegation names, by name
-// or GUID (case-insensitively): a role listed in the document first, then a
-// built-in role.
-func ResolveRole(doc *Document, ref string) (Role, bool) {
-	for _, d := range doc.RoleDefinitions {
-		if strings.EqualFold(d.Name, ref) || strings.EqualFold(d.ID, ref) {
-			return Role{Name: d.Name, ID: strings.ToLower(d.ID), CanWrite: CanWrite(d.Actions, d.NotActions)}, true
-		}
-	}
-	if b, ok := LookupBuiltinRole(ref); ok {
-		return Role{Name: b.Name, ID: b.ID, CanWrite: CanWrite(b.Actions, b.NotActions)}, true
-	}
-	return Role{}, false
+// ResolveRole finds the role a role assignment or delegation of tenant
+// names, by name or GUID (case-insensitively): a custom role of that
+// tenant, a role listed without a tenant, then a built-in role. A custom
+// role of another tenant is never found (docs/rules.md, "Role definitions
+// and management groups"). For many lookups, use NewRoleIndex.
+func ResolveRole(doc *Document, tenant, ref string) (Role, bool) {
+	return NewRoleIndex(doc).Resolve(tenant, ref)
 }
 
-// roleRefs returns the fold keys (appendFoldKey) of every name and id a role
-// reference may use: the roles listed in doc and the built-in ones. A
-// reference r resolves (ResolveRole) exactly when its fold key is in the set;
-// validating hundreds of thousands of assignments this way avoids a loop
-// over the roles for each.
-func roleRefs(doc *Document) map[string]bool {
-	refs := make(map[string]bool, 2*(len(doc.RoleDefinitions)+len(builtinRoles)))
-	add := func(s string) { refs[string(appendFoldKey(nil, s))] = true }
+// RoleIndex resolves role references of one document, per tenant, as
+// ResolveRole does, with a map lookup or two each.
+type RoleIndex struct {
+	// roles maps a tenant ("" for the roles of every tenant) to the fold
+	// keys (appendFoldKey) of its roles' names and GUIDs. Two levels, so
+	// that a lookup by a []byte key does not build a string.
+	roles map[string]map[string]Role
+}
+
+// NewRoleIndex indexes the roles of doc. Later changes to doc are not seen.
+func NewRoleIndex(doc *Document) *RoleIndex {
+	x := &RoleIndex{roles: map[string]map[string]Role{}}
+	add := func(tenant, ref string, r Role) {
+		tenant = strings.ToLower(tenant)
+		m := x.roles[tenant]
+		if m == nil {
+			m = map[string]Role{}
+			x.roles[tenant] = m
+		}
+		k := string(appendFoldKey(nil, ref))
+		if _, taken := m[k]; !taken { // the first listed wins
+			m[k] = r
+		}
+	}
 	for _, d := range doc.RoleDefinitions {
-		add(d.Name)
-		add(d.ID)
+		r := Role{Name: d.Name, ID: strings.ToLower(d.ID), CanWrite: CanWrite(d.Actions, d.NotActions)}
+		add(d.TenantID, d.Name, r)
+		add(d.TenantID, d.ID, r)
 	}
 	for _, b := range builtinRoles {
-		add(b.Name)
-		add(b.ID)
+		r := Role{Name: b.Name, ID: b.ID, CanWrite: CanWrite(b.Actions, b.NotActions)}
+		add("", b.Name, r)
+		add("", b.ID, r)
 	}
-	return refs
+	return x
+}
+
+// Resolve finds the role ref names in tenant: a custom role of the tenant,
+// else a role of every tenant (listed without a tenant, or built in).
+func (x *RoleIndex) Resolve(tenant, ref string) (Role, bool) {
+	var buf [64]byte
+	key := appendFoldKey(buf[:0], ref)
+	if tenant != "" {
+		if r, ok := x.roles[strings.ToLower(tenant)][string(key)]; ok {
+			return r, true
+		}
+	}
+	r, ok := x.roles[""][string(key)]
+	return r, ok
+}
+
+// tenantOf returns a tenant that has a custom role ref names, for
+// messages; "" when none has.
+func (x *RoleIndex) tenantOf(ref string) string {
+	key := string(appendFoldKey(nil, ref))
+	var found string
+	for t, m := range x.roles {
+		if _, ok := m[key]; ok && t != "" && (found == "" || t < found) {
+			found = t
+		}
+	}
+	return found
 }
 
 // appendFoldKey appends a key of s to dst such that two strings have the

@@ -109,7 +109,7 @@ type validator struct {
 	mgs        map[inTenant]*ManagementGroup // by lower-case name
 	subs       map[string]*Subscription
 	principals map[inTenant]*Principal // by objectId
-	roleRefs   map[string]bool         // see roleRefs
+	roles      *RoleIndex
 }
 
 // inTenant keys what is named within a tenant. A struct rather than
@@ -127,7 +127,7 @@ func (v *validator) run() {
 	v.principalsCheck()
 	v.memberships()
 	v.roleDefinitions()
-	v.roleRefs = roleRefs(d)
+	v.roles = NewRoleIndex(d)
 	v.roleAssignments()
 	v.delegations()
 	v.links()
@@ -219,8 +219,8 @@ func (v *validator) managementGroups() {
 		if !v.tenant(path.dot("tenantId"), m.TenantID) {
 			continue
 		}
-		if m.Name == "" || strings.Contains(m.Name, "/") {
-			v.p.add(path.dot("name"), "%q is not a management group name; expected a non-empty name without \"/\"", m.Name)
+		if err := CheckManagementGroupName(m.Name); err != nil {
+			v.p.add(path.dot("name"), "%v", err)
 			continue
 		}
 		k := mgKey(m.TenantID, m.Name)
@@ -362,27 +362,40 @@ func (v *validator) memberships() {
 }
 
 func (v *validator) roleDefinitions() {
-	names := map[string]bool{}
-	ids := map[string]bool{}
+	type key struct{ tenant, name string }
+	names := map[key]bool{}
+	ids := map[key]bool{}
 	for i, r := range v.doc.RoleDefinitions {
 		path := elem("roleDefinitions", i)
 		if strings.TrimSpace(r.Name) == "" {
 			v.p.add(path.dot("name"), "a role definition needs a name")
 		}
 		v.guid(path.dot("id"), r.ID)
-		ln := strings.ToLower(r.Name)
+		ln := key{r.TenantID, strings.ToLower(r.Name)}
 		if names[ln] {
-			v.p.add(path.dot("name"), "role %q is listed twice", r.Name)
+			v.p.add(path.dot("name"), "role %q is listed twice%s", r.Name, inTenantText(r.TenantID))
 		}
-		if ids[r.ID] {
-			v.p.add(path.dot("id"), "role id %s is listed twice", r.ID)
+		id := key{r.TenantID, r.ID}
+		if ids[id] {
+			v.p.add(path.dot("id"), "role id %s is listed twice%s", r.ID, inTenantText(r.TenantID))
 		}
-		names[ln], ids[r.ID] = true, true
-		if b, ok := LookupBuiltinRole(r.Name); ok && !strings.EqualFold(b.ID, r.ID) {
-			v.p.add(path.dot("name"), "%q is a built-in role with id %s; give a custom role another name", r.Name, b.ID)
+		names[ln], ids[id] = true, true
+		byName, builtinName := LookupBuiltinRole(r.Name)
+		byID, builtinID := LookupBuiltinRole(r.ID)
+		if builtinName && !strings.EqualFold(byName.ID, r.ID) {
+			v.p.add(path.dot("name"), "%q is a built-in role with id %s; give a custom role another name", r.Name, byName.ID)
 		}
-		if b, ok := LookupBuiltinRole(r.ID); ok && !strings.EqualFold(b.Name, r.Name) {
-			v.p.add(path.dot("id"), "%s is the id of built-in role %q; give a custom role another id", r.ID, b.Name)
+		if builtinID && !strings.EqualFold(byID.Name, r.Name) {
+			v.p.add(path.dot("id"), "%s is the id of built-in role %q; give a custom role another id", r.ID, byID.Name)
+		}
+		switch {
+		case r.TenantID != "" && builtinName && builtinID:
+			v.p.add(path.dot("tenantId"), "%q is a built-in role, which every tenant has; list it without tenantId", r.Name)
+		case r.TenantID != "":
+			v.tenant(path.dot("tenantId"), r.TenantID)
+		case !builtinName && !builtinID:
+			v.p.add(path.dot("tenantId"), "custom role %q (%s) has no tenantId; expected the GUID of the tenant that owns it%s (a custom role belongs to one tenant; only built-in roles are listed without one)",
+				r.Name, r.ID, v.onlyTenantHint())
 		}
 		for j, a := range r.Actions {
 			if strings.TrimSpace(a) == "" {
@@ -392,16 +405,37 @@ func (v *validator) roleDefinitions() {
 	}
 }
 
-// role checks that ref resolves (ResolveRole) in the document.
-func (v *validator) role(path at, ref string) {
-	var buf [64]byte
-	if !v.roleRefs[string(appendFoldKey(buf[:0], ref))] {
-		names := []string{}
-		for _, b := range builtinRoles {
-			names = append(names, b.Name)
-		}
-		v.p.add(path, "role %q is neither listed in roleDefinitions nor built in; expected a role name or GUID (built in: %s)", ref, strings.Join(names, ", "))
+func inTenantText(tenant string) string {
+	if tenant == "" {
+		return ""
 	}
+	return " in tenant " + tenant
+}
+
+// onlyTenantHint suggests the document's tenant when it has exactly one.
+func (v *validator) onlyTenantHint() string {
+	if len(v.doc.Tenants) != 1 {
+		return ""
+	}
+	return fmt.Sprintf(", such as \"tenantId\": %q", v.doc.Tenants[0].TenantID)
+}
+
+// role checks that ref resolves (ResolveRole) in tenant: a role assignment
+// uses its tenant's roles, a delegation its customer tenant's. what names
+// the referring element for the message.
+func (v *validator) role(path at, tenant, ref, what string) {
+	if _, ok := v.roles.Resolve(tenant, ref); ok {
+		return
+	}
+	if other := v.roles.tenantOf(ref); other != "" {
+		v.p.add(path, "role %q is a custom role of tenant %s; %s in tenant %s can use only that tenant's custom roles and the built-in ones", ref, other, what, tenant)
+		return
+	}
+	names := []string{}
+	for _, b := range builtinRoles {
+		names = append(names, b.Name)
+	}
+	v.p.add(path, "role %q is neither listed in roleDefinitions of tenant %s nor built in; expected a role name or GUID (built in: %s)", ref, tenant, strings.Join(names, ", "))
 }
 
 // scope checks that s is a scope inside tenant: its subscription or
@@ -436,11 +470,11 @@ func (v *validator) roleAssignments() {
 		a := &v.doc.RoleAssignments[i]
 		path := elem("roleAssignments", i)
 		v.period(path, a.From, a.To)
-		v.role(path.dot("roleDefinition"), a.RoleDefinition)
 		okID := v.guid(path.dot("id"), a.ID)
 		if !v.tenant(path.dot("tenantId"), a.TenantID) {
 			continue
 		}
+		v.role(path.dot("roleDefinition"), a.TenantID, a.RoleDefinition, "a role assignment")
 		v.principal(path.dot("principalId"), a.TenantID, a.PrincipalID)
 		v.scope(path.dot("scope"), a.TenantID, a.Scope)
 		if okID {
@@ -463,7 +497,6 @@ func (v *validator) delegations() {
 		d := &v.doc.Delegations[i]
 		path := elem("delegations", i)
 		v.period(path, d.From, d.To)
-		v.role(path.dot("roleDefinition"), d.RoleDefinition)
 		if v.guid(path.dot("id"), d.ID) {
 			per := PeriodOf(d.From, d.To)
 			for _, q := range seen[d.ID] {
@@ -480,6 +513,7 @@ func (v *validator) delegations() {
 			v.p.add(path.dot("managingTenantId"), "the managing tenant must differ from the customer tenant; access within one tenant is a role assignment")
 		}
 		if okC {
+			v.role(path.dot("roleDefinition"), d.CustomerTenantID, d.RoleDefinition, "a delegation of a scope")
 			v.scope(path.dot("scope"), d.CustomerTenantID, d.Scope)
 		}
 		if okM {

@@ -61,6 +61,9 @@ func TestValidateMessagesGolden(t *testing.T) {
 		}},
 		{"MG tenant unknown", func(d *world.Document) { d.ManagementGroups[0].TenantID = "11111111-0000-4000-8000-000000000000" }},
 		{"MG name", func(d *world.Document) { d.ManagementGroups[0].Name = "a/b" }},
+		{"MG name too long", func(d *world.Document) { d.ManagementGroups[0].Name = strings.Repeat("m", 91) }},
+		{"MG name NUL", func(d *world.Document) { d.ManagementGroups[0].Name = "mg\x00root" }},
+		{"MG name final dot", func(d *world.Document) { d.ManagementGroups[0].Name = "mg-root." }},
 		{"MG twice", func(d *world.Document) {
 			d.ManagementGroups = append(d.ManagementGroups, world.ManagementGroup{TenantID: tA, Name: "MG-ROOT"})
 		}},
@@ -89,14 +92,27 @@ func TestValidateMessagesGolden(t *testing.T) {
 		{"membership period", func(d *world.Document) { d.GroupMemberships[1].To = at("2025-01-01T00:00:00Z") }},
 		{"role name empty", func(d *world.Document) { d.RoleDefinitions[0].Name = " " }},
 		{"role id", func(d *world.Document) { d.RoleDefinitions[0].ID = "r" }},
-		{"role name twice", func(d *world.Document) { d.RoleDefinitions[1].Name = "vm operator" }},
-		{"role id twice", func(d *world.Document) { d.RoleDefinitions[1].ID = d.RoleDefinitions[0].ID }},
+		{"role name twice", func(d *world.Document) { d.RoleDefinitions[1].Name, d.RoleDefinitions[1].TenantID = "vm operator", tA }},
+		{"role id twice", func(d *world.Document) {
+			d.RoleDefinitions[1].ID, d.RoleDefinitions[1].TenantID = d.RoleDefinitions[0].ID, tA
+		}},
+		{"role name and id in two tenants", func(d *world.Document) {
+			d.RoleDefinitions[1].Name, d.RoleDefinitions[1].ID = d.RoleDefinitions[0].Name, d.RoleDefinitions[0].ID
+		}},
+		{"role without tenant", func(d *world.Document) { d.RoleDefinitions[0].TenantID = "" }},
+		{"role tenant unknown", func(d *world.Document) { d.RoleDefinitions[0].TenantID = "11111111-0000-4000-8000-000000000000" }},
+		{"role tenant not a GUID", func(d *world.Document) { d.RoleDefinitions[0].TenantID = "t" }},
+		{"built-in role with a tenant", func(d *world.Document) { d.RoleDefinitions[2].TenantID = tA }},
 		{"role built-in name", func(d *world.Document) { d.RoleDefinitions[0].Name = "reader" }},
 		{"role built-in id", func(d *world.Document) { d.RoleDefinitions[0].ID = "acdd72a7-3385-48ef-bd42-f606fba81ae7" }},
 		{"role empty action", func(d *world.Document) { d.RoleDefinitions[1].Actions = append(d.RoleDefinitions[1].Actions, "  ") }},
 		{"assignment role unknown", func(d *world.Document) { d.RoleAssignments[0].RoleDefinition = "Janitor" }},
+		{"assignment role of another tenant", func(d *world.Document) { d.RoleAssignments[0].RoleDefinition = "Auditor" }},
+		{"assignment role id of another tenant", func(d *world.Document) {
+			d.RoleAssignments[0].RoleDefinition = "E0000000-0000-4000-8000-000000000002"
+		}},
 		{"assignment role odd case", func(d *world.Document) { d.RoleAssignments[0].RoleDefinition = "vM oPERATOR" }},
-		{"assignment role id upper", func(d *world.Document) { d.RoleAssignments[0].RoleDefinition = "E0000000-0000-4000-8000-000000000002" }},
+		{"assignment role id upper", func(d *world.Document) { d.RoleAssignments[0].RoleDefinition = "E0000000-0000-4000-8000-000000000001" }},
 		{"assignment role Kelvin", func(d *world.Document) {
 			d.RoleDefinitions[0].Name = "Kube"
 			d.RoleAssignments[0].RoleDefinition = "\u212Aube"
@@ -132,6 +148,8 @@ func TestValidateMessagesGolden(t *testing.T) {
 		{"assignment twice", func(d *world.Document) { d.RoleAssignments = append(d.RoleAssignments, d.RoleAssignments[1]) }},
 		{"assignment period", func(d *world.Document) { d.RoleAssignments[1].To = at("2026-01-01T00:00:00Z") }},
 		{"delegation role", func(d *world.Document) { d.Delegations[0].RoleDefinition = "Janitor" }},
+		{"delegation role of the managing tenant", func(d *world.Document) { d.Delegations[0].RoleDefinition = "auditor" }},
+		{"delegation role of the customer tenant", func(d *world.Document) { d.Delegations[0].RoleDefinition = "VM Operator" }},
 		{"delegation id", func(d *world.Document) { d.Delegations[0].ID = "x" }},
 		{"delegation twice", func(d *world.Document) { d.Delegations = append(d.Delegations, d.Delegations[0]) }},
 		{"delegation same tenant", func(d *world.Document) { d.Delegations[0].ManagingTenantID = tA }},

@@ -78,7 +78,7 @@ func Canonical(doc *Document) *Document {
 		return cmp.Or(cmp.Compare(a.TenantID, b.TenantID), cmp.Compare(a.GroupID, b.GroupID), cmp.Compare(a.MemberID, b.MemberID), compareFrom(a.From, b.From))
 	})
 	c.RoleDefinitions = sorted(c.RoleDefinitions, func(a, b RoleDefinition) int {
-		return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.ID, b.ID))
+		return cmp.Or(cmp.Compare(a.TenantID, b.TenantID), cmp.Compare(a.Name, b.Name), cmp.Compare(a.ID, b.ID))
 	})
 	for i := range c.RoleDefinitions {
 		r := &c.RoleDefinitions[i]

@@ -160,7 +160,7 @@ CREATE TABLE mgs(tenant VARCHAR, name VARCHAR, parent VARCHAR);
 CREATE TABLE subs(sub VARCHAR, tenant VARCHAR, mg VARCHAR);
 CREATE TABLE principals(tenant VARCHAR, oid VARCHAR, csp BOOLEAN, f BIGINT, t BIGINT);
 CREATE TABLE memberships(tenant VARCHAR, grp VARCHAR, member VARCHAR, f BIGINT, t BIGINT);
-CREATE TABLE roles(ord INTEGER, name VARCHAR, id VARCHAR);
+CREATE TABLE roles(ord INTEGER, tenant VARCHAR, name VARCHAR, id VARCHAR);
 CREATE TABLE role_actions(ord INTEGER, a VARCHAR);
 CREATE TABLE role_not_actions(ord INTEGER, n VARCHAR);
 CREATE TABLE assignments(tenant VARCHAR, principal VARCHAR, role VARCHAR, scope VARCHAR, f BIGINT, t BIGINT);
@@ -184,16 +184,16 @@ func load(conn driver.Conn, d *world.Document) error {
 		return a.Close()
 	}
 	type roleDef struct {
-		name, id   string
-		actions    []string
-		notActions []string
+		tenant, name, id string
+		actions          []string
+		notActions       []string
 	}
 	var roles []roleDef
 	for _, r := range d.RoleDefinitions {
-		roles = append(roles, roleDef{r.Name, r.ID, r.Actions, r.NotActions})
+		roles = append(roles, roleDef{low(r.TenantID), r.Name, r.ID, r.Actions, r.NotActions})
 	}
 	for _, r := range world.BuiltinRoles() {
-		roles = append(roles, roleDef{r.Name, r.ID, r.Actions, r.NotActions})
+		roles = append(roles, roleDef{"", r.Name, r.ID, r.Actions, r.NotActions})
 	}
 	var acts, nots [][2]any
 	for i, r := range roles {
@@ -226,7 +226,7 @@ func load(conn driver.Conn, d *world.Document) error {
 			return []driver.Value{low(m.TenantID), low(m.GroupID), low(m.MemberID), micros(m.From, minT), micros(m.To, maxT)}
 		}),
 		appendAll("roles", len(roles), func(i int) []driver.Value {
-			return []driver.Value{int32(i), roles[i].name, roles[i].id}
+			return []driver.Value{int32(i), roles[i].tenant, roles[i].name, roles[i].id}
 		}),
 		appendAll("role_actions", len(acts), func(i int) []driver.Value { return []driver.Value{acts[i][0], acts[i][1]} }),
 		appendAll("role_not_actions", len(nots), func(i int) []driver.Value { return []driver.Value{nots[i][0], nots[i][1]} }),

@@ -20,7 +20,7 @@ const grantsSQL = `
 -- text, matches that action's text; case-insensitive. Data actions are not
 -- loaded: they never count.
 CREATE TABLE role_writer AS
-SELECT r.ord, r.name, r.id, EXISTS (
+SELECT r.ord, r.tenant, r.name, r.id, EXISTS (
     SELECT 1 FROM role_actions a
     WHERE a.ord = r.ord AND trim(a.a) <> ''
       AND (trim(a.a) = '*' OR NOT suffix(lower(trim(a.a)), '/read'))
@@ -31,13 +31,15 @@ SELECT r.ord, r.name, r.id, EXISTS (
   ) AS writer
 FROM roles r;
 
--- A roleDefinition reference is a name or a GUID, case-insensitively; the
--- document's own roles come before the built-in ones.
+-- A roleDefinition reference is a name or a GUID, case-insensitively,
+-- looked up in the tenant of the scope (an assignment's tenant, a
+-- delegation's customer tenant): that tenant's custom roles, then the roles
+-- of every tenant (tenant ''), the document's before the built-in ones.
 CREATE TABLE role_ref AS
-SELECT x.ref, arg_min(w.writer, w.ord) AS writer
-FROM (SELECT role AS ref FROM assignments UNION SELECT role FROM delegations) x
-JOIN role_writer w ON lower(x.ref) = lower(w.name) OR lower(x.ref) = lower(w.id)
-GROUP BY x.ref;
+SELECT x.tenant, x.ref, arg_min(w.writer, CASE WHEN w.tenant = '' THEN 1000000000 ELSE 0 END + w.ord) AS writer
+FROM (SELECT tenant, role AS ref FROM assignments UNION SELECT ctenant, role FROM delegations) x
+JOIN role_writer w ON (w.tenant = x.tenant OR w.tenant = '') AND (lower(x.ref) = lower(w.name) OR lower(x.ref) = lower(w.id))
+GROUP BY x.tenant, x.ref;
 
 -- A location ID is credited only while it and its global ID are active.
 CREATE TABLE partner_period AS
@@ -77,7 +79,7 @@ JOIN principals c ON c.tenant = l.tenant AND c.oid = l.oid
 JOIN partner_period pp ON pp.pid = l.pid
 JOIN reach r ON r.tenant = l.tenant AND r.start = l.oid
 JOIN assignments a ON a.tenant = l.tenant AND a.principal = r.principal
-JOIN role_ref rr ON rr.ref = a.role
+JOIN role_ref rr ON rr.tenant = a.tenant AND rr.ref = a.role
 WHERE greatest(l.f, c.f, pp.f, r.f, a.f) < least(l.t, c.t, pp.t, r.t, a.t)
 UNION ALL
 SELECT l.pid, d.ctenant AS stenant, d.scope, rr.writer,
@@ -87,7 +89,7 @@ JOIN principals c ON c.tenant = l.tenant AND c.oid = l.oid
 JOIN partner_period pp ON pp.pid = l.pid
 JOIN reach r ON r.tenant = l.tenant AND r.start = l.oid
 JOIN delegations d ON d.mtenant = l.tenant AND d.principal = r.principal
-JOIN role_ref rr ON rr.ref = d.role
+JOIN role_ref rr ON rr.tenant = d.ctenant AND rr.ref = d.role
 WHERE greatest(l.f, c.f, pp.f, r.f, d.f) < least(l.t, c.t, pp.t, r.t, d.t);
 
 -- Scopes compare lower-cased with a single trailing "/" ignored.

@@ -187,8 +187,8 @@ func ptr[T any](v T) *T { return &v }
 
 var (
 	currencies = []string{"USD", "EUR", "GBP", "NOK"}
-	// custom roles: one that writes, one made of reads, one whose
-	// notActions remove everything.
+	// custom roles, which every tenant with role assignments defines: one
+	// that writes, one made of reads, one whose notActions remove everything.
 	customRoles = []world.RoleDefinition{
 		{Name: "VM Operator", ID: "5a1e0000-0000-4000-8000-000000000001", Actions: []string{"Microsoft.Compute/virtualMachines/read", "Microsoft.Compute/virtualMachines/start/action"}, NotActions: []string{}},
 		{Name: "Compute Auditor", ID: "5a1e0000-0000-4000-8000-000000000002", Actions: []string{"Microsoft.Compute/*/read", "Microsoft.Insights/*/read"}, NotActions: []string{}, DataActions: []string{"Microsoft.Storage/storageAccounts/blobServices/containers/blobs/write"}},
@@ -206,7 +206,6 @@ func (g *generator) world() {
 	r := g.r
 	d := &g.doc
 	d.Version = 1
-	d.RoleDefinitions = customRoles
 	since := ptr(time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC))
 	days := g.days()
 
@@ -249,6 +248,18 @@ func (g *generator) world() {
 	}
 	for i := range g.p.Tenants {
 		g.tenant(i)
+	}
+	// A custom role belongs to one tenant: every tenant with role
+	// assignments gets its own copy of the custom roles.
+	seen := map[string]bool{}
+	for _, a := range d.RoleAssignments {
+		if !seen[a.TenantID] {
+			seen[a.TenantID] = true
+			for _, cr := range customRoles {
+				cr.TenantID = a.TenantID
+				d.RoleDefinitions = append(d.RoleDefinitions, cr)
+			}
+		}
 	}
 }
 

@@ -189,6 +189,10 @@ func TestImportSnapshots(t *testing.T) {
 	if strings.Count(before, `"roleDefinition":`) < 5 {
 		t.Fatalf("role assignments not imported:\n%s", before)
 	}
+	// The custom role is the tenant's the definitions were imported for.
+	if !strings.Contains(before, "\"tenantId\": \""+tenant+"\",\n   \"name\": \"Fabrikam Storage Operator\"") {
+		t.Errorf("the custom role is not tenant %s's:\n%s", tenant, before)
+	}
 	// The same snapshot again changes nothing.
 	mustRun(t, dir, "import", "--tenant", tenant, "--at", "2026-03-03", first)
 	if again := mustRun(t, dir, "export"); again != before {
