@@ -1,13 +1,12 @@
 package server
 
 import (
-	"crypto/sha256"
-	"crypto/subtle"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/partnerlink/partnerlink/api"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -81,11 +80,10 @@ func (m *metrics) instrument(next http.Handler) http.Handler {
 func (m *metrics) handler(adminKeyHash [32]byte) http.Handler {
 	h := promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		scheme, key, _ := strings.Cut(r.Header.Get("Authorization"), " ")
-		got := sha256.Sum256([]byte(key))
-		if !strings.EqualFold(scheme, "Bearer") || subtle.ConstantTimeCompare(got[:], adminKeyHash[:]) != 1 {
+		if !api.AdminKeyMatches(adminKeyHash, r.Header.Get("Authorization")) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="partnerlink metrics"`)
-			http.Error(w, "metrics need 'Authorization: Bearer <DATA_DIR/admin-key>'", http.StatusUnauthorized)
+			writeError(w, http.StatusUnauthorized, "AuthenticationFailed",
+				"/metrics needs 'Authorization: Bearer <admin key>' (the key is in DATA_DIR/admin-key).")
 			return
 		}
 		h.ServeHTTP(w, r)

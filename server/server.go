@@ -6,6 +6,7 @@ package server
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -16,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/partnerlink/partnerlink"
 	"github.com/partnerlink/partnerlink/api"
 	"github.com/partnerlink/partnerlink/arm"
 	"github.com/partnerlink/partnerlink/certs"
@@ -42,6 +44,13 @@ type Config struct {
 	KeyRotation time.Duration
 	// TrustedIssuers are external OIDC issuers whose tokens the API accepts.
 	TrustedIssuers []identity.TrustedIssuer
+	// WebhookAllow are address ranges (CIDR or address) and host names
+	// webhooks may point to besides public addresses (serve
+	// --webhook-allow; docs/operations.md, "Webhooks").
+	WebhookAllow []string
+	// WebhookRootCAs are the roots webhook receivers' certificates are
+	// checked against; nil means the system's.
+	WebhookRootCAs *x509.CertPool
 	Logger         *slog.Logger
 	Now            func() time.Time
 }
@@ -61,6 +70,7 @@ type Server struct {
 	CAFile string
 
 	adminKeyHash [32]byte
+	webhooks     *notify.Policy
 
 	listener net.Listener
 	http     *http.Server
@@ -112,8 +122,12 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s.Links = linking.New(s.DB)
 	s.Links.Now = cfg.Now
+	if s.webhooks, err = notify.ParsePolicy(cfg.WebhookAllow); err != nil {
+		return fail(err)
+	}
 	s.Notifier = notify.New(s.DB)
 	s.Notifier.Now, s.Notifier.Log = cfg.Now, cfg.Logger
+	s.Notifier.Policy, s.Notifier.Client = s.webhooks, s.webhooks.Client(cfg.WebhookRootCAs)
 
 	if s.adminKeyHash, err = adminKey(cfg.DataDir); err != nil {
 		return fail(err)
@@ -187,6 +201,13 @@ func (s *Server) tlsConfig(bases []string) (*tls.Config, error) {
 // first start.
 func AdminKeyFile(dataDir string) string { return filepath.Join(dataDir, "admin-key") }
 
+// MinAdminKeyLength is the shortest admin key the server accepts.
+const MinAdminKeyLength = 16
+
+// adminKey reads the admin key, creating a random one on first start. A
+// key file that is empty (or shorter than MinAdminKeyLength) stops the
+// start: an empty key would otherwise open the admin API and /metrics to
+// anyone sending "Authorization: Bearer " (docs/operations.md, "Admin key").
 func adminKey(dataDir string) ([32]byte, error) {
 	path := AdminKeyFile(dataDir)
 	b, err := os.ReadFile(path)
@@ -199,7 +220,17 @@ func adminKey(dataDir string) ([32]byte, error) {
 	} else if err != nil {
 		return [32]byte{}, fmt.Errorf("read admin key: %w", err)
 	}
-	return api.HashAdminKey(strings.TrimSpace(string(b))), nil
+	key := strings.TrimSpace(string(b))
+	if len(key) < MinAdminKeyLength {
+		what := "is empty"
+		if key != "" {
+			what = fmt.Sprintf("holds a key of %d characters", len(key))
+		}
+		return [32]byte{}, partnerlink.Errorf(partnerlink.EINVALID,
+			"admin key file %s %s; the admin key must be at least %d characters: delete the file to have a new key generated at the next start, or write a longer key into it",
+			path, what, MinAdminKeyLength)
+	}
+	return api.HashAdminKey(key), nil
 }
 
 // Start serves in the background and starts delivering notifications.
@@ -269,17 +300,16 @@ func (s *Server) routes(base string) http.Handler {
 	armHandler := &arm.Handler{Auth: s.Validator, Links: s.Links, Directory: s.DB, Roles: s.DB, BaseURL: base, Now: s.cfg.Now}
 	apiHandler := api.New(s.Validator, s.DB, s.adminKeyHash, s.cfg.Now)
 	apiHandler.DataDir = s.cfg.DataDir
+	apiHandler.Webhooks = s.webhooks
 	met := newMetrics()
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
-	mux.Handle("GET /metrics", met.handler(s.adminKeyHash))
+	metricsHandler := met.handler(s.adminKeyHash)
 	return met.instrument(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		first := strings.ToLower(strings.SplitN(strings.TrimPrefix(r.URL.Path, "/"), "/", 2)[0])
 		switch first {
 		case "providers", "subscriptions", "tenants":
 			armHandler.ServeHTTP(w, r)
 		case "healthz", "metrics":
-			mux.ServeHTTP(w, r)
+			s.operations(w, r, metricsHandler)
 		case "api":
 			apiHandler.ServeHTTP(w, r)
 		default:
@@ -287,7 +317,28 @@ func (s *Server) routes(base string) http.Handler {
 				s.Identity.ServeHTTP(w, r)
 				return
 			}
-			http.NotFound(w, r)
+			notFound(w, r)
 		}
 	}))
+}
+
+// OperationsRoutes are the server's own endpoints, "METHOD path".
+func OperationsRoutes() []string { return []string{"GET /healthz", "GET /metrics"} }
+
+// operations serves GET /healthz and GET /metrics (HEAD too), with JSON
+// errors for other methods and paths.
+func (s *Server) operations(w http.ResponseWriter, r *http.Request, metrics http.Handler) {
+	if r.URL.Path != "/healthz" && r.URL.Path != "/metrics" {
+		notFound(w, r)
+		return
+	}
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		methodNotAllowed(w, r, "GET, HEAD")
+		return
+	}
+	if r.URL.Path == "/healthz" {
+		w.Write([]byte("ok\n"))
+		return
+	}
+	metrics.ServeHTTP(w, r)
 }
