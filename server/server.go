@@ -4,6 +4,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -39,6 +40,13 @@ type Config struct {
 	PublicURLs []string
 	// TLSCert and TLSKey serve a given certificate instead of the local CA's.
 	TLSCert, TLSKey string
+	// ReadHeaderTimeout bounds reading a request's headers (and the TLS
+	// handshake), BodyReadTimeout reading its body, IdleTimeout a
+	// keep-alive connection waiting for its next request; MaxConnsPerIP
+	// caps the open connections from one IP address. Zero means the
+	// Default* value.
+	ReadHeaderTimeout, BodyReadTimeout, IdleTimeout time.Duration
+	MaxConnsPerIP                                   int
 	// KeyRotation is the age at which the signing key is replaced (checked
 	// at start and hourly); default 30 days.
 	KeyRotation time.Duration
@@ -90,6 +98,10 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.Addr == "" {
 		cfg.Addr = "127.0.0.1:8443"
 	}
+	cfg.ReadHeaderTimeout = cmp.Or(cfg.ReadHeaderTimeout, DefaultReadHeaderTimeout)
+	cfg.BodyReadTimeout = cmp.Or(cfg.BodyReadTimeout, DefaultBodyReadTimeout)
+	cfg.IdleTimeout = cmp.Or(cfg.IdleTimeout, DefaultIdleTimeout)
+	cfg.MaxConnsPerIP = cmp.Or(cfg.MaxConnsPerIP, DefaultMaxConnsPerIP)
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory %s: %w", cfg.DataDir, err)
 	}
@@ -98,7 +110,7 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
-	s.listener = ln
+	s.listener = limitPerIP(ln, cfg.MaxConnsPerIP)
 	bases := baseURLs(ln.Addr().(*net.TCPAddr), cfg.PublicURLs)
 	s.URL = bases[0]
 	fail := func(err error) (*Server, error) {
@@ -139,8 +151,8 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	s.http = &http.Server{
 		Handler:           s.routes(bases[0]),
 		TLSConfig:         tlsCfg,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       120 * time.Second,
+		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
+		IdleTimeout:       cfg.IdleTimeout,
 		ErrorLog:          slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelDebug),
 	}
 	return s, nil
@@ -303,7 +315,7 @@ func (s *Server) routes(base string) http.Handler {
 	apiHandler.Webhooks = s.webhooks
 	met := newMetrics()
 	metricsHandler := met.handler(s.adminKeyHash)
-	return met.instrument(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return bodyDeadline(s.cfg.BodyReadTimeout, met.instrument(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		first := strings.ToLower(strings.SplitN(strings.TrimPrefix(r.URL.Path, "/"), "/", 2)[0])
 		switch first {
 		case "providers", "subscriptions", "tenants":
@@ -319,7 +331,7 @@ func (s *Server) routes(base string) http.Handler {
 			}
 			notFound(w, r)
 		}
-	}))
+	})))
 }
 
 // OperationsRoutes are the server's own endpoints, "METHOD path".
