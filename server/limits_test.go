@@ -141,4 +141,3 @@ func TestConnectionsPerIP(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
-
