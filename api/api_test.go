@@ -365,3 +365,32 @@ func TestCreditsEndpoints(t *testing.T) {
 		t.Errorf("run without the admin key: %d", status)
 	}
 }
+
+// An empty key never opens the admin API, not even when the key set is
+// the empty one (an empty DATA_DIR/admin-key file).
+func TestAdminKeyNeverEmpty(t *testing.T) {
+	for _, auth := range []string{"Bearer ", "Bearer", "Bearer   ", "bearer \t"} {
+		if api.AdminKeyMatches(api.HashAdminKey(""), auth) {
+			t.Errorf("empty key set, %q matches", auth)
+		}
+		if api.AdminKeyMatches(api.HashAdminKey("admin-secret"), auth) {
+			t.Errorf("%q matches the admin key", auth)
+		}
+	}
+	if !api.AdminKeyMatches(api.HashAdminKey("admin-secret"), "Bearer admin-secret") {
+		t.Errorf("the right key does not match")
+	}
+	h := api.New(tokens{}, nil, api.HashAdminKey(""), func() time.Time { return now })
+	srv := httptest.NewTLSServer(h)
+	defer srv.Close()
+	req, _ := http.NewRequest("GET", srv.URL+"/api/v1/admin/tenants", nil)
+	req.Header.Set("Authorization", "Bearer ")
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 401 {
+		t.Errorf("GET /api/v1/admin/tenants with an empty key: %d", resp.StatusCode)
+	}
+}

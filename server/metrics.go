@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/partnerlink/partnerlink/api"
+	"github.com/partnerlink/partnerlink/identity"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -34,6 +35,21 @@ func newMetrics() *metrics {
 	m.registry.MustRegister(m.requests, m.duration, collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
+}
+
+// signIns publishes the token service's counts of failed and throttled
+// sign-in attempts (docs/operations.md, "Sign-in throttling").
+func (m *metrics) signIns(svc *identity.Service) {
+	for _, kind := range []string{identity.SignInPassword, identity.SignInClientSecret} {
+		labels := prometheus.Labels{"kind": kind}
+		m.registry.MustRegister(
+			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "partnerlink_signin_failures_total", ConstLabels: labels,
+				Help: "Sign-in attempts refused for a wrong password or client secret, by kind."},
+				func() float64 { f, _ := svc.SignInCounts(kind); return float64(f) }),
+			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "partnerlink_signin_throttled_total", ConstLabels: labels,
+				Help: "Sign-in attempts refused unchecked after too many failures (of the account or from the address), by kind."},
+				func() float64 { _, th := svc.SignInCounts(kind); return float64(th) }))
+	}
 }
 
 // area names the part of the API a path belongs to.

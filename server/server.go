@@ -314,6 +314,7 @@ func (s *Server) routes(base string) http.Handler {
 	apiHandler.DataDir = s.cfg.DataDir
 	apiHandler.Webhooks = s.webhooks
 	met := newMetrics()
+	met.signIns(s.Identity)
 	metricsHandler := met.handler(s.adminKeyHash)
 	return bodyDeadline(s.cfg.BodyReadTimeout, met.instrument(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		first := strings.ToLower(strings.SplitN(strings.TrimPrefix(r.URL.Path, "/"), "/", 2)[0])
