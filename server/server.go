@@ -105,6 +105,9 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory %s: %w", cfg.DataDir, err)
 	}
+	if err := checkDataDir(cfg.DataDir); err != nil {
+		return nil, err
+	}
 	s := &Server{cfg: cfg}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -159,14 +162,54 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 }
 
 // OpenStore opens the SQLite database of a data directory, or dsn when set.
+// The database and its -wal and -shm files are made 0600 (SQLite gives the
+// latter two the database file's mode), whatever the umask
+// (docs/operations.md, "Data directory").
 func OpenStore(ctx context.Context, dataDir, dsn string) (*sqlstore.DB, error) {
-	if dsn == "" {
-		if err := os.MkdirAll(dataDir, 0o700); err != nil {
-			return nil, fmt.Errorf("create data directory %s: %w", dataDir, err)
-		}
-		dsn = filepath.Join(dataDir, "partnerlink.db")
+	if dsn != "" {
+		return sqlstore.Open(ctx, dsn)
 	}
-	return sqlstore.Open(ctx, dsn)
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data directory %s: %w", dataDir, err)
+	}
+	path := filepath.Join(dataDir, "partnerlink.db")
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("create database %s: %w", path, err)
+	}
+	f.Close()
+	if err := os.Chmod(path, 0o600); err != nil {
+		return nil, fmt.Errorf("restrict database %s to its owner: %w", path, err)
+	}
+	db, err := sqlstore.Open(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	for _, suffix := range []string{"-wal", "-shm"} {
+		if err := os.Chmod(path+suffix, 0o600); err != nil && !errors.Is(err, os.ErrNotExist) {
+			db.Close()
+			return nil, fmt.Errorf("restrict database file %s to its owner: %w", path+suffix, err)
+		}
+	}
+	return db, nil
+}
+
+// checkDataDir refuses a data directory that group or others may enter:
+// it holds the signing keys, the admin key and the database.
+func checkDataDir(dir string) error {
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("data directory %s: %w", dir, err)
+	}
+	if !fi.IsDir() {
+		return partnerlink.Errorf(partnerlink.EINVALID, "data directory %s is not a directory", dir)
+	}
+	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+		return partnerlink.Errorf(partnerlink.EINVALID,
+			"data directory %s is open to group or others (mode %04o); it holds the signing keys, the admin key and the database: run chmod 700 %s",
+			dir, perm, dir)
+	}
+	return nil
 }
 
 func baseURLs(addr *net.TCPAddr, extra []string) []string {

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/partnerlink/partnerlink"
@@ -153,5 +154,42 @@ func TestJSONErrors(t *testing.T) {
 			t.Errorf("%s %s: %d %s %q Allow %q; want %d %s Allow %q", c.method, c.path, resp.StatusCode,
 				resp.Header.Get("Content-Type"), b, resp.Header.Get("Allow"), c.status, c.code, c.allow)
 		}
+	}
+}
+
+// The database and its -wal and -shm files are the owner's alone, whatever
+// the umask, and serve refuses a data directory open to group or others.
+func TestDataDirectoryPermissions(t *testing.T) {
+	old := syscall.Umask(0)
+	defer syscall.Umask(old)
+	dir := filepath.Join(t.TempDir(), "data")
+	srv, err := server.Open(context.Background(), server.Config{DataDir: dir, Addr: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	// A write makes sure the WAL is in use.
+	if err := srv.DB.PutTenant(context.Background(), partnerlink.Tenant{ID: "00000000-0000-4000-8000-000000000001", Name: "T"}); err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]os.FileMode{"": 0o700, "partnerlink.db": 0o600, "partnerlink.db-wal": 0o600, "partnerlink.db-shm": 0o600} {
+		fi, err := os.Stat(filepath.Join(dir, name))
+		if err != nil || fi.Mode().Perm() != want {
+			t.Errorf("%s/%s: %v %v; want mode %04o", dir, name, fi.Mode(), err, want)
+		}
+	}
+
+	open := t.TempDir()
+	if err := os.Chmod(open, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	srv2, err := server.Open(context.Background(), server.Config{DataDir: open, Addr: "127.0.0.1:0"})
+	if err == nil {
+		srv2.Close()
+		t.Fatal("served a data directory with mode 0755")
+	}
+	want := "data directory " + open + " is open to group or others (mode 0755); it holds the signing keys, the admin key and the database: run chmod 700 " + open
+	if err.Error() != want {
+		t.Errorf("error %q; want %q", err, want)
 	}
 }
