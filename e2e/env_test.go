@@ -95,6 +95,9 @@ func startServer(t *testing.T, backend, dsn string) *env {
 	lw := &testLogWriter{t: t}
 	logger := slog.New(slog.NewTextHandler(lw, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	dataDir := t.TempDir()
+	if err := os.Chmod(dataDir, 0o700); err != nil { // serve refuses a data directory open to others
+		t.Fatal(err)
+	}
 	// Webhook receivers are httptest TLS servers on 127.0.0.1, which the
 	// operator must allow (serve --webhook-allow 127.0.0.1); they all serve
 	// httptest's one certificate.

@@ -23,7 +23,7 @@ import (
 // the TLS configuration that trusts it.
 func startLimited(t *testing.T, cfg server.Config) (*server.Server, *tls.Config) {
 	t.Helper()
-	cfg.DataDir, cfg.Addr = t.TempDir(), "127.0.0.1:0"
+	cfg.DataDir, cfg.Addr = privateDir(t), "127.0.0.1:0"
 	srv, err := server.Open(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)

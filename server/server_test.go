@@ -20,7 +20,7 @@ import (
 // The assembled server: HTTPS with the generated CA, routing to the token
 // service, ARM and the API, and the admin-only metrics.
 func TestServer(t *testing.T) {
-	dir := t.TempDir()
+	dir := privateDir(t)
 	srv, err := server.Open(context.Background(), server.Config{DataDir: dir, Addr: "127.0.0.1:0"})
 	if err != nil {
 		t.Fatal(err)
@@ -86,7 +86,7 @@ func TestServer(t *testing.T) {
 // nothing after it.
 func TestEmptyAdminKeyRefused(t *testing.T) {
 	for _, content := range []string{"", "\n", "  short \n"} {
-		dir := t.TempDir()
+		dir := privateDir(t)
 		path := server.AdminKeyFile(dir)
 		if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
 			t.Fatal(err)
@@ -105,7 +105,7 @@ func TestEmptyAdminKeyRefused(t *testing.T) {
 // Every error of /api/v1, /metrics and unknown paths is the JSON error
 // body with its status: 404, 405 with Allow, 401, 413.
 func TestJSONErrors(t *testing.T) {
-	dir := t.TempDir()
+	dir := privateDir(t)
 	srv, err := server.Open(context.Background(), server.Config{DataDir: dir, Addr: "127.0.0.1:0"})
 	if err != nil {
 		t.Fatal(err)
@@ -192,4 +192,14 @@ func TestDataDirectoryPermissions(t *testing.T) {
 	if err.Error() != want {
 		t.Errorf("error %q; want %q", err, want)
 	}
+}
+
+// privateDir is a data directory serve accepts: t.TempDir() is 0755.
+func privateDir(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.Chmod(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }
