@@ -79,6 +79,8 @@ type Server struct {
 
 	adminKeyHash [32]byte
 	webhooks     *notify.Policy
+	arm          *arm.Handler
+	api          *api.Handler
 
 	listener net.Listener
 	http     *http.Server
@@ -356,6 +358,7 @@ func (s *Server) routes(base string) http.Handler {
 	apiHandler := api.New(s.Validator, s.DB, s.adminKeyHash, s.cfg.Now)
 	apiHandler.DataDir = s.cfg.DataDir
 	apiHandler.Webhooks = s.webhooks
+	s.arm, s.api = armHandler, apiHandler
 	met := newMetrics()
 	met.signIns(s.Identity)
 	metricsHandler := met.handler(s.adminKeyHash)
@@ -378,8 +381,12 @@ func (s *Server) routes(base string) http.Handler {
 	})))
 }
 
-// OperationsRoutes are the server's own endpoints, "METHOD path".
-func OperationsRoutes() []string { return []string{"GET /healthz", "GET /metrics"} }
+// Routes lists every endpoint of the ARM surface, /api/v1 and the
+// server's own, as "METHOD pattern" (the token service's are in identity).
+func (s *Server) Routes() []string {
+	out := append(s.arm.Routes(), s.api.Routes()...)
+	return append(out, "GET /healthz", "GET /metrics")
+}
 
 // operations serves GET /healthz and GET /metrics (HEAD too), with JSON
 // errors for other methods and paths.
