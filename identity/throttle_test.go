@@ -113,3 +113,28 @@ func TestClientSecretThrottle(t *testing.T) {
 		t.Errorf("counts: %d failures, %d throttled; want 5 and 1", failures, throttled)
 	}
 }
+
+// The device page counts and throttles the same way: after 5 wrong
+// passwords the right one is refused with 429 and Retry-After.
+func TestDevicePageThrottle(t *testing.T) {
+	h := newHarness(t)
+	_, userCode := h.startDevice(t, tenantA)
+	b := newBrowser(t, h)
+	submit := func(pass string) (int, string) {
+		return b.submit(t, url.Values{"form_token": {b.open(t)}, "user_code": {userCode}, "username": {"ana@fabrikam.example"},
+			"password": {pass}, "action": {"approve"}})
+	}
+	for i := 0; i < 5; i++ {
+		if status, _ := submit("guess"); status != http.StatusUnauthorized {
+			t.Fatalf("wrong password %d: %d", i+1, status)
+		}
+	}
+	status, page := submit(password)
+	if status != http.StatusTooManyRequests || !strings.Contains(page, "Too many failed sign-in attempts") {
+		t.Fatalf("right password while throttled: %d %s", status, page)
+	}
+	h.clock.Advance(time.Second)
+	if status, page := submit(password); status != 200 {
+		t.Fatalf("after the window: %d %s", status, page)
+	}
+}
