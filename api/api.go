@@ -13,6 +13,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -21,6 +22,7 @@ import (
 	"github.com/partnerlink/partnerlink"
 	"github.com/partnerlink/partnerlink/arm"
 	"github.com/partnerlink/partnerlink/ledger"
+	"github.com/partnerlink/partnerlink/notify"
 	"github.com/partnerlink/partnerlink/rbac"
 	"github.com/partnerlink/partnerlink/sqlstore"
 	"github.com/partnerlink/partnerlink/world"
@@ -50,62 +52,118 @@ type Handler struct {
 	// DataDir holds the usage files runs read.
 	DataDir string
 	Now     func() time.Time
-	mux     *http.ServeMux
+	// Webhooks decides which webhook URLs tenants may set (docs/operations.md, "Webhooks").
+	Webhooks *notify.Policy
+	mux      *http.ServeMux
+	routes   []string
 }
 
 // Actions checked for the customer's views.
 const (
-	readLinks    = "Microsoft.ManagementPartner/partners/read"
-	writeWebhook = "Microsoft.ManagementPartner/webhooks/write"
+	readLinks = "Microsoft.ManagementPartner/partners/read"
 )
 
 // New builds the handler.
 func New(auth arm.Authenticator, store Store, adminKeyHash [32]byte, now func() time.Time) *Handler {
 	h := &Handler{Auth: auth, Store: store, AdminKeyHash: adminKeyHash, Now: now, mux: http.NewServeMux()}
-	h.mux.HandleFunc("GET /api/v1/tenants/{tenant}/links", h.caller(h.tenantLinks))
-	h.mux.HandleFunc("GET /api/v1/tenants/{tenant}/link-events", h.caller(h.tenantEvents))
-	h.mux.HandleFunc("GET /api/v1/tenants/{tenant}/notifications", h.caller(h.tenantNotifications))
-	h.mux.HandleFunc("PUT /api/v1/tenants/{tenant}/webhook", h.caller(h.putWebhook))
-	h.mux.HandleFunc("GET /api/v1/tenants/{tenant}/delegations", h.caller(h.listDelegations))
-	h.mux.HandleFunc("PUT /api/v1/tenants/{tenant}/delegations/{id}", h.caller(h.putDelegation))
-	h.mux.HandleFunc("DELETE /api/v1/tenants/{tenant}/delegations/{id}", h.caller(h.deleteDelegation))
-	h.mux.HandleFunc("GET /api/v1/partners/{partner}/links", h.caller(h.partnerLinks))
-	h.mux.HandleFunc("GET /api/v1/partners/{partner}/link-events", h.caller(h.partnerEvents))
-	h.mux.HandleFunc("GET /api/v1/me", h.caller(h.me))
-	h.mux.HandleFunc("GET /api/v1/partners/{partner}/explain", h.caller(h.partnerExplain))
-	h.mux.HandleFunc("GET /api/v1/tenants/{tenant}/explain", h.caller(h.tenantExplain))
-	h.mux.HandleFunc("GET /api/v1/partners/{partner}/credits", h.caller(h.partnerCredits))
-	h.mux.HandleFunc("GET /api/v1/tenants/{tenant}/credits", h.caller(h.tenantCredits))
-	h.mux.HandleFunc("PUT /api/v1/tenants/{tenant}/environments/{env}", h.caller(h.putEnvironment))
-	h.mux.HandleFunc("GET /api/v1/tenants/{tenant}/environments", h.caller(h.listEnvironments))
-	h.mux.HandleFunc("GET /api/v1/tenants/{tenant}/environments/{env}", h.caller(h.getEnvironment))
-	h.mux.HandleFunc("PUT /api/v1/tenants/{tenant}/environments/{env}/resources/{id}", h.caller(h.putResource))
-	h.mux.HandleFunc("GET /api/v1/tenants/{tenant}/environments/{env}/resources", h.caller(h.listResources))
-	h.mux.HandleFunc("GET /api/v1/tenants/{tenant}/environments/{env}/resources/{id}", h.caller(h.getResource))
-	h.mux.HandleFunc("PUT /api/v1/tenants/{tenant}/environments/{env}/resources/{id}/owner", h.caller(h.setOwner))
-	h.mux.HandleFunc("POST /api/v1/tenants/{tenant}/environments/{env}/resources/{id}/co-owners", h.caller(h.addCoOwner))
-	h.mux.HandleFunc("DELETE /api/v1/tenants/{tenant}/environments/{env}/resources/{id}/co-owners/{principal}", h.caller(h.removeCoOwner))
-	h.mux.HandleFunc("POST /api/v1/tenants/{tenant}/environments/{env}/resources/{id}/publish", h.caller(h.publish))
-	h.mux.HandleFunc("POST /api/v1/tenants/{tenant}/environments/{env}/solutions", h.caller(h.importSolution))
-	h.mux.HandleFunc("GET /api/v1/tenants/{tenant}/powerplatform/resources/{id}/explain", h.caller(h.explainResource))
-	h.mux.HandleFunc("GET /api/v1/partners/{partner}/powerplatform/credits", h.caller(h.partnerPowerPlatformCredits))
-	h.mux.HandleFunc("GET /api/v1/partners/{partner}/powerplatform/at-risk", h.caller(h.partnerAtRisk))
-	h.mux.HandleFunc("POST /api/v1/admin/runs", h.admin(h.adminRun))
-	h.mux.HandleFunc("PUT /api/v1/admin/tenants/{tenant}", h.admin(h.adminPutTenant))
-	h.mux.HandleFunc("PUT /api/v1/admin/tenants/{tenant}/principals/{object}", h.admin(h.adminPutPrincipal))
-	h.mux.HandleFunc("POST /api/v1/admin/tenants/{tenant}/principals/{object}/secrets", h.admin(h.adminAddSecret))
-	h.mux.HandleFunc("POST /api/v1/admin/tenants/{tenant}/memberships", h.admin(h.adminAddMembership))
-	h.mux.HandleFunc("PUT /api/v1/admin/partners/{partner}", h.admin(h.adminPutPartner))
-	h.mux.HandleFunc("GET /api/v1/admin/partners", h.admin(h.adminListPartners))
-	h.mux.HandleFunc("GET /api/v1/admin/tenants", h.admin(h.adminListTenants))
-	h.mux.HandleFunc("GET /api/v1/admin/tenants/{tenant}/principals", h.admin(h.adminListPrincipals))
+	h.handle("GET /api/v1/tenants/{tenant}/links", h.caller(h.tenantLinks))
+	h.handle("GET /api/v1/tenants/{tenant}/link-events", h.caller(h.tenantEvents))
+	h.handle("GET /api/v1/tenants/{tenant}/notifications", h.caller(h.tenantNotifications))
+	h.handle("PUT /api/v1/tenants/{tenant}/webhook", h.caller(h.putWebhook))
+	h.handle("GET /api/v1/tenants/{tenant}/delegations", h.caller(h.listDelegations))
+	h.handle("PUT /api/v1/tenants/{tenant}/delegations/{id}", h.caller(h.putDelegation))
+	h.handle("DELETE /api/v1/tenants/{tenant}/delegations/{id}", h.caller(h.deleteDelegation))
+	h.handle("GET /api/v1/partners/{partner}/links", h.caller(h.partnerLinks))
+	h.handle("GET /api/v1/partners/{partner}/link-events", h.caller(h.partnerEvents))
+	h.handle("GET /api/v1/me", h.caller(h.me))
+	h.handle("GET /api/v1/partners/{partner}/explain", h.caller(h.partnerExplain))
+	h.handle("GET /api/v1/tenants/{tenant}/explain", h.caller(h.tenantExplain))
+	h.handle("GET /api/v1/partners/{partner}/credits", h.caller(h.partnerCredits))
+	h.handle("GET /api/v1/tenants/{tenant}/credits", h.caller(h.tenantCredits))
+	h.handle("PUT /api/v1/tenants/{tenant}/environments/{env}", h.caller(h.putEnvironment))
+	h.handle("GET /api/v1/tenants/{tenant}/environments", h.caller(h.listEnvironments))
+	h.handle("GET /api/v1/tenants/{tenant}/environments/{env}", h.caller(h.getEnvironment))
+	h.handle("PUT /api/v1/tenants/{tenant}/environments/{env}/resources/{id}", h.caller(h.putResource))
+	h.handle("GET /api/v1/tenants/{tenant}/environments/{env}/resources", h.caller(h.listResources))
+	h.handle("GET /api/v1/tenants/{tenant}/environments/{env}/resources/{id}", h.caller(h.getResource))
+	h.handle("PUT /api/v1/tenants/{tenant}/environments/{env}/resources/{id}/owner", h.caller(h.setOwner))
+	h.handle("POST /api/v1/tenants/{tenant}/environments/{env}/resources/{id}/co-owners", h.caller(h.addCoOwner))
+	h.handle("DELETE /api/v1/tenants/{tenant}/environments/{env}/resources/{id}/co-owners/{principal}", h.caller(h.removeCoOwner))
+	h.handle("POST /api/v1/tenants/{tenant}/environments/{env}/resources/{id}/publish", h.caller(h.publish))
+	h.handle("POST /api/v1/tenants/{tenant}/environments/{env}/solutions", h.caller(h.importSolution))
+	h.handle("GET /api/v1/tenants/{tenant}/powerplatform/resources/{id}/explain", h.caller(h.explainResource))
+	h.handle("GET /api/v1/partners/{partner}/powerplatform/credits", h.caller(h.partnerPowerPlatformCredits))
+	h.handle("GET /api/v1/partners/{partner}/powerplatform/at-risk", h.caller(h.partnerAtRisk))
+	h.handle("POST /api/v1/admin/runs", h.admin(h.adminRun))
+	h.handle("PUT /api/v1/admin/tenants/{tenant}", h.admin(h.adminPutTenant))
+	h.handle("PUT /api/v1/admin/tenants/{tenant}/principals/{object}", h.admin(h.adminPutPrincipal))
+	h.handle("POST /api/v1/admin/tenants/{tenant}/principals/{object}/secrets", h.admin(h.adminAddSecret))
+	h.handle("POST /api/v1/admin/tenants/{tenant}/memberships", h.admin(h.adminAddMembership))
+	h.handle("PUT /api/v1/admin/partners/{partner}", h.admin(h.adminPutPartner))
+	h.handle("GET /api/v1/admin/partners", h.admin(h.adminListPartners))
+	h.handle("GET /api/v1/admin/tenants", h.admin(h.adminListTenants))
+	h.handle("GET /api/v1/admin/tenants/{tenant}/principals", h.admin(h.adminListPrincipals))
 	return h
 }
 
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
+// handle registers a route ("METHOD /path/{param}") and remembers it for Routes.
+func (h *Handler) handle(pattern string, fn http.HandlerFunc) {
+	h.mux.HandleFunc(pattern, fn)
+	h.routes = append(h.routes, pattern)
+}
+
+// Routes lists every route of /api/v1 as "METHOD /pattern", in the order
+// they were registered.
+func (h *Handler) Routes() []string { return append([]string(nil), h.routes...) }
+
+// routeMethods are the methods tried to tell 405 from 404.
+var routeMethods = []string{http.MethodGet, http.MethodPut, http.MethodPost, http.MethodPatch, http.MethodDelete}
+
+// ServeHTTP routes the request; a path no route has answers 404, a method
+// the path's routes do not take 405 with Allow, both with the JSON error
+// body (the ServeMux's own answers are plain text).
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if _, pattern := h.mux.Handler(r); pattern != "" {
+		h.mux.ServeHTTP(w, r)
+		return
+	}
+	var allow []string
+	for _, m := range routeMethods {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := h.mux.Handler(probe); pattern != "" {
+			allow = append(allow, m)
+		}
+	}
+	if len(allow) == 0 {
+		writeError(w, partnerlink.ARMErrorf(partnerlink.ENOTFOUND, "NotFound",
+			"The path '%s' is not an endpoint of /api/v1 (docs/api.md lists them).", r.URL.Path))
+		return
+	}
+	w.Header().Set("Allow", strings.Join(allow, ", "))
+	writeError(w, &partnerlink.Error{Code: "method", ARMCode: "MethodNotAllowed",
+		Message: "The method '" + r.Method + "' is not allowed on '" + r.URL.Path + "'; allowed: " + strings.Join(allow, ", ") + "."})
+}
 
 // HashAdminKey is how the admin key is kept.
 func HashAdminKey(key string) [32]byte { return sha256.Sum256([]byte(key)) }
+
+// AdminKeyMatches reports whether the Authorization header value presents
+// the admin key whose hash is keyHash: "Bearer <key>", compared in constant
+// time. An empty key never matches, nor does anything when no key is set
+// (docs/operations.md, "Admin key").
+func AdminKeyMatches(keyHash [32]byte, authorization string) bool {
+	scheme, key, _ := strings.Cut(authorization, " ")
+	key = strings.TrimSpace(key)
+	if keyHash == ([32]byte{}) || keyHash == emptyKeyHash || key == "" || !strings.EqualFold(scheme, "Bearer") {
+		return false
+	}
+	got := sha256.Sum256([]byte(key))
+	return subtle.ConstantTimeCompare(got[:], keyHash[:]) == 1
+}
+
+// emptyKeyHash is the hash of the empty key, which is never a key.
+var emptyKeyHash = sha256.Sum256(nil)
 
 type callerFunc func(w http.ResponseWriter, r *http.Request, c partnerlink.Caller)
 
@@ -131,10 +189,7 @@ func (h *Handler) caller(fn callerFunc) http.HandlerFunc {
 // admin checks the admin key in constant time.
 func (h *Handler) admin(fn http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		scheme, key, _ := strings.Cut(r.Header.Get("Authorization"), " ")
-		got := sha256.Sum256([]byte(key))
-		if h.AdminKeyHash == ([32]byte{}) || !strings.EqualFold(scheme, "Bearer") ||
-			subtle.ConstantTimeCompare(got[:], h.AdminKeyHash[:]) != 1 {
+		if !AdminKeyMatches(h.AdminKeyHash, r.Header.Get("Authorization")) {
 			writeError(w, partnerlink.ARMErrorf(partnerlink.EUNAUTHORIZED, "AuthenticationFailed",
 				"The admin API needs 'Authorization: Bearer <admin key>' (the key is in DATA_DIR/admin-key)."))
 			return
@@ -215,7 +270,7 @@ func writeError(w http.ResponseWriter, err error) {
 	if armCode == "" {
 		armCode = map[string]string{partnerlink.EINVALID: "BadRequest", partnerlink.ENOTFOUND: "NotFound",
 			partnerlink.ECONFLICT: "Conflict", partnerlink.EUNAUTHORIZED: "AuthenticationFailed",
-			partnerlink.EFORBIDDEN: "AuthorizationFailed"}[code]
+			partnerlink.EFORBIDDEN: "AuthorizationFailed", partnerlink.ETOOLARGE: "RequestEntityTooLarge"}[code]
 		if armCode == "" {
 			armCode = "InternalServerError"
 		}
@@ -223,15 +278,33 @@ func writeError(w http.ResponseWriter, err error) {
 	writeJSON(w, arm.StatusCode(code), arm.ErrorBody{Error: arm.ErrorDetail{Code: armCode, Message: partnerlink.ErrorMessage(err)}})
 }
 
+// maxBody bounds every /api/v1 request body; a larger one is refused with 413.
+const maxBody = 1 << 20
+
 func decode(r *http.Request, v any) error {
-	b, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	if r.ContentLength > maxBody {
+		return tooLarge(r.ContentLength)
+	}
+	b, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
 	if err != nil {
-		return err
+		return partnerlink.Errorf(partnerlink.EINVALID, "the request body could not be read: %v", err)
+	}
+	if len(b) > maxBody {
+		return tooLarge(-1)
 	}
 	if err := json.Unmarshal(b, v); err != nil {
 		return partnerlink.Errorf(partnerlink.EINVALID, "the request body is not valid JSON: %v", err)
 	}
 	return nil
+}
+
+func tooLarge(size int64) error {
+	got := "larger"
+	if size > 0 {
+		got = fmt.Sprintf("%d bytes,", size)
+	}
+	return partnerlink.ARMErrorf(partnerlink.ETOOLARGE, "RequestEntityTooLarge",
+		"The request body is %s over the limit of %d bytes for /api/v1.", got, maxBody)
 }
 
 func (h *Handler) now() time.Time {

@@ -94,7 +94,13 @@ func values(m map[string]any) []map[string]any {
 // partner, with partner, since when and role assignments — for the
 // tenant's administrators only.
 func TestCustomerView(t *testing.T) {
-	srv, _ := setup(t)
+	srv, db := setup(t)
+	// The automation's service principal is Contributor at Fabrikam's root too.
+	if _, err := db.CreateRoleAssignment(context.Background(), world.RoleAssignment{TenantID: demo.FabrikamTenant,
+		ID: "e0e0e0e0-0000-4000-8000-0000000000c1", PrincipalID: demo.AutomationInFab, RoleDefinition: "Contributor", Scope: "/", From: &now},
+		"test", func(_, _ []world.RoleAssignment) (bool, error) { return true, nil }); err != nil {
+		t.Fatal(err)
+	}
 	status, m := call(t, srv, "GET", "/api/v1/tenants/"+demo.FabrikamTenant+"/links", "bob", "")
 	if status != 200 {
 		t.Fatalf("bob: %d %v", status, m)
@@ -131,14 +137,23 @@ func TestCustomerView(t *testing.T) {
 	if status != 200 || len(values(m)) != 2 || values(m)[0]["status"] != "waiting" || values(m)[0]["nextAttempt"] != nil {
 		t.Errorf("notifications waiting for a webhook: %d %v", status, m)
 	}
-	// Only an Owner sets the webhook.
+	// Only an Owner (or User Access Administrator) at the root sets the
+	// webhook; a Contributor at the root may not.
+	if status, m := call(t, srv, "PUT", "/api/v1/tenants/"+demo.FabrikamTenant+"/webhook", "automation", `{"url":"https://93.184.216.34:9/h"}`); status != 403 {
+		t.Errorf("contributor at the root sets webhook: %d %v", status, m)
+	}
 	if status, _ := call(t, srv, "PUT", "/api/v1/tenants/"+demo.FabrikamTenant+"/webhook", "alice-guest", `{"url":"https://127.0.0.1:9/h"}`); status != 403 {
 		t.Errorf("guest sets webhook: %d", status)
 	}
 	if status, m := call(t, srv, "PUT", "/api/v1/tenants/"+demo.FabrikamTenant+"/webhook", "bob", `{"url":"ftp://x"}`); status != 400 {
 		t.Errorf("bad webhook url: %d %v", status, m)
 	}
-	if status, m := call(t, srv, "PUT", "/api/v1/tenants/"+demo.FabrikamTenant+"/webhook", "bob", `{"url":"https://127.0.0.1:9/h","secret":"s"}`); status != 200 {
+	// Not to the server's own network (docs/operations.md, "Webhooks").
+	if status, m := call(t, srv, "PUT", "/api/v1/tenants/"+demo.FabrikamTenant+"/webhook", "bob", `{"url":"https://127.0.0.1:9/h","secret":"s"}`); status != 400 ||
+		!strings.Contains(m["error"].(map[string]any)["message"].(string), "not a public address") {
+		t.Errorf("webhook to loopback: %d %v", status, m)
+	}
+	if status, m := call(t, srv, "PUT", "/api/v1/tenants/"+demo.FabrikamTenant+"/webhook", "bob", `{"url":"https://93.184.216.34:9/h","secret":"s"}`); status != 200 {
 		t.Errorf("bob sets webhook: %d %v", status, m)
 	}
 	// With a webhook they are due (since they were queued).
@@ -196,8 +211,18 @@ func TestDelegations(t *testing.T) {
 			t.Errorf("invalid delegation %s: %d %v", bad, status, m)
 		}
 	}
+	// A Contributor of the subscription may not delegate it (to itself,
+	// with Owner): a delegation grants access, as a role assignment does.
+	selfOwner := `{"managingTenantId":"` + demo.ContosoTenant + `","scope":"/subscriptions/` + demo.FabrikamSub + `","principalId":"` + demo.AutomationInCont + `","roleDefinition":"Owner"}`
+	if status, m := call(t, srv, "PUT", path, "automation", selfOwner); status != 403 {
+		t.Errorf("contributor delegates the subscription to itself: %d %v", status, m)
+	}
 	if status, m := call(t, srv, "PUT", path, "bob", body); status != 200 {
 		t.Fatalf("bob registers the delegation: %d %v", status, m)
+	}
+	// Nor end it.
+	if status, m := call(t, srv, "DELETE", path, "automation", ""); status != 403 {
+		t.Errorf("contributor ends the delegation: %d %v", status, m)
 	}
 	status, m := call(t, srv, "GET", "/api/v1/partners/"+demo.GermanyPartnerID+"/links", "alice", "")
 	if status != 200 {
@@ -338,5 +363,34 @@ func TestCreditsEndpoints(t *testing.T) {
 	}
 	if status, _ := call(t, srv, "POST", "/api/v1/admin/runs", "bob", `{"from":"2026-03-01","to":"2026-04-01"}`); status != 401 {
 		t.Errorf("run without the admin key: %d", status)
+	}
+}
+
+// An empty key never opens the admin API, not even when the key set is
+// the empty one (an empty DATA_DIR/admin-key file).
+func TestAdminKeyNeverEmpty(t *testing.T) {
+	for _, auth := range []string{"Bearer ", "Bearer", "Bearer   ", "bearer \t"} {
+		if api.AdminKeyMatches(api.HashAdminKey(""), auth) {
+			t.Errorf("empty key set, %q matches", auth)
+		}
+		if api.AdminKeyMatches(api.HashAdminKey("admin-secret"), auth) {
+			t.Errorf("%q matches the admin key", auth)
+		}
+	}
+	if !api.AdminKeyMatches(api.HashAdminKey("admin-secret"), "Bearer admin-secret") {
+		t.Errorf("the right key does not match")
+	}
+	h := api.New(tokens{}, nil, api.HashAdminKey(""), func() time.Time { return now })
+	srv := httptest.NewTLSServer(h)
+	defer srv.Close()
+	req, _ := http.NewRequest("GET", srv.URL+"/api/v1/admin/tenants", nil)
+	req.Header.Set("Authorization", "Bearer ")
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 401 {
+		t.Errorf("GET /api/v1/admin/tenants with an empty key: %d", resp.StatusCode)
 	}
 }

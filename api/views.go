@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/partnerlink/partnerlink"
+	"github.com/partnerlink/partnerlink/rbac"
 	"github.com/partnerlink/partnerlink/world"
 )
 
@@ -215,9 +216,13 @@ func (h *Handler) tenantNotifications(w http.ResponseWriter, r *http.Request, c 
 	writeJSON(w, http.StatusOK, map[string]any{"value": ToNotifications(ns)})
 }
 
-// putWebhook sets where the tenant's notifications go (Owner at the root).
+// putWebhook sets where the tenant's notifications go. Only a principal
+// that may write role assignments at the tenant root (Owner or User Access
+// Administrator there) may: the webhook receives every link change of the
+// tenant (docs/api.md, "Authorization"). The URL must pass the server's
+// webhook policy (docs/operations.md, "Webhooks"); an empty url removes it.
 func (h *Handler) putWebhook(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) {
-	tenant, err := h.tenantAccess(r, c, writeWebhook)
+	tenant, err := h.tenantAccess(r, c, rbac.WriteRoleAssignments)
 	if err != nil {
 		writeError(w, err)
 		return
@@ -230,9 +235,11 @@ func (h *Handler) putWebhook(w http.ResponseWriter, r *http.Request, c partnerli
 		writeError(w, err)
 		return
 	}
-	if body.URL != "" && !strings.HasPrefix(body.URL, "https://") && !strings.HasPrefix(body.URL, "http://") {
-		writeError(w, partnerlink.Errorf(partnerlink.EINVALID, "url %q must be an http(s) URL", body.URL))
-		return
+	if body.URL != "" {
+		if err := h.Webhooks.CheckURL(r.Context(), body.URL); err != nil {
+			writeError(w, err)
+			return
+		}
 	}
 	if err := h.Store.SetTenantWebhook(r.Context(), tenant, body.URL, body.Secret); err != nil {
 		writeError(w, err)
@@ -311,12 +318,20 @@ func (h *Handler) listDelegations(w http.ResponseWriter, r *http.Request, c part
 	writeJSON(w, http.StatusOK, map[string]any{"value": out})
 }
 
-// putDelegation registers a Lighthouse delegation: the customer (Owner at
-// the delegated scope) delegates it to a principal or group of the managing
-// tenant with a role. Linking that principal once, in the managing tenant,
-// credits the partner (SPEC §4).
+// putDelegation registers a Lighthouse delegation: the customer delegates
+// a scope to a principal or group of the managing tenant with a role.
+// Linking that principal once, in the managing tenant, credits the partner
+// (SPEC §4). A delegation grants access like a role assignment, so only a
+// principal of the customer tenant that may write role assignments at the
+// delegated scope (Owner or User Access Administrator there or above) may
+// register it — and, when it replaces a delegation of the same id, at that
+// delegation's scope too (docs/api.md, "Authorization").
 func (h *Handler) putDelegation(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) {
 	ctx := r.Context()
+	if err := sameTenant(r, c); err != nil {
+		writeError(w, err)
+		return
+	}
 	var body Delegation
 	if err := decode(r, &body); err != nil {
 		writeError(w, err)
@@ -328,12 +343,20 @@ func (h *Handler) putDelegation(w http.ResponseWriter, r *http.Request, c partne
 		return
 	}
 	scope, _ := partnerlink.ParseScope(dl.Scope)
-	if dl.CustomerTenantID != c.TenantID {
-		writeError(w, partnerlink.ARMErrorf(partnerlink.EFORBIDDEN, "AuthorizationFailed",
-			"Delegations of tenant %s are registered by its own principals.", dl.CustomerTenantID))
+	if err := h.authorizer().Check(ctx, c, scope, rbac.WriteRoleAssignments); err != nil {
+		writeError(w, err)
 		return
 	}
-	if err := h.authorizer().Check(ctx, c, scope, "Microsoft.ManagedServices/registrationAssignments/write"); err != nil {
+	if old, err := h.currentDelegation(ctx, dl.CustomerTenantID, dl.ID); err == nil {
+		oldScope, err := partnerlink.ParseScope(old.Scope)
+		if err == nil {
+			err = h.authorizer().Check(ctx, c, oldScope, rbac.WriteRoleAssignments)
+		}
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+	} else if partnerlink.ErrorCode(err) != partnerlink.ENOTFOUND {
 		writeError(w, err)
 		return
 	}
@@ -349,6 +372,33 @@ func (h *Handler) putDelegation(w http.ResponseWriter, r *http.Request, c partne
 	}
 	writeJSON(w, http.StatusOK, Delegation{ID: dl.ID, ManagingTenantID: dl.ManagingTenantID, Scope: dl.Scope,
 		PrincipalID: dl.PrincipalID, RoleDefinition: dl.RoleDefinition, From: dl.From})
+}
+
+// sameTenant refuses a caller of another tenant than the path's {tenant}.
+func sameTenant(r *http.Request, c partnerlink.Caller) error {
+	tenant, err := partnerlink.ParseGUID("tenant", r.PathValue("tenant"))
+	if err != nil {
+		return err
+	}
+	if tenant != c.TenantID {
+		return partnerlink.ARMErrorf(partnerlink.EFORBIDDEN, "AuthorizationFailed",
+			"Tenant %s is managed by its own principals; your token is for tenant %s.", tenant, c.TenantID)
+	}
+	return nil
+}
+
+// currentDelegation finds the delegation in force with this id.
+func (h *Handler) currentDelegation(ctx context.Context, tenant, id string) (*world.Delegation, error) {
+	dls, err := h.Store.Delegations(ctx, tenant, true)
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range dls {
+		if strings.EqualFold(d.ID, id) {
+			return &d, nil
+		}
+	}
+	return nil, partnerlink.ARMErrorf(partnerlink.ENOTFOUND, "NotFound", "Tenant %s has no delegation %s in force.", tenant, id)
 }
 
 // CheckDelegation validates a delegation request (ids, scope, role, the
@@ -396,13 +446,33 @@ func (h *Handler) CheckDelegation(ctx context.Context, tenant, id string, body D
 	return dl, nil
 }
 
+// deleteDelegation ends a delegation; the same callers as putDelegation,
+// at the delegation's scope.
 func (h *Handler) deleteDelegation(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) {
-	tenant, err := h.tenantAccess(r, c, "Microsoft.ManagedServices/registrationAssignments/delete")
+	ctx := r.Context()
+	if err := sameTenant(r, c); err != nil {
+		writeError(w, err)
+		return
+	}
+	id, err := partnerlink.ParseGUID("delegation id", r.PathValue("id"))
 	if err != nil {
 		writeError(w, err)
 		return
 	}
-	if err := h.Store.EndDelegation(r.Context(), tenant, strings.ToLower(r.PathValue("id")), h.now()); err != nil {
+	dl, err := h.currentDelegation(ctx, c.TenantID, id)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	scope, err := partnerlink.ParseScope(dl.Scope)
+	if err == nil {
+		err = h.authorizer().Check(ctx, c, scope, rbac.WriteRoleAssignments)
+	}
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	if err := h.Store.EndDelegation(ctx, c.TenantID, dl.ID, h.now()); err != nil {
 		writeError(w, err)
 		return
 	}

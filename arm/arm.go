@@ -65,6 +65,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	op, ok := rt.methods[r.Method]
 	if !ok {
+		w.Header().Set("Allow", allowed(rt))
 		writeError(w, &partnerlink.Error{Code: "method", ARMCode: "MethodNotAllowed",
 			Message: "The method '" + r.Method + "' is not allowed on '" + r.URL.Path + "'; allowed: " + allowed(rt) + "."})
 		return
@@ -92,82 +93,116 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	op(w, r, caller, p)
 }
 
-// match finds the route of a path, comparing case-insensitively.
-func (h *Handler) match(rawPath string) (*route, params, bool) {
-	raw := strings.TrimSuffix(rawPath, "/")
-	path := strings.ToLower(raw)
-	one := func(versions []string, m map[string]handlerFunc, p params) (*route, params, bool) {
-		return &route{versions: versions, methods: m}, p, true
-	}
-	const mp = "/providers/microsoft.managementpartner/"
-	switch {
-	case path == mp+"partners":
-		return one(mpVersions, map[string]handlerFunc{http.MethodGet: h.getCurrentPartner}, params{})
-	case strings.HasPrefix(path, mp+"partners/"):
-		id := path[len(mp+"partners/"):]
-		if strings.Contains(id, "/") {
-			return nil, params{}, false
-		}
-		return one(mpVersions, map[string]handlerFunc{http.MethodGet: h.getPartner, http.MethodPut: h.putPartner,
-			http.MethodPatch: h.patchPartner, http.MethodDelete: h.deletePartner}, params{name: id})
-	case path == mp+"operations":
-		return one(mpVersions, map[string]handlerFunc{http.MethodGet: h.listOperations}, params{})
-	}
-	if h.Roles == nil {
-		return h.matchTenants(path)
-	}
-	const authz = "/providers/microsoft.authorization/"
-	if i := strings.LastIndex(path, authz); i >= 0 {
-		p := params{scope: raw[:i]}
-		switch rest := path[i+len(authz):]; {
-		case rest == "roleassignments":
-			return one(authVersions, map[string]handlerFunc{http.MethodGet: h.listRoleAssignments}, p)
-		case strings.HasPrefix(rest, "roleassignments/") && !strings.Contains(rest[16:], "/"):
-			p.name = rest[16:]
-			return one(authVersions, map[string]handlerFunc{http.MethodGet: h.getRoleAssignment,
-				http.MethodPut: h.putRoleAssignment, http.MethodDelete: h.deleteRoleAssignment}, p)
-		case rest == "roledefinitions":
-			return one(authVersions, map[string]handlerFunc{http.MethodGet: h.listRoleDefinitions}, p)
-		case strings.HasPrefix(rest, "roledefinitions/") && !strings.Contains(rest[16:], "/"):
-			p.name = rest[16:]
-			return one(authVersions, map[string]handlerFunc{http.MethodGet: h.getRoleDefinition,
-				http.MethodPut: h.putRoleDefinition}, p)
-		}
-		return nil, params{}, false
-	}
-	parts := strings.Split(strings.TrimPrefix(path, "/"), "/")
-	rawParts := strings.Split(strings.TrimPrefix(raw, "/"), "/")
-	switch {
-	case len(parts) == 5 && parts[0] == "subscriptions" && parts[2] == "providers" && parts[4] == "register":
-		return one(nil, map[string]handlerFunc{http.MethodPost: h.registerProvider}, params{sub: parts[1], name: rawParts[3]})
-	case len(parts) == 4 && parts[0] == "subscriptions" && parts[2] == "providers":
-		return one(nil, map[string]handlerFunc{http.MethodGet: h.getProvider}, params{sub: parts[1], name: rawParts[3]})
-	case len(parts) == 2 && parts[0] == "subscriptions":
-		return one(nil, map[string]handlerFunc{http.MethodGet: h.getSubscription}, params{sub: parts[1]})
-	case len(parts) == 3 && parts[0] == "subscriptions" && parts[2] == "resourcegroups":
-		return one(nil, map[string]handlerFunc{http.MethodGet: h.listResourceGroups}, params{sub: parts[1]})
-	case len(parts) == 4 && parts[0] == "subscriptions" && parts[2] == "resourcegroups":
-		return one(nil, map[string]handlerFunc{http.MethodGet: h.getResourceGroup, http.MethodPut: h.putResourceGroup},
-			params{sub: parts[1], name: rawParts[3]})
-	case len(parts) == 4 && parts[0] == "providers" && parts[1] == "microsoft.management" && parts[2] == "managementgroups":
-		return one(nil, map[string]handlerFunc{http.MethodGet: h.getManagementGroup, http.MethodPut: h.putManagementGroup},
-			params{name: rawParts[3]})
-	case len(parts) == 6 && parts[0] == "providers" && parts[1] == "microsoft.management" && parts[2] == "managementgroups" &&
-		parts[4] == "subscriptions":
-		return one(nil, map[string]handlerFunc{http.MethodPut: h.putManagementGroupSubscription},
-			params{name: rawParts[3], sub: parts[5]})
-	}
-	return h.matchTenants(path)
+// routeSpec is one ARM route. Its pattern is a path whose literal segments
+// match case-insensitively; {scope} (only first) takes any scope before the
+// rest, a placeholder ending in "Id" takes one segment lower-cased, any
+// other placeholder one segment as sent. needRoles routes exist only when
+// the handler has a RoleStore.
+type routeSpec struct {
+	pattern   string
+	versions  []string
+	needRoles bool
+	methods   map[string]handlerFunc
 }
 
-func (h *Handler) matchTenants(path string) (*route, params, bool) {
-	switch path {
-	case "/subscriptions":
-		return &route{methods: map[string]handlerFunc{http.MethodGet: h.listSubscriptions}}, params{}, true
-	case "/tenants":
-		return &route{methods: map[string]handlerFunc{http.MethodGet: h.listTenants}}, params{}, true
+// routes is the ARM surface; Routes lists it and match routes by it.
+func (h *Handler) routes() []routeSpec {
+	type m = map[string]handlerFunc
+	const get, put, patch, del, post = http.MethodGet, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodPost
+	return []routeSpec{
+		{"/providers/Microsoft.ManagementPartner/partners", mpVersions, false, m{get: h.getCurrentPartner}},
+		{"/providers/Microsoft.ManagementPartner/partners/{partnerId}", mpVersions, false,
+			m{get: h.getPartner, put: h.putPartner, patch: h.patchPartner, del: h.deletePartner}},
+		{"/providers/Microsoft.ManagementPartner/operations", mpVersions, false, m{get: h.listOperations}},
+		{"{scope}/providers/Microsoft.Authorization/roleAssignments", authVersions, true, m{get: h.listRoleAssignments}},
+		{"{scope}/providers/Microsoft.Authorization/roleAssignments/{roleAssignmentId}", authVersions, true,
+			m{get: h.getRoleAssignment, put: h.putRoleAssignment, del: h.deleteRoleAssignment}},
+		{"{scope}/providers/Microsoft.Authorization/roleDefinitions", authVersions, true, m{get: h.listRoleDefinitions}},
+		{"{scope}/providers/Microsoft.Authorization/roleDefinitions/{roleDefinitionId}", authVersions, true,
+			m{get: h.getRoleDefinition, put: h.putRoleDefinition}},
+		{"/subscriptions/{subscriptionId}/providers/{namespace}/register", nil, true, m{post: h.registerProvider}},
+		{"/subscriptions/{subscriptionId}/providers/{namespace}", nil, true, m{get: h.getProvider}},
+		{"/subscriptions/{subscriptionId}", nil, true, m{get: h.getSubscription}},
+		{"/subscriptions/{subscriptionId}/resourceGroups", nil, true, m{get: h.listResourceGroups}},
+		{"/subscriptions/{subscriptionId}/resourceGroups/{resourceGroup}", nil, true, m{get: h.getResourceGroup, put: h.putResourceGroup}},
+		{"/providers/Microsoft.Management/managementGroups/{group}", nil, true, m{get: h.getManagementGroup, put: h.putManagementGroup}},
+		{"/providers/Microsoft.Management/managementGroups/{group}/subscriptions/{subscriptionId}", nil, true,
+			m{put: h.putManagementGroupSubscription}},
+		{"/subscriptions", nil, false, m{get: h.listSubscriptions}},
+		{"/tenants", nil, false, m{get: h.listTenants}},
+	}
+}
+
+// Routes lists every ARM route as "METHOD pattern".
+func (h *Handler) Routes() []string {
+	var out []string
+	for _, rs := range h.routes() {
+		if rs.needRoles && h.Roles == nil {
+			continue
+		}
+		for _, method := range strings.Split(allowed(&route{methods: rs.methods}), ", ") {
+			out = append(out, method+" "+rs.pattern)
+		}
+	}
+	return out
+}
+
+// match finds the route of a path, comparing case-insensitively. A path
+// that names Microsoft.Authorization is one of its routes or none.
+func (h *Handler) match(rawPath string) (*route, params, bool) {
+	raw := strings.TrimSuffix(rawPath, "/")
+	rawSegs := strings.Split(strings.TrimPrefix(raw, "/"), "/")
+	authz := strings.Contains(strings.ToLower(raw), "/providers/microsoft.authorization/")
+	for _, rs := range h.routes() {
+		if (rs.needRoles && h.Roles == nil) || authz != strings.HasPrefix(rs.pattern, "{scope}") {
+			continue
+		}
+		if p, ok := matchPattern(rs.pattern, rawSegs); ok {
+			return &route{versions: rs.versions, methods: rs.methods}, p, true
+		}
 	}
 	return nil, params{}, false
+}
+
+// matchPattern matches one route pattern against a path's segments (see
+// routeSpec).
+func matchPattern(pattern string, rawSegs []string) (params, bool) {
+	var p params
+	scoped := strings.HasPrefix(pattern, "{scope}")
+	patSegs := strings.Split(strings.TrimPrefix(strings.TrimPrefix(pattern, "{scope}"), "/"), "/")
+	segs := rawSegs
+	if scoped {
+		if len(rawSegs) < len(patSegs) {
+			return p, false
+		}
+		segs = rawSegs[len(rawSegs)-len(patSegs):]
+	} else if len(rawSegs) != len(patSegs) {
+		return p, false
+	}
+	for i, ps := range patSegs {
+		seg := segs[i]
+		if !strings.HasPrefix(ps, "{") {
+			if !strings.EqualFold(ps, seg) {
+				return p, false
+			}
+			continue
+		}
+		if seg == "" {
+			return p, false
+		}
+		if strings.HasSuffix(ps, "Id}") {
+			seg = strings.ToLower(seg)
+		}
+		if ps == "{subscriptionId}" {
+			p.sub = seg
+		} else {
+			p.name = seg
+		}
+	}
+	if n := len(rawSegs) - len(patSegs); scoped && n > 0 {
+		p.scope = "/" + strings.Join(rawSegs[:n], "/")
+	}
+	return p, true
 }
 
 func allowed(rt *route) string {

@@ -492,8 +492,19 @@ func (h *Handler) providerBody(p params) map[string]any {
 		"registrationState": "Registered", "registrationPolicy": "RegistrationRequired"}
 }
 
+// registerProvider answers POST …/providers/{namespace}/register for a
+// caller that may register it at the subscription ({namespace}/register/action:
+// Owner, Contributor), as Azure requires; a Reader may only read it.
 func (h *Handler) registerProvider(w http.ResponseWriter, r *http.Request, c partnerlink.Caller, p params) {
 	if _, err := h.visibleSubscription(r.Context(), c, p.sub); err != nil {
+		writeError(w, err)
+		return
+	}
+	s, err := h.subScope(p.sub)
+	if err == nil {
+		err = h.authorizer().Check(r.Context(), c, s, p.name+"/register/action")
+	}
+	if err != nil {
 		writeError(w, err)
 		return
 	}
@@ -501,7 +512,11 @@ func (h *Handler) registerProvider(w http.ResponseWriter, r *http.Request, c par
 }
 
 func (h *Handler) getProvider(w http.ResponseWriter, r *http.Request, c partnerlink.Caller, p params) {
-	h.registerProvider(w, r, c, p)
+	if _, err := h.visibleSubscription(r.Context(), c, p.sub); err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, h.providerBody(p))
 }
 
 // visibleSubscription returns the subscription when the caller may see it.

@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
@@ -94,7 +95,18 @@ func startServer(t *testing.T, backend, dsn string) *env {
 	lw := &testLogWriter{t: t}
 	logger := slog.New(slog.NewTextHandler(lw, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	dataDir := t.TempDir()
-	srv, err := server.Open(ctx, server.Config{DataDir: dataDir, DSN: dsn, Addr: "127.0.0.1:0", Logger: logger})
+	if err := os.Chmod(dataDir, 0o700); err != nil { // serve refuses a data directory open to others
+		t.Fatal(err)
+	}
+	// Webhook receivers are httptest TLS servers on 127.0.0.1, which the
+	// operator must allow (serve --webhook-allow 127.0.0.1); they all serve
+	// httptest's one certificate.
+	probe := httptest.NewTLSServer(http.NotFoundHandler())
+	hookRoots := x509.NewCertPool()
+	hookRoots.AddCert(probe.Certificate())
+	probe.Close()
+	srv, err := server.Open(ctx, server.Config{DataDir: dataDir, DSN: dsn, Addr: "127.0.0.1:0", Logger: logger,
+		WebhookAllow: []string{"127.0.0.1"}, WebhookRootCAs: hookRoots})
 	if err != nil {
 		t.Fatalf("open server (%s): %v", backend, err)
 	}

@@ -38,7 +38,7 @@ type linkNotification struct {
 func testWebhook(t *testing.T, e *env) {
 	ctx := context.Background()
 	received := make(chan delivery, 64)
-	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	hook := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		received <- delivery{Method: r.Method, ContentType: r.Header.Get("Content-Type"), Timestamp: r.Header.Get("X-Partnerlink-Timestamp"),
 			Signature: r.Header.Get("X-Partnerlink-Signature"), DeliveryID: r.Header.Get("X-Partnerlink-Delivery"), Body: body}

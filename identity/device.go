@@ -330,9 +330,15 @@ func (s *Service) deviceSubmit(w http.ResponseWriter, r *http.Request) {
 		s.renderDevicePage(w, r, http.StatusOK, d)
 		return
 	}
-	home, oe, err := s.authenticateUser(ctx, d.Username, f.Get("password"))
+	home, oe, err := s.signIn(ctx, clientIP(r), d.Username, f.Get("password"))
 	if err != nil {
 		s.serverError(w, err)
+		return
+	}
+	if oe != nil && oe.retryAfter > 0 {
+		setRetryAfter(w, oe.retryAfter)
+		d.Error = oe.description
+		s.renderDevicePage(w, r, http.StatusTooManyRequests, d)
 		return
 	}
 	if oe != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"sort"
@@ -36,7 +37,7 @@ func (s *Service) token(w http.ResponseWriter, r *http.Request, authority string
 			fmt.Sprintf("client_id %q is not valid: it must be an application id (a GUID).", clientID))
 		return
 	}
-	tr := &tokenRequest{base: s.base(r), authority: authority, v2: v2, clientID: strings.ToLower(clientID)}
+	tr := &tokenRequest{base: s.base(r), authority: authority, v2: v2, clientID: strings.ToLower(clientID), ip: clientIP(r)}
 	if oe := s.parseScope(tr, f.Get("scope"), f.Get("resource")); oe != nil {
 		oe.write(w)
 		return
@@ -105,16 +106,26 @@ func (s *Service) clientCredentials(ctx context.Context, w http.ResponseWriter, 
 			"Application with identifier '%s' was not found in %s: it has no service principal there.", tr.clientID, where))
 		return
 	}
+	// Guessing is slowed down per application and per address, before the
+	// secret is checked (docs/operations.md, "Sign-in throttling").
+	keys := signInKeys{kind: SignInClientSecret, principal: "client:" + tr.clientID, ip: "ip:" + tr.ip}
+	now := s.now()
+	if wait := s.throttle.check(keys, now); wait > 0 {
+		tooManyAttempts(http.StatusUnauthorized, "invalid_client", wait, now).write(w)
+		return
+	}
 	ok, err := s.checkAppSecret(ctx, *sp, sps, secret)
 	if err != nil {
 		s.serverError(w, err)
 		return
 	}
 	if !ok {
+		s.throttle.fail(keys, now)
 		writeOAuthError(w, http.StatusUnauthorized, "invalid_client", fmt.Sprintf(
 			"Invalid client secret provided for application '%s'. Check the secret value, not its id.", tr.clientID))
 		return
 	}
+	s.throttle.succeed(keys)
 	if !sp.ActiveAt(s.now()) {
 		writeOAuthError(w, http.StatusBadRequest, "unauthorized_client", fmt.Sprintf(
 			"The service principal of application '%s' in tenant '%s' is disabled or deleted.", tr.clientID, sp.TenantID))
@@ -158,7 +169,7 @@ func (s *Service) passwordGrant(ctx context.Context, w http.ResponseWriter, tr *
 		writeOAuthError(w, http.StatusBadRequest, "invalid_request", "username and password are required.")
 		return
 	}
-	home, oe, err := s.authenticateUser(ctx, username, password)
+	home, oe, err := s.signIn(ctx, tr.ip, username, password)
 	if err != nil {
 		s.serverError(w, err)
 		return
@@ -177,6 +188,35 @@ func (s *Service) passwordGrant(ctx context.Context, w http.ResponseWriter, tr *
 		return
 	}
 	s.issue(ctx, w, tr, subject{p: *target, home: home, authTime: s.now().UTC()}, false)
+}
+
+// signIn is authenticateUser behind the throttle: a user name or address
+// with too many failures is refused (invalid_grant, Retry-After) before the
+// password is checked; a failure counts for both, a success starts the
+// user name's count over (docs/operations.md, "Sign-in throttling").
+func (s *Service) signIn(ctx context.Context, ip, username, password string) (*partnerlink.Principal, *oauthError, error) {
+	keys := signInKeys{kind: SignInPassword, principal: "user:" + strings.ToLower(username), ip: "ip:" + ip}
+	now := s.now()
+	if wait := s.throttle.check(keys, now); wait > 0 {
+		return nil, tooManyAttempts(http.StatusBadRequest, "invalid_grant", wait, now), nil
+	}
+	home, oe, err := s.authenticateUser(ctx, username, password)
+	switch {
+	case err != nil:
+	case oe != nil:
+		s.throttle.fail(keys, now)
+	default:
+		s.throttle.succeed(keys)
+	}
+	return home, oe, err
+}
+
+// clientIP is the address the request came from (the proxy's, behind one).
+func clientIP(r *http.Request) string {
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		return host
+	}
+	return r.RemoteAddr
 }
 
 // authenticateUser finds the active user whose sign-in name and password
@@ -204,8 +244,7 @@ func (s *Service) authenticateUser(ctx context.Context, username, password strin
 			}
 		}
 	}
-	return nil, &oauthError{http.StatusBadRequest, "invalid_grant",
-		"Error validating credentials due to invalid username or password (or the account is disabled or deleted)."}, nil
+	return nil, &oauthError{status: http.StatusBadRequest, code: "invalid_grant", description: "Error validating credentials due to invalid username or password (or the account is disabled or deleted)."}, nil
 }
 
 // principalIn returns the principal that the person home acts as in the
@@ -227,7 +266,7 @@ func (s *Service) principalIn(ctx context.Context, home partnerlink.Principal, a
 			return &g, nil, nil
 		}
 	}
-	return nil, &oauthError{http.StatusBadRequest, "invalid_grant", fmt.Sprintf(
+	return nil, &oauthError{status: http.StatusBadRequest, code: "invalid_grant", description: fmt.Sprintf(
 		"User account '%s' from tenant '%s' does not exist in tenant '%s' (no active guest account) and cannot sign in there.",
 		signInName(home), home.TenantID, authority)}, nil
 }
@@ -237,8 +276,7 @@ func (s *Service) principalIn(ctx context.Context, home partnerlink.Principal, a
 // new one returned. A token that does not resolve in the requested tenant is
 // left unconsumed, so a client probing its tenants keeps its session.
 func (s *Service) refreshGrant(ctx context.Context, w http.ResponseWriter, tr *tokenRequest, rt string) {
-	invalid := &oauthError{http.StatusBadRequest, "invalid_grant",
-		"The refresh token has expired, was revoked or has already been used (refresh tokens are single-use). Sign in again."}
+	invalid := &oauthError{status: http.StatusBadRequest, code: "invalid_grant", description: "The refresh token has expired, was revoked or has already been used (refresh tokens are single-use). Sign in again."}
 	if rt == "" {
 		writeOAuthError(w, http.StatusBadRequest, "invalid_request", "refresh_token is missing.")
 		return

@@ -52,6 +52,8 @@ type Config struct {
 	// polling interval the client is told, to 5 seconds.
 	DeviceCodeLifetime time.Duration
 	DeviceCodeInterval time.Duration
+	// Throttle slows down password and client secret guessing.
+	Throttle ThrottleConfig
 }
 
 // Service is the token service: an http.Handler for the identity endpoints
@@ -69,6 +71,7 @@ type Service struct {
 	dcLife    time.Duration
 	dcEvery   time.Duration
 	audiences map[string]bool
+	throttle  *throttle
 }
 
 // NewService checks cfg and returns the token service.
@@ -108,6 +111,7 @@ func NewService(cfg Config) (*Service, error) {
 		s.dcEvery = 5 * time.Second
 	}
 	s.audiences = acceptedAudiences(bases)
+	s.throttle = newThrottle(cfg.Throttle)
 	return s, nil
 }
 

@@ -64,7 +64,8 @@ type tokenRequest struct {
 	scope     string // the resource scopes, echoed in the response
 	openid    bool
 	offline   bool
-	resource  bool // v1: the audience came from the resource parameter
+	resource  bool   // v1: the audience came from the resource parameter
+	ip        string // the client address, for throttling
 }
 
 // subject is who a token is for.
@@ -101,7 +102,7 @@ func (s *Service) parseScope(tr *tokenRequest, scope, resource string) *oauthErr
 		default:
 			i := strings.LastIndexByte(sc, '/')
 			if i <= 0 || i == len(sc)-1 {
-				return &oauthError{http.StatusBadRequest, "invalid_scope", fmt.Sprintf(
+				return &oauthError{status: http.StatusBadRequest, code: "invalid_scope", description: fmt.Sprintf(
 					"The scope '%s' does not name a resource. Ask for a resource's scope such as https://management.core.windows.net//.default.", sc)}
 			}
 			res = append(res, sc[:i])
@@ -110,29 +111,27 @@ func (s *Service) parseScope(tr *tokenRequest, scope, resource string) *oauthErr
 	}
 	for _, r := range res[min(1, len(res)):] {
 		if r != res[0] {
-			return &oauthError{http.StatusBadRequest, "invalid_scope",
-				"The scopes name more than one resource; a token is for one resource. Ask for one resource's scopes at a time."}
+			return &oauthError{status: http.StatusBadRequest, code: "invalid_scope", description: "The scopes name more than one resource; a token is for one resource. Ask for one resource's scopes at a time."}
 		}
 	}
 	switch {
 	case resource != "":
 		if len(res) > 0 && res[0] != resource {
-			return &oauthError{http.StatusBadRequest, "invalid_request", "The resource parameter and the scope name different resources."}
+			return &oauthError{status: http.StatusBadRequest, code: "invalid_request", description: "The resource parameter and the scope name different resources."}
 		}
 		tr.audience, tr.resource = resource, true
 	case len(res) > 0:
 		tr.audience = res[0]
 		tr.scope = strings.Join(resScopes, " ")
 	default:
-		return &oauthError{http.StatusBadRequest, "invalid_scope",
-			"No resource was requested. Ask for scope https://management.core.windows.net//.default (v2 endpoints) or resource https://management.core.windows.net/ (v1 endpoints)."}
+		return &oauthError{status: http.StatusBadRequest, code: "invalid_scope", description: "No resource was requested. Ask for scope https://management.core.windows.net//.default (v2 endpoints) or resource https://management.core.windows.net/ (v1 endpoints)."}
 	}
 	if !s.audiences[tr.audience] {
 		code := "invalid_scope"
 		if tr.resource {
 			code = "invalid_resource"
 		}
-		return &oauthError{http.StatusBadRequest, code, fmt.Sprintf(
+		return &oauthError{status: http.StatusBadRequest, code: code, description: fmt.Sprintf(
 			"The resource '%s' is not served here. This server issues tokens for Azure Resource Manager (https://management.core.windows.net/, https://management.azure.com/) and for itself.", tr.audience)}
 	}
 	if tr.scope == "" {
@@ -259,6 +258,7 @@ type oauthError struct {
 	status      int
 	code        string
 	description string
+	retryAfter  int64 // seconds, for a throttled attempt (Retry-After)
 }
 
 func writeOAuthError(w http.ResponseWriter, status int, code, description string) {
@@ -273,6 +273,7 @@ func writeOAuthError(w http.ResponseWriter, status int, code, description string
 }
 
 func (e *oauthError) write(w http.ResponseWriter) {
+	setRetryAfter(w, e.retryAfter)
 	writeOAuthError(w, e.status, e.code, e.description)
 }
 

@@ -29,7 +29,10 @@ type Store interface {
 
 // Deliverer sends due notifications.
 type Deliverer struct {
-	Store  Store
+	Store Store
+	// Policy decides which webhook URLs are delivered to; Client must
+	// enforce it at connect time (Policy.Client does).
+	Policy *Policy
 	Client *http.Client
 	Now    func() time.Time
 	Log    *slog.Logger
@@ -42,7 +45,8 @@ type Deliverer struct {
 // New returns a Deliverer with the default policy: 12 attempts, 5 s doubling
 // to at most 1 h (about 5 hours in all).
 func New(store Store) *Deliverer {
-	return &Deliverer{Store: store, Client: &http.Client{Timeout: 10 * time.Second}, Now: time.Now,
+	policy := &Policy{}
+	return &Deliverer{Store: store, Policy: policy, Client: policy.Client(nil), Now: time.Now,
 		Log: slog.Default(), MaxAttempts: 12, BaseDelay: 5 * time.Second, MaxDelay: time.Hour}
 }
 
@@ -106,10 +110,21 @@ func (d *Deliverer) deliver(ctx context.Context, n partnerlink.Notification, par
 	if err := d.post(ctx, url, secret, n); err != nil {
 		attempts := n.Attempts + 1
 		giveUp := attempts >= d.MaxAttempts
-		d.Log.Info("notify: delivery failed", "tenant", n.TenantID, "event", n.EventID, "attempt", attempts, "err", err, "giveUp", giveUp)
-		return false, d.Store.MarkAttemptFailed(ctx, n.ID, now, now.Add(d.backoff(attempts)), err.Error(), giveUp)
+		d.Log.Warn("notify: delivery failed", "tenant", n.TenantID, "event", n.EventID, "attempt", attempts, "err", err, "giveUp", giveUp)
+		return false, d.Store.MarkAttemptFailed(ctx, n.ID, now, now.Add(d.backoff(attempts)), FailureMessage(attempts, giveUp), giveUp)
 	}
 	return true, d.Store.MarkDelivered(ctx, n.ID, now)
+}
+
+// FailureMessage is what the tenant sees of a failed attempt. It says
+// neither why nor how the attempt failed (refused, unreachable, a non-2xx
+// answer): told apart, those would make the webhook a probe of the
+// server's network. The server's log has the cause.
+func FailureMessage(attempt int, gaveUp bool) string {
+	if gaveUp {
+		return fmt.Sprintf("delivery failed (attempt %d); no more attempts", attempt)
+	}
+	return fmt.Sprintf("delivery failed (attempt %d)", attempt)
 }
 
 // backoff is the wait after the given number of failed attempts.
@@ -124,6 +139,9 @@ func (d *Deliverer) backoff(attempts int) time.Duration {
 // post sends one notification. The body is signed with the tenant's secret:
 // X-Partnerlink-Signature is "sha256=" + hex(HMAC-SHA256(secret, timestamp + "." + body)).
 func (d *Deliverer) post(ctx context.Context, url, secret string, n partnerlink.Notification) error {
+	if _, err := d.Policy.CheckSyntax(url); err != nil {
+		return err
+	}
 	ts := strconv.FormatInt(d.Now().Unix(), 10)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(n.Payload))
 	if err != nil {

@@ -2,9 +2,11 @@ package notify_test
 
 import (
 	"context"
+	"crypto/x509"
 	"database/sql"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -18,6 +20,27 @@ import (
 	"github.com/partnerlink/partnerlink/sqlstore"
 	st "github.com/partnerlink/partnerlink/sqlstore/storetest"
 )
+
+// localDeliverer delivers to the test's receiver on 127.0.0.1, which the
+// operator must allow (serve --webhook-allow 127.0.0.1), trusting its
+// certificate.
+func localDeliverer(t *testing.T, db *sqlstore.DB, hook *httptest.Server) *notify.Deliverer {
+	t.Helper()
+	policy, err := notify.ParsePolicy([]string{"127.0.0.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := notify.New(db)
+	d.Policy, d.Client = policy, policy.Client(rootsOf(hook))
+	d.Log = slog.New(slog.DiscardHandler)
+	return d
+}
+
+func rootsOf(hook *httptest.Server) *x509.CertPool {
+	pool := x509.NewCertPool()
+	pool.AddCert(hook.Certificate())
+	return pool
+}
 
 // SPEC §6: the customer tenant is notified of a new link through a durable
 // outbox, delivered to its webhook with retries and backoff.
@@ -33,7 +56,7 @@ func TestDeliveryWithRetries(t *testing.T) {
 	var calls atomic.Int32
 	var got partnerlink.LinkNotification
 	var sig, ts string
-	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	hook := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if calls.Add(1) <= 2 { // the receiver is down twice
 			w.WriteHeader(http.StatusServiceUnavailable)
 			return
@@ -56,7 +79,7 @@ func TestDeliveryWithRetries(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	d := notify.New(db)
+	d := localDeliverer(t, db, hook)
 	d.Now = func() time.Time { return clock }
 	// No webhook yet: waits without using up attempts.
 	if n, err := d.DeliverDue(ctx); err != nil || n != 0 {
@@ -106,14 +129,14 @@ func TestGiveUp(t *testing.T) {
 	}
 	defer db.Close()
 	st.Seed(t, db)
-	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(500) }))
+	hook := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(500) }))
 	defer hook.Close()
 	db.SetTenantWebhook(ctx, st.TenantA, hook.URL, "")
 	clock := time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
 	svc := linking.New(db)
 	svc.Now = func() time.Time { return clock }
 	svc.Link(ctx, partnerlink.Caller{TenantID: st.TenantA, ObjectID: st.UserA}, st.Location)
-	d := notify.New(db)
+	d := localDeliverer(t, db, hook)
 	d.MaxAttempts = 3
 	d.Now = func() time.Time { return clock }
 	for i := 0; i < 5; i++ {
@@ -138,7 +161,7 @@ func TestRemovedTenant(t *testing.T) {
 	defer db.Close()
 	st.Seed(t, db)
 	var calls atomic.Int32
-	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { calls.Add(1) }))
+	hook := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { calls.Add(1) }))
 	defer hook.Close()
 	for _, tenant := range []string{st.TenantA, st.TenantB} {
 		if err := db.SetTenantWebhook(ctx, tenant, hook.URL, ""); err != nil {
@@ -166,7 +189,7 @@ func TestRemovedTenant(t *testing.T) {
 	if _, err := raw.ExecContext(ctx, `DELETE FROM tenants WHERE tenant_id = $1`, st.TenantA); err != nil {
 		t.Fatal(err)
 	}
-	d := notify.New(db)
+	d := localDeliverer(t, db, hook)
 	d.Now = func() time.Time { return clock }
 	if n, err := d.DeliverDue(ctx); err != nil || n != 1 || calls.Load() != 1 {
 		t.Fatalf("round: delivered %d (%d calls), %v; want the other tenant's delivered", n, calls.Load(), err)

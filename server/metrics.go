@@ -1,13 +1,13 @@
 package server
 
 import (
-	"crypto/sha256"
-	"crypto/subtle"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/partnerlink/partnerlink/api"
+	"github.com/partnerlink/partnerlink/identity"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -35,6 +35,21 @@ func newMetrics() *metrics {
 	m.registry.MustRegister(m.requests, m.duration, collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
+}
+
+// signIns publishes the token service's counts of failed and throttled
+// sign-in attempts (docs/operations.md, "Sign-in throttling").
+func (m *metrics) signIns(svc *identity.Service) {
+	for _, kind := range []string{identity.SignInPassword, identity.SignInClientSecret} {
+		labels := prometheus.Labels{"kind": kind}
+		m.registry.MustRegister(
+			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "partnerlink_signin_failures_total", ConstLabels: labels,
+				Help: "Sign-in attempts refused for a wrong password or client secret, by kind."},
+				func() float64 { f, _ := svc.SignInCounts(kind); return float64(f) }),
+			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "partnerlink_signin_throttled_total", ConstLabels: labels,
+				Help: "Sign-in attempts refused unchecked after too many failures (of the account or from the address), by kind."},
+				func() float64 { _, th := svc.SignInCounts(kind); return float64(th) }))
+	}
 }
 
 // area names the part of the API a path belongs to.
@@ -81,11 +96,10 @@ func (m *metrics) instrument(next http.Handler) http.Handler {
 func (m *metrics) handler(adminKeyHash [32]byte) http.Handler {
 	h := promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		scheme, key, _ := strings.Cut(r.Header.Get("Authorization"), " ")
-		got := sha256.Sum256([]byte(key))
-		if !strings.EqualFold(scheme, "Bearer") || subtle.ConstantTimeCompare(got[:], adminKeyHash[:]) != 1 {
+		if !api.AdminKeyMatches(adminKeyHash, r.Header.Get("Authorization")) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="partnerlink metrics"`)
-			http.Error(w, "metrics need 'Authorization: Bearer <DATA_DIR/admin-key>'", http.StatusUnauthorized)
+			writeError(w, http.StatusUnauthorized, "AuthenticationFailed",
+				"/metrics needs 'Authorization: Bearer <admin key>' (the key is in DATA_DIR/admin-key).")
 			return
 		}
 		h.ServeHTTP(w, r)

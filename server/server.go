@@ -4,8 +4,10 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -16,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/partnerlink/partnerlink"
 	"github.com/partnerlink/partnerlink/api"
 	"github.com/partnerlink/partnerlink/arm"
 	"github.com/partnerlink/partnerlink/certs"
@@ -37,11 +40,25 @@ type Config struct {
 	PublicURLs []string
 	// TLSCert and TLSKey serve a given certificate instead of the local CA's.
 	TLSCert, TLSKey string
+	// ReadHeaderTimeout bounds reading a request's headers (and the TLS
+	// handshake), BodyReadTimeout reading its body, IdleTimeout a
+	// keep-alive connection waiting for its next request; MaxConnsPerIP
+	// caps the open connections from one IP address. Zero means the
+	// Default* value.
+	ReadHeaderTimeout, BodyReadTimeout, IdleTimeout time.Duration
+	MaxConnsPerIP                                   int
 	// KeyRotation is the age at which the signing key is replaced (checked
 	// at start and hourly); default 30 days.
 	KeyRotation time.Duration
 	// TrustedIssuers are external OIDC issuers whose tokens the API accepts.
 	TrustedIssuers []identity.TrustedIssuer
+	// WebhookAllow are address ranges (CIDR or address) and host names
+	// webhooks may point to besides public addresses (serve
+	// --webhook-allow; docs/operations.md, "Webhooks").
+	WebhookAllow []string
+	// WebhookRootCAs are the roots webhook receivers' certificates are
+	// checked against; nil means the system's.
+	WebhookRootCAs *x509.CertPool
 	Logger         *slog.Logger
 	Now            func() time.Time
 }
@@ -61,6 +78,9 @@ type Server struct {
 	CAFile string
 
 	adminKeyHash [32]byte
+	webhooks     *notify.Policy
+	arm          *arm.Handler
+	api          *api.Handler
 
 	listener net.Listener
 	http     *http.Server
@@ -80,15 +100,22 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.Addr == "" {
 		cfg.Addr = "127.0.0.1:8443"
 	}
+	cfg.ReadHeaderTimeout = cmp.Or(cfg.ReadHeaderTimeout, DefaultReadHeaderTimeout)
+	cfg.BodyReadTimeout = cmp.Or(cfg.BodyReadTimeout, DefaultBodyReadTimeout)
+	cfg.IdleTimeout = cmp.Or(cfg.IdleTimeout, DefaultIdleTimeout)
+	cfg.MaxConnsPerIP = cmp.Or(cfg.MaxConnsPerIP, DefaultMaxConnsPerIP)
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory %s: %w", cfg.DataDir, err)
+	}
+	if err := checkDataDir(cfg.DataDir); err != nil {
+		return nil, err
 	}
 	s := &Server{cfg: cfg}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
-	s.listener = ln
+	s.listener = limitPerIP(ln, cfg.MaxConnsPerIP)
 	bases := baseURLs(ln.Addr().(*net.TCPAddr), cfg.PublicURLs)
 	s.URL = bases[0]
 	fail := func(err error) (*Server, error) {
@@ -112,8 +139,12 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s.Links = linking.New(s.DB)
 	s.Links.Now = cfg.Now
+	if s.webhooks, err = notify.ParsePolicy(cfg.WebhookAllow); err != nil {
+		return fail(err)
+	}
 	s.Notifier = notify.New(s.DB)
 	s.Notifier.Now, s.Notifier.Log = cfg.Now, cfg.Logger
+	s.Notifier.Policy, s.Notifier.Client = s.webhooks, s.webhooks.Client(cfg.WebhookRootCAs)
 
 	if s.adminKeyHash, err = adminKey(cfg.DataDir); err != nil {
 		return fail(err)
@@ -125,22 +156,62 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	s.http = &http.Server{
 		Handler:           s.routes(bases[0]),
 		TLSConfig:         tlsCfg,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       120 * time.Second,
+		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
+		IdleTimeout:       cfg.IdleTimeout,
 		ErrorLog:          slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelDebug),
 	}
 	return s, nil
 }
 
 // OpenStore opens the SQLite database of a data directory, or dsn when set.
+// The database and its -wal and -shm files are made 0600 (SQLite gives the
+// latter two the database file's mode), whatever the umask
+// (docs/operations.md, "Data directory").
 func OpenStore(ctx context.Context, dataDir, dsn string) (*sqlstore.DB, error) {
-	if dsn == "" {
-		if err := os.MkdirAll(dataDir, 0o700); err != nil {
-			return nil, fmt.Errorf("create data directory %s: %w", dataDir, err)
-		}
-		dsn = filepath.Join(dataDir, "partnerlink.db")
+	if dsn != "" {
+		return sqlstore.Open(ctx, dsn)
 	}
-	return sqlstore.Open(ctx, dsn)
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data directory %s: %w", dataDir, err)
+	}
+	path := filepath.Join(dataDir, "partnerlink.db")
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("create database %s: %w", path, err)
+	}
+	f.Close()
+	if err := os.Chmod(path, 0o600); err != nil {
+		return nil, fmt.Errorf("restrict database %s to its owner: %w", path, err)
+	}
+	db, err := sqlstore.Open(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	for _, suffix := range []string{"-wal", "-shm"} {
+		if err := os.Chmod(path+suffix, 0o600); err != nil && !errors.Is(err, os.ErrNotExist) {
+			db.Close()
+			return nil, fmt.Errorf("restrict database file %s to its owner: %w", path+suffix, err)
+		}
+	}
+	return db, nil
+}
+
+// checkDataDir refuses a data directory that group or others may enter:
+// it holds the signing keys, the admin key and the database.
+func checkDataDir(dir string) error {
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("data directory %s: %w", dir, err)
+	}
+	if !fi.IsDir() {
+		return partnerlink.Errorf(partnerlink.EINVALID, "data directory %s is not a directory", dir)
+	}
+	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+		return partnerlink.Errorf(partnerlink.EINVALID,
+			"data directory %s is open to group or others (mode %04o); it holds the signing keys, the admin key and the database: run chmod 700 %s",
+			dir, perm, dir)
+	}
+	return nil
 }
 
 func baseURLs(addr *net.TCPAddr, extra []string) []string {
@@ -187,6 +258,13 @@ func (s *Server) tlsConfig(bases []string) (*tls.Config, error) {
 // first start.
 func AdminKeyFile(dataDir string) string { return filepath.Join(dataDir, "admin-key") }
 
+// MinAdminKeyLength is the shortest admin key the server accepts.
+const MinAdminKeyLength = 16
+
+// adminKey reads the admin key, creating a random one on first start. A
+// key file that is empty (or shorter than MinAdminKeyLength) stops the
+// start: an empty key would otherwise open the admin API and /metrics to
+// anyone sending "Authorization: Bearer " (docs/operations.md, "Admin key").
 func adminKey(dataDir string) ([32]byte, error) {
 	path := AdminKeyFile(dataDir)
 	b, err := os.ReadFile(path)
@@ -199,7 +277,17 @@ func adminKey(dataDir string) ([32]byte, error) {
 	} else if err != nil {
 		return [32]byte{}, fmt.Errorf("read admin key: %w", err)
 	}
-	return api.HashAdminKey(strings.TrimSpace(string(b))), nil
+	key := strings.TrimSpace(string(b))
+	if len(key) < MinAdminKeyLength {
+		what := "is empty"
+		if key != "" {
+			what = fmt.Sprintf("holds a key of %d characters", len(key))
+		}
+		return [32]byte{}, partnerlink.Errorf(partnerlink.EINVALID,
+			"admin key file %s %s; the admin key must be at least %d characters: delete the file to have a new key generated at the next start, or write a longer key into it",
+			path, what, MinAdminKeyLength)
+	}
+	return api.HashAdminKey(key), nil
 }
 
 // Start serves in the background and starts delivering notifications.
@@ -269,17 +357,18 @@ func (s *Server) routes(base string) http.Handler {
 	armHandler := &arm.Handler{Auth: s.Validator, Links: s.Links, Directory: s.DB, Roles: s.DB, BaseURL: base, Now: s.cfg.Now}
 	apiHandler := api.New(s.Validator, s.DB, s.adminKeyHash, s.cfg.Now)
 	apiHandler.DataDir = s.cfg.DataDir
+	apiHandler.Webhooks = s.webhooks
+	s.arm, s.api = armHandler, apiHandler
 	met := newMetrics()
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
-	mux.Handle("GET /metrics", met.handler(s.adminKeyHash))
-	return met.instrument(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	met.signIns(s.Identity)
+	metricsHandler := met.handler(s.adminKeyHash)
+	return bodyDeadline(s.cfg.BodyReadTimeout, met.instrument(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		first := strings.ToLower(strings.SplitN(strings.TrimPrefix(r.URL.Path, "/"), "/", 2)[0])
 		switch first {
 		case "providers", "subscriptions", "tenants":
 			armHandler.ServeHTTP(w, r)
 		case "healthz", "metrics":
-			mux.ServeHTTP(w, r)
+			s.operations(w, r, metricsHandler)
 		case "api":
 			apiHandler.ServeHTTP(w, r)
 		default:
@@ -287,7 +376,32 @@ func (s *Server) routes(base string) http.Handler {
 				s.Identity.ServeHTTP(w, r)
 				return
 			}
-			http.NotFound(w, r)
+			notFound(w, r)
 		}
-	}))
+	})))
+}
+
+// Routes lists every endpoint of the ARM surface, /api/v1 and the
+// server's own, as "METHOD pattern" (the token service's are in identity).
+func (s *Server) Routes() []string {
+	out := append(s.arm.Routes(), s.api.Routes()...)
+	return append(out, "GET /healthz", "GET /metrics")
+}
+
+// operations serves GET /healthz and GET /metrics (HEAD too), with JSON
+// errors for other methods and paths.
+func (s *Server) operations(w http.ResponseWriter, r *http.Request, metrics http.Handler) {
+	if r.URL.Path != "/healthz" && r.URL.Path != "/metrics" {
+		notFound(w, r)
+		return
+	}
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		methodNotAllowed(w, r, "GET, HEAD")
+		return
+	}
+	if r.URL.Path == "/healthz" {
+		w.Write([]byte("ok\n"))
+		return
+	}
+	metrics.ServeHTTP(w, r)
 }

@@ -4,11 +4,13 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/json"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/partnerlink/partnerlink"
@@ -18,7 +20,7 @@ import (
 // The assembled server: HTTPS with the generated CA, routing to the token
 // service, ARM and the API, and the admin-only metrics.
 func TestServer(t *testing.T) {
-	dir := t.TempDir()
+	dir := privateDir(t)
 	srv, err := server.Open(context.Background(), server.Config{DataDir: dir, Addr: "127.0.0.1:0"})
 	if err != nil {
 		t.Fatal(err)
@@ -69,10 +71,135 @@ func TestServer(t *testing.T) {
 		t.Errorf("metrics with a wrong key: %d", code)
 	}
 	code, body := get("/metrics", strings.TrimSpace(string(key)))
-	if code != 200 || !strings.Contains(body, `partnerlink_http_requests_total{area="managementpartner",code="401",method="GET"} 1`) {
+	if code != 200 || !strings.Contains(body, `partnerlink_http_requests_total{area="managementpartner",code="401",method="GET"} 1`) ||
+		!strings.Contains(body, `partnerlink_signin_failures_total{kind="password"} 0`) ||
+		!strings.Contains(body, `partnerlink_signin_throttled_total{kind="client_secret"} 0`) {
 		t.Errorf("metrics: %d %s", code, body)
 	}
 	if fi, err := os.Stat(filepath.Join(dir, "admin-key")); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf("admin key file: %v %v", fi, err)
 	}
+}
+
+// An empty (or short) admin key file stops the start, naming the file: an
+// empty key would open the admin API and /metrics to "Bearer " with
+// nothing after it.
+func TestEmptyAdminKeyRefused(t *testing.T) {
+	for _, content := range []string{"", "\n", "  short \n"} {
+		dir := privateDir(t)
+		path := server.AdminKeyFile(dir)
+		if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		srv, err := server.Open(context.Background(), server.Config{DataDir: dir, Addr: "127.0.0.1:0"})
+		if err == nil {
+			srv.Close()
+			t.Fatalf("started with admin key file %q", content)
+		}
+		if !strings.Contains(err.Error(), "admin key file "+path) || !strings.Contains(err.Error(), "at least 16 characters") {
+			t.Errorf("admin key %q: %v", content, err)
+		}
+	}
+}
+
+// Every error of /api/v1, /metrics and unknown paths is the JSON error
+// body with its status: 404, 405 with Allow, 401, 413.
+func TestJSONErrors(t *testing.T) {
+	dir := privateDir(t)
+	srv, err := server.Open(context.Background(), server.Config{DataDir: dir, Addr: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Start()
+	defer srv.Close()
+	ca, _ := os.ReadFile(srv.CAFile)
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(ca)
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	key, _ := os.ReadFile(server.AdminKeyFile(dir))
+	admin := "Bearer " + strings.TrimSpace(string(key))
+	cases := []struct {
+		method, path, auth, body string
+		status                   int
+		code, allow              string
+	}{
+		{"GET", "/api/v1/nothing-here", "", "", 404, "NotFound", ""},
+		{"GET", "/api/v1/tenants/00000000-0000-4000-8000-000000000001/webhook", "", "", 405, "MethodNotAllowed", "PUT"},
+		{"POST", "/api/v1/admin/tenants", admin, "", 405, "MethodNotAllowed", "GET"},
+		{"PATCH", "/api/v1/tenants/00000000-0000-4000-8000-000000000001/delegations/00000000-0000-4000-8000-000000000002", "", "", 405, "MethodNotAllowed", "PUT, DELETE"},
+		{"GET", "/metrics", "", "", 401, "AuthenticationFailed", ""},
+		{"GET", "/metrics", "Bearer ", "", 401, "AuthenticationFailed", ""},
+		{"POST", "/metrics", admin, "", 405, "MethodNotAllowed", "GET, HEAD"},
+		{"GET", "/no-such-thing", "", "", 404, "NotFound", ""},
+		{"PUT", "/api/v1/admin/tenants/00000000-0000-4000-8000-000000000001", admin, `{"name":"` + strings.Repeat("x", 1<<20) + `"}`, 413, "RequestEntityTooLarge", ""},
+		{"PUT", "/api/v1/admin/tenants/00000000-0000-4000-8000-000000000001", "Bearer ", `{"name":"T"}`, 401, "AuthenticationFailed", ""},
+	}
+	for _, c := range cases {
+		req, _ := http.NewRequest(c.method, srv.URL+c.path, strings.NewReader(c.body))
+		if c.auth != "" {
+			req.Header.Set("Authorization", c.auth)
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		var e struct {
+			Error struct{ Code, Message string } `json:"error"`
+		}
+		jsonErr := json.Unmarshal(b, &e)
+		if resp.StatusCode != c.status || jsonErr != nil || e.Error.Code != c.code || e.Error.Message == "" ||
+			!strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") || resp.Header.Get("Allow") != c.allow {
+			t.Errorf("%s %s: %d %s %q Allow %q; want %d %s Allow %q", c.method, c.path, resp.StatusCode,
+				resp.Header.Get("Content-Type"), b, resp.Header.Get("Allow"), c.status, c.code, c.allow)
+		}
+	}
+}
+
+// The database and its -wal and -shm files are the owner's alone, whatever
+// the umask, and serve refuses a data directory open to group or others.
+func TestDataDirectoryPermissions(t *testing.T) {
+	old := syscall.Umask(0)
+	defer syscall.Umask(old)
+	dir := filepath.Join(t.TempDir(), "data")
+	srv, err := server.Open(context.Background(), server.Config{DataDir: dir, Addr: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	// A write makes sure the WAL is in use.
+	if err := srv.DB.PutTenant(context.Background(), partnerlink.Tenant{ID: "00000000-0000-4000-8000-000000000001", Name: "T"}); err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]os.FileMode{"": 0o700, "partnerlink.db": 0o600, "partnerlink.db-wal": 0o600, "partnerlink.db-shm": 0o600} {
+		fi, err := os.Stat(filepath.Join(dir, name))
+		if err != nil || fi.Mode().Perm() != want {
+			t.Errorf("%s/%s: %v %v; want mode %04o", dir, name, fi.Mode(), err, want)
+		}
+	}
+
+	open := t.TempDir()
+	if err := os.Chmod(open, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	srv2, err := server.Open(context.Background(), server.Config{DataDir: open, Addr: "127.0.0.1:0"})
+	if err == nil {
+		srv2.Close()
+		t.Fatal("served a data directory with mode 0755")
+	}
+	want := "data directory " + open + " is open to group or others (mode 0755); it holds the signing keys, the admin key and the database: run chmod 700 " + open
+	if err.Error() != want {
+		t.Errorf("error %q; want %q", err, want)
+	}
+}
+
+// privateDir is a data directory serve accepts: t.TempDir() is 0755.
+func privateDir(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.Chmod(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }

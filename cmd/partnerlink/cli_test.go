@@ -245,3 +245,24 @@ func TestImportDetectsActivity(t *testing.T) {
 		t.Errorf("powerplatform attribute after import (CSV, then the not-credited note):\n%s\nwant:\n%s", got, want)
 	}
 }
+
+// tenant add --webhook applies the API's webhook rule (docs/operations.md,
+// "Webhooks"): https, no credentials, public targets unless allowed.
+func TestTenantAddWebhookPolicy(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct{ url, want string }{
+		{"http://93.184.216.34/h", "must be an https:// URL"},
+		{"https://user:pw@93.184.216.34/h", "must not carry credentials"},
+		{"https://169.254.169.254/latest", "not a public address"},
+		{"https://10.1.2.3/h", "not a public address"},
+	} {
+		out, err := run(t, dir, "tenant", "add", cT, "--name", "Fabrikam", "--webhook", c.url)
+		if err == nil || !strings.Contains(err.Error(), "--webhook: ") || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("--webhook %s: %v %s; want an error with %q", c.url, err, out, c.want)
+		}
+	}
+	mustRun(t, dir, "tenant", "add", cT, "--name", "Fabrikam", "--webhook", "https://10.1.2.3/h", "--webhook-allow", "10.0.0.0/8")
+	if out := mustRun(t, dir, "tenant", "list"); !strings.Contains(out, "https://10.1.2.3/h") {
+		t.Errorf("tenant list:\n%s", out)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"github.com/partnerlink/partnerlink"
 	"github.com/partnerlink/partnerlink/api"
 	"github.com/partnerlink/partnerlink/identity"
+	"github.com/partnerlink/partnerlink/notify"
 	"github.com/partnerlink/partnerlink/server"
 	"github.com/partnerlink/partnerlink/sqlstore"
 	"github.com/partnerlink/partnerlink/world"
@@ -61,6 +62,7 @@ func instantOrNow(m *Main, flag, v string) (*time.Time, error) {
 func newTenantCmd(m *Main) *cobra.Command {
 	cmd := &cobra.Command{Use: "tenant", Short: "Add and list tenants (directories)"}
 	var name, webhook, secret string
+	var webhookAllow []string
 	add := &cobra.Command{
 		Use: "add TENANT_ID --name NAME", Short: "Add or rename a tenant, optionally with its notification webhook", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -70,6 +72,16 @@ func newTenantCmd(m *Main) *cobra.Command {
 			}
 			if name == "" {
 				return partnerlink.Errorf(partnerlink.EINVALID, "--name is required")
+			}
+			if webhook != "" {
+				// The rule the API applies (docs/operations.md, "Webhooks").
+				policy, err := notify.ParsePolicy(webhookAllow)
+				if err == nil {
+					err = policy.CheckURL(cmd.Context(), webhook)
+				}
+				if err != nil {
+					return fmt.Errorf("--webhook: %w", err)
+				}
 			}
 			return withStore(m, cmd, func(ctx context.Context, db *sqlstore.DB) error {
 				if err := db.PutTenant(ctx, partnerlink.Tenant{ID: id, Name: name}); err != nil {
@@ -85,6 +97,8 @@ func newTenantCmd(m *Main) *cobra.Command {
 	add.Flags().StringVar(&name, "name", "", "display name")
 	add.Flags().StringVar(&webhook, "webhook", "", "URL that receives a signed POST for each link change in the tenant")
 	add.Flags().StringVar(&secret, "webhook-secret", "", "secret that signs webhook deliveries (HMAC-SHA256)")
+	add.Flags().StringSliceVar(&webhookAllow, "webhook-allow", nil,
+		"accept a --webhook on these non-public targets (as serve --webhook-allow, which delivery then needs too)")
 	list := &cobra.Command{
 		Use: "list", Short: "List tenants", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {

@@ -80,6 +80,9 @@ and --tls-key are given.`,
 	f.StringVar(&cfg.TLSKey, "tls-key", "", "the key of --tls-cert")
 	f.StringSliceVar(&cfg.PublicURLs, "public-url", nil, "another base URL clients reach this server at (repeatable)")
 	f.StringArrayVar(&trusted, "trusted-issuer", nil, "accept tokens of an external OIDC issuer: ISSUER_URL=AUDIENCE (repeatable)")
+	f.IntVar(&cfg.MaxConnsPerIP, "max-conns-per-ip", server.DefaultMaxConnsPerIP, "most open connections from one IP address; more are closed at once")
+	f.StringSliceVar(&cfg.WebhookAllow, "webhook-allow", nil,
+		"let webhooks reach these non-public targets: CIDR, address or host name (repeatable or comma-separated; docs/operations.md)")
 	return cmd
 }
 
