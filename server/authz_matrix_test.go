@@ -373,19 +373,22 @@ func matrixRows() []row {
 			st{401, 401, 401, 403, 403, 403, 201, 201, 201, 403, 403, 201, 201, 403, 401, 403}},
 		{"DELETE", authz + "roleAssignments/{roleAssignmentId}", sub1 + "/providers/Microsoft.Authorization/roleAssignments/" + mxRADel + av, "", ensureAssignment,
 			st{401, 401, 401, 403, 403, 403, 200, 200, 200, 403, 403, 200, 200, 403, 401, 403}},
+		// A scope of another tenant is refused as for every ARM scope (docs/api.md).
 		{"GET", authz + "roleDefinitions", sub1 + "/providers/Microsoft.Authorization/roleDefinitions" + av, "", nil,
-			st{401, 401, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200}},
+			st{401, 401, 401, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 401, 200}},
 		{"GET", authz + "roleDefinitions/{roleDefinitionId}", sub1 + "/providers/Microsoft.Authorization/roleDefinitions/" + readerID + av, "", nil,
-			st{401, 401, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200}},
-		// Tenant B's custom role is B's alone. // needs sec-rbac
+			st{401, 401, 401, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 401, 200}},
+		// Tenant B's custom role is B's alone.
 		{"GET", authz + "roleDefinitions/{roleDefinitionId}", "/providers/Microsoft.Authorization/roleDefinitions/" + mxBRole + av, "", nil,
 			st{401, 401, 200, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404}},
 		{"PUT", authz + "roleDefinitions/{roleDefinitionId}", sub1 + "/providers/Microsoft.Authorization/roleDefinitions/e2000000-0000-4000-8000-0000000000{c}" + av, rdBody, nil,
 			st{401, 401, 401, 403, 403, 403, 201, 201, 201, 403, 403, 201, 201, 403, 401, 403}},
-		// Nobody outside B overwrites B's custom role. // needs sec-rbac
+		// Nobody outside B overwrites B's custom role: role ids are per tenant,
+		// so a writer of another tenant creates its own role under that id
+		// (201) and B's is untouched (checked after the table).
 		{"PUT", authz + "roleDefinitions/{roleDefinitionId}", "/providers/Microsoft.Authorization/roleDefinitions/" + mxBRole + av,
 			`{"properties":{"roleName":"B operator","permissions":[{"actions":["*"],"notActions":[]}]}}`, nil,
-			st{401, 401, 201, 403, 403, 403, 409, 409, 403, 403, 403, 403, 403, 403, 409, 403}},
+			st{401, 401, 201, 403, 403, 403, 201, 201, 403, 403, 403, 403, 403, 403, 201, 403}},
 
 		// Subscriptions and resource providers: visible with any role at,
 		// above or below the subscription; registering needs
@@ -510,8 +513,8 @@ func matrixRows() []row {
 			st{401, 401, 404, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 404, 200}},
 		{"PUT", mgRoute, "/providers/Microsoft.Management/managementGroups/new-{c}" + mgv, "", nil,
 			st{401, 401, 200, 403, 403, 200, 403, 200, 403, 403, 403, 403, 403, 403, 200, 403}},
-		// Moving mg-b under mg-a: an Owner of mg-a alone may not. // needs sec-rbac
-		// Another tenant cannot name A's mg-a as a parent. // needs sec-rbac
+		// Moving mg-b under mg-a: an Owner of mg-a alone may not.
+		// Another tenant cannot name A's mg-a as a parent.
 		{"PUT", mgRoute, "/providers/Microsoft.Management/managementGroups/mg-b" + mgv,
 			`{"properties":{"details":{"parent":{"id":"` + mgAID + `"}}}}`, resetGroups,
 			st{401, 401, 400, 403, 403, 200, 403, 200, 403, 403, 403, 403, 403, 403, 400, 403}},
@@ -554,6 +557,19 @@ func TestAuthorizationMatrix(t *testing.T) {
 				t.Errorf("%s %s as %s: %d, want %d: %s", r.method, path, callerNames[c], code, r.want[c], trim(answer))
 			}
 		}
+	}
+
+	// A role id of tenant B that tenant A's Owner PUTs is A's own role: B's
+	// role keeps what B wrote.
+	bRole := "/providers/Microsoft.Authorization/roleDefinitions/" + mxBRole + "?api-version=2022-04-01"
+	if code, body := m.do(ownRoot, "PUT", bRole, `{"properties":{"roleName":"A copy","permissions":[{"actions":["Microsoft.Storage/*"]}]}}`); code != 201 {
+		t.Fatalf("A's PUT of B's role id: %d %s", code, trim(body))
+	}
+	if code, body := m.do(other, "GET", bRole, ""); code != 200 || !strings.Contains(body, `"roleName":"B operator"`) || strings.Contains(body, "A copy") {
+		t.Errorf("B's role after A's PUT of its id: %d %s; want B's own", code, trim(body))
+	}
+	if code, body := m.do(ownRoot, "GET", bRole, ""); code != 200 || !strings.Contains(body, `"roleName":"A copy"`) {
+		t.Errorf("A's role of the same id: %d %s", code, trim(body))
 	}
 }
 
