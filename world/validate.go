@@ -109,7 +109,7 @@ type validator struct {
 	mgs        map[inTenant]*ManagementGroup // by lower-case name
 	subs       map[string]*Subscription
 	principals map[inTenant]int // by objectId: the index of its first entry
-	roleRefs   map[string]bool         // see roleRefs
+	roleRefs   map[string]bool  // see roleRefs
 }
 
 // inTenant keys what is named within a tenant. A struct rather than
