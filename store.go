@@ -21,7 +21,7 @@ type DirectoryStore interface {
 	EnablePrincipal(ctx context.Context, tenantID, objectID string, from time.Time) (*Principal, error)
 	// Principal returns a principal with its earlier periods; ENOTFOUND.
 	Principal(ctx context.Context, tenantID, objectID string) (*Principal, error)
-	Principals(ctx context.Context, tenantID string) ([]Principal, error)         // all tenants when ""
+	Principals(ctx context.Context, tenantID string) ([]Principal, error) // all tenants when ""
 	ServicePrincipalsByAppID(ctx context.Context, appID string) ([]Principal, error)
 	UsersBySignInName(ctx context.Context, signInName string) ([]Principal, error)
 	GuestsOf(ctx context.Context, homeTenantID, homeObjectID string) ([]Principal, error)
