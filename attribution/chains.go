@@ -51,7 +51,7 @@ type Chain struct {
 	PrincipalPeriod  partnerlink.Period
 	PrincipalPeriods []partnerlink.Period
 	PartnerPeriod    partnerlink.Period
-	Memberships     []Membership
+	Memberships      []Membership
 	// The access: a role assignment (in LinkTenantID) or a delegation (of
 	// ScopeTenantID's scope to LinkTenantID, the managing tenant).
 	Via              Via
