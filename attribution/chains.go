@@ -168,8 +168,9 @@ func eachChain(doc *world.Document, sized func(n int), yield func(*Chain)) {
 	for li, l := range doc.Links {
 		c := principals[pkey(l.TenantID, l.ObjectID)]
 		linkPer := world.PeriodOf(l.From, l.To)
-		// SPEC §4's I has the principal's period in it: a principal
-		// enabled over several periods gives chains for each.
+		// A grant's period includes the linked principal's period: a
+		// principal enabled over several periods gives chains for each
+		// (docs/rules.md, "Principals: enabled periods").
 		for _, cp := range linkedPeriods(c.pers, linkPer) {
 			base := Chain{
 				PartnerID:        l.PartnerID,

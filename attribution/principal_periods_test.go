@@ -22,7 +22,7 @@ func (b *builder) enabledAgain(tenant, object, from, to string) *builder {
 // october attributes over October 2026.
 func october(o *Options) { o.From, o.To = *at("2026-10-01"), *at("2026-11-01") }
 
-// docs/rules.md "Principals: enabled periods" (SPEC §4): a principal
+// docs/rules.md "Principals: enabled periods": a principal
 // disabled and enabled again credits in each of its enabled periods —
 // credit before the disable stays, and credit resumes when it is enabled
 // again — and never in between.

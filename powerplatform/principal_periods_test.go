@@ -10,7 +10,7 @@ import (
 	"github.com/partnerlink/partnerlink/world"
 )
 
-// docs/rules.md "Principals: enabled periods", applied to SPEC §5: the
+// docs/rules.md "Principals: enabled periods", for Power Platform: the
 // candidates of a month are limited by every enabled period of a principal
 // disabled and enabled again, not only its latest.
 func TestQualifyingPeriodsOfAPrincipalEnabledAgain(t *testing.T) {
