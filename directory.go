@@ -30,8 +30,10 @@ func (t PrincipalType) Valid() bool {
 }
 
 // Principal is a user, guest, service principal or group of one tenant.
-// It exists and is enabled over Period; deleting or disabling it closes the
-// period (SPEC §4).
+// It exists and is enabled over one or more periods that do not overlap:
+// Period is the latest, Earlier the ones before it. Deleting or disabling
+// it closes Period; enabling it again starts a new Period and keeps the
+// old one in Earlier (docs/rules.md, "Principals: enabled periods").
 type Principal struct {
 	TenantID    string
 	ObjectID    string
@@ -49,10 +51,30 @@ type Principal struct {
 	AppID        string // service principals only
 	CSPDelegated bool
 	Period       Period
+	// Earlier are the principal's earlier enabled periods, oldest first,
+	// each ending at or before the next one starts (and before Period).
+	Earlier []Period
 }
 
-// ActiveAt reports whether the principal exists and is enabled at t.
-func (p Principal) ActiveAt(t time.Time) bool { return p.Period.Contains(t) }
+// ActiveAt reports whether the principal exists and is enabled at t: in
+// Period or in one of the Earlier periods.
+func (p Principal) ActiveAt(t time.Time) bool {
+	if p.Period.Contains(t) {
+		return true
+	}
+	for _, e := range p.Earlier {
+		if e.Contains(t) {
+			return true
+		}
+	}
+	return false
+}
+
+// Periods returns every enabled period of the principal, oldest first.
+func (p Principal) Periods() []Period {
+	out := make([]Period, 0, len(p.Earlier)+1)
+	return append(append(out, p.Earlier...), p.Period)
+}
 
 // Partner is an entry of the partner registry: a global partner ID, or a
 // location ID that belongs to a global one.

@@ -13,9 +13,15 @@ type DirectoryStore interface {
 	Tenants(ctx context.Context) ([]Tenant, error)
 	SetTenantWebhook(ctx context.Context, tenantID, url, secret string) error
 
+	// PutPrincipal creates a principal or stores p over it, keeping its
+	// earlier periods (Replace); ECONFLICT when that would rewrite them.
 	PutPrincipal(ctx context.Context, p Principal) error
-	Principal(ctx context.Context, tenantID, objectID string) (*Principal, error) // ENOTFOUND
-	Principals(ctx context.Context, tenantID string) ([]Principal, error)         // all tenants when ""
+	// EnablePrincipal enables a disabled principal again from instant from
+	// (Principal.EnableAgain): ENOTFOUND, ECONFLICT, EINVALID.
+	EnablePrincipal(ctx context.Context, tenantID, objectID string, from time.Time) (*Principal, error)
+	// Principal returns a principal with its earlier periods; ENOTFOUND.
+	Principal(ctx context.Context, tenantID, objectID string) (*Principal, error)
+	Principals(ctx context.Context, tenantID string) ([]Principal, error) // all tenants when ""
 	ServicePrincipalsByAppID(ctx context.Context, appID string) ([]Principal, error)
 	UsersBySignInName(ctx context.Context, signInName string) ([]Principal, error)
 	GuestsOf(ctx context.Context, homeTenantID, homeObjectID string) ([]Principal, error)

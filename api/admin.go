@@ -1,6 +1,9 @@
 package api
 
 import (
+	"bytes"
+	"encoding/json"
+	"io"
 	"net/http"
 	"time"
 
@@ -108,6 +111,86 @@ func (h *Handler) adminPutPrincipal(w http.ResponseWriter, r *http.Request) {
 	}
 	body.ObjectID, body.TenantID = p.ObjectID, p.TenantID
 	writeJSON(w, http.StatusOK, body)
+}
+
+// PeriodView is one enabled period of a principal.
+type PeriodView struct {
+	From *time.Time `json:"from"`
+	To   *time.Time `json:"to"`
+}
+
+// PrincipalView is a principal as the admin API answers with it: its
+// fields, the latest period as from/to, and every enabled period, oldest
+// first (docs/rules.md, "Principals: enabled periods").
+type PrincipalView struct {
+	PrincipalBody
+	Periods []PeriodView `json:"periods"`
+}
+
+// ViewPrincipal is p as the admin API answers with it.
+func ViewPrincipal(p partnerlink.Principal) PrincipalView {
+	v := PrincipalView{PrincipalBody: PrincipalBody{Type: string(p.Type), DisplayName: p.DisplayName, SignInName: p.SignInName,
+		HomeTenantID: p.HomeTenantID, HomeObjectID: p.HomeObjectID, AppID: p.AppID, CSPDelegated: p.CSPDelegated,
+		From: timeOrNil(p.Period.From), To: timeOrNil(p.Period.To), ObjectID: p.ObjectID, TenantID: p.TenantID}}
+	for _, per := range p.Periods() {
+		v.Periods = append(v.Periods, PeriodView{From: timeOrNil(per.From), To: timeOrNil(per.To)})
+	}
+	return v
+}
+
+func timeOrNil(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+// adminEnablePrincipal enables a disabled principal again from "from"
+// (default now), keeping its earlier periods: 409 when it is enabled, 400
+// when from is before the end of its last period.
+func (h *Handler) adminEnablePrincipal(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		From *time.Time `json:"from"`
+	}
+	if err := decodeOptional(r, &body); err != nil {
+		writeError(w, err)
+		return
+	}
+	from := h.now()
+	if body.From != nil {
+		from = body.From.UTC()
+	}
+	tenant, err := partnerlink.ParseGUID("tenant", r.PathValue("tenant"))
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	object, err := partnerlink.ParseGUID("objectId", r.PathValue("object"))
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	p, err := h.Store.EnablePrincipal(r.Context(), tenant, object, from)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, ViewPrincipal(*p))
+}
+
+// decodeOptional is decode for a body that may be left out.
+func decodeOptional(r *http.Request, v any) error {
+	b, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	if err != nil {
+		return err
+	}
+	if len(bytes.TrimSpace(b)) == 0 {
+		return nil
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return partnerlink.Errorf(partnerlink.EINVALID, "the request body is not valid JSON: %v", err)
+	}
+	return nil
 }
 
 // adminAddSecret adds a client secret or password; a generated one is

@@ -2,6 +2,7 @@ package attribution
 
 import (
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -24,8 +25,11 @@ type Membership struct {
 	GroupID  string
 	MemberID string
 	Period   partnerlink.Period // the membership's own period
-	// GroupPeriod is when the group itself existed.
-	GroupPeriod partnerlink.Period
+	// GroupPeriod is the period of the group's existence this step goes
+	// through; GroupPeriods are all of them (a group disabled and enabled
+	// again has several: docs/rules.md, "Principals: enabled periods").
+	GroupPeriod  partnerlink.Period
+	GroupPeriods []partnerlink.Period
 }
 
 // Chain is one way a partner may be credited: a link, the memberships from
@@ -39,11 +43,15 @@ type Chain struct {
 	LinkTenantID string
 	ObjectID     string
 	LinkPeriod   partnerlink.Period
-	// PrincipalPeriod is when the linked principal existed and was enabled;
-	// PartnerPeriod when the partner ID (and its global ID) was active.
-	PrincipalPeriod partnerlink.Period
-	PartnerPeriod   partnerlink.Period
-	Memberships     []Membership
+	// PrincipalPeriod is the period of the linked principal's existence
+	// (enabled) that this chain goes through, PrincipalPeriods all of
+	// them: a principal disabled and enabled again gives a chain per
+	// period (docs/rules.md, "Principals: enabled periods"). PartnerPeriod
+	// is when the partner ID (and its global ID) was active.
+	PrincipalPeriod  partnerlink.Period
+	PrincipalPeriods []partnerlink.Period
+	PartnerPeriod    partnerlink.Period
+	Memberships      []Membership
 	// The access: a role assignment (in LinkTenantID) or a delegation (of
 	// ScopeTenantID's scope to LinkTenantID, the managing tenant).
 	Via              Via
@@ -73,8 +81,10 @@ type reach struct {
 	csp       string // the first CSP delegated principal on the path
 }
 
+// principalInfo is what chains need of a principal: its enabled periods,
+// in the order of their starts, and its flags.
 type principalInfo struct {
-	per  partnerlink.Period
+	pers []partnerlink.Period
 	csp  bool
 	kind string
 }
@@ -102,17 +112,20 @@ func buildChains(doc *world.Document) []Chain {
 // When sized is not nil, it is told the number of chains first.
 func eachChain(doc *world.Document, sized func(n int), yield func(*Chain)) {
 	partners := partnerPeriods(doc)
-	principals := make(map[principalKey]principalInfo, len(doc.Principals))
-	for _, p := range doc.Principals {
-		principals[pkey(p.TenantID, p.ObjectID)] = principalInfo{world.PeriodOf(p.From, p.To), p.CSPDelegated, p.Type}
-	}
+	principals := principalInfos(doc)
 	memberOf := map[principalKey][]edge{} // member → groups
 	for _, m := range doc.GroupMemberships {
 		g := principals[pkey(m.TenantID, m.GroupID)]
-		memberOf[pkey(m.TenantID, m.MemberID)] = append(memberOf[pkey(m.TenantID, m.MemberID)], edge{
-			group: m.GroupID,
-			m:     Membership{TenantID: m.TenantID, GroupID: m.GroupID, MemberID: m.MemberID, Period: world.PeriodOf(m.From, m.To), GroupPeriod: g.per},
-		})
+		k := pkey(m.TenantID, m.MemberID)
+		// One edge per period of the group, as one per period of the
+		// linked principal below.
+		for _, gp := range g.pers {
+			memberOf[k] = append(memberOf[k], edge{
+				group: m.GroupID,
+				m: Membership{TenantID: m.TenantID, GroupID: m.GroupID, MemberID: m.MemberID, Period: world.PeriodOf(m.From, m.To),
+					GroupPeriod: gp, GroupPeriods: g.pers},
+			})
+		}
 	}
 	assignments := map[principalKey][]int{} // principal → role assignments
 	for i, a := range doc.RoleAssignments {
@@ -144,11 +157,13 @@ func eachChain(doc *world.Document, sized func(n int), yield func(*Chain)) {
 	reaches := make([][]reach, len(doc.Links))
 	n := 0
 	for i, l := range doc.Links {
-		reaches[i] = reachable(l.TenantID, l.ObjectID, principals[pkey(l.TenantID, l.ObjectID)], principals, memberOf)
+		c := principals[pkey(l.TenantID, l.ObjectID)]
+		reaches[i] = reachable(l.TenantID, l.ObjectID, c, principals, memberOf)
 		if sized != nil {
+			per := len(linkedPeriods(c.pers, world.PeriodOf(l.From, l.To)))
 			for _, r := range reaches[i] {
 				k := pkey(l.TenantID, r.principal)
-				n += len(assignments[k]) + len(delegations[k])
+				n += per * (len(assignments[k]) + len(delegations[k]))
 			}
 		}
 	}
@@ -158,48 +173,127 @@ func eachChain(doc *world.Document, sized func(n int), yield func(*Chain)) {
 	var ch Chain
 	for li, l := range doc.Links {
 		c := principals[pkey(l.TenantID, l.ObjectID)]
-		base := Chain{
-			PartnerID:       l.PartnerID,
-			LinkTenantID:    l.TenantID,
-			ObjectID:        l.ObjectID,
-			LinkPeriod:      world.PeriodOf(l.From, l.To),
-			PrincipalPeriod: c.per,
-			PartnerPeriod:   partners[l.PartnerID],
-		}
-		basePer, ok := intersect(base.LinkPeriod, base.PrincipalPeriod, base.PartnerPeriod)
-		for _, r := range reaches[li] {
-			per, ok2 := intersect(basePer, r.per)
-			// grant completes the chain through r for one role assignment
-			// or delegation.
-			grant := func(via Via, id, roleDef, scope, scopeTenant string, from, to *time.Time) {
-				ch = base
-				ch.Memberships = r.path
-				ch.Via = via
-				ch.AssignmentID = id
-				ch.PrincipalID = r.principal
-				rl := role(scopeTenant, roleDef)
-				ch.Role, ch.RoleCanWrite = rl.Name, rl.CanWrite
-				ch.Scope, ch.ScopeTenantID = scope, scopeTenant
-				ch.AssignmentPeriod = world.PeriodOf(from, to)
-				ch.CSPPrincipal = r.csp
-				var ok3 bool
-				ch.Period, ok3 = intersect(per, ch.AssignmentPeriod)
-				ch.empty = !(ok && ok2 && ok3)
-				if ch.empty {
-					ch.Period = emptyPeriod
+		linkPer := world.PeriodOf(l.From, l.To)
+		// A grant's period includes the linked principal's period: a
+		// principal enabled over several periods gives chains for each
+		// (docs/rules.md, "Principals: enabled periods").
+		for _, cp := range linkedPeriods(c.pers, linkPer) {
+			base := Chain{
+				PartnerID:        l.PartnerID,
+				LinkTenantID:     l.TenantID,
+				ObjectID:         l.ObjectID,
+				LinkPeriod:       linkPer,
+				PrincipalPeriod:  cp,
+				PrincipalPeriods: c.pers,
+				PartnerPeriod:    partners[l.PartnerID],
+			}
+			basePer, ok := intersect(base.LinkPeriod, base.PrincipalPeriod, base.PartnerPeriod)
+			for _, r := range reaches[li] {
+				per, ok2 := intersect(basePer, r.per)
+				// grant completes the chain through r for one role
+				// assignment or delegation.
+				grant := func(via Via, id, roleDef, scope, scopeTenant string, from, to *time.Time) {
+					ch = base
+					ch.Memberships = r.path
+					ch.Via = via
+					ch.AssignmentID = id
+					ch.PrincipalID = r.principal
+					rl := role(scopeTenant, roleDef)
+					ch.Role, ch.RoleCanWrite = rl.Name, rl.CanWrite
+					ch.Scope, ch.ScopeTenantID = scope, scopeTenant
+					ch.AssignmentPeriod = world.PeriodOf(from, to)
+					ch.CSPPrincipal = r.csp
+					var ok3 bool
+					ch.Period, ok3 = intersect(per, ch.AssignmentPeriod)
+					ch.empty = !(ok && ok2 && ok3)
+					if ch.empty {
+						ch.Period = emptyPeriod
+					}
+					yield(&ch)
 				}
-				yield(&ch)
-			}
-			for _, i := range assignments[pkey(l.TenantID, r.principal)] {
-				a := &doc.RoleAssignments[i]
-				grant(ViaRoleAssignment, a.ID, a.RoleDefinition, a.Scope, a.TenantID, a.From, a.To)
-			}
-			for _, i := range delegations[pkey(l.TenantID, r.principal)] {
-				d := &doc.Delegations[i]
-				grant(ViaDelegation, d.ID, d.RoleDefinition, d.Scope, d.CustomerTenantID, d.From, d.To)
+				for _, i := range assignments[pkey(l.TenantID, r.principal)] {
+					a := &doc.RoleAssignments[i]
+					grant(ViaRoleAssignment, a.ID, a.RoleDefinition, a.Scope, a.TenantID, a.From, a.To)
+				}
+				for _, i := range delegations[pkey(l.TenantID, r.principal)] {
+					d := &doc.Delegations[i]
+					grant(ViaDelegation, d.ID, d.RoleDefinition, d.Scope, d.CustomerTenantID, d.From, d.To)
+				}
 			}
 		}
 	}
+}
+
+// principalInfos gathers each principal's entries in doc, one per enabled
+// period, with the periods in the order of their starts. Periods that touch
+// (one ends where the next starts) are one: the principal was enabled all
+// along, so a day across that instant is covered (incentive-eligible).
+func principalInfos(doc *world.Document) map[principalKey]principalInfo {
+	out := make(map[principalKey]principalInfo, len(doc.Principals))
+	// The first period of each principal is a slice of one array (capacity
+	// 1, so that adding a second copies): one allocation for a world.
+	first := make([]partnerlink.Period, len(doc.Principals))
+	var several []principalKey // principals with more than one period
+	for i, p := range doc.Principals {
+		k := pkey(p.TenantID, p.ObjectID)
+		info, seen := out[k]
+		per := world.PeriodOf(p.From, p.To)
+		if !seen {
+			first[i] = per
+			out[k] = principalInfo{pers: first[i : i+1 : i+1], csp: p.CSPDelegated, kind: p.Type}
+			continue
+		}
+		// Periods do not overlap (world.Validate), so starts order them;
+		// an unbounded start is the earliest.
+		i, _ := slices.BinarySearchFunc(info.pers, per, func(a, b partnerlink.Period) int {
+			if a.From.IsZero() || b.From.IsZero() {
+				return compareBool(b.From.IsZero(), a.From.IsZero())
+			}
+			return a.From.Compare(b.From)
+		})
+		info.pers = slices.Insert(info.pers, i, per)
+		if len(info.pers) == 2 {
+			several = append(several, k)
+		}
+		out[k] = info
+	}
+	for _, k := range several {
+		info := out[k]
+		merged := info.pers[:1]
+		for _, p := range info.pers[1:] {
+			if last := &merged[len(merged)-1]; !last.To.IsZero() && last.To.Equal(p.From) {
+				last.To = p.To
+				continue
+			}
+			merged = append(merged, p)
+		}
+		info.pers = merged
+		out[k] = info
+	}
+	return out
+}
+
+// linkedPeriods returns the periods of a linked principal that overlap its
+// link's period, or, when none does, its latest (a chain that never
+// grants, kept so that Explain can say the principal was not enabled).
+// A principal the document does not list has no period to intersect.
+func linkedPeriods(pers []partnerlink.Period, link partnerlink.Period) []partnerlink.Period {
+	if len(pers) == 0 {
+		return []partnerlink.Period{{}}
+	}
+	if len(pers) == 1 {
+		return pers
+	}
+	var out []partnerlink.Period
+	for _, p := range pers {
+		if p.Overlaps(link) {
+			out = append(out, p)
+		}
+	}
+	if len(out) == 0 {
+		return pers[len(pers)-1:]
+	}
+	return out
 }
 
 // partnerPeriods gives each partner ID the period in which it may be

@@ -230,14 +230,14 @@ func (c Chain) failures(day partnerlink.Period, when string) []string {
 		why = append(why, fmt.Sprintf("the link of principal %s in tenant %s was not held %s (linked %s)", c.ObjectID, c.LinkTenantID, when, periodText(c.LinkPeriod)))
 	}
 	if !c.PrincipalPeriod.Overlaps(day) {
-		why = append(why, fmt.Sprintf("principal %s was deleted or disabled %s (it exists and is enabled %s)", c.ObjectID, when, periodText(c.PrincipalPeriod)))
+		why = append(why, fmt.Sprintf("principal %s was deleted or disabled %s (it exists and is enabled %s)", c.ObjectID, when, periodsText(c.PrincipalPeriods, c.PrincipalPeriod)))
 	}
 	for _, m := range c.Memberships {
 		if !m.Period.Overlaps(day) {
 			why = append(why, fmt.Sprintf("%s was not a member of group %s %s (member %s)", m.MemberID, m.GroupID, when, periodText(m.Period)))
 		}
 		if !m.GroupPeriod.Overlaps(day) {
-			why = append(why, fmt.Sprintf("group %s was deleted %s (it exists %s)", m.GroupID, when, periodText(m.GroupPeriod)))
+			why = append(why, fmt.Sprintf("group %s was deleted %s (it exists %s)", m.GroupID, when, periodsText(m.GroupPeriods, m.GroupPeriod)))
 		}
 	}
 	if !c.AssignmentPeriod.Overlaps(day) {
@@ -290,6 +290,23 @@ func periodText(p partnerlink.Period) string {
 		return "until " + to
 	}
 	return "from " + from + " to " + to
+}
+
+// periodsText describes every enabled period of a principal ("since …",
+// or "from … to …, and since …"); one is the period of the chain, used
+// when the chain was built without the others.
+func periodsText(all []partnerlink.Period, one partnerlink.Period) string {
+	if len(all) == 0 {
+		return periodText(one)
+	}
+	s := make([]string, len(all))
+	for i, p := range all {
+		s[i] = periodText(p)
+	}
+	if len(s) == 1 {
+		return s[0]
+	}
+	return strings.Join(s[:len(s)-1], ", ") + " and " + s[len(s)-1]
 }
 
 // periodLabel names a period in a reason: "on 2026-03-02" for one UTC day,

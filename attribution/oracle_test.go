@@ -1,7 +1,9 @@
 package attribution
 
 import (
+	"cmp"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -72,6 +74,35 @@ func randomPeriod(rng *rand.Rand) (*time.Time, *time.Time) {
 	}
 }
 
+// randomPeriods returns n periods in order that do not overlap; they may
+// touch (one ends where the next starts), the first may start "since
+// always" and the last may be still in force.
+func randomPeriods(rng *rand.Rand, n int) [][2]*time.Time {
+	bounded := instants[1 : len(instants)-1]
+	for {
+		pts := make([]string, 2*n)
+		for i := range pts {
+			pts[i] = bounded[rng.IntN(len(bounded))]
+		}
+		slices.SortFunc(pts, func(a, b string) int { return at(a).Compare(*at(b)) })
+		out := make([][2]*time.Time, n)
+		ok := true
+		for i := range out {
+			out[i] = [2]*time.Time{at(pts[2*i]), at(pts[2*i+1])}
+			ok = ok && out[i][0].Before(*out[i][1])
+		}
+		if rng.IntN(2) == 0 {
+			out[0][0] = nil
+		}
+		if rng.IntN(2) == 0 {
+			out[n-1][1] = nil
+		}
+		if ok {
+			return out
+		}
+	}
+}
+
 func randomCase(rng *rand.Rand, s string) string {
 	switch rng.IntN(3) {
 	case 0:
@@ -92,10 +123,23 @@ func randomWorld(rng *rand.Rand) *world.Document {
 		}
 	}
 	for i := range d.Principals {
-		if rng.IntN(4) == 0 {
+		switch rng.IntN(6) {
+		case 0, 1:
 			d.Principals[i].From, d.Principals[i].To = randomPeriod(rng)
+		case 2, 3:
+			// Disabled and enabled again (docs/rules.md, "Principals:
+			// enabled periods"): listed once per period, the later
+			// entries after every other principal.
+			pers := randomPeriods(rng, 2+rng.IntN(2))
+			d.Principals[i].From, d.Principals[i].To = pers[0][0], pers[0][1]
+			for _, per := range pers[1:] {
+				again := d.Principals[i]
+				again.From, again.To = per[0], per[1]
+				d.Principals = append(d.Principals, again)
+			}
 		}
 	}
+	rng.Shuffle(len(d.Principals), func(i, j int) { d.Principals[i], d.Principals[j] = d.Principals[j], d.Principals[i] })
 	inC := []string{uA, uB, spC, g1, g2, gCSP}
 	groupsC := []string{g1, g2, gCSP}
 	for range rng.IntN(7) {
@@ -187,8 +231,31 @@ func oracle(t *testing.T, doc *world.Document, usage string) string {
 	t.Helper()
 	period := func(from, to *time.Time) partnerlink.Period { return world.PeriodOf(from, to) }
 	principal := map[string]world.Principal{}
+	// A principal is enabled over the union of its entries' periods:
+	// enabledPeriods are its maximal intervals, in order.
+	entries := map[string][]partnerlink.Period{}
 	for _, p := range doc.Principals {
 		principal[p.TenantID+"/"+p.ObjectID] = p
+		entries[p.TenantID+"/"+p.ObjectID] = append(entries[p.TenantID+"/"+p.ObjectID], period(p.From, p.To))
+	}
+	enabledPeriods := func(key string) []partnerlink.Period {
+		ps := slices.Clone(entries[key])
+		start := func(p partnerlink.Period) int64 {
+			if p.From.IsZero() {
+				return math.MinInt64
+			}
+			return p.From.UnixNano()
+		}
+		slices.SortFunc(ps, func(a, b partnerlink.Period) int { return cmp.Compare(start(a), start(b)) })
+		var out []partnerlink.Period
+		for _, p := range ps {
+			if n := len(out); n > 0 && !out[n-1].To.IsZero() && out[n-1].To.Equal(p.From) {
+				out[n-1].To = p.To
+				continue
+			}
+			out = append(out, p)
+		}
+		return out
 	}
 	partner := map[string]world.Partner{}
 	for _, p := range doc.Partners {
@@ -255,9 +322,8 @@ func oracle(t *testing.T, doc *world.Document, usage string) string {
 		credited := map[string]bool{}
 		eligible := map[string]bool{}
 		for _, l := range doc.Links {
-			c := principal[l.TenantID+"/"+l.ObjectID]
 			p := partner[l.PartnerID]
-			base := []partnerlink.Period{period(l.From, l.To), period(c.From, c.To), period(p.From, p.To)}
+			base := []partnerlink.Period{period(l.From, l.To), period(p.From, p.To)}
 			if p.GlobalPartnerID != nil {
 				g := partner[*p.GlobalPartnerID]
 				base = append(base, period(g.From, g.To))
@@ -300,13 +366,18 @@ func oracle(t *testing.T, doc *world.Document, usage string) string {
 					if m.TenantID != l.TenantID || m.MemberID != x || seen[m.GroupID] {
 						continue
 					}
-					g := principal[m.TenantID+"/"+m.GroupID]
 					seen[m.GroupID] = true
-					walk(m.GroupID, append(slices.Clone(pers), period(m.From, m.To), period(g.From, g.To)), seen, csp)
+					// Through each enabled period of the group.
+					for _, gp := range enabledPeriods(m.TenantID + "/" + m.GroupID) {
+						walk(m.GroupID, append(slices.Clone(pers), period(m.From, m.To), gp), seen, csp)
+					}
 					delete(seen, m.GroupID)
 				}
 			}
-			walk(l.ObjectID, base, map[string]bool{l.ObjectID: true}, false)
+			// I = … ∩ (period of c): one grant per enabled period of c.
+			for _, cp := range enabledPeriods(l.TenantID + "/" + l.ObjectID) {
+				walk(l.ObjectID, append(slices.Clone(base), cp), map[string]bool{l.ObjectID: true}, false)
+			}
 		}
 		_ = tenant
 		for p := range credited {

@@ -13,9 +13,9 @@ import (
 type Directory interface {
 	// Tenant returns the tenant; ENOTFOUND when it does not exist.
 	Tenant(ctx context.Context, tenantID string) (*partnerlink.Tenant, error) // ENOTFOUND
-	// Principal returns the principal with its current period, whether or
-	// not it is still active (the caller checks ActiveAt); ENOTFOUND when it
-	// never existed.
+	// Principal returns the principal with its enabled periods (the latest
+	// and any earlier ones), whether or not it is active now (the caller
+	// checks ActiveAt); ENOTFOUND when it never existed.
 	Principal(ctx context.Context, tenantID, objectID string) (*partnerlink.Principal, error) // ENOTFOUND
 	// ServicePrincipalsByAppID returns the service principals of an
 	// application in every tenant (the app's home tenant and the tenants it

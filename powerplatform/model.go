@@ -163,7 +163,10 @@ func NewModel(in Input) (*Model, error) {
 			info = &principalInfo{typ: p.Type, name: p.DisplayName}
 			m.principals[k] = info
 		}
-		info.periods = append(info.periods, p.Period)
+		// A principal disabled and enabled again has several periods: a
+		// record's Earlier ones, or one record per period (docs/rules.md,
+		// "Principals: enabled periods").
+		info.periods = append(info.periods, p.Periods()...)
 	}
 	envs := map[string]Environment{}
 	for _, e := range in.Environments {

@@ -491,6 +491,10 @@ func matrixRows() []row {
 			st{401, 200, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401}},
 		{"POST", admRt + "tenants/{tenant}/principals/{object}/secrets", "/api/v1/admin/tenants/" + mxTenantA + "/principals/" + mxSpare + "/secrets", `{}`, nil,
 			st{401, 200, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401}},
+		// The spare principal is enabled: the admin key gets past
+		// authorization to the rule (409 already enabled); nobody else does.
+		{"POST", admRt + "tenants/{tenant}/principals/{object}/enable", "/api/v1/admin/tenants/" + mxTenantA + "/principals/" + mxSpare + "/enable", `{}`, nil,
+			st{401, 409, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401}},
 		{"POST", admRt + "tenants/{tenant}/memberships", "/api/v1/admin/tenants/" + mxTenantA + "/memberships",
 			`{"groupId":"` + mxGroup2 + `","memberId":"` + mxSpare + `"}`, nil,
 			st{401, 200, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401}},

@@ -77,58 +77,61 @@ func (d *DB) webhook(ctx context.Context, tenantID string) (url, secret string, 
 }
 
 const principalColumns = `tenant_id, object_id, type, display_name, sign_in_name, home_tenant_id, home_object_id,
-	app_id, csp_delegated, valid_from, valid_to`
+	app_id, csp_delegated, valid_from, valid_to, earlier_periods`
 
-// PutPrincipal creates or replaces a principal.
+// PutPrincipal creates a principal, or stores p over an existing one
+// without losing its history (partnerlink.Replace): with the start of its
+// latest period it updates the fields and the end of that period; starting
+// at or after the end of a disabled principal's last period, with the same
+// fields, it enables it again; anything else is refused with ECONFLICT.
 func (d *DB) PutPrincipal(ctx context.Context, p partnerlink.Principal) error {
-	return putPrincipal(ctx, writer{d}, p)
-}
-
-func putPrincipal(ctx context.Context, q queryer, p partnerlink.Principal) error {
-	signIn := p.SignInName
-	if signIn == "" && p.Type == partnerlink.PrincipalUser {
-		signIn = p.DisplayName
-	}
-	_, err := q.ExecContext(ctx, `INSERT INTO principals (`+principalColumns+`, sign_in_key)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-		ON CONFLICT (tenant_id, object_id) DO UPDATE SET type = excluded.type, display_name = excluded.display_name,
-			sign_in_name = excluded.sign_in_name, sign_in_key = excluded.sign_in_key,
-			home_tenant_id = excluded.home_tenant_id, home_object_id = excluded.home_object_id,
-			app_id = excluded.app_id, csp_delegated = excluded.csp_delegated,
-			valid_from = excluded.valid_from, valid_to = excluded.valid_to`,
-		p.TenantID, p.ObjectID, string(p.Type), p.DisplayName, signIn, p.HomeTenantID, p.HomeObjectID,
-		p.AppID, p.CSPDelegated, nanos(p.Period.From), nanos(p.Period.To), strings.ToLower(signIn))
-	if err != nil {
-		return fmt.Errorf("store: put principal %s/%s: %w", p.TenantID, p.ObjectID, err)
-	}
-	return nil
-}
-
-func scanPrincipals(rows *sql.Rows, err error) ([]partnerlink.Principal, error) {
-	if err != nil {
-		return nil, fmt.Errorf("store: query principals: %w", err)
-	}
-	defer rows.Close()
-	var out []partnerlink.Principal
-	for rows.Next() {
-		var p partnerlink.Principal
-		var typ string
-		var from, to sql.NullInt64
-		if err := rows.Scan(&p.TenantID, &p.ObjectID, &typ, &p.DisplayName, &p.SignInName, &p.HomeTenantID,
-			&p.HomeObjectID, &p.AppID, &p.CSPDelegated, &from, &to); err != nil {
-			return nil, fmt.Errorf("store: read principal: %w", err)
+	return d.inTx(ctx, func(tx *sql.Tx) error {
+		cur, err := d.principalForUpdate(ctx, tx, p.TenantID, p.ObjectID)
+		if partnerlink.ErrorCode(err) == partnerlink.ENOTFOUND {
+			return putPrincipal(ctx, tx, p, 0)
 		}
-		p.Type = partnerlink.PrincipalType(typ)
-		p.Period = partnerlink.Period{From: instant(from), To: instant(to)}
-		out = append(out, p)
-	}
-	return out, rows.Err()
+		if err != nil {
+			return err
+		}
+		next, err := partnerlink.Replace(*cur, p)
+		if err != nil {
+			return err
+		}
+		return putPrincipal(ctx, tx, next, len(cur.Earlier))
+	})
 }
 
-// Principal returns one principal of a tenant.
-func (d *DB) Principal(ctx context.Context, tenantID, objectID string) (*partnerlink.Principal, error) {
-	ps, err := scanPrincipals(d.query(ctx, `SELECT `+principalColumns+` FROM principals
-		WHERE tenant_id = $1 AND object_id = $2`, strings.ToLower(tenantID), strings.ToLower(objectID)))
+// EnablePrincipal enables a disabled principal again from instant from
+// (partnerlink.Principal.EnableAgain) and returns it: its latest period is
+// kept as an earlier one. ENOTFOUND, ECONFLICT when it is enabled, EINVALID
+// when from is before the end of its last period.
+func (d *DB) EnablePrincipal(ctx context.Context, tenantID, objectID string, from time.Time) (*partnerlink.Principal, error) {
+	var out partnerlink.Principal
+	err := d.inTx(ctx, func(tx *sql.Tx) error {
+		cur, err := d.principalForUpdate(ctx, tx, tenantID, objectID)
+		if err != nil {
+			return err
+		}
+		if out, err = cur.EnableAgain(from); err != nil {
+			return err
+		}
+		return putPrincipal(ctx, tx, out, len(cur.Earlier))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// principalForUpdate reads a principal with its earlier periods inside tx,
+// locking its row on PostgreSQL (SQLite transactions here take the write
+// lock when they begin).
+func (d *DB) principalForUpdate(ctx context.Context, tx *sql.Tx, tenantID, objectID string) (*partnerlink.Principal, error) {
+	q := `SELECT ` + principalColumns + ` FROM principals WHERE tenant_id = $1 AND object_id = $2`
+	if d.dialect == Postgres {
+		q += ` FOR UPDATE`
+	}
+	ps, err := readPrincipals(ctx, tx, tx.QueryContext, q, strings.ToLower(tenantID), strings.ToLower(objectID))
 	if err != nil {
 		return nil, err
 	}
@@ -138,33 +141,168 @@ func (d *DB) Principal(ctx context.Context, tenantID, objectID string) (*partner
 	return &ps[0], nil
 }
 
-// Principals lists the principals of a tenant, or of all tenants.
+// putPrincipal writes p with its latest period, and its earlier periods
+// from the stored-th on: the first stored ones are in the table already
+// (earlier periods are only ever added after the others). The rules are the
+// caller's.
+func putPrincipal(ctx context.Context, q queryer, p partnerlink.Principal, stored int) error {
+	signIn := p.SignInName
+	if signIn == "" && p.Type == partnerlink.PrincipalUser {
+		signIn = p.DisplayName
+	}
+	tenant, object := strings.ToLower(p.TenantID), strings.ToLower(p.ObjectID)
+	_, err := q.ExecContext(ctx, `INSERT INTO principals (`+principalColumns+`, sign_in_key)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+		ON CONFLICT (tenant_id, object_id) DO UPDATE SET type = excluded.type, display_name = excluded.display_name,
+			sign_in_name = excluded.sign_in_name, sign_in_key = excluded.sign_in_key,
+			home_tenant_id = excluded.home_tenant_id, home_object_id = excluded.home_object_id,
+			app_id = excluded.app_id, csp_delegated = excluded.csp_delegated,
+			valid_from = excluded.valid_from, valid_to = excluded.valid_to, earlier_periods = excluded.earlier_periods`,
+		tenant, object, string(p.Type), p.DisplayName, signIn, p.HomeTenantID, p.HomeObjectID,
+		p.AppID, p.CSPDelegated, nanos(p.Period.From), nanos(p.Period.To), len(p.Earlier), strings.ToLower(signIn))
+	if err != nil {
+		return fmt.Errorf("store: put principal %s/%s: %w", p.TenantID, p.ObjectID, err)
+	}
+	for _, e := range p.Earlier[min(stored, len(p.Earlier)):] {
+		if _, err := q.ExecContext(ctx, `INSERT INTO principal_periods (tenant_id, object_id, valid_from, valid_to)
+			VALUES ($1, $2, $3, $4)`, tenant, object, nanos(e.From), nanos(e.To)); err != nil {
+			return fmt.Errorf("store: put an earlier period of principal %s/%s: %w", p.TenantID, p.ObjectID, err)
+		}
+	}
+	return nil
+}
+
+// queryFunc runs a query: a pool's, a transaction's or a cached
+// statement's QueryContext.
+type queryFunc func(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+
+// readPrincipals runs a query of principalColumns with query and reads
+// the earlier periods of the principals that have any with q.
+func readPrincipals(ctx context.Context, q queryer, query queryFunc, sqlText string, args ...any) ([]partnerlink.Principal, error) {
+	rows, err := query(ctx, sqlText, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: query principals: %w", err)
+	}
+	defer rows.Close()
+	var out []partnerlink.Principal
+	withEarlier := 0
+	for rows.Next() {
+		var p partnerlink.Principal
+		var typ string
+		var from, to sql.NullInt64
+		var earlier int
+		if err := rows.Scan(&p.TenantID, &p.ObjectID, &typ, &p.DisplayName, &p.SignInName, &p.HomeTenantID,
+			&p.HomeObjectID, &p.AppID, &p.CSPDelegated, &from, &to, &earlier); err != nil {
+			return nil, fmt.Errorf("store: read principal: %w", err)
+		}
+		p.Type = partnerlink.PrincipalType(typ)
+		p.Period = partnerlink.Period{From: instant(from), To: instant(to)}
+		if earlier > 0 {
+			// A non-nil, empty Earlier marks the principal for the
+			// lookup below.
+			p.Earlier = make([]partnerlink.Period, 0, earlier)
+			withEarlier++
+		}
+		out = append(out, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: read principals: %w", err)
+	}
+	rows.Close()
+	if withEarlier == 0 {
+		return out, nil
+	}
+	// A few principals: one indexed lookup each. Many (an export): one
+	// pass over the table.
+	if withEarlier <= 8 {
+		for i := range out {
+			if out[i].Earlier != nil {
+				es, err := earlierPeriods(ctx, q, `SELECT tenant_id, object_id, valid_from, valid_to FROM principal_periods
+					WHERE tenant_id = $1 AND object_id = $2 ORDER BY valid_to`, out[i].TenantID, out[i].ObjectID)
+				if err != nil {
+					return nil, err
+				}
+				out[i].Earlier = es[principalID{out[i].TenantID, out[i].ObjectID}]
+			}
+		}
+		return out, nil
+	}
+	es, err := earlierPeriods(ctx, q, `SELECT tenant_id, object_id, valid_from, valid_to FROM principal_periods
+		ORDER BY tenant_id, object_id, valid_to`)
+	if err != nil {
+		return nil, err
+	}
+	for i := range out {
+		if out[i].Earlier != nil {
+			out[i].Earlier = es[principalID{out[i].TenantID, out[i].ObjectID}]
+		}
+	}
+	return out, nil
+}
+
+type principalID struct{ tenant, object string }
+
+// earlierPeriods reads rows of principal_periods, each principal's in the
+// order of the query.
+func earlierPeriods(ctx context.Context, q queryer, query string, args ...any) (map[principalID][]partnerlink.Period, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: query earlier periods of principals: %w", err)
+	}
+	defer rows.Close()
+	out := map[principalID][]partnerlink.Period{}
+	for rows.Next() {
+		var k principalID
+		var from, to sql.NullInt64
+		if err := rows.Scan(&k.tenant, &k.object, &from, &to); err != nil {
+			return nil, fmt.Errorf("store: read an earlier period of a principal: %w", err)
+		}
+		out[k] = append(out[k], partnerlink.Period{From: instant(from), To: instant(to)})
+	}
+	return out, rows.Err()
+}
+
+// Principal returns one principal of a tenant, with its earlier periods.
+func (d *DB) Principal(ctx context.Context, tenantID, objectID string) (*partnerlink.Principal, error) {
+	ps, err := readPrincipals(ctx, writer{d}, d.query, `SELECT `+principalColumns+` FROM principals
+		WHERE tenant_id = $1 AND object_id = $2`, strings.ToLower(tenantID), strings.ToLower(objectID))
+	if err != nil {
+		return nil, err
+	}
+	if len(ps) == 0 {
+		return nil, partnerlink.Errorf(partnerlink.ENOTFOUND, "principal %s does not exist in tenant %s", objectID, tenantID)
+	}
+	return &ps[0], nil
+}
+
+// Principals lists the principals of a tenant, or of all tenants, with
+// their earlier periods.
 func (d *DB) Principals(ctx context.Context, tenantID string) ([]partnerlink.Principal, error) {
 	if tenantID == "" {
-		return scanPrincipals(d.db.QueryContext(ctx, `SELECT `+principalColumns+` FROM principals ORDER BY tenant_id, object_id`))
+		return readPrincipals(ctx, writer{d}, d.db.QueryContext, `SELECT `+principalColumns+` FROM principals ORDER BY tenant_id, object_id`)
 	}
-	return scanPrincipals(d.db.QueryContext(ctx, `SELECT `+principalColumns+` FROM principals WHERE tenant_id = $1
-		ORDER BY object_id`, strings.ToLower(tenantID)))
+	return readPrincipals(ctx, writer{d}, d.db.QueryContext, `SELECT `+principalColumns+` FROM principals WHERE tenant_id = $1
+		ORDER BY object_id`, strings.ToLower(tenantID))
 }
 
 // ServicePrincipalsByAppID lists the service principals of an app, one per
 // tenant the app is present in.
 func (d *DB) ServicePrincipalsByAppID(ctx context.Context, appID string) ([]partnerlink.Principal, error) {
-	return scanPrincipals(d.db.QueryContext(ctx, `SELECT `+principalColumns+` FROM principals
-		WHERE app_id = $1 AND type = 'ServicePrincipal' ORDER BY tenant_id`, strings.ToLower(appID)))
+	return readPrincipals(ctx, writer{d}, d.db.QueryContext, `SELECT `+principalColumns+` FROM principals
+		WHERE app_id = $1 AND type = 'ServicePrincipal' ORDER BY tenant_id`, strings.ToLower(appID))
 }
 
 // UsersBySignInName finds member users by sign-in name, case-insensitively.
 func (d *DB) UsersBySignInName(ctx context.Context, signInName string) ([]partnerlink.Principal, error) {
-	return scanPrincipals(d.db.QueryContext(ctx, `SELECT `+principalColumns+` FROM principals
-		WHERE sign_in_key = $1 AND type = 'User' ORDER BY tenant_id, object_id`, strings.ToLower(signInName)))
+	return readPrincipals(ctx, writer{d}, d.db.QueryContext, `SELECT `+principalColumns+` FROM principals
+		WHERE sign_in_key = $1 AND type = 'User' ORDER BY tenant_id, object_id`, strings.ToLower(signInName))
 }
 
 // GuestsOf lists the guest accounts of a home user in other tenants.
 func (d *DB) GuestsOf(ctx context.Context, homeTenantID, homeObjectID string) ([]partnerlink.Principal, error) {
-	return scanPrincipals(d.db.QueryContext(ctx, `SELECT `+principalColumns+` FROM principals
+	return readPrincipals(ctx, writer{d}, d.db.QueryContext, `SELECT `+principalColumns+` FROM principals
 		WHERE home_tenant_id = $1 AND home_object_id = $2 AND type = 'Guest' ORDER BY tenant_id`,
-		strings.ToLower(homeTenantID), strings.ToLower(homeObjectID)))
+		strings.ToLower(homeTenantID), strings.ToLower(homeObjectID))
 }
 
 // AddSecret stores a hashed secret (client secret or password) for a principal.

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/partnerlink/partnerlink"
 	"github.com/partnerlink/partnerlink/sqlstore"
 	"github.com/partnerlink/partnerlink/sqlstore/storetest"
 	"github.com/partnerlink/partnerlink/world"
@@ -198,5 +199,63 @@ func testMigrateRoleDefinitionsTenant(t *testing.T, dialect sqlstore.Dialect, dr
 	must(t, rows.Err())
 	if want := []string{"Ops " + ops, "Unused " + unused, "Reader " + reader}; !slices.Equal(got, want) {
 		t.Errorf("roles after migrating down = %q, want %q", got, want)
+	}
+}
+
+func TestMigratePrincipalPeriodsSQLite(t *testing.T) {
+	testMigratePrincipalPeriods(t, sqlstore.SQLite, "sqlite", "file:"+filepath.Join(t.TempDir(), "pl.db"))
+}
+
+func TestMigratePrincipalPeriodsPostgres(t *testing.T) {
+	testMigratePrincipalPeriods(t, sqlstore.Postgres, "pgx", postgresDSN(t))
+}
+
+// testMigratePrincipalPeriods: migration 00008 gives every existing
+// principal one enabled period, its own row's, after which it can be
+// enabled again; its Down keeps each principal's latest period.
+func testMigratePrincipalPeriods(t *testing.T, dialect sqlstore.Dialect, driver, dsn string) {
+	ctx := context.Background()
+	raw, err := sql.Open(driver, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	exec := func(q string, args ...any) {
+		t.Helper()
+		if _, err := raw.ExecContext(ctx, q, args...); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	oct := func(day int) time.Time { return time.Date(2026, 10, day, 0, 0, 0, 0, time.UTC) }
+	must(t, sqlstore.MigrateTo(ctx, raw, dialect, 7))
+	exec(`INSERT INTO tenants (tenant_id, name) VALUES ($1, 'A')`, storetest.TenantA)
+	exec(`INSERT INTO principals (tenant_id, object_id, type, display_name, sign_in_name, sign_in_key, valid_from, valid_to)
+		VALUES ($1, $2, 'User', 'ana', 'ana', 'ana', $3, $4)`, storetest.TenantA, storetest.UserA, oct(1).UnixNano(), oct(10).UnixNano())
+
+	db, err := sqlstore.Open(ctx, dsn) // migrates to the latest version
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := db.Principal(ctx, storetest.TenantA, storetest.UserA)
+	must(t, err)
+	if p.Period != (partnerlink.Period{From: oct(1), To: oct(10)}) || p.Earlier != nil {
+		t.Errorf("after the migration: %v, want one period [Oct 1, Oct 10)", p.Periods())
+	}
+	p, err = db.EnablePrincipal(ctx, storetest.TenantA, storetest.UserA, oct(20))
+	must(t, err)
+	if want := []partnerlink.Period{{From: oct(1), To: oct(10)}, {From: oct(20)}}; !slices.Equal(p.Periods(), want) {
+		t.Errorf("enabled again: %v, want %v", p.Periods(), want)
+	}
+	db.Close()
+
+	must(t, sqlstore.MigrateTo(ctx, raw, dialect, 7))
+	var from int64
+	var to sql.NullInt64
+	if err := raw.QueryRowContext(ctx, `SELECT valid_from, valid_to FROM principals WHERE object_id = $1`, storetest.UserA).Scan(&from, &to); err != nil ||
+		from != oct(20).UnixNano() || to.Valid {
+		t.Errorf("after migrating down: from %d to %v (%v), want the latest period [Oct 20, ∞)", from, to, err)
+	}
+	if _, err := raw.ExecContext(ctx, `SELECT 1 FROM principal_periods`); err == nil {
+		t.Error("after migrating down, principal_periods is still there")
 	}
 }

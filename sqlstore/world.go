@@ -1,10 +1,12 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -16,7 +18,7 @@ import (
 // worldTables are emptied by an import, children first.
 var worldTables = []string{"ownership", "pp_resources", "environments", "delegations", "role_assignments",
 	"role_definitions", "subscriptions", "management_groups", "links", "group_memberships", "partners",
-	"principal_secrets", "principals", "tenants"}
+	"principal_secrets", "principal_periods", "principals", "tenants"}
 
 // ImportWorld replaces the directory, registry, role model, links and Power
 // Platform state with doc, in one transaction: all or nothing, and importing
@@ -156,11 +158,8 @@ func insertWorld(ctx context.Context, tx *sql.Tx, doc *world.Document, versions 
 			return err
 		}
 	}
-	for _, p := range doc.Principals {
-		if err := putPrincipal(ctx, tx, partnerlink.Principal{TenantID: p.TenantID, ObjectID: p.ObjectID,
-			Type: partnerlink.PrincipalType(p.Type), DisplayName: p.DisplayName, SignInName: p.SignInName,
-			HomeTenantID: str(p.HomeTenantID), HomeObjectID: p.HomeObjectID, AppID: str(p.AppID),
-			CSPDelegated: p.CSPDelegated, Period: world.PeriodOf(p.From, p.To)}); err != nil {
+	for _, p := range principalsOf(doc.Principals) {
+		if err := putPrincipal(ctx, tx, p, 0); err != nil {
 			return err
 		}
 	}
@@ -238,6 +237,32 @@ func insertWorld(ctx context.Context, tx *sql.Tx, doc *world.Document, versions 
 	return nil
 }
 
+// principalsOf gathers the document's entries of each principal, one per
+// enabled period (their other fields agree: world.Validate), into one
+// principal: its latest period, and the ones before it as Earlier.
+func principalsOf(entries []world.Principal) []partnerlink.Principal {
+	sorted := slices.Clone(entries)
+	slices.SortStableFunc(sorted, func(a, b world.Principal) int {
+		return cmp.Or(cmp.Compare(a.TenantID, b.TenantID), cmp.Compare(a.ObjectID, b.ObjectID),
+			ptrTime(a.From).Compare(ptrTime(b.From)))
+	})
+	var out []partnerlink.Principal
+	for _, p := range sorted {
+		per := world.PeriodOf(p.From, p.To)
+		if n := len(out); n > 0 && out[n-1].TenantID == p.TenantID && out[n-1].ObjectID == p.ObjectID {
+			last := &out[n-1]
+			last.Earlier = append(last.Earlier, last.Period)
+			last.Period = per
+			continue
+		}
+		out = append(out, partnerlink.Principal{TenantID: p.TenantID, ObjectID: p.ObjectID,
+			Type: partnerlink.PrincipalType(p.Type), DisplayName: p.DisplayName, SignInName: p.SignInName,
+			HomeTenantID: str(p.HomeTenantID), HomeObjectID: p.HomeObjectID, AppID: str(p.AppID),
+			CSPDelegated: p.CSPDelegated, Period: per})
+	}
+	return out
+}
+
 // insertRoleAssignment stores one period of a role assignment.
 func insertRoleAssignment(ctx context.Context, q queryer, ra world.RoleAssignment, actor string) error {
 	if _, err := q.ExecContext(ctx, `INSERT INTO role_assignments (tenant_id, id, principal_id, role_definition, scope,
@@ -309,13 +334,16 @@ func (d *DB) ExportWorld(ctx context.Context) (*world.Document, error) {
 		return nil, err
 	}
 	for _, p := range principals {
-		wp := world.Principal{TenantID: p.TenantID, ObjectID: p.ObjectID, Type: string(p.Type), DisplayName: p.DisplayName,
-			HomeTenantID: strPtr(p.HomeTenantID), AppID: strPtr(p.AppID), CSPDelegated: p.CSPDelegated,
-			From: timePtr(p.Period.From), To: timePtr(p.Period.To), HomeObjectID: p.HomeObjectID}
-		if p.SignInName != "" && p.SignInName != p.DisplayName {
-			wp.SignInName = p.SignInName
+		// One entry per enabled period, oldest first.
+		for _, per := range p.Periods() {
+			wp := world.Principal{TenantID: p.TenantID, ObjectID: p.ObjectID, Type: string(p.Type), DisplayName: p.DisplayName,
+				HomeTenantID: strPtr(p.HomeTenantID), AppID: strPtr(p.AppID), CSPDelegated: p.CSPDelegated,
+				From: timePtr(per.From), To: timePtr(per.To), HomeObjectID: p.HomeObjectID}
+			if p.SignInName != "" && p.SignInName != p.DisplayName {
+				wp.SignInName = p.SignInName
+			}
+			doc.Principals = append(doc.Principals, wp)
 		}
-		doc.Principals = append(doc.Principals, wp)
 	}
 	partners, err := d.Partners(ctx)
 	if err != nil {

@@ -108,7 +108,7 @@ type validator struct {
 	tenants    map[string]bool
 	mgs        map[inTenant]*ManagementGroup // by lower-case name
 	subs       map[string]*Subscription
-	principals map[inTenant]*Principal // by objectId
+	principals map[inTenant]int // by objectId: the index of its first entry
 	roles      *RoleIndex
 }
 
@@ -287,7 +287,11 @@ func principalKey(tenant, object string) inTenant { return inTenant{tenant, obje
 
 func (v *validator) principalsCheck() {
 	d := v.doc
-	v.principals = make(map[inTenant]*Principal, len(d.Principals))
+	v.principals = make(map[inTenant]int, len(d.Principals))
+	// A principal is listed once per enabled period (docs/rules.md,
+	// "Principals: enabled periods"): the entries of one principal, by
+	// index, are checked against each other.
+	var entries map[inTenant][]int
 	for i := range d.Principals {
 		p := &d.Principals[i]
 		path := elem("principals", i)
@@ -295,10 +299,18 @@ func (v *validator) principalsCheck() {
 		okO := v.guid(path.dot("objectId"), p.ObjectID)
 		if okT && okO {
 			k := principalKey(p.TenantID, p.ObjectID)
-			if v.principals[k] != nil {
-				v.p.add(path.dot("objectId"), "principal %s is listed twice in tenant %s", p.ObjectID, p.TenantID)
+			if first, ok := v.principals[k]; !ok {
+				v.principals[k] = i
+			} else {
+				if entries == nil {
+					entries = map[inTenant][]int{}
+				}
+				if entries[k] == nil {
+					entries[k] = []int{first}
+				}
+				v.samePrincipal(i, entries[k])
+				entries[k] = append(entries[k], i)
 			}
-			v.principals[k] = p
 		}
 		if !partnerlink.PrincipalType(p.Type).Valid() {
 			v.p.add(path.dot("type"), "%q is not a principal type; expected User, Guest, ServicePrincipal or Group", p.Type)
@@ -319,16 +331,80 @@ func (v *validator) principalsCheck() {
 	}
 }
 
+// samePrincipal checks principals[i] against the earlier entries of the
+// same principal: the same fields, and periods that do not overlap.
+func (v *validator) samePrincipal(i int, earlier []int) {
+	p := &v.doc.Principals[i]
+	path := elem("principals", i)
+	first := &v.doc.Principals[earlier[0]]
+	if field, a, b := differingField(first, p); field != "" {
+		v.p.add(path.dot(field), "principal %s of tenant %s is listed in principals[%d] with %s %s and here with %s; it may be listed once per enabled period, and its other fields must agree",
+			p.ObjectID, p.TenantID, earlier[0], field, a, b)
+	}
+	per := PeriodOf(p.From, p.To)
+	for _, j := range earlier {
+		q := &v.doc.Principals[j]
+		if qp := PeriodOf(q.From, q.To); qp.Overlaps(per) {
+			v.p.add(path, "principal %s of tenant %s is listed in principals[%d] (%s) and here (%s) with overlapping periods; it may be listed once per enabled period (disabled, then enabled again), and the periods must not overlap",
+				p.ObjectID, p.TenantID, j, periodWords(qp), periodWords(per))
+			return
+		}
+	}
+}
+
+// differingField names the first field other than the period in which two
+// entries of one principal differ, with both values as JSON would show
+// them. A secret given on one entry only is not a difference.
+func differingField(a, b *Principal) (field, aValue, bValue string) {
+	q := func(s string) string { return strconv.Quote(s) }
+	ptr := func(s *string) string {
+		if s == nil {
+			return "null"
+		}
+		return q(*s)
+	}
+	for _, f := range []struct{ name, a, b string }{
+		{"type", q(a.Type), q(b.Type)},
+		{"displayName", q(a.DisplayName), q(b.DisplayName)},
+		{"homeTenantId", ptr(a.HomeTenantID), ptr(b.HomeTenantID)},
+		{"appId", ptr(a.AppID), ptr(b.AppID)},
+		{"cspDelegated", strconv.FormatBool(a.CSPDelegated), strconv.FormatBool(b.CSPDelegated)},
+		{"signInName", q(a.SignInName), q(b.SignInName)},
+		{"homeObjectId", q(a.HomeObjectID), q(b.HomeObjectID)},
+	} {
+		if f.a != f.b {
+			return f.name, f.a, f.b
+		}
+	}
+	if a.Secret != "" && b.Secret != "" && a.Secret != b.Secret {
+		return "secret", "one secret", "another"
+	}
+	return "", "", ""
+}
+
+// periodWords describes a period in a message.
+func periodWords(p partnerlink.Period) string {
+	from, to := "always", "still in force"
+	if !p.From.IsZero() {
+		from = p.From.UTC().Format(time.RFC3339)
+	}
+	if !p.To.IsZero() {
+		to = p.To.UTC().Format(time.RFC3339)
+	}
+	return "from " + from + " to " + to
+}
+
 // principal checks that id names a principal of tenant and returns it.
 func (v *validator) principal(path at, tenant, id string) *Principal {
 	if !v.guid(path, id) {
 		return nil
 	}
-	p := v.principals[principalKey(tenant, id)]
-	if p == nil {
+	i, ok := v.principals[principalKey(tenant, id)]
+	if !ok {
 		v.p.add(path, "principal %s is not listed in principals of tenant %s", id, tenant)
+		return nil
 	}
-	return p
+	return &v.doc.Principals[i]
 }
 
 func (v *validator) memberships() {

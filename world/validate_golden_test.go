@@ -81,6 +81,22 @@ func TestValidateMessagesGolden(t *testing.T) {
 		{"principal home object", func(d *world.Document) { d.Principals[4].HomeObjectID = "o" }},
 		{"principal secret", func(d *world.Document) { d.Principals[0].Secret = "s" }},
 		{"principal period", func(d *world.Document) { d.Principals[2].To = d.Principals[2].From }},
+		// docs/rules.md "Principals: enabled periods": listed once per period.
+		{"principal enabled again", func(d *world.Document) {
+			again := d.Principals[2]
+			again.From, again.To = at("2027-02-01T00:00:00Z"), nil
+			d.Principals = append(d.Principals, again)
+		}},
+		{"principal periods overlap", func(d *world.Document) {
+			again := d.Principals[2]
+			again.From, again.To = at("2026-06-01T00:00:00Z"), nil
+			d.Principals = append(d.Principals, again)
+		}},
+		{"principal enabled again with another field", func(d *world.Document) {
+			again := d.Principals[2]
+			again.From, again.To, again.AppID = at("2027-03-01T00:00:00Z"), nil, ptr("a11ce000-0000-4000-8000-000000000008")
+			d.Principals = append(d.Principals, again)
+		}},
 		{"membership tenant", func(d *world.Document) { d.GroupMemberships[0].TenantID = tA }},
 		{"membership group unknown", func(d *world.Document) { d.GroupMemberships[0].GroupID = "d0000000-0000-4000-8000-000000000009" }},
 		{"membership group not a GUID", func(d *world.Document) { d.GroupMemberships[0].GroupID = "g" }},

@@ -284,3 +284,65 @@ func TestRoundTripFull(t *testing.T) {
 		t.Errorf("link periods not written as expected:\n%s", s)
 	}
 }
+
+// docs/rules.md "Principals: enabled periods": a principal disabled and
+// enabled again is listed once per period; the export writes its entries in
+// the order of their starts (null first) and round-trips exactly.
+func TestPrincipalPeriodsRoundTrip(t *testing.T) {
+	entry := func(from, to string) string {
+		return `{"tenantId":"` + tA + `","objectId":"` + u1 + `","type":"User","displayName":"u","homeTenantId":null,"appId":null,"cspDelegated":false,"from":` + from + `,"to":` + to + `}`
+	}
+	src := strings.Replace(base(), entry("null", "null"),
+		entry(`"2026-10-20T00:00:00Z"`, "null")+","+entry("null", `"2026-10-10T00:00:00Z"`), 1)
+	if src == base() {
+		t.Fatal("test bug: the principal entry is not in base")
+	}
+	doc, err := world.Read(strings.NewReader(src), "reenabled.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var first bytes.Buffer
+	if err := world.Write(&first, doc); err != nil {
+		t.Fatal(err)
+	}
+	want := `"principals": [
+  {
+   "tenantId": "` + tA + `",
+   "objectId": "` + u1 + `",
+   "type": "User",
+   "displayName": "u",
+   "homeTenantId": null,
+   "appId": null,
+   "cspDelegated": false,
+   "from": null,
+   "to": "2026-10-10T00:00:00Z"
+  },
+  {
+   "tenantId": "` + tA + `",
+   "objectId": "` + u1 + `",
+   "type": "User",
+   "displayName": "u",
+   "homeTenantId": null,
+   "appId": null,
+   "cspDelegated": false,
+   "from": "2026-10-20T00:00:00Z",
+   "to": null
+  },
+  {
+   "tenantId": "` + tA + `",
+   "objectId": "` + g1 + `",`
+	if !strings.Contains(first.String(), want) {
+		t.Fatalf("export lacks, in this order:\n%s\ngot:\n%s", want, first.String())
+	}
+	doc2, err := world.Read(bytes.NewReader(first.Bytes()), "export.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var second bytes.Buffer
+	if err := world.Write(&second, doc2); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(first.Bytes(), second.Bytes()) {
+		t.Fatalf("export → import → export differs:\n%s\n---\n%s", first.String(), second.String())
+	}
+}

@@ -69,7 +69,7 @@ func Canonical(doc *Document) *Document {
 	})
 	c.Subscriptions = sorted(c.Subscriptions, func(a, b Subscription) int { return cmp.Compare(a.SubscriptionID, b.SubscriptionID) })
 	c.Principals = sorted(c.Principals, func(a, b Principal) int {
-		return cmp.Or(cmp.Compare(a.TenantID, b.TenantID), cmp.Compare(a.ObjectID, b.ObjectID))
+		return cmp.Or(cmp.Compare(a.TenantID, b.TenantID), cmp.Compare(a.ObjectID, b.ObjectID), compareFrom(a.From, b.From))
 	})
 	for i := range c.Principals {
 		c.Principals[i].Secret = ""

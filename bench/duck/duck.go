@@ -112,6 +112,7 @@ func Run(ctx context.Context, opt Options, w io.Writer) error {
 		return err
 	}
 	for _, q := range []struct{ name, sql string }{
+		{"principal periods", principalPeriodsSQL},
 		{"grants", grantsSQL},
 		{"read usage", usageSQL(opt.Usage, header, opt.From, opt.To)},
 	} {

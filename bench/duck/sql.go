@@ -241,3 +241,26 @@ func (c *csvWriter) row(fields ...any) {
 }
 
 func (c *csvWriter) flush() error { return c.w.Flush() }
+
+// principalPeriodsSQL merges the periods of each principal that touch (one
+// ends where the next starts): the world document lists a principal once
+// per enabled period (docs/rules.md, "Principals: enabled periods"), and a
+// principal disabled and enabled again at the same instant was enabled all
+// along, as the engine reads it. Joins on principals then give one row per
+// enabled period, so grants are the union over the periods.
+const principalPeriodsSQL = `
+CREATE TABLE principals_merged AS
+WITH o AS (
+    SELECT tenant, oid, csp, f, t,
+           CASE WHEN f = lag(t) OVER (PARTITION BY tenant, oid ORDER BY f) THEN 0 ELSE 1 END AS starts
+    FROM principals
+), i AS (
+    SELECT tenant, oid, csp, f, t,
+           sum(starts) OVER (PARTITION BY tenant, oid ORDER BY f ROWS UNBOUNDED PRECEDING) AS island
+    FROM o
+)
+SELECT tenant, oid, bool_or(csp) AS csp, min(f) AS f, max(t) AS t
+FROM i GROUP BY tenant, oid, island;
+DROP TABLE principals;
+ALTER TABLE principals_merged RENAME TO principals;
+`

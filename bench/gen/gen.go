@@ -5,7 +5,8 @@
 // two tenants of three, 2–5 subscriptions, users, guests of partner
 // directories, service principals, nested groups (with a membership cycle
 // in some tenants) and a CSP AdminAgents group; links whose partner changes
-// mid-month, links deleted mid-month, principals deleted mid-month; role
+// mid-month, links deleted mid-month, principals deleted mid-month (and
+// some disabled and enabled again, listed once per period); role
 // assignments at the tenant root, management groups, subscriptions,
 // resource groups, resources and child resources, with built-in and custom
 // roles named by name or GUID; Lighthouse delegations to partner tenants.
@@ -363,6 +364,14 @@ func (g *generator) tenant(i int) {
 	}
 	if i%7 == 2 {
 		d.Principals[base+8].From = g.at(6, 0) // sps[1] created mid-month
+	}
+	// users[1] disabled on day 9 and enabled again on day 16 in one tenant
+	// of five: listed once per enabled period.
+	if i%5 == 3 {
+		again := d.Principals[base+1]
+		d.Principals[base+1].To = g.at(9, 0)
+		again.From = g.at(16, 0)
+		d.Principals = append(d.Principals, again)
 	}
 
 	// Memberships: users[1] ∈ ops ∈ platform ∈ all-admins (∈ ops in some

@@ -121,12 +121,12 @@ func newTenantCmd(m *Main) *cobra.Command {
 }
 
 func newPrincipalCmd(m *Main) *cobra.Command {
-	cmd := &cobra.Command{Use: "principal", Short: "Add, list and disable users, guests, service principals and groups; set secrets"}
+	cmd := &cobra.Command{Use: "principal", Short: "Add, list, disable and enable again users, guests, service principals and groups; set secrets"}
 	var tenant, object, from, to, secret string
 	var b api.PrincipalBody
 	var genSecret bool
 	add := &cobra.Command{
-		Use: "add --tenant T --object-id O --type TYPE --display-name NAME", Short: "Add or replace a principal", Args: cobra.NoArgs,
+		Use: "add --tenant T --object-id O --type TYPE --display-name NAME", Short: "Add a principal, or update one (its history is kept)", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var err error
 			if b.From, err = parseInstant("from", from); err != nil {
@@ -188,6 +188,29 @@ func newPrincipalCmd(m *Main) *cobra.Command {
 	disable.Flags().StringVar(&tenant, "tenant", "", "tenant id")
 	disable.Flags().StringVar(&object, "object-id", "", "object id")
 	disable.Flags().StringVar(&at, "at", "", "when (default now)")
+	var enableFrom string
+	enable := &cobra.Command{
+		Use:   "enable --tenant T --object-id O [--from INSTANT]",
+		Short: "Enable a disabled principal again: a new period starts (attribution resumes), its earlier periods are kept", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			from, err := instantOrNow(m, "from", enableFrom)
+			if err != nil {
+				return err
+			}
+			return withStore(m, cmd, func(ctx context.Context, db *sqlstore.DB) error {
+				p, err := db.EnablePrincipal(ctx, tenant, object, *from)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(m.Stdout, "principal %s of tenant %s enabled from %s; enabled periods: %s\n",
+					p.ObjectID, p.TenantID, from.Format(time.RFC3339), periodsText(p.Periods()))
+				return nil
+			})
+		},
+	}
+	enable.Flags().StringVar(&tenant, "tenant", "", "tenant id")
+	enable.Flags().StringVar(&object, "object-id", "", "object id")
+	enable.Flags().StringVar(&enableFrom, "from", "", "enabled again from (RFC 3339 or YYYY-MM-DD; default now)")
 	setSecret := &cobra.Command{
 		Use: "secret --tenant T --object-id O [--secret S]", Short: "Add a client secret or password (generated and printed when not given)", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -212,17 +235,35 @@ func newPrincipalCmd(m *Main) *cobra.Command {
 					return err
 				}
 				tw := tabwriter.NewWriter(m.Stdout, 0, 0, 2, ' ', 0)
-				fmt.Fprintln(tw, "TENANT\tOBJECT\tTYPE\tNAME\tAPP\tCSP\tACTIVE")
+				fmt.Fprintln(tw, "TENANT\tOBJECT\tTYPE\tNAME\tAPP\tCSP\tACTIVE\tENABLED")
 				for _, p := range ps {
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%v\t%v\n", p.TenantID, p.ObjectID, p.Type, p.DisplayName, p.AppID, p.CSPDelegated, p.ActiveAt(m.Now()))
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%v\t%v\t%s\n", p.TenantID, p.ObjectID, p.Type, p.DisplayName, p.AppID, p.CSPDelegated,
+						p.ActiveAt(m.Now()), periodsText(p.Periods()))
 				}
 				return tw.Flush()
 			})
 		},
 	}
 	list.Flags().StringVar(&tenant, "tenant", "", "only this tenant")
-	cmd.AddCommand(add, disable, setSecret, list)
+	cmd.AddCommand(add, disable, enable, setSecret, list)
 	return cmd
+}
+
+// periodsText writes enabled periods as "[from, to)" with "-∞" and "∞"
+// for open ends.
+func periodsText(ps []partnerlink.Period) string {
+	s := make([]string, len(ps))
+	for i, p := range ps {
+		from, to := "-∞", "∞"
+		if !p.From.IsZero() {
+			from = p.From.UTC().Format(time.RFC3339)
+		}
+		if !p.To.IsZero() {
+			to = p.To.UTC().Format(time.RFC3339)
+		}
+		s[i] = "[" + from + ", " + to + ")"
+	}
+	return strings.Join(s, " ")
 }
 
 func addSecret(ctx context.Context, m *Main, db *sqlstore.DB, p partnerlink.Principal, secret string, generate bool) error {

@@ -67,6 +67,7 @@ func RunAll(t *testing.T, open func(t *testing.T) Store) {
 	t.Run("Outbox", func(t *testing.T) { testOutbox(t, open(t)) })
 	t.Run("Grants", func(t *testing.T) { testGrants(t, open(t)) })
 	t.Run("WorldRoundTrip", func(t *testing.T) { testWorldRoundTrip(t, open(t)) })
+	t.Run("PrincipalPeriods", func(t *testing.T) { testPrincipalPeriods(t, open(t)) })
 	t.Run("UsageAndCredits", func(t *testing.T) { testUsageAndCredits(t, open(t)) })
 	t.Run("PowerPlatform", func(t *testing.T) { testPowerPlatform(t, open(t)) })
 }
