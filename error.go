@@ -5,7 +5,7 @@ import (
 	"fmt"
 )
 
-// Error codes. Each maps to one HTTP status in one place (arm.StatusCode).
+// Error codes. Each maps to one HTTP status in one place (web's table).
 const (
 	EINVALID      = "invalid"      // the input is malformed or breaks a rule: 400
 	ENOTFOUND     = "not_found"    // the thing does not exist: 404
@@ -13,6 +13,8 @@ const (
 	EUNAUTHORIZED = "unauthorized" // no valid credential: 401
 	EFORBIDDEN    = "forbidden"    // a valid credential without the right: 403
 	ETOOLARGE     = "too_large"    // a body over the limit: 413
+	EMETHOD       = "method"       // the path does not take this method: 405
+	ETOOMANY      = "too_many"     // too many attempts or connections: 429
 	EINTERNAL     = "internal"     // anything else: 500
 )
 

@@ -17,28 +17,25 @@ func resolveRole(custom []world.RoleDefinition, ref string) (rbac.Role, bool) {
 	return rbac.Resolve(custom, ref)
 }
 
-func (h *Handler) adminPutTenant(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) adminPutTenant(w http.ResponseWriter, r *http.Request) error {
 	id, err := partnerlink.ParseGUID("tenant", r.PathValue("tenant"))
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	var body struct {
 		Name string `json:"name"`
 	}
 	if err := decode(r, &body); err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	if body.Name == "" {
-		writeError(w, partnerlink.Errorf(partnerlink.EINVALID, "name is required"))
-		return
+		return partnerlink.Errorf(partnerlink.EINVALID, "name is required")
 	}
 	if err := h.Store.PutTenant(r.Context(), partnerlink.Tenant{ID: id, Name: body.Name}); err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"tenantId": id, "name": body.Name})
+	return nil
 }
 
 // PrincipalBody is a principal as the admin API takes and returns it.
@@ -92,11 +89,10 @@ func ToPrincipal(tenant, object string, b PrincipalBody) (partnerlink.Principal,
 	return p, nil
 }
 
-func (h *Handler) adminPutPrincipal(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) adminPutPrincipal(w http.ResponseWriter, r *http.Request) error {
 	var body PrincipalBody
 	if err := decode(r, &body); err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	p, err := ToPrincipal(r.PathValue("tenant"), r.PathValue("object"), body)
 	if err == nil {
@@ -106,11 +102,11 @@ func (h *Handler) adminPutPrincipal(w http.ResponseWriter, r *http.Request) {
 		err = h.Store.PutPrincipal(r.Context(), p)
 	}
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	body.ObjectID, body.TenantID = p.ObjectID, p.TenantID
 	writeJSON(w, http.StatusOK, body)
+	return nil
 }
 
 // PeriodView is one enabled period of a principal.
@@ -148,13 +144,12 @@ func timeOrNil(t time.Time) *time.Time {
 // adminEnablePrincipal enables a disabled principal again from "from"
 // (default now), keeping its earlier periods: 409 when it is enabled, 400
 // when from is before the end of its last period.
-func (h *Handler) adminEnablePrincipal(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) adminEnablePrincipal(w http.ResponseWriter, r *http.Request) error {
 	var body struct {
 		From *time.Time `json:"from"`
 	}
 	if err := decodeOptional(r, &body); err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	from := h.now()
 	if body.From != nil {
@@ -162,20 +157,18 @@ func (h *Handler) adminEnablePrincipal(w http.ResponseWriter, r *http.Request) {
 	}
 	tenant, err := partnerlink.ParseGUID("tenant", r.PathValue("tenant"))
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	object, err := partnerlink.ParseGUID("objectId", r.PathValue("object"))
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	p, err := h.Store.EnablePrincipal(r.Context(), tenant, object, from)
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, ViewPrincipal(*p))
+	return nil
 }
 
 // decodeOptional is decode for a body that may be left out.
@@ -195,23 +188,20 @@ func decodeOptional(r *http.Request, v any) error {
 
 // adminAddSecret adds a client secret or password; a generated one is
 // returned once when none is given.
-func (h *Handler) adminAddSecret(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) adminAddSecret(w http.ResponseWriter, r *http.Request) error {
 	var body struct {
 		Secret string `json:"secret"`
 	}
 	if err := decode(r, &body); err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	ctx := r.Context()
 	p, err := h.Store.Principal(ctx, r.PathValue("tenant"), r.PathValue("object"))
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	if p.Type == partnerlink.PrincipalGroup {
-		writeError(w, partnerlink.Errorf(partnerlink.EINVALID, "groups do not sign in"))
-		return
+		return partnerlink.Errorf(partnerlink.EINVALID, "groups do not sign in")
 	}
 	if body.Secret == "" {
 		body.Secret = identity.NewSecret()
@@ -221,13 +211,13 @@ func (h *Handler) adminAddSecret(w http.ResponseWriter, r *http.Request) {
 		err = h.Store.AddSecret(ctx, p.TenantID, p.ObjectID, hash)
 	}
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"secret": body.Secret})
+	return nil
 }
 
-func (h *Handler) adminAddMembership(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) adminAddMembership(w http.ResponseWriter, r *http.Request) error {
 	var body struct {
 		GroupID  string     `json:"groupId"`
 		MemberID string     `json:"memberId"`
@@ -235,8 +225,7 @@ func (h *Handler) adminAddMembership(w http.ResponseWriter, r *http.Request) {
 		To       *time.Time `json:"to"`
 	}
 	if err := decode(r, &body); err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	ctx := r.Context()
 	tenant := r.PathValue("tenant")
@@ -248,8 +237,7 @@ func (h *Handler) adminAddMembership(w http.ResponseWriter, r *http.Request) {
 		_, err = h.Store.Principal(ctx, tenant, body.MemberID)
 	}
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	from := body.From
 	if from == nil {
@@ -258,10 +246,10 @@ func (h *Handler) adminAddMembership(w http.ResponseWriter, r *http.Request) {
 	}
 	m := partnerlink.GroupMembership{TenantID: g.TenantID, GroupID: g.ObjectID, MemberID: body.MemberID, Period: world.PeriodOf(from, body.To)}
 	if err := h.Store.AddMembership(ctx, m); err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, body)
+	return nil
 }
 
 // PartnerBody is a partner registry entry as the admin API takes it.
@@ -273,11 +261,10 @@ type PartnerBody struct {
 	To              *time.Time `json:"to,omitempty"`
 }
 
-func (h *Handler) adminPutPartner(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) adminPutPartner(w http.ResponseWriter, r *http.Request) error {
 	var body PartnerBody
 	if err := decode(r, &body); err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	p, err := ToPartner(r.PathValue("partner"), body)
 	if err == nil && p.GlobalID != "" {
@@ -287,10 +274,10 @@ func (h *Handler) adminPutPartner(w http.ResponseWriter, r *http.Request) {
 		err = h.Store.PutPartner(r.Context(), p)
 	}
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, body)
+	return nil
 }
 
 // ToPartner validates a registry entry.
@@ -320,29 +307,29 @@ func ToPartner(id string, b PartnerBody) (partnerlink.Partner, error) {
 	return p, nil
 }
 
-func (h *Handler) adminListPartners(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) adminListPartners(w http.ResponseWriter, r *http.Request) error {
 	ps, err := h.Store.Partners(r.Context())
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"value": ps})
+	return nil
 }
 
-func (h *Handler) adminListTenants(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) adminListTenants(w http.ResponseWriter, r *http.Request) error {
 	ts, err := h.Store.Tenants(r.Context())
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"value": ts})
+	return nil
 }
 
-func (h *Handler) adminListPrincipals(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) adminListPrincipals(w http.ResponseWriter, r *http.Request) error {
 	ps, err := h.Store.Principals(r.Context(), r.PathValue("tenant"))
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"value": ps})
+	return nil
 }

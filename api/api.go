@@ -15,6 +15,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"time"
@@ -25,6 +26,7 @@ import (
 	"github.com/partnerlink/partnerlink/notify"
 	"github.com/partnerlink/partnerlink/rbac"
 	"github.com/partnerlink/partnerlink/sqlstore"
+	"github.com/partnerlink/partnerlink/web"
 	"github.com/partnerlink/partnerlink/world"
 )
 
@@ -54,8 +56,10 @@ type Handler struct {
 	Now     func() time.Time
 	// Webhooks decides which webhook URLs tenants may set (docs/operations.md, "Webhooks").
 	Webhooks *notify.Policy
-	mux      *http.ServeMux
-	routes   []string
+	// Log receives internal errors, with their request ids.
+	Log    *slog.Logger
+	mux    *http.ServeMux
+	routes []string
 }
 
 // Actions checked for the customer's views.
@@ -137,13 +141,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if len(allow) == 0 {
-		writeError(w, partnerlink.ARMErrorf(partnerlink.ENOTFOUND, "NotFound",
+		web.Error(w, r, h.Log, partnerlink.ARMErrorf(partnerlink.ENOTFOUND, "NotFound",
 			"The path '%s' is not an endpoint of /api/v1 (docs/api.md lists them).", r.URL.Path))
 		return
 	}
 	w.Header().Set("Allow", strings.Join(allow, ", "))
-	writeError(w, &partnerlink.Error{Code: "method", ARMCode: "MethodNotAllowed",
-		Message: "The method '" + r.Method + "' is not allowed on '" + r.URL.Path + "'; allowed: " + strings.Join(allow, ", ") + "."})
+	web.Error(w, r, h.Log, partnerlink.ARMErrorf(partnerlink.EMETHOD, "MethodNotAllowed",
+		"The method '%s' is not allowed on '%s'; allowed: %s.", r.Method, r.URL.Path, strings.Join(allow, ", ")))
 }
 
 // HashAdminKey is how the admin key is kept.
@@ -166,37 +170,36 @@ func AdminKeyMatches(keyHash [32]byte, authorization string) bool {
 // emptyKeyHash is the hash of the empty key, which is never a key.
 var emptyKeyHash = sha256.Sum256(nil)
 
-type callerFunc func(w http.ResponseWriter, r *http.Request, c partnerlink.Caller)
+// callerFunc is a handler of an authenticated caller; an error it returns
+// is the answer (web.Error).
+type callerFunc func(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) error
 
 // caller authenticates the bearer token.
 func (h *Handler) caller(fn callerFunc) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+	return web.Handle(h.Log, func(w http.ResponseWriter, r *http.Request) error {
 		auth := r.Header.Get("Authorization")
 		scheme, token, _ := strings.Cut(auth, " ")
 		if !strings.EqualFold(scheme, "Bearer") || token == "" {
-			writeError(w, partnerlink.ARMErrorf(partnerlink.EUNAUTHORIZED, "AuthenticationFailed",
-				"Send 'Authorization: Bearer <access token>' (partnerlink login, or any token of this server)."))
-			return
+			return partnerlink.ARMErrorf(partnerlink.EUNAUTHORIZED, "AuthenticationFailed",
+				"Send 'Authorization: Bearer <access token>' (partnerlink login, or any token of this server).")
 		}
 		c, err := h.Auth.Validate(r.Context(), token)
 		if err != nil {
-			writeError(w, err)
-			return
+			return err
 		}
-		fn(w, r, c)
-	}
+		return fn(w, r, c)
+	})
 }
 
 // admin checks the admin key in constant time.
-func (h *Handler) admin(fn http.HandlerFunc) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) admin(fn web.HandlerFunc) http.HandlerFunc {
+	return web.Handle(h.Log, func(w http.ResponseWriter, r *http.Request) error {
 		if !AdminKeyMatches(h.AdminKeyHash, r.Header.Get("Authorization")) {
-			writeError(w, partnerlink.ARMErrorf(partnerlink.EUNAUTHORIZED, "AuthenticationFailed",
-				"The admin API needs 'Authorization: Bearer <admin key>' (the key is in DATA_DIR/admin-key)."))
-			return
+			return partnerlink.ARMErrorf(partnerlink.EUNAUTHORIZED, "AuthenticationFailed",
+				"The admin API needs 'Authorization: Bearer <admin key>' (the key is in DATA_DIR/admin-key).")
 		}
-		fn(w, r)
-	}
+		return fn(w, r)
+	})
 }
 
 func (h *Handler) authorizer() *rbac.Authorizer { return &rbac.Authorizer{Store: h.Store, Now: h.Now} }
@@ -254,30 +257,7 @@ func (h *Handler) partnerAccess(r *http.Request, c partnerlink.Caller) ([]string
 	return ids, nil
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.Encode(v)
-}
-
-func writeError(w http.ResponseWriter, err error) {
-	code := partnerlink.ErrorCode(err)
-	armCode := ""
-	if e, ok := err.(*partnerlink.Error); ok {
-		armCode = e.ARMCode
-	}
-	if armCode == "" {
-		armCode = map[string]string{partnerlink.EINVALID: "BadRequest", partnerlink.ENOTFOUND: "NotFound",
-			partnerlink.ECONFLICT: "Conflict", partnerlink.EUNAUTHORIZED: "AuthenticationFailed",
-			partnerlink.EFORBIDDEN: "AuthorizationFailed", partnerlink.ETOOLARGE: "RequestEntityTooLarge"}[code]
-		if armCode == "" {
-			armCode = "InternalServerError"
-		}
-	}
-	writeJSON(w, arm.StatusCode(code), arm.ErrorBody{Error: arm.ErrorDetail{Code: armCode, Message: partnerlink.ErrorMessage(err)}})
-}
+func writeJSON(w http.ResponseWriter, status int, v any) { web.JSON(w, status, v) }
 
 // maxBody bounds every /api/v1 request body; a larger one is refused with 413.
 const maxBody = 1 << 20

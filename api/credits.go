@@ -62,30 +62,27 @@ func (h *Handler) filter(r *http.Request) (sqlstore.CreditFilter, *sqlstore.Attr
 // partnerCredits: GET /api/v1/partners/{p}/credits[?day=&tenant=&subscription=&resource=]
 // from the latest run, with customers whose usage the partner cannot read
 // folded into one anonymized line per customer, day and currency.
-func (h *Handler) partnerCredits(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) {
+func (h *Handler) partnerCredits(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) error {
 	ids, err := h.partnerAccess(r, c)
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	f, run, err := h.filter(r)
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	f.PartnerIDs = ids
 	rows, err := h.Store.Credits(r.Context(), f)
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	readable, err := h.readableTenants(r.Context(), ids)
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"runId": run.ID, "from": run.From, "to": run.To,
 		"value": PartnerCreditViews(rows, readable)})
+	return nil
 }
 
 // PartnerCreditViews applies the privacy rule: detail for readable tenants,
@@ -187,16 +184,14 @@ func (h *Handler) readableTenants(ctx context.Context, ids []string) (map[string
 
 // tenantCredits: GET /api/v1/tenants/{t}/credits — the customer sees what
 // each partner is credited with in its tenant.
-func (h *Handler) tenantCredits(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) {
+func (h *Handler) tenantCredits(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) error {
 	tenant, err := h.tenantAccess(r, c, readLinks)
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	f, run, err := h.filter(r)
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	f.TenantID = tenant
 	if p := r.URL.Query().Get("partner"); p != "" {
@@ -204,45 +199,41 @@ func (h *Handler) tenantCredits(w http.ResponseWriter, r *http.Request, c partne
 	}
 	rows, err := h.Store.Credits(r.Context(), f)
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	out := []CreditView{}
 	for _, c := range rows {
 		out = append(out, creditView(c))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"runId": run.ID, "from": run.From, "to": run.To, "value": out})
+	return nil
 }
 
 // adminRun: POST /api/v1/admin/runs {"from":"2026-03-01","to":"2026-04-01"}
 // runs attribution on the server's state (admin key).
-func (h *Handler) adminRun(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) adminRun(w http.ResponseWriter, r *http.Request) error {
 	var body struct {
 		From, To string
 	}
 	if err := decode(r, &body); err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	from, err := ledger.ParseDay("from", body.From)
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	to, err := ledger.ParseDay("to", body.To)
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	if h.DataDir == "" {
-		writeError(w, partnerlink.Errorf(partnerlink.EINTERNAL, "no data directory"))
-		return
+		return partnerlink.Errorf(partnerlink.EINTERNAL, "no data directory")
 	}
 	out, err := ledger.Run(r.Context(), h.Store, h.DataDir, from, to, attribution.Options{}, h.now())
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"runId": out.RunID, "files": len(out.Files), "credits": out.Result.Len(),
 		"summary": ledger.SummaryView(out.Result.Summary)})
+	return nil
 }

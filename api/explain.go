@@ -53,38 +53,35 @@ func (h *Handler) explain(r *http.Request, partnerID string) (*attribution.Expla
 
 // partnerExplain: GET /api/v1/partners/{p}/explain?resource=&day= — for the
 // partner organization's principals.
-func (h *Handler) partnerExplain(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) {
+func (h *Handler) partnerExplain(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) error {
 	if _, err := h.partnerAccess(r, c); err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	e, err := h.explain(r, r.PathValue("partner"))
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, ExplanationView(e))
+	return nil
 }
 
 // tenantExplain: GET /api/v1/tenants/{t}/explain?partner=&resource=&day= —
 // for the customer's administrators, about resources of their tenant.
-func (h *Handler) tenantExplain(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) {
+func (h *Handler) tenantExplain(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) error {
 	tenant, err := h.tenantAccess(r, c, readLinks)
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	e, err := h.explain(r, r.URL.Query().Get("partner"))
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	if e.TenantID != "" && e.TenantID != tenant {
-		writeError(w, partnerlink.ARMErrorf(partnerlink.EFORBIDDEN, "AuthorizationFailed",
-			"Resource %s is not in tenant %s.", e.ResourceID, tenant))
-		return
+		return partnerlink.ARMErrorf(partnerlink.EFORBIDDEN, "AuthorizationFailed",
+			"Resource %s is not in tenant %s.", e.ResourceID, tenant)
 	}
 	writeJSON(w, http.StatusOK, ExplanationView(e))
+	return nil
 }
 
 // Explanation is attribution.Explanation as the API and the CLI's JSON

@@ -92,152 +92,138 @@ func ToResourceView(r powerplatform.Resource, hist powerplatform.History) Resour
 
 // putEnvironment: PUT /api/v1/tenants/{t}/environments/{env} {"type"} —
 // the tenant's administrators.
-func (h *Handler) putEnvironment(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) {
+func (h *Handler) putEnvironment(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) error {
 	st := h.Store
 	tenant, err := h.tenantAccess(r, c, writePowerPlatform)
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	var body EnvironmentView
 	if err := decode(r, &body); err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	e := powerplatform.Environment{TenantID: tenant, ID: r.PathValue("env"), Type: powerplatform.EnvironmentType(body.Type)}
 	if err := st.PutEnvironment(r.Context(), e); err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	got, err := st.Environment(r.Context(), tenant, e.ID)
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, EnvironmentView{TenantID: got.TenantID, EnvironmentID: got.ID, Type: string(got.Type)})
+	return nil
 }
 
 // listEnvironments: GET /api/v1/tenants/{t}/environments.
-func (h *Handler) listEnvironments(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) {
+func (h *Handler) listEnvironments(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) error {
 	st := h.Store
 	tenant, err := h.tenantAccess(r, c, readPowerPlatform)
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	es, err := st.Environments(r.Context(), tenant)
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	out := []EnvironmentView{}
 	for _, e := range es {
 		out = append(out, EnvironmentView{TenantID: e.TenantID, EnvironmentID: e.ID, Type: string(e.Type)})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"value": out})
+	return nil
 }
 
 // getEnvironment: GET /api/v1/tenants/{t}/environments/{env}.
-func (h *Handler) getEnvironment(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) {
+func (h *Handler) getEnvironment(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) error {
 	st := h.Store
 	tenant, err := h.tenantAccess(r, c, readPowerPlatform)
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	e, err := st.Environment(r.Context(), tenant, r.PathValue("env"))
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, EnvironmentView{TenantID: e.TenantID, EnvironmentID: e.ID, Type: string(e.Type)})
+	return nil
 }
 
 // putResource: PUT …/environments/{env}/resources/{id} {"kind","paid"} —
 // the tenant's administrators.
-func (h *Handler) putResource(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) {
+func (h *Handler) putResource(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) error {
 	st := h.Store
 	tenant, err := h.tenantAccess(r, c, writePowerPlatform)
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	var body ResourceView
 	if err := decode(r, &body); err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	res := powerplatform.Resource{TenantID: tenant, EnvironmentID: r.PathValue("env"), ID: r.PathValue("id"),
 		Kind: powerplatform.Kind(body.Kind), Paid: body.Paid}
 	if err := st.PutPowerPlatformResource(r.Context(), res); err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
-	h.writeResource(w, r, st, res.ID)
+	return h.writeResource(w, r, st, res.ID)
 }
 
-func (h *Handler) writeResource(w http.ResponseWriter, r *http.Request, st PowerPlatformStore, id string) {
+func (h *Handler) writeResource(w http.ResponseWriter, r *http.Request, st PowerPlatformStore, id string) error {
 	got, err := st.PowerPlatformResource(r.Context(), id)
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	hist, err := st.OwnershipHistory(r.Context(), got.ID)
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	evs, err := st.OwnershipEvents(r.Context(), got.ID)
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	v := ToResourceView(*got, hist)
 	for _, e := range evs {
 		v.Events = append(v.Events, OwnershipEventView{Action: e.Action, PrincipalID: e.PrincipalID, Actor: e.Actor, At: e.At})
 	}
 	writeJSON(w, http.StatusOK, v)
+	return nil
 }
 
 // listResources: GET …/environments/{env}/resources.
-func (h *Handler) listResources(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) {
+func (h *Handler) listResources(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) error {
 	st := h.Store
 	tenant, err := h.tenantAccess(r, c, readPowerPlatform)
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	env, err := st.Environment(r.Context(), tenant, r.PathValue("env"))
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	rs, err := st.PowerPlatformResources(r.Context(), tenant, env.ID)
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	out := []ResourceView{}
 	for _, x := range rs {
 		out = append(out, ToResourceView(x, nil))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"value": out})
+	return nil
 }
 
 // getResource: GET …/environments/{env}/resources/{id}, with its history.
-func (h *Handler) getResource(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) {
+func (h *Handler) getResource(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) error {
 	st := h.Store
 	tenant, err := h.tenantAccess(r, c, readPowerPlatform)
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	res, err := resourceIn(r.Context(), st, tenant, r.PathValue("env"), r.PathValue("id"))
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
-	h.writeResource(w, r, st, res.ID)
+	return h.writeResource(w, r, st, res.ID)
 }
 
 // resourceIn returns the resource named by the path, which must be in the
@@ -318,30 +304,26 @@ func (h *Handler) namedPrincipal(ctx context.Context, tenant, id string, at time
 // body tells whether the request names the principal in {"principalId"};
 // otherwise it is the path's {principal}, if any.
 func (h *Handler) changeOne(w http.ResponseWriter, r *http.Request, c partnerlink.Caller, action string, body bool,
-	change func(res powerplatform.Resource, hist powerplatform.History, caller, named powerplatform.Principal, at time.Time) (powerplatform.History, error)) {
+	change func(res powerplatform.Resource, hist powerplatform.History, caller, named powerplatform.Principal, at time.Time) (powerplatform.History, error)) error {
 	st := h.Store
 	ctx := r.Context()
 	tenant, caller, admin, err := h.changeCaller(r, c)
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	res, err := resourceIn(ctx, st, tenant, r.PathValue("env"), r.PathValue("id"))
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	at := h.now()
 	if !admin {
 		// Refuse before reading the request; checked again under the lock.
 		hist, err := st.OwnershipHistory(ctx, res.ID)
 		if err != nil {
-			writeError(w, err)
-			return
+			return err
 		}
 		if !controls(*res, hist, caller.ID, at) {
-			writeError(w, notOwner(c, *res))
-			return
+			return notOwner(c, *res)
 		}
 	}
 	var named powerplatform.Principal
@@ -350,18 +332,15 @@ func (h *Handler) changeOne(w http.ResponseWriter, r *http.Request, c partnerlin
 			PrincipalID string `json:"principalId"`
 		}
 		if err := decode(r, &b); err != nil {
-			writeError(w, err)
-			return
+			return err
 		}
 		if named, err = h.namedPrincipal(ctx, tenant, b.PrincipalID, at); err != nil {
-			writeError(w, err)
-			return
+			return err
 		}
 	} else if r.PathValue("principal") != "" {
 		oid, err := partnerlink.ParseGUID("principal", r.PathValue("principal"))
 		if err != nil {
-			writeError(w, err)
-			return
+			return err
 		}
 		named = powerplatform.Principal{ID: oid}
 		if p, err := h.Store.Principal(ctx, tenant, oid); err == nil {
@@ -384,31 +363,30 @@ func (h *Handler) changeOne(w http.ResponseWriter, r *http.Request, c partnerlin
 		return []powerplatform.History{next}, nil
 	})
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
-	h.writeResource(w, r, st, res.ID)
+	return h.writeResource(w, r, st, res.ID)
 }
 
 // setOwner: PUT …/resources/{id}/owner {"principalId"} — a user or service
 // principal as the kind allows; re-owning a flow makes the new owner its
 // creator.
-func (h *Handler) setOwner(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) {
-	h.changeOne(w, r, c, "SetOwner", true, func(res powerplatform.Resource, hist powerplatform.History, _, p powerplatform.Principal, at time.Time) (powerplatform.History, error) {
+func (h *Handler) setOwner(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) error {
+	return h.changeOne(w, r, c, "SetOwner", true, func(res powerplatform.Resource, hist powerplatform.History, _, p powerplatform.Principal, at time.Time) (powerplatform.History, error) {
 		return powerplatform.SetOwner(res, hist, p, at)
 	})
 }
 
 // addCoOwner: POST …/resources/{id}/co-owners {"principalId"}.
-func (h *Handler) addCoOwner(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) {
-	h.changeOne(w, r, c, "AddCoOwner", true, func(res powerplatform.Resource, hist powerplatform.History, _, p powerplatform.Principal, at time.Time) (powerplatform.History, error) {
+func (h *Handler) addCoOwner(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) error {
+	return h.changeOne(w, r, c, "AddCoOwner", true, func(res powerplatform.Resource, hist powerplatform.History, _, p powerplatform.Principal, at time.Time) (powerplatform.History, error) {
 		return powerplatform.AddCoOwner(res, hist, p, at)
 	})
 }
 
 // removeCoOwner: DELETE …/resources/{id}/co-owners/{principal}.
-func (h *Handler) removeCoOwner(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) {
-	h.changeOne(w, r, c, "RemoveCoOwner", false, func(res powerplatform.Resource, hist powerplatform.History, _, p powerplatform.Principal, at time.Time) (powerplatform.History, error) {
+func (h *Handler) removeCoOwner(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) error {
+	return h.changeOne(w, r, c, "RemoveCoOwner", false, func(res powerplatform.Resource, hist powerplatform.History, _, p powerplatform.Principal, at time.Time) (powerplatform.History, error) {
 		return powerplatform.RemoveCoOwner(res, hist, p, at)
 	})
 }
@@ -416,8 +394,8 @@ func (h *Handler) removeCoOwner(w http.ResponseWriter, r *http.Request, c partne
 // publish: POST …/resources/{id}/publish — the caller publishes the
 // dataset and becomes its publisher. Its current publisher or the tenant's
 // administrators may.
-func (h *Handler) publish(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) {
-	h.changeOne(w, r, c, "Publish", false, func(res powerplatform.Resource, hist powerplatform.History, caller, _ powerplatform.Principal, at time.Time) (powerplatform.History, error) {
+func (h *Handler) publish(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) error {
+	return h.changeOne(w, r, c, "Publish", false, func(res powerplatform.Resource, hist powerplatform.History, caller, _ powerplatform.Principal, at time.Time) (powerplatform.History, error) {
 		return powerplatform.Publish(res, hist, caller, at)
 	})
 }
@@ -433,38 +411,32 @@ type SolutionBody struct {
 // import any components of the environment; anyone else only components it
 // owns. A solution with a Power BI dataset or a Customer Insights instance
 // is refused whole.
-func (h *Handler) importSolution(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) {
+func (h *Handler) importSolution(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) error {
 	st := h.Store
 	ctx := r.Context()
 	tenant, caller, admin, err := h.changeCaller(r, c)
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	env, err := st.Environment(ctx, tenant, r.PathValue("env"))
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	var body SolutionBody
 	if err := decode(r, &body); err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	if len(body.Components) == 0 {
-		writeError(w, partnerlink.Errorf(partnerlink.EINVALID, "a solution import needs its components: {\"components\": [\"<resource id>\", …]}"))
-		return
+		return partnerlink.Errorf(partnerlink.EINVALID, "a solution import needs its components: {\"components\": [\"<resource id>\", …]}")
 	}
 	for _, id := range body.Components {
 		res, err := st.PowerPlatformResource(ctx, id)
 		if err != nil {
-			writeError(w, partnerlink.Errorf(partnerlink.EINVALID, "the solution lists %s, which is not a registered resource; nothing was changed", id))
-			return
+			return partnerlink.Errorf(partnerlink.EINVALID, "the solution lists %s, which is not a registered resource; nothing was changed", id)
 		}
 		if res.TenantID != tenant || !strings.EqualFold(res.EnvironmentID, env.ID) {
-			writeError(w, partnerlink.Errorf(partnerlink.EINVALID, "the solution lists %s %s of environment %s, not of %s; a solution is imported into one environment, nothing was changed",
-				res.Kind, res.ID, res.EnvironmentID, env.ID))
-			return
+			return partnerlink.Errorf(partnerlink.EINVALID, "the solution lists %s %s of environment %s, not of %s; a solution is imported into one environment, nothing was changed",
+				res.Kind, res.ID, res.EnvironmentID, env.ID)
 		}
 	}
 	at := h.now()
@@ -480,14 +452,14 @@ func (h *Handler) importSolution(w http.ResponseWriter, r *http.Request, c partn
 		return powerplatform.ImportSolution(comps, caller, at)
 	})
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	out := []ResourceView{}
 	for _, comp := range comps {
 		out = append(out, ToResourceView(comp.Resource, comp.History))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"importer": caller.ID, "at": at, "value": out})
+	return nil
 }
 
 // PowerPlatformState is the stored world and the imported activity, read
@@ -545,26 +517,22 @@ type PPCreditView struct {
 // partnerPowerPlatformCredits: GET /api/v1/partners/{p}/powerplatform/credits?from=&to=
 // — the months whose first day lies in [from, to), for the organization's
 // principals; a global ID's view includes its location IDs.
-func (h *Handler) partnerPowerPlatformCredits(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) {
+func (h *Handler) partnerPowerPlatformCredits(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) error {
 	ids, err := h.partnerAccess(r, c)
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	from, to, err := dayRange(r)
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	m, a, err := PowerPlatformState(r.Context(), h.Store, h.Store, h.DataDir, to)
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	cs, err := m.Credits(a, from, to)
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	out := []PPCreditView{}
 	for _, x := range cs {
@@ -575,6 +543,7 @@ func (h *Handler) partnerPowerPlatformCredits(w http.ResponseWriter, r *http.Req
 		}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"from": from, "to": to, "value": out})
+	return nil
 }
 
 // AtRiskView is one resource and month where the partner's work earns it
@@ -605,34 +574,31 @@ func ToAtRiskView(x powerplatform.AtRisk) AtRiskView {
 }
 
 // partnerAtRisk: GET /api/v1/partners/{p}/powerplatform/at-risk?from=&to=.
-func (h *Handler) partnerAtRisk(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) {
+func (h *Handler) partnerAtRisk(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) error {
 	ids, err := h.partnerAccess(r, c)
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	from, to, err := dayRange(r)
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	m, a, err := PowerPlatformState(r.Context(), h.Store, h.Store, h.DataDir, to)
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	out := []AtRiskView{}
 	for _, id := range ids {
 		items, err := m.CreditAtRisk(a, id, from, to)
 		if err != nil {
-			writeError(w, err)
-			return
+			return err
 		}
 		for _, x := range items {
 			out = append(out, ToAtRiskView(x))
 		}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"from": from, "to": to, "value": out})
+	return nil
 }
 
 // PPExplanationView is a powerplatform.Explanation as the API shows it.
@@ -678,36 +644,31 @@ func ToPPExplanationView(e *powerplatform.Explanation) PPExplanationView {
 
 // explainResource: GET /api/v1/tenants/{t}/powerplatform/resources/{id}/explain?month=
 // — for callers with a read role at the tenant's root, about its resources.
-func (h *Handler) explainResource(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) {
+func (h *Handler) explainResource(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) error {
 	st := h.Store
 	tenant, err := h.tenantAccess(r, c, readPowerPlatform)
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	mo, err := powerplatform.ParseMonth(r.URL.Query().Get("month"))
 	if err != nil {
-		writeError(w, partnerlink.Errorf(partnerlink.EINVALID, "month: %v", err))
-		return
+		return partnerlink.Errorf(partnerlink.EINVALID, "month: %v", err)
 	}
 	res, err := st.PowerPlatformResource(r.Context(), r.PathValue("id"))
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	if res.TenantID != tenant {
-		writeError(w, partnerlink.Errorf(partnerlink.ENOTFOUND, "tenant %s has no Power Platform resource %s", tenant, r.PathValue("id")))
-		return
+		return partnerlink.Errorf(partnerlink.ENOTFOUND, "tenant %s has no Power Platform resource %s", tenant, r.PathValue("id"))
 	}
 	m, a, err := PowerPlatformState(r.Context(), h.Store, h.Store, h.DataDir, mo.End())
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	e, err := m.Explain(a, res.ID, mo)
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, ToPPExplanationView(e))
+	return nil
 }

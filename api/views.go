@@ -114,33 +114,31 @@ func (h *Handler) LinkedCredentials(ctx context.Context, f partnerlink.LinkFilte
 // tenantLinks is the customer's view: every credential of the tenant linked
 // to a partner, with its partner, since when and its role assignments
 // (?history=true adds ended link periods).
-func (h *Handler) tenantLinks(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) {
+func (h *Handler) tenantLinks(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) error {
 	tenant, err := h.tenantAccess(r, c, readLinks)
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	out, err := h.LinkedCredentials(r.Context(), partnerlink.LinkFilter{TenantID: tenant, CurrentOnly: r.URL.Query().Get("history") != "true"})
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"value": out})
+	return nil
 }
 
 // tenantEvents is the audit of every link change in the tenant.
-func (h *Handler) tenantEvents(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) {
+func (h *Handler) tenantEvents(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) error {
 	tenant, err := h.tenantAccess(r, c, readLinks)
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	evs, err := h.Store.LinkEvents(r.Context(), partnerlink.LinkFilter{TenantID: tenant})
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"value": events(evs)})
+	return nil
 }
 
 // Event is a link change as the API shows it.
@@ -202,18 +200,17 @@ type rawJSON []byte
 
 func (r rawJSON) MarshalJSON() ([]byte, error) { return r, nil }
 
-func (h *Handler) tenantNotifications(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) {
+func (h *Handler) tenantNotifications(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) error {
 	tenant, err := h.tenantAccess(r, c, readLinks)
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	ns, err := h.Store.Notifications(r.Context(), tenant, 200)
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"value": ToNotifications(ns)})
+	return nil
 }
 
 // putWebhook sets where the tenant's notifications go. Only a principal
@@ -221,71 +218,67 @@ func (h *Handler) tenantNotifications(w http.ResponseWriter, r *http.Request, c 
 // Administrator there) may: the webhook receives every link change of the
 // tenant (docs/api.md, "Authorization"). The URL must pass the server's
 // webhook policy (docs/operations.md, "Webhooks"); an empty url removes it.
-func (h *Handler) putWebhook(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) {
+func (h *Handler) putWebhook(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) error {
 	tenant, err := h.tenantAccess(r, c, rbac.WriteRoleAssignments)
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	var body struct {
 		URL    string `json:"url"`
 		Secret string `json:"secret"`
 	}
 	if err := decode(r, &body); err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	if body.URL != "" {
 		if err := h.Webhooks.CheckURL(r.Context(), body.URL); err != nil {
-			writeError(w, err)
-			return
+			return err
 		}
 	}
 	if err := h.Store.SetTenantWebhook(r.Context(), tenant, body.URL, body.Secret); err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"url": body.URL})
+	return nil
 }
 
 // partnerLinks is the partner's view: every credential linked to the
 // organization's IDs in every customer tenant, with its scopes — what
 // partners cannot see anywhere else (SPEC §7).
-func (h *Handler) partnerLinks(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) {
+func (h *Handler) partnerLinks(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) error {
 	ids, err := h.partnerAccess(r, c)
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	out, err := h.LinkedCredentials(r.Context(), partnerlink.LinkFilter{PartnerIDs: ids, CurrentOnly: r.URL.Query().Get("history") != "true"})
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"value": out})
+	return nil
 }
 
-func (h *Handler) partnerEvents(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) {
+func (h *Handler) partnerEvents(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) error {
 	ids, err := h.partnerAccess(r, c)
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	evs, err := h.Store.LinkEvents(r.Context(), partnerlink.LinkFilter{PartnerIDs: ids})
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"value": events(evs)})
+	return nil
 }
 
 // me tells the caller who it is: handy for scripts and the portal.
-func (h *Handler) me(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) {
+func (h *Handler) me(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) error {
 	out := map[string]any{"tenantId": c.TenantID, "objectId": c.ObjectID}
 	if p, err := h.Store.Principal(r.Context(), c.TenantID, c.ObjectID); err == nil {
 		out["displayName"], out["type"] = p.DisplayName, p.Type
 	}
 	writeJSON(w, http.StatusOK, out)
+	return nil
 }
 
 // Delegation is a Lighthouse delegation as the API shows it.
@@ -299,16 +292,14 @@ type Delegation struct {
 	To               *time.Time `json:"to,omitempty"`
 }
 
-func (h *Handler) listDelegations(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) {
+func (h *Handler) listDelegations(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) error {
 	tenant, err := h.tenantAccess(r, c, readLinks)
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	dls, err := h.Store.Delegations(r.Context(), tenant, r.URL.Query().Get("history") != "true")
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	out := []Delegation{}
 	for _, d := range dls {
@@ -316,6 +307,7 @@ func (h *Handler) listDelegations(w http.ResponseWriter, r *http.Request, c part
 			RoleDefinition: d.RoleDefinition, From: d.From, To: d.To})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"value": out})
+	return nil
 }
 
 // putDelegation registers a Lighthouse delegation: the customer delegates
@@ -326,26 +318,22 @@ func (h *Handler) listDelegations(w http.ResponseWriter, r *http.Request, c part
 // delegated scope (Owner or User Access Administrator there or above) may
 // register it — and, when it replaces a delegation of the same id, at that
 // delegation's scope too (docs/api.md, "Authorization").
-func (h *Handler) putDelegation(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) {
+func (h *Handler) putDelegation(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) error {
 	ctx := r.Context()
 	if err := sameTenant(r, c); err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	var body Delegation
 	if err := decode(r, &body); err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	dl, err := h.CheckDelegation(ctx, r.PathValue("tenant"), r.PathValue("id"), body)
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	scope, _ := partnerlink.ParseScope(dl.Scope)
 	if err := h.authorizer().Check(ctx, c, scope, rbac.WriteRoleAssignments); err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	if old, err := h.currentDelegation(ctx, dl.CustomerTenantID, dl.ID); err == nil {
 		oldScope, err := partnerlink.ParseScope(old.Scope)
@@ -353,25 +341,22 @@ func (h *Handler) putDelegation(w http.ResponseWriter, r *http.Request, c partne
 			err = h.authorizer().Check(ctx, c, oldScope, rbac.WriteRoleAssignments)
 		}
 		if err != nil {
-			writeError(w, err)
-			return
+			return err
 		}
 	} else if partnerlink.ErrorCode(err) != partnerlink.ENOTFOUND {
-		writeError(w, err)
-		return
+		return err
 	}
 	now := h.now()
 	dl.From = &now
 	if err := h.Store.EndDelegation(ctx, dl.CustomerTenantID, dl.ID, now); err != nil && partnerlink.ErrorCode(err) != partnerlink.ENOTFOUND {
-		writeError(w, err)
-		return
+		return err
 	}
 	if err := h.Store.PutDelegation(ctx, dl); err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, Delegation{ID: dl.ID, ManagingTenantID: dl.ManagingTenantID, Scope: dl.Scope,
 		PrincipalID: dl.PrincipalID, RoleDefinition: dl.RoleDefinition, From: dl.From})
+	return nil
 }
 
 // sameTenant refuses a caller of another tenant than the path's {tenant}.
@@ -448,33 +433,29 @@ func (h *Handler) CheckDelegation(ctx context.Context, tenant, id string, body D
 
 // deleteDelegation ends a delegation; the same callers as putDelegation,
 // at the delegation's scope.
-func (h *Handler) deleteDelegation(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) {
+func (h *Handler) deleteDelegation(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) error {
 	ctx := r.Context()
 	if err := sameTenant(r, c); err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	id, err := partnerlink.ParseGUID("delegation id", r.PathValue("id"))
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	dl, err := h.currentDelegation(ctx, c.TenantID, id)
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	scope, err := partnerlink.ParseScope(dl.Scope)
 	if err == nil {
 		err = h.authorizer().Check(ctx, c, scope, rbac.WriteRoleAssignments)
 	}
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	if err := h.Store.EndDelegation(ctx, c.TenantID, dl.ID, h.now()); err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	w.WriteHeader(http.StatusOK)
+	return nil
 }

@@ -7,11 +7,13 @@ package arm
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/partnerlink/partnerlink"
+	"github.com/partnerlink/partnerlink/web"
 )
 
 // Authenticator validates a bearer token fully (signature, issuer, audience,
@@ -29,6 +31,8 @@ type Handler struct {
 	// BaseURL is the server's public URL, for WWW-Authenticate challenges.
 	BaseURL string
 	Now     func() time.Time
+	// Log receives internal errors, with their request ids.
+	Log *slog.Logger
 }
 
 // maxBody bounds every request body. The ManagementPartner operations take
@@ -39,7 +43,7 @@ const maxBody = 1 << 20
 // accepts (nil: any well-formed version) and its handler.
 type route struct {
 	versions []string
-	methods  map[string]func(w http.ResponseWriter, r *http.Request, c partnerlink.Caller, p params)
+	methods  map[string]handlerFunc
 }
 
 // params are the parts of the path a handler needs, and the request body.
@@ -50,47 +54,49 @@ type params struct {
 	body  []byte
 }
 
-type handlerFunc = func(w http.ResponseWriter, r *http.Request, c partnerlink.Caller, p params)
+// handlerFunc is one operation; an error it returns is the answer
+// (web.Error maps its code to the status and ARM error code).
+type handlerFunc = func(w http.ResponseWriter, r *http.Request, c partnerlink.Caller, p params) error
 
 // ServeHTTP routes case-insensitively (ARM paths are case-insensitive and
 // the real ids are lower-case), then authenticates, checks the api-version
 // and the body size, and calls the operation.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	setRequestHeaders(w, r)
+	if err := h.serve(w, r); err != nil {
+		h.challenge(w, err)
+		web.Error(w, r, h.Log, err)
+	}
+}
+
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request) error {
 	rt, p, ok := h.match(r.URL.Path)
 	if !ok {
-		writeError(w, partnerlink.ARMErrorf(partnerlink.ENOTFOUND, "InvalidResourceType",
-			"The resource path '%s' is not served here; this server provides Microsoft.ManagementPartner, Microsoft.Authorization at any scope, subscriptions, resource groups, management groups and /tenants.", r.URL.Path))
-		return
+		return partnerlink.ARMErrorf(partnerlink.ENOTFOUND, "InvalidResourceType",
+			"The resource path '%s' is not served here; this server provides Microsoft.ManagementPartner, Microsoft.Authorization at any scope, subscriptions, resource groups, management groups and /tenants.", r.URL.Path)
 	}
 	op, ok := rt.methods[r.Method]
 	if !ok {
 		w.Header().Set("Allow", allowed(rt))
-		writeError(w, &partnerlink.Error{Code: "method", ARMCode: "MethodNotAllowed",
-			Message: "The method '" + r.Method + "' is not allowed on '" + r.URL.Path + "'; allowed: " + allowed(rt) + "."})
-		return
+		return partnerlink.ARMErrorf(partnerlink.EMETHOD, "MethodNotAllowed",
+			"The method '%s' is not allowed on '%s'; allowed: %s.", r.Method, r.URL.Path, allowed(rt))
 	}
 	caller, err := h.authenticate(r)
 	if err != nil {
-		h.challenge(w, err)
-		writeError(w, err)
-		return
+		return err
 	}
 	if err := checkAPIVersion(r.URL.Query().Get("api-version"), rt.versions); err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	if r.ContentLength > maxBody {
-		writeError(w, tooLarge())
-		return
+		return tooLarge()
 	}
 	body, err := readBody(w, r)
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	p.body = body
-	op(w, r, caller, p)
+	return op(w, r, caller, p)
 }
 
 // routeSpec is one ARM route. Its pattern is a path whose literal segments

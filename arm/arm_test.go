@@ -16,6 +16,7 @@ import (
 	"github.com/partnerlink/partnerlink/linking"
 	"github.com/partnerlink/partnerlink/sqlstore"
 	st "github.com/partnerlink/partnerlink/sqlstore/storetest"
+	"github.com/partnerlink/partnerlink/web"
 )
 
 // tokens is an Authenticator over a fixed table: these tests are about the
@@ -213,7 +214,7 @@ func TestWireErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := do(t, srv, tt.method, tt.path, tt.token, tt.body)
-			var e arm.ErrorBody
+			var e web.ErrorBody
 			if err := json.Unmarshal(r.body, &e); err != nil {
 				t.Fatalf("not an ARM error body: %s", r.body)
 			}

@@ -149,17 +149,15 @@ func scopeOf(raw string) (partnerlink.Scope, error) {
 // putRoleAssignment creates a role assignment (201), returns an identical
 // existing one (200), or refuses a conflicting re-use of the name or a
 // duplicate of another assignment (409 with the ARM codes).
-func (h *Handler) putRoleAssignment(w http.ResponseWriter, r *http.Request, c partnerlink.Caller, p params) {
+func (h *Handler) putRoleAssignment(w http.ResponseWriter, r *http.Request, c partnerlink.Caller, p params) error {
 	ctx := r.Context()
 	s, err := scopeOf(p.scope)
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	if !partnerlink.IsGUID(p.name) {
-		writeError(w, partnerlink.ARMErrorf(partnerlink.EINVALID, "InvalidRoleAssignmentId",
-			"The role assignment ID '%s' is not valid. The role assignment ID must be a GUID.", p.name))
-		return
+		return partnerlink.ARMErrorf(partnerlink.EINVALID, "InvalidRoleAssignmentId",
+			"The role assignment ID '%s' is not valid. The role assignment ID must be a GUID.", p.name)
 	}
 	var body struct {
 		Properties struct {
@@ -169,36 +167,30 @@ func (h *Handler) putRoleAssignment(w http.ResponseWriter, r *http.Request, c pa
 		} `json:"properties"`
 	}
 	if err := json.Unmarshal(p.body, &body); err != nil {
-		writeError(w, partnerlink.ARMErrorf(partnerlink.EINVALID, "InvalidRequestContent",
-			"The request content is not valid JSON: %v. Expected {\"properties\":{\"roleDefinitionId\":…,\"principalId\":…}}.", err))
-		return
+		return partnerlink.ARMErrorf(partnerlink.EINVALID, "InvalidRequestContent",
+			"The request content is not valid JSON: %v. Expected {\"properties\":{\"roleDefinitionId\":…,\"principalId\":…}}.", err)
 	}
 	if err := h.authorizer().Check(ctx, c, s, rbac.WriteRoleAssignments); err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	tenant := c.TenantID
 	principalID, err := partnerlink.ParseGUID("properties.principalId", body.Properties.PrincipalID)
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	custom, err := h.Roles.RoleDefinitions(ctx, tenant) // the role is looked up in the assignment's tenant
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	roleGUID := body.Properties.RoleDefinitionID[strings.LastIndex(body.Properties.RoleDefinitionID, "/")+1:]
 	role, ok := rbac.Resolve(custom, roleGUID)
 	if !ok || !strings.Contains(strings.ToLower(body.Properties.RoleDefinitionID), "/providers/microsoft.authorization/roledefinitions/") {
-		writeError(w, partnerlink.ARMErrorf(partnerlink.EINVALID, "RoleDefinitionDoesNotExist",
-			"The specified role definition with ID '%s' does not exist.", body.Properties.RoleDefinitionID))
-		return
+		return partnerlink.ARMErrorf(partnerlink.EINVALID, "RoleDefinitionDoesNotExist",
+			"The specified role definition with ID '%s' does not exist.", body.Properties.RoleDefinitionID)
 	}
 	if _, err := h.Directory.Principal(ctx, tenant, principalID); err != nil {
-		writeError(w, partnerlink.ARMErrorf(partnerlink.EINVALID, "PrincipalNotFound",
-			"Principal %s does not exist in the directory %s.", strings.ReplaceAll(principalID, "-", ""), tenant))
-		return
+		return partnerlink.ARMErrorf(partnerlink.EINVALID, "PrincipalNotFound",
+			"Principal %s does not exist in the directory %s.", strings.ReplaceAll(principalID, "-", ""), tenant)
 	}
 	roleName := role.Name
 	if role.Custom {
@@ -228,14 +220,14 @@ func (h *Handler) putRoleAssignment(w http.ResponseWriter, r *http.Request, c pa
 		return true, nil
 	})
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	status := http.StatusCreated
 	if !created && existing != nil {
 		ra, status = *existing, http.StatusOK
 	}
 	writeJSON(w, status, h.assignmentResponse(ctx, ra, custom))
+	return nil
 }
 
 func scopeKeyOf(raw string) string {
@@ -269,52 +261,49 @@ func (h *Handler) findAssignment(ctx context.Context, c partnerlink.Caller, s pa
 	return nil, partnerlink.ARMErrorf(partnerlink.ENOTFOUND, "RoleAssignmentNotFound", "The role assignment '%s' is not found.", name)
 }
 
-func (h *Handler) getRoleAssignment(w http.ResponseWriter, r *http.Request, c partnerlink.Caller, p params) {
+func (h *Handler) getRoleAssignment(w http.ResponseWriter, r *http.Request, c partnerlink.Caller, p params) error {
 	ctx := r.Context()
 	s, err := scopeOf(p.scope)
 	if err == nil {
 		err = h.authorizer().Check(ctx, c, s, rbac.ReadRoleAssignments)
 	}
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	ra, err := h.findAssignment(ctx, c, s, strings.ToLower(p.name))
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	custom, _ := h.Roles.RoleDefinitions(ctx, ra.TenantID)
 	writeJSON(w, http.StatusOK, h.assignmentResponse(ctx, *ra, custom))
+	return nil
 }
 
 // deleteRoleAssignment closes the assignment's period: 200 with the deleted
 // assignment, or 204 when there is none (as ARM answers).
-func (h *Handler) deleteRoleAssignment(w http.ResponseWriter, r *http.Request, c partnerlink.Caller, p params) {
+func (h *Handler) deleteRoleAssignment(w http.ResponseWriter, r *http.Request, c partnerlink.Caller, p params) error {
 	ctx := r.Context()
 	s, err := scopeOf(p.scope)
 	if err == nil {
 		err = h.authorizer().Check(ctx, c, s, rbac.DeleteRoleAssignments)
 	}
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	ra, err := h.findAssignment(ctx, c, s, strings.ToLower(p.name))
 	if partnerlink.ErrorCode(err) == partnerlink.ENOTFOUND {
 		w.WriteHeader(http.StatusNoContent)
-		return
+		return nil
 	} else if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	ended, err := h.Roles.EndRoleAssignment(ctx, ra.TenantID, ra.ID, h.now().UTC(), c.ObjectID)
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	custom, _ := h.Roles.RoleDefinitions(ctx, ended.TenantID)
 	writeJSON(w, http.StatusOK, h.assignmentResponse(ctx, *ended, custom))
+	return nil
 }
 
 var (
@@ -326,15 +315,14 @@ var (
 // listRoleAssignments lists the assignments in force that apply at the
 // scope (at it and above) and, without atScope(), below it too; filters:
 // atScope(), principalId eq '…', assignedTo('…') (the principal and its groups).
-func (h *Handler) listRoleAssignments(w http.ResponseWriter, r *http.Request, c partnerlink.Caller, p params) {
+func (h *Handler) listRoleAssignments(w http.ResponseWriter, r *http.Request, c partnerlink.Caller, p params) error {
 	ctx := r.Context()
 	s, err := scopeOf(p.scope)
 	if err == nil {
 		err = h.authorizer().Check(ctx, c, s, rbac.ReadRoleAssignments)
 	}
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	atScope, principals := false, []string(nil)
 	if f := strings.TrimSpace(r.URL.Query().Get("$filter")); f != "" {
@@ -348,34 +336,29 @@ func (h *Handler) listRoleAssignments(w http.ResponseWriter, r *http.Request, c 
 			case reAssignedTo.MatchString(term):
 				id := strings.ToLower(reAssignedTo.FindStringSubmatch(term)[1])
 				if principals, err = h.authorizer().Identities(ctx, c.TenantID, id); err != nil {
-					writeError(w, err)
-					return
+					return err
 				}
 			default:
-				writeError(w, partnerlink.ARMErrorf(partnerlink.EINVALID, "UnsupportedQuery",
-					"The filter '%s' is not supported; use atScope(), principalId eq '{id}' or assignedTo('{id}'), joined with 'and'.", term))
-				return
+				return partnerlink.ARMErrorf(partnerlink.EINVALID, "UnsupportedQuery",
+					"The filter '%s' is not supported; use atScope(), principalId eq '{id}' or assignedTo('{id}'), joined with 'and'.", term)
 			}
 		}
 	}
 	tenant, _ := h.authorizer().ScopeTenant(ctx, c, s)
 	ancestors, err := h.authorizer().Ancestors(ctx, tenant, s)
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	found, err := h.Roles.RoleAssignments(ctx, sqlstore.RoleAssignmentFilter{TenantID: tenant, PrincipalIDs: principals,
 		ScopeKeys: ancestors, CurrentOnly: true})
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	if !atScope {
 		below, err := h.Roles.RoleAssignments(ctx, sqlstore.RoleAssignmentFilter{TenantID: tenant, PrincipalIDs: principals,
 			ScopePrefix: s.Key, CurrentOnly: true})
 		if err != nil {
-			writeError(w, err)
-			return
+			return err
 		}
 		for _, ra := range below {
 			if scopeKeyOf(ra.Scope) != s.Key {
@@ -391,6 +374,7 @@ func (h *Handler) listRoleAssignments(w http.ResponseWriter, r *http.Request, c 
 		out.Value = append(out.Value, h.assignmentResponse(ctx, ra, custom))
 	}
 	writeJSON(w, http.StatusOK, out)
+	return nil
 }
 
 // scopeAndRoles parses the request's scope, which must be in the caller's
@@ -414,11 +398,10 @@ var reRoleType = regexp.MustCompile(`(?i)^type\s+eq\s+'(BuiltInRole|CustomRole)'
 
 // listRoleDefinitions lists built-in and custom roles; $filter takes
 // roleName eq '…' or type eq 'BuiltInRole'|'CustomRole'.
-func (h *Handler) listRoleDefinitions(w http.ResponseWriter, r *http.Request, c partnerlink.Caller, p params) {
+func (h *Handler) listRoleDefinitions(w http.ResponseWriter, r *http.Request, c partnerlink.Caller, p params) error {
 	s, custom, err := h.scopeAndRoles(r, c, p)
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	keep := func(rbac.Role) bool { return true }
 	if f := strings.TrimSpace(r.URL.Query().Get("$filter")); f != "" {
@@ -428,9 +411,8 @@ func (h *Handler) listRoleDefinitions(w http.ResponseWriter, r *http.Request, c 
 			custom := strings.EqualFold(m[1], "CustomRole")
 			keep = func(role rbac.Role) bool { return role.Custom == custom }
 		} else {
-			writeError(w, partnerlink.ARMErrorf(partnerlink.EINVALID, "UnsupportedQuery",
-				"The filter '%s' is not supported; use roleName eq '{name}' or type eq 'BuiltInRole'|'CustomRole'.", f))
-			return
+			return partnerlink.ARMErrorf(partnerlink.EINVALID, "UnsupportedQuery",
+				"The filter '%s' is not supported; use roleName eq '{name}' or type eq 'BuiltInRole'|'CustomRole'.", f)
 		}
 	}
 	out := struct {
@@ -442,21 +424,21 @@ func (h *Handler) listRoleDefinitions(w http.ResponseWriter, r *http.Request, c 
 		}
 	}
 	writeJSON(w, http.StatusOK, out)
+	return nil
 }
 
-func (h *Handler) getRoleDefinition(w http.ResponseWriter, r *http.Request, c partnerlink.Caller, p params) {
+func (h *Handler) getRoleDefinition(w http.ResponseWriter, r *http.Request, c partnerlink.Caller, p params) error {
 	s, custom, err := h.scopeAndRoles(r, c, p)
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	role, ok := rbac.Resolve(custom, p.name)
 	if !ok || !partnerlink.IsGUID(p.name) {
-		writeError(w, partnerlink.ARMErrorf(partnerlink.ENOTFOUND, "RoleDefinitionDoesNotExist",
-			"The role definition '%s' could not be found.", p.name))
-		return
+		return partnerlink.ARMErrorf(partnerlink.ENOTFOUND, "RoleDefinitionDoesNotExist",
+			"The role definition '%s' could not be found.", p.name)
 	}
 	writeJSON(w, http.StatusOK, h.roleResponse(s, role))
+	return nil
 }
 
 // putRoleDefinition creates or updates a custom role of the caller's
@@ -464,24 +446,21 @@ func (h *Handler) getRoleDefinition(w http.ResponseWriter, r *http.Request, c pa
 // Administrator at the scope. Role ids are per tenant: a PUT never reaches
 // another tenant's role of the same id, and answers the same whether one
 // exists or not (docs/api.md).
-func (h *Handler) putRoleDefinition(w http.ResponseWriter, r *http.Request, c partnerlink.Caller, p params) {
+func (h *Handler) putRoleDefinition(w http.ResponseWriter, r *http.Request, c partnerlink.Caller, p params) error {
 	ctx := r.Context()
 	s, err := scopeOf(p.scope)
 	if err == nil {
 		err = h.authorizer().Check(ctx, c, s, rbac.WriteRoleDefinitions)
 	}
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	id, err := partnerlink.ParseGUID("role definition id", p.name)
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	if _, builtin := world.LookupBuiltinRole(id); builtin {
-		writeError(w, partnerlink.ARMErrorf(partnerlink.EFORBIDDEN, "RoleDefinitionUpdateNotPermitted", "Built-in roles cannot be changed."))
-		return
+		return partnerlink.ARMErrorf(partnerlink.EFORBIDDEN, "RoleDefinitionUpdateNotPermitted", "Built-in roles cannot be changed.")
 	}
 	var body struct {
 		Properties struct {
@@ -490,14 +469,12 @@ func (h *Handler) putRoleDefinition(w http.ResponseWriter, r *http.Request, c pa
 		} `json:"properties"`
 	}
 	if err := json.Unmarshal(p.body, &body); err != nil || body.Properties.RoleName == "" || len(body.Properties.Permissions) == 0 {
-		writeError(w, partnerlink.ARMErrorf(partnerlink.EINVALID, "InvalidRequestContent",
-			"Expected {\"properties\":{\"roleName\":…,\"permissions\":[{\"actions\":[…],\"notActions\":[…]}]}}."))
-		return
+		return partnerlink.ARMErrorf(partnerlink.EINVALID, "InvalidRequestContent",
+			"Expected {\"properties\":{\"roleName\":…,\"permissions\":[{\"actions\":[…],\"notActions\":[…]}]}}.")
 	}
 	if _, builtin := world.LookupBuiltinRole(body.Properties.RoleName); builtin {
-		writeError(w, partnerlink.ARMErrorf(partnerlink.ECONFLICT, "RoleDefinitionWithSameNameExists",
-			"A role definition named '%s' already exists (built-in).", body.Properties.RoleName))
-		return
+		return partnerlink.ARMErrorf(partnerlink.ECONFLICT, "RoleDefinitionWithSameNameExists",
+			"A role definition named '%s' already exists (built-in).", body.Properties.RoleName)
 	}
 	rd := world.RoleDefinition{TenantID: c.TenantID, ID: id, Name: body.Properties.RoleName}
 	for _, perm := range body.Properties.Permissions {
@@ -506,11 +483,11 @@ func (h *Handler) putRoleDefinition(w http.ResponseWriter, r *http.Request, c pa
 		rd.DataActions = append(rd.DataActions, perm.DataActions...)
 	}
 	if err := h.Roles.PutRoleDefinition(ctx, rd); err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusCreated, h.roleResponse(s, rbac.Role{ID: rd.ID, Name: rd.Name, Actions: rd.Actions,
 		NotActions: rd.NotActions, DataActions: rd.DataActions, Custom: true}))
+	return nil
 }
 
 // readBody reads a JSON request body within the limit.

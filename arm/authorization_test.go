@@ -14,6 +14,7 @@ import (
 	"github.com/partnerlink/partnerlink/arm"
 	"github.com/partnerlink/partnerlink/linking"
 	"github.com/partnerlink/partnerlink/sqlstore"
+	"github.com/partnerlink/partnerlink/web"
 	"github.com/partnerlink/partnerlink/world"
 )
 
@@ -88,7 +89,7 @@ func assignmentBody(principal string) *strings.Reader {
 
 func armCode(t *testing.T, r reply) string {
 	t.Helper()
-	var e arm.ErrorBody
+	var e web.ErrorBody
 	json.Unmarshal(r.body, &e)
 	return e.Error.Code
 }

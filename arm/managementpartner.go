@@ -56,44 +56,44 @@ func toPartnerResponse(v *partnerlink.LinkView) partnerResponse {
 
 // getCurrentPartner is Partners_Get: the caller's link, also reached as
 // ".../partners/" (az and PowerShell send the empty partner ID that way).
-func (h *Handler) getCurrentPartner(w http.ResponseWriter, r *http.Request, c partnerlink.Caller, _ params) {
-	h.getPartner(w, r, c, params{})
+func (h *Handler) getCurrentPartner(w http.ResponseWriter, r *http.Request, c partnerlink.Caller, _ params) error {
+	return h.getPartner(w, r, c, params{})
 }
 
 // getPartner is Partner_Get.
-func (h *Handler) getPartner(w http.ResponseWriter, r *http.Request, c partnerlink.Caller, p params) {
+func (h *Handler) getPartner(w http.ResponseWriter, r *http.Request, c partnerlink.Caller, p params) error {
 	v, err := h.Links.Get(r.Context(), c, p.name)
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, toPartnerResponse(v))
+	return nil
 }
 
 // putPartner is Partner_Create: no body; 200 (never 201), idempotent.
-func (h *Handler) putPartner(w http.ResponseWriter, r *http.Request, c partnerlink.Caller, p params) {
+func (h *Handler) putPartner(w http.ResponseWriter, r *http.Request, c partnerlink.Caller, p params) error {
 	v, err := h.Links.Link(r.Context(), c, p.name)
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, toPartnerResponse(v))
+	return nil
 }
 
 // patchPartner is Partner_Update: it replaces the caller's single link with
 // the given partner ID (the recorded behaviour of the real service).
-func (h *Handler) patchPartner(w http.ResponseWriter, r *http.Request, c partnerlink.Caller, p params) {
-	h.putPartner(w, r, c, p)
+func (h *Handler) patchPartner(w http.ResponseWriter, r *http.Request, c partnerlink.Caller, p params) error {
+	return h.putPartner(w, r, c, p)
 }
 
 // deletePartner is Partner_Delete: 200 with an empty body (never 204).
-func (h *Handler) deletePartner(w http.ResponseWriter, r *http.Request, c partnerlink.Caller, p params) {
+func (h *Handler) deletePartner(w http.ResponseWriter, r *http.Request, c partnerlink.Caller, p params) error {
 	if err := h.Links.Unlink(r.Context(), c, p.name); err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	w.Header().Set("Content-Length", "0")
 	w.WriteHeader(http.StatusOK)
+	return nil
 }
 
 type operationList struct {
@@ -130,6 +130,7 @@ var mpOperations = func() operationList {
 }()
 
 // listOperations is Operation_List.
-func (h *Handler) listOperations(w http.ResponseWriter, _ *http.Request, _ partnerlink.Caller, _ params) {
+func (h *Handler) listOperations(w http.ResponseWriter, _ *http.Request, _ partnerlink.Caller, _ params) error {
 	writeJSON(w, http.StatusOK, mpOperations)
+	return nil
 }

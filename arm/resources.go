@@ -28,11 +28,10 @@ type tenantResponse struct {
 // person or app has an account — its home tenant, the tenants where the
 // user is a guest, the tenants where the app has a service principal. This
 // is how a partner's CLI finds where to link.
-func (h *Handler) listTenants(w http.ResponseWriter, r *http.Request, c partnerlink.Caller, _ params) {
+func (h *Handler) listTenants(w http.ResponseWriter, r *http.Request, c partnerlink.Caller, _ params) error {
 	ids, err := h.reachableTenants(r.Context(), c)
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	out := tenantList{Value: []tenantResponse{}}
 	for _, id := range ids {
@@ -47,6 +46,7 @@ func (h *Handler) listTenants(w http.ResponseWriter, r *http.Request, c partnerl
 		out.Value = append(out.Value, tenantResponse{ID: "/tenants/" + id, TenantID: id, DisplayName: t.Name, TenantCategory: cat})
 	}
 	writeJSON(w, http.StatusOK, out)
+	return nil
 }
 
 // reachableTenants lists, sorted, the tenants where the caller's identity
@@ -103,19 +103,19 @@ type subscriptionResponse struct {
 // listSubscriptions answers GET /subscriptions (az login calls it): the
 // subscriptions of the caller's tenant on which the caller, or a group it is
 // in, holds a role at the subscription, above it or below it.
-func (h *Handler) listSubscriptions(w http.ResponseWriter, r *http.Request, c partnerlink.Caller, _ params) {
+func (h *Handler) listSubscriptions(w http.ResponseWriter, r *http.Request, c partnerlink.Caller, _ params) error {
 	out := subscriptionList{Value: []subscriptionResponse{}}
 	if h.Roles != nil {
 		subs, err := h.visibleSubscriptions(r.Context(), c)
 		if err != nil {
-			writeError(w, err)
-			return
+			return err
 		}
 		for _, s := range subs {
 			out.Value = append(out.Value, subscriptionBody(s))
 		}
 	}
 	writeJSON(w, http.StatusOK, out)
+	return nil
 }
 
 func subscriptionBody(s world.Subscription) subscriptionResponse {
@@ -169,13 +169,13 @@ func reaches(held []world.RoleAssignment, ancestors []string, subKey string) boo
 }
 
 // getSubscription answers GET /subscriptions/{id} for a visible subscription.
-func (h *Handler) getSubscription(w http.ResponseWriter, r *http.Request, c partnerlink.Caller, p params) {
+func (h *Handler) getSubscription(w http.ResponseWriter, r *http.Request, c partnerlink.Caller, p params) error {
 	s, err := h.visibleSubscription(r.Context(), c, p.sub)
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, subscriptionBody(*s))
+	return nil
 }
 
 type resourceGroupResponse struct {
@@ -197,77 +197,70 @@ func (h *Handler) subScope(sub string) (partnerlink.Scope, error) {
 
 // putResourceGroup creates a resource group (201) or updates it (200);
 // needs write on resource groups at the subscription (Owner, Contributor).
-func (h *Handler) putResourceGroup(w http.ResponseWriter, r *http.Request, c partnerlink.Caller, p params) {
+func (h *Handler) putResourceGroup(w http.ResponseWriter, r *http.Request, c partnerlink.Caller, p params) error {
 	ctx := r.Context()
 	s, err := partnerlink.ParseScope("/subscriptions/" + p.sub + "/resourceGroups/" + p.name)
 	if err == nil {
 		err = h.authorizer().Check(ctx, c, s, rbac.WriteResourceGroups)
 	}
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	var body struct {
 		Location string `json:"location"`
 	}
 	if err := json.Unmarshal(p.body, &body); err != nil || body.Location == "" {
-		writeError(w, partnerlink.ARMErrorf(partnerlink.EINVALID, "InvalidRequestContent",
-			"Expected a JSON body with a location, such as {\"location\":\"westeurope\"}."))
-		return
+		return partnerlink.ARMErrorf(partnerlink.EINVALID, "InvalidRequestContent",
+			"Expected a JSON body with a location, such as {\"location\":\"westeurope\"}.")
 	}
 	created, err := h.Roles.PutResourceGroup(ctx, sqlstore.ResourceGroup{SubscriptionID: p.sub, Name: p.name, Location: body.Location})
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	rgs, err := h.Roles.ResourceGroups(ctx, p.sub, p.name)
 	if err != nil || len(rgs) == 0 {
-		writeError(w, err)
-		return
+		return err
 	}
 	status := http.StatusOK
 	if created {
 		status = http.StatusCreated
 	}
 	writeJSON(w, status, rgBody(rgs[0]))
+	return nil
 }
 
-func (h *Handler) getResourceGroup(w http.ResponseWriter, r *http.Request, c partnerlink.Caller, p params) {
+func (h *Handler) getResourceGroup(w http.ResponseWriter, r *http.Request, c partnerlink.Caller, p params) error {
 	ctx := r.Context()
 	s, err := partnerlink.ParseScope("/subscriptions/" + p.sub + "/resourceGroups/" + p.name)
 	if err == nil {
 		err = h.authorizer().Check(ctx, c, s, rbac.ReadResourceGroups)
 	}
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	rgs, err := h.Roles.ResourceGroups(ctx, p.sub, p.name)
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	if len(rgs) == 0 {
-		writeError(w, partnerlink.ARMErrorf(partnerlink.ENOTFOUND, "ResourceGroupNotFound", "Resource group '%s' could not be found.", p.name))
-		return
+		return partnerlink.ARMErrorf(partnerlink.ENOTFOUND, "ResourceGroupNotFound", "Resource group '%s' could not be found.", p.name)
 	}
 	writeJSON(w, http.StatusOK, rgBody(rgs[0]))
+	return nil
 }
 
-func (h *Handler) listResourceGroups(w http.ResponseWriter, r *http.Request, c partnerlink.Caller, p params) {
+func (h *Handler) listResourceGroups(w http.ResponseWriter, r *http.Request, c partnerlink.Caller, p params) error {
 	ctx := r.Context()
 	s, err := h.subScope(p.sub)
 	if err == nil {
 		err = h.authorizer().Check(ctx, c, s, rbac.ReadResourceGroups)
 	}
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	rgs, err := h.Roles.ResourceGroups(ctx, p.sub, "")
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	out := struct {
 		Value []resourceGroupResponse `json:"value"`
@@ -276,6 +269,7 @@ func (h *Handler) listResourceGroups(w http.ResponseWriter, r *http.Request, c p
 		out.Value = append(out.Value, rgBody(rg))
 	}
 	writeJSON(w, http.StatusOK, out)
+	return nil
 }
 
 type managementGroupResponse struct {
@@ -346,11 +340,10 @@ func (h *Handler) checkAll(ctx context.Context, c partnerlink.Caller, scopes ...
 // group needs write at the group, and moving it also at its old and its
 // new parent. A move under the group itself or one of its descendants is
 // refused (400, by the store): management groups form a tree.
-func (h *Handler) putManagementGroup(w http.ResponseWriter, r *http.Request, c partnerlink.Caller, p params) {
+func (h *Handler) putManagementGroup(w http.ResponseWriter, r *http.Request, c partnerlink.Caller, p params) error {
 	ctx := r.Context()
 	if err := checkMGName("the management group name in the path (managementGroups/{groupId})", p.name); err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	var body struct {
 		Properties struct {
@@ -363,14 +356,12 @@ func (h *Handler) putManagementGroup(w http.ResponseWriter, r *http.Request, c p
 	}
 	if len(p.body) > 0 {
 		if err := json.Unmarshal(p.body, &body); err != nil {
-			writeError(w, partnerlink.ARMErrorf(partnerlink.EINVALID, "InvalidRequestContent", "The request body is not valid JSON: %v.", err))
-			return
+			return partnerlink.ARMErrorf(partnerlink.EINVALID, "InvalidRequestContent", "The request body is not valid JSON: %v.", err)
 		}
 	}
 	mgs, err := h.Roles.ManagementGroups(ctx, c.TenantID)
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	mg := world.ManagementGroup{TenantID: c.TenantID, Name: p.name}
 	existing := findMG(mgs, p.name)
@@ -380,20 +371,17 @@ func (h *Handler) putManagementGroup(w http.ResponseWriter, r *http.Request, c p
 	if id := body.Properties.Details.Parent.ID; id != "" {
 		ps, err := partnerlink.ParseScope(id)
 		if err != nil || ps.Kind != partnerlink.ScopeManagementGroup {
-			writeError(w, partnerlink.ARMErrorf(partnerlink.EINVALID, "InvalidRequestContent",
-				"properties.details.parent.id '%s' is not a management group id (/providers/Microsoft.Management/managementGroups/{name}).", id))
-			return
+			return partnerlink.ARMErrorf(partnerlink.EINVALID, "InvalidRequestContent",
+				"properties.details.parent.id '%s' is not a management group id (/providers/Microsoft.Management/managementGroups/{name}).", id)
 		}
 		name := id[strings.LastIndex(id, "/")+1:]
 		if err := checkMGName("properties.details.parent.id", name); err != nil {
-			writeError(w, err)
-			return
+			return err
 		}
 		parent := findMG(mgs, name)
 		if parent == nil {
-			writeError(w, partnerlink.ARMErrorf(partnerlink.EINVALID, "BadRequest",
-				"properties.details.parent.id: management group '%s' does not exist in tenant %s; expected an existing management group of the tenant, or no parent for the tenant root.", name, c.TenantID))
-			return
+			return partnerlink.ARMErrorf(partnerlink.EINVALID, "BadRequest",
+				"properties.details.parent.id: management group '%s' does not exist in tenant %s; expected an existing management group of the tenant, or no parent for the tenant root.", name, c.TenantID)
 		}
 		mg.Parent = &parent.Name
 	}
@@ -405,14 +393,13 @@ func (h *Handler) putManagementGroup(w http.ResponseWriter, r *http.Request, c p
 		err = h.checkAll(ctx, c, mgScope(existing.Name), parentScope(existing.Parent), parentScope(mg.Parent))
 	}
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	if err := h.Roles.PutManagementGroup(ctx, mg); err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, mgBody(mg))
+	return nil
 }
 
 func sameParent(a, b *string) bool {
@@ -422,67 +409,60 @@ func sameParent(a, b *string) bool {
 	return strings.EqualFold(*a, *b)
 }
 
-func (h *Handler) getManagementGroup(w http.ResponseWriter, r *http.Request, c partnerlink.Caller, p params) {
+func (h *Handler) getManagementGroup(w http.ResponseWriter, r *http.Request, c partnerlink.Caller, p params) error {
 	mgs, err := h.Roles.ManagementGroups(r.Context(), c.TenantID)
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	if mg := findMG(mgs, p.name); mg != nil {
 		writeJSON(w, http.StatusOK, mgBody(*mg))
-		return
+		return nil
 	}
-	writeError(w, partnerlink.ARMErrorf(partnerlink.ENOTFOUND, "NotFound", "Management group '%s' was not found.", p.name))
+	return partnerlink.ARMErrorf(partnerlink.ENOTFOUND, "NotFound", "Management group '%s' was not found.", p.name)
 }
 
 // putManagementGroupSubscription places a subscription of the caller's
 // tenant under a management group; needs write at the subscription, at
 // its current parent (the tenant root when it has none) and at the new
 // group (docs/api.md).
-func (h *Handler) putManagementGroupSubscription(w http.ResponseWriter, r *http.Request, c partnerlink.Caller, p params) {
+func (h *Handler) putManagementGroupSubscription(w http.ResponseWriter, r *http.Request, c partnerlink.Caller, p params) error {
 	ctx := r.Context()
 	if err := checkMGName("the management group name in the path (managementGroups/{groupId})", p.name); err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	subScope, err := h.subScope(p.sub)
 	if err == nil {
 		err = h.checkAll(ctx, c, subScope)
 	}
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	mgs, err := h.Roles.ManagementGroups(ctx, c.TenantID)
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	group := findMG(mgs, p.name)
 	if group == nil {
-		writeError(w, partnerlink.ARMErrorf(partnerlink.ENOTFOUND, "NotFound", "Management group '%s' was not found.", p.name))
-		return
+		return partnerlink.ARMErrorf(partnerlink.ENOTFOUND, "NotFound", "Management group '%s' was not found.", p.name)
 	}
 	sub, err := h.Roles.Subscription(ctx, p.sub)
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	if err := h.checkAll(ctx, c, parentScope(sub.ManagementGroup), mgScope(group.Name)); err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	name := group.Name
 	sub.ManagementGroup = &name
 	if err := h.Roles.PutSubscription(ctx, *sub); err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	target := mgScope(name)
 	writeJSON(w, http.StatusOK, map[string]any{"id": target.Raw + "/subscriptions/" + sub.SubscriptionID,
 		"type": "Microsoft.Management/managementGroups/subscriptions", "name": sub.SubscriptionID,
 		"properties": map[string]any{"displayName": sub.Name, "tenant": sub.TenantID, "state": "Active",
 			"parent": map[string]string{"id": target.Raw}}})
+	return nil
 }
 
 // Resource providers are always registered here: clients (az, the Go
@@ -495,28 +475,27 @@ func (h *Handler) providerBody(p params) map[string]any {
 // registerProvider answers POST …/providers/{namespace}/register for a
 // caller that may register it at the subscription ({namespace}/register/action:
 // Owner, Contributor), as Azure requires; a Reader may only read it.
-func (h *Handler) registerProvider(w http.ResponseWriter, r *http.Request, c partnerlink.Caller, p params) {
+func (h *Handler) registerProvider(w http.ResponseWriter, r *http.Request, c partnerlink.Caller, p params) error {
 	if _, err := h.visibleSubscription(r.Context(), c, p.sub); err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	s, err := h.subScope(p.sub)
 	if err == nil {
 		err = h.authorizer().Check(r.Context(), c, s, p.name+"/register/action")
 	}
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, h.providerBody(p))
+	return nil
 }
 
-func (h *Handler) getProvider(w http.ResponseWriter, r *http.Request, c partnerlink.Caller, p params) {
+func (h *Handler) getProvider(w http.ResponseWriter, r *http.Request, c partnerlink.Caller, p params) error {
 	if _, err := h.visibleSubscription(r.Context(), c, p.sub); err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, h.providerBody(p))
+	return nil
 }
 
 // visibleSubscription returns the subscription when the caller may see it.

@@ -6,8 +6,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/partnerlink/partnerlink"
 	"github.com/partnerlink/partnerlink/api"
 	"github.com/partnerlink/partnerlink/identity"
+	"github.com/partnerlink/partnerlink/web"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -98,8 +100,8 @@ func (m *metrics) handler(adminKeyHash [32]byte) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !api.AdminKeyMatches(adminKeyHash, r.Header.Get("Authorization")) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="partnerlink metrics"`)
-			writeError(w, http.StatusUnauthorized, "AuthenticationFailed",
-				"/metrics needs 'Authorization: Bearer <admin key>' (the key is in DATA_DIR/admin-key).")
+			web.Error(w, r, nil, partnerlink.ARMErrorf(partnerlink.EUNAUTHORIZED, "AuthenticationFailed",
+				"/metrics needs 'Authorization: Bearer <admin key>' (the key is in DATA_DIR/admin-key)."))
 			return
 		}
 		h.ServeHTTP(w, r)

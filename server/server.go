@@ -354,9 +354,10 @@ func (s *Server) Close() error {
 // API, metrics and health; everything else is the token service (tenant
 // authorities, /adfs, /device).
 func (s *Server) routes(base string) http.Handler {
-	armHandler := &arm.Handler{Auth: s.Validator, Links: s.Links, Directory: s.DB, Roles: s.DB, BaseURL: base, Now: s.cfg.Now}
+	armHandler := &arm.Handler{Auth: s.Validator, Links: s.Links, Directory: s.DB, Roles: s.DB, BaseURL: base, Now: s.cfg.Now,
+		Log: s.cfg.Logger}
 	apiHandler := api.New(s.Validator, s.DB, s.adminKeyHash, s.cfg.Now)
-	apiHandler.DataDir = s.cfg.DataDir
+	apiHandler.DataDir, apiHandler.Log = s.cfg.DataDir, s.cfg.Logger
 	apiHandler.Webhooks = s.webhooks
 	s.arm, s.api = armHandler, apiHandler
 	met := newMetrics()
