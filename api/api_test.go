@@ -114,8 +114,26 @@ func TestCustomerView(t *testing.T) {
 		byObject[v["objectId"].(string)] = v
 	}
 	g := byObject[demo.AliceInFabrikam]
-	if g["partnerName"] != "Contoso Services Germany" || g["principalType"] != "Guest" || len(g["roleAssignments"].([]any)) != 1 {
+	if g["partnerName"] != "Contoso Services Germany" || g["principalType"] != "Guest" || len(g["roleAssignments"].([]any)) != 1 ||
+		g["principalState"] != "enabled" || g["disabledSince"] != nil {
 		t.Errorf("guest's link = %v", g)
+	}
+	// A disabled principal's link is still listed, shown disabled since the
+	// instant its credit stopped.
+	p, err := db.Principal(context.Background(), demo.FabrikamTenant, demo.AliceInFabrikam)
+	if err != nil {
+		t.Fatal(err)
+	}
+	disabledAt := now.Add(-time.Hour)
+	p.Period.To = disabledAt
+	if err := db.PutPrincipal(context.Background(), *p); err != nil {
+		t.Fatal(err)
+	}
+	_, m = call(t, srv, "GET", "/api/v1/tenants/"+demo.FabrikamTenant+"/links", "bob", "")
+	for _, v := range values(m) {
+		if v["objectId"] == demo.AliceInFabrikam && (v["principalState"] != "disabled" || v["disabledSince"] != disabledAt.Format(time.RFC3339)) {
+			t.Errorf("disabled guest's link = %v; want principalState disabled since %s", v, disabledAt.Format(time.RFC3339))
+		}
 	}
 	// Alice's guest account holds only Reader on a resource group: no root role, no view.
 	if status, _ := call(t, srv, "GET", "/api/v1/tenants/"+demo.FabrikamTenant+"/links", "alice-guest", ""); status != 403 {

@@ -14,11 +14,16 @@ import (
 // LinkedCredential is one linked credential with what it can reach: the
 // customer's and the partner's views share it (SPEC §7).
 type LinkedCredential struct {
-	TenantID        string       `json:"tenantId"`
-	TenantName      string       `json:"tenantName"`
-	ObjectID        string       `json:"objectId"`
-	PrincipalType   string       `json:"principalType"`
-	DisplayName     string       `json:"displayName"`
+	TenantID      string `json:"tenantId"`
+	TenantName    string `json:"tenantName"`
+	ObjectID      string `json:"objectId"`
+	PrincipalType string `json:"principalType"`
+	DisplayName   string `json:"displayName"`
+	// PrincipalState is "enabled", "disabled" (its enabled period ended:
+	// disabled or deleted, and its link credits nothing from then on) or
+	// "unknown" (no such principal in the directory any more).
+	PrincipalState  string       `json:"principalState"`
+	DisabledSince   *time.Time   `json:"disabledSince,omitempty"`
 	PartnerID       string       `json:"partnerId"`
 	PartnerName     string       `json:"partnerName"`
 	Since           time.Time    `json:"since"`
@@ -46,8 +51,17 @@ func (h *Handler) describe(ctx context.Context, l partnerlink.Link, names map[st
 	if t, err := h.Store.Tenant(ctx, l.TenantID); err == nil {
 		lc.TenantName = t.Name
 	}
+	lc.PrincipalState = "unknown"
 	if p, err := h.Store.Principal(ctx, l.TenantID, l.ObjectID); err == nil {
 		lc.PrincipalType, lc.DisplayName = string(p.Type), p.DisplayName
+		lc.PrincipalState = "enabled"
+		if now := h.now(); !p.ActiveAt(now) {
+			lc.PrincipalState = "disabled"
+			if !p.Period.To.IsZero() && !p.Period.To.After(now) {
+				to := p.Period.To
+				lc.DisabledSince = &to
+			}
+		}
 	}
 	if n, ok := names[l.PartnerID]; ok {
 		lc.PartnerName = n

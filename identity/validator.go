@@ -353,7 +353,10 @@ func (v *Validator) checkLive(ctx context.Context, c partnerlink.Caller, now tim
 		return nil, fmt.Errorf("identity: read principal: %w", err)
 	}
 	if !p.ActiveAt(now) {
-		return nil, unauthorized(CodeInvalidToken, "The access token's principal '%s' in tenant '%s' is deleted or disabled.", c.ObjectID, c.TenantID)
+		// The token is sound; its principal may no longer act: 403, as the
+		// linking rules answer (docs/rules.md, "Linking").
+		return nil, partnerlink.ARMErrorf(partnerlink.EFORBIDDEN, "AuthorizationFailed",
+			"The access token's principal '%s' in tenant '%s' is deleted or disabled; ask the tenant's administrator to enable it.", c.ObjectID, c.TenantID)
 	}
 	return p, nil
 }

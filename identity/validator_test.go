@@ -183,8 +183,10 @@ func TestValidatorCacheAndLiveness(t *testing.T) {
 	h.store.endPrincipal(tenantA, anaA, h.clock.Now())
 	h.clock.Advance(6 * time.Second)
 	_, err = h.val.Validate(ctx, raw)
-	wantARMCode(t, err, identity.CodeInvalidToken)
-	if !strings.Contains(err.Error(), "deleted or disabled") {
+	// A sound token of a principal that may no longer act: 403, as the
+	// linking rules answer (docs/rules.md).
+	var e *partnerlink.Error
+	if !errors.As(err, &e) || e.Code != partnerlink.EFORBIDDEN || e.ARMCode != "AuthorizationFailed" || !strings.Contains(err.Error(), "deleted or disabled") {
 		t.Fatalf("message: %v", err)
 	}
 
@@ -206,8 +208,9 @@ func TestValidatorCacheAndLiveness(t *testing.T) {
 	}
 	h.store.endPrincipal(tenantA, spA, h.clock.Now())
 	h.val.Flush()
-	_, err = h.val.Validate(ctx, raw)
-	wantARMCode(t, err, identity.CodeInvalidToken)
+	if _, err = h.val.Validate(ctx, raw); partnerlink.ErrorCode(err) != partnerlink.EFORBIDDEN {
+		t.Fatalf("disabled principal after Flush: %v, want 403", err)
+	}
 }
 
 func TestKeyRotation(t *testing.T) {

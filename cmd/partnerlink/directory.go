@@ -509,7 +509,7 @@ func newLinksCmd(m *Main) *cobra.Command {
 					return nil
 				}
 				tw := tabwriter.NewWriter(m.Stdout, 0, 0, 2, ' ', 0)
-				fmt.Fprintln(tw, "TENANT\tPRINCIPAL\tTYPE\tPARTNER\tSINCE\tUNTIL\tSCOPES")
+				fmt.Fprintln(tw, "TENANT\tPRINCIPAL\tTYPE\tSTATE\tPARTNER\tSINCE\tUNTIL\tSCOPES")
 				for _, lc := range lcs {
 					until := ""
 					if lc.Until != nil {
@@ -522,8 +522,12 @@ func newLinksCmd(m *Main) *cobra.Command {
 					for _, d := range lc.Delegations {
 						scopes = append(scopes, d.Role+"@"+d.TenantID+d.Scope+" (Lighthouse)")
 					}
-					fmt.Fprintf(tw, "%s (%s)\t%s %s\t%s\t%s %s\t%s\t%s\t%s\n", lc.TenantName, lc.TenantID, lc.DisplayName, lc.ObjectID,
-						lc.PrincipalType, lc.PartnerID, lc.PartnerName, lc.Since.Format(time.RFC3339), until, strings.Join(scopes, ", "))
+					state := lc.PrincipalState // a disabled principal's link credits nothing
+					if lc.DisabledSince != nil {
+						state += " since " + lc.DisabledSince.Format(time.RFC3339)
+					}
+					fmt.Fprintf(tw, "%s (%s)\t%s %s\t%s\t%s\t%s %s\t%s\t%s\t%s\n", lc.TenantName, lc.TenantID, lc.DisplayName, lc.ObjectID,
+						lc.PrincipalType, state, lc.PartnerID, lc.PartnerName, lc.Since.Format(time.RFC3339), until, strings.Join(scopes, ", "))
 				}
 				return tw.Flush()
 			})
