@@ -25,7 +25,6 @@ import (
 	"github.com/partnerlink/partnerlink/ledger"
 	"github.com/partnerlink/partnerlink/notify"
 	"github.com/partnerlink/partnerlink/rbac"
-	"github.com/partnerlink/partnerlink/sqlstore"
 	"github.com/partnerlink/partnerlink/web"
 	"github.com/partnerlink/partnerlink/world"
 )
@@ -302,5 +301,5 @@ func (h *Handler) assignmentsOf(ctx context.Context, tenantID, objectID string) 
 	if err != nil {
 		return nil, err
 	}
-	return h.Store.RoleAssignments(ctx, sqlstore.RoleAssignmentFilter{TenantID: tenantID, PrincipalIDs: ids, CurrentOnly: true})
+	return h.Store.RoleAssignments(ctx, partnerlink.RoleAssignmentFilter{TenantID: tenantID, PrincipalIDs: ids, CurrentOnly: true})
 }

@@ -334,7 +334,7 @@ func TestExplain(t *testing.T) {
 // it sees one anonymized line per customer (here per day and currency),
 // with exact sums.
 func TestPartnerCreditPrivacy(t *testing.T) {
-	rows := []sqlstore.CreditRow{
+	rows := []partnerlink.CreditRow{
 		{Day: "2026-03-02", PartnerID: "1", TenantID: "t-open", SubscriptionID: "s1", ResourceID: "/subscriptions/s1/r", Currency: "EUR", Attributed: "1.5", Eligible: "1.5", UsageRows: 1},
 		{Day: "2026-03-02", PartnerID: "1", TenantID: "t-closed", SubscriptionID: "s2", ResourceID: "/subscriptions/s2/a", Currency: "EUR", Attributed: "0.1", Eligible: "0", UsageRows: 1},
 		{Day: "2026-03-02", PartnerID: "1", TenantID: "t-closed", SubscriptionID: "s2", ResourceID: "/subscriptions/s2/b", Currency: "EUR", Attributed: "0.2", Eligible: "0.2", UsageRows: 2},
@@ -360,8 +360,8 @@ func TestCreditsEndpoints(t *testing.T) {
 	if status, m := call(t, srv, "GET", "/api/v1/partners/"+demo.GermanyPartnerID+"/credits", "alice", ""); status != 404 {
 		t.Errorf("before any run: %d %v", status, m)
 	}
-	_, err := db.SaveRun(ctx, sqlstore.AttributionRun{From: now, To: now.AddDate(0, 0, 1), CreatedAt: now, Summary: []byte(`{}`)},
-		[]sqlstore.CreditRow{{Day: "2026-03-02", PartnerID: demo.GermanyPartnerID, TenantID: demo.FabrikamTenant,
+	_, err := db.SaveRun(ctx, partnerlink.AttributionRun{From: now, To: now.AddDate(0, 0, 1), CreatedAt: now, Summary: []byte(`{}`)},
+		[]partnerlink.CreditRow{{Day: "2026-03-02", PartnerID: demo.GermanyPartnerID, TenantID: demo.FabrikamTenant,
 			SubscriptionID: demo.FabrikamSub, ResourceID: "/subscriptions/" + demo.FabrikamSub + "/resourceGroups/web/providers/Microsoft.Web/sites/shop",
 			Currency: "EUR", Attributed: "4.2", Eligible: "4.2", UsageRows: 1}})
 	if err != nil {

@@ -11,14 +11,13 @@ import (
 	"github.com/partnerlink/partnerlink/attribution"
 	"github.com/partnerlink/partnerlink/ledger"
 	"github.com/partnerlink/partnerlink/rbac"
-	"github.com/partnerlink/partnerlink/sqlstore"
 	"github.com/partnerlink/partnerlink/world"
 )
 
 // CreditStore is what the credit views read.
 type CreditStore interface {
-	LatestRun(ctx context.Context) (*sqlstore.AttributionRun, error)
-	Credits(ctx context.Context, f sqlstore.CreditFilter) ([]sqlstore.CreditRow, error)
+	LatestRun(ctx context.Context) (*partnerlink.AttributionRun, error)
+	Credits(ctx context.Context, f partnerlink.CreditFilter) ([]partnerlink.CreditRow, error)
 }
 
 // CreditView is one stored credit as the API shows it. Anonymized lines
@@ -38,7 +37,7 @@ type CreditView struct {
 	Anonymized            bool   `json:"anonymized,omitempty"`
 }
 
-func creditView(c sqlstore.CreditRow) CreditView {
+func creditView(c partnerlink.CreditRow) CreditView {
 	return CreditView{Day: c.Day, PartnerID: c.PartnerID, TenantID: c.TenantID, SubscriptionID: c.SubscriptionID,
 		ResourceID: c.ResourceID, Currency: c.Currency, AttributedCost: c.Attributed, IncentiveEligibleCost: c.Eligible,
 		UsageRows: c.UsageRows}
@@ -49,13 +48,13 @@ func creditView(c sqlstore.CreditRow) CreditView {
 // or consumption read action all allow it).
 const usageReadAction = "Microsoft.Consumption/usageDetails/read"
 
-func (h *Handler) filter(r *http.Request) (sqlstore.CreditFilter, *sqlstore.AttributionRun, error) {
+func (h *Handler) filter(r *http.Request) (partnerlink.CreditFilter, *partnerlink.AttributionRun, error) {
 	run, err := h.Store.LatestRun(r.Context())
 	if err != nil {
-		return sqlstore.CreditFilter{}, nil, err
+		return partnerlink.CreditFilter{}, nil, err
 	}
 	q := r.URL.Query()
-	return sqlstore.CreditFilter{RunID: run.ID, TenantID: q.Get("tenant"), SubscriptionID: q.Get("subscription"),
+	return partnerlink.CreditFilter{RunID: run.ID, TenantID: q.Get("tenant"), SubscriptionID: q.Get("subscription"),
 		ResourceID: q.Get("resource"), Day: q.Get("day")}, run, nil
 }
 
@@ -87,7 +86,7 @@ func (h *Handler) partnerCredits(w http.ResponseWriter, r *http.Request, c partn
 
 // PartnerCreditViews applies the privacy rule: detail for readable tenants,
 // one anonymized line per other customer, day and currency.
-func PartnerCreditViews(rows []sqlstore.CreditRow, readable map[string]bool) []CreditView {
+func PartnerCreditViews(rows []partnerlink.CreditRow, readable map[string]bool) []CreditView {
 	out := []CreditView{}
 	customers := map[string]string{}
 	var hidden []string

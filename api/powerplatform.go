@@ -9,7 +9,6 @@ import (
 
 	"github.com/partnerlink/partnerlink"
 	"github.com/partnerlink/partnerlink/powerplatform"
-	"github.com/partnerlink/partnerlink/sqlstore"
 	"github.com/partnerlink/partnerlink/usage"
 )
 
@@ -28,9 +27,9 @@ type PowerPlatformStore interface {
 	PowerPlatformResource(ctx context.Context, id string) (*powerplatform.Resource, error)
 	PowerPlatformResources(ctx context.Context, tenantID, environmentID string) ([]powerplatform.Resource, error)
 	OwnershipHistory(ctx context.Context, resourceID string) (powerplatform.History, error)
-	ChangeOwnership(ctx context.Context, resourceIDs []string, ev sqlstore.OwnershipEvent,
+	ChangeOwnership(ctx context.Context, resourceIDs []string, ev partnerlink.OwnershipEvent,
 		decide func(components []powerplatform.Component) ([]powerplatform.History, error)) ([]powerplatform.Component, error)
-	OwnershipEvents(ctx context.Context, resourceID string) ([]sqlstore.OwnershipEvent, error)
+	OwnershipEvents(ctx context.Context, resourceID string) ([]partnerlink.OwnershipEvent, error)
 }
 
 // Actions checked at the tenant root: reading and administering the
@@ -347,7 +346,7 @@ func (h *Handler) changeOne(w http.ResponseWriter, r *http.Request, c partnerlin
 			named.Type = p.Type
 		}
 	}
-	ev := sqlstore.OwnershipEvent{Action: action, PrincipalID: named.ID, Actor: c.TenantID + "/" + c.ObjectID, At: at}
+	ev := partnerlink.OwnershipEvent{Action: action, PrincipalID: named.ID, Actor: c.TenantID + "/" + c.ObjectID, At: at}
 	if ev.PrincipalID == "" {
 		ev.PrincipalID = caller.ID
 	}
@@ -440,7 +439,7 @@ func (h *Handler) importSolution(w http.ResponseWriter, r *http.Request, c partn
 		}
 	}
 	at := h.now()
-	ev := sqlstore.OwnershipEvent{Action: "ImportSolution", PrincipalID: caller.ID, Actor: c.TenantID + "/" + c.ObjectID, At: at}
+	ev := partnerlink.OwnershipEvent{Action: "ImportSolution", PrincipalID: caller.ID, Actor: c.TenantID + "/" + c.ObjectID, At: at}
 	comps, err := st.ChangeOwnership(ctx, body.Components, ev, func(comps []powerplatform.Component) ([]powerplatform.History, error) {
 		if !admin {
 			for _, comp := range comps {

@@ -11,7 +11,6 @@ import (
 
 	"github.com/partnerlink/partnerlink"
 	"github.com/partnerlink/partnerlink/rbac"
-	"github.com/partnerlink/partnerlink/sqlstore"
 	"github.com/partnerlink/partnerlink/world"
 )
 
@@ -25,8 +24,8 @@ type RoleStore interface {
 	Subscriptions(ctx context.Context, tenantID string) ([]world.Subscription, error)
 	PutSubscription(ctx context.Context, s world.Subscription) error
 	PutManagementGroup(ctx context.Context, mg world.ManagementGroup) error
-	PutResourceGroup(ctx context.Context, rg sqlstore.ResourceGroup) (bool, error)
-	ResourceGroups(ctx context.Context, subscriptionID, name string) ([]sqlstore.ResourceGroup, error)
+	PutResourceGroup(ctx context.Context, rg partnerlink.ResourceGroup) (bool, error)
+	ResourceGroups(ctx context.Context, subscriptionID, name string) ([]partnerlink.ResourceGroup, error)
 }
 
 // authVersions are the Microsoft.Authorization api-versions accepted: the
@@ -249,7 +248,7 @@ func (h *Handler) findAssignment(ctx context.Context, c partnerlink.Caller, s pa
 	if err != nil {
 		return nil, err
 	}
-	ras, err := h.Roles.RoleAssignments(ctx, sqlstore.RoleAssignmentFilter{TenantID: tenant, ID: name, CurrentOnly: true})
+	ras, err := h.Roles.RoleAssignments(ctx, partnerlink.RoleAssignmentFilter{TenantID: tenant, ID: name, CurrentOnly: true})
 	if err != nil {
 		return nil, err
 	}
@@ -349,13 +348,13 @@ func (h *Handler) listRoleAssignments(w http.ResponseWriter, r *http.Request, c 
 	if err != nil {
 		return err
 	}
-	found, err := h.Roles.RoleAssignments(ctx, sqlstore.RoleAssignmentFilter{TenantID: tenant, PrincipalIDs: principals,
+	found, err := h.Roles.RoleAssignments(ctx, partnerlink.RoleAssignmentFilter{TenantID: tenant, PrincipalIDs: principals,
 		ScopeKeys: ancestors, CurrentOnly: true})
 	if err != nil {
 		return err
 	}
 	if !atScope {
-		below, err := h.Roles.RoleAssignments(ctx, sqlstore.RoleAssignmentFilter{TenantID: tenant, PrincipalIDs: principals,
+		below, err := h.Roles.RoleAssignments(ctx, partnerlink.RoleAssignmentFilter{TenantID: tenant, PrincipalIDs: principals,
 			ScopePrefix: s.Key, CurrentOnly: true})
 		if err != nil {
 			return err

@@ -9,7 +9,6 @@ import (
 
 	"github.com/partnerlink/partnerlink"
 	"github.com/partnerlink/partnerlink/rbac"
-	"github.com/partnerlink/partnerlink/sqlstore"
 	"github.com/partnerlink/partnerlink/world"
 )
 
@@ -133,7 +132,7 @@ func (h *Handler) visibleSubscriptions(ctx context.Context, c partnerlink.Caller
 	if err != nil {
 		return nil, err
 	}
-	held, err := h.Roles.RoleAssignments(ctx, sqlstore.RoleAssignmentFilter{TenantID: c.TenantID, PrincipalIDs: ids, CurrentOnly: true})
+	held, err := h.Roles.RoleAssignments(ctx, partnerlink.RoleAssignmentFilter{TenantID: c.TenantID, PrincipalIDs: ids, CurrentOnly: true})
 	if err != nil || len(held) == 0 {
 		return nil, err
 	}
@@ -186,7 +185,7 @@ type resourceGroupResponse struct {
 	Properties map[string]string `json:"properties"`
 }
 
-func rgBody(rg sqlstore.ResourceGroup) resourceGroupResponse {
+func rgBody(rg partnerlink.ResourceGroup) resourceGroupResponse {
 	return resourceGroupResponse{ID: "/subscriptions/" + rg.SubscriptionID + "/resourceGroups/" + rg.Name, Name: rg.Name,
 		Type: "Microsoft.Resources/resourceGroups", Location: rg.Location, Properties: map[string]string{"provisioningState": "Succeeded"}}
 }
@@ -213,7 +212,7 @@ func (h *Handler) putResourceGroup(w http.ResponseWriter, r *http.Request, c par
 		return partnerlink.ARMErrorf(partnerlink.EINVALID, "InvalidRequestContent",
 			"Expected a JSON body with a location, such as {\"location\":\"westeurope\"}.")
 	}
-	created, err := h.Roles.PutResourceGroup(ctx, sqlstore.ResourceGroup{SubscriptionID: p.sub, Name: p.name, Location: body.Location})
+	created, err := h.Roles.PutResourceGroup(ctx, partnerlink.ResourceGroup{SubscriptionID: p.sub, Name: p.name, Location: body.Location})
 	if err != nil {
 		return err
 	}

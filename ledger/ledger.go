@@ -18,7 +18,6 @@ import (
 	"github.com/partnerlink/partnerlink"
 	"github.com/partnerlink/partnerlink/attribution"
 	"github.com/partnerlink/partnerlink/focus"
-	"github.com/partnerlink/partnerlink/sqlstore"
 	"github.com/partnerlink/partnerlink/usage"
 	"github.com/partnerlink/partnerlink/world"
 )
@@ -27,7 +26,7 @@ import (
 type Store interface {
 	usage.Store
 	ExportWorld(ctx context.Context) (*world.Document, error)
-	SaveRun(ctx context.Context, run sqlstore.AttributionRun, credits []sqlstore.CreditRow) (int64, error)
+	SaveRun(ctx context.Context, run partnerlink.AttributionRun, credits []partnerlink.CreditRow) (int64, error)
 }
 
 // Outcome is a finished, stored run.
@@ -89,10 +88,10 @@ func Run(ctx context.Context, store Store, dataDir string, from, to time.Time, o
 		}
 	}
 	result := period.Result()
-	var rows []sqlstore.CreditRow
+	var rows []partnerlink.CreditRow
 	for day, run := range days {
 		for _, c := range run.Result().Credits() {
-			rows = append(rows, sqlstore.CreditRow{Day: day.Format("2006-01-02"), PartnerID: c.PartnerID, TenantID: c.TenantID,
+			rows = append(rows, partnerlink.CreditRow{Day: day.Format("2006-01-02"), PartnerID: c.PartnerID, TenantID: c.TenantID,
 				SubscriptionID: c.SubAccountID, ResourceID: c.ResourceID, Currency: c.BillingCurrency,
 				Attributed: c.AttributedCost.String(), Eligible: c.IncentiveEligibleCost.String(), UsageRows: c.UsageRows})
 		}
@@ -101,7 +100,7 @@ func Run(ctx context.Context, store Store, dataDir string, from, to time.Time, o
 	if err != nil {
 		return nil, err
 	}
-	id, err := store.SaveRun(ctx, sqlstore.AttributionRun{From: opt.From, To: opt.To, CreatedAt: now.UTC(), Summary: summary}, rows)
+	id, err := store.SaveRun(ctx, partnerlink.AttributionRun{From: opt.From, To: opt.To, CreatedAt: now.UTC(), Summary: summary}, rows)
 	if err != nil {
 		return nil, err
 	}

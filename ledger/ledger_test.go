@@ -3,6 +3,7 @@ package ledger_test
 import (
 	"bytes"
 	"context"
+	"github.com/partnerlink/partnerlink"
 	"os"
 	"path/filepath"
 	"testing"
@@ -53,7 +54,7 @@ func TestRunOnServerState(t *testing.T) {
 	if csv.String() != string(want) {
 		t.Errorf("period credits:\n%s\nwant:\n%s", csv.String(), want)
 	}
-	cs, err := db.Credits(ctx, sqlstore.CreditFilter{RunID: out.RunID})
+	cs, err := db.Credits(ctx, partnerlink.CreditFilter{RunID: out.RunID})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +75,7 @@ func TestRunOnServerState(t *testing.T) {
 		}
 	}
 	// Read back by resource and day.
-	byDay, _ := db.Credits(ctx, sqlstore.CreditFilter{RunID: out.RunID, Day: "2026-03-03"})
+	byDay, _ := db.Credits(ctx, partnerlink.CreditFilter{RunID: out.RunID, Day: "2026-03-03"})
 	if len(byDay) != 1 {
 		t.Errorf("credits of March 3 = %+v", byDay)
 	}

@@ -3,6 +3,7 @@ package ledger_test
 import (
 	"bytes"
 	"context"
+	"github.com/partnerlink/partnerlink"
 	"os"
 	"path/filepath"
 	"strings"
@@ -77,7 +78,7 @@ func TestRunSeesEveryEnabledPeriod(t *testing.T) {
 	if csv.String() != want {
 		t.Errorf("period credits:\n%s\nwant:\n%s", csv.String(), want)
 	}
-	cs, err := db.Credits(ctx, sqlstore.CreditFilter{RunID: out.RunID})
+	cs, err := db.Credits(ctx, partnerlink.CreditFilter{RunID: out.RunID})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/partnerlink/partnerlink"
-	"github.com/partnerlink/partnerlink/sqlstore"
 	"github.com/partnerlink/partnerlink/world"
 )
 
@@ -19,7 +18,7 @@ import (
 type Store interface {
 	Principal(ctx context.Context, tenantID, objectID string) (*partnerlink.Principal, error)
 	Memberships(ctx context.Context, tenantID string) ([]partnerlink.GroupMembership, error)
-	RoleAssignments(ctx context.Context, f sqlstore.RoleAssignmentFilter) ([]world.RoleAssignment, error)
+	RoleAssignments(ctx context.Context, f partnerlink.RoleAssignmentFilter) ([]world.RoleAssignment, error)
 	// RoleDefinitions lists the custom roles of one tenant.
 	RoleDefinitions(ctx context.Context, tenantID string) ([]world.RoleDefinition, error)
 	Subscription(ctx context.Context, id string) (*world.Subscription, error)
@@ -140,7 +139,7 @@ func (a *Authorizer) Allowed(ctx context.Context, c partnerlink.Caller, s partne
 	if err != nil {
 		return false, err
 	}
-	held, err := a.Store.RoleAssignments(ctx, sqlstore.RoleAssignmentFilter{TenantID: tenant, PrincipalIDs: ids,
+	held, err := a.Store.RoleAssignments(ctx, partnerlink.RoleAssignmentFilter{TenantID: tenant, PrincipalIDs: ids,
 		ScopeKeys: ancestors, CurrentOnly: true})
 	if err != nil {
 		return false, err

@@ -10,6 +10,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/partnerlink/partnerlink"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -21,7 +22,6 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
-	"github.com/partnerlink/partnerlink/sqlstore"
 	"github.com/partnerlink/partnerlink/world"
 )
 
@@ -200,7 +200,7 @@ func newMatrix(t *testing.T) *matrix {
 	if err := srv.DB.ImportWorld(ctx, doc, cheap); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := srv.DB.PutResourceGroup(ctx, sqlstore.ResourceGroup{SubscriptionID: mxSub1, Name: "rg1", Location: "westeurope"}); err != nil {
+	if _, err := srv.DB.PutResourceGroup(ctx, partnerlink.ResourceGroup{SubscriptionID: mxSub1, Name: "rg1", Location: "westeurope"}); err != nil {
 		t.Fatal(err)
 	}
 	m := &matrix{t: t, srv: srv, h: srv.http.Handler}

@@ -237,16 +237,6 @@ func (d *DB) OwnershipHistory(ctx context.Context, resourceID string) (powerplat
 	return history(ctx, d.db, resourceID)
 }
 
-// OwnershipEvent is one recorded ownership change of one resource.
-type OwnershipEvent struct {
-	ID          int64
-	ResourceID  string
-	Action      string // SetOwner, AddCoOwner, RemoveCoOwner, Publish, ImportSolution
-	PrincipalID string // the principal the change names
-	Actor       string // tenant/object of the caller, or "operator"
-	At          time.Time
-}
-
 // ChangeOwnership applies one ownership change to one or more resources in
 // a transaction: it reads each resource and its history, asks decide for
 // the new histories (decide is one of the powerplatform change functions,
@@ -254,7 +244,7 @@ type OwnershipEvent struct {
 // difference — periods closed at the change's instant, periods opened at
 // it — and records ev (its ResourceID set per resource) in the audit.
 // Concurrent changes of the same resources are serialized.
-func (d *DB) ChangeOwnership(ctx context.Context, resourceIDs []string, ev OwnershipEvent,
+func (d *DB) ChangeOwnership(ctx context.Context, resourceIDs []string, ev partnerlink.OwnershipEvent,
 	decide func(components []powerplatform.Component) ([]powerplatform.History, error)) ([]powerplatform.Component, error) {
 	if len(resourceIDs) == 0 {
 		return nil, partnerlink.Errorf(partnerlink.EINVALID, "an ownership change needs at least one resource")
@@ -386,16 +376,16 @@ func writeHistory(ctx context.Context, tx *sql.Tx, resourceID string, old []owne
 
 // OwnershipEvents lists the recorded ownership changes of a resource (any
 // casing of its id), oldest first.
-func (d *DB) OwnershipEvents(ctx context.Context, resourceID string) ([]OwnershipEvent, error) {
+func (d *DB) OwnershipEvents(ctx context.Context, resourceID string) ([]partnerlink.OwnershipEvent, error) {
 	rows, err := d.db.QueryContext(ctx, `SELECT id, resource_id, action, principal_id, actor, at FROM ownership_events
 		WHERE lower(resource_id) = $1 ORDER BY id`, strings.ToLower(resourceID))
 	if err != nil {
 		return nil, fmt.Errorf("store: read ownership events of %s: %w", resourceID, err)
 	}
 	defer rows.Close()
-	var out []OwnershipEvent
+	var out []partnerlink.OwnershipEvent
 	for rows.Next() {
-		var e OwnershipEvent
+		var e partnerlink.OwnershipEvent
 		var at int64
 		if err := rows.Scan(&e.ID, &e.ResourceID, &e.Action, &e.PrincipalID, &e.Actor, &at); err != nil {
 			return nil, fmt.Errorf("store: read ownership event: %w", err)

@@ -136,16 +136,9 @@ func (d *DB) ManagementGroups(ctx context.Context, tenantID string) ([]world.Man
 	return out, rows.Err()
 }
 
-// ResourceGroup is a resource group of a subscription.
-type ResourceGroup struct {
-	SubscriptionID string
-	Name           string
-	Location       string
-}
-
 // PutResourceGroup creates a resource group; an existing one (any casing)
 // keeps its name and gets the new location.
-func (d *DB) PutResourceGroup(ctx context.Context, rg ResourceGroup) (created bool, err error) {
+func (d *DB) PutResourceGroup(ctx context.Context, rg partnerlink.ResourceGroup) (created bool, err error) {
 	res, err := d.exec(ctx, `INSERT INTO resource_groups (subscription_id, name, name_key, location)
 		VALUES ($1, $2, $3, $4) ON CONFLICT (subscription_id, name_key) DO NOTHING`,
 		strings.ToLower(rg.SubscriptionID), rg.Name, strings.ToLower(rg.Name), rg.Location)
@@ -161,7 +154,7 @@ func (d *DB) PutResourceGroup(ctx context.Context, rg ResourceGroup) (created bo
 }
 
 // ResourceGroups lists a subscription's resource groups (one when name is set).
-func (d *DB) ResourceGroups(ctx context.Context, subscriptionID, name string) ([]ResourceGroup, error) {
+func (d *DB) ResourceGroups(ctx context.Context, subscriptionID, name string) ([]partnerlink.ResourceGroup, error) {
 	q := `SELECT subscription_id, name, location FROM resource_groups WHERE subscription_id = $1`
 	args := []any{strings.ToLower(subscriptionID)}
 	if name != "" {
@@ -173,9 +166,9 @@ func (d *DB) ResourceGroups(ctx context.Context, subscriptionID, name string) ([
 		return nil, fmt.Errorf("store: list resource groups: %w", err)
 	}
 	defer rows.Close()
-	var out []ResourceGroup
+	var out []partnerlink.ResourceGroup
 	for rows.Next() {
-		var rg ResourceGroup
+		var rg partnerlink.ResourceGroup
 		if err := rows.Scan(&rg.SubscriptionID, &rg.Name, &rg.Location); err != nil {
 			return nil, err
 		}
@@ -240,20 +233,8 @@ func (d *DB) RoleDefinitions(ctx context.Context, tenantID string) ([]world.Role
 	return out, rows.Err()
 }
 
-// RoleAssignmentFilter narrows RoleAssignments; empty fields match all.
-type RoleAssignmentFilter struct {
-	TenantID     string
-	ID           string
-	PrincipalIDs []string
-	// ScopeKeys limits to assignments whose lower-cased scope is one of these.
-	ScopeKeys []string
-	// ScopePrefix limits to assignments at this scope key or below it.
-	ScopePrefix string
-	CurrentOnly bool
-}
-
 // RoleAssignments lists role assignment periods, oldest first.
-func (d *DB) RoleAssignments(ctx context.Context, f RoleAssignmentFilter) ([]world.RoleAssignment, error) {
+func (d *DB) RoleAssignments(ctx context.Context, f partnerlink.RoleAssignmentFilter) ([]world.RoleAssignment, error) {
 	var conds []string
 	var args []any
 	arg := func(v any) string {

@@ -12,21 +12,8 @@ import (
 	"github.com/partnerlink/partnerlink"
 )
 
-// UsageImport is the record of one imported usage file.
-type UsageImport struct {
-	Hash       string
-	Kind       string // "focus" or "activity"
-	Name       string
-	Path       string // relative to the data directory
-	Rows       int64
-	Totals     map[string]string // currency → exact EffectiveCost total
-	HasUSD     bool
-	Months     []string // YYYY-MM covered by ChargePeriodStart
-	ImportedAt time.Time
-}
-
 // UsageImportByHash returns the import of a file with this content; ENOTFOUND.
-func (d *DB) UsageImportByHash(ctx context.Context, hash string) (*UsageImport, error) {
+func (d *DB) UsageImportByHash(ctx context.Context, hash string) (*partnerlink.UsageImport, error) {
 	ims, err := d.usageImports(ctx, `WHERE hash = $1`, hash)
 	if err != nil {
 		return nil, err
@@ -39,7 +26,7 @@ func (d *DB) UsageImportByHash(ctx context.Context, hash string) (*UsageImport, 
 
 // UsageImports lists the imports of a kind ("" for all) covering any of
 // months (all when none), in import order.
-func (d *DB) UsageImports(ctx context.Context, kind string, months []string) ([]UsageImport, error) {
+func (d *DB) UsageImports(ctx context.Context, kind string, months []string) ([]partnerlink.UsageImport, error) {
 	args := []any{kind}
 	where := `WHERE ($1 = '' OR kind = $1)`
 	if len(months) > 0 {
@@ -53,16 +40,16 @@ func (d *DB) UsageImports(ctx context.Context, kind string, months []string) ([]
 	return d.usageImports(ctx, where, args...)
 }
 
-func (d *DB) usageImports(ctx context.Context, where string, args ...any) ([]UsageImport, error) {
+func (d *DB) usageImports(ctx context.Context, where string, args ...any) ([]partnerlink.UsageImport, error) {
 	rows, err := d.db.QueryContext(ctx, `SELECT hash, kind, name, path, rows, totals, has_usd, imported_at FROM usage_imports `+
 		where+` ORDER BY imported_at, hash`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: list usage imports: %w", err)
 	}
 	defer rows.Close()
-	var out []UsageImport
+	var out []partnerlink.UsageImport
 	for rows.Next() {
-		var im UsageImport
+		var im partnerlink.UsageImport
 		var totals string
 		var at int64
 		if err := rows.Scan(&im.Hash, &im.Kind, &im.Name, &im.Path, &im.Rows, &totals, &im.HasUSD, &at); err != nil {
@@ -92,7 +79,7 @@ func (d *DB) usageImports(ctx context.Context, where string, args ...any) ([]Usa
 
 // RecordUsageImport records an imported file; false when a file with the
 // same content was recorded before (the import is then a no-op).
-func (d *DB) RecordUsageImport(ctx context.Context, im UsageImport) (bool, error) {
+func (d *DB) RecordUsageImport(ctx context.Context, im partnerlink.UsageImport) (bool, error) {
 	totals, _ := json.Marshal(im.Totals)
 	created := false
 	err := d.inTx(ctx, func(tx *sql.Tx) error {
@@ -116,31 +103,8 @@ func (d *DB) RecordUsageImport(ctx context.Context, im UsageImport) (bool, error
 	return created, err
 }
 
-// CreditRow is one stored credit: a partner, a resource, a currency and a
-// day of one run.
-type CreditRow struct {
-	RunID          int64
-	Day            string
-	PartnerID      string
-	TenantID       string
-	SubscriptionID string
-	ResourceID     string
-	Currency       string
-	Attributed     string
-	Eligible       string
-	UsageRows      int64
-}
-
-// AttributionRun is a stored run.
-type AttributionRun struct {
-	ID        int64
-	From, To  time.Time
-	CreatedAt time.Time
-	Summary   json.RawMessage
-}
-
 // SaveRun stores a run and its credits in one transaction.
-func (d *DB) SaveRun(ctx context.Context, run AttributionRun, credits []CreditRow) (int64, error) {
+func (d *DB) SaveRun(ctx context.Context, run partnerlink.AttributionRun, credits []partnerlink.CreditRow) (int64, error) {
 	var id int64
 	err := d.inTx(ctx, func(tx *sql.Tx) error {
 		if err := tx.QueryRowContext(ctx, `INSERT INTO attribution_runs (from_time, to_time, created_at, summary)
@@ -166,8 +130,8 @@ func (d *DB) SaveRun(ctx context.Context, run AttributionRun, credits []CreditRo
 }
 
 // LatestRun returns the most recent run (ENOTFOUND when none).
-func (d *DB) LatestRun(ctx context.Context) (*AttributionRun, error) {
-	var r AttributionRun
+func (d *DB) LatestRun(ctx context.Context) (*partnerlink.AttributionRun, error) {
+	var r partnerlink.AttributionRun
 	var from, to, at int64
 	var summary string
 	err := d.db.QueryRowContext(ctx, `SELECT id, from_time, to_time, created_at, summary FROM attribution_runs
@@ -179,18 +143,8 @@ func (d *DB) LatestRun(ctx context.Context) (*AttributionRun, error) {
 	return &r, nil
 }
 
-// CreditFilter narrows Credits; empty fields match all.
-type CreditFilter struct {
-	RunID          int64
-	PartnerIDs     []string
-	TenantID       string
-	SubscriptionID string
-	ResourceID     string // compared case-insensitively
-	Day            string // YYYY-MM-DD
-}
-
 // Credits lists the stored credits of a run, sorted by day then every column.
-func (d *DB) Credits(ctx context.Context, f CreditFilter) ([]CreditRow, error) {
+func (d *DB) Credits(ctx context.Context, f partnerlink.CreditFilter) ([]partnerlink.CreditRow, error) {
 	conds := []string{"run_id = $1"}
 	args := []any{f.RunID}
 	add := func(cond string, v any) {
@@ -223,9 +177,9 @@ func (d *DB) Credits(ctx context.Context, f CreditFilter) ([]CreditRow, error) {
 		return nil, fmt.Errorf("store: query credits: %w", err)
 	}
 	defer rows.Close()
-	var out []CreditRow
+	var out []partnerlink.CreditRow
 	for rows.Next() {
-		var c CreditRow
+		var c partnerlink.CreditRow
 		if err := rows.Scan(&c.RunID, &c.Day, &c.PartnerID, &c.TenantID, &c.SubscriptionID, &c.ResourceID, &c.Currency,
 			&c.Attributed, &c.Eligible, &c.UsageRows); err != nil {
 			return nil, err

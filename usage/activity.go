@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/csv"
 	"fmt"
+	"github.com/partnerlink/partnerlink"
 	"io"
 	"os"
 	"path/filepath"
@@ -14,7 +15,6 @@ import (
 	"time"
 
 	"github.com/partnerlink/partnerlink/powerplatform"
-	"github.com/partnerlink/partnerlink/sqlstore"
 )
 
 // Activity is Power Platform activity and Customer Insights unified
@@ -24,7 +24,7 @@ var Activity = Kind{Name: "activity", Summarize: summarizeActivity}
 // summarizeActivity validates the whole file with the powerplatform reader
 // (a bad row names the file and line), then counts its rows and the months
 // they fall in (Date's month, or Month for unified profiles).
-func summarizeActivity(f *os.File, name string) (*sqlstore.UsageImport, error) {
+func summarizeActivity(f *os.File, name string) (*partnerlink.UsageImport, error) {
 	if err := powerplatform.NewActivity().ReadCSV(name, f); err != nil {
 		return nil, err
 	}
@@ -35,7 +35,7 @@ func summarizeActivity(f *os.File, name string) (*sqlstore.UsageImport, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &sqlstore.UsageImport{Rows: rows, Months: months, Totals: map[string]string{}}, nil
+	return &partnerlink.UsageImport{Rows: rows, Months: months, Totals: map[string]string{}}, nil
 }
 
 // activityMonths counts the rows of a file ReadCSV accepted and lists the

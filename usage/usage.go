@@ -11,6 +11,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"github.com/partnerlink/partnerlink"
 	"io"
 	"os"
 	"path/filepath"
@@ -18,14 +19,13 @@ import (
 	"time"
 
 	"github.com/partnerlink/partnerlink/focus"
-	"github.com/partnerlink/partnerlink/sqlstore"
 )
 
 // Store is where imports are recorded.
 type Store interface {
-	UsageImportByHash(ctx context.Context, hash string) (*sqlstore.UsageImport, error)
-	RecordUsageImport(ctx context.Context, im sqlstore.UsageImport) (bool, error)
-	UsageImports(ctx context.Context, kind string, months []string) ([]sqlstore.UsageImport, error)
+	UsageImportByHash(ctx context.Context, hash string) (*partnerlink.UsageImport, error)
+	RecordUsageImport(ctx context.Context, im partnerlink.UsageImport) (bool, error)
+	UsageImports(ctx context.Context, kind string, months []string) ([]partnerlink.UsageImport, error)
 }
 
 // Kind is a kind of input file: its name in the store and how a file of it
@@ -33,7 +33,7 @@ type Store interface {
 // totals). An error names the file and line.
 type Kind struct {
 	Name      string
-	Summarize func(f *os.File, name string) (*sqlstore.UsageImport, error)
+	Summarize func(f *os.File, name string) (*partnerlink.UsageImport, error)
 }
 
 // FOCUS is cost and usage in FinOps FOCUS (SPEC §8.2).
@@ -41,7 +41,7 @@ var FOCUS = Kind{Name: "focus", Summarize: summarize}
 
 // Result tells what an import did.
 type Result struct {
-	Import  sqlstore.UsageImport
+	Import  partnerlink.UsageImport
 	Already bool // the same content was imported before; nothing changed
 }
 
@@ -97,7 +97,7 @@ func Import(ctx context.Context, store Store, dataDir string, kind Kind, name st
 
 // summarize reads every row (any bad row fails the import) and returns the
 // row count, EffectiveCost totals by currency and the months covered.
-func summarize(f *os.File, name string) (*sqlstore.UsageImport, error) {
+func summarize(f *os.File, name string) (*partnerlink.UsageImport, error) {
 	const workers = 2
 	type acc struct {
 		rows   int64
@@ -126,7 +126,7 @@ func summarize(f *os.File, name string) (*sqlstore.UsageImport, error) {
 	if err != nil {
 		return nil, err
 	}
-	im := &sqlstore.UsageImport{Totals: map[string]string{}}
+	im := &partnerlink.UsageImport{Totals: map[string]string{}}
 	totals := map[string]*focus.Sum{}
 	months := map[string]bool{}
 	for _, a := range accs {

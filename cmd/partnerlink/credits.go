@@ -17,7 +17,7 @@ func init() { commands = append(commands, newCreditsCmd) }
 // on the data directory (`partnerlink attribute --from --to` without
 // --world makes one).
 func newCreditsCmd(m *Main) *cobra.Command {
-	var f sqlstore.CreditFilter
+	var f partnerlink.CreditFilter
 	var partner string
 	cmd := &cobra.Command{
 		Use:   "credits [--partner P] [--tenant T] [--subscription S] [--resource R] [--day YYYY-MM-DD]",

@@ -208,7 +208,7 @@ A change the product does not allow (SPEC §5) is refused with what to do instea
 				} else if p, err = lookupPrincipal(ctx, db, r.TenantID, as, *at); err != nil {
 					return err
 				}
-				ev := sqlstore.OwnershipEvent{Action: action, PrincipalID: p.ID, Actor: operator, At: *at}
+				ev := partnerlink.OwnershipEvent{Action: action, PrincipalID: p.ID, Actor: operator, At: *at}
 				comps, err := db.ChangeOwnership(ctx, []string{r.ID}, ev, func(cs []powerplatform.Component) ([]powerplatform.History, error) {
 					next, err := change(cs[0].Resource, cs[0].History, p, *at)
 					if err != nil {
@@ -311,7 +311,7 @@ whole: nothing changes.`,
 				if err != nil {
 					return err
 				}
-				ev := sqlstore.OwnershipEvent{Action: "ImportSolution", PrincipalID: p.ID, Actor: operator, At: *at}
+				ev := partnerlink.OwnershipEvent{Action: "ImportSolution", PrincipalID: p.ID, Actor: operator, At: *at}
 				comps, err := db.ChangeOwnership(ctx, args, ev, func(cs []powerplatform.Component) ([]powerplatform.History, error) {
 					return powerplatform.ImportSolution(cs, p, *at)
 				})

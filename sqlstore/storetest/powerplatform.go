@@ -8,7 +8,6 @@ import (
 
 	"github.com/partnerlink/partnerlink"
 	"github.com/partnerlink/partnerlink/powerplatform"
-	"github.com/partnerlink/partnerlink/sqlstore"
 )
 
 // PowerPlatformStore is the Power Platform state of a store (SPEC §5):
@@ -21,9 +20,9 @@ type PowerPlatformStore interface {
 	PowerPlatformResource(ctx context.Context, id string) (*powerplatform.Resource, error)
 	PowerPlatformResources(ctx context.Context, tenantID, environmentID string) ([]powerplatform.Resource, error)
 	OwnershipHistory(ctx context.Context, resourceID string) (powerplatform.History, error)
-	ChangeOwnership(ctx context.Context, resourceIDs []string, ev sqlstore.OwnershipEvent,
+	ChangeOwnership(ctx context.Context, resourceIDs []string, ev partnerlink.OwnershipEvent,
 		decide func(components []powerplatform.Component) ([]powerplatform.History, error)) ([]powerplatform.Component, error)
-	OwnershipEvents(ctx context.Context, resourceID string) ([]sqlstore.OwnershipEvent, error)
+	OwnershipEvents(ctx context.Context, resourceID string) ([]partnerlink.OwnershipEvent, error)
 }
 
 func wantCode(t *testing.T, what string, err error, code string) {
@@ -34,8 +33,8 @@ func wantCode(t *testing.T, what string, err error, code string) {
 }
 
 // ev is the audit record of a change made by the test.
-func ev(action string, p powerplatform.Principal, at time.Time) sqlstore.OwnershipEvent {
-	return sqlstore.OwnershipEvent{Action: action, PrincipalID: p.ID, Actor: "storetest", At: at}
+func ev(action string, p powerplatform.Principal, at time.Time) partnerlink.OwnershipEvent {
+	return partnerlink.OwnershipEvent{Action: action, PrincipalID: p.ID, Actor: "storetest", At: at}
 }
 
 // setOwner is a change that makes p the owner at at.

@@ -14,18 +14,17 @@ import (
 	"time"
 
 	"github.com/partnerlink/partnerlink"
-	"github.com/partnerlink/partnerlink/sqlstore"
 	"github.com/partnerlink/partnerlink/world"
 )
 
 // Store is everything the suite exercises.
 type Store interface {
-	RecordUsageImport(ctx context.Context, im sqlstore.UsageImport) (bool, error)
-	UsageImports(ctx context.Context, kind string, months []string) ([]sqlstore.UsageImport, error)
-	UsageImportByHash(ctx context.Context, hash string) (*sqlstore.UsageImport, error)
-	SaveRun(ctx context.Context, run sqlstore.AttributionRun, credits []sqlstore.CreditRow) (int64, error)
-	LatestRun(ctx context.Context) (*sqlstore.AttributionRun, error)
-	Credits(ctx context.Context, f sqlstore.CreditFilter) ([]sqlstore.CreditRow, error)
+	RecordUsageImport(ctx context.Context, im partnerlink.UsageImport) (bool, error)
+	UsageImports(ctx context.Context, kind string, months []string) ([]partnerlink.UsageImport, error)
+	UsageImportByHash(ctx context.Context, hash string) (*partnerlink.UsageImport, error)
+	SaveRun(ctx context.Context, run partnerlink.AttributionRun, credits []partnerlink.CreditRow) (int64, error)
+	LatestRun(ctx context.Context) (*partnerlink.AttributionRun, error)
+	Credits(ctx context.Context, f partnerlink.CreditFilter) ([]partnerlink.CreditRow, error)
 	ImportWorld(ctx context.Context, doc *world.Document, hash func(string) (string, error)) error
 	ExportWorld(ctx context.Context) (*world.Document, error)
 	partnerlink.DirectoryStore
@@ -630,7 +629,7 @@ func testWorldRoundTrip(t *testing.T, s Store) {
 // records each import with its rows and totals and the months it covers.
 func testUsageAndCredits(t *testing.T, s Store) {
 	ctx := context.Background()
-	im := sqlstore.UsageImport{Hash: "abc", Kind: "focus", Name: "march.csv", Path: "usage/files/abc.csv", Rows: 6,
+	im := partnerlink.UsageImport{Hash: "abc", Kind: "focus", Name: "march.csv", Path: "usage/files/abc.csv", Rows: 6,
 		Totals: map[string]string{"EUR": "15.615"}, Months: []string{"2026-03"}, ImportedAt: t0}
 	created, err := s.RecordUsageImport(ctx, im)
 	must(t, err)
@@ -642,7 +641,7 @@ func testUsageAndCredits(t *testing.T, s Store) {
 	if created, err := s.RecordUsageImport(ctx, again); err != nil || created {
 		t.Errorf("same content recorded twice: %v %v", created, err)
 	}
-	_, err = s.RecordUsageImport(ctx, sqlstore.UsageImport{Hash: "def", Kind: "activity", Name: "april.csv", Path: "p", Rows: 1,
+	_, err = s.RecordUsageImport(ctx, partnerlink.UsageImport{Hash: "def", Kind: "activity", Name: "april.csv", Path: "p", Rows: 1,
 		Totals: map[string]string{"USD": "1"}, Months: []string{"2026-04", "2026-05"}, ImportedAt: t0.Add(time.Hour)})
 	must(t, err)
 	got, err := s.UsageImports(ctx, "focus", []string{"2026-03"})
@@ -662,8 +661,8 @@ func testUsageAndCredits(t *testing.T, s Store) {
 	if _, err := s.LatestRun(ctx); partnerlink.ErrorCode(err) != partnerlink.ENOTFOUND {
 		t.Errorf("no run yet: %v", err)
 	}
-	id, err := s.SaveRun(ctx, sqlstore.AttributionRun{From: t0, To: t0.AddDate(0, 1, 0), CreatedAt: t0, Summary: []byte(`{"rows":6}`)},
-		[]sqlstore.CreditRow{
+	id, err := s.SaveRun(ctx, partnerlink.AttributionRun{From: t0, To: t0.AddDate(0, 1, 0), CreatedAt: t0, Summary: []byte(`{"rows":6}`)},
+		[]partnerlink.CreditRow{
 			{Day: "2026-03-02", PartnerID: Location, TenantID: TenantA, SubscriptionID: "s", ResourceID: "/subscriptions/s/x/Web", Currency: "EUR", Attributed: "4.2", Eligible: "0", UsageRows: 1},
 			{Day: "2026-03-01", PartnerID: Location, TenantID: TenantA, SubscriptionID: "s", ResourceID: "/subscriptions/s/x/Web", Currency: "EUR", Attributed: "1.005", Eligible: "1.005", UsageRows: 1},
 			{Day: "2026-03-02", PartnerID: Global, TenantID: TenantB, SubscriptionID: "t", ResourceID: "/subscriptions/t", Currency: "USD", Attributed: "7", Eligible: "7", UsageRows: 2},
@@ -674,15 +673,15 @@ func testUsageAndCredits(t *testing.T, s Store) {
 	if run.ID != id || !run.To.Equal(t0.AddDate(0, 1, 0)) || string(run.Summary) != `{"rows":6}` {
 		t.Errorf("latest run = %+v", run)
 	}
-	cs, err := s.Credits(ctx, sqlstore.CreditFilter{RunID: id, PartnerIDs: []string{Location}})
+	cs, err := s.Credits(ctx, partnerlink.CreditFilter{RunID: id, PartnerIDs: []string{Location}})
 	must(t, err)
 	if len(cs) != 2 || cs[0].Day != "2026-03-01" || cs[0].Attributed != "1.005" {
 		t.Errorf("credits of %s = %+v", Location, cs)
 	}
-	if cs, _ := s.Credits(ctx, sqlstore.CreditFilter{RunID: id, ResourceID: "/SUBSCRIPTIONS/s/x/web/", Day: "2026-03-02"}); len(cs) != 1 {
+	if cs, _ := s.Credits(ctx, partnerlink.CreditFilter{RunID: id, ResourceID: "/SUBSCRIPTIONS/s/x/web/", Day: "2026-03-02"}); len(cs) != 1 {
 		t.Errorf("credits by resource (case-insensitive) and day = %+v", cs)
 	}
-	if cs, _ := s.Credits(ctx, sqlstore.CreditFilter{RunID: id, TenantID: TenantB}); len(cs) != 1 || cs[0].Currency != "USD" {
+	if cs, _ := s.Credits(ctx, partnerlink.CreditFilter{RunID: id, TenantID: TenantB}); len(cs) != 1 || cs[0].Currency != "USD" {
 		t.Errorf("credits by tenant = %+v", cs)
 	}
 }
