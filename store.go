@@ -110,3 +110,26 @@ type LinkNotification struct {
 	Version       int       `json:"version"`
 	At            time.Time `json:"at"`
 }
+
+// UsageStore records imported usage and activity files by content hash, so
+// an import is counted once, and finds them by the months they cover.
+type UsageStore interface {
+	// UsageImportByHash returns the import of a file with this content; ENOTFOUND.
+	UsageImportByHash(ctx context.Context, hash string) (*UsageImport, error)
+	// RecordUsageImport records im; false when a file with its hash was
+	// recorded before (nothing changes then).
+	RecordUsageImport(ctx context.Context, im UsageImport) (bool, error)
+	// UsageImports lists the imports of a kind ("" for all) covering any of
+	// months (all when empty).
+	UsageImports(ctx context.Context, kind string, months []string) ([]UsageImport, error)
+}
+
+// CreditStore keeps attribution runs and their daily credits.
+type CreditStore interface {
+	// SaveRun stores a run and its credits in one transaction.
+	SaveRun(ctx context.Context, run AttributionRun, credits []CreditRow) (int64, error)
+	// LatestRun returns the most recent run; ENOTFOUND when none.
+	LatestRun(ctx context.Context) (*AttributionRun, error)
+	// Credits lists the credits of f.RunID matching f.
+	Credits(ctx context.Context, f CreditFilter) ([]CreditRow, error)
+}

@@ -24,6 +24,7 @@ import (
 	"github.com/partnerlink/partnerlink/arm"
 	"github.com/partnerlink/partnerlink/ledger"
 	"github.com/partnerlink/partnerlink/notify"
+	"github.com/partnerlink/partnerlink/powerplatform"
 	"github.com/partnerlink/partnerlink/rbac"
 	"github.com/partnerlink/partnerlink/web"
 	"github.com/partnerlink/partnerlink/world"
@@ -39,9 +40,9 @@ type Store interface {
 	EndDelegation(ctx context.Context, customerTenantID, id string, at time.Time) error
 	Delegations(ctx context.Context, customerTenantID string, currentOnly bool) ([]world.Delegation, error)
 	Exporter
-	CreditStore
+	partnerlink.CreditStore
 	ledger.Store
-	PowerPlatformStore
+	powerplatform.Store
 }
 
 // Handler serves /api/v1.

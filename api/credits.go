@@ -14,11 +14,6 @@ import (
 	"github.com/partnerlink/partnerlink/world"
 )
 
-// CreditStore is what the credit views read.
-type CreditStore interface {
-	LatestRun(ctx context.Context) (*partnerlink.AttributionRun, error)
-	Credits(ctx context.Context, f partnerlink.CreditFilter) ([]partnerlink.CreditRow, error)
-}
 
 // CreditView is one stored credit as the API shows it. Anonymized lines
 // (the partner cannot read the customer's usage) carry no tenant,

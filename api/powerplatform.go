@@ -18,19 +18,6 @@ import (
 // history, and the monthly credit, explanation and credit at risk computed
 // on the stored world and the imported activity files.
 
-// PowerPlatformStore is what these routes read and write (sqlstore.DB).
-type PowerPlatformStore interface {
-	PutEnvironment(ctx context.Context, e powerplatform.Environment) error
-	Environments(ctx context.Context, tenantID string) ([]powerplatform.Environment, error)
-	Environment(ctx context.Context, tenantID, environmentID string) (*powerplatform.Environment, error)
-	PutPowerPlatformResource(ctx context.Context, r powerplatform.Resource) error
-	PowerPlatformResource(ctx context.Context, id string) (*powerplatform.Resource, error)
-	PowerPlatformResources(ctx context.Context, tenantID, environmentID string) ([]powerplatform.Resource, error)
-	OwnershipHistory(ctx context.Context, resourceID string) (powerplatform.History, error)
-	ChangeOwnership(ctx context.Context, resourceIDs []string, ev partnerlink.OwnershipEvent,
-		decide func(components []powerplatform.Component) ([]powerplatform.History, error)) ([]powerplatform.Component, error)
-	OwnershipEvents(ctx context.Context, resourceID string) ([]partnerlink.OwnershipEvent, error)
-}
 
 // Actions checked at the tenant root: reading and administering the
 // tenant's Power Platform state. Reader allows the first; Owner and
@@ -167,7 +154,7 @@ func (h *Handler) putResource(w http.ResponseWriter, r *http.Request, c partnerl
 	return h.writeResource(w, r, st, res.ID)
 }
 
-func (h *Handler) writeResource(w http.ResponseWriter, r *http.Request, st PowerPlatformStore, id string) error {
+func (h *Handler) writeResource(w http.ResponseWriter, r *http.Request, st powerplatform.Store, id string) error {
 	got, err := st.PowerPlatformResource(r.Context(), id)
 	if err != nil {
 		return err
@@ -227,7 +214,7 @@ func (h *Handler) getResource(w http.ResponseWriter, r *http.Request, c partnerl
 
 // resourceIn returns the resource named by the path, which must be in the
 // tenant and environment the path names.
-func resourceIn(ctx context.Context, st PowerPlatformStore, tenant, env, id string) (*powerplatform.Resource, error) {
+func resourceIn(ctx context.Context, st powerplatform.Store, tenant, env, id string) (*powerplatform.Resource, error) {
 	res, err := st.PowerPlatformResource(ctx, id)
 	if err != nil {
 		return nil, err

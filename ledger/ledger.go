@@ -26,7 +26,7 @@ import (
 type Store interface {
 	usage.Store
 	ExportWorld(ctx context.Context) (*world.Document, error)
-	SaveRun(ctx context.Context, run partnerlink.AttributionRun, credits []partnerlink.CreditRow) (int64, error)
+	partnerlink.CreditStore
 }
 
 // Outcome is a finished, stored run.

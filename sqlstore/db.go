@@ -23,6 +23,8 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 	"github.com/partnerlink/partnerlink"
+	"github.com/partnerlink/partnerlink/identity"
+	"github.com/partnerlink/partnerlink/powerplatform"
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -80,6 +82,18 @@ type DB struct {
 	stopCheckpoints context.CancelFunc
 	checkpointsDone chan struct{}
 }
+
+// DB implements every store capability the services use.
+var (
+	_ partnerlink.DirectoryStore = (*DB)(nil)
+	_ partnerlink.LinkStore      = (*DB)(nil)
+	_ partnerlink.OutboxStore    = (*DB)(nil)
+	_ partnerlink.UsageStore     = (*DB)(nil)
+	_ partnerlink.CreditStore    = (*DB)(nil)
+	_ identity.Directory         = (*DB)(nil)
+	_ identity.GrantStore        = (*DB)(nil)
+	_ powerplatform.Store        = (*DB)(nil)
+)
 
 // checkpointAfter is how many pages a commit writes to the WAL, roughly,
 // before the checkpointer is woken. SQLite's own automatic checkpoint also

@@ -22,11 +22,7 @@ import (
 )
 
 // Store is where imports are recorded.
-type Store interface {
-	UsageImportByHash(ctx context.Context, hash string) (*partnerlink.UsageImport, error)
-	RecordUsageImport(ctx context.Context, im partnerlink.UsageImport) (bool, error)
-	UsageImports(ctx context.Context, kind string, months []string) ([]partnerlink.UsageImport, error)
-}
+type Store = partnerlink.UsageStore
 
 // Kind is a kind of input file: its name in the store and how a file of it
 // is read whole (every row validated) into its summary (rows, months,

@@ -10,21 +10,6 @@ import (
 	"github.com/partnerlink/partnerlink/powerplatform"
 )
 
-// PowerPlatformStore is the Power Platform state of a store (SPEC §5):
-// environments, resources and ownership history changed in transactions.
-type PowerPlatformStore interface {
-	PutEnvironment(ctx context.Context, e powerplatform.Environment) error
-	Environments(ctx context.Context, tenantID string) ([]powerplatform.Environment, error)
-	Environment(ctx context.Context, tenantID, environmentID string) (*powerplatform.Environment, error)
-	PutPowerPlatformResource(ctx context.Context, r powerplatform.Resource) error
-	PowerPlatformResource(ctx context.Context, id string) (*powerplatform.Resource, error)
-	PowerPlatformResources(ctx context.Context, tenantID, environmentID string) ([]powerplatform.Resource, error)
-	OwnershipHistory(ctx context.Context, resourceID string) (powerplatform.History, error)
-	ChangeOwnership(ctx context.Context, resourceIDs []string, ev partnerlink.OwnershipEvent,
-		decide func(components []powerplatform.Component) ([]powerplatform.History, error)) ([]powerplatform.Component, error)
-	OwnershipEvents(ctx context.Context, resourceID string) ([]partnerlink.OwnershipEvent, error)
-}
-
 func wantCode(t *testing.T, what string, err error, code string) {
 	t.Helper()
 	if partnerlink.ErrorCode(err) != code {

@@ -14,27 +14,22 @@ import (
 	"time"
 
 	"github.com/partnerlink/partnerlink"
+	"github.com/partnerlink/partnerlink/identity"
+	"github.com/partnerlink/partnerlink/powerplatform"
 	"github.com/partnerlink/partnerlink/world"
 )
 
 // Store is everything the suite exercises.
 type Store interface {
-	RecordUsageImport(ctx context.Context, im partnerlink.UsageImport) (bool, error)
-	UsageImports(ctx context.Context, kind string, months []string) ([]partnerlink.UsageImport, error)
-	UsageImportByHash(ctx context.Context, hash string) (*partnerlink.UsageImport, error)
-	SaveRun(ctx context.Context, run partnerlink.AttributionRun, credits []partnerlink.CreditRow) (int64, error)
-	LatestRun(ctx context.Context) (*partnerlink.AttributionRun, error)
-	Credits(ctx context.Context, f partnerlink.CreditFilter) ([]partnerlink.CreditRow, error)
+	partnerlink.UsageStore
+	partnerlink.CreditStore
 	ImportWorld(ctx context.Context, doc *world.Document, hash func(string) (string, error)) error
 	ExportWorld(ctx context.Context) (*world.Document, error)
 	partnerlink.DirectoryStore
 	partnerlink.LinkStore
 	partnerlink.OutboxStore
-	PutGrant(ctx context.Context, kind, key string, value []byte, expires time.Time) error
-	GetGrant(ctx context.Context, kind, key string) ([]byte, error)
-	TakeGrant(ctx context.Context, kind, key string) ([]byte, error)
-	UpdateGrant(ctx context.Context, kind, key string, value []byte) error
-	PowerPlatformStore
+	identity.GrantStore
+	powerplatform.Store
 }
 
 // Fixture ids used throughout.
