@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/partnerlink/partnerlink"
+	"github.com/partnerlink/partnerlink/ownership"
 	"github.com/partnerlink/partnerlink/powerplatform"
 	"github.com/partnerlink/partnerlink/usage"
 )
@@ -249,141 +250,84 @@ func (h *Handler) changeCaller(r *http.Request, c partnerlink.Caller) (string, p
 	return tenant, powerplatform.Principal{ID: p.ObjectID, Type: p.Type}, admin, nil
 }
 
-// controls reports whether principal id may change r's ownership as its
-// current owner (for a Power BI dataset, its current publisher).
-func controls(r powerplatform.Resource, hist powerplatform.History, id string, at time.Time) bool {
-	role := powerplatform.RoleOwner
-	if r.Kind == powerplatform.PowerBIDataset {
-		role = powerplatform.RolePublisher
-	}
-	return slices.Contains(hist.HoldersAt(role, at), id)
+
+
+
+// ownership is the service that applies ownership changes.
+func (h *Handler) ownership() *ownership.Service {
+	return &ownership.Service{Store: h.Store, Directory: h.Store}
 }
 
-func notOwner(c partnerlink.Caller, r powerplatform.Resource) error {
-	return partnerlink.ARMErrorf(partnerlink.EFORBIDDEN, "AuthorizationFailed",
-		"The client with object id '%s' may not change the ownership of %s %s: only its current owner or the tenant's administrators (a role that can write at the tenant root) may.",
-		c.ObjectID, r.Kind, r.ID)
-}
-
-// namedPrincipal reads {"principalId"} and looks the principal up in the
-// tenant's directory: it must exist and be enabled at at.
-func (h *Handler) namedPrincipal(ctx context.Context, tenant, id string, at time.Time) (powerplatform.Principal, error) {
-	oid, err := partnerlink.ParseGUID("principalId", id)
-	if err != nil {
-		return powerplatform.Principal{}, err
-	}
-	p, err := h.Store.Principal(ctx, tenant, oid)
-	if err != nil {
-		if partnerlink.ErrorCode(err) == partnerlink.ENOTFOUND {
-			return powerplatform.Principal{}, partnerlink.Errorf(partnerlink.EINVALID, "principal %s is not in tenant %s's directory", oid, tenant)
-		}
-		return powerplatform.Principal{}, err
-	}
-	if !p.Period.Contains(at) {
-		return powerplatform.Principal{}, partnerlink.Errorf(partnerlink.EINVALID, "principal %s of tenant %s is deleted or disabled; it cannot own resources", oid, tenant)
-	}
-	return powerplatform.Principal{ID: p.ObjectID, Type: p.Type}, nil
-}
+// Where a change finds the principal it is about.
+const (
+	namedInBody = iota // {"principalId"} in the request body
+	namedInPath        // the path's {principal}, which may have left the directory
+	namedCaller        // the caller itself
+)
 
 // changeOne applies one change to the resource named by the path, for its
 // current owner (publisher, for a dataset) or the tenant's administrators.
-// body tells whether the request names the principal in {"principalId"};
-// otherwise it is the path's {principal}, if any.
-func (h *Handler) changeOne(w http.ResponseWriter, r *http.Request, c partnerlink.Caller, action string, body bool,
-	change func(res powerplatform.Resource, hist powerplatform.History, caller, named powerplatform.Principal, at time.Time) (powerplatform.History, error)) error {
-	st := h.Store
+func (h *Handler) changeOne(w http.ResponseWriter, r *http.Request, c partnerlink.Caller, op ownership.Op, named int) error {
 	ctx := r.Context()
 	tenant, caller, admin, err := h.changeCaller(r, c)
 	if err != nil {
 		return err
 	}
-	res, err := resourceIn(ctx, st, tenant, r.PathValue("env"), r.PathValue("id"))
+	res, err := resourceIn(ctx, h.Store, tenant, r.PathValue("env"), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
 	at := h.now()
-	if !admin {
-		// Refuse before reading the request; checked again under the lock.
-		hist, err := st.OwnershipHistory(ctx, res.ID)
-		if err != nil {
-			return err
-		}
-		if !controls(*res, hist, caller.ID, at) {
-			return notOwner(c, *res)
-		}
+	svc := h.ownership()
+	actor := ownership.Actor{Name: c.TenantID + "/" + c.ObjectID, ID: caller.ID, Admin: admin}
+	// Refuse before reading the request; checked again in the transaction.
+	if err := svc.MayChange(ctx, actor, res.ID, at); err != nil {
+		return err
 	}
-	var named powerplatform.Principal
-	if body {
+	p := caller
+	switch named {
+	case namedInBody:
 		var b struct {
 			PrincipalID string `json:"principalId"`
 		}
 		if err := decode(r, &b); err != nil {
 			return err
 		}
-		if named, err = h.namedPrincipal(ctx, tenant, b.PrincipalID, at); err != nil {
-			return err
-		}
-	} else if r.PathValue("principal") != "" {
-		oid, err := partnerlink.ParseGUID("principal", r.PathValue("principal"))
-		if err != nil {
-			return err
-		}
-		named = powerplatform.Principal{ID: oid}
-		if p, err := h.Store.Principal(ctx, tenant, oid); err == nil {
-			named.Type = p.Type
-		}
+		p, err = svc.Principal(ctx, tenant, "principalId", b.PrincipalID, at, false)
+	case namedInPath:
+		p, err = svc.Principal(ctx, tenant, "principal", r.PathValue("principal"), at, true)
 	}
-	ev := partnerlink.OwnershipEvent{Action: action, PrincipalID: named.ID, Actor: c.TenantID + "/" + c.ObjectID, At: at}
-	if ev.PrincipalID == "" {
-		ev.PrincipalID = caller.ID
-	}
-	_, err = st.ChangeOwnership(ctx, []string{res.ID}, ev, func(comps []powerplatform.Component) ([]powerplatform.History, error) {
-		cur := comps[0]
-		if !admin && !controls(cur.Resource, cur.History, caller.ID, at) {
-			return nil, notOwner(c, cur.Resource)
-		}
-		next, err := change(cur.Resource, cur.History, caller, named, at)
-		if err != nil {
-			return nil, err
-		}
-		return []powerplatform.History{next}, nil
-	})
 	if err != nil {
 		return err
 	}
-	return h.writeResource(w, r, st, res.ID)
+	if _, err := svc.Change(ctx, actor, res.ID, op, p, at); err != nil {
+		return err
+	}
+	return h.writeResource(w, r, h.Store, res.ID)
 }
 
 // setOwner: PUT …/resources/{id}/owner {"principalId"} — a user or service
 // principal as the kind allows; re-owning a flow makes the new owner its
 // creator.
 func (h *Handler) setOwner(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) error {
-	return h.changeOne(w, r, c, "SetOwner", true, func(res powerplatform.Resource, hist powerplatform.History, _, p powerplatform.Principal, at time.Time) (powerplatform.History, error) {
-		return powerplatform.SetOwner(res, hist, p, at)
-	})
+	return h.changeOne(w, r, c, ownership.SetOwner, namedInBody)
 }
 
 // addCoOwner: POST …/resources/{id}/co-owners {"principalId"}.
 func (h *Handler) addCoOwner(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) error {
-	return h.changeOne(w, r, c, "AddCoOwner", true, func(res powerplatform.Resource, hist powerplatform.History, _, p powerplatform.Principal, at time.Time) (powerplatform.History, error) {
-		return powerplatform.AddCoOwner(res, hist, p, at)
-	})
+	return h.changeOne(w, r, c, ownership.AddCoOwner, namedInBody)
 }
 
 // removeCoOwner: DELETE …/resources/{id}/co-owners/{principal}.
 func (h *Handler) removeCoOwner(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) error {
-	return h.changeOne(w, r, c, "RemoveCoOwner", false, func(res powerplatform.Resource, hist powerplatform.History, _, p powerplatform.Principal, at time.Time) (powerplatform.History, error) {
-		return powerplatform.RemoveCoOwner(res, hist, p, at)
-	})
+	return h.changeOne(w, r, c, ownership.RemoveCoOwner, namedInPath)
 }
 
 // publish: POST …/resources/{id}/publish — the caller publishes the
 // dataset and becomes its publisher. Its current publisher or the tenant's
 // administrators may.
 func (h *Handler) publish(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) error {
-	return h.changeOne(w, r, c, "Publish", false, func(res powerplatform.Resource, hist powerplatform.History, caller, _ powerplatform.Principal, at time.Time) (powerplatform.History, error) {
-		return powerplatform.Publish(res, hist, caller, at)
-	})
+	return h.changeOne(w, r, c, ownership.Publish, namedCaller)
 }
 
 // SolutionBody is a solution import: the ids of its components.
@@ -398,13 +342,7 @@ type SolutionBody struct {
 // owns. A solution with a Power BI dataset or a Customer Insights instance
 // is refused whole.
 func (h *Handler) importSolution(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) error {
-	st := h.Store
-	ctx := r.Context()
 	tenant, caller, admin, err := h.changeCaller(r, c)
-	if err != nil {
-		return err
-	}
-	env, err := st.Environment(ctx, tenant, r.PathValue("env"))
 	if err != nil {
 		return err
 	}
@@ -415,28 +353,9 @@ func (h *Handler) importSolution(w http.ResponseWriter, r *http.Request, c partn
 	if len(body.Components) == 0 {
 		return partnerlink.Errorf(partnerlink.EINVALID, "a solution import needs its components: {\"components\": [\"<resource id>\", …]}")
 	}
-	for _, id := range body.Components {
-		res, err := st.PowerPlatformResource(ctx, id)
-		if err != nil {
-			return partnerlink.Errorf(partnerlink.EINVALID, "the solution lists %s, which is not a registered resource; nothing was changed", id)
-		}
-		if res.TenantID != tenant || !strings.EqualFold(res.EnvironmentID, env.ID) {
-			return partnerlink.Errorf(partnerlink.EINVALID, "the solution lists %s %s of environment %s, not of %s; a solution is imported into one environment, nothing was changed",
-				res.Kind, res.ID, res.EnvironmentID, env.ID)
-		}
-	}
 	at := h.now()
-	ev := partnerlink.OwnershipEvent{Action: "ImportSolution", PrincipalID: caller.ID, Actor: c.TenantID + "/" + c.ObjectID, At: at}
-	comps, err := st.ChangeOwnership(ctx, body.Components, ev, func(comps []powerplatform.Component) ([]powerplatform.History, error) {
-		if !admin {
-			for _, comp := range comps {
-				if !controls(comp.Resource, comp.History, caller.ID, at) {
-					return nil, notOwner(c, comp.Resource)
-				}
-			}
-		}
-		return powerplatform.ImportSolution(comps, caller, at)
-	})
+	actor := ownership.Actor{Name: c.TenantID + "/" + c.ObjectID, ID: caller.ID, Admin: admin}
+	comps, err := h.ownership().ImportSolution(r.Context(), actor, tenant, r.PathValue("env"), body.Components, caller, at)
 	if err != nil {
 		return err
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/partnerlink/partnerlink"
 	"github.com/partnerlink/partnerlink/api"
+	"github.com/partnerlink/partnerlink/ownership"
 	"github.com/partnerlink/partnerlink/powerplatform"
 	"github.com/partnerlink/partnerlink/sqlstore"
 	"github.com/partnerlink/partnerlink/usage"
@@ -32,10 +33,10 @@ func newPowerPlatformCmd(m *Main) *cobra.Command {
 		Short: "Power Platform and Customer Insights: environments, resources, ownership, activity, credit",
 	}
 	cmd.AddCommand(newPPEnvCmd(m), newPPResourceCmd(m),
-		newPPChangeCmd(m, "set-owner", "SetOwner", "Make a principal the owner (a flow's owner also becomes its creator)", powerplatform.SetOwner),
-		newPPChangeCmd(m, "add-coowner", "AddCoOwner", "Add a user as a co-owner of a canvas app", powerplatform.AddCoOwner),
-		newPPChangeCmd(m, "remove-coowner", "RemoveCoOwner", "Remove a co-owner of a canvas app", powerplatform.RemoveCoOwner),
-		newPPChangeCmd(m, "publish", "Publish", "Record that a principal published a Power BI dataset (it becomes the publisher)", powerplatform.Publish),
+		newPPChangeCmd(m, "set-owner", "Make a principal the owner (a flow's owner also becomes its creator)", ownership.SetOwner),
+		newPPChangeCmd(m, "add-coowner", "Add a user as a co-owner of a canvas app", ownership.AddCoOwner),
+		newPPChangeCmd(m, "remove-coowner", "Remove a co-owner of a canvas app", ownership.RemoveCoOwner),
+		newPPChangeCmd(m, "publish", "Record that a principal published a Power BI dataset (it becomes the publisher)", ownership.Publish),
 		newPPHistoryCmd(m), newPPImportSolutionCmd(m), newPPImportActivityCmd(m), newPPAttributeCmd(m), newPPExplainCmd(m), newPPAtRiskCmd(m))
 	return cmd
 }
@@ -139,37 +140,10 @@ func holders(h powerplatform.History, t time.Time) string {
 	return strings.Join(parts, ", ")
 }
 
-// ppChange is one of the powerplatform change functions.
-type ppChange func(r powerplatform.Resource, h powerplatform.History, p powerplatform.Principal, at time.Time) (powerplatform.History, error)
-
-// operator is the actor the audit records for changes made with the CLI on
-// the data directory.
-const operator = "operator"
-
-// lookupPrincipal returns principal id of tenant as the change functions
-// need it: it must exist and be enabled at at.
-func lookupPrincipal(ctx context.Context, db *sqlstore.DB, tenant, id string, at time.Time) (powerplatform.Principal, error) {
-	oid, err := partnerlink.ParseGUID("--as", id)
-	if err != nil {
-		return powerplatform.Principal{}, err
-	}
-	p, err := db.Principal(ctx, tenant, oid)
-	if err != nil {
-		if partnerlink.ErrorCode(err) == partnerlink.ENOTFOUND {
-			return powerplatform.Principal{}, partnerlink.Errorf(partnerlink.EINVALID, "principal %s is not in tenant %s's directory; add it with 'partnerlink principal add'", oid, tenant)
-		}
-		return powerplatform.Principal{}, err
-	}
-	if !p.Period.Contains(at) {
-		return powerplatform.Principal{}, partnerlink.Errorf(partnerlink.EINVALID, "principal %s of tenant %s is deleted or disabled at %s", oid, tenant, at.Format(time.RFC3339))
-	}
-	return powerplatform.Principal{ID: p.ObjectID, Type: p.Type}, nil
-}
-
 // newPPChangeCmd builds set-owner, add-coowner, remove-coowner and publish:
 // one change of one resource's ownership history at --at (default now),
 // applied in one transaction; refusals say what to do instead.
-func newPPChangeCmd(m *Main, name, action, short string, change ppChange) *cobra.Command {
+func newPPChangeCmd(m *Main, name, short string, op ownership.Op) *cobra.Command {
 	var resource, as, atS string
 	cmd := &cobra.Command{
 		Use:   name + " --resource ID --as PRINCIPAL [--at INSTANT]",
@@ -194,32 +168,16 @@ A change the product does not allow (SPEC §5) is refused with what to do instea
 				if err != nil {
 					return err
 				}
-				var p powerplatform.Principal
-				if name == "remove-coowner" {
-					// A co-owner may be removed after it left the directory.
-					oid, err := partnerlink.ParseGUID("--as", as)
-					if err != nil {
-						return err
-					}
-					p = powerplatform.Principal{ID: oid}
-					if dp, err := db.Principal(ctx, r.TenantID, oid); err == nil {
-						p.Type = dp.Type
-					}
-				} else if p, err = lookupPrincipal(ctx, db, r.TenantID, as, *at); err != nil {
-					return err
-				}
-				ev := partnerlink.OwnershipEvent{Action: action, PrincipalID: p.ID, Actor: operator, At: *at}
-				comps, err := db.ChangeOwnership(ctx, []string{r.ID}, ev, func(cs []powerplatform.Component) ([]powerplatform.History, error) {
-					next, err := change(cs[0].Resource, cs[0].History, p, *at)
-					if err != nil {
-						return nil, err
-					}
-					return []powerplatform.History{next}, nil
-				})
+				svc := &ownership.Service{Store: db, Directory: db}
+				p, err := svc.Principal(ctx, r.TenantID, "--as", as, *at, op.Action == ownership.RemoveCoOwner.Action)
 				if err != nil {
 					return err
 				}
-				fmt.Fprintf(m.Stdout, "%s %s: %s\n", comps[0].Resource.Kind, comps[0].Resource.ID, holders(comps[0].History, *at))
+				c, err := svc.Change(ctx, ownership.Operator, r.ID, op, p, *at)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(m.Stdout, "%s %s: %s\n", c.Resource.Kind, c.Resource.ID, holders(c.History, *at))
 				return nil
 			})
 		},
@@ -293,28 +251,12 @@ whole: nothing changes.`,
 				return err
 			}
 			return withStore(m, cmd, func(ctx context.Context, db *sqlstore.DB) error {
-				e, err := db.Environment(ctx, tenant, env)
+				svc := &ownership.Service{Store: db, Directory: db}
+				p, err := svc.Principal(ctx, tenant, "--as", as, *at, false)
 				if err != nil {
 					return err
 				}
-				for _, id := range args {
-					r, err := db.PowerPlatformResource(ctx, id)
-					if err != nil {
-						return err
-					}
-					if r.TenantID != e.TenantID || !strings.EqualFold(r.EnvironmentID, e.ID) {
-						return partnerlink.Errorf(partnerlink.EINVALID, "%s %s is in environment %s of tenant %s, not in %s; a solution is imported into one environment, nothing was changed",
-							r.Kind, r.ID, r.EnvironmentID, r.TenantID, e.ID)
-					}
-				}
-				p, err := lookupPrincipal(ctx, db, e.TenantID, as, *at)
-				if err != nil {
-					return err
-				}
-				ev := partnerlink.OwnershipEvent{Action: "ImportSolution", PrincipalID: p.ID, Actor: operator, At: *at}
-				comps, err := db.ChangeOwnership(ctx, args, ev, func(cs []powerplatform.Component) ([]powerplatform.History, error) {
-					return powerplatform.ImportSolution(cs, p, *at)
-				})
+				comps, err := svc.ImportSolution(ctx, ownership.Operator, tenant, env, args, p, *at)
 				if err != nil {
 					return err
 				}

@@ -146,7 +146,7 @@ func TestPowerPlatformCommands(t *testing.T) {
 		{[]string{"publish", "--resource", "expenses", "--as", ppKari, "--at", "2026-04-01"}, "only Power BI datasets"},
 		{[]string{"set-owner", "--resource", "expenses", "--as", ppKari, "--at", "2026-01-01"}, "history is never rewritten"},
 		{[]string{"import-solution", "--tenant", ppTenant, "--env", "env-prod", "--as", ppKari, "--at", "2026-04-02", "case-mgmt", "sales-dataset"}, "nothing was changed"},
-		{[]string{"import-solution", "--tenant", ppTenant, "--env", "env-prod", "--as", ppKari, "--at", "2026-04-02", "case-mgmt", "support-bot"}, "not in env-prod"},
+		{[]string{"import-solution", "--tenant", ppTenant, "--env", "env-prod", "--as", ppKari, "--at", "2026-04-02", "case-mgmt", "support-bot"}, "of environment env-test, not of env-prod"},
 	}
 	for _, r := range refusals {
 		out, err := run(t, dir, append([]string{"powerplatform"}, r.args...)...)
