@@ -14,7 +14,6 @@ import (
 	"github.com/partnerlink/partnerlink/world"
 )
 
-
 // CreditView is one stored credit as the API shows it. Anonymized lines
 // (the partner cannot read the customer's usage) carry no tenant,
 // subscription or resource: one line per customer, day and currency.

@@ -19,7 +19,6 @@ import (
 // history, and the monthly credit, explanation and credit at risk computed
 // on the stored world and the imported activity files.
 
-
 // Actions checked at the tenant root: reading and administering the
 // tenant's Power Platform state. Reader allows the first; Owner and
 // Contributor both.
@@ -249,9 +248,6 @@ func (h *Handler) changeCaller(r *http.Request, c partnerlink.Caller) (string, p
 	}
 	return tenant, powerplatform.Principal{ID: p.ObjectID, Type: p.Type}, admin, nil
 }
-
-
-
 
 // ownership is the service that applies ownership changes.
 func (h *Handler) ownership() *ownership.Service {
