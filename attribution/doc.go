@@ -40,8 +40,9 @@
 //   - Incentive eligibility needs one grant that can write and covers the
 //     whole charge period by itself; two grants that together cover it do
 //     not make a row eligible.
-//   - A role "can write" as world.CanWrite says: Cost Management Reader and
-//     Billing Reader hold Microsoft.Support/* and therefore can write.
+//   - A role "can write" as world.CanWrite says: actions under
+//     Microsoft.Support/ are not writes, so Reader, Cost Management Reader
+//     and Billing Reader credit but are never incentive-eligible.
 //   - A usage row without ResourceId is the subscription's own usage, its
 //     ResourceId written as /subscriptions/{guid}. A ResourceId that is not
 //     under its SubAccountId's path (a reservation order, say) is contained

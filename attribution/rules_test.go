@@ -89,6 +89,21 @@ func TestRules(t *testing.T) {
 			want:  line(pA, app, "EUR", "3", "2", 2),
 		},
 		{
+			// docs/rules.md, "Incentive eligibility": opening support requests
+			// is not a write, so Billing Reader, Cost Management Reader and a
+			// custom role of reads and Microsoft.Support/* credit the whole
+			// amount but nothing of it is incentive-eligible.
+			name: "support-only roles are not incentive-eligible",
+			world: func() *builder {
+				return newWorld().link(tC, uA, pA, "", "").assign(tC, uA, "Billing Reader", app, "", "").
+					link(tC, uB, pB, "", "").assign(tC, uB, "Cost Management Reader", app, "", "").
+					role(tC, "Helpdesk", "0e500000-0000-4000-8000-0000000000f1", "*/read", "Microsoft.Support/*").
+					link(tC, spC, pL, "", "").assign(tC, spC, "Helpdesk", app, "", "")
+			},
+			usage: day("2026-03-02", app, "1.5"),
+			want:  line(pA, app, "EUR", "1.5", "0", 1) + line(pB, app, "EUR", "1.5", "0", 1) + line(pL, app, "EUR", "1.5", "0", 1),
+		},
+		{
 			// SPEC §4: a deleted partner ID stops every credit.
 			name: "deleted partner ID",
 			world: func() *builder {

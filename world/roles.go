@@ -108,9 +108,11 @@ func LookupBuiltinRole(ref string) (BuiltinRole, bool) {
 }
 
 // CanWrite reports whether a role with these actions and notActions can
-// write, in the sense of SPEC §4 incentive eligibility: some action is "*" or
-// does not end in "/read", and that action is not wholly removed by a
-// notAction. Data actions never count and are not taken.
+// write, which makes its credit incentive-eligible (docs/rules.md,
+// "Incentive eligibility"): some action is "*", or does not end in "/read"
+// and is not under "Microsoft.Support/" (opening support requests does not
+// manage resources), and that action is not wholly removed by a notAction.
+// Data actions never count and are not taken.
 //
 // An action is wholly removed when some notAction, read as a pattern where
 // "*" matches any text, matches the action's own text (so notAction
@@ -118,10 +120,9 @@ func LookupBuiltinRole(ref string) (BuiltinRole, bool) {
 // everything, while Contributor's "Microsoft.Authorization/*/Write" does not
 // remove "*"). Matching is case-insensitive, as Azure's is.
 //
-// A consequence of the rule as written: Cost Management Reader and Billing
-// Reader can write, because both hold "Microsoft.Support/*" (they can open
-// support tickets). Reader and custom roles made only of "…/read" actions
-// cannot.
+// So Owner, Contributor and User Access Administrator can write; Reader,
+// Cost Management Reader and Billing Reader (whose only non-read action is
+// "Microsoft.Support/*") cannot.
 func CanWrite(actions, notActions []string) bool {
 	for _, a := range actions {
 		if !isWriteAction(a) {
@@ -146,7 +147,8 @@ func isWriteAction(a string) bool {
 	if a == "" {
 		return false
 	}
-	return a == "*" || !strings.HasSuffix(strings.ToLower(a), "/read")
+	l := strings.ToLower(a)
+	return a == "*" || !strings.HasSuffix(l, "/read") && !strings.HasPrefix(l, "microsoft.support/")
 }
 
 // globMatch reports whether pattern (where "*" matches any run of

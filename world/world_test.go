@@ -190,13 +190,21 @@ func TestCanWrite(t *testing.T) {
 		{"negated by star", []string{"Microsoft.Web/sites/write"}, []string{"*"}, false},
 		{"negated by wider pattern", []string{"Microsoft.Web/sites/write"}, []string{"microsoft.web/*"}, false},
 		{"no actions", nil, nil, false},
+		// docs/rules.md, "Incentive eligibility": support requests are not writes.
+		{"support only", []string{"Microsoft.Support/*"}, nil, false},
+		{"reads and support", []string{"*/read", "Microsoft.Support/*"}, nil, false},
+		{"support in another case", []string{"MICROSOFT.SUPPORT/supportTickets/write"}, nil, false},
+		{"support beside a write", []string{"Microsoft.Support/*", "Microsoft.Web/sites/write"}, nil, true},
+		{"star stays a writer despite a support notAction", []string{"*"}, []string{"Microsoft.Support/*"}, true},
+		{"a write taken away, support left", []string{"Microsoft.Web/sites/write", "Microsoft.Support/*"}, []string{"Microsoft.Web/*"}, false},
+		{"not quite support", []string{"Microsoft.SupportPlans/write"}, nil, true},
 	}
 	for _, c := range cases {
 		if got := world.CanWrite(c.actions, c.notActions); got != c.want {
 			t.Errorf("%s: CanWrite = %v, want %v", c.name, got, c.want)
 		}
 	}
-	want := map[string]bool{"Owner": true, "Contributor": true, "Reader": false, "User Access Administrator": true, "Cost Management Reader": true, "Billing Reader": true}
+	want := map[string]bool{"Owner": true, "Contributor": true, "Reader": false, "User Access Administrator": true, "Cost Management Reader": false, "Billing Reader": false}
 	ids := map[string]string{"Owner": "8e3af657-a8ff-443c-a75c-2fe8c4bcb635", "Contributor": "b24988ac-6180-42a0-ab88-20f7382dd24c", "Reader": "acdd72a7-3385-48ef-bd42-f606fba81ae7", "User Access Administrator": "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9", "Cost Management Reader": "72fafb9e-0641-4937-9268-a91bfd8191a3", "Billing Reader": "fa23ad8b-c56e-40d8-ac0c-ce449e1d2c64"}
 	roles := world.BuiltinRoles()
 	if len(roles) != len(want) {

@@ -15,15 +15,16 @@ import (
 // subscription itself) and scope_grants for resource group and resource
 // scopes, keyed by the lower-cased scope without its trailing "/".
 const grantsSQL = `
--- A role can write (world.CanWrite, SPEC §4): some action is "*" or does not
--- end in "/read", and no notAction, read as a glob where "*" matches any
--- text, matches that action's text; case-insensitive. Data actions are not
--- loaded: they never count.
+-- A role can write (world.CanWrite, docs/rules.md): some action is "*", or
+-- does not end in "/read" and is not under "Microsoft.Support/", and no
+-- notAction, read as a glob where "*" matches any text, matches that
+-- action's text; case-insensitive. Data actions are not loaded: they never
+-- count.
 CREATE TABLE role_writer AS
 SELECT r.ord, r.tenant, r.name, r.id, EXISTS (
     SELECT 1 FROM role_actions a
     WHERE a.ord = r.ord AND trim(a.a) <> ''
-      AND (trim(a.a) = '*' OR NOT suffix(lower(trim(a.a)), '/read'))
+      AND (trim(a.a) = '*' OR (NOT suffix(lower(trim(a.a)), '/read') AND NOT starts_with(lower(trim(a.a)), 'microsoft.support/')))
       AND NOT EXISTS (
         SELECT 1 FROM role_not_actions n
         WHERE n.ord = r.ord
