@@ -214,12 +214,24 @@ func (m *Model) evaluate(mr *modelResource, a *Activity, mo Month, explain bool)
 		}
 	}
 	for _, cand := range byPartner {
+		last := make(map[string]time.Time, len(cand.Qualifications)) // by principal
 		for _, q := range cand.Qualifications {
-			if t := m.lastActivity(mr, a, q.PrincipalID, mo); t.After(cand.LastActivity) ||
+			t, seen := last[q.PrincipalID]
+			if !seen {
+				t = m.lastActivity(mr, a, q.PrincipalID, mo)
+				last[q.PrincipalID] = t
+			}
+			if t.After(cand.LastActivity) ||
 				(t.Equal(cand.LastActivity) && !t.IsZero() && q.PrincipalID < cand.LastActivityBy) {
 				cand.LastActivity, cand.LastActivityBy = t, q.PrincipalID
 			}
-			if q.LinkCreated.After(cand.LinkCreated) {
+		}
+		// The tie-break looks only at the links of the principals that have
+		// the partner's most recent activity (docs/rules.md, "Power
+		// Platform"): a newer link of a principal whose activity is older
+		// does not count.
+		for _, q := range cand.Qualifications {
+			if last[q.PrincipalID].Equal(cand.LastActivity) && q.LinkCreated.After(cand.LinkCreated) {
 				cand.LinkCreated = q.LinkCreated
 			}
 		}

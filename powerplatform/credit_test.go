@@ -10,6 +10,7 @@ import (
 
 	"github.com/partnerlink/partnerlink"
 	pp "github.com/partnerlink/partnerlink/powerplatform"
+	"github.com/partnerlink/partnerlink/world"
 )
 
 const (
@@ -331,6 +332,25 @@ func TestLatestPartner(t *testing.T) {
 			links: []partnerlink.Link{link(user1, p1, "2026-01-01", "2026-02-20"), link(user1, p1, "2026-02-20", ""), link(user2, p2, "2026-02-01", "")},
 			rows:  []string{"2026-03-20,app," + user1 + ",Edit", "2026-03-20,app," + user2 + ",Edit"},
 			want:  p2},
+		// docs/rules.md, "Power Platform": the tie-break looks at the links
+		// of the principals with the most recent activity only. p1's user1
+		// and p2's user2 tie on March 20; p1 also has user3, linked most
+		// recently of all (March 1) but last active on March 10: it does not
+		// count, so p2 (user2 linked Feb 1) beats p1 (user1 linked Jan 15).
+		{name: "tie: only the links of the principals with the latest activity",
+			own: append(owners[:2:2], own("app", user3, pp.RoleCoOwner, "2026-01-01", "")),
+			links: []partnerlink.Link{link(user1, p1, "2026-01-15", ""), link(user2, p2, "2026-02-01", ""),
+				link(user3, p1, "2026-03-01", "")},
+			rows: []string{"2026-03-20,app," + user1 + ",Edit", "2026-03-20,app," + user2 + ",Edit", "2026-03-10,app," + user3 + ",Edit"},
+			want: p2},
+		// Two principals of one partner share the latest activity: the newer
+		// of their links counts.
+		{name: "tie: the newest link among the latest-active principals",
+			own: append(owners[:2:2], own("app", user3, pp.RoleCoOwner, "2026-01-01", "")),
+			links: []partnerlink.Link{link(user1, p1, "2026-01-15", ""), link(user2, p2, "2026-02-01", ""),
+				link(user3, p1, "2026-03-01", "")},
+			rows: []string{"2026-03-20,app," + user1 + ",Edit", "2026-03-20,app," + user2 + ",Edit", "2026-03-20,app," + user3 + ",Edit"},
+			want: p1},
 		// SPEC §5: then the lowest partner ID (as a number: 999 < 1000002).
 		{name: "tie: lowest partner ID", own: owners,
 			links: []partnerlink.Link{link(user1, p2, "2026-01-01", ""), link(user2, "999", "2026-01-01", "")},
@@ -516,5 +536,55 @@ func TestDeterministic(t *testing.T) {
 	lines := strings.Split(strings.TrimSpace(first), "\n")[1:]
 	if !slices.IsSorted(lines) {
 		t.Fatalf("rows not sorted:\n%s", first)
+	}
+}
+
+// docs/rules.md, "Power Platform": a location ID is a candidate only while
+// its global ID is active too, as in the Azure rule. user1 (linked to the
+// location ID L of global ID G) and user2 (linked to p2) own the app all
+// March, and user1's activity is the later: with G active L wins; with G
+// deleted before or at the start of March, L is no candidate and p2 wins.
+func TestLocationIDNeedsItsGlobalID(t *testing.T) {
+	const g, l = "3000000", "3000001"
+	owners := []pp.OwnershipRecord{own("app", user1, pp.RoleOwner, "2026-01-01", ""), own("app", user2, pp.RoleCoOwner, "2026-01-01", "")}
+	rows := []string{"2026-03-15,app," + user4 + ",Use", "2026-03-20,app," + user1 + ",Edit", "2026-03-05,app," + user2 + ",Edit"}
+	for _, tc := range []struct {
+		name     string
+		globalTo string
+		want     string
+	}{
+		{"global ID active", "", l},
+		{"global ID deleted on March 1", "2026-03-01", p2},
+		{"global ID deleted before the month", "2026-02-01", p2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := withResource(pp.CanvasApp, "app", owners, []partnerlink.Link{link(user1, l, "2026-01-01", ""), link(user2, p2, "2026-01-01", "")})
+			in.Partners = append(in.Partners, partnerlink.Partner{ID: g, Period: period("2020-01-01", tc.globalTo)},
+				partnerlink.Partner{ID: l, GlobalID: g, Period: period("2020-01-01", "")})
+			got := creditsOf(t, in, activityOf(t, rows, nil))
+			if want := []string{tc.want + " app MAU 1"}; !slices.Equal(got, want) {
+				t.Fatalf("credits %v, want %v", got, want)
+			}
+		})
+	}
+	// Alone, the location ID keeps nothing once its global ID is deleted.
+	in := withResource(pp.CanvasApp, "app", owners[:1], []partnerlink.Link{link(user1, l, "2026-01-01", "")})
+	in.Partners = append(in.Partners, partnerlink.Partner{ID: g, Period: period("2020-01-01", "2026-03-01")},
+		partnerlink.Partner{ID: l, GlobalID: g, Period: period("2020-01-01", "")})
+	if got := creditsOf(t, in, activityOf(t, rows, nil)); len(got) != 0 {
+		t.Errorf("credits %v; a location ID whose global ID is deleted gets none", got)
+	}
+}
+
+// FromWorld keeps a location ID's global ID, which the rule above needs.
+func TestFromWorldKeepsGlobalIDs(t *testing.T) {
+	g := "3000000"
+	in, err := pp.FromWorld(&world.Document{Version: 1, Partners: []world.Partner{
+		{PartnerID: g, Name: "G"}, {PartnerID: "3000001", Name: "L", GlobalPartnerID: &g}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(in.Partners) != 2 || in.Partners[0].GlobalID != "" || in.Partners[1].GlobalID != g {
+		t.Errorf("partners %+v; want the location ID's global ID kept", in.Partners)
 	}
 }

@@ -39,7 +39,11 @@ func FromWorld(doc *world.Document) (Input, error) {
 		if err := partnerlink.ValidatePartnerID(p.PartnerID); err != nil {
 			return Input{}, bad("partners", i, err)
 		}
-		in.Partners = append(in.Partners, partnerlink.Partner{ID: p.PartnerID, Name: p.Name, Period: world.PeriodOf(p.From, p.To)})
+		global := ""
+		if p.GlobalPartnerID != nil {
+			global = *p.GlobalPartnerID
+		}
+		in.Partners = append(in.Partners, partnerlink.Partner{ID: p.PartnerID, Name: p.Name, GlobalID: global, Period: world.PeriodOf(p.From, p.To)})
 	}
 	for i, p := range doc.Principals {
 		tenant, err := partnerlink.ParseGUID("tenantId", p.TenantID)
@@ -153,8 +157,24 @@ func NewModel(in Input) (*Model, error) {
 		partners:   map[string][]partnerlink.Period{},
 		linked:     map[string][]string{},
 	}
+	// A location ID is a candidate only while its global ID is active too
+	// (docs/rules.md, "Power Platform"): its periods are cut to the global's.
+	globalPeriods := map[string][]partnerlink.Period{}
 	for _, p := range in.Partners {
-		m.partners[p.ID] = append(m.partners[p.ID], p.Period)
+		if p.GlobalID == "" {
+			globalPeriods[p.ID] = append(globalPeriods[p.ID], p.Period)
+		}
+	}
+	for _, p := range in.Partners {
+		if p.GlobalID == "" {
+			m.partners[p.ID] = append(m.partners[p.ID], p.Period)
+			continue
+		}
+		for _, g := range globalPeriods[p.GlobalID] {
+			if per, ok := p.Period.Intersect(g); ok {
+				m.partners[p.ID] = append(m.partners[p.ID], per)
+			}
+		}
 	}
 	for _, p := range in.Principals {
 		k := principalKey(strings.ToLower(p.TenantID), strings.ToLower(p.ObjectID))
