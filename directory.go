@@ -6,7 +6,7 @@ import "time"
 type Tenant struct {
 	ID   string // GUID, lower-case
 	Name string
-	// WebhookURL receives a POST for each new link in this tenant (SPEC §6).
+	// WebhookURL receives a POST for each new link in this tenant (docs/rules.md#linking).
 	WebhookURL string
 }
 

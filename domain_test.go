@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// SPEC §2: GUIDs compared case-insensitively, written lower-case.
+// docs/rules.md#identifiers-and-time: GUIDs compared case-insensitively, written lower-case.
 func TestParseGUID(t *testing.T) {
 	g, err := ParseGUID("tenant", "0B5E2F7A-8C1D-4E3F-9A0B-1C2D3E4F5A60")
 	if err != nil || g != "0b5e2f7a-8c1d-4e3f-9a0b-1c2d3e4f5a60" {
@@ -19,7 +19,7 @@ func TestParseGUID(t *testing.T) {
 	}
 }
 
-// SPEC §2: partner IDs are 1 to 10 decimal digits, rejected before any lookup.
+// docs/rules.md#identifiers-and-time: partner IDs are 1 to 10 decimal digits, rejected before any lookup.
 func TestValidatePartnerID(t *testing.T) {
 	for _, ok := range []string{"1", "123456", "1234567", "1234567890"} {
 		if err := ValidatePartnerID(ok); err != nil {
@@ -33,7 +33,7 @@ func TestValidatePartnerID(t *testing.T) {
 	}
 }
 
-// SPEC §2: periods are half-open; a missing to means still in force; two
+// docs/rules.md#identifiers-and-time: periods are half-open; a missing to means still in force; two
 // periods overlap when a.from < b.to && b.from < a.to.
 func TestPeriods(t *testing.T) {
 	d := func(day int) time.Time { return time.Date(2026, 3, day, 0, 0, 0, 0, time.UTC) }
@@ -70,7 +70,7 @@ func TestPeriods(t *testing.T) {
 	}
 }
 
-// SPEC §2, §3: scopes compared case-insensitively with a trailing "/"
+// docs/rules.md#identifiers-and-time, docs/rules.md#scopes: scopes compared case-insensitively with a trailing "/"
 // ignored, keeping the input's casing; containment by path.
 func TestScopes(t *testing.T) {
 	const sub = "/subscriptions/9D8C7B6A-5F4E-4D3C-8B2A-190807060504"

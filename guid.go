@@ -43,7 +43,7 @@ func unhex(c byte) (byte, bool) {
 	return 0, false
 }
 
-// String writes g in the lower-case 8-4-4-4-12 form (SPEC §2).
+// String writes g in the lower-case 8-4-4-4-12 form (docs/rules.md#identifiers-and-time).
 func (g GUID) String() string {
 	const hexd = "0123456789abcdef"
 	b := make([]byte, 0, 36)

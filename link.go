@@ -7,7 +7,7 @@ import (
 
 // Link is one period of a Partner Admin Link: the principal ObjectID of
 // TenantID linked to PartnerID over Period. At any instant a principal has at
-// most one link per tenant (SPEC §4).
+// most one link per tenant (docs/rules.md#azure-attribution).
 type Link struct {
 	TenantID  string
 	ObjectID  string
@@ -32,7 +32,7 @@ const (
 	LinkDeleted    LinkAction = "deleted"
 )
 
-// LinkEvent is the audit record of one link change, kept forever (SPEC §6).
+// LinkEvent is the audit record of one link change, kept forever (docs/rules.md#linking).
 type LinkEvent struct {
 	ID            int64
 	TenantID      string
@@ -62,7 +62,7 @@ type Caller struct {
 
 // LinkService is the linking API behind Microsoft.ManagementPartner. Every
 // method acts on the caller's own link: there is no way to name another
-// principal (SPEC §6).
+// principal (docs/rules.md#linking).
 type LinkService interface {
 	// Link creates the caller's link, replaces it with another partner ID, or
 	// re-affirms it. Returns EINVALID for a malformed, unknown, inactive or

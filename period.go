@@ -3,7 +3,7 @@ package partnerlink
 import "time"
 
 // Period is a half-open validity interval [From, To). A zero From means
-// "since always"; a zero To means "still in force" (SPEC §2).
+// "since always"; a zero To means "still in force" (docs/rules.md#identifiers-and-time).
 type Period struct {
 	From time.Time
 	To   time.Time

@@ -4,7 +4,7 @@ import (
 	"strings"
 )
 
-// ScopeKind orders scopes from the outermost (tenant root) inwards (SPEC §3).
+// ScopeKind orders scopes from the outermost (tenant root) inwards (docs/rules.md#scopes).
 type ScopeKind int
 
 const (
@@ -45,7 +45,7 @@ type Scope struct {
 const mgPrefix = "/providers/microsoft.management/managementgroups/"
 
 // ParseScope parses an ARM scope or resource id. Scopes are compared
-// case-insensitively and a single trailing "/" is ignored (SPEC §2, §3).
+// case-insensitively and a single trailing "/" is ignored (docs/rules.md#identifiers-and-time, docs/rules.md#scopes).
 func ParseScope(s string) (Scope, error) {
 	raw := s
 	if raw != "/" {

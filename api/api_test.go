@@ -90,7 +90,7 @@ func values(m map[string]any) []map[string]any {
 	return out
 }
 
-// SPEC §7 customer report / §6: every credential in the tenant linked to a
+// docs/rules.md#views-and-credits (and docs/rules.md#linking): every credential in the tenant linked to a
 // partner, with partner, since when and role assignments — for the
 // tenant's administrators only.
 func TestCustomerView(t *testing.T) {
@@ -181,7 +181,7 @@ func TestCustomerView(t *testing.T) {
 	}
 }
 
-// SPEC §7: the partner sees every credential linked to its IDs in every
+// docs/rules.md#views-and-credits: the partner sees every credential linked to its IDs in every
 // customer tenant, with its scopes; nobody else does.
 func TestPartnerView(t *testing.T) {
 	srv, _ := setup(t)
@@ -204,7 +204,7 @@ func TestPartnerView(t *testing.T) {
 	}
 }
 
-// Issue 3 / SPEC §4: a Lighthouse delegation registered by the customer's
+// Issue 3 / docs/rules.md#azure-attribution: a Lighthouse delegation registered by the customer's
 // Owner shows as the managing principal's access in the partner's view.
 func TestDelegations(t *testing.T) {
 	srv, db := setup(t)
@@ -304,7 +304,7 @@ func TestAdmin(t *testing.T) {
 	}
 }
 
-// SPEC §7 Explain through the API: the partner asks about its own ID, the
+// docs/rules.md#views-and-credits Explain through the API: the partner asks about its own ID, the
 // customer about its own resources; the chain or the reason comes back.
 func TestExplain(t *testing.T) {
 	srv, _ := setup(t)
@@ -330,7 +330,7 @@ func TestExplain(t *testing.T) {
 	}
 }
 
-// SPEC §7: where the partner's credentials cannot read a customer's usage,
+// docs/rules.md#views-and-credits: where the partner's credentials cannot read a customer's usage,
 // it sees one anonymized line per customer (here per day and currency),
 // with exact sums.
 func TestPartnerCreditPrivacy(t *testing.T) {

@@ -38,7 +38,7 @@ func creditView(c partnerlink.CreditRow) CreditView {
 }
 
 // usageReadAction is what a role must allow for the partner to see a
-// customer's names and resource detail (SPEC §7: "*", "*/read" or a cost
+// customer's names and resource detail (docs/rules.md#views-and-credits: "*", "*/read" or a cost
 // or consumption read action all allow it).
 const usageReadAction = "Microsoft.Consumption/usageDetails/read"
 

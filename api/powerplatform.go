@@ -13,7 +13,7 @@ import (
 	"github.com/partnerlink/partnerlink/usage"
 )
 
-// Power Platform and Customer Insights (SPEC §5) on the server's state:
+// Power Platform and Customer Insights (docs/rules.md#power-platform) on the server's state:
 // environments and resources registered by the tenant's administrators,
 // ownership changes applied with the powerplatform rules to the stored
 // history, and the monthly credit, explanation and credit at risk computed
@@ -402,7 +402,7 @@ func dayRange(r *http.Request) (time.Time, time.Time, error) {
 	return from, to, nil
 }
 
-// PPCreditView is one row of the Power Platform credit (SPEC §8.4 columns).
+// PPCreditView is one row of the Power Platform credit (docs/api.md#attribution-csv columns).
 type PPCreditView struct {
 	PartnerID     string `json:"partnerId"`
 	TenantID      string `json:"tenantId"`

@@ -100,7 +100,7 @@ func owners(m map[string]any, role string) []string {
 	return out
 }
 
-// SPEC §5 registration: environments and resources by the tenant's
+// docs/rules.md#power-platform registration: environments and resources by the tenant's
 // administrators only; reading needs a read role at the root.
 func TestPowerPlatformRegistration(t *testing.T) {
 	s := newPPServer(t)
@@ -146,7 +146,7 @@ func TestPowerPlatformRegistration(t *testing.T) {
 	}
 }
 
-// SPEC §5 ownership changes through the API: who may, each refusal of the
+// docs/rules.md#power-platform ownership changes through the API: who may, each refusal of the
 // limits table with what to do instead, and a solution refused whole.
 func TestPowerPlatformOwnershipChanges(t *testing.T) {
 	s := newPPServer(t)
@@ -174,7 +174,7 @@ func TestPowerPlatformOwnershipChanges(t *testing.T) {
 	// Alice's guest is no longer the owner.
 	s.expect(t, "POST", res("expense-app")+"/co-owners", "alice-guest", body(demo.AliceInFabrikam), 403)
 
-	// Each refusal of SPEC §5's table, through the API, for an administrator.
+	// Each refusal of docs/rules.md#power-platform's table, through the API, for an administrator.
 	refusals := []struct {
 		method, path, body string
 		status             int

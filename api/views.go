@@ -12,7 +12,7 @@ import (
 )
 
 // LinkedCredential is one linked credential with what it can reach: the
-// customer's and the partner's views share it (SPEC §7).
+// customer's and the partner's views share it (docs/rules.md#views-and-credits).
 type LinkedCredential struct {
 	TenantID      string `json:"tenantId"`
 	TenantName    string `json:"tenantName"`
@@ -258,7 +258,7 @@ func (h *Handler) putWebhook(w http.ResponseWriter, r *http.Request, c partnerli
 
 // partnerLinks is the partner's view: every credential linked to the
 // organization's IDs in every customer tenant, with its scopes — what
-// partners cannot see anywhere else (SPEC §7).
+// partners cannot see anywhere else (docs/rules.md#views-and-credits).
 func (h *Handler) partnerLinks(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) error {
 	ids, err := h.partnerAccess(r, c)
 	if err != nil {
@@ -327,7 +327,7 @@ func (h *Handler) listDelegations(w http.ResponseWriter, r *http.Request, c part
 // putDelegation registers a Lighthouse delegation: the customer delegates
 // a scope to a principal or group of the managing tenant with a role.
 // Linking that principal once, in the managing tenant, credits the partner
-// (SPEC §4). A delegation grants access like a role assignment, so only a
+// (docs/rules.md#azure-attribution). A delegation grants access like a role assignment, so only a
 // principal of the customer tenant that may write role assignments at the
 // delegated scope (Owner or User Access Administrator there or above) may
 // register it — and, when it replaces a delegation of the same id, at that

@@ -96,7 +96,7 @@ func partner(t *testing.T, r reply) map[string]any {
 	return m
 }
 
-// The wire contract of research/managementpartner-api.md §1 and the recordings.
+// The wire contract of Microsoft.ManagementPartner (docs/api.md#arm) and the recordings.
 func TestManagementPartnerWire(t *testing.T) {
 	srv := newServer(t)
 	// GET with nothing linked: 404 with an ARM error that says so.

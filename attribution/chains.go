@@ -35,7 +35,7 @@ type Membership struct {
 // Chain is one way a partner may be credited: a link, the memberships from
 // the linked principal to the principal holding the role, and the role
 // assignment or delegation with its scope. Period is the intersection of
-// every period on the chain (SPEC §4's I); a chain grants when it is not
+// every period on the chain (docs/rules.md#azure-attribution's I); a chain grants when it is not
 // CSP and its Period is not empty.
 type Chain struct {
 	PartnerID string
@@ -69,7 +69,7 @@ type Chain struct {
 	empty        bool
 }
 
-// Grants reports whether the chain gives a grant at all (SPEC §4).
+// Grants reports whether the chain gives a grant at all (docs/rules.md#azure-attribution).
 func (c *Chain) Grants() bool { return c.CSPPrincipal == "" && !c.empty }
 
 // reach is a principal reached from the linked principal through

@@ -1,4 +1,4 @@
-// Package attribution is the Azure attribution engine of SPEC §4: a grants
+// Package attribution is the Azure attribution engine of docs/rules.md#azure-attribution: a grants
 // index built once from a world document, usage rows streamed through it,
 // credits aggregated per partner, resource and currency, and Explain for
 // one partner, resource and day. It is pure: no SQL, no HTTP, no clock.
@@ -9,7 +9,7 @@
 //	run, err := attribution.NewRun(ix, attribution.Options{From: from, To: to, Workers: 2})
 //	err = run.ScanFile("usage.csv.gz")              // or run.Scan(reader, name), repeatable
 //	res := run.Result()                             // credits sorted, summary of every row
-//	err = res.WriteCSV(w)                          // SPEC §8.4 (or res.Credits())
+//	err = res.WriteCSV(w)                          // docs/api.md#attribution-csv (or res.Credits())
 //	e, err := ix.Explain("1234567", resourceID, day)
 //
 // How it is fast: every grant (partner, scope, period, can-write) is filed
@@ -31,7 +31,7 @@
 // id's casing is its earliest occurrence by file and line, and the output
 // order is the text order of its columns.
 //
-// Rules decided here where SPEC §4 is silent:
+// Rules decided here where docs/rules.md#azure-attribution is silent:
 //
 //   - A location ID can be credited only while both it and its global ID
 //     are active: deleting the global ID stops its locations too.

@@ -12,7 +12,7 @@ import (
 )
 
 // Explanation says whether and why a partner is credited with a resource's
-// usage on one day (SPEC §7 Explain).
+// usage on one day (docs/rules.md#views-and-credits Explain).
 type Explanation struct {
 	PartnerID      string
 	ResourceID     string
@@ -110,7 +110,7 @@ func (ix *Index) ExplainPeriod(partnerID, resourceID string, period partnerlink.
 }
 
 // contains reports whether chain c's scope contains the resource res of
-// subscription sub (SPEC §3).
+// subscription sub (docs/rules.md#scopes).
 func (ix *Index) contains(c Chain, sub *subscription, res partnerlink.Scope) bool {
 	sc, err := partnerlink.ParseScope(c.Scope)
 	if err != nil || c.ScopeTenantID != sub.tenant {

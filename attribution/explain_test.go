@@ -7,7 +7,7 @@ import (
 	"github.com/partnerlink/partnerlink"
 )
 
-// SPEC §7 Explain: the chain that credited a partner, or the nearest
+// docs/rules.md#views-and-credits Explain: the chain that credited a partner, or the nearest
 // reason why not.
 func TestExplain(t *testing.T) {
 	cases := []struct {
@@ -140,7 +140,7 @@ func TestExplain(t *testing.T) {
 	}
 }
 
-// Explain refuses malformed input before any lookup (SPEC §2).
+// Explain refuses malformed input before any lookup (docs/rules.md#identifiers-and-time).
 func TestExplainInvalid(t *testing.T) {
 	ix := newWorld().index(t)
 	if _, err := ix.Explain("12ab", app, *at("2026-03-02")); err == nil {
@@ -151,7 +151,7 @@ func TestExplainInvalid(t *testing.T) {
 	}
 }
 
-// SPEC §7: Explain also answers for a whole period, such as a report's month.
+// docs/rules.md#views-and-credits: Explain also answers for a whole period, such as a report's month.
 func TestExplainPeriod(t *testing.T) {
 	ix := newWorld().link(tC, uA, pA, "2026-03-10", "").assign(tC, uA, "Owner", app, "", "").index(t)
 	month := partnerlink.Period{From: *at("2026-03-01"), To: *at("2026-04-01")}

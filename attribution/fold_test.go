@@ -6,7 +6,7 @@ import (
 )
 
 // asciiEqualFold works on 8 bytes at a time; it must agree with folding A-Z
-// byte by byte (the registry's keys, SPEC §2) on any input, bytes ≥ 0x80
+// byte by byte (the registry's keys, docs/rules.md#identifiers-and-time) on any input, bytes ≥ 0x80
 // and the bytes next to 'A', 'Z', 'a' and 'z' included.
 func FuzzASCIIEqualFold(f *testing.F) {
 	f.Add([]byte("/subscriptions/0000/resourceGroups/RG-@[`{/x"), "/subscriptions/0000/resourcegroups/rg-@[`{/x")

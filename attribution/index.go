@@ -33,7 +33,7 @@ type subscription struct {
 	grants []grant
 }
 
-// Index is the grants index (SPEC §4): every grant of every partner, filed
+// Index is the grants index (docs/rules.md#azure-attribution): every grant of every partner, filed
 // under the scope it covers, with management group and tenant root scopes
 // expanded to each subscription they contain. Build it once per world with
 // NewIndex; it is read-only afterwards and safe for concurrent use.
@@ -206,7 +206,7 @@ func (ix *Index) DropWorld() {
 func (ix *Index) Document() *world.Document { return ix.doc }
 
 // Chains returns every chain of the world (granting or not), for reports
-// that show the credentials and scopes behind each customer (SPEC §7).
+// that show the credentials and scopes behind each customer (docs/rules.md#views-and-credits).
 func (ix *Index) Chains() []Chain {
 	ix.chainsOnce.Do(func() {
 		if ix.doc != nil {

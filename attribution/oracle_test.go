@@ -15,7 +15,7 @@ import (
 	"github.com/partnerlink/partnerlink/world"
 )
 
-// TestAgainstOracle compares the engine with a literal reading of SPEC §4
+// TestAgainstOracle compares the engine with a literal reading of docs/rules.md#azure-attribution
 // on random worlds: every link, every simple membership path (so cycles
 // end), every role assignment and delegation, checked row by row with no
 // index, no pruning and no caching.
@@ -409,7 +409,7 @@ func oracle(t *testing.T, doc *world.Document, usage string) string {
 	return strings.TrimPrefix(b.String(), CSVHeader+"\n")
 }
 
-// explainAgrees checks SPEC §7 Explain against the oracle for one-day rows
+// explainAgrees checks docs/rules.md#views-and-credits Explain against the oracle for one-day rows
 // and returns how many cases were credited.
 func explainAgrees(t *testing.T, seed uint64, ix *Index, doc *world.Document) int {
 	t.Helper()

@@ -15,7 +15,7 @@ import (
 	"github.com/partnerlink/partnerlink/focus"
 )
 
-// Credit is one output row of SPEC §8.4: what one partner is credited for
+// Credit is one output row of docs/api.md#attribution-csv: what one partner is credited for
 // one resource in one currency over the run's period.
 type Credit struct {
 	PartnerID    string
@@ -29,7 +29,7 @@ type Credit struct {
 	IncentiveEligibleCost focus.Sum
 	UsageRows             int64
 
-	// Not in the CSV, for reports (SPEC §7): the ServiceName of the
+	// Not in the CSV, for reports (docs/rules.md#views-and-credits): the ServiceName of the
 	// resource's first row, and Azure's x_EffectiveCostInUsd summed over
 	// the credited rows that carry it (UsageRowsInUSD of UsageRows).
 	ServiceName         string
@@ -60,7 +60,7 @@ type creditRef struct {
 // Len is the number of credits.
 func (res *Result) Len() int { return len(res.refs) }
 
-// Credits returns the credits, sorted by every column (SPEC §8.4).
+// Credits returns the credits, sorted by every column (docs/api.md#attribution-csv).
 func (res *Result) Credits() []Credit {
 	out := make([]Credit, len(res.refs))
 	parts := runtime.GOMAXPROCS(0)
@@ -95,7 +95,7 @@ func (res *Result) fill(dst []Credit, from int) {
 	}
 }
 
-// WriteCSV writes the credits as SPEC §8.4 CSV (see the function WriteCSV).
+// WriteCSV writes the credits as docs/api.md#attribution-csv CSV (see the function WriteCSV).
 func (res *Result) WriteCSV(w io.Writer) error {
 	return writeCSVBlocks(w, len(res.refs), func(bb *blockBuffers, from, to int) {
 		if cap(bb.credits) < to-from {
@@ -122,7 +122,7 @@ func (r *Run) Result() *Result {
 	for _, w := range r.workers {
 		t.merge(&w.summary)
 	}
-	// The output is sorted without sorting it (SPEC §8.4): partner
+	// The output is sorted without sorting it (docs/api.md#attribution-csv): partner
 	// indexes follow the sorted partner IDs, so credits go to one bucket
 	// per partner, filled from the resources in (tenant, subscription,
 	// resource id) order and, within a resource, in currency order.
@@ -265,7 +265,7 @@ func mergeCredit(cs []credit, c *credit) []credit {
 }
 
 // SortCredits sorts by every column in order, comparing the written text
-// byte by byte (SPEC §8.4). The first five columns are a key, so they
+// byte by byte (docs/api.md#attribution-csv). The first five columns are a key, so they
 // decide.
 func SortCredits(cs []Credit) {
 	slices.SortFunc(cs, compareCredits)
@@ -297,10 +297,10 @@ func compareCredits(a, b Credit) int {
 	)
 }
 
-// CSVHeader is the header line of the attribution output (SPEC §8.4).
+// CSVHeader is the header line of the attribution output (docs/api.md#attribution-csv).
 const CSVHeader = "PartnerId,TenantId,SubAccountId,ResourceId,BillingCurrency,AttributedCost,IncentiveEligibleCost,UsageRows"
 
-// WriteCSV writes credits as SPEC §8.4 CSV, in the order given (Result's
+// WriteCSV writes credits as docs/api.md#attribution-csv CSV, in the order given (Result's
 // credits are already sorted). Fields holding a comma, quote or newline are
 // quoted as RFC 4180 says. Blocks of lines are formatted on all cores and
 // written in order.

@@ -12,7 +12,7 @@ import (
 	"github.com/partnerlink/partnerlink/focus"
 )
 
-// SPEC §8.4: WriteCSV writes one line per credit in the order given, quotes
+// docs/api.md#attribution-csv: WriteCSV writes one line per credit in the order given, quotes
 // fields as RFC 4180 says, and keeps that order across the blocks it
 // formats in parallel.
 func TestWriteCSVQuotesAndKeepsOrder(t *testing.T) {
@@ -56,7 +56,7 @@ func sumOf(t *testing.T, s string) focus.Sum {
 }
 
 // A Result's credits come out the same through Credits and WriteCSV, in
-// output order (SPEC §8.4), across more blocks than WriteCSV formats at
+// output order (docs/api.md#attribution-csv), across more blocks than WriteCSV formats at
 // once (its buffers go round); and the run takes no rows after its result.
 func TestResultCreditsAndCSVAgree(t *testing.T) {
 	ix := newWorld().link(tC, uA, pA, "", "").link(tC, uB, pB, "", "").

@@ -5,7 +5,7 @@ import (
 	"testing"
 )
 
-// Each case checks one rule of SPEC §2–§4 over March 2026.
+// Each case checks one rule of docs/rules.md#identifiers-and-time, docs/rules.md#scopes, docs/rules.md#azure-attribution over March 2026.
 func TestRules(t *testing.T) {
 	cases := []struct {
 		name  string
@@ -14,7 +14,7 @@ func TestRules(t *testing.T) {
 		want  string
 	}{
 		{
-			// SPEC §4: every role counts, Reader included; Reader alone is
+			// docs/rules.md#azure-attribution: every role counts, Reader included; Reader alone is
 			// not incentive-eligible.
 			name:  "reader credits but is not eligible",
 			world: func() *builder { return newWorld().link(tC, uA, pA, "", "").assign(tC, uA, "Reader", rgWeb, "", "") },
@@ -22,7 +22,7 @@ func TestRules(t *testing.T) {
 			want:  line(pA, app, "EUR", "4.2", "0", 1),
 		},
 		{
-			// SPEC §4: a writing role held for the whole day is incentive-eligible.
+			// docs/rules.md#azure-attribution: a writing role held for the whole day is incentive-eligible.
 			name: "contributor is eligible",
 			world: func() *builder {
 				return newWorld().link(tC, uA, pA, "", "").assign(tC, uA, "Contributor", "/subscriptions/"+S1, "", "")
@@ -31,7 +31,7 @@ func TestRules(t *testing.T) {
 			want:  line(pA, db, "EUR", "1", "1", 1) + line(pA, app, "EUR", "5", "5", 2),
 		},
 		{
-			// SPEC §2: ids and scopes compare case-insensitively, a single
+			// docs/rules.md#identifiers-and-time: ids and scopes compare case-insensitively, a single
 			// trailing "/" is ignored, output keeps the first casing seen.
 			name: "case-insensitive ids, trailing slash, first casing",
 			world: func() *builder {
@@ -41,7 +41,7 @@ func TestRules(t *testing.T) {
 			want:  line(pA, strings.Replace(app, "shop", "Shop", 1), "EUR", "3", "3", 2),
 		},
 		{
-			// SPEC §3: nested child resources are inside their parent, and a
+			// docs/rules.md#scopes: nested child resources are inside their parent, and a
 			// resource whose name merely starts with the parent's is not.
 			name:  "nested child resources",
 			world: func() *builder { return newWorld().link(tC, uA, pA, "", "").assign(tC, uA, "Contributor", db, "", "") },
@@ -49,7 +49,7 @@ func TestRules(t *testing.T) {
 			want:  line(pA, db, "EUR", "2", "2", 1) + line(pA, dbX, "EUR", "1", "1", 1),
 		},
 		{
-			// SPEC §3: a management group contains the subscriptions below it,
+			// docs/rules.md#scopes: a management group contains the subscriptions below it,
 			// transitively; not the ones outside it.
 			name: "management group transitive",
 			world: func() *builder {
@@ -59,7 +59,7 @@ func TestRules(t *testing.T) {
 			want:  line(pA, app, "EUR", "1", "0", 1),
 		},
 		{
-			// SPEC §3: the tenant root contains every subscription of its
+			// docs/rules.md#scopes: the tenant root contains every subscription of its
 			// tenant, and none of another tenant.
 			name:  "tenant root",
 			world: func() *builder { return newWorld().link(tC, uA, pA, "", "").assign(tC, uA, "Owner", "/", "", "") },
@@ -67,7 +67,7 @@ func TestRules(t *testing.T) {
 			want:  line(pA, app, "EUR", "1", "1", 1) + line(pA, vm2, "EUR", "2", "2", 1),
 		},
 		{
-			// SPEC §4: on a day a link changed, every partner that held it at
+			// docs/rules.md#azure-attribution: on a day a link changed, every partner that held it at
 			// any moment is credited in full; neither for the whole day, so
 			// neither is eligible that day.
 			name: "link update on a change day",
@@ -79,7 +79,7 @@ func TestRules(t *testing.T) {
 			want:  line(pA, app, "EUR", "3", "1", 2) + line(pB, app, "EUR", "6", "4", 2),
 		},
 		{
-			// SPEC §4: eligibility needs access for the whole charge period;
+			// docs/rules.md#azure-attribution: eligibility needs access for the whole charge period;
 			// an assignment from 06:00 credits that day but is not eligible.
 			name: "whole-day coverage for eligibility",
 			world: func() *builder {
@@ -104,7 +104,7 @@ func TestRules(t *testing.T) {
 			want:  line(pA, app, "EUR", "1.5", "0", 1) + line(pB, app, "EUR", "1.5", "0", 1) + line(pL, app, "EUR", "1.5", "0", 1),
 		},
 		{
-			// SPEC §4: a deleted partner ID stops every credit.
+			// docs/rules.md#azure-attribution: a deleted partner ID stops every credit.
 			name: "deleted partner ID",
 			world: func() *builder {
 				return newWorld().link(tC, uA, pA, "", "").assign(tC, uA, "Owner", app, "", "").partnerPeriod(pA, "", "2026-03-03")
@@ -113,7 +113,7 @@ func TestRules(t *testing.T) {
 			want:  line(pA, app, "EUR", "1", "1", 1),
 		},
 		{
-			// SPEC §4: a location ID belongs to its global ID; when the
+			// docs/rules.md#azure-attribution: a location ID belongs to its global ID; when the
 			// global ID is deleted, its locations stop crediting too.
 			name: "deleted global ID stops its location ID",
 			world: func() *builder {
@@ -123,7 +123,7 @@ func TestRules(t *testing.T) {
 			want:  line(pL, app, "EUR", "1", "1", 1),
 		},
 		{
-			// SPEC §4: a deleted or disabled credential stops crediting at
+			// docs/rules.md#azure-attribution: a deleted or disabled credential stops crediting at
 			// that instant.
 			name: "disabled principal",
 			world: func() *builder {
@@ -133,7 +133,7 @@ func TestRules(t *testing.T) {
 			want:  line(pA, app, "EUR", "3", "1", 2),
 		},
 		{
-			// SPEC §4: nested groups count transitively; a membership cycle
+			// docs/rules.md#azure-attribution: nested groups count transitively; a membership cycle
 			// neither hangs nor counts twice.
 			name: "nested groups with a cycle",
 			world: func() *builder {
@@ -144,7 +144,7 @@ func TestRules(t *testing.T) {
 			want:  line(pA, app, "EUR", "1.5", "1.5", 1),
 		},
 		{
-			// SPEC §4: membership periods bound the grant; a membership that
+			// docs/rules.md#azure-attribution: membership periods bound the grant; a membership that
 			// started mid-day credits that day without eligibility.
 			name: "membership period",
 			world: func() *builder {
@@ -154,7 +154,7 @@ func TestRules(t *testing.T) {
 			want:  line(pA, app, "EUR", "6", "4", 2),
 		},
 		{
-			// SPEC §4: one partner is credited at most once per usage row,
+			// docs/rules.md#azure-attribution: one partner is credited at most once per usage row,
 			// however many credentials, assignments or groups qualify.
 			name: "one partner once per row",
 			world: func() *builder {
@@ -165,7 +165,7 @@ func TestRules(t *testing.T) {
 			want:  line(pA, app, "EUR", "10", "10", 1),
 		},
 		{
-			// SPEC §4: different partners are each credited in full.
+			// docs/rules.md#azure-attribution: different partners are each credited in full.
 			name: "different partners each in full",
 			world: func() *builder {
 				return newWorld().link(tC, uA, pA, "", "").link(tC, uB, pB, "", "").assign(tC, uA, "Reader", app, "", "").assign(tC, uB, "Owner", app, "", "")
@@ -174,7 +174,7 @@ func TestRules(t *testing.T) {
 			want:  line(pA, app, "EUR", "10", "0", 1) + line(pB, app, "EUR", "10", "10", 1),
 		},
 		{
-			// SPEC §4: Lighthouse — the link is made once in the managing
+			// docs/rules.md#azure-attribution: Lighthouse — the link is made once in the managing
 			// tenant; a delegation to its group credits the customer's usage.
 			name: "lighthouse delegation",
 			world: func() *builder {
@@ -185,7 +185,7 @@ func TestRules(t *testing.T) {
 			want:  line(pA, vm2, "EUR", "3", "3", 1),
 		},
 		{
-			// SPEC §4: a link in the customer tenant does not make a
+			// docs/rules.md#azure-attribution: a link in the customer tenant does not make a
 			// delegation of another customer count.
 			name: "lighthouse needs the managing tenant's link",
 			world: func() *builder {
@@ -195,7 +195,7 @@ func TestRules(t *testing.T) {
 			want:  "",
 		},
 		{
-			// SPEC §4: access through a CSP delegated principal never credits.
+			// docs/rules.md#azure-attribution: access through a CSP delegated principal never credits.
 			name: "CSP delegated group excluded",
 			world: func() *builder {
 				return newWorld().link(tC, uA, pA, "", "").member(tC, gCSP, uA, "", "").member(tC, g1, gCSP, "", "").
@@ -205,7 +205,7 @@ func TestRules(t *testing.T) {
 			want:  "",
 		},
 		{
-			// SPEC §4: the CSP exclusion is per path: the same user's own
+			// docs/rules.md#azure-attribution: the CSP exclusion is per path: the same user's own
 			// assignment still credits.
 			name: "CSP path excluded, direct path counts",
 			world: func() *builder {
@@ -216,7 +216,7 @@ func TestRules(t *testing.T) {
 			want:  line(pA, app, "EUR", "1", "0", 1),
 		},
 		{
-			// SPEC §4: a row belongs to the period containing its
+			// docs/rules.md#azure-attribution: a row belongs to the period containing its
 			// ChargePeriodStart; usage without a resource id is the
 			// subscription's.
 			name: "period by ChargePeriodStart, subscription-level usage",
@@ -243,7 +243,7 @@ func TestRules(t *testing.T) {
 			want:  line(pA, app, "EUR", "1", "0", 1) + line(pB, vm2, "EUR", "2", "0", 1),
 		},
 		{
-			// SPEC §4 and §8.4: credits are kept per currency; sums are exact.
+			// docs/rules.md#azure-attribution, docs/api.md#attribution-csv: credits are kept per currency; sums are exact.
 			name:  "currencies and exact sums",
 			world: func() *builder { return newWorld().link(tC, uA, pA, "", "").assign(tC, uA, "Owner", "/", "", "") },
 			usage: strings.Repeat(dayIn("2026-03-02", app, "0.1", "EUR", "Usage"), 10) + dayIn("2026-03-02", app, "0.000000000000000000001", "USD", "Usage") + dayIn("2026-03-03", app, "-1", "USD", "Usage"),
@@ -260,7 +260,7 @@ func TestRules(t *testing.T) {
 	}
 }
 
-// SPEC §4: rows with an unknown subscription, rows no partner is credited
+// docs/rules.md#azure-attribution: rows with an unknown subscription, rows no partner is credited
 // with, other categories and rows outside the period are counted in the
 // summary, with amounts by currency, never silently dropped.
 func TestSummary(t *testing.T) {
@@ -282,7 +282,7 @@ func TestSummary(t *testing.T) {
 	check("other category", s.OtherCategory, 1, "1 row, 8 EUR")
 	check("out of period", s.OutOfPeriod, 1, "1 row, 16 EUR")
 
-	// SPEC §4: the charge category and the cost column are settings.
+	// docs/rules.md#azure-attribution: the charge category and the cost column are settings.
 	got, s2 := run(t, ix, usage, func(o *Options) { o.ChargeCategory = "purchase"; o.CostColumn = "BilledCost" })
 	if want := line(pA, app, "EUR", "8", "0", 1); got != want {
 		t.Errorf("category Purchase: got %q want %q", got, want)
@@ -290,7 +290,7 @@ func TestSummary(t *testing.T) {
 	check("other category with Purchase", s2.OtherCategory, 5, "5 rows, 23 EUR, 3 USD")
 }
 
-// SPEC §4: the result is a pure function of the inputs — the same inputs
+// docs/rules.md#azure-attribution: the result is a pure function of the inputs — the same inputs
 // give byte-identical output, whatever the number of workers and however
 // rows are shared among them; the casing kept is the first in input order.
 func TestDeterminism(t *testing.T) {
@@ -325,7 +325,7 @@ func TestDeterminism(t *testing.T) {
 	}
 }
 
-// SPEC §4 and §7: the cost column is a setting; with Azure's
+// docs/rules.md#azure-attribution, docs/rules.md#views-and-credits: the cost column is a setting; with Azure's
 // x_EffectiveCostInUsd the credit is in USD, and a file without that column
 // is refused with its name.
 func TestCostColumnUSD(t *testing.T) {
@@ -343,7 +343,7 @@ func TestCostColumnUSD(t *testing.T) {
 	if len(got) != 1 || got[0].BillingCurrency != "USD" || got[0].AttributedCost.String() != "4.5612" || got[0].SubAccountID != strings.ToLower(S1) {
 		t.Fatalf("credits %+v", got)
 	}
-	// SPEC §7: reports also get the USD amount and the service.
+	// docs/rules.md#views-and-credits: reports also get the USD amount and the service.
 	if got[0].AttributedCostInUSD.String() != "4.5612" || got[0].UsageRowsInUSD != 1 || got[0].ServiceName != "svc" {
 		t.Fatalf("report fields %+v", got[0])
 	}

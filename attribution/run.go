@@ -15,7 +15,7 @@ import (
 	"github.com/partnerlink/partnerlink/focus"
 )
 
-// Options are the settings of a run (SPEC §4).
+// Options are the settings of a run (docs/rules.md#azure-attribution).
 type Options struct {
 	// From and To bound the run: a row counts when its ChargePeriodStart
 	// lies in [From, To). Both are required.
@@ -167,7 +167,7 @@ type credit struct {
 }
 
 // registry holds the resources a run has seen, under their lower-cased key
-// (subscription GUID bytes + lower-cased resource id, SPEC §2), in shards
+// (subscription GUID bytes + lower-cased resource id, docs/rules.md#identifiers-and-time), in shards
 // so that workers rarely wait for each other.
 type registry struct {
 	seed   maphash.Seed
@@ -256,7 +256,7 @@ func newWorker(r *Run) *worker {
 		subRows: map[*subscription]*resource{}, summary: newTallies()}
 }
 
-// add credits one row (SPEC §4).
+// add credits one row (docs/rules.md#azure-attribution).
 func (w *worker) add(file int64, row *focus.Row) error {
 	r := w.run
 	var amount *focus.Amount
@@ -626,7 +626,7 @@ func (t *tallies) merge(o *tallies) {
 	t.noPartner.merge(&o.noPartner)
 }
 
-// Summary accounts for every row read (SPEC §4: rows never silently
+// Summary accounts for every row read (docs/rules.md#azure-attribution: rows never silently
 // dropped). Read = Credited + NoPartner + UnknownSubscription +
 // OutOfPeriod + OtherCategory.
 type Summary struct {

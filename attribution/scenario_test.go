@@ -13,7 +13,7 @@ import (
 
 // TestScenarios runs every folder of testdata: world.json, usage.csv and
 // period ("FROM TO") in, expected.csv out, compared byte for byte
-// (SPEC §8.4). azure-basic is the shared worked example.
+// (docs/api.md#attribution-csv). azure-basic is the shared worked example.
 func TestScenarios(t *testing.T) {
 	dirs, err := filepath.Glob("testdata/*/expected.csv")
 	if err != nil || len(dirs) == 0 {

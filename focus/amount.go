@@ -15,7 +15,7 @@ import (
 // most 18 significant digits and 18 digits after the point; those are held
 // as an int64 coefficient and a scale with no allocation. Anything else
 // (more digits, large exponents) falls back to an arbitrary-precision apd
-// decimal. Binary floating point is never used (SPEC §2).
+// decimal. Binary floating point is never used (docs/rules.md#identifiers-and-time).
 type Amount struct {
 	coef  int64 // value = coef × 10^-scale, on the fast path
 	scale int32
@@ -200,7 +200,7 @@ func (a Amount) Decimal() *apd.Decimal {
 }
 
 // String writes a without exponent and without trailing zeros after the
-// point; zero is "0" (SPEC §8.4).
+// point; zero is "0" (docs/api.md#attribution-csv).
 func (a Amount) String() string {
 	return formatDecimal(a.Decimal())
 }
@@ -327,7 +327,7 @@ func (s Sum) IsZero() bool {
 }
 
 // String writes the total without exponent and without trailing zeros
-// after the point; zero is "0" (SPEC §8.4).
+// after the point; zero is "0" (docs/api.md#attribution-csv).
 func (s Sum) String() string {
 	if s.big != nil {
 		return formatDecimal(s.big)

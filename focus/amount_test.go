@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-// SPEC §2 and §8.4: money is exact decimal; sums are exact and written
+// docs/rules.md#identifiers-and-time, docs/api.md#attribution-csv: money is exact decimal; sums are exact and written
 // without exponent or trailing zeros, "0" for zero.
 func TestAmountParseAndFormat(t *testing.T) {
 	cases := []struct{ in, want string }{
@@ -41,7 +41,7 @@ func TestAmountParseAndFormat(t *testing.T) {
 	}
 }
 
-// SPEC §2: sums are exact, including past the fast path's range and with
+// docs/rules.md#identifiers-and-time: sums are exact, including past the fast path's range and with
 // values the fast path cannot hold.
 func TestSumExact(t *testing.T) {
 	cases := []struct {
@@ -107,7 +107,7 @@ func TestSumAddDoesNotAllocate(t *testing.T) {
 	}
 }
 
-// SPEC §8.4: the fast text of a Sum (one 128-bit division) is the same as
+// docs/api.md#attribution-csv: the fast text of a Sum (one 128-bit division) is the same as
 // the exact decimal's, for values on both sides of every boundary of the
 // fast path (2^64 units, 10^18 units, negative, trailing zeros).
 func TestSumStringMatchesDecimal(t *testing.T) {

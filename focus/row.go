@@ -1,4 +1,4 @@
-// Package focus reads FinOps FOCUS 1.0 cost and usage files (SPEC §8.2):
+// Package focus reads FinOps FOCUS 1.0 cost and usage files (docs/api.md#focus-usage):
 // CSV, gzip-compressed CSV and Parquet, detected by their first bytes. Rows
 // are streamed to a callback, in parallel when asked, without keeping the
 // file in memory.
@@ -11,7 +11,7 @@ import (
 	"github.com/partnerlink/partnerlink"
 )
 
-// Column names of FOCUS 1.0 that the reader uses (SPEC §8.2). Headers are
+// Column names of FOCUS 1.0 that the reader uses (docs/api.md#focus-usage). Headers are
 // matched case-insensitively and in any order; other columns are ignored.
 const (
 	ColChargePeriodStart  = "ChargePeriodStart"

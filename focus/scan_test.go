@@ -56,7 +56,7 @@ func collect(t *testing.T, data []byte, opt Options) ([]got, error) {
 	return rows, err
 }
 
-// SPEC §8.2: columns by header name in any order, other columns ignored,
+// docs/api.md#focus-usage: columns by header name in any order, other columns ignored,
 // SubAccountId as /subscriptions/{guid} or bare GUID, x_EffectiveCostInUsd
 // kept when present, UTF-8 BOM and CRLF accepted.
 func TestScanCSV(t *testing.T) {
@@ -78,7 +78,7 @@ func TestScanCSV(t *testing.T) {
 	}
 }
 
-// SPEC §8.2: gzip is detected by its magic bytes, not by the file name.
+// docs/api.md#focus-usage: gzip is detected by its magic bytes, not by the file name.
 func TestScanGzip(t *testing.T) {
 	plain := header + "\n2026-03-01T00:00:00Z,2026-03-02T00:00:00Z,Usage,/x,/subscriptions/" + sub + ",S,USD,1,1\n"
 	var gz bytes.Buffer
@@ -94,7 +94,7 @@ func TestScanGzip(t *testing.T) {
 	}
 }
 
-// SPEC §8.2: a missing column names the file and the column; a bad row
+// docs/api.md#focus-usage: a missing column names the file and the column; a bad row
 // names the file, its line, the field and what is accepted.
 func TestScanErrors(t *testing.T) {
 	good := "2026-03-01T00:00:00Z,2026-03-02T00:00:00Z,Usage,/x,/subscriptions/" + sub + ",S,USD,1,1\n"
@@ -169,7 +169,7 @@ func TestScanChunksAndWorkers(t *testing.T) {
 	}
 }
 
-// SPEC §8.2: Parquet files are read by column name, with timestamps and
+// docs/api.md#focus-usage: Parquet files are read by column name, with timestamps and
 // decimals in their Parquet types.
 func TestScanParquet(t *testing.T) {
 	type rec struct {
@@ -229,7 +229,7 @@ func TestScanParquet(t *testing.T) {
 	}
 }
 
-// SPEC §8.2 streaming: allocations do not grow with the number of rows
+// docs/api.md#focus-usage streaming: allocations do not grow with the number of rows
 // (buffers are reused; only per-file setup allocates).
 func TestScanAllocationsDoNotGrowWithRows(t *testing.T) {
 	file := func(n int) []byte {

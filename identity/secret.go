@@ -8,7 +8,7 @@ import (
 )
 
 // HashSecret hashes a client secret or password for storage. Secrets are
-// never stored or exported in clear (SPEC §8.1).
+// never stored or exported in clear (docs/api.md#world-document).
 func HashSecret(secret string) (string, error) {
 	h, err := bcrypt.GenerateFromPassword([]byte(secret), bcrypt.DefaultCost)
 	if err != nil {

@@ -4,7 +4,7 @@
 // tenant, subscription, resource and day.
 //
 // Each usage file of the period's months is read once; every row goes to a
-// run over the whole period (the credits of SPEC §8.4 and the summary) and
+// run over the whole period (the credits of docs/api.md#attribution-csv and the summary) and
 // to the run of its own day (the daily credits). Both are the engine's
 // runs over the same index, so the daily credits add up exactly to the
 // period's.

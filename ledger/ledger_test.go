@@ -16,7 +16,7 @@ import (
 	"github.com/partnerlink/partnerlink/world"
 )
 
-// The worked example (shared/examples/azure-basic) run on a server's state:
+// The worked example (testdata/azure-basic, the contract's worked example) run on a server's state:
 // the period's credits are the expected CSV byte for byte, and the daily
 // credits add up to them.
 func TestRunOnServerState(t *testing.T) {
@@ -63,7 +63,7 @@ func TestRunOnServerState(t *testing.T) {
 	for _, c := range cs {
 		got[key{c.Day, c.ResourceID[len(c.ResourceID)-4:], c.Attributed, c.Eligible}] = true
 	}
-	// SPEC §4 per day: March 1 nothing; March 2 both resources (eligible via
+	// docs/rules.md#azure-attribution per day: March 1 nothing; March 2 both resources (eligible via
 	// the group's Contributor for the whole day); March 3 the web app, Reader only.
 	want3 := []key{{"2026-03-02", "shop", "4.2", "4.2"}, {"2026-03-02", "opdb", "1.005", "1.005"}, {"2026-03-03", "shop", "4.2", "0"}}
 	if len(cs) != len(want3) {

@@ -1,4 +1,4 @@
-// Package linking implements the rules of Partner Admin Link (SPEC §6) on top
+// Package linking implements the rules of Partner Admin Link (docs/rules.md#linking) on top
 // of the directory and link stores: only the credential itself changes its
 // own link, partner IDs are checked against the registry, CSP delegated
 // principals are refused, and every change is kept as periods with its actor.
@@ -117,7 +117,7 @@ func noLink(c partnerlink.Caller) error {
 }
 
 // checkCaller refuses principals that may not link: unknown, deleted or
-// disabled, groups, and CSP delegated principals (SPEC §4, §6). It judges
+// disabled, groups, and CSP delegated principals (docs/rules.md#azure-attribution, docs/rules.md#linking). It judges
 // the record authentication read (Caller.Principal, at most the token
 // liveness interval old, like the token's own acceptance) when there is
 // one: a link write then reads no directory table, which was an eighth of
@@ -148,7 +148,7 @@ func (s *Service) checkCaller(ctx context.Context, c partnerlink.Caller, now tim
 }
 
 // checkPartner checks the registry: the ID exists, is active, and is not a
-// global ID of an organization that has location IDs (SPEC §6).
+// global ID of an organization that has location IDs (docs/rules.md#linking).
 func (s *Service) checkPartner(ctx context.Context, partnerID string, now time.Time) (*partnerlink.Partner, error) {
 	p, err := s.Store.Partner(ctx, partnerID)
 	if partnerlink.ErrorCode(err) == partnerlink.ENOTFOUND {

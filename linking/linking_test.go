@@ -42,7 +42,7 @@ var (
 	guest = partnerlink.Caller{TenantID: st.TenantA, ObjectID: st.GuestB}
 )
 
-// SPEC §6: registry validation, each refusal with its own message naming what to use.
+// docs/rules.md#linking: registry validation, each refusal with its own message naming what to use.
 func TestLinkRefusals(t *testing.T) {
 	s, _ := newService(t)
 	ctx := context.Background()
@@ -54,17 +54,17 @@ func TestLinkRefusals(t *testing.T) {
 		armCode   string
 		mention   string
 	}{
-		{"malformed: letters (SPEC §2)", user, "12a456", partnerlink.EINVALID, "BadRequest", "1 to 10 decimal digits"},
-		{"malformed: too long (SPEC §2)", user, "12345678901", partnerlink.EINVALID, "BadRequest", "1 to 10 decimal digits"},
+		{"malformed: letters (docs/rules.md#identifiers-and-time)", user, "12a456", partnerlink.EINVALID, "BadRequest", "1 to 10 decimal digits"},
+		{"malformed: too long (docs/rules.md#identifiers-and-time)", user, "12345678901", partnerlink.EINVALID, "BadRequest", "1 to 10 decimal digits"},
 		{"malformed: empty", user, "", partnerlink.EINVALID, "BadRequest", "1 to 10 decimal digits"},
 		{"unknown ID", user, "999999", partnerlink.EINVALID, "BadRequest", "no record of it"},
 		{"deactivated ID", user, "7654321", partnerlink.EINVALID, "BadRequest", "not active"},
 		{"global ID with location IDs names them", user, st.Global, partnerlink.EINVALID, "BadRequest", st.Location},
-		{"CSP delegated principal (SPEC §4, §6)", partnerlink.Caller{TenantID: st.TenantA, ObjectID: st.GroupA}, st.Location,
+		{"CSP delegated principal (docs/rules.md#azure-attribution, docs/rules.md#linking)", partnerlink.Caller{TenantID: st.TenantA, ObjectID: st.GroupA}, st.Location,
 			partnerlink.EFORBIDDEN, "CSPDelegatedPrincipal", "CSP channel"},
 		{"unknown principal", partnerlink.Caller{TenantID: st.TenantA, ObjectID: "c0ffee00-0000-4000-8000-0000000000ee"}, st.Location,
 			partnerlink.EFORBIDDEN, "AuthorizationFailed", "does not exist"},
-		{"deleted principal (SPEC §4)", partnerlink.Caller{TenantID: st.TenantA, ObjectID: "c0ffee00-0000-4000-8000-0000000000dd"}, st.Location,
+		{"deleted principal (docs/rules.md#azure-attribution)", partnerlink.Caller{TenantID: st.TenantA, ObjectID: "c0ffee00-0000-4000-8000-0000000000dd"}, st.Location,
 			partnerlink.EFORBIDDEN, "AuthorizationFailed", "deleted or disabled"},
 	}
 	for _, tt := range tests {
@@ -104,7 +104,7 @@ func TestLinkJudgesTheAuthenticatedRecord(t *testing.T) {
 	}
 }
 
-// SPEC §6 and the wire recordings: create, re-PUT (idempotent, version +1),
+// docs/rules.md#linking and the wire recordings: create, re-PUT (idempotent, version +1),
 // PATCH to a new ID replaces the single link, DELETE ends it.
 func TestLinkLifecycle(t *testing.T) {
 	s, db := newService(t)
@@ -138,7 +138,7 @@ func TestLinkLifecycle(t *testing.T) {
 	if _, err := s.Get(ctx, user, ""); partnerlink.ErrorCode(err) != partnerlink.ENOTFOUND {
 		t.Errorf("get after delete: %v", err)
 	}
-	// Every change recorded with actor and instant (SPEC §6).
+	// Every change recorded with actor and instant (docs/rules.md#linking).
 	evs, err := db.LinkEvents(ctx, partnerlink.LinkFilter{TenantID: st.TenantA})
 	must(t, err)
 	if len(evs) != 4 || evs[3].Action != partnerlink.LinkDeleted || evs[3].ActorObjectID != st.UserA || !evs[3].At.Equal(now) {
@@ -146,7 +146,7 @@ func TestLinkLifecycle(t *testing.T) {
 	}
 }
 
-// SPEC §6: only the credential itself changes its own link — another
+// docs/rules.md#linking: only the credential itself changes its own link — another
 // principal's request acts on its own link, never on someone else's.
 func TestOnlyOwnLink(t *testing.T) {
 	s, db := newService(t)

@@ -1,7 +1,7 @@
 // Package notify delivers the outbox: the notifications written in the same
 // transaction as each link change are POSTed to the customer tenant's
 // webhook, signed, and retried with exponential backoff until delivered or
-// given up (SPEC §6). Nothing is lost when the server stops: the outbox is
+// given up (docs/rules.md#linking). Nothing is lost when the server stops: the outbox is
 // in the database and delivery resumes on the next start.
 package notify
 

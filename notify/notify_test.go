@@ -42,7 +42,7 @@ func rootsOf(hook *httptest.Server) *x509.CertPool {
 	return pool
 }
 
-// SPEC §6: the customer tenant is notified of a new link through a durable
+// docs/rules.md#linking: the customer tenant is notified of a new link through a durable
 // outbox, delivered to its webhook with retries and backoff.
 func TestDeliveryWithRetries(t *testing.T) {
 	ctx := context.Background()

@@ -16,7 +16,7 @@ import (
 	"github.com/partnerlink/partnerlink"
 )
 
-// ActivityKind is what a user did on a resource on a day (SPEC §8.3).
+// ActivityKind is what a user did on a resource on a day (docs/api.md#activity-csv).
 type ActivityKind string
 
 const (
@@ -80,8 +80,7 @@ type profile struct {
 	where string
 }
 
-// Activity accumulates activity rows and unified-profile counts (SPEC
-// §8.3). Its memory grows with the distinct (resource, month, user) triples
+// Activity accumulates activity rows and unified-profile counts (docs/api.md#activity-csv). Its memory grows with the distinct (resource, month, user) triples
 // and the distinct resources and users, not with the rows: ids are interned
 // to integers, and each (resource, month) pair has its own small map from
 // user index to a 2-byte cell: an 8-byte slot per triple, where one map
@@ -302,7 +301,7 @@ func (a *Activity) UnifiedProfiles(resID string, m Month) (int64, bool) {
 	return p.count, ok
 }
 
-// ReadCSV reads one §8.3 file (plain or gzip), telling activity
+// ReadCSV reads one activity file (docs/api.md#activity-csv) (plain or gzip), telling activity
 // (Date,TenantId,ResourceId,UserId,Activity) from unified profiles
 // (Month,TenantId,ResourceId,UnifiedProfiles) by its header. Column names
 // are matched without regard to case, in any order; other columns are

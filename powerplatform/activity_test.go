@@ -14,7 +14,7 @@ import (
 )
 
 func TestActivityReaderErrors(t *testing.T) {
-	// SPEC §8.3: errors name the file, the line, the field and what is accepted.
+	// docs/api.md#activity-csv: errors name the file, the line, the field and what is accepted.
 	const h = "Date,TenantId,ResourceId,UserId,Activity\n"
 	const ok = "2026-03-01," + tenant + ",app," + user1 + ",Use\n"
 	const other = "7e6d5c4b-3a29-4817-8f6e-5d4c3b2a1908"

@@ -23,7 +23,7 @@ type AtRisk struct {
 	// CreditedTo is the partner credited instead, if any.
 	CreditedTo string
 	// Remedy is the ownership change or solution import that would make the
-	// partner a candidate, within the kind's limits (SPEC §5).
+	// partner a candidate, within the kind's limits (docs/rules.md#power-platform).
 	Remedy string
 }
 
@@ -123,7 +123,7 @@ func (m *Model) linkedInMonth(tenant, c, partnerID string, month partnerlink.Per
 }
 
 // remedy says which change would make one of the partner's active
-// principals an attributed user, respecting the kind's limits (SPEC §5,
+// principals an attributed user, respecting the kind's limits (docs/rules.md#power-platform,
 // second table). For a canvas app a user is preferred, since a user can be
 // made owner or co-owner directly.
 func (m *Model) remedy(mr *modelResource, active []string) string {

@@ -11,7 +11,7 @@ import (
 	pp "github.com/partnerlink/partnerlink/powerplatform"
 )
 
-// activityGenerator streams n synthetic §8.3 activity rows without holding
+// activityGenerator streams n synthetic activity rows (docs/api.md#activity-csv) without holding
 // them: resources and users are drawn from fixed populations over three
 // months, nine rows in ten are Use. The same seed gives the same rows.
 type activityGenerator struct {

@@ -46,7 +46,7 @@ type Candidate struct {
 	LinkCreated    time.Time
 }
 
-// Credit is one row of the --powerplatform output (SPEC §8.4): the partner
+// Credit is one row of the --powerplatform output (docs/api.md#attribution-csv): the partner
 // credited with a resource's metric for a month.
 type Credit struct {
 	PartnerID     string
@@ -90,7 +90,7 @@ func metricValue(mr *modelResource, a *Activity, mo Month) (int64, bool) {
 }
 
 // attributedPeriods returns who was an attributed user of mr during mo
-// (SPEC §5, first table), sorted by principal, start and role.
+// (docs/rules.md#power-platform, first table), sorted by principal, start and role.
 func (m *Model) attributedPeriods(mr *modelResource, a *Activity, mo Month) []AttributedPeriod {
 	var out []AttributedPeriod
 	month := mo.Period()
@@ -255,7 +255,7 @@ func fmtPeriods(ps []partnerlink.Period) string {
 	return strings.Join(s, ", ")
 }
 
-// compareCandidates ranks the latest partner first (SPEC §5): the most
+// compareCandidates ranks the latest partner first (docs/rules.md#power-platform): the most
 // recent activity, then the most recently created link, then the lowest
 // partner ID.
 func compareCandidates(x, y Candidate) int {
@@ -303,7 +303,7 @@ func (ev *evaluation) credit() (Credit, bool) {
 
 // Credits computes the credit of every resource for every month whose
 // first day lies in [from, to): at most one partner per resource and month,
-// rows with value 0 left out, sorted by every output column (SPEC §5, §8.4).
+// rows with value 0 left out, sorted by every output column (docs/rules.md#power-platform, docs/api.md#attribution-csv).
 // The activity must agree with the world (see Check).
 func (m *Model) Credits(a *Activity, from, to time.Time) ([]Credit, error) {
 	if _, err := m.Check(a); err != nil {
@@ -349,7 +349,7 @@ func SortCredits(cs []Credit) {
 	}
 }
 
-// WriteCSV writes the header and the credits as SPEC §8.4 CSV.
+// WriteCSV writes the header and the credits as docs/api.md#attribution-csv CSV.
 func WriteCSV(w io.Writer, cs []Credit) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write(Header); err != nil {

@@ -159,17 +159,17 @@ func TestMetricPerKind(t *testing.T) {
 		profiles []string
 		want     string
 	}{
-		// SPEC §5: CanvasApp | MAU: distinct users with a Use activity on the app in the month
+		// docs/rules.md#power-platform: CanvasApp | MAU: distinct users with a Use activity on the app in the month
 		{pp.CanvasApp, nil, p1 + " app MAU 3"},
-		// SPEC §5: ModelDrivenApp | MAU
+		// docs/rules.md#power-platform: ModelDrivenApp | MAU
 		{pp.ModelDrivenApp, nil, p1 + " app MAU 3"},
-		// SPEC §5: Flow | MAU
+		// docs/rules.md#power-platform: Flow | MAU
 		{pp.Flow, nil, p1 + " app MAU 3"},
-		// SPEC §5: PowerBIDataset | MAU
+		// docs/rules.md#power-platform: PowerBIDataset | MAU
 		{pp.PowerBIDataset, nil, p1 + " app MAU 3"},
-		// SPEC §5: CustomerInsightsInstance | unified profiles (a reported count), not MAU
+		// docs/rules.md#power-platform: CustomerInsightsInstance | unified profiles (a reported count), not MAU
 		{pp.CustomerInsightsInstance, []string{"2026-03,app,48211", "2026-02,app,40000"}, p1 + " app UnifiedProfiles 48211"},
-		// SPEC §5: Bot | MAU
+		// docs/rules.md#power-platform: Bot | MAU
 		{pp.Bot, nil, p1 + " app MAU 3"},
 	}
 	for _, tc := range cases {
@@ -186,7 +186,7 @@ func TestMetricPerKind(t *testing.T) {
 		})
 	}
 	t.Run("CustomerInsightsInstance without a profiles row", func(t *testing.T) {
-		// SPEC §5: unified profiles is a reported count; unreported, nothing is credited.
+		// docs/rules.md#power-platform: unified profiles is a reported count; unreported, nothing is credited.
 		in := withResource(pp.CustomerInsightsInstance, "app", nil, []partnerlink.Link{link(user1, p1, "2026-01-01", "")})
 		if got := creditsOf(t, in, activityOf(t, rows, nil)); len(got) != 0 {
 			t.Fatalf("credits %v, want none", got)
@@ -207,15 +207,15 @@ func TestAttributedUsersPerKind(t *testing.T) {
 		prof []string
 		want []string
 	}{
-		// SPEC §5: CanvasApp | owner and co-owners: a co-owner's partner is credited when the owner is not linked
+		// docs/rules.md#power-platform: CanvasApp | owner and co-owners: a co-owner's partner is credited when the owner is not linked
 		{name: "canvas co-owner", kind: pp.CanvasApp,
 			own:  []pp.OwnershipRecord{own("res", user4, pp.RoleOwner, "2026-01-01", ""), own("res", user2, pp.RoleCoOwner, "2026-02-01", "")},
 			want: []string{p2 + " res MAU 1"}},
-		// SPEC §5: CanvasApp | owner and co-owners: the owner's partner is credited
+		// docs/rules.md#power-platform: CanvasApp | owner and co-owners: the owner's partner is credited
 		{name: "canvas owner", kind: pp.CanvasApp,
 			own:  []pp.OwnershipRecord{own("res", user1, pp.RoleOwner, "2026-01-01", "")},
 			want: []string{p1 + " res MAU 1"}},
-		// SPEC §5: ModelDrivenApp | owner (no co-owners exist): a linked user who only edits the app is not attributed
+		// docs/rules.md#power-platform: ModelDrivenApp | owner (no co-owners exist): a linked user who only edits the app is not attributed
 		{name: "model-driven owner", kind: pp.ModelDrivenApp,
 			own:  []pp.OwnershipRecord{own("res", user4, pp.RoleOwner, "2026-01-01", "")},
 			rows: []string{"2026-03-11,res," + user2 + ",Edit"},
@@ -223,15 +223,15 @@ func TestAttributedUsersPerKind(t *testing.T) {
 		{name: "model-driven owner linked", kind: pp.ModelDrivenApp,
 			own:  []pp.OwnershipRecord{own("res", user3, pp.RoleOwner, "2026-01-01", "")},
 			want: []string{p3 + " res MAU 1"}},
-		// SPEC §5: Flow | creator: the owner alone is not an attributed user, the creator is
+		// docs/rules.md#power-platform: Flow | creator: the owner alone is not an attributed user, the creator is
 		{name: "flow creator", kind: pp.Flow,
 			own:  []pp.OwnershipRecord{own("res", user2, pp.RoleOwner, "2026-01-01", ""), own("res", user1, pp.RoleCreator, "2026-01-01", "")},
 			want: []string{p1 + " res MAU 1"}},
-		// SPEC §5: PowerBIDataset | publisher (the last principal to publish it): an earlier publisher is not attributed in March
+		// docs/rules.md#power-platform: PowerBIDataset | publisher (the last principal to publish it): an earlier publisher is not attributed in March
 		{name: "dataset publisher", kind: pp.PowerBIDataset,
 			own:  []pp.OwnershipRecord{own("res", user1, pp.RolePublisher, "2026-01-01", "2026-02-15"), own("res", user2, pp.RolePublisher, "2026-02-15", "")},
 			want: []string{p2 + " res MAU 1"}},
-		// SPEC §5: CustomerInsightsInstance | every user active on the instance in the month: user3 is linked but inactive
+		// docs/rules.md#power-platform: CustomerInsightsInstance | every user active on the instance in the month: user3 is linked but inactive
 		{name: "instance active users", kind: pp.CustomerInsightsInstance,
 			rows: []string{"2026-03-12,res," + user2 + ",Edit"},
 			prof: []string{"2026-03,res,900"},
@@ -240,7 +240,7 @@ func TestAttributedUsersPerKind(t *testing.T) {
 			rows: []string{"2026-02-12,res," + user2 + ",Edit"},
 			prof: []string{"2026-03,res,900"},
 			want: nil},
-		// SPEC §5: Bot | creator: the owner alone is not an attributed user
+		// docs/rules.md#power-platform: Bot | creator: the owner alone is not an attributed user
 		{name: "bot creator", kind: pp.Bot,
 			own:  []pp.OwnershipRecord{own("res", user3, pp.RoleOwner, "2026-01-01", ""), own("res", user4, pp.RoleCreator, "2026-01-01", "")},
 			want: nil},
@@ -260,7 +260,7 @@ func TestAttributedUsersPerKind(t *testing.T) {
 }
 
 func TestMAUDistinct(t *testing.T) {
-	// SPEC §5: MAU = distinct users with a Use activity in the month: one
+	// docs/rules.md#power-platform: MAU = distinct users with a Use activity in the month: one
 	// user counts once however many days, casings or activities.
 	in := withResource(pp.CanvasApp, "App-1", []pp.OwnershipRecord{own("App-1", user1, pp.RoleOwner, "2026-01-01", "")}, []partnerlink.Link{link(user1, p1, "2026-01-01", "")})
 	rows := []string{
@@ -302,7 +302,7 @@ func TestLatestPartner(t *testing.T) {
 		rows  []string
 		want  string
 	}{
-		// SPEC §5: the latest partner wins: most recent activity on X at or before the end of m.
+		// docs/rules.md#power-platform: the latest partner wins: most recent activity on X at or before the end of m.
 		{name: "most recent activity", own: owners,
 			links: []partnerlink.Link{link(user1, p1, "2026-01-01", ""), link(user2, p2, "2026-01-01", "")},
 			rows:  []string{"2026-03-20,app," + user1 + ",Edit", "2026-03-21,app," + user2 + ",Edit"},
@@ -311,18 +311,18 @@ func TestLatestPartner(t *testing.T) {
 			links: []partnerlink.Link{link(user1, p1, "2026-01-01", ""), link(user2, p2, "2026-01-01", "")},
 			rows:  []string{"2026-03-22,app," + user1 + ",Edit", "2026-03-21,app," + user2 + ",Edit"},
 			want:  p1},
-		// SPEC §5: activity at or before the end of m: an earlier month's activity counts, the next month's does not.
+		// docs/rules.md#power-platform: activity at or before the end of m: an earlier month's activity counts, the next month's does not.
 		{name: "activity before the month counts, after does not", own: owners,
 			links: []partnerlink.Link{link(user1, p1, "2026-01-01", ""), link(user2, p2, "2026-01-01", "")},
 			rows:  []string{"2026-02-20,app," + user1 + ",Edit", "2026-02-10,app," + user2 + ",Edit", "2026-04-01,app," + user2 + ",Edit"},
 			want:  p1},
-		// SPEC §5: activity also comes from the ownership history (an owner change by user2, no rows).
+		// docs/rules.md#power-platform: activity also comes from the ownership history (an owner change by user2, no rows).
 		{name: "activity from ownership history",
 			own:   []pp.OwnershipRecord{own("app", user1, pp.RoleOwner, "2026-01-01", "2026-03-25T09:00:00Z"), own("app", user2, pp.RoleOwner, "2026-03-25T09:00:00Z", "")},
 			links: []partnerlink.Link{link(user1, p1, "2026-01-01", ""), link(user2, p2, "2026-01-01", "")},
 			rows:  []string{"2026-03-24,app," + user1 + ",Edit"},
 			want:  p2},
-		// SPEC §5: ties go to the most recently created link.
+		// docs/rules.md#power-platform: ties go to the most recently created link.
 		{name: "tie: most recently created link", own: owners,
 			links: []partnerlink.Link{link(user1, p1, "2026-02-01", ""), link(user2, p2, "2026-01-15", "")},
 			rows:  []string{"2026-03-20,app," + user1 + ",Edit", "2026-03-20,app," + user2 + ",Edit"},
@@ -351,7 +351,7 @@ func TestLatestPartner(t *testing.T) {
 				link(user3, p1, "2026-03-01", "")},
 			rows: []string{"2026-03-20,app," + user1 + ",Edit", "2026-03-20,app," + user2 + ",Edit", "2026-03-20,app," + user3 + ",Edit"},
 			want: p1},
-		// SPEC §5: then the lowest partner ID (as a number: 999 < 1000002).
+		// docs/rules.md#power-platform: then the lowest partner ID (as a number: 999 < 1000002).
 		{name: "tie: lowest partner ID", own: owners,
 			links: []partnerlink.Link{link(user1, p2, "2026-01-01", ""), link(user2, "999", "2026-01-01", "")},
 			rows:  []string{"2026-03-20,app," + user1 + ",Edit", "2026-03-20,app," + user2 + ",Edit"},
@@ -382,14 +382,14 @@ func TestQualifyingPeriods(t *testing.T) {
 		want   bool
 	}{
 		{"link overlaps the attributed period", func(in *pp.Input) { in.Links = []partnerlink.Link{link(user1, p1, "2026-03-19", "")} }, true},
-		// SPEC §5: the link's period must overlap the period during which c was an attributed user.
+		// docs/rules.md#power-platform: the link's period must overlap the period during which c was an attributed user.
 		{"link starts when ownership ends", func(in *pp.Input) { in.Links = []partnerlink.Link{link(user1, p1, "2026-03-20", "")} }, false},
 		{"link ends when ownership starts", func(in *pp.Input) { in.Links = []partnerlink.Link{link(user1, p1, "2026-01-01", "2026-03-10")} }, false},
 		{"link and ownership overlap outside the month", func(in *pp.Input) {
 			in.Ownership = []pp.OwnershipRecord{own("app", user1, pp.RoleOwner, "2026-02-01", "2026-03-01")}
 			in.Links = []partnerlink.Link{link(user1, p1, "2026-01-01", "")}
 		}, false},
-		// SPEC §4 applied to §5: a disabled principal stops crediting at that instant.
+		// docs/rules.md#azure-attribution applied to docs/rules.md#power-platform: a disabled principal stops crediting at that instant.
 		{"principal disabled before the overlap", func(in *pp.Input) {
 			in.Links = []partnerlink.Link{link(user1, p1, "2026-03-15", "")}
 			in.Principals[0].Period = period("", "2026-03-12")
@@ -398,7 +398,7 @@ func TestQualifyingPeriods(t *testing.T) {
 			in.Links = []partnerlink.Link{link(user1, p1, "2026-03-15", "")}
 			in.Principals[0].Period = period("", "2026-03-16")
 		}, true},
-		// SPEC §4 applied to §5: no credit flows to a partner ID outside its period.
+		// docs/rules.md#azure-attribution applied to docs/rules.md#power-platform: no credit flows to a partner ID outside its period.
 		{"partner ID deleted before the overlap", func(in *pp.Input) {
 			in.Links = []partnerlink.Link{link(user1, p1, "2026-03-15", "")}
 			in.Partners[0].Period = period("2020-01-01", "2026-03-14")
@@ -427,7 +427,7 @@ func TestQualifyingPeriods(t *testing.T) {
 }
 
 func TestEligible(t *testing.T) {
-	// SPEC §5: program-eligible when the environment is Production and the
+	// docs/rules.md#power-platform: program-eligible when the environment is Production and the
 	// resource is paid; ineligible resources are still reported, flagged.
 	for _, env := range pp.EnvironmentTypes {
 		for _, paid := range []bool{true, false} {
@@ -452,7 +452,7 @@ func TestEligible(t *testing.T) {
 }
 
 func TestMonthsAndZeroValues(t *testing.T) {
-	// SPEC §8.4: one row per credited resource and month, for the months
+	// docs/api.md#attribution-csv: one row per credited resource and month, for the months
 	// whose first day lies in [from, to); rows whose Value is 0 are not written.
 	in := withResource(pp.CanvasApp, "app", []pp.OwnershipRecord{own("app", user1, pp.RoleOwner, "2026-01-01", "")}, []partnerlink.Link{link(user1, p1, "2026-01-01", "")})
 	a := activityOf(t, []string{
@@ -483,7 +483,7 @@ func TestMonthsAndZeroValues(t *testing.T) {
 }
 
 func TestDeterministic(t *testing.T) {
-	// SPEC §4 (and §8.4): the same inputs give byte-identical output,
+	// docs/rules.md#azure-attribution (and docs/api.md#attribution-csv): the same inputs give byte-identical output,
 	// whatever the order of the world's lists and of the rows.
 	build := func(reverse bool) string {
 		in := baseInput()

@@ -1,6 +1,6 @@
 // Package powerplatform holds the Power Platform and Customer Insights rule
-// (SPEC §5): the ownership limits of each kind of resource, the reading of
-// activity and unified-profile files (SPEC §8.3), and the monthly credit with
+// (docs/rules.md#power-platform): the ownership limits of each kind of resource, the reading of
+// activity and unified-profile files (docs/api.md#activity-csv), and the monthly credit with
 // its latest-partner choice, explanation and credit-at-risk report.
 //
 // The package is pure: it takes values and returns values, with no clock,
@@ -10,7 +10,7 @@
 // offline `partnerlink attribute --powerplatform` command builds a Model
 // from the world document and streams activity through an Activity.
 //
-// Rules where SPEC §5 is silent, decided here:
+// Rules where docs/rules.md#power-platform is silent, decided here:
 //
 //   - Ownership history is append-only. A change at instant t closes the
 //     periods it ends at t and opens the new ones at t; a change at an
@@ -32,7 +32,7 @@
 //   - A link counts only while its principal exists in the directory and
 //     its partner ID is registered and active: the qualifying period is
 //     link ∩ attributed period ∩ principal period ∩ partner ID period ∩
-//     month, as in the Azure rule (SPEC §4). A principal or partner ID absent
+//     month, as in the Azure rule (docs/rules.md#azure-attribution). A principal or partner ID absent
 //     from the directory never qualifies. Credit goes to the linked ID
 //     (location IDs are not rolled up here; reports roll them up).
 //   - A link's creation time, for the tie-break, is the start of the unbroken

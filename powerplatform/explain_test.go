@@ -187,7 +187,7 @@ func TestCreditAtRisk(t *testing.T) {
 			t.Fatalf("malformed partner ID: %v", err)
 		}
 	})
-	// SPEC §5: the remedy respects each kind's limits (second table).
+	// docs/rules.md#power-platform: the remedy respects each kind's limits (second table).
 	cases := []struct {
 		kind     pp.Kind
 		who      string

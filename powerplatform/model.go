@@ -291,7 +291,7 @@ func (m *Model) Environment(id string) (Environment, bool) {
 }
 
 // eligible reports whether r is program-eligible: a paid resource in a
-// Production environment (SPEC §5).
+// Production environment (docs/rules.md#power-platform).
 func (mr *modelResource) eligible() bool {
 	return mr.env.Type == Production && mr.Paid
 }

@@ -131,7 +131,7 @@ func checkChange(r Resource, h History, p *Principal, at time.Time) error {
 	return nil
 }
 
-// SetOwner makes p the owner of r from at on (SPEC §5, "set owner to a user"
+// SetOwner makes p the owner of r from at on (docs/rules.md#power-platform, "set owner to a user"
 // and "set owner to a service principal"). For a flow the new owner is also
 // the creator from then on: this is how a flow is re-owned, and it keeps
 // exactly one creator at a time. Kinds whose owner can only change through a
@@ -197,7 +197,7 @@ func coOwnerRefusal(r Resource, p Principal) error {
 	return nil
 }
 
-// AddCoOwner adds user p as a co-owner of canvas app r from at on (SPEC §5,
+// AddCoOwner adds user p as a co-owner of canvas app r from at on (docs/rules.md#power-platform,
 // "co-owners"). Only canvas apps have co-owners, and they are users.
 func AddCoOwner(r Resource, h History, p Principal, at time.Time) (History, error) {
 	if err := checkChange(r, h, &p, at); err != nil {
@@ -244,7 +244,7 @@ func RemoveCoOwner(r Resource, h History, p Principal, at time.Time) (History, e
 }
 
 // Publish records that p published Power BI dataset r at at: p is the
-// publisher from then on (the last principal to publish, SPEC §5). A
+// publisher from then on (the last principal to publish, docs/rules.md#power-platform). A
 // republish by the current publisher reopens the period at at, so the
 // instant counts as p's activity.
 func Publish(r Resource, h History, p Principal, at time.Time) (History, error) {
@@ -277,7 +277,7 @@ type Component struct {
 }
 
 // ImportSolution records that importer imported a solution holding the
-// given components at at (SPEC §5, "solution import"): the importer becomes
+// given components at at (docs/rules.md#power-platform, "solution import"): the importer becomes
 // the owner of every component, and the creator of those that have one
 // (flows, bots). It returns the new histories in the order of components.
 // A solution that holds a Power BI dataset or a Customer Insights instance

@@ -90,58 +90,58 @@ func TestOwnershipChangesPerKind(t *testing.T) {
 		instead  string
 		rulePart string
 	}{
-		// SPEC §5: CanvasApp | set owner to a user: yes
+		// docs/rules.md#power-platform: CanvasApp | set owner to a user: yes
 		{name: "canvas/owner user", kind: pp.CanvasApp, op: setOwnerUser, want: []string{"Owner=" + user2}},
-		// SPEC §5: CanvasApp | set owner to a service principal: no (import the app in a solution as the service principal)
+		// docs/rules.md#power-platform: CanvasApp | set owner to a service principal: no (import the app in a solution as the service principal)
 		{name: "canvas/owner sp", kind: pp.CanvasApp, op: setOwnerSP, code: partnerlink.EINVALID, instead: "import the app in a solution as service principal"},
-		// SPEC §5: CanvasApp | co-owners: users, yes
+		// docs/rules.md#power-platform: CanvasApp | co-owners: users, yes
 		{name: "canvas/co-owner", kind: pp.CanvasApp, op: addCoOwner, want: []string{"Owner=" + user1, "CoOwner=" + user2}},
-		// SPEC §5: CanvasApp | solution import: importer becomes owner
+		// docs/rules.md#power-platform: CanvasApp | solution import: importer becomes owner
 		{name: "canvas/solution", kind: pp.CanvasApp, op: solutionImport, want: []string{"Owner=" + sp1}},
 
-		// SPEC §5: ModelDrivenApp | set owner to a user: no (only by solution import)
+		// docs/rules.md#power-platform: ModelDrivenApp | set owner to a user: no (only by solution import)
 		{name: "model-driven/owner user", kind: pp.ModelDrivenApp, op: setOwnerUser, code: partnerlink.EINVALID, instead: "import the app in a solution as user"},
-		// SPEC §5: ModelDrivenApp | set owner to a service principal: no (only by solution import)
+		// docs/rules.md#power-platform: ModelDrivenApp | set owner to a service principal: no (only by solution import)
 		{name: "model-driven/owner sp", kind: pp.ModelDrivenApp, op: setOwnerSP, code: partnerlink.EINVALID, instead: "import the app in a solution as service principal"},
-		// SPEC §5: ModelDrivenApp | co-owners: none exist
+		// docs/rules.md#power-platform: ModelDrivenApp | co-owners: none exist
 		{name: "model-driven/co-owner", kind: pp.ModelDrivenApp, op: addCoOwner, code: partnerlink.EINVALID, instead: "have no co-owners; to attribute the app to user " + user2 + ", import it in a solution"},
-		// SPEC §5: ModelDrivenApp | solution import: importer becomes owner
+		// docs/rules.md#power-platform: ModelDrivenApp | solution import: importer becomes owner
 		{name: "model-driven/solution", kind: pp.ModelDrivenApp, op: solutionImport, want: []string{"Owner=" + sp1}},
 
-		// SPEC §5: Flow | set owner to a user: yes (the new owner is the creator from then on)
+		// docs/rules.md#power-platform: Flow | set owner to a user: yes (the new owner is the creator from then on)
 		{name: "flow/owner user", kind: pp.Flow, op: setOwnerUser, want: []string{"Owner=" + user2, "Creator=" + user2}},
-		// SPEC §5: Flow | set owner to a service principal: yes
+		// docs/rules.md#power-platform: Flow | set owner to a service principal: yes
 		{name: "flow/owner sp", kind: pp.Flow, op: setOwnerSP, want: []string{"Owner=" + sp1, "Creator=" + sp1}},
-		// SPEC §5: Flow | co-owners: — (attribution follows the single creator)
+		// docs/rules.md#power-platform: Flow | co-owners: — (attribution follows the single creator)
 		{name: "flow/co-owner", kind: pp.Flow, op: addCoOwner, code: partnerlink.EINVALID, instead: "set the flow's owner to user " + user2},
-		// SPEC §5: Flow | solution import: importer becomes owner (and creator)
+		// docs/rules.md#power-platform: Flow | solution import: importer becomes owner (and creator)
 		{name: "flow/solution", kind: pp.Flow, op: solutionImport, want: []string{"Owner=" + sp1, "Creator=" + sp1}},
 
-		// SPEC §5: PowerBIDataset | set owner to a user: no: publishing sets the publisher
+		// docs/rules.md#power-platform: PowerBIDataset | set owner to a user: no: publishing sets the publisher
 		{name: "dataset/owner user", kind: pp.PowerBIDataset, op: setOwnerUser, code: partnerlink.EINVALID, instead: "publish the dataset as user"},
-		// SPEC §5: PowerBIDataset | set owner to a service principal: no: publishing sets the publisher
+		// docs/rules.md#power-platform: PowerBIDataset | set owner to a service principal: no: publishing sets the publisher
 		{name: "dataset/owner sp", kind: pp.PowerBIDataset, op: setOwnerSP, code: partnerlink.EINVALID, instead: "publish the dataset as service principal"},
-		// SPEC §5: PowerBIDataset | co-owners: —
+		// docs/rules.md#power-platform: PowerBIDataset | co-owners: —
 		{name: "dataset/co-owner", kind: pp.PowerBIDataset, op: addCoOwner, code: partnerlink.EINVALID, instead: "publish the dataset as user"},
-		// SPEC §5: PowerBIDataset | solution import: not possible (refused)
+		// docs/rules.md#power-platform: PowerBIDataset | solution import: not possible (refused)
 		{name: "dataset/solution", kind: pp.PowerBIDataset, op: solutionImport, code: partnerlink.EINVALID, instead: "publish a Power BI dataset as service principal"},
 
-		// SPEC §5: CustomerInsightsInstance | set owner to a user: no owner concept
+		// docs/rules.md#power-platform: CustomerInsightsInstance | set owner to a user: no owner concept
 		{name: "ci/owner user", kind: pp.CustomerInsightsInstance, op: setOwnerUser, code: partnerlink.EINVALID, instead: "every user active on the instance in a month is attributed, so have user"},
-		// SPEC §5: CustomerInsightsInstance | set owner to a service principal: no owner concept
+		// docs/rules.md#power-platform: CustomerInsightsInstance | set owner to a service principal: no owner concept
 		{name: "ci/owner sp", kind: pp.CustomerInsightsInstance, op: setOwnerSP, code: partnerlink.EINVALID, instead: "have service principal " + sp1 + " work in the instance"},
-		// SPEC §5: CustomerInsightsInstance | co-owners: —
+		// docs/rules.md#power-platform: CustomerInsightsInstance | co-owners: —
 		{name: "ci/co-owner", kind: pp.CustomerInsightsInstance, op: addCoOwner, code: partnerlink.EINVALID, instead: "work in the instance instead"},
-		// SPEC §5: CustomerInsightsInstance | solution import: not possible (refused)
+		// docs/rules.md#power-platform: CustomerInsightsInstance | solution import: not possible (refused)
 		{name: "ci/solution", kind: pp.CustomerInsightsInstance, op: solutionImport, code: partnerlink.EINVALID, instead: "a Customer Insights instance credits every user active on it"},
 
-		// SPEC §5: Bot | set owner to a user: no (only by solution import)
+		// docs/rules.md#power-platform: Bot | set owner to a user: no (only by solution import)
 		{name: "bot/owner user", kind: pp.Bot, op: setOwnerUser, code: partnerlink.EINVALID, instead: "import the bot in a solution as user"},
-		// SPEC §5: Bot | set owner to a service principal: no (only by solution import)
+		// docs/rules.md#power-platform: Bot | set owner to a service principal: no (only by solution import)
 		{name: "bot/owner sp", kind: pp.Bot, op: setOwnerSP, code: partnerlink.EINVALID, instead: "import the bot in a solution as service principal"},
-		// SPEC §5: Bot | co-owners: —
+		// docs/rules.md#power-platform: Bot | co-owners: —
 		{name: "bot/co-owner", kind: pp.Bot, op: addCoOwner, code: partnerlink.EINVALID, instead: "import the bot in a solution as user"},
-		// SPEC §5: Bot | solution import: importer becomes owner (and creator)
+		// docs/rules.md#power-platform: Bot | solution import: importer becomes owner (and creator)
 		{name: "bot/solution", kind: pp.Bot, op: solutionImport, want: []string{"Owner=" + sp1, "Creator=" + sp1}},
 	}
 	for _, tc := range cases {
@@ -198,7 +198,7 @@ func TestOwnershipChangesPerKind(t *testing.T) {
 }
 
 func TestOwnershipIsHistory(t *testing.T) {
-	// SPEC §5: a change closes the old period and opens a new one at the same instant.
+	// docs/rules.md#power-platform: a change closes the old period and opens a new one at the same instant.
 	r := res(pp.CanvasApp)
 	h, err := pp.SetOwner(r, initial(pp.CanvasApp), user(user2), t1)
 	if err != nil {
@@ -214,7 +214,7 @@ func TestOwnershipIsHistory(t *testing.T) {
 }
 
 func TestFlowReownKeepsOneCreator(t *testing.T) {
-	// SPEC §5: Flow | creator (exactly one at a time; an owner change or
+	// docs/rules.md#power-platform: Flow | creator (exactly one at a time; an owner change or
 	// solution import makes the new principal the creator from then on).
 	r := res(pp.Flow)
 	h := initial(pp.Flow)
@@ -253,7 +253,7 @@ func TestFlowReownKeepsOneCreator(t *testing.T) {
 }
 
 func TestPublishSetsPublisher(t *testing.T) {
-	// SPEC §5: PowerBIDataset | publisher (the last principal to publish it).
+	// docs/rules.md#power-platform: PowerBIDataset | publisher (the last principal to publish it).
 	r := res(pp.PowerBIDataset)
 	h, err := pp.Publish(r, nil, user(user1), day("2026-03-01"))
 	if err != nil {
@@ -289,7 +289,7 @@ func TestPublishSetsPublisher(t *testing.T) {
 }
 
 func TestCoOwnerLimits(t *testing.T) {
-	// SPEC §5: CanvasApp | co-owners: users, yes.
+	// docs/rules.md#power-platform: CanvasApp | co-owners: users, yes.
 	r := res(pp.CanvasApp)
 	h, err := pp.AddCoOwner(r, initial(pp.CanvasApp), pp.Principal{ID: user2, Type: partnerlink.PrincipalGuest}, t1)
 	if err != nil {
@@ -369,7 +369,7 @@ func TestChangeConflicts(t *testing.T) {
 }
 
 func TestSolutionRefusalChangesNothing(t *testing.T) {
-	// SPEC §5: a solution containing a Power BI dataset or a Customer
+	// docs/rules.md#power-platform: a solution containing a Power BI dataset or a Customer
 	// Insights instance is refused whole, changing nothing.
 	for _, bad := range []pp.Kind{pp.PowerBIDataset, pp.CustomerInsightsInstance} {
 		comps := []pp.Component{

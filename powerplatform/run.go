@@ -7,7 +7,7 @@ import (
 	"github.com/partnerlink/partnerlink/world"
 )
 
-// Source is one named §8.3 file: activity or unified profiles.
+// Source is one named activity file (docs/api.md#activity-csv): activity or unified profiles.
 type Source struct {
 	Name string
 	R    io.Reader
@@ -16,7 +16,7 @@ type Source struct {
 // Attribute is the whole offline run behind `partnerlink attribute
 // --powerplatform`: it indexes the world, streams every source into one
 // Activity, computes the credits of the months whose first day lies in
-// [from, to) and writes them to w as SPEC §8.4 CSV. The Summary accounts for
+// [from, to) and writes them to w as docs/api.md#attribution-csv CSV. The Summary accounts for
 // rows on resources the world does not list.
 func Attribute(w io.Writer, doc *world.Document, sources []Source, from, to time.Time) (Summary, error) {
 	in, err := FromWorld(doc)

@@ -20,7 +20,7 @@ const (
 	Bot                      Kind = "Bot"
 )
 
-// Kinds lists every kind, in the order of the tables of SPEC §5.
+// Kinds lists every kind, in the order of the tables of docs/rules.md#power-platform.
 var Kinds = []Kind{CanvasApp, ModelDrivenApp, Flow, PowerBIDataset, CustomerInsightsInstance, Bot}
 
 // ParseKind accepts a kind's exact name.
@@ -60,7 +60,7 @@ const (
 	MetricUnifiedProfiles Metric = "UnifiedProfiles"
 )
 
-// MetricOf returns the metric of kind k (SPEC §5, first table).
+// MetricOf returns the metric of kind k (docs/rules.md#power-platform, first table).
 func MetricOf(k Kind) Metric {
 	if k == CustomerInsightsInstance {
 		return MetricUnifiedProfiles
@@ -69,7 +69,7 @@ func MetricOf(k Kind) Metric {
 }
 
 // AttributedRoles returns the ownership roles whose holders are the
-// attributed users of kind k (SPEC §5, first table). Customer Insights has
+// attributed users of kind k (docs/rules.md#power-platform, first table). Customer Insights has
 // none: its attributed users are the users active in the month.
 func AttributedRoles(k Kind) []Role {
 	switch k {
@@ -219,7 +219,7 @@ func (m Month) Period() partnerlink.Period { return partnerlink.Period{From: m.S
 
 func (m Month) String() string { return fmt.Sprintf("%04d-%02d", int(m)/12, int(m)%12+1) }
 
-// MonthsIn returns the months whose first day lies in [from, to) (SPEC §8.4).
+// MonthsIn returns the months whose first day lies in [from, to) (docs/api.md#attribution-csv).
 func MonthsIn(from, to time.Time) []Month {
 	var out []Month
 	m := MonthOf(from)

@@ -418,7 +418,7 @@ func (a *applier) ensurePrincipal(r RoleAssignment) error {
 		p.Type = string(partnerlink.PrincipalGroup)
 	case "ForeignGroup":
 		// A group of another tenant: in a customer tenant these are the CSP
-		// partner's AdminAgents/HelpdeskAgents and GDAP groups (SPEC §4).
+		// partner's AdminAgents/HelpdeskAgents and GDAP groups (docs/rules.md#azure-attribution).
 		p.Type = string(partnerlink.PrincipalGroup)
 		p.CSPDelegated = true
 	default:

@@ -1,5 +1,5 @@
 // Package snapshot imports point-in-time snapshots of a real Azure
-// environment and folds them into the world document (SPEC §8.1) as
+// environment and folds them into the world document (docs/api.md#world-document) as
 // periods: "a later snapshot closes the periods of what disappeared and
 // opens what appeared, at the snapshot's instant".
 //
@@ -89,7 +89,7 @@
 //     guest UPN (containing "#EXT#") is a Guest; ServicePrincipal; Group;
 //     and ForeignGroup becomes a Group flagged cspDelegated: foreign groups
 //     in a customer tenant are the CSP partner's AdminAgents/HelpdeskAgents
-//     and GDAP groups, whose access SPEC §4 leaves to the CSP channel.
+//     and GDAP groups, whose access docs/rules.md#azure-attribution leaves to the CSP channel.
 //     displayName is az's principalName (UPN, service principal name or
 //     group name) when known. Principals already in the document are never
 //     changed, and no principal is closed because it has no assignment left.

@@ -12,7 +12,7 @@ import (
 	"github.com/partnerlink/partnerlink/powerplatform"
 )
 
-// Power Platform and Customer Insights state (SPEC §5): environments,
+// Power Platform and Customer Insights state (docs/rules.md#power-platform): environments,
 // resources and their ownership history. Environment and resource ids keep
 // the casing they were first registered with and are compared
 // case-insensitively. Ownership is a period table: a change closes periods

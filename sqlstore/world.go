@@ -274,7 +274,7 @@ func insertRoleAssignment(ctx context.Context, q queryer, ra world.RoleAssignmen
 	return nil
 }
 
-// scopeKey is the comparison form of a scope (SPEC §2).
+// scopeKey is the comparison form of a scope (docs/rules.md#identifiers-and-time).
 func scopeKey(s string) string {
 	if s != "/" {
 		s = strings.TrimSuffix(s, "/")

@@ -18,7 +18,7 @@ import (
 )
 
 // Activity is Power Platform activity and Customer Insights unified
-// profiles (SPEC §8.3): CSV, plain or gzip, told apart by their header.
+// profiles (docs/api.md#activity-csv): CSV, plain or gzip, told apart by their header.
 var Activity = Kind{Name: "activity", Summarize: summarizeActivity}
 
 // summarizeActivity validates the whole file with the powerplatform reader
@@ -94,7 +94,7 @@ func activityMonths(r io.Reader, name string) (int64, []string, error) {
 // LoadActivity reads every imported activity and unified-profiles file
 // with rows before to into one Activity. Every earlier month is included,
 // not only those of a run's period: the latest-partner rule looks at
-// activity "at or before the end of the month" (SPEC §5). Errors name the
+// activity "at or before the end of the month" (docs/rules.md#power-platform). Errors name the
 // file as it was imported.
 func LoadActivity(ctx context.Context, store Store, dataDir string, to time.Time) (*powerplatform.Activity, []string, error) {
 	ims, err := store.UsageImports(ctx, Activity.Name, nil)

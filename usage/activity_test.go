@@ -16,7 +16,7 @@ import (
 
 var ppBasic = filepath.Join("..", "powerplatform", "testdata", "basic")
 
-// SPEC §8.3 files as a usage kind: validated whole by the powerplatform
+// docs/api.md#activity-csv files as a usage kind: validated whole by the powerplatform
 // reader, stored once by content hash, indexed by the months of their rows.
 func TestImportActivity(t *testing.T) {
 	db, dir := setup(t)

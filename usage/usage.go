@@ -32,7 +32,7 @@ type Kind struct {
 	Summarize func(f *os.File, name string) (*partnerlink.UsageImport, error)
 }
 
-// FOCUS is cost and usage in FinOps FOCUS (SPEC §8.2).
+// FOCUS is cost and usage in FinOps FOCUS (docs/api.md#focus-usage).
 var FOCUS = Kind{Name: "focus", Summarize: summarize}
 
 // Result tells what an import did.

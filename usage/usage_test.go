@@ -27,7 +27,7 @@ func setup(t *testing.T) (*sqlstore.DB, string) {
 	return db, dir
 }
 
-// SPEC §8.2: an import is all-or-nothing, and re-importing the same file
+// docs/api.md#focus-usage: an import is all-or-nothing, and re-importing the same file
 // (even compressed differently named) does not count it twice.
 func TestImport(t *testing.T) {
 	db, dir := setup(t)

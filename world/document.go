@@ -1,4 +1,4 @@
-// Package world reads, validates and writes the world document (SPEC §8.1):
+// Package world reads, validates and writes the world document (docs/api.md#world-document):
 // the complete temporal state used for import, export, backup and offline
 // attribution. Field order and JSON names follow the spec exactly so that
 // export → import → export is byte-identical.

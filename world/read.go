@@ -117,7 +117,7 @@ func describeJSONError(data []byte, err error) string {
 			return msg
 		}
 		f := strings.TrimPrefix(err.Error(), "json: unknown field ")
-		return fmt.Sprintf("unknown field %s; the fields of each element are those of SPEC §8.1 (check spelling and case)", f)
+		return fmt.Sprintf("unknown field %s; the fields of each element are those of docs/api.md#world-document (check spelling and case)", f)
 	case errors.Is(err, io.EOF):
 		return "the document is empty; expected a JSON object with \"version\": 1"
 	case errors.Is(err, io.ErrUnexpectedEOF):

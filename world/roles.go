@@ -7,7 +7,7 @@ import (
 )
 
 // BuiltinRole is one of the Azure built-in role definitions that exist in
-// every world without being listed (SPEC §8.1). The GUIDs, actions and
+// every world without being listed (docs/api.md#world-document). The GUIDs, actions and
 // notActions are Azure's own, so that role definitions served by the ARM API
 // and roles named in imported documents mean what they mean in Azure.
 type BuiltinRole struct {

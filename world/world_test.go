@@ -10,7 +10,7 @@ import (
 	"github.com/partnerlink/partnerlink/world"
 )
 
-// SPEC §8.1: export → import → export round-trips exactly.
+// docs/api.md#world-document: export → import → export round-trips exactly.
 func TestRoundTripExample(t *testing.T) {
 	in, err := os.ReadFile("testdata/azure-basic.json")
 	if err != nil {
@@ -40,7 +40,7 @@ func TestRoundTripExample(t *testing.T) {
 	}
 }
 
-// SPEC §2 and §8.1: GUIDs are written lower-case, arrays canonically sorted,
+// docs/rules.md#identifiers-and-time, docs/api.md#world-document: GUIDs are written lower-case, arrays canonically sorted,
 // empty arrays as [], and secrets never appear in an export.
 func TestWriteCanonical(t *testing.T) {
 	src := `{"version":1,"partners":[{"partnerId":"2","name":"B","globalPartnerId":null,"homeTenantIds":null,"from":null,"to":null},
@@ -110,7 +110,7 @@ func TestValidBase(t *testing.T) {
 	}
 }
 
-// SPEC §2, §3, §4, §8.1: invalid documents are refused with the element's
+// docs/rules.md#identifiers-and-time, docs/rules.md#scopes, docs/rules.md#azure-attribution, docs/api.md#world-document: invalid documents are refused with the element's
 // path and what would be accepted.
 func TestValidateNegative(t *testing.T) {
 	cases := []struct {
@@ -172,7 +172,7 @@ func TestValidateCollectsSeveral(t *testing.T) {
 	}
 }
 
-// SPEC §4: a role can write when an action is "*" or does not end in
+// docs/rules.md#azure-attribution: a role can write when an action is "*" or does not end in
 // /read, unless notActions remove it; data actions never count.
 func TestCanWrite(t *testing.T) {
 	cases := []struct {
@@ -220,7 +220,7 @@ func TestCanWrite(t *testing.T) {
 	}
 }
 
-// SPEC §2 and §8.1: Write normalizes documents that did not come from Read
+// docs/rules.md#identifiers-and-time, docs/api.md#world-document: Write normalizes documents that did not come from Read
 // (the server's own state) without changing them.
 func TestWriteNormalizesWithoutChanging(t *testing.T) {
 	home := "AAAAAAAA-0000-4000-8000-000000000000"
@@ -243,7 +243,7 @@ func TestWriteNormalizesWithoutChanging(t *testing.T) {
 	}
 }
 
-// SPEC §8.1: every section round-trips: read(any order and case) → write →
+// docs/api.md#world-document: every section round-trips: read(any order and case) → write →
 // read → write gives the same bytes, sorted, lower-case, UTC, no secret.
 func TestRoundTripFull(t *testing.T) {
 	in, err := os.ReadFile("testdata/full-unsorted.json")

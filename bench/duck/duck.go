@@ -1,6 +1,6 @@
-// Package duck runs the attribution of SPEC §4 as DuckDB SQL over the same
+// Package duck runs the attribution of docs/rules.md#azure-attribution as DuckDB SQL over the same
 // world document and FOCUS CSV that `partnerlink attribute` reads, and
-// writes the same CSV (SPEC §8.4), so that the benchmark can compare the
+// writes the same CSV (docs/api.md#attribution-csv), so that the benchmark can compare the
 // two row by row.
 //
 // Go only loads the world document's rows into tables (GUIDs lower-cased,
@@ -143,7 +143,7 @@ func Run(ctx context.Context, opt Options, w io.Writer) error {
 }
 
 // trimDecimal writes a DECIMAL's text without trailing zeros after the
-// point, "0" for zero (SPEC §8.4).
+// point, "0" for zero (docs/api.md#attribution-csv).
 func trimDecimal(s string) string {
 	if strings.Contains(s, ".") {
 		s = strings.TrimRight(s, "0")

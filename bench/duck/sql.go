@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-// grantsSQL builds the grants of SPEC §4 and files them by scope:
+// grantsSQL builds the grants of docs/rules.md#azure-attribution and files them by scope:
 // sub_grants for scopes that contain whole subscriptions (tenant root,
 // management groups expanded to every subscription below them, the
 // subscription itself) and scope_grants for resource group and resource
@@ -214,7 +214,7 @@ FROM per_row p JOIN res r ON r.sub = p.sub AND r.rkey = p.rkey
 GROUP BY p.pid, p.tenant, p.sub, r.raw, p.cur
 ORDER BY p.pid, p.tenant, p.sub, r.raw, p.cur`
 
-// csvWriter writes SPEC §8.4 rows.
+// csvWriter writes docs/api.md#attribution-csv rows.
 type csvWriter struct{ w *bufio.Writer }
 
 func newCSV(w io.Writer) *csvWriter {

@@ -1,5 +1,5 @@
-// Package gen generates synthetic worlds (SPEC §8.1) and FOCUS usage
-// (SPEC §8.2) for the benchmark, deterministically from a seed.
+// Package gen generates synthetic worlds (docs/api.md#world-document) and FOCUS usage
+// (docs/api.md#focus-usage) for the benchmark, deterministically from a seed.
 //
 // Shape, per customer tenant: a management group tree (root, prod, dev) in
 // two tenants of three, 2–5 subscriptions, users, guests of partner
@@ -478,7 +478,7 @@ func (g *generator) tenant(i int) {
 }
 
 // upperSome returns id with its resource group and provider segments in
-// other casing (same resource, SPEC §2).
+// other casing (same resource, docs/rules.md#identifiers-and-time).
 func upperSome(id string) string {
 	b := []byte(id)
 	for i := 52; i < len(b) && i < 80; i++ { // past "/subscriptions/{guid}/"

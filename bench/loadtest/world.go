@@ -10,7 +10,7 @@ import (
 )
 
 // The partner registry of the generated world: one partner organization
-// with two location IDs, the IDs customers are told to link (SPEC §6). The
+// with two location IDs, the IDs customers are told to link (docs/rules.md#linking). The
 // write phase alternates every principal between the two.
 const (
 	GlobalPartnerID = "7000000"

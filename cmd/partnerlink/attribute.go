@@ -18,8 +18,8 @@ import (
 func init() { commands = append(commands, newAttributeCmd) }
 
 // newAttributeCmd is `partnerlink attribute`: offline attribution of usage
-// files against a world document (SPEC §9), credits as CSV on standard
-// output (SPEC §8.4) and the summary of rows not credited on standard error.
+// files against a world document (README.md#commands), credits as CSV on standard
+// output (docs/api.md#attribution-csv) and the summary of rows not credited on standard error.
 func newAttributeCmd(m *Main) *cobra.Command {
 	var (
 		worldPath   string
@@ -83,7 +83,7 @@ Insights profile files instead, and the output is the Power Platform credit.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&worldPath, "world", "", "world document (JSON, SPEC §8.1)")
+	f.StringVar(&worldPath, "world", "", "world document (JSON, docs/api.md#world-document)")
 	f.StringArrayVar(&usagePaths, "usage", nil, "usage file: FOCUS CSV, gzip CSV or Parquet (repeat for several)")
 	f.StringVar(&fromS, "from", "", "first day of the period, YYYY-MM-DD or RFC 3339 (inclusive)")
 	f.StringVar(&toS, "to", "", "end of the period, YYYY-MM-DD or RFC 3339 (exclusive)")

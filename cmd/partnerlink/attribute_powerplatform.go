@@ -11,8 +11,7 @@ import (
 )
 
 // runPowerPlatformAttribute is `partnerlink attribute --powerplatform`: the
-// Power Platform and Customer Insights credit of SPEC §5, written as SPEC
-// §8.4 CSV on standard output. usagePaths are the SPEC §8.3 activity and
+// Power Platform and Customer Insights credit of docs/rules.md#power-platform, written as docs/api.md#attribution-csv CSV on standard output. usagePaths are the docs/api.md#activity-csv activity and
 // unified-profile files, told apart by their header (gzip accepted). Rows on
 // resources the world does not list are summarised on standard error, never
 // dropped silently. cmd is the attribute command, whose flags are already

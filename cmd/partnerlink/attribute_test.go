@@ -22,7 +22,7 @@ func runAttributeCmd(t *testing.T, args ...string) (string, string, error) {
 	return out.String(), errOut.String(), err
 }
 
-// SPEC §8.4 and §9: `partnerlink attribute` on the shared azure-basic
+// docs/api.md#attribution-csv, README.md#commands: `partnerlink attribute` on the shared azure-basic
 // example prints exactly its expected.csv on standard output, and the
 // summary of rows not credited on standard error.
 func TestAttributeGolden(t *testing.T) {
@@ -46,7 +46,7 @@ func TestAttributeGolden(t *testing.T) {
 	}
 }
 
-// SPEC §9: --usage repeats; a bad argument or row is a clear error.
+// README.md#commands: --usage repeats; a bad argument or row is a clear error.
 func TestAttributeErrors(t *testing.T) {
 	dir := "testdata/azure-basic"
 	w, u := filepath.Join(dir, "world.json"), filepath.Join(dir, "usage.csv")

@@ -76,7 +76,7 @@ func TestDirectoryCommands(t *testing.T) {
 	}
 	mustRun(t, dir, "principal", "disable", "--tenant", cT, "--object-id", sp, "--at", "2027-06-01")
 
-	// Export, re-import, export again: byte-identical (SPEC §8.1).
+	// Export, re-import, export again: byte-identical (docs/api.md#world-document).
 	first := mustRun(t, dir, "export")
 	if !strings.Contains(first, `"to": "2027-06-01T00:00:00Z"`) || strings.Contains(first, "secret") {
 		t.Errorf("export: %s", first)
@@ -102,7 +102,7 @@ func TestDirectoryCommands(t *testing.T) {
 	}
 }
 
-// SPEC §7 Explain from the CLI, on the data directory and offline.
+// docs/rules.md#views-and-credits Explain from the CLI, on the data directory and offline.
 func TestExplainCommand(t *testing.T) {
 	dir := t.TempDir()
 	example := "testdata/azure-basic/world.json"
@@ -231,7 +231,7 @@ func TestKeysRotate(t *testing.T) {
 	}
 }
 
-// SPEC §8.3 files go through the one import command too.
+// docs/api.md#activity-csv files go through the one import command too.
 func TestImportDetectsActivity(t *testing.T) {
 	dir := t.TempDir()
 	base := "../../powerplatform/testdata/basic/"

@@ -19,7 +19,7 @@ func init() { commands = append(commands, newExplainCmd) }
 // newExplainCmd is `partnerlink explain`: why a partner was (or was not)
 // credited with a resource on a day or in a month — the chain link →
 // memberships → role assignment or delegation → scope, or the nearest
-// reason why not (SPEC §7).
+// reason why not (docs/rules.md#views-and-credits).
 func newExplainCmd(m *Main) *cobra.Command {
 	var partnerID, resource, day, month, worldPath, output string
 	cmd := &cobra.Command{

@@ -24,7 +24,7 @@ import (
 func init() { commands = append(commands, newPowerPlatformCmd) }
 
 // newPowerPlatformCmd is `partnerlink powerplatform`: the Power Platform and
-// Customer Insights state of the data directory (SPEC §5) — environments,
+// Customer Insights state of the data directory (docs/rules.md#power-platform) — environments,
 // resources, ownership changes under the product's limits, activity files,
 // and the credit, explanation and credit at risk on that state.
 func newPowerPlatformCmd(m *Main) *cobra.Command {
@@ -153,7 +153,7 @@ func newPPChangeCmd(m *Main, name, short string, op ownership.Op) *cobra.Command
 --as names the principal the change is about (the new owner, the co-owner added or removed, the
 publisher); it must be a principal of the resource's tenant. The change happens at --at (RFC 3339
 or YYYY-MM-DD, default now): the periods it ends are closed and the new ones opened at that instant.
-A change the product does not allow (SPEC §5) is refused with what to do instead.`,
+A change the product does not allow (docs/rules.md#power-platform) is refused with what to do instead.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if resource == "" || as == "" {
@@ -277,7 +277,7 @@ whole: nothing changes.`,
 func newPPImportActivityCmd(m *Main) *cobra.Command {
 	return &cobra.Command{
 		Use:   "import-activity FILE…",
-		Short: "Import Power Platform activity or Customer Insights unified-profile files (SPEC §8.3)",
+		Short: "Import Power Platform activity or Customer Insights unified-profile files (docs/api.md#activity-csv)",
 		Long: `Import activity (Date,TenantId,ResourceId,UserId,Activity) or unified-profile
 (Month,TenantId,ResourceId,UnifiedProfiles) files, plain or gzip CSV: each is validated whole (a bad
 row is named by file and line and nothing is kept) and stored once by content hash in
@@ -297,7 +297,7 @@ DATA_DIR/usage/activity/. 'partnerlink import' does the same when it recognizes 
 }
 
 // isActivityHeader reports whether the first line of a CSV file is the
-// header of a SPEC §8.3 activity or unified-profiles file, for the import
+// header of a docs/api.md#activity-csv activity or unified-profiles file, for the import
 // command's detection.
 func isActivityHeader(first string) bool {
 	cols := map[string]bool{}
@@ -310,7 +310,7 @@ func isActivityHeader(first string) bool {
 	return (cols["date"] && cols["userid"] && cols["activity"]) || (cols["month"] && cols["unifiedprofiles"])
 }
 
-// importActivity stores one SPEC §8.3 activity or unified-profiles file in
+// importActivity stores one docs/api.md#activity-csv activity or unified-profiles file in
 // the data directory: validated whole, kept once by content hash (the same
 // file twice changes nothing), errors naming the file and line. It is what
 // `partnerlink import` calls for such a file.
@@ -381,8 +381,8 @@ func newPPAttributeCmd(m *Main) *cobra.Command {
 	var fromS, toS string
 	cmd := &cobra.Command{
 		Use:   "attribute --from DAY --to DAY",
-		Short: "The Power Platform credit on the data directory's state, as SPEC §8.4 CSV",
-		Long: `The Power Platform and Customer Insights credit (SPEC §5) of the months whose first day lies
+		Short: "The Power Platform credit on the data directory's state, as docs/api.md#attribution-csv CSV",
+		Long: `The Power Platform and Customer Insights credit (docs/rules.md#power-platform) of the months whose first day lies
 in [--from, --to), on the data directory's ownership history, links and directory and the activity
 and profile files imported so far; the same CSV as 'attribute --powerplatform'. Rows on resources
 that are not registered are counted on standard error.`,

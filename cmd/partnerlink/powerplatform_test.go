@@ -32,7 +32,7 @@ func importBasic(t *testing.T) string {
 }
 
 // World and activity imported into a data directory give exactly the
-// credit the offline command computes from the same files (SPEC §8.4).
+// credit the offline command computes from the same files (docs/api.md#attribution-csv).
 func TestPowerPlatformAttributeOnServerEqualsOffline(t *testing.T) {
 	dir := importBasic(t)
 	server, err := run(t, dir, "powerplatform", "attribute", "--from", "2026-03-01", "--to", "2026-05-01")
@@ -56,7 +56,7 @@ func TestPowerPlatformAttributeOnServerEqualsOffline(t *testing.T) {
 	}
 }
 
-// SPEC §8.3 import: the same file twice is counted once, a bad line names
+// docs/api.md#activity-csv import: the same file twice is counted once, a bad line names
 // the file and line and keeps nothing.
 func TestPowerPlatformImportActivity(t *testing.T) {
 	dir := importBasic(t)
@@ -105,7 +105,7 @@ func TestPowerPlatformImportActivity(t *testing.T) {
 	}
 }
 
-// Registration and ownership changes on the data directory, with SPEC §5's
+// Registration and ownership changes on the data directory, with docs/rules.md#power-platform's
 // refusals, explain and credit at risk.
 func TestPowerPlatformCommands(t *testing.T) {
 	dir := importBasic(t)

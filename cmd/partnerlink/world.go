@@ -33,14 +33,14 @@ func newImportCmd(m *Main) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "import FILE...",
 		Short: "Import a world document, Azure snapshots, FOCUS usage or Power Platform activity into the data directory",
-		Long: `Import a world document (SPEC §8.1): it replaces the directory, partner registry, role
+		Long: `Import a world document (docs/api.md#world-document): it replaces the directory, partner registry, role
 model, links and Power Platform state, in one transaction (all or nothing; importing the same file
 twice gives the same state). Secrets in the document are stored hashed; secrets already stored for
 principals that remain are kept.
 
-FOCUS usage files (SPEC §8.2) are validated whole (a bad row is named by file and line and nothing
+FOCUS usage files (docs/api.md#focus-usage) are validated whole (a bad row is named by file and line and nothing
 is imported) and kept in DATA_DIR/usage/ by content hash: importing the same file twice counts it
-once. Power Platform activity and Customer Insights profile files (SPEC §8.3) are kept the same way.
+once. Power Platform activity and Customer Insights profile files (docs/api.md#activity-csv) are kept the same way.
 
 Azure snapshots — the JSON of 'az role assignment list --all' (and 'az role definition list'),
 and Azure Resource Graph exports of authorizationresources and resourcecontainers — are applied to
@@ -213,7 +213,7 @@ func importSnapshot(cmd *cobra.Command, m *Main, db *sqlstore.DB, path, tenant s
 	return nil
 }
 
-// importUsage stores one FOCUS file in the data directory (SPEC §8.2), with
+// importUsage stores one FOCUS file in the data directory (docs/api.md#focus-usage), with
 // a progress bar when standard error is a terminal.
 func importUsage(cmd *cobra.Command, m *Main, db *sqlstore.DB, path string) error {
 	f, err := os.Open(path)

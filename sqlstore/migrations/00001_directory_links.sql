@@ -1,7 +1,7 @@
 -- +goose Up
 -- Instants are Unix nanoseconds (BIGINT) in both databases: exact, comparable,
 -- and identical across SQLite and PostgreSQL. NULL valid_from means "since
--- always", NULL valid_to "still in force" (SPEC §2).
+-- always", NULL valid_to "still in force" (docs/rules.md#identifiers-and-time).
 CREATE TABLE tenants (
     tenant_id      TEXT PRIMARY KEY,
     name           TEXT NOT NULL,

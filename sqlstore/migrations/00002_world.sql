@@ -1,5 +1,5 @@
 -- +goose Up
--- The rest of the world document (SPEC §8.1), each row with its period.
+-- The rest of the world document (docs/api.md#world-document), each row with its period.
 CREATE TABLE management_groups (
     tenant_id TEXT NOT NULL,
     name      TEXT NOT NULL,

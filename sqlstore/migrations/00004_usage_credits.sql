@@ -4,7 +4,7 @@
 -- imports are idempotent and a run reads only the files of its months.
 CREATE TABLE usage_imports (
     hash        TEXT PRIMARY KEY, -- SHA-256 of the file as imported
-    kind        TEXT NOT NULL,    -- focus (SPEC §8.2) or activity (SPEC §8.3)
+    kind        TEXT NOT NULL,    -- focus (docs/api.md#focus-usage) or activity (docs/api.md#activity-csv)
     name        TEXT NOT NULL,    -- the file name given
     path        TEXT NOT NULL,    -- relative to the data directory
     rows        BIGINT NOT NULL,

@@ -30,7 +30,7 @@ func setOwner(p powerplatform.Principal, at time.Time) func([]powerplatform.Comp
 	}
 }
 
-// SPEC §5 on the store: registration with case-insensitive ids, ownership
+// docs/rules.md#power-platform on the store: registration with case-insensitive ids, ownership
 // changes that close and open periods at one instant, refusals that change
 // nothing, solution imports all or nothing, the world document round trip
 // and concurrent changes serialized.

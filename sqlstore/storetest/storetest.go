@@ -317,7 +317,7 @@ func testLinkDecideError(t *testing.T, s Store) {
 }
 
 // testLinkConcurrent: many writers on one principal never leave two current
-// links, and every version is distinct (SPEC §4: at most one link per tenant).
+// links, and every version is distinct (docs/rules.md#azure-attribution: at most one link per tenant).
 func testLinkConcurrent(t *testing.T, s Store) {
 	ctx := context.Background()
 	Seed(t, s)
@@ -415,7 +415,7 @@ func testLinkConcurrentMixed(t *testing.T, s Store) {
 
 // testLinkInstantOrder: a change that took its instant before the change
 // already stored happens at that change's instant, so periods never run
-// backwards (SPEC §4: a link is held over a period).
+// backwards (docs/rules.md#azure-attribution: a link is held over a period).
 func testLinkInstantOrder(t *testing.T, s Store) {
 	ctx := context.Background()
 	Seed(t, s)
@@ -564,7 +564,7 @@ var worldIn []byte
 //go:embed testdata/world-export.json
 var worldExport []byte
 
-// SPEC §8.1: export → import → export round-trips exactly; secrets are
+// docs/api.md#world-document: export → import → export round-trips exactly; secrets are
 // stored hashed and never exported; an import is all-or-nothing.
 func testWorldRoundTrip(t *testing.T, s Store) {
 	ctx := context.Background()
@@ -620,7 +620,7 @@ func testWorldRoundTrip(t *testing.T, s Store) {
 	}
 }
 
-// SPEC §8.2: re-importing the same file does not count it twice; the store
+// docs/api.md#focus-usage: re-importing the same file does not count it twice; the store
 // records each import with its rows and totals and the months it covers.
 func testUsageAndCredits(t *testing.T, s Store) {
 	ctx := context.Background()

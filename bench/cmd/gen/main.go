@@ -1,5 +1,5 @@
-// Command gen writes a synthetic world document (SPEC §8.1) and a FOCUS CSV
-// usage file (SPEC §8.2) of any size, deterministically from a seed:
+// Command gen writes a synthetic world document (docs/api.md#world-document) and a FOCUS CSV
+// usage file (docs/api.md#focus-usage) of any size, deterministically from a seed:
 //
 //	go run ./cmd/gen -tenants 2000 -rows 10000000 -out out/10m
 //
