@@ -141,7 +141,11 @@ func TestLinkLifecycle(t *testing.T) {
 	// Every change recorded with actor and instant (docs/rules.md#linking).
 	evs, err := db.LinkEvents(ctx, partnerlink.LinkFilter{TenantID: st.TenantA})
 	must(t, err)
-	if len(evs) != 4 || evs[3].Action != partnerlink.LinkDeleted || evs[3].ActorObjectID != st.UserA || !evs[3].At.Equal(now) {
+	// All four at the same clock instant: the replace and the delete each
+	// close a period that began at that instant, so each happens a
+	// nanosecond later (docs/rules.md, "Link history under concurrency").
+	if len(evs) != 4 || evs[3].Action != partnerlink.LinkDeleted || evs[3].ActorObjectID != st.UserA || !evs[3].At.Equal(now.Add(2*time.Nanosecond)) ||
+		!evs[1].At.Equal(now) || !evs[2].At.Equal(now.Add(time.Nanosecond)) {
 		t.Errorf("events = %+v", evs)
 	}
 }

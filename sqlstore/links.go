@@ -17,7 +17,7 @@ const linkColumns = `tenant_id, object_id, partner_id, valid_from, valid_to, ver
 // on every change was a fifth of the CPU of a link write on SQLite.
 const (
 	qCurrentLink = `SELECT ` + linkColumns + ` FROM links WHERE tenant_id = $1 AND object_id = $2 AND valid_to IS NULL`
-	qLastVersion = `SELECT MAX(version) FROM links WHERE tenant_id = $1 AND object_id = $2`
+	qLastVersion = `SELECT MAX(version), MAX(updated_time) FROM links WHERE tenant_id = $1 AND object_id = $2`
 	qReaffirm    = `UPDATE links SET version = $3, updated_time = $4 WHERE tenant_id = $1 AND object_id = $2 AND valid_to IS NULL`
 	qCloseLink   = `UPDATE links SET valid_to = $3, updated_time = $3 WHERE tenant_id = $1 AND object_id = $2 AND valid_to IS NULL`
 	qVersionEnd  = `UPDATE links SET version = $3 WHERE tenant_id = $1 AND object_id = $2 AND valid_to = $4`
@@ -345,20 +345,31 @@ func (d *DB) applyLinkChange(ctx context.Context, tx *preparedTx, c *linkChange)
 		return nil
 	}
 	// Changes of one principal are applied in the order they reach the
-	// store; one that took its instant a little earlier than the change
-	// before it happens at that change's instant, so periods never run
-	// backwards.
-	if cur != nil && at.Before(cur.UpdatedTime) {
-		at = cur.UpdatedTime
-	}
-	version, created := 1, at
-	prev := ""
+	// store (docs/rules.md, "Link history under concurrency"): one that took
+	// its instant a little earlier than the principal's last change —
+	// linked, re-affirmed or deleted — happens at that change's instant, so
+	// periods and events never run backwards; and a change that would close
+	// a period at the instant it began happens a nanosecond later, so no
+	// period is empty.
+	version, prev := 1, ""
+	var last time.Time
 	if cur != nil {
-		version, created, prev = cur.Version+1, cur.CreatedTime, cur.PartnerID
-	} else if last, err := lastVersion(ctx, tx, tenantID, objectID); err != nil {
+		version, last, prev = cur.Version+1, cur.UpdatedTime, cur.PartnerID
+	} else if lastV, lastAt, err := lastChange(ctx, tx, tenantID, objectID); err != nil {
 		return err
 	} else {
-		version = last + 1
+		version, last = lastV+1, lastAt
+	}
+	if at.Before(last) {
+		at = last
+	}
+	closes := ch.Action == partnerlink.LinkReplaced || ch.Action == partnerlink.LinkDeleted
+	if cur != nil && closes && !at.After(cur.Period.From) {
+		at = cur.Period.From.Add(time.Nanosecond)
+	}
+	created := at
+	if cur != nil {
+		created = cur.CreatedTime
 	}
 	var result *partnerlink.Link
 	switch ch.Action {
@@ -459,13 +470,19 @@ func (d *DB) lockPrincipal(ctx context.Context, q queryer, tenantID, objectID st
 
 // lastVersion is the highest version this principal's link ever had, so a
 // new link after a delete keeps counting up (etags never repeat).
-func lastVersion(ctx context.Context, q queryer, tenantID, objectID string) (int, error) {
-	var v sql.NullInt64
-	err := q.QueryRowContext(ctx, qLastVersion, tenantID, objectID).Scan(&v)
+// lastChange is the version and instant of a principal's last link change
+// when it has no current link (0 and the zero time when it never had one).
+// Every change leaves its instant in a links row's updated_time.
+func lastChange(ctx context.Context, q queryer, tenantID, objectID string) (int, time.Time, error) {
+	var v, at sql.NullInt64
+	err := q.QueryRowContext(ctx, qLastVersion, tenantID, objectID).Scan(&v, &at)
 	if err != nil {
-		return 0, fmt.Errorf("store: last link version: %w", err)
+		return 0, time.Time{}, fmt.Errorf("store: last link change: %w", err)
 	}
-	return int(v.Int64), nil
+	if !at.Valid {
+		return int(v.Int64), time.Time{}, nil
+	}
+	return int(v.Int64), time.Unix(0, at.Int64).UTC(), nil
 }
 
 func closeLink(ctx context.Context, q queryer, tenantID, objectID string, at time.Time) error {

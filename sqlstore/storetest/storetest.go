@@ -8,8 +8,11 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"math/rand/v2"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -56,6 +59,7 @@ func RunAll(t *testing.T, open func(t *testing.T) Store) {
 	t.Run("LinkConcurrent", func(t *testing.T) { testLinkConcurrent(t, open(t)) })
 	t.Run("LinkConcurrentMixed", func(t *testing.T) { testLinkConcurrentMixed(t, open(t)) })
 	t.Run("LinkInstantsNeverRunBackwards", func(t *testing.T) { testLinkInstantOrder(t, open(t)) })
+	t.Run("LinkHistoryConcurrent", func(t *testing.T) { testLinkHistoryConcurrent(t, open(t)) })
 	t.Run("ViewsFollowChanges", func(t *testing.T) { s := open(t); ViewsFollowChanges(t, s, s) })
 	t.Run("LinkQueries", func(t *testing.T) { testLinkQueries(t, open(t)) })
 	t.Run("Outbox", func(t *testing.T) { testOutbox(t, open(t)) })
@@ -423,8 +427,10 @@ func testLinkInstantOrder(t *testing.T, s Store) {
 	must(t, err)
 	l, ev, err := s.ChangeLink(ctx, TenantA, UserA, t0.Add(5*time.Second), partnerlink.Caller{}, link(Global))
 	must(t, err)
-	if !l.Period.From.Equal(t0.Add(10*time.Second)) || !ev.At.Equal(l.Period.From) {
-		t.Errorf("late change: link from %v, event at %v; want both at %v", l.Period.From, ev.At, t0.Add(10*time.Second))
+	// It replaces the link created at 10 s, so it happens just after that
+	// instant: the replaced period is not empty.
+	if want := t0.Add(10*time.Second + time.Nanosecond); !l.Period.From.Equal(want) || !ev.At.Equal(l.Period.From) {
+		t.Errorf("late change: link from %v, event at %v; want both at %v", l.Period.From, ev.At, want)
 	}
 	ls, err := s.Links(ctx, partnerlink.LinkFilter{TenantID: TenantA, ObjectID: UserA})
 	must(t, err)
@@ -678,5 +684,113 @@ func testUsageAndCredits(t *testing.T, s Store) {
 	}
 	if cs, _ := s.Credits(ctx, partnerlink.CreditFilter{RunID: id, TenantID: TenantB}); len(cs) != 1 || cs[0].Currency != "USD" {
 		t.Errorf("credits by tenant = %+v", cs)
+	}
+}
+
+// testLinkHistoryConcurrent is a property test of docs/rules.md, "Link
+// history under concurrency": many goroutines create, replace, re-affirm and
+// delete the links of two principals at once, each with an instant taken
+// from a jittered clock (so they reach the store out of order). Whatever the
+// interleaving: a principal's periods are non-empty and do not overlap, its
+// events never run backwards and their versions count up by one, its current
+// link is what its last event says, and the state exports to a world
+// document that validates and imports again to the same bytes.
+func testLinkHistoryConcurrent(t *testing.T, s Store) {
+	ctx := context.Background()
+	Seed(t, s)
+	const solo = "5200000"
+	must(t, s.PutPartner(ctx, partnerlink.Partner{ID: solo, Name: "Solo", Period: partnerlink.Period{From: t0.AddDate(-5, 0, 0)}}))
+	principals := []string{UserA, SPA}
+	const workers, changes = 8, 60
+	var clock atomic.Int64 // milliseconds after t0, shared by the workers
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rnd := rand.New(rand.NewPCG(uint64(w), 7))
+			<-start
+			for range changes {
+				// An instant up to 10 ms behind the clock, as requests
+				// that took their time and then raced.
+				at := t0.Add(time.Duration(clock.Add(1)-rnd.Int64N(10)) * time.Millisecond)
+				obj := principals[rnd.IntN(len(principals))]
+				decide := unlink
+				switch rnd.IntN(4) {
+				case 0, 1:
+					decide = link(Location)
+				case 2:
+					decide = link(solo)
+				}
+				_, _, err := s.ChangeLink(ctx, TenantA, obj, at, partnerlink.Caller{TenantID: TenantA, ObjectID: obj}, decide)
+				if err != nil && partnerlink.ErrorCode(err) != partnerlink.ENOTFOUND { // a delete with nothing linked
+					t.Errorf("change at %v: %v", at, err)
+				}
+			}
+		}()
+	}
+	close(start)
+	wg.Wait()
+
+	for _, obj := range principals {
+		ls, err := s.Links(ctx, partnerlink.LinkFilter{TenantID: TenantA, ObjectID: obj})
+		must(t, err)
+		slices.SortFunc(ls, func(a, b partnerlink.Link) int { return a.Period.From.Compare(b.Period.From) })
+		open := 0
+		for i, l := range ls {
+			if l.Period.To.IsZero() {
+				open++
+			} else if !l.Period.To.After(l.Period.From) {
+				t.Errorf("%s: empty or backwards period %v – %v", obj, l.Period.From, l.Period.To)
+			}
+			if i > 0 && (ls[i-1].Period.To.IsZero() || ls[i-1].Period.To.After(l.Period.From)) {
+				t.Errorf("%s: periods overlap: %v – %v and %v – %v", obj, ls[i-1].Period.From, ls[i-1].Period.To, l.Period.From, l.Period.To)
+			}
+		}
+		if open > 1 {
+			t.Errorf("%s: %d current links", obj, open)
+		}
+		evs, err := s.LinkEvents(ctx, partnerlink.LinkFilter{TenantID: TenantA, ObjectID: obj})
+		must(t, err)
+		if len(evs) == 0 {
+			t.Fatalf("%s: no events", obj)
+		}
+		for i := 1; i < len(evs); i++ {
+			if evs[i].At.Before(evs[i-1].At) {
+				t.Errorf("%s: event %d at %v runs back before event %d at %v", obj, evs[i].ID, evs[i].At, evs[i-1].ID, evs[i-1].At)
+			}
+			if evs[i].Version != evs[i-1].Version+1 {
+				t.Errorf("%s: event versions %d then %d", obj, evs[i-1].Version, evs[i].Version)
+			}
+		}
+		last := evs[len(evs)-1]
+		cur, err := s.CurrentLink(ctx, TenantA, obj)
+		switch {
+		case last.Action == partnerlink.LinkDeleted:
+			if partnerlink.ErrorCode(err) != partnerlink.ENOTFOUND {
+				t.Errorf("%s: last event deleted the link, current = %+v %v", obj, cur, err)
+			}
+		case err != nil || cur.PartnerID != last.PartnerID || cur.Version != last.Version:
+			t.Errorf("%s: last event %+v, current link %+v %v", obj, last, cur, err)
+		}
+	}
+
+	// Backups keep restoring: the export validates and re-imports exactly.
+	doc, err := s.ExportWorld(ctx)
+	must(t, err)
+	var first bytes.Buffer
+	must(t, world.Write(&first, doc))
+	doc2, err := world.Read(bytes.NewReader(first.Bytes()), "export.json") // Read validates
+	if err != nil {
+		t.Fatalf("the export does not import: %v", err)
+	}
+	must(t, s.ImportWorld(ctx, doc2, func(s string) (string, error) { return "h:" + s, nil }))
+	again, err := s.ExportWorld(ctx)
+	must(t, err)
+	var second bytes.Buffer
+	must(t, world.Write(&second, again))
+	if !bytes.Equal(first.Bytes(), second.Bytes()) {
+		t.Errorf("export → import → export differs")
 	}
 }
