@@ -25,6 +25,7 @@ import (
 	"github.com/partnerlink/partnerlink/identity"
 	"github.com/partnerlink/partnerlink/linking"
 	"github.com/partnerlink/partnerlink/notify"
+	"github.com/partnerlink/partnerlink/usage"
 	"github.com/partnerlink/partnerlink/sqlstore"
 )
 
@@ -125,6 +126,13 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 
 	if s.DB, err = OpenStore(ctx, cfg.DataDir, cfg.DSN); err != nil {
 		return fail(err)
+	}
+	// Imports killed part way leave their temporary files; nothing else
+	// ever would remove them (docs/operations.md, "Usage files").
+	if n, size, err := usage.RemoveStale(cfg.DataDir); err != nil {
+		return fail(err)
+	} else if n > 0 {
+		cfg.Logger.Info("removed the temporary files of imports that did not finish", "files", n, "bytes", size)
 	}
 	if s.Keys, err = identity.OpenKeys(filepath.Join(cfg.DataDir, "keys"), identity.KeyOptions{Now: cfg.Now}); err != nil {
 		return fail(err)

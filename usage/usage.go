@@ -51,12 +51,20 @@ func Import(ctx context.Context, store Store, dataDir string, kind Kind, name st
 	}
 	// Copy to a temporary file while hashing: the file is read once from
 	// its source, then scanned from disk.
-	tmp, err := os.CreateTemp(dir, ".import-*")
+	// Files left by imports that died go first; this one's file is locked
+	// while it runs, so no other import takes it for stale.
+	if _, _, err := removeStaleIn(dir); err != nil {
+		return nil, err
+	}
+	tmp, err := os.CreateTemp(dir, tempPrefix+"*")
 	if err != nil {
 		return nil, fmt.Errorf("usage: %w", err)
 	}
 	defer os.Remove(tmp.Name())
 	defer tmp.Close()
+	if err := lockFile(tmp); err != nil {
+		return nil, fmt.Errorf("usage: lock %s: %w", tmp.Name(), err)
+	}
 	h := sha256.New()
 	if progress != nil {
 		r = progress(r)
