@@ -25,8 +25,8 @@ import (
 	"github.com/partnerlink/partnerlink/identity"
 	"github.com/partnerlink/partnerlink/linking"
 	"github.com/partnerlink/partnerlink/notify"
-	"github.com/partnerlink/partnerlink/usage"
 	"github.com/partnerlink/partnerlink/sqlstore"
+	"github.com/partnerlink/partnerlink/usage"
 )
 
 // Config configures a Server.

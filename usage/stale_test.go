@@ -12,7 +12,9 @@ import (
 )
 
 // nullStore records imports in memory.
-type nullStore struct{ ims map[string]partnerlink.UsageImport }
+type nullStore struct {
+	ims map[string]partnerlink.UsageImport
+}
 
 func (s *nullStore) UsageImportByHash(_ context.Context, h string) (*partnerlink.UsageImport, error) {
 	if im, ok := s.ims[h]; ok {
