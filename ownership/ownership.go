@@ -136,12 +136,13 @@ func (s *Service) ImportSolution(ctx context.Context, a Actor, tenant, env strin
 	}
 	for _, id := range components {
 		r, err := s.Store.PowerPlatformResource(ctx, id)
-		if partnerlink.ErrorCode(err) == partnerlink.ENOTFOUND {
-			return nil, partnerlink.Errorf(partnerlink.EINVALID, "the solution lists %s, which is not a registered resource; nothing was changed", id)
+		if partnerlink.ErrorCode(err) == partnerlink.ENOTFOUND || err == nil && r.TenantID != e.TenantID {
+			// Another tenant's resource is as unknown as one never registered.
+			return nil, partnerlink.Errorf(partnerlink.EINVALID, "the solution lists %s, which is not a registered resource of tenant %s; nothing was changed", id, e.TenantID)
 		} else if err != nil {
 			return nil, err
 		}
-		if r.TenantID != e.TenantID || !strings.EqualFold(r.EnvironmentID, e.ID) {
+		if !strings.EqualFold(r.EnvironmentID, e.ID) {
 			return nil, partnerlink.Errorf(partnerlink.EINVALID,
 				"the solution lists %s %s of environment %s, not of %s; a solution is imported into one environment, nothing was changed",
 				r.Kind, r.ID, r.EnvironmentID, e.ID)

@@ -122,9 +122,14 @@ func (d *DB) PutPowerPlatformResource(ctx context.Context, r powerplatform.Resou
 			}
 			return nil
 		}
-		if old.TenantID != tenant || !strings.EqualFold(old.EnvironmentID, envID) {
-			return partnerlink.Errorf(partnerlink.ECONFLICT, "resource %s is already registered in environment %s of tenant %s; a resource does not move, register the new one under another id",
-				old.ID, old.EnvironmentID, old.TenantID)
+		if old.TenantID != tenant {
+			// Resource ids are unique across tenants; say nothing of the
+			// other tenant (docs/api.md, "Errors").
+			return partnerlink.Errorf(partnerlink.ECONFLICT, "resource id %s is already in use; register the resource under another id", r.ID)
+		}
+		if !strings.EqualFold(old.EnvironmentID, envID) {
+			return partnerlink.Errorf(partnerlink.ECONFLICT, "resource %s is already registered in environment %s of this tenant; a resource does not move, register the new one under another id",
+				old.ID, old.EnvironmentID)
 		}
 		if old.Kind != r.Kind {
 			h, err := history(ctx, tx, old.ID)

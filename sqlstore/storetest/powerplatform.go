@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -70,7 +71,13 @@ func testPowerPlatform(t *testing.T, s Store) {
 	for _, r := range []powerplatform.Resource{app, flow, dataset} {
 		must(t, s.PutPowerPlatformResource(ctx, r))
 	}
-	wantCode(t, "resource moved to another tenant", s.PutPowerPlatformResource(ctx, powerplatform.Resource{TenantID: TenantB, EnvironmentID: "env-prod", ID: "app-1", Kind: powerplatform.CanvasApp}), partnerlink.ECONFLICT)
+	err = s.PutPowerPlatformResource(ctx, powerplatform.Resource{TenantID: TenantB, EnvironmentID: "env-prod", ID: "app-1", Kind: powerplatform.CanvasApp})
+	wantCode(t, "resource moved to another tenant", err, partnerlink.ECONFLICT)
+	// The refusal tells tenant B nothing of tenant A (docs/api.md, "Errors").
+	if msg := partnerlink.ErrorMessage(err); strings.Contains(strings.ToLower(msg), TenantA) || strings.Contains(strings.ToLower(msg), "env-prod") ||
+		!strings.Contains(msg, "already in use") {
+		t.Errorf("another tenant's id in use: %q; want a refusal that names neither the tenant nor the environment", msg)
+	}
 	r, err := s.PowerPlatformResource(ctx, "APP-1")
 	must(t, err)
 	if r.ID != "App-1" || r.EnvironmentID != "Env-Prod" || !r.Paid || r.Kind != powerplatform.CanvasApp {
