@@ -40,6 +40,7 @@ type Store interface {
 	EndDelegation(ctx context.Context, customerTenantID, id string, at time.Time) error
 	Delegations(ctx context.Context, customerTenantID string, currentOnly bool) ([]world.Delegation, error)
 	Exporter
+	StateVersioner
 	partnerlink.CreditStore
 	ledger.Store
 	powerplatform.Store
@@ -57,9 +58,10 @@ type Handler struct {
 	// Webhooks decides which webhook URLs tenants may set (docs/operations.md, "Webhooks").
 	Webhooks *notify.Policy
 	// Log receives internal errors, with their request ids.
-	Log    *slog.Logger
-	mux    *http.ServeMux
-	routes []string
+	Log          *slog.Logger
+	mux          *http.ServeMux
+	routes       []string
+	explainIndex indexCache
 }
 
 // Actions checked for the customer's views.

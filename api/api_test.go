@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -410,5 +411,58 @@ func TestAdminKeyNeverEmpty(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 401 {
 		t.Errorf("GET /api/v1/admin/tenants with an empty key: %d", resp.StatusCode)
+	}
+}
+
+// docs/operations.md, "Explain": explains of an unchanged state share one
+// index (eight at once build it once), and any write makes the next
+// explain build a new one that sees the change.
+func TestExplainIndexPerStateVersion(t *testing.T) {
+	ctx := context.Background()
+	db, err := sqlstore.Open(ctx, filepath.Join(t.TempDir(), "pl.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	doc := demo.World(demo.NewCredentials())
+	world.Normalize(doc)
+	if err := db.ImportWorld(ctx, doc, func(s string) (string, error) { return "h:" + s, nil }); err != nil {
+		t.Fatal(err)
+	}
+	links := linking.New(db)
+	links.Now = func() time.Time { return now }
+	if _, err := links.Link(ctx, aliceGuest, demo.GermanyPartnerID); err != nil {
+		t.Fatal(err)
+	}
+	h := api.New(tokens{"alice": alice}, db, api.HashAdminKey("admin-secret"), func() time.Time { return now })
+	srv := httptest.NewTLSServer(h)
+	t.Cleanup(srv.Close)
+	res := "/subscriptions/" + demo.FabrikamSub + "/resourceGroups/web/providers/Microsoft.Web/sites/shop"
+	path := "/api/v1/partners/" + demo.GermanyPartnerID + "/explain?resource=" + res + "&day=2026-03-03"
+	explain := func() map[string]any {
+		status, m := call(t, srv, "GET", path, "alice", "")
+		if status != 200 {
+			t.Errorf("explain: %d %v", status, m)
+		}
+		return m
+	}
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() { defer wg.Done(); explain() }()
+	}
+	wg.Wait()
+	if n := h.ExplainIndexBuilds(); n != 1 {
+		t.Errorf("8 explains of one state built %d indexes, want 1", n)
+	}
+	if m := explain(); m["credited"] != true || h.ExplainIndexBuilds() != 1 {
+		t.Errorf("a ninth explain: credited %v, %d builds", m["credited"], h.ExplainIndexBuilds())
+	}
+	// The link is deleted: the next explain builds anew and sees it.
+	if err := links.Unlink(ctx, aliceGuest, demo.GermanyPartnerID); err != nil {
+		t.Fatal(err)
+	}
+	if m := explain(); h.ExplainIndexBuilds() != 2 || m["credited"] != false {
+		t.Errorf("after a write: %d builds, explanation %v; want a new index", h.ExplainIndexBuilds(), m)
 	}
 }

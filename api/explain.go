@@ -40,11 +40,7 @@ func (h *Handler) explain(r *http.Request, partnerID string) (*attribution.Expla
 	if err != nil {
 		return nil, err
 	}
-	doc, err := h.Store.ExportWorld(r.Context())
-	if err != nil {
-		return nil, err
-	}
-	ix, err := attribution.NewIndex(doc)
+	ix, err := h.explainIndex.get(r.Context(), h.Store)
 	if err != nil {
 		return nil, err
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 
 	"github.com/partnerlink/partnerlink"
 )
@@ -30,6 +31,9 @@ type viewCache struct {
 	probeMu sync.Mutex // one probe at a time on the connection
 	conn    *sql.Conn
 	probe   *sql.Stmt
+	// pins counts the connections pinned so far: a new connection's
+	// data_version starts over, so StateVersion names both.
+	pins    atomic.Int64
 	roundMu sync.Mutex
 	next    *probeRound // the round callers join; nil when none is waiting
 
@@ -64,6 +68,7 @@ func (c *viewCache) pin(ctx context.Context) error {
 		return fmt.Errorf("store: prepare the link cache's probe: %w", err)
 	}
 	c.conn, c.probe = conn, probe
+	c.pins.Add(1)
 	return nil
 }
 
@@ -153,4 +158,30 @@ func (c *viewCache) put(version int64, key viewKey, view *partnerlink.LinkView) 
 func (c *viewCache) close() {
 	c.probe.Close()
 	c.conn.Close()
+}
+
+// StateVersion names the database's state: it changes whenever any
+// connection, of this process or another, commits a write. A value derived
+// from the whole state (explain's index) may be reused while it is
+// unchanged. It is "" when the database cannot tell (derive anew).
+//
+// SQLite: the pinned connection's data_version (which every commit of
+// another connection changes) with the connection's number. PostgreSQL:
+// the current snapshot, which fixes exactly which transactions are visible.
+func (d *DB) StateVersion(ctx context.Context) (string, error) {
+	if d.dialect == Postgres {
+		var snap string
+		if err := d.db.QueryRowContext(ctx, `SELECT pg_current_snapshot()::text`).Scan(&snap); err != nil {
+			return "", fmt.Errorf("store: read the snapshot: %w", err)
+		}
+		return snap, nil
+	}
+	if d.views == nil {
+		return "", nil
+	}
+	v, err := d.views.dataVersion(ctx)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%d.%d", d.views.pins.Load(), v), nil
 }
