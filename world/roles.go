@@ -250,10 +250,10 @@ func (x *RoleIndex) Resolve(tenant, ref string) (Role, bool) {
 // tenantOf returns a tenant that has a custom role ref names, for
 // messages; "" when none has.
 func (x *RoleIndex) tenantOf(ref string) string {
-	key := string(appendFoldKey(nil, ref))
+	key := appendFoldKey(nil, ref)
 	var found string
 	for t, m := range x.roles {
-		if _, ok := m[key]; ok && t != "" && (found == "" || t < found) {
+		if _, ok := m[string(key)]; ok && t != "" && (found == "" || t < found) {
 			found = t
 		}
 	}
