@@ -7,7 +7,7 @@
 //
 //	ix, err := attribution.NewIndex(doc)            // once per world (or ReadIndex(r, name))
 //	run, err := attribution.NewRun(ix, attribution.Options{From: from, To: to, Workers: 2})
-//	err = run.ScanFile("usage.csv.gz")              // or run.Scan(reader, name), repeatable
+//	err = run.Scan(file, "usage.csv.gz")            // any io.Reader, repeatable
 //	res := run.Result()                             // credits sorted, summary of every row
 //	err = res.WriteCSV(w)                          // docs/api.md#attribution-csv (or res.Credits())
 //	e, err := ix.Explain("1234567", resourceID, day)

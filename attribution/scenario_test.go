@@ -51,7 +51,12 @@ func TestScenarios(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if err := r.ScanFile(filepath.Join(dir, "usage.csv")); err != nil {
+				f, err := os.Open(filepath.Join(dir, "usage.csv"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer f.Close()
+				if err := r.Scan(f, "usage.csv"); err != nil {
 					t.Fatal(err)
 				}
 				var out bytes.Buffer

@@ -112,7 +112,7 @@ func runAttribute(m *Main, worldPath string, usagePaths []string, opt attributio
 		return err
 	}
 	for _, p := range usagePaths {
-		if err := run.ScanFile(p); err != nil {
+		if err := scanUsage(run, p); err != nil {
 			return err
 		}
 	}
@@ -147,4 +147,15 @@ func runServerAttribute(cmd *cobra.Command, m *Main, opt attribution.Options, sh
 		fmt.Fprintf(m.Stderr, "run %d stored (%d usage files); read it with 'partnerlink credits'\n", out.RunID, len(out.Files))
 		return nil
 	})
+}
+
+// scanUsage credits the usage file at path: the engine reads, the caller
+// opens (a Parquet file is read through its io.ReaderAt).
+func scanUsage(run *attribution.Run, path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("open usage file: %w", err)
+	}
+	defer f.Close()
+	return run.Scan(f, path)
 }

@@ -1,0 +1,284 @@
+package attribution
+
+import (
+	"bytes"
+	"encoding/binary"
+	"hash/maphash"
+	"sync"
+	"sync/atomic"
+
+	"github.com/partnerlink/partnerlink/focus"
+)
+
+// The lookup machinery of a run: how a usage row finds its resource and the
+// grants that may credit it, fast. Workers share one registry of resources;
+// each predicts a row's resource from the order of the previous day's rows
+// (FOCUS files list resources in the same order every day) and falls back to
+// a small 4-way cache, then the registry. Ids are compared case-insensitively
+// eight bytes at a time. None of this changes what is credited: the rule is
+// worker.add in run.go (docs/rules.md#credit).
+
+// resource is one resource of the usage, shared by the run's workers: the
+// grants that may credit it (resolved once per run) and the casing and
+// ServiceName of its earliest row. Workers keep their credits for it apart,
+// by id (worker.credits), so the hot path takes no lock.
+type resource struct {
+	id     int32
+	key    string // the registry's key: subscription GUID bytes + lower-cased id
+	sub    *subscription
+	grants []grant
+	// Guarded by the registry shard's lock while workers run.
+	raw     string // the resource id as first seen
+	service string // its ServiceName at that first row
+	first   position
+}
+
+type position struct{ file, line int64 }
+
+func (p position) before(q position) bool {
+	return p.file < q.file || p.file == q.file && p.line < q.line
+}
+
+// registry holds the resources a run has seen, under their lower-cased key
+// (subscription GUID bytes + lower-cased resource id, docs/rules.md#identifiers-and-time), in shards
+// so that workers rarely wait for each other.
+type registry struct {
+	seed   maphash.Seed
+	shards [64]struct {
+		mu sync.Mutex
+		m  map[string]*resource
+	}
+	mu  sync.Mutex
+	all []*resource  // by id
+	n   atomic.Int32 // len(all), for workers sizing their caches
+}
+
+func newRegistry() *registry {
+	g := &registry{seed: maphash.MakeSeed()}
+	for i := range g.shards {
+		g.shards[i].m = map[string]*resource{}
+	}
+	return g
+}
+
+// get returns the resource under key (a reused buffer), creating it with
+// create when it is new, and makes at the resource's first position when
+// it comes before the one known (workers read different parts of a file
+// at once).
+func (g *registry) get(key []byte, at position, raw, service []byte, create func(key string) *resource) *resource {
+	sh := &g.shards[maphash.Bytes(g.seed, key)%uint64(len(g.shards))]
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	res := sh.m[string(key)]
+	if res == nil {
+		k := string(key)
+		res = create(k)
+		res.key = k
+		res.seenAt(at, raw, service)
+		sh.m[k] = res
+		g.mu.Lock()
+		res.id = int32(len(g.all))
+		g.all = append(g.all, res)
+		g.n.Store(int32(len(g.all)))
+		g.mu.Unlock()
+	} else if at.before(res.first) {
+		res.seenAt(at, raw, service)
+	}
+	return res
+}
+
+// seenAt makes the row at position at the resource's first: its casing
+// (the subscription's id for a row without ResourceId) and ServiceName.
+func (res *resource) seenAt(at position, raw, service []byte) {
+	res.first = at
+	res.raw, res.service = string(raw), string(service)
+	if len(raw) == 0 {
+		res.raw = "/subscriptions/" + res.sub.id
+	}
+}
+
+// lookup finds or creates the worker's state for the row's resource. The
+// key is built in a reused buffer, and a map lookup with string(bytes) does
+// not allocate, so only a resource's first row allocates. Rows of one
+// resource mostly follow each other, so the previous row's resource is
+// tried first.
+func (w *worker) lookup(sub *subscription, file int64, row *focus.Row) *resource {
+	id := row.ResourceID
+	if n := len(id); n > 1 && id[n-1] == '/' {
+		id = id[:n-1]
+	}
+	if w.last != nil && w.lastSub == sub && bytes.Equal(id, w.lastID) {
+		return w.last
+	}
+	// Then the worker's cache, by the id as written: a hit costs a hash
+	// and a comparison, where the registry costs lower-casing, a lock and
+	// a map probe. The comparison with the resource's own key makes a hash
+	// collision a miss, never a wrong resource.
+	if len(id) == 0 {
+		// A row of the subscription itself (no ResourceId).
+		res := w.subRows[sub]
+		if res == nil {
+			res = w.canonical(sub, row.Subscription, id, row.ServiceName, file, row.Line)
+			w.subRows[sub] = res
+		}
+		w.last, w.lastSub, w.lastGUID = res, sub, row.Subscription
+		w.lastID = w.lastID[:0]
+		return res
+	}
+	// The resource that followed the previous one last time comes next,
+	// mostly; checking it costs no hash and no random memory access, as
+	// resources are numbered (and allocated) in the order first seen.
+	var res *resource
+	if w.last != nil && int(w.last.id) < len(w.next) {
+		if p := w.next[w.last.id]; p != nil && p.sub == sub && asciiEqualFold(id, p.key[len(focus.GUID{}):]) {
+			res = p
+		}
+	}
+	if res == nil {
+		h := maphash.Bytes(w.run.resources.seed, id)
+		set := w.cache[h&uint64(len(w.cache)-1)&^(cacheWays-1):][:cacheWays]
+		for i := range set {
+			if e := &set[i]; e.h == h && e.res != nil && e.res.sub == sub && asciiEqualFold(id, e.res.key[len(focus.GUID{}):]) {
+				res = e.res
+				break
+			}
+		}
+		if res == nil {
+			res = w.canonical(sub, row.Subscription, id, row.ServiceName, file, row.Line)
+			w.cacheAdd(h, res)
+			if n := int(w.run.resources.n.Load()); n > len(w.cache) {
+				w.growCache(n)
+			}
+		}
+		w.follows(res)
+	}
+	w.last, w.lastSub, w.lastGUID = res, sub, row.Subscription
+	w.lastID = append(w.lastID[:0], id...)
+	return res
+}
+
+// follows records that res came after the previous row's resource.
+func (w *worker) follows(res *resource) {
+	if w.last == nil {
+		return
+	}
+	if int(w.last.id) >= len(w.next) {
+		n := int(w.run.resources.n.Load())
+		w.next = append(w.next, make([]*resource, max(n, int(w.last.id)+1)-len(w.next))...)
+	}
+	w.next[w.last.id] = res
+}
+
+// cacheSize is the initial number of entries of a worker's resource cache;
+// it grows to the number of resources, since usage files often cycle
+// through all of them (a day at a time).
+const cacheSize = 1 << 12
+
+// cacheWays is the cache's associativity: an id may sit in any of 4
+// entries (one cache line), so ids that hash to the same set do not evict
+// each other on every pass through the file.
+const cacheWays = 4
+
+// cacheAdd files res under h, in a free entry of its set or in place of
+// one chosen by h's top bits.
+func (w *worker) cacheAdd(h uint64, res *resource) {
+	set := w.cache[h&uint64(len(w.cache)-1)&^(cacheWays-1):][:cacheWays]
+	i := int(h >> 62)
+	for j := range set {
+		if set[j].res == nil {
+			i = j
+			break
+		}
+	}
+	set[i] = cacheEntry{h, res}
+}
+
+// growCache makes the cache hold at least n entries, keeping its entries.
+func (w *worker) growCache(n int) {
+	old := w.cache
+	size := len(old)
+	for size < n {
+		size *= 2
+	}
+	w.cache = make([]cacheEntry, size)
+	for _, e := range old {
+		if e.res != nil {
+			w.cacheAdd(e.h, e.res)
+		}
+	}
+}
+
+type cacheEntry struct {
+	h   uint64 // maphash of the resource id as written
+	res *resource
+}
+
+// asciiEqualFold reports whether a and the lower-case b are equal when A-Z
+// in a are lower-cased (the same folding as the registry's keys). It
+// compares 8 bytes at a time: ids are long and this runs on every row.
+func asciiEqualFold(a []byte, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	i := 0
+	for ; i+8 <= len(a); i += 8 {
+		x, y := binary.LittleEndian.Uint64(a[i:]), stringWord(b, i)
+		if x == y {
+			continue
+		}
+		if x&highBits != 0 {
+			break // a byte ≥ 0x80: byte by byte from here
+		}
+		if lowerASCII(x) != y {
+			return false
+		}
+	}
+	for ; i < len(a); i++ {
+		c := a[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+const highBits = 0x8080808080808080
+
+// lowerASCII lower-cases the A-Z bytes of x, whose bytes are all < 0x80:
+// adding 0x3f sets a byte's high bit from 'A' up, adding 0x25 from 'Z'+1
+// up (neither carries into the next byte), so their difference marks
+// A-Z, and the mark moved to bit 5 is the case bit.
+func lowerASCII(x uint64) uint64 {
+	const ones = 0x0101010101010101
+	upper := (x + 0x3f*ones) &^ (x + 0x25*ones) & highBits
+	return x | upper>>2
+}
+
+// stringWord is binary.LittleEndian.Uint64 of s[i:i+8].
+func stringWord(s string, i int) uint64 {
+	s = s[i : i+8]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
+// canonical finds or creates the resource under its lower-cased key.
+func (w *worker) canonical(sub *subscription, g focus.GUID, id, service []byte, file, line int64) *resource {
+	w.lower = append(w.lower[:0], g[:]...)
+	if len(id) == 0 {
+		w.lower = append(w.lower, "/subscriptions/"...)
+		w.lower = append(w.lower, sub.id...)
+	} else {
+		for _, c := range id {
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			w.lower = append(w.lower, c)
+		}
+	}
+	return w.run.resources.get(w.lower, position{file, line}, id, service, func(key string) *resource {
+		return &resource{sub: sub, grants: w.run.ix.resolve(sub, key[len(g):])}
+	})
+}
