@@ -13,6 +13,7 @@ import (
 	"github.com/partnerlink/partnerlink/notify"
 	"github.com/partnerlink/partnerlink/server"
 	"github.com/partnerlink/partnerlink/sqlstore"
+	"github.com/partnerlink/partnerlink/views"
 	"github.com/partnerlink/partnerlink/world"
 	"github.com/spf13/cobra"
 )
@@ -493,7 +494,7 @@ func newLinksCmd(m *Main) *cobra.Command {
 					}
 					return tw.Flush()
 				}
-				lcs, err := api.New(nil, db, [32]byte{}, m.Now).LinkedCredentials(ctx, f)
+				lcs, err := (&views.Service{Store: db, Now: m.Now}).LinkedCredentials(ctx, f)
 				if err != nil {
 					return err
 				}
