@@ -397,6 +397,12 @@ func postForm(ctx context.Context, c *http.Client, endpoint string, form url.Val
 	req.Header.Set("Accept", "application/json")
 	resp, err := c.Do(req)
 	if err != nil {
+		var unknownCA x509.UnknownAuthorityError
+		if errors.As(err, &unknownCA) {
+			return partnerlink.Errorf(partnerlink.EINVALID, "the server's certificate is not signed by a CA this CLI trusts: "+
+				"give --ca-file the server's CA certificate (the path 'partnerlink serve' prints, DATA_DIR/ca.pem); "+
+				"login keeps it with the session, so later commands need no flag")
+		}
 		return fmt.Errorf("client: cannot reach the partnerlink server (check --server and --ca-file): %w", err)
 	}
 	defer resp.Body.Close()

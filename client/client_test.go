@@ -6,8 +6,11 @@ package client_test
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/partnerlink/partnerlink"
@@ -95,5 +98,16 @@ func TestUnreachableServer(t *testing.T) {
 	_, err := client.LoginPassword(context.Background(), client.Options{Server: "https://127.0.0.1:1", ConfigDir: t.TempDir()}, tenant, "ana", "pw")
 	if err == nil || partnerlink.ErrorCode(err) != partnerlink.EINTERNAL {
 		t.Fatalf("got %v", err)
+	}
+}
+
+// A server whose certificate the CLI does not trust (no --ca-file) gets a
+// message that says which file to give, not a bare TLS error.
+func TestUntrustedServerNamesTheCAFile(t *testing.T) {
+	srv := httptest.NewTLSServer(http.NotFoundHandler())
+	defer srv.Close()
+	_, err := client.LoginPassword(context.Background(), client.Options{Server: srv.URL, ConfigDir: t.TempDir()}, tenant, "ana", "pw")
+	if partnerlink.ErrorCode(err) != partnerlink.EINVALID || !strings.Contains(partnerlink.ErrorMessage(err), "give --ca-file the server's CA certificate") {
+		t.Fatalf("login to an untrusted server: %v", err)
 	}
 }
