@@ -41,6 +41,14 @@ var (
 
 func setup(t *testing.T) (*httptest.Server, *sqlstore.DB) {
 	t.Helper()
+	srv, db, _ := setupLinked(t, aliceGuest, automation)
+	return srv, db
+}
+
+// setupLinked is the demo world behind the API, with callers linked to
+// 4711001 at now; it returns the handler too.
+func setupLinked(t *testing.T, linked ...partnerlink.Caller) (*httptest.Server, *sqlstore.DB, *api.Handler) {
+	t.Helper()
 	ctx := context.Background()
 	db, err := sqlstore.Open(ctx, filepath.Join(t.TempDir(), "pl.db"))
 	if err != nil {
@@ -54,7 +62,7 @@ func setup(t *testing.T) (*httptest.Server, *sqlstore.DB) {
 	}
 	links := linking.New(db)
 	links.Now = func() time.Time { return now }
-	for _, c := range []partnerlink.Caller{aliceGuest, automation} {
+	for _, c := range linked {
 		if _, err := links.Link(ctx, c, demo.GermanyPartnerID); err != nil {
 			t.Fatal(err)
 		}
@@ -63,7 +71,7 @@ func setup(t *testing.T) (*httptest.Server, *sqlstore.DB) {
 		api.HashAdminKey("admin-secret"), func() time.Time { return now })
 	srv := httptest.NewTLSServer(h)
 	t.Cleanup(srv.Close)
-	return srv, db
+	return srv, db, h
 }
 
 func call(t *testing.T, srv *httptest.Server, method, path, token, body string) (int, map[string]any) {
@@ -419,24 +427,9 @@ func TestAdminKeyNeverEmpty(t *testing.T) {
 // explain build a new one that sees the change.
 func TestExplainIndexPerStateVersion(t *testing.T) {
 	ctx := context.Background()
-	db, err := sqlstore.Open(ctx, filepath.Join(t.TempDir(), "pl.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	doc := demo.World(demo.NewCredentials())
-	world.Normalize(doc)
-	if err := db.ImportWorld(ctx, doc, func(s string) (string, error) { return "h:" + s, nil }); err != nil {
-		t.Fatal(err)
-	}
+	srv, db, h := setupLinked(t, aliceGuest)
 	links := linking.New(db)
 	links.Now = func() time.Time { return now }
-	if _, err := links.Link(ctx, aliceGuest, demo.GermanyPartnerID); err != nil {
-		t.Fatal(err)
-	}
-	h := api.New(tokens{"alice": alice}, db, api.HashAdminKey("admin-secret"), func() time.Time { return now })
-	srv := httptest.NewTLSServer(h)
-	t.Cleanup(srv.Close)
 	res := "/subscriptions/" + demo.FabrikamSub + "/resourceGroups/web/providers/Microsoft.Web/sites/shop"
 	path := "/api/v1/partners/" + demo.GermanyPartnerID + "/explain?resource=" + res + "&day=2026-03-03"
 	explain := func() map[string]any {
