@@ -297,12 +297,3 @@ func (h *Handler) now() time.Time {
 	return time.Now().UTC()
 }
 
-// assignmentsOf lists the role assignments in force of a principal (and
-// the groups it is in) in its tenant.
-func (h *Handler) assignmentsOf(ctx context.Context, tenantID, objectID string) ([]world.RoleAssignment, error) {
-	ids, err := h.authorizer().Identities(ctx, tenantID, objectID)
-	if err != nil {
-		return nil, err
-	}
-	return h.Store.RoleAssignments(ctx, partnerlink.RoleAssignmentFilter{TenantID: tenantID, PrincipalIDs: ids, CurrentOnly: true})
-}
