@@ -296,4 +296,3 @@ func (h *Handler) now() time.Time {
 	}
 	return time.Now().UTC()
 }
-
