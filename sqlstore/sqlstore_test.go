@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -138,10 +139,21 @@ func TestSQLiteLinkCacheSurvivesABrokenProbe(t *testing.T) {
 	t0 := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 	change(t0, storetest.Location)
 	want(storetest.Location)
+	v1, err := db.StateVersion(ctx)
+	must(t, err)
 	db.BreakLinkCacheProbe()
 	want(storetest.Location)
 	change(t0.Add(time.Hour), storetest.Global)
 	want(storetest.Global)
+	// The new connection counts data_version from the start again; the
+	// versions still grow, so nothing cached before is taken for current.
+	v2, err := db.StateVersion(ctx)
+	must(t, err)
+	n1, _ := strconv.ParseInt(v1, 10, 64)
+	n2, _ := strconv.ParseInt(v2, 10, 64)
+	if n1 == 0 || n2 <= n1 {
+		t.Errorf("state version %q after a new probe connection, %q before: want it greater", v2, v1)
+	}
 }
 
 // TestPostgresQueueWaitsForWebhookChange: a notification queued (parked:

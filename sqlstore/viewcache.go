@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"sync"
 	"sync/atomic"
 
@@ -32,7 +33,7 @@ type viewCache struct {
 	conn    *sql.Conn
 	probe   *sql.Stmt
 	// pins counts the connections pinned so far: a new connection's
-	// data_version starts over, so StateVersion names both.
+	// data_version starts over, so versions carry the pin's number.
 	pins    atomic.Int64
 	roundMu sync.Mutex
 	next    *probeRound // the round callers join; nil when none is waiting
@@ -104,6 +105,10 @@ func (c *viewCache) dataVersion(ctx context.Context) (int64, error) {
 	c.next = nil // later arrivals wait for the next round: this probe may have started before them
 	c.roundMu.Unlock()
 	r.err = c.probe.QueryRowContext(context.WithoutCancel(ctx)).Scan(&r.version)
+	// A connection pinned anew counts data_version from the start again:
+	// the pin's number in the high bits keeps versions growing, so answers
+	// cached under the previous connection are never taken for current.
+	r.version += c.pins.Load() << 40
 	if r.err != nil {
 		r.err = fmt.Errorf("store: read data_version: %w", r.err)
 		c.repin(ctx)
@@ -166,7 +171,7 @@ func (c *viewCache) close() {
 // unchanged. It is "" when the database cannot tell (derive anew).
 //
 // SQLite: the pinned connection's data_version (which every commit of
-// another connection changes) with the connection's number. PostgreSQL:
+// another connection changes), with the connection's number in its high bits. PostgreSQL:
 // the current snapshot, which fixes exactly which transactions are visible.
 func (d *DB) StateVersion(ctx context.Context) (string, error) {
 	if d.dialect == Postgres {
@@ -180,8 +185,8 @@ func (d *DB) StateVersion(ctx context.Context) (string, error) {
 		return "", nil
 	}
 	v, err := d.views.dataVersion(ctx)
-	if err != nil {
-		return "", err
+	if err != nil { // the probe's connection broke and was pinned anew: cannot tell this time
+		return "", nil
 	}
-	return fmt.Sprintf("%d.%d", d.views.pins.Load(), v), nil
+	return strconv.FormatInt(v, 10), nil
 }

@@ -812,7 +812,7 @@ func testStateVersion(t *testing.T, s Store) {
 	must(t, err)
 	// PostgreSQL's version is the cluster's snapshot, which transactions of
 	// other databases (other tests) move too: an extra rebuild, never a
-	// stale answer. SQLite's ("pins.data_version") moves only with writes.
+	// stale answer. SQLite's (data_version with the pin number) moves only with writes.
 	if v, err := s.StateVersion(ctx); err != nil || v != v1 && !strings.Contains(v1, ":") {
 		t.Errorf("state version after a read: %q %v, want %q", v, err, v1)
 	}
