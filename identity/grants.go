@@ -108,24 +108,25 @@ func (s *Service) clientCredentials(ctx context.Context, w http.ResponseWriter, 
 	}
 	// Guessing is slowed down per application and per address, before the
 	// secret is checked (docs/operations.md, "Sign-in throttling").
-	keys := signInKeys{kind: SignInClientSecret, principal: "client:" + tr.clientID, ip: "ip:" + tr.ip}
+	keys := newSignInKeys(SignInClientSecret, tr.clientID, tr.ip)
 	now := s.now()
-	if wait := s.throttle.check(keys, now); wait > 0 {
+	if wait := s.throttle.begin(keys, now); wait > 0 {
 		tooManyAttempts(http.StatusUnauthorized, "invalid_client", wait, now).write(w)
 		return
 	}
 	ok, err := s.checkAppSecret(ctx, *sp, sps, secret)
 	if err != nil {
+		s.throttle.end(keys, attemptErrored)
 		s.serverError(w, err)
 		return
 	}
 	if !ok {
-		s.throttle.fail(keys, now)
+		s.throttle.end(keys, attemptFailed)
 		writeOAuthError(w, http.StatusUnauthorized, "invalid_client", fmt.Sprintf(
 			"Invalid client secret provided for application '%s'. Check the secret value, not its id.", tr.clientID))
 		return
 	}
-	s.throttle.succeed(keys)
+	s.throttle.end(keys, attemptSucceeded)
 	if !sp.ActiveAt(s.now()) {
 		writeOAuthError(w, http.StatusBadRequest, "unauthorized_client", fmt.Sprintf(
 			"The service principal of application '%s' in tenant '%s' is disabled or deleted.", tr.clientID, sp.TenantID))
@@ -195,18 +196,19 @@ func (s *Service) passwordGrant(ctx context.Context, w http.ResponseWriter, tr *
 // password is checked; a failure counts for both, a success starts the
 // user name's count over (docs/operations.md, "Sign-in throttling").
 func (s *Service) signIn(ctx context.Context, ip, username, password string) (*partnerlink.Principal, *oauthError, error) {
-	keys := signInKeys{kind: SignInPassword, principal: "user:" + strings.ToLower(username), ip: "ip:" + ip}
+	keys := newSignInKeys(SignInPassword, username, ip)
 	now := s.now()
-	if wait := s.throttle.check(keys, now); wait > 0 {
+	if wait := s.throttle.begin(keys, now); wait > 0 {
 		return nil, tooManyAttempts(http.StatusBadRequest, "invalid_grant", wait, now), nil
 	}
 	home, oe, err := s.authenticateUser(ctx, username, password)
 	switch {
 	case err != nil:
+		s.throttle.end(keys, attemptErrored)
 	case oe != nil:
-		s.throttle.fail(keys, now)
+		s.throttle.end(keys, attemptFailed)
 	default:
-		s.throttle.succeed(keys)
+		s.throttle.end(keys, attemptSucceeded)
 	}
 	return home, oe, err
 }

@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"net/netip"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -13,16 +15,22 @@ import (
 // ThrottleConfig sets how failed sign-ins slow down further attempts
 // (docs/operations.md, "Sign-in throttling"). Zero values take the defaults.
 type ThrottleConfig struct {
-	// PrincipalLimit failures of one user name or client id (default 5), or
-	// IPLimit failures from one address (default 20), start a window in
-	// which every attempt for it is refused, even with the right secret.
-	PrincipalLimit, IPLimit int
+	// PrincipalLimit failures of one user name or client id from one
+	// address (default 5), IPLimit failures from one address over any
+	// names (default 20), or AccountLimit failures of one name from all
+	// addresses together (default 50) start a window in which every
+	// attempt for it is refused, even with the right secret. The account
+	// limit is high so that one address cannot lock a user out: it is
+	// held up by its own limits long before.
+	PrincipalLimit, IPLimit, AccountLimit int
 	// Base is the first window (default 1 s); each further failure doubles
 	// it, up to Max (default 15 minutes).
 	Base, Max time.Duration
 	// Forget is how long after its last failure a count starts over
-	// (default 1 hour). A success starts the principal's count over at once.
+	// (default 1 hour). A success starts the principal's counts over at once.
 	Forget time.Duration
+	// MaxEntries bounds the counts kept in memory (default 100,000).
+	MaxEntries int
 }
 
 // Kinds of sign-in counted by the throttle.
@@ -31,18 +39,20 @@ const (
 	SignInClientSecret = "client_secret" // the client credentials grant
 )
 
-// throttle counts failures per key ("user:name", "client:id", "ip:addr").
+// throttle counts failures per key: "acct:" a principal, "pip:" a principal
+// from one address, "ip:" an address.
 type throttle struct {
-	cfg     ThrottleConfig
-	mu      sync.Mutex
-	entries map[string]*throttleEntry
+	cfg       ThrottleConfig
+	mu        sync.Mutex
+	entries   map[string]*throttleEntry
+	lastPrune time.Time
 	// failures and throttled count attempts by kind, for /metrics.
 	failures, throttled map[string]*atomic.Int64
 }
 
 type throttleEntry struct {
 	failures int
-	last     time.Time // the last failure
+	last     time.Time // the last failure (or attempt in flight)
 }
 
 func newThrottle(cfg ThrottleConfig) *throttle {
@@ -51,6 +61,9 @@ func newThrottle(cfg ThrottleConfig) *throttle {
 	}
 	if cfg.IPLimit <= 0 {
 		cfg.IPLimit = 20
+	}
+	if cfg.AccountLimit <= 0 {
+		cfg.AccountLimit = 50
 	}
 	if cfg.Base <= 0 {
 		cfg.Base = time.Second
@@ -61,6 +74,9 @@ func newThrottle(cfg ThrottleConfig) *throttle {
 	if cfg.Forget <= 0 {
 		cfg.Forget = time.Hour
 	}
+	if cfg.MaxEntries <= 0 {
+		cfg.MaxEntries = 100_000
+	}
 	t := &throttle{cfg: cfg, entries: map[string]*throttleEntry{},
 		failures: map[string]*atomic.Int64{}, throttled: map[string]*atomic.Int64{}}
 	for _, k := range []string{SignInPassword, SignInClientSecret} {
@@ -69,15 +85,45 @@ func newThrottle(cfg ThrottleConfig) *throttle {
 	return t
 }
 
-// signInKeys are the throttle's keys of one attempt: the principal's and
-// the client address's.
+// maxNameKey bounds the part of a key taken from a user name or client id,
+// so that long made-up names cannot grow the throttle's memory.
+const maxNameKey = 256
+
+// signInKeys are the throttle's keys of one attempt.
 type signInKeys struct {
-	kind, principal, ip string
+	kind             string
+	account, pip, ip string
 }
 
+// newSignInKeys returns the keys of an attempt of kind for principal (a
+// user name or client id) from address ip. IPv6 addresses count per /64,
+// the block one subscriber usually holds.
+func newSignInKeys(kind, principal, ip string) signInKeys {
+	principal = strings.ToLower(principal)
+	if len(principal) > maxNameKey {
+		principal = principal[:maxNameKey]
+	}
+	if a, err := netip.ParseAddr(ip); err == nil {
+		a = a.Unmap()
+		if a.Is6() {
+			p, _ := a.Prefix(64)
+			ip = p.String()
+		} else {
+			ip = a.String()
+		}
+	}
+	return signInKeys{kind: kind, account: "acct:" + kind + ":" + principal,
+		pip: "pip:" + kind + ":" + principal + "@" + ip, ip: "ip:" + ip}
+}
+
+func (k signInKeys) all() []string { return []string{k.account, k.pip, k.ip} }
+
 func (t *throttle) limit(key string) int {
-	if len(key) > 3 && key[:3] == "ip:" {
+	switch {
+	case strings.HasPrefix(key, "ip:"):
 		return t.cfg.IPLimit
+	case strings.HasPrefix(key, "acct:"):
+		return t.cfg.AccountLimit
 	}
 	return t.cfg.PrincipalLimit
 }
@@ -99,54 +145,86 @@ func (t *throttle) until(key string, now time.Time) time.Time {
 	return e.last.Add(window)
 }
 
-// check returns how long the attempt must wait (zero: it may go ahead),
-// counting a refused attempt as throttled.
-func (t *throttle) check(k signInKeys, now time.Time) time.Duration {
+// begin returns how long the attempt must wait (zero: it may go ahead),
+// counting a refused attempt as throttled. An attempt that may go ahead is
+// counted as a failure at once and settled by end, so that attempts made
+// at the same time cannot all pass the check before any of them fails.
+func (t *throttle) begin(k signInKeys, now time.Time) time.Duration {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	var wait time.Duration
-	for _, key := range []string{k.principal, k.ip} {
+	for _, key := range k.all() {
 		if u := t.until(key, now); u.After(now) {
 			wait = max(wait, u.Sub(now))
 		}
 	}
 	if wait > 0 {
 		t.throttled[k.kind].Add(1)
+		return wait
 	}
-	return wait
-}
-
-// fail records a failed attempt.
-func (t *throttle) fail(k signInKeys, now time.Time) {
-	t.failures[k.kind].Add(1)
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if len(t.entries) >= 10000 {
+	if len(t.entries) >= t.cfg.MaxEntries || now.Sub(t.lastPrune) > time.Minute {
 		t.prune(now)
 	}
-	for _, key := range []string{k.principal, k.ip} {
+	for _, key := range k.all() {
 		e := t.entries[key]
 		if e == nil || now.Sub(e.last) > t.cfg.Forget {
+			if e == nil && len(t.entries) >= t.cfg.MaxEntries {
+				continue // full of live windows: fail open rather than grow
+			}
 			e = &throttleEntry{}
 			t.entries[key] = e
 		}
 		e.failures++
 		e.last = now
 	}
+	return 0
 }
 
-// succeed starts the principal's count over (not the address's: one good
-// account must not clear an address's failures with others).
-func (t *throttle) succeed(k signInKeys) {
+// Outcomes of an attempt that began.
+const (
+	attemptFailed    = iota // the secret was wrong
+	attemptSucceeded        // the secret was right
+	attemptErrored          // it could not be checked (an internal error)
+)
+
+// end settles an attempt that began: a failure stays counted; a success
+// starts the principal's counts over (not the address's: one good account
+// must not clear an address's failures with others) and takes the
+// attempt back from the address; an attempt that could not be checked is
+// taken back everywhere.
+func (t *throttle) end(k signInKeys, outcome int) {
+	if outcome == attemptFailed {
+		t.failures[k.kind].Add(1)
+		return
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	delete(t.entries, k.principal)
+	for _, key := range k.all() {
+		e := t.entries[key]
+		switch {
+		case e == nil:
+		case outcome == attemptSucceeded && key != k.ip, e.failures <= 1:
+			delete(t.entries, key)
+		default:
+			e.failures--
+		}
+	}
 }
 
-// prune drops the entries that are forgotten.
+// prune drops the entries that are forgotten and, when the map is still
+// full, those not holding anything up (the fewest-failure ones).
 func (t *throttle) prune(now time.Time) {
+	t.lastPrune = now
 	for key, e := range t.entries {
 		if now.Sub(e.last) > t.cfg.Forget {
+			delete(t.entries, key)
+		}
+	}
+	if len(t.entries) < t.cfg.MaxEntries {
+		return
+	}
+	for key, e := range t.entries {
+		if e.failures < t.limit(key) {
 			delete(t.entries, key)
 		}
 	}
