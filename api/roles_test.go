@@ -19,7 +19,7 @@ func TestDelegationRoleOfTheCustomerTenant(t *testing.T) {
 		{TenantID: demo.ContosoTenant, Name: "Contoso Ops", ID: "0e500000-0000-4000-8000-000000000001", Actions: []string{"*"}},
 		{TenantID: demo.FabrikamTenant, Name: "Fabrikam Ops", ID: "0e500000-0000-4000-8000-000000000002", Actions: []string{"*/read"}},
 	} {
-		if err := db.PutRoleDefinition(ctx, rd); err != nil {
+		if err := db.PutRoleDefinition(ctx, rd, true); err != nil {
 			t.Fatal(err)
 		}
 	}

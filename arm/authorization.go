@@ -20,7 +20,7 @@ type RoleStore interface {
 	CreateRoleAssignment(ctx context.Context, ra world.RoleAssignment, actor string,
 		decide func(sameID, sameGrant []world.RoleAssignment) (bool, error)) (bool, error)
 	EndRoleAssignment(ctx context.Context, tenantID, id string, at time.Time, actor string) (*world.RoleAssignment, error)
-	PutRoleDefinition(ctx context.Context, rd world.RoleDefinition) error
+	PutRoleDefinition(ctx context.Context, rd world.RoleDefinition, replace bool) error
 	Subscriptions(ctx context.Context, tenantID string) ([]world.Subscription, error)
 	PutSubscription(ctx context.Context, s world.Subscription) error
 	PutManagementGroup(ctx context.Context, mg world.ManagementGroup) error
@@ -442,7 +442,7 @@ func (h *Handler) getRoleDefinition(w http.ResponseWriter, r *http.Request, c pa
 
 // putRoleDefinition creates or updates a custom role of the caller's
 // tenant (the scope's, which must be the caller's); Owner or User Access
-// Administrator at the scope. Role ids are per tenant: a PUT never reaches
+// Administrator at the scope to create one, at the tenant root to change one. Role ids are per tenant: a PUT never reaches
 // another tenant's role of the same id, and answers the same whether one
 // exists or not (docs/api.md).
 func (h *Handler) putRoleDefinition(w http.ResponseWriter, r *http.Request, c partnerlink.Caller, p params) error {
@@ -481,7 +481,16 @@ func (h *Handler) putRoleDefinition(w http.ResponseWriter, r *http.Request, c pa
 		rd.NotActions = append(rd.NotActions, perm.NotActions...)
 		rd.DataActions = append(rd.DataActions, perm.DataActions...)
 	}
-	if err := h.Roles.PutRoleDefinition(ctx, rd); err != nil {
+	// A custom role applies tenant-wide (its assignable scope is "/"): a
+	// writer at the request's scope may create one, but only a writer at the
+	// tenant root may change one that exists, since the change reaches every
+	// assignment of it (docs/api.md, "Authorization").
+	root, _ := partnerlink.ParseScope("/")
+	replace, err := h.authorizer().Allowed(ctx, c, root, rbac.WriteRoleDefinitions)
+	if err != nil {
+		return err
+	}
+	if err := h.Roles.PutRoleDefinition(ctx, rd, replace); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusCreated, h.roleResponse(s, rbac.Role{ID: rd.ID, Name: rd.Name, Actions: rd.Actions,

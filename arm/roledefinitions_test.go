@@ -26,6 +26,7 @@ const (
 	rdOwnerA = "d0d0d0d0-0000-4000-8000-00000000000a"
 	rdOwnerB = "d0d0d0d0-0000-4000-8000-00000000000b"
 	rdUserB  = "d0d0d0d0-0000-4000-8000-0000000000b1"
+	rdRGB    = "d0d0d0d0-0000-4000-8000-0000000000b2" // Owner of B's resource group "web"
 	opsID    = "0e500000-0000-4000-8000-000000000001" // B's "Ops"
 	onlyBID  = "0e500000-0000-4000-8000-000000000002" // B's "Only B"
 )
@@ -49,6 +50,7 @@ func newRoleDefinitionServer(t *testing.T) (*httptest.Server, *sqlstore.DB) {
 			{TenantID: custT, ObjectID: rdOwnerA, Type: "User", DisplayName: "owner A"},
 			{TenantID: otherT, ObjectID: rdOwnerB, Type: "User", DisplayName: "owner B"},
 			{TenantID: otherT, ObjectID: rdUserB, Type: "User", DisplayName: "user B"},
+			{TenantID: otherT, ObjectID: rdRGB, Type: "User", DisplayName: "web owner B"},
 		},
 		RoleDefinitions: []world.RoleDefinition{
 			{TenantID: otherT, Name: "Ops", ID: opsID, Actions: []string{"Microsoft.Compute/*/read"}, NotActions: []string{}},
@@ -58,6 +60,7 @@ func newRoleDefinitionServer(t *testing.T) (*httptest.Server, *sqlstore.DB) {
 			{TenantID: custT, ID: "e2000000-0000-4000-8000-000000000001", PrincipalID: rdOwnerA, RoleDefinition: "Owner", Scope: "/", From: &since},
 			{TenantID: otherT, ID: "e2000000-0000-4000-8000-000000000002", PrincipalID: rdOwnerB, RoleDefinition: "Owner", Scope: "/", From: &since},
 			{TenantID: otherT, ID: "e2000000-0000-4000-8000-000000000003", PrincipalID: rdUserB, RoleDefinition: opsID, Scope: "/subscriptions/" + rdSubB, From: &since},
+			{TenantID: otherT, ID: "e2000000-0000-4000-8000-000000000004", PrincipalID: rdRGB, RoleDefinition: "Owner", Scope: "/subscriptions/" + rdSubB + "/resourceGroups/web", From: &since},
 		},
 	}
 	if err := db.ImportWorld(ctx, doc, func(s string) (string, error) { return s, nil }); err != nil {
@@ -67,6 +70,7 @@ func newRoleDefinitionServer(t *testing.T) (*httptest.Server, *sqlstore.DB) {
 		rdOwnerA: {TenantID: custT, ObjectID: rdOwnerA},
 		rdOwnerB: {TenantID: otherT, ObjectID: rdOwnerB},
 		rdUserB:  {TenantID: otherT, ObjectID: rdUserB},
+		rdRGB:    {TenantID: otherT, ObjectID: rdRGB},
 	}
 	h := &arm.Handler{Auth: toks, Links: linking.New(db), Directory: db, Roles: db, BaseURL: "https://127.0.0.1",
 		Now: func() time.Time { return time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC) }}
@@ -182,5 +186,34 @@ func TestCustomRolesAreTenantIsolated(t *testing.T) {
 	}
 	if err := world.Validate(doc); err != nil {
 		t.Errorf("the export is not valid: %v", partnerlink.ErrorMessage(err))
+	}
+}
+
+// A custom role applies tenant-wide, so the Owner of one resource group
+// cannot rewrite one that exists (every holder of it would gain what she
+// wrote); she may create a new one at her scope. The Owner at the tenant
+// root changes roles (docs/api.md, "Authorization").
+func TestCustomRoleChangeNeedsTenantRoot(t *testing.T) {
+	srv, _ := newRoleDefinitionServer(t)
+	rg := "/subscriptions/" + rdSubB + "/resourceGroups/web/providers/Microsoft.Authorization/roleDefinitions/"
+	r := do(t, srv, "PUT", rg+opsID+av, rdRGB, roleBody("Ops", "*"))
+	if want := "The custom role '" + opsID + "' exists and applies tenant-wide: changing it needs 'Microsoft.Authorization/roleDefinitions/write' at the tenant root '/'."; r.status != 403 || armCode(t, r) != "AuthorizationFailed" || armMessage(t, r) != want {
+		t.Errorf("resource group owner rewrites B's Ops: %d %s", r.status, r.body)
+	}
+	if got, want := customRoles(t, srv, rdOwnerB, ""), []string{"Only B " + onlyBID + " */read", "Ops " + opsID + " Microsoft.Compute/*/read"}; !slices.Equal(got, want) {
+		t.Errorf("B's custom roles = %q, want %q", got, want)
+	}
+	const mine = "0e500000-0000-4000-8000-0000000000b9"
+	if r := do(t, srv, "PUT", rg+mine+av, rdRGB, roleBody("Web reader", "*/read")); r.status != 201 {
+		t.Errorf("resource group owner creates a role: %d %s", r.status, r.body)
+	}
+	if r := do(t, srv, "PUT", rg+mine+av, rdRGB, roleBody("Web reader", "*")); r.status != 403 {
+		t.Errorf("resource group owner changes the role she created: %d %s", r.status, r.body)
+	}
+	if r := do(t, srv, "PUT", "/providers/Microsoft.Authorization/roleDefinitions/"+opsID+av, rdOwnerB, roleBody("Ops", "*/read")); r.status != 201 {
+		t.Errorf("root owner changes Ops: %d %s", r.status, r.body)
+	}
+	if got, want := customRoles(t, srv, rdOwnerB, ""), []string{"Only B " + onlyBID + " */read", "Ops " + opsID + " */read", "Web reader " + mine + " */read"}; !slices.Equal(got, want) {
+		t.Errorf("B's custom roles = %q, want %q", got, want)
 	}
 }

@@ -178,7 +178,7 @@ func testMigrateRoleDefinitionsTenant(t *testing.T, dialect sqlstore.Dialect, dr
 		t.Errorf("the listed built-in role: %d rows without a tenant (%v)", n, err)
 	}
 	// A tenant's role is its own now.
-	must(t, db.PutRoleDefinition(ctx, world.RoleDefinition{TenantID: storetest.TenantA, ID: ops, Name: "Ops", Actions: []string{"*/read"}}))
+	must(t, db.PutRoleDefinition(ctx, world.RoleDefinition{TenantID: storetest.TenantA, ID: ops, Name: "Ops", Actions: []string{"*/read"}}, true))
 	rds, err := db.RoleDefinitions(ctx, storetest.TenantB)
 	must(t, err)
 	if len(rds) != 2 || rds[0].ID != ops || !slices.Equal(rds[0].Actions, []string{"*"}) {

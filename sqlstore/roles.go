@@ -181,8 +181,11 @@ func (d *DB) ResourceGroups(ctx context.Context, subscriptionID, name string) ([
 // ids and names are per tenant (docs/rules.md): a role of another tenant
 // with the same id is another role, untouched; a role of the same tenant
 // with the same name and another id is a conflict (ECONFLICT, ARM
-// RoleDefinitionWithSameNameExists).
-func (d *DB) PutRoleDefinition(ctx context.Context, rd world.RoleDefinition) error {
+// RoleDefinitionWithSameNameExists). When replace is false an existing
+// role of the tenant with that id is left as it is and the answer is
+// EFORBIDDEN: changing a role reaches every assignment of it, so only a
+// writer at the tenant root may (docs/api.md, "Authorization").
+func (d *DB) PutRoleDefinition(ctx context.Context, rd world.RoleDefinition, replace bool) error {
 	tenant, id := strings.ToLower(rd.TenantID), strings.ToLower(rd.ID)
 	if tenant == "" {
 		return partnerlink.Errorf(partnerlink.EINVALID, "role definition %s (%q) names no tenant; a custom role belongs to one tenant", rd.ID, rd.Name)
@@ -190,6 +193,16 @@ func (d *DB) PutRoleDefinition(ctx context.Context, rd world.RoleDefinition) err
 	return d.inTx(ctx, func(tx *sql.Tx) error {
 		if err := d.lockExclusive(ctx, tx, "rd/"+tenant); err != nil {
 			return err
+		}
+		if !replace {
+			var n int
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM role_definitions WHERE tenant_id = $1 AND id = $2`, tenant, id).Scan(&n); err != nil {
+				return fmt.Errorf("store: put role definition %s: %w", rd.Name, err)
+			}
+			if n > 0 {
+				return partnerlink.ARMErrorf(partnerlink.EFORBIDDEN, "AuthorizationFailed",
+					"The custom role '%s' exists and applies tenant-wide: changing it needs 'Microsoft.Authorization/roleDefinitions/write' at the tenant root '/'.", rd.ID)
+			}
 		}
 		var other string
 		err := tx.QueryRowContext(ctx, `SELECT id FROM role_definitions WHERE tenant_id = $1 AND lower(name) = lower($2) AND id <> $3`,
