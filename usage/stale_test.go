@@ -3,8 +3,10 @@ package usage
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 	"time"
 
@@ -89,4 +91,55 @@ func TestStaleImportFilesAreRemoved(t *testing.T) {
 	if n, _, err := RemoveStale(t.TempDir()); n != 0 || err != nil {
 		t.Errorf("RemoveStale of a data directory without usage: %d, %v", n, err)
 	}
+}
+
+// An import's cleanup running while another import creates its temporary
+// file never takes that file: the file createLocked returns is locked and
+// still under its name, however the two interleave.
+func TestCreateLockedRacesCleanup(t *testing.T) {
+	dir := t.TempDir()
+	stop := make(chan struct{})
+	cleaned := make(chan int)
+	go func() {
+		n := 0
+		for {
+			select {
+			case <-stop:
+				cleaned <- n
+				return
+			default:
+				k, _, _ := removeStaleIn(dir)
+				n += k
+			}
+		}
+	}()
+	errs := make(chan error, 4)
+	for g := 0; g < 4; g++ {
+		go func() {
+			for i := 0; i < 300; i++ {
+				f, err := createLocked(dir)
+				if err != nil {
+					errs <- err
+					return
+				}
+				runtime.Gosched() // let the cleanup look at it
+				ours, err := sameFile(f)
+				if err != nil || !ours {
+					errs <- fmt.Errorf("attempt %d: the cleanup took a running import's file (%v)", i, err)
+					f.Close()
+					return
+				}
+				os.Remove(f.Name())
+				f.Close()
+			}
+			errs <- nil
+		}()
+	}
+	for g := 0; g < 4; g++ {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	close(stop)
+	<-cleaned
 }

@@ -56,15 +56,12 @@ func Import(ctx context.Context, store Store, dataDir string, kind Kind, name st
 	if _, _, err := removeStaleIn(dir); err != nil {
 		return nil, err
 	}
-	tmp, err := os.CreateTemp(dir, tempPrefix+"*")
+	tmp, err := createLocked(dir)
 	if err != nil {
-		return nil, fmt.Errorf("usage: %w", err)
+		return nil, err
 	}
 	defer os.Remove(tmp.Name())
 	defer tmp.Close()
-	if err := lockFile(tmp); err != nil {
-		return nil, fmt.Errorf("usage: lock %s: %w", tmp.Name(), err)
-	}
 	h := sha256.New()
 	if progress != nil {
 		r = progress(r)
