@@ -228,10 +228,19 @@ func TestDelegations(t *testing.T) {
 	if status, m := call(t, srv, "PUT", path, "alice-guest", body); status != 403 {
 		t.Errorf("guest registers a delegation: %d %v", status, m)
 	}
+	// The scope is authorized before the rest of the body is checked, so a
+	// caller who may not delegate learns nothing of the managing tenant.
+	unknownManager := strings.Replace(body, demo.ContosoTenant, "c0ffee00-0000-4000-8000-000000000098", 1)
+	if status, m := call(t, srv, "PUT", path, "alice-guest", unknownManager); status != 403 {
+		t.Errorf("guest registers a delegation to an unknown tenant: %d %v", status, m)
+	}
+	if status, m := call(t, srv, "PUT", path, "bob", strings.Replace(body, "/subscriptions/"+demo.FabrikamSub, "/subscriptions/"+demo.WoodgroveSub, 1)); status != 401 {
+		t.Errorf("delegation of another tenant's subscription: %d %v", status, m)
+	}
 	for _, bad := range []string{
 		strings.Replace(body, "Contributor", "Nope", 1),
 		strings.Replace(body, demo.AliceID, "c0ffee00-0000-4000-8000-000000000099", 1),
-		strings.Replace(body, "/subscriptions/"+demo.FabrikamSub, "/subscriptions/"+demo.WoodgroveSub, 1),
+		unknownManager,
 		strings.Replace(body, "/subscriptions/"+demo.FabrikamSub, "/", 1),
 	} {
 		if status, m := call(t, srv, "PUT", path, "bob", bad); status != 400 {

@@ -239,12 +239,18 @@ func (h *Handler) putDelegation(w http.ResponseWriter, r *http.Request, c partne
 	if err := decode(r, &body); err != nil {
 		return err
 	}
-	dl, err := h.CheckDelegation(ctx, r.PathValue("tenant"), r.PathValue("id"), body)
+	// Authorize on the scope before anything else in the body is checked:
+	// what CheckDelegation says about the managing tenant and its
+	// principals is for those who may delegate.
+	scope, err := partnerlink.ParseScope(body.Scope)
 	if err != nil {
 		return err
 	}
-	scope, _ := partnerlink.ParseScope(dl.Scope)
 	if err := h.authorizer().Check(ctx, c, scope, rbac.WriteRoleAssignments); err != nil {
+		return err
+	}
+	dl, err := h.CheckDelegation(ctx, r.PathValue("tenant"), r.PathValue("id"), body)
+	if err != nil {
 		return err
 	}
 	if old, err := h.currentDelegation(ctx, dl.CustomerTenantID, dl.ID); err == nil {

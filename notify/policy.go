@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/netip"
@@ -41,6 +42,15 @@ func ParsePolicy(entries []string) (*Policy, error) {
 				continue
 			}
 			if pfx, err := netip.ParsePrefix(e); err == nil {
+				// Addresses are compared unmapped, so an IPv4-mapped CIDR
+				// (::ffff:10.0.0.0/104) is kept as the IPv4 one it means.
+				if pfx.Addr().Is4In6() {
+					if pfx.Bits() < 96 {
+						return nil, partnerlink.Errorf(partnerlink.EINVALID,
+							"--webhook-allow %q: an IPv4-mapped CIDR needs at least 96 bits; give the IPv4 CIDR instead", e)
+					}
+					pfx = netip.PrefixFrom(pfx.Addr().Unmap(), pfx.Bits()-96)
+				}
 				p.nets = append(p.nets, pfx.Masked())
 				continue
 			}
@@ -170,14 +180,22 @@ func (p *Policy) CheckURL(ctx context.Context, raw string) error {
 	if _, err := netip.ParseAddr(host); err == nil {
 		return nil
 	}
+	// Whether a name does not resolve or resolves to an internal address is
+	// not told apart to the caller (it would map the operator's internal
+	// DNS); the log has the detail.
 	addrs, err := p.resolve(ctx, host)
-	if err != nil {
-		return partnerlink.Errorf(partnerlink.EINVALID, "url %q: the host %s does not resolve; a webhook host must resolve to a public address", raw, host)
-	}
-	for _, a := range addrs {
-		if !p.AllowedAddr(a) {
-			return refused(raw, host, a)
+	if err == nil {
+		for _, a := range addrs {
+			if !p.AllowedAddr(a) {
+				err = fmt.Errorf("resolves to %s, which is not allowed", a)
+				break
+			}
 		}
+	}
+	if err != nil {
+		slog.Default().Info("webhook URL refused", "host", host, "reason", err.Error())
+		return partnerlink.Errorf(partnerlink.EINVALID,
+			"url %q: the host %s does not resolve to a public address; a webhook host must resolve to public addresses only (the server's operator can allow others with serve --webhook-allow)", raw, host)
 	}
 	return nil
 }

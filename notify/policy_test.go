@@ -62,13 +62,13 @@ func TestPolicyCheckURL(t *testing.T) {
 		{"https://127.0.0.1:9/h", "not a public address", ""},
 		{"https://127.0.0.2/h", "not a public address", "not a public address"},
 		{"https://[::1]/h", "not a public address", ""},
-		{"https://localhost/h", "does not resolve", "does not resolve"},
+		{"https://localhost/h", "does not resolve to a public address", "does not resolve to a public address"},
 		{"https://10.9.8.7/h", "not a public address", ""},
-		{"https://inside.example.com/h", "resolves to) 10.1.2.3", ""},
+		{"https://inside.example.com/h", "does not resolve to a public address", ""},
 		{"https://172.16.0.1/h", "not a public address", "not a public address"},
 		{"https://192.168.1.1/h", "not a public address", "not a public address"},
 		{"https://169.254.169.254/latest/meta-data", "not a public address", "not a public address"},
-		{"https://meta.example.com/h", "not a public address", "not a public address"},
+		{"https://meta.example.com/h", "does not resolve to a public address", "does not resolve to a public address"},
 		{"https://[fe80::1]/h", "not a public address", "not a public address"},
 		{"https://[fd00::1]/h", "not a public address", "not a public address"},
 		{"https://0.0.0.0/h", "not a public address", "not a public address"},
@@ -77,8 +77,8 @@ func TestPolicyCheckURL(t *testing.T) {
 		{"https://100.64.0.1/h", "not a public address", "not a public address"},
 		{"https://[::ffff:127.0.0.1]/h", "not a public address", ""},
 		{"https://[::ffff:10.0.0.1]/h", "not a public address", ""},
-		{"https://hooks.internal/h", "does not resolve", ""},
-		{"https://no-such.example.com/h", "does not resolve", "does not resolve"},
+		{"https://hooks.internal/h", "does not resolve to a public address", ""},
+		{"https://no-such.example.com/h", "does not resolve to a public address", "does not resolve to a public address"},
 	}
 	for _, c := range cases {
 		for _, p := range []struct {
@@ -96,6 +96,27 @@ func TestPolicyCheckURL(t *testing.T) {
 				t.Errorf("%s policy on %s: %v (%s); want an invalid-input error with %q", p.name, c.url, err, partnerlink.ErrorCode(err), p.want)
 			}
 		}
+	}
+	// A name that resolves to an internal address is told apart neither from
+	// one that does not resolve, nor by its address.
+	if err := def.CheckURL(context.Background(), "https://inside.example.com/h"); err == nil || strings.Contains(err.Error(), "10.1.2.3") {
+		t.Errorf("an internal name's error tells its address: %v", err)
+	}
+	// An IPv4-mapped CIDR means the IPv4 one.
+	mapped, err := notify.ParsePolicy([]string{"::ffff:10.0.0.0/104"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range []string{"10.1.2.3", "::ffff:10.1.2.3"} {
+		if !mapped.AllowedAddr(netip.MustParseAddr(a)) {
+			t.Errorf("--webhook-allow ::ffff:10.0.0.0/104 does not allow %s", a)
+		}
+	}
+	if mapped.AllowedAddr(netip.MustParseAddr("11.0.0.1")) != notify.Global(netip.MustParseAddr("11.0.0.1")) || mapped.AllowedAddr(netip.MustParseAddr("192.168.0.1")) {
+		t.Errorf("--webhook-allow ::ffff:10.0.0.0/104 allows more than 10.0.0.0/8")
+	}
+	if _, err := notify.ParsePolicy([]string{"::ffff:0.0.0.0/80"}); err == nil || !strings.Contains(err.Error(), "needs at least 96 bits") {
+		t.Errorf("short IPv4-mapped CIDR: %v", err)
 	}
 	if _, err := notify.ParsePolicy([]string{"not a host!"}); err == nil || !strings.Contains(err.Error(), `--webhook-allow "not a host!": expected a CIDR`) {
 		t.Errorf("bad --webhook-allow entry: %v", err)
