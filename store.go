@@ -133,3 +133,43 @@ type CreditStore interface {
 	// Credits lists the credits of f.RunID matching f.
 	Credits(ctx context.Context, f CreditFilter) ([]CreditRow, error)
 }
+
+// RoleReader answers the questions of the role model: who holds which role
+// where, and where a scope sits in its tenant's tree.
+type RoleReader interface {
+	// RoleAssignments lists role assignment periods matching f, oldest first.
+	RoleAssignments(ctx context.Context, f RoleAssignmentFilter) ([]RoleAssignment, error)
+	// RoleDefinitions lists the custom roles of one tenant, by name.
+	RoleDefinitions(ctx context.Context, tenantID string) ([]RoleDefinition, error)
+	Subscription(ctx context.Context, id string) (*Subscription, error) // ENOTFOUND
+	ManagementGroups(ctx context.Context, tenantID string) ([]ManagementGroup, error)
+}
+
+// RoleStore keeps the role model: subscriptions, management groups,
+// resource groups, custom roles, role assignments and Lighthouse
+// delegations, each assignment and delegation as periods.
+type RoleStore interface {
+	RoleReader
+	PutSubscription(ctx context.Context, s Subscription) error
+	Subscriptions(ctx context.Context, tenantID string) ([]Subscription, error) // all tenants when ""
+	// PutManagementGroup creates or re-parents a group; a parent below the
+	// group itself is EINVALID.
+	PutManagementGroup(ctx context.Context, mg ManagementGroup) error
+	PutResourceGroup(ctx context.Context, rg ResourceGroup) (created bool, err error)
+	ResourceGroups(ctx context.Context, subscriptionID, name string) ([]ResourceGroup, error)
+	// PutRoleDefinition creates a custom role, or replaces one when replace
+	// is true (EFORBIDDEN otherwise).
+	PutRoleDefinition(ctx context.Context, rd RoleDefinition, replace bool) error
+	// CreateRoleAssignment opens an assignment period at ra.Period.From when
+	// decide, run in the write's transaction on the assignments in force
+	// with the same id or the same principal and scope, says so.
+	CreateRoleAssignment(ctx context.Context, ra RoleAssignment, actor string,
+		decide func(sameID, sameGrant []RoleAssignment) (create bool, err error)) (bool, error)
+	// EndRoleAssignment closes the assignment in force with this id; ENOTFOUND.
+	EndRoleAssignment(ctx context.Context, tenantID, id string, at time.Time, actor string) (*RoleAssignment, error)
+	PutDelegation(ctx context.Context, dl Delegation) error
+	// EndDelegation closes the delegation in force with this id; ENOTFOUND.
+	EndDelegation(ctx context.Context, customerTenantID, id string, at time.Time) error
+	// Delegations lists a customer tenant's delegations (all when ""), oldest first.
+	Delegations(ctx context.Context, customerTenantID string, currentOnly bool) ([]Delegation, error)
+}

@@ -9,13 +9,8 @@ import (
 
 	"github.com/partnerlink/partnerlink"
 	"github.com/partnerlink/partnerlink/identity"
-	"github.com/partnerlink/partnerlink/rbac"
 	"github.com/partnerlink/partnerlink/world"
 )
-
-func resolveRole(custom []world.RoleDefinition, ref string) (rbac.Role, bool) {
-	return rbac.Resolve(custom, ref)
-}
 
 func (h *Handler) adminPutTenant(w http.ResponseWriter, r *http.Request) error {
 	id, err := partnerlink.ParseGUID("tenant", r.PathValue("tenant"))

@@ -27,7 +27,6 @@ import (
 	"github.com/partnerlink/partnerlink/powerplatform"
 	"github.com/partnerlink/partnerlink/rbac"
 	"github.com/partnerlink/partnerlink/web"
-	"github.com/partnerlink/partnerlink/world"
 )
 
 // Store is what the API reads and writes.
@@ -36,9 +35,9 @@ type Store interface {
 	partnerlink.LinkStore
 	partnerlink.OutboxStore
 	rbac.Store
-	PutDelegation(ctx context.Context, dl world.Delegation) error
+	PutDelegation(ctx context.Context, dl partnerlink.Delegation) error
 	EndDelegation(ctx context.Context, customerTenantID, id string, at time.Time) error
-	Delegations(ctx context.Context, customerTenantID string, currentOnly bool) ([]world.Delegation, error)
+	Delegations(ctx context.Context, customerTenantID string, currentOnly bool) ([]partnerlink.Delegation, error)
 	Exporter
 	StateVersioner
 	partnerlink.CreditStore

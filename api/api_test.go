@@ -105,9 +105,9 @@ func values(m map[string]any) []map[string]any {
 func TestCustomerView(t *testing.T) {
 	srv, db := setup(t)
 	// The automation's service principal is Contributor at Fabrikam's root too.
-	if _, err := db.CreateRoleAssignment(context.Background(), world.RoleAssignment{TenantID: demo.FabrikamTenant,
-		ID: "e0e0e0e0-0000-4000-8000-0000000000c1", PrincipalID: demo.AutomationInFab, RoleDefinition: "Contributor", Scope: "/", From: &now},
-		"test", func(_, _ []world.RoleAssignment) (bool, error) { return true, nil }); err != nil {
+	if _, err := db.CreateRoleAssignment(context.Background(), partnerlink.RoleAssignment{TenantID: demo.FabrikamTenant,
+		ID: "e0e0e0e0-0000-4000-8000-0000000000c1", PrincipalID: demo.AutomationInFab, RoleDefinition: "Contributor", Scope: "/", Period: partnerlink.Period{From: now}},
+		"test", func(_, _ []partnerlink.RoleAssignment) (bool, error) { return true, nil }); err != nil {
 		t.Fatal(err)
 	}
 	status, m := call(t, srv, "GET", "/api/v1/tenants/"+demo.FabrikamTenant+"/links", "bob", "")
@@ -278,7 +278,7 @@ func TestDelegations(t *testing.T) {
 		t.Errorf("end delegation: %d", status)
 	}
 	dls, _ := db.Delegations(ctx, demo.FabrikamTenant, false)
-	if len(dls) != 1 || dls[0].To == nil {
+	if len(dls) != 1 || dls[0].Period.To.IsZero() {
 		t.Errorf("delegation history = %+v", dls)
 	}
 }

@@ -142,7 +142,7 @@ func (h *Handler) readableTenants(ctx context.Context, ids []string) (map[string
 	}
 	// A role is resolved among the custom roles of the tenant it is held
 	// in (docs/rules.md).
-	customOf := map[string][]world.RoleDefinition{}
+	customOf := map[string][]partnerlink.RoleDefinition{}
 	var lookupErr error
 	canRead := func(tenant, role string) bool {
 		custom, ok := customOf[tenant]

@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/partnerlink/partnerlink"
 	"github.com/partnerlink/partnerlink/demo"
-	"github.com/partnerlink/partnerlink/world"
 )
 
 // Issue 11 item 2: a delegation holds a role of the customer tenant (whose
@@ -15,7 +15,7 @@ import (
 func TestDelegationRoleOfTheCustomerTenant(t *testing.T) {
 	srv, db := setup(t)
 	ctx := context.Background()
-	for _, rd := range []world.RoleDefinition{
+	for _, rd := range []partnerlink.RoleDefinition{
 		{TenantID: demo.ContosoTenant, Name: "Contoso Ops", ID: "0e500000-0000-4000-8000-000000000001", Actions: []string{"*"}},
 		{TenantID: demo.FabrikamTenant, Name: "Fabrikam Ops", ID: "0e500000-0000-4000-8000-000000000002", Actions: []string{"*/read"}},
 	} {

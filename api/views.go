@@ -3,13 +3,12 @@ package api
 import (
 	"context"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/partnerlink/partnerlink"
+	"github.com/partnerlink/partnerlink/lighthouse"
 	"github.com/partnerlink/partnerlink/rbac"
 	"github.com/partnerlink/partnerlink/views"
-	"github.com/partnerlink/partnerlink/world"
 )
 
 // LinkedCredential is one linked credential as the views show it.
@@ -216,7 +215,7 @@ func (h *Handler) listDelegations(w http.ResponseWriter, r *http.Request, c part
 	out := []Delegation{}
 	for _, d := range dls {
 		out = append(out, Delegation{ID: d.ID, ManagingTenantID: d.ManagingTenantID, Scope: d.Scope, PrincipalID: d.PrincipalID,
-			RoleDefinition: d.RoleDefinition, From: d.From, To: d.To})
+			RoleDefinition: d.RoleDefinition, From: timeOrNil(d.Period.From), To: timeOrNil(d.Period.To)})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"value": out})
 	return nil
@@ -240,8 +239,8 @@ func (h *Handler) putDelegation(w http.ResponseWriter, r *http.Request, c partne
 		return err
 	}
 	// Authorize on the scope before anything else in the body is checked:
-	// what CheckDelegation says about the managing tenant and its
-	// principals is for those who may delegate.
+	// what Check says about the managing tenant and its principals is for
+	// those who may delegate.
 	scope, err := partnerlink.ParseScope(body.Scope)
 	if err != nil {
 		return err
@@ -249,11 +248,13 @@ func (h *Handler) putDelegation(w http.ResponseWriter, r *http.Request, c partne
 	if err := h.authorizer().Check(ctx, c, scope, rbac.WriteRoleAssignments); err != nil {
 		return err
 	}
-	dl, err := h.CheckDelegation(ctx, r.PathValue("tenant"), r.PathValue("id"), body)
+	svc := h.lighthouse()
+	dl, err := svc.Check(ctx, partnerlink.Delegation{ID: r.PathValue("id"), CustomerTenantID: r.PathValue("tenant"),
+		ManagingTenantID: body.ManagingTenantID, Scope: body.Scope, PrincipalID: body.PrincipalID, RoleDefinition: body.RoleDefinition})
 	if err != nil {
 		return err
 	}
-	if old, err := h.currentDelegation(ctx, dl.CustomerTenantID, dl.ID); err == nil {
+	if old, err := svc.Current(ctx, dl.CustomerTenantID, dl.ID); err == nil {
 		oldScope, err := partnerlink.ParseScope(old.Scope)
 		if err == nil {
 			err = h.authorizer().Check(ctx, c, oldScope, rbac.WriteRoleAssignments)
@@ -264,16 +265,11 @@ func (h *Handler) putDelegation(w http.ResponseWriter, r *http.Request, c partne
 	} else if partnerlink.ErrorCode(err) != partnerlink.ENOTFOUND {
 		return err
 	}
-	now := h.now()
-	dl.From = &now
-	if err := h.Store.EndDelegation(ctx, dl.CustomerTenantID, dl.ID, now); err != nil && partnerlink.ErrorCode(err) != partnerlink.ENOTFOUND {
-		return err
-	}
-	if err := h.Store.PutDelegation(ctx, dl); err != nil {
+	if dl, err = svc.Register(ctx, dl, h.now()); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, Delegation{ID: dl.ID, ManagingTenantID: dl.ManagingTenantID, Scope: dl.Scope,
-		PrincipalID: dl.PrincipalID, RoleDefinition: dl.RoleDefinition, From: dl.From})
+		PrincipalID: dl.PrincipalID, RoleDefinition: dl.RoleDefinition, From: timeOrNil(dl.Period.From)})
 	return nil
 }
 
@@ -290,64 +286,7 @@ func sameTenant(r *http.Request, c partnerlink.Caller) error {
 	return nil
 }
 
-// currentDelegation finds the delegation in force with this id.
-func (h *Handler) currentDelegation(ctx context.Context, tenant, id string) (*world.Delegation, error) {
-	dls, err := h.Store.Delegations(ctx, tenant, true)
-	if err != nil {
-		return nil, err
-	}
-	for _, d := range dls {
-		if strings.EqualFold(d.ID, id) {
-			return &d, nil
-		}
-	}
-	return nil, partnerlink.ARMErrorf(partnerlink.ENOTFOUND, "NotFound", "Tenant %s has no delegation %s in force.", tenant, id)
-}
-
-// CheckDelegation validates a delegation request (ids, scope, role, the
-// managing principal) and returns it normalized.
-func (h *Handler) CheckDelegation(ctx context.Context, tenant, id string, body Delegation) (world.Delegation, error) {
-	var dl world.Delegation
-	var err error
-	if dl.CustomerTenantID, err = partnerlink.ParseGUID("tenant", tenant); err != nil {
-		return dl, err
-	}
-	if dl.ID, err = partnerlink.ParseGUID("delegation id", id); err != nil {
-		return dl, err
-	}
-	if dl.ManagingTenantID, err = partnerlink.ParseGUID("managingTenantId", body.ManagingTenantID); err != nil {
-		return dl, err
-	}
-	if dl.PrincipalID, err = partnerlink.ParseGUID("principalId", body.PrincipalID); err != nil {
-		return dl, err
-	}
-	scope, err := partnerlink.ParseScope(body.Scope)
-	if err != nil {
-		return dl, err
-	}
-	if scope.Kind != partnerlink.ScopeSubscription && scope.Kind != partnerlink.ScopeResourceGroup {
-		return dl, partnerlink.Errorf(partnerlink.EINVALID, "scope %q: Lighthouse delegates a subscription or a resource group", body.Scope)
-	}
-	sub, err := h.Store.Subscription(ctx, scope.Subscription)
-	if err != nil {
-		return dl, err
-	}
-	if sub.TenantID != dl.CustomerTenantID {
-		return dl, partnerlink.Errorf(partnerlink.EINVALID, "scope %q is not in tenant %s", body.Scope, dl.CustomerTenantID)
-	}
-	custom, err := h.Store.RoleDefinitions(ctx, dl.CustomerTenantID) // a delegation holds a role of the customer tenant
-	if err != nil {
-		return dl, err
-	}
-	if _, ok := resolveRole(custom, body.RoleDefinition); !ok {
-		return dl, partnerlink.Errorf(partnerlink.EINVALID, "roleDefinition %q is neither a built-in role nor a custom role (name or GUID)", body.RoleDefinition)
-	}
-	if _, err := h.Store.Principal(ctx, dl.ManagingTenantID, dl.PrincipalID); err != nil {
-		return dl, partnerlink.Errorf(partnerlink.EINVALID, "principalId %s is not a principal of the managing tenant %s", dl.PrincipalID, dl.ManagingTenantID)
-	}
-	dl.Scope, dl.RoleDefinition = scope.Raw, body.RoleDefinition
-	return dl, nil
-}
+func (h *Handler) lighthouse() *lighthouse.Service { return &lighthouse.Service{Store: h.Store} }
 
 // deleteDelegation ends a delegation; the same callers as putDelegation,
 // at the delegation's scope.
@@ -360,7 +299,7 @@ func (h *Handler) deleteDelegation(w http.ResponseWriter, r *http.Request, c par
 	if err != nil {
 		return err
 	}
-	dl, err := h.currentDelegation(ctx, c.TenantID, id)
+	dl, err := h.lighthouse().Current(ctx, c.TenantID, id)
 	if err != nil {
 		return err
 	}
@@ -371,7 +310,7 @@ func (h *Handler) deleteDelegation(w http.ResponseWriter, r *http.Request, c par
 	if err != nil {
 		return err
 	}
-	if err := h.Store.EndDelegation(ctx, c.TenantID, dl.ID, h.now()); err != nil {
+	if err := h.lighthouse().End(ctx, c.TenantID, dl.ID, h.now()); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusOK)

@@ -7,25 +7,17 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
-	"time"
 
 	"github.com/partnerlink/partnerlink"
 	"github.com/partnerlink/partnerlink/rbac"
 	"github.com/partnerlink/partnerlink/world"
 )
 
-// RoleStore is what the Microsoft.Authorization and resource handlers need.
+// RoleStore is what the Microsoft.Authorization and resource handlers
+// need: the role model, and the directory reads of rbac.
 type RoleStore interface {
 	rbac.Store
-	CreateRoleAssignment(ctx context.Context, ra world.RoleAssignment, actor string,
-		decide func(sameID, sameGrant []world.RoleAssignment) (bool, error)) (bool, error)
-	EndRoleAssignment(ctx context.Context, tenantID, id string, at time.Time, actor string) (*world.RoleAssignment, error)
-	PutRoleDefinition(ctx context.Context, rd world.RoleDefinition, replace bool) error
-	Subscriptions(ctx context.Context, tenantID string) ([]world.Subscription, error)
-	PutSubscription(ctx context.Context, s world.Subscription) error
-	PutManagementGroup(ctx context.Context, mg world.ManagementGroup) error
-	PutResourceGroup(ctx context.Context, rg partnerlink.ResourceGroup) (bool, error)
-	ResourceGroups(ctx context.Context, subscriptionID, name string) ([]partnerlink.ResourceGroup, error)
+	partnerlink.RoleStore
 }
 
 // authVersions are the Microsoft.Authorization api-versions accepted: the
@@ -112,7 +104,7 @@ func principalType(t partnerlink.PrincipalType) string {
 	return "User"
 }
 
-func (h *Handler) assignmentResponse(ctx context.Context, ra world.RoleAssignment, custom []world.RoleDefinition) roleAssignmentResponse {
+func (h *Handler) assignmentResponse(ctx context.Context, ra partnerlink.RoleAssignment, custom []partnerlink.RoleDefinition) roleAssignmentResponse {
 	s, _ := partnerlink.ParseScope(ra.Scope)
 	roleID := ra.RoleDefinition
 	if r, ok := rbac.Resolve(custom, ra.RoleDefinition); ok {
@@ -128,8 +120,8 @@ func (h *Handler) assignmentResponse(ctx context.Context, ra world.RoleAssignmen
 	if p, err := h.Directory.Principal(ctx, ra.TenantID, ra.PrincipalID); err == nil {
 		resp.Properties.PrincipalType = principalType(p.Type)
 	}
-	if ra.From != nil {
-		resp.Properties.CreatedOn = ra.From.UTC().Format(armTime)
+	if !ra.Period.From.IsZero() {
+		resp.Properties.CreatedOn = ra.Period.From.UTC().Format(armTime)
 		resp.Properties.UpdatedOn = resp.Properties.CreatedOn
 	}
 	return resp
@@ -196,10 +188,10 @@ func (h *Handler) putRoleAssignment(w http.ResponseWriter, r *http.Request, c pa
 		roleName = role.ID
 	}
 	now := h.now().UTC()
-	ra := world.RoleAssignment{TenantID: tenant, ID: strings.ToLower(p.name), PrincipalID: principalID,
-		RoleDefinition: roleName, Scope: s.Raw, From: &now}
-	var existing *world.RoleAssignment
-	created, err := h.Roles.CreateRoleAssignment(ctx, ra, c.ObjectID, func(sameID, sameGrant []world.RoleAssignment) (bool, error) {
+	ra := partnerlink.RoleAssignment{TenantID: tenant, ID: strings.ToLower(p.name), PrincipalID: principalID,
+		RoleDefinition: roleName, Scope: s.Raw, Period: partnerlink.Period{From: now}}
+	var existing *partnerlink.RoleAssignment
+	created, err := h.Roles.CreateRoleAssignment(ctx, ra, c.ObjectID, func(sameID, sameGrant []partnerlink.RoleAssignment) (bool, error) {
 		// At most one assignment is in force under a name.
 		if len(sameID) > 0 {
 			e := sameID[0]
@@ -237,13 +229,13 @@ func scopeKeyOf(raw string) string {
 	return s.Key
 }
 
-func sameRole(custom []world.RoleDefinition, ref, roleID string) bool {
+func sameRole(custom []partnerlink.RoleDefinition, ref, roleID string) bool {
 	r, ok := rbac.Resolve(custom, ref)
 	return ok && strings.EqualFold(r.ID, roleID)
 }
 
 // findAssignment returns the assignment in force named p.name at p.scope.
-func (h *Handler) findAssignment(ctx context.Context, c partnerlink.Caller, s partnerlink.Scope, name string) (*world.RoleAssignment, error) {
+func (h *Handler) findAssignment(ctx context.Context, c partnerlink.Caller, s partnerlink.Scope, name string) (*partnerlink.RoleAssignment, error) {
 	tenant, err := h.authorizer().ScopeTenant(ctx, c, s)
 	if err != nil {
 		return nil, err
@@ -380,7 +372,7 @@ func (h *Handler) listRoleAssignments(w http.ResponseWriter, r *http.Request, c 
 // tenant, and loads that tenant's custom roles: a tenant never sees
 // another's (docs/api.md, "Authorization of management groups and role
 // definitions").
-func (h *Handler) scopeAndRoles(r *http.Request, c partnerlink.Caller, p params) (partnerlink.Scope, []world.RoleDefinition, error) {
+func (h *Handler) scopeAndRoles(r *http.Request, c partnerlink.Caller, p params) (partnerlink.Scope, []partnerlink.RoleDefinition, error) {
 	s, err := scopeOf(p.scope)
 	if err != nil {
 		return s, nil, err
@@ -475,7 +467,7 @@ func (h *Handler) putRoleDefinition(w http.ResponseWriter, r *http.Request, c pa
 		return partnerlink.ARMErrorf(partnerlink.ECONFLICT, "RoleDefinitionWithSameNameExists",
 			"A role definition named '%s' already exists (built-in).", body.Properties.RoleName)
 	}
-	rd := world.RoleDefinition{TenantID: c.TenantID, ID: id, Name: body.Properties.RoleName}
+	rd := partnerlink.RoleDefinition{TenantID: c.TenantID, ID: id, Name: body.Properties.RoleName}
 	for _, perm := range body.Properties.Permissions {
 		rd.Actions = append(rd.Actions, perm.Actions...)
 		rd.NotActions = append(rd.NotActions, perm.NotActions...)

@@ -117,12 +117,12 @@ func (h *Handler) listSubscriptions(w http.ResponseWriter, r *http.Request, c pa
 	return nil
 }
 
-func subscriptionBody(s world.Subscription) subscriptionResponse {
+func subscriptionBody(s partnerlink.Subscription) subscriptionResponse {
 	return subscriptionResponse{ID: "/subscriptions/" + s.SubscriptionID, SubscriptionID: s.SubscriptionID,
 		TenantID: s.TenantID, DisplayName: s.Name, State: "Enabled"}
 }
 
-func (h *Handler) visibleSubscriptions(ctx context.Context, c partnerlink.Caller) ([]world.Subscription, error) {
+func (h *Handler) visibleSubscriptions(ctx context.Context, c partnerlink.Caller) ([]partnerlink.Subscription, error) {
 	subs, err := h.Roles.Subscriptions(ctx, c.TenantID)
 	if err != nil {
 		return nil, err
@@ -136,7 +136,7 @@ func (h *Handler) visibleSubscriptions(ctx context.Context, c partnerlink.Caller
 	if err != nil || len(held) == 0 {
 		return nil, err
 	}
-	var out []world.Subscription
+	var out []partnerlink.Subscription
 	for _, sub := range subs {
 		scope, _ := partnerlink.ParseScope("/subscriptions/" + sub.SubscriptionID)
 		ancestors, err := az.Ancestors(ctx, c.TenantID, scope)
@@ -152,7 +152,7 @@ func (h *Handler) visibleSubscriptions(ctx context.Context, c partnerlink.Caller
 
 // reaches reports whether an assignment is at one of the ancestor scopes or
 // inside the subscription.
-func reaches(held []world.RoleAssignment, ancestors []string, subKey string) bool {
+func reaches(held []partnerlink.RoleAssignment, ancestors []string, subKey string) bool {
 	for _, ra := range held {
 		k := scopeKeyOf(ra.Scope)
 		if strings.HasPrefix(k, subKey+"/") {
@@ -278,10 +278,10 @@ type managementGroupResponse struct {
 	Properties map[string]any `json:"properties"`
 }
 
-func mgBody(mg world.ManagementGroup) managementGroupResponse {
+func mgBody(mg partnerlink.ManagementGroup) managementGroupResponse {
 	props := map[string]any{"tenantId": mg.TenantID, "displayName": mg.Name}
-	if mg.Parent != nil {
-		props["details"] = map[string]any{"parent": map[string]string{"id": "/providers/Microsoft.Management/managementGroups/" + *mg.Parent, "name": *mg.Parent}}
+	if mg.Parent != "" {
+		props["details"] = map[string]any{"parent": map[string]string{"id": "/providers/Microsoft.Management/managementGroups/" + mg.Parent, "name": mg.Parent}}
 	}
 	return managementGroupResponse{ID: "/providers/Microsoft.Management/managementGroups/" + mg.Name,
 		Type: "Microsoft.Management/managementGroups", Name: mg.Name, Properties: props}
@@ -294,12 +294,12 @@ func mgScope(name string) partnerlink.Scope {
 }
 
 // parentScope is the scope of a management group's parent: the parent
-// group, or the tenant root when it has none.
-func parentScope(parent *string) partnerlink.Scope {
-	if parent == nil {
+// group, or the tenant root when it has none ("").
+func parentScope(parent string) partnerlink.Scope {
+	if parent == "" {
 		return partnerlink.Scope{Kind: partnerlink.ScopeRoot, Raw: "/", Key: "/"}
 	}
-	return mgScope(*parent)
+	return mgScope(parent)
 }
 
 // checkMGName refuses a management group name Azure would refuse (400),
@@ -313,7 +313,7 @@ func checkMGName(where, name string) error {
 
 // findMG returns the caller's tenant's management group of that name
 // (compared case-insensitively, as ARM does), or nil.
-func findMG(mgs []world.ManagementGroup, name string) *world.ManagementGroup {
+func findMG(mgs []partnerlink.ManagementGroup, name string) *partnerlink.ManagementGroup {
 	for i := range mgs {
 		if strings.EqualFold(mgs[i].Name, name) {
 			return &mgs[i]
@@ -362,7 +362,7 @@ func (h *Handler) putManagementGroup(w http.ResponseWriter, r *http.Request, c p
 	if err != nil {
 		return err
 	}
-	mg := world.ManagementGroup{TenantID: c.TenantID, Name: p.name}
+	mg := partnerlink.ManagementGroup{TenantID: c.TenantID, Name: p.name}
 	existing := findMG(mgs, p.name)
 	if existing != nil {
 		mg.Name = existing.Name // the name keeps the casing it was created with
@@ -382,11 +382,11 @@ func (h *Handler) putManagementGroup(w http.ResponseWriter, r *http.Request, c p
 			return partnerlink.ARMErrorf(partnerlink.EINVALID, "BadRequest",
 				"properties.details.parent.id: management group '%s' does not exist in tenant %s; expected an existing management group of the tenant, or no parent for the tenant root.", name, c.TenantID)
 		}
-		mg.Parent = &parent.Name
+		mg.Parent = parent.Name
 	}
 	if existing == nil {
 		err = h.checkAll(ctx, c, parentScope(mg.Parent))
-	} else if sameParent(existing.Parent, mg.Parent) {
+	} else if strings.EqualFold(existing.Parent, mg.Parent) {
 		err = h.checkAll(ctx, c, mgScope(existing.Name))
 	} else {
 		err = h.checkAll(ctx, c, mgScope(existing.Name), parentScope(existing.Parent), parentScope(mg.Parent))
@@ -399,13 +399,6 @@ func (h *Handler) putManagementGroup(w http.ResponseWriter, r *http.Request, c p
 	}
 	writeJSON(w, http.StatusOK, mgBody(mg))
 	return nil
-}
-
-func sameParent(a, b *string) bool {
-	if a == nil || b == nil {
-		return a == nil && b == nil
-	}
-	return strings.EqualFold(*a, *b)
 }
 
 func (h *Handler) getManagementGroup(w http.ResponseWriter, r *http.Request, c partnerlink.Caller, p params) error {
@@ -452,7 +445,7 @@ func (h *Handler) putManagementGroupSubscription(w http.ResponseWriter, r *http.
 		return err
 	}
 	name := group.Name
-	sub.ManagementGroup = &name
+	sub.ManagementGroup = name
 	if err := h.Roles.PutSubscription(ctx, *sub); err != nil {
 		return err
 	}
@@ -498,7 +491,7 @@ func (h *Handler) getProvider(w http.ResponseWriter, r *http.Request, c partnerl
 }
 
 // visibleSubscription returns the subscription when the caller may see it.
-func (h *Handler) visibleSubscription(ctx context.Context, c partnerlink.Caller, id string) (*world.Subscription, error) {
+func (h *Handler) visibleSubscription(ctx context.Context, c partnerlink.Caller, id string) (*partnerlink.Subscription, error) {
 	subs, err := h.visibleSubscriptions(ctx, c)
 	if err != nil {
 		return nil, err

@@ -14,15 +14,12 @@ import (
 	"github.com/partnerlink/partnerlink/world"
 )
 
-// Store is what the decisions read.
+// Store is what the decisions read: principals and group memberships from
+// the directory, and the role model.
 type Store interface {
 	Principal(ctx context.Context, tenantID, objectID string) (*partnerlink.Principal, error)
 	Memberships(ctx context.Context, tenantID string) ([]partnerlink.GroupMembership, error)
-	RoleAssignments(ctx context.Context, f partnerlink.RoleAssignmentFilter) ([]world.RoleAssignment, error)
-	// RoleDefinitions lists the custom roles of one tenant.
-	RoleDefinitions(ctx context.Context, tenantID string) ([]world.RoleDefinition, error)
-	Subscription(ctx context.Context, id string) (*world.Subscription, error)
-	ManagementGroups(ctx context.Context, tenantID string) ([]world.ManagementGroup, error)
+	partnerlink.RoleReader
 }
 
 // Authorizer answers access questions against the store at Now.
@@ -75,7 +72,7 @@ func (a *Authorizer) Ancestors(ctx context.Context, tenantID string, s partnerli
 		if err != nil {
 			return nil, err
 		}
-		mg = strings.ToLower(str(sub.ManagementGroup))
+		mg = strings.ToLower(sub.ManagementGroup)
 	}
 	if mg != "" {
 		mgs, err := a.Store.ManagementGroups(ctx, tenantID)
@@ -84,7 +81,7 @@ func (a *Authorizer) Ancestors(ctx context.Context, tenantID string, s partnerli
 		}
 		parent := map[string]string{}
 		for _, g := range mgs {
-			parent[strings.ToLower(g.Name)] = strings.ToLower(str(g.Parent))
+			parent[strings.ToLower(g.Name)] = strings.ToLower(g.Parent)
 		}
 		seen := map[string]bool{}
 		for g := mg; g != "" && !seen[g]; g = parent[g] {
@@ -203,7 +200,7 @@ type Role struct {
 
 // Resolve finds a role by name or GUID among the built-ins and custom
 // roles; custom must be the roles of the tenant the reference is made in.
-func Resolve(custom []world.RoleDefinition, ref string) (Role, bool) {
+func Resolve(custom []partnerlink.RoleDefinition, ref string) (Role, bool) {
 	if b, ok := world.LookupBuiltinRole(ref); ok {
 		return Role{ID: b.ID, Name: b.Name, Actions: b.Actions, NotActions: b.NotActions}, true
 	}
@@ -216,7 +213,7 @@ func Resolve(custom []world.RoleDefinition, ref string) (Role, bool) {
 }
 
 // Roles lists the built-in roles then the custom ones.
-func Roles(custom []world.RoleDefinition) []Role {
+func Roles(custom []partnerlink.RoleDefinition) []Role {
 	var out []Role
 	for _, b := range world.BuiltinRoles() {
 		out = append(out, Role{ID: b.ID, Name: b.Name, Actions: b.Actions, NotActions: b.NotActions})
@@ -232,11 +229,4 @@ func (a *Authorizer) now() time.Time {
 		return a.Now()
 	}
 	return time.Now()
-}
-
-func str(p *string) string {
-	if p == nil {
-		return ""
-	}
-	return *p
 }

@@ -10,7 +10,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/partnerlink/partnerlink"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -19,6 +18,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/partnerlink/partnerlink"
 
 	"golang.org/x/crypto/bcrypt"
 
@@ -303,16 +304,16 @@ func matrixRows() []row {
 			}
 		}
 		now := time.Now().UTC()
-		if err := m.srv.DB.PutDelegation(ctx, world.Delegation{ID: mxDeleg, CustomerTenantID: mxTenantA, ManagingTenantID: mxTenantP,
-			Scope: sub1, PrincipalID: oid(partner), RoleDefinition: "Reader", From: &now}); err != nil {
+		if err := m.srv.DB.PutDelegation(ctx, partnerlink.Delegation{ID: mxDeleg, CustomerTenantID: mxTenantA, ManagingTenantID: mxTenantP,
+			Scope: sub1, PrincipalID: oid(partner), RoleDefinition: "Reader", Period: partnerlink.Period{From: now}}); err != nil {
 			m.t.Fatal(err)
 		}
 	}
 	ensureAssignment := func(m *matrix) {
 		now := time.Now().UTC()
-		if _, err := m.srv.DB.CreateRoleAssignment(context.Background(), world.RoleAssignment{TenantID: mxTenantA, ID: mxRADel,
-			PrincipalID: mxSpare, RoleDefinition: "Reader", Scope: sub1, From: &now}, "matrix",
-			func(sameID, sameGrant []world.RoleAssignment) (bool, error) {
+		if _, err := m.srv.DB.CreateRoleAssignment(context.Background(), partnerlink.RoleAssignment{TenantID: mxTenantA, ID: mxRADel,
+			PrincipalID: mxSpare, RoleDefinition: "Reader", Scope: sub1, Period: partnerlink.Period{From: now}}, "matrix",
+			func(sameID, sameGrant []partnerlink.RoleAssignment) (bool, error) {
 				return len(sameID) == 0 && len(sameGrant) == 0, nil
 			}); err != nil {
 			m.t.Fatal(err)
@@ -321,15 +322,14 @@ func matrixRows() []row {
 	// mg-b back under the root, and S2 back in mg-b, before each move.
 	resetGroups := func(m *matrix) {
 		ctx := context.Background()
-		if err := m.srv.DB.PutManagementGroup(ctx, world.ManagementGroup{TenantID: mxTenantA, Name: "mg-b"}); err != nil {
+		if err := m.srv.DB.PutManagementGroup(ctx, partnerlink.ManagementGroup{TenantID: mxTenantA, Name: "mg-b"}); err != nil {
 			m.t.Fatal(err)
 		}
 		s, err := m.srv.DB.Subscription(ctx, mxSub2)
 		if err != nil {
 			m.t.Fatal(err)
 		}
-		b := "mg-b"
-		s.ManagementGroup = &b
+		s.ManagementGroup = "mg-b"
 		if err := m.srv.DB.PutSubscription(ctx, *s); err != nil {
 			m.t.Fatal(err)
 		}

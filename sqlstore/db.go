@@ -89,6 +89,7 @@ var (
 	_ partnerlink.OutboxStore    = (*DB)(nil)
 	_ partnerlink.UsageStore     = (*DB)(nil)
 	_ partnerlink.CreditStore    = (*DB)(nil)
+	_ partnerlink.RoleStore      = (*DB)(nil)
 	_ identity.Directory         = (*DB)(nil)
 	_ identity.GrantStore        = (*DB)(nil)
 	_ powerplatform.Store        = (*DB)(nil)
@@ -151,12 +152,6 @@ func (d *DB) now() time.Time {
 	}
 	return time.Now()
 }
-
-var (
-	_ partnerlink.DirectoryStore = (*DB)(nil)
-	_ partnerlink.LinkStore      = (*DB)(nil)
-	_ partnerlink.OutboxStore    = (*DB)(nil)
-)
 
 // Open opens the database named by dsn — a postgres:// or postgresql:// URL,
 // or a SQLite file path — and migrates it to the current schema.

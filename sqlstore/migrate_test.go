@@ -11,7 +11,6 @@ import (
 	"github.com/partnerlink/partnerlink"
 	"github.com/partnerlink/partnerlink/sqlstore"
 	"github.com/partnerlink/partnerlink/sqlstore/storetest"
-	"github.com/partnerlink/partnerlink/world"
 )
 
 func TestMigrateOutboxByEventSQLite(t *testing.T) {
@@ -178,7 +177,7 @@ func testMigrateRoleDefinitionsTenant(t *testing.T, dialect sqlstore.Dialect, dr
 		t.Errorf("the listed built-in role: %d rows without a tenant (%v)", n, err)
 	}
 	// A tenant's role is its own now.
-	must(t, db.PutRoleDefinition(ctx, world.RoleDefinition{TenantID: storetest.TenantA, ID: ops, Name: "Ops", Actions: []string{"*/read"}}, true))
+	must(t, db.PutRoleDefinition(ctx, partnerlink.RoleDefinition{TenantID: storetest.TenantA, ID: ops, Name: "Ops", Actions: []string{"*/read"}}, true))
 	rds, err := db.RoleDefinitions(ctx, storetest.TenantB)
 	must(t, err)
 	if len(rds) != 2 || rds[0].ID != ops || !slices.Equal(rds[0].Actions, []string{"*"}) {

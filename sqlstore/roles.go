@@ -8,42 +8,39 @@ import (
 	"time"
 
 	"github.com/partnerlink/partnerlink"
-	"github.com/partnerlink/partnerlink/world"
 )
 
 // PutSubscription creates or updates a subscription (its tenant, name and
 // management group).
-func (d *DB) PutSubscription(ctx context.Context, s world.Subscription) error {
+func (d *DB) PutSubscription(ctx context.Context, s partnerlink.Subscription) error {
 	_, err := d.exec(ctx, `INSERT INTO subscriptions (subscription_id, tenant_id, name, management_group)
 		VALUES ($1, $2, $3, $4) ON CONFLICT (subscription_id) DO UPDATE SET tenant_id = excluded.tenant_id,
 		name = excluded.name, management_group = excluded.management_group`,
-		strings.ToLower(s.SubscriptionID), strings.ToLower(s.TenantID), s.Name, str(s.ManagementGroup))
+		strings.ToLower(s.SubscriptionID), strings.ToLower(s.TenantID), s.Name, s.ManagementGroup)
 	if err != nil {
 		return fmt.Errorf("store: put subscription %s: %w", s.SubscriptionID, err)
 	}
 	return nil
 }
 
-func scanSubscriptions(rows *sql.Rows, err error) ([]world.Subscription, error) {
+func scanSubscriptions(rows *sql.Rows, err error) ([]partnerlink.Subscription, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: query subscriptions: %w", err)
 	}
 	defer rows.Close()
-	var out []world.Subscription
+	var out []partnerlink.Subscription
 	for rows.Next() {
-		var s world.Subscription
-		var mg string
-		if err := rows.Scan(&s.SubscriptionID, &s.TenantID, &s.Name, &mg); err != nil {
+		var s partnerlink.Subscription
+		if err := rows.Scan(&s.SubscriptionID, &s.TenantID, &s.Name, &s.ManagementGroup); err != nil {
 			return nil, err
 		}
-		s.ManagementGroup = strPtr(mg)
 		out = append(out, s)
 	}
 	return out, rows.Err()
 }
 
 // Subscription returns one subscription.
-func (d *DB) Subscription(ctx context.Context, id string) (*world.Subscription, error) {
+func (d *DB) Subscription(ctx context.Context, id string) (*partnerlink.Subscription, error) {
 	ss, err := scanSubscriptions(d.db.QueryContext(ctx, `SELECT subscription_id, tenant_id, name, management_group
 		FROM subscriptions WHERE subscription_id = $1`, strings.ToLower(id)))
 	if err != nil {
@@ -56,7 +53,7 @@ func (d *DB) Subscription(ctx context.Context, id string) (*world.Subscription, 
 }
 
 // Subscriptions lists the subscriptions of a tenant (all tenants when "").
-func (d *DB) Subscriptions(ctx context.Context, tenantID string) ([]world.Subscription, error) {
+func (d *DB) Subscriptions(ctx context.Context, tenantID string) ([]partnerlink.Subscription, error) {
 	q := `SELECT subscription_id, tenant_id, name, management_group FROM subscriptions`
 	if tenantID == "" {
 		return scanSubscriptions(d.db.QueryContext(ctx, q+` ORDER BY subscription_id`))
@@ -68,28 +65,28 @@ func (d *DB) Subscriptions(ctx context.Context, tenantID string) ([]world.Subscr
 // that is the group itself or lies below it is refused (EINVALID): the
 // check runs in the write's transaction, under a lock of the tenant's tree
 // on PostgreSQL, so that two moves at once cannot close a loop.
-func (d *DB) PutManagementGroup(ctx context.Context, mg world.ManagementGroup) error {
+func (d *DB) PutManagementGroup(ctx context.Context, mg partnerlink.ManagementGroup) error {
 	tenant := strings.ToLower(mg.TenantID)
 	return d.inTx(ctx, func(tx *sql.Tx) error {
 		if err := d.lockExclusive(ctx, tx, "mg/"+tenant); err != nil {
 			return err
 		}
-		if mg.Parent != nil {
+		if mg.Parent != "" {
 			parents, err := mgParents(ctx, tx, tenant)
 			if err != nil {
 				return err
 			}
 			self := strings.ToLower(mg.Name)
-			for g, n := strings.ToLower(*mg.Parent), 0; g != "" && n <= len(parents); g, n = parents[g], n+1 {
+			for g, n := strings.ToLower(mg.Parent), 0; g != "" && n <= len(parents); g, n = parents[g], n+1 {
 				if g == self {
 					return partnerlink.ARMErrorf(partnerlink.EINVALID, "BadRequest",
 						"properties.details.parent.id: management group '%s' cannot be placed under '%s', which is the group itself or one of its descendants; management groups form a tree.",
-						mg.Name, *mg.Parent)
+						mg.Name, mg.Parent)
 				}
 			}
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO management_groups (tenant_id, name, parent) VALUES ($1, $2, $3)
-			ON CONFLICT (tenant_id, name) DO UPDATE SET parent = excluded.parent`, tenant, mg.Name, str(mg.Parent)); err != nil {
+			ON CONFLICT (tenant_id, name) DO UPDATE SET parent = excluded.parent`, tenant, mg.Name, mg.Parent); err != nil {
 			return fmt.Errorf("store: put management group %s: %w", mg.Name, err)
 		}
 		return nil
@@ -116,21 +113,19 @@ func mgParents(ctx context.Context, q queryer, tenant string) (map[string]string
 }
 
 // ManagementGroups lists a tenant's management groups.
-func (d *DB) ManagementGroups(ctx context.Context, tenantID string) ([]world.ManagementGroup, error) {
+func (d *DB) ManagementGroups(ctx context.Context, tenantID string) ([]partnerlink.ManagementGroup, error) {
 	rows, err := d.db.QueryContext(ctx, `SELECT tenant_id, name, parent FROM management_groups WHERE tenant_id = $1 ORDER BY name`,
 		strings.ToLower(tenantID))
 	if err != nil {
 		return nil, fmt.Errorf("store: list management groups: %w", err)
 	}
 	defer rows.Close()
-	var out []world.ManagementGroup
+	var out []partnerlink.ManagementGroup
 	for rows.Next() {
-		var mg world.ManagementGroup
-		var parent string
-		if err := rows.Scan(&mg.TenantID, &mg.Name, &parent); err != nil {
+		var mg partnerlink.ManagementGroup
+		if err := rows.Scan(&mg.TenantID, &mg.Name, &mg.Parent); err != nil {
 			return nil, err
 		}
-		mg.Parent = strPtr(parent)
 		out = append(out, mg)
 	}
 	return out, rows.Err()
@@ -185,7 +180,7 @@ func (d *DB) ResourceGroups(ctx context.Context, subscriptionID, name string) ([
 // role of the tenant with that id is left as it is and the answer is
 // EFORBIDDEN: changing a role reaches every assignment of it, so only a
 // writer at the tenant root may (docs/api.md, "Authorization").
-func (d *DB) PutRoleDefinition(ctx context.Context, rd world.RoleDefinition, replace bool) error {
+func (d *DB) PutRoleDefinition(ctx context.Context, rd partnerlink.RoleDefinition, replace bool) error {
 	tenant, id := strings.ToLower(rd.TenantID), strings.ToLower(rd.ID)
 	if tenant == "" {
 		return partnerlink.Errorf(partnerlink.EINVALID, "role definition %s (%q) names no tenant; a custom role belongs to one tenant", rd.ID, rd.Name)
@@ -226,16 +221,16 @@ func (d *DB) PutRoleDefinition(ctx context.Context, rd world.RoleDefinition, rep
 
 // RoleDefinitions lists the custom roles of a tenant, by name: those of
 // no other tenant (docs/rules.md). The built-in roles are not listed.
-func (d *DB) RoleDefinitions(ctx context.Context, tenantID string) ([]world.RoleDefinition, error) {
+func (d *DB) RoleDefinitions(ctx context.Context, tenantID string) ([]partnerlink.RoleDefinition, error) {
 	rows, err := d.db.QueryContext(ctx, `SELECT tenant_id, id, name, actions, not_actions, data_actions FROM role_definitions
 		WHERE tenant_id = $1 AND tenant_id <> '' ORDER BY name, id`, strings.ToLower(tenantID))
 	if err != nil {
 		return nil, fmt.Errorf("store: list role definitions: %w", err)
 	}
 	defer rows.Close()
-	var out []world.RoleDefinition
+	var out []partnerlink.RoleDefinition
 	for rows.Next() {
-		var rd world.RoleDefinition
+		var rd partnerlink.RoleDefinition
 		var a, na, da string
 		if err := rows.Scan(&rd.TenantID, &rd.ID, &rd.Name, &a, &na, &da); err != nil {
 			return nil, err
@@ -247,7 +242,7 @@ func (d *DB) RoleDefinitions(ctx context.Context, tenantID string) ([]world.Role
 }
 
 // RoleAssignments lists role assignment periods, oldest first.
-func (d *DB) RoleAssignments(ctx context.Context, f partnerlink.RoleAssignmentFilter) ([]world.RoleAssignment, error) {
+func (d *DB) RoleAssignments(ctx context.Context, f partnerlink.RoleAssignmentFilter) ([]partnerlink.RoleAssignment, error) {
 	var conds []string
 	var args []any
 	arg := func(v any) string {
@@ -288,14 +283,14 @@ func (d *DB) RoleAssignments(ctx context.Context, f partnerlink.RoleAssignmentFi
 		return nil, fmt.Errorf("store: query role assignments: %w", err)
 	}
 	defer rows.Close()
-	var out []world.RoleAssignment
+	var out []partnerlink.RoleAssignment
 	for rows.Next() {
-		var ra world.RoleAssignment
+		var ra partnerlink.RoleAssignment
 		var from, to sql.NullInt64
 		if err := rows.Scan(&ra.TenantID, &ra.ID, &ra.PrincipalID, &ra.RoleDefinition, &ra.Scope, &from, &to); err != nil {
 			return nil, err
 		}
-		ra.From, ra.To = timePtr(instant(from)), timePtr(instant(to))
+		ra.Period = partnerlink.Period{From: instant(from), To: instant(to)}
 		out = append(out, ra)
 	}
 	return out, rows.Err()
@@ -306,11 +301,11 @@ func likePrefix(s string) string {
 	return r.Replace(s)
 }
 
-// CreateRoleAssignment opens a role assignment period at ra.From. decide
+// CreateRoleAssignment opens a role assignment period at ra.Period.From. decide
 // runs in the transaction with the assignments currently in force for the
 // same id, or for the same principal, role and scope, and may refuse.
-func (d *DB) CreateRoleAssignment(ctx context.Context, ra world.RoleAssignment, actor string,
-	decide func(sameID, sameGrant []world.RoleAssignment) (create bool, err error)) (bool, error) {
+func (d *DB) CreateRoleAssignment(ctx context.Context, ra partnerlink.RoleAssignment, actor string,
+	decide func(sameID, sameGrant []partnerlink.RoleAssignment) (create bool, err error)) (bool, error) {
 	created := false
 	err := d.inTx(ctx, func(tx *sql.Tx) error {
 		if d.dialect == Postgres {
@@ -337,21 +332,21 @@ func (d *DB) CreateRoleAssignment(ctx context.Context, ra world.RoleAssignment, 
 	return created, err
 }
 
-func currentAssignments(ctx context.Context, q queryer, where string, args ...any) ([]world.RoleAssignment, error) {
+func currentAssignments(ctx context.Context, q queryer, where string, args ...any) ([]partnerlink.RoleAssignment, error) {
 	rows, err := q.QueryContext(ctx, `SELECT tenant_id, id, principal_id, role_definition, scope, valid_from FROM role_assignments
 		WHERE valid_to IS NULL AND `+where, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: query role assignments: %w", err)
 	}
 	defer rows.Close()
-	var out []world.RoleAssignment
+	var out []partnerlink.RoleAssignment
 	for rows.Next() {
-		var ra world.RoleAssignment
+		var ra partnerlink.RoleAssignment
 		var from sql.NullInt64
 		if err := rows.Scan(&ra.TenantID, &ra.ID, &ra.PrincipalID, &ra.RoleDefinition, &ra.Scope, &from); err != nil {
 			return nil, err
 		}
-		ra.From = timePtr(instant(from))
+		ra.Period.From = instant(from)
 		out = append(out, ra)
 	}
 	return out, rows.Err()
@@ -359,8 +354,8 @@ func currentAssignments(ctx context.Context, q queryer, where string, args ...an
 
 // EndRoleAssignment closes the period of the assignment in force with this
 // id at instant at; ENOTFOUND when none is in force.
-func (d *DB) EndRoleAssignment(ctx context.Context, tenantID, id string, at time.Time, actor string) (*world.RoleAssignment, error) {
-	var ended *world.RoleAssignment
+func (d *DB) EndRoleAssignment(ctx context.Context, tenantID, id string, at time.Time, actor string) (*partnerlink.RoleAssignment, error) {
+	var ended *partnerlink.RoleAssignment
 	err := d.inTx(ctx, func(tx *sql.Tx) error {
 		cur, err := currentAssignments(ctx, tx, `tenant_id = $1 AND id = $2`, strings.ToLower(tenantID), strings.ToLower(id))
 		if err != nil {
@@ -374,7 +369,7 @@ func (d *DB) EndRoleAssignment(ctx context.Context, tenantID, id string, at time
 			return fmt.Errorf("store: end role assignment: %w", err)
 		}
 		ra := cur[0]
-		ra.To = &at
+		ra.Period.To = at
 		ended = &ra
 		return nil
 	})
@@ -382,11 +377,11 @@ func (d *DB) EndRoleAssignment(ctx context.Context, tenantID, id string, at time
 }
 
 // PutDelegation opens a Lighthouse delegation period.
-func (d *DB) PutDelegation(ctx context.Context, dl world.Delegation) error {
+func (d *DB) PutDelegation(ctx context.Context, dl partnerlink.Delegation) error {
 	_, err := d.exec(ctx, `INSERT INTO delegations (id, customer_tenant_id, managing_tenant_id, scope,
 		principal_id, role_definition, valid_from, valid_to) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
 		strings.ToLower(dl.ID), strings.ToLower(dl.CustomerTenantID), strings.ToLower(dl.ManagingTenantID), dl.Scope,
-		strings.ToLower(dl.PrincipalID), dl.RoleDefinition, ptrNanos(dl.From), ptrNanos(dl.To))
+		strings.ToLower(dl.PrincipalID), dl.RoleDefinition, nanos(dl.Period.From), nanos(dl.Period.To))
 	if err != nil {
 		return fmt.Errorf("store: put delegation %s: %w", dl.ID, err)
 	}
@@ -408,7 +403,7 @@ func (d *DB) EndDelegation(ctx context.Context, customerTenantID, id string, at 
 
 // Delegations lists the delegations of a customer tenant (all when ""),
 // oldest first.
-func (d *DB) Delegations(ctx context.Context, customerTenantID string, currentOnly bool) ([]world.Delegation, error) {
+func (d *DB) Delegations(ctx context.Context, customerTenantID string, currentOnly bool) ([]partnerlink.Delegation, error) {
 	q := `SELECT id, customer_tenant_id, managing_tenant_id, scope, principal_id, role_definition, valid_from, valid_to
 		FROM delegations WHERE ($1 = '' OR customer_tenant_id = $1)`
 	if currentOnly {
@@ -419,15 +414,15 @@ func (d *DB) Delegations(ctx context.Context, customerTenantID string, currentOn
 		return nil, fmt.Errorf("store: list delegations: %w", err)
 	}
 	defer rows.Close()
-	var out []world.Delegation
+	var out []partnerlink.Delegation
 	for rows.Next() {
-		var dl world.Delegation
+		var dl partnerlink.Delegation
 		var from, to sql.NullInt64
 		if err := rows.Scan(&dl.ID, &dl.CustomerTenantID, &dl.ManagingTenantID, &dl.Scope, &dl.PrincipalID,
 			&dl.RoleDefinition, &from, &to); err != nil {
 			return nil, err
 		}
-		dl.From, dl.To = timePtr(instant(from)), timePtr(instant(to))
+		dl.Period = partnerlink.Period{From: instant(from), To: instant(to)}
 		out = append(out, dl)
 	}
 	return out, rows.Err()

@@ -204,7 +204,7 @@ func insertWorld(ctx context.Context, tx *sql.Tx, doc *world.Document, versions 
 		}
 	}
 	for _, ra := range doc.RoleAssignments {
-		if err := insertRoleAssignment(ctx, tx, ra, ""); err != nil {
+		if err := insertRoleAssignment(ctx, tx, ra.Domain(), ""); err != nil {
 			return err
 		}
 	}
@@ -264,11 +264,11 @@ func principalsOf(entries []world.Principal) []partnerlink.Principal {
 }
 
 // insertRoleAssignment stores one period of a role assignment.
-func insertRoleAssignment(ctx context.Context, q queryer, ra world.RoleAssignment, actor string) error {
+func insertRoleAssignment(ctx context.Context, q queryer, ra partnerlink.RoleAssignment, actor string) error {
 	if _, err := q.ExecContext(ctx, `INSERT INTO role_assignments (tenant_id, id, principal_id, role_definition, scope,
 		scope_key, valid_from, valid_to, actor) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
 		ra.TenantID, ra.ID, ra.PrincipalID, ra.RoleDefinition, ra.Scope, scopeKey(ra.Scope),
-		ptrNanos(ra.From), ptrNanos(ra.To), actor); err != nil {
+		nanos(ra.Period.From), nanos(ra.Period.To), actor); err != nil {
 		return fmt.Errorf("store: insert role assignment %s: %w", ra.ID, err)
 	}
 	return nil

@@ -10,7 +10,6 @@ import (
 
 	"github.com/partnerlink/partnerlink"
 	"github.com/partnerlink/partnerlink/rbac"
-	"github.com/partnerlink/partnerlink/world"
 )
 
 // Store is what the views read.
@@ -19,7 +18,7 @@ type Store interface {
 	Tenant(ctx context.Context, tenantID string) (*partnerlink.Tenant, error)
 	Partner(ctx context.Context, partnerID string) (*partnerlink.Partner, error)
 	Links(ctx context.Context, f partnerlink.LinkFilter) ([]partnerlink.Link, error)
-	Delegations(ctx context.Context, customerTenantID string, currentOnly bool) ([]world.Delegation, error)
+	Delegations(ctx context.Context, customerTenantID string, currentOnly bool) ([]partnerlink.Delegation, error)
 }
 
 // Service builds the views.
@@ -39,7 +38,7 @@ func (s *Service) authorizer() *rbac.Authorizer { return &rbac.Authorizer{Store:
 
 // assignmentsOf lists the role assignments in force of a principal (and
 // the groups it is in) in its tenant.
-func (s *Service) assignmentsOf(ctx context.Context, tenantID, objectID string) ([]world.RoleAssignment, error) {
+func (s *Service) assignmentsOf(ctx context.Context, tenantID, objectID string) ([]partnerlink.RoleAssignment, error) {
 	ids, err := s.authorizer().Identities(ctx, tenantID, objectID)
 	if err != nil {
 		return nil, err

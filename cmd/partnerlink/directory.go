@@ -10,6 +10,7 @@ import (
 	"github.com/partnerlink/partnerlink"
 	"github.com/partnerlink/partnerlink/api"
 	"github.com/partnerlink/partnerlink/identity"
+	"github.com/partnerlink/partnerlink/lighthouse"
 	"github.com/partnerlink/partnerlink/notify"
 	"github.com/partnerlink/partnerlink/server"
 	"github.com/partnerlink/partnerlink/sqlstore"
@@ -403,8 +404,8 @@ func newGroupCmd(m *Main) *cobra.Command {
 
 func newDelegationCmd(m *Main) *cobra.Command {
 	cmd := &cobra.Command{Use: "delegation", Short: "Azure Lighthouse delegations: a customer scope delegated to a managing tenant's principal"}
-	var customer, id, from string
-	var b api.Delegation
+	var from string
+	var b partnerlink.Delegation
 	add := &cobra.Command{
 		Use:   "add --customer-tenant C --id GUID --managing-tenant M --scope S --principal P --role ROLE",
 		Short: "Register a delegation (link the principal once, in the managing tenant, to be credited)", Args: cobra.NoArgs,
@@ -414,24 +415,19 @@ func newDelegationCmd(m *Main) *cobra.Command {
 				return err
 			}
 			return withStore(m, cmd, func(ctx context.Context, db *sqlstore.DB) error {
-				h := api.New(nil, db, [32]byte{}, m.Now)
-				dl, err := h.CheckDelegation(ctx, customer, id, b)
-				if err != nil {
-					return err
-				}
-				dl.From = f
-				return db.PutDelegation(ctx, dl)
+				_, err := (&lighthouse.Service{Store: db}).Register(ctx, b, *f)
+				return err
 			})
 		},
 	}
-	add.Flags().StringVar(&customer, "customer-tenant", "", "the customer's tenant id")
-	add.Flags().StringVar(&id, "id", "", "delegation id (GUID)")
+	add.Flags().StringVar(&b.CustomerTenantID, "customer-tenant", "", "the customer's tenant id")
+	add.Flags().StringVar(&b.ID, "id", "", "delegation id (GUID)")
 	add.Flags().StringVar(&b.ManagingTenantID, "managing-tenant", "", "the service provider's tenant id")
 	add.Flags().StringVar(&b.Scope, "scope", "", "delegated subscription or resource group")
 	add.Flags().StringVar(&b.PrincipalID, "principal", "", "principal or group of the managing tenant")
 	add.Flags().StringVar(&b.RoleDefinition, "role", "", "role name or GUID (a permanent, not just-in-time, authorization)")
 	add.Flags().StringVar(&from, "from", "", "in force from (default now)")
-	var at string
+	var customer, id, at string
 	remove := &cobra.Command{
 		Use: "remove --customer-tenant C --id GUID", Short: "End a delegation", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -440,7 +436,7 @@ func newDelegationCmd(m *Main) *cobra.Command {
 				return err
 			}
 			return withStore(m, cmd, func(ctx context.Context, db *sqlstore.DB) error {
-				return db.EndDelegation(ctx, customer, id, *when)
+				return (&lighthouse.Service{Store: db}).End(ctx, customer, id, *when)
 			})
 		},
 	}

@@ -31,6 +31,7 @@ type Store interface {
 	partnerlink.DirectoryStore
 	partnerlink.LinkStore
 	partnerlink.OutboxStore
+	partnerlink.RoleStore
 	identity.GrantStore
 	powerplatform.Store
 	StateVersion(ctx context.Context) (string, error)
@@ -70,6 +71,7 @@ func RunAll(t *testing.T, open func(t *testing.T) Store) {
 	t.Run("PrincipalPeriods", func(t *testing.T) { testPrincipalPeriods(t, open(t)) })
 	t.Run("UsageAndCredits", func(t *testing.T) { testUsageAndCredits(t, open(t)) })
 	t.Run("PowerPlatform", func(t *testing.T) { testPowerPlatform(t, open(t)) })
+	t.Run("RoleModel", func(t *testing.T) { testRoleModel(t, open(t)) })
 }
 
 // Seed fills a store with two tenants, a user, a service principal, a group,
