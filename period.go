@@ -53,3 +53,29 @@ func before(a, b time.Time) bool {
 	}
 	return a.Before(b)
 }
+
+// PeriodOf turns a from/to pair of optional instants (as documents and
+// request bodies carry them) into a Period: nil is an open end.
+func PeriodOf(from, to *time.Time) Period {
+	var p Period
+	if from != nil {
+		p.From = *from
+	}
+	if to != nil {
+		p.To = *to
+	}
+	return p
+}
+
+// TimesOf is PeriodOf the other way round.
+func TimesOf(p Period) (from, to *time.Time) {
+	if !p.From.IsZero() {
+		f := p.From
+		from = &f
+	}
+	if !p.To.IsZero() {
+		t := p.To
+		to = &t
+	}
+	return from, to
+}

@@ -44,7 +44,7 @@ echo "== unit, conformance and integration tests (SQLite and PostgreSQL)"
 go test -race -count=1 ./...
 
 echo "== the link load test's own tests (bench module; the DuckDB bench itself is not run here)"
-(cd bench && go vet ./loadtest/ ./cmd/links/ && go test -race -count=1 ./loadtest/)
+(cd bench && go vet ./loadtest/ ./cmd/links/ ./cmd/profile/ && go test -race -count=1 ./loadtest/)
 
 echo "== end-to-end tests with real clients (Go SDK, Python SDK, az CLI, partnerlink CLI, Chromium)"
 (cd e2e && go test -count=1 -timeout 20m ./...)

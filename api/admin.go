@@ -9,7 +9,6 @@ import (
 
 	"github.com/partnerlink/partnerlink"
 	"github.com/partnerlink/partnerlink/identity"
-	"github.com/partnerlink/partnerlink/world"
 )
 
 func (h *Handler) adminPutTenant(w http.ResponseWriter, r *http.Request) error {
@@ -77,7 +76,7 @@ func ToPrincipal(tenant, object string, b PrincipalBody) (partnerlink.Principal,
 	}
 	p.DisplayName, p.SignInName, p.HomeTenantID, p.HomeObjectID, p.AppID, p.CSPDelegated =
 		b.DisplayName, b.SignInName, b.HomeTenantID, b.HomeObjectID, b.AppID, b.CSPDelegated
-	p.Period = world.PeriodOf(b.From, b.To)
+	p.Period = partnerlink.PeriodOf(b.From, b.To)
 	if p.Period.Empty() {
 		return p, partnerlink.Errorf(partnerlink.EINVALID, "to must be after from")
 	}
@@ -239,7 +238,7 @@ func (h *Handler) adminAddMembership(w http.ResponseWriter, r *http.Request) err
 		now := h.now()
 		from = &now
 	}
-	m := partnerlink.GroupMembership{TenantID: g.TenantID, GroupID: g.ObjectID, MemberID: body.MemberID, Period: world.PeriodOf(from, body.To)}
+	m := partnerlink.GroupMembership{TenantID: g.TenantID, GroupID: g.ObjectID, MemberID: body.MemberID, Period: partnerlink.PeriodOf(from, body.To)}
 	if err := h.Store.AddMembership(ctx, m); err != nil {
 		return err
 	}
@@ -277,7 +276,7 @@ func (h *Handler) adminPutPartner(w http.ResponseWriter, r *http.Request) error 
 
 // ToPartner validates a registry entry.
 func ToPartner(id string, b PartnerBody) (partnerlink.Partner, error) {
-	p := partnerlink.Partner{ID: id, Name: b.Name, GlobalID: b.GlobalPartnerID, Period: world.PeriodOf(b.From, b.To)}
+	p := partnerlink.Partner{ID: id, Name: b.Name, GlobalID: b.GlobalPartnerID, Period: partnerlink.PeriodOf(b.From, b.To)}
 	if err := partnerlink.ValidatePartnerID(id); err != nil {
 		return p, err
 	}

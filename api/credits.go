@@ -11,7 +11,6 @@ import (
 	"github.com/partnerlink/partnerlink/attribution"
 	"github.com/partnerlink/partnerlink/ledger"
 	"github.com/partnerlink/partnerlink/rbac"
-	"github.com/partnerlink/partnerlink/world"
 )
 
 // CreditView is one stored credit as the API shows it. Anonymized lines
@@ -154,7 +153,7 @@ func (h *Handler) readableTenants(ctx context.Context, ids []string) (map[string
 			customOf[tenant] = custom
 		}
 		r, ok := rbac.Resolve(custom, role)
-		return ok && world.Permits(r.Actions, r.NotActions, usageReadAction)
+		return ok && partnerlink.Permits(r.Actions, r.NotActions, usageReadAction)
 	}
 	out := map[string]bool{}
 	for _, lc := range lcs {

@@ -10,7 +10,6 @@ import (
 
 	"github.com/partnerlink/partnerlink"
 	"github.com/partnerlink/partnerlink/rbac"
-	"github.com/partnerlink/partnerlink/world"
 )
 
 // RoleStore is what the Microsoft.Authorization and resource handlers
@@ -450,7 +449,7 @@ func (h *Handler) putRoleDefinition(w http.ResponseWriter, r *http.Request, c pa
 	if err != nil {
 		return err
 	}
-	if _, builtin := world.LookupBuiltinRole(id); builtin {
+	if _, builtin := partnerlink.LookupBuiltinRole(id); builtin {
 		return partnerlink.ARMErrorf(partnerlink.EFORBIDDEN, "RoleDefinitionUpdateNotPermitted", "Built-in roles cannot be changed.")
 	}
 	var body struct {
@@ -463,7 +462,7 @@ func (h *Handler) putRoleDefinition(w http.ResponseWriter, r *http.Request, c pa
 		return partnerlink.ARMErrorf(partnerlink.EINVALID, "InvalidRequestContent",
 			"Expected {\"properties\":{\"roleName\":…,\"permissions\":[{\"actions\":[…],\"notActions\":[…]}]}}.")
 	}
-	if _, builtin := world.LookupBuiltinRole(body.Properties.RoleName); builtin {
+	if _, builtin := partnerlink.LookupBuiltinRole(body.Properties.RoleName); builtin {
 		return partnerlink.ARMErrorf(partnerlink.ECONFLICT, "RoleDefinitionWithSameNameExists",
 			"A role definition named '%s' already exists (built-in).", body.Properties.RoleName)
 	}

@@ -9,7 +9,6 @@ import (
 
 	"github.com/partnerlink/partnerlink"
 	"github.com/partnerlink/partnerlink/rbac"
-	"github.com/partnerlink/partnerlink/world"
 )
 
 type tenantList struct {
@@ -305,7 +304,7 @@ func parentScope(parent string) partnerlink.Scope {
 // checkMGName refuses a management group name Azure would refuse (400),
 // naming where the name was given.
 func checkMGName(where, name string) error {
-	if err := world.CheckManagementGroupName(name); err != nil {
+	if err := partnerlink.CheckManagementGroupName(name); err != nil {
 		return partnerlink.ARMErrorf(partnerlink.EINVALID, "BadRequest", "%s: %v.", where, err)
 	}
 	return nil

@@ -122,7 +122,7 @@ func eachChain(doc *world.Document, sized func(n int), yield func(*Chain)) {
 		for _, gp := range g.pers {
 			memberOf[k] = append(memberOf[k], edge{
 				group: m.GroupID,
-				m: Membership{TenantID: m.TenantID, GroupID: m.GroupID, MemberID: m.MemberID, Period: world.PeriodOf(m.From, m.To),
+				m: Membership{TenantID: m.TenantID, GroupID: m.GroupID, MemberID: m.MemberID, Period: partnerlink.PeriodOf(m.From, m.To),
 					GroupPeriod: gp, GroupPeriods: g.pers},
 			})
 		}
@@ -160,7 +160,7 @@ func eachChain(doc *world.Document, sized func(n int), yield func(*Chain)) {
 		c := principals[pkey(l.TenantID, l.ObjectID)]
 		reaches[i] = reachable(l.TenantID, l.ObjectID, c, principals, memberOf)
 		if sized != nil {
-			per := len(linkedPeriods(c.pers, world.PeriodOf(l.From, l.To)))
+			per := len(linkedPeriods(c.pers, partnerlink.PeriodOf(l.From, l.To)))
 			for _, r := range reaches[i] {
 				k := pkey(l.TenantID, r.principal)
 				n += per * (len(assignments[k]) + len(delegations[k]))
@@ -173,7 +173,7 @@ func eachChain(doc *world.Document, sized func(n int), yield func(*Chain)) {
 	var ch Chain
 	for li, l := range doc.Links {
 		c := principals[pkey(l.TenantID, l.ObjectID)]
-		linkPer := world.PeriodOf(l.From, l.To)
+		linkPer := partnerlink.PeriodOf(l.From, l.To)
 		// A grant's period includes the linked principal's period: a
 		// principal enabled over several periods gives chains for each
 		// (docs/rules.md, "Principals: enabled periods").
@@ -201,7 +201,7 @@ func eachChain(doc *world.Document, sized func(n int), yield func(*Chain)) {
 					rl := role(scopeTenant, roleDef)
 					ch.Role, ch.RoleCanWrite = rl.Name, rl.CanWrite
 					ch.Scope, ch.ScopeTenantID = scope, scopeTenant
-					ch.AssignmentPeriod = world.PeriodOf(from, to)
+					ch.AssignmentPeriod = partnerlink.PeriodOf(from, to)
 					ch.CSPPrincipal = r.csp
 					var ok3 bool
 					ch.Period, ok3 = intersect(per, ch.AssignmentPeriod)
@@ -237,7 +237,7 @@ func principalInfos(doc *world.Document) map[principalKey]principalInfo {
 	for i, p := range doc.Principals {
 		k := pkey(p.TenantID, p.ObjectID)
 		info, seen := out[k]
-		per := world.PeriodOf(p.From, p.To)
+		per := partnerlink.PeriodOf(p.From, p.To)
 		if !seen {
 			first[i] = per
 			out[k] = principalInfo{pers: first[i : i+1 : i+1], csp: p.CSPDelegated, kind: p.Type}
@@ -306,10 +306,10 @@ func partnerPeriods(doc *world.Document) map[string]partnerlink.Period {
 	}
 	out := map[string]partnerlink.Period{}
 	for _, p := range doc.Partners {
-		per := world.PeriodOf(p.From, p.To)
+		per := partnerlink.PeriodOf(p.From, p.To)
 		if p.GlobalPartnerID != nil {
 			if g, ok := own[*p.GlobalPartnerID]; ok {
-				if x, ok := per.Intersect(world.PeriodOf(g.From, g.To)); ok {
+				if x, ok := per.Intersect(partnerlink.PeriodOf(g.From, g.To)); ok {
 					per = x
 				} else {
 					per = emptyPeriod

@@ -40,7 +40,7 @@
 //   - Incentive eligibility needs one grant that can write and covers the
 //     whole charge period by itself; two grants that together cover it do
 //     not make a row eligible.
-//   - A role "can write" as world.CanWrite says: actions under
+//   - A role "can write" as partnerlink.CanWrite says: actions under
 //     Microsoft.Support/ are not writes, so Reader, Cost Management Reader
 //     and Billing Reader credit but are never incentive-eligible.
 //   - A usage row without ResourceId is the subscription's own usage, its

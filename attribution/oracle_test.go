@@ -220,16 +220,16 @@ func randomUsage(rng *rand.Rand, doc *world.Document) string {
 func canWrite(doc *world.Document, tenant, ref string) bool {
 	for _, d := range doc.RoleDefinitions {
 		if d.TenantID == tenant && (strings.EqualFold(d.Name, ref) || strings.EqualFold(d.ID, ref)) {
-			return world.CanWrite(d.Actions, d.NotActions)
+			return partnerlink.CanWrite(d.Actions, d.NotActions)
 		}
 	}
-	b, _ := world.LookupBuiltinRole(ref)
-	return world.CanWrite(b.Actions, b.NotActions)
+	b, _ := partnerlink.LookupBuiltinRole(ref)
+	return partnerlink.CanWrite(b.Actions, b.NotActions)
 }
 
 func oracle(t *testing.T, doc *world.Document, usage string) string {
 	t.Helper()
-	period := func(from, to *time.Time) partnerlink.Period { return world.PeriodOf(from, to) }
+	period := func(from, to *time.Time) partnerlink.Period { return partnerlink.PeriodOf(from, to) }
 	principal := map[string]world.Principal{}
 	// A principal is enabled over the union of its entries' periods:
 	// enabledPeriods are its maximal intervals, in order.

@@ -43,7 +43,7 @@ func FromWorld(doc *world.Document) (Input, error) {
 		if p.GlobalPartnerID != nil {
 			global = *p.GlobalPartnerID
 		}
-		in.Partners = append(in.Partners, partnerlink.Partner{ID: p.PartnerID, Name: p.Name, GlobalID: global, Period: world.PeriodOf(p.From, p.To)})
+		in.Partners = append(in.Partners, partnerlink.Partner{ID: p.PartnerID, Name: p.Name, GlobalID: global, Period: partnerlink.PeriodOf(p.From, p.To)})
 	}
 	for i, p := range doc.Principals {
 		tenant, err := partnerlink.ParseGUID("tenantId", p.TenantID)
@@ -58,7 +58,7 @@ func FromWorld(doc *world.Document) (Input, error) {
 		if !t.Valid() {
 			return Input{}, bad("principals", i, partnerlink.Errorf(partnerlink.EINVALID, "type %q is not one of User, Guest, ServicePrincipal, Group", p.Type))
 		}
-		in.Principals = append(in.Principals, partnerlink.Principal{TenantID: tenant, ObjectID: obj, Type: t, DisplayName: p.DisplayName, Period: world.PeriodOf(p.From, p.To)})
+		in.Principals = append(in.Principals, partnerlink.Principal{TenantID: tenant, ObjectID: obj, Type: t, DisplayName: p.DisplayName, Period: partnerlink.PeriodOf(p.From, p.To)})
 	}
 	for i, l := range doc.Links {
 		tenant, err := partnerlink.ParseGUID("tenantId", l.TenantID)
@@ -72,7 +72,7 @@ func FromWorld(doc *world.Document) (Input, error) {
 		if err := partnerlink.ValidatePartnerID(l.PartnerID); err != nil {
 			return Input{}, bad("links", i, err)
 		}
-		in.Links = append(in.Links, partnerlink.Link{TenantID: tenant, ObjectID: obj, PartnerID: l.PartnerID, Period: world.PeriodOf(l.From, l.To)})
+		in.Links = append(in.Links, partnerlink.Link{TenantID: tenant, ObjectID: obj, PartnerID: l.PartnerID, Period: partnerlink.PeriodOf(l.From, l.To)})
 	}
 	for i, e := range doc.Environments {
 		tenant, err := partnerlink.ParseGUID("tenantId", e.TenantID)
@@ -105,7 +105,7 @@ func FromWorld(doc *world.Document) (Input, error) {
 		if err != nil {
 			return Input{}, bad("ownership", i, err)
 		}
-		in.Ownership = append(in.Ownership, OwnershipRecord{ResourceID: o.ResourceID, Holding: Holding{PrincipalID: id, Role: role, Period: world.PeriodOf(o.From, o.To)}})
+		in.Ownership = append(in.Ownership, OwnershipRecord{ResourceID: o.ResourceID, Holding: Holding{PrincipalID: id, Role: role, Period: partnerlink.PeriodOf(o.From, o.To)}})
 	}
 	return in, nil
 }

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/partnerlink/partnerlink"
-	"github.com/partnerlink/partnerlink/world"
 )
 
 // Store is what the decisions read: principals and group memberships from
@@ -150,7 +149,7 @@ func (a *Authorizer) Allowed(ctx context.Context, c partnerlink.Caller, s partne
 		return false, err
 	}
 	for _, ra := range held {
-		if r, ok := Resolve(custom, ra.RoleDefinition); ok && world.Permits(r.Actions, r.NotActions, action) {
+		if r, ok := Resolve(custom, ra.RoleDefinition); ok && partnerlink.Permits(r.Actions, r.NotActions, action) {
 			return true, nil
 		}
 	}
@@ -201,7 +200,7 @@ type Role struct {
 // Resolve finds a role by name or GUID among the built-ins and custom
 // roles; custom must be the roles of the tenant the reference is made in.
 func Resolve(custom []partnerlink.RoleDefinition, ref string) (Role, bool) {
-	if b, ok := world.LookupBuiltinRole(ref); ok {
+	if b, ok := partnerlink.LookupBuiltinRole(ref); ok {
 		return Role{ID: b.ID, Name: b.Name, Actions: b.Actions, NotActions: b.NotActions}, true
 	}
 	for _, r := range custom {
@@ -215,7 +214,7 @@ func Resolve(custom []partnerlink.RoleDefinition, ref string) (Role, bool) {
 // Roles lists the built-in roles then the custom ones.
 func Roles(custom []partnerlink.RoleDefinition) []Role {
 	var out []Role
-	for _, b := range world.BuiltinRoles() {
+	for _, b := range partnerlink.BuiltinRoles() {
 		out = append(out, Role{ID: b.ID, Name: b.Name, Actions: b.Actions, NotActions: b.NotActions})
 	}
 	for _, r := range custom {

@@ -220,7 +220,7 @@ func (a *applier) roleDefinitions() error {
 		if len(tenants) == 0 {
 			return a.fail("role definition %s (item %d) names no tenant; a custom role belongs to the tenant it was defined in: name the tenant the export was taken in (partnerlink import --tenant T)", d.ID, d.Item)
 		}
-		if b, ok := world.LookupBuiltinRole(d.Name); ok {
+		if b, ok := partnerlink.LookupBuiltinRole(d.Name); ok {
 			return a.fail("role definition %s (item %d) is named %q, the name of built-in role %s; a custom role needs another name", d.ID, d.Item, d.Name, b.ID)
 		}
 		for _, t := range tenants {

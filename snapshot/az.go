@@ -7,13 +7,12 @@ import (
 	"strings"
 
 	"github.com/partnerlink/partnerlink"
-	"github.com/partnerlink/partnerlink/world"
 )
 
 // lookupBuiltin returns the name of the built-in role with this GUID, if it
 // is one every world knows.
 func lookupBuiltin(guid string) (string, bool) {
-	if b, ok := world.LookupBuiltinRole(guid); ok && strings.EqualFold(b.ID, guid) {
+	if b, ok := partnerlink.LookupBuiltinRole(guid); ok && strings.EqualFold(b.ID, guid) {
 		return b.Name, true
 	}
 	return "", false

@@ -64,7 +64,7 @@
 //     all does not happen in practice: every subscription has an owner).
 //   - Role definitions. An assignment's roleDefinition is the built-in
 //     role's name when its GUID is one of the built-in roles every world
-//     knows (world.LookupBuiltinRole), and the GUID otherwise. A role
+//     knows (partnerlink.LookupBuiltinRole), and the GUID otherwise. A role
 //     definition belongs to a tenant (docs/rules.md): the tenantId of its
 //     Resource Graph row, else the DefaultTenant (az role definition list
 //     names none), else every tenant Apply applies the snapshot to; with

@@ -165,13 +165,13 @@ func insertWorld(ctx context.Context, tx *sql.Tx, doc *world.Document, versions 
 	}
 	for _, p := range doc.Partners {
 		if err := putPartner(ctx, tx, partnerlink.Partner{ID: p.PartnerID, Name: p.Name, GlobalID: str(p.GlobalPartnerID),
-			HomeTenantIDs: p.HomeTenantIDs, Period: world.PeriodOf(p.From, p.To)}); err != nil {
+			HomeTenantIDs: p.HomeTenantIDs, Period: partnerlink.PeriodOf(p.From, p.To)}); err != nil {
 			return err
 		}
 	}
 	for _, m := range doc.GroupMemberships {
 		if err := addMembership(ctx, tx, partnerlink.GroupMembership{TenantID: m.TenantID, GroupID: m.GroupID,
-			MemberID: m.MemberID, Period: world.PeriodOf(m.From, m.To)}); err != nil {
+			MemberID: m.MemberID, Period: partnerlink.PeriodOf(m.From, m.To)}); err != nil {
 			return err
 		}
 	}
@@ -248,7 +248,7 @@ func principalsOf(entries []world.Principal) []partnerlink.Principal {
 	})
 	var out []partnerlink.Principal
 	for _, p := range sorted {
-		per := world.PeriodOf(p.From, p.To)
+		per := partnerlink.PeriodOf(p.From, p.To)
 		if n := len(out); n > 0 && out[n-1].TenantID == p.TenantID && out[n-1].ObjectID == p.ObjectID {
 			last := &out[n-1]
 			last.Earlier = append(last.Earlier, last.Period)
@@ -299,7 +299,7 @@ func linksWithVersions(in []world.Link) []partnerlink.Link {
 	})
 	var out []partnerlink.Link
 	for i, l := range sorted {
-		p := world.PeriodOf(l.From, l.To)
+		p := partnerlink.PeriodOf(l.From, l.To)
 		link := partnerlink.Link{TenantID: l.TenantID, ObjectID: l.ObjectID, PartnerID: l.PartnerID, Period: p,
 			Version: 1, CreatedTime: p.From, UpdatedTime: p.From}
 		if !p.To.IsZero() {

@@ -1,27 +1,12 @@
 package world
 
 import (
-	"time"
-
 	"github.com/partnerlink/partnerlink"
 )
 
 // The document is the file format; the services work on the root domain
 // types. These convert at that boundary: a nil time is an open end of the
 // period, and a nil parent or management group is the tenant root.
-
-// TimesOf is PeriodOf the other way round.
-func TimesOf(p partnerlink.Period) (from, to *time.Time) {
-	if !p.From.IsZero() {
-		f := p.From
-		from = &f
-	}
-	if !p.To.IsZero() {
-		t := p.To
-		to = &t
-	}
-	return from, to
-}
 
 func str(p *string) string {
 	if p == nil {
@@ -74,12 +59,12 @@ func RoleDefinitionFrom(r partnerlink.RoleDefinition) RoleDefinition {
 // Domain is the role assignment as the services see it.
 func (a RoleAssignment) Domain() partnerlink.RoleAssignment {
 	return partnerlink.RoleAssignment{TenantID: a.TenantID, ID: a.ID, PrincipalID: a.PrincipalID,
-		RoleDefinition: a.RoleDefinition, Scope: a.Scope, Period: PeriodOf(a.From, a.To)}
+		RoleDefinition: a.RoleDefinition, Scope: a.Scope, Period: partnerlink.PeriodOf(a.From, a.To)}
 }
 
 // RoleAssignmentFrom is a role assignment as the document writes it.
 func RoleAssignmentFrom(a partnerlink.RoleAssignment) RoleAssignment {
-	from, to := TimesOf(a.Period)
+	from, to := partnerlink.TimesOf(a.Period)
 	return RoleAssignment{TenantID: a.TenantID, ID: a.ID, PrincipalID: a.PrincipalID,
 		RoleDefinition: a.RoleDefinition, Scope: a.Scope, From: from, To: to}
 }
@@ -87,12 +72,12 @@ func RoleAssignmentFrom(a partnerlink.RoleAssignment) RoleAssignment {
 // Domain is the delegation as the services see it.
 func (d Delegation) Domain() partnerlink.Delegation {
 	return partnerlink.Delegation{ID: d.ID, CustomerTenantID: d.CustomerTenantID, ManagingTenantID: d.ManagingTenantID,
-		Scope: d.Scope, PrincipalID: d.PrincipalID, RoleDefinition: d.RoleDefinition, Period: PeriodOf(d.From, d.To)}
+		Scope: d.Scope, PrincipalID: d.PrincipalID, RoleDefinition: d.RoleDefinition, Period: partnerlink.PeriodOf(d.From, d.To)}
 }
 
 // DelegationFrom is a delegation as the document writes it.
 func DelegationFrom(d partnerlink.Delegation) Delegation {
-	from, to := TimesOf(d.Period)
+	from, to := partnerlink.TimesOf(d.Period)
 	return Delegation{ID: d.ID, CustomerTenantID: d.CustomerTenantID, ManagingTenantID: d.ManagingTenantID,
 		Scope: d.Scope, PrincipalID: d.PrincipalID, RoleDefinition: d.RoleDefinition, From: from, To: to}
 }

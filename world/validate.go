@@ -78,18 +78,6 @@ func (p *problems) err() error {
 	return partnerlink.Errorf(partnerlink.EINVALID, "%s", b.String())
 }
 
-// PeriodOf turns a document's from/to pair into a Period (nil = unbounded).
-func PeriodOf(from, to *time.Time) partnerlink.Period {
-	var p partnerlink.Period
-	if from != nil {
-		p.From = *from
-	}
-	if to != nil {
-		p.To = *to
-	}
-	return p
-}
-
 // Validate checks a normalized document: well-formed ids, known references,
 // sane periods, no duplicates, no management group cycles and at most one
 // link per principal and tenant at any instant. It reports up to 20
@@ -219,7 +207,7 @@ func (v *validator) managementGroups() {
 		if !v.tenant(path.dot("tenantId"), m.TenantID) {
 			continue
 		}
-		if err := CheckManagementGroupName(m.Name); err != nil {
+		if err := partnerlink.CheckManagementGroupName(m.Name); err != nil {
 			v.p.add(path.dot("name"), "%v", err)
 			continue
 		}
@@ -341,10 +329,10 @@ func (v *validator) samePrincipal(i int, earlier []int) {
 		v.p.add(path.dot(field), "principal %s of tenant %s is listed in principals[%d] with %s %s and here with %s; it may be listed once per enabled period, and its other fields must agree",
 			p.ObjectID, p.TenantID, earlier[0], field, a, b)
 	}
-	per := PeriodOf(p.From, p.To)
+	per := partnerlink.PeriodOf(p.From, p.To)
 	for _, j := range earlier {
 		q := &v.doc.Principals[j]
-		if qp := PeriodOf(q.From, q.To); qp.Overlaps(per) {
+		if qp := partnerlink.PeriodOf(q.From, q.To); qp.Overlaps(per) {
 			v.p.add(path, "principal %s of tenant %s is listed in principals[%d] (%s) and here (%s) with overlapping periods; it may be listed once per enabled period (disabled, then enabled again), and the periods must not overlap",
 				p.ObjectID, p.TenantID, j, periodWords(qp), periodWords(per))
 			return
@@ -426,7 +414,7 @@ func (v *validator) memberships() {
 			v.p.add(path.dot("memberId"), "a group cannot be a member of itself")
 		}
 		k := key{m.TenantID, m.GroupID, m.MemberID}
-		per := PeriodOf(m.From, m.To)
+		per := partnerlink.PeriodOf(m.From, m.To)
 		for _, q := range seen[k] {
 			if q.Overlaps(per) {
 				v.p.add(path, "member %s is already in group %s during an overlapping period; give each membership period once", m.MemberID, m.GroupID)
@@ -456,8 +444,8 @@ func (v *validator) roleDefinitions() {
 			v.p.add(path.dot("id"), "role id %s is listed twice%s", r.ID, inTenantText(r.TenantID))
 		}
 		names[ln], ids[id] = true, true
-		byName, builtinName := LookupBuiltinRole(r.Name)
-		byID, builtinID := LookupBuiltinRole(r.ID)
+		byName, builtinName := partnerlink.LookupBuiltinRole(r.Name)
+		byID, builtinID := partnerlink.LookupBuiltinRole(r.ID)
 		if builtinName && !strings.EqualFold(byName.ID, r.ID) {
 			v.p.add(path.dot("name"), "%q is a built-in role with id %s; give a custom role another name", r.Name, byName.ID)
 		}
@@ -508,7 +496,7 @@ func (v *validator) role(path at, tenant, ref, what string) {
 		return
 	}
 	names := []string{}
-	for _, b := range builtinRoles {
+	for _, b := range partnerlink.BuiltinRoles() {
 		names = append(names, b.Name)
 	}
 	v.p.add(path, "role %q is neither listed in roleDefinitions of tenant %s nor built in; expected a role name or GUID (built in: %s)", ref, tenant, strings.Join(names, ", "))
@@ -555,7 +543,7 @@ func (v *validator) roleAssignments() {
 		v.scope(path.dot("scope"), a.TenantID, a.Scope)
 		if okID {
 			k := key{a.TenantID, a.ID}
-			per := PeriodOf(a.From, a.To)
+			per := partnerlink.PeriodOf(a.From, a.To)
 			for _, q := range seen[k] {
 				if q.Overlaps(per) {
 					v.p.add(path.dot("id"), "role assignment %s is listed twice for overlapping periods", a.ID)
@@ -574,7 +562,7 @@ func (v *validator) delegations() {
 		path := elem("delegations", i)
 		v.period(path, d.From, d.To)
 		if v.guid(path.dot("id"), d.ID) {
-			per := PeriodOf(d.From, d.To)
+			per := partnerlink.PeriodOf(d.From, d.To)
 			for _, q := range seen[d.ID] {
 				if q.Overlaps(per) {
 					v.p.add(path.dot("id"), "delegation %s is listed twice for overlapping periods", d.ID)
@@ -625,7 +613,7 @@ func (v *validator) links() {
 			v.p.add(path.dot("objectId"), "principal %s is a Group; only a user, guest or service principal signs in and links itself", l.ObjectID)
 		}
 		k := key{l.TenantID, l.ObjectID}
-		per := PeriodOf(l.From, l.To)
+		per := partnerlink.PeriodOf(l.From, l.To)
 		for _, h := range seen[k] {
 			if h.per.Overlaps(per) {
 				v.p.add(path, "principal %s already has a link in tenant %s during an overlapping period (links[%d]); a principal has at most one link per tenant at any instant", l.ObjectID, l.TenantID, h.idx)

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/partnerlink/partnerlink"
 	"github.com/partnerlink/partnerlink/world"
 )
 
@@ -200,18 +201,18 @@ func TestCanWrite(t *testing.T) {
 		{"not quite support", []string{"Microsoft.SupportPlans/write"}, nil, true},
 	}
 	for _, c := range cases {
-		if got := world.CanWrite(c.actions, c.notActions); got != c.want {
+		if got := partnerlink.CanWrite(c.actions, c.notActions); got != c.want {
 			t.Errorf("%s: CanWrite = %v, want %v", c.name, got, c.want)
 		}
 	}
 	want := map[string]bool{"Owner": true, "Contributor": true, "Reader": false, "User Access Administrator": true, "Cost Management Reader": false, "Billing Reader": false}
 	ids := map[string]string{"Owner": "8e3af657-a8ff-443c-a75c-2fe8c4bcb635", "Contributor": "b24988ac-6180-42a0-ab88-20f7382dd24c", "Reader": "acdd72a7-3385-48ef-bd42-f606fba81ae7", "User Access Administrator": "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9", "Cost Management Reader": "72fafb9e-0641-4937-9268-a91bfd8191a3", "Billing Reader": "fa23ad8b-c56e-40d8-ac0c-ce449e1d2c64"}
-	roles := world.BuiltinRoles()
+	roles := partnerlink.BuiltinRoles()
 	if len(roles) != len(want) {
 		t.Fatalf("%d built-in roles, want %d", len(roles), len(want))
 	}
 	for _, r := range roles {
-		if got := world.CanWrite(r.Actions, r.NotActions); got != want[r.Name] {
+		if got := partnerlink.CanWrite(r.Actions, r.NotActions); got != want[r.Name] {
 			t.Errorf("built-in %s: CanWrite = %v, want %v", r.Name, got, want[r.Name])
 		}
 		if r.ID != ids[r.Name] {

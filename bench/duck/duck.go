@@ -5,7 +5,7 @@
 //
 // Go only loads the world document's rows into tables (GUIDs lower-cased,
 // instants as Unix microseconds, open ends as ±2^62) and the built-in role
-// definitions (data from world.BuiltinRoles). Every rule is SQL: role
+// definitions (data from partnerlink.BuiltinRoles). Every rule is SQL: role
 // resolution and "can write", partner and location periods, transitive
 // memberships without CSP principals, grants with intersected periods,
 // management group and tenant root expansion per subscription, ancestor
@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/duckdb/duckdb-go/v2"
+	"github.com/partnerlink/partnerlink"
 	"github.com/partnerlink/partnerlink/world"
 )
 
@@ -193,7 +194,7 @@ func load(conn driver.Conn, d *world.Document) error {
 	for _, r := range d.RoleDefinitions {
 		roles = append(roles, roleDef{low(r.TenantID), r.Name, r.ID, r.Actions, r.NotActions})
 	}
-	for _, r := range world.BuiltinRoles() {
+	for _, r := range partnerlink.BuiltinRoles() {
 		roles = append(roles, roleDef{"", r.Name, r.ID, r.Actions, r.NotActions})
 	}
 	var acts, nots [][2]any

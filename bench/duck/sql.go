@@ -15,7 +15,7 @@ import (
 // subscription itself) and scope_grants for resource group and resource
 // scopes, keyed by the lower-cased scope without its trailing "/".
 const grantsSQL = `
--- A role can write (world.CanWrite, docs/rules.md): some action is "*", or
+-- A role can write (partnerlink.CanWrite, docs/rules.md): some action is "*", or
 -- does not end in "/read" and is not under "Microsoft.Support/", and no
 -- notAction, read as a glob where "*" matches any text, matches that
 -- action's text; case-insensitive. Data actions are not loaded: they never

@@ -15,7 +15,6 @@ import (
 	"github.com/partnerlink/partnerlink/server"
 	"github.com/partnerlink/partnerlink/sqlstore"
 	"github.com/partnerlink/partnerlink/views"
-	"github.com/partnerlink/partnerlink/world"
 	"github.com/spf13/cobra"
 )
 
@@ -389,7 +388,7 @@ func newGroupCmd(m *Main) *cobra.Command {
 					return err
 				}
 				return db.AddMembership(ctx, partnerlink.GroupMembership{TenantID: g.TenantID, GroupID: g.ObjectID,
-					MemberID: mem.ObjectID, Period: world.PeriodOf(f, t)})
+					MemberID: mem.ObjectID, Period: partnerlink.PeriodOf(f, t)})
 			})
 		},
 	}

@@ -56,10 +56,16 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	if err := run.ScanFile(*usagePath); err != nil {
+	uf, err := os.Open(*usagePath)
+	if err != nil {
 		log.Fatal(err)
 	}
-	phase("ScanFile")
+	err = run.Scan(uf, *usagePath)
+	uf.Close()
+	if err != nil {
+		log.Fatal(err)
+	}
+	phase("Scan")
 	res := run.Result()
 	phase("Result")
 	if err := res.WriteCSV(io.Discard); err != nil {
