@@ -226,27 +226,27 @@ func resourceIn(ctx context.Context, st powerplatform.Store, tenant, env, id str
 }
 
 // changeCaller checks who may change ownership in tenant {tenant}: a
-// caller of that tenant, and returns it as a powerplatform.Principal (its
+// caller of that tenant, and returns it as a powerplatform.PrincipalRef (its
 // type from the directory) with whether it is one of the tenant's
 // administrators.
-func (h *Handler) changeCaller(r *http.Request, c partnerlink.Caller) (string, powerplatform.Principal, bool, error) {
+func (h *Handler) changeCaller(r *http.Request, c partnerlink.Caller) (string, powerplatform.PrincipalRef, bool, error) {
 	tenant, err := partnerlink.ParseGUID("tenant", r.PathValue("tenant"))
 	if err != nil {
-		return "", powerplatform.Principal{}, false, err
+		return "", powerplatform.PrincipalRef{}, false, err
 	}
 	if tenant != c.TenantID {
-		return "", powerplatform.Principal{}, false, partnerlink.ARMErrorf(partnerlink.EFORBIDDEN, "AuthorizationFailed",
+		return "", powerplatform.PrincipalRef{}, false, partnerlink.ARMErrorf(partnerlink.EFORBIDDEN, "AuthorizationFailed",
 			"Power Platform resources of tenant %s are changed by its own principals; your token is for tenant %s.", tenant, c.TenantID)
 	}
 	p, err := h.Store.Principal(r.Context(), c.TenantID, c.ObjectID)
 	if err != nil {
-		return "", powerplatform.Principal{}, false, err
+		return "", powerplatform.PrincipalRef{}, false, err
 	}
 	admin, err := h.authorizer().Allowed(r.Context(), c, rootScope, writePowerPlatform)
 	if err != nil {
-		return "", powerplatform.Principal{}, false, err
+		return "", powerplatform.PrincipalRef{}, false, err
 	}
-	return tenant, powerplatform.Principal{ID: p.ObjectID, Type: p.Type}, admin, nil
+	return tenant, powerplatform.PrincipalRef{ID: p.ObjectID, Type: p.Type}, admin, nil
 }
 
 // ownership is the service that applies ownership changes.

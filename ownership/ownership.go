@@ -45,7 +45,7 @@ var Operator = Actor{Name: "operator", Admin: true}
 // Op is one kind of change of one resource's history.
 type Op struct {
 	Action string // recorded in the audit
-	Apply  func(r powerplatform.Resource, h powerplatform.History, p powerplatform.Principal, at time.Time) (powerplatform.History, error)
+	Apply  func(r powerplatform.Resource, h powerplatform.History, p powerplatform.PrincipalRef, at time.Time) (powerplatform.History, error)
 }
 
 // The changes of one resource, within the product's limits.
@@ -59,32 +59,32 @@ var (
 // Principal is the principal id of tenant that a change names (field names
 // the input in messages): it must be in the directory and enabled at at. A
 // co-owner being removed (gone true) may have left the directory already.
-func (s *Service) Principal(ctx context.Context, tenant, field, id string, at time.Time, gone bool) (powerplatform.Principal, error) {
+func (s *Service) Principal(ctx context.Context, tenant, field, id string, at time.Time, gone bool) (powerplatform.PrincipalRef, error) {
 	oid, err := partnerlink.ParseGUID(field, id)
 	if err != nil {
-		return powerplatform.Principal{}, err
+		return powerplatform.PrincipalRef{}, err
 	}
 	p, err := s.Directory.Principal(ctx, tenant, oid)
 	switch {
 	case gone && err == nil:
-		return powerplatform.Principal{ID: oid, Type: p.Type}, nil
+		return powerplatform.PrincipalRef{ID: oid, Type: p.Type}, nil
 	case gone && partnerlink.ErrorCode(err) == partnerlink.ENOTFOUND:
-		return powerplatform.Principal{ID: oid}, nil
+		return powerplatform.PrincipalRef{ID: oid}, nil
 	case partnerlink.ErrorCode(err) == partnerlink.ENOTFOUND:
-		return powerplatform.Principal{}, partnerlink.Errorf(partnerlink.EINVALID,
+		return powerplatform.PrincipalRef{}, partnerlink.Errorf(partnerlink.EINVALID,
 			"principal %s is not in tenant %s's directory; only principals of the resource's tenant can own its resources", oid, tenant)
 	case err != nil:
-		return powerplatform.Principal{}, err
+		return powerplatform.PrincipalRef{}, err
 	case !p.ActiveAt(at):
-		return powerplatform.Principal{}, partnerlink.Errorf(partnerlink.EINVALID,
+		return powerplatform.PrincipalRef{}, partnerlink.Errorf(partnerlink.EINVALID,
 			"principal %s of tenant %s is deleted or disabled at %s; it cannot own resources", oid, tenant, at.UTC().Format(time.RFC3339))
 	}
-	return powerplatform.Principal{ID: p.ObjectID, Type: p.Type}, nil
+	return powerplatform.PrincipalRef{ID: p.ObjectID, Type: p.Type}, nil
 }
 
 // Change applies op to resource id at instant at, about principal p, by a.
 // A refused change changes nothing and says what to do instead.
-func (s *Service) Change(ctx context.Context, a Actor, resourceID string, op Op, p powerplatform.Principal, at time.Time) (powerplatform.Component, error) {
+func (s *Service) Change(ctx context.Context, a Actor, resourceID string, op Op, p powerplatform.PrincipalRef, at time.Time) (powerplatform.Component, error) {
 	ev := partnerlink.OwnershipEvent{Action: op.Action, PrincipalID: p.ID, Actor: a.Name, At: at}
 	comps, err := s.Store.ChangeOwnership(ctx, []string{resourceID}, ev, func(cs []powerplatform.Component) ([]powerplatform.History, error) {
 		if err := a.mayChange(cs[0], at); err != nil {
@@ -126,7 +126,7 @@ func (s *Service) MayChange(ctx context.Context, a Actor, resourceID string, at 
 // resource of that environment; a solution with a Power BI dataset or a
 // Customer Insights instance is refused whole, changing nothing.
 func (s *Service) ImportSolution(ctx context.Context, a Actor, tenant, env string, components []string,
-	importer powerplatform.Principal, at time.Time) ([]powerplatform.Component, error) {
+	importer powerplatform.PrincipalRef, at time.Time) ([]powerplatform.Component, error) {
 	if len(components) == 0 {
 		return nil, partnerlink.Errorf(partnerlink.EINVALID, "a solution import needs its components (resource ids)")
 	}

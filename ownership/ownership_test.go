@@ -46,7 +46,7 @@ func setup(t *testing.T) *ownership.Service {
 func TestWhoMayChange(t *testing.T) {
 	s := setup(t)
 	ctx := context.Background()
-	user := powerplatform.Principal{ID: st.UserA, Type: partnerlink.PrincipalUser}
+	user := powerplatform.PrincipalRef{ID: st.UserA, Type: partnerlink.PrincipalUser}
 	stranger := ownership.Actor{Name: st.TenantA + "/" + st.SPA, ID: st.SPA}
 	if _, err := s.Change(ctx, stranger, "a-app", ownership.SetOwner, user, at); partnerlink.ErrorCode(err) != partnerlink.EFORBIDDEN {
 		t.Fatalf("a stranger sets the owner: %v, want 403", err)
@@ -57,7 +57,7 @@ func TestWhoMayChange(t *testing.T) {
 	}
 	// Now the owner, user A may add a co-owner itself.
 	owner := ownership.Actor{Name: st.TenantA + "/" + st.UserA, ID: st.UserA}
-	guest := powerplatform.Principal{ID: st.GuestB, Type: partnerlink.PrincipalGuest}
+	guest := powerplatform.PrincipalRef{ID: st.GuestB, Type: partnerlink.PrincipalGuest}
 	if err := s.MayChange(ctx, owner, "a-app", at.Add(time.Minute)); err != nil {
 		t.Errorf("the owner may change: %v", err)
 	}
@@ -70,7 +70,7 @@ func TestWhoMayChange(t *testing.T) {
 // as if the resource did not exist: nothing of tenant B is told.
 func TestSolutionListingAnotherTenantsResource(t *testing.T) {
 	s := setup(t)
-	importer := powerplatform.Principal{ID: st.UserA, Type: partnerlink.PrincipalUser}
+	importer := powerplatform.PrincipalRef{ID: st.UserA, Type: partnerlink.PrincipalUser}
 	_, err := s.ImportSolution(context.Background(), ownership.Operator, st.TenantA, "a-prod", []string{"a-app", "b-bot"}, importer, at)
 	msg := partnerlink.ErrorMessage(err)
 	if partnerlink.ErrorCode(err) != partnerlink.EINVALID || !strings.Contains(msg, "b-bot, which is not a registered resource of tenant "+st.TenantA) ||

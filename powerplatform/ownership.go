@@ -107,7 +107,7 @@ func conflict(format string, args ...any) error {
 
 // checkChange validates what every change needs: a known kind, an instant,
 // a well-formed principal, and an instant not before the recorded history.
-func checkChange(r Resource, h History, p *Principal, at time.Time) error {
+func checkChange(r Resource, h History, p *PrincipalRef, at time.Time) error {
 	if _, err := ParseKind(string(r.Kind)); err != nil {
 		return err
 	}
@@ -137,7 +137,7 @@ func checkChange(r Resource, h History, p *Principal, at time.Time) error {
 // exactly one creator at a time. Kinds whose owner can only change through a
 // solution import, or that have no owner, are refused with what to do
 // instead.
-func SetOwner(r Resource, h History, p Principal, at time.Time) (History, error) {
+func SetOwner(r Resource, h History, p PrincipalRef, at time.Time) (History, error) {
 	if err := checkChange(r, h, &p, at); err != nil {
 		return nil, err
 	}
@@ -181,7 +181,7 @@ func SetOwner(r Resource, h History, p Principal, at time.Time) (History, error)
 
 // coOwnerRefusal returns the refusal for adding or removing co-owners on a
 // kind that has none, or nil for a canvas app.
-func coOwnerRefusal(r Resource, p Principal) error {
+func coOwnerRefusal(r Resource, p PrincipalRef) error {
 	switch r.Kind {
 	case ModelDrivenApp:
 		return refuse("model-driven app %s: model-driven apps have no co-owners; to attribute the app to %s, import it in a solution as that principal: the importer becomes the owner", r.ID, p)
@@ -199,7 +199,7 @@ func coOwnerRefusal(r Resource, p Principal) error {
 
 // AddCoOwner adds user p as a co-owner of canvas app r from at on (docs/rules.md#power-platform,
 // "co-owners"). Only canvas apps have co-owners, and they are users.
-func AddCoOwner(r Resource, h History, p Principal, at time.Time) (History, error) {
+func AddCoOwner(r Resource, h History, p PrincipalRef, at time.Time) (History, error) {
 	if err := checkChange(r, h, &p, at); err != nil {
 		return nil, err
 	}
@@ -224,7 +224,7 @@ func AddCoOwner(r Resource, h History, p Principal, at time.Time) (History, erro
 }
 
 // RemoveCoOwner ends p's co-ownership of canvas app r at at.
-func RemoveCoOwner(r Resource, h History, p Principal, at time.Time) (History, error) {
+func RemoveCoOwner(r Resource, h History, p PrincipalRef, at time.Time) (History, error) {
 	if p.Type == "" {
 		// Removal needs only the id; any valid type passes the checks.
 		p.Type = partnerlink.PrincipalUser
@@ -247,7 +247,7 @@ func RemoveCoOwner(r Resource, h History, p Principal, at time.Time) (History, e
 // publisher from then on (the last principal to publish, docs/rules.md#power-platform). A
 // republish by the current publisher reopens the period at at, so the
 // instant counts as p's activity.
-func Publish(r Resource, h History, p Principal, at time.Time) (History, error) {
+func Publish(r Resource, h History, p PrincipalRef, at time.Time) (History, error) {
 	if err := checkChange(r, h, &p, at); err != nil {
 		return nil, err
 	}
@@ -282,7 +282,7 @@ type Component struct {
 // (flows, bots). It returns the new histories in the order of components.
 // A solution that holds a Power BI dataset or a Customer Insights instance
 // is refused whole: no history changes.
-func ImportSolution(components []Component, importer Principal, at time.Time) ([]History, error) {
+func ImportSolution(components []Component, importer PrincipalRef, at time.Time) ([]History, error) {
 	if len(components) == 0 {
 		return nil, refuse("a solution import needs at least one component")
 	}

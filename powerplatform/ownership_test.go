@@ -33,9 +33,9 @@ func day(s string) time.Time {
 	return t
 }
 
-func user(id string) pp.Principal { return pp.Principal{ID: id, Type: partnerlink.PrincipalUser} }
-func sp(id string) pp.Principal {
-	return pp.Principal{ID: id, Type: partnerlink.PrincipalServicePrincipal}
+func user(id string) pp.PrincipalRef { return pp.PrincipalRef{ID: id, Type: partnerlink.PrincipalUser} }
+func sp(id string) pp.PrincipalRef {
+	return pp.PrincipalRef{ID: id, Type: partnerlink.PrincipalServicePrincipal}
 }
 
 func res(k pp.Kind) pp.Resource {
@@ -291,7 +291,7 @@ func TestPublishSetsPublisher(t *testing.T) {
 func TestCoOwnerLimits(t *testing.T) {
 	// docs/rules.md#power-platform: CanvasApp | co-owners: users, yes.
 	r := res(pp.CanvasApp)
-	h, err := pp.AddCoOwner(r, initial(pp.CanvasApp), pp.Principal{ID: user2, Type: partnerlink.PrincipalGuest}, t1)
+	h, err := pp.AddCoOwner(r, initial(pp.CanvasApp), pp.PrincipalRef{ID: user2, Type: partnerlink.PrincipalGuest}, t1)
 	if err != nil {
 		t.Fatalf("a guest user is a user: %v", err)
 	}
@@ -305,7 +305,7 @@ func TestCoOwnerLimits(t *testing.T) {
 	if partnerlink.ErrorCode(err) != partnerlink.EINVALID || !strings.Contains(err.Error(), "import the app in a solution as the service principal") {
 		t.Fatalf("a service principal as co-owner: %v", err)
 	}
-	_, err = pp.AddCoOwner(r, h, pp.Principal{ID: group1, Type: partnerlink.PrincipalGroup}, t1.Add(time.Hour))
+	_, err = pp.AddCoOwner(r, h, pp.PrincipalRef{ID: group1, Type: partnerlink.PrincipalGroup}, t1.Add(time.Hour))
 	if partnerlink.ErrorCode(err) != partnerlink.EINVALID || !strings.Contains(err.Error(), "add each of the group's users") {
 		t.Fatalf("a group as co-owner: %v", err)
 	}
@@ -412,7 +412,7 @@ func TestSolutionRefusalChangesNothing(t *testing.T) {
 	if _, err := pp.ImportSolution(nil, user(user4), t1); partnerlink.ErrorCode(err) != partnerlink.EINVALID {
 		t.Fatalf("empty solution: %v", err)
 	}
-	if _, err := pp.ImportSolution(comps[:1], pp.Principal{ID: group1, Type: partnerlink.PrincipalGroup}, t1); partnerlink.ErrorCode(err) != partnerlink.EINVALID {
+	if _, err := pp.ImportSolution(comps[:1], pp.PrincipalRef{ID: group1, Type: partnerlink.PrincipalGroup}, t1); partnerlink.ErrorCode(err) != partnerlink.EINVALID {
 		t.Fatalf("import by a group: %v", err)
 	}
 }

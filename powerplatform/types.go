@@ -163,19 +163,19 @@ type Resource struct {
 	Paid          bool
 }
 
-// Principal is who an ownership change names: its object id and type
+// PrincipalRef is who an ownership change names: its object id and type
 // (User, Guest, ServicePrincipal or Group).
-type Principal struct {
+type PrincipalRef struct {
 	ID   string
 	Type partnerlink.PrincipalType
 }
 
 // isUser reports whether p signs in as a person: members and guests alike.
-func (p Principal) isUser() bool {
+func (p PrincipalRef) isUser() bool {
 	return p.Type == partnerlink.PrincipalUser || p.Type == partnerlink.PrincipalGuest
 }
 
-func (p Principal) String() string {
+func (p PrincipalRef) String() string {
 	switch p.Type {
 	case partnerlink.PrincipalServicePrincipal:
 		return "service principal " + p.ID

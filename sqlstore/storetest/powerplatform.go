@@ -19,12 +19,12 @@ func wantCode(t *testing.T, what string, err error, code string) {
 }
 
 // ev is the audit record of a change made by the test.
-func ev(action string, p powerplatform.Principal, at time.Time) partnerlink.OwnershipEvent {
+func ev(action string, p powerplatform.PrincipalRef, at time.Time) partnerlink.OwnershipEvent {
 	return partnerlink.OwnershipEvent{Action: action, PrincipalID: p.ID, Actor: "storetest", At: at}
 }
 
 // setOwner is a change that makes p the owner at at.
-func setOwner(p powerplatform.Principal, at time.Time) func([]powerplatform.Component) ([]powerplatform.History, error) {
+func setOwner(p powerplatform.PrincipalRef, at time.Time) func([]powerplatform.Component) ([]powerplatform.History, error) {
 	return func(cs []powerplatform.Component) ([]powerplatform.History, error) {
 		h, err := powerplatform.SetOwner(cs[0].Resource, cs[0].History, p, at)
 		return []powerplatform.History{h}, err
@@ -38,9 +38,9 @@ func setOwner(p powerplatform.Principal, at time.Time) func([]powerplatform.Comp
 func testPowerPlatform(t *testing.T, s Store) {
 	ctx := context.Background()
 	Seed(t, s)
-	user := powerplatform.Principal{ID: UserA, Type: partnerlink.PrincipalUser}
-	guest := powerplatform.Principal{ID: GuestB, Type: partnerlink.PrincipalGuest}
-	sp := powerplatform.Principal{ID: SPA, Type: partnerlink.PrincipalServicePrincipal}
+	user := powerplatform.PrincipalRef{ID: UserA, Type: partnerlink.PrincipalUser}
+	guest := powerplatform.PrincipalRef{ID: GuestB, Type: partnerlink.PrincipalGuest}
+	sp := powerplatform.PrincipalRef{ID: SPA, Type: partnerlink.PrincipalServicePrincipal}
 
 	// Environments.
 	wantCode(t, "environment of an unknown tenant", s.PutEnvironment(ctx, powerplatform.Environment{TenantID: "99999999-0000-4000-8000-000000000000", ID: "e", Type: powerplatform.Production}), partnerlink.ENOTFOUND)
@@ -125,7 +125,7 @@ func testPowerPlatform(t *testing.T, s Store) {
 	// A solution with a dataset is refused whole; without it, the importer
 	// becomes owner of every component (and creator of the flow).
 	t3 := t2.Add(time.Hour)
-	importAs := func(p powerplatform.Principal, at time.Time) func([]powerplatform.Component) ([]powerplatform.History, error) {
+	importAs := func(p powerplatform.PrincipalRef, at time.Time) func([]powerplatform.Component) ([]powerplatform.History, error) {
 		return func(cs []powerplatform.Component) ([]powerplatform.History, error) {
 			return powerplatform.ImportSolution(cs, p, at)
 		}
