@@ -4,9 +4,9 @@ import (
 	"context"
 	"fmt"
 	"text/tabwriter"
-	"time"
 
 	"github.com/partnerlink/partnerlink"
+	"github.com/partnerlink/partnerlink/credits"
 	"github.com/partnerlink/partnerlink/sqlstore"
 	"github.com/spf13/cobra"
 )
@@ -25,17 +25,13 @@ func newCreditsCmd(m *Main) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return withStore(m, cmd, func(ctx context.Context, db *sqlstore.DB) error {
-				run, err := db.LatestRun(ctx)
-				if err != nil {
-					return err
-				}
-				f.RunID = run.ID
 				if partner != "" {
+					var err error
 					if f.PartnerIDs, err = organizationIDs(ctx, db, partner); err != nil {
 						return err
 					}
 				}
-				rows, err := db.Credits(ctx, f)
+				run, rows, err := (&credits.Service{Store: db, Now: m.Now}).Latest(ctx, f)
 				if err != nil {
 					return err
 				}
@@ -47,12 +43,7 @@ func newCreditsCmd(m *Main) *cobra.Command {
 						c.ResourceID, c.Currency, c.Attributed, c.Eligible, c.UsageRows)
 				}
 				if len(rows) == 0 {
-					covers := fmt.Sprintf("run %d covers %s to %s (the end excluded)", run.ID, run.From.Format("2006-01-02"), run.To.Format("2006-01-02"))
-					if day, err := time.Parse("2006-01-02", f.Day); err == nil && (day.Before(run.From) || !day.Before(run.To)) {
-						return partnerlink.Errorf(partnerlink.ENOTFOUND, "--day %s is outside the latest attribution run: %s; "+
-							"run 'partnerlink attribute --from DAY --to DAY' over a period that includes it", f.Day, covers)
-					}
-					return partnerlink.Errorf(partnerlink.ENOTFOUND, "no credits match these filters in run %d; %s", run.ID, covers)
+					return credits.NoneMatch(run, f)
 				}
 				return tw.Flush()
 			})
