@@ -9,7 +9,6 @@
 package api
 
 import (
-	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/json"
@@ -34,10 +33,7 @@ type Store interface {
 	partnerlink.DirectoryStore
 	partnerlink.LinkStore
 	partnerlink.OutboxStore
-	rbac.Store
-	PutDelegation(ctx context.Context, dl partnerlink.Delegation) error
-	EndDelegation(ctx context.Context, customerTenantID, id string, at time.Time) error
-	Delegations(ctx context.Context, customerTenantID string, currentOnly bool) ([]partnerlink.Delegation, error)
+	partnerlink.RoleStore
 	Exporter
 	StateVersioner
 	partnerlink.CreditStore

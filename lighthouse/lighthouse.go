@@ -17,10 +17,8 @@ import (
 
 // Store is what the service reads and writes.
 type Store interface {
-	rbac.Store
-	PutDelegation(ctx context.Context, dl partnerlink.Delegation) error
-	EndDelegation(ctx context.Context, customerTenantID, id string, at time.Time) error
-	Delegations(ctx context.Context, customerTenantID string, currentOnly bool) ([]partnerlink.Delegation, error)
+	partnerlink.DirectoryStore
+	partnerlink.RoleStore
 }
 
 // Service registers and ends delegations.

@@ -14,11 +14,9 @@ import (
 
 // Store is what the views read.
 type Store interface {
-	rbac.Store
-	Tenant(ctx context.Context, tenantID string) (*partnerlink.Tenant, error)
-	Partner(ctx context.Context, partnerID string) (*partnerlink.Partner, error)
-	Links(ctx context.Context, f partnerlink.LinkFilter) ([]partnerlink.Link, error)
-	Delegations(ctx context.Context, customerTenantID string, currentOnly bool) ([]partnerlink.Delegation, error)
+	partnerlink.DirectoryStore
+	partnerlink.LinkStore
+	partnerlink.RoleStore
 }
 
 // Service builds the views.
