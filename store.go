@@ -173,3 +173,22 @@ type RoleStore interface {
 	// Delegations lists a customer tenant's delegations (all when ""), oldest first.
 	Delegations(ctx context.Context, customerTenantID string, currentOnly bool) ([]Delegation, error)
 }
+
+// PowerPlatformStore keeps the Power Platform state: environments,
+// resources and their ownership history, changed in transactions with an
+// audit of each change.
+type PowerPlatformStore interface {
+	PutEnvironment(ctx context.Context, e Environment) error
+	Environments(ctx context.Context, tenantID string) ([]Environment, error)
+	Environment(ctx context.Context, tenantID, environmentID string) (*Environment, error) // ENOTFOUND
+	PutPowerPlatformResource(ctx context.Context, r PowerPlatformResource) error
+	PowerPlatformResource(ctx context.Context, id string) (*PowerPlatformResource, error) // ENOTFOUND
+	PowerPlatformResources(ctx context.Context, tenantID, environmentID string) ([]PowerPlatformResource, error)
+	OwnershipHistory(ctx context.Context, resourceID string) (OwnershipHistory, error)
+	// ChangeOwnership reads each resource and its history, asks decide for
+	// the new histories (an error refuses the change and changes nothing),
+	// writes the difference and records ev for each resource.
+	ChangeOwnership(ctx context.Context, resourceIDs []string, ev OwnershipEvent,
+		decide func(components []SolutionComponent) ([]OwnershipHistory, error)) ([]SolutionComponent, error)
+	OwnershipEvents(ctx context.Context, resourceID string) ([]OwnershipEvent, error)
+}

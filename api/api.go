@@ -23,7 +23,6 @@ import (
 	"github.com/partnerlink/partnerlink/arm"
 	"github.com/partnerlink/partnerlink/ledger"
 	"github.com/partnerlink/partnerlink/notify"
-	"github.com/partnerlink/partnerlink/powerplatform"
 	"github.com/partnerlink/partnerlink/rbac"
 	"github.com/partnerlink/partnerlink/web"
 )
@@ -38,7 +37,7 @@ type Store interface {
 	StateVersioner
 	partnerlink.CreditStore
 	ledger.Store
-	powerplatform.Store
+	partnerlink.PowerPlatformStore
 }
 
 // Handler serves /api/v1.

@@ -154,7 +154,7 @@ func (h *Handler) putResource(w http.ResponseWriter, r *http.Request, c partnerl
 	return h.writeResource(w, r, st, res.ID)
 }
 
-func (h *Handler) writeResource(w http.ResponseWriter, r *http.Request, st powerplatform.Store, id string) error {
+func (h *Handler) writeResource(w http.ResponseWriter, r *http.Request, st partnerlink.PowerPlatformStore, id string) error {
 	got, err := st.PowerPlatformResource(r.Context(), id)
 	if err != nil {
 		return err
@@ -214,7 +214,7 @@ func (h *Handler) getResource(w http.ResponseWriter, r *http.Request, c partnerl
 
 // resourceIn returns the resource named by the path, which must be in the
 // tenant and environment the path names.
-func resourceIn(ctx context.Context, st powerplatform.Store, tenant, env, id string) (*powerplatform.Resource, error) {
+func resourceIn(ctx context.Context, st partnerlink.PowerPlatformStore, tenant, env, id string) (*powerplatform.Resource, error) {
 	res, err := st.PowerPlatformResource(ctx, id)
 	if err != nil {
 		return nil, err
@@ -551,7 +551,7 @@ func (h *Handler) explainResource(w http.ResponseWriter, r *http.Request, c part
 	if err != nil {
 		return err
 	}
-	mo, err := powerplatform.ParseMonth(r.URL.Query().Get("month"))
+	mo, err := partnerlink.ParseMonth(r.URL.Query().Get("month"))
 	if err != nil {
 		return partnerlink.Errorf(partnerlink.EINVALID, "month: %v", err)
 	}

@@ -24,7 +24,7 @@ type Directory interface {
 
 // Service applies ownership changes to the stored history.
 type Service struct {
-	Store     powerplatform.Store
+	Store     partnerlink.PowerPlatformStore
 	Directory Directory
 }
 

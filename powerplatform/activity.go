@@ -142,7 +142,7 @@ func (a *Activity) Add(e Event) error {
 	if err != nil {
 		return partnerlink.Errorf(partnerlink.EINVALID, "%s", err)
 	}
-	a.addIndexed(MonthOf(d), uint8(d.Day()), ri, user, flag)
+	a.addIndexed(partnerlink.MonthOf(d), uint8(d.Day()), ri, user, flag)
 	return nil
 }
 
@@ -435,7 +435,7 @@ func (a *Activity) readProfiles(name string, cr *csv.Reader, header []string, co
 			return csvError(name, header, rec, err)
 		}
 		line, _ := cr.FieldPos(0)
-		m, err := ParseMonth(rec[iMonth])
+		m, err := partnerlink.ParseMonth(rec[iMonth])
 		if err != nil {
 			return fieldError(name, line, "Month", rec[iMonth], "expected a month YYYY-MM such as 2026-03")
 		}

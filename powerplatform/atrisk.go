@@ -40,7 +40,7 @@ func (m *Model) CreditAtRisk(a *Activity, partnerID string, from, to time.Time) 
 		return nil, err
 	}
 	var out []AtRisk
-	for _, mo := range MonthsIn(from, to) {
+	for _, mo := range partnerlink.MonthsIn(from, to) {
 		month := mo.Period()
 		// The partner's principals per tenant in this month.
 		linked := map[string][]string{}

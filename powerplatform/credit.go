@@ -315,7 +315,7 @@ func (m *Model) Credits(a *Activity, from, to time.Time) ([]Credit, error) {
 // credits is Credits on activity already checked against the world.
 func (m *Model) credits(a *Activity, from, to time.Time) []Credit {
 	var out []Credit
-	months := MonthsIn(from, to)
+	months := partnerlink.MonthsIn(from, to)
 	for _, mr := range m.ordered {
 		for _, mo := range months {
 			// The metric is cheap; skip the partner choice when there is

@@ -19,7 +19,7 @@ const (
 	p3 = "1000003"
 )
 
-var march = pp.MonthOf(day("2026-03-01"))
+var march = partnerlink.MonthOf(day("2026-03-01"))
 
 func period(from, to string) partnerlink.Period {
 	var p partnerlink.Period
@@ -477,7 +477,7 @@ func TestMonthsAndZeroValues(t *testing.T) {
 	if cs, err := mustModel(t, in).Credits(nil, day("2026-01-01"), day("2027-01-01")); err != nil || len(cs) != 0 {
 		t.Fatalf("credits without activity: %v, %v", cs, err)
 	}
-	if ms := pp.MonthsIn(day("2026-03-01"), day("2026-03-01")); len(ms) != 0 {
+	if ms := partnerlink.MonthsIn(day("2026-03-01"), day("2026-03-01")); len(ms) != 0 {
 		t.Fatalf("empty range gave months %v", ms)
 	}
 }

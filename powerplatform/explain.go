@@ -78,9 +78,9 @@ func (e *Explanation) reason() string {
 	case len(e.Attributed) == 0 && r.Kind == CustomerInsightsInstance:
 		return fmt.Sprintf("no user linked to a partner was active on the instance in %s, so no partner is credited", e.Month)
 	case len(e.Attributed) == 0:
-		return fmt.Sprintf("the %s had no %s in %s, so no partner is credited", r.Kind.noun(), roleNames(AttributedRoles(r.Kind)), e.Month)
+		return fmt.Sprintf("the %s had no %s in %s, so no partner is credited", noun(r.Kind), roleNames(AttributedRoles(r.Kind)), e.Month)
 	case len(e.Candidates) == 0:
-		return fmt.Sprintf("no attributed user of the %s was linked to an active partner ID while it was attributed in %s, so no partner is credited", r.Kind.noun(), e.Month)
+		return fmt.Sprintf("no attributed user of the %s was linked to an active partner ID while it was attributed in %s, so no partner is credited", noun(r.Kind), e.Month)
 	}
 	w := e.Candidates[0]
 	var why string
@@ -91,7 +91,7 @@ func (e *Explanation) reason() string {
 		switch {
 		case !w.LastActivity.Equal(o.LastActivity):
 			why = fmt.Sprintf("partner %s is the latest partner: its principal %s was last active on the %s at %s, after partner %s's last activity (%s)",
-				w.PartnerID, w.LastActivityBy, r.Kind.noun(), fmtInstant(w.LastActivity), o.PartnerID, fmtInstant(o.LastActivity))
+				w.PartnerID, w.LastActivityBy, noun(r.Kind), fmtInstant(w.LastActivity), o.PartnerID, fmtInstant(o.LastActivity))
 		case !w.LinkCreated.Equal(o.LinkCreated):
 			why = fmt.Sprintf("partners %s and %s were last active at the same instant (%s); partner %s wins with the most recently created link (%s, against %s)",
 				w.PartnerID, o.PartnerID, fmtInstant(w.LastActivity), w.PartnerID, fmtInstant(w.LinkCreated), fmtInstant(o.LinkCreated))

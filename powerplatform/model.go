@@ -199,7 +199,7 @@ func NewModel(in Input) (*Model, error) {
 	for _, r := range in.Resources {
 		r.TenantID = strings.ToLower(r.TenantID)
 		if r.ID == "" {
-			return nil, partnerlink.Errorf(partnerlink.EINVALID, "a %s has no id", r.Kind.noun())
+			return nil, partnerlink.Errorf(partnerlink.EINVALID, "a %s has no id", noun(r.Kind))
 		}
 		if _, err := ParseKind(string(r.Kind)); err != nil {
 			return nil, err
@@ -209,7 +209,7 @@ func NewModel(in Input) (*Model, error) {
 		}
 		env, ok := envs[principalKey(r.TenantID, key(r.EnvironmentID))]
 		if !ok {
-			return nil, partnerlink.Errorf(partnerlink.EINVALID, "%s %s is in environment %s, which tenant %s does not have; list the environment under environments", r.Kind.noun(), r.ID, r.EnvironmentID, r.TenantID)
+			return nil, partnerlink.Errorf(partnerlink.EINVALID, "%s %s is in environment %s, which tenant %s does not have; list the environment under environments", noun(r.Kind), r.ID, r.EnvironmentID, r.TenantID)
 		}
 		mr := &modelResource{Resource: r, env: env}
 		m.resources[key(r.ID)] = mr
@@ -336,7 +336,7 @@ func (m *Model) Check(a *Activity) (Summary, error) {
 				ms = append(ms, mo)
 			}
 			slices.Sort(ms)
-			return Summary{}, partnerlink.Errorf(partnerlink.EINVALID, "%s: unified profiles are reported for %s %s, but only Customer Insights instances have them", r.profiles[ms[0]].where, mr.Kind.noun(), mr.ID)
+			return Summary{}, partnerlink.Errorf(partnerlink.EINVALID, "%s: unified profiles are reported for %s %s, but only Customer Insights instances have them", r.profiles[ms[0]].where, noun(mr.Kind), mr.ID)
 		}
 	}
 	slices.SortFunc(s.UnknownResources, func(a, b UnknownResource) int { return strings.Compare(a.ID, b.ID) })

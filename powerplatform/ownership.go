@@ -8,55 +8,6 @@ import (
 	"github.com/partnerlink/partnerlink"
 )
 
-// Holding is one period during which a principal held a role on a resource.
-type Holding struct {
-	PrincipalID string // lower-case GUID
-	Role        Role
-	Period      partnerlink.Period
-}
-
-// History is the ownership history of one resource: who was owner,
-// co-owner, creator or publisher, and when. A change never edits the past:
-// it closes open periods and opens new ones at the change's instant.
-type History []Holding
-
-// HoldersAt returns the principals holding role at instant t, sorted.
-func (h History) HoldersAt(role Role, t time.Time) []string {
-	var out []string
-	for _, x := range h {
-		if x.Role == role && x.Period.Contains(t) {
-			out = append(out, x.PrincipalID)
-		}
-	}
-	slices.Sort(out)
-	return slices.Compact(out)
-}
-
-// holds reports whether principal id holds role at t.
-func (h History) holds(id string, role Role, t time.Time) bool {
-	for _, x := range h {
-		if x.PrincipalID == id && x.Role == role && x.Period.Contains(t) {
-			return true
-		}
-	}
-	return false
-}
-
-// latest returns the latest instant recorded in the history (a start or an
-// end), or the zero time for an empty history.
-func (h History) latest() time.Time {
-	var t time.Time
-	for _, x := range h {
-		if x.Period.From.After(t) {
-			t = x.Period.From
-		}
-		if x.Period.To.After(t) {
-			t = x.Period.To
-		}
-	}
-	return t
-}
-
 // change is a history under construction: a copy, so that a refused change
 // leaves the caller's history as it was.
 type change struct {
@@ -112,7 +63,7 @@ func checkChange(r Resource, h History, p *PrincipalRef, at time.Time) error {
 		return err
 	}
 	if at.IsZero() {
-		return refuse("%s %s: a change needs the instant it happens at", r.Kind.noun(), r.ID)
+		return refuse("%s %s: a change needs the instant it happens at", noun(r.Kind), r.ID)
 	}
 	if p != nil {
 		id, err := partnerlink.ParseGUID("principal id", p.ID)
@@ -124,9 +75,9 @@ func checkChange(r Resource, h History, p *PrincipalRef, at time.Time) error {
 			return refuse("principal %s has type %q; accepted: User, Guest, ServicePrincipal, Group", p.ID, p.Type)
 		}
 	}
-	if last := h.latest(); at.Before(last) {
+	if last := h.Latest(); at.Before(last) {
 		return conflict("%s %s: its ownership history already records a change at %s; history is never rewritten, so apply this change at or after %s",
-			r.Kind.noun(), r.ID, last.UTC().Format(time.RFC3339), last.UTC().Format(time.RFC3339))
+			noun(r.Kind), r.ID, last.UTC().Format(time.RFC3339), last.UTC().Format(time.RFC3339))
 	}
 	return nil
 }
@@ -146,13 +97,13 @@ func SetOwner(r Resource, h History, p PrincipalRef, at time.Time) (History, err
 		if p.Type == partnerlink.PrincipalServicePrincipal {
 			return nil, refuse("canvas app %s: the owner of a canvas app cannot be set to a service principal; import the app in a solution as %s instead: the importer becomes the owner", r.ID, p)
 		}
-		if !p.isUser() {
+		if !p.IsUser() {
 			return nil, refuse("canvas app %s: the owner of a canvas app must be a user, not %s; set the owner to one of the group's users, or add them as co-owners", r.ID, p)
 		}
 	case ModelDrivenApp:
 		return nil, refuse("model-driven app %s: the owner of a model-driven app cannot be set directly; import the app in a solution as %s instead: the importer becomes the owner", r.ID, p)
 	case Flow:
-		if !p.isUser() && p.Type != partnerlink.PrincipalServicePrincipal {
+		if !p.IsUser() && p.Type != partnerlink.PrincipalServicePrincipal {
 			return nil, refuse("flow %s: the owner of a flow must be a user or a service principal, not %s; set the owner to one of the group's members", r.ID, p)
 		}
 	case PowerBIDataset:
@@ -162,8 +113,8 @@ func SetOwner(r Resource, h History, p PrincipalRef, at time.Time) (History, err
 	case Bot:
 		return nil, refuse("bot %s: the owner of a bot cannot be set directly; import the bot in a solution as %s instead: the importer becomes the owner and creator", r.ID, p)
 	}
-	if h.holds(p.ID, RoleOwner, at) && (r.Kind != Flow || h.holds(p.ID, RoleCreator, at)) {
-		return nil, conflict("%s %s: %s already is its owner; nothing to change", r.Kind.noun(), r.ID, p)
+	if h.Holds(p.ID, RoleOwner, at) && (r.Kind != Flow || h.Holds(p.ID, RoleCreator, at)) {
+		return nil, conflict("%s %s: %s already is its owner; nothing to change", noun(r.Kind), r.ID, p)
 	}
 	c := newChange(h, at)
 	c.endRole(RoleOwner)
@@ -209,13 +160,13 @@ func AddCoOwner(r Resource, h History, p PrincipalRef, at time.Time) (History, e
 	if p.Type == partnerlink.PrincipalServicePrincipal {
 		return nil, refuse("canvas app %s: co-owners of a canvas app are users; %s cannot be one; import the app in a solution as the service principal instead: the importer becomes the owner", r.ID, p)
 	}
-	if !p.isUser() {
+	if !p.IsUser() {
 		return nil, refuse("canvas app %s: co-owners of a canvas app are users, not %s; add each of the group's users as a co-owner instead", r.ID, p)
 	}
-	if h.holds(p.ID, RoleOwner, at) {
+	if h.Holds(p.ID, RoleOwner, at) {
 		return nil, conflict("canvas app %s: %s is its owner, which already makes it an attributed user; nothing to add", r.ID, p)
 	}
-	if h.holds(p.ID, RoleCoOwner, at) {
+	if h.Holds(p.ID, RoleCoOwner, at) {
 		return nil, conflict("canvas app %s: %s already is a co-owner; nothing to add", r.ID, p)
 	}
 	c := newChange(h, at)
@@ -235,7 +186,7 @@ func RemoveCoOwner(r Resource, h History, p PrincipalRef, at time.Time) (History
 	if err := coOwnerRefusal(r, p); err != nil {
 		return nil, err
 	}
-	if !h.holds(p.ID, RoleCoOwner, at) {
+	if !h.Holds(p.ID, RoleCoOwner, at) {
 		return nil, conflict("canvas app %s: %s is not a co-owner at %s; list the co-owners and remove one of them", r.ID, p, at.UTC().Format(time.RFC3339))
 	}
 	c := newChange(h, at)
@@ -256,9 +207,9 @@ func Publish(r Resource, h History, p PrincipalRef, at time.Time) (History, erro
 		case CustomerInsightsInstance:
 			return nil, refuse("Customer Insights instance %s: only Power BI datasets are published; every user active on the instance is attributed, so have %s work in the instance instead", r.ID, p)
 		case CanvasApp, Flow:
-			return nil, refuse("%s %s: only Power BI datasets have a publisher; set the %s's owner to %s, or import it in a solution as that principal, instead", r.Kind.noun(), r.ID, r.Kind.noun(), p)
+			return nil, refuse("%s %s: only Power BI datasets have a publisher; set the %s's owner to %s, or import it in a solution as that principal, instead", noun(r.Kind), r.ID, noun(r.Kind), p)
 		default:
-			return nil, refuse("%s %s: only Power BI datasets have a publisher; import the %s in a solution as %s instead: the importer becomes the owner", r.Kind.noun(), r.ID, r.Kind.noun(), p)
+			return nil, refuse("%s %s: only Power BI datasets have a publisher; import the %s in a solution as %s instead: the importer becomes the owner", noun(r.Kind), r.ID, noun(r.Kind), p)
 		}
 	}
 	if p.Type == partnerlink.PrincipalGroup {
@@ -268,12 +219,6 @@ func Publish(r Resource, h History, p PrincipalRef, at time.Time) (History, erro
 	c.endRole(RolePublisher)
 	c.start(p.ID, RolePublisher)
 	return c.h, nil
-}
-
-// Component is one resource of a solution, with its current history.
-type Component struct {
-	Resource Resource
-	History  History
 }
 
 // ImportSolution records that importer imported a solution holding the
@@ -294,11 +239,11 @@ func ImportSolution(components []Component, importer PrincipalRef, at time.Time)
 			return nil, err
 		}
 		if seen[key(r.ID)] {
-			return nil, refuse("the solution lists %s %s twice; list each component once", r.Kind.noun(), r.ID)
+			return nil, refuse("the solution lists %s %s twice; list each component once", noun(r.Kind), r.ID)
 		}
 		seen[key(r.ID)] = true
 		if r.Kind == PowerBIDataset || r.Kind == CustomerInsightsInstance {
-			outside = append(outside, r.Kind.noun()+" "+r.ID)
+			outside = append(outside, noun(r.Kind)+" "+r.ID)
 		}
 	}
 	if len(outside) > 0 {
@@ -333,16 +278,16 @@ func ValidateHistory(r Resource, h History) error {
 	for i, x := range h {
 		if !slices.Contains(allowed, x.Role) {
 			if len(allowed) == 0 {
-				return refuse("ownership of %s %s: a %s has no ownership roles, but %s is recorded as %s", r.Kind.noun(), r.ID, r.Kind.noun(), x.PrincipalID, x.Role)
+				return refuse("ownership of %s %s: a %s has no ownership roles, but %s is recorded as %s", noun(r.Kind), r.ID, noun(r.Kind), x.PrincipalID, x.Role)
 			}
 			names := make([]string, len(allowed))
 			for j, a := range allowed {
 				names[j] = string(a)
 			}
-			return refuse("ownership of %s %s: role %s is not one a %s has; accepted: %s", r.Kind.noun(), r.ID, x.Role, r.Kind.noun(), strings.Join(names, ", "))
+			return refuse("ownership of %s %s: role %s is not one a %s has; accepted: %s", noun(r.Kind), r.ID, x.Role, noun(r.Kind), strings.Join(names, ", "))
 		}
 		if x.Period.Empty() {
-			return refuse("ownership of %s %s: %s's %s period ends before it starts", r.Kind.noun(), r.ID, x.PrincipalID, x.Role)
+			return refuse("ownership of %s %s: %s's %s period ends before it starts", noun(r.Kind), r.ID, x.PrincipalID, x.Role)
 		}
 		for _, y := range h[i+1:] {
 			if y.Role != x.Role || !x.Period.Overlaps(y.Period) {
@@ -350,10 +295,10 @@ func ValidateHistory(r Resource, h History) error {
 			}
 			if x.Role != RoleCoOwner {
 				return refuse("ownership of %s %s: %s and %s are both %s at the same time; a resource has one %s at a time, so end one period where the other starts",
-					r.Kind.noun(), r.ID, x.PrincipalID, y.PrincipalID, x.Role, x.Role)
+					noun(r.Kind), r.ID, x.PrincipalID, y.PrincipalID, x.Role, x.Role)
 			}
 			if x.PrincipalID == y.PrincipalID {
-				return refuse("ownership of %s %s: %s is recorded twice as CoOwner over overlapping periods; merge the periods", r.Kind.noun(), r.ID, x.PrincipalID)
+				return refuse("ownership of %s %s: %s is recorded twice as CoOwner over overlapping periods; merge the periods", noun(r.Kind), r.ID, x.PrincipalID)
 			}
 		}
 	}

@@ -432,14 +432,14 @@ func TestValidateHistory(t *testing.T) {
 		h    pp.History
 		want string // part of the error; "" for valid
 	}{
-		{"owners in turn", pp.CanvasApp, pp.History{{user1, pp.RoleOwner, p("2026-01-01", "2026-02-01")}, {user2, pp.RoleOwner, p("2026-02-01", "")}}, ""},
-		{"two owners at once", pp.CanvasApp, pp.History{{user1, pp.RoleOwner, p("2026-01-01", "")}, {user2, pp.RoleOwner, p("2026-02-01", "")}}, "one Owner at a time"},
-		{"two creators at once", pp.Flow, pp.History{{user1, pp.RoleCreator, p("2026-01-01", "")}, {user2, pp.RoleCreator, p("2026-02-01", "")}}, "one Creator at a time"},
-		{"many co-owners", pp.CanvasApp, pp.History{{user1, pp.RoleCoOwner, p("2026-01-01", "")}, {user2, pp.RoleCoOwner, p("2026-01-01", "")}}, ""},
-		{"co-owner on a model-driven app", pp.ModelDrivenApp, pp.History{{user1, pp.RoleCoOwner, p("2026-01-01", "")}}, "accepted: Owner"},
-		{"owner of an instance", pp.CustomerInsightsInstance, pp.History{{user1, pp.RoleOwner, p("2026-01-01", "")}}, "has no ownership roles"},
-		{"owner of a dataset", pp.PowerBIDataset, pp.History{{user1, pp.RoleOwner, p("2026-01-01", "")}}, "accepted: Publisher"},
-		{"backwards period", pp.Bot, pp.History{{user1, pp.RoleCreator, p("2026-02-01", "2026-01-01")}}, "ends before it starts"},
+		{"owners in turn", pp.CanvasApp, pp.History{{PrincipalID: user1, Role: pp.RoleOwner, Period: p("2026-01-01", "2026-02-01")}, {PrincipalID: user2, Role: pp.RoleOwner, Period: p("2026-02-01", "")}}, ""},
+		{"two owners at once", pp.CanvasApp, pp.History{{PrincipalID: user1, Role: pp.RoleOwner, Period: p("2026-01-01", "")}, {PrincipalID: user2, Role: pp.RoleOwner, Period: p("2026-02-01", "")}}, "one Owner at a time"},
+		{"two creators at once", pp.Flow, pp.History{{PrincipalID: user1, Role: pp.RoleCreator, Period: p("2026-01-01", "")}, {PrincipalID: user2, Role: pp.RoleCreator, Period: p("2026-02-01", "")}}, "one Creator at a time"},
+		{"many co-owners", pp.CanvasApp, pp.History{{PrincipalID: user1, Role: pp.RoleCoOwner, Period: p("2026-01-01", "")}, {PrincipalID: user2, Role: pp.RoleCoOwner, Period: p("2026-01-01", "")}}, ""},
+		{"co-owner on a model-driven app", pp.ModelDrivenApp, pp.History{{PrincipalID: user1, Role: pp.RoleCoOwner, Period: p("2026-01-01", "")}}, "accepted: Owner"},
+		{"owner of an instance", pp.CustomerInsightsInstance, pp.History{{PrincipalID: user1, Role: pp.RoleOwner, Period: p("2026-01-01", "")}}, "has no ownership roles"},
+		{"owner of a dataset", pp.PowerBIDataset, pp.History{{PrincipalID: user1, Role: pp.RoleOwner, Period: p("2026-01-01", "")}}, "accepted: Publisher"},
+		{"backwards period", pp.Bot, pp.History{{PrincipalID: user1, Role: pp.RoleCreator, Period: p("2026-02-01", "2026-01-01")}}, "ends before it starts"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -23,7 +23,6 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 	"github.com/partnerlink/partnerlink"
 	"github.com/partnerlink/partnerlink/identity"
-	"github.com/partnerlink/partnerlink/powerplatform"
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -84,15 +83,15 @@ type DB struct {
 
 // DB implements every store capability the services use.
 var (
-	_ partnerlink.DirectoryStore = (*DB)(nil)
-	_ partnerlink.LinkStore      = (*DB)(nil)
-	_ partnerlink.OutboxStore    = (*DB)(nil)
-	_ partnerlink.UsageStore     = (*DB)(nil)
-	_ partnerlink.CreditStore    = (*DB)(nil)
-	_ partnerlink.RoleStore      = (*DB)(nil)
-	_ identity.Directory         = (*DB)(nil)
-	_ identity.GrantStore        = (*DB)(nil)
-	_ powerplatform.Store        = (*DB)(nil)
+	_ partnerlink.DirectoryStore     = (*DB)(nil)
+	_ partnerlink.LinkStore          = (*DB)(nil)
+	_ partnerlink.OutboxStore        = (*DB)(nil)
+	_ partnerlink.UsageStore         = (*DB)(nil)
+	_ partnerlink.CreditStore        = (*DB)(nil)
+	_ partnerlink.RoleStore          = (*DB)(nil)
+	_ identity.Directory             = (*DB)(nil)
+	_ identity.GrantStore            = (*DB)(nil)
+	_ partnerlink.PowerPlatformStore = (*DB)(nil)
 )
 
 // cached returns the prepared form of a read-only query used outside

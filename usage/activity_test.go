@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/partnerlink/partnerlink/powerplatform"
+	"github.com/partnerlink/partnerlink"
 	"github.com/partnerlink/partnerlink/usage"
 )
 
@@ -65,7 +65,7 @@ func TestImportActivity(t *testing.T) {
 
 	// LoadActivity reads every file with rows before to, earlier months included.
 	a, files, err := usage.LoadActivity(ctx, db, dir, time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC))
-	march := powerplatform.MonthOf(time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC))
+	march := partnerlink.MonthOf(time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC))
 	if err != nil || len(files) != 2 || a.MAU("expenses", march) != 3 {
 		t.Errorf("load: %v files, %v", files, err)
 	} else if n, ok := a.UnifiedProfiles("ci-main", march); !ok || n != 48211 {

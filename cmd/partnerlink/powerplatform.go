@@ -431,7 +431,7 @@ func newPPExplainCmd(m *Main) *cobra.Command {
 			if resource == "" {
 				return partnerlink.Errorf(partnerlink.EINVALID, "explain needs --resource ID")
 			}
-			mo, err := powerplatform.ParseMonth(month)
+			mo, err := partnerlink.ParseMonth(month)
 			if err != nil {
 				return partnerlink.Errorf(partnerlink.EINVALID, "--month: %v", err)
 			}

@@ -18,7 +18,6 @@ import (
 
 	"github.com/partnerlink/partnerlink"
 	"github.com/partnerlink/partnerlink/identity"
-	"github.com/partnerlink/partnerlink/powerplatform"
 	"github.com/partnerlink/partnerlink/world"
 )
 
@@ -33,7 +32,7 @@ type Store interface {
 	partnerlink.OutboxStore
 	partnerlink.RoleStore
 	identity.GrantStore
-	powerplatform.Store
+	partnerlink.PowerPlatformStore
 	StateVersion(ctx context.Context) (string, error)
 }
 
