@@ -61,7 +61,33 @@ func NewIndex(doc *world.Document) (*Index, error) {
 			return nil, fmt.Errorf("attribution: %w", err)
 		}
 	}
-	return build(doc), nil
+	return build(doc, nil), nil
+}
+
+// NewOrganizationIndex is NewIndex with each partner ID credited as its
+// organization: a location ID as its global ID, any other ID as itself.
+// Each chain keeps its own partner ID's rules (its periods, and a location
+// ID's only while its global ID is active); only the credit's key changes,
+// so a usage row that reaches an organization through several of its IDs
+// counts once in the organization's total (docs/rules.md#monthly-close).
+func NewOrganizationIndex(doc *world.Document) (*Index, error) {
+	if !world.Validated(doc) {
+		if err := world.Validate(doc); err != nil {
+			return nil, fmt.Errorf("attribution: %w", err)
+		}
+	}
+	org := map[string]string{}
+	for _, p := range doc.Partners {
+		if p.GlobalPartnerID != nil && *p.GlobalPartnerID != "" {
+			org[p.PartnerID] = *p.GlobalPartnerID
+		}
+	}
+	return build(doc, func(id string) string {
+		if g, ok := org[id]; ok {
+			return g
+		}
+		return id
+	}), nil
 }
 
 // ReadIndex reads a world document (world.Decode) and builds its index,
@@ -81,7 +107,7 @@ func ReadIndex(r io.Reader, name string) (*Index, error) {
 		// An invalid document may break what building assumes; the
 		// check's error is what the caller needs then.
 		defer func() { crash = recover() }()
-		ix = build(doc)
+		ix = build(doc, nil)
 	}()
 	if err := <-checked; err != nil {
 		return nil, err
@@ -92,20 +118,31 @@ func ReadIndex(r io.Reader, name string) (*Index, error) {
 	return ix, nil
 }
 
-// build indexes a valid document.
-func build(doc *world.Document) *Index {
+// build indexes a valid document, crediting each partner ID as key(ID)
+// (itself when key is nil).
+func build(doc *world.Document, key func(string) string) *Index {
 	ix := &Index{
 		doc:    doc,
 		subs:   map[focus.GUID]*subscription{},
 		scopes: map[string][]grant{},
 	}
-	partnerIdx := map[string]int32{}
+	if key == nil {
+		key = func(id string) string { return id }
+	}
+	keyIdx := map[string]int32{}
 	for _, p := range doc.Partners {
-		ix.partners = append(ix.partners, p.PartnerID)
+		keyIdx[key(p.PartnerID)] = 0
+	}
+	for k := range keyIdx {
+		ix.partners = append(ix.partners, k)
 	}
 	slices.Sort(ix.partners)
-	for i, p := range ix.partners {
-		partnerIdx[p] = int32(i)
+	for i, k := range ix.partners {
+		keyIdx[k] = int32(i)
+	}
+	partnerIdx := map[string]int32{}
+	for _, p := range doc.Partners {
+		partnerIdx[p.PartnerID] = keyIdx[key(p.PartnerID)]
 	}
 
 	parents := map[string]string{} // tenant/mg → parent mg (lower-case)

@@ -1,0 +1,32 @@
+package partnerlink
+
+import (
+	"context"
+	"time"
+)
+
+// ReportVersion is one published version of a month's reports: the
+// month's closed content (docs/rules.md#monthly-close), which never changes
+// once published, with its hash and what it restated of the version before.
+type ReportVersion struct {
+	Month       string    // YYYY-MM
+	Version     int       // 1, 2, …
+	PublishedAt time.Time // when it was published
+	Hash        string    // hex SHA-256 of Content
+	Content     []byte    // the month's content, canonical JSON
+	Restatement []byte    // the differences from the version before (JSON); empty for version 1
+}
+
+// ReportStore keeps the published versions of each month's reports.
+type ReportStore interface {
+	// PublishReportVersion publishes v as the next version of v.Month
+	// unless the latest version has the same hash: then it publishes
+	// nothing and returns that version and false. v.Version is set by the
+	// store; two publishers at once produce one version.
+	PublishReportVersion(ctx context.Context, v ReportVersion) (*ReportVersion, bool, error)
+	// ReportVersion returns one version (the latest when version is 0); ENOTFOUND.
+	ReportVersion(ctx context.Context, month string, version int) (*ReportVersion, error)
+	// ReportVersions lists a month's versions without their content,
+	// oldest first; all months when month is "".
+	ReportVersions(ctx context.Context, month string) ([]ReportVersion, error)
+}

@@ -1,0 +1,102 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/partnerlink/partnerlink"
+)
+
+// PublishReportVersion publishes v as the month's next version, in one
+// transaction, unless the latest version has the same hash. The month is
+// locked for the transaction (SQLite's single writer does it there), so two
+// publishers at once produce one version (docs/rules.md#monthly-close).
+func (d *DB) PublishReportVersion(ctx context.Context, v partnerlink.ReportVersion) (*partnerlink.ReportVersion, bool, error) {
+	var out *partnerlink.ReportVersion
+	published := false
+	err := d.inTx(ctx, func(tx *sql.Tx) error {
+		if err := d.lockExclusive(ctx, tx, "report/"+v.Month); err != nil {
+			return err
+		}
+		latest, err := reportVersion(ctx, tx, v.Month, 0, false)
+		switch {
+		case err == nil && latest.Hash == v.Hash:
+			out = latest
+			return nil
+		case err != nil && partnerlink.ErrorCode(err) != partnerlink.ENOTFOUND:
+			return err
+		}
+		v.Version = 1
+		if latest != nil {
+			v.Version = latest.Version + 1
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO report_versions (month, version, published_at, hash, content, restatement)
+			VALUES ($1, $2, $3, $4, $5, $6)`, v.Month, v.Version, v.PublishedAt.UnixNano(), v.Hash, string(v.Content), string(v.Restatement)); err != nil {
+			return fmt.Errorf("store: publish report version %s v%d: %w", v.Month, v.Version, err)
+		}
+		out, published = &v, true
+		return nil
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	return out, published, nil
+}
+
+// ReportVersion returns one version of a month (the latest when version
+// is 0); ENOTFOUND when there is none.
+func (d *DB) ReportVersion(ctx context.Context, month string, version int) (*partnerlink.ReportVersion, error) {
+	return reportVersion(ctx, d.db, month, version, true)
+}
+
+func reportVersion(ctx context.Context, q queryer, month string, version int, content bool) (*partnerlink.ReportVersion, error) {
+	cols := `month, version, published_at, hash, '', ''`
+	if content {
+		cols = `month, version, published_at, hash, content, restatement`
+	}
+	query := `SELECT ` + cols + ` FROM report_versions WHERE month = $1 ORDER BY version DESC LIMIT 1`
+	args := []any{month}
+	if version > 0 {
+		query = `SELECT ` + cols + ` FROM report_versions WHERE month = $1 AND version = $2`
+		args = append(args, version)
+	}
+	vs, err := scanReportVersions(q.QueryContext(ctx, query, args...))
+	if err != nil {
+		return nil, err
+	}
+	if len(vs) == 0 {
+		if version > 0 {
+			return nil, partnerlink.Errorf(partnerlink.ENOTFOUND, "month %s has no report version %d; 'partnerlink report versions --month %s' lists them", month, version, month)
+		}
+		return nil, partnerlink.Errorf(partnerlink.ENOTFOUND, "month %s is not closed; run 'partnerlink close --month %s' first", month, month)
+	}
+	return &vs[0], nil
+}
+
+// ReportVersions lists the versions of a month (all months when ""),
+// without their content, by month then version.
+func (d *DB) ReportVersions(ctx context.Context, month string) ([]partnerlink.ReportVersion, error) {
+	return scanReportVersions(d.db.QueryContext(ctx, `SELECT month, version, published_at, hash, '', restatement
+		FROM report_versions WHERE ($1 = '' OR month = $1) ORDER BY month, version`, month))
+}
+
+func scanReportVersions(rows *sql.Rows, err error) ([]partnerlink.ReportVersion, error) {
+	if err != nil {
+		return nil, fmt.Errorf("store: read report versions: %w", err)
+	}
+	defer rows.Close()
+	var out []partnerlink.ReportVersion
+	for rows.Next() {
+		var v partnerlink.ReportVersion
+		var at int64
+		var content, restatement string
+		if err := rows.Scan(&v.Month, &v.Version, &at, &v.Hash, &content, &restatement); err != nil {
+			return nil, err
+		}
+		v.PublishedAt, v.Content, v.Restatement = time.Unix(0, at).UTC(), []byte(content), []byte(restatement)
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
