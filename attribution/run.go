@@ -98,6 +98,32 @@ func (r *Run) Scan(rd io.Reader, name string) error {
 	return focus.Scan(rd, name, focus.Options{Workers: len(r.workers), ChunkSize: r.opt.chunkSize}, r.rowFunc(file, name))
 }
 
+// ScanAll reads one FOCUS file into several runs over the same rows at once,
+// as Scan does into one: each row is read and parsed once and credited by
+// every run (the monthly close credits each row per partner ID and per
+// organization). The runs must have the same number of workers.
+func ScanAll(rd io.Reader, name string, runs ...*Run) error {
+	fns := make([]focus.RowFunc, len(runs))
+	for i, r := range runs {
+		if r.done {
+			return errResultTaken
+		}
+		if len(r.workers) != len(runs[0].workers) {
+			return fmt.Errorf("attribution: ScanAll needs runs with the same number of workers")
+		}
+		fns[i] = r.rowFunc(r.file, name)
+		r.file++
+	}
+	return focus.Scan(rd, name, focus.Options{Workers: len(runs[0].workers), ChunkSize: runs[0].opt.chunkSize}, func(w int, row *focus.Row) error {
+		for _, fn := range fns {
+			if err := fn(w, row); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
 // rowFunc credits rows of input number file, naming the file in errors.
 func (r *Run) rowFunc(file int64, name string) focus.RowFunc {
 	return func(w int, row *focus.Row) error {

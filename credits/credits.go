@@ -10,7 +10,6 @@ import (
 	"sort"
 	"time"
 
-	"github.com/cockroachdb/apd/v3"
 	"github.com/partnerlink/partnerlink"
 	"github.com/partnerlink/partnerlink/rbac"
 	"github.com/partnerlink/partnerlink/views"
@@ -150,17 +149,13 @@ func Fold(rows []partnerlink.CreditRow, readable map[string]bool) []Line {
 	return out
 }
 
-// addDecimal adds two exact decimals written as text.
+// addDecimal adds two exact decimals written as text (the stored credits
+// always are).
 func addDecimal(a, b string) string {
-	x, _, err1 := apd.NewFromString(a)
-	y, _, err2 := apd.NewFromString(b)
-	if err1 != nil || err2 != nil {
-		return a
+	if z, err := partnerlink.AddDecimal(a, b); err == nil {
+		return z
 	}
-	var z apd.Decimal
-	apd.BaseContext.WithPrecision(60).Add(&z, x, y)
-	z.Reduce(&z)
-	return z.Text('f')
+	return a
 }
 
 // usageReadAction is what a role must allow for the partner to see a

@@ -1,0 +1,212 @@
+package report
+
+import (
+	"cmp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/partnerlink/partnerlink"
+	"github.com/partnerlink/partnerlink/attribution"
+	"github.com/partnerlink/partnerlink/powerplatform"
+	"github.com/partnerlink/partnerlink/rbac"
+	"github.com/partnerlink/partnerlink/world"
+)
+
+// Inputs are what a month's content is made of: the world as stored at the
+// close, the month's attribution per partner ID and per organization over
+// the same usage, the Power Platform credit, and the link changes.
+type Inputs struct {
+	Month         partnerlink.Month
+	Doc           *world.Document
+	Index         *attribution.Index  // of Doc, per partner ID (its chains give the credentials)
+	Azure         *attribution.Result // per partner ID
+	Organizations *attribution.Result // per organization (attribution.NewOrganizationIndex)
+	PowerPlatform []powerplatform.Credit
+	Events        []partnerlink.LinkEvent
+	Files         []string // content hashes of the usage files read
+}
+
+// usageReadAction is what a role must allow for a partner to see a
+// customer's detail (docs/rules.md#monthly-close, "Privacy": "*", "*/read"
+// or a cost or consumption read action all allow it).
+const usageReadAction = "Microsoft.Consumption/usageDetails/read"
+
+// Build makes the month's content. It is a pure function of its inputs.
+func Build(in Inputs) (*Content, error) {
+	month := in.Month.Period()
+	c := &Content{Month: in.Month.String(), Azure: []AzureLine{}, Organizations: []OrgLine{}, PowerPlatform: []PPLine{},
+		Partners: []Partner{}, Tenants: []Tenant{}, Readable: []Pair{}, Credentials: []Credential{}, Events: []Event{}}
+	c.Summary.Files = append([]string{}, in.Files...)
+	slices.Sort(c.Summary.Files)
+	c.Summary.RowsRead = in.Azure.Summary.Read.Rows
+	c.Summary.RowsCredited = in.Azure.Summary.Credited.Rows
+
+	org := map[string]string{} // partner ID → organization
+	for _, p := range in.Doc.Partners {
+		g := ""
+		if p.GlobalPartnerID != nil {
+			g = *p.GlobalPartnerID
+		}
+		c.Partners = append(c.Partners, Partner{ID: p.PartnerID, Name: p.Name, GlobalID: g})
+		org[p.PartnerID] = cmp.Or(g, p.PartnerID)
+	}
+	slices.SortFunc(c.Partners, func(a, b Partner) int { return strings.Compare(a.ID, b.ID) })
+	for _, t := range in.Doc.Tenants {
+		c.Tenants = append(c.Tenants, Tenant{ID: t.TenantID, Name: t.Name})
+	}
+	slices.SortFunc(c.Tenants, func(a, b Tenant) int { return strings.Compare(a.ID, b.ID) })
+
+	for _, cr := range in.Azure.Credits() {
+		l := AzureLine{PartnerID: cr.PartnerID, TenantID: cr.TenantID, SubscriptionID: cr.SubAccountID, ServiceName: cr.ServiceName,
+			ResourceID: cr.ResourceID, Currency: cr.BillingCurrency, Attributed: cr.AttributedCost.String(),
+			Eligible: cr.IncentiveEligibleCost.String(), UsageRows: cr.UsageRows, USD: "0"}
+		// ACR_USD (docs/rules.md#monthly-close): x_EffectiveCostInUsd where
+		// the rows have it; the cost itself in USD billing.
+		switch {
+		case strings.EqualFold(cr.BillingCurrency, "USD") && cr.UsageRowsInUSD < cr.UsageRows:
+			l.USD, l.USDRows = l.Attributed, cr.UsageRows
+		case cr.UsageRowsInUSD > 0:
+			l.USD, l.USDRows = cr.AttributedCostInUSD.String(), cr.UsageRowsInUSD
+		}
+		c.Summary.RowsWithoutUSD += l.UsageRows - l.USDRows
+		c.Azure = append(c.Azure, l)
+	}
+	slices.SortFunc(c.Azure, compareAzure)
+	seen := map[[6]string]bool{}
+	for i := range c.Azure {
+		l := &c.Azure[i]
+		k := [6]string{org[l.PartnerID], l.TenantID, l.SubscriptionID, l.ServiceName, l.ResourceID, l.Currency}
+		l.DuplicateForPGA = seen[k]
+		seen[k] = true
+	}
+
+	orgs := map[[3]string]*OrgLine{}
+	for _, cr := range in.Organizations.Credits() {
+		k := [3]string{cr.PartnerID, cr.TenantID, cr.BillingCurrency}
+		o := orgs[k]
+		if o == nil {
+			o = &OrgLine{GlobalPartnerID: k[0], TenantID: k[1], Currency: k[2], Attributed: "0", Eligible: "0"}
+			orgs[k] = o
+		}
+		var err error
+		if o.Attributed, err = partnerlink.AddDecimal(o.Attributed, cr.AttributedCost.String()); err != nil {
+			return nil, err
+		}
+		if o.Eligible, err = partnerlink.AddDecimal(o.Eligible, cr.IncentiveEligibleCost.String()); err != nil {
+			return nil, err
+		}
+		o.UsageRows += cr.UsageRows
+	}
+	for _, o := range orgs {
+		c.Organizations = append(c.Organizations, *o)
+	}
+	slices.SortFunc(c.Organizations, func(a, b OrgLine) int {
+		return cmp.Or(strings.Compare(a.GlobalPartnerID, b.GlobalPartnerID), strings.Compare(a.TenantID, b.TenantID), strings.Compare(a.Currency, b.Currency))
+	})
+
+	for _, x := range in.PowerPlatform {
+		if x.Month != in.Month || x.Value == 0 {
+			continue
+		}
+		c.PowerPlatform = append(c.PowerPlatform, PPLine{PartnerID: x.PartnerID, TenantID: x.TenantID, EnvironmentID: x.EnvironmentID,
+			ResourceID: x.ResourceID, Kind: string(x.Kind), Metric: string(x.Metric), Value: x.Value, Eligible: x.Eligible})
+	}
+	slices.SortFunc(c.PowerPlatform, func(a, b PPLine) int {
+		return cmp.Or(strings.Compare(a.PartnerID, b.PartnerID), strings.Compare(a.TenantID, b.TenantID),
+			strings.Compare(a.EnvironmentID, b.EnvironmentID), strings.Compare(a.ResourceID, b.ResourceID), strings.Compare(a.Metric, b.Metric))
+	})
+
+	credentials(c, in.Doc, in.Index, month)
+
+	for _, e := range in.Events {
+		if !month.Contains(e.At) {
+			continue
+		}
+		c.Events = append(c.Events, Event{At: e.At.UTC().Format(time.RFC3339Nano), TenantID: e.TenantID, ObjectID: e.ObjectID,
+			Action: string(e.Action), PartnerID: e.PartnerID, PreviousPartnerID: e.PrevPartnerID,
+			Actor: strings.Trim(e.ActorTenantID+"/"+e.ActorObjectID, "/")})
+	}
+	slices.SortStableFunc(c.Events, func(a, b Event) int {
+		return cmp.Or(strings.Compare(a.At, b.At), strings.Compare(a.TenantID, b.TenantID), strings.Compare(a.ObjectID, b.ObjectID))
+	})
+	return c, nil
+}
+
+func compareAzure(a, b AzureLine) int {
+	return cmp.Or(strings.Compare(a.TenantID, b.TenantID), strings.Compare(a.SubscriptionID, b.SubscriptionID),
+		strings.Compare(a.ServiceName, b.ServiceName), strings.Compare(a.ResourceID, b.ResourceID),
+		strings.Compare(a.Currency, b.Currency), strings.Compare(a.PartnerID, b.PartnerID))
+}
+
+// credentials fills the links in force during the month with the access
+// behind each, and the (partner ID, customer tenant) pairs whose detail the
+// partner sees: a chain of the month whose role can read usage.
+func credentials(c *Content, doc *world.Document, ix *attribution.Index, month partnerlink.Period) {
+	custom := map[string][]partnerlink.RoleDefinition{}
+	for _, rd := range doc.RoleDefinitions {
+		custom[rd.TenantID] = append(custom[rd.TenantID], rd.Domain())
+	}
+	type principal struct{ kind, name string }
+	principals := map[[2]string]principal{}
+	for _, p := range doc.Principals {
+		principals[[2]string{p.TenantID, p.ObjectID}] = principal{p.Type, p.DisplayName}
+	}
+	byLink := map[[3]string]*Credential{}
+	readable := map[Pair]bool{}
+	for _, ch := range ix.Chains() {
+		if !ch.Grants() {
+			continue
+		}
+		if _, ok := ch.Period.Intersect(month); !ok {
+			continue
+		}
+		role, ok := rbac.Resolve(custom[ch.ScopeTenantID], ch.Role)
+		name := ch.Role
+		if ok {
+			name = role.Name
+			if partnerlink.Permits(role.Actions, role.NotActions, usageReadAction) {
+				readable[Pair{PartnerID: ch.PartnerID, TenantID: ch.ScopeTenantID}] = true
+			}
+		}
+		k := [3]string{ch.LinkTenantID, ch.ObjectID, ch.PartnerID}
+		cr := byLink[k]
+		if cr == nil {
+			p := principals[[2]string{ch.LinkTenantID, ch.ObjectID}]
+			cr = &Credential{TenantID: ch.LinkTenantID, ObjectID: ch.ObjectID, Type: p.kind, DisplayName: p.name,
+				PartnerID: ch.PartnerID, Since: instant(ch.LinkPeriod.From), Until: instant(ch.LinkPeriod.To)}
+			byLink[k] = cr
+		}
+		a := Access{TenantID: ch.ScopeTenantID, Role: name, Scope: ch.Scope, Via: string(ch.Via)}
+		if len(ch.Memberships) > 0 {
+			a.Through = ch.Memberships[len(ch.Memberships)-1].GroupID
+		}
+		if !slices.Contains(cr.Access, a) {
+			cr.Access = append(cr.Access, a)
+		}
+	}
+	for _, cr := range byLink {
+		slices.SortFunc(cr.Access, func(a, b Access) int {
+			return cmp.Or(strings.Compare(a.TenantID, b.TenantID), strings.Compare(a.Scope, b.Scope), strings.Compare(a.Role, b.Role),
+				strings.Compare(a.Via, b.Via), strings.Compare(a.Through, b.Through))
+		})
+		c.Credentials = append(c.Credentials, *cr)
+	}
+	slices.SortFunc(c.Credentials, func(a, b Credential) int {
+		return cmp.Or(strings.Compare(a.TenantID, b.TenantID), strings.Compare(a.ObjectID, b.ObjectID),
+			strings.Compare(a.PartnerID, b.PartnerID), strings.Compare(a.Since, b.Since))
+	})
+	for p := range readable {
+		c.Readable = append(c.Readable, p)
+	}
+	slices.SortFunc(c.Readable, func(a, b Pair) int {
+		return cmp.Or(strings.Compare(a.PartnerID, b.PartnerID), strings.Compare(a.TenantID, b.TenantID))
+	})
+}
+
+func instant(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339Nano)
+}
