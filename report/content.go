@@ -18,7 +18,7 @@ type Content struct {
 	// currency.
 	Organizations []OrgLine `json:"organizations"`
 	// PowerPlatform is the month's Power Platform credit per resource.
-	PowerPlatform []PPLine `json:"powerPlatform"`
+	PowerPlatform []PPLine  `json:"powerPlatform"`
 	Partners      []Partner `json:"partners"`
 	Tenants       []Tenant  `json:"tenants"`
 	// Readable lists the (partner ID, customer tenant) pairs whose detail
