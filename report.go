@@ -22,8 +22,10 @@ type ReportStore interface {
 	// PublishReportVersion publishes v as the next version of v.Month
 	// unless the latest version has the same hash: then it publishes
 	// nothing and returns that version and false. v.Version is set by the
-	// store; two publishers at once produce one version.
-	PublishReportVersion(ctx context.Context, v ReportVersion) (*ReportVersion, bool, error)
+	// store, and v.Restatement by restate, called in the same transaction
+	// with the latest version (with its content) when there is one; two
+	// publishers at once produce one version.
+	PublishReportVersion(ctx context.Context, v ReportVersion, restate func(latest *ReportVersion) ([]byte, error)) (*ReportVersion, bool, error)
 	// ReportVersion returns one version (the latest when version is 0); ENOTFOUND.
 	ReportVersion(ctx context.Context, month string, version int) (*ReportVersion, error)
 	// ReportVersions lists a month's versions without their content,

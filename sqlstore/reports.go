@@ -13,14 +13,15 @@ import (
 // transaction, unless the latest version has the same hash. The month is
 // locked for the transaction (SQLite's single writer does it there), so two
 // publishers at once produce one version (docs/rules.md#monthly-close).
-func (d *DB) PublishReportVersion(ctx context.Context, v partnerlink.ReportVersion) (*partnerlink.ReportVersion, bool, error) {
+func (d *DB) PublishReportVersion(ctx context.Context, v partnerlink.ReportVersion,
+	restate func(latest *partnerlink.ReportVersion) ([]byte, error)) (*partnerlink.ReportVersion, bool, error) {
 	var out *partnerlink.ReportVersion
 	published := false
 	err := d.inTx(ctx, func(tx *sql.Tx) error {
 		if err := d.lockExclusive(ctx, tx, "report/"+v.Month); err != nil {
 			return err
 		}
-		latest, err := reportVersion(ctx, tx, v.Month, 0, false)
+		latest, err := reportVersion(ctx, tx, v.Month, 0, true)
 		switch {
 		case err == nil && latest.Hash == v.Hash:
 			out = latest
@@ -31,6 +32,9 @@ func (d *DB) PublishReportVersion(ctx context.Context, v partnerlink.ReportVersi
 		v.Version = 1
 		if latest != nil {
 			v.Version = latest.Version + 1
+			if v.Restatement, err = restate(latest); err != nil {
+				return err
+			}
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO report_versions (month, version, published_at, hash, content, restatement)
 			VALUES ($1, $2, $3, $4, $5, $6)`, v.Month, v.Version, v.PublishedAt.UnixNano(), v.Hash, string(v.Content), string(v.Restatement)); err != nil {

@@ -1,0 +1,344 @@
+package report
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/partnerlink/partnerlink"
+	"github.com/partnerlink/partnerlink/attribution"
+	"github.com/partnerlink/partnerlink/powerplatform"
+	"github.com/partnerlink/partnerlink/usage"
+	"github.com/partnerlink/partnerlink/world"
+)
+
+// Store is what closes and reports read and write.
+type Store interface {
+	usage.Store
+	partnerlink.ReportStore
+	ExportWorld(ctx context.Context) (*world.Document, error)
+	LinkEvents(ctx context.Context, f partnerlink.LinkFilter) ([]partnerlink.LinkEvent, error)
+}
+
+// DefaultCloseDay is the day of the next month on which a month closes.
+const DefaultCloseDay = 10
+
+// Service closes months and renders their reports.
+type Service struct {
+	Store   Store
+	DataDir string
+	Now     func() time.Time
+	// CloseDay is the day of month m+1 from which month m may close
+	// (DefaultCloseDay when 0).
+	CloseDay int
+	// Workers read usage in parallel (1 when 0).
+	Workers int
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+// Closed is the outcome of a close.
+type Closed struct {
+	Version   partnerlink.ReportVersion // the published version, or the latest when nothing changed
+	Published bool                      // false: the month's content equals the latest version
+	Changes   []Change                  // what the new version restates of the one before
+}
+
+// OpensOn returns the instant from which month may close: day CloseDay of
+// the next month, 00:00 UTC.
+func (s *Service) OpensOn(month partnerlink.Month) time.Time {
+	return month.End().AddDate(0, 0, cmp.Or(s.CloseDay, DefaultCloseDay)-1)
+}
+
+// Close runs the month's attribution on the stored state and imported
+// usage and publishes it as the month's next version, unless it equals the
+// latest (docs/rules.md#monthly-close). Before the close day it is refused
+// unless early. Nothing is written until the one transaction that
+// publishes the version, so a close that dies leaves the previous state,
+// and running it again finishes the job.
+func (s *Service) Close(ctx context.Context, month partnerlink.Month, early bool) (*Closed, error) {
+	now := s.now()
+	if !now.Before(month.Start()) && now.Before(month.End()) {
+		return nil, partnerlink.Errorf(partnerlink.EINVALID, "month %s is not over yet; it can close from %s", month, s.OpensOn(month).Format("2006-01-02"))
+	}
+	if now.Before(month.Start()) {
+		return nil, partnerlink.Errorf(partnerlink.EINVALID, "month %s has not begun", month)
+	}
+	if opens := s.OpensOn(month); now.Before(opens) && !early {
+		return nil, partnerlink.Errorf(partnerlink.EINVALID,
+			"month %s closes on %s (day %d of the next month, when late usage has arrived); pass --early to close it now",
+			month, opens.Format("2006-01-02"), cmp.Or(s.CloseDay, DefaultCloseDay))
+	}
+	content, err := s.compute(ctx, month)
+	if err != nil {
+		return nil, err
+	}
+	body, err := Marshal(content)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(body)
+	v := partnerlink.ReportVersion{Month: month.String(), PublishedAt: now, Hash: hex.EncodeToString(sum[:]), Content: body}
+	var changes []Change
+	restate := func(latest *partnerlink.ReportVersion) ([]byte, error) {
+		old, err := Unmarshal(latest.Content)
+		if err != nil {
+			return nil, fmt.Errorf("report: version %d of %s: %w", latest.Version, month, err)
+		}
+		if changes, err = Diff(old, content); err != nil {
+			return nil, err
+		}
+		return json.Marshal(Restatement{Of: latest.Version, Changes: changes, Totals: Totals(changes)})
+	}
+	got, published, err := s.Store.PublishReportVersion(ctx, v, restate)
+	if err != nil {
+		return nil, err
+	}
+	if !published {
+		changes = nil
+	}
+	got.Content = nil
+	return &Closed{Version: *got, Published: published, Changes: changes}, nil
+}
+
+// compute runs the month's attribution and builds its content.
+func (s *Service) compute(ctx context.Context, month partnerlink.Month) (*Content, error) {
+	doc, err := s.Store.ExportWorld(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ix, err := attribution.NewIndex(doc)
+	if err != nil {
+		return nil, err
+	}
+	orgIx, err := attribution.NewOrganizationIndex(doc)
+	if err != nil {
+		return nil, err
+	}
+	opt := attribution.Options{From: month.Start(), To: month.End(), Workers: max(s.Workers, 1)}
+	perID, err := attribution.NewRun(ix, opt)
+	if err != nil {
+		return nil, err
+	}
+	perOrg, err := attribution.NewRun(orgIx, opt)
+	if err != nil {
+		return nil, err
+	}
+	ims, err := s.Store.UsageImports(ctx, usage.FOCUS.Name, []string{month.String()})
+	if err != nil {
+		return nil, err
+	}
+	var files []string
+	for _, im := range ims {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if err := scanInto(filepath.Join(s.DataDir, im.Path), perID, perOrg); err != nil {
+			return nil, err
+		}
+		files = append(files, im.Hash)
+	}
+	in, err := powerplatform.FromWorld(doc)
+	if err != nil {
+		return nil, err
+	}
+	model, err := powerplatform.NewModel(in)
+	if err != nil {
+		return nil, err
+	}
+	activity, _, err := usage.LoadActivity(ctx, s.Store, s.DataDir, month.End())
+	if err != nil {
+		return nil, err
+	}
+	pp, err := model.Credits(activity, month.Start(), month.End())
+	if err != nil {
+		return nil, err
+	}
+	events, err := s.Store.LinkEvents(ctx, partnerlink.LinkFilter{})
+	if err != nil {
+		return nil, err
+	}
+	return Build(Inputs{Month: month, Doc: doc, Index: ix, Azure: perID.Result(), Organizations: perOrg.Result(),
+		PowerPlatform: pp, Events: events, Files: files})
+}
+
+func scanInto(path string, runs ...*attribution.Run) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("report: open usage file: %w", err)
+	}
+	defer f.Close()
+	return attribution.ScanAll(f, path, runs...)
+}
+
+// Marshal writes content as canonical JSON: fields in their declared
+// order, lists sorted, one trailing newline.
+func Marshal(c *Content) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(c); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// Unmarshal reads what Marshal wrote.
+func Unmarshal(b []byte) (*Content, error) {
+	var c Content
+	if err := json.Unmarshal(b, &c); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// Restatement is what a version changes of the one before.
+type Restatement struct {
+	Of      int      `json:"of"` // the version restated
+	Changes []Change `json:"changes"`
+	Totals  []Total  `json:"totals"`
+}
+
+// Change is one line whose amounts differ between two versions.
+type Change struct {
+	Kind string `json:"kind"` // "azure" or "powerPlatform"
+	// Key names the line: partner ID, tenant, subscription, service,
+	// resource, currency (Azure); partner ID, tenant, environment,
+	// resource, metric (Power Platform).
+	Key   []string `json:"key"`
+	Old   string   `json:"old"` // attributed cost, or the metric's value
+	New   string   `json:"new"`
+	Delta string   `json:"delta"`
+	// The incentive-eligible cost (Azure only).
+	OldEligible   string `json:"oldEligible,omitempty"`
+	NewEligible   string `json:"newEligible,omitempty"`
+	DeltaEligible string `json:"deltaEligible,omitempty"`
+}
+
+// Total is the sum of the changes' deltas in one currency (or metric).
+type Total struct {
+	Unit  string `json:"unit"`
+	Delta string `json:"delta"`
+	Lines int    `json:"lines"`
+}
+
+// Diff lists the lines whose amounts differ between two contents, old to
+// new, in line order.
+func Diff(old, new *Content) ([]Change, error) {
+	var out []Change
+	type amounts struct{ old, new, oldE, newE string }
+	az := map[string]*amounts{}
+	var keys []string
+	key := func(l AzureLine) string {
+		return strings.Join([]string{l.PartnerID, l.TenantID, l.SubscriptionID, l.ServiceName, l.ResourceID, l.Currency}, "\x00")
+	}
+	for _, l := range old.Azure {
+		az[key(l)] = &amounts{old: l.Attributed, new: "0", oldE: l.Eligible, newE: "0"}
+		keys = append(keys, key(l))
+	}
+	for _, l := range new.Azure {
+		if a := az[key(l)]; a != nil {
+			a.new, a.newE = l.Attributed, l.Eligible
+		} else {
+			az[key(l)] = &amounts{old: "0", new: l.Attributed, oldE: "0", newE: l.Eligible}
+			keys = append(keys, key(l))
+		}
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		a := az[k]
+		d, err := partnerlink.SubDecimal(a.new, a.old)
+		if err != nil {
+			return nil, err
+		}
+		dE, err := partnerlink.SubDecimal(a.newE, a.oldE)
+		if err != nil {
+			return nil, err
+		}
+		if d != "0" || dE != "0" {
+			out = append(out, Change{Kind: "azure", Key: strings.Split(k, "\x00"), Old: a.old, New: a.new, Delta: d,
+				OldEligible: a.oldE, NewEligible: a.newE, DeltaEligible: dE})
+		}
+	}
+	pp := map[string]*[2]int64{}
+	keys = keys[:0]
+	ppKey := func(l PPLine) string {
+		return strings.Join([]string{l.PartnerID, l.TenantID, l.EnvironmentID, l.ResourceID, l.Metric}, "\x00")
+	}
+	for _, l := range old.PowerPlatform {
+		pp[ppKey(l)] = &[2]int64{l.Value, 0}
+		keys = append(keys, ppKey(l))
+	}
+	for _, l := range new.PowerPlatform {
+		if v := pp[ppKey(l)]; v != nil {
+			v[1] = l.Value
+		} else {
+			pp[ppKey(l)] = &[2]int64{0, l.Value}
+			keys = append(keys, ppKey(l))
+		}
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		v := pp[k]
+		if v[0] != v[1] {
+			out = append(out, Change{Kind: "powerPlatform", Key: strings.Split(k, "\x00"), Old: fmt.Sprint(v[0]), New: fmt.Sprint(v[1]),
+				Delta: fmt.Sprint(v[1] - v[0])})
+		}
+	}
+	return out, nil
+}
+
+// Totals sums the deltas of changes per currency (Azure) or metric (Power
+// Platform).
+func Totals(changes []Change) []Total {
+	by := map[string]*Total{}
+	for _, c := range changes {
+		unit := c.Key[len(c.Key)-1]
+		t := by[unit]
+		if t == nil {
+			t = &Total{Unit: unit, Delta: "0"}
+			by[unit] = t
+		}
+		if d, err := partnerlink.AddDecimal(t.Delta, c.Delta); err == nil {
+			t.Delta = d
+		}
+		t.Lines++
+	}
+	out := []Total{}
+	for _, t := range by {
+		out = append(out, *t)
+	}
+	slices.SortFunc(out, func(a, b Total) int { return strings.Compare(a.Unit, b.Unit) })
+	return out
+}
+
+// RestatementSummary words a version's restatement for a listing: "-" for
+// a first version, else the lines changed and the totals per unit.
+func RestatementSummary(b []byte) (string, error) {
+	if len(b) == 0 {
+		return "-", nil
+	}
+	var r Restatement
+	if err := json.Unmarshal(b, &r); err != nil {
+		return "", err
+	}
+	s := fmt.Sprintf("%d lines of version %d", len(r.Changes), r.Of)
+	for _, t := range r.Totals {
+		s += fmt.Sprintf("; %s %s", t.Unit, t.Delta)
+	}
+	return s, nil
+}

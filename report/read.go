@@ -1,0 +1,89 @@
+package report
+
+import (
+	"context"
+	"slices"
+
+	"github.com/partnerlink/partnerlink"
+)
+
+// Months is the months from first to last, both included; EINVALID when
+// last is before first.
+func Months(first, last string) ([]partnerlink.Month, error) {
+	from, err := partnerlink.ParseMonth(first)
+	if err != nil {
+		return nil, partnerlink.Errorf(partnerlink.EINVALID, "--month: %v", err)
+	}
+	to := from
+	if last != "" {
+		if to, err = partnerlink.ParseMonth(last); err != nil {
+			return nil, partnerlink.Errorf(partnerlink.EINVALID, "--to-month: %v", err)
+		}
+	}
+	if to < from {
+		return nil, partnerlink.Errorf(partnerlink.EINVALID, "--to-month %s is before --month %s", to, from)
+	}
+	var out []partnerlink.Month
+	for m := from; m <= to; m++ {
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+// Published is one month's version with its content read.
+type Published struct {
+	Version partnerlink.ReportVersion
+	Content *Content
+}
+
+// Read returns the given version of each month (the latest when version
+// is 0; a version number needs a single month). A month that is not
+// closed, or a version that does not exist, is ENOTFOUND.
+func (s *Service) Read(ctx context.Context, months []partnerlink.Month, version int) ([]Published, error) {
+	if version < 0 {
+		return nil, partnerlink.Errorf(partnerlink.EINVALID, "--version %d: versions are numbered from 1", version)
+	}
+	if version > 0 && len(months) > 1 {
+		return nil, partnerlink.Errorf(partnerlink.EINVALID, "--version names a version of one month; leave out --to-month, or --version to read the latest of each month")
+	}
+	var out []Published
+	for _, m := range months {
+		v, err := s.Store.ReportVersion(ctx, m.String(), version)
+		if err != nil {
+			return nil, err
+		}
+		c, err := Unmarshal(v.Content)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, Published{Version: *v, Content: c})
+	}
+	return out, nil
+}
+
+// Organization returns a partner ID with, for a global ID, its location
+// IDs, as registered when the month closed; ENOTFOUND for an ID the month
+// does not know.
+func (c *Content) Organization(partnerID string) ([]string, error) {
+	if err := partnerlink.ValidatePartnerID(partnerID); err != nil {
+		return nil, err
+	}
+	if !slices.ContainsFunc(c.Partners, func(p Partner) bool { return p.ID == partnerID }) {
+		return nil, partnerlink.Errorf(partnerlink.ENOTFOUND, "partner ID %s is not registered (in the reports of %s)", partnerID, c.Month)
+	}
+	ids := []string{partnerID}
+	for _, p := range c.Partners {
+		if p.GlobalID == partnerID {
+			ids = append(ids, p.ID)
+		}
+	}
+	return ids, nil
+}
+
+// HasTenant reports whether the month knows tenantID; ENOTFOUND otherwise.
+func (c *Content) HasTenant(tenantID string) error {
+	if !slices.ContainsFunc(c.Tenants, func(t Tenant) bool { return t.ID == tenantID }) {
+		return partnerlink.Errorf(partnerlink.ENOTFOUND, "tenant %s is not known (in the reports of %s)", tenantID, c.Month)
+	}
+	return nil
+}
