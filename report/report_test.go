@@ -1,0 +1,242 @@
+package report
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/partnerlink/partnerlink"
+	"github.com/partnerlink/partnerlink/attribution"
+	"github.com/partnerlink/partnerlink/world"
+)
+
+// The test world: organization G (5200000) with location IDs L1 and L2,
+// and partner O (6100000). In Contoso (C1) G's guest is Reader and L1's
+// service principal Contributor on S1; in Northwind (C2) L2's service
+// principal holds a custom role that writes virtual machines but reads no
+// usage on S2.
+const (
+	tC1 = "c1000000-0000-4000-8000-000000000000"
+	tC2 = "c2000000-0000-4000-8000-000000000000"
+	tM  = "aa000000-0000-4000-8000-000000000000"
+	S1  = "5a100000-0000-4000-8000-000000000001"
+	S2  = "5a200000-0000-4000-8000-000000000002"
+	pG  = "5200000"
+	pL1 = "5200001"
+	pL2 = "5200002"
+	pO  = "6100000"
+	ga  = "0b000000-0000-4000-8000-0000000000a1"
+	sp1 = "0b000000-0000-4000-8000-0000000000b1"
+	sp2 = "0b000000-0000-4000-8000-0000000000b2"
+
+	resA = "/subscriptions/" + S1 + "/resourceGroups/web/providers/Microsoft.Web/sites/shop"
+	resB = "/subscriptions/" + S1 + "/resourceGroups/data/providers/Microsoft.Sql/servers/db"
+	resC = "/subscriptions/" + S2 + "/resourceGroups/vm/providers/Microsoft.Compute/virtualMachines/vm1"
+)
+
+func ptr(s string) *string { return &s }
+
+func testWorld() *world.Document {
+	since := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	return &world.Document{Version: 1,
+		Partners: []world.Partner{{PartnerID: pG, Name: "Fabrikam Partners", HomeTenantIDs: []string{tM}}, {PartnerID: pL1, Name: "Fabrikam Oslo", GlobalPartnerID: ptr(pG)},
+			{PartnerID: pL2, Name: "Fabrikam Bergen", GlobalPartnerID: ptr(pG)}, {PartnerID: pO, Name: "Other"}},
+		Tenants:       []world.Tenant{{TenantID: tC1, Name: "Contoso"}, {TenantID: tC2, Name: "Northwind"}, {TenantID: tM, Name: "Fabrikam"}},
+		Subscriptions: []world.Subscription{{SubscriptionID: S1, TenantID: tC1, Name: "s1"}, {SubscriptionID: S2, TenantID: tC2, Name: "s2"}},
+		Principals: []world.Principal{
+			{TenantID: tC1, ObjectID: ga, Type: "Guest", DisplayName: "ana", HomeTenantID: ptr(tM)},
+			{TenantID: tC1, ObjectID: sp1, Type: "ServicePrincipal", DisplayName: "deploy"},
+			{TenantID: tC2, ObjectID: sp2, Type: "ServicePrincipal", DisplayName: "vm-ops"},
+		},
+		RoleDefinitions: []world.RoleDefinition{{TenantID: tC2, Name: "VM writer", ID: "e0000000-0000-4000-8000-000000000001",
+			Actions: []string{"Microsoft.Compute/virtualMachines/write"}, NotActions: []string{}}},
+		RoleAssignments: []world.RoleAssignment{
+			{TenantID: tC1, ID: "f0000000-0000-4000-8000-000000000001", PrincipalID: ga, RoleDefinition: "Reader", Scope: "/subscriptions/" + S1, From: &since},
+			{TenantID: tC1, ID: "f0000000-0000-4000-8000-000000000002", PrincipalID: sp1, RoleDefinition: "Contributor", Scope: "/subscriptions/" + S1, From: &since},
+			{TenantID: tC2, ID: "f0000000-0000-4000-8000-000000000003", PrincipalID: sp2, RoleDefinition: "VM writer", Scope: "/subscriptions/" + S2, From: &since},
+		},
+		Links: []world.Link{
+			{TenantID: tC1, ObjectID: ga, PartnerID: pG, From: &since},
+			{TenantID: tC1, ObjectID: sp1, PartnerID: pL1, From: &since},
+			{TenantID: tC2, ObjectID: sp2, PartnerID: pL2, From: &since},
+		},
+	}
+}
+
+// usageCSV is two files: one with Azure's x_EffectiveCostInUsd, one without.
+const usageCSV = `ChargePeriodStart,ChargePeriodEnd,ChargeCategory,ResourceId,SubAccountId,ServiceName,BillingCurrency,EffectiveCost,BilledCost,x_EffectiveCostInUsd
+2026-03-03T00:00:00Z,2026-03-04T00:00:00Z,Usage,` + resA + `,/subscriptions/` + S1 + `,App Service,EUR,10.5,10.5,11.25
+2026-03-04T00:00:00Z,2026-03-05T00:00:00Z,Usage,` + resA + `,/subscriptions/` + S1 + `,App Service,EUR,0.25,0.25,0.3
+` + fileBreak + `ChargePeriodStart,ChargePeriodEnd,ChargeCategory,ResourceId,SubAccountId,ServiceName,BillingCurrency,EffectiveCost,BilledCost
+2026-03-04T00:00:00Z,2026-03-05T00:00:00Z,Usage,` + resB + `,/subscriptions/` + S1 + `,SQL Database,USD,2.5,2.5
+2026-03-05T00:00:00Z,2026-03-06T00:00:00Z,Usage,` + resC + `,/subscriptions/` + S2 + `,Virtual Machines,EUR,3,3
+2026-04-01T00:00:00Z,2026-04-02T00:00:00Z,Usage,` + resC + `,/subscriptions/` + S2 + `,Virtual Machines,EUR,99,99
+`
+
+const fileBreak = "--\n"
+
+// build closes March 2026 of the test world in memory.
+func build(t *testing.T, doc *world.Document, usage string) *Content {
+	t.Helper()
+	ix, err := attribution.NewIndex(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	orgIx, err := attribution.NewOrganizationIndex(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	month, _ := partnerlink.ParseMonth("2026-03")
+	opt := attribution.Options{From: month.Start(), To: month.End()}
+	r1, _ := attribution.NewRun(ix, opt)
+	r2, _ := attribution.NewRun(orgIx, opt)
+	for i, f := range strings.Split(usage, fileBreak) {
+		if err := attribution.ScanAll(strings.NewReader(f), fmt.Sprintf("usage%d.csv", i+1), r1, r2); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c, err := Build(Inputs{Month: month, Doc: doc, Index: ix, Azure: r1.Result(), Organizations: r2.Result(), Files: []string{"h1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func partnerOutput(t *testing.T, c *Content, id, format string) string {
+	t.Helper()
+	ids, err := c.Organization(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := ForPartner(c, 1, ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := WritePartner(&b, []*PartnerReport{r}, format); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+// docs/rules.md#monthly-close, "Privacy" and "Partner Center layout": the
+// detail of a customer shows only for a partner ID whose credential could
+// read its usage during the month; every other customer is one anonymized
+// line per ID and currency. ACR_USD is x_EffectiveCostInUsd where the rows
+// have it, the cost itself in USD billing, and left out otherwise.
+func TestPartnerReportPrivacyAndPartnerCenter(t *testing.T) {
+	c := build(t, testWorld(), usageCSV)
+	got := partnerOutput(t, c, pG, FormatPartnerCenter)
+	want := PartnerCenterHeader + "\n" +
+		"2026-03,,(not shown),,,5200002,Fabrikam Bergen,PAL,0\n" +
+		"2026-03," + tC1 + ",Contoso," + S1 + ",App Service,5200000,Fabrikam Partners,PAL,11.55\n" +
+		"2026-03," + tC1 + ",Contoso," + S1 + ",App Service,5200001,Fabrikam Oslo,PAL,11.55\n" +
+		"2026-03," + tC1 + ",Contoso," + S1 + ",SQL Database,5200000,Fabrikam Partners,PAL,2.5\n" +
+		"2026-03," + tC1 + ",Contoso," + S1 + ",SQL Database,5200001,Fabrikam Oslo,PAL,2.5\n"
+	if got != want {
+		t.Errorf("partner-center:\n%s\nwant\n%s", got, want)
+	}
+	csv := partnerOutput(t, c, pG, FormatCSV)
+	if !strings.Contains(csv, "2026-03,5200002,Fabrikam Bergen,,(not shown) customer 1,,,,EUR,3,3,0,1\n") || strings.Contains(csv, tC2) || strings.Contains(csv, resC) {
+		t.Errorf("the unreadable customer is not one anonymized line:\n%s", csv)
+	}
+	// A location ID's report is its own: no global ID lines.
+	if l1 := partnerOutput(t, c, pL1, FormatCSV); strings.Contains(l1, ",5200000,") || !strings.Contains(l1, ",5200001,") {
+		t.Errorf("location ID report:\n%s", l1)
+	}
+	if _, err := c.Organization("7777777"); partnerlink.ErrorCode(err) != partnerlink.ENOTFOUND {
+		t.Errorf("unknown partner: %v", err)
+	}
+}
+
+// docs/rules.md#monthly-close, "Program report": an organization's total
+// counts a usage row once, however many of its IDs it was credited to,
+// and the per-ID detail marks the lines counted under an earlier ID.
+func TestProgramReportCountsRowsOnce(t *testing.T) {
+	c := build(t, testWorld(), usageCSV)
+	r, err := ForProgram(c, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := WriteProgram(&b, []*ProgramReport{r}, FormatCSV); err != nil {
+		t.Fatal(err)
+	}
+	want := ProgramCSVHeader + "\n" +
+		"2026-03,5200000,Fabrikam Partners,EUR,13.75,13.75,2\n" +
+		"2026-03,5200000,Fabrikam Partners,USD,2.5,2.5,1\n"
+	if b.String() != want {
+		t.Errorf("program csv:\n%s\nwant\n%s", b.String(), want)
+	}
+	var dups []string
+	for _, l := range r.Detail {
+		if l.DuplicateForPGA {
+			dups = append(dups, l.PartnerID+" "+l.ResourceID)
+		}
+	}
+	if want := []string{pL1 + " " + resA, pL1 + " " + resB}; strings.Join(dups, "|") != strings.Join(want, "|") {
+		t.Errorf("duplicate lines = %q, want %q", dups, want)
+	}
+	// The per-ID sum exceeds the organization's by the duplicates exactly.
+	perID := "0"
+	for _, l := range c.Azure {
+		if l.Currency == "EUR" && !l.DuplicateForPGA {
+			perID, _ = partnerlink.AddDecimal(perID, l.Attributed)
+		}
+	}
+	if perID != "13.75" {
+		t.Errorf("per-ID EUR lines without duplicates sum to %s, want the organization's 13.75", perID)
+	}
+}
+
+// The customer sees every credential linked in its tenant, with roles and
+// scopes, and each partner ID's credit there.
+func TestCustomerReport(t *testing.T) {
+	c := build(t, testWorld(), usageCSV)
+	r, err := ForCustomer(c, 1, tC1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := WriteCustomer(&b, []*CustomerReport{r}, FormatCSV); err != nil {
+		t.Fatal(err)
+	}
+	want := CustomerCSVHeader + "\n" +
+		"2026-03," + tC1 + ",5200000,Fabrikam Partners,EUR,10.75,0,2\n" +
+		"2026-03," + tC1 + ",5200000,Fabrikam Partners,USD,2.5,0,1\n" +
+		"2026-03," + tC1 + ",5200001,Fabrikam Oslo,EUR,10.75,10.75,2\n" +
+		"2026-03," + tC1 + ",5200001,Fabrikam Oslo,USD,2.5,2.5,1\n"
+	if b.String() != want {
+		t.Errorf("customer csv:\n%s\nwant\n%s", b.String(), want)
+	}
+	if len(r.Credentials) != 2 || r.Credentials[0].ObjectID != ga || r.Credentials[0].Access[0].Role != "Reader" ||
+		r.Credentials[1].Access[0].Scope != "/subscriptions/"+S1 {
+		t.Errorf("credentials = %+v", r.Credentials)
+	}
+}
+
+// docs/rules.md#monthly-close, "Versions": content is canonical (the same
+// inputs give the same bytes), and a restatement lists each changed line
+// with old, new and delta.
+func TestContentIsCanonicalAndDiffs(t *testing.T) {
+	a, _ := Marshal(build(t, testWorld(), usageCSV))
+	b, _ := Marshal(build(t, testWorld(), usageCSV))
+	if !bytes.Equal(a, b) {
+		t.Fatal("the same inputs gave different content")
+	}
+	old := build(t, testWorld(), usageCSV)
+	late := usageCSV + "2026-03-20T00:00:00Z,2026-03-21T00:00:00Z,Usage," + resC + ",/subscriptions/" + S2 + ",Virtual Machines,EUR,1.125,1.125\n"
+	changes, err := Diff(old, build(t, testWorld(), late))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(changes) != 1 || changes[0].Old != "3" || changes[0].New != "4.125" || changes[0].Delta != "1.125" ||
+		changes[0].DeltaEligible != "1.125" || changes[0].Key[0] != pL2 {
+		t.Errorf("changes = %+v", changes)
+	}
+	if tot := Totals(changes); len(tot) != 1 || tot[0].Unit != "EUR" || tot[0].Delta != "1.125" || tot[0].Lines != 1 {
+		t.Errorf("totals = %+v", tot)
+	}
+}
