@@ -31,6 +31,7 @@ type Store interface {
 	partnerlink.LinkStore
 	partnerlink.OutboxStore
 	partnerlink.RoleStore
+	partnerlink.ReportStore
 	identity.GrantStore
 	partnerlink.PowerPlatformStore
 	StateVersion(ctx context.Context) (string, error)
@@ -71,6 +72,7 @@ func RunAll(t *testing.T, open func(t *testing.T) Store) {
 	t.Run("UsageAndCredits", func(t *testing.T) { testUsageAndCredits(t, open(t)) })
 	t.Run("PowerPlatform", func(t *testing.T) { testPowerPlatform(t, open(t)) })
 	t.Run("RoleModel", func(t *testing.T) { testRoleModel(t, open(t)) })
+	t.Run("ReportVersions", func(t *testing.T) { testReportVersions(t, open(t)) })
 }
 
 // Seed fills a store with two tenants, a user, a service principal, a group,

@@ -1,0 +1,74 @@
+package storetest
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/partnerlink/partnerlink"
+)
+
+// testReportVersions: a month's versions are published once per content
+// hash, numbered in order, with the restatement made in the publishing
+// transaction against the latest version; concurrent publishers of one
+// content publish one version (docs/rules.md#monthly-close).
+func testReportVersions(t *testing.T, s Store) {
+	ctx := context.Background()
+	at := time.Date(2026, 4, 10, 0, 0, 0, 0, time.UTC)
+	noRestate := func(*partnerlink.ReportVersion) ([]byte, error) {
+		t.Error("restate called for a first version")
+		return nil, nil
+	}
+	var wg sync.WaitGroup
+	published := make(chan bool, 8)
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, ok, err := s.PublishReportVersion(ctx, partnerlink.ReportVersion{Month: "2026-03", PublishedAt: at, Hash: "h1", Content: []byte("one")}, noRestate)
+			if err != nil {
+				t.Error(err)
+			}
+			published <- ok
+		}()
+	}
+	wg.Wait()
+	close(published)
+	n := 0
+	for ok := range published {
+		if ok {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("%d of 8 concurrent publishers of one content published; want 1", n)
+	}
+	var seen string
+	v2, ok, err := s.PublishReportVersion(ctx, partnerlink.ReportVersion{Month: "2026-03", PublishedAt: at.Add(time.Hour), Hash: "h2", Content: []byte("two")},
+		func(latest *partnerlink.ReportVersion) ([]byte, error) {
+			seen = string(latest.Content)
+			return []byte(`{"of":1}`), nil
+		})
+	must(t, err)
+	if !ok || v2.Version != 2 || seen != "one" {
+		t.Errorf("second content: published %v as version %d, restated against %q", ok, v2.Version, seen)
+	}
+	latest, err := s.ReportVersion(ctx, "2026-03", 0)
+	must(t, err)
+	first, err := s.ReportVersion(ctx, "2026-03", 1)
+	must(t, err)
+	if latest.Version != 2 || string(latest.Content) != "two" || string(latest.Restatement) != `{"of":1}` || !latest.PublishedAt.Equal(at.Add(time.Hour)) ||
+		first.Hash != "h1" || string(first.Content) != "one" || len(first.Restatement) != 0 {
+		t.Errorf("read back: latest %+v, first %+v", latest, first)
+	}
+	_, err = s.ReportVersion(ctx, "2026-03", 3)
+	wantCode(t, "a version that does not exist", err, partnerlink.ENOTFOUND)
+	_, err = s.ReportVersion(ctx, "2026-02", 0)
+	wantCode(t, "a month that is not closed", err, partnerlink.ENOTFOUND)
+	vs, err := s.ReportVersions(ctx, "")
+	must(t, err)
+	if len(vs) != 2 || vs[0].Version != 1 || vs[1].Version != 2 || len(vs[0].Content) != 0 {
+		t.Errorf("versions = %+v", vs)
+	}
+}
