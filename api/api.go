@@ -38,6 +38,7 @@ type Store interface {
 	partnerlink.CreditStore
 	ledger.Store
 	partnerlink.PowerPlatformStore
+	partnerlink.ReportStore
 }
 
 // Handler serves /api/v1.
@@ -48,6 +49,9 @@ type Handler struct {
 	AdminKeyHash [32]byte
 	// DataDir holds the usage files runs read.
 	DataDir string
+	// CloseDay is the day of the next month from which a month closes
+	// (report.DefaultCloseDay when 0).
+	CloseDay int
 	Now     func() time.Time
 	// Webhooks decides which webhook URLs tenants may set (docs/operations.md, "Webhooks").
 	Webhooks *notify.Policy
@@ -94,7 +98,14 @@ func New(auth arm.Authenticator, store Store, adminKeyHash [32]byte, now func() 
 	h.handle("GET /api/v1/tenants/{tenant}/powerplatform/resources/{id}/explain", h.caller(h.explainResource))
 	h.handle("GET /api/v1/partners/{partner}/powerplatform/credits", h.caller(h.partnerPowerPlatformCredits))
 	h.handle("GET /api/v1/partners/{partner}/powerplatform/at-risk", h.caller(h.partnerAtRisk))
+	h.handle("GET /api/v1/partners/{partner}/reports/{month}", h.caller(h.partnerReport))
+	h.handle("GET /api/v1/tenants/{tenant}/reports/{month}", h.caller(h.tenantReport))
 	h.handle("POST /api/v1/admin/runs", h.admin(h.adminRun))
+	h.handle("POST /api/v1/admin/closes", h.admin(h.adminClose))
+	h.handle("GET /api/v1/admin/reports", h.admin(h.adminReportVersions))
+	h.handle("GET /api/v1/admin/reports/{month}/program", h.admin(h.adminProgramReport))
+	h.handle("GET /api/v1/admin/reports/{month}/partners/{partner}", h.admin(h.servePartnerReport))
+	h.handle("GET /api/v1/admin/reports/{month}/tenants/{tenant}", h.admin(h.serveTenantReport))
 	h.handle("PUT /api/v1/admin/tenants/{tenant}", h.admin(h.adminPutTenant))
 	h.handle("PUT /api/v1/admin/tenants/{tenant}/principals/{object}", h.admin(h.adminPutPrincipal))
 	h.handle("POST /api/v1/admin/tenants/{tenant}/principals/{object}/secrets", h.admin(h.adminAddSecret))

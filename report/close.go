@@ -342,3 +342,33 @@ func RestatementSummary(b []byte) (string, error) {
 	}
 	return s, nil
 }
+
+// Due lists the months a scheduled pass closes at now (docs/rules.md#monthly-close,
+// "Scheduled closes"): the previous month from its close day, and every
+// month of the last 12 that has a version already, so that late usage and
+// history restate it.
+func (s *Service) Due(ctx context.Context) ([]partnerlink.Month, error) {
+	now := s.now()
+	current := partnerlink.MonthOf(now)
+	var out []partnerlink.Month
+	for m := current - 12; m < current; m++ {
+		if _, err := s.Store.ReportVersion(ctx, m.String(), 0); err == nil {
+			out = append(out, m)
+			continue
+		} else if partnerlink.ErrorCode(err) != partnerlink.ENOTFOUND {
+			return nil, err
+		}
+		if m == current-1 && !now.Before(s.OpensOn(m)) {
+			out = append(out, m)
+		}
+	}
+	return out, nil
+}
+
+// CheckCloseDay refuses a close day that not every month has.
+func CheckCloseDay(day int) error {
+	if day < 1 || day > 28 {
+		return partnerlink.Errorf(partnerlink.EINVALID, "--close-day %d: expected a day from 1 to 28 (one every month has)", day)
+	}
+	return nil
+}

@@ -238,6 +238,9 @@ func newMatrix(t *testing.T) *matrix {
 	if code, body := m.do(admin, "POST", "/api/v1/admin/runs", `{"from":"2026-01-01","to":"2026-02-01"}`); code != 200 {
 		t.Fatalf("attribution run: %d %s", code, body)
 	}
+	if code, body := m.do(admin, "POST", "/api/v1/admin/closes", `{"month":"2026-01","early":true}`); code != 200 {
+		t.Fatalf("close of January: %d %s", code, body)
+	}
 	return m
 }
 
@@ -421,6 +424,8 @@ func matrixRows() []row {
 			st{401, 401, 403, 403, 200, 200, 200, 200, 403, 403, 403, 403, 403, 403, 403, 403}},
 		{"GET", tRoute + "credits", tA + "credits", "", nil,
 			st{401, 401, 403, 403, 200, 200, 200, 200, 403, 403, 403, 403, 403, 403, 403, 403}},
+		{"GET", tRoute + "reports/{month}", tA + "reports/2026-01?format=csv", "", nil,
+			st{401, 401, 403, 403, 200, 200, 200, 200, 403, 403, 403, 403, 403, 403, 403, 403}},
 		{"GET", tRoute + "explain", tA + "explain?partner=" + mxPartner + "&resource=" + resA + "&day=2026-01-15", "", nil,
 			st{401, 401, 403, 403, 200, 200, 200, 200, 403, 403, 403, 403, 403, 403, 403, 403}},
 		{"GET", tRoute + "delegations", tA + "delegations", "", nil,
@@ -441,6 +446,8 @@ func matrixRows() []row {
 		{"GET", pRoute + "link-events", pP + "link-events", "", nil,
 			st{401, 401, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 200, 403}},
 		{"GET", pRoute + "credits", pP + "credits", "", nil,
+			st{401, 401, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 200, 403}},
+		{"GET", pRoute + "reports/{month}", pP + "reports/2026-01?format=partner-center", "", nil,
 			st{401, 401, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 200, 403}},
 		{"GET", pRoute + "explain", pP + "explain?resource=" + resA + "&day=2026-01-15", "", nil,
 			st{401, 401, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 200, 403}},
@@ -483,6 +490,16 @@ func matrixRows() []row {
 		// The admin API: the admin key only.
 		//                                                                                anon admin other none rdR conR uaaR ownR ownMG rdS conS uaaS grpS ownRG prtn ppOwn
 		{"POST", admRt + "runs", "/api/v1/admin/runs", `{"from":"2026-01-01","to":"2026-02-01"}`, nil,
+			st{401, 200, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401}},
+		{"POST", admRt + "closes", "/api/v1/admin/closes", `{"month":"2026-01","early":true}`, nil,
+			st{401, 200, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401}},
+		{"GET", admRt + "reports", "/api/v1/admin/reports?month=2026-01", "", nil,
+			st{401, 200, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401}},
+		{"GET", admRt + "reports/{month}/program", "/api/v1/admin/reports/2026-01/program?format=csv", "", nil,
+			st{401, 200, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401}},
+		{"GET", admRt + "reports/{month}/partners/{partner}", "/api/v1/admin/reports/2026-01/partners/" + mxPartner, "", nil,
+			st{401, 200, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401}},
+		{"GET", admRt + "reports/{month}/tenants/{tenant}", "/api/v1/admin/reports/2026-01/tenants/" + mxTenantA, "", nil,
 			st{401, 200, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401}},
 		{"PUT", admRt + "tenants/{tenant}", "/api/v1/admin/tenants/" + mxTenantA, `{"name":"A"}`, nil,
 			st{401, 200, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401}},

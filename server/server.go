@@ -25,6 +25,7 @@ import (
 	"github.com/partnerlink/partnerlink/identity"
 	"github.com/partnerlink/partnerlink/linking"
 	"github.com/partnerlink/partnerlink/notify"
+	"github.com/partnerlink/partnerlink/report"
 	"github.com/partnerlink/partnerlink/sqlstore"
 	"github.com/partnerlink/partnerlink/usage"
 )
@@ -60,8 +61,15 @@ type Config struct {
 	// WebhookRootCAs are the roots webhook receivers' certificates are
 	// checked against; nil means the system's.
 	WebhookRootCAs *x509.CertPool
-	Logger         *slog.Logger
-	Now            func() time.Time
+	// CloseDay is the day of the next month from which a month closes
+	// (default 10); CloseEvery how often the server closes the months that
+	// are due (default 24 hours; a failed pass is retried after 15
+	// minutes); negative CloseEvery disables scheduled closes
+	// (docs/rules.md#monthly-close).
+	CloseDay   int
+	CloseEvery time.Duration
+	Logger     *slog.Logger
+	Now        func() time.Time
 }
 
 // Server is a running partnerlink.
@@ -312,6 +320,49 @@ func (s *Server) Start() {
 	}()
 	go s.Notifier.Run(ctx, time.Second)
 	go s.rotateKeys(ctx, time.Hour)
+	if s.cfg.CloseEvery >= 0 {
+		go s.closeMonths(ctx, cmp.Or(s.cfg.CloseEvery, 24*time.Hour))
+	}
+}
+
+// closeMonths closes the months that are due, now and then every period;
+// a pass that failed is tried again after 15 minutes.
+func (s *Server) closeMonths(ctx context.Context, every time.Duration) {
+	svc := &report.Service{Store: s.DB, DataDir: s.cfg.DataDir, Now: s.cfg.Now, CloseDay: s.cfg.CloseDay, Workers: 2}
+	for {
+		wait := every
+		if err := s.closePass(ctx, svc); err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			s.cfg.Logger.Error("scheduled close failed; retrying in 15 minutes", "err", err)
+			wait = min(every, 15*time.Minute)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+	}
+}
+
+func (s *Server) closePass(ctx context.Context, svc *report.Service) error {
+	months, err := svc.Due(ctx)
+	if err != nil {
+		return err
+	}
+	var failed error
+	for _, m := range months {
+		out, err := svc.Close(ctx, m, true) // Due decided the month may close
+		if err != nil {
+			failed = errors.Join(failed, fmt.Errorf("close %s: %w", m, err))
+			continue
+		}
+		if out.Published {
+			s.cfg.Logger.Info("month closed", "month", m.String(), "version", out.Version.Version, "restated_lines", len(out.Changes))
+		}
+	}
+	return failed
 }
 
 // rotateKeys replaces the signing key when it is older than KeyRotation;
@@ -365,7 +416,7 @@ func (s *Server) routes(base string) http.Handler {
 	armHandler := &arm.Handler{Auth: s.Validator, Links: s.Links, Directory: s.DB, Roles: s.DB, BaseURL: base, Now: s.cfg.Now,
 		Log: s.cfg.Logger}
 	apiHandler := api.New(s.Validator, s.DB, s.adminKeyHash, s.cfg.Now)
-	apiHandler.DataDir, apiHandler.Log = s.cfg.DataDir, s.cfg.Logger
+	apiHandler.DataDir, apiHandler.Log, apiHandler.CloseDay = s.cfg.DataDir, s.cfg.Logger, s.cfg.CloseDay
 	apiHandler.Webhooks = s.webhooks
 	s.arm, s.api = armHandler, apiHandler
 	met := newMetrics()

@@ -6,12 +6,14 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/partnerlink/partnerlink"
 	"github.com/partnerlink/partnerlink/server"
@@ -202,4 +204,38 @@ func privateDir(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return dir
+}
+
+// docs/rules.md#monthly-close, "Scheduled closes": from the close day the
+// server closes the previous month by itself.
+func TestScheduledClose(t *testing.T) {
+	dir := privateDir(t)
+	now := func() time.Time { return time.Date(2026, 4, 10, 1, 0, 0, 0, time.UTC) }
+	srv, err := server.Open(context.Background(), server.Config{DataDir: dir, Addr: "127.0.0.1:0", Now: now, CloseEvery: time.Hour,
+		Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.DB.PutTenant(context.Background(), partnerlink.Tenant{ID: "00000000-0000-4000-8000-000000000001", Name: "T"}); err != nil {
+		t.Fatal(err)
+	}
+	srv.Start()
+	defer srv.Close()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		v, err := srv.DB.ReportVersion(context.Background(), "2026-03", 0)
+		if err == nil {
+			if v.Version != 1 {
+				t.Errorf("scheduled close published version %d", v.Version)
+			}
+			break
+		}
+		if partnerlink.ErrorCode(err) != partnerlink.ENOTFOUND || time.Now().After(deadline) {
+			t.Fatalf("no scheduled close of March: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if _, err := srv.DB.ReportVersion(context.Background(), "2026-02", 0); partnerlink.ErrorCode(err) != partnerlink.ENOTFOUND {
+		t.Errorf("a month before the previous one, never closed, was closed: %v", err)
+	}
 }

@@ -38,6 +38,9 @@ See docs/rules.md#monthly-close.`,
 			if err != nil {
 				return partnerlink.Errorf(partnerlink.EINVALID, "--month: %v", err)
 			}
+			if err := report.CheckCloseDay(closeDay); err != nil {
+				return err
+			}
 			return withStore(m, cmd, func(ctx context.Context, db *sqlstore.DB) error {
 				out, err := reportService(m, db, closeDay).Close(ctx, mo, early)
 				if err != nil {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/partnerlink/partnerlink/demo"
 	"github.com/partnerlink/partnerlink/identity"
+	"github.com/partnerlink/partnerlink/report"
 	"github.com/partnerlink/partnerlink/server"
 	"github.com/partnerlink/partnerlink/usage"
 	"github.com/partnerlink/partnerlink/world"
@@ -39,6 +40,9 @@ and --tls-key are given.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg.DataDir, cfg.DSN, cfg.Now = m.DataDir, m.DSN, m.Now
+			if err := report.CheckCloseDay(cfg.CloseDay); err != nil {
+				return err
+			}
 			for _, t := range trusted {
 				iss, aud, ok := strings.Cut(t, "=")
 				if !ok {
@@ -83,6 +87,8 @@ and --tls-key are given.`,
 	f.IntVar(&cfg.MaxConnsPerIP, "max-conns-per-ip", server.DefaultMaxConnsPerIP, "most open connections from one IP address; more are closed at once")
 	f.StringSliceVar(&cfg.WebhookAllow, "webhook-allow", nil,
 		"let webhooks reach these non-public targets: CIDR, address or host name (repeatable or comma-separated; docs/operations.md)")
+	f.IntVar(&cfg.CloseDay, "close-day", report.DefaultCloseDay, "close month m on this day of month m+1 (docs/rules.md#monthly-close)")
+	f.DurationVar(&cfg.CloseEvery, "close-every", 24*time.Hour, "how often to close the months that are due and restate the last 12 (negative: never)")
 	return cmd
 }
 
