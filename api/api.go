@@ -52,7 +52,7 @@ type Handler struct {
 	// CloseDay is the day of the next month from which a month closes
 	// (report.DefaultCloseDay when 0).
 	CloseDay int
-	Now     func() time.Time
+	Now      func() time.Time
 	// Webhooks decides which webhook URLs tenants may set (docs/operations.md, "Webhooks").
 	Webhooks *notify.Policy
 	// Log receives internal errors, with their request ids.
