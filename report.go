@@ -15,6 +15,22 @@ type ReportVersion struct {
 	Hash        string    // hex SHA-256 of Content
 	Content     []byte    // the month's content, canonical JSON
 	Restatement []byte    // the differences from the version before (JSON); empty for version 1
+	// Notify are the tenants whose webhooks are told of a new version (a
+	// ReportNotification each, queued with it); not stored with the version.
+	Notify []string
+}
+
+// ReportNotification is the JSON body posted to a tenant's webhook when a
+// month's reports get a new version: the customers credited in it and the
+// home tenants of the partner organizations credited.
+type ReportNotification struct {
+	Type     string    `json:"type"` // "partnerlink.report.published"
+	EventID  int64     `json:"eventId"`
+	TenantID string    `json:"tenantId"`
+	Month    string    `json:"month"`
+	Version  int       `json:"version"`
+	SHA256   string    `json:"sha256"`
+	At       time.Time `json:"at"`
 }
 
 // ReportStore keeps the published versions of each month's reports.

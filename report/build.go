@@ -48,7 +48,9 @@ func Build(in Inputs) (*Content, error) {
 		if p.GlobalPartnerID != nil {
 			g = *p.GlobalPartnerID
 		}
-		c.Partners = append(c.Partners, Partner{ID: p.PartnerID, Name: p.Name, GlobalID: g})
+		homes := append([]string{}, p.HomeTenantIDs...)
+		slices.Sort(homes)
+		c.Partners = append(c.Partners, Partner{ID: p.PartnerID, Name: p.Name, GlobalID: g, HomeTenantIDs: homes})
 		org[p.PartnerID] = cmp.Or(g, p.PartnerID)
 	}
 	slices.SortFunc(c.Partners, func(a, b Partner) int { return strings.Compare(a.ID, b.ID) })

@@ -92,7 +92,8 @@ func (s *Service) Close(ctx context.Context, month partnerlink.Month, early bool
 		return nil, err
 	}
 	sum := sha256.Sum256(body)
-	v := partnerlink.ReportVersion{Month: month.String(), PublishedAt: now, Hash: hex.EncodeToString(sum[:]), Content: body}
+	v := partnerlink.ReportVersion{Month: month.String(), PublishedAt: now, Hash: hex.EncodeToString(sum[:]), Content: body,
+		Notify: content.Recipients()}
 	var changes []Change
 	restate := func(latest *partnerlink.ReportVersion) ([]byte, error) {
 		old, err := Unmarshal(latest.Content)
@@ -371,4 +372,37 @@ func CheckCloseDay(day int) error {
 		return partnerlink.Errorf(partnerlink.EINVALID, "--close-day %d: expected a day from 1 to 28 (one every month has)", day)
 	}
 	return nil
+}
+
+// Recipients are the tenants told of a new version: every customer tenant
+// credited in the month, and the home tenants of every partner
+// organization credited (docs/rules.md#monthly-close).
+func (c *Content) Recipients() []string {
+	homes := map[string][]string{}
+	org := map[string]string{}
+	for _, p := range c.Partners {
+		homes[p.ID] = p.HomeTenantIDs
+		org[p.ID] = cmp.Or(p.GlobalID, p.ID)
+	}
+	set := map[string]bool{}
+	add := func(partnerID, tenantID string) {
+		set[tenantID] = true
+		for _, id := range []string{partnerID, org[partnerID]} {
+			for _, h := range homes[id] {
+				set[h] = true
+			}
+		}
+	}
+	for _, l := range c.Azure {
+		add(l.PartnerID, l.TenantID)
+	}
+	for _, l := range c.PowerPlatform {
+		add(l.PartnerID, l.TenantID)
+	}
+	var out []string
+	for t := range set {
+		out = append(out, t)
+	}
+	slices.Sort(out)
+	return out
 }

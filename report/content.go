@@ -77,9 +77,10 @@ type PPLine struct {
 
 // Partner is a partner ID as registered at the close.
 type Partner struct {
-	ID       string `json:"id"`
-	Name     string `json:"name"`
-	GlobalID string `json:"globalId,omitempty"`
+	ID            string   `json:"id"`
+	Name          string   `json:"name"`
+	GlobalID      string   `json:"globalId,omitempty"`
+	HomeTenantIDs []string `json:"homeTenantIds,omitempty"`
 }
 
 // Tenant is a tenant as named at the close.

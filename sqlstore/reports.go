@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -39,6 +40,9 @@ func (d *DB) PublishReportVersion(ctx context.Context, v partnerlink.ReportVersi
 		if _, err := tx.ExecContext(ctx, `INSERT INTO report_versions (month, version, published_at, hash, content, restatement)
 			VALUES ($1, $2, $3, $4, $5, $6)`, v.Month, v.Version, v.PublishedAt.UnixNano(), v.Hash, string(v.Content), string(v.Restatement)); err != nil {
 			return fmt.Errorf("store: publish report version %s v%d: %w", v.Month, v.Version, err)
+		}
+		if err := queueReportNotices(ctx, d, tx, v); err != nil {
+			return err
 		}
 		out, published = &v, true
 		return nil
@@ -103,4 +107,33 @@ func scanReportVersions(rows *sql.Rows, err error) ([]partnerlink.ReportVersion,
 		out = append(out, v)
 	}
 	return out, rows.Err()
+}
+
+// queueReportNotices queues a ReportNotification of v to each of v.Notify.
+// They take negative event ids, counting down, so that they never meet the
+// link events' (which are positive); the allocation is serialized on
+// PostgreSQL by a lock (SQLite has one writer).
+func queueReportNotices(ctx context.Context, d *DB, tx *sql.Tx, v partnerlink.ReportVersion) error {
+	if len(v.Notify) == 0 {
+		return nil
+	}
+	if err := d.lockExclusive(ctx, tx, "report-notices"); err != nil {
+		return err
+	}
+	var next int64
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MIN(event_id), 0) FROM outbox WHERE event_id < 0`).Scan(&next); err != nil {
+		return fmt.Errorf("store: queue report notifications: %w", err)
+	}
+	for _, tenant := range v.Notify {
+		next--
+		payload, err := json.Marshal(partnerlink.ReportNotification{Type: "partnerlink.report.published", EventID: next, TenantID: tenant,
+			Month: v.Month, Version: v.Version, SHA256: v.Hash, At: v.PublishedAt.UTC()})
+		if err != nil {
+			return err
+		}
+		if err := queueNotice(ctx, tx, tenant, next, string(payload), v.PublishedAt); err != nil {
+			return err
+		}
+	}
+	return nil
 }

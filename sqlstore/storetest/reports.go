@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -15,6 +16,7 @@ import (
 // content publish one version (docs/rules.md#monthly-close).
 func testReportVersions(t *testing.T, s Store) {
 	ctx := context.Background()
+	Seed(t, s)
 	at := time.Date(2026, 4, 10, 0, 0, 0, 0, time.UTC)
 	noRestate := func(*partnerlink.ReportVersion) ([]byte, error) {
 		t.Error("restate called for a first version")
@@ -45,7 +47,8 @@ func testReportVersions(t *testing.T, s Store) {
 		t.Fatalf("%d of 8 concurrent publishers of one content published; want 1", n)
 	}
 	var seen string
-	v2, ok, err := s.PublishReportVersion(ctx, partnerlink.ReportVersion{Month: "2026-03", PublishedAt: at.Add(time.Hour), Hash: "h2", Content: []byte("two")},
+	v2, ok, err := s.PublishReportVersion(ctx, partnerlink.ReportVersion{Month: "2026-03", PublishedAt: at.Add(time.Hour), Hash: "h2", Content: []byte("two"),
+		Notify: []string{TenantA, TenantB}},
 		func(latest *partnerlink.ReportVersion) ([]byte, error) {
 			seen = string(latest.Content)
 			return []byte(`{"of":1}`), nil
@@ -66,6 +69,16 @@ func testReportVersions(t *testing.T, s Store) {
 	wantCode(t, "a version that does not exist", err, partnerlink.ENOTFOUND)
 	_, err = s.ReportVersion(ctx, "2026-02", 0)
 	wantCode(t, "a month that is not closed", err, partnerlink.ENOTFOUND)
+	// The new version is queued to each tenant told of it, with event ids
+	// below the link events'.
+	for i, tenant := range []string{TenantA, TenantB} {
+		ns, err := s.Notifications(ctx, tenant, 10)
+		must(t, err)
+		want := fmt.Sprintf(`{"type":"partnerlink.report.published","eventId":%d,"tenantId":"%s","month":"2026-03","version":2,"sha256":"h2","at":"2026-04-10T01:00:00Z"}`, -1-i, tenant)
+		if len(ns) != 1 || ns[0].EventID != int64(-1-i) || string(ns[0].Payload) != want {
+			t.Errorf("notifications of %s = %+v; want one with %s", tenant, ns, want)
+		}
+	}
 	vs, err := s.ReportVersions(ctx, "")
 	must(t, err)
 	if len(vs) != 2 || vs[0].Version != 1 || vs[1].Version != 2 || len(vs[0].Content) != 0 {
