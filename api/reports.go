@@ -87,6 +87,22 @@ func (h *Handler) servePartnerReport(w http.ResponseWriter, r *http.Request) err
 	return writeReport(w, format, func(b *bytes.Buffer) error { return report.WritePartner(b, []*report.PartnerReport{rep}, format) })
 }
 
+// partnerUnlinkedReport: GET /api/v1/partners/{partner}/reports/{month}/unlinked.
+func (h *Handler) partnerUnlinkedReport(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) error {
+	if _, err := h.partnerAccess(r, c); err != nil {
+		return err
+	}
+	p, format, err := h.readReport(r, "unlinked", report.FormatJSON, report.FormatCSV)
+	if err != nil {
+		return err
+	}
+	rep, err := report.ForUnlinked(p.Content, p.Version.Version, r.PathValue("partner"))
+	if err != nil {
+		return err
+	}
+	return writeReport(w, format, func(b *bytes.Buffer) error { return report.WriteUnlinked(b, []*report.UnlinkedReport{rep}, format) })
+}
+
 var customerReportFormats = []string{report.FormatJSON, report.FormatCSV}
 
 // tenantReport: GET /api/v1/tenants/{tenant}/reports/{month}.

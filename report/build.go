@@ -25,6 +25,12 @@ type Inputs struct {
 	PowerPlatform []powerplatform.Credit
 	Events        []partnerlink.LinkEvent
 	Files         []string // content hashes of the usage files read
+	// WhatIf is the world with the unlinked credentials linked (newWhatIf),
+	// WhatIfIndex its index and WhatIfResult its attribution over the same
+	// usage; nil when there are none.
+	WhatIf       *whatIf
+	WhatIfIndex  *attribution.Index
+	WhatIfResult *attribution.Result
 }
 
 // usageReadAction is what a role must allow for a partner to see a
@@ -36,7 +42,7 @@ const usageReadAction = "Microsoft.Consumption/usageDetails/read"
 func Build(in Inputs) (*Content, error) {
 	month := in.Month.Period()
 	c := &Content{Month: in.Month.String(), Azure: []AzureLine{}, Organizations: []OrgLine{}, PowerPlatform: []PPLine{},
-		Partners: []Partner{}, Tenants: []Tenant{}, Readable: []Pair{}, Credentials: []Credential{}, Events: []Event{}}
+		Partners: []Partner{}, Tenants: []Tenant{}, Readable: []Pair{}, Credentials: []Credential{}, Events: []Event{}, Unlinked: []Unlinked{}}
 	c.Summary.Files = append([]string{}, in.Files...)
 	slices.Sort(c.Summary.Files)
 	c.Summary.RowsRead = in.Azure.Summary.Read.Rows
@@ -120,6 +126,12 @@ func Build(in Inputs) (*Content, error) {
 	})
 
 	credentials(c, in.Doc, in.Index, month)
+	if in.WhatIf != nil {
+		var err error
+		if c.Unlinked, err = in.WhatIf.unlinked(in.WhatIfIndex, in.WhatIfResult, in.Doc, month); err != nil {
+			return nil, err
+		}
+	}
 
 	for _, e := range in.Events {
 		if !month.Contains(e.At) {
@@ -141,14 +153,47 @@ func compareAzure(a, b AzureLine) int {
 		strings.Compare(a.Currency, b.Currency), strings.Compare(a.PartnerID, b.PartnerID))
 }
 
-// credentials fills the links in force during the month with the access
-// behind each, and the (partner ID, customer tenant) pairs whose detail the
-// partner sees: a chain of the month whose role can read usage.
-func credentials(c *Content, doc *world.Document, ix *attribution.Index, month partnerlink.Period) {
+// customRoles are each tenant's custom roles of doc.
+func customRoles(doc *world.Document) map[string][]partnerlink.RoleDefinition {
 	custom := map[string][]partnerlink.RoleDefinition{}
 	for _, rd := range doc.RoleDefinitions {
 		custom[rd.TenantID] = append(custom[rd.TenantID], rd.Domain())
 	}
+	return custom
+}
+
+// access is the role a chain holds at its scope, the role named as
+// resolved in the scope's tenant.
+func access(ch attribution.Chain, custom map[string][]partnerlink.RoleDefinition) Access {
+	name := ch.Role
+	if role, ok := rbac.Resolve(custom[ch.ScopeTenantID], ch.Role); ok {
+		name = role.Name
+	}
+	a := Access{TenantID: ch.ScopeTenantID, Role: name, Scope: ch.Scope, Via: string(ch.Via)}
+	if len(ch.Memberships) > 0 {
+		a.Through = ch.Memberships[len(ch.Memberships)-1].GroupID
+	}
+	return a
+}
+
+// readsUsage reports whether the chain's role can read usage (Privacy).
+func readsUsage(ch attribution.Chain, custom map[string][]partnerlink.RoleDefinition) bool {
+	role, ok := rbac.Resolve(custom[ch.ScopeTenantID], ch.Role)
+	return ok && partnerlink.Permits(role.Actions, role.NotActions, usageReadAction)
+}
+
+func sortAccess(as []Access) {
+	slices.SortFunc(as, func(a, b Access) int {
+		return cmp.Or(strings.Compare(a.TenantID, b.TenantID), strings.Compare(a.Scope, b.Scope), strings.Compare(a.Role, b.Role),
+			strings.Compare(a.Via, b.Via), strings.Compare(a.Through, b.Through))
+	})
+}
+
+// credentials fills the links in force during the month with the access
+// behind each, and the (partner ID, customer tenant) pairs whose detail the
+// partner sees: a chain of the month whose role can read usage.
+func credentials(c *Content, doc *world.Document, ix *attribution.Index, month partnerlink.Period) {
+	custom := customRoles(doc)
 	type principal struct{ kind, name string }
 	principals := map[[2]string]principal{}
 	for _, p := range doc.Principals {
@@ -163,35 +208,23 @@ func credentials(c *Content, doc *world.Document, ix *attribution.Index, month p
 		if _, ok := ch.Period.Intersect(month); !ok {
 			continue
 		}
-		role, ok := rbac.Resolve(custom[ch.ScopeTenantID], ch.Role)
-		name := ch.Role
-		if ok {
-			name = role.Name
-			if partnerlink.Permits(role.Actions, role.NotActions, usageReadAction) {
-				readable[Pair{PartnerID: ch.PartnerID, TenantID: ch.ScopeTenantID}] = true
-			}
+		if readsUsage(ch, custom) {
+			readable[Pair{PartnerID: ch.PartnerID, TenantID: ch.ScopeTenantID}] = true
 		}
 		k := [3]string{ch.LinkTenantID, ch.ObjectID, ch.PartnerID}
 		cr := byLink[k]
 		if cr == nil {
 			p := principals[[2]string{ch.LinkTenantID, ch.ObjectID}]
 			cr = &Credential{TenantID: ch.LinkTenantID, ObjectID: ch.ObjectID, Type: p.kind, DisplayName: p.name,
-				PartnerID: ch.PartnerID, Since: instant(ch.LinkPeriod.From), Until: instant(ch.LinkPeriod.To)}
+				PartnerID: ch.PartnerID, Since: instant(ch.LinkPeriod.From), Until: instant(ch.LinkPeriod.To), Access: []Access{}}
 			byLink[k] = cr
 		}
-		a := Access{TenantID: ch.ScopeTenantID, Role: name, Scope: ch.Scope, Via: string(ch.Via)}
-		if len(ch.Memberships) > 0 {
-			a.Through = ch.Memberships[len(ch.Memberships)-1].GroupID
-		}
-		if !slices.Contains(cr.Access, a) {
+		if a := access(ch, custom); !slices.Contains(cr.Access, a) {
 			cr.Access = append(cr.Access, a)
 		}
 	}
 	for _, cr := range byLink {
-		slices.SortFunc(cr.Access, func(a, b Access) int {
-			return cmp.Or(strings.Compare(a.TenantID, b.TenantID), strings.Compare(a.Scope, b.Scope), strings.Compare(a.Role, b.Role),
-				strings.Compare(a.Via, b.Via), strings.Compare(a.Through, b.Through))
-		})
+		sortAccess(cr.Access)
 		c.Credentials = append(c.Credentials, *cr)
 	}
 	slices.SortFunc(c.Credentials, func(a, b Credential) int {

@@ -122,37 +122,27 @@ func (s *Service) compute(ctx context.Context, month partnerlink.Month) (*Conten
 	if err != nil {
 		return nil, err
 	}
-	ix, err := attribution.NewIndex(doc)
-	if err != nil {
-		return nil, err
-	}
-	orgIx, err := attribution.NewOrganizationIndex(doc)
-	if err != nil {
-		return nil, err
-	}
-	opt := attribution.Options{From: month.Start(), To: month.End(), Workers: max(s.Workers, 1)}
-	perID, err := attribution.NewRun(ix, opt)
-	if err != nil {
-		return nil, err
-	}
-	perOrg, err := attribution.NewRun(orgIx, opt)
-	if err != nil {
-		return nil, err
-	}
 	ims, err := s.Store.UsageImports(ctx, usage.FOCUS.Name, []string{month.String()})
 	if err != nil {
 		return nil, err
 	}
 	var files []string
-	for _, im := range ims {
-		if err := ctx.Err(); err != nil {
-			return nil, err
+	inputs, err := Attribute(doc, month, max(s.Workers, 1), func(runs ...*attribution.Run) error {
+		for _, im := range ims {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if err := scanInto(filepath.Join(s.DataDir, im.Path), runs...); err != nil {
+				return err
+			}
+			files = append(files, im.Hash)
 		}
-		if err := scanInto(filepath.Join(s.DataDir, im.Path), perID, perOrg); err != nil {
-			return nil, err
-		}
-		files = append(files, im.Hash)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
+	inputs.Files = files
 	in, err := powerplatform.FromWorld(doc)
 	if err != nil {
 		return nil, err
@@ -173,8 +163,54 @@ func (s *Service) compute(ctx context.Context, month partnerlink.Month) (*Conten
 	if err != nil {
 		return nil, err
 	}
-	return Build(Inputs{Month: month, Doc: doc, Index: ix, Azure: perID.Result(), Organizations: perOrg.Result(),
-		PowerPlatform: pp, Events: events, Files: files})
+	inputs.PowerPlatform, inputs.Events = pp, events
+	return Build(*inputs)
+}
+
+// Attribute runs the month's attributions over doc, in one pass over the
+// usage that scan feeds to the runs it is given: per partner ID, per
+// organization, and (when some credentials of an organization are
+// unlinked) on the world where they are linked. The Inputs it returns lack
+// only the Power Platform credit, the events and the files.
+func Attribute(doc *world.Document, month partnerlink.Month, workers int, scan func(runs ...*attribution.Run) error) (*Inputs, error) {
+	ix, err := attribution.NewIndex(doc)
+	if err != nil {
+		return nil, err
+	}
+	orgIx, err := attribution.NewOrganizationIndex(doc)
+	if err != nil {
+		return nil, err
+	}
+	opt := attribution.Options{From: month.Start(), To: month.End(), Workers: workers}
+	perID, err := attribution.NewRun(ix, opt)
+	if err != nil {
+		return nil, err
+	}
+	perOrg, err := attribution.NewRun(orgIx, opt)
+	if err != nil {
+		return nil, err
+	}
+	runs := []*attribution.Run{perID, perOrg}
+	what := newWhatIf(doc, month.Period())
+	var whatIx *attribution.Index
+	if what != nil {
+		if whatIx, err = attribution.NewIndex(what.doc); err != nil {
+			return nil, fmt.Errorf("report: the world with the unlinked credentials linked: %w", err)
+		}
+		run, err := attribution.NewRun(whatIx, opt)
+		if err != nil {
+			return nil, err
+		}
+		runs = append(runs, run)
+	}
+	if err := scan(runs...); err != nil {
+		return nil, err
+	}
+	in := &Inputs{Month: month, Doc: doc, Index: ix, Azure: perID.Result(), Organizations: perOrg.Result()}
+	if what != nil {
+		in.WhatIf, in.WhatIfIndex, in.WhatIfResult = what, whatIx, runs[2].Result()
+	}
+	return in, nil
 }
 
 func scanInto(path string, runs ...*attribution.Run) error {

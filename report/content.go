@@ -28,8 +28,11 @@ type Content struct {
 	// behind each.
 	Credentials []Credential `json:"credentials"`
 	// Events are the month's link changes.
-	Events  []Event `json:"events"`
-	Summary Summary `json:"summary"`
+	Events []Event `json:"events"`
+	// Unlinked are the organizations' credentials that could have been
+	// linked, with what they would have credited.
+	Unlinked []Unlinked `json:"unlinked"`
+	Summary  Summary    `json:"summary"`
 }
 
 // AzureLine is one partner ID's credit on one resource in one currency.

@@ -80,24 +80,20 @@ const fileBreak = "--\n"
 // build closes March 2026 of the test world in memory.
 func build(t *testing.T, doc *world.Document, usage string) *Content {
 	t.Helper()
-	ix, err := attribution.NewIndex(doc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	orgIx, err := attribution.NewOrganizationIndex(doc)
-	if err != nil {
-		t.Fatal(err)
-	}
 	month, _ := partnerlink.ParseMonth("2026-03")
-	opt := attribution.Options{From: month.Start(), To: month.End()}
-	r1, _ := attribution.NewRun(ix, opt)
-	r2, _ := attribution.NewRun(orgIx, opt)
-	for i, f := range strings.Split(usage, fileBreak) {
-		if err := attribution.ScanAll(strings.NewReader(f), fmt.Sprintf("usage%d.csv", i+1), r1, r2); err != nil {
-			t.Fatal(err)
+	in, err := Attribute(doc, month, 1, func(runs ...*attribution.Run) error {
+		for i, f := range strings.Split(usage, fileBreak) {
+			if err := attribution.ScanAll(strings.NewReader(f), fmt.Sprintf("usage%d.csv", i+1), runs...); err != nil {
+				return err
+			}
 		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
-	c, err := Build(Inputs{Month: month, Doc: doc, Index: ix, Azure: r1.Result(), Organizations: r2.Result(), Files: []string{"h1"}})
+	in.Files = []string{"h1"}
+	c, err := Build(*in)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -238,5 +234,42 @@ func TestContentIsCanonicalAndDiffs(t *testing.T) {
 	}
 	if tot := Totals(changes); len(tot) != 1 || tot[0].Unit != "EUR" || tot[0].Delta != "1.125" || tot[0].Lines != 1 {
 		t.Errorf("totals = %+v", tot)
+	}
+}
+
+// docs/rules.md#monthly-close, "Unlinked credit": a guest of the
+// organization's home tenant that held a role in a customer tenant without
+// a link is listed with its scopes, what linking it would have credited in
+// the month, and the command that links it; one without roles is not.
+func TestUnlinkedCredit(t *testing.T) {
+	doc := testWorld()
+	const guest2, idle = "0b000000-0000-4000-8000-0000000000c1", "0b000000-0000-4000-8000-0000000000c2"
+	since := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	doc.Principals = append(doc.Principals,
+		world.Principal{TenantID: tC2, ObjectID: guest2, Type: "Guest", DisplayName: "kari", HomeTenantID: ptr(tM), SignInName: "kari@fabrikam.example"},
+		world.Principal{TenantID: tC1, ObjectID: idle, Type: "ServicePrincipal", DisplayName: "idle", HomeTenantID: ptr(tM), AppID: ptr("a0000000-0000-4000-8000-000000000009")})
+	doc.RoleAssignments = append(doc.RoleAssignments, world.RoleAssignment{TenantID: tC2, ID: "f0000000-0000-4000-8000-000000000009",
+		PrincipalID: guest2, RoleDefinition: "Reader", Scope: "/subscriptions/" + S2, From: &since})
+	c := build(t, doc, usageCSV)
+	r, err := ForUnlinked(c, 1, pL2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := WriteUnlinked(&b, []*UnlinkedReport{r}, FormatCSV); err != nil {
+		t.Fatal(err)
+	}
+	want := UnlinkedCSVHeader + "\n" +
+		"2026-03,5200002," + tC2 + ",Northwind," + guest2 + ",Guest,kari,Reader at /subscriptions/" + S2 + ",EUR,3,0," +
+		"partnerlink login --tenant " + tC2 + " -u kari@fabrikam.example && partnerlink link create --partner-id 5200002\n"
+	if b.String() != want {
+		t.Errorf("unlinked csv:\n%s\nwant\n%s", b.String(), want)
+	}
+	// The partner's own report is unchanged by the what-if.
+	if got := partnerOutput(t, c, pG, FormatPartnerCenter); strings.Contains(got, "9999") {
+		t.Errorf("a what-if partner ID leaked into the partner report:\n%s", got)
+	}
+	if other, _ := ForUnlinked(c, 1, pO); len(other.Credentials) != 0 {
+		t.Errorf("another organization's unlinked credentials: %+v", other.Credentials)
 	}
 }

@@ -449,6 +449,8 @@ func matrixRows() []row {
 			st{401, 401, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 200, 403}},
 		{"GET", pRoute + "reports/{month}", pP + "reports/2026-01?format=partner-center", "", nil,
 			st{401, 401, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 200, 403}},
+		{"GET", pRoute + "reports/{month}/unlinked", pP + "reports/2026-01/unlinked", "", nil,
+			st{401, 401, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 200, 403}},
 		{"GET", pRoute + "explain", pP + "explain?resource=" + resA + "&day=2026-01-15", "", nil,
 			st{401, 401, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 200, 403}},
 		{"GET", pRoute + "powerplatform/credits", pP + "powerplatform/credits?from=2026-01-01&to=2026-02-01", "", nil,

@@ -183,6 +183,30 @@ func newReportCmd(m *Main) *cobra.Command {
 	}
 	addFlags(programCmd, programFormats)
 
+	var unlinkedPartner string
+	unlinkedFormats := []string{report.FormatTable, report.FormatCSV, report.FormatJSON}
+	unlinkedCmd := &cobra.Command{
+		Use:   "unlinked --partner P --month YYYY-MM [--to-month YYYY-MM] [--version N] [--format table|csv|json]",
+		Short: "The organization's credentials that held roles in customer tenants without a link, what linking them would credit, and how",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return read(cmd, "unlinked", unlinkedFormats, func(ps []report.Published) error {
+				var rs []*report.UnlinkedReport
+				for _, p := range ps {
+					r, err := report.ForUnlinked(p.Content, p.Version.Version, unlinkedPartner)
+					if err != nil {
+						return err
+					}
+					rs = append(rs, r)
+				}
+				return report.WriteUnlinked(m.Stdout, rs, format)
+			})
+		},
+	}
+	addFlags(unlinkedCmd, unlinkedFormats)
+	unlinkedCmd.Flags().StringVar(&unlinkedPartner, "partner", "", "partner ID the credentials would link to (its organization's credentials)")
+	unlinkedCmd.MarkFlagRequired("partner")
+
 	var versionsMonth string
 	versionsCmd := &cobra.Command{
 		Use:   "versions [--month YYYY-MM]",
@@ -221,6 +245,6 @@ func newReportCmd(m *Main) *cobra.Command {
 	}
 	versionsCmd.Flags().StringVar(&versionsMonth, "month", "", "the month, YYYY-MM (default every closed month)")
 
-	cmd.AddCommand(partnerCmd, customerCmd, programCmd, versionsCmd)
+	cmd.AddCommand(partnerCmd, customerCmd, programCmd, unlinkedCmd, versionsCmd)
 	return cmd
 }
