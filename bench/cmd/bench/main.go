@@ -39,7 +39,7 @@ import (
 
 func main() {
 	var p gen.Params
-	mode := flag.String("mode", "bench", "bench (the runner); gen, duckdb or csvscan (its subprocesses)")
+	mode := flag.String("mode", "bench", "bench (the runner), close (the monthly close beside attribute); gen, duckdb or csvscan (their subprocesses)")
 	flag.IntVar(&p.Tenants, "tenants", 2000, "customer tenants")
 	flag.IntVar(&p.AssignmentsPerTenant, "assignments", 100, "role assignments per customer tenant")
 	flag.Int64Var(&p.Rows, "rows", 1_000_000, "usage rows")
@@ -75,12 +75,18 @@ func main() {
 			log.Fatal(err)
 		}
 		fmt.Printf("  %s in %s\n", st, time.Since(start).Round(time.Millisecond))
-	case "bench":
+	case "bench", "close":
 		p.Month = from
 		if *dir == "" {
 			*dir = filepath.Join("out", fmt.Sprint(p.Rows))
 		}
-		if err := bench(p, *dir, *fromS, *toS, *threads, max(1, *repeat)); err != nil {
+		run := bench
+		if *mode == "close" {
+			run = func(p gen.Params, dir, fromS, toS string, _, repeat int) error {
+				return closeBench(p, dir, fromS, toS, repeat)
+			}
+		}
+		if err := run(p, *dir, *fromS, *toS, *threads, max(1, *repeat)); err != nil {
 			log.Fatal(err)
 		}
 	default:
@@ -182,12 +188,14 @@ func measure(name, outPath string, cmd *exec.Cmd) (result, error) {
 	return result{name: name, wall: wall, cpu: cpu, rssKB: ru.Maxrss, steal: steal}, nil
 }
 
-func bench(p gen.Params, dir, fromS, toS string, threads, repeat int) error {
-	self, err := os.Executable()
-	if err != nil {
-		return err
+// prepare generates the world and usage of p in dir (unless they are up to
+// date) and builds partnerlink; it returns the runner's own path, the
+// world, the usage and the binary.
+func prepare(p gen.Params, dir, fromS string) (self, worldPath, usagePath, bin string, err error) {
+	if self, err = os.Executable(); err != nil {
+		return
 	}
-	worldPath, usagePath := filepath.Join(dir, "world.json"), filepath.Join(dir, "usage.csv")
+	worldPath, usagePath = filepath.Join(dir, "world.json"), filepath.Join(dir, "usage.csv")
 	if gen.UpToDate(dir, p) {
 		fmt.Printf("reusing %s (%s)\n", dir, p)
 	} else {
@@ -197,19 +205,27 @@ func bench(p gen.Params, dir, fromS, toS string, threads, repeat int) error {
 		g := exec.Command(self, "-mode", "gen", "-dir", dir, "-rows", fmt.Sprint(p.Rows), "-tenants", fmt.Sprint(p.Tenants),
 			"-assignments", fmt.Sprint(p.AssignmentsPerTenant), "-seed", fmt.Sprint(p.Seed), "-from", fromS)
 		g.Stdout, g.Stderr = os.Stdout, os.Stderr
-		if err := g.Run(); err != nil {
-			return fmt.Errorf("generate: %w", err)
+		if err = g.Run(); err != nil {
+			err = fmt.Errorf("generate: %w", err)
+			return
 		}
 	}
-	bin, err := filepath.Abs(filepath.Join("out", "partnerlink"))
-	if err != nil {
-		return err
+	if bin, err = filepath.Abs(filepath.Join("out", "partnerlink")); err != nil {
+		return
 	}
 	build := exec.Command("go", "build", "-o", bin, "./cmd/partnerlink")
 	build.Dir = ".."
 	build.Stdout, build.Stderr = os.Stdout, os.Stderr
-	if err := build.Run(); err != nil {
-		return fmt.Errorf("build partnerlink: %w", err)
+	if err = build.Run(); err != nil {
+		err = fmt.Errorf("build partnerlink: %w", err)
+	}
+	return
+}
+
+func bench(p gen.Params, dir, fromS, toS string, threads, repeat int) error {
+	self, worldPath, usagePath, bin, err := prepare(p, dir, fromS)
+	if err != nil {
+		return err
 	}
 	fi, err := os.Stat(usagePath)
 	if err != nil {
@@ -299,4 +315,50 @@ func compareFiles(a, b string) (bool, int, string) {
 		}
 	}
 	return bytes.Equal(fa, fb), len(la) - 2, d.String()
+}
+
+// closeBench measures the monthly close of the generated month end to end
+// on a data directory (the world and usage imported first, timed apart),
+// beside partnerlink attribute on the same files: the first close
+// publishes version 1; the later ones compute the month again and find
+// nothing changed.
+func closeBench(p gen.Params, dir, fromS, toS string, repeat int) error {
+	_, worldPath, usagePath, bin, err := prepare(p, dir, fromS)
+	if err != nil {
+		return err
+	}
+	data := filepath.Join(dir, "data")
+	if err := os.RemoveAll(data); err != nil {
+		return err
+	}
+	if err := os.Mkdir(data, 0o700); err != nil {
+		return err
+	}
+	month := fromS[:7]
+	if _, err := measure("import", os.DevNull, exec.Command(bin, "--data-dir", data, "import", worldPath, usagePath)); err != nil {
+		return err
+	}
+	var attrs, closes []result
+	for i := range repeat {
+		a, err := measure("attribute", os.DevNull, exec.Command(bin, "attribute", "--world", worldPath, "--usage", usagePath, "--from", fromS, "--to", toS))
+		if err != nil {
+			return err
+		}
+		name := "close (publishes)"
+		if i > 0 {
+			name = "close (unchanged)"
+		}
+		c, err := measure(name, filepath.Join(dir, "close.txt"), exec.Command(bin, "--data-dir", data, "close", "--month", month, "--early"))
+		if err != nil {
+			return err
+		}
+		attrs, closes = append(attrs, a), append(closes, c)
+	}
+	a := median(attrs)
+	fmt.Printf("\nrows %d, tenants %d: the first close published version 1; the others computed the month again\n", p.Rows, p.Tenants)
+	for i, c := range closes {
+		fmt.Printf("close %d / attribute (median):  %.2f× time, %.2f× peak RSS (%0.f MiB vs %0.f MiB)\n", i+1,
+			c.wall.Seconds()/a.wall.Seconds(), float64(c.rssKB)/float64(a.rssKB), float64(c.rssKB)/1024, float64(a.rssKB)/1024)
+	}
+	return nil
 }
