@@ -226,6 +226,9 @@ func scanInto(path string, runs ...*attribution.Run) error {
 // order, lists sorted, one trailing newline.
 func Marshal(c *Content) ([]byte, error) {
 	var b bytes.Buffer
+	// About 400 bytes a line: growing a buffer of hundreds of megabytes
+	// by doubling would copy it over and over.
+	b.Grow(400 * (len(c.Azure) + len(c.PowerPlatform) + len(c.Credentials) + 16))
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(c); err != nil {

@@ -22,12 +22,18 @@ func (d *DB) PublishReportVersion(ctx context.Context, v partnerlink.ReportVersi
 		if err := d.lockExclusive(ctx, tx, "report/"+v.Month); err != nil {
 			return err
 		}
-		latest, err := reportVersion(ctx, tx, v.Month, 0, true)
+		// The hash first: the content (hundreds of megabytes for a large
+		// month) is read only when it is needed for the restatement.
+		latest, err := reportVersion(ctx, tx, v.Month, 0, false)
 		switch {
 		case err == nil && latest.Hash == v.Hash:
 			out = latest
 			return nil
-		case err != nil && partnerlink.ErrorCode(err) != partnerlink.ENOTFOUND:
+		case err == nil:
+			if latest, err = reportVersion(ctx, tx, v.Month, latest.Version, true); err != nil {
+				return err
+			}
+		case partnerlink.ErrorCode(err) != partnerlink.ENOTFOUND:
 			return err
 		}
 		v.Version = 1
