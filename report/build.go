@@ -20,8 +20,13 @@ type Inputs struct {
 	Month         partnerlink.Month
 	Doc           *world.Document
 	Index         *attribution.Index  // of Doc, per partner ID (its chains give the credentials)
-	Azure         *attribution.Result // per partner ID
-	Organizations *attribution.Result // per organization (attribution.NewOrganizationIndex)
+	Azure *attribution.Result // per partner ID
+	// Organizations is the attribution per organization
+	// (attribution.NewOrganizationIndex) of the organizations in
+	// SeveralIDs, those with links to several of their IDs; nil when none.
+	// Every other organization's credit is its one ID's.
+	Organizations *attribution.Result
+	SeveralIDs    map[string]bool
 	PowerPlatform []powerplatform.Credit
 	Events        []partnerlink.LinkEvent
 	Files         []string // content hashes of the usage files read
@@ -90,21 +95,36 @@ func Build(in Inputs) (*Content, error) {
 	}
 
 	orgs := map[[3]string]*OrgLine{}
-	for _, cr := range in.Organizations.Credits() {
-		k := [3]string{cr.PartnerID, cr.TenantID, cr.BillingCurrency}
-		o := orgs[k]
-		if o == nil {
-			o = &OrgLine{GlobalPartnerID: k[0], TenantID: k[1], Currency: k[2], Attributed: "0", Eligible: "0"}
-			orgs[k] = o
+	addOrg := func(o, tenant, currency, attributed, eligible string, rows int64) error {
+		k := [3]string{o, tenant, currency}
+		line := orgs[k]
+		if line == nil {
+			line = &OrgLine{GlobalPartnerID: o, TenantID: tenant, Currency: currency, Attributed: "0", Eligible: "0"}
+			orgs[k] = line
 		}
 		var err error
-		if o.Attributed, err = partnerlink.AddDecimal(o.Attributed, cr.AttributedCost.String()); err != nil {
-			return nil, err
+		if line.Attributed, err = partnerlink.AddDecimal(line.Attributed, attributed); err != nil {
+			return err
 		}
-		if o.Eligible, err = partnerlink.AddDecimal(o.Eligible, cr.IncentiveEligibleCost.String()); err != nil {
-			return nil, err
+		if line.Eligible, err = partnerlink.AddDecimal(line.Eligible, eligible); err != nil {
+			return err
 		}
-		o.UsageRows += cr.UsageRows
+		line.UsageRows += rows
+		return nil
+	}
+	if in.Organizations != nil {
+		for _, cr := range in.Organizations.Credits() {
+			if err := addOrg(cr.PartnerID, cr.TenantID, cr.BillingCurrency, cr.AttributedCost.String(), cr.IncentiveEligibleCost.String(), cr.UsageRows); err != nil {
+				return nil, err
+			}
+		}
+	}
+	for _, l := range c.Azure {
+		if o := org[l.PartnerID]; !in.SeveralIDs[o] {
+			if err := addOrg(o, l.TenantID, l.Currency, l.Attributed, l.Eligible, l.UsageRows); err != nil {
+				return nil, err
+			}
+		}
 	}
 	for _, o := range orgs {
 		c.Organizations = append(c.Organizations, *o)

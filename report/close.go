@@ -177,20 +177,27 @@ func Attribute(doc *world.Document, month partnerlink.Month, workers int, scan f
 	if err != nil {
 		return nil, err
 	}
-	orgIx, err := attribution.NewOrganizationIndex(doc)
-	if err != nil {
-		return nil, err
-	}
 	opt := attribution.Options{From: month.Start(), To: month.End(), Workers: workers}
 	perID, err := attribution.NewRun(ix, opt)
 	if err != nil {
 		return nil, err
 	}
-	perOrg, err := attribution.NewRun(orgIx, opt)
-	if err != nil {
-		return nil, err
+	runs := []*attribution.Run{perID}
+	// An organization credited through one ID only has the credit of that
+	// ID; the organization run is needed (and made) only for those with
+	// several IDs linked in the month, where a row may reach it twice.
+	multi, orgDoc := severalIDs(doc, month.Period())
+	var perOrg *attribution.Run
+	if orgDoc != nil {
+		orgIx, err := attribution.NewOrganizationIndex(orgDoc)
+		if err != nil {
+			return nil, err
+		}
+		if perOrg, err = attribution.NewRun(orgIx, opt); err != nil {
+			return nil, err
+		}
+		runs = append(runs, perOrg)
 	}
-	runs := []*attribution.Run{perID, perOrg}
 	what := newWhatIf(doc, month.Period())
 	var whatIx *attribution.Index
 	if what != nil {
@@ -206,11 +213,54 @@ func Attribute(doc *world.Document, month partnerlink.Month, workers int, scan f
 	if err := scan(runs...); err != nil {
 		return nil, err
 	}
-	in := &Inputs{Month: month, Doc: doc, Index: ix, Azure: perID.Result(), Organizations: perOrg.Result()}
+	in := &Inputs{Month: month, Doc: doc, Index: ix, Azure: perID.Result(), SeveralIDs: multi}
+	if perOrg != nil {
+		in.Organizations = perOrg.Result()
+	}
 	if what != nil {
-		in.WhatIf, in.WhatIfIndex, in.WhatIfResult = what, whatIx, runs[2].Result()
+		in.WhatIf, in.WhatIfIndex, in.WhatIfResult = what, whatIx, runs[len(runs)-1].Result()
 	}
 	return in, nil
+}
+
+// severalIDs returns the organizations with links to more than one of
+// their IDs in force during the month, and the world with only their
+// links (nil when there are none).
+func severalIDs(doc *world.Document, month partnerlink.Period) (map[string]bool, *world.Document) {
+	org := map[string]string{}
+	for _, p := range doc.Partners {
+		org[p.PartnerID] = p.PartnerID
+		if p.GlobalPartnerID != nil && *p.GlobalPartnerID != "" {
+			org[p.PartnerID] = *p.GlobalPartnerID
+		}
+	}
+	ids := map[string]map[string]bool{}
+	for _, l := range doc.Links {
+		if _, ok := partnerlink.PeriodOf(l.From, l.To).Intersect(month); ok {
+			o := org[l.PartnerID]
+			if ids[o] == nil {
+				ids[o] = map[string]bool{}
+			}
+			ids[o][l.PartnerID] = true
+		}
+	}
+	multi := map[string]bool{}
+	for o, set := range ids {
+		if len(set) > 1 {
+			multi[o] = true
+		}
+	}
+	if len(multi) == 0 {
+		return multi, nil
+	}
+	d := *doc
+	d.Links = nil
+	for _, l := range doc.Links {
+		if multi[org[l.PartnerID]] {
+			d.Links = append(d.Links, l)
+		}
+	}
+	return multi, &d
 }
 
 func scanInto(path string, runs ...*attribution.Run) error {

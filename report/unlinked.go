@@ -75,10 +75,9 @@ func newWhatIf(doc *world.Document, month partnerlink.Period) *whatIf {
 	slices.Sort(orgs)
 	w := &whatIf{pseudo: map[string]*Unlinked{}}
 	var links []world.Link
-	drop := map[[2]string]bool{}
 	next := 9_999_000_000
 	for _, p := range doc.Principals {
-		if p.Type != "Guest" && p.Type != "ServicePrincipal" || p.HomeTenantID == nil {
+		if p.Type != "Guest" && p.Type != "ServicePrincipal" || p.HomeTenantID == nil || p.CSPDelegated {
 			continue
 		}
 		if _, ok := partnerlink.PeriodOf(p.From, p.To).Intersect(month); !ok {
@@ -101,7 +100,6 @@ func newWhatIf(doc *world.Document, month partnerlink.Period) *whatIf {
 			w.pseudo[id] = u
 			from := month.From
 			links = append(links, world.Link{TenantID: p.TenantID, ObjectID: p.ObjectID, PartnerID: id, From: &from})
-			drop[[2]string{p.TenantID, p.ObjectID}] = true
 		}
 	}
 	if len(w.pseudo) == 0 {
@@ -112,14 +110,10 @@ func newWhatIf(doc *world.Document, month partnerlink.Period) *whatIf {
 	for id := range w.pseudo {
 		d.Partners = append(d.Partners, world.Partner{PartnerID: id, Name: "unlinked " + id})
 	}
+	// Only the pseudo links: the what-if run credits nothing else, and a
+	// credential linked to another organization is linked here to this one
+	// instead (a principal has one link at a time).
 	d.Links = nil
-	for _, l := range doc.Links {
-		// A credential linked to another organization is linked here to
-		// this one instead: a principal has one link at a time.
-		if !drop[[2]string{l.TenantID, l.ObjectID}] {
-			d.Links = append(d.Links, l)
-		}
-	}
 	// One principal may be a candidate of several organizations (a guest
 	// whose home tenant two organizations share); it can hold one link, so
 	// only the first organization's is kept.
