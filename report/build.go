@@ -17,9 +17,9 @@ import (
 // close, the month's attribution per partner ID and per organization over
 // the same usage, the Power Platform credit, and the link changes.
 type Inputs struct {
-	Month         partnerlink.Month
-	Doc           *world.Document
-	Index         *attribution.Index  // of Doc, per partner ID (its chains give the credentials)
+	Month partnerlink.Month
+	Doc   *world.Document
+	Index *attribution.Index  // of Doc, per partner ID (its chains give the credentials)
 	Azure *attribution.Result // per partner ID
 	// Organizations is the attribution per organization
 	// (attribution.NewOrganizationIndex) of the organizations in
