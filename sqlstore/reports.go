@@ -1,7 +1,10 @@
 package sqlstore
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
+	"io"
 	"database/sql"
 	"encoding/json"
 	"fmt"
@@ -43,8 +46,12 @@ func (d *DB) PublishReportVersion(ctx context.Context, v partnerlink.ReportVersi
 				return err
 			}
 		}
+		content, err := gzipped(v.Content)
+		if err != nil {
+			return err
+		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO report_versions (month, version, published_at, hash, content, restatement)
-			VALUES ($1, $2, $3, $4, $5, $6)`, v.Month, v.Version, v.PublishedAt.UnixNano(), v.Hash, string(v.Content), string(v.Restatement)); err != nil {
+			VALUES ($1, $2, $3, $4, $5, $6)`, v.Month, v.Version, v.PublishedAt.UnixNano(), v.Hash, content, string(v.Restatement)); err != nil {
 			return fmt.Errorf("store: publish report version %s v%d: %w", v.Month, v.Version, err)
 		}
 		if err := queueReportNotices(ctx, d, tx, v); err != nil {
@@ -66,7 +73,7 @@ func (d *DB) ReportVersion(ctx context.Context, month string, version int) (*par
 }
 
 func reportVersion(ctx context.Context, q queryer, month string, version int, content bool) (*partnerlink.ReportVersion, error) {
-	cols := `month, version, published_at, hash, '', ''`
+	cols := `month, version, published_at, hash, NULL, ''`
 	if content {
 		cols = `month, version, published_at, hash, content, restatement`
 	}
@@ -92,7 +99,7 @@ func reportVersion(ctx context.Context, q queryer, month string, version int, co
 // ReportVersions lists the versions of a month (all months when ""),
 // without their content, by month then version.
 func (d *DB) ReportVersions(ctx context.Context, month string) ([]partnerlink.ReportVersion, error) {
-	return scanReportVersions(d.db.QueryContext(ctx, `SELECT month, version, published_at, hash, '', restatement
+	return scanReportVersions(d.db.QueryContext(ctx, `SELECT month, version, published_at, hash, NULL, restatement
 		FROM report_versions WHERE ($1 = '' OR month = $1) ORDER BY month, version`, month))
 }
 
@@ -105,11 +112,17 @@ func scanReportVersions(rows *sql.Rows, err error) ([]partnerlink.ReportVersion,
 	for rows.Next() {
 		var v partnerlink.ReportVersion
 		var at int64
-		var content, restatement string
+		var content []byte
+		var restatement string
 		if err := rows.Scan(&v.Month, &v.Version, &at, &v.Hash, &content, &restatement); err != nil {
 			return nil, err
 		}
-		v.PublishedAt, v.Content, v.Restatement = time.Unix(0, at).UTC(), []byte(content), []byte(restatement)
+		if len(content) > 0 {
+			if v.Content, err = gunzipped(content); err != nil {
+				return nil, fmt.Errorf("store: report version %s v%d: %w", v.Month, v.Version, err)
+			}
+		}
+		v.PublishedAt, v.Restatement = time.Unix(0, at).UTC(), []byte(restatement)
 		out = append(out, v)
 	}
 	return out, rows.Err()
@@ -142,4 +155,27 @@ func queueReportNotices(ctx context.Context, d *DB, tx *sql.Tx, v partnerlink.Re
 		}
 	}
 	return nil
+}
+
+func gzipped(b []byte) ([]byte, error) {
+	var out bytes.Buffer
+	w, err := gzip.NewWriterLevel(&out, gzip.BestSpeed)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := w.Write(b); err != nil {
+		return nil, err
+	}
+	if err := w.Close(); err != nil {
+		return nil, err
+	}
+	return out.Bytes(), nil
+}
+
+func gunzipped(b []byte) ([]byte, error) {
+	r, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		return nil, err
+	}
+	return io.ReadAll(r)
 }
