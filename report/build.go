@@ -85,7 +85,9 @@ func Build(in Inputs) (*Content, error) {
 		c.Summary.RowsWithoutUSD += l.UsageRows - l.USDRows
 		c.Azure = append(c.Azure, l)
 	}
-	slices.SortFunc(c.Azure, compareAzure)
+	// The credits come sorted by partner ID, tenant, subscription, resource
+	// and currency: a line whose resource the organization has already
+	// had under an ID sorting before is a duplicate for the organization.
 	seen := map[[6]string]bool{}
 	for i := range c.Azure {
 		l := &c.Azure[i]
@@ -165,12 +167,6 @@ func Build(in Inputs) (*Content, error) {
 		return cmp.Or(strings.Compare(a.At, b.At), strings.Compare(a.TenantID, b.TenantID), strings.Compare(a.ObjectID, b.ObjectID))
 	})
 	return c, nil
-}
-
-func compareAzure(a, b AzureLine) int {
-	return cmp.Or(strings.Compare(a.TenantID, b.TenantID), strings.Compare(a.SubscriptionID, b.SubscriptionID),
-		strings.Compare(a.ServiceName, b.ServiceName), strings.Compare(a.ResourceID, b.ResourceID),
-		strings.Compare(a.Currency, b.Currency), strings.Compare(a.PartnerID, b.PartnerID))
 }
 
 // customRoles are each tenant's custom roles of doc.

@@ -11,7 +11,8 @@ package report
 type Content struct {
 	Month string `json:"month"` // YYYY-MM
 	// Azure is the month's credit per partner ID, customer tenant,
-	// subscription, service, resource and currency.
+	// subscription, service, resource and currency, in the order of
+	// partner ID, tenant, subscription, resource and currency.
 	Azure []AzureLine `json:"azure"`
 	// Organizations is the month's credit per organization (location IDs
 	// counted as their global ID, each usage row once), customer tenant and

@@ -172,7 +172,7 @@ func TestProgramReportCountsRowsOnce(t *testing.T) {
 			dups = append(dups, l.PartnerID+" "+l.ResourceID)
 		}
 	}
-	if want := []string{pL1 + " " + resA, pL1 + " " + resB}; strings.Join(dups, "|") != strings.Join(want, "|") {
+	if want := []string{pL1 + " " + resB, pL1 + " " + resA}; strings.Join(dups, "|") != strings.Join(want, "|") {
 		t.Errorf("duplicate lines = %q, want %q", dups, want)
 	}
 	// The per-ID sum exceeds the organization's by the duplicates exactly.
