@@ -24,6 +24,7 @@ type CustomerReport struct {
 	Credits       []CustomerLine `json:"credits"`
 	PowerPlatform []PPLine       `json:"powerPlatform"`
 	Events        []Event        `json:"events"`
+	Notifications []Notice       `json:"notifications"`
 }
 
 // CustomerLine is one partner ID's credit in the tenant in one currency.
@@ -40,7 +41,7 @@ type CustomerLine struct {
 // ForCustomer builds the customer report of tenantID from one version.
 func ForCustomer(c *Content, version int, tenantID string) (*CustomerReport, error) {
 	r := &CustomerReport{Month: c.Month, Version: version, TenantID: tenantID, TenantName: c.tenantName(tenantID),
-		Credentials: []Credential{}, Credits: []CustomerLine{}, PowerPlatform: []PPLine{}, Events: []Event{}}
+		Credentials: []Credential{}, Credits: []CustomerLine{}, PowerPlatform: []PPLine{}, Events: []Event{}, Notifications: []Notice{}}
 	for _, cr := range c.Credentials {
 		if cr.TenantID == tenantID || slices.ContainsFunc(cr.Access, func(a Access) bool { return a.TenantID == tenantID }) {
 			r.Credentials = append(r.Credentials, cr)
@@ -81,6 +82,11 @@ func ForCustomer(c *Content, version int, tenantID string) (*CustomerReport, err
 	for _, e := range c.Events {
 		if e.TenantID == tenantID {
 			r.Events = append(r.Events, e)
+		}
+	}
+	for _, n := range c.Notifications {
+		if n.TenantID == tenantID {
+			r.Notifications = append(r.Notifications, n)
 		}
 	}
 	return r, nil
@@ -131,6 +137,10 @@ func WriteCustomer(w io.Writer, reports []*CustomerReport, format string) error 
 		fmt.Fprintln(tw, "\nCHANGED AT\tCREDENTIAL\tACTION\tPARTNER ID\tPREVIOUS\tBY")
 		for _, e := range r.Events {
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", e.At, e.ObjectID, e.Action, e.PartnerID, e.PreviousPartnerID, e.Actor)
+		}
+		fmt.Fprintln(tw, "\nNOTIFIED AT\tEVENT\tTYPE")
+		for _, n := range r.Notifications {
+			fmt.Fprintf(tw, "%s\t%d\t%s\n", n.QueuedAt, n.EventID, n.Type)
 		}
 		fmt.Fprintln(tw)
 	}

@@ -2,6 +2,7 @@ package report
 
 import (
 	"cmp"
+	"encoding/json"
 	"slices"
 	"strings"
 	"time"
@@ -29,6 +30,7 @@ type Inputs struct {
 	SeveralIDs    map[string]bool
 	PowerPlatform []powerplatform.Credit
 	Events        []partnerlink.LinkEvent
+	Notifications []partnerlink.Notification
 	Files         []string // content hashes of the usage files read
 	// WhatIf is the world with the unlinked credentials linked (newWhatIf),
 	// WhatIfIndex its index and WhatIfResult its attribution over the same
@@ -163,6 +165,21 @@ func Build(in Inputs) (*Content, error) {
 			Action: string(e.Action), PartnerID: e.PartnerID, PreviousPartnerID: e.PrevPartnerID,
 			Actor: strings.Trim(e.ActorTenantID+"/"+e.ActorObjectID, "/")})
 	}
+	c.Notifications = []Notice{}
+	for _, n := range in.Notifications {
+		if !month.Contains(n.CreatedAt) {
+			continue
+		}
+		var body struct {
+			Type string `json:"type"`
+		}
+		json.Unmarshal(n.Payload, &body)
+		c.Notifications = append(c.Notifications, Notice{QueuedAt: n.CreatedAt.UTC().Format(time.RFC3339Nano), TenantID: n.TenantID,
+			EventID: n.EventID, Type: body.Type})
+	}
+	slices.SortFunc(c.Notifications, func(a, b Notice) int {
+		return cmp.Or(strings.Compare(a.TenantID, b.TenantID), strings.Compare(a.QueuedAt, b.QueuedAt), cmp.Compare(a.EventID, b.EventID))
+	})
 	slices.SortStableFunc(c.Events, func(a, b Event) int {
 		return cmp.Or(strings.Compare(a.At, b.At), strings.Compare(a.TenantID, b.TenantID), strings.Compare(a.ObjectID, b.ObjectID))
 	})

@@ -29,6 +29,7 @@ type Store interface {
 	partnerlink.ReportStore
 	ExportWorld(ctx context.Context) (*world.Document, error)
 	LinkEvents(ctx context.Context, f partnerlink.LinkFilter) ([]partnerlink.LinkEvent, error)
+	Notifications(ctx context.Context, tenantID string, limit int) ([]partnerlink.Notification, error)
 }
 
 // DefaultCloseDay is the day of the next month on which a month closes.
@@ -166,6 +167,13 @@ func (s *Service) compute(ctx context.Context, month partnerlink.Month) (*Conten
 		return nil, err
 	}
 	inputs.PowerPlatform, inputs.Events = pp, events
+	for _, t := range doc.Tenants {
+		ns, err := s.Store.Notifications(ctx, t.TenantID, 0)
+		if err != nil {
+			return nil, err
+		}
+		inputs.Notifications = append(inputs.Notifications, ns...)
+	}
 	return Build(*inputs)
 }
 

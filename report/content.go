@@ -30,6 +30,10 @@ type Content struct {
 	Credentials []Credential `json:"credentials"`
 	// Events are the month's link changes.
 	Events []Event `json:"events"`
+	// Notifications are the notifications queued to tenants' webhooks
+	// during the month (what was sent, not how delivery went, which changes
+	// after the close).
+	Notifications []Notice `json:"notifications"`
 	// Unlinked are the organizations' credentials that could have been
 	// linked, with what they would have credited.
 	Unlinked []Unlinked `json:"unlinked"`
@@ -130,6 +134,14 @@ type Event struct {
 	PartnerID         string `json:"partnerId"`
 	PreviousPartnerID string `json:"previousPartnerId,omitempty"`
 	Actor             string `json:"actor"`
+}
+
+// Notice is one notification queued to a tenant's webhook.
+type Notice struct {
+	QueuedAt string `json:"queuedAt"`
+	TenantID string `json:"tenantId"`
+	EventID  int64  `json:"eventId"`
+	Type     string `json:"type"` // the payload's type, such as partnerlink.link.created
 }
 
 // Summary says what the close read.

@@ -273,3 +273,38 @@ func TestUnlinkedCredit(t *testing.T) {
 		t.Errorf("another organization's unlinked credentials: %+v", other.Credentials)
 	}
 }
+
+// The customer report carries the month's link changes in the tenant and
+// the notifications queued to its webhook (not their delivery, which
+// changes after the close); other months' and tenants' are left out.
+func TestCustomerReportAuditTrail(t *testing.T) {
+	month, _ := partnerlink.ParseMonth("2026-03")
+	in, err := Attribute(testWorld(), month, 1, func(runs ...*attribution.Run) error { return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 3, 9, 10, 0, 0, 0, time.UTC)
+	in.Events = []partnerlink.LinkEvent{
+		{ID: 7, TenantID: tC1, ObjectID: sp1, Action: partnerlink.LinkCreated, PartnerID: pL1, At: at, ActorTenantID: tC1, ActorObjectID: sp1},
+		{ID: 8, TenantID: tC2, ObjectID: sp2, Action: partnerlink.LinkCreated, PartnerID: pL2, At: at},
+		{ID: 3, TenantID: tC1, ObjectID: ga, Action: partnerlink.LinkCreated, PartnerID: pG, At: at.AddDate(0, -1, 0)},
+	}
+	in.Notifications = []partnerlink.Notification{
+		{TenantID: tC1, EventID: 7, Payload: []byte(`{"type":"partnerlink.link.created"}`), CreatedAt: at},
+		{TenantID: tC1, EventID: -1, Payload: []byte(`{"type":"partnerlink.report.published"}`), CreatedAt: at.AddDate(0, 1, 0)},
+	}
+	c, err := Build(*in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := ForCustomer(c, 1, tC1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Events) != 1 || r.Events[0].ObjectID != sp1 || r.Events[0].Actor != tC1+"/"+sp1 {
+		t.Errorf("events = %+v", r.Events)
+	}
+	if len(r.Notifications) != 1 || r.Notifications[0].EventID != 7 || r.Notifications[0].Type != "partnerlink.link.created" {
+		t.Errorf("notifications = %+v", r.Notifications)
+	}
+}
