@@ -44,7 +44,10 @@ type Index struct {
 	// assignments the chains take a few hundred megabytes.
 	chainsOnce sync.Once
 	chains     []Chain
-	partners   []string // partner IDs by index, sorted
+	partners   []string // partner IDs by index, sorted (then organization keys, NewIndexWithOrganizations)
+	// orgOf maps a partner index to its organization's index in partners,
+	// -1 for none; nil when organizations are not credited.
+	orgOf []int32
 	subs       map[focus.GUID]*subscription
 	// scopes holds grants at resource group and resource scopes, keyed by
 	// the lower-cased scope (without trailing "/"), sorted by partner.
@@ -61,33 +64,46 @@ func NewIndex(doc *world.Document) (*Index, error) {
 			return nil, fmt.Errorf("attribution: %w", err)
 		}
 	}
-	return build(doc, nil), nil
+	return build(doc), nil
 }
 
-// NewOrganizationIndex is NewIndex with each partner ID credited as its
-// organization: a location ID as its global ID, any other ID as itself.
-// Each chain keeps its own partner ID's rules (its periods, and a location
-// ID's only while its global ID is active); only the credit's key changes,
-// so a usage row that reaches an organization through several of its IDs
-// counts once in the organization's total (docs/rules.md#monthly-close).
-func NewOrganizationIndex(doc *world.Document) (*Index, error) {
-	if !world.Validated(doc) {
-		if err := world.Validate(doc); err != nil {
-			return nil, fmt.Errorf("attribution: %w", err)
+// OrganizationPrefix starts the partner key of an organization's credit
+// in an index built by NewIndexWithOrganizations ("~5000000"): it sorts
+// after every partner ID, so those credits come last.
+const OrganizationPrefix = "~"
+
+// NewIndexWithOrganizations is NewIndex that also credits organizations:
+// orgOf maps the partner IDs of organizations to credit to their
+// organization's key (its global ID). A usage row is then credited, besides
+// to each partner ID, once to each organization one of whose IDs it is
+// credited to, eligible when any of them is (docs/rules.md#monthly-close):
+// a row reaching an organization through several of its IDs counts once in
+// its total, and each ID keeps its own rules. The organizations' credits
+// carry the partner key OrganizationPrefix + key.
+func NewIndexWithOrganizations(doc *world.Document, orgOf map[string]string) (*Index, error) {
+	ix, err := NewIndex(doc)
+	if err != nil {
+		return nil, err
+	}
+	var keys []string
+	for _, o := range orgOf {
+		keys = append(keys, o)
+	}
+	slices.Sort(keys)
+	keys = slices.Compact(keys)
+	n := int32(len(ix.partners))
+	ix.orgOf = make([]int32, n)
+	for i, p := range ix.partners {
+		ix.orgOf[i] = -1
+		if o, ok := orgOf[p]; ok {
+			k, _ := slices.BinarySearch(keys, o)
+			ix.orgOf[i] = n + int32(k)
 		}
 	}
-	org := map[string]string{}
-	for _, p := range doc.Partners {
-		if p.GlobalPartnerID != nil && *p.GlobalPartnerID != "" {
-			org[p.PartnerID] = *p.GlobalPartnerID
-		}
+	for _, k := range keys {
+		ix.partners = append(ix.partners, OrganizationPrefix+k)
 	}
-	return build(doc, func(id string) string {
-		if g, ok := org[id]; ok {
-			return g
-		}
-		return id
-	}), nil
+	return ix, nil
 }
 
 // ReadIndex reads a world document (world.Decode) and builds its index,
@@ -107,7 +123,7 @@ func ReadIndex(r io.Reader, name string) (*Index, error) {
 		// An invalid document may break what building assumes; the
 		// check's error is what the caller needs then.
 		defer func() { crash = recover() }()
-		ix = build(doc, nil)
+		ix = build(doc)
 	}()
 	if err := <-checked; err != nil {
 		return nil, err
@@ -118,31 +134,20 @@ func ReadIndex(r io.Reader, name string) (*Index, error) {
 	return ix, nil
 }
 
-// build indexes a valid document, crediting each partner ID as key(ID)
-// (itself when key is nil).
-func build(doc *world.Document, key func(string) string) *Index {
+// build indexes a valid document.
+func build(doc *world.Document) *Index {
 	ix := &Index{
 		doc:    doc,
 		subs:   map[focus.GUID]*subscription{},
 		scopes: map[string][]grant{},
 	}
-	if key == nil {
-		key = func(id string) string { return id }
-	}
-	keyIdx := map[string]int32{}
-	for _, p := range doc.Partners {
-		keyIdx[key(p.PartnerID)] = 0
-	}
-	for k := range keyIdx {
-		ix.partners = append(ix.partners, k)
-	}
-	slices.Sort(ix.partners)
-	for i, k := range ix.partners {
-		keyIdx[k] = int32(i)
-	}
 	partnerIdx := map[string]int32{}
 	for _, p := range doc.Partners {
-		partnerIdx[p.PartnerID] = keyIdx[key(p.PartnerID)]
+		ix.partners = append(ix.partners, p.PartnerID)
+	}
+	slices.Sort(ix.partners)
+	for i, p := range ix.partners {
+		partnerIdx[p] = int32(i)
 	}
 
 	parents := map[string]string{} // tenant/mg → parent mg (lower-case)
@@ -293,4 +298,14 @@ func (ix *Index) resolve(sub *subscription, res string) []grant {
 		out = append(out, gs...)
 	}
 	return normalizeGrants(out)
+}
+
+// CreditsOrganization reports whether the index credits partnerID's
+// organization apart (NewIndexWithOrganizations).
+func (ix *Index) CreditsOrganization(partnerID string) bool {
+	if ix.orgOf == nil {
+		return false
+	}
+	i, ok := slices.BinarySearch(ix.partners[:len(ix.orgOf)], partnerID)
+	return ok && ix.orgOf[i] >= 0
 }

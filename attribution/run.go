@@ -182,6 +182,8 @@ type worker struct {
 	lastGUID focus.GUID
 	lastID   []byte
 	summary  tallies
+	// orgHits are the organizations the current row reaches.
+	orgHits []orgHit
 }
 
 func newWorker(r *Run) *worker {
@@ -243,23 +245,55 @@ func (w *worker) add(file int64, row *focus.Row) error {
 			continue
 		}
 		credited = true
-		c := w.credit(res, p, w.currency(currency))
-		c.attributed.Add(*amount)
-		if eligible {
-			c.eligible.Add(*amount)
-		}
-		c.rows++
-		if row.HasEffectiveCostInUSD {
-			c.usd.Add(row.EffectiveCostInUSD)
-			c.usdRows++
+		w.add1(res, p, currency, amount, eligible, row)
+		if r.ix.orgOf != nil {
+			if o := r.ix.orgOf[p]; o >= 0 {
+				w.orgHit(o, eligible)
+			}
 		}
 	}
+	// Each organization reached is credited once for the row
+	// (NewIndexWithOrganizations).
+	for _, h := range w.orgHits {
+		w.add1(res, h.org, currency, amount, h.eligible, row)
+	}
+	w.orgHits = w.orgHits[:0]
 	if credited {
 		w.summary.credited.add(currency, amount)
 	} else {
 		w.summary.noPartner.add(currency, amount)
 	}
 	return nil
+}
+
+// add1 credits one row's amount to partner (or organization) p.
+func (w *worker) add1(res *resource, p int32, currency []byte, amount *focus.Amount, eligible bool, row *focus.Row) {
+	c := w.credit(res, p, w.currency(currency))
+	c.attributed.Add(*amount)
+	if eligible {
+		c.eligible.Add(*amount)
+	}
+	c.rows++
+	if row.HasEffectiveCostInUSD {
+		c.usd.Add(row.EffectiveCostInUSD)
+		c.usdRows++
+	}
+}
+
+// orgHit notes that the row reaches organization o, eligible or not.
+func (w *worker) orgHit(o int32, eligible bool) {
+	for i := range w.orgHits {
+		if w.orgHits[i].org == o {
+			w.orgHits[i].eligible = w.orgHits[i].eligible || eligible
+			return
+		}
+	}
+	w.orgHits = append(w.orgHits, orgHit{org: o, eligible: eligible})
+}
+
+type orgHit struct {
+	org      int32
+	eligible bool
 }
 
 var usd = []byte("USD")

@@ -21,13 +21,11 @@ type Inputs struct {
 	Month partnerlink.Month
 	Doc   *world.Document
 	Index *attribution.Index  // of Doc, per partner ID (its chains give the credentials)
-	Azure *attribution.Result // per partner ID
-	// Organizations is the attribution per organization
-	// (attribution.NewOrganizationIndex) of the organizations in
-	// SeveralIDs, those with links to several of their IDs; nil when none.
-	// Every other organization's credit is its one ID's.
-	Organizations *attribution.Result
-	SeveralIDs    map[string]bool
+	// Azure is the attribution per partner ID and, under
+	// attribution.OrganizationPrefix, per organization for those with
+	// several IDs linked (attribution.NewIndexWithOrganizations); every
+	// other organization's credit is its one ID's.
+	Azure *attribution.Result
 	PowerPlatform []powerplatform.Credit
 	Events        []partnerlink.LinkEvent
 	Notifications []partnerlink.Notification
@@ -72,7 +70,13 @@ func Build(in Inputs) (*Content, error) {
 	}
 	slices.SortFunc(c.Tenants, func(a, b Tenant) int { return strings.Compare(a.ID, b.ID) })
 
+	var orgCredits []attribution.Credit
 	for _, cr := range in.Azure.Credits() {
+		if strings.HasPrefix(cr.PartnerID, attribution.OrganizationPrefix) {
+			cr.PartnerID = strings.TrimPrefix(cr.PartnerID, attribution.OrganizationPrefix)
+			orgCredits = append(orgCredits, cr)
+			continue
+		}
 		l := AzureLine{PartnerID: cr.PartnerID, TenantID: cr.TenantID, SubscriptionID: cr.SubAccountID, ServiceName: cr.ServiceName,
 			ResourceID: cr.ResourceID, Currency: cr.BillingCurrency, Attributed: cr.AttributedCost.String(),
 			Eligible: cr.IncentiveEligibleCost.String(), UsageRows: cr.UsageRows, USD: "0"}
@@ -116,15 +120,13 @@ func Build(in Inputs) (*Content, error) {
 		line.UsageRows += rows
 		return nil
 	}
-	if in.Organizations != nil {
-		for _, cr := range in.Organizations.Credits() {
-			if err := addOrg(cr.PartnerID, cr.TenantID, cr.BillingCurrency, cr.AttributedCost.String(), cr.IncentiveEligibleCost.String(), cr.UsageRows); err != nil {
-				return nil, err
-			}
+	for _, cr := range orgCredits {
+		if err := addOrg(cr.PartnerID, cr.TenantID, cr.BillingCurrency, cr.AttributedCost.String(), cr.IncentiveEligibleCost.String(), cr.UsageRows); err != nil {
+			return nil, err
 		}
 	}
 	for _, l := range c.Azure {
-		if o := org[l.PartnerID]; !in.SeveralIDs[o] {
+		if o := org[l.PartnerID]; !in.Index.CreditsOrganization(l.PartnerID) {
 			if err := addOrg(o, l.TenantID, l.Currency, l.Attributed, l.Eligible, l.UsageRows); err != nil {
 				return nil, err
 			}

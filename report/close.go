@@ -183,7 +183,11 @@ func (s *Service) compute(ctx context.Context, month partnerlink.Month) (*Conten
 // unlinked) on the world where they are linked. The Inputs it returns lack
 // only the Power Platform credit, the events and the files.
 func Attribute(doc *world.Document, month partnerlink.Month, workers int, scan func(runs ...*attribution.Run) error) (*Inputs, error) {
-	ix, err := attribution.NewIndex(doc)
+	// An organization credited through one ID only has the credit of that
+	// ID; organizations are credited apart (once per row) only when they
+	// have several IDs linked in the month, where a row may reach them
+	// twice.
+	ix, err := attribution.NewIndexWithOrganizations(doc, severalIDs(doc, month.Period()))
 	if err != nil {
 		return nil, err
 	}
@@ -193,21 +197,6 @@ func Attribute(doc *world.Document, month partnerlink.Month, workers int, scan f
 		return nil, err
 	}
 	runs := []*attribution.Run{perID}
-	// An organization credited through one ID only has the credit of that
-	// ID; the organization run is needed (and made) only for those with
-	// several IDs linked in the month, where a row may reach it twice.
-	multi, orgDoc := severalIDs(doc, month.Period())
-	var perOrg *attribution.Run
-	if orgDoc != nil {
-		orgIx, err := attribution.NewOrganizationIndex(orgDoc)
-		if err != nil {
-			return nil, err
-		}
-		if perOrg, err = attribution.NewRun(orgIx, opt); err != nil {
-			return nil, err
-		}
-		runs = append(runs, perOrg)
-	}
 	what := newWhatIf(doc, month.Period())
 	var whatIx *attribution.Index
 	if what != nil {
@@ -223,20 +212,17 @@ func Attribute(doc *world.Document, month partnerlink.Month, workers int, scan f
 	if err := scan(runs...); err != nil {
 		return nil, err
 	}
-	in := &Inputs{Month: month, Doc: doc, Index: ix, Azure: perID.Result(), SeveralIDs: multi}
-	if perOrg != nil {
-		in.Organizations = perOrg.Result()
-	}
+	in := &Inputs{Month: month, Doc: doc, Index: ix, Azure: perID.Result()}
 	if what != nil {
 		in.WhatIf, in.WhatIfIndex, in.WhatIfResult = what, whatIx, runs[len(runs)-1].Result()
 	}
 	return in, nil
 }
 
-// severalIDs returns the organizations with links to more than one of
-// their IDs in force during the month, and the world with only their
-// links (nil when there are none).
-func severalIDs(doc *world.Document, month partnerlink.Period) (map[string]bool, *world.Document) {
+// severalIDs maps the partner IDs of the organizations with links to
+// more than one of their IDs in force during the month to their
+// organization.
+func severalIDs(doc *world.Document, month partnerlink.Period) map[string]string {
 	org := map[string]string{}
 	for _, p := range doc.Partners {
 		org[p.PartnerID] = p.PartnerID
@@ -254,23 +240,13 @@ func severalIDs(doc *world.Document, month partnerlink.Period) (map[string]bool,
 			ids[o][l.PartnerID] = true
 		}
 	}
-	multi := map[string]bool{}
-	for o, set := range ids {
-		if len(set) > 1 {
-			multi[o] = true
+	out := map[string]string{}
+	for id, o := range org {
+		if len(ids[o]) > 1 {
+			out[id] = o
 		}
 	}
-	if len(multi) == 0 {
-		return multi, nil
-	}
-	d := *doc
-	d.Links = nil
-	for _, l := range doc.Links {
-		if multi[org[l.PartnerID]] {
-			d.Links = append(d.Links, l)
-		}
-	}
-	return multi, &d
+	return out
 }
 
 func scanInto(path string, runs ...*attribution.Run) error {
