@@ -48,7 +48,7 @@ type Index struct {
 	// orgOf maps a partner index to its organization's index in partners,
 	// -1 for none; nil when organizations are not credited.
 	orgOf []int32
-	subs       map[focus.GUID]*subscription
+	subs  map[focus.GUID]*subscription
 	// scopes holds grants at resource group and resource scopes, keyed by
 	// the lower-cased scope (without trailing "/"), sorted by partner.
 	scopes map[string][]grant

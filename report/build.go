@@ -20,12 +20,12 @@ import (
 type Inputs struct {
 	Month partnerlink.Month
 	Doc   *world.Document
-	Index *attribution.Index  // of Doc, per partner ID (its chains give the credentials)
+	Index *attribution.Index // of Doc, per partner ID (its chains give the credentials)
 	// Azure is the attribution per partner ID and, under
 	// attribution.OrganizationPrefix, per organization for those with
 	// several IDs linked (attribution.NewIndexWithOrganizations); every
 	// other organization's credit is its one ID's.
-	Azure *attribution.Result
+	Azure         *attribution.Result
 	PowerPlatform []powerplatform.Credit
 	Events        []partnerlink.LinkEvent
 	Notifications []partnerlink.Notification
