@@ -9,6 +9,7 @@ import (
 
 	"github.com/partnerlink/partnerlink"
 	"github.com/partnerlink/partnerlink/attribution"
+	"github.com/partnerlink/partnerlink/focus"
 	"github.com/partnerlink/partnerlink/powerplatform"
 	"github.com/partnerlink/partnerlink/rbac"
 	"github.com/partnerlink/partnerlink/world"
@@ -70,13 +71,19 @@ func Build(in Inputs) (*Content, error) {
 	}
 	slices.SortFunc(c.Tenants, func(a, b Tenant) int { return strings.Compare(a.ID, b.ID) })
 
-	var orgCredits []attribution.Credit
-	for _, cr := range in.Azure.Credits() {
-		if strings.HasPrefix(cr.PartnerID, attribution.OrganizationPrefix) {
-			cr.PartnerID = strings.TrimPrefix(cr.PartnerID, attribution.OrganizationPrefix)
-			orgCredits = append(orgCredits, cr)
-			continue
-		}
+	// The organizations' credits sort after every partner ID's.
+	credits := in.Azure.Credits()
+	split := slices.IndexFunc(credits, func(cr attribution.Credit) bool {
+		return strings.HasPrefix(cr.PartnerID, attribution.OrganizationPrefix)
+	})
+	if split < 0 {
+		split = len(credits)
+	}
+	perID, orgCredits := credits[:split], credits[split:]
+	for i := range orgCredits {
+		orgCredits[i].PartnerID = strings.TrimPrefix(orgCredits[i].PartnerID, attribution.OrganizationPrefix)
+	}
+	for _, cr := range perID {
 		l := AzureLine{PartnerID: cr.PartnerID, TenantID: cr.TenantID, SubscriptionID: cr.SubAccountID, ServiceName: cr.ServiceName,
 			ResourceID: cr.ResourceID, Currency: cr.BillingCurrency, Attributed: cr.AttributedCost.String(),
 			Eligible: cr.IncentiveEligibleCost.String(), UsageRows: cr.UsageRows, USD: "0"}
@@ -102,38 +109,34 @@ func Build(in Inputs) (*Content, error) {
 		seen[k] = true
 	}
 
-	orgs := map[[3]string]*OrgLine{}
-	addOrg := func(o, tenant, currency, attributed, eligible string, rows int64) error {
-		k := [3]string{o, tenant, currency}
-		line := orgs[k]
-		if line == nil {
-			line = &OrgLine{GlobalPartnerID: o, TenantID: tenant, Currency: currency, Attributed: "0", Eligible: "0"}
-			orgs[k] = line
+	// Organizations' sums are kept exact as focus.Sum and written once.
+	type orgSum struct {
+		attributed, eligible focus.Sum
+		rows                 int64
+	}
+	orgs := map[[3]string]*orgSum{}
+	addOrg := func(o string, cr attribution.Credit) {
+		k := [3]string{o, cr.TenantID, cr.BillingCurrency}
+		sum := orgs[k]
+		if sum == nil {
+			sum = &orgSum{}
+			orgs[k] = sum
 		}
-		var err error
-		if line.Attributed, err = partnerlink.AddDecimal(line.Attributed, attributed); err != nil {
-			return err
-		}
-		if line.Eligible, err = partnerlink.AddDecimal(line.Eligible, eligible); err != nil {
-			return err
-		}
-		line.UsageRows += rows
-		return nil
+		sum.attributed.AddSum(cr.AttributedCost)
+		sum.eligible.AddSum(cr.IncentiveEligibleCost)
+		sum.rows += cr.UsageRows
 	}
 	for _, cr := range orgCredits {
-		if err := addOrg(cr.PartnerID, cr.TenantID, cr.BillingCurrency, cr.AttributedCost.String(), cr.IncentiveEligibleCost.String(), cr.UsageRows); err != nil {
-			return nil, err
+		addOrg(cr.PartnerID, cr)
+	}
+	for _, cr := range perID {
+		if !in.Index.CreditsOrganization(cr.PartnerID) {
+			addOrg(org[cr.PartnerID], cr)
 		}
 	}
-	for _, l := range c.Azure {
-		if o := org[l.PartnerID]; !in.Index.CreditsOrganization(l.PartnerID) {
-			if err := addOrg(o, l.TenantID, l.Currency, l.Attributed, l.Eligible, l.UsageRows); err != nil {
-				return nil, err
-			}
-		}
-	}
-	for _, o := range orgs {
-		c.Organizations = append(c.Organizations, *o)
+	for k, sum := range orgs {
+		c.Organizations = append(c.Organizations, OrgLine{GlobalPartnerID: k[0], TenantID: k[1], Currency: k[2],
+			Attributed: sum.attributed.String(), Eligible: sum.eligible.String(), UsageRows: sum.rows})
 	}
 	slices.SortFunc(c.Organizations, func(a, b OrgLine) int {
 		return cmp.Or(strings.Compare(a.GlobalPartnerID, b.GlobalPartnerID), strings.Compare(a.TenantID, b.TenantID), strings.Compare(a.Currency, b.Currency))

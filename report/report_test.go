@@ -2,10 +2,13 @@ package report
 
 import (
 	"bytes"
+
 	"fmt"
 	"strings"
 	"testing"
 	"time"
+
+	jsonv2 "github.com/go-json-experiment/json"
 
 	"github.com/partnerlink/partnerlink"
 	"github.com/partnerlink/partnerlink/attribution"
@@ -306,5 +309,44 @@ func TestCustomerReportAuditTrail(t *testing.T) {
 	}
 	if len(r.Notifications) != 1 || r.Notifications[0].EventID != 7 || r.Notifications[0].Type != "partnerlink.link.created" {
 		t.Errorf("notifications = %+v", r.Notifications)
+	}
+}
+
+// The hand-written encoding of the credit lines is the codec's own, and
+// a content reads back as it was written.
+func TestAzureLinesEncodeAsTheCodecDoes(t *testing.T) {
+	ls := AzureLines{
+		{PartnerID: "1", TenantID: "t", SubscriptionID: "s", ServiceName: `Quoted "name" \\ <&> ✓`, ResourceID: "/r", Currency: "EUR",
+			Attributed: "1.5", Eligible: "0", USD: "0", UsageRows: 3, DuplicateForPGA: true},
+		{PartnerID: "2", Currency: "USD", Attributed: "0", Eligible: "0", USD: "2", USDRows: 1, UsageRows: 1},
+	}
+	got, err := ls.appendJSON(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := jsonv2.Marshal([]AzureLine(ls))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("hand-written:\n%s\ncodec:\n%s", got, want)
+	}
+	empty, _ := AzureLines{}.appendJSON(nil)
+	if string(empty) != "[]" {
+		t.Errorf("no lines: %s", empty)
+	}
+	// A content's encoding reads back as it was.
+	c := build(t, testWorld(), usageCSV)
+	b, err := Marshal(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := Unmarshal(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, _ := Marshal(back)
+	if !bytes.Equal(b, again) || len(back.Azure) != len(c.Azure) || back.Azure[0] != c.Azure[0] {
+		t.Errorf("content does not round-trip:\n%s\n%s", b, again)
 	}
 }
