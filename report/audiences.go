@@ -2,13 +2,12 @@ package report
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
 	"strings"
 	"text/tabwriter"
-
-	"github.com/partnerlink/partnerlink"
 )
 
 // CustomerReport is what a customer tenant's administrators receive for a
@@ -59,11 +58,7 @@ func ForCustomer(c *Content, version int, tenantID string) (*CustomerReport, err
 				Attributed: "0", Eligible: "0"}
 			sums[k] = s
 		}
-		var err error
-		if s.Attributed, err = partnerlink.AddDecimal(s.Attributed, l.Attributed); err != nil {
-			return nil, err
-		}
-		if s.Eligible, err = partnerlink.AddDecimal(s.Eligible, l.Eligible); err != nil {
+		if err := errors.Join(addTo(&s.Attributed, l.Attributed), addTo(&s.Eligible, l.Eligible)); err != nil {
 			return nil, err
 		}
 		s.UsageRows += l.UsageRows
@@ -195,11 +190,7 @@ func ForProgram(c *Content, version int) (*ProgramReport, error) {
 				Currency: o.Currency, Attributed: "0", Eligible: "0"}, tenants: map[string]bool{}}
 			by[k] = a
 		}
-		var err error
-		if a.line.Attributed, err = partnerlink.AddDecimal(a.line.Attributed, o.Attributed); err != nil {
-			return nil, err
-		}
-		if a.line.Eligible, err = partnerlink.AddDecimal(a.line.Eligible, o.Eligible); err != nil {
+		if err := errors.Join(addTo(&a.line.Attributed, o.Attributed), addTo(&a.line.Eligible, o.Eligible)); err != nil {
 			return nil, err
 		}
 		a.tenants[o.TenantID] = true

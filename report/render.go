@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -127,14 +128,7 @@ func ForPartner(c *Content, version int, partnerIDs []string) (*PartnerReport, e
 			folded[k] = f
 			order = append(order, k)
 		}
-		var err error
-		if f.Attributed, err = partnerlink.AddDecimal(f.Attributed, l.Attributed); err != nil {
-			return nil, err
-		}
-		if f.Eligible, err = partnerlink.AddDecimal(f.Eligible, l.Eligible); err != nil {
-			return nil, err
-		}
-		if f.USD, err = partnerlink.AddDecimal(f.USD, l.USD); err != nil {
+		if err := errors.Join(addTo(&f.Attributed, l.Attributed), addTo(&f.Eligible, l.Eligible), addTo(&f.USD, l.USD)); err != nil {
 			return nil, err
 		}
 		f.UsageRows += l.UsageRows
@@ -260,4 +254,14 @@ func writeCSV(w io.Writer, header []string, rows [][]string) error {
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// addTo adds amount to *sum: exact decimals written as text.
+func addTo(sum *string, amount string) error {
+	total, err := partnerlink.AddDecimal(*sum, amount)
+	if err != nil {
+		return err
+	}
+	*sum = total
+	return nil
 }

@@ -2,6 +2,7 @@ package report
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -159,11 +160,7 @@ func (w *whatIf) unlinked(ix *attribution.Index, res *attribution.Result, doc *w
 			a = &Amount{Currency: cr.BillingCurrency, Attributed: "0", Eligible: "0"}
 			amounts[k] = a
 		}
-		var err error
-		if a.Attributed, err = partnerlink.AddDecimal(a.Attributed, cr.AttributedCost.String()); err != nil {
-			return nil, err
-		}
-		if a.Eligible, err = partnerlink.AddDecimal(a.Eligible, cr.IncentiveEligibleCost.String()); err != nil {
+		if err := errors.Join(addTo(&a.Attributed, cr.AttributedCost.String()), addTo(&a.Eligible, cr.IncentiveEligibleCost.String())); err != nil {
 			return nil, err
 		}
 		a.UsageRows += cr.UsageRows
