@@ -95,6 +95,8 @@ type OutboxStore interface {
 	// not due meanwhile, and setting the webhook makes them due at once.
 	// (Notifications of a tenant without a webhook are queued parked.)
 	Park(ctx context.Context, tenantID, reason string) error
+	// Notifications lists a tenant's notifications, newest first (every
+	// tenant's when tenantID is "").
 	Notifications(ctx context.Context, tenantID string, limit int) ([]Notification, error)
 }
 

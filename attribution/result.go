@@ -74,10 +74,13 @@ func (res *Result) Credits() []Credit {
 // fill makes dst the credits from number from on.
 func (res *Result) fill(dst []Credit, from int) {
 	var cs []credit
+	last := int32(-1) // the resource whose merged credits cs holds
 	for i := range dst {
 		ref := res.refs[from+i]
 		rs := res.sorted[ref.res]
-		cs = res.run.resourceCredits(cs[:0], rs)
+		if ref.res != last {
+			cs, last = res.run.resourceCredits(cs[:0], rs), ref.res
+		}
 		c := &cs[ref.k]
 		dst[i] = Credit{
 			PartnerID:             res.run.ix.partners[c.partner],

@@ -3,8 +3,10 @@ package report
 import (
 	"cmp"
 	"encoding/json"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/partnerlink/partnerlink"
@@ -83,27 +85,20 @@ func Build(in Inputs) (*Content, error) {
 	for i := range orgCredits {
 		orgCredits[i].PartnerID = strings.TrimPrefix(orgCredits[i].PartnerID, attribution.OrganizationPrefix)
 	}
-	for _, cr := range perID {
-		l := AzureLine{PartnerID: cr.PartnerID, TenantID: cr.TenantID, SubscriptionID: cr.SubAccountID, ServiceName: cr.ServiceName,
-			ResourceID: cr.ResourceID, Currency: cr.BillingCurrency, Attributed: cr.AttributedCost.String(),
-			Eligible: cr.IncentiveEligibleCost.String(), UsageRows: cr.UsageRows, USD: "0"}
-		// ACR_USD (docs/rules.md#monthly-close): x_EffectiveCostInUsd where
-		// the rows have it; the cost itself in USD billing.
-		switch {
-		case strings.EqualFold(cr.BillingCurrency, "USD") && cr.UsageRowsInUSD < cr.UsageRows:
-			l.USD, l.USDRows = l.Attributed, cr.UsageRows
-		case cr.UsageRowsInUSD > 0:
-			l.USD, l.USDRows = cr.AttributedCostInUSD.String(), cr.UsageRowsInUSD
-		}
+	c.Azure = azureLines(perID)
+	for _, l := range c.Azure {
 		c.Summary.RowsWithoutUSD += l.UsageRows - l.USDRows
-		c.Azure = append(c.Azure, l)
 	}
 	// The credits come sorted by partner ID, tenant, subscription, resource
 	// and currency: a line whose resource the organization has already
 	// had under an ID sorting before is a duplicate for the organization.
+	// Only an organization credited apart has several IDs linked.
 	seen := map[[6]string]bool{}
 	for i := range c.Azure {
 		l := &c.Azure[i]
+		if !in.Index.CreditsOrganization(l.PartnerID) {
+			continue
+		}
 		k := [6]string{org[l.PartnerID], l.TenantID, l.SubscriptionID, l.ServiceName, l.ResourceID, l.Currency}
 		l.DuplicateForPGA = seen[k]
 		seen[k] = true
@@ -189,6 +184,42 @@ func Build(in Inputs) (*Content, error) {
 		return cmp.Or(strings.Compare(a.At, b.At), strings.Compare(a.TenantID, b.TenantID), strings.Compare(a.ObjectID, b.ObjectID))
 	})
 	return c, nil
+}
+
+// azureLines makes the credit lines of credits, in parts made in parallel
+// (a large month has hundreds of thousands).
+func azureLines(credits []attribution.Credit) []AzureLine {
+	out := make([]AzureLine, len(credits))
+	inParts(len(out), partsOf(len(out)), func(_, from, to int) {
+		for i := from; i < to; i++ {
+			cr := credits[i]
+			l := AzureLine{PartnerID: cr.PartnerID, TenantID: cr.TenantID, SubscriptionID: cr.SubAccountID, ServiceName: cr.ServiceName,
+				ResourceID: cr.ResourceID, Currency: cr.BillingCurrency, Attributed: cr.AttributedCost.String(),
+				Eligible: cr.IncentiveEligibleCost.String(), UsageRows: cr.UsageRows, USD: "0"}
+			// ACR_USD (docs/rules.md#monthly-close): x_EffectiveCostInUsd where
+			// the rows have it; the cost itself in USD billing.
+			switch {
+			case strings.EqualFold(cr.BillingCurrency, "USD") && cr.UsageRowsInUSD < cr.UsageRows:
+				l.USD, l.USDRows = l.Attributed, cr.UsageRows
+			case cr.UsageRowsInUSD > 0:
+				l.USD, l.USDRows = cr.AttributedCostInUSD.String(), cr.UsageRowsInUSD
+			}
+			out[i] = l
+		}
+	})
+	return out
+}
+
+// partsOf is how many parts inParts cuts n items into: one per processor.
+func partsOf(n int) int { return max(1, min(runtime.GOMAXPROCS(0), n)) }
+
+// inParts calls do on each of parts parts of n items, at once.
+func inParts(n, parts int, do func(part, from, to int)) {
+	var wg sync.WaitGroup
+	for i := range parts {
+		wg.Go(func() { do(i, i*n/parts, (i+1)*n/parts) })
+	}
+	wg.Wait()
 }
 
 // customRoles are each tenant's custom roles of doc.

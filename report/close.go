@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	jsonv2 "github.com/go-json-experiment/json"
@@ -167,12 +168,8 @@ func (s *Service) compute(ctx context.Context, month partnerlink.Month) (*Conten
 		return nil, err
 	}
 	inputs.PowerPlatform, inputs.Events = pp, events
-	for _, t := range doc.Tenants {
-		ns, err := s.Store.Notifications(ctx, t.TenantID, 0)
-		if err != nil {
-			return nil, err
-		}
-		inputs.Notifications = append(inputs.Notifications, ns...)
+	if inputs.Notifications, err = s.Store.Notifications(ctx, "", 0); err != nil {
+		return nil, err
 	}
 	return Build(*inputs)
 }
@@ -183,12 +180,26 @@ func (s *Service) compute(ctx context.Context, month partnerlink.Month) (*Conten
 // unlinked) on the world where they are linked. The Inputs it returns lack
 // only the Power Platform credit, the events and the files.
 func Attribute(doc *world.Document, month partnerlink.Month, workers int, scan func(runs ...*attribution.Run) error) (*Inputs, error) {
+	// The two indexes are built at once, and their chains (for the
+	// credentials) while the usage is read.
+	what := newWhatIf(doc, month.Period())
+	var whatIx *attribution.Index
+	var whatErr error
+	var wg sync.WaitGroup
+	if what != nil {
+		wg.Go(func() {
+			if whatIx, whatErr = attribution.NewIndex(what.doc); whatErr != nil {
+				whatErr = fmt.Errorf("report: the world with the unlinked credentials linked: %w", whatErr)
+			}
+		})
+	}
 	// An organization credited through one ID only has the credit of that
 	// ID; organizations are credited apart (once per row) only when they
 	// have several IDs linked in the month, where a row may reach them
 	// twice.
 	ix, err := attribution.NewIndexWithOrganizations(doc, severalIDs(doc, month.Period()))
-	if err != nil {
+	wg.Wait()
+	if err = cmp.Or(err, whatErr); err != nil {
 		return nil, err
 	}
 	opt := attribution.Options{From: month.Start(), To: month.End(), Workers: workers}
@@ -197,18 +208,22 @@ func Attribute(doc *world.Document, month partnerlink.Month, workers int, scan f
 		return nil, err
 	}
 	runs := []*attribution.Run{perID}
-	what := newWhatIf(doc, month.Period())
-	var whatIx *attribution.Index
 	if what != nil {
-		if whatIx, err = attribution.NewIndex(what.doc); err != nil {
-			return nil, fmt.Errorf("report: the world with the unlinked credentials linked: %w", err)
-		}
 		run, err := attribution.NewRun(whatIx, opt)
 		if err != nil {
 			return nil, err
 		}
 		runs = append(runs, run)
 	}
+	chains := make(chan struct{})
+	go func() {
+		defer close(chains)
+		ix.Chains()
+		if whatIx != nil {
+			whatIx.Chains()
+		}
+	}()
+	defer func() { <-chains }()
 	if err := scan(runs...); err != nil {
 		return nil, err
 	}
@@ -263,12 +278,24 @@ func scanInto(path string, runs ...*attribution.Run) error {
 // (github.com/go-json-experiment/json), about twice as fast as
 // encoding/json on the hundreds of megabytes of a large month.
 func Marshal(c *Content) ([]byte, error) {
-	// The credit lines, most of a large month, are written by hand and
-	// put in the place of the empty list the codec writes for them.
+	// The credit lines, most of a large month, are written by hand, in
+	// parts at once and while the codec writes the rest, and put in the
+	// place of the empty list the codec writes for them.
+	n := len(c.Azure)
+	parts := make([][]byte, partsOf(n))
+	errs := make([]error, len(parts))
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		inParts(n, len(parts), func(i, from, to int) {
+			parts[i], errs[i] = c.Azure[from:to].appendJSON(make([]byte, 0, c.Azure[from:to].sizeJSON()))
+		})
+	})
 	rest := *c
 	rest.Azure = AzureLines{}
 	var b bytes.Buffer
-	if err := jsonv2.MarshalWrite(&b, &rest, jsonv2.Deterministic(true)); err != nil {
+	err := jsonv2.MarshalWrite(&b, &rest, jsonv2.Deterministic(true))
+	wg.Wait()
+	if err != nil {
 		return nil, err
 	}
 	const field = `"azure":[]`
@@ -276,12 +303,26 @@ func Marshal(c *Content) ([]byte, error) {
 	if i < 0 {
 		return nil, fmt.Errorf("report: no %s in the encoded content", field)
 	}
-	out := make([]byte, 0, b.Len()+320*len(c.Azure))
-	out = append(out, b.Bytes()[:i+len(field)-2]...)
-	out, err := c.Azure.appendJSON(out)
-	if err != nil {
-		return nil, err
+	size := b.Len()
+	for i, p := range parts {
+		if errs[i] != nil {
+			return nil, errs[i]
+		}
+		size += len(p) + 1
 	}
+	out := make([]byte, 0, size)
+	out = append(out, b.Bytes()[:i+len(field)-1]...)
+	first := true
+	for _, p := range parts {
+		if len(p) == 0 {
+			continue
+		}
+		if !first {
+			out = append(out, ',')
+		}
+		out, first = append(out, p...), false
+	}
+	out = append(out, ']')
 	return append(out, b.Bytes()[i+len(field):]...), nil
 }
 

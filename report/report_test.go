@@ -320,23 +320,31 @@ func TestAzureLinesEncodeAsTheCodecDoes(t *testing.T) {
 			Attributed: "1.5", Eligible: "0", USD: "0", UsageRows: 3, DuplicateForPGA: true},
 		{PartnerID: "2", Currency: "USD", Attributed: "0", Eligible: "0", USD: "2", USDRows: 1, UsageRows: 1},
 	}
-	got, err := ls.appendJSON(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want, err := jsonv2.Marshal([]AzureLine(ls))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("hand-written:\n%s\ncodec:\n%s", got, want)
-	}
-	empty, _ := AzureLines{}.appendJSON(nil)
-	if string(empty) != "[]" {
-		t.Errorf("no lines: %s", empty)
+	// The content with none, one, two and more lines (cut into parts
+	// encoded at once) is the codec's encoding of it.
+	c := build(t, testWorld(), usageCSV)
+	for n := range 6 {
+		c.Azure = nil
+		for i := range n {
+			c.Azure = append(c.Azure, ls[i%2])
+		}
+		if n == 0 {
+			c.Azure = AzureLines{}
+		}
+		got, err := Marshal(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := jsonv2.Marshal(c, jsonv2.Deterministic(true))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%d lines: hand-written:\n%s\ncodec:\n%s", n, got, want)
+		}
 	}
 	// A content's encoding reads back as it was.
-	c := build(t, testWorld(), usageCSV)
+	c = build(t, testWorld(), usageCSV)
 	b, err := Marshal(c)
 	if err != nil {
 		t.Fatal(err)

@@ -172,15 +172,21 @@ func wakeParked(ctx context.Context, q queryer, tenantID string) error {
 }
 
 // Notifications lists a tenant's notifications, newest first, through the
-// tenant's link events (the outbox has no index by tenant).
+// tenant's link events (the outbox has no index by tenant); every tenant's
+// when tenantID is "" (the monthly close reads them all at once).
 func (d *DB) Notifications(ctx context.Context, tenantID string, n int) ([]partnerlink.Notification, error) {
 	// Report notifications have negative event ids (queueReportNotices):
 	// the primary key finds them without a tenant index too.
 	// Newest first: by created_at (column 10), then event id (column 1).
+	events, reports := " WHERE e.tenant_id = $1", " AND tenant_id = $1"
+	args := []any{strings.ToLower(tenantID)}
+	if tenantID == "" {
+		events, reports, args = "", "", nil
+	}
 	return scanNotifications(d.db.QueryContext(ctx, `SELECT o.`+strings.ReplaceAll(notificationColumns, ", ", ", o.")+`
-		FROM link_events e JOIN outbox o ON o.event_id = e.id AND o.tenant_id = e.tenant_id WHERE e.tenant_id = $1
-		UNION ALL SELECT `+notificationColumns+` FROM outbox WHERE event_id < 0 AND tenant_id = $1
-		ORDER BY 10 DESC, 1 DESC`+limit(n), strings.ToLower(tenantID)))
+		FROM link_events e JOIN outbox o ON o.event_id = e.id AND o.tenant_id = e.tenant_id`+events+`
+		UNION ALL SELECT `+notificationColumns+` FROM outbox WHERE event_id < 0`+reports+`
+		ORDER BY 10 DESC, 1 DESC`+limit(n), args...))
 }
 
 // Webhook returns where a tenant's notifications go and the signing secret.

@@ -164,8 +164,6 @@ type generator struct {
 	partners  []partner
 	subs      []sub
 	resources []resource
-	// per tenant: scopes at resource level usable for assignments
-	tenantRes [][]string
 }
 
 func newGenerator(p Params) *generator {

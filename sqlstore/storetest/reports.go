@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -78,6 +79,16 @@ func testReportVersions(t *testing.T, s Store) {
 		if len(ns) != 1 || ns[0].EventID != int64(-1-i) || string(ns[0].Payload) != want {
 			t.Errorf("notifications of %s = %+v; want one with %s", tenant, ns, want)
 		}
+	}
+	// "" lists every tenant's (the close reads them at once).
+	all, err := s.Notifications(ctx, "", 0)
+	must(t, err)
+	tenants := map[string]bool{}
+	for _, n := range all {
+		tenants[n.TenantID] = true
+	}
+	if len(all) < 2 || !tenants[strings.ToLower(TenantA)] || !tenants[strings.ToLower(TenantB)] {
+		t.Errorf("every tenant's notifications = %+v", all)
 	}
 	vs, err := s.ReportVersions(ctx, "")
 	must(t, err)

@@ -4,9 +4,15 @@
 //
 //	go run ./cmd/profile -world out/1000000/world.json -usage out/1000000/usage.csv -cpuprofile out/cpu.prof
 //	go tool pprof -top out/cpu.prof
+//
+// With -close it profiles the monthly close of 2026-03 on a data directory
+// that make close has filled (the close command has no -cpuprofile flag either):
+//
+//	go run ./cmd/profile -close out/10000000/data -cpuprofile out/close.prof
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"io"
@@ -16,7 +22,10 @@ import (
 	"runtime/pprof"
 	"time"
 
+	"github.com/partnerlink/partnerlink"
 	"github.com/partnerlink/partnerlink/attribution"
+	"github.com/partnerlink/partnerlink/report"
+	"github.com/partnerlink/partnerlink/server"
 )
 
 func main() {
@@ -25,6 +34,7 @@ func main() {
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile here")
 	memprofile := flag.String("memprofile", "", "write a heap profile here (after the scan)")
 	workers := flag.Int("workers", runtime.GOMAXPROCS(0), "engine workers")
+	closeDir := flag.String("close", "", "profile the close of 2026-03 on this data directory")
 	flag.Parse()
 	from := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 	to := from.AddDate(0, 1, 0)
@@ -40,6 +50,12 @@ func main() {
 	phase := func(name string) {
 		fmt.Fprintf(os.Stderr, "%-14s %7.3fs\n", name, time.Since(t).Seconds())
 		t = time.Now()
+	}
+	if *closeDir != "" {
+		profileClose(*closeDir, *workers)
+		phase("Close")
+		writeHeapProfile(*memprofile)
+		return
 	}
 	f, err := os.Open(*worldPath)
 	if err != nil {
@@ -72,12 +88,36 @@ func main() {
 		log.Fatal(err)
 	}
 	phase("WriteCSV")
-	if *memprofile != "" {
-		mf, err := os.Create(*memprofile)
-		if err != nil {
-			log.Fatal(err)
-		}
-		pprof.WriteHeapProfile(mf)
-		mf.Close()
+	writeHeapProfile(*memprofile)
+}
+
+// writeHeapProfile writes a heap profile to path unless it is "" (its
+// alloc_space view shows what a close allocated).
+func writeHeapProfile(path string) {
+	if path == "" {
+		return
 	}
+	mf, err := os.Create(path)
+	if err != nil {
+		log.Fatal(err)
+	}
+	pprof.WriteHeapProfile(mf)
+	mf.Close()
+}
+
+// profileClose closes 2026-03 on dataDir early, as partnerlink close does.
+func profileClose(dataDir string, workers int) {
+	ctx := context.Background()
+	db, err := server.OpenStore(ctx, dataDir, "")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer db.Close()
+	s := &report.Service{Store: db, DataDir: dataDir, Workers: workers}
+	month, _ := partnerlink.ParseMonth("2026-03")
+	closed, err := s.Close(ctx, month, true)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Fprintf(os.Stderr, "version %d published=%v\n", closed.Version.Version, closed.Published)
 }
