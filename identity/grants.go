@@ -38,7 +38,11 @@ func (s *Service) token(w http.ResponseWriter, r *http.Request, authority string
 		return
 	}
 	tr := &tokenRequest{base: s.base(r), authority: authority, v2: v2, clientID: strings.ToLower(clientID), ip: clientIP(r)}
-	if oe := s.parseScope(tr, f.Get("scope"), f.Get("resource")); oe != nil {
+	scope := f.Get("scope")
+	if f.Get("grant_type") == "authorization_code" && scope == "" && f.Get("resource") == "" {
+		scope = s.codeScope(r.Context(), f.Get("code")) // the scope the code was asked for
+	}
+	if oe := s.parseScope(tr, scope, f.Get("resource")); oe != nil {
 		oe.write(w)
 		return
 	}
@@ -50,6 +54,8 @@ func (s *Service) token(w http.ResponseWriter, r *http.Request, authority string
 		s.passwordGrant(ctx, w, tr, f.Get("username"), f.Get("password"))
 	case "refresh_token":
 		s.refreshGrant(ctx, w, tr, f.Get("refresh_token"))
+	case "authorization_code":
+		s.authorizationCodeGrant(ctx, w, tr, f.Get("code"), f.Get("redirect_uri"), f.Get("code_verifier"))
 	case grantTypeDeviceCode, "device_code": // MSAL Go sends the short name
 		code := f.Get("device_code")
 		if code == "" {
@@ -60,7 +66,7 @@ func (s *Service) token(w http.ResponseWriter, r *http.Request, authority string
 		writeOAuthError(w, http.StatusBadRequest, "invalid_request", "grant_type is missing.")
 	default:
 		writeOAuthError(w, http.StatusBadRequest, "unsupported_grant_type", fmt.Sprintf(
-			"grant_type %q is not supported; use client_credentials, password, refresh_token or %s.", gt, grantTypeDeviceCode))
+			"grant_type %q is not supported; use authorization_code, client_credentials, password, refresh_token or %s.", gt, grantTypeDeviceCode))
 	}
 }
 

@@ -262,11 +262,16 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	post := ep == epTokenV2 || ep == epTokenV1 || ep == epDeviceV2 || ep == epDeviceV1
+	form := ep == epAuthorizeV2 || ep == epAuthorizeV1 // GET shows it, POST sends it
+	if form && r.Method != http.MethodPost && r.Method != http.MethodGet && r.Method != http.MethodHead {
+		methodNotAllowed(w, "GET, POST")
+		return
+	}
 	if post && r.Method != http.MethodPost {
 		methodNotAllowed(w, "POST")
 		return
 	}
-	if !post && r.Method != http.MethodGet && r.Method != http.MethodHead {
+	if !post && !form && r.Method != http.MethodGet && r.Method != http.MethodHead {
 		methodNotAllowed(w, "GET")
 		return
 	}
@@ -287,8 +292,7 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case epDeviceV2, epDeviceV1:
 		s.deviceAuthorization(w, r, tenant, ep == epDeviceV2)
 	case epAuthorizeV2, epAuthorizeV1:
-		writeOAuthError(w, http.StatusBadRequest, "unsupported_response_type",
-			"partnerlink does not offer interactive browser sign-in (the authorization code flow). Sign in with the device code flow (az login --use-device-code, partnerlink login), a username and password, or a service principal secret.")
+		s.authorize(w, r, tenant, ep == epAuthorizeV2)
 	case epUserRealm:
 		s.userRealm(w, r, extra)
 	}
@@ -349,9 +353,10 @@ func (s *Service) openIDConfiguration(w http.ResponseWriter, r *http.Request, te
 		"subject_types_supported":               []string{"public"},
 		"id_token_signing_alg_values_supported": []string{"RS256"},
 		"token_endpoint_auth_methods_supported": []string{"client_secret_post", "client_secret_basic"},
-		"grant_types_supported": []string{"client_credentials", "password", "refresh_token",
+		"grant_types_supported": []string{"authorization_code", "client_credentials", "password", "refresh_token",
 			"urn:ietf:params:oauth:grant-type:device_code"},
-		"scopes_supported": []string{"openid", "profile", "email", "offline_access"},
+		"code_challenge_methods_supported": []string{"S256"},
+		"scopes_supported":                 []string{"openid", "profile", "email", "offline_access"},
 		"claims_supported": []string{"iss", "aud", "exp", "nbf", "iat", "sub", "oid", "tid",
 			"appid", "azp", "idtyp", "ver", "name", "upn", "preferred_username"},
 		"tenant_region_scope":             nil,

@@ -61,6 +61,8 @@ const (
 	GrantUserCode     = "user_code"     // key: hash of the normalized user code; value: the device code key
 	GrantRefreshToken = "refresh_token" // key: hash of the refresh token
 	GrantDeviceForm   = "device_form"   // key: hash of the per-render form token of GET /device
+	GrantAuthCode     = "auth_code"     // key: hash of an authorization code
+	GrantSignInForm   = "signin_form"   // key: hash of the per-render form token of the sign-in page
 )
 
 // GuestOf reports whether guest is a guest account that the home user signs
