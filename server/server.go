@@ -25,6 +25,7 @@ import (
 	"github.com/partnerlink/partnerlink/identity"
 	"github.com/partnerlink/partnerlink/linking"
 	"github.com/partnerlink/partnerlink/notify"
+	"github.com/partnerlink/partnerlink/portal"
 	"github.com/partnerlink/partnerlink/report"
 	"github.com/partnerlink/partnerlink/sqlstore"
 	"github.com/partnerlink/partnerlink/usage"
@@ -419,6 +420,7 @@ func (s *Server) routes(base string) http.Handler {
 	apiHandler.DataDir, apiHandler.Log, apiHandler.CloseDay = s.cfg.DataDir, s.cfg.Logger, s.cfg.CloseDay
 	apiHandler.Webhooks = s.webhooks
 	s.arm, s.api = armHandler, apiHandler
+	portalHandler := &portal.Portal{BaseURL: base, Identity: s.Identity, ARM: armHandler, Dir: s.DB, Now: s.cfg.Now, Log: s.cfg.Logger}
 	met := newMetrics()
 	met.signIns(s.Identity)
 	metricsHandler := met.handler(s.adminKeyHash)
@@ -434,6 +436,10 @@ func (s *Server) routes(base string) http.Handler {
 		default:
 			if identity.IsIdentityPath(r.URL.Path) {
 				s.Identity.ServeHTTP(w, r)
+				return
+			}
+			if portal.IsPortalPath(r.URL.Path) {
+				portalHandler.ServeHTTP(w, r)
 				return
 			}
 			notFound(w, r)

@@ -1,0 +1,519 @@
+// Package portal is partnerlink's web portal (docs/portal.md): pages
+// rendered on the server from templates embedded in the binary, for
+// partners and customers to sign in, switch directory and link a partner
+// ID. It is an OAuth client of the product's own token service
+// (authorization code with PKCE) and calls the ARM surface with the
+// signed-in account's token, in process, so that every page authorizes
+// exactly as the API does and a link made here is the API's link.
+package portal
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"embed"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/partnerlink/partnerlink"
+	"github.com/partnerlink/partnerlink/identity"
+)
+
+// ClientID is the portal's application id at the token service.
+const ClientID = "5f0c2a3e-7d4b-4c1a-9e8f-3b6d2a1c0e9f"
+
+// SessionLifetime is how long a sign-in lasts; then the person signs in
+// again (docs/portal.md, "Sessions").
+const SessionLifetime = 8 * time.Hour
+
+// maxSessions bounds the sessions kept in memory; the oldest goes first.
+const maxSessions = 10000
+
+const (
+	sessionCookie = "__Host-partnerlink_session"
+	flowCookie    = "__Host-partnerlink_signin"
+	armScope      = "https://management.core.windows.net//.default"
+	mpVersion     = "?api-version=2018-02-01"
+)
+
+//go:embed templates/*.html
+var templateFiles embed.FS
+
+//go:embed static
+var staticFiles embed.FS
+
+var pages = template.Must(template.ParseFS(templateFiles, "templates/*.html"))
+
+// Directory is what the portal reads of the directory: the tenants a
+// person reaches (their own and where they are a guest) and the names.
+type Directory interface {
+	Tenant(ctx context.Context, tenantID string) (*partnerlink.Tenant, error)
+	Principal(ctx context.Context, tenantID, objectID string) (*partnerlink.Principal, error)
+	GuestsOf(ctx context.Context, homeTenantID, homeObjectID string) ([]partnerlink.Principal, error)
+}
+
+// Portal serves /, /portal and /portal/….
+type Portal struct {
+	// BaseURL is the server's base URL this portal is reached at.
+	BaseURL string
+	// Identity is the token service and ARM the ARM surface, both called
+	// in process.
+	Identity http.Handler
+	ARM      http.Handler
+	Dir      Directory
+	Now      func() time.Time
+	Log      *slog.Logger
+
+	mu       sync.Mutex
+	sessions map[string]*session // by the hash of the cookie's value
+}
+
+// session is a signed-in person: their home account, the refresh token
+// that gets them a token in each of their directories, and those tokens.
+type session struct {
+	HomeTenantID, HomeObjectID, Name string
+	CSRF                             string
+	Expires                          time.Time
+
+	mu      sync.Mutex
+	refresh string
+	tokens  map[string]accessToken // by tenant
+}
+
+type accessToken struct {
+	value   string
+	expires time.Time
+}
+
+// Routes lists the portal's endpoints as "METHOD pattern".
+func Routes() []string {
+	return []string{"GET /", "GET /portal", "GET /portal/signin", "GET /portal/callback", "POST /portal/signout",
+		"GET /portal/link", "POST /portal/link", "GET /portal/static/portal.css"}
+}
+
+// IsPortalPath reports whether the portal answers path.
+func IsPortalPath(path string) bool {
+	return path == "/" || path == "/portal" || strings.HasPrefix(path, "/portal/")
+}
+
+func (p *Portal) now() time.Time {
+	if p.Now != nil {
+		return p.Now()
+	}
+	return time.Now()
+}
+
+func (p *Portal) log() *slog.Logger {
+	if p.Log != nil {
+		return p.Log
+	}
+	return slog.Default()
+}
+
+// ServeHTTP routes the portal's requests.
+func (p *Portal) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "same-origin")
+	if strings.HasPrefix(r.URL.Path, "/portal/static/") {
+		p.static(w, r)
+		return
+	}
+	h.Set("Cache-Control", "no-store")
+	type route struct{ method, path string }
+	switch (route{r.Method, r.URL.Path}) {
+	case route{"GET", "/"}:
+		http.Redirect(w, r, "/portal", http.StatusFound)
+	case route{"GET", "/portal"}:
+		p.withSession(w, r, p.home)
+	case route{"GET", "/portal/signin"}:
+		p.signIn(w, r)
+	case route{"GET", "/portal/callback"}:
+		p.callback(w, r)
+	case route{"POST", "/portal/signout"}:
+		p.signOut(w, r)
+	case route{"GET", "/portal/link"}, route{"POST", "/portal/link"}:
+		p.withSession(w, r, p.link)
+	default:
+		if slices.ContainsFunc(Routes(), func(rt string) bool { return strings.HasSuffix(rt, " "+r.URL.Path) }) {
+			w.Header().Set("Allow", "GET, POST")
+			p.render(w, r, http.StatusMethodNotAllowed, "error", view{Title: "Method not allowed", Error: r.Method + " is not allowed here."})
+			return
+		}
+		p.render(w, r, http.StatusNotFound, "error", view{Title: "Not found", Error: "There is no page at " + r.URL.Path + "."})
+	}
+}
+
+func (p *Portal) static(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	sub, _ := fs.Sub(staticFiles, "static")
+	w.Header().Set("Cache-Control", "public, max-age=3600")
+	http.StripPrefix("/portal/static/", http.FileServerFS(sub)).ServeHTTP(w, r)
+}
+
+// view is what every page's template gets.
+type view struct {
+	Title, Page, Path string
+	Session          *session
+	CSRF             string
+	Directory        partnerlink.Tenant
+	Directories      []partnerlink.Tenant
+	Account          string // the signed-in person's account in the directory
+	Message, Error   string
+	Link             *linkView
+	PartnerInput     string
+}
+
+func (p *Portal) render(w http.ResponseWriter, r *http.Request, status int, page string, v view) {
+	if v.Session != nil {
+		v.CSRF = v.Session.CSRF
+	}
+	v.Path = r.URL.Path
+	var b bytes.Buffer
+	if err := pages.ExecuteTemplate(&b, page+".html", v); err != nil {
+		p.log().Error("portal: render", "page", page, "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	w.Write(b.Bytes())
+}
+
+func randomToken() string {
+	b := make([]byte, 32)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func hashOf(s string) string {
+	h := sha256.Sum256([]byte(s))
+	return base64.RawURLEncoding.EncodeToString(h[:])
+}
+
+// signIn starts the authorization code flow: a state and a PKCE verifier
+// in a short-lived cookie, and the redirect to the sign-in page.
+func (p *Portal) signIn(w http.ResponseWriter, r *http.Request) {
+	state, verifier := randomToken(), randomToken()
+	http.SetCookie(w, &http.Cookie{Name: flowCookie, Value: state + "." + verifier, Path: "/", MaxAge: 900,
+		HttpOnly: true, Secure: true, SameSite: http.SameSiteLaxMode})
+	sum := sha256.Sum256([]byte(verifier))
+	q := url.Values{"response_type": {"code"}, "client_id": {ClientID}, "redirect_uri": {p.BaseURL + "/portal/callback"},
+		"scope": {armScope + " openid offline_access"}, "state": {state},
+		"code_challenge": {base64.RawURLEncoding.EncodeToString(sum[:])}, "code_challenge_method": {"S256"}}
+	http.Redirect(w, r, "/organizations/oauth2/v2.0/authorize?"+q.Encode(), http.StatusFound)
+}
+
+// tokenResponse is the token service's answer.
+type tokenResponse struct {
+	AccessToken  string `json:"access_token"`
+	RefreshToken string `json:"refresh_token"`
+	ExpiresIn    int64  `json:"expires_in"`
+	Error        string `json:"error"`
+	Description  string `json:"error_description"`
+}
+
+// token posts a token request to the token service in process.
+func (p *Portal) token(ctx context.Context, authority string, form url.Values) (*tokenResponse, error) {
+	form.Set("client_id", ClientID)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.BaseURL+"/"+authority+"/oauth2/v2.0/token", strings.NewReader(form.Encode()))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.RemoteAddr = "127.0.0.1:0"
+	rec := httptest.NewRecorder()
+	p.Identity.ServeHTTP(rec, req)
+	var tr tokenResponse
+	if err := json.Unmarshal(rec.Body.Bytes(), &tr); err != nil {
+		return nil, fmt.Errorf("portal: token response %d: %w", rec.Code, err)
+	}
+	if rec.Code != http.StatusOK {
+		return &tr, partnerlink.Errorf(partnerlink.EFORBIDDEN, "%s", tr.Description)
+	}
+	return &tr, nil
+}
+
+// callback finishes the sign-in: it checks the state, redeems the code with
+// the verifier and starts a session.
+func (p *Portal) callback(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	c, err := r.Cookie(flowCookie)
+	http.SetCookie(w, &http.Cookie{Name: flowCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: true, SameSite: http.SameSiteLaxMode})
+	state, verifier, ok := "", "", false
+	if err == nil {
+		state, verifier, ok = strings.Cut(c.Value, ".")
+	}
+	if !ok || q.Get("state") == "" || subtle.ConstantTimeCompare([]byte(state), []byte(q.Get("state"))) != 1 {
+		p.render(w, r, http.StatusBadRequest, "error", view{Title: "Sign-in failed", Error: "The sign-in did not start here or took too long; sign in again."})
+		return
+	}
+	if e := q.Get("error"); e != "" {
+		p.render(w, r, http.StatusOK, "landing", view{Title: "Signed out", Message: "The sign-in was cancelled (" + q.Get("error_description") + ")."})
+		return
+	}
+	tr, err := p.token(r.Context(), "organizations", url.Values{"grant_type": {"authorization_code"}, "code": {q.Get("code")},
+		"redirect_uri": {p.BaseURL + "/portal/callback"}, "code_verifier": {verifier}, "scope": {armScope + " openid offline_access"}})
+	if err != nil {
+		p.render(w, r, http.StatusBadRequest, "error", view{Title: "Sign-in failed", Error: partnerlink.ErrorMessage(err)})
+		return
+	}
+	claims, err := unverifiedClaims(tr.AccessToken)
+	if err != nil {
+		p.render(w, r, http.StatusInternalServerError, "error", view{Title: "Sign-in failed", Error: "The token service's answer could not be read."})
+		return
+	}
+	now := p.now()
+	s := &session{HomeTenantID: claims.TenantID, HomeObjectID: claims.ObjectID, Name: claims.UPN, CSRF: randomToken(),
+		Expires: now.Add(SessionLifetime), refresh: tr.RefreshToken,
+		tokens: map[string]accessToken{claims.TenantID: {tr.AccessToken, now.Add(time.Duration(tr.ExpiresIn) * time.Second)}}}
+	id := randomToken()
+	p.mu.Lock()
+	if p.sessions == nil {
+		p.sessions = map[string]*session{}
+	}
+	for k, old := range p.sessions {
+		if !now.Before(old.Expires) {
+			delete(p.sessions, k)
+		}
+	}
+	if len(p.sessions) >= maxSessions {
+		oldest := ""
+		for k, old := range p.sessions {
+			if oldest == "" || old.Expires.Before(p.sessions[oldest].Expires) {
+				oldest = k
+			}
+		}
+		delete(p.sessions, oldest)
+	}
+	p.sessions[hashOf(id)] = s
+	p.mu.Unlock()
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: id, Path: "/", MaxAge: int(SessionLifetime / time.Second),
+		HttpOnly: true, Secure: true, SameSite: http.SameSiteStrictMode})
+	http.Redirect(w, r, "/portal", http.StatusSeeOther)
+}
+
+// claims are the access token claims the portal reads. The token comes
+// straight from the token service in process, so it is not verified again
+// here; the ARM surface verifies it on every call.
+type claims struct {
+	TenantID string `json:"tid"`
+	ObjectID string `json:"oid"`
+	UPN      string `json:"upn"`
+}
+
+func unverifiedClaims(jwt string) (*claims, error) {
+	parts := strings.Split(jwt, ".")
+	if len(parts) != 3 {
+		return nil, fmt.Errorf("portal: not a JWT")
+	}
+	b, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return nil, err
+	}
+	var c claims
+	return &c, json.Unmarshal(b, &c)
+}
+
+// current returns the request's session, nil when there is none or it
+// expired.
+func (p *Portal) current(r *http.Request) *session {
+	c, err := r.Cookie(sessionCookie)
+	if err != nil {
+		return nil
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	s := p.sessions[hashOf(c.Value)]
+	if s == nil || !p.now().Before(s.Expires) {
+		delete(p.sessions, hashOf(c.Value))
+		return nil
+	}
+	return s
+}
+
+// signOut ends the session (CSRF-checked).
+func (p *Portal) signOut(w http.ResponseWriter, r *http.Request) {
+	s := p.current(r)
+	if s != nil {
+		if !p.checkCSRF(w, r, s) {
+			return
+		}
+		c, _ := r.Cookie(sessionCookie)
+		p.mu.Lock()
+		delete(p.sessions, hashOf(c.Value))
+		p.mu.Unlock()
+	}
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: true, SameSite: http.SameSiteStrictMode})
+	p.render(w, r, http.StatusOK, "landing", view{Title: "Signed out", Message: "You are signed out."})
+}
+
+// checkCSRF refuses a form whose csrf field is not the session's.
+func (p *Portal) checkCSRF(w http.ResponseWriter, r *http.Request, s *session) bool {
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	if err := r.ParseForm(); err == nil && subtle.ConstantTimeCompare([]byte(r.PostForm.Get("csrf")), []byte(s.CSRF)) == 1 {
+		return true
+	}
+	p.render(w, r, http.StatusForbidden, "error", view{Title: "Form refused", Session: s,
+		Error: "The form was not sent from this portal's page or is out of date; open the page again and retry."})
+	return false
+}
+
+// withSession runs page for a signed-in person in the directory the
+// request names (their home directory by default); without a session the
+// browser goes to the landing page.
+func (p *Portal) withSession(w http.ResponseWriter, r *http.Request, page func(http.ResponseWriter, *http.Request, *view, string)) {
+	s := p.current(r)
+	if s == nil {
+		if r.Method == http.MethodGet {
+			p.render(w, r, http.StatusUnauthorized, "landing", view{Title: "Sign in"})
+			return
+		}
+		p.render(w, r, http.StatusUnauthorized, "error", view{Title: "Signed out", Error: "Your session has ended; sign in again."})
+		return
+	}
+	if r.Method == http.MethodPost && !p.checkCSRF(w, r, s) {
+		return
+	}
+	v := &view{Session: s}
+	dirs, err := p.directories(r.Context(), s)
+	if err != nil {
+		p.fail(w, r, v, err)
+		return
+	}
+	v.Directories = dirs
+	want := strings.ToLower(r.FormValue("directory"))
+	if want == "" {
+		want = s.HomeTenantID
+	}
+	i := slices.IndexFunc(dirs, func(t partnerlink.Tenant) bool { return t.ID == want })
+	if i < 0 {
+		v.Directory = partnerlink.Tenant{ID: s.HomeTenantID, Name: s.HomeTenantID}
+		if j := slices.IndexFunc(dirs, func(t partnerlink.Tenant) bool { return t.ID == s.HomeTenantID }); j >= 0 {
+			v.Directory = dirs[j]
+		}
+		p.render(w, r, http.StatusForbidden, "error", view{Title: "Directory not available", Session: s, Directories: dirs, Directory: v.Directory,
+			Error: fmt.Sprintf("You have no account in directory %q; choose one of yours with Switch directory.", want)})
+		return
+	}
+	v.Directory = dirs[i]
+	tok, err := p.tokenFor(r.Context(), s, v.Directory.ID)
+	if err != nil {
+		p.fail(w, r, v, err)
+		return
+	}
+	page(w, r, v, tok)
+}
+
+// fail renders an error page for err.
+func (p *Portal) fail(w http.ResponseWriter, r *http.Request, v *view, err error) {
+	code := partnerlink.ErrorCode(err)
+	if code == partnerlink.EINTERNAL {
+		p.log().Error("portal: internal error", "path", r.URL.Path, "err", err)
+	}
+	v.Title, v.Error = "Something went wrong", partnerlink.ErrorMessage(err)
+	status := http.StatusInternalServerError
+	switch code {
+	case partnerlink.EFORBIDDEN, partnerlink.EUNAUTHORIZED:
+		status = http.StatusForbidden
+	case partnerlink.EINVALID:
+		status = http.StatusBadRequest
+	case partnerlink.ENOTFOUND:
+		status = http.StatusNotFound
+	}
+	p.render(w, r, status, "error", *v)
+}
+
+// directories are the tenants the person reaches: their home tenant and
+// every tenant where they have an active guest account, by name.
+func (p *Portal) directories(ctx context.Context, s *session) ([]partnerlink.Tenant, error) {
+	ids := []string{s.HomeTenantID}
+	home, err := p.Dir.Principal(ctx, s.HomeTenantID, s.HomeObjectID)
+	if err != nil {
+		return nil, err
+	}
+	guests, err := p.Dir.GuestsOf(ctx, s.HomeTenantID, s.HomeObjectID)
+	if err != nil {
+		return nil, err
+	}
+	now := p.now()
+	for _, g := range guests {
+		if identity.GuestOf(g, *home) && g.ActiveAt(now) && !slices.Contains(ids, g.TenantID) {
+			ids = append(ids, g.TenantID)
+		}
+	}
+	var out []partnerlink.Tenant
+	for _, id := range ids {
+		t, err := p.Dir.Tenant(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *t)
+	}
+	slices.SortFunc(out[1:], func(a, b partnerlink.Tenant) int { return strings.Compare(a.Name+a.ID, b.Name+b.ID) })
+	return out, nil
+}
+
+// tokenFor returns an access token for the person's account in tenant,
+// redeeming the refresh token there when the cached one is near its end.
+func (p *Portal) tokenFor(ctx context.Context, s *session, tenant string) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := p.now()
+	if t, ok := s.tokens[tenant]; ok && now.Add(time.Minute).Before(t.expires) {
+		return t.value, nil
+	}
+	tr, err := p.token(ctx, tenant, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {s.refresh},
+		"scope": {armScope + " offline_access"}})
+	if err != nil {
+		return "", err
+	}
+	s.refresh = tr.RefreshToken
+	s.tokens[tenant] = accessToken{tr.AccessToken, now.Add(time.Duration(tr.ExpiresIn) * time.Second)}
+	return tr.AccessToken, nil
+}
+
+// arm calls the ARM surface in process with the token; it returns the
+// status and body.
+func (p *Portal) arm(ctx context.Context, method, path, token string) (int, []byte) {
+	req, _ := http.NewRequestWithContext(ctx, method, p.BaseURL+path, nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.RemoteAddr = "127.0.0.1:0"
+	rec := httptest.NewRecorder()
+	p.ARM.ServeHTTP(rec, req)
+	b, _ := io.ReadAll(rec.Result().Body)
+	return rec.Code, b
+}
+
+// armError is the message of an ARM error body.
+func armError(b []byte) string {
+	var e struct {
+		Error struct {
+			Message string `json:"message"`
+		} `json:"error"`
+	}
+	if json.Unmarshal(b, &e) != nil || e.Error.Message == "" {
+		return "The request failed."
+	}
+	return e.Error.Message
+}
