@@ -174,14 +174,14 @@ func (p *Portal) static(w http.ResponseWriter, r *http.Request) {
 // view is what every page's template gets.
 type view struct {
 	Title, Page, Path string
-	Session          *session
-	CSRF             string
-	Directory        partnerlink.Tenant
-	Directories      []partnerlink.Tenant
-	Account          string // the signed-in person's account in the directory
-	Message, Error   string
-	Link             *linkView
-	PartnerInput     string
+	Session           *session
+	CSRF              string
+	Directory         partnerlink.Tenant
+	Directories       []partnerlink.Tenant
+	Account           string // the signed-in person's account in the directory
+	Message, Error    string
+	Link              *linkView
+	PartnerInput      string
 }
 
 func (p *Portal) render(w http.ResponseWriter, r *http.Request, status int, page string, v view) {
