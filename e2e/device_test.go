@@ -74,15 +74,7 @@ func testDeviceCodeBrowser(t *testing.T, e *env) {
 	// The browser: Debian's Chromium, headless, with a fresh profile.
 	// The screenshot goes to the test's temp dir, or to
 	// $PARTNERLINK_E2E_ARTIFACTS (kept, for CI artifacts) when set.
-	shotDir := t.TempDir()
-	if d := os.Getenv("PARTNERLINK_E2E_ARTIFACTS"); d != "" {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		shotDir = d
-	}
-	shot := filepath.Join(shotDir, "device-approved-"+e.backend+".png")
-	pageText := approveInBrowser(t, ctx, e.url+"/device", userCode, demo.AliceSignIn, e.creds.AlicePassword, shot)
+	pageText := approveInBrowser(t, ctx, e.url+"/device", userCode, demo.AliceSignIn, e.creds.AlicePassword, "device-approved-"+e.backend)
 	if !strings.Contains(pageText, "You signed in as "+demo.AliceSignIn+" in tenant "+demo.FabrikamTenant) {
 		t.Fatalf("device page after sign-in says %q", pageText)
 	}
@@ -125,31 +117,9 @@ func testDeviceCodeBrowser(t *testing.T, e *env) {
 // approveInBrowser fills the device page in headless Chromium and submits
 // it; it returns the text of the page that answers, and saves a screenshot
 // of it.
-func approveInBrowser(t *testing.T, ctx context.Context, pageURL, userCode, user, password, screenshot string) string {
+func approveInBrowser(t *testing.T, ctx context.Context, pageURL, userCode, user, password, shot string) string {
 	t.Helper()
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromiumPath),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true),
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		// The server's certificate is from its own CA, which Chromium's
-		// NSS store does not hold.
-		chromedp.IgnoreCertErrors,
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(900, 700),
-	}
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
-	defer cancelAlloc()
-	bctx, cancelBrowser := chromedp.NewContext(allocCtx)
-	defer cancelBrowser()
-
+	bctx := startBrowser(t, ctx)
 	// A first action without a timeout of its own starts the browser.
 	if err := chromedp.Do(bctx, chromedp.Navigate(pageURL)); err != nil {
 		t.Fatalf("browser: open %s: %v", pageURL, err)
@@ -174,14 +144,65 @@ func approveInBrowser(t *testing.T, ctx context.Context, pageURL, userCode, user
 	if err != nil {
 		t.Fatalf("browser: read the answer page: %v", err)
 	}
+	screenshot(t, bctx, artifactDir(t), shot)
+	return text
+}
+
+// startBrowser starts Debian's Chromium, headless, with a fresh profile;
+// it stops with the test.
+func startBrowser(t *testing.T, ctx context.Context) context.Context {
+	t.Helper()
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromiumPath),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true),
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		// The server's certificate is from its own CA, which Chromium's
+		// NSS store does not hold.
+		chromedp.IgnoreCertErrors,
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1000, 800),
+	}
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
+	bctx, cancelBrowser := chromedp.NewContext(allocCtx)
+	t.Cleanup(func() { cancelBrowser(); cancelAlloc() })
+	return bctx
+}
+
+// artifactDir is where screenshots go: $PARTNERLINK_E2E_ARTIFACTS (kept,
+// for CI artifacts) when set, else the test's temp dir.
+func artifactDir(t *testing.T) string {
+	t.Helper()
+	d := os.Getenv("PARTNERLINK_E2E_ARTIFACTS")
+	if d == "" {
+		return t.TempDir()
+	}
+	if err := os.MkdirAll(d, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// screenshot saves the page as a PNG in dir.
+func screenshot(t *testing.T, bctx context.Context, dir, name string) {
+	t.Helper()
 	// Quality 100 gives a PNG; lower values give a JPEG.
 	png, err := chromedp.Run(bctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		t.Errorf("browser: screenshot: %v", err)
-	} else if err := os.WriteFile(screenshot, png, 0o644); err != nil {
-		t.Errorf("save screenshot: %v", err)
-	} else {
-		t.Logf("screenshot of the device page after submitting: %s (%d bytes)", screenshot, len(png))
+		return
 	}
-	return text
+	path := filepath.Join(dir, name+".png")
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		t.Errorf("save screenshot: %v", err)
+		return
+	}
+	t.Logf("screenshot: %s (%d bytes)", path, len(png))
 }

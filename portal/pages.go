@@ -96,6 +96,9 @@ func (p *Portal) link(w http.ResponseWriter, r *http.Request, v *view, token str
 		}
 	} else {
 		v.Message = doneMessage(r.URL.Query())
+		if v.Message != "" {
+			v.Done = r.URL.Query().Get("done")
+		}
 	}
 	var errText string
 	v.Link, errText = p.currentLink(r, token)

@@ -180,6 +180,7 @@ type view struct {
 	Directories       []partnerlink.Tenant
 	Account           string // the signed-in person's account in the directory
 	Message, Error    string
+	Done              string // the change a redirect reports: link, update or remove
 	Link              *linkView
 	PartnerInput      string
 }
