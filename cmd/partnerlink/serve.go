@@ -135,6 +135,10 @@ var demoText = template.Must(template.New("demo").Parse(`
   The commands below run the partnerlink CLI as {{.Cmd}}{{if .GoRun}} (from this directory; or build it once:
   go build -o partnerlink ./cmd/partnerlink){{end}}.
 
+In a browser: open {{.URL}}/ (trust the CA certificate above, or accept the warning), sign in
+as {{.Alice}} with her password (in the login command for alice below), choose Fabrikam under
+Switch directory and open Link to a partner ID.
+
 Link as Contoso's automation service principal in Fabrikam:
   {{.Cmd}} login --server {{.URL}} --ca-file {{.CA}} --service-principal -u {{.AppID}} -p '{{.AppSecret}}' --tenant {{.Fabrikam}}
   {{.Cmd}} link create --partner-id {{.Germany}}
