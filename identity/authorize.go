@@ -171,30 +171,15 @@ func (s *Service) signInSubmit(w http.ResponseWriter, r *http.Request, authority
 		fail("access_denied", "The user cancelled the sign-in.")
 		return
 	}
-	home, oe, err := s.signIn(ctx, clientIP(r), page.Username, f.Get("password"))
+	home, target, status, refusal, err := s.signInAt(ctx, w, r, page.Username, f.Get("password"), authority,
+		"The username or password is not correct.")
 	if err != nil {
 		s.serverError(w, err)
 		return
 	}
-	if oe != nil && oe.retryAfter > 0 {
-		setRetryAfter(w, oe.retryAfter)
-		page.Error = oe.description
-		s.renderSignIn(w, r, http.StatusTooManyRequests, page)
-		return
-	}
-	if oe != nil {
-		page.Error = "The username or password is not correct."
-		s.renderSignIn(w, r, http.StatusUnauthorized, page)
-		return
-	}
-	target, oe, err := s.principalIn(ctx, *home, authority)
-	if err != nil {
-		s.serverError(w, err)
-		return
-	}
-	if oe != nil {
-		page.Error = oe.description
-		s.renderSignIn(w, r, http.StatusForbidden, page)
+	if refusal != "" {
+		page.Error = refusal
+		s.renderSignIn(w, r, status, page)
 		return
 	}
 	now := s.now().UTC()

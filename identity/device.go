@@ -330,30 +330,15 @@ func (s *Service) deviceSubmit(w http.ResponseWriter, r *http.Request) {
 		s.renderDevicePage(w, r, http.StatusOK, d)
 		return
 	}
-	home, oe, err := s.signIn(ctx, clientIP(r), d.Username, f.Get("password"))
+	home, target, status, refusal, err := s.signInAt(ctx, w, r, d.Username, f.Get("password"), rec.Authority,
+		"The sign-in name or password is not correct.")
 	if err != nil {
 		s.serverError(w, err)
 		return
 	}
-	if oe != nil && oe.retryAfter > 0 {
-		setRetryAfter(w, oe.retryAfter)
-		d.Error = oe.description
-		s.renderDevicePage(w, r, http.StatusTooManyRequests, d)
-		return
-	}
-	if oe != nil {
-		d.Error = "The sign-in name or password is not correct."
-		s.renderDevicePage(w, r, http.StatusUnauthorized, d)
-		return
-	}
-	target, oe, err := s.principalIn(ctx, *home, rec.Authority)
-	if err != nil {
-		s.serverError(w, err)
-		return
-	}
-	if oe != nil {
-		d.Error = oe.description
-		s.renderDevicePage(w, r, http.StatusForbidden, d)
+	if refusal != "" {
+		d.Error = refusal
+		s.renderDevicePage(w, r, status, d)
 		return
 	}
 	rec.Status = deviceApproved

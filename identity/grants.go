@@ -219,6 +219,33 @@ func (s *Service) signIn(ctx context.Context, ip, username, password string) (*p
 	return home, oe, err
 }
 
+// signInAt is the sign-in of a page's form (the device page, the sign-in
+// page): the throttled check of the name and password, then the principal
+// the person acts as at authority. A refusal comes back as the status and
+// the text to show by the form (wrong for wrong credentials), with
+// Retry-After set on w when throttled.
+func (s *Service) signInAt(ctx context.Context, w http.ResponseWriter, r *http.Request, username, password, authority, wrong string) (
+	home, target *partnerlink.Principal, status int, refusal string, err error) {
+	home, oe, err := s.signIn(ctx, clientIP(r), username, password)
+	switch {
+	case err != nil:
+		return nil, nil, 0, "", err
+	case oe != nil && oe.retryAfter > 0:
+		setRetryAfter(w, oe.retryAfter)
+		return nil, nil, http.StatusTooManyRequests, oe.description, nil
+	case oe != nil:
+		return nil, nil, http.StatusUnauthorized, wrong, nil
+	}
+	target, oe, err = s.principalIn(ctx, *home, authority)
+	switch {
+	case err != nil:
+		return nil, nil, 0, "", err
+	case oe != nil:
+		return nil, nil, http.StatusForbidden, oe.description, nil
+	}
+	return home, target, 0, "", nil
+}
+
 // clientIP is the address the request came from (the proxy's, behind one).
 func clientIP(r *http.Request) string {
 	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {

@@ -19,9 +19,10 @@ import (
 	"github.com/partnerlink/partnerlink/server"
 )
 
-// startLimited starts a server with the given limits and returns it with
-// the TLS configuration that trusts it.
-func startLimited(t *testing.T, cfg server.Config) (*server.Server, *tls.Config) {
+// startServer starts a server with cfg (its limits, its schedule) on a
+// fresh data directory and returns it with the TLS configuration that
+// trusts it.
+func startServer(t *testing.T, cfg server.Config) (*server.Server, *tls.Config) {
 	t.Helper()
 	cfg.DataDir, cfg.Addr = privateDir(t), "127.0.0.1:0"
 	srv, err := server.Open(context.Background(), cfg)
@@ -56,7 +57,7 @@ func waitClosed(t *testing.T, what string, c net.Conn, limit time.Duration) {
 // byte at a time (on the token endpoint, which needs no credential), and
 // a keep-alive connection left idle (docs/operations.md).
 func TestSlowConnectionsAreClosed(t *testing.T) {
-	srv, tlsCfg := startLimited(t, server.Config{ReadHeaderTimeout: 300 * time.Millisecond,
+	srv, tlsCfg := startServer(t, server.Config{ReadHeaderTimeout: 300 * time.Millisecond,
 		BodyReadTimeout: 300 * time.Millisecond, IdleTimeout: 300 * time.Millisecond})
 	// The token endpoint of an existing tenant reads the form.
 	if err := srv.DB.PutTenant(context.Background(), partnerlink.Tenant{ID: "00000000-0000-4000-8000-000000000009", Name: "T"}); err != nil {
@@ -111,7 +112,7 @@ func TestSlowConnectionsAreClosed(t *testing.T) {
 // A client opens at most MaxConnsPerIP connections; one more is closed at
 // once, and a place is free again when a connection ends.
 func TestConnectionsPerIP(t *testing.T) {
-	srv, tlsCfg := startLimited(t, server.Config{MaxConnsPerIP: 2})
+	srv, tlsCfg := startServer(t, server.Config{MaxConnsPerIP: 2})
 	addr := strings.TrimPrefix(srv.URL, "https://")
 	var open []*tls.Conn
 	for i := 0; i < 2; i++ {

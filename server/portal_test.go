@@ -2,13 +2,10 @@ package server_test
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
-	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -25,26 +22,14 @@ import (
 // credentials and a client that trusts it.
 func demoServer(t *testing.T) (*server.Server, demo.Credentials, *http.Client) {
 	t.Helper()
-	dir := privateDir(t)
-	srv, err := server.Open(context.Background(), server.Config{DataDir: dir, Addr: "127.0.0.1:0", CloseEvery: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv, tlsCfg := startServer(t, server.Config{CloseEvery: -1})
 	creds := demo.NewCredentials()
 	doc := demo.World(creds)
 	world.Normalize(doc)
 	if err := srv.DB.ImportWorld(context.Background(), doc, identity.HashSecret); err != nil {
 		t.Fatal(err)
 	}
-	srv.Start()
-	t.Cleanup(func() { srv.Close() })
-	ca, err := os.ReadFile(srv.CAFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(ca)
-	return srv, creds, &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	return srv, creds, &http.Client{Transport: &http.Transport{TLSClientConfig: tlsCfg}}
 }
 
 // portalBrowser is a cookie-keeping client of the portal.
