@@ -30,19 +30,19 @@ const signInFormCookie = "partnerlink_signin_form"
 
 // authCodeRecord is stored (as JSON) under the hash of an authorization code.
 type authCodeRecord struct {
-	ClientID      string    `json:"clientId"`
-	RedirectURI   string    `json:"redirectUri"`
-	Challenge     string    `json:"challenge"` // the S256 code challenge
-	HomeTenantID  string    `json:"homeTenantId"`
-	HomeObjectID  string    `json:"homeObjectId"`
-	TenantID      string    `json:"tenantId"`
-	ObjectID      string    `json:"objectId"`
-	AuthTime      time.Time `json:"authTime"`
-	Authority     string    `json:"authority"`
-	AuthorizeV2   bool      `json:"v2"`
-	RequestScope  string    `json:"scope"`
-	RequestNonce  string    `json:"nonce,omitempty"`
-	RequestedTime time.Time `json:"requested"`
+	ClientID     string    `json:"clientId"`
+	RedirectURI  string    `json:"redirectUri"`
+	Challenge    string    `json:"challenge"` // the S256 code challenge
+	HomeTenantID string    `json:"homeTenantId"`
+	HomeObjectID string    `json:"homeObjectId"`
+	TenantID     string    `json:"tenantId"`
+	ObjectID     string    `json:"objectId"`
+	AuthTime     time.Time `json:"authTime"`
+	Authority    string    `json:"authority"`
+	RequestScope string    `json:"scope"`
+	// RequestNonce goes back in the ID token (OpenID Connect Core §3.1.2.1),
+	// where MSAL checks it.
+	RequestNonce string `json:"nonce,omitempty"`
 }
 
 // authorizeRequest is an authorization request's parameters, carried
@@ -186,7 +186,7 @@ func (s *Service) signInSubmit(w http.ResponseWriter, r *http.Request, authority
 	ar := page.Request
 	rec := authCodeRecord{ClientID: strings.ToLower(ar.ClientID), RedirectURI: ar.RedirectURI, Challenge: ar.Challenge,
 		HomeTenantID: home.TenantID, HomeObjectID: home.ObjectID, TenantID: target.TenantID, ObjectID: target.ObjectID,
-		AuthTime: now, Authority: authority, AuthorizeV2: v2, RequestScope: ar.Scope, RequestNonce: ar.Nonce, RequestedTime: now}
+		AuthTime: now, Authority: authority, RequestScope: ar.Scope, RequestNonce: ar.Nonce}
 	code, err := randomString(32)
 	if err != nil {
 		s.serverError(w, err)
@@ -260,7 +260,7 @@ func (s *Service) authorizationCodeGrant(ctx context.Context, w http.ResponseWri
 		writeOAuthError(w, http.StatusBadRequest, "invalid_grant", "The account that signed in is disabled or deleted.")
 		return
 	}
-	s.issue(ctx, w, tr, subject{p: *target, home: home, authTime: rec.AuthTime}, false)
+	s.issue(ctx, w, tr, subject{p: *target, home: home, authTime: rec.AuthTime, nonce: rec.RequestNonce}, false)
 }
 
 // codeScope is the scope an authorization code was asked for, "" when

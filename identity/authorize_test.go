@@ -21,7 +21,7 @@ const loopback = "http://127.0.0.1:53117/callback"
 // authorizeURL is an authorization request at authority.
 func (h *harness) authorizeURL(authority, redirect, challenge string) string {
 	q := url.Values{"response_type": {"code"}, "client_id": {cliClient}, "redirect_uri": {redirect},
-		"scope": {armScope + " openid offline_access"}, "state": {"st-1"}, "code_challenge": {challenge}, "code_challenge_method": {"S256"}}
+		"scope": {armScope + " openid offline_access"}, "state": {"st-1"}, "code_challenge": {challenge}, "code_challenge_method": {"S256"}, "nonce": {"n-1"}}
 	return h.url + "/" + authority + "/oauth2/v2.0/authorize?" + q.Encode()
 }
 
@@ -93,6 +93,10 @@ func TestAuthorizationCodeWithPKCE(t *testing.T) {
 		}
 		if c := claimsOf(t, body["access_token"].(string)); c["oid"] != anaA || c["tid"] != tenantA || c["idtyp"] != "user" {
 			t.Errorf("claims %v", c)
+		}
+		// The ID token carries the request's nonce (MSAL checks it).
+		if c := claimsOf(t, body["id_token"].(string)); c["nonce"] != "n-1" || c["aud"] != cliClient {
+			t.Errorf("ID token claims %v", c)
 		}
 		// Once only.
 		if status, body := hr.post(t, "/"+tenantA+"/oauth2/v2.0/token", codeForm(code, loopback, verifier)); status != 400 || body["error"] != "invalid_grant" {

@@ -52,6 +52,7 @@ type idClaims struct {
 	PreferredUsername string `json:"preferred_username,omitempty"`
 	UPN               string `json:"upn,omitempty"`
 	Version           string `json:"ver"`
+	Nonce             string `json:"nonce,omitempty"`
 }
 
 // tokenRequest is what the grants share once the request is parsed.
@@ -74,6 +75,8 @@ type subject struct {
 	home *partnerlink.Principal // user flows: the person's home user, nil for an app
 	// authTime is when the person signed in (kept across refreshes).
 	authTime time.Time
+	// nonce is the authorization request's, for the ID token.
+	nonce string
 }
 
 // refreshRecord is stored (as JSON) under the hash of a refresh token. The
@@ -199,7 +202,7 @@ func (s *Service) issue(ctx context.Context, w http.ResponseWriter, tr *tokenReq
 				Expiry: exp.Unix(), NotBefore: now.Unix(), IssuedAt: now.Unix(),
 				Subject: p.ObjectID, ObjectID: p.ObjectID, TenantID: p.TenantID,
 				Name: p.DisplayName, PreferredUsername: signInName(*home), UPN: signInName(*home),
-				Version: ver,
+				Version: ver, Nonce: subj.nonce,
 			})
 			if err != nil {
 				s.serverError(w, err)
