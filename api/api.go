@@ -55,6 +55,9 @@ type Handler struct {
 	Now      func() time.Time
 	// Webhooks decides which webhook URLs tenants may set (docs/operations.md, "Webhooks").
 	Webhooks *notify.Policy
+	// LastClosePass reports the server's last scheduled close pass (zero
+	// time: none yet); nil when the server schedules no closes.
+	LastClosePass func() (time.Time, error)
 	// Log receives internal errors, with their request ids.
 	Log          *slog.Logger
 	mux          *http.ServeMux
@@ -101,9 +104,12 @@ func New(auth arm.Authenticator, store Store, adminKeyHash [32]byte, now func() 
 	h.handle("GET /api/v1/partners/{partner}/reports/{month}", h.caller(h.partnerReport))
 	h.handle("GET /api/v1/partners/{partner}/reports/{month}/unlinked", h.caller(h.partnerUnlinkedReport))
 	h.handle("GET /api/v1/tenants/{tenant}/reports/{month}", h.caller(h.tenantReport))
+	h.handle("GET /api/v1/reports", h.caller(h.closedMonths))
 	h.handle("POST /api/v1/admin/runs", h.admin(h.adminRun))
 	h.handle("POST /api/v1/admin/closes", h.admin(h.adminClose))
+	h.handle("GET /api/v1/admin/closes", h.admin(h.adminCloses))
 	h.handle("GET /api/v1/admin/reports", h.admin(h.adminReportVersions))
+	h.handle("GET /api/v1/admin/reports/{month}/versions/{version}", h.admin(h.adminReportVersion))
 	h.handle("GET /api/v1/admin/reports/{month}/program", h.admin(h.adminProgramReport))
 	h.handle("GET /api/v1/admin/reports/{month}/partners/{partner}", h.admin(h.servePartnerReport))
 	h.handle("GET /api/v1/admin/reports/{month}/tenants/{tenant}", h.admin(h.serveTenantReport))

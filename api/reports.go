@@ -2,8 +2,13 @@ package api
 
 import (
 	"bytes"
+	"cmp"
+	"encoding/json"
+	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
+	"time"
 
 	"github.com/partnerlink/partnerlink"
 	"github.com/partnerlink/partnerlink/report"
@@ -201,5 +206,133 @@ func (h *Handler) adminClose(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"month": out.Version.Month, "version": out.Version.Version, "published": out.Published,
 		"sha256": out.Version.Hash, "changes": out.Changes})
+	return nil
+}
+
+// ClosedMonth is a month with published reports, as anyone signed in may
+// list them: which months have reports, and their latest version.
+type ClosedMonth struct {
+	Month       string `json:"month"`
+	Version     int    `json:"version"`
+	PublishedAt string `json:"publishedAt"`
+}
+
+// closedMonths: GET /api/v1/reports (any token), newest month first.
+func (h *Handler) closedMonths(w http.ResponseWriter, r *http.Request, _ partnerlink.Caller) error {
+	vs, err := h.Store.ReportVersions(r.Context(), "")
+	if err != nil {
+		return err
+	}
+	out := []ClosedMonth{}
+	for i := len(vs) - 1; i >= 0; i-- {
+		if len(out) > 0 && out[len(out)-1].Month == vs[i].Month {
+			continue // an older version of a month listed already
+		}
+		out = append(out, ClosedMonth{Month: vs[i].Month, Version: vs[i].Version, PublishedAt: instant(vs[i].PublishedAt)})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"value": out})
+	return nil
+}
+
+func instant(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.999999999Z") }
+
+// VersionDetail is a version with what it restates of the one before.
+type VersionDetail struct {
+	VersionView
+	Restatement *report.Restatement `json:"restatement,omitempty"`
+}
+
+// adminReportVersion: GET /api/v1/admin/reports/{month}/versions/{version}.
+func (h *Handler) adminReportVersion(w http.ResponseWriter, r *http.Request) error {
+	month, err := partnerlink.ParseMonth(r.PathValue("month"))
+	if err != nil {
+		return partnerlink.Errorf(partnerlink.EINVALID, "month: %v", err)
+	}
+	n, err := strconv.Atoi(r.PathValue("version"))
+	if err != nil || n < 1 {
+		return partnerlink.Errorf(partnerlink.EINVALID, "version %q: expected a version number (1, 2, …)", r.PathValue("version"))
+	}
+	vs, err := h.Store.ReportVersions(r.Context(), month.String())
+	if err != nil {
+		return err
+	}
+	i := slices.IndexFunc(vs, func(v partnerlink.ReportVersion) bool { return v.Version == n })
+	if i < 0 {
+		return partnerlink.Errorf(partnerlink.ENOTFOUND, "month %s has no version %d (it has %d)", month, n, len(vs))
+	}
+	v := vs[i]
+	summary, err := report.RestatementSummary(v.Restatement)
+	if err != nil {
+		return err
+	}
+	out := VersionDetail{VersionView: VersionView{Month: v.Month, Version: v.Version, PublishedAt: instant(v.PublishedAt),
+		SHA256: v.Hash, Restated: summary}}
+	if len(v.Restatement) > 0 {
+		out.Restatement = &report.Restatement{}
+		if err := json.Unmarshal(v.Restatement, out.Restatement); err != nil {
+			return fmt.Errorf("api: restatement of %s v%d: %w", v.Month, v.Version, err)
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// CloseState is the monthly close as the operator sees it.
+type CloseState struct {
+	CloseDay int          `json:"closeDay"`
+	LastPass *ClosePass   `json:"lastScheduledPass,omitempty"`
+	Months   []MonthState `json:"months"`
+}
+
+// ClosePass is the outcome of the server's last scheduled close pass.
+type ClosePass struct {
+	At    string `json:"at"`
+	Error string `json:"error,omitempty"`
+}
+
+// MonthState is one of the last 12 months: when it may close and its
+// latest version, if any.
+type MonthState struct {
+	Month       string `json:"month"`
+	OpensOn     string `json:"opensOn"`
+	Versions    int    `json:"versions"`
+	PublishedAt string `json:"publishedAt,omitempty"`
+	Restated    string `json:"restated,omitempty"`
+}
+
+// adminCloses: GET /api/v1/admin/closes, the last 12 months newest first.
+func (h *Handler) adminCloses(w http.ResponseWriter, r *http.Request) error {
+	svc := h.reports()
+	vs, err := h.Store.ReportVersions(r.Context(), "")
+	if err != nil {
+		return err
+	}
+	out := CloseState{CloseDay: cmp.Or(h.CloseDay, report.DefaultCloseDay), Months: []MonthState{}}
+	if h.LastClosePass != nil {
+		if at, passErr := h.LastClosePass(); !at.IsZero() {
+			out.LastPass = &ClosePass{At: instant(at)}
+			if passErr != nil {
+				out.LastPass.Error = passErr.Error()
+			}
+		}
+	}
+	now := time.Now()
+	if h.Now != nil {
+		now = h.Now()
+	}
+	current := partnerlink.MonthOf(now)
+	for m := current - 1; m >= current-12; m-- {
+		st := MonthState{Month: m.String(), OpensOn: svc.OpensOn(m).Format("2006-01-02")}
+		for _, v := range vs {
+			if v.Month == st.Month {
+				st.Versions, st.PublishedAt = v.Version, instant(v.PublishedAt)
+				if st.Restated, err = report.RestatementSummary(v.Restatement); err != nil {
+					return err
+				}
+			}
+		}
+		out.Months = append(out.Months, st)
+	}
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/partnerlink/partnerlink"
@@ -188,6 +189,30 @@ func (h *Handler) me(w http.ResponseWriter, r *http.Request, c partnerlink.Calle
 	if p, err := h.Store.Principal(r.Context(), c.TenantID, c.ObjectID); err == nil {
 		out["displayName"], out["type"] = p.DisplayName, p.Type
 	}
+	// The partner organizations whose home tenant the caller's is: the
+	// partner views (/api/v1/partners/{id}/…) it may open.
+	ps, err := h.Store.Partners(r.Context())
+	if err != nil {
+		return err
+	}
+	type org struct {
+		ID   string   `json:"id"`
+		Name string   `json:"name"`
+		IDs  []string `json:"partnerIds"` // the global ID and its location IDs
+	}
+	orgs := []org{}
+	for _, p := range ps {
+		if p.GlobalID == "" && slices.Contains(p.HomeTenantIDs, c.TenantID) {
+			o := org{p.ID, p.Name, []string{p.ID}}
+			for _, l := range ps {
+				if l.GlobalID == p.ID {
+					o.IDs = append(o.IDs, l.ID)
+				}
+			}
+			orgs = append(orgs, o)
+		}
+	}
+	out["partners"] = orgs
 	writeJSON(w, http.StatusOK, out)
 	return nil
 }

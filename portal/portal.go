@@ -56,7 +56,10 @@ var templateFiles embed.FS
 //go:embed static
 var staticFiles embed.FS
 
-var pages = template.Must(template.ParseFS(templateFiles, "templates/*.html"))
+var pages = template.Must(template.New("pages").Funcs(template.FuncMap{
+	// table hands the "totals" template its heading and rows.
+	"table": func(head string, rows []total) map[string]any { return map[string]any{"Head": head, "Rows": rows} },
+}).ParseFS(templateFiles, "templates/*.html"))
 
 // Directory is what the portal reads of the directory: the tenants a
 // person reaches (their own and where they are a guest) and the names.
@@ -74,6 +77,7 @@ type Portal struct {
 	// in process.
 	Identity http.Handler
 	ARM      http.Handler
+	API      http.Handler
 	Dir      Directory
 	Now      func() time.Time
 	Log      *slog.Logger
@@ -89,6 +93,11 @@ type session struct {
 	CSRF                             string
 	Expires                          time.Time
 
+	// An operator's session holds the admin key it signed in with (in
+	// memory only) and no directory account.
+	operator bool
+	adminKey string
+
 	mu      sync.Mutex
 	refresh string
 	tokens  map[string]accessToken // by tenant
@@ -102,7 +111,12 @@ type accessToken struct {
 // Routes lists the portal's endpoints as "METHOD pattern".
 func Routes() []string {
 	return []string{"GET /", "GET /portal", "GET /portal/signin", "GET /portal/callback", "POST /portal/signout",
-		"GET /portal/link", "POST /portal/link", "GET /portal/static/portal.css"}
+		"GET /portal/link", "POST /portal/link",
+		"GET /portal/partner", "GET /portal/partner/explain", "GET /portal/partner/report",
+		"GET /portal/customer", "GET /portal/customer/report",
+		"GET /portal/operator", "POST /portal/operator/signin", "POST /portal/operator/close",
+		"GET /portal/operator/month", "GET /portal/operator/version", "GET /portal/operator/report",
+		"GET /portal/static/portal.css", "GET /portal/static/charts.js"}
 }
 
 // IsPortalPath reports whether the portal answers path.
@@ -124,10 +138,14 @@ func (p *Portal) log() *slog.Logger {
 	return slog.Default()
 }
 
+// csp is every page's Content Security Policy: scripts (the charts bundle)
+// and styles only from the portal's own files, nothing inline.
+const csp = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
 // ServeHTTP routes the portal's requests.
 func (p *Portal) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	h.Set("Content-Security-Policy", csp)
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "same-origin")
@@ -150,6 +168,28 @@ func (p *Portal) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		p.signOut(w, r)
 	case route{"GET", "/portal/link"}, route{"POST", "/portal/link"}:
 		p.withSession(w, r, p.link)
+	case route{"GET", "/portal/partner"}:
+		p.withSession(w, r, p.partner)
+	case route{"GET", "/portal/partner/explain"}:
+		p.withSession(w, r, p.partnerExplain)
+	case route{"GET", "/portal/partner/report"}:
+		p.withSession(w, r, p.partnerDownload)
+	case route{"GET", "/portal/customer"}:
+		p.withSession(w, r, p.customer)
+	case route{"GET", "/portal/customer/report"}:
+		p.withSession(w, r, p.customerDownload)
+	case route{"GET", "/portal/operator"}:
+		p.operator(w, r)
+	case route{"POST", "/portal/operator/signin"}:
+		p.operatorSignIn(w, r)
+	case route{"POST", "/portal/operator/close"}:
+		p.withOperator(w, r, p.operatorClose)
+	case route{"GET", "/portal/operator/month"}:
+		p.withOperator(w, r, p.operatorMonth)
+	case route{"GET", "/portal/operator/version"}:
+		p.withOperator(w, r, p.operatorVersion)
+	case route{"GET", "/portal/operator/report"}:
+		p.withOperator(w, r, p.operatorDownload)
 	default:
 		if slices.ContainsFunc(Routes(), func(rt string) bool { return strings.HasSuffix(rt, " "+r.URL.Path) }) {
 			w.Header().Set("Allow", "GET, POST")
@@ -183,11 +223,16 @@ type view struct {
 	Done              string // the change a redirect reports: link, update or remove
 	Link              *linkView
 	PartnerInput      string
+	// Operator marks an operator's session (docs/portal.md, "Operator").
+	Operator bool
+	// Charts loads the charts bundle; Data is the page's own content.
+	Charts bool
+	Data   any
 }
 
 func (p *Portal) render(w http.ResponseWriter, r *http.Request, status int, page string, v view) {
 	if v.Session != nil {
-		v.CSRF = v.Session.CSRF
+		v.CSRF, v.Operator = v.Session.CSRF, v.Session.operator
 	}
 	v.Path = r.URL.Path
 	var b bytes.Buffer
@@ -288,6 +333,14 @@ func (p *Portal) callback(w http.ResponseWriter, r *http.Request) {
 	s := &session{HomeTenantID: claims.TenantID, HomeObjectID: claims.ObjectID, Name: claims.UPN, CSRF: randomToken(),
 		Expires: now.Add(SessionLifetime), refresh: tr.RefreshToken,
 		tokens: map[string]accessToken{claims.TenantID: {tr.AccessToken, now.Add(time.Duration(tr.ExpiresIn) * time.Second)}}}
+	p.startSession(w, s)
+	http.Redirect(w, r, "/portal", http.StatusSeeOther)
+}
+
+// startSession keeps s and sets its cookie; expired sessions go, and the
+// oldest when the portal holds maxSessions.
+func (p *Portal) startSession(w http.ResponseWriter, s *session) {
+	now := p.now()
 	id := randomToken()
 	p.mu.Lock()
 	if p.sessions == nil {
@@ -311,7 +364,6 @@ func (p *Portal) callback(w http.ResponseWriter, r *http.Request) {
 	p.mu.Unlock()
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: id, Path: "/", MaxAge: int(SessionLifetime / time.Second),
 		HttpOnly: true, Secure: true, SameSite: http.SameSiteStrictMode})
-	http.Redirect(w, r, "/portal", http.StatusSeeOther)
 }
 
 // claims are the access token claims the portal reads. The token comes
@@ -394,6 +446,11 @@ func (p *Portal) withSession(w http.ResponseWriter, r *http.Request, page func(h
 		return
 	}
 	if r.Method == http.MethodPost && !p.checkCSRF(w, r, s) {
+		return
+	}
+	if s.operator {
+		// An operator's session has no directory account.
+		http.Redirect(w, r, "/portal/operator", http.StatusSeeOther)
 		return
 	}
 	v := &view{Session: s}
@@ -497,13 +554,53 @@ func (p *Portal) tokenFor(ctx context.Context, s *session, tenant string) (strin
 // arm calls the ARM surface in process with the token; it returns the
 // status and body.
 func (p *Portal) arm(ctx context.Context, method, path, token string) (int, []byte) {
-	req, _ := http.NewRequestWithContext(ctx, method, p.BaseURL+path, nil)
+	code, b, _ := call(ctx, p.ARM, method, p.BaseURL+path, token, nil)
+	return code, b
+}
+
+// call sends one request to an in-process handler with the bearer token
+// and returns the status, body and headers.
+func call(ctx context.Context, h http.Handler, method, url, token string, body []byte) (int, []byte, http.Header) {
+	req, _ := http.NewRequestWithContext(ctx, method, url, bytes.NewReader(body))
 	req.Header.Set("Authorization", "Bearer "+token)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	req.RemoteAddr = "127.0.0.1:0"
 	rec := httptest.NewRecorder()
-	p.ARM.ServeHTTP(rec, req)
-	b, _ := io.ReadAll(rec.Result().Body)
-	return rec.Code, b
+	h.ServeHTTP(rec, req)
+	res := rec.Result()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, b, res.Header
+}
+
+// api calls the partnerlink API in process (path under /api/v1) with the
+// token and decodes its JSON answer into out; an error answer becomes an
+// error with the API's code and message, so the page says what the API says.
+func (p *Portal) api(ctx context.Context, path, token string, out any) error {
+	code, b, _ := call(ctx, p.API, http.MethodGet, p.BaseURL+"/api/v1"+path, token, nil)
+	if code != http.StatusOK {
+		return apiError(code, b)
+	}
+	if err := json.Unmarshal(b, out); err != nil {
+		return fmt.Errorf("portal: answer of %s: %w", path, err)
+	}
+	return nil
+}
+
+// apiError turns an error answer of the API or ARM into an error with the
+// code of its status and the answer's message.
+func apiError(status int, b []byte) error {
+	code := partnerlink.EINTERNAL
+	switch status {
+	case http.StatusBadRequest:
+		code = partnerlink.EINVALID
+	case http.StatusUnauthorized, http.StatusForbidden:
+		code = partnerlink.EFORBIDDEN
+	case http.StatusNotFound:
+		code = partnerlink.ENOTFOUND
+	}
+	return partnerlink.Errorf(code, "%s", armError(b))
 }
 
 // armError is the message of an ARM error body.

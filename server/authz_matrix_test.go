@@ -459,6 +459,9 @@ func matrixRows() []row {
 			st{401, 401, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 200, 403}},
 		{"GET", "/api/v1/me", "/api/v1/me", "", nil,
 			st{401, 401, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200}},
+		// Which months are closed: any token (the portal's month choice).
+		{"GET", "/api/v1/reports", "/api/v1/reports", "", nil,
+			st{401, 401, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200}},
 
 		// Power Platform: the tenant's administrators (write at the root)
 		// register; readers at the root read; ownership changes by the
@@ -495,7 +498,11 @@ func matrixRows() []row {
 			st{401, 200, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401}},
 		{"POST", admRt + "closes", "/api/v1/admin/closes", `{"month":"2026-01","early":true}`, nil,
 			st{401, 200, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401}},
+		{"GET", admRt + "closes", "/api/v1/admin/closes", "", nil,
+			st{401, 200, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401}},
 		{"GET", admRt + "reports", "/api/v1/admin/reports?month=2026-01", "", nil,
+			st{401, 200, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401}},
+		{"GET", admRt + "reports/{month}/versions/{version}", "/api/v1/admin/reports/2026-01/versions/1", "", nil,
 			st{401, 200, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401}},
 		{"GET", admRt + "reports/{month}/program", "/api/v1/admin/reports/2026-01/program?format=csv", "", nil,
 			st{401, 200, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401}},

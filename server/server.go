@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/partnerlink/partnerlink"
@@ -91,6 +92,13 @@ type Server struct {
 	webhooks     *notify.Policy
 	arm          *arm.Handler
 	api          *api.Handler
+
+	// lastPass is the outcome of the last scheduled close pass.
+	passMu   sync.Mutex
+	lastPass struct {
+		at  time.Time
+		err error
+	}
 
 	listener net.Listener
 	http     *http.Server
@@ -332,7 +340,11 @@ func (s *Server) closeMonths(ctx context.Context, every time.Duration) {
 	svc := &report.Service{Store: s.DB, DataDir: s.cfg.DataDir, Now: s.cfg.Now, CloseDay: s.cfg.CloseDay, Workers: 2}
 	for {
 		wait := every
-		if err := s.closePass(ctx, svc); err != nil {
+		err := s.closePass(ctx, svc)
+		s.passMu.Lock()
+		s.lastPass.at, s.lastPass.err = s.cfg.Now(), err
+		s.passMu.Unlock()
+		if err != nil {
 			if ctx.Err() != nil {
 				return
 			}
@@ -389,6 +401,9 @@ func (s *Server) rotateKeys(ctx context.Context, every time.Duration) {
 	}
 }
 
+// DataDir is the server's data directory (usage files, admin key).
+func (s *Server) DataDir() string { return s.cfg.DataDir }
+
 // Wait blocks until the server stops.
 func (s *Server) Wait() { <-s.done }
 
@@ -419,8 +434,13 @@ func (s *Server) routes(base string) http.Handler {
 	apiHandler := api.New(s.Validator, s.DB, s.adminKeyHash, s.cfg.Now)
 	apiHandler.DataDir, apiHandler.Log, apiHandler.CloseDay = s.cfg.DataDir, s.cfg.Logger, s.cfg.CloseDay
 	apiHandler.Webhooks = s.webhooks
+	apiHandler.LastClosePass = func() (time.Time, error) {
+		s.passMu.Lock()
+		defer s.passMu.Unlock()
+		return s.lastPass.at, s.lastPass.err
+	}
+	portalHandler := &portal.Portal{BaseURL: base, Identity: s.Identity, ARM: armHandler, API: apiHandler, Dir: s.DB, Now: s.cfg.Now, Log: s.cfg.Logger}
 	s.arm, s.api = armHandler, apiHandler
-	portalHandler := &portal.Portal{BaseURL: base, Identity: s.Identity, ARM: armHandler, Dir: s.DB, Now: s.cfg.Now, Log: s.cfg.Logger}
 	met := newMetrics()
 	met.signIns(s.Identity)
 	metricsHandler := met.handler(s.adminKeyHash)

@@ -14,6 +14,7 @@ import (
 	"text/template"
 	"time"
 
+	"github.com/partnerlink/partnerlink"
 	"github.com/partnerlink/partnerlink/demo"
 	"github.com/partnerlink/partnerlink/identity"
 	"github.com/partnerlink/partnerlink/report"
@@ -121,6 +122,12 @@ func loadDemo(ctx context.Context, srv *server.Server, dataDir string) (creds de
 	if _, err := usage.Import(ctx, srv.DB, dataDir, usage.FOCUS, "demo-usage.csv", bytes.NewReader(demo.UsageCSV(lastMonth)), time.Now(), nil); err != nil {
 		return creds, false, err
 	}
+	// Last month is closed early, so the portal's dashboards and the
+	// reports have a month to show (the scheduled close finds it unchanged).
+	svc := &report.Service{Store: srv.DB, DataDir: dataDir, Workers: 2}
+	if _, err := svc.Close(ctx, partnerlink.MonthOf(lastMonth), true); err != nil {
+		return creds, false, err
+	}
 	b, _ := json.MarshalIndent(creds, "", "  ")
 	return creds, true, os.WriteFile(path, b, 0o600)
 }
@@ -137,7 +144,9 @@ var demoText = template.Must(template.New("demo").Parse(`
 
 In a browser: open {{.URL}}/ (trust the CA certificate above, or accept the warning), sign in
 as {{.Alice}} with her password (in the login command for alice below), choose Fabrikam under
-Switch directory and open Link to a partner ID.
+Switch directory and open Link to a partner ID. The Partner dashboard shows Contoso's closed
+months ({{.Month}} is closed for the demo); the operator's pages are at {{.URL}}/portal/operator
+(sign in with the admin key).
 
 Link as Contoso's automation service principal in Fabrikam:
   {{.Cmd}} login --server {{.URL}} --ca-file {{.CA}} --service-principal -u {{.AppID}} -p '{{.AppSecret}}' --tenant {{.Fabrikam}}
