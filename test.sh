@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite. On a fresh Debian machine with Go it installs what the
-# tests need (PostgreSQL, azure-cli, python3-azure, chromium), starts a
+# tests need (PostgreSQL, azure-cli, python3-azure, chromium, npm), starts a
 # throw-away PostgreSQL on 127.0.0.1, and runs every test: the root module
 # (unit, store conformance on SQLite and PostgreSQL) and the e2e module (the
 # real Azure clients and the browser against a real server).
@@ -11,6 +11,9 @@ need=()
 for pkg in postgresql azure-cli python3-azure chromium; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
+# Node.js and npm (the charts bundle check and axe-core): Debian's unless the
+# machine has its own.
+command -v npm >/dev/null 2>&1 || need+=(nodejs npm)
 if [ ${#need[@]} -gt 0 ]; then
   echo "== installing ${need[*]}"
   sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
@@ -45,6 +48,9 @@ go test -race -count=1 ./...
 
 echo "== the link load test's own tests (bench module; the DuckDB bench itself is not run here)"
 (cd bench && go vet ./loadtest/ ./cmd/links/ ./cmd/profile/ && go test -race -count=1 ./loadtest/)
+
+echo "== npm packages of the e2e tests (axe-core), from e2e/package-lock.json"
+npm ci --prefix e2e --no-audit --no-fund >/dev/null
 
 echo "== end-to-end tests with real clients (Go SDK, Python SDK, az CLI, partnerlink CLI, Chromium)"
 (cd e2e && go test -count=1 -timeout 20m ./...)

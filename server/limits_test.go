@@ -22,7 +22,7 @@ import (
 // startServer starts a server with cfg (its limits, its schedule) on a
 // fresh data directory and returns it with the TLS configuration that
 // trusts it.
-func startServer(t *testing.T, cfg server.Config) (*server.Server, *tls.Config) {
+func startServer(t testing.TB, cfg server.Config) (*server.Server, *tls.Config) {
 	t.Helper()
 	cfg.DataDir, cfg.Addr = privateDir(t), "127.0.0.1:0"
 	srv, err := server.Open(context.Background(), cfg)

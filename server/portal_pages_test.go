@@ -24,7 +24,7 @@ import (
 // closedDemo is a server on the demo world where alice's guest account in
 // Woodgrove has been linked to Contoso Germany since January, with last
 // month's demo usage imported and last month closed.
-func closedDemo(t *testing.T) (*server.Server, demo.Credentials, *http.Client, partnerlink.Month) {
+func closedDemo(t testing.TB) (*server.Server, demo.Credentials, *http.Client, partnerlink.Month) {
 	t.Helper()
 	srv, tlsCfg := startServer(t, server.Config{CloseEvery: -1})
 	ctx := context.Background()

@@ -34,13 +34,13 @@ func demoServer(t *testing.T) (*server.Server, demo.Credentials, *http.Client) {
 
 // portalBrowser is a cookie-keeping client of the portal.
 type portalBrowser struct {
-	t    *testing.T
+	t    testing.TB
 	base string
 	c    *http.Client
 	csrf string
 }
 
-func newPortalBrowser(t *testing.T, base string, c *http.Client) *portalBrowser {
+func newPortalBrowser(t testing.TB, base string, c *http.Client) *portalBrowser {
 	jar, _ := cookiejar.New(nil)
 	cc := *c
 	cc.Jar = jar

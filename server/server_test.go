@@ -197,7 +197,7 @@ func TestDataDirectoryPermissions(t *testing.T) {
 }
 
 // privateDir is a data directory serve accepts: t.TempDir() is 0755.
-func privateDir(t *testing.T) string {
+func privateDir(t testing.TB) string {
 	t.Helper()
 	dir := t.TempDir()
 	if err := os.Chmod(dir, 0o700); err != nil {
