@@ -27,6 +27,7 @@ func runAll(t *testing.T, e *env) {
 	t.Run("DeviceCodeBrowser", func(t *testing.T) { testDeviceCodeBrowser(t, e) })
 	t.Run("PortalBrowser", func(t *testing.T) { testPortalBrowser(t, e) })
 	t.Run("PortalPages", func(t *testing.T) { testPortalPages(t, e) })
+	t.Run("MSALCodeFlow", func(t *testing.T) { testMSALCodeFlow(t, e) })
 	t.Run("Security", func(t *testing.T) { testSecurity(t, e) })
 	t.Run("Webhook", func(t *testing.T) { testWebhook(t, e) })
 	t.Run("RolesPython", func(t *testing.T) { testRolesPython(t, e) })
