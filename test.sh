@@ -49,8 +49,11 @@ go test -race -count=1 ./...
 echo "== the link load test's own tests (bench module; the DuckDB bench itself is not run here)"
 (cd bench && go vet ./loadtest/ ./cmd/links/ ./cmd/profile/ && go test -race -count=1 ./loadtest/)
 
+echo "== the portal's charts bundle is what its pinned sources build"
+scripts/build-charts.sh --check
+
 echo "== npm packages of the e2e tests (axe-core), from e2e/package-lock.json"
-npm ci --prefix e2e --no-audit --no-fund >/dev/null
+npm ci --prefix e2e --ignore-scripts --no-audit --no-fund >/dev/null
 
 echo "== end-to-end tests with real clients (Go SDK, Python SDK, az CLI, partnerlink CLI, Chromium)"
 (cd e2e && go test -count=1 -timeout 20m ./...)

@@ -22,9 +22,10 @@ import (
 // axePath is axe-core, installed by the test command from e2e/package-lock.json.
 const axePath = "node_modules/axe-core/axe.min.js"
 
-// axeRules are the rule tags every portal page must pass: WCAG 2.1 A and AA.
+// axeRun checks the page against the rules of WCAG 2.1 A and AA.
 const axeRun = `axe.run(document, {runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}})
-  .then(r => r.violations.map(v => v.id + " (" + v.impact + "): " + v.help + " at " + v.nodes.map(n => n.target.join(" ")).join(", ")))`
+  .then(r => ({passes: r.passes.length, violations: r.violations.map(v => v.id + " (" + v.impact + "): " + v.help + " at " +
+    v.nodes.map(n => n.target.join(" ")).join(", "))}))`
 
 // checkAccessible runs axe-core on the browser's current page and fails
 // the test on any WCAG 2.1 A/AA violation. The script is evaluated through
@@ -34,11 +35,18 @@ func checkAccessible(t *testing.T, bctx context.Context, axe, page string) {
 	if _, err := chromedp.Run(bctx, chromedp.Evaluate[bool](axe+";true")); err != nil {
 		t.Fatalf("load axe-core on %s: %v", page, err)
 	}
-	violations, err := chromedp.Run(bctx, chromedp.Evaluate[[]string](axeRun, chromedp.EvalAwaitPromise))
+	type result struct {
+		Passes     int      `json:"passes"`
+		Violations []string `json:"violations"`
+	}
+	res, err := chromedp.Run(bctx, chromedp.Evaluate[result](axeRun, chromedp.EvalAwaitPromise))
 	if err != nil {
 		t.Fatalf("axe on %s: %v", page, err)
 	}
-	for _, v := range violations {
+	if res.Passes == 0 {
+		t.Errorf("axe checked nothing on %s", page)
+	}
+	for _, v := range res.Violations {
 		t.Errorf("accessibility, %s: %s", page, v)
 	}
 }
