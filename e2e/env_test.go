@@ -116,6 +116,7 @@ func startServer(t *testing.T, backend, dsn string) *env {
 	})
 	creds := demo.NewCredentials()
 	doc := demo.World(creds)
+	addReportingPrincipal(doc)
 	world.Normalize(doc)
 	if err := world.Validate(doc); err != nil {
 		t.Fatalf("demo world: %v", err)
@@ -406,4 +407,25 @@ func mustRun(t *testing.T, dir string, env []string, timeout time.Duration, name
 		t.Fatalf("%s %s: exit %d\nstdout:\n%s\nstderr:\n%s", filepath.Base(name), strings.Join(redact(args), " "), res.ExitCode, res.Stdout, res.Stderr)
 	}
 	return res
+}
+
+// Contoso's reporting service principal in Woodgrove, linked to Contoso
+// Germany since January with Contributor on Woodgrove's subscription: the
+// e2e world's one link of Contoso that is older than the tests, so a closed
+// month credits Contoso (portal_pages_test.go). No other test touches it.
+const (
+	reportingAppID  = "c2c2c2c2-0000-4000-8000-00000000a991"
+	reportingInWood = "c2c2c2c2-0000-4000-8000-0000000000a1"
+)
+
+func addReportingPrincipal(doc *world.Document) {
+	since := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	app, home := reportingAppID, demo.ContosoTenant
+	doc.Principals = append(doc.Principals, world.Principal{TenantID: demo.WoodgroveTenant, ObjectID: reportingInWood,
+		Type: "ServicePrincipal", DisplayName: "contoso-reporting", AppID: &app, HomeTenantID: &home})
+	doc.RoleAssignments = append(doc.RoleAssignments, world.RoleAssignment{TenantID: demo.WoodgroveTenant,
+		ID: "e0e0e0e0-0000-4000-8000-0000000000e2", PrincipalID: reportingInWood, RoleDefinition: "Contributor",
+		Scope: "/subscriptions/" + demo.WoodgroveSub, From: &since})
+	doc.Links = append(doc.Links, world.Link{TenantID: demo.WoodgroveTenant, ObjectID: reportingInWood,
+		PartnerID: demo.GermanyPartnerID, From: &since})
 }

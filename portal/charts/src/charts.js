@@ -18,16 +18,30 @@ echarts.use([BarChart, LineChart, AriaComponent, GridComponent, LegendComponent,
 // Colours with enough contrast on white, one per series.
 const palette = ["#0b5cad", "#8a4f00", "#107c10", "#a4262c", "#5c2d91", "#00596b"];
 
+// A decimal as the server writes it: no exponent, no sign but a minus.
+const decimal = /^-?[0-9]+(\.[0-9]+)?$/;
+
 function parse(el) {
   const kind = el.dataset.chart;
   const labels = JSON.parse(el.dataset.labels);
   const series = JSON.parse(el.dataset.series);
-  if (!["bar", "hbar", "line"].includes(kind) || !Array.isArray(labels) || !Array.isArray(series)) {
-    throw new Error("chart: data-chart, data-labels or data-series is not what the portal renders");
+  if (!["bar", "hbar", "line"].includes(kind)) {
+    throw new Error("chart: data-chart " + JSON.stringify(kind) + " is not bar, hbar or line");
+  }
+  if (!Array.isArray(labels) || !labels.every((l) => typeof l === "string")) {
+    throw new Error("chart: data-labels is not a list of strings");
+  }
+  if (!Array.isArray(series)) {
+    throw new Error("chart: data-series is not a list");
   }
   for (const s of series) {
-    if (typeof s.name !== "string" || !Array.isArray(s.values) || s.values.length !== labels.length) {
-      throw new Error("chart: series " + JSON.stringify(s.name) + " does not have one value per label");
+    if (s === null || typeof s !== "object" || typeof s.name !== "string" || !Array.isArray(s.values) || s.values.length !== labels.length) {
+      throw new Error("chart: a series is not a name with one value per label");
+    }
+    for (const v of s.values) {
+      if (typeof v !== "string" || !decimal.test(v)) {
+        throw new Error("chart: series " + JSON.stringify(s.name) + " has " + JSON.stringify(v) + ", not a decimal string");
+      }
     }
   }
   return { kind, labels, series };
@@ -75,8 +89,16 @@ function draw(el) {
     console.error(err);
     return;
   }
-  const chart = echarts.init(el, null, { renderer: "canvas" });
-  chart.setOption(option(data, el.getAttribute("aria-label") || ""));
+  let chart;
+  try {
+    chart = echarts.init(el, null, { renderer: "canvas" });
+    chart.setOption(option(data, el.getAttribute("aria-label") || ""));
+  } catch (err) {
+    if (chart) chart.dispose();
+    el.dataset.rendered = "error";
+    console.error(err);
+    return;
+  }
   window.addEventListener("resize", () => chart.resize());
   el.dataset.rendered = "true";
 }
