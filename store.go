@@ -122,8 +122,15 @@ type UsageStore interface {
 	// recorded before (nothing changes then).
 	RecordUsageImport(ctx context.Context, im UsageImport) (bool, error)
 	// UsageImports lists the imports of a kind ("" for all) covering any of
-	// months (all when empty).
+	// months (all when empty), leaving out files that belong only to export
+	// runs superseded by a later run of the same export and period.
 	UsageImports(ctx context.Context, kind string, months []string) ([]UsageImport, error)
+	// ExportRun returns a recorded export run by key; ENOTFOUND.
+	ExportRun(ctx context.Context, key string) (*ExportRun, error)
+	// RecordExportRun records run and the usage imports of its files not
+	// recorded before, in one transaction; false (and nothing changes)
+	// when a run with its key was recorded before.
+	RecordExportRun(ctx context.Context, run ExportRun, files []UsageImport) (bool, error)
 }
 
 // CreditStore keeps attribution runs and their daily credits.

@@ -14,3 +14,18 @@ type UsageImport struct {
 	Months     []string // YYYY-MM covered by ChargePeriodStart
 	ImportedAt time.Time
 }
+
+// ExportRun is one run of a cost export read from a usage source
+// (docs/usage-sources.md): its files are recorded as usage imports, and of
+// the runs of one export and period only the latest counts.
+type ExportRun struct {
+	Key    string // the manifest's place and content hash: the same run is imported once
+	Source string // the source URL it was read from
+	// Export names the export and period; a later run of it supersedes
+	// this one (SubmittedAt, then Key).
+	Export      string
+	SubmittedAt time.Time
+	ImportedAt  time.Time
+	Rows        int64
+	Files       []string // the content hashes of its parts, in the manifest's order
+}

@@ -37,7 +37,73 @@ func (d *DB) UsageImports(ctx context.Context, kind string, months []string) ([]
 		}
 		where += ` AND hash IN (SELECT hash FROM usage_import_months WHERE month IN (` + strings.Join(ph, ", ") + `))`
 	}
-	return d.usageImports(ctx, where, args...)
+	return d.usageImports(ctx, where+` AND `+currentFile, args...)
+}
+
+// currentFile keeps a usage file that belongs to no export run, or to a run
+// that no later run of the same export and period supersedes
+// (docs/usage-sources.md, "Superseded runs").
+const currentFile = `(NOT EXISTS (SELECT 1 FROM export_run_files f WHERE f.hash = usage_imports.hash)
+	OR EXISTS (SELECT 1 FROM export_run_files f JOIN export_runs r ON r.run_key = f.run_key
+		WHERE f.hash = usage_imports.hash AND NOT EXISTS (SELECT 1 FROM export_runs later
+			WHERE later.export_key = r.export_key AND (later.submitted_at > r.submitted_at
+				OR (later.submitted_at = r.submitted_at AND later.run_key > r.run_key)))))`
+
+// ExportRun returns a recorded export run by key; ENOTFOUND.
+func (d *DB) ExportRun(ctx context.Context, key string) (*partnerlink.ExportRun, error) {
+	var r partnerlink.ExportRun
+	var submitted, imported int64
+	err := d.db.QueryRowContext(ctx, `SELECT run_key, source, export_key, submitted_at, imported_at, rows FROM export_runs
+		WHERE run_key = $1`, key).Scan(&r.Key, &r.Source, &r.Export, &submitted, &imported, &r.Rows)
+	if err == sql.ErrNoRows {
+		return nil, partnerlink.Errorf(partnerlink.ENOTFOUND, "no export run %s was imported", key)
+	} else if err != nil {
+		return nil, fmt.Errorf("store: read export run: %w", err)
+	}
+	r.SubmittedAt, r.ImportedAt = time.Unix(0, submitted).UTC(), time.Unix(0, imported).UTC()
+	rows, err := d.db.QueryContext(ctx, `SELECT hash FROM export_run_files WHERE run_key = $1 ORDER BY part`, key)
+	if err != nil {
+		return nil, fmt.Errorf("store: read export run files: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var h string
+		if err := rows.Scan(&h); err != nil {
+			return nil, err
+		}
+		r.Files = append(r.Files, h)
+	}
+	return &r, rows.Err()
+}
+
+// RecordExportRun records run and the imports of its files not recorded
+// before, in one transaction; false when the run was recorded before.
+func (d *DB) RecordExportRun(ctx context.Context, run partnerlink.ExportRun, files []partnerlink.UsageImport) (bool, error) {
+	created := false
+	err := d.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO export_runs (run_key, source, export_key, submitted_at, imported_at, rows)
+			VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (run_key) DO NOTHING`,
+			run.Key, run.Source, run.Export, run.SubmittedAt.UnixNano(), run.ImportedAt.UnixNano(), run.Rows)
+		if err != nil {
+			return fmt.Errorf("store: record export run: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil
+		}
+		created = true
+		for _, im := range files {
+			if _, err := recordUsageImport(ctx, tx, im); err != nil {
+				return err
+			}
+		}
+		for i, h := range run.Files {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO export_run_files (run_key, hash, part) VALUES ($1, $2, $3)`, run.Key, h, i); err != nil {
+				return fmt.Errorf("store: record export run file: %w", err)
+			}
+		}
+		return nil
+	})
+	return created, err
 }
 
 func (d *DB) usageImports(ctx context.Context, where string, args ...any) ([]partnerlink.UsageImport, error) {
@@ -80,27 +146,34 @@ func (d *DB) usageImports(ctx context.Context, where string, args ...any) ([]par
 // RecordUsageImport records an imported file; false when a file with the
 // same content was recorded before (the import is then a no-op).
 func (d *DB) RecordUsageImport(ctx context.Context, im partnerlink.UsageImport) (bool, error) {
-	totals, _ := json.Marshal(im.Totals)
 	created := false
 	err := d.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO usage_imports (hash, kind, name, path, rows, totals, has_usd, imported_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (hash) DO NOTHING`,
-			im.Hash, im.Kind, im.Name, im.Path, im.Rows, string(totals), im.HasUSD, im.ImportedAt.UnixNano())
-		if err != nil {
-			return fmt.Errorf("store: record usage import: %w", err)
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return nil
-		}
-		created = true
-		for _, m := range im.Months {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO usage_import_months (hash, month) VALUES ($1, $2)`, im.Hash, m); err != nil {
-				return fmt.Errorf("store: record usage months: %w", err)
-			}
-		}
-		return nil
+		var err error
+		created, err = recordUsageImport(ctx, tx, im)
+		return err
 	})
 	return created, err
+}
+
+// recordUsageImport inserts im and its months unless a file with its hash
+// is recorded; it reports whether it inserted.
+func recordUsageImport(ctx context.Context, tx *sql.Tx, im partnerlink.UsageImport) (bool, error) {
+	totals, _ := json.Marshal(im.Totals)
+	res, err := tx.ExecContext(ctx, `INSERT INTO usage_imports (hash, kind, name, path, rows, totals, has_usd, imported_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (hash) DO NOTHING`,
+		im.Hash, im.Kind, im.Name, im.Path, im.Rows, string(totals), im.HasUSD, im.ImportedAt.UnixNano())
+	if err != nil {
+		return false, fmt.Errorf("store: record usage import: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return false, nil
+	}
+	for _, m := range im.Months {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO usage_import_months (hash, month) VALUES ($1, $2)`, im.Hash, m); err != nil {
+			return false, fmt.Errorf("store: record usage months: %w", err)
+		}
+	}
+	return true, nil
 }
 
 // SaveRun stores a run and its credits in one transaction.

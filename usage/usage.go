@@ -24,6 +24,12 @@ import (
 // Store is where imports are recorded.
 type Store = partnerlink.UsageStore
 
+// Recorder is the part of the store an import of one file needs.
+type Recorder interface {
+	UsageImportByHash(ctx context.Context, hash string) (*partnerlink.UsageImport, error)
+	RecordUsageImport(ctx context.Context, im partnerlink.UsageImport) (bool, error)
+}
+
 // Kind is a kind of input file: its name in the store and how a file of it
 // is read whole (every row validated) into its summary (rows, months,
 // totals). An error names the file and line.
@@ -43,8 +49,44 @@ type Result struct {
 
 // Import validates and stores one file of a kind read from r. progress,
 // when not nil, wraps the reader (a progress bar on a terminal).
-func Import(ctx context.Context, store Store, dataDir string, kind Kind, name string, r io.Reader, now time.Time,
+func Import(ctx context.Context, store Recorder, dataDir string, kind Kind, name string, r io.Reader, now time.Time,
 	progress func(io.Reader) io.Reader) (*Result, error) {
+	st, err := Stage(ctx, store, dataDir, kind, name, r, now, progress)
+	if err != nil {
+		return nil, err
+	}
+	defer st.Discard()
+	if st.Previous != nil {
+		return &Result{Import: *st.Previous, Already: true}, nil
+	}
+	if err := st.Keep(); err != nil {
+		return nil, err
+	}
+	created, err := store.RecordUsageImport(ctx, st.Import)
+	if err != nil {
+		st.Unkeep()
+		return nil, err
+	}
+	return &Result{Import: st.Import, Already: !created}, nil
+}
+
+// Staged is a file read, hashed and validated in the data directory, not
+// yet kept: an import of several files (an export run) stages them all
+// before it keeps any (all or nothing).
+type Staged struct {
+	// Import is the file's summary; Previous the earlier import of the
+	// same content, if any (then nothing needs keeping).
+	Import   partnerlink.UsageImport
+	Previous *partnerlink.UsageImport
+	dataDir  string
+	tmp      *os.File
+	kept     bool
+}
+
+// Stage copies r into the data directory while hashing it, and validates
+// it whole unless the same content was imported before.
+func Stage(ctx context.Context, store Recorder, dataDir string, kind Kind, name string, r io.Reader, now time.Time,
+	progress func(io.Reader) io.Reader) (*Staged, error) {
 	dir := filepath.Join(dataDir, "usage", kind.Name)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("usage: create %s: %w", dir, err)
@@ -60,40 +102,65 @@ func Import(ctx context.Context, store Store, dataDir string, kind Kind, name st
 	if err != nil {
 		return nil, err
 	}
-	defer os.Remove(tmp.Name())
-	defer tmp.Close()
+	st := &Staged{dataDir: dataDir, tmp: tmp}
 	h := sha256.New()
 	if progress != nil {
 		r = progress(r)
 	}
 	if _, err := io.Copy(io.MultiWriter(tmp, h), r); err != nil {
+		st.Discard()
 		return nil, fmt.Errorf("usage: read %s: %w", name, err)
 	}
 	hash := hex.EncodeToString(h.Sum(nil))
 	if prev, err := store.UsageImportByHash(ctx, hash); err == nil {
-		return &Result{Import: *prev, Already: true}, nil
+		st.Previous, st.Import = prev, *prev
+		return st, nil
 	}
 	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
+		st.Discard()
 		return nil, err
 	}
 	im, err := kind.Summarize(tmp, name)
 	if err != nil {
+		st.Discard()
 		return nil, err
 	}
 	im.Hash, im.Kind, im.Name, im.ImportedAt = hash, kind.Name, name, now.UTC()
 	im.Path = filepath.Join("usage", kind.Name, hash+extension(tmp))
-	if err := tmp.Sync(); err != nil {
-		return nil, err
+	st.Import = *im
+	return st, nil
+}
+
+// Keep moves a staged file to its place (by content hash); nothing to do
+// for content imported before.
+func (st *Staged) Keep() error {
+	if st.Previous != nil || st.kept {
+		return nil
 	}
-	if err := os.Rename(tmp.Name(), filepath.Join(dataDir, im.Path)); err != nil {
-		return nil, fmt.Errorf("usage: keep %s: %w", name, err)
+	if err := st.tmp.Sync(); err != nil {
+		return err
 	}
-	created, err := store.RecordUsageImport(ctx, *im)
-	if err != nil {
-		os.Remove(filepath.Join(dataDir, im.Path))
-		return nil, err
+	if err := os.Rename(st.tmp.Name(), filepath.Join(st.dataDir, st.Import.Path)); err != nil {
+		return fmt.Errorf("usage: keep %s: %w", st.Import.Name, err)
 	}
-	return &Result{Import: *im, Already: !created}, nil
+	st.kept = true
+	return nil
+}
+
+// Unkeep removes a kept file whose import could not be recorded.
+func (st *Staged) Unkeep() {
+	if st.kept {
+		os.Remove(filepath.Join(st.dataDir, st.Import.Path))
+		st.kept = false
+	}
+}
+
+// Discard drops the staged copy (after Keep: only closes it).
+func (st *Staged) Discard() {
+	st.tmp.Close()
+	if !st.kept {
+		os.Remove(st.tmp.Name())
+	}
 }
 
 // summarize reads every row (any bad row fails the import) and returns the

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/partnerlink/partnerlink"
+	"github.com/partnerlink/partnerlink/exports"
 	"github.com/partnerlink/partnerlink/snapshot"
 	"github.com/partnerlink/partnerlink/sqlstore"
 	"github.com/partnerlink/partnerlink/usage"
@@ -31,7 +32,7 @@ func init() { commands = append(commands, newImportCmd, newExportCmd) }
 func newImportCmd(m *Main) *cobra.Command {
 	var snapshotTenant, atS string
 	cmd := &cobra.Command{
-		Use:   "import FILE...",
+		Use:   "import FILE|SOURCE_URL...",
 		Short: "Import a world document, Azure snapshots, FOCUS usage or Power Platform activity into the data directory",
 		Long: `Import a world document (docs/api.md#world-document): it replaces the directory, partner registry, role
 model, links and Power Platform state, in one transaction (all or nothing; importing the same file
@@ -40,7 +41,10 @@ principals that remain are kept.
 
 FOCUS usage files (docs/api.md#focus-usage) are validated whole (a bad row is named by file and line and nothing
 is imported) and kept in DATA_DIR/usage/ by content hash: importing the same file twice counts it
-once. Power Platform activity and Customer Insights profile files (docs/api.md#activity-csv) are kept the same way.
+once. A usage source URL (azblob://CONTAINER/PREFIX, s3://BUCKET/PREFIX, gs://BUCKET/PREFIX or
+file:///FOLDER) imports every cost export run found under it through its manifest.json, each run
+all or nothing and once; a later run of the same export and period supersedes an earlier one
+(docs/usage-sources.md). Power Platform activity and Customer Insights profile files (docs/api.md#activity-csv) are kept the same way.
 
 Azure snapshots — the JSON of 'az role assignment list --all' (and 'az role definition list'),
 and Azure Resource Graph exports of authorizationresources and resourcecontainers — are applied to
@@ -55,6 +59,12 @@ tenant id: give it with --tenant.`,
 			}
 			defer db.Close()
 			for _, path := range args {
+				if exports.IsSource(path) {
+					if err := importSource(cmd, m, db, path); err != nil {
+						return err
+					}
+					continue
+				}
 				kind, err := sniff(path)
 				if err != nil {
 					return err
@@ -244,6 +254,45 @@ func importUsage(cmd *cobra.Command, m *Main, db *sqlstore.DB, path string) erro
 	}
 	sort.Strings(totals)
 	fmt.Fprintf(m.Stdout, "%s: imported %d usage rows for %s (EffectiveCost %s)\n", path, im.Rows, strings.Join(im.Months, ", "), strings.Join(totals, ", "))
+	return nil
+}
+
+// importSource imports every export run at a usage source that was not
+// imported before (docs/usage-sources.md).
+func importSource(cmd *cobra.Command, m *Main, db *sqlstore.DB, url string) error {
+	ctx := cmd.Context()
+	src, err := exports.Open(ctx, url)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	runs, err := src.Runs(ctx)
+	if err != nil {
+		return err
+	}
+	var progress exports.Progress
+	if isTerminal(m.Stderr) {
+		progress = func(name string, size int64, r io.Reader) io.Reader {
+			bar := progressbar.DefaultBytes(size, "reading "+name)
+			pr := progressbar.NewReader(r, bar)
+			return &pr
+		}
+	}
+	imported := 0
+	for _, r := range runs {
+		res, err := src.Import(ctx, db, m.DataDir, r, m.Now(), progress)
+		if err != nil {
+			return err
+		}
+		what := fmt.Sprintf("%s: export run %s", url, r.ManifestKey)
+		if res.Already {
+			fmt.Fprintf(m.Stdout, "%s: already imported (%s); nothing changed\n", what, res.Run.ImportedAt.Format(time.RFC3339))
+			continue
+		}
+		imported++
+		fmt.Fprintf(m.Stdout, "%s: imported %d usage rows from %d parts (%d new)\n", what, res.Run.Rows, len(res.Run.Files), res.New)
+	}
+	fmt.Fprintf(m.Stdout, "%s: %d export runs found, %d imported\n", url, len(runs), imported)
 	return nil
 }
 

@@ -73,6 +73,7 @@ func RunAll(t *testing.T, open func(t *testing.T) Store) {
 	t.Run("PowerPlatform", func(t *testing.T) { testPowerPlatform(t, open(t)) })
 	t.Run("RoleModel", func(t *testing.T) { testRoleModel(t, open(t)) })
 	t.Run("ReportVersions", func(t *testing.T) { testReportVersions(t, open(t)) })
+	t.Run("ExportRuns", func(t *testing.T) { testExportRuns(t, open(t)) })
 }
 
 // Seed fills a store with two tenants, a user, a service principal, a group,

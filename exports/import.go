@@ -1,0 +1,126 @@
+package exports
+
+import (
+	"context"
+	"io"
+	"path"
+	"time"
+
+	"github.com/partnerlink/partnerlink"
+	"github.com/partnerlink/partnerlink/usage"
+)
+
+// Store is what an import of export runs records in.
+type Store interface {
+	usage.Recorder
+	ExportRun(ctx context.Context, key string) (*partnerlink.ExportRun, error)
+	RecordExportRun(ctx context.Context, run partnerlink.ExportRun, files []partnerlink.UsageImport) (bool, error)
+}
+
+// Imported tells what an import of a run did.
+type Imported struct {
+	Run     partnerlink.ExportRun
+	Already bool // the run was imported before; nothing changed
+	// New counts the parts whose content was not imported before.
+	New int
+}
+
+// Progress, when not nil, wraps each part's reader (a progress bar):
+// it gets the part's name and size.
+type Progress func(name string, size int64, r io.Reader) io.Reader
+
+// Import reads one export run through its manifest, all or nothing: every
+// part is staged in the data directory and validated whole, its size and
+// rows checked against the manifest; only then are the new files kept and
+// the run recorded, in one transaction. A run imported before changes
+// nothing (docs/usage-sources.md).
+func (s *Source) Import(ctx context.Context, store Store, dataDir string, r Run, now time.Time, progress Progress) (*Imported, error) {
+	if prev, err := store.ExportRun(ctx, r.Key()); err == nil {
+		return &Imported{Run: *prev, Already: true}, nil
+	} else if partnerlink.ErrorCode(err) != partnerlink.ENOTFOUND {
+		return nil, err
+	}
+	run := partnerlink.ExportRun{Key: r.Key(), Source: s.URL, Export: r.Export, SubmittedAt: r.SubmittedAt, ImportedAt: now.UTC()}
+	var staged []*usage.Staged
+	defer func() {
+		for _, st := range staged {
+			st.Discard()
+		}
+	}()
+	var files []partnerlink.UsageImport
+	for _, p := range r.Manifest.Blobs {
+		st, err := s.stagePart(ctx, store, dataDir, r, p, now, progress)
+		if err != nil {
+			return nil, err
+		}
+		staged = append(staged, st)
+		run.Files = append(run.Files, st.Import.Hash)
+		run.Rows += st.Import.Rows
+		if st.Previous == nil {
+			files = append(files, st.Import)
+		}
+	}
+	if m := r.Manifest.DataRowCount; m > 0 && m != run.Rows {
+		return nil, partnerlink.Errorf(partnerlink.EINVALID, "%s: export run %s: the parts hold %d rows, the manifest says dataRowCount %d; nothing was imported",
+			s.URL, r.ManifestKey, run.Rows, m)
+	}
+	var kept []*usage.Staged
+	unkeep := func() {
+		for _, st := range kept {
+			st.Unkeep()
+		}
+	}
+	for _, st := range staged {
+		if err := st.Keep(); err != nil {
+			unkeep()
+			return nil, err
+		}
+		kept = append(kept, st)
+	}
+	created, err := store.RecordExportRun(ctx, run, files)
+	if err != nil {
+		unkeep()
+		return nil, err
+	}
+	if !created { // imported by another process meanwhile
+		prev, err := store.ExportRun(ctx, r.Key())
+		if err != nil {
+			return nil, err
+		}
+		return &Imported{Run: *prev, Already: true}, nil
+	}
+	return &Imported{Run: run, New: len(files)}, nil
+}
+
+// stagePart reads one part into the data directory and checks it against
+// the manifest.
+func (s *Source) stagePart(ctx context.Context, store Store, dataDir string, r Run, p Part, now time.Time, progress Progress) (*usage.Staged, error) {
+	key, err := s.PartKey(ctx, r, p)
+	if err != nil {
+		return nil, err
+	}
+	rd, size, err := s.OpenPart(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	defer rd.Close()
+	if p.ByteCount > 0 && size != p.ByteCount {
+		return nil, partnerlink.Errorf(partnerlink.EINVALID, "%s: export run %s: part %s has %d bytes, the manifest says byteCount %d; nothing was imported",
+			s.URL, r.ManifestKey, key, size, p.ByteCount)
+	}
+	name := s.URL + " " + key // how errors name the part
+	var wrap func(io.Reader) io.Reader
+	if progress != nil {
+		wrap = func(in io.Reader) io.Reader { return progress(path.Base(key), size, in) }
+	}
+	st, err := usage.Stage(ctx, store, dataDir, usage.FOCUS, name, rd, now, wrap)
+	if err != nil {
+		return nil, err
+	}
+	if p.DataRowCount > 0 && st.Import.Rows != p.DataRowCount {
+		st.Discard()
+		return nil, partnerlink.Errorf(partnerlink.EINVALID, "%s: export run %s: part %s holds %d rows, the manifest says dataRowCount %d; nothing was imported",
+			s.URL, r.ManifestKey, key, st.Import.Rows, p.DataRowCount)
+	}
+	return st, nil
+}
