@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/partnerlink/partnerlink"
@@ -37,6 +38,18 @@ func newMetrics() *metrics {
 	m.registry.MustRegister(m.requests, m.duration, collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
+}
+
+// usageSources publishes the counts of export runs imported from the usage
+// sources and of polls that failed (docs/usage-sources.md).
+func (m *metrics) usageSources(runs, failures *atomic.Int64) {
+	m.registry.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "partnerlink_usage_export_runs_imported_total",
+			Help: "Export runs imported from the usage sources since the server started."},
+			func() float64 { return float64(runs.Load()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "partnerlink_usage_source_failures_total",
+			Help: "Reads of a usage source that failed (unreachable, refused, or a run that could not be imported)."},
+			func() float64 { return float64(failures.Load()) }))
 }
 
 // signIns publishes the token service's counts of failed and throttled

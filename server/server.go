@@ -17,12 +17,14 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/partnerlink/partnerlink"
 	"github.com/partnerlink/partnerlink/api"
 	"github.com/partnerlink/partnerlink/arm"
 	"github.com/partnerlink/partnerlink/certs"
+	"github.com/partnerlink/partnerlink/exports"
 	"github.com/partnerlink/partnerlink/identity"
 	"github.com/partnerlink/partnerlink/linking"
 	"github.com/partnerlink/partnerlink/notify"
@@ -70,8 +72,13 @@ type Config struct {
 	// (docs/rules.md#monthly-close).
 	CloseDay   int
 	CloseEvery time.Duration
-	Logger     *slog.Logger
-	Now        func() time.Time
+	// UsageSources are cost export locations (azblob://, s3://, gs://,
+	// file://) the server reads new export runs from every UsagePoll
+	// (default 15 minutes; docs/usage-sources.md).
+	UsageSources []string
+	UsagePoll    time.Duration
+	Logger       *slog.Logger
+	Now          func() time.Time
 }
 
 // Server is a running partnerlink.
@@ -93,6 +100,8 @@ type Server struct {
 	arm          *arm.Handler
 	api          *api.Handler
 
+	// Export runs imported from the usage sources, and polls that failed.
+	usageRuns, usagePollErrors atomic.Int64
 	// lastPass is the outcome of the last scheduled close pass.
 	passMu   sync.Mutex
 	lastPass struct {
@@ -117,6 +126,14 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	if cfg.Addr == "" {
 		cfg.Addr = "127.0.0.1:8443"
+	}
+	// A usage source that is not a URL partnerlink reads fails the start.
+	for _, u := range cfg.UsageSources {
+		src, err := exports.Open(ctx, u)
+		if err != nil {
+			return nil, fmt.Errorf("--usage-source: %w", err)
+		}
+		src.Close()
 	}
 	cfg.ReadHeaderTimeout = cmp.Or(cfg.ReadHeaderTimeout, DefaultReadHeaderTimeout)
 	cfg.BodyReadTimeout = cmp.Or(cfg.BodyReadTimeout, DefaultBodyReadTimeout)
@@ -332,6 +349,55 @@ func (s *Server) Start() {
 	if s.cfg.CloseEvery >= 0 {
 		go s.closeMonths(ctx, cmp.Or(s.cfg.CloseEvery, 24*time.Hour))
 	}
+	if len(s.cfg.UsageSources) > 0 {
+		go s.pollUsage(ctx, cmp.Or(s.cfg.UsagePoll, 15*time.Minute))
+	}
+}
+
+// pollUsage imports the new export runs of the usage sources, now and then
+// every period; a source that fails is logged and read again at the next
+// poll (nothing of a failed run is kept).
+func (s *Server) pollUsage(ctx context.Context, every time.Duration) {
+	for {
+		for _, url := range s.cfg.UsageSources {
+			if err := s.importSource(ctx, url); err != nil {
+				if ctx.Err() != nil {
+					return
+				}
+				s.usagePollErrors.Add(1)
+				s.cfg.Logger.Error("usage source: read failed; trying again at the next poll", "source", url, "err", err)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(every):
+		}
+	}
+}
+
+func (s *Server) importSource(ctx context.Context, url string) error {
+	src, err := exports.Open(ctx, url)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	runs, err := src.Runs(ctx)
+	if err != nil {
+		return err
+	}
+	for _, r := range runs {
+		res, err := src.Import(ctx, s.DB, s.cfg.DataDir, r, s.cfg.Now(), nil)
+		if err != nil {
+			return err
+		}
+		if !res.Already {
+			s.usageRuns.Add(1)
+			s.cfg.Logger.Info("usage source: export run imported", "source", url, "run", r.ManifestKey, "rows", res.Run.Rows,
+				"parts", len(res.Run.Files), "new_parts", res.New)
+		}
+	}
+	return nil
 }
 
 // closeMonths closes the months that are due, now and then every period;
@@ -443,6 +509,7 @@ func (s *Server) routes(base string) http.Handler {
 	s.arm, s.api = armHandler, apiHandler
 	met := newMetrics()
 	met.signIns(s.Identity)
+	met.usageSources(&s.usageRuns, &s.usagePollErrors)
 	metricsHandler := met.handler(s.adminKeyHash)
 	return bodyDeadline(s.cfg.BodyReadTimeout, met.instrument(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		first := strings.ToLower(strings.SplitN(strings.TrimPrefix(r.URL.Path, "/"), "/", 2)[0])

@@ -90,6 +90,9 @@ and --tls-key are given.`,
 		"let webhooks reach these non-public targets: CIDR, address or host name (repeatable or comma-separated; docs/operations.md)")
 	f.IntVar(&cfg.CloseDay, "close-day", report.DefaultCloseDay, "close month m on this day of month m+1 (docs/rules.md#monthly-close)")
 	f.DurationVar(&cfg.CloseEvery, "close-every", 24*time.Hour, "how often to close the months that are due and restate the last 12 (negative: never)")
+	f.StringArrayVar(&cfg.UsageSources, "usage-source", nil,
+		"read new cost export runs from this location: azblob://CONTAINER/PREFIX, s3://, gs:// or file:/// (repeatable; docs/usage-sources.md)")
+	f.DurationVar(&cfg.UsagePoll, "usage-poll", 15*time.Minute, "how often to look for new export runs at the usage sources")
 	return cmd
 }
 
