@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite. On a fresh Debian machine with Go it installs what the
-# tests need (PostgreSQL, azure-cli, python3-azure, chromium, npm), starts a
+# tests need (PostgreSQL, azure-cli, python3-azure, chromium, npm packages), starts a
 # throw-away PostgreSQL on 127.0.0.1, and runs every test: the root module
 # (unit, store conformance on SQLite and PostgreSQL) and the e2e module (the
 # real Azure clients and the browser against a real server).
