@@ -19,8 +19,16 @@ const azPath = "/usr/bin/az"
 // directory, the CA, and a registered cloud whose AD endpoint is /adfs.
 func azSession(t *testing.T, e *env) (az, mustAz func(args ...string) cmdResult) {
 	t.Helper()
+	az, mustAz, _ = azCloud(t, e, e.url+"/adfs")
+	return az, mustAz
+}
+
+// azCloud is azSession with the cloud's AD endpoint given; it also returns
+// the configuration directory.
+func azCloud(t *testing.T, e *env, adEndpoint string) (az, mustAz func(args ...string) cmdResult, dir string) {
+	t.Helper()
 	requireFile(t, azPath, "az CLI (apt install azure-cli)")
-	dir := t.TempDir()
+	dir = t.TempDir()
 	env := []string{"AZURE_CONFIG_DIR=" + dir, "HOME=" + dir, "REQUESTS_CA_BUNDLE=" + e.caFile,
 		"AZURE_CORE_COLLECT_TELEMETRY=false", "AZURE_CORE_NO_COLOR=true", "AZURE_CORE_SURVEY_MESSAGE=false"}
 	az = func(args ...string) cmdResult {
@@ -32,12 +40,12 @@ func azSession(t *testing.T, e *env) (az, mustAz func(args ...string) cmdResult)
 		return mustRun(t, dir, env, 90*time.Second, azPath, args...)
 	}
 	mustAz("cloud", "register", "-n", "partnerlink", "--endpoint-resource-manager", e.url+"/",
-		"--endpoint-active-directory", e.url+"/adfs",
+		"--endpoint-active-directory", adEndpoint,
 		"--endpoint-active-directory-resource-id", "https://management.core.windows.net/",
 		"--endpoint-active-directory-graph-resource-id", "https://graph.windows.net/",
 		"--endpoint-management", "https://management.core.windows.net/")
 	mustAz("cloud", "set", "-n", "partnerlink")
-	return az, mustAz
+	return az, mustAz, dir
 }
 
 func testAzCLI(t *testing.T, e *env) {

@@ -35,6 +35,10 @@ type deviceRecord struct {
 	Interval  int64     `json:"interval"` // seconds
 	LastPoll  time.Time `json:"lastPoll,omitzero"`
 	Status    string    `json:"status"`
+	// The scope or resource asked for: a poll that names none gets it
+	// (MSAL Python polls with the device code alone).
+	Scope    string `json:"scope,omitempty"`
+	Resource string `json:"resource,omitempty"`
 	// Set on approval: the person and the principal the token is for.
 	HomeTenantID string    `json:"homeTenantId,omitempty"`
 	HomeObjectID string    `json:"homeObjectId,omitempty"`
@@ -76,6 +80,7 @@ func (s *Service) deviceAuthorization(w http.ResponseWriter, r *http.Request, au
 	rec := deviceRecord{
 		Authority: authority, ClientID: tr.clientID, UserCode: userCode,
 		Expires: now.Add(s.dcLife), Interval: int64(s.dcEvery / time.Second), Status: devicePending,
+		Scope: f.Get("scope"), Resource: f.Get("resource"),
 	}
 	if rec.Interval < 1 {
 		rec.Interval = 1
@@ -363,4 +368,16 @@ func (s *Service) saveDevice(ctx context.Context, key string, rec deviceRecord) 
 		return fmt.Errorf("identity: update device code: %w", err)
 	}
 	return nil
+}
+
+// deviceScope is the scope and resource a device code was asked for, ""
+// when the code is unknown (the grant then refuses it).
+func (s *Service) deviceScope(ctx context.Context, code string) (string, string) {
+	b, err := s.grants.GetGrant(ctx, GrantDeviceCode, hashKey(code))
+	if err != nil {
+		return "", ""
+	}
+	var rec deviceRecord
+	json.Unmarshal(b, &rec)
+	return rec.Scope, rec.Resource
 }

@@ -100,7 +100,11 @@ func TestDeviceCode(t *testing.T) {
 		// Ana approves on the page, typing the code in lower case without the dash.
 		newBrowser(t, h).approve(t, strings.ToLower(strings.ReplaceAll(userCode, "-", "")), "ana@fabrikam.example", password)
 		h.clock.Advance(11 * time.Second)
-		status, body = h.post(t, tokenPath, deviceForm(code))
+		// MSAL Python polls with the device code alone: the scope is the
+		// one the code was asked for.
+		poll := deviceForm(code)
+		poll.Del("scope")
+		status, body = h.post(t, tokenPath, poll)
 		if status != 200 || body["refresh_token"] == nil || body["id_token"] == nil {
 			t.Fatalf("%d %v", status, body)
 		}

@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -38,11 +39,16 @@ func (s *Service) token(w http.ResponseWriter, r *http.Request, authority string
 		return
 	}
 	tr := &tokenRequest{base: s.base(r), authority: authority, v2: v2, clientID: strings.ToLower(clientID), ip: clientIP(r)}
-	scope := f.Get("scope")
-	if f.Get("grant_type") == "authorization_code" && scope == "" && f.Get("resource") == "" {
-		scope = s.codeScope(r.Context(), f.Get("code")) // the scope the code was asked for
+	scope, resource := f.Get("scope"), f.Get("resource")
+	if scope == "" && resource == "" {
+		switch f.Get("grant_type") {
+		case "authorization_code":
+			scope = s.codeScope(r.Context(), f.Get("code")) // the scope the code was asked for
+		case grantTypeDeviceCode:
+			scope, resource = s.deviceScope(r.Context(), cmp.Or(f.Get("device_code"), f.Get("code")))
+		}
 	}
-	if oe := s.parseScope(tr, scope, f.Get("resource")); oe != nil {
+	if oe := s.parseScope(tr, scope, resource); oe != nil {
 		oe.write(w)
 		return
 	}

@@ -11,6 +11,10 @@
 //	{base}/adfs           ADFS-style authority for clients that cannot turn
 //	                      off instance discovery (az CLI 2.45); its tokens
 //	                      are for the principal's home tenant
+//	{base}/adfs/{label}/{tenant}
+//	                      the tenant's discovery document where MSAL skips
+//	                      instance discovery: az registered with the AD
+//	                      endpoint {base}/adfs/{label} signs in to a tenant
 //
 // Issuers: {base}/{tid}/v2.0 (v2 endpoints), {base}/{tid}/ (v1 endpoints,
 // like sts.windows.net/{tid}/) and {base}/adfs (the ADFS authority; the
@@ -184,6 +188,19 @@ func route(path string) (tenant, endpoint, extra string, ok bool) {
 	tenant = strings.ToLower(parts[0])
 	if !isAuthoritySegment(tenant) {
 		return "", "", "", false
+	}
+	// {base}/adfs/{label}/{tenant}: az sends its tenant here when the cloud's
+	// AD endpoint is {base}/adfs/{label}, and MSAL, seeing "adfs" first,
+	// skips instance discovery. Only the discovery document is served under
+	// it; it names the tenant's own endpoints (docs/clients.md, "az CLI").
+	if tenant == "adfs" && len(parts) >= 4 && parts[1] != "" {
+		if t := strings.ToLower(parts[2]); t != "adfs" && isAuthoritySegment(t) {
+			switch strings.ToLower(strings.Join(parts[3:], "/")) {
+			case ".well-known/openid-configuration", "v2.0/.well-known/openid-configuration":
+				return t, epConfigV2, "", true
+			}
+			return "", "", "", false
+		}
 	}
 	rest := strings.ToLower(strings.Join(parts[1:], "/"))
 	if tenant == "common" && len(parts) == 3 && strings.EqualFold(parts[1], "userrealm") && parts[2] != "" {

@@ -99,6 +99,18 @@ func TestDiscovery(t *testing.T) {
 	if cfg["issuer"] != h.url+"/adfs" || cfg["token_endpoint"] != h.url+"/adfs/oauth2/token" {
 		t.Fatalf("adfs configuration: %v", cfg)
 	}
+	// {base}/adfs/{label}/{tenant} (docs/clients.md, "az CLI"): the
+	// tenant's own v2 document, so MSAL then uses the tenant's endpoints.
+	for _, p := range []string{"/adfs/partnerlink/" + tenantA + "/.well-known/openid-configuration",
+		"/ADFS/any/" + strings.ToUpper(tenantA) + "/v2.0/.well-known/openid-configuration"} {
+		status, cfg = h.get(t, p)
+		if status != 200 || cfg["issuer"] != h.url+"/"+tenantA+"/v2.0" || cfg["token_endpoint"] != h.url+"/"+tenantA+"/oauth2/v2.0/token" ||
+			cfg["device_authorization_endpoint"] != h.url+"/"+tenantA+"/oauth2/v2.0/devicecode" {
+			t.Fatalf("%s: %d %v", p, status, cfg)
+		}
+	}
+	status, body := h.get(t, "/adfs/partnerlink/dddddddd-0000-4000-8000-000000000009/.well-known/openid-configuration")
+	wantOAuthError(t, status, body, 400, "invalid_tenant")
 	_, cfg = h.get(t, "/organizations/v2.0/.well-known/openid-configuration")
 	if cfg["issuer"] != h.url+"/{tenantid}/v2.0" {
 		t.Fatalf("organizations configuration: %v", cfg)
@@ -110,7 +122,7 @@ func TestDiscovery(t *testing.T) {
 			t.Fatalf("%s: %d %v", p, status, jwks)
 		}
 	}
-	status, body := h.get(t, "/dddddddd-0000-4000-8000-000000000009/v2.0/.well-known/openid-configuration")
+	status, body = h.get(t, "/dddddddd-0000-4000-8000-000000000009/v2.0/.well-known/openid-configuration")
 	wantOAuthError(t, status, body, 400, "invalid_tenant")
 	status, realm := h.get(t, "/common/userrealm/ana@fabrikam.example?api-version=1.0")
 	if status != 200 || realm["account_type"] != "Managed" || realm["domain_name"] != "fabrikam.example" ||
@@ -131,6 +143,9 @@ func TestDiscovery(t *testing.T) {
 		"/common/userrealm/x@y": true, "/organizations/oauth2/v2.0/devicecode": true,
 		"/subscriptions/" + tenantA: false, "/providers/Microsoft.ManagementPartner/partners": false,
 		"/tenants": false, "/" + tenantA + "/other": false, "/": false,
+		"/adfs/partnerlink/" + tenantA + "/.well-known/openid-configuration": true,
+		"/adfs/partnerlink/" + tenantA + "/oauth2/v2.0/token":                false, // the document names the tenant's own
+		"/adfs/partnerlink/adfs/.well-known/openid-configuration":            false,
 	} {
 		if got := identity.IsIdentityPath(path); got != want {
 			t.Errorf("IsIdentityPath(%q) = %v, want %v", path, got, want)

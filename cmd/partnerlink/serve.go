@@ -162,13 +162,13 @@ Fabrikam and Woodgrove where she is a guest):
   {{.Cmd}} link create --partner-id {{.Germany}} --all-tenants
 
 az CLI (2.45), in its own configuration directory so your own az setup is untouched (unset
-AZURE_CONFIG_DIR to go back). The /adfs authority avoids instance discovery; its tokens are for
-the credential's HOME tenant, whatever --tenant says: link in customer tenants with partnerlink,
-Python or Go instead.
+AZURE_CONFIG_DIR to go back). With the AD endpoint {{.URL}}/adfs/partnerlink az sends the tenant
+it logs into and skips instance discovery: the link is made in that tenant (here the automation
+app's service principal in Woodgrove; a guest such as alice links the same way after az login).
   export AZURE_CONFIG_DIR={{.AzDir}} REQUESTS_CA_BUNDLE={{.CA}}
-  az cloud register -n partnerlink --endpoint-resource-manager {{.URL}}/ --endpoint-active-directory {{.URL}}/adfs --endpoint-active-directory-resource-id https://management.core.windows.net/ --endpoint-active-directory-graph-resource-id https://graph.windows.net/ --endpoint-management https://management.core.windows.net/
+  az cloud register -n partnerlink --endpoint-resource-manager {{.URL}}/ --endpoint-active-directory {{.URL}}/adfs/partnerlink --endpoint-active-directory-resource-id https://management.core.windows.net/ --endpoint-active-directory-graph-resource-id https://graph.windows.net/ --endpoint-management https://management.core.windows.net/
   az cloud set -n partnerlink
-  az login --service-principal -u {{.AppID}} -p '{{.AppSecret}}' --tenant {{.Contoso}} --allow-no-subscriptions
+  az login --service-principal -u {{.AppID}} -p '{{.AppSecret}}' --tenant {{.Woodgrove}} --allow-no-subscriptions
   az rest --method put --url "{{.URL}}/providers/Microsoft.ManagementPartner/partners/{{.Germany}}?api-version=2018-02-01"
 
 Python (azure-identity + azure-mgmt-managementpartner):
