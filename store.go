@@ -201,3 +201,16 @@ type PowerPlatformStore interface {
 		decide func(components []SolutionComponent) ([]OwnershipHistory, error)) ([]SolutionComponent, error)
 	OwnershipEvents(ctx context.Context, resourceID string) ([]OwnershipEvent, error)
 }
+
+// Onboarding is what the service principal accelerator writes in one
+// transaction (docs/clients.md, "Onboarding a service principal"): the
+// principal and its secret when new, the role assignment when new, and the
+// link decided over the principal's current one.
+type Onboarding struct {
+	Principal  *Principal      // nil: it exists
+	SecretHash string          // with a new principal
+	Assignment *RoleAssignment // nil: it is in force
+	Actor      string          // the administrator, recorded on the assignment
+	At         time.Time
+	Decide     func(cur *Link) (LinkChange, error)
+}

@@ -9,6 +9,7 @@
 package api
 
 import (
+	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/json"
@@ -39,6 +40,7 @@ type Store interface {
 	ledger.Store
 	partnerlink.PowerPlatformStore
 	partnerlink.ReportStore
+	Onboard(ctx context.Context, tenantID, objectID string, o partnerlink.Onboarding) (*partnerlink.Link, *partnerlink.LinkEvent, error)
 }
 
 // Handler serves /api/v1.
@@ -105,6 +107,7 @@ func New(auth arm.Authenticator, store Store, adminKeyHash [32]byte, now func() 
 	h.handle("GET /api/v1/partners/{partner}/reports/{month}/unlinked", h.caller(h.partnerUnlinkedReport))
 	h.handle("GET /api/v1/tenants/{tenant}/reports/{month}", h.caller(h.tenantReport))
 	h.handle("GET /api/v1/reports", h.caller(h.closedMonths))
+	h.handle("POST /api/v1/tenants/{tenant}/onboarding/service-principals", h.caller(h.onboardServicePrincipal))
 	h.handle("POST /api/v1/admin/runs", h.admin(h.adminRun))
 	h.handle("POST /api/v1/admin/closes", h.admin(h.adminClose))
 	h.handle("GET /api/v1/admin/closes", h.admin(h.adminCloses))

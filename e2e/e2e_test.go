@@ -24,6 +24,7 @@ func runAll(t *testing.T, e *env) {
 	t.Run("Python", func(t *testing.T) { testPython(t, e) })
 	t.Run("AzCLI", func(t *testing.T) { testAzCLI(t, e) })
 	t.Run("AzCLITenant", func(t *testing.T) { testAzCLITenant(t, e) })
+	t.Run("OnboardCLI", func(t *testing.T) { testOnboardCLI(t, e) })
 	t.Run("PartnerlinkCLI", func(t *testing.T) { testPartnerlinkCLI(t, e) })
 	t.Run("DeviceCodeBrowser", func(t *testing.T) { testDeviceCodeBrowser(t, e) })
 	t.Run("PortalBrowser", func(t *testing.T) { testPortalBrowser(t, e) })

@@ -416,13 +416,18 @@ func mustRun(t *testing.T, dir string, env []string, timeout time.Duration, name
 const (
 	reportingAppID  = "c2c2c2c2-0000-4000-8000-00000000a991"
 	reportingInWood = "c2c2c2c2-0000-4000-8000-0000000000a1"
+	reportingInCont = "c2c2c2c2-0000-4000-8000-000000000001"
 )
 
 func addReportingPrincipal(doc *world.Document) {
 	since := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	app, home := reportingAppID, demo.ContosoTenant
 	doc.Principals = append(doc.Principals, world.Principal{TenantID: demo.WoodgroveTenant, ObjectID: reportingInWood,
-		Type: "ServicePrincipal", DisplayName: "contoso-reporting", AppID: &app, HomeTenantID: &home})
+		Type: "ServicePrincipal", DisplayName: "contoso-reporting", AppID: &app, HomeTenantID: &home},
+		// The app's home service principal, in Contoso (the onboarding test
+		// brings the app into Fabrikam).
+		world.Principal{TenantID: demo.ContosoTenant, ObjectID: reportingInCont, Type: "ServicePrincipal",
+			DisplayName: "contoso-reporting", AppID: &app, HomeTenantID: &home})
 	doc.RoleAssignments = append(doc.RoleAssignments, world.RoleAssignment{TenantID: demo.WoodgroveTenant,
 		ID: "e0e0e0e0-0000-4000-8000-0000000000e2", PrincipalID: reportingInWood, RoleDefinition: "Contributor",
 		Scope: "/subscriptions/" + demo.WoodgroveSub, From: &since})

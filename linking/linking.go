@@ -43,7 +43,17 @@ func (s *Service) Link(ctx context.Context, c partnerlink.Caller, partnerID stri
 	if err != nil {
 		return nil, err
 	}
-	l, _, err := s.Store.ChangeLink(ctx, c.TenantID, c.ObjectID, now, c, func(cur *partnerlink.Link) (partnerlink.LinkChange, error) {
+	l, _, err := s.Store.ChangeLink(ctx, c.TenantID, c.ObjectID, now, c, LinkTo(partnerID))
+	if err != nil {
+		return nil, err
+	}
+	return &partnerlink.LinkView{Link: *l, PartnerName: partner.Name}, nil
+}
+
+// LinkTo decides a link to partnerID over the current link: created,
+// re-affirmed (the same ID) or replaced.
+func LinkTo(partnerID string) func(cur *partnerlink.Link) (partnerlink.LinkChange, error) {
+	return func(cur *partnerlink.Link) (partnerlink.LinkChange, error) {
 		switch {
 		case cur == nil:
 			return partnerlink.LinkChange{Action: partnerlink.LinkCreated, PartnerID: partnerID, Notify: true}, nil
@@ -51,11 +61,17 @@ func (s *Service) Link(ctx context.Context, c partnerlink.Caller, partnerID stri
 			return partnerlink.LinkChange{Action: partnerlink.LinkReaffirmed, PartnerID: partnerID}, nil
 		}
 		return partnerlink.LinkChange{Action: partnerlink.LinkReplaced, PartnerID: partnerID, Notify: true}, nil
-	})
-	if err != nil {
+	}
+}
+
+// CheckPartner checks partnerID against the registry as a link does: it
+// exists, is active and is not a global ID whose organization has location
+// IDs (docs/rules.md#linking).
+func (s *Service) CheckPartner(ctx context.Context, partnerID string) (*partnerlink.Partner, error) {
+	if err := partnerlink.ValidatePartnerID(partnerID); err != nil {
 		return nil, err
 	}
-	return &partnerlink.LinkView{Link: *l, PartnerName: partner.Name}, nil
+	return s.checkPartner(ctx, partnerID, s.Now().UTC())
 }
 
 // Get returns the caller's link. A partner ID, when given, must be the one

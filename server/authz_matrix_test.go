@@ -492,6 +492,14 @@ func matrixRows() []row {
 		{"POST", envRt + "/solutions", env1 + "/solutions", `{"components":["sol-{c}"]}`, nil,
 			st{401, 401, 403, 403, 403, 200, 403, 200, 403, 403, 403, 403, 403, 403, 403, 200}},
 
+		// The service principal accelerator: the tenant's administrators
+		// (may grant at its root). The first brings the partner's app in
+		// (201); the next finds everything in place (200).
+		//                                                                                anon admin other none rdR conR uaaR ownR ownMG rdS conS uaaS grpS ownRG prtn ppOwn
+		{"POST", tRoute + "onboarding/service-principals", tA + "onboarding/service-principals",
+			`{"appId":"` + appID(partner) + `","role":"Reader","scope":"/subscriptions/` + mxSub1 + `","partnerId":"` + mxOther + `"}`, nil,
+			st{401, 401, 403, 403, 403, 403, 201, 200, 403, 403, 403, 403, 403, 403, 403, 403}},
+
 		// The admin API: the admin key only.
 		//                                                                                anon admin other none rdR conR uaaR ownR ownMG rdS conS uaaS grpS ownRG prtn ppOwn
 		{"POST", admRt + "runs", "/api/v1/admin/runs", `{"from":"2026-01-01","to":"2026-02-01"}`, nil,

@@ -1,0 +1,213 @@
+// Package onboarding is the service principal accelerator (docs/clients.md,
+// "Onboarding a service principal"): a customer's administrator puts the
+// service principal of a partner's multi-tenant app into the customer
+// tenant, gives it a role at a scope, issues it a secret for the partner,
+// and links it to the partner's ID as itself — all or nothing, and a second
+// run changes nothing.
+package onboarding
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/partnerlink/partnerlink"
+	"github.com/partnerlink/partnerlink/identity"
+	"github.com/partnerlink/partnerlink/linking"
+	"github.com/partnerlink/partnerlink/rbac"
+)
+
+// Store is what the accelerator reads and writes.
+type Store interface {
+	linking.Store
+	partnerlink.RoleStore
+	// Onboard writes o in one transaction; nothing of it stays when any
+	// part fails (a link o.Decide refuses included).
+	Onboard(ctx context.Context, tenantID, objectID string, o partnerlink.Onboarding) (*partnerlink.Link, *partnerlink.LinkEvent, error)
+}
+
+// Service runs the accelerator.
+type Service struct {
+	Store Store
+	Now   func() time.Time
+}
+
+// Request is what the administrator asks for.
+type Request struct {
+	TenantID  string `json:"-"` // the customer tenant (the path's)
+	AppID     string `json:"appId"`
+	Role      string `json:"role"`  // a role name or GUID
+	Scope     string `json:"scope"` // "/" for the tenant root
+	PartnerID string `json:"partnerId"`
+}
+
+// Result says what the accelerator did; Secret is shown once.
+type Result struct {
+	TenantID           string `json:"tenantId"`
+	ObjectID           string `json:"objectId"`
+	AppID              string `json:"appId"`
+	DisplayName        string `json:"displayName"`
+	PrincipalCreated   bool   `json:"principalCreated"`
+	Secret             string `json:"secret,omitempty"`
+	Role               string `json:"role"`
+	Scope              string `json:"scope"`
+	RoleAssignmentID   string `json:"roleAssignmentId"`
+	AssignmentCreated  bool   `json:"roleAssignmentCreated"`
+	PartnerID          string `json:"partnerId"`
+	PartnerName        string `json:"partnerName"`
+	LinkChanged        bool   `json:"linkChanged"`
+	Changed            bool   `json:"changed"` // false: everything was in place already
+	PreviousPartnerID  string `json:"previousPartnerId,omitempty"`
+	ServicePrincipalOf string `json:"appHomeTenantId"`
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+// step words a failure with the step it happened in.
+func step(name string, err error) error {
+	var e *partnerlink.Error
+	if errors.As(err, &e) {
+		return &partnerlink.Error{Code: e.Code, ARMCode: e.ARMCode, Message: name + ": " + e.Message}
+	}
+	return fmt.Errorf("%s: %w", name, err)
+}
+
+// Onboard runs the accelerator for admin, an administrator of the tenant:
+// one who may grant roles at the tenant's root. Every check comes first;
+// then the principal, its secret, the assignment and the link are written
+// in one transaction.
+func (s *Service) Onboard(ctx context.Context, admin partnerlink.Caller, req Request) (*Result, error) {
+	now := s.now()
+	authz := &rbac.Authorizer{Store: s.Store, Now: s.Now}
+	tenant := strings.ToLower(req.TenantID)
+	if !strings.EqualFold(admin.TenantID, tenant) {
+		return nil, partnerlink.ARMErrorf(partnerlink.EFORBIDDEN, "AuthorizationFailed",
+			"Onboarding is for tenant %s's own administrators; your token is for tenant %s.", tenant, admin.TenantID)
+	}
+	root := partnerlink.Scope{Kind: partnerlink.ScopeRoot, Raw: "/", Key: "/"}
+	if err := authz.Check(ctx, admin, root, rbac.WriteRoleAssignments); err != nil {
+		return nil, step("check the administrator", err)
+	}
+	appID, err := partnerlink.ParseGUID("appId", req.AppID)
+	if err != nil {
+		return nil, step("find the app", err)
+	}
+	// The partner's app: its service principal in its home tenant.
+	sps, err := s.Store.ServicePrincipalsByAppID(ctx, appID)
+	if err != nil {
+		return nil, err
+	}
+	var home, existing *partnerlink.Principal
+	for i := range sps {
+		p := &sps[i]
+		if p.Type != partnerlink.PrincipalServicePrincipal {
+			continue
+		}
+		if strings.EqualFold(p.TenantID, p.HomeTenantID) {
+			home = p
+		}
+		if strings.EqualFold(p.TenantID, tenant) {
+			existing = p
+		}
+	}
+	if home == nil {
+		return nil, step("find the app", partnerlink.Errorf(partnerlink.ENOTFOUND,
+			"application %s is not registered by a partner: no tenant holds its home service principal", appID))
+	}
+	if strings.EqualFold(home.TenantID, tenant) {
+		return nil, step("find the app", partnerlink.Errorf(partnerlink.EINVALID,
+			"application %s is this tenant's own; the accelerator brings in a partner's multi-tenant app", appID))
+	}
+	if existing != nil && !existing.ActiveAt(now) {
+		return nil, step("find the service principal", partnerlink.Errorf(partnerlink.ECONFLICT,
+			"the service principal of application %s in tenant %s (object %s) is disabled; enable it first (partnerlink principal enable)", appID, tenant, existing.ObjectID))
+	}
+	custom, err := s.Store.RoleDefinitions(ctx, tenant)
+	if err != nil {
+		return nil, err
+	}
+	role, ok := rbac.Resolve(custom, req.Role)
+	if !ok {
+		return nil, step("find the role", partnerlink.Errorf(partnerlink.EINVALID,
+			"role %q does not exist in tenant %s: give a built-in role's name (such as Contributor) or a role definition's GUID", req.Role, tenant))
+	}
+	scope, err := partnerlink.ParseScope(req.Scope)
+	if err != nil {
+		return nil, step("check the scope", err)
+	}
+	if err := authz.Check(ctx, admin, scope, rbac.WriteRoleAssignments); err != nil {
+		return nil, step("check the scope", err)
+	}
+	partner, err := (&linking.Service{Store: s.Store, Now: s.Now}).CheckPartner(ctx, req.PartnerID)
+	if err != nil {
+		return nil, step("check the partner ID", err)
+	}
+
+	res := &Result{TenantID: tenant, AppID: appID, DisplayName: home.DisplayName, Role: role.Name, Scope: scope.Raw,
+		PartnerID: partner.ID, PartnerName: partner.Name, ServicePrincipalOf: home.TenantID}
+	o := partnerlink.Onboarding{At: now, Actor: admin.ObjectID, Decide: linking.LinkTo(partner.ID)}
+	if existing == nil {
+		secret := identity.NewSecret()
+		hash, err := identity.HashSecret(secret)
+		if err != nil {
+			return nil, err
+		}
+		p := partnerlink.Principal{TenantID: tenant, ObjectID: partnerlink.NewGUID().String(), Type: partnerlink.PrincipalServicePrincipal,
+			DisplayName: home.DisplayName, AppID: appID, HomeTenantID: home.TenantID, Period: partnerlink.Period{From: now}}
+		o.Principal, o.SecretHash = &p, hash
+		res.ObjectID, res.PrincipalCreated, res.Secret = p.ObjectID, true, secret
+	} else {
+		res.ObjectID = existing.ObjectID
+		if existing.CSPDelegated {
+			return nil, step("link the partner ID", partnerlink.ARMErrorf(partnerlink.EFORBIDDEN, "CSPDelegatedPrincipal",
+				"the service principal of application %s is a CSP delegated principal; it cannot link a partner ID", appID))
+		}
+	}
+	roleRef := role.Name
+	if role.Custom {
+		roleRef = role.ID
+	}
+	current, err := s.Store.RoleAssignments(ctx, partnerlink.RoleAssignmentFilter{TenantID: tenant, PrincipalIDs: []string{res.ObjectID}, CurrentOnly: true})
+	if err != nil {
+		return nil, err
+	}
+	for _, ra := range current {
+		if r, ok := rbac.Resolve(custom, ra.RoleDefinition); ok && strings.EqualFold(r.ID, role.ID) && scopeKey(ra.Scope) == scope.Key {
+			res.RoleAssignmentID = ra.ID
+		}
+	}
+	if res.RoleAssignmentID == "" {
+		ra := partnerlink.RoleAssignment{TenantID: tenant, ID: partnerlink.NewGUID().String(), PrincipalID: res.ObjectID,
+			RoleDefinition: roleRef, Scope: scope.Raw, Period: partnerlink.Period{From: now}}
+		o.Assignment, res.RoleAssignmentID, res.AssignmentCreated = &ra, ra.ID, true
+	}
+	if cur, err := s.Store.CurrentLink(ctx, tenant, res.ObjectID); err == nil {
+		res.PreviousPartnerID = cur.PartnerID
+		if cur.PartnerID == partner.ID && o.Principal == nil && o.Assignment == nil {
+			return res, nil // everything is in place: nothing to write
+		}
+	} else if partnerlink.ErrorCode(err) != partnerlink.ENOTFOUND {
+		return nil, err
+	}
+	if _, _, err := s.Store.Onboard(ctx, tenant, res.ObjectID, o); err != nil {
+		return nil, step("write the principal, role assignment and link", err)
+	}
+	res.LinkChanged = res.PreviousPartnerID != partner.ID
+	res.Changed = true
+	return res, nil
+}
+
+func scopeKey(raw string) string {
+	s, err := partnerlink.ParseScope(raw)
+	if err != nil {
+		return strings.ToLower(raw)
+	}
+	return s.Key
+}

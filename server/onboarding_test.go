@@ -1,0 +1,163 @@
+package server_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/partnerlink/partnerlink"
+	"github.com/partnerlink/partnerlink/demo"
+	"github.com/partnerlink/partnerlink/identity"
+	"github.com/partnerlink/partnerlink/onboarding"
+	"github.com/partnerlink/partnerlink/server"
+	"github.com/partnerlink/partnerlink/world"
+)
+
+// Contoso's onboarding app, registered in Contoso only.
+const onboardApp = "c3c3c3c3-0000-4000-8000-00000000a991"
+
+type tokenClient struct {
+	t    *testing.T
+	base string
+	c    *http.Client
+}
+
+func (tc tokenClient) token(tenant string, form url.Values) string {
+	tc.t.Helper()
+	form.Set("scope", "https://management.core.windows.net//.default")
+	resp, err := tc.c.PostForm(tc.base+"/"+tenant+"/oauth2/v2.0/token", form)
+	if err != nil {
+		tc.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var tr struct {
+		AccessToken string `json:"access_token"`
+	}
+	b, _ := io.ReadAll(resp.Body)
+	if json.Unmarshal(b, &tr); tr.AccessToken == "" {
+		tc.t.Fatalf("token in %s: %d %s", tenant, resp.StatusCode, b)
+	}
+	return tr.AccessToken
+}
+
+func (tc tokenClient) call(method, path, token, body string) (int, string) {
+	tc.t.Helper()
+	req, _ := http.NewRequest(method, tc.base+path, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := tc.c.Do(req)
+	if err != nil {
+		tc.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// docs/clients.md, "Onboarding a service principal": Fabrikam's
+// administrator brings Contoso's app into Fabrikam with a role, a secret
+// for the partner and a link made as the service principal itself; a
+// second run changes nothing; the steps refuse with their names.
+func TestOnboardServicePrincipal(t *testing.T) {
+	srv, tlsCfg := startServer(t, server.Config{CloseEvery: -1})
+	creds := demo.NewCredentials()
+	doc := demo.World(creds)
+	app, home := onboardApp, demo.ContosoTenant
+	doc.Principals = append(doc.Principals, world.Principal{TenantID: demo.ContosoTenant, ObjectID: "c3c3c3c3-0000-4000-8000-000000000001",
+		Type: "ServicePrincipal", DisplayName: "contoso-onboarding", AppID: &app, HomeTenantID: &home})
+	world.Normalize(doc)
+	if err := srv.DB.ImportWorld(context.Background(), doc, identity.HashSecret); err != nil {
+		t.Fatal(err)
+	}
+	tc := tokenClient{t: t, base: srv.URL, c: &http.Client{Transport: &http.Transport{TLSClientConfig: tlsCfg}}}
+	bob := tc.token(demo.FabrikamTenant, url.Values{"grant_type": {"password"}, "client_id": {"04b07795-8ddb-461a-bbee-02f9e1bf7b46"},
+		"username": {demo.BobSignIn}, "password": {creds.BobPassword}})
+	path := "/api/v1/tenants/" + demo.FabrikamTenant + "/onboarding/service-principals"
+	body := `{"appId":"` + onboardApp + `","role":"Contributor","scope":"/subscriptions/` + demo.FabrikamSub + `","partnerId":"` + demo.GermanyPartnerID + `"}`
+
+	status, out := tc.call("POST", path, bob, body)
+	var res onboarding.Result
+	if err := json.Unmarshal([]byte(out), &res); status != 201 || err != nil || !res.PrincipalCreated || res.Secret == "" ||
+		!res.AssignmentCreated || !res.LinkChanged || !res.Changed || res.DisplayName != "contoso-onboarding" || res.Role != "Contributor" {
+		t.Fatalf("first run: %d %s", status, out)
+	}
+	// The partner signs in with the secret, in Fabrikam only, and finds
+	// its link.
+	sp := tc.token(demo.FabrikamTenant, url.Values{"grant_type": {"client_credentials"}, "client_id": {onboardApp}, "client_secret": {res.Secret}})
+	status, out = tc.call("GET", "/providers/Microsoft.ManagementPartner/partners?api-version=2018-02-01", sp, "")
+	if status != 200 || !strings.Contains(out, `"partnerId":"`+demo.GermanyPartnerID+`"`) || !strings.Contains(out, res.ObjectID) {
+		t.Fatalf("the service principal's link: %d %s", status, out)
+	}
+	ev, err := srv.DB.LinkEvents(context.Background(), partnerlink.LinkFilter{TenantID: demo.FabrikamTenant, ObjectID: res.ObjectID})
+	if err != nil || len(ev) != 1 || ev[0].ActorObjectID != res.ObjectID {
+		t.Errorf("the link's actor is the service principal itself: %+v %v", ev, err)
+	}
+	// Again: nothing changes, no new secret.
+	status, out = tc.call("POST", path, bob, body)
+	var again onboarding.Result
+	if json.Unmarshal([]byte(out), &again); status != 200 || again.Changed || again.Secret != "" || again.ObjectID != res.ObjectID {
+		t.Fatalf("second run: %d %s", status, out)
+	}
+	// Each step refuses with its name, and nothing is made.
+	alice := tc.token(demo.FabrikamTenant, url.Values{"grant_type": {"password"}, "client_id": {"04b07795-8ddb-461a-bbee-02f9e1bf7b46"},
+		"username": {demo.AliceSignIn}, "password": {creds.AlicePassword}})
+	for _, c := range []struct {
+		token, body string
+		status      int
+		want        string
+	}{
+		{alice, body, 403, "check the administrator"},
+		{bob, strings.Replace(body, onboardApp, "c4c4c4c4-0000-4000-8000-00000000a991", 1), 404, "find the app"},
+		{bob, strings.Replace(body, "Contributor", "Wizard", 1), 400, "find the role"},
+		{bob, strings.Replace(body, demo.FabrikamSub, demo.WoodgroveSub, 1), 0, "check the scope"},
+		{bob, strings.Replace(body, demo.GermanyPartnerID, demo.GlobalPartnerID, 1), 400, "check the partner ID"},
+	} {
+		status, out := tc.call("POST", path, c.token, c.body)
+		if (c.status != 0 && status != c.status) || status < 400 || !strings.Contains(out, c.want) {
+			t.Errorf("%s: %d %s", c.want, status, out)
+		}
+	}
+	status, _ = tc.call("POST", "/api/v1/tenants/"+demo.WoodgroveTenant+"/onboarding/service-principals", bob, body)
+	if status != 403 {
+		t.Errorf("bob onboards in Woodgrove: %d", status)
+	}
+	sps, _ := srv.DB.ServicePrincipalsByAppID(context.Background(), onboardApp)
+	if len(sps) != 2 {
+		t.Errorf("service principals of the app: %d, want its home one and Fabrikam's", len(sps))
+	}
+}
+
+// docs/clients.md, "Onboarding a service principal": the store writes the
+// principal, its secret, the assignment and the link in one transaction;
+// a refused link leaves none of them.
+func TestOnboardIsAllOrNothing(t *testing.T) {
+	srv, _ := startServer(t, server.Config{CloseEvery: -1})
+	ctx := context.Background()
+	doc := demo.World(demo.NewCredentials())
+	world.Normalize(doc)
+	if err := srv.DB.ImportWorld(ctx, doc, identity.HashSecret); err != nil {
+		t.Fatal(err)
+	}
+	p := partnerlink.Principal{TenantID: demo.FabrikamTenant, ObjectID: "c5c5c5c5-0000-4000-8000-000000000001", Type: partnerlink.PrincipalServicePrincipal,
+		DisplayName: "half", AppID: "c5c5c5c5-0000-4000-8000-00000000a991", HomeTenantID: demo.ContosoTenant}
+	ra := partnerlink.RoleAssignment{TenantID: demo.FabrikamTenant, ID: "c5c5c5c5-0000-4000-8000-0000000000aa", PrincipalID: p.ObjectID,
+		RoleDefinition: "Reader", Scope: "/"}
+	_, _, err := srv.DB.Onboard(ctx, p.TenantID, p.ObjectID, partnerlink.Onboarding{Principal: &p, SecretHash: "x", Assignment: &ra,
+		Decide: func(*partnerlink.Link) (partnerlink.LinkChange, error) {
+			return partnerlink.LinkChange{}, partnerlink.Errorf(partnerlink.EINVALID, "refused")
+		}})
+	if err == nil || !strings.Contains(err.Error(), "refused") {
+		t.Fatalf("onboard with a refused link: %v", err)
+	}
+	if _, err := srv.DB.Principal(ctx, p.TenantID, p.ObjectID); partnerlink.ErrorCode(err) != partnerlink.ENOTFOUND {
+		t.Errorf("the principal stayed: %v", err)
+	}
+	ras, _ := srv.DB.RoleAssignments(ctx, partnerlink.RoleAssignmentFilter{TenantID: p.TenantID, PrincipalIDs: []string{p.ObjectID}})
+	if len(ras) != 0 {
+		t.Errorf("the assignment stayed: %+v", ras)
+	}
+}
