@@ -195,6 +195,7 @@ func testPortalPages(t *testing.T, e *env) {
 	visit("customer view", "/portal/customer", `#customer-credits`)
 	do("customer chart", chromedp.WaitReady(chromedp.CSS(`.chart[data-rendered="true"]`)))
 	screenshot(t, bctx, shots, name("customer-view"))
+	visit("onboard a partner app", "/portal/onboard", `#app-id`)
 	do("sign out", chromedp.Click(chromedp.CSS(`#signout`)), chromedp.WaitVisible(chromedp.CSS(`a[href="/portal/signin"]`)))
 
 	// The operator.

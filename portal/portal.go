@@ -113,7 +113,7 @@ func Routes() []string {
 	return []string{"GET /", "GET /portal", "GET /portal/signin", "GET /portal/callback", "POST /portal/signout",
 		"GET /portal/link", "POST /portal/link",
 		"GET /portal/partner", "GET /portal/partner/explain", "GET /portal/partner/report",
-		"GET /portal/customer", "GET /portal/customer/report",
+		"GET /portal/customer", "GET /portal/customer/report", "GET /portal/onboard", "POST /portal/onboard",
 		"GET /portal/operator", "POST /portal/operator/signin", "POST /portal/operator/close",
 		"GET /portal/operator/month", "GET /portal/operator/version", "GET /portal/operator/report",
 		"GET /portal/static/portal.css", "GET /portal/static/charts.js"}
@@ -178,6 +178,8 @@ func (p *Portal) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		p.withSession(w, r, p.customer)
 	case route{"GET", "/portal/customer/report"}:
 		p.withSession(w, r, p.customerDownload)
+	case route{"GET", "/portal/onboard"}, route{"POST", "/portal/onboard"}:
+		p.withSession(w, r, p.onboard)
 	case route{"GET", "/portal/operator"}:
 		p.operator(w, r)
 	case route{"POST", "/portal/operator/signin"}:

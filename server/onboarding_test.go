@@ -161,3 +161,43 @@ func TestOnboardIsAllOrNothing(t *testing.T) {
 		t.Errorf("the assignment stayed: %+v", ras)
 	}
 }
+
+// The accelerator's portal page: the directory's administrator runs it,
+// the secret is shown once, and anyone else gets the API's refusal.
+func TestPortalOnboard(t *testing.T) {
+	srv, tlsCfg := startServer(t, server.Config{CloseEvery: -1})
+	creds := demo.NewCredentials()
+	doc := demo.World(creds)
+	app, home := onboardApp, demo.ContosoTenant
+	doc.Principals = append(doc.Principals, world.Principal{TenantID: demo.ContosoTenant, ObjectID: "c3c3c3c3-0000-4000-8000-000000000001",
+		Type: "ServicePrincipal", DisplayName: "contoso-onboarding", AppID: &app, HomeTenantID: &home})
+	world.Normalize(doc)
+	if err := srv.DB.ImportWorld(context.Background(), doc, identity.HashSecret); err != nil {
+		t.Fatal(err)
+	}
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: tlsCfg}}
+	form := url.Values{"appId": {onboardApp}, "role": {"Reader"}, "scope": {"/"}, "partnerId": {demo.NorwayPartnerID}}
+	bob := newPortalBrowser(t, srv.URL, client)
+	bob.signIn(demo.BobSignIn, creds.BobPassword)
+	if status, _ := bob.post("/portal/onboard", form); status != 403 {
+		t.Errorf("onboard without the CSRF token: %d", status)
+	}
+	bob.get("/portal/onboard")
+	form.Set("csrf", bob.csrf)
+	status, page := bob.post("/portal/onboard", form)
+	if status != 200 || !strings.Contains(page, `id="onboard-secret"`) || !strings.Contains(page, "linked by the service principal") {
+		t.Fatalf("bob onboards: %d %s", status, page)
+	}
+	status, page = bob.post("/portal/onboard", form)
+	if status != 200 || !strings.Contains(page, "Nothing changed") || strings.Contains(page, `id="onboard-secret"`) {
+		t.Errorf("bob again: %d %s", status, page)
+	}
+	alice := newPortalBrowser(t, srv.URL, client)
+	alice.signIn(demo.AliceSignIn, creds.AlicePassword)
+	alice.get("/portal/onboard?directory=" + demo.FabrikamTenant)
+	form.Set("csrf", alice.csrf)
+	form.Set("directory", demo.FabrikamTenant)
+	if status, page := alice.post("/portal/onboard", form); status != 403 || !strings.Contains(page, "check the administrator") {
+		t.Errorf("alice onboards in Fabrikam: %d %s", status, page)
+	}
+}

@@ -214,7 +214,7 @@ func TestPortalRefusals(t *testing.T) {
 	anonRows := map[string]int{"GET /": 401, "GET /portal": 401, "GET /portal/signin": 200, "GET /portal/callback": 400,
 		"POST /portal/signout": 200, "GET /portal/link": 401, "POST /portal/link": 401, "GET /portal/static/portal.css": 200,
 		"GET /portal/partner": 401, "GET /portal/partner/explain": 401, "GET /portal/partner/report": 401,
-		"GET /portal/customer": 401, "GET /portal/customer/report": 401,
+		"GET /portal/customer": 401, "GET /portal/customer/report": 401, "GET /portal/onboard": 401, "POST /portal/onboard": 401,
 		"GET /portal/operator": 200, "POST /portal/operator/signin": 403, "POST /portal/operator/close": 401,
 		"GET /portal/operator/month": 401, "GET /portal/operator/version": 401, "GET /portal/operator/report": 401,
 		"GET /portal/static/charts.js": 200}
