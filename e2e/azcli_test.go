@@ -72,15 +72,7 @@ func testAzCLI(t *testing.T, e *env) {
 	}
 	restPartner := func(method, partnerID string) partnerWire {
 		t.Helper()
-		res := rest(method, partnersURL+"/"+partnerID)
-		if res.ExitCode != 0 {
-			t.Fatalf("az rest %s %s: exit %d: %s", method, partnerID, res.ExitCode, res.Stderr)
-		}
-		var p partnerWire
-		if err := json.Unmarshal([]byte(res.Stdout), &p); err != nil {
-			t.Fatalf("az rest %s output %q: %v", method, res.Stdout, err)
-		}
-		return p
+		return azPartner(t, az, e.url, method, partnerID)
 	}
 	notLinked := func(what string, res cmdResult) {
 		t.Helper()
@@ -160,4 +152,18 @@ func checkWirePartner(t *testing.T, what string, p partnerWire, partnerID, partn
 		pp.State != "Active" || pp.CreatedTime == "" || pp.UpdatedTime == "" {
 		t.Errorf("%s: %+v; want partner %s (%s) for %s in %s", what, p, partnerID, partnerName, object, tenant)
 	}
+}
+
+// azPartner sends az rest METHOD .../partners/{id} and decodes the answer.
+func azPartner(t *testing.T, az func(args ...string) cmdResult, base, method, partnerID string) partnerWire {
+	t.Helper()
+	res := az("rest", "--method", method, "--url", base+mpBase+"/partners/"+partnerID+"?api-version=2018-02-01", "-o", "json")
+	if res.ExitCode != 0 {
+		t.Fatalf("az rest %s %s: exit %d: %s", method, partnerID, res.ExitCode, res.Stderr)
+	}
+	var p partnerWire
+	if err := json.Unmarshal([]byte(res.Stdout), &p); err != nil {
+		t.Fatalf("az rest %s output %q: %v", method, res.Stdout, err)
+	}
+	return p
 }

@@ -23,15 +23,7 @@ func testAzCLITenant(t *testing.T, e *env) {
 	az, mustAz, azDir := azCloud(t, e, e.url+"/adfs/partnerlink")
 	partner := func(method, id string) partnerWire {
 		t.Helper()
-		res := az("rest", "--method", method, "--url", e.url+mpBase+"/partners/"+id+"?api-version=2018-02-01", "-o", "json")
-		if res.ExitCode != 0 {
-			t.Fatalf("az rest %s %s: exit %d: %s", method, id, res.ExitCode, res.Stderr)
-		}
-		var p partnerWire
-		if err := json.Unmarshal([]byte(res.Stdout), &p); err != nil {
-			t.Fatalf("az rest %s output %q: %v", method, res.Stdout, err)
-		}
-		return p
+		return azPartner(t, az, e.url, method, id)
 	}
 	remove := func(id string) {
 		t.Helper()
@@ -70,6 +62,9 @@ func testAzCLITenant(t *testing.T, e *env) {
 	mustAz("account", "set", "-s", "fabrikam-production")
 	checkWirePartner(t, "alice in Fabrikam", partner("put", demo.GermanyPartnerID), demo.GermanyPartnerID,
 		"Contoso Services Germany", demo.FabrikamTenant, demo.AliceInFabrikam)
+	patched := partner("patch", demo.NorwayPartnerID)
+	checkWirePartner(t, "alice in Fabrikam, updated", patched, demo.NorwayPartnerID, "Contoso Services Norway", demo.FabrikamTenant, demo.AliceInFabrikam)
+	partner("patch", demo.GermanyPartnerID)
 	mustAz("account", "set", "-s", "woodgrove-apps")
 	checkWirePartner(t, "alice in Woodgrove", partner("put", demo.NorwayPartnerID), demo.NorwayPartnerID,
 		"Contoso Services Norway", demo.WoodgroveTenant, demo.AliceInWoodgrove)

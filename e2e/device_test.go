@@ -206,3 +206,25 @@ func screenshot(t *testing.T, bctx context.Context, dir, name string) {
 	}
 	t.Logf("screenshot: %s (%d bytes)", path, len(png))
 }
+
+// browserSteps returns do, which runs browser actions and on failure keeps
+// a screenshot named failedShot and fails the test, and text, which reads
+// an element's text.
+func browserSteps(t *testing.T, bctx context.Context, shots, failedShot string) (do func(string, ...chromedp.Action[chromedp.Void]), text func(string) string) {
+	do = func(what string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(bctx, actions...); err != nil {
+			screenshot(t, bctx, shots, failedShot)
+			t.Fatalf("browser: %s: %v", what, err)
+		}
+	}
+	text = func(sel string) string {
+		t.Helper()
+		s, err := chromedp.Run(bctx, chromedp.Text(chromedp.CSS(sel)))
+		if err != nil {
+			t.Fatalf("browser: read %s: %v", sel, err)
+		}
+		return s
+	}
+	return do, text
+}

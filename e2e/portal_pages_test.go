@@ -79,21 +79,7 @@ func testPortalPages(t *testing.T, e *env) {
 	bctx := startBrowser(t, tctx)
 	shots := artifactDir(t)
 	name := func(step string) string { return "pages-" + step + "-" + e.backend }
-	do := func(what string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(bctx, actions...); err != nil {
-			screenshot(t, bctx, shots, name("failed"))
-			t.Fatalf("browser: %s: %v", what, err)
-		}
-	}
-	text := func(sel string) string {
-		t.Helper()
-		s, err := chromedp.Run(bctx, chromedp.Text(chromedp.CSS(sel)))
-		if err != nil {
-			t.Fatalf("browser: read %s: %v", sel, err)
-		}
-		return s
-	}
+	do, text := browserSteps(t, bctx, shots, name("failed"))
 	visit := func(what, path, ready string) {
 		t.Helper()
 		do(what, chromedp.Navigate(e.url+path), chromedp.WaitReady(chromedp.CSS(ready)))

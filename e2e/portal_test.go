@@ -23,21 +23,7 @@ func testPortalBrowser(t *testing.T, e *env) {
 	bctx := startBrowser(t, ctx)
 	shots := artifactDir(t)
 	name := func(step string) string { return "portal-" + step + "-" + e.backend }
-	do := func(what string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(bctx, actions...); err != nil {
-			screenshot(t, bctx, shots, name("failed"))
-			t.Fatalf("browser: %s: %v", what, err)
-		}
-	}
-	text := func(sel string) string {
-		t.Helper()
-		s, err := chromedp.Run(bctx, chromedp.Text(chromedp.CSS(sel)))
-		if err != nil {
-			t.Fatalf("browser: read %s: %v", sel, err)
-		}
-		return s
-	}
+	do, text := browserSteps(t, bctx, shots, name("failed"))
 	current := func() string {
 		l, err := e.srv.DB.CurrentLink(context.Background(), demo.FabrikamTenant, demo.AliceInFabrikam)
 		if partnerlink.ErrorCode(err) == partnerlink.ENOTFOUND {

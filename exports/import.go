@@ -124,3 +124,27 @@ func (s *Source) stagePart(ctx context.Context, store Store, dataDir string, r R
 	}
 	return st, nil
 }
+
+// ImportURL opens the source at url and imports every run found there
+// that was not imported before, oldest first, telling done of each; it
+// stops at the first run that fails. It returns how many runs it found.
+func ImportURL(ctx context.Context, url string, store Store, dataDir string, now time.Time, progress Progress,
+	done func(Run, *Imported)) (int, error) {
+	src, err := Open(ctx, url)
+	if err != nil {
+		return 0, err
+	}
+	defer src.Close()
+	runs, err := src.Runs(ctx)
+	if err != nil {
+		return 0, err
+	}
+	for _, r := range runs {
+		res, err := src.Import(ctx, store, dataDir, r, now, progress)
+		if err != nil {
+			return len(runs), err
+		}
+		done(r, res)
+	}
+	return len(runs), nil
+}

@@ -156,9 +156,9 @@ func (p *Portal) operatorClose(w http.ResponseWriter, r *http.Request, v *view, 
 // operatorMonth lists a month's versions.
 func (p *Portal) operatorMonth(w http.ResponseWriter, r *http.Request, v *view, key string) {
 	v.Title, v.Page = "Report versions", "operator"
-	m, err := partnerlink.ParseMonth(r.FormValue("month"))
+	m, err := formMonth(r)
 	if err != nil {
-		p.fail(w, r, v, partnerlink.Errorf(partnerlink.EINVALID, "month: %v", err))
+		p.fail(w, r, v, err)
 		return
 	}
 	var vs struct {
@@ -175,9 +175,9 @@ func (p *Portal) operatorMonth(w http.ResponseWriter, r *http.Request, v *view, 
 // operatorVersion shows one version and the lines it restates.
 func (p *Portal) operatorVersion(w http.ResponseWriter, r *http.Request, v *view, key string) {
 	v.Title, v.Page = "Report version", "operator"
-	m, err := partnerlink.ParseMonth(r.FormValue("month"))
+	m, err := formMonth(r)
 	if err != nil {
-		p.fail(w, r, v, partnerlink.Errorf(partnerlink.EINVALID, "month: %v", err))
+		p.fail(w, r, v, err)
 		return
 	}
 	d := &api.VersionDetail{}
@@ -191,9 +191,9 @@ func (p *Portal) operatorVersion(w http.ResponseWriter, r *http.Request, v *view
 
 // operatorDownload: the program report of a closed month (csv, json).
 func (p *Portal) operatorDownload(w http.ResponseWriter, r *http.Request, v *view, key string) {
-	m, err := partnerlink.ParseMonth(r.FormValue("month"))
+	m, err := formMonth(r)
 	if err != nil {
-		p.fail(w, r, v, partnerlink.Errorf(partnerlink.EINVALID, "month: %v", err))
+		p.fail(w, r, v, err)
 		return
 	}
 	format, ext, err := reportFormat(r, report.FormatCSV, report.FormatJSON)
@@ -206,4 +206,13 @@ func (p *Portal) operatorDownload(w http.ResponseWriter, r *http.Request, v *vie
 		q.Set("version", ver)
 	}
 	p.download(w, r, v, "/admin/reports/"+m.String()+"/program?"+q.Encode(), key, fmt.Sprintf("program-%s.%s", m, ext))
+}
+
+// formMonth reads the request's month (YYYY-MM).
+func formMonth(r *http.Request) (partnerlink.Month, error) {
+	m, err := partnerlink.ParseMonth(r.FormValue("month"))
+	if err != nil {
+		return 0, partnerlink.Errorf(partnerlink.EINVALID, "month: %v", err)
+	}
+	return m, nil
 }

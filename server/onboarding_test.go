@@ -20,6 +20,22 @@ import (
 // Contoso's onboarding app, registered in Contoso only.
 const onboardApp = "c3c3c3c3-0000-4000-8000-00000000a991"
 
+// importOnboardWorld imports the demo world with Contoso's onboarding app,
+// registered in Contoso only, and returns the demo's credentials.
+func importOnboardWorld(t *testing.T, srv *server.Server) demo.Credentials {
+	t.Helper()
+	creds := demo.NewCredentials()
+	doc := demo.World(creds)
+	app, home := onboardApp, demo.ContosoTenant
+	doc.Principals = append(doc.Principals, world.Principal{TenantID: demo.ContosoTenant, ObjectID: "c3c3c3c3-0000-4000-8000-000000000001",
+		Type: "ServicePrincipal", DisplayName: "contoso-onboarding", AppID: &app, HomeTenantID: &home})
+	world.Normalize(doc)
+	if err := srv.DB.ImportWorld(context.Background(), doc, identity.HashSecret); err != nil {
+		t.Fatal(err)
+	}
+	return creds
+}
+
 type tokenClient struct {
 	t    *testing.T
 	base string
@@ -64,15 +80,7 @@ func (tc tokenClient) call(method, path, token, body string) (int, string) {
 // second run changes nothing; the steps refuse with their names.
 func TestOnboardServicePrincipal(t *testing.T) {
 	srv, tlsCfg := startServer(t, server.Config{CloseEvery: -1})
-	creds := demo.NewCredentials()
-	doc := demo.World(creds)
-	app, home := onboardApp, demo.ContosoTenant
-	doc.Principals = append(doc.Principals, world.Principal{TenantID: demo.ContosoTenant, ObjectID: "c3c3c3c3-0000-4000-8000-000000000001",
-		Type: "ServicePrincipal", DisplayName: "contoso-onboarding", AppID: &app, HomeTenantID: &home})
-	world.Normalize(doc)
-	if err := srv.DB.ImportWorld(context.Background(), doc, identity.HashSecret); err != nil {
-		t.Fatal(err)
-	}
+	creds := importOnboardWorld(t, srv)
 	tc := tokenClient{t: t, base: srv.URL, c: &http.Client{Transport: &http.Transport{TLSClientConfig: tlsCfg}}}
 	bob := tc.token(demo.FabrikamTenant, url.Values{"grant_type": {"password"}, "client_id": {"04b07795-8ddb-461a-bbee-02f9e1bf7b46"},
 		"username": {demo.BobSignIn}, "password": {creds.BobPassword}})
@@ -166,15 +174,7 @@ func TestOnboardIsAllOrNothing(t *testing.T) {
 // the secret is shown once, and anyone else gets the API's refusal.
 func TestPortalOnboard(t *testing.T) {
 	srv, tlsCfg := startServer(t, server.Config{CloseEvery: -1})
-	creds := demo.NewCredentials()
-	doc := demo.World(creds)
-	app, home := onboardApp, demo.ContosoTenant
-	doc.Principals = append(doc.Principals, world.Principal{TenantID: demo.ContosoTenant, ObjectID: "c3c3c3c3-0000-4000-8000-000000000001",
-		Type: "ServicePrincipal", DisplayName: "contoso-onboarding", AppID: &app, HomeTenantID: &home})
-	world.Normalize(doc)
-	if err := srv.DB.ImportWorld(context.Background(), doc, identity.HashSecret); err != nil {
-		t.Fatal(err)
-	}
+	creds := importOnboardWorld(t, srv)
 	client := &http.Client{Transport: &http.Transport{TLSClientConfig: tlsCfg}}
 	form := url.Values{"appId": {onboardApp}, "role": {"Reader"}, "scope": {"/"}, "partnerId": {demo.NorwayPartnerID}}
 	bob := newPortalBrowser(t, srv.URL, client)

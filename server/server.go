@@ -377,27 +377,14 @@ func (s *Server) pollUsage(ctx context.Context, every time.Duration) {
 }
 
 func (s *Server) importSource(ctx context.Context, url string) error {
-	src, err := exports.Open(ctx, url)
-	if err != nil {
-		return err
-	}
-	defer src.Close()
-	runs, err := src.Runs(ctx)
-	if err != nil {
-		return err
-	}
-	for _, r := range runs {
-		res, err := src.Import(ctx, s.DB, s.cfg.DataDir, r, s.cfg.Now(), nil)
-		if err != nil {
-			return err
-		}
+	_, err := exports.ImportURL(ctx, url, s.DB, s.cfg.DataDir, s.cfg.Now(), nil, func(r exports.Run, res *exports.Imported) {
 		if !res.Already {
 			s.usageRuns.Add(1)
 			s.cfg.Logger.Info("usage source: export run imported", "source", url, "run", r.ManifestKey, "rows", res.Run.Rows,
 				"parts", len(res.Run.Files), "new_parts", res.New)
 		}
-	}
-	return nil
+	})
+	return err
 }
 
 // closeMonths closes the months that are due, now and then every period;

@@ -260,16 +260,6 @@ func importUsage(cmd *cobra.Command, m *Main, db *sqlstore.DB, path string) erro
 // importSource imports every export run at a usage source that was not
 // imported before (docs/usage-sources.md).
 func importSource(cmd *cobra.Command, m *Main, db *sqlstore.DB, url string) error {
-	ctx := cmd.Context()
-	src, err := exports.Open(ctx, url)
-	if err != nil {
-		return err
-	}
-	defer src.Close()
-	runs, err := src.Runs(ctx)
-	if err != nil {
-		return err
-	}
 	var progress exports.Progress
 	if isTerminal(m.Stderr) {
 		progress = func(name string, size int64, r io.Reader) io.Reader {
@@ -279,20 +269,19 @@ func importSource(cmd *cobra.Command, m *Main, db *sqlstore.DB, url string) erro
 		}
 	}
 	imported := 0
-	for _, r := range runs {
-		res, err := src.Import(ctx, db, m.DataDir, r, m.Now(), progress)
-		if err != nil {
-			return err
-		}
+	found, err := exports.ImportURL(cmd.Context(), url, db, m.DataDir, m.Now(), progress, func(r exports.Run, res *exports.Imported) {
 		what := fmt.Sprintf("%s: export run %s", url, r.ManifestKey)
 		if res.Already {
 			fmt.Fprintf(m.Stdout, "%s: already imported (%s); nothing changed\n", what, res.Run.ImportedAt.Format(time.RFC3339))
-			continue
+			return
 		}
 		imported++
 		fmt.Fprintf(m.Stdout, "%s: imported %d usage rows from %d parts (%d new)\n", what, res.Run.Rows, len(res.Run.Files), res.New)
+	})
+	if err != nil {
+		return err
 	}
-	fmt.Fprintf(m.Stdout, "%s: %d export runs found, %d imported\n", url, len(runs), imported)
+	fmt.Fprintf(m.Stdout, "%s: %d export runs found, %d imported\n", url, found, imported)
 	return nil
 }
 
