@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -149,6 +150,19 @@ func (s *Service) Onboard(ctx context.Context, admin partnerlink.Caller, req Req
 	if err != nil {
 		return nil, step("check the partner ID", err)
 	}
+	// The ID must be the app owner's: its organization's home tenants hold
+	// the app's home service principal. Otherwise an administrator could
+	// credit a partner's work to another partner.
+	org := partner
+	if partner.GlobalID != "" {
+		if org, err = s.Store.Partner(ctx, partner.GlobalID); err != nil {
+			return nil, step("check the partner ID", err)
+		}
+	}
+	if !slices.ContainsFunc(org.HomeTenantIDs, func(t string) bool { return strings.EqualFold(t, home.TenantID) }) {
+		return nil, step("check the partner ID", partnerlink.Errorf(partnerlink.EFORBIDDEN,
+			"partner ID %s is not of the organization that owns application %s (home tenant %s); only the app owner's own IDs are linked", partner.ID, appID, home.TenantID))
+	}
 
 	res := &Result{TenantID: tenant, AppID: appID, DisplayName: home.DisplayName, Role: role.Name, Scope: scope.Raw,
 		PartnerID: partner.ID, PartnerName: partner.Name, ServicePrincipalOf: home.TenantID}
@@ -190,7 +204,12 @@ func (s *Service) Onboard(ctx context.Context, admin partnerlink.Caller, req Req
 	}
 	if cur, err := s.Store.CurrentLink(ctx, tenant, res.ObjectID); err == nil {
 		res.PreviousPartnerID = cur.PartnerID
-		if cur.PartnerID == partner.ID && o.Principal == nil && o.Assignment == nil {
+		if cur.PartnerID != partner.ID {
+			// Only the credential itself changes its link (docs/rules.md#linking).
+			return nil, step("link the partner ID", partnerlink.Errorf(partnerlink.ECONFLICT,
+				"the service principal is linked to partner ID %s already; only the service principal itself may change its link", cur.PartnerID))
+		}
+		if o.Principal == nil && o.Assignment == nil {
 			return res, nil // everything is in place: nothing to write
 		}
 	} else if partnerlink.ErrorCode(err) != partnerlink.ENOTFOUND {

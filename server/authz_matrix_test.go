@@ -497,7 +497,7 @@ func matrixRows() []row {
 		// (201); the next finds everything in place (200).
 		//                                                                                anon admin other none rdR conR uaaR ownR ownMG rdS conS uaaS grpS ownRG prtn ppOwn
 		{"POST", tRoute + "onboarding/service-principals", tA + "onboarding/service-principals",
-			`{"appId":"` + appID(partner) + `","role":"Reader","scope":"/subscriptions/` + mxSub1 + `","partnerId":"` + mxOther + `"}`, nil,
+			`{"appId":"` + appID(partner) + `","role":"Reader","scope":"/subscriptions/` + mxSub1 + `","partnerId":"` + mxPartner + `"}`, nil,
 			st{401, 401, 403, 403, 403, 403, 201, 200, 403, 403, 403, 403, 403, 403, 403, 403}},
 
 		// The admin API: the admin key only.

@@ -123,6 +123,10 @@ func TestOnboardServicePrincipal(t *testing.T) {
 		{bob, strings.Replace(body, "Contributor", "Wizard", 1), 400, "find the role"},
 		{bob, strings.Replace(body, demo.FabrikamSub, demo.WoodgroveSub, 1), 0, "check the scope"},
 		{bob, strings.Replace(body, demo.GermanyPartnerID, demo.GlobalPartnerID, 1), 400, "check the partner ID"},
+		// Another organization's ID: an administrator cannot send a partner's credit elsewhere.
+		{bob, strings.Replace(body, demo.GermanyPartnerID, demo.SoloPartnerID, 1), 403, "is not of the organization that owns application"},
+		// The link is the service principal's own to change.
+		{bob, strings.Replace(body, demo.GermanyPartnerID, demo.NorwayPartnerID, 1), 409, "only the service principal itself may change its link"},
 	} {
 		status, out := tc.call("POST", path, c.token, c.body)
 		if (c.status != 0 && status != c.status) || status < 400 || !strings.Contains(out, c.want) {
