@@ -2,6 +2,7 @@ package partnerlink
 
 import (
 	"context"
+	"errors"
 	"time"
 )
 
@@ -206,11 +207,24 @@ type PowerPlatformStore interface {
 // transaction (docs/clients.md, "Onboarding a service principal"): the
 // principal and its secret when new, the role assignment when new, and the
 // link decided over the principal's current one.
+//
+// The accelerator decides from what it read before the transaction, so the
+// store re-checks that view inside it: AppID has no service principal in
+// the tenant yet when Principal is new, and the principal's current role
+// assignments are still exactly SeenAssignments. Otherwise Onboard returns
+// ErrOnboardingRaced, writes nothing, and the accelerator decides again.
 type Onboarding struct {
-	Principal  *Principal      // nil: it exists
-	SecretHash string          // with a new principal
-	Assignment *RoleAssignment // nil: it is in force
-	Actor      string          // the administrator, recorded on the assignment
-	At         time.Time
-	Decide     func(cur *Link) (LinkChange, error)
+	AppID           string
+	Principal       *Principal      // nil: it exists
+	SecretHash      string          // with a new principal
+	Assignment      *RoleAssignment // nil: it is in force
+	SeenAssignments []string        // IDs of the principal's current assignments the decision saw
+	Actor           string          // the administrator, recorded on the assignment
+	At              time.Time
+	Decide          func(cur *Link) (LinkChange, error)
 }
+
+// ErrOnboardingRaced says another onboarding (or a role change) of the same
+// app in the same tenant committed between the accelerator's reads and its
+// transaction.
+var ErrOnboardingRaced = errors.New("the service principal or its role assignments changed while onboarding")

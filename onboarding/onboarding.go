@@ -83,10 +83,27 @@ func step(name string, err error) error {
 // Onboard runs the accelerator for admin, an administrator of the tenant:
 // one who may grant roles at the tenant's root. Every check comes first;
 // then the principal, its secret, the assignment and the link are written
-// in one transaction.
+// in one transaction. When another run for the same app and tenant commits
+// in between, the store refuses the write and the accelerator decides
+// again from what is now there, so concurrent runs make one principal and
+// one assignment.
 func (s *Service) Onboard(ctx context.Context, admin partnerlink.Caller, req Request) (*Result, error) {
+	const attempts = 5
+	for i := 1; ; i++ {
+		res, err := s.onboard(ctx, admin, req)
+		if !errors.Is(err, partnerlink.ErrOnboardingRaced) {
+			return res, err
+		}
+		if i == attempts {
+			return nil, step("write the principal, role assignment and link", partnerlink.Errorf(partnerlink.ECONFLICT,
+				"the service principal of application %s kept changing while onboarding (%d attempts); run it again", req.AppID, attempts))
+		}
+	}
+}
+
+func (s *Service) onboard(ctx context.Context, admin partnerlink.Caller, req Request) (*Result, error) {
 	now := s.now()
-	authz := &rbac.Authorizer{Store: s.Store, Now: s.Now}
+	authz := &rbac.Authorizer{Store: s.Store, Now: s.now}
 	tenant := strings.ToLower(req.TenantID)
 	if !strings.EqualFold(admin.TenantID, tenant) {
 		return nil, partnerlink.ARMErrorf(partnerlink.EFORBIDDEN, "AuthorizationFailed",
@@ -146,7 +163,7 @@ func (s *Service) Onboard(ctx context.Context, admin partnerlink.Caller, req Req
 	if err := authz.Check(ctx, admin, scope, rbac.WriteRoleAssignments); err != nil {
 		return nil, step("check the scope", err)
 	}
-	partner, err := (&linking.Service{Store: s.Store, Now: s.Now}).CheckPartner(ctx, req.PartnerID)
+	partner, err := (&linking.Service{Store: s.Store, Now: s.now}).CheckPartner(ctx, req.PartnerID)
 	if err != nil {
 		return nil, step("check the partner ID", err)
 	}
@@ -166,7 +183,7 @@ func (s *Service) Onboard(ctx context.Context, admin partnerlink.Caller, req Req
 
 	res := &Result{TenantID: tenant, AppID: appID, DisplayName: home.DisplayName, Role: role.Name, Scope: scope.Raw,
 		PartnerID: partner.ID, PartnerName: partner.Name, ServicePrincipalOf: home.TenantID}
-	o := partnerlink.Onboarding{At: now, Actor: admin.ObjectID, Decide: linking.LinkTo(partner.ID)}
+	o := partnerlink.Onboarding{AppID: appID, At: now, Actor: admin.ObjectID, Decide: linking.LinkTo(partner.ID)}
 	if existing == nil {
 		secret := identity.NewSecret()
 		hash, err := identity.HashSecret(secret)
@@ -193,6 +210,7 @@ func (s *Service) Onboard(ctx context.Context, admin partnerlink.Caller, req Req
 		return nil, err
 	}
 	for _, ra := range current {
+		o.SeenAssignments = append(o.SeenAssignments, ra.ID)
 		if r, ok := rbac.Resolve(custom, ra.RoleDefinition); ok && strings.EqualFold(r.ID, role.ID) && scopeKey(ra.Scope) == scope.Key {
 			res.RoleAssignmentID = ra.ID
 		}
@@ -215,7 +233,9 @@ func (s *Service) Onboard(ctx context.Context, admin partnerlink.Caller, req Req
 	} else if partnerlink.ErrorCode(err) != partnerlink.ENOTFOUND {
 		return nil, err
 	}
-	if _, _, err := s.Store.Onboard(ctx, tenant, res.ObjectID, o); err != nil {
+	if _, _, err := s.Store.Onboard(ctx, tenant, res.ObjectID, o); errors.Is(err, partnerlink.ErrOnboardingRaced) {
+		return nil, err
+	} else if err != nil {
 		return nil, step("write the principal, role assignment and link", err)
 	}
 	res.LinkChanged = res.PreviousPartnerID != partner.ID

@@ -3,6 +3,8 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/partnerlink/partnerlink"
@@ -15,6 +17,9 @@ func (d *DB) Onboard(ctx context.Context, tenantID, objectID string, o partnerli
 	c := &linkChange{ctx: ctx, tenantID: strings.ToLower(tenantID), objectID: strings.ToLower(objectID), at: o.At,
 		actor: partnerlink.Caller{TenantID: strings.ToLower(tenantID), ObjectID: strings.ToLower(objectID)}, decide: o.Decide}
 	err := d.inTx(ctx, func(tx *sql.Tx) error {
+		if err := d.recheckOnboarding(ctx, tx, c.tenantID, c.objectID, o); err != nil {
+			return err
+		}
 		if o.Principal != nil {
 			if err := putPrincipal(ctx, tx, *o.Principal, 0); err != nil {
 				return err
@@ -37,4 +42,52 @@ func (d *DB) Onboard(ctx context.Context, tenantID, objectID string, o partnerli
 		return nil, nil, err
 	}
 	return c.link, c.event, nil
+}
+
+// recheckOnboarding holds the view o was decided on, under a lock on the
+// (tenant, app) pair on PostgreSQL (SQLite runs one writer at a time): two
+// runs of the accelerator at once would otherwise both create a service
+// principal, or both add the assignment.
+func (d *DB) recheckOnboarding(ctx context.Context, tx *sql.Tx, tenantID, objectID string, o partnerlink.Onboarding) error {
+	if err := d.lockExclusive(ctx, tx, "onboard/"+tenantID+"/"+strings.ToLower(o.AppID)); err != nil {
+		return err
+	}
+	if o.Principal != nil {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM principals WHERE tenant_id = $1 AND app_id = $2 AND type = $3`,
+			tenantID, strings.ToLower(o.AppID), string(partnerlink.PrincipalServicePrincipal)).Scan(&n); err != nil {
+			return fmt.Errorf("store: recheck the service principal: %w", err)
+		}
+		if n > 0 {
+			return partnerlink.ErrOnboardingRaced
+		}
+		return nil
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT id FROM role_assignments WHERE tenant_id = $1 AND lower(principal_id) = $2 AND valid_to IS NULL`,
+		tenantID, objectID)
+	if err != nil {
+		return fmt.Errorf("store: recheck the role assignments: %w", err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return fmt.Errorf("store: recheck the role assignments: %w", err)
+		}
+		ids = append(ids, strings.ToLower(id))
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("store: recheck the role assignments: %w", err)
+	}
+	seen := make([]string, len(o.SeenAssignments))
+	for i, id := range o.SeenAssignments {
+		seen[i] = strings.ToLower(id)
+	}
+	slices.Sort(ids)
+	slices.Sort(seen)
+	if !slices.Equal(ids, seen) {
+		return partnerlink.ErrOnboardingRaced
+	}
+	return nil
 }
