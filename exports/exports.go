@@ -75,7 +75,7 @@ type Part struct {
 
 // Source is an export location: a bucket (container) and a prefix in it.
 type Source struct {
-	URL    string // as given, without credentials
+	URL    string // as given, with the values of query options not known to be harmless hidden (Redact)
 	bucket *blob.Bucket
 	prefix string
 }
@@ -86,7 +86,7 @@ type Source struct {
 func Open(ctx context.Context, rawURL string) (*Source, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil || !IsSource(rawURL) {
-		return nil, partnerlink.Errorf(partnerlink.EINVALID, "usage source %q: expected azblob://CONTAINER/PREFIX, s3://BUCKET/PREFIX, gs://BUCKET/PREFIX or file:///FOLDER", rawURL)
+		return nil, partnerlink.Errorf(partnerlink.EINVALID, "usage source %q: expected azblob://CONTAINER/PREFIX, s3://BUCKET/PREFIX, gs://BUCKET/PREFIX or file:///FOLDER", Redact(rawURL))
 	}
 	if u.User != nil {
 		return nil, partnerlink.Errorf(partnerlink.EINVALID, "usage source %q: put no credentials in the URL; use the storage's standard settings (docs/usage-sources.md)", u.Redacted())
@@ -100,9 +100,37 @@ func Open(ctx context.Context, rawURL string) (*Source, error) {
 	}
 	b, err := blob.OpenBucket(ctx, bucketURL.String())
 	if err != nil {
-		return nil, partnerlink.Errorf(partnerlink.EINVALID, "usage source %s: %v", rawURL, err)
+		return nil, partnerlink.Errorf(partnerlink.EINVALID, "usage source %s: %v", Redact(rawURL), err)
 	}
-	return &Source{URL: rawURL, bucket: b, prefix: prefix}, nil
+	return &Source{URL: Redact(rawURL), bucket: b, prefix: prefix}, nil
+}
+
+// plainOptions are the query options of the storage drivers that carry no
+// secret; every other option's value is hidden where a source is shown.
+var plainOptions = []string{"domain", "protocol", "localemulator", "cdn", "region", "endpoint", "profile",
+	"hostname_immutable", "disable_https", "use_path_style", "awssdk", "anonymous", "prefix", "metadata"}
+
+// Redact is rawURL as logs, errors and the store show it: a query option
+// that is not known to be harmless (a SAS signature, a key) has its value
+// replaced, so a credential put there by mistake is never written out.
+func Redact(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return "(an unparsable URL)"
+	}
+	if u.RawQuery == "" {
+		return u.Redacted()
+	}
+	q := u.Query()
+	for k, vs := range q {
+		if !slices.Contains(plainOptions, strings.ToLower(k)) {
+			for i := range vs {
+				vs[i] = "REDACTED"
+			}
+		}
+	}
+	u.RawQuery = q.Encode()
+	return u.Redacted()
 }
 
 // Close releases the source.
@@ -125,10 +153,13 @@ type Run struct {
 // place is the same run.
 func (r Run) Key() string { return r.ManifestKey + "@" + r.Hash }
 
-// Runs lists the export runs under the source's prefix, oldest first. A
-// manifest that cannot be read fails the listing, naming it.
+// Runs lists the export runs under the source's prefix, oldest first. The
+// manifests that cannot be read are left out and named in the error, which
+// comes with the runs that could: one broken run does not hold back the
+// others. A listing that fails returns no runs.
 func (s *Source) Runs(ctx context.Context) ([]Run, error) {
 	var runs []Run
+	var bad []error
 	it := s.bucket.List(&blob.ListOptions{Prefix: s.prefix})
 	for {
 		obj, err := it.Next(ctx)
@@ -141,22 +172,38 @@ func (s *Source) Runs(ctx context.Context) ([]Run, error) {
 		if obj.IsDir || path.Base(obj.Key) != ManifestName {
 			continue
 		}
-		r, err := s.readManifest(ctx, obj.Key)
+		r, err := s.readManifest(ctx, obj.Key, obj.Size)
 		if err != nil {
-			return nil, err
+			bad = append(bad, err)
+			continue
 		}
 		runs = append(runs, *r)
 	}
 	slices.SortFunc(runs, func(a, b Run) int {
 		return cmp.Or(a.SubmittedAt.Compare(b.SubmittedAt), strings.Compare(a.ManifestKey, b.ManifestKey))
 	})
-	return runs, nil
+	return runs, errors.Join(bad...)
 }
 
-func (s *Source) readManifest(ctx context.Context, key string) (*Run, error) {
-	b, err := s.bucket.ReadAll(ctx, key)
+// maxManifest bounds a manifest's size: Azure's list a few hundred parts in
+// a few hundred KiB, and a source is read at every poll.
+const maxManifest = 4 << 20
+
+func (s *Source) readManifest(ctx context.Context, key string, size int64) (*Run, error) {
+	if size > maxManifest {
+		return nil, partnerlink.Errorf(partnerlink.EINVALID, "%s: manifest %s is %d bytes; at most %d are read", s.URL, key, size, maxManifest)
+	}
+	rd, err := s.bucket.NewReader(ctx, key, nil)
 	if err != nil {
 		return nil, s.errorf(err, "read %s", key)
+	}
+	defer rd.Close()
+	b, err := io.ReadAll(io.LimitReader(rd, maxManifest+1))
+	if err != nil {
+		return nil, s.errorf(err, "read %s", key)
+	}
+	if len(b) > maxManifest {
+		return nil, partnerlink.Errorf(partnerlink.EINVALID, "%s: manifest %s is over %d bytes", s.URL, key, maxManifest)
 	}
 	var m Manifest
 	if err := json.Unmarshal(b, &m); err != nil {
@@ -202,10 +249,14 @@ func parseInstant(s string) (time.Time, error) {
 
 // PartKey resolves a part's blobName: a path in the container as Azure
 // writes it, else a path relative to the manifest's folder (a run copied
-// elsewhere).
+// elsewhere). Either must lie under the source's prefix: a manifest cannot
+// make partnerlink read other blobs of the container.
 func (s *Source) PartKey(ctx context.Context, r Run, p Part) (string, error) {
 	name := strings.TrimPrefix(p.BlobName, "/")
 	for _, key := range []string{name, path.Join(path.Dir(r.ManifestKey), path.Base(name))} {
+		if path.Clean(key) != key || strings.HasPrefix(key, "../") || !strings.HasPrefix(key, s.prefix) {
+			continue
+		}
 		ok, err := s.bucket.Exists(ctx, key)
 		if err != nil {
 			return "", s.errorf(err, "look up part %s", key)
@@ -214,7 +265,7 @@ func (s *Source) PartKey(ctx context.Context, r Run, p Part) (string, error) {
 			return key, nil
 		}
 	}
-	return "", partnerlink.Errorf(partnerlink.EINVALID, "%s: export run %s: part %s is missing", s.URL, r.ManifestKey, p.BlobName)
+	return "", partnerlink.Errorf(partnerlink.EINVALID, "%s: export run %s: part %s is missing (parts are read under the source's prefix only)", s.URL, r.ManifestKey, p.BlobName)
 }
 
 // Open reads a part.

@@ -250,3 +250,32 @@ func hashOf(b []byte) string {
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
 }
+
+// docs/usage-sources.md, "When a run fails": a manifest that cannot be read
+// and a run that cannot be imported are named, and the other runs of the
+// source are imported all the same.
+func TestBrokenRunDoesNotHoldBackOthers(t *testing.T) {
+	f := newFixture(t)
+	writeRun(t, f.root, "focus-a", "run-1", "2026-11-10T03:00:00Z", part{name: "part_0_0001.csv", rows: 2}) // its part is missing
+	bad := filepath.Join(f.root, "focus-b", "20261101-20261130", "run-1")
+	if err := os.MkdirAll(bad, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(bad, "manifest.json"), []byte("{not json"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	writeRun(t, f.root, "focus-c", "run-1", "2026-11-12T03:00:00Z", part{name: "part_0_0001.csv", data: []byte(usageCSV(3, "2")), rows: 3})
+	var imported []string
+	found, err := exports.ImportURL(f.ctx, "file://"+f.root, f.db, f.dataDir, time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC), nil,
+		func(r exports.Run, _ *exports.Imported) { imported = append(imported, r.ManifestKey) })
+	msg := fmt.Sprint(err)
+	if !strings.Contains(msg, "focus-a/20261101-20261130/run-1/part_0_0001.csv is missing") || !strings.Contains(msg, "focus-b/20261101-20261130/run-1/manifest.json") {
+		t.Errorf("error %v; want both broken runs named", err)
+	}
+	if found != 2 || len(imported) != 1 || !strings.HasPrefix(imported[0], "focus-c/") {
+		t.Errorf("found %d, imported %v; want focus-c's run imported", found, imported)
+	}
+	if rows, _ := f.novemberRows(t); rows != 3 {
+		t.Errorf("November rows: %d, want 3", rows)
+	}
+}

@@ -2,6 +2,7 @@ package exports
 
 import (
 	"context"
+	"errors"
 	"io"
 	"path"
 	"time"
@@ -126,8 +127,11 @@ func (s *Source) stagePart(ctx context.Context, store Store, dataDir string, r R
 }
 
 // ImportURL opens the source at url and imports every run found there
-// that was not imported before, oldest first, telling done of each; it
-// stops at the first run that fails. It returns how many runs it found.
+// that was not imported before, oldest first, telling done of each. A run
+// that fails (or whose manifest cannot be read) is named in the error and
+// the others are still imported: runs supersede by submission time, not by
+// the order they arrive (docs/usage-sources.md). It returns how many runs
+// it found.
 func ImportURL(ctx context.Context, url string, store Store, dataDir string, now time.Time, progress Progress,
 	done func(Run, *Imported)) (int, error) {
 	src, err := Open(ctx, url)
@@ -136,15 +140,20 @@ func ImportURL(ctx context.Context, url string, store Store, dataDir string, now
 	}
 	defer src.Close()
 	runs, err := src.Runs(ctx)
-	if err != nil {
+	if runs == nil && err != nil {
 		return 0, err
 	}
+	errs := []error{err}
 	for _, r := range runs {
 		res, err := src.Import(ctx, store, dataDir, r, now, progress)
 		if err != nil {
-			return len(runs), err
+			if ctx.Err() != nil {
+				return len(runs), err
+			}
+			errs = append(errs, err)
+			continue
 		}
 		done(r, res)
 	}
-	return len(runs), nil
+	return len(runs), errors.Join(errs...)
 }

@@ -365,7 +365,7 @@ func (s *Server) pollUsage(ctx context.Context, every time.Duration) {
 					return
 				}
 				s.usagePollErrors.Add(1)
-				s.cfg.Logger.Error("usage source: read failed; trying again at the next poll", "source", url, "err", err)
+				s.cfg.Logger.Error("usage source: read failed; trying again at the next poll", "source", exports.Redact(url), "err", err)
 			}
 		}
 		select {
@@ -380,7 +380,7 @@ func (s *Server) importSource(ctx context.Context, url string) error {
 	_, err := exports.ImportURL(ctx, url, s.DB, s.cfg.DataDir, s.cfg.Now(), nil, func(r exports.Run, res *exports.Imported) {
 		if !res.Already {
 			s.usageRuns.Add(1)
-			s.cfg.Logger.Info("usage source: export run imported", "source", url, "run", r.ManifestKey, "rows", res.Run.Rows,
+			s.cfg.Logger.Info("usage source: export run imported", "source", exports.Redact(url), "run", r.ManifestKey, "rows", res.Run.Rows,
 				"parts", len(res.Run.Files), "new_parts", res.New)
 		}
 	})

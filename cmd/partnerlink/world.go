@@ -268,9 +268,9 @@ func importSource(cmd *cobra.Command, m *Main, db *sqlstore.DB, url string) erro
 			return &pr
 		}
 	}
-	imported := 0
+	imported, shown := 0, exports.Redact(url)
 	found, err := exports.ImportURL(cmd.Context(), url, db, m.DataDir, m.Now(), progress, func(r exports.Run, res *exports.Imported) {
-		what := fmt.Sprintf("%s: export run %s", url, r.ManifestKey)
+		what := fmt.Sprintf("%s: export run %s", shown, r.ManifestKey)
 		if res.Already {
 			fmt.Fprintf(m.Stdout, "%s: already imported (%s); nothing changed\n", what, res.Run.ImportedAt.Format(time.RFC3339))
 			return
@@ -281,7 +281,7 @@ func importSource(cmd *cobra.Command, m *Main, db *sqlstore.DB, url string) erro
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(m.Stdout, "%s: %d export runs found, %d imported\n", url, found, imported)
+	fmt.Fprintf(m.Stdout, "%s: %d export runs found, %d imported\n", shown, found, imported)
 	return nil
 }
 
