@@ -40,8 +40,14 @@ const ClientID = "5f0c2a3e-7d4b-4c1a-9e8f-3b6d2a1c0e9f"
 // again (docs/portal.md, "Sessions").
 const SessionLifetime = 8 * time.Hour
 
-// maxSessions bounds the sessions kept in memory; the oldest goes first.
-const maxSessions = 10000
+// maxSessions bounds the sessions kept in memory, and maxAccountSessions
+// those of one account (or of the operator): an account that signs in
+// again and again replaces its own oldest session, not other people's.
+// At maxSessions the oldest session of the account holding the most goes.
+const (
+	maxSessions        = 10000
+	maxAccountSessions = 20
+)
 
 const (
 	sessionCookie = "__Host-partnerlink_session"
@@ -101,6 +107,14 @@ type session struct {
 	mu      sync.Mutex
 	refresh string
 	tokens  map[string]accessToken // by tenant
+}
+
+// account names whose session this is, for the per-account limit.
+func (s *session) account() string {
+	if s.operator {
+		return "operator"
+	}
+	return s.HomeTenantID + "/" + s.HomeObjectID
 }
 
 type accessToken struct {
@@ -339,8 +353,8 @@ func (p *Portal) callback(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/portal", http.StatusSeeOther)
 }
 
-// startSession keeps s and sets its cookie; expired sessions go, and the
-// oldest when the portal holds maxSessions.
+// startSession keeps s and sets its cookie; expired sessions go, and
+// an old one when the account or the portal is at its limit (maxSessions).
 func (p *Portal) startSession(w http.ResponseWriter, s *session) {
 	now := p.now()
 	id := randomToken()
@@ -348,15 +362,28 @@ func (p *Portal) startSession(w http.ResponseWriter, s *session) {
 	if p.sessions == nil {
 		p.sessions = map[string]*session{}
 	}
+	perAccount := map[string]int{}
 	for k, old := range p.sessions {
 		if !now.Before(old.Expires) {
 			delete(p.sessions, k)
+			continue
+		}
+		perAccount[old.account()]++
+	}
+	evictFrom := ""
+	if perAccount[s.account()] >= maxAccountSessions {
+		evictFrom = s.account()
+	} else if len(p.sessions) >= maxSessions {
+		for a, n := range perAccount {
+			if evictFrom == "" || n > perAccount[evictFrom] || (n == perAccount[evictFrom] && a < evictFrom) {
+				evictFrom = a
+			}
 		}
 	}
-	if len(p.sessions) >= maxSessions {
+	if evictFrom != "" {
 		oldest := ""
 		for k, old := range p.sessions {
-			if oldest == "" || old.Expires.Before(p.sessions[oldest].Expires) {
+			if old.account() == evictFrom && (oldest == "" || old.Expires.Before(p.sessions[oldest].Expires)) {
 				oldest = k
 			}
 		}

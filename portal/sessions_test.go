@@ -1,0 +1,42 @@
+package portal
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+)
+
+// docs/portal.md, "Sessions and security": an account that signs in again and again
+// replaces its own oldest session; everyone else's, the operator's
+// included, stay.
+func TestSessionsOfOneAccountDoNotEvictOthers(t *testing.T) {
+	now := time.Date(2026, 12, 4, 8, 0, 0, 0, time.UTC)
+	p := &Portal{Now: func() time.Time { return now }}
+	start := func(s *session) *http.Request {
+		rec := httptest.NewRecorder()
+		s.Expires = now.Add(SessionLifetime)
+		p.startSession(rec, s)
+		now = now.Add(time.Millisecond)
+		r := httptest.NewRequest("GET", "/portal", nil)
+		for _, c := range rec.Result().Cookies() {
+			r.AddCookie(c)
+		}
+		return r
+	}
+	alice := start(&session{HomeTenantID: "t1", HomeObjectID: "alice"})
+	operator := start(&session{operator: true})
+	var mallory []*http.Request
+	for range 3 * maxAccountSessions {
+		mallory = append(mallory, start(&session{HomeTenantID: "t1", HomeObjectID: "mallory"}))
+	}
+	if p.current(alice) == nil || p.current(operator) == nil {
+		t.Fatal("another account's sign-ins evicted alice's or the operator's session")
+	}
+	if len(p.sessions) != 2+maxAccountSessions {
+		t.Errorf("%d sessions kept, want %d", len(p.sessions), 2+maxAccountSessions)
+	}
+	if p.current(mallory[0]) != nil || p.current(mallory[len(mallory)-1]) == nil {
+		t.Error("mallory's oldest session should have gone and the newest stayed")
+	}
+}
