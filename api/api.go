@@ -25,6 +25,7 @@ import (
 	"github.com/partnerlink/partnerlink/ledger"
 	"github.com/partnerlink/partnerlink/notify"
 	"github.com/partnerlink/partnerlink/rbac"
+	"github.com/partnerlink/partnerlink/report"
 	"github.com/partnerlink/partnerlink/web"
 )
 
@@ -40,6 +41,7 @@ type Store interface {
 	ledger.Store
 	partnerlink.PowerPlatformStore
 	partnerlink.ReportStore
+	partnerlink.PartitionStore
 	Onboard(ctx context.Context, tenantID, objectID string, o partnerlink.Onboarding) (*partnerlink.Link, *partnerlink.LinkEvent, error)
 }
 
@@ -60,6 +62,9 @@ type Handler struct {
 	// LastClosePass reports the server's last scheduled close pass (zero
 	// time: none yet); nil when the server schedules no closes.
 	LastClosePass func() (time.Time, error)
+	// Reports, when set, is the report service the server closes with (its
+	// usage store and job queue); otherwise one over Store and DataDir.
+	Reports func() *report.Service
 	// Log receives internal errors, with their request ids.
 	Log          *slog.Logger
 	mux          *http.ServeMux

@@ -20,6 +20,9 @@ import (
 // tenant's, the versions and the close itself.
 
 func (h *Handler) reports() *report.Service {
+	if h.Reports != nil {
+		return h.Reports()
+	}
 	return &report.Service{Store: h.Store, DataDir: h.DataDir, Now: h.Now, CloseDay: h.CloseDay, Workers: 2}
 }
 

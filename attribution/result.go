@@ -48,6 +48,7 @@ type Result struct {
 	run    *Run
 	sorted []*resource // the run's resources, sorted (compareResources)
 	refs   []creditRef // the credits, in output order
+	fixed  []Credit    // instead: the credits themselves (Merge, ResultOf)
 }
 
 // creditRef is one credit of a Result: the k-th of the sorted resource's
@@ -58,10 +59,18 @@ type creditRef struct {
 }
 
 // Len is the number of credits.
-func (res *Result) Len() int { return len(res.refs) }
+func (res *Result) Len() int {
+	if res.run == nil {
+		return len(res.fixed)
+	}
+	return len(res.refs)
+}
 
 // Credits returns the credits, sorted by every column (docs/api.md#attribution-csv).
 func (res *Result) Credits() []Credit {
+	if res.run == nil {
+		return slices.Clone(res.fixed)
+	}
 	out := make([]Credit, len(res.refs))
 	parts := runtime.GOMAXPROCS(0)
 	forEach(parts, func(i int) {
@@ -73,6 +82,10 @@ func (res *Result) Credits() []Credit {
 
 // fill makes dst the credits from number from on.
 func (res *Result) fill(dst []Credit, from int) {
+	if res.run == nil {
+		copy(dst, res.fixed[from:])
+		return
+	}
 	var cs []credit
 	last := int32(-1) // the resource whose merged credits cs holds
 	for i := range dst {
@@ -100,7 +113,7 @@ func (res *Result) fill(dst []Credit, from int) {
 
 // WriteCSV writes the credits as docs/api.md#attribution-csv CSV (see the function WriteCSV).
 func (res *Result) WriteCSV(w io.Writer) error {
-	return writeCSVBlocks(w, len(res.refs), func(bb *blockBuffers, from, to int) {
+	return writeCSVBlocks(w, res.Len(), func(bb *blockBuffers, from, to int) {
 		if cap(bb.credits) < to-from {
 			bb.credits = make([]Credit, to-from)
 		}

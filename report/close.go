@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -28,6 +27,7 @@ import (
 type Store interface {
 	usage.Store
 	partnerlink.ReportStore
+	partnerlink.PartitionStore
 	ExportWorld(ctx context.Context) (*world.Document, error)
 	LinkEvents(ctx context.Context, f partnerlink.LinkFilter) ([]partnerlink.LinkEvent, error)
 	Notifications(ctx context.Context, tenantID string, limit int) ([]partnerlink.Notification, error)
@@ -44,8 +44,18 @@ type Service struct {
 	// CloseDay is the day of month m+1 from which month m may close
 	// (DefaultCloseDay when 0).
 	CloseDay int
-	// Workers read usage in parallel (1 when 0).
+	// Workers read usage in parallel (1 when 0): the partitions this
+	// process runs at once.
 	Workers int
+	// UsageStore is the partitioned usage store's URL (docs/scale.md;
+	// the data directory's usage-store folder when ""), and Buckets the
+	// subscription buckets a month splits into (usagestore.DefaultBuckets
+	// when 0).
+	UsageStore string
+	Buckets    int
+	// Executor, when set, runs the partitions on the job queue's workers
+	// instead of this process's goroutines.
+	Executor Executor
 }
 
 func (s *Service) now() time.Time {
@@ -122,6 +132,16 @@ func (s *Service) Close(ctx context.Context, month partnerlink.Month, early bool
 
 // compute runs the month's attribution and builds its content.
 func (s *Service) compute(ctx context.Context, month partnerlink.Month) (*Content, error) {
+	in, err := s.Inputs(ctx, month)
+	if err != nil {
+		return nil, err
+	}
+	return Build(*in)
+}
+
+// Inputs runs the month's attributions (Azure, as a partitioned run, and
+// Power Platform) on the stored state and reads what its reports show.
+func (s *Service) Inputs(ctx context.Context, month partnerlink.Month) (*Inputs, error) {
 	doc, err := s.Store.ExportWorld(ctx)
 	if err != nil {
 		return nil, err
@@ -130,21 +150,13 @@ func (s *Service) compute(ctx context.Context, month partnerlink.Month) (*Conten
 	if err != nil {
 		return nil, err
 	}
-	var files []string
-	inputs, err := Attribute(doc, month, max(s.Workers, 1), func(runs ...*attribution.Run) error {
-		for _, im := range ims {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			if err := scanInto(filepath.Join(s.DataDir, im.Path), runs...); err != nil {
-				return err
-			}
-			files = append(files, im.Hash)
-		}
-		return nil
-	})
+	inputs, err := s.computePartitioned(ctx, doc, month, ims)
 	if err != nil {
 		return nil, err
+	}
+	files := make([]string, len(ims))
+	for i, im := range ims {
+		files[i] = im.Hash
 	}
 	inputs.Files = files
 	in, err := powerplatform.FromWorld(doc)
@@ -171,7 +183,7 @@ func (s *Service) compute(ctx context.Context, month partnerlink.Month) (*Conten
 	if inputs.Notifications, err = s.Store.Notifications(ctx, "", 0); err != nil {
 		return nil, err
 	}
-	return Build(*inputs)
+	return inputs, nil
 }
 
 // Attribute runs the month's attributions over doc, in one pass over the
@@ -180,15 +192,49 @@ func (s *Service) compute(ctx context.Context, month partnerlink.Month) (*Conten
 // unlinked) on the world where they are linked. The Inputs it returns lack
 // only the Power Platform credit, the events and the files.
 func Attribute(doc *world.Document, month partnerlink.Month, workers int, scan func(runs ...*attribution.Run) error) (*Inputs, error) {
-	// The two indexes are built at once, and their chains (for the
-	// credentials) while the usage is read.
-	what := newWhatIf(doc, month.Period())
-	var whatIx *attribution.Index
+	p, err := Prepare(doc, month)
+	if err != nil {
+		return nil, err
+	}
+	chains := make(chan struct{})
+	go func() {
+		defer close(chains)
+		p.chains()
+	}()
+	defer func() { <-chains }()
+	runs, err := p.Runs(workers)
+	if err != nil {
+		return nil, err
+	}
+	if err := scan(runs...); err != nil {
+		return nil, err
+	}
+	var whatIf *attribution.Result
+	if len(runs) > 1 {
+		whatIf = runs[1].Result()
+	}
+	return p.Inputs(runs[0].Result(), whatIf), nil
+}
+
+// Prepared is what every pass over a month's usage shares, whole or in
+// partitions: the world, its indexes and the unlinked credentials' world.
+type Prepared struct {
+	Month  partnerlink.Month
+	Doc    *world.Document
+	ix     *attribution.Index
+	what   *whatIf
+	whatIx *attribution.Index
+}
+
+// Prepare builds the month's indexes (docs/rules.md#monthly-close).
+func Prepare(doc *world.Document, month partnerlink.Month) (*Prepared, error) {
+	// The two indexes are built at once.
+	p := &Prepared{Month: month, Doc: doc, what: newWhatIf(doc, month.Period())}
 	var whatErr error
 	var wg sync.WaitGroup
-	if what != nil {
+	if p.what != nil {
 		wg.Go(func() {
-			if whatIx, whatErr = attribution.NewIndex(what.doc); whatErr != nil {
+			if p.whatIx, whatErr = attribution.NewIndex(p.what.doc); whatErr != nil {
 				whatErr = fmt.Errorf("report: the world with the unlinked credentials linked: %w", whatErr)
 			}
 		})
@@ -197,41 +243,51 @@ func Attribute(doc *world.Document, month partnerlink.Month, workers int, scan f
 	// ID; organizations are credited apart (once per row) only when they
 	// have several IDs linked in the month, where a row may reach them
 	// twice.
-	ix, err := attribution.NewIndexWithOrganizations(doc, severalIDs(doc, month.Period()))
+	var err error
+	p.ix, err = attribution.NewIndexWithOrganizations(doc, severalIDs(doc, month.Period()))
 	wg.Wait()
 	if err = cmp.Or(err, whatErr); err != nil {
 		return nil, err
 	}
-	opt := attribution.Options{From: month.Start(), To: month.End(), Workers: workers}
-	perID, err := attribution.NewRun(ix, opt)
+	return p, nil
+}
+
+// chains works out the indexes' chains (for the credentials) ahead of
+// Build, while usage is read.
+func (p *Prepared) chains() {
+	p.ix.Chains()
+	if p.whatIx != nil {
+		p.whatIx.Chains()
+	}
+}
+
+// Runs returns new runs over the month's indexes: per partner ID (with
+// organizations) and, when there are unlinked credentials, the what-if run.
+func (p *Prepared) Runs(workers int) ([]*attribution.Run, error) {
+	opt := attribution.Options{From: p.Month.Start(), To: p.Month.End(), Workers: workers}
+	perID, err := attribution.NewRun(p.ix, opt)
 	if err != nil {
 		return nil, err
 	}
 	runs := []*attribution.Run{perID}
-	if what != nil {
-		run, err := attribution.NewRun(whatIx, opt)
+	if p.whatIx != nil {
+		run, err := attribution.NewRun(p.whatIx, opt)
 		if err != nil {
 			return nil, err
 		}
 		runs = append(runs, run)
 	}
-	chains := make(chan struct{})
-	go func() {
-		defer close(chains)
-		ix.Chains()
-		if whatIx != nil {
-			whatIx.Chains()
-		}
-	}()
-	defer func() { <-chains }()
-	if err := scan(runs...); err != nil {
-		return nil, err
+	return runs, nil
+}
+
+// Inputs are the Inputs of the month with these results of Runs (whatIf
+// nil when there is no what-if run).
+func (p *Prepared) Inputs(perID, whatIf *attribution.Result) *Inputs {
+	in := &Inputs{Month: p.Month, Doc: p.Doc, Index: p.ix, Azure: perID}
+	if p.what != nil {
+		in.WhatIf, in.WhatIfIndex, in.WhatIfResult = p.what, p.whatIx, whatIf
 	}
-	in := &Inputs{Month: month, Doc: doc, Index: ix, Azure: perID.Result()}
-	if what != nil {
-		in.WhatIf, in.WhatIfIndex, in.WhatIfResult = what, whatIx, runs[len(runs)-1].Result()
-	}
-	return in, nil
+	return in
 }
 
 // severalIDs maps the partner IDs of the organizations with links to

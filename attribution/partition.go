@@ -1,0 +1,75 @@
+package attribution
+
+import (
+	"cmp"
+	"hash/fnv"
+	"slices"
+	"strings"
+
+	"github.com/partnerlink/partnerlink/focus"
+)
+
+// A run splits into partitions by subscription (docs/scale.md): every
+// scope that holds a resource lies in its subscription or expands per
+// subscription, so all rows of one resource fall in one bucket and each
+// bucket's credits are final on their own. Merged, the partitions' credits
+// and tallies are the run's, whatever the number of buckets.
+
+// BucketOf is the bucket of subscription sub among buckets (FNV-1a of its
+// 16 bytes): stable across versions and machines, as the usage store's
+// layout depends on it.
+func BucketOf(sub focus.GUID, buckets int) int {
+	if buckets <= 1 {
+		return 0
+	}
+	h := fnv.New32a()
+	h.Write(sub[:])
+	return int(h.Sum32() % uint32(buckets))
+}
+
+// CompareCredits orders credits as a Result lists them: partner (then
+// organization) key, tenant, subscription, resource id as written,
+// currency.
+func CompareCredits(a, b *Credit) int {
+	return cmp.Or(strings.Compare(a.PartnerID, b.PartnerID), strings.Compare(a.TenantID, b.TenantID),
+		strings.Compare(a.SubAccountID, b.SubAccountID), strings.Compare(a.ResourceID, b.ResourceID),
+		strings.Compare(a.BillingCurrency, b.BillingCurrency))
+}
+
+// Merge makes one Result of the results of a run's partitions: their
+// credits, in a Result's order, and their tallies added. The partitions
+// must not share a resource (they are buckets of subscriptions).
+func Merge(parts []*Result) *Result {
+	sum := Summary{}
+	t := newTallies()
+	n := 0
+	for i, p := range parts {
+		if i == 0 {
+			sum.ChargeCategory, sum.CostColumn = p.Summary.ChargeCategory, p.Summary.CostColumn
+		}
+		for _, x := range []struct{ dst, src *Tally }{{&t.credited, &p.Summary.Credited}, {&t.noPartner, &p.Summary.NoPartner},
+			{&t.unknownSubscription, &p.Summary.UnknownSubscription}, {&t.outOfPeriod, &p.Summary.OutOfPeriod},
+			{&t.otherCategory, &p.Summary.OtherCategory}} {
+			x.dst.merge(x.src)
+		}
+		n += p.Len()
+	}
+	credits := make([]Credit, 0, n)
+	for _, p := range parts {
+		credits = append(credits, p.Credits()...)
+	}
+	slices.SortFunc(credits, func(a, b Credit) int { return CompareCredits(&a, &b) })
+	sum.Credited, sum.NoPartner, sum.UnknownSubscription, sum.OutOfPeriod, sum.OtherCategory =
+		t.credited, t.noPartner, t.unknownSubscription, t.outOfPeriod, t.otherCategory
+	sum.Read = Tally{Amounts: map[string]*focus.Sum{}}
+	for _, x := range []*Tally{&t.credited, &t.noPartner, &t.unknownSubscription, &t.outOfPeriod, &t.otherCategory} {
+		sum.Read.merge(x)
+	}
+	return &Result{Summary: sum, fixed: credits}
+}
+
+// ResultOf is a Result holding credits already in a Result's order (a
+// partition's, read back from where a worker stored it).
+func ResultOf(sum Summary, credits []Credit) *Result {
+	return &Result{Summary: sum, fixed: credits}
+}

@@ -1,0 +1,362 @@
+package report
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/gob"
+	"encoding/json"
+	"fmt"
+	"io"
+	"path/filepath"
+	"sync"
+
+	"github.com/partnerlink/partnerlink"
+	"github.com/partnerlink/partnerlink/attribution"
+	"github.com/partnerlink/partnerlink/focus"
+	"github.com/partnerlink/partnerlink/usagestore"
+	"github.com/partnerlink/partnerlink/world"
+)
+
+// A close runs as partitions, month × subscription bucket (docs/scale.md):
+// each partition reads its own parts of the usage store into the month's
+// runs, and the partitions' results merge into the month's. One process
+// runs them on goroutines; with a job queue (Executor) workers on other
+// machines do. Either way it is the same code, ComputePartition, and the
+// same bytes.
+
+// Spec is what a partitioned close's workers read: everything a
+// partition's result depends on.
+type Spec struct {
+	Month   string
+	Store   string // the usage store's URL
+	Buckets int
+	World   []byte     // the world document as JSON (only for remote workers)
+	Parts   [][]string // per bucket, the keys of its parts in file order
+}
+
+// Partial is one partition's result.
+type Partial struct {
+	PerID  *attribution.Result
+	WhatIf *attribution.Result // nil without unlinked credentials
+	Rows   int64               // usage rows read
+}
+
+// Executor runs a partitioned run's partitions somewhere else than in this
+// process: on the job queue's workers. It returns each bucket's partial
+// result once all are done.
+type Executor interface {
+	Execute(ctx context.Context, runID int64, spec *Spec) (map[int]*Partial, error)
+}
+
+// ComputePartition reads the parts (keys, in file order) of one partition
+// from store into the month's runs (docs/scale.md).
+func ComputePartition(ctx context.Context, p *Prepared, store *usagestore.Store, keys []string) (*Partial, error) {
+	runs, err := p.Runs(1)
+	if err != nil {
+		return nil, err
+	}
+	for _, key := range keys {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		b, err := store.Read(ctx, key)
+		if err != nil {
+			return nil, err
+		}
+		if err := attribution.ScanAll(bytes.NewReader(b), key, runs...); err != nil {
+			return nil, err
+		}
+	}
+	out := &Partial{PerID: runs[0].Result()}
+	if len(runs) > 1 {
+		out.WhatIf = runs[1].Result()
+	}
+	out.Rows = out.PerID.Summary.Read.Rows
+	return out, nil
+}
+
+// computePartitioned is the month's attribution as a partitioned run: the
+// imported files are split into the usage store (once), the partitions
+// run locally or on the executor, and their results merge.
+func (s *Service) computePartitioned(ctx context.Context, doc *world.Document, month partnerlink.Month, ims []partnerlink.UsageImport) (*Inputs, error) {
+	storeURL := s.UsageStore
+	if storeURL == "" {
+		var err error
+		if storeURL, err = usagestore.DefaultURL(s.DataDir); err != nil {
+			return nil, err
+		}
+	}
+	store, err := usagestore.Open(ctx, storeURL, cmpOr(s.Buckets, usagestore.DefaultBuckets))
+	if err != nil {
+		return nil, err
+	}
+	defer store.Close()
+	spec := &Spec{Month: month.String(), Store: storeURL, Buckets: store.Buckets, Parts: make([][]string, store.Buckets)}
+	var total, inMonth int64
+	for _, im := range ims {
+		parts, err := store.Parts(ctx, s.Store, im, filepath.Join(s.DataDir, im.Path), s.now())
+		if err != nil {
+			return nil, err
+		}
+		total += im.Rows
+		for _, pt := range parts {
+			if pt.Month == spec.Month {
+				spec.Parts[pt.Bucket] = append(spec.Parts[pt.Bucket], pt.Key)
+				inMonth += pt.Rows
+			}
+		}
+	}
+	p, err := Prepare(doc, month)
+	if err != nil {
+		return nil, err
+	}
+	chains := make(chan struct{})
+	go func() {
+		defer close(chains)
+		p.chains()
+	}()
+	defer func() { <-chains }()
+	if s.Executor != nil {
+		if spec.World, err = json.Marshal(doc); err != nil {
+			return nil, err
+		}
+	}
+	packed, err := packGob(spec)
+	if err != nil {
+		return nil, err
+	}
+	spec.World = nil
+	id, err := s.Store.CreatePartitionRun(ctx, partnerlink.PartitionRun{Kind: "close", Month: spec.Month, Buckets: spec.Buckets,
+		Store: store.URL, CreatedAt: s.now(), Rows: inMonth}, packed)
+	if err != nil {
+		return nil, err
+	}
+	var partials map[int]*Partial
+	if s.Executor != nil {
+		partials, err = s.Executor.Execute(ctx, id, spec)
+	} else {
+		partials, err = s.runLocal(ctx, id, p, store, spec)
+	}
+	if err != nil {
+		if ferr := s.Store.FinishPartitionRun(context.WithoutCancel(ctx), id, partnerlink.RunFailed, partnerlink.ErrorMessage(err), inMonth, s.now()); ferr != nil {
+			return nil, fmt.Errorf("%w (and recording the run's failure: %v)", err, ferr)
+		}
+		return nil, err
+	}
+	var perID, whatIf []*attribution.Result
+	for b := range spec.Buckets {
+		pt := partials[b]
+		if pt == nil {
+			return nil, fmt.Errorf("report: partition %d of run %d has no result", b, id)
+		}
+		perID = append(perID, pt.PerID)
+		if pt.WhatIf != nil {
+			whatIf = append(whatIf, pt.WhatIf)
+		}
+	}
+	merged := attribution.Merge(perID)
+	// Every row of the month's files is read, as one pass over the whole
+	// files would: the rows of other months count as read too.
+	merged.Summary.Read.Rows = total
+	var what *attribution.Result
+	if len(whatIf) > 0 {
+		what = attribution.Merge(whatIf)
+	}
+	if err := s.Store.FinishPartitionRun(ctx, id, partnerlink.RunDone, "", inMonth, s.now()); err != nil {
+		return nil, err
+	}
+	return p.Inputs(merged, what), nil
+}
+
+func cmpOr(a, b int) int {
+	if a > 0 {
+		return a
+	}
+	return b
+}
+
+// runLocal runs the partitions on Workers goroutines.
+func (s *Service) runLocal(ctx context.Context, id int64, p *Prepared, store *usagestore.Store, spec *Spec) (map[int]*Partial, error) {
+	out := make(map[int]*Partial, spec.Buckets)
+	var mu sync.Mutex
+	var firstErr error
+	next := make(chan int, spec.Buckets)
+	for b := range spec.Buckets {
+		next <- b
+	}
+	close(next)
+	var wg sync.WaitGroup
+	for range max(s.Workers, 1) {
+		wg.Go(func() {
+			for b := range next {
+				mu.Lock()
+				failed := firstErr != nil
+				mu.Unlock()
+				if failed {
+					return
+				}
+				pt, err := s.partition(ctx, id, p, store, b, spec.Parts[b])
+				mu.Lock()
+				if err != nil && firstErr == nil {
+					firstErr = err
+				}
+				out[b] = pt
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	return out, firstErr
+}
+
+func (s *Service) partition(ctx context.Context, id int64, p *Prepared, store *usagestore.Store, b int, keys []string) (*Partial, error) {
+	if err := s.Store.StartPartition(ctx, id, b, "local", s.now()); err != nil {
+		return nil, err
+	}
+	pt, err := ComputePartition(ctx, p, store, keys)
+	if err != nil {
+		return nil, err
+	}
+	return pt, s.Store.FinishPartition(ctx, id, b, pt.Rows, nil, s.now())
+}
+
+// The wire forms of a partition's result: exact decimals as text.
+type (
+	wirePartial struct {
+		PerID  wireResult
+		WhatIf *wireResult
+		Rows   int64
+	}
+	wireResult struct {
+		Summary [5]wireTally // credited, no partner, unknown subscription, out of period, other category
+		Credits []wireCredit
+	}
+	wireTally struct {
+		Rows    int64
+		Amounts map[string]string
+	}
+	wireCredit struct {
+		PartnerID, TenantID, SubAccountID, ResourceID, BillingCurrency, ServiceName string
+		Attributed, Eligible, USD                                                   string
+		Rows, RowsUSD                                                               int64
+	}
+)
+
+// EncodePartial writes a partition's result for the coordinator (gzip gob).
+func EncodePartial(p *Partial) ([]byte, error) {
+	w := wirePartial{PerID: toWire(p.PerID), Rows: p.Rows}
+	if p.WhatIf != nil {
+		r := toWire(p.WhatIf)
+		w.WhatIf = &r
+	}
+	return packGob(&w)
+}
+
+// DecodePartial reads what EncodePartial wrote.
+func DecodePartial(b []byte) (*Partial, error) {
+	var w wirePartial
+	if err := unpackGob(b, &w); err != nil {
+		return nil, fmt.Errorf("report: a partition's result: %w", err)
+	}
+	p := &Partial{Rows: w.Rows}
+	var err error
+	if p.PerID, err = fromWire(w.PerID); err != nil {
+		return nil, err
+	}
+	if w.WhatIf != nil {
+		if p.WhatIf, err = fromWire(*w.WhatIf); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
+}
+
+// DecodeSpec reads a run's spec.
+func DecodeSpec(b []byte) (*Spec, error) {
+	var s Spec
+	if err := unpackGob(b, &s); err != nil {
+		return nil, fmt.Errorf("report: a partitioned run's spec: %w", err)
+	}
+	return &s, nil
+}
+
+func tallies(s *attribution.Summary) [5]*attribution.Tally {
+	return [5]*attribution.Tally{&s.Credited, &s.NoPartner, &s.UnknownSubscription, &s.OutOfPeriod, &s.OtherCategory}
+}
+
+func toWire(r *attribution.Result) wireResult {
+	var w wireResult
+	for i, t := range tallies(&r.Summary) {
+		w.Summary[i] = wireTally{Rows: t.Rows, Amounts: map[string]string{}}
+		for c, s := range t.Amounts {
+			w.Summary[i].Amounts[c] = s.String()
+		}
+	}
+	for _, c := range r.Credits() {
+		w.Credits = append(w.Credits, wireCredit{c.PartnerID, c.TenantID, c.SubAccountID, c.ResourceID, c.BillingCurrency, c.ServiceName,
+			c.AttributedCost.String(), c.IncentiveEligibleCost.String(), c.AttributedCostInUSD.String(), c.UsageRows, c.UsageRowsInUSD})
+	}
+	return w
+}
+
+func sumOf(s string) (focus.Sum, error) {
+	var sum focus.Sum
+	a, err := focus.ParseAmount([]byte(s))
+	if err != nil {
+		return sum, fmt.Errorf("report: a partition's amount %q: %w", s, err)
+	}
+	sum.Add(a)
+	return sum, nil
+}
+
+func fromWire(w wireResult) (*attribution.Result, error) {
+	var sum attribution.Summary
+	for i, t := range tallies(&sum) {
+		t.Rows, t.Amounts = w.Summary[i].Rows, map[string]*focus.Sum{}
+		for c, a := range w.Summary[i].Amounts {
+			s, err := sumOf(a)
+			if err != nil {
+				return nil, err
+			}
+			t.Amounts[c] = &s
+		}
+	}
+	credits := make([]attribution.Credit, len(w.Credits))
+	for i, c := range w.Credits {
+		cr := attribution.Credit{PartnerID: c.PartnerID, TenantID: c.TenantID, SubAccountID: c.SubAccountID, ResourceID: c.ResourceID,
+			BillingCurrency: c.BillingCurrency, ServiceName: c.ServiceName, UsageRows: c.Rows, UsageRowsInUSD: c.RowsUSD}
+		var err error
+		if cr.AttributedCost, err = sumOf(c.Attributed); err != nil {
+			return nil, err
+		}
+		if cr.IncentiveEligibleCost, err = sumOf(c.Eligible); err != nil {
+			return nil, err
+		}
+		if cr.AttributedCostInUSD, err = sumOf(c.USD); err != nil {
+			return nil, err
+		}
+		credits[i] = cr
+	}
+	return attribution.ResultOf(sum, credits), nil
+}
+
+func packGob(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
+	if err := gob.NewEncoder(zw).Encode(v); err != nil {
+		return nil, err
+	}
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+func unpackGob(b []byte, v any) error {
+	zr, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		return err
+	}
+	return gob.NewDecoder(io.LimitReader(zr, 4<<30)).Decode(v)
+}

@@ -1,0 +1,171 @@
+package report_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/partnerlink/partnerlink"
+	"github.com/partnerlink/partnerlink/attribution"
+	"github.com/partnerlink/partnerlink/demo"
+	"github.com/partnerlink/partnerlink/identity"
+	"github.com/partnerlink/partnerlink/report"
+	"github.com/partnerlink/partnerlink/sqlstore"
+	"github.com/partnerlink/partnerlink/usage"
+	"github.com/partnerlink/partnerlink/world"
+)
+
+// randomUsage writes n random rows over subs (and a subscription nobody
+// knows): three months, two categories, two currencies, resource ids in
+// random spellings, and the USD column when usd.
+func randomUsage(rng *rand.Rand, subs []string, n int, usd bool) []byte {
+	var b bytes.Buffer
+	b.WriteString("ChargePeriodStart,ChargePeriodEnd,ChargeCategory,ResourceId,SubAccountId,ServiceName,BillingCurrency,EffectiveCost,BilledCost")
+	if usd {
+		b.WriteString(",x_EffectiveCostInUsd")
+	}
+	b.WriteByte('\n')
+	all := append(subs, "0dd0dd00-0000-4000-8000-000000000001")
+	for range n {
+		sub := all[rng.IntN(len(all))]
+		day := time.Date(2026, 10, 25, 0, 0, 0, 0, time.UTC).AddDate(0, 0, rng.IntN(45))
+		res := fmt.Sprintf("/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Web/sites/site%d", sub, []string{"web", "payments", "rg"}[rng.IntN(3)], rng.IntN(6))
+		if rng.IntN(4) == 0 {
+			res = strings.ToUpper(res[:30]) + res[30:]
+		}
+		if rng.IntN(20) == 0 {
+			res = ""
+		}
+		cat := "Usage"
+		if rng.IntN(10) == 0 {
+			cat = "Purchase"
+		}
+		cur := []string{"EUR", "USD"}[rng.IntN(2)]
+		cost := fmt.Sprintf("%d.%03d", rng.IntN(50), rng.IntN(1000))
+		fmt.Fprintf(&b, "%s,%s,%s,%s,/subscriptions/%s,Svc%d,%s,%s,%s", day.Format(time.RFC3339), day.AddDate(0, 0, 1).Format(time.RFC3339),
+			cat, res, sub, rng.IntN(3), cur, cost, cost)
+		if usd {
+			fmt.Fprintf(&b, ",%s", cost)
+		}
+		b.WriteByte('\n')
+	}
+	return b.Bytes()
+}
+
+// docs/scale.md: a close run as partitions (any number of buckets, on the
+// partitioned Parquet store) publishes the same bytes as one pass over the
+// whole files.
+func TestPartitionedCloseEqualsOnePass(t *testing.T) {
+	ctx := context.Background()
+	dataDir := t.TempDir()
+	db, err := sqlstore.Open(ctx, filepath.Join(dataDir, "pl.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	doc := demo.World(demo.NewCredentials())
+	subs := []string{demo.FabrikamSub, demo.WoodgroveSub}
+	mg := "fabrikam-prod"
+	for i := range 30 {
+		id := fmt.Sprintf("f1f1f1f1-0000-4000-8000-%012d", i)
+		doc.Subscriptions = append(doc.Subscriptions, world.Subscription{SubscriptionID: id, TenantID: demo.FabrikamTenant,
+			Name: fmt.Sprintf("extra-%d", i), ManagementGroup: &mg})
+		subs = append(subs, id)
+	}
+	at := func(s string) *time.Time { t, _ := time.Parse(time.RFC3339, s); return &t }
+	doc.Links = append(doc.Links,
+		world.Link{TenantID: demo.FabrikamTenant, ObjectID: demo.BobID, PartnerID: demo.NorwayPartnerID, From: at("2026-11-10T00:00:00Z")},
+		world.Link{TenantID: demo.WoodgroveTenant, ObjectID: demo.AliceInWoodgrove, PartnerID: demo.GermanyPartnerID, From: at("2026-01-01T00:00:00Z")})
+	world.Normalize(doc)
+	if err := db.ImportWorld(ctx, doc, identity.HashSecret); err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(7, 11))
+	now := time.Date(2027, 1, 20, 0, 0, 0, 0, time.UTC)
+	for i, usd := range []bool{false, true, false} {
+		name := fmt.Sprintf("usage-%d.csv", i)
+		if _, err := usage.Import(ctx, db, dataDir, usage.FOCUS, name, bytes.NewReader(randomUsage(rng, subs, 3000, usd)), now, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	month := partnerlink.MonthOf(time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC))
+	ims, err := db.UsageImports(ctx, usage.FOCUS.Name, []string{month.String()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var paths []string // in the order a close reads them
+	for _, im := range ims {
+		paths = append(paths, filepath.Join(dataDir, im.Path))
+	}
+
+	// One pass over the whole files, the way closes ran before partitions.
+	exported, err := db.ExportWorld(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := report.Attribute(exported, month, 2, func(runs ...*attribution.Run) error {
+		for _, p := range paths {
+			f, err := os.Open(p)
+			if err != nil {
+				return err
+			}
+			err = attribution.ScanAll(f, p, runs...)
+			f.Close()
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in.Azure.Len() == 0 {
+		t.Fatalf("the one pass credited nothing: the test data is wrong: %+v", in.Azure.Summary)
+	}
+	for _, buckets := range []int{1, 4, 16} {
+		svc := &report.Service{Store: db, DataDir: dataDir, Now: func() time.Time { return now }, Workers: 2, Buckets: buckets}
+		in2, err := svc.Inputs(ctx, month)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if in2.Azure.Summary.Read.Rows != in.Azure.Summary.Read.Rows || in2.Azure.Summary.Credited.Rows != in.Azure.Summary.Credited.Rows {
+			t.Errorf("%d buckets: rows read %d credited %d, want %d %d", buckets, in2.Azure.Summary.Read.Rows, in2.Azure.Summary.Credited.Rows,
+				in.Azure.Summary.Read.Rows, in.Azure.Summary.Credited.Rows)
+		}
+		var want, got bytes.Buffer
+		if err := in.Azure.WriteCSV(&want); err != nil {
+			t.Fatal(err)
+		}
+		if err := in2.Azure.WriteCSV(&got); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(want.Bytes(), got.Bytes()) {
+			wl, gl := strings.Split(want.String(), "\n"), strings.Split(got.String(), "\n")
+			for i := range min(len(wl), len(gl)) {
+				if wl[i] != gl[i] {
+					t.Errorf("%d buckets: the credits differ from one pass's (%d and %d lines); line %d:\n%s\n%s", buckets, len(wl), len(gl), i, wl[i], gl[i])
+					break
+				}
+			}
+		}
+		if (in.WhatIfResult == nil) != (in2.WhatIfResult == nil) {
+			t.Fatalf("%d buckets: what-if result presence differs", buckets)
+		}
+		if in.WhatIfResult != nil {
+			want.Reset()
+			got.Reset()
+			in.WhatIfResult.WriteCSV(&want)
+			in2.WhatIfResult.WriteCSV(&got)
+			if !bytes.Equal(want.Bytes(), got.Bytes()) {
+				t.Errorf("%d buckets: the unlinked credits differ from one pass's", buckets)
+			}
+		}
+	}
+}

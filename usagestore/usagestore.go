@@ -1,0 +1,265 @@
+// Package usagestore is the partitioned usage store (docs/scale.md): every
+// imported FOCUS file is split into Parquet objects, one per month and
+// subscription bucket, so that a partition of a close reads its own slice
+// of usage and nothing else. The store is a folder of the data directory by
+// default, or object storage (azblob://, s3://, gs://) through
+// gocloud.dev/blob, the same abstraction the usage sources use.
+package usagestore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/parquet-go/parquet-go"
+	"gocloud.dev/blob"
+	_ "gocloud.dev/blob/azureblob" // azblob://
+	_ "gocloud.dev/blob/fileblob"  // file://
+	_ "gocloud.dev/blob/gcsblob"   // gs://
+	_ "gocloud.dev/blob/s3blob"    // s3://
+
+	"github.com/partnerlink/partnerlink"
+	"github.com/partnerlink/partnerlink/attribution"
+	"github.com/partnerlink/partnerlink/exports"
+	"github.com/partnerlink/partnerlink/focus"
+)
+
+// DefaultBuckets is how many subscription buckets a month is split into:
+// enough partitions to keep a few dozen workers busy, few enough that a
+// small month's partitions are not mostly overhead (docs/scale.md).
+const DefaultBuckets = 16
+
+// rowsPerGroup bounds a Parquet row group: a part is read in parallel by
+// row group, and a writer holds one group per part in memory.
+const rowsPerGroup = 64 << 10
+
+// Store is an open usage store.
+type Store struct {
+	URL     string // as shown (exports.Redact); it also names the store in the SQL store
+	Buckets int
+	bucket  *blob.Bucket
+	prefix  string
+}
+
+// DefaultURL is the store in a data directory.
+func DefaultURL(dataDir string) (string, error) {
+	abs, err := filepath.Abs(filepath.Join(dataDir, "usage-store"))
+	if err != nil {
+		return "", err
+	}
+	return "file://" + filepath.ToSlash(abs), nil
+}
+
+// Open opens the store at rawURL (file:// folders are created).
+func Open(ctx context.Context, rawURL string, buckets int) (*Store, error) {
+	if !exports.IsSource(rawURL) {
+		return nil, partnerlink.Errorf(partnerlink.EINVALID, "usage store %q: expected azblob://CONTAINER/PREFIX, s3://BUCKET/PREFIX, gs://BUCKET/PREFIX or file:///FOLDER", exports.Redact(rawURL))
+	}
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, partnerlink.Errorf(partnerlink.EINVALID, "usage store %q: %v", exports.Redact(rawURL), err)
+	}
+	if u.User != nil {
+		return nil, partnerlink.Errorf(partnerlink.EINVALID, "usage store %q: put no credentials in the URL; use the storage's standard settings (docs/usage-sources.md)", u.Redacted())
+	}
+	bucketURL, prefix := *u, ""
+	if u.Scheme == "file" {
+		if err := os.MkdirAll(u.Path, 0o700); err != nil {
+			return nil, partnerlink.Errorf(partnerlink.EINVALID, "usage store %s: %v", exports.Redact(rawURL), err)
+		}
+	} else {
+		bucketURL.Path, prefix = "", strings.Trim(u.Path, "/")
+		if prefix != "" {
+			prefix += "/"
+		}
+	}
+	b, err := blob.OpenBucket(ctx, bucketURL.String())
+	if err != nil {
+		return nil, partnerlink.Errorf(partnerlink.EINVALID, "usage store %s: %v", exports.Redact(rawURL), err)
+	}
+	return &Store{URL: exports.Redact(rawURL), Buckets: max(buckets, 1), bucket: b, prefix: prefix}, nil
+}
+
+// Close releases the store.
+func (s *Store) Close() error { return s.bucket.Close() }
+
+// Key is where a file's part lives under the store's prefix:
+// focus/buckets=N/month=YYYY-MM/bucket=BB/HASH.parquet, so that a
+// partition is one folder.
+func (s *Store) Key(month string, bucket int, hash string) string {
+	return fmt.Sprintf("%sfocus/buckets=%d/month=%s/bucket=%02d/%s.parquet", s.prefix, s.Buckets, month, bucket, hash)
+}
+
+// Recorder is what the store records splits in.
+type Recorder interface {
+	UsageParts(ctx context.Context, store string, buckets int, hash string) ([]partnerlink.UsagePart, bool, error)
+	RecordUsageSplit(ctx context.Context, store string, buckets int, hash string, parts []partnerlink.UsagePart, at time.Time) error
+}
+
+// Parts returns the parts of an imported file, splitting it first when it
+// was not split in this store (path is the file as imported). Splitting is
+// idempotent: a part's content depends only on the file, and it is
+// recorded only once every part is written.
+func (s *Store) Parts(ctx context.Context, rec Recorder, im partnerlink.UsageImport, path string, now time.Time) ([]partnerlink.UsagePart, error) {
+	parts, ok, err := rec.UsageParts(ctx, s.URL, s.Buckets, im.Hash)
+	if err != nil || ok {
+		return parts, err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("usage store: open %s: %w", path, err)
+	}
+	defer f.Close()
+	if parts, err = s.Split(ctx, im.Hash, f, im.Name, im.HasUSD); err != nil {
+		return nil, err
+	}
+	if err := rec.RecordUsageSplit(ctx, s.URL, s.Buckets, im.Hash, parts, now); err != nil {
+		return nil, err
+	}
+	return parts, nil
+}
+
+// pqRow is a usage row as the store keeps it: the columns attribution reads,
+// amounts as exact decimal text, instants to the nanosecond.
+type pqRow struct {
+	ChargePeriodStart time.Time `parquet:"ChargePeriodStart,timestamp(nanosecond)"`
+	ChargePeriodEnd   time.Time `parquet:"ChargePeriodEnd,timestamp(nanosecond)"`
+	ChargeCategory    string    `parquet:"ChargeCategory,dict,zstd"`
+	SubAccountID      string    `parquet:"SubAccountId,dict,zstd"`
+	ResourceID        string    `parquet:"ResourceId,dict,zstd"`
+	ServiceName       string    `parquet:"ServiceName,dict,zstd"`
+	BillingCurrency   string    `parquet:"BillingCurrency,dict,zstd"`
+	EffectiveCost     string    `parquet:"EffectiveCost,zstd"`
+	BilledCost        string    `parquet:"BilledCost,zstd"`
+}
+
+// pqRowUSD is pqRow for files with Azure's x_EffectiveCostInUsd.
+type pqRowUSD struct {
+	ChargePeriodStart  time.Time `parquet:"ChargePeriodStart,timestamp(nanosecond)"`
+	ChargePeriodEnd    time.Time `parquet:"ChargePeriodEnd,timestamp(nanosecond)"`
+	ChargeCategory     string    `parquet:"ChargeCategory,dict,zstd"`
+	SubAccountID       string    `parquet:"SubAccountId,dict,zstd"`
+	ResourceID         string    `parquet:"ResourceId,dict,zstd"`
+	ServiceName        string    `parquet:"ServiceName,dict,zstd"`
+	BillingCurrency    string    `parquet:"BillingCurrency,dict,zstd"`
+	EffectiveCost      string    `parquet:"EffectiveCost,zstd"`
+	BilledCost         string    `parquet:"BilledCost,zstd"`
+	EffectiveCostInUSD string    `parquet:"x_EffectiveCostInUsd,zstd"`
+}
+
+// partWriter streams one part's rows into its object.
+type partWriter struct {
+	part partnerlink.UsagePart
+	obj  *blob.Writer
+	n    *countWriter
+	pq   interface {
+		Close() error
+	}
+	write func(r *focus.Row) error
+}
+
+type countWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countWriter) Write(b []byte) (int, error) {
+	n, err := c.w.Write(b)
+	c.n += int64(n)
+	return n, err
+}
+
+// Split reads a FOCUS file in order and writes its rows into one part per
+// month and bucket, keeping the order of rows within each part (the first
+// spelling of a resource id is its earliest row: docs/rules.md). Nothing is
+// recorded; on an error the objects written are left to be overwritten by
+// the next split.
+func (s *Store) Split(ctx context.Context, hash string, rd io.Reader, name string, hasUSD bool) ([]partnerlink.UsagePart, error) {
+	ctx, cancel := context.WithCancel(ctx) // cancelling before Close discards a blob.Writer's object
+	defer cancel()
+	writers := map[[2]int]*partWriter{} // (month as yyyy*12+m, bucket)
+	var order [][2]int
+	open := func(month string, bucket int) (*partWriter, error) {
+		key := s.Key(month, bucket, hash)
+		obj, err := s.bucket.NewWriter(ctx, key, &blob.WriterOptions{ContentType: "application/vnd.apache.parquet"})
+		if err != nil {
+			return nil, s.errorf(err, "write %s", key)
+		}
+		cw := &countWriter{w: obj}
+		pw := &partWriter{part: partnerlink.UsagePart{Hash: hash, Month: month, Bucket: bucket, Key: key}, obj: obj, n: cw}
+		opts := []parquet.WriterOption{parquet.MaxRowsPerRowGroup(rowsPerGroup)}
+		if hasUSD {
+			w := parquet.NewGenericWriter[pqRowUSD](cw, opts...)
+			buf := make([]pqRowUSD, 1)
+			pw.pq, pw.write = w, func(r *focus.Row) error {
+				buf[0] = pqRowUSD{r.ChargePeriodStart, r.ChargePeriodEnd, string(r.ChargeCategory), r.Subscription.String(),
+					string(r.ResourceID), string(r.ServiceName), string(r.BillingCurrency), r.EffectiveCost.String(),
+					r.BilledCost.String(), r.EffectiveCostInUSD.String()}
+				_, err := w.Write(buf)
+				return err
+			}
+		} else {
+			w := parquet.NewGenericWriter[pqRow](cw, opts...)
+			buf := make([]pqRow, 1)
+			pw.pq, pw.write = w, func(r *focus.Row) error {
+				buf[0] = pqRow{r.ChargePeriodStart, r.ChargePeriodEnd, string(r.ChargeCategory), r.Subscription.String(),
+					string(r.ResourceID), string(r.ServiceName), string(r.BillingCurrency), r.EffectiveCost.String(), r.BilledCost.String()}
+				_, err := w.Write(buf)
+				return err
+			}
+		}
+		return pw, nil
+	}
+	err := focus.Scan(rd, name, focus.Options{Workers: 1}, func(_ int, r *focus.Row) error {
+		t := r.ChargePeriodStart.UTC()
+		k := [2]int{t.Year()*12 + int(t.Month()) - 1, attribution.BucketOf(r.Subscription, s.Buckets)}
+		pw := writers[k]
+		if pw == nil {
+			var err error
+			if pw, err = open(t.Format("2006-01"), k[1]); err != nil {
+				return err
+			}
+			writers[k], order = pw, append(order, k)
+		}
+		pw.part.Rows++
+		return pw.write(r)
+	})
+	if err != nil {
+		return nil, err
+	}
+	parts := make([]partnerlink.UsagePart, 0, len(order))
+	for _, k := range order {
+		pw := writers[k]
+		if err := pw.pq.Close(); err != nil {
+			return nil, fmt.Errorf("usage store: write %s: %w", pw.part.Key, err)
+		}
+		if err := pw.obj.Close(); err != nil {
+			return nil, s.errorf(err, "write %s", pw.part.Key)
+		}
+		pw.part.Bytes = pw.n.n
+		parts = append(parts, pw.part)
+	}
+	return parts, nil
+}
+
+// Read returns a part's bytes.
+func (s *Store) Read(ctx context.Context, key string) ([]byte, error) {
+	b, err := s.bucket.ReadAll(ctx, key)
+	if err != nil {
+		return nil, s.errorf(err, "read %s", key)
+	}
+	return b, nil
+}
+
+func (s *Store) errorf(err error, format string, args ...any) error {
+	if errors.Is(err, context.Canceled) {
+		return err
+	}
+	return partnerlink.Errorf(partnerlink.EINTERNAL, "usage store %s: %s: %v", s.URL, fmt.Sprintf(format, args...), err)
+}
