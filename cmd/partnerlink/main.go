@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/partnerlink/partnerlink/usagestore"
+
 	"github.com/partnerlink/partnerlink"
 	"github.com/spf13/cobra"
 )
@@ -44,6 +46,10 @@ func newRootCmd(m *Main) *cobra.Command {
 		"directory holding the SQLite database, usage files, signing keys and TLS material (env PARTNERLINK_DATA_DIR)")
 	root.PersistentFlags().StringVar(&m.DSN, "db", os.Getenv("PARTNERLINK_DB"),
 		"PostgreSQL URL (postgres://…) instead of SQLite in the data directory (env PARTNERLINK_DB)")
+	root.PersistentFlags().StringVar(&m.UsageStore, "usage-store", os.Getenv("PARTNERLINK_USAGE_STORE"),
+		"the partitioned usage store: file:///FOLDER, azblob://, s3:// or gs:// (env PARTNERLINK_USAGE_STORE; default DATA_DIR/usage-store; docs/scale.md)")
+	root.PersistentFlags().IntVar(&m.UsageBuckets, "usage-buckets", usagestore.DefaultBuckets,
+		"subscription buckets a month's usage is split into (docs/scale.md)")
 	for _, add := range commands {
 		root.AddCommand(add(m))
 	}

@@ -15,13 +15,14 @@ import (
 func init() { commands = append(commands, newCloseCmd, newReportCmd) }
 
 func reportService(m *Main, db *sqlstore.DB, closeDay int) *report.Service {
-	return &report.Service{Store: db, DataDir: m.DataDir, Now: m.Now, CloseDay: closeDay, Workers: 2}
+	return &report.Service{Store: db, DataDir: m.DataDir, Now: m.Now, CloseDay: closeDay, Workers: 2,
+		UsageStore: m.UsageStore, Buckets: m.UsageBuckets}
 }
 
 // newCloseCmd closes a month (docs/rules.md#monthly-close).
 func newCloseCmd(m *Main) *cobra.Command {
 	var month string
-	var early bool
+	var early, work bool
 	closeDay := report.DefaultCloseDay
 	cmd := &cobra.Command{
 		Use:   "close --month YYYY-MM [--early]",
@@ -42,7 +43,17 @@ See docs/rules.md#monthly-close.`,
 				return err
 			}
 			return withStore(m, cmd, func(ctx context.Context, db *sqlstore.DB) error {
-				out, err := reportService(m, db, closeDay).Close(ctx, mo, early)
+				svc := reportService(m, db, closeDay)
+				if db.Dialect() == sqlstore.Postgres {
+					// On PostgreSQL the partitions go on the job queue (docs/scale.md).
+					q, err := openQueue(ctx, m, db, map[bool]int{true: 2, false: 0}[work], "")
+					if err != nil {
+						return err
+					}
+					defer q.Close(context.WithoutCancel(ctx))
+					svc.Executor = q
+				}
+				out, err := svc.Close(ctx, mo, early)
 				if err != nil {
 					return err
 				}
@@ -70,6 +81,7 @@ See docs/rules.md#monthly-close.`,
 	cmd.Flags().StringVar(&month, "month", "", "the month to close, YYYY-MM (required)")
 	cmd.Flags().BoolVar(&early, "early", false, "close before the close day")
 	cmd.Flags().IntVar(&closeDay, "close-day", closeDay, "the day of the next month from which a month closes")
+	cmd.Flags().BoolVar(&work, "work", true, "on PostgreSQL, work the close's partitions in this process too, beside the running partnerlink workers")
 	cmd.MarkFlagRequired("month")
 	return cmd
 }

@@ -12,10 +12,14 @@ import (
 type Main struct {
 	DataDir string
 	DSN     string
-	Stdout  io.Writer
-	Stderr  io.Writer
-	Stdin   io.Reader
-	Now     func() time.Time
+	// UsageStore and UsageBuckets place the partitioned usage store
+	// (docs/scale.md); "" is the data directory's.
+	UsageStore   string
+	UsageBuckets int
+	Stdout       io.Writer
+	Stderr       io.Writer
+	Stdin        io.Reader
+	Now          func() time.Time
 }
 
 // NewMain returns a Main on the process's streams and the real clock.
