@@ -80,14 +80,7 @@ func ComputePartition(ctx context.Context, p *Prepared, store *usagestore.Store,
 // imported files are split into the usage store (once), the partitions
 // run locally or on the executor, and their results merge.
 func (s *Service) computePartitioned(ctx context.Context, doc *world.Document, month partnerlink.Month, ims []partnerlink.UsageImport) (*Inputs, error) {
-	storeURL := s.UsageStore
-	if storeURL == "" {
-		var err error
-		if storeURL, err = usagestore.DefaultURL(s.DataDir); err != nil {
-			return nil, err
-		}
-	}
-	store, err := usagestore.Open(ctx, storeURL, cmpOr(s.Buckets, usagestore.DefaultBuckets))
+	store, storeURL, err := s.openStore(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -167,6 +160,39 @@ func (s *Service) computePartitioned(ctx context.Context, doc *world.Document, m
 		return nil, err
 	}
 	return p.Inputs(merged, what), nil
+}
+
+// openStore opens the usage store (the data directory's by default).
+func (s *Service) openStore(ctx context.Context) (*usagestore.Store, string, error) {
+	storeURL := s.UsageStore
+	if storeURL == "" {
+		var err error
+		if storeURL, err = usagestore.DefaultURL(s.DataDir); err != nil {
+			return nil, "", err
+		}
+	}
+	store, err := usagestore.Open(ctx, storeURL, cmpOr(s.Buckets, usagestore.DefaultBuckets))
+	return store, storeURL, err
+}
+
+// SplitUsage lays imported FOCUS files out in the usage store now, rather
+// than at the first close that reads them; it returns how many parts they
+// make.
+func (s *Service) SplitUsage(ctx context.Context, ims ...partnerlink.UsageImport) (int, error) {
+	store, _, err := s.openStore(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer store.Close()
+	n := 0
+	for _, im := range ims {
+		parts, err := store.Parts(ctx, s.Store, im, filepath.Join(s.DataDir, im.Path), s.now())
+		if err != nil {
+			return n, err
+		}
+		n += len(parts)
+	}
+	return n, nil
 }
 
 func cmpOr(a, b int) int {

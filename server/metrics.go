@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"github.com/partnerlink/partnerlink"
 	"github.com/partnerlink/partnerlink/api"
 	"github.com/partnerlink/partnerlink/identity"
+	"github.com/partnerlink/partnerlink/sqlstore"
 	"github.com/partnerlink/partnerlink/web"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -119,4 +121,68 @@ func (m *metrics) handler(adminKeyHash [32]byte) http.Handler {
 		}
 		h.ServeHTTP(w, r)
 	})
+}
+
+// partitionRuns publishes the progress of the partitioned runs under way
+// (docs/scale.md), read from the store at each scrape: with several
+// workers, the store is where progress is.
+type partitionRuns struct {
+	db interface {
+		PartitionRuns(ctx context.Context, n int) ([]partnerlink.PartitionRun, error)
+		PartitionRun(ctx context.Context, id int64) (*partnerlink.PartitionRun, error)
+	}
+	running, partitions, rows, last *prometheus.Desc
+}
+
+func newPartitionRuns(db *sqlstore.DB) *partitionRuns {
+	return &partitionRuns{db: db,
+		running:    prometheus.NewDesc("partnerlink_partitioned_runs_running", "Partitioned runs (closes) under way.", nil, nil),
+		partitions: prometheus.NewDesc("partnerlink_partitions", "Partitions of the runs under way, by state (queued, running, done).", []string{"state"}, nil),
+		rows:       prometheus.NewDesc("partnerlink_partition_rows_done", "Usage rows of the runs under way in the partitions done.", nil, nil),
+		last:       prometheus.NewDesc("partnerlink_partitioned_run_last_seconds", "How long the last finished partitioned run took, by its state (done, failed).", []string{"state"}, nil),
+	}
+}
+
+func (c *partitionRuns) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.running
+	ch <- c.partitions
+	ch <- c.rows
+	ch <- c.last
+}
+
+func (c *partitionRuns) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	runs, err := c.db.PartitionRuns(ctx, 50)
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(c.running, err)
+		return
+	}
+	states := map[string]int{partnerlink.PartitionQueued: 0, partnerlink.PartitionRunning: 0, partnerlink.PartitionDone: 0}
+	running, rows, lastSeen := 0, int64(0), false
+	for _, r := range runs {
+		if r.State != partnerlink.RunRunning {
+			if !lastSeen && !r.FinishedAt.IsZero() {
+				lastSeen = true
+				ch <- prometheus.MustNewConstMetric(c.last, prometheus.GaugeValue, r.FinishedAt.Sub(r.CreatedAt).Seconds(), r.State)
+			}
+			continue
+		}
+		running++
+		full, err := c.db.PartitionRun(ctx, r.ID)
+		if err != nil {
+			continue
+		}
+		for _, p := range full.Partitions {
+			states[p.State]++
+			if p.State == partnerlink.PartitionDone {
+				rows += p.Rows
+			}
+		}
+	}
+	ch <- prometheus.MustNewConstMetric(c.running, prometheus.GaugeValue, float64(running))
+	for s, n := range states {
+		ch <- prometheus.MustNewConstMetric(c.partitions, prometheus.GaugeValue, float64(n), s)
+	}
+	ch <- prometheus.MustNewConstMetric(c.rows, prometheus.GaugeValue, float64(rows))
 }

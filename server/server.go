@@ -29,6 +29,7 @@ import (
 	"github.com/partnerlink/partnerlink/linking"
 	"github.com/partnerlink/partnerlink/notify"
 	"github.com/partnerlink/partnerlink/portal"
+	"github.com/partnerlink/partnerlink/queue"
 	"github.com/partnerlink/partnerlink/report"
 	"github.com/partnerlink/partnerlink/sqlstore"
 	"github.com/partnerlink/partnerlink/usage"
@@ -77,6 +78,13 @@ type Config struct {
 	// (default 15 minutes; docs/usage-sources.md).
 	UsageSources []string
 	UsagePoll    time.Duration
+	// UsageStore and UsageBuckets place the partitioned usage store
+	// ("" is DataDir's; docs/scale.md). On PostgreSQL the server's closes
+	// run on the job queue, and the server works QueueWorkers partitions
+	// at once beside the partnerlink workers (default 2).
+	UsageStore   string
+	UsageBuckets int
+	QueueWorkers int
 	Logger       *slog.Logger
 	Now          func() time.Time
 }
@@ -99,6 +107,7 @@ type Server struct {
 	webhooks     *notify.Policy
 	arm          *arm.Handler
 	api          *api.Handler
+	queue        *queue.Queue // on PostgreSQL
 
 	// Export runs imported from the usage sources, and polls that failed.
 	usageRuns, usagePollErrors atomic.Int64
@@ -160,6 +169,16 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 
 	if s.DB, err = OpenStore(ctx, cfg.DataDir, cfg.DSN); err != nil {
 		return fail(err)
+	}
+	if s.DB.Dialect() == sqlstore.Postgres {
+		// The server is a worker of the job queue too (docs/scale.md).
+		if s.queue, err = queue.Open(ctx, queue.Config{DSN: cfg.DSN, Store: s.DB, Workers: max(cmp.Or(cfg.QueueWorkers, 2), 0),
+			Logger: cfg.Logger, Now: cfg.Now}); err != nil {
+			return fail(err)
+		}
+		if err := s.queue.Start(context.WithoutCancel(ctx)); err != nil {
+			return fail(err)
+		}
 	}
 	// Imports killed part way leave their temporary files; nothing else
 	// ever would remove them (docs/operations.md, "Usage files").
@@ -332,6 +351,17 @@ func adminKey(dataDir string) ([32]byte, error) {
 	return api.HashAdminKey(key), nil
 }
 
+// Reports is the report service the server closes with: its usage store
+// and, on PostgreSQL, its job queue (docs/scale.md).
+func (s *Server) Reports() *report.Service {
+	svc := &report.Service{Store: s.DB, DataDir: s.cfg.DataDir, Now: s.cfg.Now, CloseDay: s.cfg.CloseDay, Workers: 2,
+		UsageStore: s.cfg.UsageStore, Buckets: s.cfg.UsageBuckets}
+	if s.queue != nil {
+		svc.Executor = s.queue
+	}
+	return svc
+}
+
 // Start serves in the background and starts delivering notifications.
 func (s *Server) Start() {
 	ctx, cancel := context.WithCancel(context.Background())
@@ -382,6 +412,17 @@ func (s *Server) importSource(ctx context.Context, url string) error {
 			s.usageRuns.Add(1)
 			s.cfg.Logger.Info("usage source: export run imported", "source", exports.Redact(url), "run", r.ManifestKey, "rows", res.Run.Rows,
 				"parts", len(res.Run.Files), "new_parts", res.New)
+			// Laid out in the usage store now; should it fail, the first
+			// close that reads the files does it (docs/scale.md).
+			for _, h := range res.Run.Files {
+				im, err := s.DB.UsageImportByHash(ctx, h)
+				if err == nil {
+					_, err = s.Reports().SplitUsage(ctx, *im)
+				}
+				if err != nil {
+					s.cfg.Logger.Warn("usage store: could not lay out an imported file; the first close will", "file", h, "err", err)
+				}
+			}
 		}
 	})
 	return err
@@ -390,7 +431,7 @@ func (s *Server) importSource(ctx context.Context, url string) error {
 // closeMonths closes the months that are due, now and then every period;
 // a pass that failed is tried again after 15 minutes.
 func (s *Server) closeMonths(ctx context.Context, every time.Duration) {
-	svc := &report.Service{Store: s.DB, DataDir: s.cfg.DataDir, Now: s.cfg.Now, CloseDay: s.cfg.CloseDay, Workers: 2}
+	svc := s.Reports()
 	for {
 		wait := every
 		err := s.closePass(ctx, svc)
@@ -472,6 +513,11 @@ func (s *Server) Close() error {
 	} else if s.listener != nil {
 		s.listener.Close()
 	}
+	if s.queue != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		s.queue.Close(ctx)
+	}
 	if s.DB != nil {
 		return s.DB.Close()
 	}
@@ -485,6 +531,7 @@ func (s *Server) routes(base string) http.Handler {
 	armHandler := &arm.Handler{Auth: s.Validator, Links: s.Links, Directory: s.DB, Roles: s.DB, BaseURL: base, Now: s.cfg.Now,
 		Log: s.cfg.Logger}
 	apiHandler := api.New(s.Validator, s.DB, s.adminKeyHash, s.cfg.Now)
+	apiHandler.Reports = s.Reports
 	apiHandler.DataDir, apiHandler.Log, apiHandler.CloseDay = s.cfg.DataDir, s.cfg.Logger, s.cfg.CloseDay
 	apiHandler.Webhooks = s.webhooks
 	apiHandler.LastClosePass = func() (time.Time, error) {
@@ -497,6 +544,7 @@ func (s *Server) routes(base string) http.Handler {
 	met := newMetrics()
 	met.signIns(s.Identity)
 	met.usageSources(&s.usageRuns, &s.usagePollErrors)
+	met.registry.MustRegister(newPartitionRuns(s.DB))
 	metricsHandler := met.handler(s.adminKeyHash)
 	return bodyDeadline(s.cfg.BodyReadTimeout, met.instrument(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		first := strings.ToLower(strings.SplitN(strings.TrimPrefix(r.URL.Path, "/"), "/", 2)[0])

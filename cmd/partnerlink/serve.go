@@ -41,6 +41,7 @@ and --tls-key are given.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg.DataDir, cfg.DSN, cfg.Now = m.DataDir, m.DSN, m.Now
+			cfg.UsageStore, cfg.UsageBuckets = m.UsageStore, m.UsageBuckets
 			if err := report.CheckCloseDay(cfg.CloseDay); err != nil {
 				return err
 			}
@@ -93,6 +94,7 @@ and --tls-key are given.`,
 	f.StringArrayVar(&cfg.UsageSources, "usage-source", nil,
 		"read new cost export runs from this location: azblob://CONTAINER/PREFIX, s3://, gs:// or file:/// (repeatable; docs/usage-sources.md)")
 	f.DurationVar(&cfg.UsagePoll, "usage-poll", 15*time.Minute, "how often to look for new export runs at the usage sources")
+	f.IntVar(&cfg.QueueWorkers, "queue-workers", 2, "on PostgreSQL, partitions of closes this server works at once beside the partnerlink workers (negative: none; docs/scale.md)")
 	return cmd
 }
 
@@ -127,8 +129,7 @@ func loadDemo(ctx context.Context, srv *server.Server, dataDir string) (creds de
 	}
 	// Last month is closed early, so the portal's dashboards and the
 	// reports have a month to show (the scheduled close finds it unchanged).
-	svc := &report.Service{Store: srv.DB, DataDir: dataDir, Workers: 2}
-	if _, err := svc.Close(ctx, partnerlink.MonthOf(lastMonth), true); err != nil {
+	if _, err := srv.Reports().Close(ctx, partnerlink.MonthOf(lastMonth), true); err != nil {
 		return creds, false, err
 	}
 	b, _ := json.MarshalIndent(creds, "", "  ")

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -254,7 +255,17 @@ func importUsage(cmd *cobra.Command, m *Main, db *sqlstore.DB, path string) erro
 	}
 	sort.Strings(totals)
 	fmt.Fprintf(m.Stdout, "%s: imported %d usage rows for %s (EffectiveCost %s)\n", path, im.Rows, strings.Join(im.Months, ", "), strings.Join(totals, ", "))
+	splitUsage(cmd.Context(), m, db, im)
 	return nil
+}
+
+// splitUsage lays imported files out in the partitioned usage store
+// (docs/scale.md). The import stands if it fails: the first close that
+// reads the files splits them then.
+func splitUsage(ctx context.Context, m *Main, db *sqlstore.DB, ims ...partnerlink.UsageImport) {
+	if _, err := reportService(m, db, 0).SplitUsage(ctx, ims...); err != nil {
+		fmt.Fprintf(m.Stderr, "warning: the usage store: %v; the first close will lay the files out\n", err)
+	}
 }
 
 // importSource imports every export run at a usage source that was not
@@ -277,6 +288,11 @@ func importSource(cmd *cobra.Command, m *Main, db *sqlstore.DB, url string) erro
 		}
 		imported++
 		fmt.Fprintf(m.Stdout, "%s: imported %d usage rows from %d parts (%d new)\n", what, res.Run.Rows, len(res.Run.Files), res.New)
+		for _, h := range res.Run.Files {
+			if im, err := db.UsageImportByHash(cmd.Context(), h); err == nil {
+				splitUsage(cmd.Context(), m, db, *im)
+			}
+		}
 	})
 	if err != nil {
 		return err
