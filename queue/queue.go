@@ -55,9 +55,12 @@ type Config struct {
 	// Name names this worker in runs show; the host name and process ID
 	// by default.
 	Name string
-	// JobTimeout bounds a partition's work (default 15 minutes); a job
-	// running longer than JobTimeout + 1 minute (a worker that died) is
-	// given to another worker.
+	// JobTimeout bounds a partition's work (default: the environment's
+	// PARTNERLINK_PARTITION_TIMEOUT, else 15 minutes; every process of a
+	// deployment should use the same). A job still running after half as
+	// long again (at most a minute more) is the job of a worker that died,
+	// and River gives it to another worker at its next rescue pass (every
+	// 30 seconds).
 	JobTimeout time.Duration
 	Logger     *slog.Logger
 	Now        func() time.Time
@@ -86,6 +89,13 @@ func Open(ctx context.Context, cfg Config) (*Queue, error) {
 	}
 	if cfg.JobTimeout <= 0 {
 		cfg.JobTimeout = 15 * time.Minute
+		if v := os.Getenv("PARTNERLINK_PARTITION_TIMEOUT"); v != "" {
+			d, err := time.ParseDuration(v)
+			if err != nil || d <= 0 {
+				return nil, partnerlink.Errorf(partnerlink.EINVALID, "PARTNERLINK_PARTITION_TIMEOUT %q: expected a duration such as 15m", v)
+			}
+			cfg.JobTimeout = d
+		}
 	}
 	pool, err := pgxpool.New(ctx, cfg.DSN)
 	if err != nil {
@@ -99,7 +109,7 @@ func Open(ctx context.Context, cfg Config) (*Queue, error) {
 	rc := &river.Config{
 		ID:                   strings.NewReplacer("/", "_", ".", "_").Replace(cfg.Name),
 		JobTimeout:           cfg.JobTimeout,
-		RescueStuckJobsAfter: cfg.JobTimeout + time.Minute,
+		RescueStuckJobsAfter: cfg.JobTimeout + min(cfg.JobTimeout/2, time.Minute),
 		Logger:               cfg.Logger.With("component", "river"),
 		FetchPollInterval:    200 * time.Millisecond,
 		MaxAttempts:          5,
