@@ -36,6 +36,7 @@ type Store interface {
 	partnerlink.PowerPlatformStore
 	StateVersion(ctx context.Context) (string, error)
 	Onboard(ctx context.Context, tenantID, objectID string, o partnerlink.Onboarding) (*partnerlink.Link, *partnerlink.LinkEvent, error)
+	partnerlink.PartitionStore
 }
 
 // Fixture ids used throughout.
@@ -76,6 +77,7 @@ func RunAll(t *testing.T, open func(t *testing.T) Store) {
 	t.Run("ReportVersions", func(t *testing.T) { testReportVersions(t, open(t)) })
 	t.Run("ExportRuns", func(t *testing.T) { testExportRuns(t, open(t)) })
 	t.Run("OnboardConcurrent", func(t *testing.T) { testOnboardConcurrent(t, open(t)) })
+	t.Run("Partitions", func(t *testing.T) { testPartitions(t, open(t)) })
 }
 
 // Seed fills a store with two tenants, a user, a service principal, a group,
