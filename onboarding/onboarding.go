@@ -143,6 +143,10 @@ func (s *Service) onboard(ctx context.Context, admin partnerlink.Caller, req Req
 		return nil, step("find the app", partnerlink.Errorf(partnerlink.EINVALID,
 			"application %s is this tenant's own; the accelerator brings in a partner's multi-tenant app", appID))
 	}
+	if existing != nil && existing.Period.From.After(now) {
+		// Made by a run that started after this one and committed first.
+		now = existing.Period.From
+	}
 	if existing != nil && !existing.ActiveAt(now) {
 		return nil, step("find the service principal", partnerlink.Errorf(partnerlink.ECONFLICT,
 			"the service principal of application %s in tenant %s (object %s) is disabled; enable it first (partnerlink principal enable)", appID, tenant, existing.ObjectID))
