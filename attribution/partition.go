@@ -38,7 +38,8 @@ func CompareCredits(a, b *Credit) int {
 
 // Merge makes one Result of the results of a run's partitions: their
 // credits, in a Result's order, and their tallies added. The partitions
-// must not share a resource (they are buckets of subscriptions).
+// must not share a resource (they are buckets of subscriptions), so a
+// credit of one partition never meets the same key in another.
 func Merge(parts []*Result) *Result {
 	sum := Summary{}
 	t := newTallies()
@@ -54,11 +55,26 @@ func Merge(parts []*Result) *Result {
 		}
 		n += p.Len()
 	}
-	credits := make([]Credit, 0, n)
+	// Each part's credits are in order already: merge them, k ways.
+	lists := make([][]Credit, 0, len(parts))
 	for _, p := range parts {
-		credits = append(credits, p.Credits()...)
+		if p.Len() > 0 {
+			lists = append(lists, p.Credits())
+		}
 	}
-	slices.SortFunc(credits, func(a, b Credit) int { return CompareCredits(&a, &b) })
+	credits := make([]Credit, 0, n)
+	for len(lists) > 0 {
+		best := 0
+		for i := 1; i < len(lists); i++ {
+			if CompareCredits(&lists[i][0], &lists[best][0]) < 0 {
+				best = i
+			}
+		}
+		credits = append(credits, lists[best][0])
+		if lists[best] = lists[best][1:]; len(lists[best]) == 0 {
+			lists = slices.Delete(lists, best, best+1)
+		}
+	}
 	sum.Credited, sum.NoPartner, sum.UnknownSubscription, sum.OutOfPeriod, sum.OtherCategory =
 		t.credited, t.noPartner, t.unknownSubscription, t.outOfPeriod, t.otherCategory
 	sum.Read = Tally{Amounts: map[string]*focus.Sum{}}

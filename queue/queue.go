@@ -112,7 +112,10 @@ func Open(ctx context.Context, cfg Config) (*Queue, error) {
 		RescueStuckJobsAfter: cfg.JobTimeout + min(cfg.JobTimeout/2, time.Minute),
 		Logger:               cfg.Logger.With("component", "river"),
 		FetchPollInterval:    200 * time.Millisecond,
-		MaxAttempts:          5,
+		// A worker taking one partition at a time fetches after each: the
+		// default 100 ms pause would add up over a run's partitions.
+		FetchCooldown: 10 * time.Millisecond,
+		MaxAttempts:   5,
 	}
 	if cfg.Workers > 0 {
 		workers := river.NewWorkers()

@@ -39,7 +39,7 @@ import (
 
 func main() {
 	var p gen.Params
-	mode := flag.String("mode", "bench", "bench (the runner), close (the monthly close beside attribute); gen, duckdb or csvscan (their subprocesses)")
+	mode := flag.String("mode", "bench", "bench (the runner), close (the monthly close beside attribute), scale (the usage store and workers, docs/scale.md); gen, duckdb, csvscan or store-pass (their subprocesses)")
 	flag.IntVar(&p.Tenants, "tenants", 2000, "customer tenants")
 	flag.IntVar(&p.AssignmentsPerTenant, "assignments", 100, "role assignments per customer tenant")
 	flag.Int64Var(&p.Rows, "rows", 1_000_000, "usage rows")
@@ -51,6 +51,7 @@ func main() {
 	toS := flag.String("to", "2026-04-01", "last day (exclusive)")
 	threads := flag.Int("threads", 2, "DuckDB threads (SET threads)")
 	repeat := flag.Int("repeat", 3, "runs of partnerlink and of the csv scan, taking turns; their medians are compared")
+	adminDSN := flag.String("db", "", "PostgreSQL admin URL for -mode scale (a throw-away database is created on it)")
 	flag.Parse()
 	from, err1 := time.Parse("2006-01-02", *fromS)
 	to, err2 := time.Parse("2006-01-02", *toS)
@@ -66,6 +67,18 @@ func main() {
 	case "csvscan":
 		if err := csvScan(*usagePath); err != nil {
 			log.Fatalf("csvscan: %v", err)
+		}
+	case "store-pass":
+		if err := storePass(*dir, *fromS, max(1, *repeat)); err != nil {
+			log.Fatalf("store-pass: %v", err)
+		}
+	case "scale":
+		p.Month = from
+		if *dir == "" {
+			*dir = filepath.Join("out", fmt.Sprint(p.Rows))
+		}
+		if err := scaleBench(p, *dir, *fromS, max(1, *repeat), *adminDSN); err != nil {
+			log.Fatal(err)
 		}
 	case "gen":
 		p.Month = from
