@@ -169,3 +169,49 @@ func TestPartitionedCloseEqualsOnePass(t *testing.T) {
 		}
 	}
 }
+
+// docs/scale.md: a part of the usage store that cannot be read fails the
+// close, naming the part, and publishes nothing.
+func TestCorruptPartFailsTheClose(t *testing.T) {
+	ctx := context.Background()
+	dataDir := t.TempDir()
+	db, err := sqlstore.Open(ctx, filepath.Join(dataDir, "pl.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	doc := demo.World(demo.NewCredentials())
+	world.Normalize(doc)
+	if err := db.ImportWorld(ctx, doc, identity.HashSecret); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2027, 1, 20, 0, 0, 0, 0, time.UTC)
+	month := partnerlink.MonthOf(time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC))
+	res, err := usage.Import(ctx, db, dataDir, usage.FOCUS, "u.csv", bytes.NewReader(demo.UsageCSV(month.Start())), now, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := &report.Service{Store: db, DataDir: dataDir, Now: func() time.Time { return now }, Buckets: 4}
+	if _, err := svc.SplitUsage(ctx, res.Import); err != nil {
+		t.Fatal(err)
+	}
+	parts, err := filepath.Glob(filepath.Join(dataDir, "usage-store", "focus", "buckets=4", "month=2026-11", "bucket=*", "*.parquet"))
+	if err != nil || len(parts) == 0 {
+		t.Fatalf("the store's parts: %v %v", parts, err)
+	}
+	if err := os.WriteFile(parts[0], []byte("PAR1 not a parquet file PAR1"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err = svc.Close(ctx, month, true)
+	rel, _ := filepath.Rel(filepath.Join(dataDir, "usage-store"), parts[0])
+	if err == nil || !strings.Contains(err.Error(), filepath.ToSlash(rel)) {
+		t.Fatalf("close over a corrupt part: %v; want an error naming %s", err, rel)
+	}
+	if _, err := db.ReportVersion(ctx, month.String(), 0); partnerlink.ErrorCode(err) != partnerlink.ENOTFOUND {
+		t.Errorf("a version was published: %v", err)
+	}
+	runs, _ := db.PartitionRuns(ctx, 1)
+	if len(runs) != 1 || runs[0].State != partnerlink.RunFailed || !strings.Contains(runs[0].Error, "parquet") {
+		t.Errorf("the failed run: %+v", runs)
+	}
+}
