@@ -55,7 +55,7 @@ func testPartitions(t *testing.T, s Store) {
 	}
 	res, err := s.PartitionResults(ctx, id)
 	if err != nil || len(res) != 1 || string(res[0]) != "first" {
-		t.Errorf("results: %q %v", res, err)
+		t.Errorf("results: %v %v", res, err)
 	}
 	must(t, s.FinishPartition(ctx, id, 1, 1, []byte("b1"), at.Add(2*time.Second)))
 	must(t, s.FinishPartitionRun(ctx, id, partnerlink.RunDone, "", 3, at.Add(4*time.Second)))
