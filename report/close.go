@@ -8,7 +8,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -318,15 +317,6 @@ func severalIDs(doc *world.Document, month partnerlink.Period) map[string]string
 		}
 	}
 	return out
-}
-
-func scanInto(path string, runs ...*attribution.Run) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return fmt.Errorf("report: open usage file: %w", err)
-	}
-	defer f.Close()
-	return attribution.ScanAll(f, path, runs...)
 }
 
 // Marshal writes content as canonical JSON: fields in their declared
