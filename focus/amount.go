@@ -202,6 +202,15 @@ func (a Amount) Decimal() *apd.Decimal {
 // String writes a without exponent and without trailing zeros after the
 // point; zero is "0" (docs/api.md#attribution-csv).
 func (a Amount) String() string {
+	if a.big == nil && a.scale >= 0 && a.scale <= maxScale {
+		// The fast path needs no decimal library: the usage store writes
+		// every amount of every imported row as text.
+		u := uint64(a.coef)
+		if a.coef < 0 {
+			u = -u
+		}
+		return fixedText(a.coef < 0, strconv.FormatUint(u, 10), int(a.scale))
+	}
 	return formatDecimal(a.Decimal())
 }
 

@@ -2,6 +2,8 @@ package focus
 
 import (
 	"fmt"
+	"math"
+	"math/rand/v2"
 	"strings"
 	"testing"
 )
@@ -141,5 +143,28 @@ func TestSumStringMatchesDecimal(t *testing.T) {
 			s.AddSum(s)
 		}
 		check(s, fmt.Sprintf("%s × 2^%d", v, doublings))
+	}
+}
+
+// Amount.String's fast path writes what the decimal library writes.
+func TestAmountStringFastPath(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range 200000 {
+		coef := rng.Int64N(1 << 62)
+		if i%3 == 0 {
+			coef = rng.Int64N(100000)
+		}
+		if rng.IntN(2) == 0 {
+			coef = -coef
+		}
+		a := Amount{coef: coef, scale: int32(rng.IntN(maxScale + 1))}
+		if got, want := a.String(), formatDecimal(a.Decimal()); got != want {
+			t.Fatalf("Amount{%d, %d}.String() = %q, want %q", a.coef, a.scale, got, want)
+		}
+	}
+	for _, a := range []Amount{{coef: math.MinInt64, scale: 3}, {coef: math.MaxInt64, scale: 18}, {coef: 0, scale: 5}, {coef: 1500, scale: 3}} {
+		if got, want := a.String(), formatDecimal(a.Decimal()); got != want {
+			t.Errorf("Amount{%d, %d}.String() = %q, want %q", a.coef, a.scale, got, want)
+		}
 	}
 }

@@ -7,6 +7,7 @@
 package usagestore
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -14,7 +15,10 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/parquet-go/parquet-go"
@@ -153,15 +157,16 @@ type pqRowUSD struct {
 	EffectiveCostInUSD string    `parquet:"x_EffectiveCostInUsd,zstd"`
 }
 
-// partWriter streams one part's rows into its object.
+// partWriter streams one part's rows into its object. Its rows are
+// written by one lane (a goroutine), in the order they were read.
 type partWriter struct {
-	part partnerlink.UsagePart
-	obj  *blob.Writer
-	n    *countWriter
-	pq   interface {
-		Close() error
-	}
-	write func(r *focus.Row) error
+	part  partnerlink.UsagePart
+	obj   *blob.Writer
+	n     *countWriter
+	pq    interface{ Close() error }
+	write func(rows []pqRowUSD) error
+	batch []pqRowUSD
+	lane  int
 }
 
 type countWriter struct {
@@ -175,14 +180,46 @@ func (c *countWriter) Write(b []byte) (int, error) {
 	return n, err
 }
 
+// batchRows is how many rows of one part go to its lane at a time.
+const batchRows = 2048
+
+// laneWork is a batch of a part's rows, or (rows nil) the end of the part.
+type laneWork struct {
+	pw   *partWriter
+	rows []pqRowUSD
+}
+
 // Split reads a FOCUS file in order and writes its rows into one part per
 // month and bucket, keeping the order of rows within each part (the first
-// spelling of a resource id is its earliest row: docs/rules.md). Nothing is
-// recorded; on an error the objects written are left to be overwritten by
-// the next split.
+// spelling of a resource id is its earliest row: docs/rules.md). One
+// goroutine reads; the parts are encoded and compressed by the others
+// ("lanes"), each part by one lane. Nothing is recorded; on an error the
+// objects written are left to be overwritten by the next split.
 func (s *Store) Split(ctx context.Context, hash string, rd io.Reader, name string, hasUSD bool) ([]partnerlink.UsagePart, error) {
 	ctx, cancel := context.WithCancel(ctx) // cancelling before Close discards a blob.Writer's object
 	defer cancel()
+	var firstErr error
+	var errOnce sync.Once
+	var failed atomic.Bool
+	fail := func(err error) {
+		errOnce.Do(func() { firstErr = err })
+		failed.Store(true)
+	}
+	lanes := make([]chan laneWork, max(runtime.GOMAXPROCS(0)-1, 1))
+	var wg sync.WaitGroup
+	for i := range lanes {
+		lanes[i] = make(chan laneWork, 4)
+		wg.Go(func() {
+			for w := range lanes[i] {
+				if failed.Load() {
+					continue
+				}
+				if err := w.pw.finish(w.rows, s); err != nil {
+					fail(err)
+				}
+			}
+		})
+	}
 	writers := map[[2]int]*partWriter{} // (month as yyyy*12+m, bucket)
 	var order [][2]int
 	open := func(month string, bucket int) (*partWriter, error) {
@@ -192,31 +229,44 @@ func (s *Store) Split(ctx context.Context, hash string, rd io.Reader, name strin
 			return nil, s.errorf(err, "write %s", key)
 		}
 		cw := &countWriter{w: obj}
-		pw := &partWriter{part: partnerlink.UsagePart{Hash: hash, Month: month, Bucket: bucket, Key: key}, obj: obj, n: cw}
+		pw := &partWriter{part: partnerlink.UsagePart{Hash: hash, Month: month, Bucket: bucket, Key: key}, obj: obj, n: cw,
+			lane: len(order) % len(lanes), batch: make([]pqRowUSD, 0, batchRows)}
 		opts := []parquet.WriterOption{parquet.MaxRowsPerRowGroup(rowsPerGroup)}
 		if hasUSD {
 			w := parquet.NewGenericWriter[pqRowUSD](cw, opts...)
-			buf := make([]pqRowUSD, 1)
-			pw.pq, pw.write = w, func(r *focus.Row) error {
-				buf[0] = pqRowUSD{r.ChargePeriodStart, r.ChargePeriodEnd, string(r.ChargeCategory), r.Subscription.String(),
-					string(r.ResourceID), string(r.ServiceName), string(r.BillingCurrency), r.EffectiveCost.String(),
-					r.BilledCost.String(), r.EffectiveCostInUSD.String()}
-				_, err := w.Write(buf)
+			pw.pq, pw.write = w, func(rows []pqRowUSD) error {
+				_, err := w.Write(rows)
 				return err
 			}
 		} else {
 			w := parquet.NewGenericWriter[pqRow](cw, opts...)
-			buf := make([]pqRow, 1)
-			pw.pq, pw.write = w, func(r *focus.Row) error {
-				buf[0] = pqRow{r.ChargePeriodStart, r.ChargePeriodEnd, string(r.ChargeCategory), r.Subscription.String(),
-					string(r.ResourceID), string(r.ServiceName), string(r.BillingCurrency), r.EffectiveCost.String(), r.BilledCost.String()}
+			buf := make([]pqRow, 0, batchRows)
+			pw.pq, pw.write = w, func(rows []pqRowUSD) error {
+				buf = buf[:0]
+				for _, r := range rows {
+					buf = append(buf, pqRow{r.ChargePeriodStart, r.ChargePeriodEnd, r.ChargeCategory, r.SubAccountID,
+						r.ResourceID, r.ServiceName, r.BillingCurrency, r.EffectiveCost, r.BilledCost})
+				}
 				_, err := w.Write(buf)
 				return err
 			}
 		}
 		return pw, nil
 	}
+	// Strings that repeat from row to row are shared, not copied each time.
+	var category, currency, service []byte
+	var categoryS, currencyS, serviceS, subS string
+	intern := func(b []byte, last *[]byte, s *string) string {
+		if !bytes.Equal(b, *last) || *s == "" {
+			*last, *s = append((*last)[:0], b...), string(b)
+		}
+		return *s
+	}
+	var subGUID focus.GUID
 	err := focus.Scan(rd, name, focus.Options{Workers: 1}, func(_ int, r *focus.Row) error {
+		if failed.Load() {
+			return firstErr
+		}
 		t := r.ChargePeriodStart.UTC()
 		k := [2]int{t.Year()*12 + int(t.Month()) - 1, attribution.BucketOf(r.Subscription, s.Buckets)}
 		pw := writers[k]
@@ -227,25 +277,66 @@ func (s *Store) Split(ctx context.Context, hash string, rd io.Reader, name strin
 			}
 			writers[k], order = pw, append(order, k)
 		}
+		if r.Subscription != subGUID || subS == "" {
+			subGUID, subS = r.Subscription, r.Subscription.String()
+		}
+		row := pqRowUSD{ChargePeriodStart: r.ChargePeriodStart, ChargePeriodEnd: r.ChargePeriodEnd,
+			ChargeCategory: intern(r.ChargeCategory, &category, &categoryS), SubAccountID: subS, ResourceID: string(r.ResourceID),
+			ServiceName: intern(r.ServiceName, &service, &serviceS), BillingCurrency: intern(r.BillingCurrency, &currency, &currencyS),
+			EffectiveCost: r.EffectiveCost.String(), BilledCost: r.BilledCost.String()}
+		if hasUSD {
+			row.EffectiveCostInUSD = r.EffectiveCostInUSD.String()
+		}
 		pw.part.Rows++
-		return pw.write(r)
+		if pw.batch = append(pw.batch, row); len(pw.batch) == batchRows {
+			lanes[pw.lane] <- laneWork{pw, pw.batch}
+			pw.batch = make([]pqRowUSD, 0, batchRows)
+		}
+		return nil
 	})
+	if err == nil {
+		for _, k := range order {
+			pw := writers[k]
+			if len(pw.batch) > 0 {
+				lanes[pw.lane] <- laneWork{pw, pw.batch}
+			}
+			lanes[pw.lane] <- laneWork{pw: pw} // the end of the part
+		}
+	}
+	for _, l := range lanes {
+		close(l)
+	}
+	wg.Wait()
 	if err != nil {
 		return nil, err
 	}
+	if firstErr != nil {
+		return nil, firstErr
+	}
 	parts := make([]partnerlink.UsagePart, 0, len(order))
 	for _, k := range order {
-		pw := writers[k]
-		if err := pw.pq.Close(); err != nil {
-			return nil, fmt.Errorf("usage store: write %s: %w", pw.part.Key, err)
-		}
-		if err := pw.obj.Close(); err != nil {
-			return nil, s.errorf(err, "write %s", pw.part.Key)
-		}
-		pw.part.Bytes = pw.n.n
-		parts = append(parts, pw.part)
+		parts = append(parts, writers[k].part)
 	}
 	return parts, nil
+}
+
+// finish writes a batch of rows, or with none ends the part: the last row
+// group, the footer, and the object.
+func (pw *partWriter) finish(rows []pqRowUSD, s *Store) error {
+	if rows != nil {
+		if err := pw.write(rows); err != nil {
+			return fmt.Errorf("usage store: write %s: %w", pw.part.Key, err)
+		}
+		return nil
+	}
+	if err := pw.pq.Close(); err != nil {
+		return fmt.Errorf("usage store: write %s: %w", pw.part.Key, err)
+	}
+	if err := pw.obj.Close(); err != nil {
+		return s.errorf(err, "write %s", pw.part.Key)
+	}
+	pw.part.Bytes = pw.n.n
+	return nil
 }
 
 // Read returns a part's bytes.
