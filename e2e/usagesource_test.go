@@ -158,6 +158,40 @@ func TestUsageSourceAzurite(t *testing.T) {
 	if res.ExitCode == 0 || !strings.Contains(res.Stderr, "azblob://costexports/partnerlink") {
 		t.Fatalf("no credentials: %d\n%s%s", res.ExitCode, res.Stdout, res.Stderr)
 	}
+
+	// docs/scale.md: the usage store in Azure Blob Storage. A close with
+	// --usage-store azblob://… lays the month out there, one Parquet object
+	// per bucket, and publishes what a close on the data directory's store
+	// publishes.
+	if _, err := client.CreateContainer(ctx, "usagestore", nil); err != nil {
+		t.Fatal(err)
+	}
+	res = runCLI(t, work, env, bin, dataDir, "--usage-store", "azblob://usagestore/pl", "--usage-buckets", "4", "close", "--month", "2026-11", "--early")
+	if res.ExitCode != 0 || !strings.Contains(res.Stdout, "Published version 1 of 2026-11") {
+		t.Fatalf("close on the Azurite store: %d\n%s%s", res.ExitCode, res.Stdout, res.Stderr)
+	}
+	var objects []string
+	pager := client.NewListBlobsFlatPager("usagestore", nil)
+	for pager.More() {
+		page, err := pager.NextPage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, b := range page.Segment.BlobItems {
+			objects = append(objects, *b.Name)
+		}
+	}
+	if len(objects) == 0 || !strings.HasPrefix(objects[0], "pl/focus/buckets=4/month=2026-11/bucket=") || !strings.HasSuffix(objects[0], ".parquet") {
+		t.Fatalf("the store's objects in Azurite: %v", objects)
+	}
+	res = runCLI(t, work, env, bin, dataDir, "--usage-buckets", "4", "close", "--month", "2026-11", "--early")
+	if res.ExitCode != 0 || !strings.Contains(res.Stdout, "Nothing changed in 2026-11 since version 1") {
+		t.Fatalf("close on the data directory's store after the Azurite one: %d\n%s%s", res.ExitCode, res.Stdout, res.Stderr)
+	}
+	res = runCLI(t, work, env, bin, dataDir, "runs", "list")
+	if res.ExitCode != 0 || !strings.Contains(res.Stdout, "done") {
+		t.Fatalf("runs list: %s%s", res.Stdout, res.Stderr)
+	}
 }
 
 func runCLI(t *testing.T, dir string, env []string, bin, dataDir string, args ...string) cmdResult {
