@@ -25,6 +25,7 @@ type pqColumn struct {
 	date     bool          // INT32 DATE
 	decimal  bool          // integer or byte array DECIMAL with scale
 	scale    int32
+	required bool // no nulls: the column may be read page by page (fastGroup)
 }
 
 func scanParquet(ra io.ReaderAt, size int64, name string, opt Options, fn RowFunc) error {
@@ -68,6 +69,7 @@ func scanParquet(ra io.ReaderAt, size int64, name string, opt Options, fn RowFun
 			return partnerlink.Errorf(partnerlink.EINVALID, "%s: column %s is repeated; expected one value per row", name, header[idx[c]])
 		}
 		cols[c] = describeColumn(idx[c], leaf.Node.Type())
+		cols[c].required = leaf.MaxDefinitionLevel == 0
 	}
 
 	groups := f.RowGroups()
@@ -99,7 +101,11 @@ func scanParquet(ra io.ReaderAt, size int64, name string, opt Options, fn RowFun
 				}
 			}
 			for g := range next {
-				if line, err := p.group(w, groups[g], offsets[g], fn); err != nil {
+				group := p.group
+				if p.columnWise() {
+					group = p.fastGroup
+				}
+				if line, err := group(w, groups[g], offsets[g], fn); err != nil {
 					errs.set(line, err)
 					return
 				}
@@ -144,6 +150,8 @@ type pqParser struct {
 	text  []byte // a float's shortest decimal text
 	buf   []parquet.Row
 	subs  subCheck
+	// columns holds a row group's values column by column (fastGroup).
+	columns [nColumns][]parquet.Value
 }
 
 func (p *pqParser) group(w int, g parquet.RowGroup, offset int64, fn RowFunc) (int64, error) {
@@ -186,6 +194,12 @@ func (p *pqParser) fill(line int64, row parquet.Row) error {
 			p.vals[p.colOf[col]] = v
 		}
 	}
+	return p.parse(line)
+}
+
+// parse makes p.row of the values in p.vals, checking each as the CSV
+// reader does.
+func (p *pqParser) parse(line int64) error {
 	r := &p.row
 	r.Line = line
 	var ok bool

@@ -1,0 +1,91 @@
+package focus
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/parquet-go/parquet-go"
+)
+
+// storeRow is a row as the usage store writes it: every column required.
+type storeRow struct {
+	ChargePeriodStart time.Time `parquet:"ChargePeriodStart,timestamp(nanosecond)"`
+	ChargePeriodEnd   time.Time `parquet:"ChargePeriodEnd,timestamp(nanosecond)"`
+	ChargeCategory    string    `parquet:"ChargeCategory,dict"`
+	SubAccountID      string    `parquet:"SubAccountId,dict"`
+	ResourceID        string    `parquet:"ResourceId,dict"`
+	ServiceName       string    `parquet:"ServiceName,dict"`
+	BillingCurrency   string    `parquet:"BillingCurrency,dict"`
+	EffectiveCost     string    `parquet:"EffectiveCost"`
+	BilledCost        string    `parquet:"BilledCost"`
+}
+
+func storeFile(t *testing.T, rows []storeRow, perGroup int) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	w := parquet.NewGenericWriter[storeRow](&b, parquet.MaxRowsPerRowGroup(int64(perGroup)), parquet.PageBufferSize(512))
+	if _, err := w.Write(rows); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// scanBoth reads data row by row and column by column and returns both
+// readings (rows as text, or the error).
+func scanBoth(t *testing.T, data []byte) (string, string) {
+	t.Helper()
+	read := func() string {
+		var out strings.Builder
+		err := Scan(bytes.NewReader(data), "f.parquet", Options{Workers: 1}, func(_ int, r *Row) error {
+			fmt.Fprintf(&out, "%d %s %s %s %s %s %s %s %s %s\n", r.Line, r.ChargePeriodStart.Format(time.RFC3339Nano), r.ChargePeriodEnd.Format(time.RFC3339Nano),
+				r.ChargeCategory, r.ResourceID, r.Subscription, r.ServiceName, r.BillingCurrency, r.EffectiveCost, r.BilledCost)
+			return nil
+		})
+		if err != nil {
+			return "error: " + err.Error()
+		}
+		return out.String()
+	}
+	fast := read()
+	noColumnWise = true
+	defer func() { noColumnWise = false }()
+	return fast, read()
+}
+
+// docs/performance.md: a file of required columns (the usage store's) read
+// column by column gives the rows, and the errors, of the row-by-row reader.
+func TestColumnWiseParquetEqualsRowWise(t *testing.T) {
+	day := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	var rows []storeRow
+	for i := range 5000 {
+		sub := fmt.Sprintf("f0f0f0f0-0000-4000-8000-%012d", i%7)
+		rows = append(rows, storeRow{day.AddDate(0, 0, i%30), day.AddDate(0, 0, i%30+1), "Usage", sub,
+			fmt.Sprintf("/subscriptions/%s/resourceGroups/G/providers/P/sites/s%d", sub, i%300), fmt.Sprintf("svc%d", i%5), "EUR",
+			fmt.Sprintf("%d.%03d", i, i%1000), "1.5"})
+	}
+	fast, slow := scanBoth(t, storeFile(t, rows, 1000))
+	if fast != slow || strings.HasPrefix(fast, "error") || strings.Count(fast, "\n") != 5000 {
+		t.Fatalf("column-wise and row-wise readings differ (or failed): %.300s\n---\n%.300s", fast, slow)
+	}
+	for name, mutate := range map[string]func(r *storeRow){
+		"bad amount":       func(r *storeRow) { r.EffectiveCost = "1,5" },
+		"end before start": func(r *storeRow) { r.ChargePeriodEnd = r.ChargePeriodStart },
+		"bad subscription": func(r *storeRow) { r.SubAccountID = "nope" },
+		"other subscription": func(r *storeRow) {
+			r.ResourceID = "/subscriptions/aaaaaaaa-0000-4000-8000-000000000000/resourceGroups/x"
+		},
+	} {
+		bad := append([]storeRow(nil), rows...)
+		mutate(&bad[3456])
+		fast, slow := scanBoth(t, storeFile(t, bad, 1000))
+		if fast != slow || !strings.Contains(fast, "row 3457") {
+			t.Errorf("%s: column-wise %q, row-wise %q", name, fast, slow)
+		}
+	}
+}
