@@ -25,7 +25,7 @@ type pqColumn struct {
 	date     bool          // INT32 DATE
 	decimal  bool          // integer or byte array DECIMAL with scale
 	scale    int32
-	required bool // no nulls: the column may be read page by page (fastGroup)
+	maxDef   int // the leaf's maximum definition level: 0 required, 1 optional (fastGroup)
 }
 
 func scanParquet(ra io.ReaderAt, size int64, name string, opt Options, fn RowFunc) error {
@@ -69,7 +69,7 @@ func scanParquet(ra io.ReaderAt, size int64, name string, opt Options, fn RowFun
 			return partnerlink.Errorf(partnerlink.EINVALID, "%s: column %s is repeated; expected one value per row", name, header[idx[c]])
 		}
 		cols[c] = describeColumn(idx[c], leaf.Node.Type())
-		cols[c].required = leaf.MaxDefinitionLevel == 0
+		cols[c].maxDef = leaf.MaxDefinitionLevel
 	}
 
 	groups := f.RowGroups()
