@@ -151,7 +151,7 @@ type pqParser struct {
 	buf   []parquet.Row
 	subs  subCheck
 	// columns holds a row group's values column by column (fastGroup).
-	columns [nColumns][]parquet.Value
+	columns [nColumns]column
 }
 
 func (p *pqParser) group(w int, g parquet.RowGroup, offset int64, fn RowFunc) (int64, error) {

@@ -4,19 +4,23 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 
 	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/deprecated"
 	"github.com/parquet-go/parquet-go/encoding"
 	"github.com/partnerlink/partnerlink"
 )
 
 // Reading a row group column by column (docs/performance.md): when every
 // column attribution reads is flat (required, or optional at the top
-// level), each column's pages are decoded straight into values, a
-// dictionary's entries are made into values once per dictionary rather
-// than once per row, and the columns the engine does not read are never
-// decoded. Rows then go through the same checks as any other
-// (pqParser.parse). Files with nested columns are read row by row.
+// level), each column's pages are decoded into plain arrays — integers,
+// floats, or one byte buffer with offsets; dictionary pages into indexes
+// over the dictionary's bytes, copied once per dictionary — and a row's
+// values are made from them as the row is checked (pqParser.parse), so the
+// row group holds no per-value pointers for the garbage collector to chase.
+// The columns the engine does not read are never decoded. Files with nested
+// columns are read row by row.
 
 // columnWise reports whether every column read can be read page by page.
 func (p *pqParser) columnWise() bool {
@@ -34,30 +38,97 @@ func (p *pqParser) columnWise() bool {
 // noColumnWise turns the column-wise reader off (tests compare the two).
 var noColumnWise = false
 
+// column is one column chunk's values, row by row.
+type column struct {
+	kind encoding.Kind
+	rows int
+	null []bool // per row once a page had definition levels; else empty
+
+	ints   []int64   // Int32 and Int64
+	floats []float64 // Float and Double
+	int96s []deprecated.Int96
+	// Byte arrays: row i's bytes are bytes[offs[i]:offs[i+1]] (nulls are
+	// empty); with a dictionary, they are dict[dictOffs[idx[i]]:…].
+	bytes    []byte
+	offs     []uint32
+	dict     []byte
+	dictOffs []uint32
+	idx      []int32
+	size     int // FixedLenByteArray: each value's size in bytes
+	// A dictionary of numbers, expanded into ints, floats or int96s.
+	dictInts   []int64
+	dictFloats []float64
+	dictInt96  []deprecated.Int96
+}
+
+// errNotColumnWise sends a row group to the row-by-row reader.
+var errNotColumnWise = errors.New("read row by row")
+
+func (c *column) reset() {
+	c.kind, c.rows, c.null = encoding.Undefined, 0, c.null[:0]
+	c.ints, c.floats, c.int96s = c.ints[:0], c.floats[:0], c.int96s[:0]
+	c.bytes, c.offs, c.dict, c.dictOffs, c.idx, c.size = c.bytes[:0], c.offs[:0], c.dict[:0], c.dictOffs[:0], nil, 0
+}
+
+// value is row i's value, over the column's memory (valid until reset).
+func (c *column) value(i int) parquet.Value {
+	if len(c.null) > 0 && c.null[i] {
+		return parquet.Value{}
+	}
+	switch c.kind {
+	case encoding.Int32:
+		return parquet.Int32Value(int32(c.ints[i]))
+	case encoding.Int64:
+		return parquet.Int64Value(c.ints[i])
+	case encoding.Float:
+		return parquet.FloatValue(float32(c.floats[i]))
+	case encoding.Double:
+		return parquet.DoubleValue(c.floats[i])
+	case encoding.Int96:
+		return parquet.Int96Value(c.int96s[i])
+	case encoding.ByteArray:
+		if c.idx != nil {
+			k := c.idx[i]
+			return parquet.ByteArrayValue(c.dict[c.dictOffs[k]:c.dictOffs[k+1]:c.dictOffs[k+1]])
+		}
+		return parquet.ByteArrayValue(c.bytes[c.offs[i]:c.offs[i+1]:c.offs[i+1]])
+	case encoding.FixedLenByteArray:
+		if c.idx != nil {
+			k := int(c.idx[i])
+			return parquet.FixedLenByteArrayValue(c.dict[k*c.size : (k+1)*c.size : (k+1)*c.size])
+		}
+		j := int(c.offs[i])
+		return parquet.FixedLenByteArrayValue(c.bytes[j : j+c.size : j+c.size])
+	}
+	return parquet.Value{}
+}
+
 // fastGroup is group, column by column.
 func (p *pqParser) fastGroup(w int, g parquet.RowGroup, offset int64, fn RowFunc) (int64, error) {
 	n := int(g.NumRows())
 	chunks := g.ColumnChunks()
 	for c := range p.cols {
 		if p.cols[c].leaf < 0 {
-			p.columns[c] = p.columns[c][:0]
 			continue
 		}
-		vals, err := readColumn(chunks[p.cols[c].leaf], p.cols[c].maxDef, p.columns[c][:0])
-		if err != nil || len(vals) != n {
+		col := &p.columns[c]
+		err := col.read(chunks[p.cols[c].leaf], p.cols[c].maxDef)
+		if err == errNotColumnWise {
+			return p.group(w, g, offset, fn)
+		}
+		if err != nil || col.rows != n {
 			if err == nil {
-				err = fmt.Errorf("column %d has %d values for %d rows", c, len(vals), n)
+				err = fmt.Errorf("column %d has %d values for %d rows", c, col.rows, n)
 			}
 			return offset + 1, partnerlink.Errorf(partnerlink.EINVALID, "%s row %d: the Parquet data cannot be read (%v); the file is damaged or truncated and is refused whole", p.name, offset+1, err)
 		}
-		p.columns[c] = vals
 	}
 	for i := range n {
 		for c := range p.vals {
 			if p.cols[c].leaf < 0 {
 				p.vals[c] = parquet.Value{}
 			} else {
-				p.vals[c] = p.columns[c][i]
+				p.vals[c] = p.columns[c].value(i)
 			}
 		}
 		line := offset + int64(i) + 1
@@ -71,118 +142,258 @@ func (p *pqParser) fastGroup(w int, g parquet.RowGroup, offset int64, fn RowFunc
 	return 0, nil
 }
 
-// readColumn appends the values of a flat column chunk to dst, a null
-// value where the definition level says so. Byte arrays are copied out of
-// the reader's buffers (which it reuses), each dictionary once.
-func readColumn(chunk parquet.ColumnChunk, maxDef int, dst []parquet.Value) ([]parquet.Value, error) {
+// read decodes a flat column chunk into c.
+func (c *column) read(chunk parquet.ColumnChunk, maxDef int) error {
+	c.reset()
 	pages := chunk.Pages()
 	defer pages.Close()
 	var dict parquet.Dictionary
-	var dictVals, plain []parquet.Value
 	for {
 		pg, err := pages.ReadPage()
 		if err == io.EOF {
-			return dst, nil
+			if c.kind == encoding.ByteArray && c.idx == nil {
+				c.offs = append(c.offs, uint32(len(c.bytes))) // the end of the last value
+			}
+			return nil
 		}
 		if err != nil {
-			return dst, err
+			return err
 		}
-		// vals are the page's non-null values, in order.
-		var vals []parquet.Value
-		if d := pg.Dictionary(); d != nil {
-			if d != dict {
-				dict = d
-				if dictVals, err = appendValues(dictVals[:0], d.Page().Data()); err != nil {
-					parquet.Release(pg)
-					return dst, err
-				}
-			}
-			data := pg.Data()
-			plain = plain[:0]
-			for _, ix := range data.Int32() {
-				if ix < 0 || int(ix) >= len(dictVals) {
-					parquet.Release(pg)
-					return dst, fmt.Errorf("dictionary index %d out of %d", ix, len(dictVals))
-				}
-				plain = append(plain, dictVals[ix])
-			}
-			vals = plain
-		} else {
-			if plain, err = appendValues(plain[:0], pg.Data()); err != nil {
-				parquet.Release(pg)
-				return dst, err
-			}
-			vals = plain
-		}
-		if levels := pg.DefinitionLevels(); maxDef > 0 && len(levels) > 0 {
-			k := 0
-			for _, l := range levels {
-				if int(l) == maxDef && k < len(vals) {
-					dst = append(dst, vals[k])
-					k++
-				} else {
-					dst = append(dst, parquet.Value{})
-				}
-			}
-			if k != len(vals) {
-				parquet.Release(pg)
-				return dst, fmt.Errorf("a page holds %d values for %d defined rows", len(vals), k)
-			}
-		} else {
-			dst = append(dst, vals...)
-		}
+		err = c.page(pg, maxDef, &dict)
 		parquet.Release(pg)
+		if err != nil {
+			return err
+		}
 	}
 }
 
-// appendValues appends the values of data to dst, byte arrays over one
-// copy of their bytes.
-func appendValues(dst []parquet.Value, data encoding.Values) ([]parquet.Value, error) {
-	switch data.Kind() {
-	case encoding.Boolean:
-		return dst, errors.New("boolean values where a FOCUS column is read")
-	case encoding.Int32:
-		for _, v := range data.Int32() {
-			dst = append(dst, parquet.Int32Value(v))
+// page appends one page's rows.
+func (c *column) page(pg parquet.Page, maxDef int, dict *parquet.Dictionary) error {
+	levels := pg.DefinitionLevels()
+	if maxDef == 0 {
+		levels = nil
+	}
+	if len(levels) > 0 && len(c.null) < c.rows {
+		c.null = append(c.null, make([]bool, c.rows-len(c.null))...) // the rows before had none
+	}
+	defined := func(i int) bool { return len(levels) == 0 || int(levels[i]) == maxDef }
+	rows := int(pg.NumValues())
+	if len(levels) > 0 {
+		rows = len(levels)
+	}
+	if d := pg.Dictionary(); d != nil {
+		if err := c.useDictionary(d, dict); err != nil {
+			return err
 		}
-	case encoding.Int64:
-		for _, v := range data.Int64() {
-			dst = append(dst, parquet.Int64Value(v))
+		data := pg.Data()
+		ix := data.Int32()
+		k := 0
+		for i := range rows {
+			j := int32(0)
+			if defined(i) {
+				if k >= len(ix) || ix[k] < 0 || int(ix[k]) >= c.dictLen() {
+					return errors.New("a dictionary index is out of range")
+				}
+				j = ix[k]
+				k++
+			}
+			switch c.kind {
+			case encoding.ByteArray, encoding.FixedLenByteArray:
+				c.idx = append(c.idx, j)
+			case encoding.Int32, encoding.Int64:
+				c.ints = append(c.ints, c.dictInts[j])
+			case encoding.Float, encoding.Double:
+				c.floats = append(c.floats, c.dictFloats[j])
+			case encoding.Int96:
+				c.int96s = append(c.int96s, c.dictInt96[j])
+			}
+		}
+		return c.rowsAdded(rows, levels, maxDef)
+	}
+	if *dict != nil {
+		return errNotColumnWise // a chunk whose dictionary filled up goes on in plain pages
+	}
+	data := pg.Data()
+	if c.kind == encoding.Undefined {
+		c.kind = data.Kind()
+	} else if c.kind != data.Kind() {
+		return fmt.Errorf("a column chunk mixes %s and %s pages", c.kind, data.Kind())
+	}
+	k := 0
+	switch data.Kind() {
+	case encoding.Int32, encoding.Int64:
+		var vs []int64
+		if data.Kind() == encoding.Int64 {
+			vs = data.Int64()
+		}
+		var v32 []int32
+		if data.Kind() == encoding.Int32 {
+			v32 = data.Int32()
+		}
+		for i := range rows {
+			var v int64
+			if defined(i) {
+				if vs != nil {
+					if k >= len(vs) {
+						return errors.New("a page holds fewer values than its rows")
+					}
+					v = vs[k]
+				} else {
+					if k >= len(v32) {
+						return errors.New("a page holds fewer values than its rows")
+					}
+					v = int64(v32[k])
+				}
+				k++
+			}
+			c.ints = append(c.ints, v)
+		}
+	case encoding.Float, encoding.Double:
+		vf, vd := []float32(nil), []float64(nil)
+		if data.Kind() == encoding.Float {
+			vf = data.Float()
+		} else {
+			vd = data.Double()
+		}
+		for i := range rows {
+			v := math.NaN()
+			if defined(i) {
+				if vd != nil {
+					if k >= len(vd) {
+						return errors.New("a page holds fewer values than its rows")
+					}
+					v = vd[k]
+				} else {
+					if k >= len(vf) {
+						return errors.New("a page holds fewer values than its rows")
+					}
+					v = float64(vf[k])
+				}
+				k++
+			}
+			c.floats = append(c.floats, v)
 		}
 	case encoding.Int96:
-		for _, v := range data.Int96() {
-			dst = append(dst, parquet.Int96Value(v))
-		}
-	case encoding.Float:
-		for _, v := range data.Float() {
-			dst = append(dst, parquet.FloatValue(v))
-		}
-	case encoding.Double:
-		for _, v := range data.Double() {
-			dst = append(dst, parquet.DoubleValue(v))
+		vs := data.Int96()
+		for i := range rows {
+			var v deprecated.Int96
+			if defined(i) {
+				if k >= len(vs) {
+					return errors.New("a page holds fewer values than its rows")
+				}
+				v = vs[k]
+				k++
+			}
+			c.int96s = append(c.int96s, v)
 		}
 	case encoding.ByteArray:
-		b, offsets := data.ByteArray()
-		if len(offsets) == 0 {
-			return dst, nil
-		}
-		own := make([]byte, len(b))
-		copy(own, b)
-		for i := 0; i+1 < len(offsets); i++ {
-			dst = append(dst, parquet.ByteArrayValue(own[offsets[i]:offsets[i+1]:offsets[i+1]]))
+		b, offs := data.ByteArray()
+		for i := range rows {
+			c.offs = append(c.offs, uint32(len(c.bytes)))
+			if defined(i) {
+				if k+1 >= len(offs) {
+					return errors.New("a page holds fewer values than its rows")
+				}
+				c.bytes = append(c.bytes, b[offs[k]:offs[k+1]]...)
+				k++
+			}
 		}
 	case encoding.FixedLenByteArray:
 		b, size := data.FixedLenByteArray()
-		if size <= 0 {
-			return dst, nil
+		if c.size != 0 && c.size != size || size <= 0 {
+			return errors.New("fixed-length values change size")
 		}
-		own := make([]byte, len(b))
-		copy(own, b)
-		for i := 0; i+size <= len(own); i += size {
-			dst = append(dst, parquet.FixedLenByteArrayValue(own[i:i+size:i+size]))
+		c.size = size
+		for i := range rows {
+			c.offs = append(c.offs, uint32(len(c.bytes)))
+			if defined(i) {
+				if (k+1)*size > len(b) {
+					return errors.New("a page holds fewer values than its rows")
+				}
+				c.bytes = append(c.bytes, b[k*size:(k+1)*size]...)
+				k++
+			} else {
+				c.bytes = append(c.bytes, make([]byte, size)...)
+			}
 		}
 	default:
-		return dst, fmt.Errorf("unexpected %s values", data.Kind())
+		return fmt.Errorf("unexpected %s values", data.Kind())
 	}
-	return dst, nil
+	return c.rowsAdded(rows, levels, maxDef)
+}
+
+// rowsAdded records the nulls of the rows a page added.
+func (c *column) rowsAdded(rows int, levels []byte, maxDef int) error {
+	if len(levels) > 0 || len(c.null) > 0 {
+		for i := range rows {
+			c.null = append(c.null, len(levels) > 0 && int(levels[i]) != maxDef)
+		}
+	}
+	c.rows += rows
+	return nil
+}
+
+// useDictionary copies the dictionary's values once per dictionary.
+func (c *column) useDictionary(d parquet.Dictionary, last *parquet.Dictionary) error {
+	if d == *last {
+		return nil
+	}
+	if *last != nil || c.rows > 0 {
+		return errNotColumnWise // a second dictionary, or plain pages before one
+	}
+	*last = d
+	data := d.Page().Data()
+	c.kind = data.Kind()
+	switch data.Kind() {
+	case encoding.ByteArray:
+		b, offs := data.ByteArray()
+		c.dict = append(c.dict[:0], b...)
+		c.dictOffs = append(c.dictOffs[:0], offs...)
+		if len(c.dictOffs) == 0 {
+			c.dictOffs = append(c.dictOffs, 0)
+		}
+	case encoding.FixedLenByteArray:
+		b, size := data.FixedLenByteArray()
+		c.dict, c.size = append(c.dict[:0], b...), size
+	case encoding.Int32:
+		c.dictInts = c.dictInts[:0]
+		for _, v := range data.Int32() {
+			c.dictInts = append(c.dictInts, int64(v))
+		}
+	case encoding.Int64:
+		c.dictInts = append(c.dictInts[:0], data.Int64()...)
+	case encoding.Float:
+		c.dictFloats = c.dictFloats[:0]
+		for _, v := range data.Float() {
+			c.dictFloats = append(c.dictFloats, float64(v))
+		}
+	case encoding.Double:
+		c.dictFloats = append(c.dictFloats[:0], data.Double()...)
+	case encoding.Int96:
+		c.dictInt96 = append(c.dictInt96[:0], data.Int96()...)
+	default:
+		return errNotColumnWise
+	}
+	if c.kind == encoding.ByteArray || c.kind == encoding.FixedLenByteArray {
+		c.idx = make([]int32, 0, 1024)
+	}
+	return nil
+}
+
+// dictLen is the number of values in the dictionary.
+func (c *column) dictLen() int {
+	switch c.kind {
+	case encoding.ByteArray:
+		return max(len(c.dictOffs)-1, 0)
+	case encoding.FixedLenByteArray:
+		if c.size == 0 {
+			return 0
+		}
+		return len(c.dict) / c.size
+	case encoding.Int32, encoding.Int64:
+		return len(c.dictInts)
+	case encoding.Float, encoding.Double:
+		return len(c.dictFloats)
+	}
+	return len(c.dictInt96)
 }

@@ -151,7 +151,10 @@ SELECT ps, pe, sub, raw, lower(raw) AS rkey, cur, cost FROM (
 
 // columns types the file's columns by name: the periods as timestamps,
 // the amounts as DECIMAL(38,18), everything else as text.
-func columns(header []string) string {
+func columns(header []string) string { return columnsTyped(header, "DECIMAL(38,18)") }
+
+// columnsTyped is columns with the amounts as amountType.
+func columnsTyped(header []string, amountType string) string {
 	var parts []string
 	for _, h := range header {
 		typ := "VARCHAR"
@@ -159,7 +162,7 @@ func columns(header []string) string {
 		case "ChargePeriodStart", "ChargePeriodEnd":
 			typ = "TIMESTAMP"
 		case "EffectiveCost", "BilledCost":
-			typ = "DECIMAL(38,18)"
+			typ = amountType
 		}
 		parts = append(parts, quote(h)+": '"+typ+"'")
 	}

@@ -64,6 +64,10 @@ func main() {
 		if err != nil {
 			log.Fatalf("duckdb: %v", err)
 		}
+	case "toparquet":
+		if err := duck.ToParquetFile(context.Background(), *usagePath, *dir); err != nil {
+			log.Fatalf("toparquet: %v", err)
+		}
 	case "csvscan":
 		if err := csvScan(*usagePath); err != nil {
 			log.Fatalf("csvscan: %v", err)
@@ -252,13 +256,24 @@ func bench(p gen.Params, dir, fromS, toS string, threads, repeat int) error {
 	if _, err := measure("warm-up csv scan", os.DevNull, exec.Command(self, "-mode", "csvscan", "-usage", usagePath)); err != nil {
 		return err
 	}
-	plOut, duckOut := filepath.Join(dir, "partnerlink.csv"), filepath.Join(dir, "duckdb.csv")
-	// partnerlink and the scan take turns, repeat times each, and the
-	// medians are compared: on a shared machine one sample of each can
-	// land in a noisy second (see the stolen time).
-	var pls, scans []result
+	// The same rows as Parquet, typed as a cost export's parts are.
+	parquetPath := filepath.Join(dir, "usage.parquet")
+	if _, err := os.Stat(parquetPath); err != nil {
+		if _, err := measure("write usage.parquet", os.DevNull, exec.Command(self, "-mode", "toparquet", "-usage", usagePath, "-dir", parquetPath)); err != nil {
+			return err
+		}
+	}
+	plOut, pqOut, duckOut := filepath.Join(dir, "partnerlink.csv"), filepath.Join(dir, "partnerlink-parquet.csv"), filepath.Join(dir, "duckdb.csv")
+	// partnerlink (on CSV and on Parquet) and the scan take turns, repeat
+	// times each, and the medians are compared: on a shared machine one
+	// sample of each can land in a noisy second (see the stolen time).
+	var pls, pqs, scans []result
 	for range repeat {
 		pl, err := measure("partnerlink", plOut, exec.Command(bin, "attribute", "--world", worldPath, "--usage", usagePath, "--from", fromS, "--to", toS))
+		if err != nil {
+			return err
+		}
+		pq, err := measure("partnerlink parquet", pqOut, exec.Command(bin, "attribute", "--world", worldPath, "--usage", parquetPath, "--from", fromS, "--to", toS))
 		if err != nil {
 			return err
 		}
@@ -266,9 +281,10 @@ func bench(p gen.Params, dir, fromS, toS string, threads, repeat int) error {
 		if err != nil {
 			return err
 		}
-		pls, scans = append(pls, pl), append(scans, scan)
+		pls, pqs, scans = append(pls, pl), append(pqs, pq), append(scans, scan)
 	}
-	pl, scan := median(pls), median(scans)
+	pl, pq, scan := median(pls), median(pqs), median(scans)
+	pqSame, _, pqDiff := compareFiles(plOut, pqOut)
 	dk, err := measure("duckdb", duckOut, exec.Command(self, "-mode", "duckdb", "-world", worldPath, "-usage", usagePath, "-from", fromS, "-to", toS, "-threads", fmt.Sprint(threads)))
 	if err != nil {
 		return err
@@ -278,7 +294,7 @@ func bench(p gen.Params, dir, fromS, toS string, threads, repeat int) error {
 	same, rows, diff := compareFiles(plOut, duckOut)
 	fmt.Printf("\nrows %d, tenants %d, DuckDB SET threads=%d, load after: %s", p.Rows, p.Tenants, threads, load)
 	fmt.Printf("%-20s %10s %10s %10s %10s\n", "", "wall", "cpu", "peak RSS", "stolen")
-	for _, r := range []result{pl, dk, scan} {
+	for _, r := range []result{pl, pq, dk, scan} {
 		fmt.Printf("%-20s %9.2fs %9.2fs %7.0f MiB %9.2fs\n", r.name, r.wall.Seconds(), r.cpu.Seconds(), float64(r.rssKB)/1024, r.steal.Seconds())
 	}
 	if repeat > 1 {
@@ -296,9 +312,16 @@ func bench(p gen.Params, dir, fromS, toS string, threads, repeat int) error {
 	fmt.Printf("DuckDB / partnerlink time:      %.2f×  (target ≥ 3×)    %s\n", rDuck, verdict(rDuck >= 3))
 	fmt.Printf("partnerlink / csv scan time:    %.2f×  (target ≤ 1.5×)  %s\n", rScan, verdict(rScan <= 1.5))
 	fmt.Printf("partnerlink peak RSS:           %.0f MiB (target < 1024) %s\n", float64(pl.rssKB)/1024, verdict(pl.rssKB < 1<<20))
+	rPq := pq.wall.Seconds() / pl.wall.Seconds()
+	fmt.Printf("partnerlink Parquet / CSV time: %.2f×  (target ≤ 0.6×)  %s\n", rPq, verdict(rPq <= 0.6))
+	fmt.Printf("partnerlink Parquet peak RSS:   %.0f MiB (target < 512) %s\n", float64(pq.rssKB)/1024, verdict(pq.rssKB < 512<<10))
 	fmt.Printf("equal rows and sums:            %s\n", verdict(same))
+	fmt.Printf("Parquet output = CSV output:    %s%s\n", verdict(pqSame), pqDiff)
 	if !same {
 		return fmt.Errorf("partnerlink and DuckDB disagree; see %s and %s", plOut, duckOut)
+	}
+	if !pqSame {
+		return fmt.Errorf("partnerlink on Parquet and on CSV disagree; see %s and %s", plOut, pqOut)
 	}
 	return nil
 }

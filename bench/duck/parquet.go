@@ -1,0 +1,42 @@
+package duck
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+
+	"github.com/duckdb/duckdb-go/v2"
+)
+
+// ToParquet writes the FOCUS CSV at csvPath as Parquet at out, the way a
+// cost export's Parquet parts are typed: instants as TIMESTAMP, amounts
+// as DECIMAL(18,6) (the generator writes at most six places, so the
+// values are the same), text as VARCHAR; columns nullable, zstd, row
+// groups of 122,880 rows (DuckDB's default). The file is written beside
+// and renamed, so a file at out is always whole.
+func ToParquet(ctx context.Context, csvPath, out string, header []string) error {
+	connector, err := duckdb.NewConnector("", nil)
+	if err != nil {
+		return err
+	}
+	db := sql.OpenDB(connector)
+	defer db.Close()
+	cols := columnsTyped(header, "DECIMAL(18,6)")
+	tmp := out + ".tmp"
+	q := fmt.Sprintf(`COPY (SELECT * FROM read_csv(%s, header = true, auto_detect = false, delim = ',', quote = '"', escape = '"',
+		columns = %s)) TO %s (FORMAT parquet, COMPRESSION zstd)`, quote(csvPath), cols, quote(tmp))
+	if _, err := db.ExecContext(ctx, q); err != nil {
+		return fmt.Errorf("duckdb: write %s: %w", out, err)
+	}
+	return os.Rename(tmp, out)
+}
+
+// ToParquetFile is ToParquet with the CSV's own header.
+func ToParquetFile(ctx context.Context, csvPath, out string) error {
+	header, err := readHeader(csvPath)
+	if err != nil {
+		return err
+	}
+	return ToParquet(ctx, csvPath, out, header)
+}
