@@ -84,12 +84,23 @@ type Source struct {
 // For file:// the whole path is the folder read. Credentials come from
 // each cloud's standard settings, never from the URL's user part.
 func Open(ctx context.Context, rawURL string) (*Source, error) {
+	b, prefix, err := OpenBucket(ctx, "usage source", rawURL)
+	if err != nil {
+		return nil, err
+	}
+	return &Source{URL: Redact(rawURL), bucket: b, prefix: prefix}, nil
+}
+
+// OpenBucket opens the bucket of a storage URL (one of Schemes) and returns
+// it with the URL's prefix in it ("" or ending in "/"; for file:// the path
+// is the bucket). what names the URL in errors ("usage source").
+func OpenBucket(ctx context.Context, what, rawURL string) (*blob.Bucket, string, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil || !IsSource(rawURL) {
-		return nil, partnerlink.Errorf(partnerlink.EINVALID, "usage source %q: expected azblob://CONTAINER/PREFIX, s3://BUCKET/PREFIX, gs://BUCKET/PREFIX or file:///FOLDER", Redact(rawURL))
+		return nil, "", partnerlink.Errorf(partnerlink.EINVALID, "%s %q: expected azblob://CONTAINER/PREFIX, s3://BUCKET/PREFIX, gs://BUCKET/PREFIX or file:///FOLDER", what, Redact(rawURL))
 	}
 	if u.User != nil {
-		return nil, partnerlink.Errorf(partnerlink.EINVALID, "usage source %q: put no credentials in the URL; use the storage's standard settings (docs/usage-sources.md)", u.Redacted())
+		return nil, "", partnerlink.Errorf(partnerlink.EINVALID, "%s %q: put no credentials in the URL; use the storage's standard settings (docs/usage-sources.md)", what, u.Redacted())
 	}
 	bucketURL, prefix := *u, ""
 	if u.Scheme != "file" {
@@ -100,9 +111,9 @@ func Open(ctx context.Context, rawURL string) (*Source, error) {
 	}
 	b, err := blob.OpenBucket(ctx, bucketURL.String())
 	if err != nil {
-		return nil, partnerlink.Errorf(partnerlink.EINVALID, "usage source %s: %v", Redact(rawURL), err)
+		return nil, "", partnerlink.Errorf(partnerlink.EINVALID, "%s %s: %v", what, Redact(rawURL), err)
 	}
-	return &Source{URL: Redact(rawURL), bucket: b, prefix: prefix}, nil
+	return b, prefix, nil
 }
 
 // plainOptions are the query options of the storage drivers that carry no

@@ -195,12 +195,7 @@ func Attribute(doc *world.Document, month partnerlink.Month, workers int, scan f
 	if err != nil {
 		return nil, err
 	}
-	chains := make(chan struct{})
-	go func() {
-		defer close(chains)
-		p.chains()
-	}()
-	defer func() { <-chains }()
+	defer p.chainsInBackground()()
 	runs, err := p.Runs(workers)
 	if err != nil {
 		return nil, err
@@ -251,13 +246,19 @@ func Prepare(doc *world.Document, month partnerlink.Month) (*Prepared, error) {
 	return p, nil
 }
 
-// chains works out the indexes' chains (for the credentials) ahead of
-// Build, while usage is read.
-func (p *Prepared) chains() {
-	p.ix.Chains()
-	if p.whatIx != nil {
-		p.whatIx.Chains()
-	}
+// chainsInBackground works out the indexes' chains (for the credentials)
+// ahead of Build, while usage is read; the function it returns waits for
+// them.
+func (p *Prepared) chainsInBackground() (wait func()) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		p.ix.Chains()
+		if p.whatIx != nil {
+			p.whatIx.Chains()
+		}
+	}()
+	return func() { <-done }
 }
 
 // Runs returns new runs over the month's indexes: per partner ID (with

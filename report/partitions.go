@@ -104,12 +104,7 @@ func (s *Service) computePartitioned(ctx context.Context, doc *world.Document, m
 	if err != nil {
 		return nil, err
 	}
-	chains := make(chan struct{})
-	go func() {
-		defer close(chains)
-		p.chains()
-	}()
-	defer func() { <-chains }()
+	defer p.chainsInBackground()()
 	if s.Executor != nil {
 		if spec.World, err = json.Marshal(doc); err != nil {
 			return nil, err

@@ -64,11 +64,6 @@ func randomUsage(rng *rand.Rand, subs []string, n int, usd bool) []byte {
 func TestPartitionedCloseEqualsOnePass(t *testing.T) {
 	ctx := context.Background()
 	dataDir := t.TempDir()
-	db, err := sqlstore.Open(ctx, filepath.Join(dataDir, "pl.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
 	doc := demo.World(demo.NewCredentials())
 	subs := []string{demo.FabrikamSub, demo.WoodgroveSub}
 	mg := "fabrikam-prod"
@@ -82,10 +77,7 @@ func TestPartitionedCloseEqualsOnePass(t *testing.T) {
 	doc.Links = append(doc.Links,
 		world.Link{TenantID: demo.FabrikamTenant, ObjectID: demo.BobID, PartnerID: demo.NorwayPartnerID, From: at("2026-11-10T00:00:00Z")},
 		world.Link{TenantID: demo.WoodgroveTenant, ObjectID: demo.AliceInWoodgrove, PartnerID: demo.GermanyPartnerID, From: at("2026-01-01T00:00:00Z")})
-	world.Normalize(doc)
-	if err := db.ImportWorld(ctx, doc, identity.HashSecret); err != nil {
-		t.Fatal(err)
-	}
+	db := storeWith(t, dataDir, doc)
 	rng := rand.New(rand.NewPCG(7, 11))
 	now := time.Date(2027, 1, 20, 0, 0, 0, 0, time.UTC)
 	for i, usd := range []bool{false, true, false} {
@@ -175,16 +167,7 @@ func TestPartitionedCloseEqualsOnePass(t *testing.T) {
 func TestCorruptPartFailsTheClose(t *testing.T) {
 	ctx := context.Background()
 	dataDir := t.TempDir()
-	db, err := sqlstore.Open(ctx, filepath.Join(dataDir, "pl.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	doc := demo.World(demo.NewCredentials())
-	world.Normalize(doc)
-	if err := db.ImportWorld(ctx, doc, identity.HashSecret); err != nil {
-		t.Fatal(err)
-	}
+	db := storeWith(t, dataDir, demo.World(demo.NewCredentials()))
 	now := time.Date(2027, 1, 20, 0, 0, 0, 0, time.UTC)
 	month := partnerlink.MonthOf(time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC))
 	res, err := usage.Import(ctx, db, dataDir, usage.FOCUS, "u.csv", bytes.NewReader(demo.UsageCSV(month.Start())), now, nil)
@@ -214,4 +197,19 @@ func TestCorruptPartFailsTheClose(t *testing.T) {
 	if len(runs) != 1 || runs[0].State != partnerlink.RunFailed || !strings.Contains(runs[0].Error, "parquet") {
 		t.Errorf("the failed run: %+v", runs)
 	}
+}
+
+// storeWith opens a SQLite store in dataDir holding doc.
+func storeWith(t *testing.T, dataDir string, doc *world.Document) *sqlstore.DB {
+	t.Helper()
+	db, err := sqlstore.Open(context.Background(), filepath.Join(dataDir, "pl.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	world.Normalize(doc)
+	if err := db.ImportWorld(context.Background(), doc, identity.HashSecret); err != nil {
+		t.Fatal(err)
+	}
+	return db
 }

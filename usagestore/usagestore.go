@@ -23,10 +23,6 @@ import (
 
 	"github.com/parquet-go/parquet-go"
 	"gocloud.dev/blob"
-	_ "gocloud.dev/blob/azureblob" // azblob://
-	_ "gocloud.dev/blob/fileblob"  // file://
-	_ "gocloud.dev/blob/gcsblob"   // gs://
-	_ "gocloud.dev/blob/s3blob"    // s3://
 
 	"github.com/partnerlink/partnerlink"
 	"github.com/partnerlink/partnerlink/attribution"
@@ -62,30 +58,17 @@ func DefaultURL(dataDir string) (string, error) {
 
 // Open opens the store at rawURL (file:// folders are created).
 func Open(ctx context.Context, rawURL string, buckets int) (*Store, error) {
-	if !exports.IsSource(rawURL) {
-		return nil, partnerlink.Errorf(partnerlink.EINVALID, "usage store %q: expected azblob://CONTAINER/PREFIX, s3://BUCKET/PREFIX, gs://BUCKET/PREFIX or file:///FOLDER", exports.Redact(rawURL))
-	}
-	u, err := url.Parse(rawURL)
-	if err != nil {
-		return nil, partnerlink.Errorf(partnerlink.EINVALID, "usage store %q: %v", exports.Redact(rawURL), err)
-	}
-	if u.User != nil {
-		return nil, partnerlink.Errorf(partnerlink.EINVALID, "usage store %q: put no credentials in the URL; use the storage's standard settings (docs/usage-sources.md)", u.Redacted())
-	}
-	bucketURL, prefix := *u, ""
-	if u.Scheme == "file" {
-		if err := os.MkdirAll(u.Path, 0o700); err != nil {
+	if dir, ok := strings.CutPrefix(rawURL, "file://"); ok {
+		if u, err := url.Parse(rawURL); err == nil {
+			dir = u.Path
+		}
+		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, partnerlink.Errorf(partnerlink.EINVALID, "usage store %s: %v", exports.Redact(rawURL), err)
 		}
-	} else {
-		bucketURL.Path, prefix = "", strings.Trim(u.Path, "/")
-		if prefix != "" {
-			prefix += "/"
-		}
 	}
-	b, err := blob.OpenBucket(ctx, bucketURL.String())
+	b, prefix, err := exports.OpenBucket(ctx, "usage store", rawURL)
 	if err != nil {
-		return nil, partnerlink.Errorf(partnerlink.EINVALID, "usage store %s: %v", exports.Redact(rawURL), err)
+		return nil, err
 	}
 	return &Store{URL: exports.Redact(rawURL), Buckets: max(buckets, 1), bucket: b, prefix: prefix}, nil
 }

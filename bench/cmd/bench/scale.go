@@ -36,11 +36,8 @@ func scaleBench(p gen.Params, dir, fromS string, repeat int, adminDSN string) er
 		return err
 	}
 	month := fromS[:7]
-	data := filepath.Join(dir, "scale-sqlite")
-	if err := os.RemoveAll(data); err != nil {
-		return err
-	}
-	if err := os.Mkdir(data, 0o700); err != nil {
+	data, err := emptyDir(filepath.Join(dir, "scale-sqlite"))
+	if err != nil {
 		return err
 	}
 	fmt.Println("import into SQLite (the usage is split into the store as it is imported):")
@@ -63,11 +60,8 @@ func scaleBench(p gen.Params, dir, fromS string, repeat int, adminDSN string) er
 		return err
 	}
 	defer drop()
-	pgData := filepath.Join(dir, "scale-postgres")
-	if err := os.RemoveAll(pgData); err != nil {
-		return err
-	}
-	if err := os.Mkdir(pgData, 0o700); err != nil {
+	pgData, err := emptyDir(filepath.Join(dir, "scale-postgres"))
+	if err != nil {
 		return err
 	}
 	fmt.Println("\nimport into PostgreSQL:")
@@ -305,4 +299,12 @@ func storePass(dataDir, fromS string, repeat int) error {
 	fmt.Printf("  medians: CSV %.2fs reading %d MB; store %.2fs reading %d MB: %.2f× the time, %.3f× the bytes; credits identical\n",
 		c.Seconds(), csvBytes>>20, s.Seconds(), storeBytes>>20, s.Seconds()/c.Seconds(), float64(storeBytes)/float64(csvBytes))
 	return nil
+}
+
+// emptyDir makes dir an empty directory.
+func emptyDir(dir string) (string, error) {
+	if err := os.RemoveAll(dir); err != nil {
+		return "", err
+	}
+	return dir, os.Mkdir(dir, 0o700)
 }

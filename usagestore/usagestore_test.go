@@ -1,0 +1,94 @@
+package usagestore_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/partnerlink/partnerlink"
+	"github.com/partnerlink/partnerlink/usagestore"
+)
+
+// recorder keeps splits in memory.
+type recorder map[string][]partnerlink.UsagePart
+
+func (r recorder) UsageParts(_ context.Context, store string, buckets int, hash string) ([]partnerlink.UsagePart, bool, error) {
+	parts, ok := r[fmt.Sprint(store, buckets, hash)]
+	return parts, ok, nil
+}
+
+func (r recorder) RecordUsageSplit(_ context.Context, store string, buckets int, hash string, parts []partnerlink.UsagePart, _ time.Time) error {
+	if _, ok := r[fmt.Sprint(store, buckets, hash)]; !ok {
+		r[fmt.Sprint(store, buckets, hash)] = parts
+	}
+	return nil
+}
+
+// docs/scale.md, "The usage store": a file is split once into one part per
+// month and bucket, every row in exactly one part.
+func TestSplitOnce(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("ChargePeriodStart,ChargePeriodEnd,ChargeCategory,ResourceId,SubAccountId,ServiceName,BillingCurrency,EffectiveCost,BilledCost\n")
+	for i := range 300 {
+		day := time.Date(2026, 10, 20, 0, 0, 0, 0, time.UTC).AddDate(0, 0, i%30)
+		sub := fmt.Sprintf("f0f0f0f0-0000-4000-8000-%012d", i%9)
+		fmt.Fprintf(&b, "%s,%s,Usage,/subscriptions/%s/rg/r%d,%s,S,EUR,1.25,1.25\n", day.Format(time.RFC3339), day.AddDate(0, 0, 1).Format(time.RFC3339), sub, i%4, sub)
+	}
+	path := filepath.Join(dir, "u.csv")
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	st, err := usagestore.Open(ctx, "file://"+filepath.Join(dir, "store"), 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	rec := recorder{}
+	im := partnerlink.UsageImport{Hash: "h", Name: "u.csv", Rows: 300}
+	parts, err := st.Parts(ctx, rec, im, path, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows int64
+	months := map[string]bool{}
+	for _, p := range parts {
+		rows += p.Rows
+		months[p.Month] = true
+		if p.Bucket < 0 || p.Bucket >= 4 || p.Bytes == 0 || !strings.HasSuffix(p.Key, fmt.Sprintf("month=%s/bucket=%02d/h.parquet", p.Month, p.Bucket)) {
+			t.Errorf("part %+v", p)
+		}
+		if _, err := os.Stat(filepath.Join(dir, "store", filepath.FromSlash(p.Key))); err != nil {
+			t.Errorf("part %s: %v", p.Key, err)
+		}
+	}
+	if rows != 300 || len(months) != 2 {
+		t.Errorf("%d rows in %d months, want 300 in 2", rows, len(months))
+	}
+	// Split already: the file is not read again.
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	again, err := st.Parts(ctx, rec, im, path, time.Now())
+	if err != nil || len(again) != len(parts) {
+		t.Errorf("parts again: %d %v", len(again), err)
+	}
+}
+
+// A store URL that partnerlink does not read, or that carries credentials,
+// says what would be accepted.
+func TestOpenRefusals(t *testing.T) {
+	for url, want := range map[string]string{
+		"ftp://host/x":               "usage store \"ftp://host/x\": expected azblob://CONTAINER/PREFIX",
+		"azblob://user:key@c/prefix": "put no credentials in the URL",
+	} {
+		if _, err := usagestore.Open(context.Background(), url, 4); err == nil || !strings.Contains(partnerlink.ErrorMessage(err), want) {
+			t.Errorf("Open(%q): %v; want %q", url, err, want)
+		}
+	}
+}
