@@ -63,7 +63,9 @@ func opt(s *string) driver.Value {
 }
 
 // Run attributes and writes the CSV to w.
-func Run(ctx context.Context, opt Options, w io.Writer) error {
+func Run(ctx context.Context, opt Options, w io.Writer) error { return run(ctx, opt, w, false) }
+
+func run(ctx context.Context, opt Options, w io.Writer, tuned bool) error {
 	step := time.Now()
 	logf := func(format string, args ...any) {
 		if opt.Log != nil {
@@ -108,23 +110,59 @@ func Run(ctx context.Context, opt Options, w io.Writer) error {
 		return err
 	}
 	logf("load world")
-	header, err := readHeader(opt.Usage)
-	if err != nil {
-		return err
+	var header []string
+	if !strings.HasSuffix(strings.ToLower(opt.Usage), ".parquet") {
+		if header, err = readHeader(opt.Usage); err != nil {
+			return err
+		}
+	} else if !tuned {
+		return fmt.Errorf("usage %s: the bench's SQL reads CSV; the tuned SQL reads Parquet too", opt.Usage)
 	}
-	for _, q := range []struct{ name, sql string }{
+	steps := []struct{ name, sql string }{
 		{"principal periods", principalPeriodsSQL},
 		{"grants", grantsSQL},
-		{"read usage", usageSQL(opt.Usage, header, opt.From, opt.To)},
-	} {
+	}
+	final := creditsSQL
+	if !tuned {
+		steps = append(steps, struct{ name, sql string }{"read usage", usageSQL(opt.Usage, header, opt.From, opt.To)})
+	}
+	for _, q := range steps {
 		if err := exec(q.sql); err != nil {
 			return err
 		}
 		logf("%s", q.name)
 	}
-	rows, err := db.QueryContext(ctx, creditsSQL)
+	if tuned {
+		// DECIMAL(18,6) when every amount is exact in it, else (38,18).
+		if err := exec(tunedUsageSQL(opt.Usage, header, opt.From, opt.To, "DECIMAL(18,6)")); err != nil {
+			return err
+		}
+		var exact sql.NullBool
+		if err := db.QueryRowContext(ctx, "SELECT bool_and(exact) FROM u").Scan(&exact); err != nil {
+			return err
+		}
+		if exact.Valid && !exact.Bool {
+			if err := exec(tunedUsageSQL(opt.Usage, header, opt.From, opt.To, "DECIMAL(38,18)")); err != nil {
+				return err
+			}
+		}
+		logf("read usage (exact in DECIMAL(18,6): %v)", !exact.Valid || exact.Bool)
+		if err := exec(tunedCreditsSQL); err != nil {
+			return err
+		}
+		var collide bool
+		if err := db.QueryRowContext(ctx, "SELECT count(DISTINCT h) <> count(*) FROM k").Scan(&collide); err != nil {
+			return err
+		}
+		if collide {
+			return fmt.Errorf("duckdb tuned: two resource texts share a hash; use the untuned SQL")
+		}
+		logf("aggregate usage")
+		final = tunedOutputSQL
+	}
+	rows, err := db.QueryContext(ctx, final)
 	if err != nil {
-		return fmt.Errorf("%w\nin: %s", err, creditsSQL)
+		return fmt.Errorf("%w\nin: %s", err, final)
 	}
 	defer rows.Close()
 	bw := newCSV(w)
