@@ -124,4 +124,3 @@ SELECT p.pid, r.tenant, r.sub, r.raw, p.cur,
 FROM per_group p JOIN res r ON r.id = p.id
 GROUP BY p.pid, r.tenant, r.sub, r.raw, p.cur
 ORDER BY p.pid, r.tenant, r.sub, r.raw, p.cur`
-
