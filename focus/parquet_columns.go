@@ -54,7 +54,8 @@ type column struct {
 	dict     []byte
 	dictOffs []uint32
 	idx      []int32
-	size     int // FixedLenByteArray: each value's size in bytes
+	isDict   bool // byte arrays kept as idx over dict
+	size     int  // FixedLenByteArray: each value's size in bytes
 	// A dictionary of numbers, expanded into ints, floats or int96s.
 	dictInts   []int64
 	dictFloats []float64
@@ -67,7 +68,7 @@ var errNotColumnWise = errors.New("read row by row")
 func (c *column) reset() {
 	c.kind, c.rows, c.null = encoding.Undefined, 0, c.null[:0]
 	c.ints, c.floats, c.int96s = c.ints[:0], c.floats[:0], c.int96s[:0]
-	c.bytes, c.offs, c.dict, c.dictOffs, c.idx, c.size = c.bytes[:0], c.offs[:0], c.dict[:0], c.dictOffs[:0], nil, 0
+	c.bytes, c.offs, c.dict, c.dictOffs, c.idx, c.isDict, c.size = c.bytes[:0], c.offs[:0], c.dict[:0], c.dictOffs[:0], c.idx[:0], false, 0
 }
 
 // value is row i's value, over the column's memory (valid until reset).
@@ -87,13 +88,13 @@ func (c *column) value(i int) parquet.Value {
 	case encoding.Int96:
 		return parquet.Int96Value(c.int96s[i])
 	case encoding.ByteArray:
-		if c.idx != nil {
+		if c.isDict {
 			k := c.idx[i]
 			return parquet.ByteArrayValue(c.dict[c.dictOffs[k]:c.dictOffs[k+1]:c.dictOffs[k+1]])
 		}
 		return parquet.ByteArrayValue(c.bytes[c.offs[i]:c.offs[i+1]:c.offs[i+1]])
 	case encoding.FixedLenByteArray:
-		if c.idx != nil {
+		if c.isDict {
 			k := int(c.idx[i])
 			return parquet.FixedLenByteArrayValue(c.dict[k*c.size : (k+1)*c.size : (k+1)*c.size])
 		}
@@ -151,7 +152,7 @@ func (c *column) read(chunk parquet.ColumnChunk, maxDef int) error {
 	for {
 		pg, err := pages.ReadPage()
 		if err == io.EOF {
-			if c.kind == encoding.ByteArray && c.idx == nil {
+			if c.kind == encoding.ByteArray && !c.isDict {
 				c.offs = append(c.offs, uint32(len(c.bytes))) // the end of the last value
 			}
 			return nil
@@ -374,9 +375,7 @@ func (c *column) useDictionary(d parquet.Dictionary, last *parquet.Dictionary) e
 	default:
 		return errNotColumnWise
 	}
-	if c.kind == encoding.ByteArray || c.kind == encoding.FixedLenByteArray {
-		c.idx = make([]int32, 0, 1024)
-	}
+	c.isDict = c.kind == encoding.ByteArray || c.kind == encoding.FixedLenByteArray
 	return nil
 }
 
