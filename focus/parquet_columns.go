@@ -190,14 +190,26 @@ func (c *column) page(pg parquet.Page, maxDef int, dict *parquet.Dictionary) err
 		ix := data.Int32()
 		k := 0
 		for i := range rows {
-			j := int32(0)
-			if defined(i) {
-				if k >= len(ix) || ix[k] < 0 || int(ix[k]) >= c.dictLen() {
-					return errors.New("a dictionary index is out of range")
+			if !defined(i) {
+				// A null row: its slot holds a zero the row never reads
+				// (the dictionary may even be empty).
+				switch c.kind {
+				case encoding.ByteArray, encoding.FixedLenByteArray:
+					c.idx = append(c.idx, -1)
+				case encoding.Int32, encoding.Int64:
+					c.ints = append(c.ints, 0)
+				case encoding.Float, encoding.Double:
+					c.floats = append(c.floats, math.NaN())
+				case encoding.Int96:
+					c.int96s = append(c.int96s, deprecated.Int96{})
 				}
-				j = ix[k]
-				k++
+				continue
 			}
+			if k >= len(ix) || ix[k] < 0 || int(ix[k]) >= c.dictLen() {
+				return errors.New("a dictionary index is out of range")
+			}
+			j := ix[k]
+			k++
 			switch c.kind {
 			case encoding.ByteArray, encoding.FixedLenByteArray:
 				c.idx = append(c.idx, j)
@@ -317,8 +329,8 @@ func (c *column) page(pg parquet.Page, maxDef int, dict *parquet.Dictionary) err
 				c.bytes = append(c.bytes, make([]byte, size)...)
 			}
 		}
-	default:
-		return fmt.Errorf("unexpected %s values", data.Kind())
+	default: // BOOLEAN: the row reader words what it makes of it
+		return errNotColumnWise
 	}
 	return c.rowsAdded(rows, levels, maxDef)
 }

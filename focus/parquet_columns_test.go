@@ -139,3 +139,35 @@ func TestColumnWiseParquetOptionalColumns(t *testing.T) {
 		t.Errorf("a null amount: column-wise %q, row-wise %q", fast, slow)
 	}
 }
+
+// nullDictRow has a dictionary-encoded optional number column.
+type nullDictRow struct {
+	ChargePeriodStart time.Time `parquet:"ChargePeriodStart,timestamp(microsecond)"`
+	ChargePeriodEnd   time.Time `parquet:"ChargePeriodEnd,timestamp(microsecond)"`
+	ChargeCategory    string    `parquet:"ChargeCategory"`
+	SubAccountID      string    `parquet:"SubAccountId"`
+	ResourceID        string    `parquet:"ResourceId"`
+	ServiceName       string    `parquet:"ServiceName"`
+	BillingCurrency   string    `parquet:"BillingCurrency"`
+	EffectiveCost     *float64  `parquet:"EffectiveCost,optional,dict"`
+	BilledCost        *float64  `parquet:"BilledCost,optional,dict"`
+}
+
+// A row group whose dictionary-encoded column is all null (an empty
+// dictionary) is refused the way the row reader refuses it, not by a crash.
+func TestColumnWiseParquetEmptyDictionary(t *testing.T) {
+	day := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	rows := []nullDictRow{{day, day.AddDate(0, 0, 1), "Usage", "f0f0f0f0-0000-4000-8000-000000000001", "", "S", "EUR", nil, nil}}
+	var b bytes.Buffer
+	w := parquet.NewGenericWriter[nullDictRow](&b)
+	if _, err := w.Write(rows); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	fast, slow := scanBoth(t, b.Bytes())
+	if fast != slow || !strings.Contains(fast, "row 1") {
+		t.Errorf("column-wise %q, row-wise %q", fast, slow)
+	}
+}

@@ -66,11 +66,32 @@ func Open(ctx context.Context, rawURL string, buckets int) (*Store, error) {
 			return nil, partnerlink.Errorf(partnerlink.EINVALID, "usage store %s: %v", exports.Redact(rawURL), err)
 		}
 	}
-	b, prefix, err := exports.OpenBucket(ctx, "usage store", rawURL)
+	open := rawURL
+	if strings.HasPrefix(rawURL, "file://") {
+		// Parts are written beside their final name, not in the system's
+		// temporary folder: a rename from another file system fails, and
+		// a tmpfs would hold a large month in memory.
+		open = addOption(rawURL, "no_tmp_dir", "1")
+	}
+	b, prefix, err := exports.OpenBucket(ctx, "usage store", open)
 	if err != nil {
 		return nil, err
 	}
 	return &Store{URL: exports.Redact(rawURL), Buckets: max(buckets, 1), bucket: b, prefix: prefix}, nil
+}
+
+// addOption sets a query option of a URL unless it is set.
+func addOption(rawURL, key, value string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return rawURL
+	}
+	q := u.Query()
+	if q.Get(key) == "" {
+		q.Set(key, value)
+	}
+	u.RawQuery = q.Encode()
+	return u.String()
 }
 
 // Close releases the store.
@@ -139,6 +160,12 @@ type pqRowUSD struct {
 	BilledCost         string    `parquet:"BilledCost,zstd"`
 	EffectiveCostInUSD string    `parquet:"x_EffectiveCostInUsd,zstd"`
 }
+
+// The years a nanosecond timestamp holds whole: a row outside them is
+// refused rather than stored wrong.
+const minYear, maxYear = 1678, 2261
+
+func storable(t time.Time) bool { y := t.UTC().Year(); return y >= minYear && y <= maxYear }
 
 // partWriter streams one part's rows into its object. Its rows are
 // written by one lane (a goroutine), in the order they were read.
@@ -246,9 +273,19 @@ func (s *Store) Split(ctx context.Context, hash string, rd io.Reader, name strin
 		return *s
 	}
 	var subGUID focus.GUID
+	var seen int
 	err := focus.Scan(rd, name, focus.Options{Workers: 1}, func(_ int, r *focus.Row) error {
 		if failed.Load() {
 			return firstErr
+		}
+		if seen++; seen%4096 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		if !storable(r.ChargePeriodStart) || !storable(r.ChargePeriodEnd) {
+			return partnerlink.Errorf(partnerlink.EINVALID, "%s line %d: the charge period %s to %s lies outside the years the usage store keeps (%d to %d, nanosecond timestamps)",
+				name, r.Line, r.ChargePeriodStart.Format(time.RFC3339), r.ChargePeriodEnd.Format(time.RFC3339), minYear, maxYear)
 		}
 		t := r.ChargePeriodStart.UTC()
 		k := [2]int{t.Year()*12 + int(t.Month()) - 1, attribution.BucketOf(r.Subscription, s.Buckets)}
@@ -290,11 +327,17 @@ func (s *Store) Split(ctx context.Context, hash string, rd io.Reader, name strin
 		close(l)
 	}
 	wg.Wait()
-	if err != nil {
-		return nil, err
+	if err == nil {
+		err = firstErr
 	}
-	if firstErr != nil {
-		return nil, firstErr
+	if err != nil {
+		// Cancelling first makes Close discard each object written so far
+		// (and its temporary file).
+		cancel()
+		for _, k := range order {
+			writers[k].obj.Close()
+		}
+		return nil, err
 	}
 	parts := make([]partnerlink.UsagePart, 0, len(order))
 	for _, k := range order {

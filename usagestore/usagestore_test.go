@@ -92,3 +92,31 @@ func TestOpenRefusals(t *testing.T) {
 		}
 	}
 }
+
+// A charge period the store's timestamps cannot hold is refused, naming
+// the line, and nothing is recorded; parts are written beside their place
+// (a temporary folder on another file system does not matter).
+func TestSplitRefusesFarDates(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	if _, err := os.Stat("/dev/shm"); err == nil {
+		t.Setenv("TMPDIR", "/dev/shm")
+	}
+	st, err := usagestore.Open(ctx, "file://"+filepath.Join(dir, "store"), 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	csv := "ChargePeriodStart,ChargePeriodEnd,ChargeCategory,ResourceId,SubAccountId,ServiceName,BillingCurrency,EffectiveCost,BilledCost\n" +
+		"2026-11-01T00:00:00Z,2026-11-02T00:00:00Z,Usage,,f0f0f0f0-0000-4000-8000-000000000001,S,EUR,1,1\n" +
+		"2026-11-01T00:00:00Z,9999-12-31T00:00:00Z,Usage,,f0f0f0f0-0000-4000-8000-000000000001,S,EUR,1,1\n"
+	_, err = st.Split(ctx, "h", strings.NewReader(csv), "u.csv", false)
+	if err == nil || !strings.Contains(err.Error(), "u.csv line 3") || !strings.Contains(err.Error(), "outside the years the usage store keeps") {
+		t.Fatalf("a far date: %v", err)
+	}
+	good := csv[:strings.LastIndex(strings.TrimSuffix(csv, "\n"), "\n")+1]
+	parts, err := st.Split(ctx, "h", strings.NewReader(good), "u.csv", false)
+	if err != nil || len(parts) != 1 || parts[0].Rows != 1 {
+		t.Fatalf("split with the temporary folder elsewhere: %+v %v", parts, err)
+	}
+}
