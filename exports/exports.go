@@ -100,7 +100,7 @@ func OpenBucket(ctx context.Context, what, rawURL string) (*blob.Bucket, string,
 		return nil, "", partnerlink.Errorf(partnerlink.EINVALID, "%s %q: expected azblob://CONTAINER/PREFIX, s3://BUCKET/PREFIX, gs://BUCKET/PREFIX or file:///FOLDER", what, Redact(rawURL))
 	}
 	if u.User != nil {
-		return nil, "", partnerlink.Errorf(partnerlink.EINVALID, "%s %q: put no credentials in the URL; use the storage's standard settings (docs/usage-sources.md)", what, u.Redacted())
+		return nil, "", partnerlink.Errorf(partnerlink.EINVALID, "%s %q: put no credentials in the URL; use the storage's standard settings (docs/usage-sources.md)", what, Redact(rawURL))
 	}
 	bucketURL, prefix := *u, ""
 	if u.Scheme != "file" {
@@ -118,7 +118,7 @@ func OpenBucket(ctx context.Context, what, rawURL string) (*blob.Bucket, string,
 
 // plainOptions are the query options of the storage drivers that carry no
 // secret; every other option's value is hidden where a source is shown.
-var plainOptions = []string{"domain", "protocol", "localemulator", "cdn", "region", "endpoint", "profile",
+var plainOptions = []string{"domain", "protocol", "localemu", "localemulator", "storage_account", "cdn", "region", "endpoint", "profile",
 	"hostname_immutable", "disable_https", "use_path_style", "awssdk", "anonymous", "prefix", "metadata"}
 
 // Redact is rawURL as logs, errors and the store show it: a query option

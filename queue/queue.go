@@ -9,6 +9,7 @@
 package queue
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -186,24 +187,35 @@ func (q *Queue) Execute(ctx context.Context, runID int64, spec *report.Spec) (ma
 	if err != nil {
 		return nil, fmt.Errorf("job queue: put run %d's partitions on the queue: %w", runID, err)
 	}
+	ids := make([]int64, len(jobs))
+	for i, j := range jobs {
+		ids[i] = j.Job.ID
+	}
+	// One query for all the run's jobs every 100 ms; a read that fails is
+	// tried again (up to 20 times in a row) rather than failing the close.
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
+	failures := 0
 	for {
-		done := 0
-		for _, j := range jobs {
-			row, err := q.client.JobGet(ctx, j.Job.ID)
-			if err != nil {
-				return nil, fmt.Errorf("job queue: read job %d: %w", j.Job.ID, err)
+		res, err := q.client.JobList(ctx, river.NewJobListParams().IDs(ids...).First(len(ids)))
+		if err != nil {
+			if failures++; failures > 20 || ctx.Err() != nil {
+				return nil, fmt.Errorf("job queue: read run %d's jobs: %w", runID, err)
 			}
-			switch row.State {
-			case rivertype.JobStateCompleted:
-				done++
-			case rivertype.JobStateDiscarded, rivertype.JobStateCancelled:
-				return nil, partitionFailed(runID, row)
+		} else {
+			failures = 0
+			done := 0
+			for _, row := range res.Jobs {
+				switch row.State {
+				case rivertype.JobStateCompleted:
+					done++
+				case rivertype.JobStateDiscarded, rivertype.JobStateCancelled:
+					return nil, partitionFailed(runID, row)
+				}
 			}
-		}
-		if done == len(jobs) {
-			break
+			if done == len(ids) {
+				break
+			}
 		}
 		select {
 		case <-ctx.Done():
@@ -240,10 +252,11 @@ type partitionWorker struct {
 
 func (w *partitionWorker) Work(ctx context.Context, job *river.Job[partitionArgs]) error {
 	q := w.q
-	run, err := q.runs.get(ctx, q.cfg.Store, job.Args.RunID)
+	run, release, err := q.runs.get(ctx, q.cfg.Store, job.Args.RunID)
 	if err != nil {
 		return err
 	}
+	defer release()
 	b := job.Args.Bucket
 	if b < 0 || b >= run.spec.Buckets {
 		return river.JobCancel(fmt.Errorf("run %d has no partition %d", job.Args.RunID, b))
@@ -273,22 +286,56 @@ type loadedRun struct {
 	spec     *report.Spec
 	prepared *report.Prepared
 	store    *usagestore.Store
+	users    int // jobs working on it now
 }
 
-// runCache keeps the last run's inputs: building the index of a large
-// world takes seconds, and a worker usually takes many partitions of one
-// run in a row.
+// runCache keeps the inputs of the runs this worker works on: building
+// the index of a large world takes seconds, and a worker usually takes
+// many partitions of one run in a row. A run's store is closed only when
+// no job uses it and a newer run came.
 type runCache struct {
-	mu   sync.Mutex
-	last *loadedRun
+	mu     sync.Mutex
+	runs   map[int64]*loadedRun
+	latest int64
 }
 
-func (c *runCache) get(ctx context.Context, store Store, id int64) (*loadedRun, error) {
+// get returns run id's inputs and the function that gives them back.
+func (c *runCache) get(ctx context.Context, store Store, id int64) (*loadedRun, func(), error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.last != nil && c.last.id == id {
-		return c.last, nil
+	r := c.runs[id]
+	if r == nil {
+		var err error
+		if r, err = load(ctx, store, id); err != nil {
+			return nil, nil, err
+		}
+		if c.runs == nil {
+			c.runs = map[int64]*loadedRun{}
+		}
+		c.runs[id] = r
+		c.latest = max(c.latest, id)
+		c.evict()
 	}
+	r.users++
+	return r, func() {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		r.users--
+		c.evict()
+	}, nil
+}
+
+// evict closes the runs older than the latest that no job uses.
+func (c *runCache) evict() {
+	for id, r := range c.runs {
+		if id != c.latest && r.users == 0 {
+			r.store.Close()
+			delete(c.runs, id)
+		}
+	}
+}
+
+func load(ctx context.Context, store Store, id int64) (*loadedRun, error) {
 	b, err := store.PartitionRunSpec(ctx, id)
 	if err != nil {
 		return nil, err
@@ -300,7 +347,7 @@ func (c *runCache) get(ctx context.Context, store Store, id int64) (*loadedRun, 
 	if err != nil {
 		return nil, err
 	}
-	doc, err := world.Decode(strings.NewReader(string(spec.World)), fmt.Sprintf("run %d's world", id))
+	doc, err := world.Decode(bytes.NewReader(spec.World), fmt.Sprintf("run %d's world", id))
 	if err != nil {
 		return nil, err
 	}
@@ -316,10 +363,6 @@ func (c *runCache) get(ctx context.Context, store Store, id int64) (*loadedRun, 
 	if err != nil {
 		return nil, err
 	}
-	if c.last != nil {
-		c.last.store.Close()
-	}
 	spec.World = nil
-	c.last = &loadedRun{id: id, spec: spec, prepared: p, store: st}
-	return c.last, nil
+	return &loadedRun{id: id, spec: spec, prepared: p, store: st}, nil
 }

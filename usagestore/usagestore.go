@@ -35,6 +35,9 @@ import (
 // small month's partitions are not mostly overhead (docs/scale.md).
 const DefaultBuckets = 16
 
+// MaxBuckets bounds the buckets of a month.
+const MaxBuckets = 4096
+
 // rowsPerGroup bounds a Parquet row group: a part is read in parallel by
 // row group, and a writer holds one group per part in memory.
 const rowsPerGroup = 64 << 10
@@ -58,6 +61,9 @@ func DefaultURL(dataDir string) (string, error) {
 
 // Open opens the store at rawURL (file:// folders are created).
 func Open(ctx context.Context, rawURL string, buckets int) (*Store, error) {
+	if buckets > MaxBuckets {
+		return nil, partnerlink.Errorf(partnerlink.EINVALID, "--usage-buckets %d: at most %d buckets (a partition is a job of the queue)", buckets, MaxBuckets)
+	}
 	if dir, ok := strings.CutPrefix(rawURL, "file://"); ok {
 		if u, err := url.Parse(rawURL); err == nil {
 			dir = u.Path
