@@ -126,17 +126,20 @@ func (s *Service) computePartitioned(ctx context.Context, doc *world.Document, m
 	} else {
 		partials, err = s.runLocal(ctx, id, p, store, spec)
 	}
-	if err != nil {
+	fail := func(err error) error {
 		if ferr := s.Store.FinishPartitionRun(context.WithoutCancel(ctx), id, partnerlink.RunFailed, partnerlink.ErrorMessage(err), inMonth, s.now()); ferr != nil {
-			return nil, fmt.Errorf("%w (and recording the run's failure: %v)", err, ferr)
+			return fmt.Errorf("%w (and recording the run's failure: %v)", err, ferr)
 		}
-		return nil, err
+		return err
+	}
+	if err != nil {
+		return nil, fail(err)
 	}
 	var perID, whatIf []*attribution.Result
 	for b := range spec.Buckets {
 		pt := partials[b]
 		if pt == nil {
-			return nil, fmt.Errorf("report: partition %d of run %d has no result", b, id)
+			return nil, fail(fmt.Errorf("report: partition %d of run %d has no result", b, id))
 		}
 		perID = append(perID, pt.PerID)
 		if pt.WhatIf != nil {
@@ -145,7 +148,9 @@ func (s *Service) computePartitioned(ctx context.Context, doc *world.Document, m
 	}
 	merged := attribution.Merge(perID)
 	// Every row of the month's files is read, as one pass over the whole
-	// files would: the rows of other months count as read too.
+	// files would: the rows of other months count as read too. (Only the
+	// row counts of the summary go into a report; the amounts read and the
+	// out-of-period tally cover the month's rows only.)
 	merged.Summary.Read.Rows = total
 	var what *attribution.Result
 	if len(whatIf) > 0 {
@@ -199,6 +204,8 @@ func cmpOr(a, b int) int {
 
 // runLocal runs the partitions on Workers goroutines.
 func (s *Service) runLocal(ctx context.Context, id int64, p *Prepared, store *usagestore.Store, spec *Spec) (map[int]*Partial, error) {
+	ctx, cancel := context.WithCancel(ctx) // the first failure stops the others
+	defer cancel()
 	out := make(map[int]*Partial, spec.Buckets)
 	var mu sync.Mutex
 	var firstErr error
@@ -221,6 +228,7 @@ func (s *Service) runLocal(ctx context.Context, id int64, p *Prepared, store *us
 				mu.Lock()
 				if err != nil && firstErr == nil {
 					firstErr = err
+					cancel()
 				}
 				out[b] = pt
 				mu.Unlock()
@@ -250,8 +258,9 @@ type (
 		Rows   int64
 	}
 	wireResult struct {
-		Summary [5]wireTally // credited, no partner, unknown subscription, out of period, other category
-		Credits []wireCredit
+		Summary                    [5]wireTally // credited, no partner, unknown subscription, out of period, other category
+		ChargeCategory, CostColumn string
+		Credits                    []wireCredit
 	}
 	wireTally struct {
 		Rows    int64
@@ -307,7 +316,7 @@ func tallies(s *attribution.Summary) [5]*attribution.Tally {
 }
 
 func toWire(r *attribution.Result) wireResult {
-	var w wireResult
+	w := wireResult{ChargeCategory: r.Summary.ChargeCategory, CostColumn: r.Summary.CostColumn}
 	for i, t := range tallies(&r.Summary) {
 		w.Summary[i] = wireTally{Rows: t.Rows, Amounts: map[string]string{}}
 		for c, s := range t.Amounts {
@@ -332,7 +341,7 @@ func sumOf(s string) (focus.Sum, error) {
 }
 
 func fromWire(w wireResult) (*attribution.Result, error) {
-	var sum attribution.Summary
+	sum := attribution.Summary{ChargeCategory: w.ChargeCategory, CostColumn: w.CostColumn}
 	for i, t := range tallies(&sum) {
 		t.Rows, t.Amounts = w.Summary[i].Rows, map[string]*focus.Sum{}
 		for c, a := range w.Summary[i].Amounts {
