@@ -75,6 +75,10 @@ type PartitionStore interface {
 	// PartitionResults returns the results of the finished partitions.
 	PartitionResults(ctx context.Context, id int64) (map[int][]byte, error)
 	FinishPartitionRun(ctx context.Context, id int64, state, errText string, rows int64, at time.Time) error
+	// AbandonPartitionRuns marks failed the runs of a kind and month still
+	// running that were created before before (their closing process died),
+	// and lets go of their specs; it returns how many.
+	AbandonPartitionRuns(ctx context.Context, kind, month string, before, at time.Time) (int, error)
 	PartitionRun(ctx context.Context, id int64) (*PartitionRun, error)    // ENOTFOUND
 	PartitionRuns(ctx context.Context, limit int) ([]PartitionRun, error) // newest first
 }

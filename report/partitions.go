@@ -10,6 +10,7 @@ import (
 	"io"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/partnerlink/partnerlink"
 	"github.com/partnerlink/partnerlink/attribution"
@@ -24,6 +25,11 @@ import (
 // runs them on goroutines; with a job queue (Executor) workers on other
 // machines do. Either way it is the same code, ComputePartition, and the
 // same bytes.
+
+// abandonAfter is how old a run still running must be to be taken for one
+// whose closing process died: far beyond any close's time (and the
+// partition timeout), so a close under way elsewhere is never touched.
+const abandonAfter = 24 * time.Hour
 
 // Spec is what a partitioned close's workers read: everything a
 // partition's result depends on.
@@ -115,6 +121,12 @@ func (s *Service) computePartitioned(ctx context.Context, doc *world.Document, m
 		return nil, err
 	}
 	spec.World = nil
+	// A run of this month still "running" after a day is one whose closing
+	// process died: nothing of it was published, and it would show as under
+	// way for ever (runs list, /metrics).
+	if _, err := s.Store.AbandonPartitionRuns(ctx, "close", spec.Month, s.now().Add(-abandonAfter), s.now()); err != nil {
+		return nil, err
+	}
 	id, err := s.Store.CreatePartitionRun(ctx, partnerlink.PartitionRun{Kind: "close", Month: spec.Month, Buckets: spec.Buckets,
 		Store: store.URL, CreatedAt: s.now(), Rows: inMonth}, packed)
 	if err != nil {

@@ -157,6 +157,23 @@ func (d *DB) FinishPartitionRun(ctx context.Context, id int64, state, errText st
 	})
 }
 
+// AbandonPartitionRuns ends the old runs of a month left running.
+func (d *DB) AbandonPartitionRuns(ctx context.Context, kind, month string, before, at time.Time) (int, error) {
+	var n int64
+	err := d.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE partition_runs SET state = $1, error = $2, finished_at = $3, spec = $4
+			WHERE kind = $5 AND month = $6 AND state = $7 AND created_at < $8`,
+			partnerlink.RunFailed, "abandoned: its closing process stopped before the run ended", at.UnixNano(), []byte{},
+			kind, month, partnerlink.RunRunning, before.UnixNano())
+		if err != nil {
+			return fmt.Errorf("store: abandon partitioned runs: %w", err)
+		}
+		n, _ = res.RowsAffected()
+		return nil
+	})
+	return int(n), err
+}
+
 const partitionRunColumns = `id, kind, month, buckets, store, state, created_at, finished_at, error, rows`
 
 // PartitionRun returns a run with its partitions; ENOTFOUND.

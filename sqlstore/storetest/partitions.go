@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -71,5 +72,29 @@ func testPartitions(t *testing.T, s Store) {
 	}
 	if _, err := s.PartitionRun(ctx, id+1); partnerlink.ErrorCode(err) != partnerlink.ENOTFOUND {
 		t.Errorf("unknown run: %v", err)
+	}
+
+	// Runs left running by a process that died: the old one is abandoned,
+	// a recent one, another month's and the finished one are not.
+	old, err := s.CreatePartitionRun(ctx, partnerlink.PartitionRun{Kind: "close", Month: "2026-11", Buckets: 1, Store: "s", CreatedAt: at}, []byte("x"))
+	must(t, err)
+	recent, err := s.CreatePartitionRun(ctx, partnerlink.PartitionRun{Kind: "close", Month: "2026-11", Buckets: 1, Store: "s", CreatedAt: at.Add(48 * time.Hour)}, []byte("x"))
+	must(t, err)
+	other, err := s.CreatePartitionRun(ctx, partnerlink.PartitionRun{Kind: "close", Month: "2026-10", Buckets: 1, Store: "s", CreatedAt: at}, []byte("x"))
+	must(t, err)
+	n, err := s.AbandonPartitionRuns(ctx, "close", "2026-11", at.Add(24*time.Hour), at.Add(49*time.Hour))
+	if err != nil || n != 1 {
+		t.Fatalf("abandoned %d runs (%v), want 1", n, err)
+	}
+	for _, c := range []struct {
+		id    int64
+		state string
+	}{{old, partnerlink.RunFailed}, {recent, partnerlink.RunRunning}, {other, partnerlink.RunRunning}, {id, partnerlink.RunDone}} {
+		if r, err := s.PartitionRun(ctx, c.id); err != nil || r.State != c.state {
+			t.Errorf("run %d: %+v %v; want %s", c.id, r, err, c.state)
+		}
+	}
+	if r, _ := s.PartitionRun(ctx, old); !strings.Contains(r.Error, "abandoned") {
+		t.Errorf("the abandoned run's error: %q", r.Error)
 	}
 }
