@@ -57,7 +57,7 @@ func ScanFile(path string, opt Options, fn RowFunc) error {
 // gzip-compressed CSV when it starts with the gzip magic bytes, CSV
 // otherwise (a UTF-8 byte order mark is skipped). name is used in errors.
 // A Parquet file is read through r's io.ReaderAt when r has one (an
-// *os.File), and from memory otherwise.
+// *os.File, a bytes.Reader), and from memory otherwise.
 //
 // Errors name the file, and for a bad row its line and field and what is
 // accepted. When several rows are bad, the error is the first in the file,
@@ -73,6 +73,14 @@ func Scan(r io.Reader, name string, opt Options, fn RowFunc) error {
 				return fmt.Errorf("%s: %w", name, err)
 			}
 			return scanParquet(f, st.Size(), name, opt, fn)
+		}
+		// A reader over bytes already in memory (a part of the usage
+		// store) is read in place, not copied.
+		if m, ok := r.(interface {
+			io.ReaderAt
+			Size() int64
+		}); ok {
+			return scanParquet(m, m.Size(), name, opt, fn)
 		}
 		data, err := io.ReadAll(br)
 		if err != nil {

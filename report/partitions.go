@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"cmp"
 	"compress/gzip"
 	"context"
 	"encoding/gob"
@@ -183,7 +184,7 @@ func (s *Service) openStore(ctx context.Context) (*usagestore.Store, string, err
 			return nil, "", err
 		}
 	}
-	store, err := usagestore.Open(ctx, storeURL, cmpOr(s.Buckets, usagestore.DefaultBuckets))
+	store, err := usagestore.Open(ctx, storeURL, cmp.Or(max(s.Buckets, 0), usagestore.DefaultBuckets))
 	return store, storeURL, err
 }
 
@@ -205,13 +206,6 @@ func (s *Service) SplitUsage(ctx context.Context, ims ...partnerlink.UsageImport
 		n += len(parts)
 	}
 	return n, nil
-}
-
-func cmpOr(a, b int) int {
-	if a > 0 {
-		return a
-	}
-	return b
 }
 
 // runLocal runs the partitions on Workers goroutines.
