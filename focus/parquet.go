@@ -150,8 +150,12 @@ type pqParser struct {
 	text  []byte // a float's shortest decimal text
 	buf   []parquet.Row
 	subs  subCheck
-	// columns holds a row group's values column by column (fastGroup).
-	columns [nColumns]column
+	// columns holds a row group's values column by column (fastGroup), and
+	// the caches of direct.
+	columns              [nColumns]column
+	subGUIDs             []subGUID
+	startCache, endCache instant
+	texts                [nColumns]timeCache
 }
 
 func (p *pqParser) group(w int, g parquet.RowGroup, offset int64, fn RowFunc) (int64, error) {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"time"
 
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/deprecated"
@@ -124,23 +125,177 @@ func (p *pqParser) fastGroup(w int, g parquet.RowGroup, offset int64, fn RowFunc
 			return offset + 1, partnerlink.Errorf(partnerlink.EINVALID, "%s row %d: the Parquet data cannot be read (%v); the file is damaged or truncated and is refused whole", p.name, offset+1, err)
 		}
 	}
+	direct := p.directKinds()
+	p.subGUIDs = p.subGUIDs[:0]
 	for i := range n {
-		for c := range p.vals {
-			if p.cols[c].leaf < 0 {
-				p.vals[c] = parquet.Value{}
-			} else {
-				p.vals[c] = p.columns[c].value(i)
-			}
-		}
 		line := offset + int64(i) + 1
-		if err := p.parse(line); err != nil {
-			return line, err
+		if !direct || !p.direct(i, line) {
+			// The general reader decides: it makes the row, or words why
+			// the row is refused.
+			for c := range p.vals {
+				if p.cols[c].leaf < 0 {
+					p.vals[c] = parquet.Value{}
+				} else {
+					p.vals[c] = p.columns[c].value(i)
+				}
+			}
+			if err := p.parse(line); err != nil {
+				return line, err
+			}
 		}
 		if err := fn(w, &p.row); err != nil {
 			return line, err
 		}
 	}
 	return 0, nil
+}
+
+// directKinds reports whether the row group's columns have the kinds
+// direct reads: timestamps as integers or text, text columns as byte
+// arrays, amounts as integer decimals or text.
+func (p *pqParser) directKinds() bool {
+	for c := range p.cols {
+		col, data := &p.cols[c], &p.columns[c]
+		if col.leaf < 0 {
+			if c == iUSD {
+				continue
+			}
+			return false
+		}
+		switch c {
+		case iStart, iEnd:
+			if !(data.kind == encoding.Int64 && col.timeUnit != 0 || data.kind == encoding.ByteArray) {
+				return false
+			}
+		case iEffective, iBilled, iUSD:
+			if !((data.kind == encoding.Int64 || data.kind == encoding.Int32) && (!col.decimal || col.scale >= 0 && col.scale <= maxScale) ||
+				data.kind == encoding.ByteArray && !col.decimal) {
+				return false
+			}
+		default:
+			if data.kind != encoding.ByteArray {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// direct makes row i straight from the column arrays, as parse would
+// from its values, for the kinds directKinds accepts; false sends the row
+// to parse (a null, a value that does not read, or a row that is refused).
+// Dictionary-encoded subscriptions are parsed once per dictionary entry.
+func (p *pqParser) direct(i int, line int64) bool {
+	r := &p.row
+	r.Line = line
+	var ok bool
+	if r.ChargePeriodStart, ok = p.timeAt(iStart, i, &p.startCache); !ok {
+		return false
+	}
+	if r.ChargePeriodEnd, ok = p.timeAt(iEnd, i, &p.endCache); !ok || !r.ChargePeriodEnd.After(r.ChargePeriodStart) {
+		return false
+	}
+	r.ChargeCategory = p.columns[iCategory].bytesAt(i)
+	r.ResourceID = p.columns[iResource].bytesAt(i)
+	if r.Subscription, ok = p.subAt(i); !ok {
+		return false
+	}
+	if _, ok := p.subs.check(r.ResourceID, r.Subscription); !ok {
+		return false
+	}
+	r.ServiceName = p.columns[iService].bytesAt(i)
+	r.BillingCurrency = p.columns[iCurrency].bytesAt(i)
+	if !p.amountAt(iEffective, i, &r.EffectiveCost) || !p.amountAt(iBilled, i, &r.BilledCost) {
+		return false
+	}
+	r.HasEffectiveCostInUSD = p.cols[iUSD].leaf >= 0
+	return !r.HasEffectiveCostInUSD || p.amountAt(iUSD, i, &r.EffectiveCostInUSD)
+}
+
+// instant is the last timestamp read of a column, and its time.
+type instant struct {
+	v int64
+	t time.Time
+}
+
+func (p *pqParser) timeAt(c, i int, last *instant) (time.Time, bool) {
+	data := &p.columns[c]
+	if data.isNull(i) {
+		return time.Time{}, false
+	}
+	if data.kind == encoding.ByteArray {
+		return p.texts[c].parse(data.bytesAt(i))
+	}
+	v := data.ints[i]
+	if v != last.v || last.t.IsZero() {
+		// As parse reads it (pqParser.time).
+		last.v, last.t = v, time.Unix(0, 0).Add(time.Duration(v)*p.cols[c].timeUnit).UTC()
+	}
+	return last.t, true
+}
+
+// subAt parses row i's SubAccountId, once per dictionary entry.
+func (p *pqParser) subAt(i int) (GUID, bool) {
+	data := &p.columns[iSubAccount]
+	if data.isNull(i) {
+		return GUID{}, false
+	}
+	if !data.isDict {
+		return parseSubAccount(data.bytesAt(i))
+	}
+	k := int(data.idx[i])
+	if len(p.subGUIDs) == 0 {
+		p.subGUIDs = append(p.subGUIDs, make([]subGUID, data.dictLen())...)
+	}
+	s := &p.subGUIDs[k]
+	if s.state == 0 {
+		s.state = 2
+		if g, ok := parseSubAccount(data.bytesAt(i)); ok {
+			s.g, s.state = g, 1
+		}
+	}
+	return s.g, s.state == 1
+}
+
+// subGUID is a dictionary entry's subscription: state 0 not parsed yet, 1
+// valid, 2 not a subscription.
+type subGUID struct {
+	g     GUID
+	state uint8
+}
+
+func (p *pqParser) amountAt(c, i int, a *Amount) bool {
+	data := &p.columns[c]
+	if data.isNull(i) {
+		return false
+	}
+	if data.kind == encoding.ByteArray {
+		return a.parse(data.bytesAt(i)) == nil
+	}
+	n := data.ints[i] // an Int32 is held widened, as parse reads it
+	scale := int32(0)
+	if p.cols[c].decimal {
+		scale = p.cols[c].scale
+	}
+	if n <= -int64(pow10[18]) || n >= int64(pow10[18]) {
+		return false
+	}
+	*a = Amount{coef: n, scale: scale}
+	return true
+}
+
+func (c *column) isNull(i int) bool { return len(c.null) > 0 && c.null[i] }
+
+// bytesAt is row i's bytes in a byte array column (nil when null).
+func (c *column) bytesAt(i int) []byte {
+	if c.isNull(i) {
+		return nil
+	}
+	if c.isDict {
+		k := c.idx[i]
+		return c.dict[c.dictOffs[k]:c.dictOffs[k+1]:c.dictOffs[k+1]]
+	}
+	return c.bytes[c.offs[i]:c.offs[i+1]:c.offs[i+1]]
 }
 
 // read decodes a flat column chunk into c.
