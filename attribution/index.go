@@ -31,6 +31,9 @@ type subscription struct {
 	// grants from scopes that contain the whole subscription: itself, its
 	// management groups and its tenant root; sorted by partner.
 	grants []grant
+	// none: no grant of the index covers any part of the subscription, so
+	// its rows are credited to nobody without looking up their resources.
+	none bool
 }
 
 // Index is the grants index (docs/rules.md#azure-attribution): every grant of every partner, filed
@@ -213,7 +216,32 @@ func build(doc *world.Document) *Index {
 	for k, gs := range ix.scopes {
 		ix.scopes[k] = normalizeGrants(gs)
 	}
+	markUngranted(ix)
 	return ix
+}
+
+// markUngranted marks the subscriptions no grant reaches: none at or above
+// them and none at a scope inside them. Any scope outside every
+// subscription's path (which resolve matches against resource ids
+// exactly) leaves every subscription unmarked.
+func markUngranted(ix *Index) {
+	inner := map[focus.GUID]bool{}
+	const p = "/subscriptions/"
+	for k := range ix.scopes {
+		seg, ok := strings.CutPrefix(k, p)
+		if !ok {
+			return
+		}
+		seg, _, _ = strings.Cut(seg, "/")
+		g, ok := focus.ParseGUID(seg)
+		if !ok {
+			return
+		}
+		inner[g] = true
+	}
+	for g, s := range ix.subs {
+		s.none = len(s.grants) == 0 && !inner[g]
+	}
 }
 
 // normalizeGrants sorts grants by partner (so one pass credits each partner

@@ -224,6 +224,13 @@ func (w *worker) add(file int64, row *focus.Row) error {
 		w.summary.unknownSubscription.add(currency, amount)
 		return nil
 	}
+	if sub.none {
+		// No grant reaches the subscription (markUngranted): its rows'
+		// resources need not be looked up. (The what-if run of a close
+		// has grants in a few subscriptions only.)
+		w.summary.noPartner.add(currency, amount)
+		return nil
+	}
 	res := w.lookup(sub, file, row)
 	credited := false
 	gs := res.grants
