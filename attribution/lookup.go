@@ -27,6 +27,7 @@ type resource struct {
 	key    string // the registry's key: subscription GUID bytes + lower-cased id
 	sub    *subscription
 	grants []grant
+	beside []grant // the grants of the run's Beside world (Options.Beside)
 	// Guarded by the registry shard's lock while workers run.
 	raw     string // the resource id as first seen
 	service string // its ServiceName at that first row
@@ -279,6 +280,10 @@ func (w *worker) canonical(sub *subscription, g focus.GUID, id, service []byte, 
 		}
 	}
 	return w.run.resources.get(w.lower, position{file, line}, id, service, func(key string) *resource {
-		return &resource{sub: sub, grants: w.run.ix.resolve(sub, key[len(g):])}
+		res := &resource{sub: sub, grants: w.run.ix.resolve(sub, key[len(g):])}
+		if b := w.run.opt.Beside; b != nil && b.subs[g] != nil {
+			res.beside = b.resolve(b.subs[g], key[len(g):])
+		}
+		return res
 	})
 }

@@ -2,8 +2,12 @@ package attribution
 
 import (
 	"bytes"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/partnerlink/partnerlink/focus"
 )
 
 // docs/rules.md#monthly-close: an index with organizations credits a row
@@ -48,41 +52,69 @@ func TestOrganizationIndexCountsARowOnce(t *testing.T) {
 	}
 }
 
-// ScanAll credits each row into every run as separate scans would.
-func TestScanAllMatchesSeparateScans(t *testing.T) {
+// A run's Beside world is credited as a run of its own would credit it,
+// totalled per partner and currency; the run's own credits do not change.
+// (The monthly close totals the unlinked credentials this way.)
+func TestBesideTotalsASeparateRun(t *testing.T) {
 	b := newWorld().
+		link(tC, uA, pL, "2026-01-01", "").assign(tC, uA, "Contributor", "/subscriptions/"+S1, "2026-01-01", "")
+	// The other world: uB linked too, a reader of S1 from March 6, and
+	// spC a reader of one resource of S2, a subscription the run's own
+	// world credits nobody in.
+	o := newWorld().
 		link(tC, uA, pL, "2026-01-01", "").assign(tC, uA, "Contributor", "/subscriptions/"+S1, "2026-01-01", "").
 		link(tC, uB, pG, "2026-01-01", "").assign(tC, uB, "Reader", "/subscriptions/"+S1, "2026-03-06", "").
-		link(tC, spC, pA, "2026-01-01", "").assign(tC, spC, "Owner", "/subscriptions/"+S2, "2026-01-01", "")
-	usage := day("2026-03-05", app, "10.5") + day("2026-03-06", app, "2") + day("2026-03-07", vm2, "0.125") + day("2026-04-02", vm2, "9")
-	perID, _ := run(t, b.index(t), usage)
-	orgIx, err := NewIndexWithOrganizations(b.doc, map[string]string{pG: pG, pL: pG})
+		link(tC, spC, pA, "2026-01-01", "").assign(tC, spC, "Reader", vm2, "2026-01-01", "")
+	usage := day("2026-03-05", app, "10.5") + day("2026-03-06", app, "2") + day("2026-03-07", vm2, "0.125") +
+		day("2026-03-08", vm2, "4") + day("2026-03-09", vm3, "1.25") + day("2026-04-02", vm2, "9")
+	own, _ := run(t, b.index(t), usage)
+	other, _ := run(t, o.index(t), usage)
+	opt := Options{From: *at("2026-03-01"), To: *at("2026-04-01"), Workers: 2, chunkSize: 64, Beside: o.index(t)}
+	r, err := NewRun(b.index(t), opt)
 	if err != nil {
 		t.Fatal(err)
 	}
-	perOrg, _ := run(t, orgIx, usage)
-	opt := Options{From: *at("2026-03-01"), To: *at("2026-04-01"), Workers: 2, chunkSize: 64}
-	r1, err := NewRun(b.index(t), opt)
-	if err != nil {
+	if err := r.Scan(strings.NewReader(usageHeader+usage), "usage.csv"); err != nil {
 		t.Fatal(err)
 	}
-	r2, err := NewRun(orgIx, opt)
-	if err != nil {
+	var out bytes.Buffer
+	if err := r.Result().WriteCSV(&out); err != nil {
 		t.Fatal(err)
 	}
-	if err := ScanAll(strings.NewReader(usageHeader+usage), "usage.csv", r1, r2); err != nil {
-		t.Fatal(err)
+	if got := strings.TrimPrefix(out.String(), CSVHeader+"\n"); got != own {
+		t.Errorf("the run's own credits with a Beside world:\n%s\nwant\n%s", got, own)
 	}
-	for i, c := range []struct {
-		r    *Run
-		want string
-	}{{r1, perID}, {r2, perOrg}} {
-		var out bytes.Buffer
-		if err := c.r.Result().WriteCSV(&out); err != nil {
-			t.Fatal(err)
+	// The separate run's lines, totalled by partner and currency.
+	type total struct {
+		attributed, eligible focus.Sum
+		rows                 int64
+	}
+	want := map[[2]string]*total{}
+	var keys [][2]string
+	for _, l := range strings.Split(strings.TrimSpace(other), "\n") {
+		f := strings.Split(l, ",")
+		k := [2]string{f[0], f[4]}
+		if want[k] == nil {
+			want[k] = &total{}
+			keys = append(keys, k)
 		}
-		if got := strings.TrimPrefix(out.String(), CSVHeader+"\n"); got != c.want {
-			t.Errorf("run %d:\n%s\nwant\n%s", i+1, got, c.want)
+		a, _ := focus.ParseAmount([]byte(f[5]))
+		e, _ := focus.ParseAmount([]byte(f[6]))
+		n, _ := strconv.Atoi(f[7])
+		want[k].attributed.Add(a)
+		want[k].eligible.Add(e)
+		want[k].rows += int64(n)
+	}
+	slices.SortFunc(keys, func(a, b [2]string) int { return strings.Compare(a[0]+","+a[1], b[0]+","+b[1]) })
+	got := r.Beside().Credits()
+	if len(got) != len(keys) || len(keys) != 3 {
+		t.Fatalf("Beside totals %d credits, want %d (of %q)", len(got), len(keys), other)
+	}
+	for i, c := range got {
+		w := want[keys[i]]
+		if c.PartnerID != keys[i][0] || c.BillingCurrency != keys[i][1] || c.AttributedCost.String() != w.attributed.String() ||
+			c.IncentiveEligibleCost.String() != w.eligible.String() || c.UsageRows != w.rows || c.ResourceID != "" {
+			t.Errorf("Beside credit %d: %+v, want %v %s %s %d", i, c, keys[i], w.attributed.String(), w.eligible.String(), w.rows)
 		}
 	}
 }

@@ -37,9 +37,9 @@ func CompareCredits(a, b *Credit) int {
 }
 
 // Merge makes one Result of the results of a run's partitions: their
-// credits, in a Result's order, and their tallies added. The partitions
-// must not share a resource (they are buckets of subscriptions), so a
-// credit of one partition never meets the same key in another.
+// credits, in a Result's order, and their tallies added. Partitions do not
+// share a resource (they are buckets of subscriptions); credits with the
+// same key in several (the per-partner totals of Run.Beside) are added up.
 func Merge(parts []*Result) *Result {
 	sum := Summary{}
 	t := newTallies()
@@ -70,7 +70,16 @@ func Merge(parts []*Result) *Result {
 				best = i
 			}
 		}
-		credits = append(credits, lists[best][0])
+		if c := &lists[best][0]; len(credits) > 0 && CompareCredits(&credits[len(credits)-1], c) == 0 {
+			last := &credits[len(credits)-1]
+			last.AttributedCost = plus(last.AttributedCost, c.AttributedCost)
+			last.IncentiveEligibleCost = plus(last.IncentiveEligibleCost, c.IncentiveEligibleCost)
+			last.AttributedCostInUSD = plus(last.AttributedCostInUSD, c.AttributedCostInUSD)
+			last.UsageRows += c.UsageRows
+			last.UsageRowsInUSD += c.UsageRowsInUSD
+		} else {
+			credits = append(credits, *c)
+		}
 		if lists[best] = lists[best][1:]; len(lists[best]) == 0 {
 			lists = slices.Delete(lists, best, best+1)
 		}
@@ -88,4 +97,13 @@ func Merge(parts []*Result) *Result {
 // partition's, read back from where a worker stored it).
 func ResultOf(sum Summary, credits []Credit) *Result {
 	return &Result{Summary: sum, fixed: credits}
+}
+
+// plus is a + b in a new sum: the parts' sums may share a decimal, which
+// adding in place would change.
+func plus(a, b focus.Sum) focus.Sum {
+	var s focus.Sum
+	s.AddSum(a)
+	s.AddSum(b)
+	return s
 }

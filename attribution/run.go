@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/partnerlink/partnerlink"
@@ -24,6 +25,11 @@ type Options struct {
 	CostColumn string
 	// Workers is how many goroutines read and credit rows; default 1.
 	Workers int
+	// Beside is the index of a second world over the same subscriptions
+	// whose credit the run also totals, per partner and currency only
+	// (Beside): the monthly close's credit of unlinked credentials. Each
+	// resource is looked up once for both worlds.
+	Beside *Index
 	// chunkSize overrides the reader's chunk size (tests use tiny chunks
 	// to share a small file among workers).
 	chunkSize int
@@ -98,32 +104,6 @@ func (r *Run) Scan(rd io.Reader, name string) error {
 	return focus.Scan(rd, name, focus.Options{Workers: len(r.workers), ChunkSize: r.opt.chunkSize}, r.rowFunc(file, name))
 }
 
-// ScanAll reads one FOCUS file into several runs over the same rows at once,
-// as Scan does into one: each row is read and parsed once and credited by
-// every run (the monthly close credits each row per partner ID and per
-// organization). The runs must have the same number of workers.
-func ScanAll(rd io.Reader, name string, runs ...*Run) error {
-	fns := make([]focus.RowFunc, len(runs))
-	for i, r := range runs {
-		if r.done {
-			return errResultTaken
-		}
-		if len(r.workers) != len(runs[0].workers) {
-			return fmt.Errorf("attribution: ScanAll needs runs with the same number of workers")
-		}
-		fns[i] = r.rowFunc(r.file, name)
-		r.file++
-	}
-	return focus.Scan(rd, name, focus.Options{Workers: len(runs[0].workers), ChunkSize: runs[0].opt.chunkSize}, func(w int, row *focus.Row) error {
-		for _, fn := range fns {
-			if err := fn(w, row); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-}
-
 // rowFunc credits rows of input number file, naming the file in errors.
 func (r *Run) rowFunc(file int64, name string) focus.RowFunc {
 	return func(w int, row *focus.Row) error {
@@ -184,6 +164,9 @@ type worker struct {
 	summary  tallies
 	// orgHits are the organizations the current row reaches.
 	orgHits []orgHit
+	// beside[p] are the totals of partner p of the Beside world, by
+	// currency.
+	beside [][]credit
 }
 
 func newWorker(r *Run) *worker {
@@ -224,10 +207,9 @@ func (w *worker) add(file int64, row *focus.Row) error {
 		w.summary.unknownSubscription.add(currency, amount)
 		return nil
 	}
-	if sub.none {
+	if sub.none && (r.opt.Beside == nil || r.besideNone(row.Subscription)) {
 		// No grant reaches the subscription (markUngranted): its rows'
-		// resources need not be looked up. (The what-if run of a close
-		// has grants in a few subscriptions only.)
+		// resources need not be looked up.
 		w.summary.noPartner.add(currency, amount)
 		return nil
 	}
@@ -265,6 +247,9 @@ func (w *worker) add(file int64, row *focus.Row) error {
 		w.add1(res, h.org, currency, amount, h.eligible, row)
 	}
 	w.orgHits = w.orgHits[:0]
+	if len(res.beside) > 0 {
+		w.besideRow(res.beside, ps, pe, currency, amount)
+	}
 	if credited {
 		w.summary.credited.add(currency, amount)
 	} else {
@@ -285,6 +270,75 @@ func (w *worker) add1(res *resource, p int32, currency []byte, amount *focus.Amo
 		c.usd.Add(row.EffectiveCostInUSD)
 		c.usdRows++
 	}
+}
+
+// besideRow totals the row for each partner of the Beside world whose
+// grants gs credit it, by the rule of add.
+func (w *worker) besideRow(gs []grant, ps, pe int64, currency []byte, amount *focus.Amount) {
+	for i := 0; i < len(gs); {
+		p := gs[i].partner
+		hit, eligible := false, false
+		for ; i < len(gs) && gs[i].partner == p; i++ {
+			g := &gs[i]
+			if g.from < pe && ps < g.to {
+				hit = true
+				if g.writer && g.from <= ps && g.to >= pe {
+					eligible = true
+				}
+			}
+		}
+		if !hit {
+			continue
+		}
+		if int(p) >= len(w.beside) {
+			w.beside = append(w.beside, make([][]credit, int(p)+1-len(w.beside))...)
+		}
+		cur := w.currency(currency)
+		k := 0
+		for k < len(w.beside[p]) && w.beside[p][k].currency != cur {
+			k++
+		}
+		if k == len(w.beside[p]) {
+			w.beside[p] = append(w.beside[p], credit{partner: p, currency: cur})
+		}
+		c := &w.beside[p][k]
+		c.attributed.Add(*amount)
+		if eligible {
+			c.eligible.Add(*amount)
+		}
+		c.rows++
+	}
+}
+
+// besideNone reports whether no grant of the Beside world reaches the
+// subscription.
+func (r *Run) besideNone(g focus.GUID) bool {
+	s := r.opt.Beside.subs[g]
+	return s == nil || s.none
+}
+
+// Beside returns the run's totals for the Beside world (Options.Beside),
+// one credit per partner and currency (with no tenant, subscription or
+// resource), sorted; nil when the run has no Beside world.
+func (r *Run) Beside() *Result {
+	if r.opt.Beside == nil {
+		return nil
+	}
+	var cs []credit
+	for _, w := range r.workers {
+		for _, pcs := range w.beside {
+			for i := range pcs {
+				cs = mergeCredit(cs, &pcs[i])
+			}
+		}
+	}
+	out := make([]Credit, len(cs))
+	for i, c := range cs {
+		out[i] = Credit{PartnerID: r.opt.Beside.partners[c.partner], BillingCurrency: c.currency,
+			AttributedCost: c.attributed, IncentiveEligibleCost: c.eligible, UsageRows: c.rows}
+	}
+	slices.SortFunc(out, func(a, b Credit) int { return CompareCredits(&a, &b) })
+	return ResultOf(Summary{ChargeCategory: r.opt.ChargeCategory, CostColumn: r.opt.CostColumn}, out)
 }
 
 // orgHit notes that the row reaches organization o, eligible or not.

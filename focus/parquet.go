@@ -91,7 +91,9 @@ func scanParquet(ra io.ReaderAt, size int64, name string, opt Options, fn RowFun
 		wg.Add(1)
 		go func(w int) {
 			defer wg.Done()
-			p := pqParser{name: name, cols: cols, colOf: make([]int8, len(paths))}
+			p := parsers.Get().(*pqParser)
+			defer parsers.Put(p)
+			p.name, p.cols, p.colOf = name, cols, make([]int8, len(paths))
 			for i := range p.colOf {
 				p.colOf[i] = -1
 			}
@@ -140,6 +142,11 @@ func describeColumn(leaf int, t parquet.Type) pqColumn {
 	}
 	return c
 }
+
+// parsers keep their column buffers from one file to the next: a close
+// reads hundreds of parts, and each part's buffers made anew added up to
+// more memory allocated than the parts themselves.
+var parsers = sync.Pool{New: func() any { return new(pqParser) }}
 
 type pqParser struct {
 	name  string

@@ -126,7 +126,8 @@ func (p *pqParser) fastGroup(w int, g parquet.RowGroup, offset int64, fn RowFunc
 		}
 	}
 	direct := p.directKinds()
-	p.subGUIDs = p.subGUIDs[:0]
+	// The caches hold for one row group (its dictionary, its time unit).
+	p.subGUIDs, p.startCache, p.endCache = p.subGUIDs[:0], instant{}, instant{}
 	for i := range n {
 		line := offset + int64(i) + 1
 		if !direct || !p.direct(i, line) {

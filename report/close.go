@@ -186,28 +186,24 @@ func (s *Service) Inputs(ctx context.Context, month partnerlink.Month) (*Inputs,
 }
 
 // Attribute runs the month's attributions over doc, in one pass over the
-// usage that scan feeds to the runs it is given: per partner ID, per
+// usage that scan feeds to the run it is given: per partner ID, per
 // organization, and (when some credentials of an organization are
 // unlinked) on the world where they are linked. The Inputs it returns lack
 // only the Power Platform credit, the events and the files.
-func Attribute(doc *world.Document, month partnerlink.Month, workers int, scan func(runs ...*attribution.Run) error) (*Inputs, error) {
+func Attribute(doc *world.Document, month partnerlink.Month, workers int, scan func(run *attribution.Run) error) (*Inputs, error) {
 	p, err := Prepare(doc, month)
 	if err != nil {
 		return nil, err
 	}
 	defer p.chainsInBackground()()
-	runs, err := p.Runs(workers)
+	run, err := p.Run(workers)
 	if err != nil {
 		return nil, err
 	}
-	if err := scan(runs...); err != nil {
+	if err := scan(run); err != nil {
 		return nil, err
 	}
-	var whatIf *attribution.Result
-	if len(runs) > 1 {
-		whatIf = runs[1].Result()
-	}
-	return p.Inputs(runs[0].Result(), whatIf), nil
+	return p.Inputs(run.Result(), run.Beside()), nil
 }
 
 // Prepared is what every pass over a month's usage shares, whole or in
@@ -261,27 +257,19 @@ func (p *Prepared) chainsInBackground() (wait func()) {
 	return func() { <-done }
 }
 
-// Runs returns new runs over the month's indexes: per partner ID (with
-// organizations) and, when there are unlinked credentials, the what-if run.
-func (p *Prepared) Runs(workers int) ([]*attribution.Run, error) {
+// Run returns a new run over the month's index, per partner ID (with
+// organizations), that also totals the what-if world when there are
+// unlinked credentials (its Beside result).
+func (p *Prepared) Run(workers int) (*attribution.Run, error) {
 	opt := attribution.Options{From: p.Month.Start(), To: p.Month.End(), Workers: workers}
-	perID, err := attribution.NewRun(p.ix, opt)
-	if err != nil {
-		return nil, err
-	}
-	runs := []*attribution.Run{perID}
 	if p.whatIx != nil {
-		run, err := attribution.NewRun(p.whatIx, opt)
-		if err != nil {
-			return nil, err
-		}
-		runs = append(runs, run)
+		opt.Beside = p.whatIx
 	}
-	return runs, nil
+	return attribution.NewRun(p.ix, opt)
 }
 
-// Inputs are the Inputs of the month with these results of Runs (whatIf
-// nil when there is no what-if run).
+// Inputs are the Inputs of the month with these results of a Run (whatIf,
+// its Beside result, nil when there is no what-if world).
 func (p *Prepared) Inputs(perID, whatIf *attribution.Result) *Inputs {
 	in := &Inputs{Month: p.Month, Doc: p.Doc, Index: p.ix, Azure: perID}
 	if p.what != nil {

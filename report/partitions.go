@@ -59,26 +59,24 @@ type Executor interface {
 // ComputePartition reads the parts (keys, in file order) of one partition
 // from store into the month's runs (docs/scale.md).
 func ComputePartition(ctx context.Context, p *Prepared, store *usagestore.Store, keys []string) (*Partial, error) {
-	runs, err := p.Runs(1)
+	run, err := p.Run(1)
 	if err != nil {
 		return nil, err
 	}
+	var b []byte
 	for _, key := range keys {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		b, err := store.Read(ctx, key)
+		b, err = store.ReadInto(ctx, key, b)
 		if err != nil {
 			return nil, err
 		}
-		if err := attribution.ScanAll(bytes.NewReader(b), key, runs...); err != nil {
+		if err := run.Scan(bytes.NewReader(b), key); err != nil {
 			return nil, err
 		}
 	}
-	out := &Partial{PerID: runs[0].Result()}
-	if len(runs) > 1 {
-		out.WhatIf = runs[1].Result()
-	}
+	out := &Partial{PerID: run.Result(), WhatIf: run.Beside()}
 	out.Rows = out.PerID.Summary.Read.Rows
 	return out, nil
 }

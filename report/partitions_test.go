@@ -101,13 +101,13 @@ func TestPartitionedCloseEqualsOnePass(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	in, err := report.Attribute(exported, month, 2, func(runs ...*attribution.Run) error {
+	in, err := report.Attribute(exported, month, 2, func(run *attribution.Run) error {
 		for _, p := range paths {
 			f, err := os.Open(p)
 			if err != nil {
 				return err
 			}
-			err = attribution.ScanAll(f, p, runs...)
+			err = run.Scan(f, p)
 			f.Close()
 			if err != nil {
 				return err

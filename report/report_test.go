@@ -84,9 +84,9 @@ const fileBreak = "--\n"
 func build(t *testing.T, doc *world.Document, usage string) *Content {
 	t.Helper()
 	month, _ := partnerlink.ParseMonth("2026-03")
-	in, err := Attribute(doc, month, 1, func(runs ...*attribution.Run) error {
+	in, err := Attribute(doc, month, 1, func(run *attribution.Run) error {
 		for i, f := range strings.Split(usage, fileBreak) {
-			if err := attribution.ScanAll(strings.NewReader(f), fmt.Sprintf("usage%d.csv", i+1), runs...); err != nil {
+			if err := run.Scan(strings.NewReader(f), fmt.Sprintf("usage%d.csv", i+1)); err != nil {
 				return err
 			}
 		}
@@ -282,7 +282,7 @@ func TestUnlinkedCredit(t *testing.T) {
 // changes after the close); other months' and tenants' are left out.
 func TestCustomerReportAuditTrail(t *testing.T) {
 	month, _ := partnerlink.ParseMonth("2026-03")
-	in, err := Attribute(testWorld(), month, 1, func(runs ...*attribution.Run) error { return nil })
+	in, err := Attribute(testWorld(), month, 1, func(*attribution.Run) error { return nil })
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -373,11 +373,32 @@ func (pw *partWriter) finish(rows []pqRowUSD, s *Store) error {
 
 // Read returns a part's bytes.
 func (s *Store) Read(ctx context.Context, key string) ([]byte, error) {
-	b, err := s.bucket.ReadAll(ctx, key)
+	return s.ReadInto(ctx, key, nil)
+}
+
+// ReadInto returns a part's bytes in buf's memory when it is large enough
+// (a close reads part after part into one buffer, rather than allocating
+// each part's size, and more while it grows, for the collector to scan).
+func (s *Store) ReadInto(ctx context.Context, key string, buf []byte) ([]byte, error) {
+	r, err := s.bucket.NewReader(ctx, key, nil)
 	if err != nil {
 		return nil, s.errorf(err, "read %s", key)
 	}
-	return b, nil
+	defer r.Close()
+	size := r.Size()
+	if int64(cap(buf)) < size {
+		buf = make([]byte, size)
+	}
+	buf = buf[:size]
+	if _, err := io.ReadFull(r, buf); err != nil {
+		return nil, s.errorf(err, "read %s", key)
+	}
+	// The object must end where its size said it would.
+	var one [1]byte
+	if n, _ := r.Read(one[:]); n != 0 {
+		return nil, s.errorf(errors.New("the object is longer than its size"), "read %s", key)
+	}
+	return buf, nil
 }
 
 func (s *Store) errorf(err error, format string, args ...any) error {

@@ -227,7 +227,7 @@ func storePass(dataDir, fromS string, repeat int) error {
 		}
 	}
 	onePass := func() (*attribution.Result, error) {
-		runs, err := prep.Runs(2)
+		run, err := prep.Run(2)
 		if err != nil {
 			return nil, err
 		}
@@ -236,13 +236,13 @@ func storePass(dataDir, fromS string, repeat int) error {
 			if err != nil {
 				return nil, err
 			}
-			err = attribution.ScanAll(f, im.Path, runs...)
+			err = run.Scan(f, im.Path)
 			f.Close()
 			if err != nil {
 				return nil, err
 			}
 		}
-		return runs[0].Result(), nil
+		return run.Result(), nil
 	}
 	partitions := func() (*attribution.Result, error) {
 		parts := make([]*attribution.Result, store.Buckets)
