@@ -104,6 +104,31 @@ func (res *resource) seenAt(at position, raw, service []byte) {
 // resource mostly follow each other, so the previous row's resource is
 // tried first.
 func (w *worker) lookup(sub *subscription, file int64, row *focus.Row) *resource {
+	ref := row.ResourceRef
+	if ref == 0 {
+		return w.lookupID(sub, file, row)
+	}
+	// A dictionary entry's resource, found once per entry (focus.Row's
+	// ResourceRef): a row costs an index and a comparison.
+	gen, k := ref>>32, int(uint32(ref))
+	if gen != w.refGen {
+		w.refGen = gen
+		clear(w.refs)
+	}
+	if k < len(w.refs) {
+		if res := w.refs[k]; res != nil && res.sub == sub {
+			return res
+		}
+	} else {
+		w.refs = append(w.refs, make([]*resource, k+1-len(w.refs))...)
+	}
+	res := w.lookupID(sub, file, row)
+	w.refs[k] = res
+	return res
+}
+
+// lookupID finds the row's resource by its id.
+func (w *worker) lookupID(sub *subscription, file int64, row *focus.Row) *resource {
 	id := row.ResourceID
 	if n := len(id); n > 1 && id[n-1] == '/' {
 		id = id[:n-1]

@@ -204,7 +204,7 @@ func (r *Run) Result() *Result {
 // resources alive, not those.
 func (r *Run) release() {
 	for _, w := range r.workers {
-		w.cache, w.next, w.subRows, w.last, w.lastID, w.lower, w.slab = nil, nil, nil, nil, nil, nil, nil
+		w.cache, w.next, w.subRows, w.last, w.lastID, w.lower, w.slab, w.refs = nil, nil, nil, nil, nil, nil, nil, nil
 	}
 	for i := range r.resources.shards {
 		r.resources.shards[i].m = nil

@@ -157,8 +157,12 @@ type worker struct {
 	last *resource
 	// next[id] is the resource that followed resource id the last time:
 	// usage files list the resources in the same order day after day.
-	next     []*resource
-	lastSub  *subscription
+	next    []*resource
+	lastSub *subscription
+	// refs[k] is the resource of entry k of the dictionary numbered refGen
+	// (focus.Row.ResourceRef).
+	refs     []*resource
+	refGen   uint64
 	lastGUID focus.GUID
 	lastID   []byte
 	summary  tallies

@@ -162,6 +162,7 @@ type pqParser struct {
 	columns              [nColumns]column
 	subGUIDs             []subGUID
 	startCache, endCache instant
+	dictGen              uint64 // the row group's number (Row.ResourceRef)
 	texts                [nColumns]timeCache
 }
 
@@ -212,7 +213,7 @@ func (p *pqParser) fill(line int64, row parquet.Row) error {
 // reader does.
 func (p *pqParser) parse(line int64) error {
 	r := &p.row
-	r.Line = line
+	r.Line, r.ResourceRef = line, 0
 	var ok bool
 	if r.ChargePeriodStart, ok = p.time(iStart); !ok {
 		return p.bad(line, ColChargePeriodStart, p.show(iStart), wantTime)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"sync/atomic"
 	"time"
 
 	"github.com/parquet-go/parquet-go"
@@ -128,6 +129,7 @@ func (p *pqParser) fastGroup(w int, g parquet.RowGroup, offset int64, fn RowFunc
 	direct := p.directKinds()
 	// The caches hold for one row group (its dictionary, its time unit).
 	p.subGUIDs, p.startCache, p.endCache = p.subGUIDs[:0], instant{}, instant{}
+	p.dictGen = uint64(dictGens.Add(1))
 	for i := range n {
 		line := offset + int64(i) + 1
 		if !direct || !p.direct(i, line) {
@@ -197,7 +199,11 @@ func (p *pqParser) direct(i int, line int64) bool {
 		return false
 	}
 	r.ChargeCategory = p.columns[iCategory].bytesAt(i)
-	r.ResourceID = p.columns[iResource].bytesAt(i)
+	res := &p.columns[iResource]
+	r.ResourceID, r.ResourceRef = res.bytesAt(i), 0
+	if res.isDict && !res.isNull(i) {
+		r.ResourceRef = p.dictGen<<32 | uint64(res.idx[i]+1)
+	}
 	if r.Subscription, ok = p.subAt(i); !ok {
 		return false
 	}
@@ -212,6 +218,9 @@ func (p *pqParser) direct(i int, line int64) bool {
 	r.HasEffectiveCostInUSD = p.cols[iUSD].leaf >= 0
 	return !r.HasEffectiveCostInUSD || p.amountAt(iUSD, i, &r.EffectiveCostInUSD)
 }
+
+// dictGens numbers the row groups read, for Row.ResourceRef.
+var dictGens atomic.Uint32
 
 // instant is the last timestamp read of a column, and its time.
 type instant struct {

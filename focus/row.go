@@ -70,6 +70,11 @@ type Row struct {
 	// ResourceID is as written in the file (may be empty: the usage is
 	// then the subscription's own).
 	ResourceID []byte
+	// ResourceRef, when not zero, names ResourceID's entry in a Parquet
+	// dictionary: rows with the same ResourceRef have the same ResourceID,
+	// so a reader may resolve an entry once (a row group's rows of one
+	// resource share it). Zero: no such hint.
+	ResourceRef uint64
 	// Subscription is SubAccountId, given as /subscriptions/{guid} or a
 	// bare GUID in the file.
 	Subscription    GUID

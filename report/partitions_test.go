@@ -121,6 +121,9 @@ func TestPartitionedCloseEqualsOnePass(t *testing.T) {
 	if in.Azure.Len() == 0 {
 		t.Fatalf("the one pass credited nothing: the test data is wrong: %+v", in.Azure.Summary)
 	}
+	if in.WhatIfResult == nil || in.WhatIfResult.Len() < 2 {
+		t.Fatalf("the one pass credited no unlinked credentials: the test data is wrong")
+	}
 	for _, buckets := range []int{1, 4, 16} {
 		svc := &report.Service{Store: db, DataDir: dataDir, Now: func() time.Time { return now }, Workers: 2, Buckets: buckets}
 		in2, err := svc.Inputs(ctx, month)
