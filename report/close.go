@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -314,51 +315,72 @@ func severalIDs(doc *world.Document, month partnerlink.Period) map[string]string
 // encoding/json on the hundreds of megabytes of a large month.
 func Marshal(c *Content) ([]byte, error) {
 	// The credit lines, most of a large month, are written by hand, in
-	// parts at once and while the codec writes the rest, and put in the
-	// place of the empty list the codec writes for them.
+	// parts at once, while the codec writes the rest, and put in the place
+	// of the empty list the codec writes for them. Each part is written in
+	// a slot of the one output buffer sized for it (sizeJSON, a little
+	// more than it takes), and the slots are then moved together: a large
+	// month is never held twice.
+	const field = `"azure":[]`
 	n := len(c.Azure)
 	parts := make([][]byte, partsOf(n))
+	slots := make([]int, len(parts)+1) // part i's slot starts at slots[i], after the codec's head
 	errs := make([]error, len(parts))
 	var wg sync.WaitGroup
-	wg.Go(func() {
-		inParts(n, len(parts), func(i, from, to int) {
-			parts[i], errs[i] = c.Azure[from:to].appendJSON(make([]byte, 0, c.Azure[from:to].sizeJSON()))
-		})
-	})
-	rest := *c
-	rest.Azure = AzureLines{}
 	var b bytes.Buffer
-	err := jsonv2.MarshalWrite(&b, &rest, jsonv2.Deterministic(true))
+	var err error
+	wg.Go(func() {
+		rest := *c
+		rest.Azure = AzureLines{}
+		err = jsonv2.MarshalWrite(&b, &rest, jsonv2.Deterministic(true))
+	})
+	inParts(n, len(parts), func(i, from, to int) { slots[i+1] = c.Azure[from:to].sizeJSON() + 1 }) // + 1: a comma
+	for i := range parts {
+		slots[i+1] += slots[i]
+	}
 	wg.Wait()
 	if err != nil {
 		return nil, err
 	}
-	const field = `"azure":[]`
-	i := bytes.Index(b.Bytes(), []byte(field))
-	if i < 0 {
+	at := bytes.Index(b.Bytes(), []byte(field))
+	if at < 0 {
 		return nil, fmt.Errorf("report: no %s in the encoded content", field)
 	}
-	size := b.Len()
-	for i, p := range parts {
-		if errs[i] != nil {
-			return nil, errs[i]
-		}
-		size += len(p) + 1
+	head, tail := b.Bytes()[:at+len(field)-1], b.Bytes()[at+len(field)-1:] // tail starts with "]"
+	out := make([]byte, len(head)+slots[len(parts)]+len(tail))
+	copy(out, head)
+	inParts(n, len(parts), func(i, from, to int) {
+		slot := out[len(head)+slots[i] : len(head)+slots[i] : len(head)+slots[i+1]]
+		parts[i], errs[i] = c.Azure[from:to].appendJSON(slot)
+	})
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
 	}
-	out := make([]byte, 0, size)
-	out = append(out, b.Bytes()[:i+len(field)-1]...)
-	first := true
+	// Move the parts together, in order, each with a comma before it. A
+	// part that needed more than its slot less the comma's byte (escapes)
+	// was moved elsewhere by append: then the parts are put in a new
+	// buffer instead.
+	fits := true
+	for i, p := range parts {
+		fits = fits && len(p) < slots[i+1]-slots[i]
+	}
+	if !fits {
+		out = append([]byte(nil), head...)
+	}
+	end := len(head)
 	for _, p := range parts {
 		if len(p) == 0 {
 			continue
 		}
-		if !first {
-			out = append(out, ',')
+		if end > len(head) {
+			out = append(out[:end], ',')
+			end++
 		}
-		out, first = append(out, p...), false
+		// In place, the part only moves left (or stays): copy handles the
+		// overlap, and no later part is touched.
+		out = append(out[:end], p...)
+		end += len(p)
 	}
-	out = append(out, ']')
-	return append(out, b.Bytes()[i+len(field):]...), nil
+	return append(out[:end], tail...), nil
 }
 
 // Unmarshal reads what Marshal wrote.

@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/gob"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -63,22 +64,30 @@ func ComputePartition(ctx context.Context, p *Prepared, store *usagestore.Store,
 	if err != nil {
 		return nil, err
 	}
-	var b []byte
-	for _, key := range keys {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		b, err = store.ReadInto(ctx, key, b)
-		if err != nil {
-			return nil, err
-		}
-		if err := run.Scan(bytes.NewReader(b), key); err != nil {
-			return nil, err
-		}
+	if _, err := scanParts(ctx, run, store, keys, nil); err != nil {
+		return nil, err
 	}
 	out := &Partial{PerID: run.Result(), WhatIf: run.Beside()}
 	out.Rows = out.PerID.Summary.Read.Rows
 	return out, nil
+}
+
+// scanParts reads the parts (keys, in file order) into run, one after the
+// other in buf's memory, and returns the buffer.
+func scanParts(ctx context.Context, run *attribution.Run, store *usagestore.Store, keys []string, buf []byte) ([]byte, error) {
+	for _, key := range keys {
+		if err := ctx.Err(); err != nil {
+			return buf, err
+		}
+		var err error
+		if buf, err = store.ReadInto(ctx, key, buf); err != nil {
+			return buf, err
+		}
+		if err := run.Scan(bytes.NewReader(buf), key); err != nil {
+			return buf, err
+		}
+	}
+	return buf, nil
 }
 
 // computePartitioned is the month's attribution as a partitioned run: the
@@ -131,9 +140,18 @@ func (s *Service) computePartitioned(ctx context.Context, doc *world.Document, m
 	if err != nil {
 		return nil, err
 	}
-	var partials map[int]*Partial
+	var partials []*Partial
 	if s.Executor != nil {
-		partials, err = s.Executor.Execute(ctx, id, spec)
+		var byBucket map[int]*Partial
+		if byBucket, err = s.Executor.Execute(ctx, id, spec); err == nil {
+			for b := range spec.Buckets {
+				if byBucket[b] == nil {
+					err = fmt.Errorf("report: partition %d of run %d has no result", b, id)
+					break
+				}
+				partials = append(partials, byBucket[b])
+			}
+		}
 	} else {
 		partials, err = s.runLocal(ctx, id, p, store, spec)
 	}
@@ -147,11 +165,7 @@ func (s *Service) computePartitioned(ctx context.Context, doc *world.Document, m
 		return nil, fail(err)
 	}
 	var perID, whatIf []*attribution.Result
-	for b := range spec.Buckets {
-		pt := partials[b]
-		if pt == nil {
-			return nil, fail(fmt.Errorf("report: partition %d of run %d has no result", b, id))
-		}
+	for _, pt := range partials {
 		perID = append(perID, pt.PerID)
 		if pt.WhatIf != nil {
 			whatIf = append(whatIf, pt.WhatIf)
@@ -206,52 +220,69 @@ func (s *Service) SplitUsage(ctx context.Context, ims ...partnerlink.UsageImport
 	return n, nil
 }
 
-// runLocal runs the partitions on Workers goroutines.
-func (s *Service) runLocal(ctx context.Context, id int64, p *Prepared, store *usagestore.Store, spec *Spec) (map[int]*Partial, error) {
+// runLocal runs the partitions on Workers goroutines. Each goroutine
+// reads its partitions into one run of its own, one after the other, and
+// gives one partial result: the partitions share no resource, so a run
+// over several is their merge (and fewer, larger results merge faster).
+// Each partition is still recorded as it starts and ends.
+func (s *Service) runLocal(ctx context.Context, id int64, p *Prepared, store *usagestore.Store, spec *Spec) ([]*Partial, error) {
 	ctx, cancel := context.WithCancel(ctx) // the first failure stops the others
 	defer cancel()
-	out := make(map[int]*Partial, spec.Buckets)
-	var mu sync.Mutex
-	var firstErr error
+	workers := max(s.Workers, 1)
+	out := make([]*Partial, workers)
+	errs := make([]error, workers)
 	next := make(chan int, spec.Buckets)
 	for b := range spec.Buckets {
 		next <- b
 	}
 	close(next)
 	var wg sync.WaitGroup
-	for range max(s.Workers, 1) {
+	for w := range workers {
 		wg.Go(func() {
-			for b := range next {
-				mu.Lock()
-				failed := firstErr != nil
-				mu.Unlock()
-				if failed {
-					return
-				}
-				pt, err := s.partition(ctx, id, p, store, b, spec.Parts[b])
-				mu.Lock()
-				if err != nil && firstErr == nil {
-					firstErr = err
-					cancel()
-				}
-				out[b] = pt
-				mu.Unlock()
+			if errs[w] = s.partitions(ctx, id, p, store, spec, next, &out[w]); errs[w] != nil {
+				cancel()
 			}
 		})
 	}
 	wg.Wait()
-	return out, firstErr
+	if err := errors.Join(errs...); err != nil {
+		// The first failure, not the cancellations it caused.
+		for _, e := range errs {
+			if e != nil && !errors.Is(e, context.Canceled) {
+				return nil, e
+			}
+		}
+		return nil, err
+	}
+	return out, nil
 }
 
-func (s *Service) partition(ctx context.Context, id int64, p *Prepared, store *usagestore.Store, b int, keys []string) (*Partial, error) {
-	if err := s.Store.StartPartition(ctx, id, b, "local", s.now()); err != nil {
-		return nil, err
-	}
-	pt, err := ComputePartition(ctx, p, store, keys)
+// partitions runs the buckets it takes from next into one run and sets
+// *out to its result.
+func (s *Service) partitions(ctx context.Context, id int64, p *Prepared, store *usagestore.Store, spec *Spec, next <-chan int, out **Partial) error {
+	run, err := p.Run(1)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	return pt, s.Store.FinishPartition(ctx, id, b, pt.Rows, nil, s.now())
+	var buf []byte
+	for b := range next {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := s.Store.StartPartition(ctx, id, b, "local", s.now()); err != nil {
+			return err
+		}
+		before := run.RowsRead()
+		if buf, err = scanParts(ctx, run, store, spec.Parts[b], buf); err != nil {
+			return err
+		}
+		if err := s.Store.FinishPartition(ctx, id, b, run.RowsRead()-before, nil, s.now()); err != nil {
+			return err
+		}
+	}
+	perID := run.Result()
+	*out = &Partial{PerID: perID, WhatIf: run.Beside(), Rows: perID.Summary.Read.Rows}
+	return nil
 }
 
 // The wire forms of a partition's result: exact decimals as text.

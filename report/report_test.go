@@ -319,14 +319,20 @@ func TestAzureLinesEncodeAsTheCodecDoes(t *testing.T) {
 		{PartnerID: "1", TenantID: "t", SubscriptionID: "s", ServiceName: `Quoted "name" \\ <&> ✓`, ResourceID: "/r", Currency: "EUR",
 			Attributed: "1.5", Eligible: "0", USD: "0", UsageRows: 3, DuplicateForPGA: true},
 		{PartnerID: "2", Currency: "USD", Attributed: "0", Eligible: "0", USD: "2", USDRows: 1, UsageRows: 1},
+		// Escapes that need more room than Marshal sizes a line for.
+		{PartnerID: "3", ServiceName: strings.Repeat("\x01", 80), Currency: "USD", Attributed: "0", Eligible: "0", USD: "0"},
 	}
 	// The content with none, one, two and more lines (cut into parts
-	// encoded at once) is the codec's encoding of it.
+	// encoded at once) is the codec's encoding of it, with and without
+	// lines that outgrow their room.
 	c := build(t, testWorld(), usageCSV)
-	for n := range 6 {
+	for n := range 12 {
 		c.Azure = nil
-		for i := range n {
+		for i := range n % 6 {
 			c.Azure = append(c.Azure, ls[i%2])
+			if n >= 6 && i == n%6-1 {
+				c.Azure[i] = ls[2]
+			}
 		}
 		if n == 0 {
 			c.Azure = AzureLines{}
