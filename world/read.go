@@ -79,6 +79,8 @@ func readAll(r io.Reader) ([]byte, error) {
 		if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() && fi.Size() < math.MaxInt32 {
 			size = int(fi.Size()) + 1 // + 1: room to see io.EOF without growing
 		}
+	} else if b, ok := r.(interface{ Len() int }); ok {
+		size = b.Len() + 1 // bytes in memory (a bytes.Reader)
 	}
 	b := make([]byte, 0, size)
 	for {

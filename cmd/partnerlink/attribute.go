@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"time"
@@ -30,6 +31,7 @@ func newAttributeCmd(m *Main) *cobra.Command {
 		costColumn  string
 		workers     int
 		showSummary bool
+		indexCache  string
 	)
 	cmd := &cobra.Command{
 		Use:   "attribute --world FILE --usage FILE [--usage FILE …] --from DAY --to DAY [--powerplatform]",
@@ -49,7 +51,11 @@ usage imported with 'partnerlink import', stores the credits per day (read
 them with 'partnerlink credits') and prints the same CSV.
 
 With --powerplatform, --usage takes Power Platform activity and Customer
-Insights profile files instead, and the output is the Power Platform credit.`,
+Insights profile files instead, and the output is the Power Platform credit.
+
+A world document read before (the same bytes) is not parsed again: its
+index is read from a snapshot in --index-cache (docs/performance.md,
+"Index snapshots").`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if fromS == "" || toS == "" {
@@ -79,7 +85,10 @@ Insights profile files instead, and the output is the Power Platform credit.`,
 			if powerPlat {
 				return runPowerPlatformAttribute(m, cmd, worldPath, usagePaths, from, to)
 			}
-			return runAttribute(m, worldPath, usagePaths, opt, showSummary)
+			if indexCache == "off" {
+				indexCache = ""
+			}
+			return runAttribute(m, worldPath, indexCache, usagePaths, opt, showSummary)
 		},
 	}
 	f := cmd.Flags()
@@ -92,20 +101,26 @@ Insights profile files instead, and the output is the Power Platform credit.`,
 	f.StringVar(&costColumn, "cost-column", "EffectiveCost", "amount credited: EffectiveCost, BilledCost or x_EffectiveCostInUsd")
 	f.IntVar(&workers, "workers", runtime.GOMAXPROCS(0), "goroutines reading and crediting usage")
 	f.BoolVar(&showSummary, "summary", true, "print the summary of rows read and not credited on standard error")
+	f.StringVar(&indexCache, "index-cache", envOr("PARTNERLINK_INDEX_CACHE", defaultIndexCache()),
+		"folder of the world documents' index snapshots, or off (env PARTNERLINK_INDEX_CACHE; docs/performance.md)")
 	return cmd
 }
 
-func runAttribute(m *Main, worldPath string, usagePaths []string, opt attribution.Options, showSummary bool) error {
-	wf, err := os.Open(worldPath)
+// defaultIndexCache is the user's cache folder's partnerlink/index, or off
+// when the user has none.
+func defaultIndexCache() string {
+	dir, err := os.UserCacheDir()
 	if err != nil {
-		return fmt.Errorf("open world document: %w", err)
+		return "off"
 	}
-	ix, err := attribution.ReadIndex(wf, worldPath)
-	wf.Close()
+	return filepath.Join(dir, "partnerlink", "index")
+}
+
+func runAttribute(m *Main, worldPath, indexCache string, usagePaths []string, opt attribution.Options, showSummary bool) error {
+	ix, err := attribution.ReadIndexFile(worldPath, indexCache)
 	if err != nil {
 		return err
 	}
-	ix.DropWorld() // only credits are asked for here
 
 	run, err := attribution.NewRun(ix, opt)
 	if err != nil {

@@ -77,3 +77,72 @@ func TestAttributeErrors(t *testing.T) {
 		}
 	}
 }
+
+// The attribute command's index snapshots go to a folder of the tests'
+// own, not the user's cache.
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "partnerlink-index-cache")
+	if err != nil {
+		panic(err)
+	}
+	os.Setenv("PARTNERLINK_INDEX_CACHE", dir)
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// docs/performance.md, "Index snapshots": a world document read again is
+// read from its snapshot, with the same credits; a changed document is
+// indexed anew, and --index-cache off keeps nothing.
+func TestAttributeIndexSnapshots(t *testing.T) {
+	dir := "testdata/azure-basic"
+	want, err := os.ReadFile(filepath.Join(dir, "expected.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cache := t.TempDir()
+	w := filepath.Join(t.TempDir(), "world.json")
+	doc, _ := os.ReadFile(filepath.Join(dir, "world.json"))
+	os.WriteFile(w, doc, 0o644)
+	attribute := func(cache string) string {
+		t.Helper()
+		out, stderr, err := runAttributeCmd(t, "attribute", "--world", w, "--usage", filepath.Join(dir, "usage.csv"),
+			"--from", "2026-03-01", "--to", "2026-04-01", "--index-cache", cache)
+		if err != nil {
+			t.Fatalf("%v\n%s", err, stderr)
+		}
+		return out
+	}
+	snapshots := func() []string {
+		m, _ := filepath.Glob(filepath.Join(cache, "index-*.snapshot"))
+		return m
+	}
+	if out := attribute(cache); out != string(want) || len(snapshots()) != 1 {
+		t.Fatalf("first run: %d snapshots, stdout:\n%s", len(snapshots()), out)
+	}
+	// Read from the snapshot: the document is not even parsed (a snapshot
+	// whose bytes are damaged is not read, and is replaced).
+	if out := attribute(cache); out != string(want) || len(snapshots()) != 1 {
+		t.Fatalf("from the snapshot: %d snapshots, stdout:\n%s", len(snapshots()), out)
+	}
+	snap := snapshots()[0]
+	b, _ := os.ReadFile(snap)
+	b[len(b)/2] ^= 0xff
+	os.WriteFile(snap, b, 0o600)
+	if out := attribute(cache); out != string(want) {
+		t.Fatalf("over a damaged snapshot:\n%s", out)
+	}
+	if fixed, _ := os.ReadFile(snap); bytes.Equal(fixed, b) {
+		t.Errorf("the damaged snapshot was not replaced")
+	}
+	// Another document (a link that ends earlier): another snapshot,
+	// other credits.
+	os.WriteFile(w, bytes.Replace(doc, []byte(`"to": "2026-03-03T00:00:00Z"`), []byte(`"to": "2026-03-02T00:00:00Z"`), 1), 0o644)
+	if out := attribute(cache); out == string(want) || len(snapshots()) != 2 {
+		t.Errorf("a changed world document: %d snapshots, stdout:\n%s", len(snapshots()), out)
+	}
+	os.WriteFile(w, doc, 0o644)
+	if out := attribute("off"); out != string(want) {
+		t.Fatalf("--index-cache off:\n%s", out)
+	}
+}
