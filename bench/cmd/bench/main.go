@@ -271,13 +271,35 @@ func bench(p gen.Params, dir, fromS, toS string, threads, repeat int) error {
 	// partnerlink (on CSV and on Parquet) and the scan take turns, repeat
 	// times each, and the medians are compared: on a shared machine one
 	// sample of each can land in a noisy second (see the stolen time).
-	var pls, pqs, scans []result
+	// Each partnerlink contender reads the world document every time
+	// (--index-cache off), and again with the index snapshot its first
+	// run kept (docs/performance.md, "Index snapshots").
+	cache := filepath.Join(dir, "index-cache")
+	if err := os.RemoveAll(cache); err != nil {
+		return err
+	}
+	attribute := func(name, out, usage, cache string) (result, error) {
+		return measure(name, out, exec.Command(bin, "attribute", "--world", worldPath, "--usage", usage, "--from", fromS, "--to", toS, "--index-cache", cache))
+	}
+	snapOut, snapPqOut := filepath.Join(dir, "partnerlink-snapshot.csv"), filepath.Join(dir, "partnerlink-parquet-snapshot.csv")
+	if _, err := attribute("keep the index snapshot", snapOut, usagePath, cache); err != nil {
+		return err
+	}
+	var pls, pqs, snaps, snapPqs, scans []result
 	for range repeat {
-		pl, err := measure("partnerlink", plOut, exec.Command(bin, "attribute", "--world", worldPath, "--usage", usagePath, "--from", fromS, "--to", toS))
+		pl, err := attribute("partnerlink", plOut, usagePath, "off")
 		if err != nil {
 			return err
 		}
-		pq, err := measure("partnerlink parquet", pqOut, exec.Command(bin, "attribute", "--world", worldPath, "--usage", parquetPath, "--from", fromS, "--to", toS))
+		pq, err := attribute("partnerlink parquet", pqOut, parquetPath, "off")
+		if err != nil {
+			return err
+		}
+		snap, err := attribute("pl, snapshot", snapOut, usagePath, cache)
+		if err != nil {
+			return err
+		}
+		snapPq, err := attribute("pl parquet, snapshot", snapPqOut, parquetPath, cache)
 		if err != nil {
 			return err
 		}
@@ -285,10 +307,12 @@ func bench(p gen.Params, dir, fromS, toS string, threads, repeat int) error {
 		if err != nil {
 			return err
 		}
-		pls, pqs, scans = append(pls, pl), append(pqs, pq), append(scans, scan)
+		pls, pqs, snaps, snapPqs, scans = append(pls, pl), append(pqs, pq), append(snaps, snap), append(snapPqs, snapPq), append(scans, scan)
 	}
-	pl, pq, scan := median(pls), median(pqs), median(scans)
+	pl, pq, snap, snapPq, scan := median(pls), median(pqs), median(snaps), median(snapPqs), median(scans)
 	pqSame, _, pqDiff := compareFiles(plOut, pqOut)
+	snapSame, _, snapDiff := compareFiles(plOut, snapOut)
+	snapPqSame, _, snapPqDiff := compareFiles(plOut, snapPqOut)
 	dk, err := measure("duckdb", duckOut, exec.Command(self, "-mode", "duckdb", "-world", worldPath, "-usage", usagePath, "-from", fromS, "-to", toS, "-threads", fmt.Sprint(threads)))
 	if err != nil {
 		return err
@@ -311,11 +335,11 @@ func bench(p gen.Params, dir, fromS, toS string, threads, repeat int) error {
 	same, rows, diff := compareFiles(plOut, duckOut)
 	fmt.Printf("\nrows %d, tenants %d, DuckDB SET threads=%d, load after: %s", p.Rows, p.Tenants, threads, load)
 	fmt.Printf("%-20s %10s %10s %10s %10s\n", "", "wall", "cpu", "peak RSS", "stolen")
-	for _, r := range []result{pl, pq, dk, dt, dtp, scan} {
+	for _, r := range []result{pl, pq, snap, snapPq, dk, dt, dtp, scan} {
 		fmt.Printf("%-20s %9.2fs %9.2fs %7.0f MiB %9.2fs\n", r.name, r.wall.Seconds(), r.cpu.Seconds(), float64(r.rssKB)/1024, r.steal.Seconds())
 	}
 	if repeat > 1 {
-		fmt.Printf("(partnerlink and the csv scan: the median of %d runs each, taking turns; peak RSS the highest)\n", repeat)
+		fmt.Printf("(partnerlink and the csv scan: the median of %d runs each, taking turns)\n", repeat)
 	}
 	verdict := func(ok bool) string {
 		if ok {
@@ -336,11 +360,18 @@ func bench(p gen.Params, dir, fromS, toS string, threads, repeat int) error {
 	fmt.Printf("tuned DuckDB / partnerlink, CSV:     %.2f×  (target ≥ 3×)  %s\n", rTuned, verdict(rTuned >= 3))
 	fmt.Printf("tuned DuckDB / partnerlink, Parquet: %.2f×  (target ≥ 3×)  %s\n", rTunedPq, verdict(rTunedPq >= 3))
 	fmt.Printf("partnerlink / csv scan time (issue 17): %.2f×  (target ≤ 0.8×)  %s\n", rScan, verdict(rScan <= 0.8))
+	rSnap, rSnapPq, rSnapScan := dt.wall.Seconds()/snap.wall.Seconds(), dtp.wall.Seconds()/snapPq.wall.Seconds(), snap.wall.Seconds()/scan.wall.Seconds()
+	fmt.Printf("with the index snapshot: tuned DuckDB / partnerlink CSV %.2f×, Parquet %.2f×; partnerlink / csv scan %.2f×; Parquet / CSV %.2f×\n",
+		rSnap, rSnapPq, rSnapScan, snapPq.wall.Seconds()/snap.wall.Seconds())
+	fmt.Printf("index snapshot output = CSV output: CSV %s%s, Parquet %s%s\n", verdict(snapSame), snapDiff, verdict(snapPqSame), snapPqDiff)
 	fmt.Printf("tuned DuckDB output = partnerlink's:  CSV %s%s, Parquet %s%s\n", verdict(tunedSame), tunedDiff, verdict(tunedPqSame), tunedPqDiff)
 	fmt.Printf("equal rows and sums:            %s\n", verdict(same))
 	fmt.Printf("Parquet output = CSV output:    %s%s\n", verdict(pqSame), pqDiff)
 	if !same {
 		return fmt.Errorf("partnerlink and DuckDB disagree; see %s and %s", plOut, duckOut)
+	}
+	if !snapSame || !snapPqSame {
+		return fmt.Errorf("partnerlink with its index snapshot disagrees; see %s, %s and %s", plOut, snapOut, snapPqOut)
 	}
 	if !pqSame {
 		return fmt.Errorf("partnerlink on Parquet and on CSV disagree; see %s and %s", plOut, pqOut)
