@@ -49,8 +49,11 @@ type column struct {
 	ints   []int64   // Int32 and Int64
 	floats []float64 // Float and Double
 	int96s []deprecated.Int96
-	// Byte arrays: row i's bytes are bytes[offs[i]:offs[i+1]] (nulls are
-	// empty); with a dictionary, they are dict[dictOffs[idx[i]]:…].
+	// Byte arrays: row i's bytes are vals[i], in the memory of the pages
+	// kept (nil for a null); with a dictionary, dict[dictOffs[idx[i]]:…].
+	vals [][]byte
+	kept []parquet.Page
+	// Fixed-length byte arrays: row i's are bytes[offs[i]:offs[i]+size].
 	bytes    []byte
 	offs     []uint32
 	dict     []byte
@@ -68,9 +71,20 @@ type column struct {
 var errNotColumnWise = errors.New("read row by row")
 
 func (c *column) reset() {
+	c.release()
 	c.kind, c.rows, c.null = encoding.Undefined, 0, c.null[:0]
 	c.ints, c.floats, c.int96s = c.ints[:0], c.floats[:0], c.int96s[:0]
 	c.bytes, c.offs, c.dict, c.dictOffs, c.idx, c.isDict, c.size = c.bytes[:0], c.offs[:0], c.dict[:0], c.dictOffs[:0], c.idx[:0], false, 0
+}
+
+// release gives back the pages the column's values were in.
+func (c *column) release() {
+	for _, pg := range c.kept {
+		parquet.Release(pg)
+	}
+	clear(c.kept)
+	clear(c.vals)
+	c.kept, c.vals = c.kept[:0], c.vals[:0]
 }
 
 // value is row i's value, over the column's memory (valid until reset).
@@ -94,7 +108,7 @@ func (c *column) value(i int) parquet.Value {
 			k := c.idx[i]
 			return parquet.ByteArrayValue(c.dict[c.dictOffs[k]:c.dictOffs[k+1]:c.dictOffs[k+1]])
 		}
-		return parquet.ByteArrayValue(c.bytes[c.offs[i]:c.offs[i+1]:c.offs[i+1]])
+		return parquet.ByteArrayValue(c.vals[i])
 	case encoding.FixedLenByteArray:
 		if c.isDict {
 			k := int(c.idx[i])
@@ -108,6 +122,11 @@ func (c *column) value(i int) parquet.Value {
 
 // fastGroup is group, column by column.
 func (p *pqParser) fastGroup(w int, g parquet.RowGroup, offset int64, fn RowFunc) (int64, error) {
+	defer func() {
+		for c := range p.columns {
+			p.columns[c].release() // the pages, back to parquet-go's pools
+		}
+	}()
 	n := int(g.NumRows())
 	chunks := g.ColumnChunks()
 	for c := range p.cols {
@@ -305,7 +324,7 @@ func (c *column) bytesAt(i int) []byte {
 		k := c.idx[i]
 		return c.dict[c.dictOffs[k]:c.dictOffs[k+1]:c.dictOffs[k+1]]
 	}
-	return c.bytes[c.offs[i]:c.offs[i+1]:c.offs[i+1]]
+	return c.vals[i]
 }
 
 // read decodes a flat column chunk into c.
@@ -317,24 +336,26 @@ func (c *column) read(chunk parquet.ColumnChunk, maxDef int) error {
 	for {
 		pg, err := pages.ReadPage()
 		if err == io.EOF {
-			if c.kind == encoding.ByteArray && !c.isDict {
-				c.offs = append(c.offs, uint32(len(c.bytes))) // the end of the last value
-			}
 			return nil
 		}
 		if err != nil {
 			return err
 		}
-		err = c.page(pg, maxDef, &dict)
-		parquet.Release(pg)
+		keep, err := c.page(pg, maxDef, &dict)
+		if keep {
+			c.kept = append(c.kept, pg) // its values are read in place
+		} else {
+			parquet.Release(pg)
+		}
 		if err != nil {
 			return err
 		}
 	}
 }
 
-// page appends one page's rows.
-func (c *column) page(pg parquet.Page, maxDef int, dict *parquet.Dictionary) error {
+// page appends one page's rows; keep asks the caller to keep the page
+// until the row group is read (its byte arrays are read in place).
+func (c *column) page(pg parquet.Page, maxDef int, dict *parquet.Dictionary) (keep bool, err error) {
 	levels := pg.DefinitionLevels()
 	if maxDef == 0 {
 		levels = nil
@@ -349,7 +370,7 @@ func (c *column) page(pg parquet.Page, maxDef int, dict *parquet.Dictionary) err
 	}
 	if d := pg.Dictionary(); d != nil {
 		if err := c.useDictionary(d, dict); err != nil {
-			return err
+			return false, err
 		}
 		data := pg.Data()
 		ix := data.Int32()
@@ -371,7 +392,7 @@ func (c *column) page(pg parquet.Page, maxDef int, dict *parquet.Dictionary) err
 				continue
 			}
 			if k >= len(ix) || ix[k] < 0 || int(ix[k]) >= c.dictLen() {
-				return errors.New("a dictionary index is out of range")
+				return false, errors.New("a dictionary index is out of range")
 			}
 			j := ix[k]
 			k++
@@ -386,16 +407,16 @@ func (c *column) page(pg parquet.Page, maxDef int, dict *parquet.Dictionary) err
 				c.int96s = append(c.int96s, c.dictInt96[j])
 			}
 		}
-		return c.rowsAdded(rows, levels, maxDef)
+		return keep, c.rowsAdded(rows, levels, maxDef)
 	}
 	if *dict != nil {
-		return errNotColumnWise // a chunk whose dictionary filled up goes on in plain pages
+		return false, errNotColumnWise // a chunk whose dictionary filled up goes on in plain pages
 	}
 	data := pg.Data()
 	if c.kind == encoding.Undefined {
 		c.kind = data.Kind()
 	} else if c.kind != data.Kind() {
-		return fmt.Errorf("a column chunk mixes %s and %s pages", c.kind, data.Kind())
+		return false, fmt.Errorf("a column chunk mixes %s and %s pages", c.kind, data.Kind())
 	}
 	k := 0
 	switch data.Kind() {
@@ -413,12 +434,12 @@ func (c *column) page(pg parquet.Page, maxDef int, dict *parquet.Dictionary) err
 			if defined(i) {
 				if vs != nil {
 					if k >= len(vs) {
-						return errors.New("a page holds fewer values than its rows")
+						return false, errors.New("a page holds fewer values than its rows")
 					}
 					v = vs[k]
 				} else {
 					if k >= len(v32) {
-						return errors.New("a page holds fewer values than its rows")
+						return false, errors.New("a page holds fewer values than its rows")
 					}
 					v = int64(v32[k])
 				}
@@ -438,12 +459,12 @@ func (c *column) page(pg parquet.Page, maxDef int, dict *parquet.Dictionary) err
 			if defined(i) {
 				if vd != nil {
 					if k >= len(vd) {
-						return errors.New("a page holds fewer values than its rows")
+						return false, errors.New("a page holds fewer values than its rows")
 					}
 					v = vd[k]
 				} else {
 					if k >= len(vf) {
-						return errors.New("a page holds fewer values than its rows")
+						return false, errors.New("a page holds fewer values than its rows")
 					}
 					v = float64(vf[k])
 				}
@@ -457,7 +478,7 @@ func (c *column) page(pg parquet.Page, maxDef int, dict *parquet.Dictionary) err
 			var v deprecated.Int96
 			if defined(i) {
 				if k >= len(vs) {
-					return errors.New("a page holds fewer values than its rows")
+					return false, errors.New("a page holds fewer values than its rows")
 				}
 				v = vs[k]
 				k++
@@ -466,27 +487,29 @@ func (c *column) page(pg parquet.Page, maxDef int, dict *parquet.Dictionary) err
 		}
 	case encoding.ByteArray:
 		b, offs := data.ByteArray()
+		keep = true
 		for i := range rows {
-			c.offs = append(c.offs, uint32(len(c.bytes)))
+			var v []byte
 			if defined(i) {
 				if k+1 >= len(offs) {
-					return errors.New("a page holds fewer values than its rows")
+					return keep, errors.New("a page holds fewer values than its rows")
 				}
-				c.bytes = append(c.bytes, b[offs[k]:offs[k+1]]...)
+				v = b[offs[k]:offs[k+1]:offs[k+1]]
 				k++
 			}
+			c.vals = append(c.vals, v)
 		}
 	case encoding.FixedLenByteArray:
 		b, size := data.FixedLenByteArray()
 		if c.size != 0 && c.size != size || size <= 0 {
-			return errors.New("fixed-length values change size")
+			return false, errors.New("fixed-length values change size")
 		}
 		c.size = size
 		for i := range rows {
 			c.offs = append(c.offs, uint32(len(c.bytes)))
 			if defined(i) {
 				if (k+1)*size > len(b) {
-					return errors.New("a page holds fewer values than its rows")
+					return false, errors.New("a page holds fewer values than its rows")
 				}
 				c.bytes = append(c.bytes, b[k*size:(k+1)*size]...)
 				k++
@@ -495,9 +518,9 @@ func (c *column) page(pg parquet.Page, maxDef int, dict *parquet.Dictionary) err
 			}
 		}
 	default: // BOOLEAN: the row reader words what it makes of it
-		return errNotColumnWise
+		return false, errNotColumnWise
 	}
-	return c.rowsAdded(rows, levels, maxDef)
+	return keep, c.rowsAdded(rows, levels, maxDef)
 }
 
 // rowsAdded records the nulls of the rows a page added.
