@@ -314,6 +314,17 @@ func (w *worker) besideRow(gs []grant, ps, pe int64, currency []byte, amount *fo
 	}
 }
 
+// RowsRead is the number of rows the run has read so far (not while a
+// Scan is under way).
+func (r *Run) RowsRead() int64 {
+	n := int64(0)
+	for _, w := range r.workers {
+		t := &w.summary
+		n += t.credited.Rows + t.otherCategory.Rows + t.outOfPeriod.Rows + t.unknownSubscription.Rows + t.noPartner.Rows
+	}
+	return n
+}
+
 // besideNone reports whether no grant of the Beside world reaches the
 // subscription.
 func (r *Run) besideNone(g focus.GUID) bool {
