@@ -221,20 +221,8 @@ func (w *worker) add(file int64, row *focus.Row) error {
 	credited := false
 	gs := res.grants
 	for i := 0; i < len(gs); {
-		p := gs[i].partner
-		hit, eligible := false, false
-		for ; i < len(gs) && gs[i].partner == p; i++ {
-			g := &gs[i]
-			if g.from < pe && ps < g.to {
-				hit = true
-				// Incentive-eligible: a writing role held for the whole
-				// charge period by this one grant.
-				if g.writer && g.from <= ps && g.to >= pe {
-					eligible = true
-				}
-			}
-		}
-		if !hit {
+		p, hit, eligible, next := partnerHit(gs, i, ps, pe)
+		if i = next; !hit {
 			continue
 		}
 		credited = true
@@ -262,6 +250,24 @@ func (w *worker) add(file int64, row *focus.Row) error {
 	return nil
 }
 
+// partnerHit reads the grants of one partner, gs[i:next] (grants are
+// grouped by partner): whether they credit a row charged over [ps, pe),
+// and whether incentive-eligible: a writing role held for the whole charge
+// period by one grant.
+func partnerHit(gs []grant, i int, ps, pe int64) (p int32, hit, eligible bool, next int) {
+	p = gs[i].partner
+	for ; i < len(gs) && gs[i].partner == p; i++ {
+		g := &gs[i]
+		if g.from < pe && ps < g.to {
+			hit = true
+			if g.writer && g.from <= ps && g.to >= pe {
+				eligible = true
+			}
+		}
+	}
+	return p, hit, eligible, i
+}
+
 // add1 credits one row's amount to partner (or organization) p.
 func (w *worker) add1(res *resource, p int32, currency []byte, amount *focus.Amount, eligible bool, row *focus.Row) {
 	c := w.credit(res, p, w.currency(currency))
@@ -280,18 +286,8 @@ func (w *worker) add1(res *resource, p int32, currency []byte, amount *focus.Amo
 // grants gs credit it, by the rule of add.
 func (w *worker) besideRow(gs []grant, ps, pe int64, currency []byte, amount *focus.Amount) {
 	for i := 0; i < len(gs); {
-		p := gs[i].partner
-		hit, eligible := false, false
-		for ; i < len(gs) && gs[i].partner == p; i++ {
-			g := &gs[i]
-			if g.from < pe && ps < g.to {
-				hit = true
-				if g.writer && g.from <= ps && g.to >= pe {
-					eligible = true
-				}
-			}
-		}
-		if !hit {
+		p, hit, eligible, next := partnerHit(gs, i, ps, pe)
+		if i = next; !hit {
 			continue
 		}
 		if int(p) >= len(w.beside) {

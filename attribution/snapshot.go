@@ -178,14 +178,14 @@ func (r *snapshotReader) uvarint() uint64 {
 	return v
 }
 
+// varint reads what binary.AppendVarint wrote: a zig-zag uvarint.
 func (r *snapshotReader) varint() int64 {
-	v, n := binary.Varint(r.b)
-	if n <= 0 {
-		r.fail()
-		return 0
+	u := r.uvarint()
+	x := int64(u >> 1)
+	if u&1 != 0 {
+		x = ^x
 	}
-	r.b, r.base = r.b[n:], r.base+n
-	return v
+	return x
 }
 
 // count is a number of items, each at least a byte long.
