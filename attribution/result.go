@@ -86,7 +86,7 @@ func (res *Result) fill(dst []Credit, from int) {
 		copy(dst, res.fixed[from:])
 		return
 	}
-	var cs []credit
+	var cs []total
 	last := int32(-1) // the resource whose merged credits cs holds
 	for i := range dst {
 		ref := res.refs[from+i]
@@ -100,7 +100,7 @@ func (res *Result) fill(dst []Credit, from int) {
 			TenantID:              rs.sub.tenant,
 			SubAccountID:          rs.sub.id,
 			ResourceID:            rs.raw,
-			BillingCurrency:       c.currency,
+			BillingCurrency:       res.run.currencyCode(c.currency),
 			AttributedCost:        c.attributed,
 			IncentiveEligibleCost: c.eligible,
 			UsageRows:             c.rows,
@@ -152,7 +152,7 @@ func (r *Run) Result() *Result {
 	counts := make([][]int, parts)
 	forEach(parts, func(i int) {
 		counts[i] = make([]int, len(r.ix.partners))
-		var cs []credit
+		var cs []total
 		from, to := part(i)
 		for _, res := range sorted[from:to] {
 			cs = r.resourceCredits(cs[:0], res)
@@ -177,7 +177,7 @@ func (r *Run) Result() *Result {
 	refs := make([]creditRef, n)
 	forEach(parts, func(i int) {
 		next := starts[i]
-		var cs []credit
+		var cs []total
 		from, to := part(i)
 		for j := from; j < to; j++ {
 			cs = r.resourceCredits(cs[:0], sorted[j])
@@ -204,7 +204,7 @@ func (r *Run) Result() *Result {
 // resources alive, not those.
 func (r *Run) release() {
 	for _, w := range r.workers {
-		w.cache, w.next, w.subRows, w.last, w.lastID, w.lower, w.slab, w.refs = nil, nil, nil, nil, nil, nil, nil, nil
+		w.cache, w.next, w.subRows, w.last, w.lastID, w.lower, w.slab, w.usdSlab, w.refs = nil, nil, nil, nil, nil, nil, nil, nil, nil
 	}
 	for i := range r.resources.shards {
 		r.resources.shards[i].m = nil
@@ -214,17 +214,17 @@ func (r *Run) release() {
 
 // resourceCredits appends to cs the workers' credits of res, merged by
 // partner and currency and sorted by them.
-func (r *Run) resourceCredits(cs []credit, res *resource) []credit {
+func (r *Run) resourceCredits(cs []total, res *resource) []total {
 	cs = r.merged(cs, res)
-	slices.SortFunc(cs, func(a, b credit) int {
-		return cmp.Or(cmp.Compare(a.partner, b.partner), strings.Compare(a.currency, b.currency))
+	slices.SortFunc(cs, func(a, b total) int {
+		return cmp.Or(cmp.Compare(a.partner, b.partner), strings.Compare(r.curs[a.currency], r.curs[b.currency]))
 	})
 	return cs
 }
 
 // merged appends to cs the workers' credits of res, merged by partner and
 // currency.
-func (r *Run) merged(cs []credit, res *resource) []credit {
+func (r *Run) merged(cs []total, res *resource) []total {
 	for _, w := range r.workers {
 		if int(res.id) < len(w.credits) {
 			for i := range w.credits[res.id] {
@@ -263,20 +263,22 @@ func forEach(n int, fn func(i int)) {
 // or appends it. Sums start from zero and are added to, so the workers' own
 // sums (which may hold arbitrary-precision decimals) are never shared or
 // changed.
-func mergeCredit(cs []credit, c *credit) []credit {
+func mergeCredit(cs []total, c *credit) []total {
 	i := 0
 	for i < len(cs) && (cs[i].partner != c.partner || cs[i].currency != c.currency) {
 		i++
 	}
 	if i == len(cs) {
-		cs = append(cs, credit{partner: c.partner, currency: c.currency})
+		cs = append(cs, total{partner: c.partner, currency: c.currency})
 	}
 	d := &cs[i]
 	d.attributed.AddSum(c.attributed)
 	d.eligible.AddSum(c.eligible)
 	d.rows += c.rows
-	d.usd.AddSum(c.usd)
-	d.usdRows += c.usdRows
+	if c.usd != nil {
+		d.usd.AddSum(c.usd.sum)
+		d.usdRows += c.usd.rows
+	}
 	return cs
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/partnerlink/partnerlink"
@@ -48,8 +49,12 @@ type Run struct {
 	file     int64 // index of the next input, for first-occurrence order
 	// resources are shared by the workers; each keeps its own credits.
 	resources *registry
-	done      bool    // Result was called: the run reads no more rows
-	result    *Result // what Result returned
+	// Currency codes, numbered for the run: a credit holds its number.
+	curMu  sync.Mutex
+	curs   []string
+	curNum map[string]uint32
+	done   bool    // Result was called: the run reads no more rows
+	result *Result // what Result returned
 }
 
 // errResultTaken refuses rows after Result, whose credits refer to the
@@ -71,7 +76,7 @@ func NewRun(ix *Index, opt Options) (*Run, error) {
 		opt.ChargeCategory = "Usage"
 	}
 	r := &Run{ix: ix, from: opt.From.UnixNano(), to: opt.To.UnixNano(), category: []byte(opt.ChargeCategory),
-		resources: newRegistry()}
+		resources: newRegistry(), curNum: map[string]uint32{}}
 	switch opt.CostColumn {
 	case "", focus.ColEffectiveCost:
 		opt.CostColumn, r.cost = focus.ColEffectiveCost, costEffective
@@ -127,13 +132,32 @@ func (r *Run) Add(file int64, row *focus.Row) error {
 	return r.workers[0].add(file, row)
 }
 
+// credit is a worker's running credit of a partner in a currency for a
+// resource: the run holds one per partner, resource, currency and worker
+// (hundreds of thousands), so it is kept small.
 type credit struct {
 	partner    int32
-	currency   string
+	currency   uint32 // the run's number of the code (Run.currencyCode)
+	rows       int64
 	attributed focus.Sum
 	eligible   focus.Sum
+	usd        *usdTotal // x_EffectiveCostInUsd of the same rows, when the input has it
+}
+
+// usdTotal is Azure's x_EffectiveCostInUsd of a credit's rows.
+type usdTotal struct {
+	sum  focus.Sum
+	rows int64
+}
+
+// total is a credit merged over the workers (mergeCredit).
+type total struct {
+	partner    int32
+	currency   uint32
 	rows       int64
-	usd        focus.Sum // x_EffectiveCostInUsd of the same rows, when given
+	attributed focus.Sum
+	eligible   focus.Sum
+	usd        focus.Sum
 	usdRows    int64
 }
 
@@ -143,11 +167,12 @@ type worker struct {
 	// credits by resource id, cut from slab.
 	credits [][]credit
 	slab    []credit
+	usdSlab []usdTotal
 	lower   []byte
-	// Currency codes, interned: a credit holds one per resource.
-	currencies map[string]string
+	// The run's currency numbers of the codes this worker has seen.
+	currencies map[string]uint32
 	lastCur    []byte
-	lastCurStr string
+	lastCurNum uint32
 	// Resources by the maphash of their id as written (lookup), and the
 	// subscriptions' own rows.
 	cache   []cacheEntry
@@ -174,7 +199,7 @@ type worker struct {
 }
 
 func newWorker(r *Run) *worker {
-	return &worker{run: r, currencies: map[string]string{}, cache: make([]cacheEntry, cacheSize),
+	return &worker{run: r, currencies: map[string]uint32{}, cache: make([]cacheEntry, cacheSize),
 		subRows: map[*subscription]*resource{}, summary: newTallies()}
 }
 
@@ -277,8 +302,14 @@ func (w *worker) add1(res *resource, p int32, currency []byte, amount *focus.Amo
 	}
 	c.rows++
 	if row.HasEffectiveCostInUSD {
-		c.usd.Add(row.EffectiveCostInUSD)
-		c.usdRows++
+		if c.usd == nil {
+			if len(w.usdSlab) == 0 {
+				w.usdSlab = make([]usdTotal, 1024)
+			}
+			c.usd, w.usdSlab = &w.usdSlab[0], w.usdSlab[1:]
+		}
+		c.usd.sum.Add(row.EffectiveCostInUSD)
+		c.usd.rows++
 	}
 }
 
@@ -335,7 +366,7 @@ func (r *Run) Beside() *Result {
 	if r.opt.Beside == nil {
 		return nil
 	}
-	var cs []credit
+	var cs []total
 	for _, w := range r.workers {
 		for _, pcs := range w.beside {
 			for i := range pcs {
@@ -345,7 +376,7 @@ func (r *Run) Beside() *Result {
 	}
 	out := make([]Credit, len(cs))
 	for i, c := range cs {
-		out[i] = Credit{PartnerID: r.opt.Beside.partners[c.partner], BillingCurrency: c.currency,
+		out[i] = Credit{PartnerID: r.opt.Beside.partners[c.partner], BillingCurrency: r.curs[c.currency],
 			AttributedCost: c.attributed, IncentiveEligibleCost: c.eligible, UsageRows: c.rows}
 	}
 	slices.SortFunc(out, func(a, b Credit) int { return CompareCredits(&a, &b) })
@@ -370,23 +401,40 @@ type orgHit struct {
 
 var usd = []byte("USD")
 
-// currency returns the interned string of a currency code.
-func (w *worker) currency(b []byte) string {
-	if w.lastCurStr != "" && bytes.Equal(b, w.lastCur) {
-		return w.lastCurStr
+// currency returns the run's number of a currency code.
+func (w *worker) currency(b []byte) uint32 {
+	if w.lastCur != nil && bytes.Equal(b, w.lastCur) {
+		return w.lastCurNum
 	}
-	s, ok := w.currencies[string(b)]
+	n, ok := w.currencies[string(b)]
 	if !ok {
-		s = string(b)
-		w.currencies[s] = s
+		n = w.run.currencyNumber(string(b))
+		w.currencies[string(b)] = n
 	}
-	w.lastCur, w.lastCurStr = append(w.lastCur[:0], b...), s
-	return s
+	w.lastCur, w.lastCurNum = append(w.lastCur[:0], b...), n
+	return n
 }
+
+// currencyNumber numbers a currency code for the run (workers ask once per
+// code).
+func (r *Run) currencyNumber(code string) uint32 {
+	r.curMu.Lock()
+	defer r.curMu.Unlock()
+	n, ok := r.curNum[code]
+	if !ok {
+		n = uint32(len(r.curs))
+		r.curs = append(r.curs, code)
+		r.curNum[code] = n
+	}
+	return n
+}
+
+// currencyCode is the code of a currency number (once no worker adds).
+func (r *Run) currencyCode(n uint32) string { return r.curs[n] }
 
 // credit returns the worker's running credit of a partner in a currency
 // for a resource.
-func (w *worker) credit(res *resource, partner int32, currency string) *credit {
+func (w *worker) credit(res *resource, partner int32, currency uint32) *credit {
 	if int(res.id) >= len(w.credits) {
 		w.credits = append(w.credits, make([][]credit, int(res.id)+1-len(w.credits))...)
 	}
