@@ -35,6 +35,7 @@ func main() {
 	memprofile := flag.String("memprofile", "", "write a heap profile here (after the scan)")
 	workers := flag.Int("workers", runtime.GOMAXPROCS(0), "engine workers")
 	closeDir := flag.String("close", "", "profile the close of 2026-03 on this data directory")
+	indexCache := flag.String("index-cache", "", "read the world's index snapshot from this folder (as partnerlink attribute --index-cache)")
 	flag.Parse()
 	from := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 	to := from.AddDate(0, 1, 0)
@@ -57,13 +58,9 @@ func main() {
 		writeHeapProfile(*memprofile)
 		return
 	}
-	f, err := os.Open(*worldPath)
-	if err != nil {
-		log.Fatal(err)
-	}
-	// As partnerlink attribute does: decode, then check and index at once.
-	ix, err := attribution.ReadIndex(f, *worldPath)
-	f.Close()
+	// As partnerlink attribute does: decode, then check and index at once,
+	// or read the index snapshot in -index-cache.
+	ix, err := attribution.ReadIndexFile(*worldPath, *indexCache)
 	if err != nil {
 		log.Fatal(err)
 	}
