@@ -80,6 +80,16 @@ func (res *Result) Credits() []Credit {
 	return out
 }
 
+// View returns the credits as Credits does, but shared with the result
+// when it holds them already (Merge, ResultOf): the caller must not change
+// them. A month's merged credits are over a hundred megabytes.
+func (res *Result) View() []Credit {
+	if res.run == nil {
+		return res.fixed
+	}
+	return res.Credits()
+}
+
 // fill makes dst the credits from number from on.
 func (res *Result) fill(dst []Credit, from int) {
 	if res.run == nil {

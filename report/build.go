@@ -74,7 +74,7 @@ func Build(in Inputs) (*Content, error) {
 	slices.SortFunc(c.Tenants, func(a, b Tenant) int { return strings.Compare(a.ID, b.ID) })
 
 	// The organizations' credits sort after every partner ID's.
-	credits := in.Azure.Credits()
+	credits := in.Azure.View() // read only
 	split := slices.IndexFunc(credits, func(cr attribution.Credit) bool {
 		return strings.HasPrefix(cr.PartnerID, attribution.OrganizationPrefix)
 	})
@@ -82,9 +82,6 @@ func Build(in Inputs) (*Content, error) {
 		split = len(credits)
 	}
 	perID, orgCredits := credits[:split], credits[split:]
-	for i := range orgCredits {
-		orgCredits[i].PartnerID = strings.TrimPrefix(orgCredits[i].PartnerID, attribution.OrganizationPrefix)
-	}
 	c.Azure = azureLines(perID)
 	for _, l := range c.Azure {
 		c.Summary.RowsWithoutUSD += l.UsageRows - l.USDRows
@@ -122,7 +119,7 @@ func Build(in Inputs) (*Content, error) {
 		sum.rows += cr.UsageRows
 	}
 	for _, cr := range orgCredits {
-		addOrg(cr.PartnerID, cr)
+		addOrg(strings.TrimPrefix(cr.PartnerID, attribution.OrganizationPrefix), cr)
 	}
 	for _, cr := range perID {
 		if !in.Index.CreditsOrganization(cr.PartnerID) {
