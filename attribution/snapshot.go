@@ -119,10 +119,19 @@ func ReadSnapshot(data []byte) (*Index, error) {
 	for range n {
 		ix.partners = append(ix.partners, r.str())
 	}
+	r.partners = len(ix.partners)
 	if n := r.count(); n > 0 {
+		if n > len(ix.partners) {
+			r.fail()
+		}
 		ix.orgOf = make([]int32, n)
 		for i := range ix.orgOf {
-			ix.orgOf[i] = int32(r.varint())
+			// An organization's key follows the partner IDs (-1: none).
+			o := r.varint()
+			if o != -1 && (o < int64(n) || o >= int64(len(ix.partners))) {
+				r.fail()
+			}
+			ix.orgOf[i] = int32(o)
 		}
 	}
 	n = r.count()
@@ -164,6 +173,9 @@ type snapshotReader struct {
 	text string // the body as one string, for strings cut from it
 	base int    // where b starts in text
 	err  error
+	// partners is how many partners the index has: a grant naming
+	// another is refused, as a run would index out of range.
+	partners int
 }
 
 func (r *snapshotReader) fail() { r.err, r.b = errSnapshot, nil }
@@ -227,7 +239,11 @@ func (r *snapshotReader) grants() []grant {
 	}
 	gs := make([]grant, n)
 	for i := range gs {
-		gs[i] = grant{partner: int32(r.uvarint()), writer: r.byte() == 1, from: r.varint(), to: r.varint()}
+		p := r.uvarint()
+		if p >= uint64(r.partners) {
+			r.fail()
+		}
+		gs[i] = grant{partner: int32(p), writer: r.byte() == 1, from: r.varint(), to: r.varint()}
 	}
 	return gs
 }

@@ -2,10 +2,13 @@ package attribution
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/partnerlink/partnerlink/focus"
 )
 
 // snapshotWorld has grants at every kind of scope, an organization with
@@ -64,6 +67,32 @@ func TestSnapshotRefusesDamage(t *testing.T) {
 
 // ReadIndexFile reads a world document it has indexed before from the
 // snapshot kept under its bytes, and keeps the newest snapshots only.
+// A snapshot whose checksum holds but whose grants or organizations name a
+// partner the index does not have is refused, not read into an index a run
+// would crash on (anyone who can write the cache directory could make one).
+func TestSnapshotRefusesPartnersOutOfRange(t *testing.T) {
+	withChecksum := func(ix *Index) []byte {
+		b := ix.WriteSnapshot()
+		body := b[:len(b)-sha256.Size]
+		sum := sha256.Sum256(body)
+		return append(body, sum[:]...)
+	}
+	ix := snapshotWorld().index(t)
+	g, _ := focus.ParseGUID(S1)
+	ix.subs[g].grants[0].partner = int32(len(ix.partners))
+	if _, err := ReadSnapshot(withChecksum(ix)); err == nil {
+		t.Errorf("a grant of partner %d of %d: read", len(ix.partners), len(ix.partners))
+	}
+	orgs, err := NewIndexWithOrganizations(snapshotWorld().doc, map[string]string{pG: pG, pL: pG})
+	if err != nil {
+		t.Fatal(err)
+	}
+	orgs.orgOf[0] = int32(len(orgs.partners))
+	if _, err := ReadSnapshot(withChecksum(orgs)); err == nil {
+		t.Errorf("an organization out of range: read")
+	}
+}
+
 func TestReadIndexFileUsesItsSnapshot(t *testing.T) {
 	dir, cache := t.TempDir(), t.TempDir()
 	write := func(name string, b *builder) string {
