@@ -109,10 +109,20 @@ func (s *Service) Close(ctx context.Context, month partnerlink.Month, early bool
 	v := partnerlink.ReportVersion{Month: month.String(), PublishedAt: now, Hash: hex.EncodeToString(sum[:]), Content: body,
 		Notify: content.Recipients()}
 	var changes []Change
+	var same *partnerlink.ReportVersion // the latest, when it holds this content in the earlier format
 	restate := func(latest *partnerlink.ReportVersion) ([]byte, error) {
 		old, err := Unmarshal(latest.Content)
 		if err != nil {
 			return nil, fmt.Errorf("report: version %d of %s: %w", latest.Version, month, err)
+		}
+		if earlierFormat(latest.Content) {
+			// The same content in other bytes is no change: compare what
+			// the version holds, written as today.
+			if b, err := Marshal(old); err == nil && sha256.Sum256(b) == sum {
+				same = &partnerlink.ReportVersion{Month: latest.Month, Version: latest.Version, PublishedAt: latest.PublishedAt,
+					Hash: latest.Hash, Restatement: latest.Restatement}
+				return nil, errSameContent
+			}
 		}
 		if changes, err = Diff(old, content); err != nil {
 			return nil, err
@@ -120,6 +130,9 @@ func (s *Service) Close(ctx context.Context, month partnerlink.Month, early bool
 		return json.Marshal(Restatement{Of: latest.Version, Changes: changes, Totals: Totals(changes)})
 	}
 	got, published, err := s.Store.PublishReportVersion(ctx, v, restate)
+	if errors.Is(err, errSameContent) {
+		return &Closed{Version: *same}, nil
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -128,6 +141,16 @@ func (s *Service) Close(ctx context.Context, month partnerlink.Month, early bool
 	}
 	got.Content = nil
 	return &Closed{Version: *got, Published: published, Changes: changes}, nil
+}
+
+// errSameContent stops a publication whose content the latest version
+// already holds, in the earlier format.
+var errSameContent = errors.New("report: the latest version holds this content")
+
+// earlierFormat reports whether a version's content has its Azure lines as
+// objects, as versions published before December 2026 do (AzureLines).
+func earlierFormat(content []byte) bool {
+	return bytes.Contains(content[:min(len(content), 64)], []byte(`"azure":[{`))
 }
 
 // compute runs the month's attribution and builds its content.
@@ -346,8 +369,12 @@ func Marshal(c *Content) ([]byte, error) {
 		return nil, fmt.Errorf("report: no %s in the encoded content", field)
 	}
 	head, tail := b.Bytes()[:at+len(field)-1], b.Bytes()[at+len(field)-1:] // tail starts with "]"
-	out := make([]byte, len(head)+slots[len(parts)]+len(tail))
-	copy(out, head)
+	// make then append, not make then copy: the compiler fuses the latter
+	// into one allocation cleared in a single call that cannot be
+	// preempted, and the garbage collector spun for seconds waiting on it.
+	out := make([]byte, 0, len(head)+slots[len(parts)]+len(tail))
+	out = append(out, head...)
+	out = out[:cap(out)]
 	inParts(n, len(parts), func(i, from, to int) {
 		slot := out[len(head)+slots[i] : len(head)+slots[i] : len(head)+slots[i+1]]
 		parts[i], errs[i] = c.Azure[from:to].appendJSON(slot)

@@ -7,8 +7,11 @@
 package report
 
 import (
+	"errors"
+	"fmt"
 	"strconv"
 
+	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 )
 
@@ -46,50 +49,45 @@ type Content struct {
 	Summary  Summary    `json:"summary"`
 }
 
-// AzureLines are a month's Azure credit lines.
+// AzureLines are a month's Azure credit lines. A version stores each as a
+// JSON array of its fields in their declared order (partner ID, tenant,
+// subscription, service, resource, currency, attributed, eligible, USD,
+// USD rows, usage rows, duplicate mark): the field names would take two
+// fifths of a large month's content. Versions published before December
+// 2026 hold objects, which read back the same (UnmarshalJSONFrom).
 type AzureLines []AzureLine
 
-// appendJSON appends the lines as the JSON codec writes them (fields in
-// order, by their json names), separated by commas and without the
-// brackets of the list, several times faster than its reflection: a large
-// month has hundreds of thousands (Marshal).
+// appendJSON appends the lines as arrays (AzureLines), separated by commas
+// and without the brackets of the list, strings quoted as the JSON codec
+// quotes them: a large month has hundreds of thousands (Marshal).
 func (ls AzureLines) appendJSON(b []byte) ([]byte, error) {
 	var err error
-	str := func(name, v string) {
-		b = append(b, '"')
-		b = append(b, name...)
-		b = append(b, '"', ':')
+	str := func(v string) {
 		if b, err = jsontext.AppendQuote(b, v); err != nil {
 			return
 		}
-		b = append(b, ',')
-	}
-	num := func(name string, v int64) {
-		b = append(b, '"')
-		b = append(b, name...)
-		b = append(b, '"', ':')
-		b = strconv.AppendInt(b, v, 10)
 		b = append(b, ',')
 	}
 	for i, l := range ls {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = append(b, '{')
-		str("partnerId", l.PartnerID)
-		str("tenantId", l.TenantID)
-		str("subscriptionId", l.SubscriptionID)
-		str("serviceName", l.ServiceName)
-		str("resourceId", l.ResourceID)
-		str("currency", l.Currency)
-		str("attributedCost", l.Attributed)
-		str("incentiveEligibleCost", l.Eligible)
-		str("usd", l.USD)
-		num("usdRows", l.USDRows)
-		num("usageRows", l.UsageRows)
-		b = append(b, `"isDuplicateRowForPGA":`...)
+		b = append(b, '[')
+		str(l.PartnerID)
+		str(l.TenantID)
+		str(l.SubscriptionID)
+		str(l.ServiceName)
+		str(l.ResourceID)
+		str(l.Currency)
+		str(l.Attributed)
+		str(l.Eligible)
+		str(l.USD)
+		b = strconv.AppendInt(b, l.USDRows, 10)
+		b = append(b, ',')
+		b = strconv.AppendInt(b, l.UsageRows, 10)
+		b = append(b, ',')
 		b = strconv.AppendBool(b, l.DuplicateForPGA)
-		b = append(b, '}')
+		b = append(b, ']')
 		if err != nil {
 			return nil, err
 		}
@@ -102,12 +100,198 @@ func (ls AzureLines) appendJSON(b []byte) ([]byte, error) {
 func (ls AzureLines) sizeJSON() int {
 	n := 0
 	for _, l := range ls {
-		// The names, quotes and punctuation take 220 bytes, the numbers
-		// and the boolean at most 45.
-		n += 265 + len(l.PartnerID) + len(l.TenantID) + len(l.SubscriptionID) + len(l.ServiceName) + len(l.ResourceID) +
+		// Brackets, quotes and commas take 31 bytes, the numbers and the
+		// boolean at most 45.
+		n += 76 + len(l.PartnerID) + len(l.TenantID) + len(l.SubscriptionID) + len(l.ServiceName) + len(l.ResourceID) +
 			len(l.Currency) + len(l.Attributed) + len(l.Eligible) + len(l.USD)
 	}
 	return n
+}
+
+// UnmarshalJSONFrom reads the lines as a version holds them: arrays
+// (AzureLines), or objects in versions published before December 2026.
+// The texts that repeat from line to line (partner IDs, tenants,
+// subscriptions, services, currencies) are kept once.
+func (ls *AzureLines) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	if dec.PeekKind() == 'n' {
+		_, err := dec.ReadToken()
+		*ls = nil
+		return err
+	}
+	if tok, err := dec.ReadToken(); err != nil {
+		return err
+	} else if tok.Kind() != '[' {
+		return fmt.Errorf("report content: the Azure lines are a JSON %v, not a list", tok.Kind())
+	}
+	out := AzureLines{}
+	p := lineParser{texts: map[string]string{}}
+	for {
+		switch dec.PeekKind() {
+		case ']':
+			_, err := dec.ReadToken()
+			*ls = out
+			return err
+		case '[':
+			v, err := dec.ReadValue()
+			if err != nil {
+				return err
+			}
+			l, err := p.line(v)
+			if err != nil {
+				return fmt.Errorf("report content: Azure line %d: %w", len(out)+1, err)
+			}
+			out = append(out, l)
+		case '{':
+			var l AzureLine
+			if err := jsonv2.UnmarshalDecode(dec, &l); err != nil {
+				return err
+			}
+			out = append(out, l)
+		default:
+			// An error, or a value that is not a line: ReadToken says which.
+			tok, err := dec.ReadToken()
+			if err != nil {
+				return err
+			}
+			return fmt.Errorf("report content: Azure line %d is a JSON %v, not an array", len(out)+1, tok.Kind())
+		}
+	}
+}
+
+// lineParser reads one line's array, which the decoder has checked is
+// valid JSON.
+type lineParser struct {
+	b     []byte
+	texts map[string]string // the repeated texts, kept once
+	buf   []byte
+}
+
+func (p *lineParser) line(v []byte) (AzureLine, error) {
+	p.b = v
+	var l AzureLine
+	if !p.punct('[') {
+		return l, errLine
+	}
+	for i, f := range []*string{&l.PartnerID, &l.TenantID, &l.SubscriptionID, &l.ServiceName, &l.ResourceID, &l.Currency, &l.Attributed, &l.Eligible, &l.USD} {
+		raw, ok := p.str()
+		switch {
+		case !ok || !p.punct(','):
+			return l, errLine
+		case i == 4: // the resource: one line's own
+			*f = string(raw)
+		case i == 7 && string(raw) == l.Attributed: // mostly all eligible
+			*f = l.Attributed
+		case i == 8 && string(raw) == l.Attributed:
+			*f = l.Attributed
+		case i >= 6:
+			*f = string(raw)
+		default:
+			s, ok := p.texts[string(raw)]
+			if !ok {
+				s = string(raw)
+				p.texts[s] = s
+			}
+			*f = s
+		}
+	}
+	var ok1, ok2 bool
+	l.USDRows, ok1 = p.int()
+	if !ok1 || !p.punct(',') {
+		return l, errLine
+	}
+	l.UsageRows, ok2 = p.int()
+	if !ok2 || !p.punct(',') {
+		return l, errLine
+	}
+	switch {
+	case p.word("true"):
+		l.DuplicateForPGA = true
+	case p.word("false"):
+	default:
+		return l, errLine
+	}
+	if !p.punct(']') || len(p.skip()) != 0 {
+		return l, errLine
+	}
+	return l, nil
+}
+
+var errLine = errors.New("expected an array of 9 strings, 2 integers and a boolean")
+
+// skip drops white space before the next token and returns the rest.
+func (p *lineParser) skip() []byte {
+	for len(p.b) > 0 && (p.b[0] == ' ' || p.b[0] == '\t' || p.b[0] == '\n' || p.b[0] == '\r') {
+		p.b = p.b[1:]
+	}
+	return p.b
+}
+
+func (p *lineParser) punct(c byte) bool {
+	if b := p.skip(); len(b) > 0 && b[0] == c {
+		p.b = b[1:]
+		return true
+	}
+	return false
+}
+
+func (p *lineParser) word(w string) bool {
+	if b := p.skip(); len(b) >= len(w) && string(b[:len(w)]) == w {
+		p.b = b[len(w):]
+		return true
+	}
+	return false
+}
+
+// str reads a string: its bytes in place, or unescaped into a buffer
+// (valid until the next call) when it has escapes.
+func (p *lineParser) str() ([]byte, bool) {
+	b := p.skip()
+	if len(b) == 0 || b[0] != '"' {
+		return nil, false
+	}
+	for i := 1; i < len(b); i++ {
+		switch b[i] {
+		case '"':
+			p.b = b[i+1:]
+			return b[1:i], true
+		case '\\':
+			// Escapes: find the closing quote, then unquote.
+			for j := i; j < len(b); j++ {
+				if b[j] == '\\' {
+					j++
+				} else if b[j] == '"' {
+					var err error
+					if p.buf, err = jsontext.AppendUnquote(p.buf[:0], b[:j+1]); err != nil {
+						return nil, false
+					}
+					p.b = b[j+1:]
+					return p.buf, true
+				}
+			}
+			return nil, false
+		}
+	}
+	return nil, false
+}
+
+func (p *lineParser) int() (int64, bool) {
+	b := p.skip()
+	neg := len(b) > 0 && b[0] == '-'
+	if neg {
+		b = b[1:]
+	}
+	i, n := 0, int64(0)
+	for ; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {
+		if i == 18 {
+			return 0, false // beyond any count of rows
+		}
+		n = n*10 + int64(b[i]-'0')
+	}
+	p.b = b[i:]
+	if neg {
+		n = -n
+	}
+	return n, i > 0
 }
 
 // AzureLine is one partner ID's credit on one resource in one currency.

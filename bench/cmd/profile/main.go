@@ -9,10 +9,17 @@
 // that make close has filled (the close command has no -cpuprofile flag either):
 //
 //	go run ./cmd/profile -close out/10000000/data -cpuprofile out/close.prof
+//
+// With -close and -phases it runs the close's steps one by one and times
+// each (it publishes nothing):
+//
+//	go run ./cmd/profile -close out/10000000/data -phases
 package main
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"flag"
 	"fmt"
 	"io"
@@ -21,6 +28,8 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"time"
+
+	"github.com/klauspost/compress/gzip"
 
 	"github.com/partnerlink/partnerlink"
 	"github.com/partnerlink/partnerlink/attribution"
@@ -35,6 +44,7 @@ func main() {
 	memprofile := flag.String("memprofile", "", "write a heap profile here (after the scan)")
 	workers := flag.Int("workers", runtime.GOMAXPROCS(0), "engine workers")
 	closeDir := flag.String("close", "", "profile the close of 2026-03 on this data directory")
+	phases := flag.Bool("phases", false, "with -close: time the close's steps one by one (publishes nothing)")
 	indexCache := flag.String("index-cache", "", "read the world's index snapshot from this folder (as partnerlink attribute --index-cache)")
 	flag.Parse()
 	from := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
@@ -51,6 +61,11 @@ func main() {
 	phase := func(name string) {
 		fmt.Fprintf(os.Stderr, "%-14s %7.3fs\n", name, time.Since(t).Seconds())
 		t = time.Now()
+	}
+	if *closeDir != "" && *phases {
+		closePhases(*closeDir, *workers, phase)
+		writeHeapProfile(*memprofile)
+		return
 	}
 	if *closeDir != "" {
 		profileClose(*closeDir, *workers)
@@ -117,4 +132,42 @@ func profileClose(dataDir string, workers int) {
 		log.Fatal(err)
 	}
 	fmt.Fprintf(os.Stderr, "version %d published=%v\n", closed.Version.Version, closed.Published)
+}
+
+// closePhases runs the steps of a close of 2026-03 on dataDir one by one,
+// timing each: the attributions on the stored state, the content, its
+// JSON, its hash and its compression as the store keeps it.
+func closePhases(dataDir string, workers int, phase func(string)) {
+	ctx := context.Background()
+	db, err := server.OpenStore(ctx, dataDir, "")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer db.Close()
+	s := &report.Service{Store: db, DataDir: dataDir, Workers: workers}
+	month, _ := partnerlink.ParseMonth("2026-03")
+	phase("Open")
+	in, err := s.Inputs(ctx, month)
+	if err != nil {
+		log.Fatal(err)
+	}
+	phase("Inputs")
+	c, err := report.Build(*in)
+	if err != nil {
+		log.Fatal(err)
+	}
+	phase("Build")
+	body, err := report.Marshal(c)
+	if err != nil {
+		log.Fatal(err)
+	}
+	phase("Marshal")
+	sha256.Sum256(body)
+	phase("SHA-256")
+	var out bytes.Buffer
+	w, _ := gzip.NewWriterLevel(&out, gzip.BestSpeed)
+	w.Write(body)
+	w.Close()
+	phase("gzip")
+	fmt.Fprintf(os.Stderr, "content %d bytes, %d Azure lines; stored %d bytes\n", len(body), len(c.Azure), out.Len())
 }

@@ -1,0 +1,83 @@
+package report_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"reflect"
+	"testing"
+	"time"
+
+	jsonv2 "github.com/go-json-experiment/json"
+
+	"github.com/partnerlink/partnerlink"
+	"github.com/partnerlink/partnerlink/demo"
+	"github.com/partnerlink/partnerlink/report"
+	"github.com/partnerlink/partnerlink/usage"
+)
+
+// docs/rules.md#monthly-close, "Versions": a version published before the
+// credit lines were stored as arrays (its lines are objects) reads back as
+// the same content, so its reports keep their bytes; and a close whose
+// content that version already holds publishes nothing.
+func TestEarlierContentFormat(t *testing.T) {
+	ctx := context.Background()
+	dataDir := t.TempDir()
+	db := storeWith(t, dataDir, demo.World(demo.NewCredentials()))
+	now := time.Date(2027, 1, 20, 0, 0, 0, 0, time.UTC)
+	month := partnerlink.MonthOf(time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC))
+	if _, err := usage.Import(ctx, db, dataDir, usage.FOCUS, "u.csv", bytes.NewReader(demo.UsageCSV(month.Start())), now, nil); err != nil {
+		t.Fatal(err)
+	}
+	svc := &report.Service{Store: db, DataDir: dataDir, Now: func() time.Time { return now }}
+	in, err := svc.Inputs(ctx, month)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := report.Build(*in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Azure) == 0 {
+		t.Fatal("the demo month has no credit lines")
+	}
+	// The codec writes the lines as objects, as versions did before.
+	earlier, err := jsonv2.Marshal(c, jsonv2.Deterministic(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(earlier, []byte(`"azure":[{"partnerId":`)) {
+		t.Fatalf("not the earlier format: %.200s", earlier)
+	}
+	now2, err := report.Marshal(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(now2, []byte(`"azure":[["`)) || len(now2) >= len(earlier) {
+		t.Errorf("the lines are still objects: %.200s", now2)
+	}
+	a, errA := report.Unmarshal(earlier)
+	b, errB := report.Unmarshal(now2)
+	if errA != nil || errB != nil || !reflect.DeepEqual(a, b) || !reflect.DeepEqual(a.Azure, c.Azure) {
+		t.Fatalf("the two formats read back differently (%v, %v)", errA, errB)
+	}
+
+	// Version 1 in the earlier format, then a close of the same month.
+	sum := sha256.Sum256(earlier)
+	v1 := partnerlink.ReportVersion{Month: month.String(), PublishedAt: now, Hash: hex.EncodeToString(sum[:]), Content: earlier}
+	if _, published, err := db.PublishReportVersion(ctx, v1, nil); err != nil || !published {
+		t.Fatalf("version 1: %v %v", published, err)
+	}
+	closed, err := svc.Close(ctx, month, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if closed.Published || closed.Version.Version != 1 || closed.Version.Hash != v1.Hash || len(closed.Changes) != 0 {
+		t.Errorf("the close of unchanged content: published %v, version %d, %d changes", closed.Published, closed.Version.Version, len(closed.Changes))
+	}
+	got, err := db.ReportVersion(ctx, month.String(), 0)
+	if err != nil || got.Version != 1 || !bytes.Equal(got.Content, earlier) {
+		t.Errorf("the latest version is %d (%v), or its content changed", got.Version, err)
+	}
+}
