@@ -9,12 +9,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/klauspost/compress/gzip"
 
 	"github.com/partnerlink/partnerlink"
 	"github.com/partnerlink/partnerlink/attribution"
@@ -150,7 +152,7 @@ var errSameContent = errors.New("report: the latest version holds this content")
 // earlierFormat reports whether a version's content has its Azure lines as
 // objects, as versions published before December 2026 do (AzureLines).
 func earlierFormat(content []byte) bool {
-	return bytes.Contains(content[:min(len(content), 64)], []byte(`"azure":[{`))
+	return bytes.Contains(contentHead(content, 64), []byte(`"azure":[{`))
 }
 
 // compute runs the month's attribution and builds its content.
@@ -410,13 +412,41 @@ func Marshal(c *Content) ([]byte, error) {
 	return append(out[:end], tail...), nil
 }
 
-// Unmarshal reads what Marshal wrote.
+// Unmarshal reads what Marshal wrote, or its gzip compression as a store
+// keeps it (partnerlink.ReportVersion), decompressed as it is read.
 func Unmarshal(b []byte) (*Content, error) {
 	var c Content
-	if err := jsonv2.Unmarshal(b, &c); err != nil {
+	if !gzipped(b) {
+		if err := jsonv2.Unmarshal(b, &c); err != nil {
+			return nil, err
+		}
+		return &c, nil
+	}
+	r, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		return nil, err
+	}
+	if err := jsonv2.UnmarshalRead(r, &c); err != nil {
 		return nil, err
 	}
 	return &c, nil
+}
+
+// gzipped reports whether b starts as a gzip stream does (JSON never does).
+func gzipped(b []byte) bool { return len(b) >= 2 && b[0] == 0x1f && b[1] == 0x8b }
+
+// contentHead is the start of a content, decompressed (gzipped).
+func contentHead(b []byte, n int) []byte {
+	if !gzipped(b) {
+		return b[:min(len(b), n)]
+	}
+	r, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		return nil
+	}
+	head := make([]byte, n)
+	k, _ := io.ReadFull(r, head)
+	return head[:k]
 }
 
 // Restatement is what a version changes of the one before.

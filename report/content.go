@@ -123,13 +123,27 @@ func (ls *AzureLines) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 	} else if tok.Kind() != '[' {
 		return fmt.Errorf("report content: the Azure lines are a JSON %v, not a list", tok.Kind())
 	}
-	out := AzureLines{}
+	// The lines are gathered in blocks and copied once into a list of the
+	// right size: growing one list to hundreds of thousands of lines took
+	// longer than reading them.
+	var blocks []AzureLines
+	read := 0 // lines read
+	out := make(AzureLines, 0, 1024)
 	p := lineParser{texts: map[string]string{}}
 	for {
+		if len(out) == cap(out) {
+			read += len(out)
+			blocks = append(blocks, out)
+			out = make(AzureLines, 0, min(2*cap(out), 1<<14))
+		}
 		switch dec.PeekKind() {
 		case ']':
 			_, err := dec.ReadToken()
-			*ls = out
+			all := make(AzureLines, 0, read+len(out))
+			for _, b := range blocks {
+				all = append(all, b...)
+			}
+			*ls = append(all, out...)
 			return err
 		case '[':
 			v, err := dec.ReadValue()
@@ -138,7 +152,7 @@ func (ls *AzureLines) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 			}
 			l, err := p.line(v)
 			if err != nil {
-				return fmt.Errorf("report content: Azure line %d: %w", len(out)+1, err)
+				return fmt.Errorf("report content: Azure line %d: %w", read+len(out)+1, err)
 			}
 			out = append(out, l)
 		case '{':
@@ -153,7 +167,7 @@ func (ls *AzureLines) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 			if err != nil {
 				return err
 			}
-			return fmt.Errorf("report content: Azure line %d is a JSON %v, not an array", len(out)+1, tok.Kind())
+			return fmt.Errorf("report content: Azure line %d is a JSON %v, not an array", read+len(out)+1, tok.Kind())
 		}
 	}
 }

@@ -77,7 +77,10 @@ func TestEarlierContentFormat(t *testing.T) {
 		t.Errorf("the close of unchanged content: published %v, version %d, %d changes", closed.Published, closed.Version.Version, len(closed.Changes))
 	}
 	got, err := db.ReportVersion(ctx, month.String(), 0)
-	if err != nil || got.Version != 1 || !bytes.Equal(got.Content, earlier) {
-		t.Errorf("the latest version is %d (%v), or its content changed", got.Version, err)
+	if err != nil || got.Version != 1 {
+		t.Fatalf("the latest version is %d (%v)", got.Version, err)
+	}
+	if back, err := report.Unmarshal(got.Content); err != nil || !reflect.DeepEqual(back, a) {
+		t.Errorf("version 1 reads back otherwise (%v)", err)
 	}
 }

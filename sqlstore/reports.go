@@ -6,7 +6,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"io"
 	"time"
 
 	"github.com/klauspost/compress/gzip"
@@ -118,11 +117,8 @@ func scanReportVersions(rows *sql.Rows, err error) ([]partnerlink.ReportVersion,
 		if err := rows.Scan(&v.Month, &v.Version, &at, &v.Hash, &content, &restatement); err != nil {
 			return nil, err
 		}
-		if len(content) > 0 {
-			if v.Content, err = gunzipped(content); err != nil {
-				return nil, fmt.Errorf("store: report version %s v%d: %w", v.Month, v.Version, err)
-			}
-		}
+		// Gzip-compressed, as kept (partnerlink.ReportVersion).
+		v.Content = content
 		v.PublishedAt, v.Restatement = time.Unix(0, at).UTC(), []byte(restatement)
 		out = append(out, v)
 	}
@@ -174,12 +170,4 @@ func gzipped(b []byte) ([]byte, error) {
 		return nil, err
 	}
 	return out.Bytes(), nil
-}
-
-func gunzipped(b []byte) ([]byte, error) {
-	r, err := gzip.NewReader(bytes.NewReader(b))
-	if err != nil {
-		return nil, err
-	}
-	return io.ReadAll(r)
 }

@@ -1,8 +1,11 @@
 package storetest
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"fmt"
+	"io"
 	"strings"
 	"sync"
 	"testing"
@@ -51,7 +54,7 @@ func testReportVersions(t *testing.T, s Store) {
 	v2, ok, err := s.PublishReportVersion(ctx, partnerlink.ReportVersion{Month: "2026-03", PublishedAt: at.Add(time.Hour), Hash: "h2", Content: []byte("two"),
 		Notify: []string{TenantA, TenantB}},
 		func(latest *partnerlink.ReportVersion) ([]byte, error) {
-			seen = string(latest.Content)
+			seen = content(t, latest)
 			return []byte(`{"of":1}`), nil
 		})
 	must(t, err)
@@ -62,8 +65,8 @@ func testReportVersions(t *testing.T, s Store) {
 	must(t, err)
 	first, err := s.ReportVersion(ctx, "2026-03", 1)
 	must(t, err)
-	if latest.Version != 2 || string(latest.Content) != "two" || string(latest.Restatement) != `{"of":1}` || !latest.PublishedAt.Equal(at.Add(time.Hour)) ||
-		first.Hash != "h1" || string(first.Content) != "one" || len(first.Restatement) != 0 {
+	if latest.Version != 2 || content(t, latest) != "two" || string(latest.Restatement) != `{"of":1}` || !latest.PublishedAt.Equal(at.Add(time.Hour)) ||
+		first.Hash != "h1" || content(t, first) != "one" || len(first.Restatement) != 0 {
 		t.Errorf("read back: latest %+v, first %+v", latest, first)
 	}
 	_, err = s.ReportVersion(ctx, "2026-03", 3)
@@ -95,4 +98,19 @@ func testReportVersions(t *testing.T, s Store) {
 	if len(vs) != 2 || vs[0].Version != 1 || vs[1].Version != 2 || len(vs[0].Content) != 0 {
 		t.Errorf("versions = %+v", vs)
 	}
+}
+
+// content is a version's content as published: a store may return it
+// gzip-compressed (partnerlink.ReportVersion).
+func content(t *testing.T, v *partnerlink.ReportVersion) string {
+	t.Helper()
+	b := v.Content
+	if len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
+		return string(b)
+	}
+	r, err := gzip.NewReader(bytes.NewReader(b))
+	must(t, err)
+	out, err := io.ReadAll(r)
+	must(t, err)
+	return string(out)
 }
