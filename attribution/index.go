@@ -61,13 +61,20 @@ type Index struct {
 // validated (world.Validate) unless world.Read returned it and it is known
 // to be unchanged (world.Validated), since validating a large world takes as
 // long as indexing it. doc must not change while the index is in use.
-func NewIndex(doc *world.Document) (*Index, error) {
+func NewIndex(doc *world.Document) (*Index, error) { return newIndex(doc, false) }
+
+// NewIndexWithChains is NewIndex that also works out the world's chains
+// (Chains) in the same pass over it, for a caller that needs both (the
+// monthly close): Chains would otherwise go over the world again.
+func NewIndexWithChains(doc *world.Document) (*Index, error) { return newIndex(doc, true) }
+
+func newIndex(doc *world.Document, chains bool) (*Index, error) {
 	if !world.Validated(doc) {
 		if err := world.Validate(doc); err != nil {
 			return nil, fmt.Errorf("attribution: %w", err)
 		}
 	}
-	return build(doc), nil
+	return build(doc, chains), nil
 }
 
 // OrganizationPrefix starts the partner key of an organization's credit
@@ -82,9 +89,10 @@ const OrganizationPrefix = "~"
 // credited to, eligible when any of them is (docs/rules.md#monthly-close):
 // a row reaching an organization through several of its IDs counts once in
 // its total, and each ID keeps its own rules. The organizations' credits
-// carry the partner key OrganizationPrefix + key.
-func NewIndexWithOrganizations(doc *world.Document, orgOf map[string]string) (*Index, error) {
-	ix, err := NewIndex(doc)
+// carry the partner key OrganizationPrefix + key. With chains, the
+// world's chains are worked out as it is built (NewIndexWithChains).
+func NewIndexWithOrganizations(doc *world.Document, orgOf map[string]string, chains bool) (*Index, error) {
+	ix, err := newIndex(doc, chains)
 	if err != nil {
 		return nil, err
 	}
@@ -126,7 +134,7 @@ func ReadIndex(r io.Reader, name string) (*Index, error) {
 		// An invalid document may break what building assumes; the
 		// check's error is what the caller needs then.
 		defer func() { crash = recover() }()
-		ix = build(doc)
+		ix = build(doc, false)
 	}()
 	if err := <-checked; err != nil {
 		return nil, err
@@ -137,8 +145,8 @@ func ReadIndex(r io.Reader, name string) (*Index, error) {
 	return ix, nil
 }
 
-// build indexes a valid document.
-func build(doc *world.Document) *Index {
+// build indexes a valid document, and keeps its chains when chains is set.
+func build(doc *world.Document, chains bool) *Index {
 	ix := &Index{
 		doc:    doc,
 		subs:   map[focus.GUID]*subscription{},
@@ -179,7 +187,20 @@ func build(doc *world.Document) *Index {
 		tenantSubs[s.TenantID] = append(tenantSubs[s.TenantID], sub)
 	}
 
-	eachChain(doc, nil, func(c *Chain) {
+	var sized func(n int)
+	if chains {
+		// As buildChains does, in the same pass.
+		sized = func(n int) {
+			if n > 0 {
+				ix.chains = make([]Chain, 0, n)
+			}
+		}
+		ix.chainsOnce.Do(func() {})
+	}
+	eachChain(doc, sized, func(c *Chain) {
+		if chains {
+			ix.chains = append(ix.chains, *c)
+		}
 		if !c.Grants() {
 			return
 		}

@@ -91,3 +91,31 @@ func TestDropWorld(t *testing.T) {
 		t.Error("DropWorld dropped the grants")
 	}
 }
+
+// An index built with its chains has the chains Chains works out of its
+// world afterwards, and the same grants.
+func TestNewIndexWithChains(t *testing.T) {
+	for _, dir := range []string{"azure-basic", "lighthouse-mg-csp"} {
+		data, err := os.ReadFile("testdata/" + dir + "/world.json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc, err := world.Read(bytes.NewReader(data), dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		with, err := NewIndexWithChains(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := with.chains // before Chains is called
+		want, err := NewIndex(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) == 0 || !reflect.DeepEqual(got, want.Chains()) || !reflect.DeepEqual(with.Chains(), got) ||
+			!reflect.DeepEqual(with.scopes, want.scopes) || !reflect.DeepEqual(with.partners, want.partners) {
+			t.Errorf("%s: the index built with its chains differs (%d chains, want %d)", dir, len(got), len(want.Chains()))
+		}
+	}
+}

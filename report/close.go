@@ -217,11 +217,10 @@ func (s *Service) Inputs(ctx context.Context, month partnerlink.Month) (*Inputs,
 // unlinked) on the world where they are linked. The Inputs it returns lack
 // only the Power Platform credit, the events and the files.
 func Attribute(doc *world.Document, month partnerlink.Month, workers int, scan func(run *attribution.Run) error) (*Inputs, error) {
-	p, err := Prepare(doc, month)
+	p, err := prepare(doc, month, true)
 	if err != nil {
 		return nil, err
 	}
-	defer p.chainsInBackground()()
 	run, err := p.Run(workers)
 	if err != nil {
 		return nil, err
@@ -242,15 +241,26 @@ type Prepared struct {
 	whatIx *attribution.Index
 }
 
-// Prepare builds the month's indexes (docs/rules.md#monthly-close).
+// Prepare builds the month's indexes (docs/rules.md#monthly-close) for
+// runs over its partitions.
 func Prepare(doc *world.Document, month partnerlink.Month) (*Prepared, error) {
+	return prepare(doc, month, false)
+}
+
+// prepare is Prepare that, with chains, also works out the indexes' chains
+// as it builds them, for the credentials Build lists.
+func prepare(doc *world.Document, month partnerlink.Month, chains bool) (*Prepared, error) {
+	newIndex := attribution.NewIndex
+	if chains {
+		newIndex = attribution.NewIndexWithChains
+	}
 	// The two indexes are built at once.
 	p := &Prepared{Month: month, Doc: doc, what: newWhatIf(doc, month.Period())}
 	var whatErr error
 	var wg sync.WaitGroup
 	if p.what != nil {
 		wg.Go(func() {
-			if p.whatIx, whatErr = attribution.NewIndex(p.what.doc); whatErr != nil {
+			if p.whatIx, whatErr = newIndex(p.what.doc); whatErr != nil {
 				whatErr = fmt.Errorf("report: the world with the unlinked credentials linked: %w", whatErr)
 			}
 		})
@@ -260,27 +270,12 @@ func Prepare(doc *world.Document, month partnerlink.Month) (*Prepared, error) {
 	// have several IDs linked in the month, where a row may reach them
 	// twice.
 	var err error
-	p.ix, err = attribution.NewIndexWithOrganizations(doc, severalIDs(doc, month.Period()))
+	p.ix, err = attribution.NewIndexWithOrganizations(doc, severalIDs(doc, month.Period()), chains)
 	wg.Wait()
 	if err = cmp.Or(err, whatErr); err != nil {
 		return nil, err
 	}
 	return p, nil
-}
-
-// chainsInBackground works out the indexes' chains (for the credentials)
-// ahead of Build, while usage is read; the function it returns waits for
-// them.
-func (p *Prepared) chainsInBackground() (wait func()) {
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		p.ix.Chains()
-		if p.whatIx != nil {
-			p.whatIx.Chains()
-		}
-	}()
-	return func() { <-done }
 }
 
 // Run returns a new run over the month's index, per partner ID (with

@@ -114,11 +114,10 @@ func (s *Service) computePartitioned(ctx context.Context, doc *world.Document, m
 			}
 		}
 	}
-	p, err := Prepare(doc, month)
+	p, err := prepare(doc, month, true)
 	if err != nil {
 		return nil, err
 	}
-	defer p.chainsInBackground()()
 	if s.Executor != nil {
 		if spec.World, err = json.Marshal(doc); err != nil {
 			return nil, err
