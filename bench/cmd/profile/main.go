@@ -117,16 +117,22 @@ func writeHeapProfile(path string) {
 	mf.Close()
 }
 
-// profileClose closes 2026-03 on dataDir early, as partnerlink close does.
-func profileClose(dataDir string, workers int) {
-	ctx := context.Background()
+// closeService opens the store of dataDir for a close of 2026-03; done
+// closes it.
+func closeService(ctx context.Context, dataDir string, workers int) (s *report.Service, month partnerlink.Month, done func()) {
 	db, err := server.OpenStore(ctx, dataDir, "")
 	if err != nil {
 		log.Fatal(err)
 	}
-	defer db.Close()
-	s := &report.Service{Store: db, DataDir: dataDir, Workers: workers}
-	month, _ := partnerlink.ParseMonth("2026-03")
+	month, _ = partnerlink.ParseMonth("2026-03")
+	return &report.Service{Store: db, DataDir: dataDir, Workers: workers}, month, func() { db.Close() }
+}
+
+// profileClose closes 2026-03 on dataDir early, as partnerlink close does.
+func profileClose(dataDir string, workers int) {
+	ctx := context.Background()
+	s, month, done := closeService(ctx, dataDir, workers)
+	defer done()
 	closed, err := s.Close(ctx, month, true)
 	if err != nil {
 		log.Fatal(err)
@@ -139,13 +145,8 @@ func profileClose(dataDir string, workers int) {
 // JSON, its hash and its compression as the store keeps it.
 func closePhases(dataDir string, workers int, phase func(string)) {
 	ctx := context.Background()
-	db, err := server.OpenStore(ctx, dataDir, "")
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer db.Close()
-	s := &report.Service{Store: db, DataDir: dataDir, Workers: workers}
-	month, _ := partnerlink.ParseMonth("2026-03")
+	s, month, done := closeService(ctx, dataDir, workers)
+	defer done()
 	phase("Open")
 	in, err := s.Inputs(ctx, month)
 	if err != nil {
