@@ -193,9 +193,7 @@ func (p *lineParser) line(v []byte) (AzureLine, error) {
 			return l, errLine
 		case i == 4: // the resource: one line's own
 			*f = string(raw)
-		case i == 7 && string(raw) == l.Attributed: // mostly all eligible
-			*f = l.Attributed
-		case i == 8 && string(raw) == l.Attributed:
+		case i >= 7 && string(raw) == l.Attributed: // eligible and USD mostly equal it
 			*f = l.Attributed
 		case i >= 6:
 			*f = string(raw)

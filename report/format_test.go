@@ -12,9 +12,7 @@ import (
 	jsonv2 "github.com/go-json-experiment/json"
 
 	"github.com/partnerlink/partnerlink"
-	"github.com/partnerlink/partnerlink/demo"
 	"github.com/partnerlink/partnerlink/report"
-	"github.com/partnerlink/partnerlink/usage"
 )
 
 // docs/rules.md#monthly-close, "Versions": a version published before the
@@ -23,13 +21,7 @@ import (
 // content that version already holds publishes nothing.
 func TestEarlierContentFormat(t *testing.T) {
 	ctx := context.Background()
-	dataDir := t.TempDir()
-	db := storeWith(t, dataDir, demo.World(demo.NewCredentials()))
-	now := time.Date(2027, 1, 20, 0, 0, 0, 0, time.UTC)
-	month := partnerlink.MonthOf(time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC))
-	if _, err := usage.Import(ctx, db, dataDir, usage.FOCUS, "u.csv", bytes.NewReader(demo.UsageCSV(month.Start())), now, nil); err != nil {
-		t.Fatal(err)
-	}
+	dataDir, db, now, month, _ := demoMonth(t)
 	svc := &report.Service{Store: db, DataDir: dataDir, Now: func() time.Time { return now }}
 	in, err := svc.Inputs(ctx, month)
 	if err != nil {

@@ -169,14 +169,7 @@ func TestPartitionedCloseEqualsOnePass(t *testing.T) {
 // close, naming the part, and publishes nothing.
 func TestCorruptPartFailsTheClose(t *testing.T) {
 	ctx := context.Background()
-	dataDir := t.TempDir()
-	db := storeWith(t, dataDir, demo.World(demo.NewCredentials()))
-	now := time.Date(2027, 1, 20, 0, 0, 0, 0, time.UTC)
-	month := partnerlink.MonthOf(time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC))
-	res, err := usage.Import(ctx, db, dataDir, usage.FOCUS, "u.csv", bytes.NewReader(demo.UsageCSV(month.Start())), now, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	dataDir, db, now, month, res := demoMonth(t)
 	svc := &report.Service{Store: db, DataDir: dataDir, Now: func() time.Time { return now }, Buckets: 4}
 	if _, err := svc.SplitUsage(ctx, res.Import); err != nil {
 		t.Fatal(err)
@@ -200,6 +193,21 @@ func TestCorruptPartFailsTheClose(t *testing.T) {
 	if len(runs) != 1 || runs[0].State != partnerlink.RunFailed || !strings.Contains(runs[0].Error, "parquet") {
 		t.Errorf("the failed run: %+v", runs)
 	}
+}
+
+// demoMonth is a store in a new data directory holding the demo world and
+// the demo usage of 2026-11 (import res), on 2027-01-20 (now).
+func demoMonth(t *testing.T) (dataDir string, db *sqlstore.DB, now time.Time, month partnerlink.Month, res *usage.Result) {
+	t.Helper()
+	dataDir = t.TempDir()
+	db = storeWith(t, dataDir, demo.World(demo.NewCredentials()))
+	now = time.Date(2027, 1, 20, 0, 0, 0, 0, time.UTC)
+	month = partnerlink.MonthOf(time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC))
+	res, err := usage.Import(context.Background(), db, dataDir, usage.FOCUS, "u.csv", bytes.NewReader(demo.UsageCSV(month.Start())), now, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dataDir, db, now, month, res
 }
 
 // storeWith opens a SQLite store in dataDir holding doc.
