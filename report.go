@@ -13,10 +13,11 @@ type ReportVersion struct {
 	Version     int       // 1, 2, …
 	PublishedAt time.Time // when it was published
 	Hash        string    // hex SHA-256 of Content
-	// Content is the month's content, canonical JSON, as published; a
-	// store returns it as it keeps it, which may be gzip-compressed (RFC
-	// 1952; report.Unmarshal reads both), so that a large month is read
-	// as a stream, never held whole.
+	// Content is the month's content, canonical JSON, as published,
+	// given to a store as it is or gzip-compressed (RFC 1952; Hash is of
+	// the JSON either way); a store returns it as it keeps it, which may
+	// be gzip-compressed (report.Unmarshal reads both), so that a large
+	// month is read as a stream, never held whole.
 	Content     []byte
 	Restatement []byte // the differences from the version before (JSON); empty for version 1
 	// Notify are the tenants whose webhooks are told of a new version (a

@@ -90,6 +90,16 @@ func (res *Result) View() []Credit {
 	return res.Credits()
 }
 
+// Range appends credits from to to (in Credits' order) to dst, for
+// callers that go over a large result a block at a time rather than
+// holding all its credits at once.
+func (res *Result) Range(dst []Credit, from, to int) []Credit {
+	n := len(dst)
+	dst = slices.Grow(dst, to-from)[:n+to-from]
+	res.fill(dst[n:], from)
+	return dst
+}
+
 // fill makes dst the credits from number from on.
 func (res *Result) fill(dst []Credit, from int) {
 	if res.run == nil {

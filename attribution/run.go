@@ -109,6 +109,27 @@ func (r *Run) Scan(rd io.Reader, name string) error {
 	return focus.Scan(rd, name, focus.Options{Workers: len(r.workers), ChunkSize: r.opt.chunkSize}, r.rowFunc(file, name))
 }
 
+// ScanAs reads one FOCUS file into the run on the calling goroutine, as
+// worker w of Options.Workers, and returns how many rows it read. Callers
+// scan several files at once this way, one goroutine per worker, where
+// Scan would share each file among the workers; they number the files
+// themselves (file), in the order that decides a resource's first
+// spelling. Files scanned at once must not share a resource (the usage
+// store's buckets hold different subscriptions), and ScanAs must not run
+// beside Scan or Add.
+func (r *Run) ScanAs(w int, file int64, rd io.Reader, name string) (int64, error) {
+	if r.done {
+		return 0, errResultTaken
+	}
+	if w < 0 || w >= len(r.workers) {
+		return 0, fmt.Errorf("attribution run: worker %d of %d", w, len(r.workers))
+	}
+	before := r.workers[w].summary.rows()
+	fn := r.rowFunc(file, name)
+	err := focus.Scan(rd, name, focus.Options{Workers: 1, ChunkSize: r.opt.chunkSize}, func(_ int, row *focus.Row) error { return fn(w, row) })
+	return r.workers[w].summary.rows() - before, err
+}
+
 // rowFunc credits rows of input number file, naming the file in errors.
 func (r *Run) rowFunc(file int64, name string) focus.RowFunc {
 	return func(w int, row *focus.Row) error {
@@ -346,10 +367,14 @@ func (w *worker) besideRow(gs []grant, ps, pe int64, currency []byte, amount *fo
 func (r *Run) RowsRead() int64 {
 	n := int64(0)
 	for _, w := range r.workers {
-		t := &w.summary
-		n += t.credited.Rows + t.otherCategory.Rows + t.outOfPeriod.Rows + t.unknownSubscription.Rows + t.noPartner.Rows
+		n += w.summary.rows()
 	}
 	return n
+}
+
+// rows is how many rows the tallies counted.
+func (t *tallies) rows() int64 {
+	return t.credited.Rows + t.otherCategory.Rows + t.outOfPeriod.Rows + t.unknownSubscription.Rows + t.noPartner.Rows
 }
 
 // besideNone reports whether no grant of the Beside world reaches the

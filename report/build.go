@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"runtime"
 	"slices"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -73,16 +74,29 @@ func Build(in Inputs) (*Content, error) {
 	}
 	slices.SortFunc(c.Tenants, func(a, b Tenant) int { return strings.Compare(a.ID, b.ID) })
 
+	// The credentials and the unlinked ones are worked out beside the
+	// credit lines: they write other fields of c.
+	people := make(chan error, 1)
+	go func() {
+		credentials(c, in.Doc, in.Index, month)
+		var err error
+		if in.WhatIf != nil {
+			c.Unlinked, err = in.WhatIf.unlinked(in.WhatIfIndex, in.WhatIfResult, in.Doc, month)
+		}
+		people <- err
+	}()
+
 	// The organizations' credits sort after every partner ID's.
-	credits := in.Azure.View() // read only
-	split := slices.IndexFunc(credits, func(cr attribution.Credit) bool {
-		return strings.HasPrefix(cr.PartnerID, attribution.OrganizationPrefix)
+	res := in.Azure
+	split := sort.Search(res.Len(), func(i int) bool {
+		return strings.HasPrefix(res.Range(nil, i, i+1)[0].PartnerID, attribution.OrganizationPrefix)
 	})
-	if split < 0 {
-		split = len(credits)
-	}
-	perID, orgCredits := credits[:split], credits[split:]
-	c.Azure = azureLines(perID)
+	// Organizations' sums are kept exact as focus.Sum and written once.
+	orgs := orgSums{}
+	var parts []orgSums
+	c.Azure, parts = azureLines(res, split, func(id string) (string, bool) {
+		return org[id], !in.Index.CreditsOrganization(id)
+	})
 	for _, l := range c.Azure {
 		c.Summary.RowsWithoutUSD += l.UsageRows - l.USDRows
 	}
@@ -100,31 +114,11 @@ func Build(in Inputs) (*Content, error) {
 		l.DuplicateForPGA = seen[k]
 		seen[k] = true
 	}
-
-	// Organizations' sums are kept exact as focus.Sum and written once.
-	type orgSum struct {
-		attributed, eligible focus.Sum
-		rows                 int64
+	for _, cr := range res.Range(nil, split, res.Len()) {
+		orgs.add(strings.TrimPrefix(cr.PartnerID, attribution.OrganizationPrefix), &cr)
 	}
-	orgs := map[[3]string]*orgSum{}
-	addOrg := func(o string, cr attribution.Credit) {
-		k := [3]string{o, cr.TenantID, cr.BillingCurrency}
-		sum := orgs[k]
-		if sum == nil {
-			sum = &orgSum{}
-			orgs[k] = sum
-		}
-		sum.attributed.AddSum(cr.AttributedCost)
-		sum.eligible.AddSum(cr.IncentiveEligibleCost)
-		sum.rows += cr.UsageRows
-	}
-	for _, cr := range orgCredits {
-		addOrg(strings.TrimPrefix(cr.PartnerID, attribution.OrganizationPrefix), cr)
-	}
-	for _, cr := range perID {
-		if !in.Index.CreditsOrganization(cr.PartnerID) {
-			addOrg(org[cr.PartnerID], cr)
-		}
+	for _, p := range parts {
+		orgs.merge(p)
 	}
 	for k, sum := range orgs {
 		c.Organizations = append(c.Organizations, OrgLine{GlobalPartnerID: k[0], TenantID: k[1], Currency: k[2],
@@ -146,12 +140,8 @@ func Build(in Inputs) (*Content, error) {
 			strings.Compare(a.EnvironmentID, b.EnvironmentID), strings.Compare(a.ResourceID, b.ResourceID), strings.Compare(a.Metric, b.Metric))
 	})
 
-	credentials(c, in.Doc, in.Index, month)
-	if in.WhatIf != nil {
-		var err error
-		if c.Unlinked, err = in.WhatIf.unlinked(in.WhatIfIndex, in.WhatIfResult, in.Doc, month); err != nil {
-			return nil, err
-		}
+	if err := <-people; err != nil {
+		return nil, err
 	}
 
 	for _, e := range in.Events {
@@ -183,28 +173,75 @@ func Build(in Inputs) (*Content, error) {
 	return c, nil
 }
 
-// azureLines makes the credit lines of credits, in parts made in parallel
-// (a large month has hundreds of thousands).
-func azureLines(credits []attribution.Credit) []AzureLine {
-	out := make([]AzureLine, len(credits))
-	inParts(len(out), partsOf(len(out)), func(_, from, to int) {
-		for i := from; i < to; i++ {
-			cr := credits[i]
-			l := AzureLine{PartnerID: cr.PartnerID, TenantID: cr.TenantID, SubscriptionID: cr.SubAccountID, ServiceName: cr.ServiceName,
-				ResourceID: cr.ResourceID, Currency: cr.BillingCurrency, Attributed: cr.AttributedCost.String(),
-				Eligible: cr.IncentiveEligibleCost.String(), UsageRows: cr.UsageRows, USD: "0"}
-			// ACR_USD (docs/rules.md#monthly-close): x_EffectiveCostInUsd where
-			// the rows have it; the cost itself in USD billing.
-			switch {
-			case strings.EqualFold(cr.BillingCurrency, "USD") && cr.UsageRowsInUSD < cr.UsageRows:
-				l.USD, l.USDRows = l.Attributed, cr.UsageRows
-			case cr.UsageRowsInUSD > 0:
-				l.USD, l.USDRows = cr.AttributedCostInUSD.String(), cr.UsageRowsInUSD
+// orgSums are organizations' exact totals by organization, tenant and
+// currency.
+type orgSums map[[3]string]*orgSum
+
+type orgSum struct {
+	attributed, eligible focus.Sum
+	rows                 int64
+}
+
+func (o orgSums) add(org string, cr *attribution.Credit) {
+	k := [3]string{org, cr.TenantID, cr.BillingCurrency}
+	sum := o[k]
+	if sum == nil {
+		sum = &orgSum{}
+		o[k] = sum
+	}
+	sum.attributed.AddSum(cr.AttributedCost)
+	sum.eligible.AddSum(cr.IncentiveEligibleCost)
+	sum.rows += cr.UsageRows
+}
+
+func (o orgSums) merge(p orgSums) {
+	for k, x := range p {
+		sum := o[k]
+		if sum == nil {
+			o[k] = x
+			continue
+		}
+		sum.attributed.AddSum(x.attributed)
+		sum.eligible.AddSum(x.eligible)
+		sum.rows += x.rows
+	}
+}
+
+// azureLines makes the credit lines of res's first n credits, in parts
+// made in parallel (a large month has hundreds of thousands), a block of
+// credits at a time. Each part also sums the credits of the partner IDs
+// whose organization orgOf says is totalled from its IDs' lines.
+func azureLines(res *attribution.Result, n int, orgOf func(id string) (org string, sum bool)) ([]AzureLine, []orgSums) {
+	const block = 4096
+	out := make([]AzureLine, n)
+	parts := partsOf(n)
+	sums := make([]orgSums, parts)
+	inParts(n, parts, func(part, from, to int) {
+		sums[part] = orgSums{}
+		var buf []attribution.Credit
+		for b := from; b < to; b += block {
+			buf = res.Range(buf[:0], b, min(b+block, to))
+			for j := range buf {
+				cr := &buf[j]
+				l := AzureLine{PartnerID: cr.PartnerID, TenantID: cr.TenantID, SubscriptionID: cr.SubAccountID, ServiceName: cr.ServiceName,
+					ResourceID: cr.ResourceID, Currency: cr.BillingCurrency, Attributed: cr.AttributedCost.String(),
+					Eligible: cr.IncentiveEligibleCost.String(), UsageRows: cr.UsageRows, USD: "0"}
+				// ACR_USD (docs/rules.md#monthly-close): x_EffectiveCostInUsd where
+				// the rows have it; the cost itself in USD billing.
+				switch {
+				case strings.EqualFold(cr.BillingCurrency, "USD") && cr.UsageRowsInUSD < cr.UsageRows:
+					l.USD, l.USDRows = l.Attributed, cr.UsageRows
+				case cr.UsageRowsInUSD > 0:
+					l.USD, l.USDRows = cr.AttributedCostInUSD.String(), cr.UsageRowsInUSD
+				}
+				out[b+j] = l
+				if o, ok := orgOf(cr.PartnerID); ok {
+					sums[part].add(o, cr)
+				}
 			}
-			out[i] = l
 		}
 	})
-	return out
+	return out, sums
 }
 
 // partsOf is how many parts inParts cuts n items into: one per processor.

@@ -103,11 +103,10 @@ func (s *Service) Close(ctx context.Context, month partnerlink.Month, early bool
 	if err != nil {
 		return nil, err
 	}
-	body, err := Marshal(content)
+	body, sum, err := compressed(content)
 	if err != nil {
 		return nil, err
 	}
-	sum := sha256.Sum256(body)
 	v := partnerlink.ReportVersion{Month: month.String(), PublishedAt: now, Hash: hex.EncodeToString(sum[:]), Content: body,
 		Notify: content.Recipients()}
 	var changes []Change
@@ -120,7 +119,8 @@ func (s *Service) Close(ctx context.Context, month partnerlink.Month, early bool
 		if earlierFormat(latest.Content) {
 			// The same content in other bytes is no change: compare what
 			// the version holds, written as today.
-			if b, err := Marshal(old); err == nil && sha256.Sum256(b) == sum {
+			h := sha256.New()
+			if err := Encode(h, old); err == nil && [sha256.Size]byte(h.Sum(nil)) == sum {
 				same = &partnerlink.ReportVersion{Month: latest.Month, Version: latest.Version, PublishedAt: latest.PublishedAt,
 					Hash: latest.Hash, Restatement: latest.Restatement}
 				return nil, errSameContent
@@ -143,6 +143,21 @@ func (s *Service) Close(ctx context.Context, month partnerlink.Month, early bool
 	}
 	got.Content = nil
 	return &Closed{Version: *got, Published: published, Changes: changes}, nil
+}
+
+// compressed returns c's canonical JSON compressed as a store keeps it
+// (gzip), and the JSON's SHA-256, both made as it is written.
+func compressed(c *Content) ([]byte, [sha256.Size]byte, error) {
+	var out bytes.Buffer
+	h := sha256.New()
+	z, err := gzip.NewWriterLevel(&out, gzip.BestSpeed)
+	if err == nil {
+		err = Encode(io.MultiWriter(h, z), c)
+	}
+	if err == nil {
+		err = z.Close()
+	}
+	return out.Bytes(), [sha256.Size]byte(h.Sum(nil)), err
 }
 
 // errSameContent stops a publication whose content the latest version
@@ -329,82 +344,149 @@ func severalIDs(doc *world.Document, month partnerlink.Period) map[string]string
 	return out
 }
 
-// Marshal writes content as canonical JSON: fields in their declared
-// order, lists sorted, no HTML escaping. It uses the JSON v2 encoder
-// (github.com/go-json-experiment/json), about twice as fast as
-// encoding/json on the hundreds of megabytes of a large month.
+// Marshal returns c's canonical JSON, as Encode writes it.
 func Marshal(c *Content) ([]byte, error) {
-	// The credit lines, most of a large month, are written by hand, in
-	// parts at once, while the codec writes the rest, and put in the place
-	// of the empty list the codec writes for them. Each part is written in
-	// a slot of the one output buffer sized for it (sizeJSON, a little
-	// more than it takes), and the slots are then moved together: a large
-	// month is never held twice.
-	const field = `"azure":[]`
-	n := len(c.Azure)
-	parts := make([][]byte, partsOf(n))
-	slots := make([]int, len(parts)+1) // part i's slot starts at slots[i], after the codec's head
-	errs := make([]error, len(parts))
-	var wg sync.WaitGroup
 	var b bytes.Buffer
+	b.Grow(c.Azure.sizeJSON() + 1<<20)
+	if err := Encode(&b, c); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// Encode writes c's canonical JSON to w: the bytes whose hash identifies
+// a version. The credit lines, most of a large month, are written by hand,
+// a block at a time on every processor, while w takes the blocks before
+// in order; the credentials, the next largest part, are encoded beside
+// them, cut in parts; the codec writes the rest. A large month (hundreds
+// of megabytes) is never held whole: a close hashes and compresses it as
+// it is written.
+func Encode(w io.Writer, c *Content) error {
+	rest := *c
+	rest.Azure, rest.Credentials = AzureLines{}, []Credential{}
+	var doc []byte
 	var err error
-	wg.Go(func() {
-		rest := *c
-		rest.Azure = AzureLines{}
-		err = jsonv2.MarshalWrite(&b, &rest, jsonv2.Deterministic(true))
-	})
-	inParts(n, len(parts), func(i, from, to int) { slots[i+1] = c.Azure[from:to].sizeJSON() + 1 }) // + 1: a comma
-	for i := range parts {
-		slots[i+1] += slots[i]
-	}
-	wg.Wait()
+	restDone := make(chan struct{})
+	go func() {
+		defer close(restDone)
+		doc, err = jsonv2.Marshal(&rest, jsonv2.Deterministic(true))
+	}()
+	creds := make([][]byte, partsOf(len(c.Credentials)))
+	credErrs := make([]error, len(creds))
+	credsDone := make(chan struct{})
+	go func() {
+		defer close(credsDone)
+		inParts(len(c.Credentials), len(creds), func(i, from, to int) {
+			creds[i], credErrs[i] = jsonv2.Marshal(c.Credentials[from:to], jsonv2.Deterministic(true))
+		})
+	}()
+	<-restDone
 	if err != nil {
-		return nil, err
+		<-credsDone
+		return err
 	}
-	at := bytes.Index(b.Bytes(), []byte(field))
-	if at < 0 {
-		return nil, fmt.Errorf("report: no %s in the encoded content", field)
+	// The fields in order: "month", then "azure" and, later, "credentials"
+	// (no field between holds credentials of its own).
+	const azure, credentials = `"azure":[]`, `"credentials":[]`
+	at := bytes.Index(doc, []byte(azure))
+	at2 := at + bytes.Index(doc[max(at, 0):], []byte(credentials))
+	if at < 0 || at2 < at {
+		<-credsDone
+		return fmt.Errorf("report: no %s or %s in the encoded content", azure, credentials)
 	}
-	head, tail := b.Bytes()[:at+len(field)-1], b.Bytes()[at+len(field)-1:] // tail starts with "]"
-	// make then append, not make then copy: the compiler fuses the latter
-	// into one allocation cleared in a single call that cannot be
-	// preempted, and the garbage collector spun for seconds waiting on it.
-	out := make([]byte, 0, len(head)+slots[len(parts)]+len(tail))
-	out = append(out, head...)
-	out = out[:cap(out)]
-	inParts(n, len(parts), func(i, from, to int) {
-		slot := out[len(head)+slots[i] : len(head)+slots[i] : len(head)+slots[i+1]]
-		parts[i], errs[i] = c.Azure[from:to].appendJSON(slot)
-	})
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
+	at, at2 = at+len(azure)-1, at2+len(credentials)-1 // at the closing brackets
+	if _, err := w.Write(doc[:at]); err != nil {
+		<-credsDone
+		return err
 	}
-	// Move the parts together, in order, each with a comma before it. A
-	// part that needed more than its slot less the comma's byte (escapes)
-	// was moved elsewhere by append: then the parts are put in a new
-	// buffer instead.
-	fits := true
-	for i, p := range parts {
-		fits = fits && len(p) < slots[i+1]-slots[i]
+	err = encodeLines(w, c.Azure)
+	<-credsDone
+	if err = cmp.Or(err, errors.Join(credErrs...)); err != nil {
+		return err
 	}
-	if !fits {
-		out = append([]byte(nil), head...)
+	if _, err := w.Write(doc[at:at2]); err != nil {
+		return err
 	}
-	end := len(head)
-	for _, p := range parts {
-		if len(p) == 0 {
+	first := true
+	for _, b := range creds {
+		if len(b) <= 2 { // [] of an empty part
 			continue
 		}
-		if end > len(head) {
-			out = append(out[:end], ',')
-			end++
+		if !first {
+			if _, err := w.Write([]byte{','}); err != nil {
+				return err
+			}
 		}
-		// In place, the part only moves left (or stays): copy handles the
-		// overlap, and no later part is touched.
-		out = append(out[:end], p...)
-		end += len(p)
+		first = false
+		if _, err := w.Write(b[1 : len(b)-1]); err != nil {
+			return err
+		}
 	}
-	return append(out[:end], tail...), nil
+	_, err = w.Write(doc[at2:])
+	return err
+}
+
+// encodeLines writes the lines to w as appendJSON does, in blocks encoded
+// by one goroutine per processor and written in order; at most two blocks
+// per processor are in memory at once.
+func encodeLines(w io.Writer, lines AzureLines) error {
+	const block = 8192 // lines: about 3 MB
+	n := (len(lines) + block - 1) / block
+	workers := partsOf(n)
+	type encoded struct {
+		b   []byte
+		err error
+	}
+	done := make([]chan encoded, n)
+	for i := range done {
+		done[i] = make(chan encoded, 1)
+	}
+	free := make(chan []byte, 2*workers) // buffers, and the bound on blocks in flight
+	for range cap(free) {
+		free <- nil
+	}
+	next := make(chan int, n)
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	stop := make(chan struct{})
+	defer close(stop)
+	for range workers {
+		go func() {
+			for {
+				// A buffer first, then a block: every block taken has its
+				// buffer, so the one written next is always under way.
+				var buf []byte
+				select {
+				case buf = <-free:
+				case <-stop:
+					return
+				}
+				i, ok := <-next
+				if !ok {
+					return
+				}
+				buf = buf[:0]
+				if i > 0 {
+					buf = append(buf, ',')
+				}
+				b, err := lines[i*block : min((i+1)*block, len(lines))].appendJSON(buf)
+				done[i] <- encoded{b, err}
+			}
+		}()
+	}
+	for i := range n {
+		e := <-done[i]
+		if e.err != nil {
+			return e.err
+		}
+		if _, err := w.Write(e.b); err != nil {
+			return err
+		}
+		free <- e.b[:0]
+	}
+	return nil
 }
 
 // Unmarshal reads what Marshal wrote, or its gzip compression as a store

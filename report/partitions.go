@@ -64,7 +64,8 @@ func ComputePartition(ctx context.Context, p *Prepared, store *usagestore.Store,
 	if err != nil {
 		return nil, err
 	}
-	if _, err := scanParts(ctx, run, store, keys, nil); err != nil {
+	scan := func(_ int, r io.Reader, name string) error { return run.Scan(r, name) }
+	if _, err := scanParts(ctx, store, keys, nil, scan); err != nil {
 		return nil, err
 	}
 	out := &Partial{PerID: run.Result(), WhatIf: run.Beside()}
@@ -72,10 +73,11 @@ func ComputePartition(ctx context.Context, p *Prepared, store *usagestore.Store,
 	return out, nil
 }
 
-// scanParts reads the parts (keys, in file order) into run, one after the
-// other in buf's memory, and returns the buffer.
-func scanParts(ctx context.Context, run *attribution.Run, store *usagestore.Store, keys []string, buf []byte) ([]byte, error) {
-	for _, key := range keys {
+// scanParts reads the parts (keys, in file order) into a run through scan
+// (file: the part's number among them), one after the other in buf's
+// memory, and returns the buffer.
+func scanParts(ctx context.Context, store *usagestore.Store, keys []string, buf []byte, scan func(file int, r io.Reader, name string) error) ([]byte, error) {
+	for i, key := range keys {
 		if err := ctx.Err(); err != nil {
 			return buf, err
 		}
@@ -83,7 +85,7 @@ func scanParts(ctx context.Context, run *attribution.Run, store *usagestore.Stor
 		if buf, err = store.ReadInto(ctx, key, buf); err != nil {
 			return buf, err
 		}
-		if err := run.Scan(bytes.NewReader(buf), key); err != nil {
+		if err := scan(i, bytes.NewReader(buf), key); err != nil {
 			return buf, err
 		}
 	}
@@ -170,7 +172,7 @@ func (s *Service) computePartitioned(ctx context.Context, doc *world.Document, m
 			whatIf = append(whatIf, pt.WhatIf)
 		}
 	}
-	merged := attribution.Merge(perID)
+	merged := mergeResults(perID)
 	// Every row of the month's files is read, as one pass over the whole
 	// files would: the rows of other months count as read too. (Only the
 	// row counts of the summary go into a report; the amounts read and the
@@ -178,12 +180,21 @@ func (s *Service) computePartitioned(ctx context.Context, doc *world.Document, m
 	merged.Summary.Read.Rows = total
 	var what *attribution.Result
 	if len(whatIf) > 0 {
-		what = attribution.Merge(whatIf)
+		what = mergeResults(whatIf)
 	}
 	if err := s.Store.FinishPartitionRun(ctx, id, partnerlink.RunDone, "", inMonth, s.now()); err != nil {
 		return nil, err
 	}
 	return p.Inputs(merged, what), nil
+}
+
+// mergeResults is attribution.Merge, which a single result (a local run)
+// does not need.
+func mergeResults(rs []*attribution.Result) *attribution.Result {
+	if len(rs) == 1 {
+		return rs[0]
+	}
+	return attribution.Merge(rs)
 }
 
 // openStore opens the usage store (the data directory's by default).
@@ -219,16 +230,25 @@ func (s *Service) SplitUsage(ctx context.Context, ims ...partnerlink.UsageImport
 	return n, nil
 }
 
-// runLocal runs the partitions on Workers goroutines. Each goroutine
-// reads its partitions into one run of its own, one after the other, and
-// gives one partial result: the partitions share no resource, so a run
-// over several is their merge (and fewer, larger results merge faster).
-// Each partition is still recorded as it starts and ends.
+// runLocal runs the partitions on Workers goroutines, into one run: each
+// goroutine is one of its workers and takes the next bucket when done with
+// one. The run adds up the workers' credits as it does for one file read
+// by several, so there is one result and nothing to merge.
 func (s *Service) runLocal(ctx context.Context, id int64, p *Prepared, store *usagestore.Store, spec *Spec) ([]*Partial, error) {
 	ctx, cancel := context.WithCancel(ctx) // the first failure stops the others
 	defer cancel()
 	workers := max(s.Workers, 1)
-	out := make([]*Partial, workers)
+	run, err := p.Run(workers)
+	if err != nil {
+		return nil, err
+	}
+	// Parts are numbered in bucket order, then file order: within a
+	// bucket, the order that decides a resource's first spelling.
+	first := make([]int, spec.Buckets)
+	n := 0
+	for b, keys := range spec.Parts {
+		first[b], n = n, n+len(keys)
+	}
 	errs := make([]error, workers)
 	next := make(chan int, spec.Buckets)
 	for b := range spec.Buckets {
@@ -238,7 +258,7 @@ func (s *Service) runLocal(ctx context.Context, id int64, p *Prepared, store *us
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Go(func() {
-			if errs[w] = s.partitions(ctx, id, p, store, spec, next, &out[w]); errs[w] != nil {
+			if errs[w] = s.partitions(ctx, id, run, w, store, spec, first, next); errs[w] != nil {
 				cancel()
 			}
 		})
@@ -253,16 +273,13 @@ func (s *Service) runLocal(ctx context.Context, id int64, p *Prepared, store *us
 		}
 		return nil, err
 	}
-	return out, nil
+	perID := run.Result()
+	return []*Partial{{PerID: perID, WhatIf: run.Beside(), Rows: perID.Summary.Read.Rows}}, nil
 }
 
-// partitions runs the buckets it takes from next into one run and sets
-// *out to its result.
-func (s *Service) partitions(ctx context.Context, id int64, p *Prepared, store *usagestore.Store, spec *Spec, next <-chan int, out **Partial) error {
-	run, err := p.Run(1)
-	if err != nil {
-		return err
-	}
+// partitions reads the buckets it takes from next into run, as its worker
+// w (first[b]: the number of bucket b's first part).
+func (s *Service) partitions(ctx context.Context, id int64, run *attribution.Run, w int, store *usagestore.Store, spec *Spec, first []int, next <-chan int) error {
 	var buf []byte
 	for b := range next {
 		if err := ctx.Err(); err != nil {
@@ -271,16 +288,20 @@ func (s *Service) partitions(ctx context.Context, id int64, p *Prepared, store *
 		if err := s.Store.StartPartition(ctx, id, b, "local", s.now()); err != nil {
 			return err
 		}
-		before := run.RowsRead()
-		if buf, err = scanParts(ctx, run, store, spec.Parts[b], buf); err != nil {
+		var rows int64
+		scan := func(i int, r io.Reader, name string) error {
+			n, err := run.ScanAs(w, int64(first[b]+i), r, name)
+			rows += n
 			return err
 		}
-		if err := s.Store.FinishPartition(ctx, id, b, run.RowsRead()-before, nil, s.now()); err != nil {
+		var err error
+		if buf, err = scanParts(ctx, store, spec.Parts[b], buf, scan); err != nil {
+			return err
+		}
+		if err := s.Store.FinishPartition(ctx, id, b, rows, nil, s.now()); err != nil {
 			return err
 		}
 	}
-	perID := run.Result()
-	*out = &Partial{PerID: perID, WhatIf: run.Beside(), Rows: perID.Summary.Read.Rows}
 	return nil
 }
 

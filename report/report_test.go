@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"fmt"
 	"slices"
 	"strings"
@@ -371,6 +372,28 @@ func TestAzureLinesEncodeAsTheCodecDoes(t *testing.T) {
 		if !slices.Equal(back.Azure, c.Azure) {
 			t.Errorf("%d lines read back as %+v", n, back.Azure)
 		}
+	}
+	// Lines enough for several blocks (encodeLines) come out in order, and
+	// a close keeps them compressed, hashed as written.
+	c.Azure = nil
+	for i := range 3*8192 + 5 {
+		l := ls[i%3]
+		l.UsageRows = int64(i)
+		c.Azure = append(c.Azure, l)
+	}
+	got, err := Marshal(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := codec(c); !bytes.Equal(got, want) {
+		t.Errorf("%d lines: the hand-written encoding differs from the codec's", len(c.Azure))
+	}
+	gz, sum, err := compressed(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back, err := Unmarshal(gz); err != nil || !gzipped(gz) || sum != sha256.Sum256(got) || !slices.Equal(back.Azure, c.Azure) {
+		t.Errorf("compressed content: gzip %v, hash %x (want %x), error %v", gzipped(gz), sum, sha256.Sum256(got), err)
 	}
 	// A content's encoding reads back as it was.
 	c = build(t, testWorld(), usageCSV)

@@ -156,8 +156,12 @@ func queueReportNotices(ctx context.Context, d *DB, tx *sql.Tx, v partnerlink.Re
 
 // gzipped compresses a version's content with klauspost/compress, the
 // standard library's gzip format several times faster (a large month's
-// content is hundreds of megabytes).
+// content is hundreds of megabytes). Content given compressed (the close
+// compresses as it encodes) is kept as it is.
 func gzipped(b []byte) ([]byte, error) {
+	if len(b) >= 2 && b[0] == 0x1f && b[1] == 0x8b { // JSON never starts so
+		return b, nil
+	}
 	var out bytes.Buffer
 	w, err := gzip.NewWriterLevel(&out, gzip.BestSpeed)
 	if err != nil {

@@ -98,6 +98,19 @@ func testReportVersions(t *testing.T, s Store) {
 	if len(vs) != 2 || vs[0].Version != 1 || vs[1].Version != 2 || len(vs[0].Content) != 0 {
 		t.Errorf("versions = %+v", vs)
 	}
+	// Content given gzip-compressed (as a close gives it) is kept as given.
+	var gz bytes.Buffer
+	z := gzip.NewWriter(&gz)
+	z.Write([]byte("three"))
+	must(t, z.Close())
+	_, ok, err = s.PublishReportVersion(ctx, partnerlink.ReportVersion{Month: "2026-03", PublishedAt: at.Add(2 * time.Hour), Hash: "h3", Content: gz.Bytes()},
+		func(*partnerlink.ReportVersion) ([]byte, error) { return []byte(`{"of":2}`), nil })
+	must(t, err)
+	v3, err := s.ReportVersion(ctx, "2026-03", 3)
+	must(t, err)
+	if !ok || !bytes.Equal(v3.Content, gz.Bytes()) || content(t, v3) != "three" {
+		t.Errorf("compressed content: published %v, read back %q", ok, content(t, v3))
+	}
 }
 
 // content is a version's content as published: a store may return it

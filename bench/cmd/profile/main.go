@@ -158,17 +158,23 @@ func closePhases(dataDir string, workers int, phase func(string)) {
 		log.Fatal(err)
 	}
 	phase("Build")
-	body, err := report.Marshal(c)
-	if err != nil {
+	// As the close does: hashed and compressed as it is encoded.
+	var out bytes.Buffer
+	h := sha256.New()
+	w, _ := gzip.NewWriterLevel(&out, gzip.BestSpeed)
+	var size countWriter
+	if err := report.Encode(io.MultiWriter(h, w, &size), c); err != nil {
 		log.Fatal(err)
 	}
-	phase("Marshal")
-	sha256.Sum256(body)
-	phase("SHA-256")
-	var out bytes.Buffer
-	w, _ := gzip.NewWriterLevel(&out, gzip.BestSpeed)
-	w.Write(body)
 	w.Close()
-	phase("gzip")
-	fmt.Fprintf(os.Stderr, "content %d bytes, %d Azure lines; stored %d bytes\n", len(body), len(c.Azure), out.Len())
+	phase("Encode+SHA+gzip")
+	fmt.Fprintf(os.Stderr, "content %d bytes, %d Azure lines; stored %d bytes\n", int64(size), len(c.Azure), out.Len())
+}
+
+// countWriter counts the bytes written to it.
+type countWriter int64
+
+func (n *countWriter) Write(b []byte) (int, error) {
+	*n += countWriter(len(b))
+	return len(b), nil
 }
