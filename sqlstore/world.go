@@ -322,16 +322,28 @@ func linksWithVersions(in []world.Link) []partnerlink.Link {
 // ExportWorld reads the whole world document back (secrets never included).
 func (d *DB) ExportWorld(ctx context.Context) (*world.Document, error) {
 	doc := &world.Document{Version: world.CurrentVersion}
+	if err := d.exportDirectory(ctx, doc); err != nil {
+		return nil, err
+	}
+	if err := d.exportRest(ctx, doc); err != nil {
+		return nil, err
+	}
+	return doc, nil
+}
+
+// exportDirectory reads the tenants, principals, partners, memberships
+// and links into doc.
+func (d *DB) exportDirectory(ctx context.Context, doc *world.Document) error {
 	tenants, err := d.Tenants(ctx)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	for _, t := range tenants {
 		doc.Tenants = append(doc.Tenants, world.Tenant{TenantID: t.ID, Name: t.Name, WebhookURL: t.WebhookURL})
 	}
 	principals, err := d.Principals(ctx, "")
 	if err != nil {
-		return nil, err
+		return err
 	}
 	for _, p := range principals {
 		// One entry per enabled period, oldest first.
@@ -347,7 +359,7 @@ func (d *DB) ExportWorld(ctx context.Context) (*world.Document, error) {
 	}
 	partners, err := d.Partners(ctx)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	for _, p := range partners {
 		homes := p.HomeTenantIDs
@@ -359,7 +371,7 @@ func (d *DB) ExportWorld(ctx context.Context) (*world.Document, error) {
 	}
 	ms, err := d.Memberships(ctx, "")
 	if err != nil {
-		return nil, err
+		return err
 	}
 	for _, m := range ms {
 		doc.GroupMemberships = append(doc.GroupMemberships, world.GroupMembership{TenantID: m.TenantID, GroupID: m.GroupID,
@@ -367,16 +379,13 @@ func (d *DB) ExportWorld(ctx context.Context) (*world.Document, error) {
 	}
 	links, err := d.Links(ctx, partnerlink.LinkFilter{})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	for _, l := range links {
 		doc.Links = append(doc.Links, world.Link{TenantID: l.TenantID, ObjectID: l.ObjectID, PartnerID: l.PartnerID,
 			From: timePtr(l.Period.From), To: timePtr(l.Period.To)})
 	}
-	if err := d.exportRest(ctx, doc); err != nil {
-		return nil, err
-	}
-	return doc, nil
+	return nil
 }
 
 func (d *DB) exportRest(ctx context.Context, doc *world.Document) error {
@@ -398,6 +407,11 @@ func (d *DB) exportRest(ctx context.Context, doc *world.Document) error {
 	steps := []struct {
 		q  string
 		fn scanFn
+		// grow, when set, makes room for the table's rows up front:
+		// appending a large world's role assignments one by one copied
+		// them over and over (half a second at 200k).
+		table string
+		grow  func(n int)
 	}{
 		{`SELECT tenant_id, name, parent FROM management_groups`, func(r *sql.Rows) error {
 			var mg world.ManagementGroup
@@ -406,7 +420,7 @@ func (d *DB) exportRest(ctx context.Context, doc *world.Document) error {
 			mg.Parent = strPtr(parent)
 			doc.ManagementGroups = append(doc.ManagementGroups, mg)
 			return err
-		}},
+		}, "", nil},
 		{`SELECT subscription_id, tenant_id, name, management_group FROM subscriptions`, func(r *sql.Rows) error {
 			var s world.Subscription
 			var mg string
@@ -414,7 +428,7 @@ func (d *DB) exportRest(ctx context.Context, doc *world.Document) error {
 			s.ManagementGroup = strPtr(mg)
 			doc.Subscriptions = append(doc.Subscriptions, s)
 			return err
-		}},
+		}, "", nil},
 		{`SELECT tenant_id, id, name, actions, not_actions, data_actions FROM role_definitions`, func(r *sql.Rows) error {
 			var rd world.RoleDefinition
 			var a, na, da string
@@ -427,14 +441,14 @@ func (d *DB) exportRest(ctx context.Context, doc *world.Document) error {
 			}
 			doc.RoleDefinitions = append(doc.RoleDefinitions, rd)
 			return nil
-		}},
+		}, "", nil},
 		{`SELECT tenant_id, id, principal_id, role_definition, scope, valid_from, valid_to FROM role_assignments ORDER BY row_id`, func(r *sql.Rows) error {
 			var ra world.RoleAssignment
 			err := r.Scan(&ra.TenantID, &ra.ID, &ra.PrincipalID, &ra.RoleDefinition, &ra.Scope, &from, &to)
 			ra.From, ra.To = timePtr(instant(from)), timePtr(instant(to))
 			doc.RoleAssignments = append(doc.RoleAssignments, ra)
 			return err
-		}},
+		}, "role_assignments", func(n int) { doc.RoleAssignments = slices.Grow(doc.RoleAssignments, n) }},
 		{`SELECT id, customer_tenant_id, managing_tenant_id, scope, principal_id, role_definition, valid_from, valid_to
 			FROM delegations ORDER BY row_id`, func(r *sql.Rows) error {
 			var dl world.Delegation
@@ -442,28 +456,35 @@ func (d *DB) exportRest(ctx context.Context, doc *world.Document) error {
 			dl.From, dl.To = timePtr(instant(from)), timePtr(instant(to))
 			doc.Delegations = append(doc.Delegations, dl)
 			return err
-		}},
+		}, "delegations", func(n int) { doc.Delegations = slices.Grow(doc.Delegations, n) }},
 		{`SELECT tenant_id, environment_id, type FROM environments`, func(r *sql.Rows) error {
 			var e world.Environment
 			err := r.Scan(&e.TenantID, &e.EnvironmentID, &e.Type)
 			doc.Environments = append(doc.Environments, e)
 			return err
-		}},
+		}, "", nil},
 		{`SELECT tenant_id, environment_id, id, kind, paid FROM pp_resources`, func(r *sql.Rows) error {
 			var res world.PowerPlatformResource
 			err := r.Scan(&res.TenantID, &res.EnvironmentID, &res.ID, &res.Kind, &res.Paid)
 			doc.PowerPlatformResources = append(doc.PowerPlatformResources, res)
 			return err
-		}},
+		}, "", nil},
 		{`SELECT resource_id, principal_id, role, valid_from, valid_to FROM ownership ORDER BY row_id`, func(r *sql.Rows) error {
 			var o world.Ownership
 			err := r.Scan(&o.ResourceID, &o.PrincipalID, &o.Role, &from, &to)
 			o.From, o.To = timePtr(instant(from)), timePtr(instant(to))
 			doc.Ownership = append(doc.Ownership, o)
 			return err
-		}},
+		}, "ownership", func(n int) { doc.Ownership = slices.Grow(doc.Ownership, n) }},
 	}
 	for _, s := range steps {
+		if s.grow != nil {
+			var n int
+			if err := d.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+s.table).Scan(&n); err != nil {
+				return fmt.Errorf("store: export: %w", err)
+			}
+			s.grow(n)
+		}
 		if err := query(s.q, s.fn); err != nil {
 			return err
 		}
