@@ -96,6 +96,29 @@ func NewIndexWithOrganizations(doc *world.Document, orgOf map[string]string, cha
 	if err != nil {
 		return nil, err
 	}
+	withOrganizations(ix, orgOf)
+	return ix, nil
+}
+
+// NewIndexUnchecked is NewIndexWithOrganizations without validating doc,
+// for a caller that validates it meanwhile on another core (the monthly
+// close: world.Check) and keeps the index only when doc is valid. Building
+// an invalid document may go wrong anywhere: that is returned as an error,
+// and the index is worthless then.
+func NewIndexUnchecked(doc *world.Document, orgOf map[string]string, chains bool) (ix *Index, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			ix, err = nil, fmt.Errorf("attribution: indexing an invalid world: %v", r)
+		}
+	}()
+	ix = build(doc, chains)
+	withOrganizations(ix, orgOf)
+	return ix, nil
+}
+
+// withOrganizations makes ix credit the organizations of orgOf
+// (NewIndexWithOrganizations).
+func withOrganizations(ix *Index, orgOf map[string]string) {
 	var keys []string
 	for _, o := range orgOf {
 		keys = append(keys, o)
@@ -114,7 +137,6 @@ func NewIndexWithOrganizations(doc *world.Document, orgOf map[string]string, cha
 	for _, k := range keys {
 		ix.partners = append(ix.partners, OrganizationPrefix+k)
 	}
-	return ix, nil
 }
 
 // ReadIndex reads a world document (world.Decode) and builds its index,

@@ -58,6 +58,21 @@ type Service struct {
 	// Executor, when set, runs the partitions on the job queue's workers
 	// instead of this process's goroutines.
 	Executor Executor
+	// Step, when set, is told how long each step of a close's attribution
+	// took (the bench's profile shows them).
+	Step func(name string, took time.Duration)
+}
+
+// step returns a function that tells Step how long it has been since the
+// previous step.
+func (s *Service) step() func(name string) {
+	t := time.Now()
+	return func(name string) {
+		if s.Step != nil {
+			s.Step(name, time.Since(t))
+		}
+		t = time.Now()
+	}
 }
 
 func (s *Service) now() time.Time {
@@ -182,15 +197,17 @@ func (s *Service) compute(ctx context.Context, month partnerlink.Month) (*Conten
 // Inputs runs the month's attributions (Azure, as a partitioned run, and
 // Power Platform) on the stored state and reads what its reports show.
 func (s *Service) Inputs(ctx context.Context, month partnerlink.Month) (*Inputs, error) {
+	step := s.step()
 	doc, err := s.Store.ExportWorld(ctx)
 	if err != nil {
 		return nil, err
 	}
+	step("export the world")
 	ims, err := s.Store.UsageImports(ctx, usage.FOCUS.Name, []string{month.String()})
 	if err != nil {
 		return nil, err
 	}
-	inputs, err := s.computePartitioned(ctx, doc, month, ims)
+	inputs, err := s.computePartitioned(ctx, doc, month, ims, step)
 	if err != nil {
 		return nil, err
 	}
@@ -223,6 +240,7 @@ func (s *Service) Inputs(ctx context.Context, month partnerlink.Month) (*Inputs,
 	if inputs.Notifications, err = s.Store.Notifications(ctx, "", 0); err != nil {
 		return nil, err
 	}
+	step("Power Platform, events and notifications")
 	return inputs, nil
 }
 
@@ -269,27 +287,43 @@ func prepare(doc *world.Document, month partnerlink.Month, chains bool) (*Prepar
 	if chains {
 		newIndex = attribution.NewIndexWithChains
 	}
-	// The two indexes are built at once.
-	p := &Prepared{Month: month, Doc: doc, what: newWhatIf(doc, month.Period())}
-	var whatErr error
+	// The stored world is checked on one core while the other indexes it
+	// (the index is kept only when it is valid). The what-if world is the
+	// same world with other partners and links, so only what its links rely
+	// on is checked again (world.ValidateVariant) before it is indexed.
+	p := &Prepared{Month: month, Doc: doc}
+	validated := world.Validated(doc)
+	var checkErr error
 	var wg sync.WaitGroup
-	if p.what != nil {
-		wg.Go(func() {
-			if p.whatIx, whatErr = newIndex(p.what.doc); whatErr != nil {
-				whatErr = fmt.Errorf("report: the world with the unlinked credentials linked: %w", whatErr)
+	wg.Go(func() {
+		if !validated {
+			if checkErr = world.Check(doc, "of the store"); checkErr != nil {
+				return
 			}
-		})
-	}
+		}
+		if p.what = newWhatIf(doc, month.Period()); p.what == nil {
+			return
+		}
+		if checkErr = world.ValidateVariant(p.what.doc, doc); checkErr == nil {
+			p.whatIx, checkErr = newIndex(p.what.doc)
+		}
+		if checkErr != nil {
+			checkErr = fmt.Errorf("report: the world with the unlinked credentials linked: %w", checkErr)
+		}
+	})
 	// An organization credited through one ID only has the credit of that
 	// ID; organizations are credited apart (once per row) only when they
 	// have several IDs linked in the month, where a row may reach them
 	// twice.
-	var err error
-	p.ix, err = attribution.NewIndexWithOrganizations(doc, severalIDs(doc, month.Period()), chains)
+	ix, err := attribution.NewIndexUnchecked(doc, severalIDs(doc, month.Period()), chains)
 	wg.Wait()
-	if err = cmp.Or(err, whatErr); err != nil {
+	if checkErr != nil {
+		return nil, checkErr // what building an invalid world ran into matters less
+	}
+	if err != nil {
 		return nil, err
 	}
+	p.ix = ix
 	return p, nil
 }
 

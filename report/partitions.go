@@ -95,7 +95,7 @@ func scanParts(ctx context.Context, store *usagestore.Store, keys []string, buf 
 // computePartitioned is the month's attribution as a partitioned run: the
 // imported files are split into the usage store (once), the partitions
 // run locally or on the executor, and their results merge.
-func (s *Service) computePartitioned(ctx context.Context, doc *world.Document, month partnerlink.Month, ims []partnerlink.UsageImport) (*Inputs, error) {
+func (s *Service) computePartitioned(ctx context.Context, doc *world.Document, month partnerlink.Month, ims []partnerlink.UsageImport, step func(string)) (*Inputs, error) {
 	store, storeURL, err := s.openStore(ctx)
 	if err != nil {
 		return nil, err
@@ -116,10 +116,12 @@ func (s *Service) computePartitioned(ctx context.Context, doc *world.Document, m
 			}
 		}
 	}
+	step("split the usage")
 	p, err := prepare(doc, month, true)
 	if err != nil {
 		return nil, err
 	}
+	step("check and index the worlds")
 	if s.Executor != nil {
 		if spec.World, err = json.Marshal(doc); err != nil {
 			return nil, err
@@ -165,6 +167,7 @@ func (s *Service) computePartitioned(ctx context.Context, doc *world.Document, m
 	if err != nil {
 		return nil, fail(err)
 	}
+	step("credit the partitions")
 	var perID, whatIf []*attribution.Result
 	for _, pt := range partials {
 		perID = append(perID, pt.PerID)
@@ -185,6 +188,7 @@ func (s *Service) computePartitioned(ctx context.Context, doc *world.Document, m
 	if err := s.Store.FinishPartitionRun(ctx, id, partnerlink.RunDone, "", inMonth, s.now()); err != nil {
 		return nil, err
 	}
+	step("merge the results")
 	return p.Inputs(merged, what), nil
 }
 

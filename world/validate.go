@@ -88,6 +88,35 @@ func Validate(doc *Document) error {
 	return v.p.err()
 }
 
+// ValidateVariant checks doc, a variant of base with other partners and
+// links (the monthly close's world where unlinked credentials are linked),
+// and marks it as valid (Validated) when it is. When base is Validated
+// and doc has base's version and every other array of base, only what
+// links rely on is checked again (tenants and partners, principals, the
+// links); otherwise the whole of doc is, as Validate does. This spares a
+// large world's role assignments a second check.
+func ValidateVariant(doc, base *Document) error {
+	rest := func(d *Document) shape {
+		c := *d
+		c.Partners, c.Links = nil, nil
+		return shapeOf(&c)
+	}
+	v := validator{doc: doc}
+	if Validated(base) && rest(doc) == rest(base) {
+		v.tenantsAndPartners()
+		v.principalsCheck()
+		v.links()
+	} else {
+		v.run()
+	}
+	if err := v.p.err(); err != nil {
+		return err
+	}
+	s := shapeOf(doc)
+	doc.read = &s
+	return nil
+}
+
 type validator struct {
 	doc *Document
 	p   problems
