@@ -147,7 +147,9 @@ func closePhases(dataDir string, workers int, phase func(string)) {
 	ctx := context.Background()
 	s, month, done := closeService(ctx, dataDir, workers)
 	defer done()
-	s.Step = func(name string, took time.Duration) { fmt.Fprintf(os.Stderr, "  %-40s %7.3fs\n", name, took.Seconds()) }
+	s.Step = func(name string, took time.Duration) {
+		fmt.Fprintf(os.Stderr, "  %-40s %7.3fs\n", name, took.Seconds())
+	}
 	phase("Open")
 	in, err := s.Inputs(ctx, month)
 	if err != nil {
