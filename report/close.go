@@ -389,34 +389,16 @@ func Marshal(c *Content) ([]byte, error) {
 }
 
 // Encode writes c's canonical JSON to w: the bytes whose hash identifies
-// a version. The credit lines, most of a large month, are written by hand,
-// a block at a time on every processor, while w takes the blocks before
-// in order; the credentials, the next largest part, are encoded beside
-// them, cut in parts; the codec writes the rest. A large month (hundreds
-// of megabytes) is never held whole: a close hashes and compresses it as
-// it is written.
+// a version. The two long lists, the credit lines (most of a large month,
+// written by hand) and the credentials, are encoded a block at a time on
+// every processor while w takes the blocks before in order; the codec
+// writes the rest. A large month (hundreds of megabytes) is never held
+// whole: a close hashes and compresses it as it is written.
 func Encode(w io.Writer, c *Content) error {
 	rest := *c
 	rest.Azure, rest.Credentials = AzureLines{}, []Credential{}
-	var doc []byte
-	var err error
-	restDone := make(chan struct{})
-	go func() {
-		defer close(restDone)
-		doc, err = jsonv2.Marshal(&rest, jsonv2.Deterministic(true))
-	}()
-	creds := make([][]byte, partsOf(len(c.Credentials)))
-	credErrs := make([]error, len(creds))
-	credsDone := make(chan struct{})
-	go func() {
-		defer close(credsDone)
-		inParts(len(c.Credentials), len(creds), func(i, from, to int) {
-			creds[i], credErrs[i] = jsonv2.Marshal(c.Credentials[from:to], jsonv2.Deterministic(true))
-		})
-	}()
-	<-restDone
+	doc, err := jsonv2.Marshal(&rest, jsonv2.Deterministic(true))
 	if err != nil {
-		<-credsDone
 		return err
 	}
 	// The fields in order: "month", then "azure" and, later, "credentials"
@@ -425,53 +407,48 @@ func Encode(w io.Writer, c *Content) error {
 	at := bytes.Index(doc, []byte(azure))
 	at2 := at + bytes.Index(doc[max(at, 0):], []byte(credentials))
 	if at < 0 || at2 < at {
-		<-credsDone
 		return fmt.Errorf("report: no %s or %s in the encoded content", azure, credentials)
 	}
 	at, at2 = at+len(azure)-1, at2+len(credentials)-1 // at the closing brackets
 	if _, err := w.Write(doc[:at]); err != nil {
-		<-credsDone
 		return err
 	}
-	err = encodeLines(w, c.Azure)
-	<-credsDone
-	if err = cmp.Or(err, errors.Join(credErrs...)); err != nil {
+	lines := func(dst []byte, from, to int) ([]byte, error) { return c.Azure[from:to].appendJSON(dst) }
+	if err := encodeBlocks(w, len(c.Azure), 8192, lines); err != nil { // about 3 MB a block
 		return err
 	}
 	if _, err := w.Write(doc[at:at2]); err != nil {
 		return err
 	}
-	first := true
-	for _, b := range creds {
-		if len(b) <= 2 { // [] of an empty part
-			continue
+	creds := func(dst []byte, from, to int) ([]byte, error) {
+		// The codec writes the list's brackets: the elements are between.
+		b := bytes.NewBuffer(dst)
+		if err := jsonv2.MarshalWrite(b, c.Credentials[from:to], jsonv2.Deterministic(true)); err != nil {
+			return nil, err
 		}
-		if !first {
-			if _, err := w.Write([]byte{','}); err != nil {
-				return err
-			}
-		}
-		first = false
-		if _, err := w.Write(b[1 : len(b)-1]); err != nil {
-			return err
-		}
+		out := b.Bytes()
+		return append(out[:len(dst)], out[len(dst)+1:len(out)-1]...), nil
+	}
+	if err := encodeBlocks(w, len(c.Credentials), 1024, creds); err != nil {
+		return err
 	}
 	_, err = w.Write(doc[at2:])
 	return err
 }
 
-// encodeLines writes the lines to w as appendJSON does, in blocks encoded
-// by one goroutine per processor and written in order; at most two blocks
-// per processor are in memory at once.
-func encodeLines(w io.Writer, lines AzureLines) error {
-	const block = 8192 // lines: about 3 MB
-	n := (len(lines) + block - 1) / block
-	workers := partsOf(n)
+// encodeBlocks writes n list elements to w, comma-separated, as enc
+// appends those from from to to, block at a time. The blocks are encoded
+// by one goroutine per processor into buffers used again and again, and
+// written in order; at most two blocks per processor are in memory at
+// once.
+func encodeBlocks(w io.Writer, n, block int, enc func(dst []byte, from, to int) ([]byte, error)) error {
+	blocks := (n + block - 1) / block
+	workers := partsOf(blocks)
 	type encoded struct {
 		b   []byte
 		err error
 	}
-	done := make([]chan encoded, n)
+	done := make([]chan encoded, blocks)
 	for i := range done {
 		done[i] = make(chan encoded, 1)
 	}
@@ -479,8 +456,8 @@ func encodeLines(w io.Writer, lines AzureLines) error {
 	for range cap(free) {
 		free <- nil
 	}
-	next := make(chan int, n)
-	for i := range n {
+	next := make(chan int, blocks)
+	for i := range blocks {
 		next <- i
 	}
 	close(next)
@@ -505,12 +482,12 @@ func encodeLines(w io.Writer, lines AzureLines) error {
 				if i > 0 {
 					buf = append(buf, ',')
 				}
-				b, err := lines[i*block : min((i+1)*block, len(lines))].appendJSON(buf)
+				b, err := enc(buf, i*block, min((i+1)*block, n))
 				done[i] <- encoded{b, err}
 			}
 		}()
 	}
-	for i := range n {
+	for i := range blocks {
 		e := <-done[i]
 		if e.err != nil {
 			return e.err

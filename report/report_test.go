@@ -381,12 +381,20 @@ func TestAzureLinesEncodeAsTheCodecDoes(t *testing.T) {
 		l.UsageRows = int64(i)
 		c.Azure = append(c.Azure, l)
 	}
+	if len(c.Credentials) == 0 {
+		t.Fatal("the test content has no credentials")
+	}
+	for i := range 2*1024 + 3 {
+		cr := c.Credentials[i%len(c.Credentials)]
+		cr.DisplayName = fmt.Sprint("credential ", i)
+		c.Credentials = append(c.Credentials, cr)
+	}
 	got, err := Marshal(c)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if want := codec(c); !bytes.Equal(got, want) {
-		t.Errorf("%d lines: the hand-written encoding differs from the codec's", len(c.Azure))
+		t.Errorf("%d lines, %d credentials: the encoding differs from the codec's", len(c.Azure), len(c.Credentials))
 	}
 	gz, sum, err := compressed(c)
 	if err != nil {
