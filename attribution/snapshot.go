@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -255,43 +256,56 @@ func (r *snapshotReader) grants() []grant {
 // cache keeps the newest snapshots only (keepSnapshots); a snapshot that
 // cannot be read is replaced. The index has no world (DropWorld).
 func ReadIndexFile(path, dir string) (*Index, error) {
+	program := ""
+	if dir != "" {
+		program = programID()
+	}
+	if program != "" {
+		// The file is hashed as it is read, not held: a document whose
+		// snapshot is there is never decoded (a large one is 80 MB).
+		if f, err := os.Open(path); err == nil {
+			file, err := snapshotName(dir, program, f)
+			f.Close()
+			if b, rerr := os.ReadFile(file); err == nil && rerr == nil {
+				if ix, err := ReadSnapshot(b); err == nil {
+					now := time.Now()
+					os.Chtimes(file, now, now) // the newest used, for pruning
+					return ix, nil
+				}
+			}
+		}
+	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read world document: %w", err)
-	}
-	if dir == "" {
-		ix, err := ReadIndex(bytes.NewReader(data), path)
-		if err == nil {
-			ix.DropWorld()
-		}
-		return ix, err
-	}
-	program := programID()
-	if program == "" {
-		return ReadIndexFile(path, "")
-	}
-	// The snapshot of these bytes as this program indexes them.
-	h := sha256.New()
-	h.Write([]byte(program))
-	h.Write(data)
-	file := filepath.Join(dir, "index-"+hex.EncodeToString(h.Sum(nil))+".snapshot")
-	if b, err := os.ReadFile(file); err == nil {
-		if ix, err := ReadSnapshot(b); err == nil {
-			now := time.Now()
-			os.Chtimes(file, now, now) // the newest used, for pruning
-			return ix, nil
-		}
 	}
 	ix, err := ReadIndex(bytes.NewReader(data), path)
 	if err != nil {
 		return nil, err
 	}
 	ix.DropWorld()
-	// A cache that cannot be written only costs the next run its speed.
+	if program == "" {
+		return ix, nil
+	}
+	// Named by the bytes indexed (the file may have changed since it was
+	// hashed above). A cache that cannot be written only costs the next
+	// run its speed.
+	file, _ := snapshotName(dir, program, bytes.NewReader(data))
 	if err := writeSnapshotFile(dir, file, ix.WriteSnapshot()); err == nil {
 		pruneSnapshots(dir, file)
 	}
 	return ix, nil
+}
+
+// snapshotName is the file in dir of the snapshot of the document that r
+// reads, as program indexes it.
+func snapshotName(dir, program string, r io.Reader) (string, error) {
+	h := sha256.New()
+	h.Write([]byte(program))
+	if _, err := io.Copy(h, r); err != nil {
+		return "", err
+	}
+	return filepath.Join(dir, "index-"+hex.EncodeToString(h.Sum(nil))+".snapshot"), nil
 }
 
 // programID identifies the program that indexes: its commit when it was
@@ -317,12 +331,16 @@ var programID = sync.OnceValue(func() string {
 	if err != nil {
 		return ""
 	}
-	b, err := os.ReadFile(exe)
+	f, err := os.Open(exe)
 	if err != nil {
 		return ""
 	}
-	sum := sha256.Sum256(b)
-	return "executable " + hex.EncodeToString(sum[:])
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return ""
+	}
+	return "executable " + hex.EncodeToString(h.Sum(nil))
 })
 
 // keepSnapshots is how many snapshots the cache keeps: a few worlds in
