@@ -275,22 +275,34 @@ func ReadIndexFile(path, dir string) (*Index, error) {
 			}
 		}
 	}
+	if program == "" {
+		// The document is read from the file into one buffer sized for it.
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, fmt.Errorf("read world document: %w", err)
+		}
+		defer f.Close()
+		ix, err := ReadIndex(f, path)
+		if err != nil {
+			return nil, err
+		}
+		ix.DropWorld()
+		return ix, nil
+	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read world document: %w", err)
 	}
+	// Named by the bytes indexed (the file may have changed since it was
+	// hashed above), before they are decoded: data is not kept alive
+	// beside the document's own copy.
+	file, _ := snapshotName(dir, program, bytes.NewReader(data))
 	ix, err := ReadIndex(bytes.NewReader(data), path)
 	if err != nil {
 		return nil, err
 	}
 	ix.DropWorld()
-	if program == "" {
-		return ix, nil
-	}
-	// Named by the bytes indexed (the file may have changed since it was
-	// hashed above). A cache that cannot be written only costs the next
-	// run its speed.
-	file, _ := snapshotName(dir, program, bytes.NewReader(data))
+	// A cache that cannot be written only costs the next run its speed.
 	if err := writeSnapshotFile(dir, file, ix.WriteSnapshot()); err == nil {
 		pruneSnapshots(dir, file)
 	}
