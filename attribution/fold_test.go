@@ -1,6 +1,7 @@
 package attribution
 
 import (
+	"bytes"
 	"strings"
 	"testing"
 )
@@ -38,6 +39,32 @@ func FuzzASCIIEqualFold(f *testing.F) {
 		}
 		if !asciiEqualFold(a, string(lower)) {
 			t.Fatalf("asciiEqualFold(%q, its own key %q) = false", a, lower)
+		}
+	})
+}
+
+// foldHash: ids equal under asciiEqualFold hash the same, whatever their
+// casing, so the worker's cache finds a resource in every spelling.
+func FuzzFoldHash(f *testing.F) {
+	f.Add([]byte("/subscriptions/0000/resourceGroups/RG-Web/providers/Microsoft.Compute/virtualMachines/VM-1"))
+	f.Add([]byte("short"))
+	f.Add([]byte(""))
+	f.Add([]byte("\xc3\x89TAT-Ab@[`{"))
+	f.Fuzz(func(t *testing.T, a []byte) {
+		lower := []byte(strings.Map(func(r rune) rune {
+			if 'A' <= r && r <= 'Z' {
+				return r + 'a' - 'A'
+			}
+			return r
+		}, string(a)))
+		if len(lower) != len(a) || !asciiEqualFold(a, string(lower)) {
+			return // invalid UTF-8 that strings.Map rewrote
+		}
+		if foldHash(a) != foldHash(lower) {
+			t.Fatalf("foldHash(%q) = %x, foldHash(%q) = %x", a, foldHash(a), lower, foldHash(lower))
+		}
+		if other := append(bytes.Clone(lower), '1'); foldHash(other) == foldHash(lower) {
+			t.Errorf("foldHash(%q) = foldHash(%q)", other, lower)
 		}
 	})
 }

@@ -161,7 +161,7 @@ func (w *worker) lookupID(sub *subscription, file int64, row *focus.Row) *resour
 		}
 	}
 	if res == nil {
-		h := maphash.Bytes(w.run.resources.seed, id)
+		h := foldHash(id)
 		set := w.cache[h&uint64(len(w.cache)-1)&^(cacheWays-1):][:cacheWays]
 		for i := range set {
 			if e := &set[i]; e.h == h && e.res != nil && e.res.sub == sub && asciiEqualFold(id, e.res.key[len(focus.GUID{}):]) {
@@ -235,7 +235,7 @@ func (w *worker) growCache(n int) {
 }
 
 type cacheEntry struct {
-	h   uint64 // maphash of the resource id as written
+	h   uint64 // foldHash of the resource id
 	res *resource
 }
 
@@ -269,6 +269,33 @@ func asciiEqualFold(a []byte, b string) bool {
 		}
 	}
 	return true
+}
+
+// foldHash hashes id so that ids equal under asciiEqualFold hash the
+// same: each byte with its 0x20 bit set, which makes A-Z a-z. The cache
+// then finds a resource whatever the casing a row writes it in (usage
+// files mix them), where a hash of the bytes as written missed on every
+// other spelling.
+func foldHash(id []byte) uint64 {
+	const fold = 0x2020202020202020
+	const m = 0x9e3779b97f4a7c15
+	h := uint64(len(id)) * m
+	i := 0
+	for ; i+8 <= len(id); i += 8 {
+		h = (h ^ (binary.LittleEndian.Uint64(id[i:]) | fold)) * m
+		h ^= h >> 29
+	}
+	var tail uint64
+	for j := len(id) - 1; j >= i; j-- {
+		tail = tail<<8 | uint64(id[j]|0x20)
+	}
+	h = (h ^ tail) * m
+	// Every bit of the result depends on every byte: the cache takes its
+	// set from the low bits.
+	h ^= h >> 33
+	h *= 0xff51afd7ed558ccd
+	h ^= h >> 33
+	return h
 }
 
 const highBits = 0x8080808080808080
