@@ -2,7 +2,6 @@ package world_test
 
 import (
 	"bytes"
-	"os"
 	"strings"
 	"testing"
 
@@ -17,14 +16,7 @@ const (
 // Issue 11 item 2: a custom role belongs to its tenant; a reference by
 // name or GUID finds it only in that tenant, built-in roles in every one.
 func TestResolveRolePerTenant(t *testing.T) {
-	in, err := os.ReadFile("testdata/full-unsorted.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	doc, err := world.Read(bytes.NewReader(in), "full-unsorted.json")
-	if err != nil {
-		t.Fatal(err)
-	}
+	doc := readTestWorld(t, "full-unsorted.json")
 	cases := []struct {
 		tenant, ref string
 		want        world.Role

@@ -3,6 +3,7 @@ package world_test
 import (
 	"bytes"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -60,14 +61,7 @@ func TestValidated(t *testing.T) {
 // checked for what links rely on and marked valid; with any other array
 // changed, it is checked whole.
 func TestValidateVariant(t *testing.T) {
-	in, err := os.ReadFile("testdata/full-unsorted.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	base, err := world.Read(bytes.NewReader(in), "full-unsorted.json")
-	if err != nil {
-		t.Fatal(err)
-	}
+	base := readTestWorld(t, "full-unsorted.json")
 	i := slices.IndexFunc(base.Principals, func(p world.Principal) bool { return p.Type == "User" && !p.CSPDelegated })
 	if i < 0 {
 		t.Fatal("the test world has no user")
@@ -103,4 +97,18 @@ func TestValidateVariant(t *testing.T) {
 	if err := world.ValidateVariant(&shared, plain); err == nil || !strings.Contains(err.Error(), "roleAssignments[0]") {
 		t.Errorf("a variant of a base not Validated: %v", err)
 	}
+}
+
+// readTestWorld reads testdata/name with world.Read.
+func readTestWorld(t *testing.T, name string) *world.Document {
+	t.Helper()
+	in, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := world.Read(bytes.NewReader(in), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return doc
 }
