@@ -80,16 +80,6 @@ func (res *Result) Credits() []Credit {
 	return out
 }
 
-// View returns the credits as Credits does, but shared with the result
-// when it holds them already (Merge, ResultOf): the caller must not change
-// them. A month's merged credits are over a hundred megabytes.
-func (res *Result) View() []Credit {
-	if res.run == nil {
-		return res.fixed
-	}
-	return res.Credits()
-}
-
 // Range appends credits from to to (in Credits' order) to dst, for
 // callers that go over a large result a block at a time rather than
 // holding all its credits at once.
