@@ -474,6 +474,11 @@ func encodeBlocks(w io.Writer, n, block int, enc func(dst []byte, from, to int) 
 				case <-stop:
 					return
 				}
+				select {
+				case <-stop: // the writer failed: no more blocks
+					return
+				default:
+				}
 				i, ok := <-next
 				if !ok {
 					return

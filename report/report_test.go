@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -396,6 +397,13 @@ func TestAzureLinesEncodeAsTheCodecDoes(t *testing.T) {
 	if want := codec(c); !bytes.Equal(got, want) {
 		t.Errorf("%d lines, %d credentials: the encoding differs from the codec's", len(c.Azure), len(c.Credentials))
 	}
+	// A writer that fails stops the encoding with its error.
+	for _, n := range []int{0, 100, len(got) / 2, len(got) - 1} {
+		w := &failingWriter{left: n}
+		if err := Encode(w, c); !errors.Is(err, errWriteFailed) {
+			t.Errorf("a writer failing after %d bytes: %v", n, err)
+		}
+	}
 	gz, sum, err := compressed(c)
 	if err != nil {
 		t.Fatal(err)
@@ -417,4 +425,19 @@ func TestAzureLinesEncodeAsTheCodecDoes(t *testing.T) {
 	if !bytes.Equal(b, again) || len(back.Azure) != len(c.Azure) || back.Azure[0] != c.Azure[0] {
 		t.Errorf("content does not round-trip:\n%s\n%s", b, again)
 	}
+}
+
+var errWriteFailed = errors.New("write failed")
+
+// failingWriter takes left bytes, then fails.
+type failingWriter struct{ left int }
+
+func (w *failingWriter) Write(b []byte) (int, error) {
+	if len(b) > w.left {
+		n := w.left
+		w.left = 0
+		return n, errWriteFailed
+	}
+	w.left -= len(b)
+	return len(b), nil
 }
