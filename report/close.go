@@ -118,7 +118,7 @@ func (s *Service) Close(ctx context.Context, month partnerlink.Month, early bool
 	if err != nil {
 		return nil, err
 	}
-	body, sum, err := compressed(content)
+	body, sum, err := Compressed(content)
 	if err != nil {
 		return nil, err
 	}
@@ -160,9 +160,9 @@ func (s *Service) Close(ctx context.Context, month partnerlink.Month, early bool
 	return &Closed{Version: *got, Published: published, Changes: changes}, nil
 }
 
-// compressed returns c's canonical JSON compressed as a store keeps it
+// Compressed returns c's canonical JSON compressed as a store keeps it
 // (gzip), and the JSON's SHA-256, both made as it is written.
-func compressed(c *Content) ([]byte, [sha256.Size]byte, error) {
+func Compressed(c *Content) ([]byte, [sha256.Size]byte, error) {
 	var out bytes.Buffer
 	h := sha256.New()
 	z, err := gzip.NewWriterLevel(&out, gzip.BestSpeed)

@@ -404,7 +404,7 @@ func TestAzureLinesEncodeAsTheCodecDoes(t *testing.T) {
 			t.Errorf("a writer failing after %d bytes: %v", n, err)
 		}
 	}
-	gz, sum, err := compressed(c)
+	gz, sum, err := Compressed(c)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,9 +17,7 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"crypto/sha256"
 	"flag"
 	"fmt"
 	"io"
@@ -28,8 +26,6 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"time"
-
-	"github.com/klauspost/compress/gzip"
 
 	"github.com/partnerlink/partnerlink"
 	"github.com/partnerlink/partnerlink/attribution"
@@ -162,22 +158,10 @@ func closePhases(dataDir string, workers int, phase func(string)) {
 	}
 	phase("Build")
 	// As the close does: hashed and compressed as it is encoded.
-	var out bytes.Buffer
-	h := sha256.New()
-	w, _ := gzip.NewWriterLevel(&out, gzip.BestSpeed)
-	var size countWriter
-	if err := report.Encode(io.MultiWriter(h, w, &size), c); err != nil {
+	gz, _, err := report.Compressed(c)
+	if err != nil {
 		log.Fatal(err)
 	}
-	w.Close()
 	phase("Encode+SHA+gzip")
-	fmt.Fprintf(os.Stderr, "content %d bytes, %d Azure lines; stored %d bytes\n", int64(size), len(c.Azure), out.Len())
-}
-
-// countWriter counts the bytes written to it.
-type countWriter int64
-
-func (n *countWriter) Write(b []byte) (int, error) {
-	*n += countWriter(len(b))
-	return len(b), nil
+	fmt.Fprintf(os.Stderr, "%d Azure lines; stored %d bytes\n", len(c.Azure), len(gz))
 }
