@@ -32,8 +32,10 @@ func (d *DB) Tenant(ctx context.Context, tenantID string) (*partnerlink.Tenant, 
 }
 
 // Tenants lists all tenants by id.
-func (d *DB) Tenants(ctx context.Context) ([]partnerlink.Tenant, error) {
-	rows, err := d.db.QueryContext(ctx, `SELECT tenant_id, name, webhook_url FROM tenants ORDER BY tenant_id`)
+func (d *DB) Tenants(ctx context.Context) ([]partnerlink.Tenant, error) { return tenants(ctx, d.db) }
+
+func tenants(ctx context.Context, q queryer) ([]partnerlink.Tenant, error) {
+	rows, err := q.QueryContext(ctx, `SELECT tenant_id, name, webhook_url FROM tenants ORDER BY tenant_id`)
 	if err != nil {
 		return nil, fmt.Errorf("store: list tenants: %w", err)
 	}
@@ -391,8 +393,10 @@ func (d *DB) Partner(ctx context.Context, partnerID string) (*partnerlink.Partne
 }
 
 // Partners lists the registry.
-func (d *DB) Partners(ctx context.Context) ([]partnerlink.Partner, error) {
-	return scanPartners(d.db.QueryContext(ctx, `SELECT `+partnerColumns+` FROM partners ORDER BY partner_id`))
+func (d *DB) Partners(ctx context.Context) ([]partnerlink.Partner, error) { return partners(ctx, d.db) }
+
+func partners(ctx context.Context, q queryer) ([]partnerlink.Partner, error) {
+	return scanPartners(q.QueryContext(ctx, `SELECT `+partnerColumns+` FROM partners ORDER BY partner_id`))
 }
 
 // LocationIDs lists the location IDs of a global partner ID.
@@ -429,13 +433,17 @@ func addMembership(ctx context.Context, q queryer, m partnerlink.GroupMembership
 
 // Memberships lists the group memberships of a tenant, or of all tenants.
 func (d *DB) Memberships(ctx context.Context, tenantID string) ([]partnerlink.GroupMembership, error) {
+	return memberships(ctx, d.db, tenantID)
+}
+
+func memberships(ctx context.Context, db queryer, tenantID string) ([]partnerlink.GroupMembership, error) {
 	q := `SELECT tenant_id, group_id, member_id, valid_from, valid_to FROM group_memberships`
 	args := []any{}
 	if tenantID != "" {
 		q += ` WHERE tenant_id = $1`
 		args = append(args, strings.ToLower(tenantID))
 	}
-	rows, err := d.db.QueryContext(ctx, q+` ORDER BY tenant_id, group_id, member_id, valid_from`, args...)
+	rows, err := db.QueryContext(ctx, q+` ORDER BY tenant_id, group_id, member_id, valid_from`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: list memberships: %w", err)
 	}

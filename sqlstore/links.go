@@ -456,8 +456,12 @@ func limit(n int) string {
 
 // Links lists link periods, oldest first.
 func (d *DB) Links(ctx context.Context, f partnerlink.LinkFilter) ([]partnerlink.Link, error) {
+	return links(ctx, d.db, f)
+}
+
+func links(ctx context.Context, q queryer, f partnerlink.LinkFilter) ([]partnerlink.Link, error) {
 	where, args := linkWhere(f, true)
-	return scanLinks(d.db.QueryContext(ctx, `SELECT `+linkColumns+` FROM links`+where+` ORDER BY id`+limit(f.Limit), args...))
+	return scanLinks(q.QueryContext(ctx, `SELECT `+linkColumns+` FROM links`+where+` ORDER BY id`+limit(f.Limit), args...))
 }
 
 // LinkEvents lists audit events, oldest first.

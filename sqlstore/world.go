@@ -9,7 +9,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/partnerlink/partnerlink"
@@ -320,34 +319,48 @@ func linksWithVersions(in []world.Link) []partnerlink.Link {
 	return out
 }
 
-// ExportWorld reads the whole world document back (secrets never included).
+// ExportWorld reads the whole world document back (secrets never included),
+// in one read-only transaction: the tables as they were at one instant,
+// whatever is written meanwhile (SQLite's WAL and PostgreSQL's repeatable
+// read give the transaction one snapshot).
 func (d *DB) ExportWorld(ctx context.Context) (*world.Document, error) {
+	tx, err := d.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true, Isolation: d.snapshotIsolation()})
+	if err != nil {
+		return nil, fmt.Errorf("store: export: %w", err)
+	}
+	defer tx.Rollback()
 	doc := &world.Document{Version: world.CurrentVersion}
-	// The role assignments and the other scopes' tables are read beside
-	// the directory, on another connection (a quarter of a second less at
-	// 200k role assignments); the two fill different lists of doc.
-	var restErr error
-	var wg sync.WaitGroup
-	wg.Go(func() { restErr = d.exportRest(ctx, doc) })
-	err := d.exportDirectory(ctx, doc)
-	wg.Wait()
-	if err = cmp.Or(err, restErr); err != nil {
+	if err := exportDirectory(ctx, tx, doc); err != nil {
+		return nil, err
+	}
+	if err := exportRest(ctx, tx, doc); err != nil {
 		return nil, err
 	}
 	return doc, nil
 }
 
+// snapshotIsolation is the isolation level at which every statement of a
+// transaction reads the same snapshot: SQLite's default (in WAL mode a
+// read transaction keeps the snapshot of its first read); PostgreSQL's
+// repeatable read (its default reads anew at each statement).
+func (d *DB) snapshotIsolation() sql.IsolationLevel {
+	if d.dialect == Postgres {
+		return sql.LevelRepeatableRead
+	}
+	return sql.LevelDefault
+}
+
 // exportDirectory reads the tenants, principals, partners, memberships
 // and links into doc.
-func (d *DB) exportDirectory(ctx context.Context, doc *world.Document) error {
-	tenants, err := d.Tenants(ctx)
+func exportDirectory(ctx context.Context, tx *sql.Tx, doc *world.Document) error {
+	ts, err := tenants(ctx, tx)
 	if err != nil {
 		return err
 	}
-	for _, t := range tenants {
+	for _, t := range ts {
 		doc.Tenants = append(doc.Tenants, world.Tenant{TenantID: t.ID, Name: t.Name, WebhookURL: t.WebhookURL})
 	}
-	principals, err := d.Principals(ctx, "")
+	principals, err := readPrincipals(ctx, tx, tx.QueryContext, `SELECT `+principalColumns+` FROM principals ORDER BY tenant_id, object_id`)
 	if err != nil {
 		return err
 	}
@@ -363,11 +376,11 @@ func (d *DB) exportDirectory(ctx context.Context, doc *world.Document) error {
 			doc.Principals = append(doc.Principals, wp)
 		}
 	}
-	partners, err := d.Partners(ctx)
+	ps, err := partners(ctx, tx)
 	if err != nil {
 		return err
 	}
-	for _, p := range partners {
+	for _, p := range ps {
 		homes := p.HomeTenantIDs
 		if homes == nil {
 			homes = []string{}
@@ -375,7 +388,7 @@ func (d *DB) exportDirectory(ctx context.Context, doc *world.Document) error {
 		doc.Partners = append(doc.Partners, world.Partner{PartnerID: p.ID, Name: p.Name, GlobalPartnerID: strPtr(p.GlobalID),
 			HomeTenantIDs: homes, From: timePtr(p.Period.From), To: timePtr(p.Period.To)})
 	}
-	ms, err := d.Memberships(ctx, "")
+	ms, err := memberships(ctx, tx, "")
 	if err != nil {
 		return err
 	}
@@ -383,21 +396,21 @@ func (d *DB) exportDirectory(ctx context.Context, doc *world.Document) error {
 		doc.GroupMemberships = append(doc.GroupMemberships, world.GroupMembership{TenantID: m.TenantID, GroupID: m.GroupID,
 			MemberID: m.MemberID, From: timePtr(m.Period.From), To: timePtr(m.Period.To)})
 	}
-	links, err := d.Links(ctx, partnerlink.LinkFilter{})
+	ls, err := links(ctx, tx, partnerlink.LinkFilter{})
 	if err != nil {
 		return err
 	}
-	for _, l := range links {
+	for _, l := range ls {
 		doc.Links = append(doc.Links, world.Link{TenantID: l.TenantID, ObjectID: l.ObjectID, PartnerID: l.PartnerID,
 			From: timePtr(l.Period.From), To: timePtr(l.Period.To)})
 	}
 	return nil
 }
 
-func (d *DB) exportRest(ctx context.Context, doc *world.Document) error {
+func exportRest(ctx context.Context, tx *sql.Tx, doc *world.Document) error {
 	type scanFn func(rows *sql.Rows) error
 	query := func(q string, fn scanFn) error {
-		rows, err := d.db.QueryContext(ctx, q)
+		rows, err := tx.QueryContext(ctx, q)
 		if err != nil {
 			return fmt.Errorf("store: export: %w", err)
 		}
@@ -486,7 +499,7 @@ func (d *DB) exportRest(ctx context.Context, doc *world.Document) error {
 	for _, s := range steps {
 		if s.grow != nil {
 			var n int
-			if err := d.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+s.table).Scan(&n); err != nil {
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+s.table).Scan(&n); err != nil {
 				return fmt.Errorf("store: export: %w", err)
 			}
 			s.grow(n)

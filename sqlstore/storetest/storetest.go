@@ -70,6 +70,7 @@ func RunAll(t *testing.T, open func(t *testing.T) Store) {
 	t.Run("Outbox", func(t *testing.T) { testOutbox(t, open(t)) })
 	t.Run("Grants", func(t *testing.T) { testGrants(t, open(t)) })
 	t.Run("WorldRoundTrip", func(t *testing.T) { testWorldRoundTrip(t, open(t)) })
+	t.Run("ExportSnapshot", func(t *testing.T) { testExportSnapshot(t, open(t)) })
 	t.Run("PrincipalPeriods", func(t *testing.T) { testPrincipalPeriods(t, open(t)) })
 	t.Run("UsageAndCredits", func(t *testing.T) { testUsageAndCredits(t, open(t)) })
 	t.Run("PowerPlatform", func(t *testing.T) { testPowerPlatform(t, open(t)) })
@@ -835,4 +836,63 @@ func testStateVersion(t *testing.T, s Store) {
 	if v3, err := s.StateVersion(ctx); err != nil || v3 == v2 {
 		t.Errorf("state version %q unchanged by a link change (%v)", v3, err)
 	}
+}
+
+// docs/operations.md#import-and-export: an export is the world as it was at
+// one instant, while imports replace it: every export equals the export of
+// one of the worlds imported, never a mix of two.
+func testExportSnapshot(t *testing.T, s Store) {
+	ctx := context.Background()
+	hash := func(secret string) (string, error) { return "hashed:" + secret, nil }
+	read := func() *world.Document {
+		doc, err := world.Read(bytes.NewReader(worldIn), "world-in.json")
+		must(t, err)
+		return doc
+	}
+	// B differs from A in the first table an export reads and in the last.
+	a, b := read(), read()
+	for i := range b.Tenants {
+		b.Tenants[i].Name += " (B)"
+	}
+	for i := range b.RoleAssignments {
+		b.RoleAssignments[i].RoleDefinition = "Reader"
+	}
+	exportOf := func() []byte {
+		out, err := s.ExportWorld(ctx)
+		must(t, err)
+		var buf bytes.Buffer
+		must(t, world.Write(&buf, out))
+		return buf.Bytes()
+	}
+	must(t, s.ImportWorld(ctx, b, hash))
+	wantB := exportOf()
+	must(t, s.ImportWorld(ctx, a, hash))
+	wantA := exportOf()
+	if bytes.Equal(wantA, wantB) {
+		t.Fatal("the two worlds export the same")
+	}
+	done := make(chan struct{})
+	imported := make(chan error, 1)
+	go func() {
+		defer close(imported)
+		for i := 0; ; i++ {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			if err := s.ImportWorld(ctx, []*world.Document{a, b}[i%2], hash); err != nil {
+				imported <- err
+				return
+			}
+		}
+	}()
+	for range 60 {
+		if got := exportOf(); !bytes.Equal(got, wantA) && !bytes.Equal(got, wantB) {
+			close(done)
+			t.Fatalf("an export during imports is neither world:\n%s", got)
+		}
+	}
+	close(done)
+	must(t, <-imported)
 }
