@@ -589,13 +589,7 @@ func testWorldRoundTrip(t *testing.T, s Store) {
 	doc, err := world.Read(bytes.NewReader(worldIn), "world-in.json")
 	must(t, err)
 	must(t, s.ImportWorld(ctx, doc, hash))
-	export := func() []byte {
-		out, err := s.ExportWorld(ctx)
-		must(t, err)
-		var b bytes.Buffer
-		must(t, world.Write(&b, out))
-		return b.Bytes()
-	}
+	export := func() []byte { return exportBytes(t, s) }
 	first := export()
 	if !bytes.Equal(first, worldExport) {
 		t.Fatalf("export differs from testdata/world-export.json:\n%s", first)
@@ -857,13 +851,7 @@ func testExportSnapshot(t *testing.T, s Store) {
 	for i := range b.RoleAssignments {
 		b.RoleAssignments[i].RoleDefinition = "Reader"
 	}
-	exportOf := func() []byte {
-		out, err := s.ExportWorld(ctx)
-		must(t, err)
-		var buf bytes.Buffer
-		must(t, world.Write(&buf, out))
-		return buf.Bytes()
-	}
+	exportOf := func() []byte { return exportBytes(t, s) }
 	must(t, s.ImportWorld(ctx, b, hash))
 	wantB := exportOf()
 	must(t, s.ImportWorld(ctx, a, hash))
@@ -895,4 +883,14 @@ func testExportSnapshot(t *testing.T, s Store) {
 	}
 	close(done)
 	must(t, <-imported)
+}
+
+// exportBytes is the store's world as its export writes it.
+func exportBytes(t *testing.T, s Store) []byte {
+	t.Helper()
+	out, err := s.ExportWorld(context.Background())
+	must(t, err)
+	var b bytes.Buffer
+	must(t, world.Write(&b, out))
+	return b.Bytes()
 }
