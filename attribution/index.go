@@ -105,15 +105,20 @@ func NewIndexWithOrganizations(doc *world.Document, orgOf map[string]string, cha
 // close: world.Check) and keeps the index only when doc is valid. Building
 // an invalid document may go wrong anywhere: that is returned as an error,
 // and the index is worthless then.
-func NewIndexUnchecked(doc *world.Document, orgOf map[string]string, chains bool) (ix *Index, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			ix, err = nil, fmt.Errorf("attribution: indexing an invalid world: %v", r)
-		}
-	}()
-	ix = build(doc, chains)
+func NewIndexUnchecked(doc *world.Document, orgOf map[string]string, chains bool) (*Index, error) {
+	ix, crash := buildUnchecked(doc, chains)
+	if crash != nil {
+		return nil, fmt.Errorf("attribution: indexing an invalid world: %v", crash)
+	}
 	withOrganizations(ix, orgOf)
 	return ix, nil
+}
+
+// buildUnchecked is build on a document not yet known to be valid: what
+// building an invalid one runs into is recovered and returned as crash.
+func buildUnchecked(doc *world.Document, chains bool) (ix *Index, crash any) {
+	defer func() { crash = recover() }()
+	return build(doc, chains), nil
 }
 
 // withOrganizations makes ix credit the organizations of orgOf
@@ -150,14 +155,9 @@ func ReadIndex(r io.Reader, name string) (*Index, error) {
 	}
 	checked := make(chan error, 1)
 	go func() { checked <- world.Check(doc, name) }()
-	var ix *Index
-	var crash any
-	func() {
-		// An invalid document may break what building assumes; the
-		// check's error is what the caller needs then.
-		defer func() { crash = recover() }()
-		ix = build(doc, false)
-	}()
+	// An invalid document may break what building assumes; the check's
+	// error is what the caller needs then.
+	ix, crash := buildUnchecked(doc, false)
 	if err := <-checked; err != nil {
 		return nil, err
 	}

@@ -280,10 +280,16 @@ func (d *DB) Principal(ctx context.Context, tenantID, objectID string) (*partner
 // Principals lists the principals of a tenant, or of all tenants, with
 // their earlier periods.
 func (d *DB) Principals(ctx context.Context, tenantID string) ([]partnerlink.Principal, error) {
+	return principals(ctx, writer{d}, d.db.QueryContext, tenantID)
+}
+
+// principals is Principals read through q and query (readPrincipals),
+// a transaction's for an export.
+func principals(ctx context.Context, q queryer, query queryFunc, tenantID string) ([]partnerlink.Principal, error) {
 	if tenantID == "" {
-		return readPrincipals(ctx, writer{d}, d.db.QueryContext, `SELECT `+principalColumns+` FROM principals ORDER BY tenant_id, object_id`)
+		return readPrincipals(ctx, q, query, `SELECT `+principalColumns+` FROM principals ORDER BY tenant_id, object_id`)
 	}
-	return readPrincipals(ctx, writer{d}, d.db.QueryContext, `SELECT `+principalColumns+` FROM principals WHERE tenant_id = $1
+	return readPrincipals(ctx, q, query, `SELECT `+principalColumns+` FROM principals WHERE tenant_id = $1
 		ORDER BY object_id`, strings.ToLower(tenantID))
 }
 

@@ -360,11 +360,11 @@ func exportDirectory(ctx context.Context, tx *sql.Tx, doc *world.Document) error
 	for _, t := range ts {
 		doc.Tenants = append(doc.Tenants, world.Tenant{TenantID: t.ID, Name: t.Name, WebhookURL: t.WebhookURL})
 	}
-	principals, err := readPrincipals(ctx, tx, tx.QueryContext, `SELECT `+principalColumns+` FROM principals ORDER BY tenant_id, object_id`)
+	prs, err := principals(ctx, tx, tx.QueryContext, "")
 	if err != nil {
 		return err
 	}
-	for _, p := range principals {
+	for _, p := range prs {
 		// One entry per enabled period, oldest first.
 		for _, per := range p.Periods() {
 			wp := world.Principal{TenantID: p.TenantID, ObjectID: p.ObjectID, Type: string(p.Type), DisplayName: p.DisplayName,
