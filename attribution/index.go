@@ -332,10 +332,13 @@ func (ix *Index) Chains() []Chain {
 // resolve returns the grants whose scope contains the resource with the
 // lower-cased key res (no trailing "/") in subscription sub: the
 // subscription's own grants plus those filed under every ancestor scope of
-// the resource inside it. The result is sorted by partner.
-func (ix *Index) resolve(sub *subscription, res string) []grant {
+// the resource inside it. The result is sorted by partner, and read-only:
+// with a memo, resources that share their deepest scope with grants share
+// one list.
+func (ix *Index) resolve(sub *subscription, res string, memo *grantMemo) []grant {
 	var buf [8][]grant
 	own := buf[:0] // grants filed under scopes inside the subscription
+	deepest := ""  // the last scope of own
 	const p = "/subscriptions/"
 	n := len(p) + len(sub.id)
 	if strings.HasPrefix(res, p) && strings.HasPrefix(res[len(p):], sub.id) && (len(res) == n || res[n] == '/') {
@@ -344,32 +347,70 @@ func (ix *Index) resolve(sub *subscription, res string) []grant {
 		for i := n + 1; i < len(res); i++ {
 			if res[i] == '/' {
 				if gs := ix.scopes[res[:i]]; len(gs) > 0 {
-					own = append(own, gs)
+					own, deepest = append(own, gs), res[:i]
 				}
 			}
 		}
 		if len(res) > n {
 			if gs := ix.scopes[res]; len(gs) > 0 {
-				own = append(own, gs)
+				own, deepest = append(own, gs), res
 			}
 		}
 	} else if gs := ix.scopes[res]; len(gs) > 0 {
 		// A resource id outside its subscription's path (a reservation, a
 		// marketplace order): only the subscription's own scopes and an
 		// exact match contain it.
-		own = append(own, gs)
+		own, deepest = append(own, gs), res
 	}
 	if len(own) == 0 {
 		// Most resources have no grants below their subscription: they
 		// share its (normalized, read-only) list instead of a copy each.
 		return sub.grants
 	}
-	out := slices.Clone(sub.grants)
+	if memo == nil {
+		return mergeGrants(sub.grants, own)
+	}
+	// The scopes with grants above the deepest one are the same for every
+	// resource below it, so the list depends on that scope alone.
+	k := memoKey{sub, deepest}
+	memo.mu.Lock()
+	defer memo.mu.Unlock()
+	gs, ok := memo.m[k]
+	if !ok {
+		gs = mergeGrants(sub.grants, own)
+		memo.m[k] = gs
+	}
+	return gs
+}
+
+// mergeGrants is the normalized union of the subscription's grants and
+// those of the scopes inside it.
+func mergeGrants(sub []grant, own [][]grant) []grant {
+	n := len(sub)
+	for _, gs := range own {
+		n += len(gs)
+	}
+	out := append(make([]grant, 0, n), sub...)
 	for _, gs := range own {
 		out = append(out, gs...)
 	}
 	return normalizeGrants(out)
 }
+
+// grantMemo holds a run's grant lists by subscription and deepest scope
+// with grants (resolve): a resource group's resources share one list
+// rather than holding a sorted copy each.
+type grantMemo struct {
+	mu sync.Mutex
+	m  map[memoKey][]grant
+}
+
+type memoKey struct {
+	sub   *subscription
+	scope string
+}
+
+func newGrantMemo() *grantMemo { return &grantMemo{m: map[memoKey][]grant{}} }
 
 // CreditsOrganization reports whether the index credits partnerID's
 // organization apart (NewIndexWithOrganizations).

@@ -25,6 +25,8 @@ import (
 type resource struct {
 	id     int32
 	key    string // the registry's key: subscription GUID bytes + lower-cased id
+	h      uint64 // foldHash of the id (resourceCache)
+	shard  uint8  // the registry's shard that holds it
 	sub    *subscription
 	grants []grant
 	beside []grant // the grants of the run's Beside world (Options.Beside)
@@ -67,14 +69,16 @@ func newRegistry() *registry {
 // it comes before the one known (workers read different parts of a file
 // at once).
 func (g *registry) get(key []byte, at position, raw, service []byte, create func(key string) *resource) *resource {
-	sh := &g.shards[maphash.Bytes(g.seed, key)%uint64(len(g.shards))]
+	shard := maphash.Bytes(g.seed, key) % uint64(len(g.shards))
+	sh := &g.shards[shard]
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	res := sh.m[string(key)]
 	if res == nil {
 		k := string(key)
 		res = create(k)
-		res.key = k
+		res.key, res.shard = k, uint8(shard)
+		res.h = foldHash(key[len(focus.GUID{}):])
 		res.seenAt(at, raw, service)
 		sh.m[k] = res
 		g.mu.Lock()
@@ -86,6 +90,18 @@ func (g *registry) get(key []byte, at position, raw, service []byte, create func
 		res.seenAt(at, raw, service)
 	}
 	return res
+}
+
+// sighted makes at the resource's first position when it comes before
+// the one known, as get does for a resource found by other means than its
+// key (resourceCache).
+func (g *registry) sighted(res *resource, at position, raw, service []byte) {
+	sh := &g.shards[res.shard]
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if at.before(res.first) {
+		res.seenAt(at, raw, service)
+	}
 }
 
 // seenAt makes the row at position at the resource's first: its casing
@@ -162,25 +178,34 @@ func (w *worker) lookupID(sub *subscription, file int64, row *focus.Row) *resour
 	}
 	if res == nil {
 		h := foldHash(id)
-		set := w.cache[h&uint64(len(w.cache)-1)&^(cacheWays-1):][:cacheWays]
-		for i := range set {
-			if e := &set[i]; e.h == h && e.res != nil && e.res.sub == sub && asciiEqualFold(id, e.res.key[len(focus.GUID{}):]) {
-				res = e.res
-				break
-			}
-		}
-		if res == nil {
+		cache := w.run.cache
+		if res = cache.find(h, sub, id); res == nil {
 			res = w.canonical(sub, row.Subscription, id, row.ServiceName, file, row.Line)
-			w.cacheAdd(h, res)
-			if n := int(w.run.resources.n.Load()); n > len(w.cache) {
-				w.growCache(n)
-			}
+			cache.add(h, res, int(w.run.resources.n.Load()))
+			w.saw(res)
+		} else if !w.saw(res) {
+			// Another worker registered it: this worker's first row of
+			// it may still come first in the input (first spelling).
+			w.run.resources.sighted(res, position{file, row.Line}, id, row.ServiceName)
 		}
 		w.follows(res)
 	}
 	w.last, w.lastSub, w.lastGUID = res, sub, row.Subscription
 	w.lastID = append(w.lastID[:0], id...)
 	return res
+}
+
+// saw reports whether the worker had met res before, and notes that it
+// has: a worker's rows come in input order, so only its first row of a
+// resource can be the resource's first (registry.get).
+func (w *worker) saw(res *resource) bool {
+	i, bit := int(res.id)/64, uint64(1)<<(res.id%64)
+	if i >= len(w.seen) {
+		w.seen = append(w.seen, make([]uint64, i+1-len(w.seen))...)
+	}
+	had := w.seen[i]&bit != 0
+	w.seen[i] |= bit
+	return had
 }
 
 // follows records that res came after the previous row's resource.
@@ -195,48 +220,104 @@ func (w *worker) follows(res *resource) {
 	w.next[w.last.id] = res
 }
 
-// cacheSize is the initial number of entries of a worker's resource cache;
+// cacheSize is the initial number of entries of the run's resource cache;
 // it grows to the number of resources, since usage files often cycle
 // through all of them (a day at a time).
 const cacheSize = 1 << 12
 
 // cacheWays is the cache's associativity: an id may sit in any of 4
-// entries (one cache line), so ids that hash to the same set do not evict
-// each other on every pass through the file.
+// entries, so ids that hash to the same set do not evict each other on
+// every pass through the file.
 const cacheWays = 4
 
-// cacheAdd files res under h, in a free entry of its set or in place of
-// one chosen by h's top bits.
-func (w *worker) cacheAdd(h uint64, res *resource) {
-	set := w.cache[h&uint64(len(w.cache)-1)&^(cacheWays-1):][:cacheWays]
+// resourceCache finds a run's resources by the foldHash of their id as a
+// row writes it: a hit costs a hash and a comparison, where the registry
+// costs lower-casing, a lock and a map probe. The workers share it, so a
+// resource one worker has registered is a hit for the others too. The
+// comparison with the resource's own key makes a hash collision a miss,
+// never a wrong resource; an entry lost to a concurrent growth is a miss
+// too.
+type resourceCache struct {
+	grow sync.Mutex // one goroutine grows the table at a time
+	tab  atomic.Pointer[[]cacheEntry]
+}
+
+// cacheEntry holds the hash beside the resource, so that a lookup reads
+// the resources of its set only where the hash matches. Its two words are
+// written one after the other; a reader that sees a hash with another
+// entry's resource rejects it (res.h), as any mismatch.
+type cacheEntry struct {
+	h   atomic.Uint64
+	res atomic.Pointer[resource]
+}
+
+func newResourceCache() *resourceCache {
+	c := &resourceCache{}
+	tab := make([]cacheEntry, cacheSize)
+	c.tab.Store(&tab)
+	return c
+}
+
+// find returns the resource of subscription sub whose id equals id up to
+// ASCII case (h is foldHash(id)), or nil.
+func (c *resourceCache) find(h uint64, sub *subscription, id []byte) *resource {
+	tab := *c.tab.Load()
+	set := tab[h&uint64(len(tab)-1)&^(cacheWays-1):][:cacheWays]
+	for i := range set {
+		if set[i].h.Load() != h {
+			continue
+		}
+		if res := set[i].res.Load(); res != nil && res.h == h && res.sub == sub && asciiEqualFold(id, res.key[len(focus.GUID{}):]) {
+			return res
+		}
+	}
+	return nil
+}
+
+// add files res under h (res.h), in a free entry of its set or in place of
+// one chosen by h's top bits, first growing the table to hold n entries.
+func (c *resourceCache) add(h uint64, res *resource, n int) {
+	tab := *c.tab.Load()
+	if n > len(tab) {
+		tab = c.grown(n)
+	}
+	put(tab, h, res)
+}
+
+func put(tab []cacheEntry, h uint64, res *resource) {
+	set := tab[h&uint64(len(tab)-1)&^(cacheWays-1):][:cacheWays]
 	i := int(h >> 62)
 	for j := range set {
-		if set[j].res == nil {
+		if set[j].res.Load() == nil {
 			i = j
 			break
 		}
 	}
-	set[i] = cacheEntry{h, res}
+	set[i].res.Store(res)
+	set[i].h.Store(h)
 }
 
-// growCache makes the cache hold at least n entries, keeping its entries.
-func (w *worker) growCache(n int) {
-	old := w.cache
+// grown replaces the table with one of at least n entries holding the
+// old one's, and returns it.
+func (c *resourceCache) grown(n int) []cacheEntry {
+	c.grow.Lock()
+	defer c.grow.Unlock()
+	old := *c.tab.Load()
+	if n <= len(old) {
+		return old // another worker grew it
+	}
 	size := len(old)
 	for size < n {
 		size *= 2
 	}
-	w.cache = make([]cacheEntry, size)
-	for _, e := range old {
-		if e.res != nil {
-			w.cacheAdd(e.h, e.res)
+	tab := make([]cacheEntry, size)
+	for i := range old {
+		if res := old[i].res.Load(); res != nil {
+			put(tab, res.h, res)
 		}
 	}
-}
-
-type cacheEntry struct {
-	h   uint64 // foldHash of the resource id
-	res *resource
+	c.tab.Store(&tab)
+	return tab
 }
 
 // asciiEqualFold reports whether a and the lower-case b are equal when A-Z
@@ -332,9 +413,9 @@ func (w *worker) canonical(sub *subscription, g focus.GUID, id, service []byte, 
 		}
 	}
 	return w.run.resources.get(w.lower, position{file, line}, id, service, func(key string) *resource {
-		res := &resource{sub: sub, grants: w.run.ix.resolve(sub, key[len(g):])}
+		res := &resource{sub: sub, grants: w.run.ix.resolve(sub, key[len(g):], w.run.memo)}
 		if b := w.run.opt.Beside; b != nil && b.subs[g] != nil {
-			res.beside = b.resolve(b.subs[g], key[len(g):])
+			res.beside = b.resolve(b.subs[g], key[len(g):], w.run.besideMemo)
 		}
 		return res
 	})

@@ -214,8 +214,9 @@ func (r *Run) Result() *Result {
 // resources alive, not those.
 func (r *Run) release() {
 	for _, w := range r.workers {
-		w.cache, w.next, w.subRows, w.last, w.lastID, w.lower, w.slab, w.usdSlab, w.refs = nil, nil, nil, nil, nil, nil, nil, nil, nil
+		w.next, w.seen, w.subRows, w.last, w.lastID, w.lower, w.slab, w.usdSlab, w.refs = nil, nil, nil, nil, nil, nil, nil, nil, nil
 	}
+	r.cache = nil
 	for i := range r.resources.shards {
 		r.resources.shards[i].m = nil
 	}

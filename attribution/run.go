@@ -49,6 +49,10 @@ type Run struct {
 	file     int64 // index of the next input, for first-occurrence order
 	// resources are shared by the workers; each keeps its own credits.
 	resources *registry
+	cache     *resourceCache
+	// Grant lists shared by resources (resolve), for the index and for
+	// Options.Beside.
+	memo, besideMemo *grantMemo
 	// Currency codes, numbered for the run: a credit holds its number.
 	curMu  sync.Mutex
 	curs   []string
@@ -76,7 +80,8 @@ func NewRun(ix *Index, opt Options) (*Run, error) {
 		opt.ChargeCategory = "Usage"
 	}
 	r := &Run{ix: ix, from: opt.From.UnixNano(), to: opt.To.UnixNano(), category: []byte(opt.ChargeCategory),
-		resources: newRegistry(), curNum: map[string]uint32{}}
+		resources: newRegistry(), cache: newResourceCache(), curNum: map[string]uint32{},
+		memo: newGrantMemo(), besideMemo: newGrantMemo()}
 	switch opt.CostColumn {
 	case "", focus.ColEffectiveCost:
 		opt.CostColumn, r.cost = focus.ColEffectiveCost, costEffective
@@ -194,9 +199,9 @@ type worker struct {
 	currencies map[string]uint32
 	lastCur    []byte
 	lastCurNum uint32
-	// Resources by the maphash of their id as written (lookup), and the
-	// subscriptions' own rows.
-	cache   []cacheEntry
+	// seen has bit id set for each resource the worker has met (saw).
+	seen []uint64
+	// The subscriptions' own rows (rows without ResourceId).
 	subRows map[*subscription]*resource
 	// The previous row's resource: usage files list a resource's meters
 	// one after another.
@@ -220,7 +225,7 @@ type worker struct {
 }
 
 func newWorker(r *Run) *worker {
-	return &worker{run: r, currencies: map[string]uint32{}, cache: make([]cacheEntry, cacheSize),
+	return &worker{run: r, currencies: map[string]uint32{},
 		subRows: map[*subscription]*resource{}, summary: newTallies()}
 }
 
