@@ -474,10 +474,15 @@ func (w *worker) credit(res *resource, partner int32, currency uint32) *credit {
 			return c
 		}
 	}
-	if cs == nil {
+	switch {
+	case cs == nil:
 		// Room for one credit per partner that may be credited: a
 		// resource's rows mostly share a currency.
 		cs = w.newCredits(partnersIn(res.grants))
+	case len(cs) == cap(cs):
+		// Another currency or an organization: twice the room, from the
+		// slab too (growing with append cost a heap allocation each).
+		cs = append(w.newCredits(2*len(cs)), cs...)
 	}
 	w.credits[res.id] = append(cs, credit{partner: partner, currency: currency})
 	return &w.credits[res.id][len(cs)]

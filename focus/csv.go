@@ -51,7 +51,8 @@ func (s *splitter) next(data []byte, pos int) (fields [][]byte, end, lines int, 
 	if len(line) == 0 {
 		return nil, end, lines, false, 0, nil
 	}
-	if bytes.IndexByte(line, '"') < 0 {
+	quotes := bytes.Count(line, quote)
+	if quotes == 0 {
 		s.fields = s.fields[:0]
 		for {
 			i := bytes.IndexByte(line, ',')
@@ -64,18 +65,20 @@ func (s *splitter) next(data []byte, pos int) (fields [][]byte, end, lines int, 
 		}
 		return s.fields, end, lines, true, 0, nil
 	}
-	if fields, ok := s.quotedLine(line); ok {
+	if fields, ok := s.quotedLine(line, quotes); ok {
 		return fields, end, lines, true, 0, nil
 	}
 	return s.quoted(data, pos)
 }
 
 // quotedLine splits a one-line record with quoted fields that need no
-// unescaping (FOCUS exports quote names such as ServiceName). It reports
-// false for anything else — a quoted field that goes on past the line, a
-// doubled quote, a quote inside an unquoted field — and quoted then decides,
-// errors included.
-func (s *splitter) quotedLine(line []byte) ([][]byte, bool) {
+// unescaping (FOCUS exports quote names such as ServiceName); the line
+// holds quotes quote characters. It reports false for anything else — a
+// quoted field that goes on past the line, a doubled quote, a quote inside
+// an unquoted field — and quoted then decides, errors included. The quotes
+// are counted once for the line: when the quoted fields account for all
+// of them, no unquoted field holds one, which spares a search per field.
+func (s *splitter) quotedLine(line []byte, quotes int) ([][]byte, bool) {
 	s.fields = s.fields[:0]
 	for {
 		if len(line) > 0 && line[0] == '"' {
@@ -84,9 +87,10 @@ func (s *splitter) quotedLine(line []byte) ([][]byte, bool) {
 				return nil, false
 			}
 			s.fields = append(s.fields, line[1:1+j])
+			quotes -= 2
 			line = line[2+j:]
 			if len(line) == 0 {
-				return s.fields, true
+				return s.fields, quotes == 0
 			}
 			if line[0] != ',' {
 				return nil, false
@@ -95,17 +99,11 @@ func (s *splitter) quotedLine(line []byte) ([][]byte, bool) {
 			continue
 		}
 		i := bytes.IndexByte(line, ',')
-		f := line
-		if i >= 0 {
-			f = line[:i]
-		}
-		if bytes.IndexByte(f, '"') >= 0 {
-			return nil, false
-		}
-		s.fields = append(s.fields, f)
 		if i < 0 {
-			return s.fields, true
+			s.fields = append(s.fields, line)
+			return s.fields, quotes == 0
 		}
+		s.fields = append(s.fields, line[:i])
 		line = line[i+1:]
 	}
 }

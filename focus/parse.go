@@ -133,6 +133,32 @@ func parseSubAccount(b []byte) (GUID, bool) {
 	return parseGUID(b)
 }
 
+// subTexts remembers the last few SubAccountId texts and their GUIDs:
+// rows of a subscription follow each other, but exports write it in
+// several spellings (with and without the path, in either case), so one
+// remembered text missed on most rows.
+type subTexts struct {
+	texts [4][]byte
+	guids [4]GUID
+	next  int // the entry to replace
+}
+
+// parse is parseSubAccount(b), from memory when b was seen lately.
+func (c *subTexts) parse(b []byte) (GUID, bool) {
+	for i := range c.texts {
+		if bytes.Equal(b, c.texts[i]) && c.texts[i] != nil {
+			return c.guids[i], true
+		}
+	}
+	g, ok := parseSubAccount(b)
+	if ok {
+		i := c.next
+		c.texts[i], c.guids[i] = append(c.texts[i][:0], b...), g
+		c.next = (i + 1) % len(c.texts)
+	}
+	return g, ok
+}
+
 var subscriptionsPrefix = []byte("/subscriptions/")
 
 // resourceSubscription returns the subscription segment of a resource id

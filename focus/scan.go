@@ -319,8 +319,7 @@ type rowParser struct {
 	row      Row
 	start    timeCache
 	end      timeCache
-	lastSub  []byte
-	lastGUID GUID
+	subText  subTexts
 	subs     subCheck
 }
 
@@ -374,12 +373,7 @@ func (p *rowParser) fill(line int64, f [][]byte) error {
 	r.ChargeCategory = f[p.idx[iCategory]]
 	r.ResourceID = f[p.idx[iResource]]
 	v = f[p.idx[iSubAccount]]
-	if len(p.lastSub) > 0 && bytes.Equal(v, p.lastSub) {
-		r.Subscription = p.lastGUID
-	} else if r.Subscription, ok = parseSubAccount(v); ok {
-		p.lastSub = append(p.lastSub[:0], v...)
-		p.lastGUID = r.Subscription
-	} else {
+	if r.Subscription, ok = p.subText.parse(v); !ok {
 		return p.bad(line, ColSubAccountID, v, "a subscription as /subscriptions/{guid} or a bare GUID")
 	}
 	if seg, ok := p.subs.check(r.ResourceID, r.Subscription); !ok {

@@ -268,3 +268,33 @@ func TestStrayQuoteInLargeFile(t *testing.T) {
 		t.Fatalf("want the stray quote at line 3, got %v", err)
 	}
 }
+
+// The remembered SubAccountId texts give the same GUID as parsing, for
+// every spelling, also once more spellings than it remembers go round.
+func TestSubTexts(t *testing.T) {
+	var c subTexts
+	texts := []string{
+		"/subscriptions/9c406475-3584-4259-8c6e-115b6395d173",
+		"9C406475-3584-4259-8C6E-115B6395D173",
+		"/SUBSCRIPTIONS/9c406475-3584-4259-8c6e-115b6395d173/",
+		"11111111-2222-4333-8444-555555555555",
+		"/subscriptions/11111111-2222-4333-8444-555555555555",
+		"9c406475-3584-4259-8c6e-115b6395d173",
+	}
+	for round := range 3 {
+		for _, text := range texts {
+			want, ok := parseSubAccount([]byte(text))
+			if !ok {
+				t.Fatalf("%q does not parse", text)
+			}
+			if got, ok := c.parse([]byte(text)); !ok || got != want {
+				t.Errorf("round %d: %q gave %v, %v; want %v", round, text, got, ok, want)
+			}
+		}
+	}
+	for _, bad := range []string{"", "/subscriptions/", "not-a-guid"} {
+		if _, ok := c.parse([]byte(bad)); ok {
+			t.Errorf("%q parsed", bad)
+		}
+	}
+}
