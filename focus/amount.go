@@ -338,6 +338,64 @@ func (s Sum) IsZero() bool {
 // String writes the total without exponent and without trailing zeros
 // after the point; zero is "0" (docs/api.md#attribution-csv).
 func (s Sum) String() string {
+	if b, ok := s.appendFast(nil); ok {
+		return string(b)
+	}
+	return s.slowString()
+}
+
+// Append appends String's text to b, without allocating on the fast path
+// (writing the credits of 10M usage rows made 1.3M such texts).
+func (s Sum) Append(b []byte) []byte {
+	if out, ok := s.appendFast(b); ok {
+		return out
+	}
+	return append(b, s.slowString()...)
+}
+
+// appendFast appends the text of a total whose magnitude is below 10^18
+// (integer part) and reports false, appending nothing, for others.
+func (s Sum) appendFast(b []byte) ([]byte, bool) {
+	if s.big != nil {
+		return b, false
+	}
+	neg := s.hi < 0
+	hi, lo := uint64(s.hi), s.lo
+	if neg {
+		lo = ^lo + 1
+		hi = ^hi
+		if lo == 0 {
+			hi++
+		}
+	}
+	if hi >= pow10[maxScale] {
+		return b, false
+	}
+	// The quotient by 10^18 fits in 64 bits: integer and fraction digits
+	// come from one 128-by-64-bit division, without big.Int.
+	q, r := bits.Div64(hi, lo, pow10[maxScale])
+	if neg {
+		b = append(b, '-')
+	}
+	b = strconv.AppendUint(b, q, 10)
+	if r != 0 {
+		var frac [maxScale]byte
+		for i := maxScale - 1; i >= 0; i-- {
+			frac[i] = byte('0' + r%10)
+			r /= 10
+		}
+		n := maxScale
+		for frac[n-1] == '0' {
+			n--
+		}
+		b = append(b, '.')
+		b = append(b, frac[:n]...)
+	}
+	return b, true
+}
+
+// slowString is String for totals appendFast does not write.
+func (s Sum) slowString() string {
 	if s.big != nil {
 		return formatDecimal(s.big)
 	}
@@ -349,32 +407,6 @@ func (s Sum) String() string {
 		if lo == 0 {
 			hi++
 		}
-	}
-	if hi < pow10[maxScale] {
-		// The quotient by 10^18 fits in 64 bits: integer and fraction
-		// digits come from one 128-by-64-bit division, without big.Int
-		// (writing the credits of 10M usage rows spent most of its time
-		// here).
-		q, r := bits.Div64(hi, lo, pow10[maxScale])
-		b := make([]byte, 0, 40)
-		if neg {
-			b = append(b, '-')
-		}
-		b = strconv.AppendUint(b, q, 10)
-		if r != 0 {
-			var frac [maxScale]byte
-			for i := maxScale - 1; i >= 0; i-- {
-				frac[i] = byte('0' + r%10)
-				r /= 10
-			}
-			n := maxScale
-			for frac[n-1] == '0' {
-				n--
-			}
-			b = append(b, '.')
-			b = append(b, frac[:n]...)
-		}
-		return string(b)
 	}
 	var digits string
 	if hi == 0 {

@@ -111,15 +111,21 @@ func TestSumAddDoesNotAllocate(t *testing.T) {
 
 // docs/api.md#attribution-csv: the fast text of a Sum (one 128-bit division) is the same as
 // the exact decimal's, for values on both sides of every boundary of the
-// fast path (2^64 units, 10^18 units, negative, trailing zeros).
+// fast path (2^64 units, 10^18 units, negative, trailing zeros); Append
+// writes the same text.
 func TestSumStringMatchesDecimal(t *testing.T) {
 	values := []string{"0.000000000000000001", "18.446744073709551615", "18.446744073709551616", "1", "-1",
 		"123456789.5", "-0.5", "1000000000000000000.000000000000000001", "99999999999999999999.999999999999999999",
 		"-99999999999999999999.999999999999999999", "12.340000000000000000", "0.1"}
 	check := func(s Sum, what string) {
 		t.Helper()
-		if got, want := s.String(), formatDecimal(s.Decimal()); got != want {
+		want := formatDecimal(s.Decimal())
+		if got := s.String(); got != want {
 			t.Errorf("%s: String() = %s, want %s", what, got, want)
+		}
+		// Append writes the same text after what the buffer holds.
+		if got := string(s.Append([]byte("x,"))); got != "x,"+want {
+			t.Errorf("%s: Append = %s, want x,%s", what, got, want)
 		}
 	}
 	for _, v := range values {
