@@ -312,15 +312,15 @@ func checkColumns(name string, idx [nColumns]int) error {
 
 // rowParser turns records into Rows for one worker.
 type rowParser struct {
-	name     string
-	idx      [nColumns]int
-	nfields  int
-	sp       splitter
-	row      Row
-	start    timeCache
-	end      timeCache
-	subText  subTexts
-	subs     subCheck
+	name    string
+	idx     [nColumns]int
+	nfields int
+	sp      splitter
+	row     Row
+	start   timeCache
+	end     timeCache
+	subText subTexts
+	subs    subCheck
 }
 
 func (p *rowParser) chunk(w int, ch chunk, fn RowFunc) (int64, error) {
