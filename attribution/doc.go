@@ -17,8 +17,8 @@
 // scopes are expanded to each subscription below them when the index is
 // built. A usage row then needs its subscription (a map keyed by the GUID's
 // 16 bytes) and, once per distinct resource, the grants of the resource's
-// ancestor scopes; after that a row costs a lookup in the worker's cache
-// keyed by the id as written, a scan of a few grants and one fixed-point
+// ancestor scopes; after that a row costs a lookup in the run's resource cache
+// (shared by the workers) keyed by the id as written, a scan of a few grants and one fixed-point
 // decimal add.
 //
 // Work is spread over the cores by chunks of each file (1 MiB of whole

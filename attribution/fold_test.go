@@ -44,7 +44,7 @@ func FuzzASCIIEqualFold(f *testing.F) {
 }
 
 // foldHash: ids equal under asciiEqualFold hash the same, whatever their
-// casing, so the worker's cache finds a resource in every spelling.
+// casing, so the run's resource cache finds a resource in every spelling.
 func FuzzFoldHash(f *testing.F) {
 	f.Add([]byte("/subscriptions/0000/resourceGroups/RG-Web/providers/Microsoft.Compute/virtualMachines/VM-1"))
 	f.Add([]byte("short"))

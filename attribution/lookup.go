@@ -14,7 +14,7 @@ import (
 // grants that may credit it, fast. Workers share one registry of resources;
 // each predicts a row's resource from the order of the previous day's rows
 // (FOCUS files list resources in the same order every day) and falls back to
-// a small 4-way cache, then the registry. Ids are compared case-insensitively
+// a 4-way cache the workers share, then the registry. Ids are compared case-insensitively
 // eight bytes at a time. None of this changes what is credited: the rule is
 // worker.add in run.go (docs/rules.md#credit).
 
@@ -152,10 +152,6 @@ func (w *worker) lookupID(sub *subscription, file int64, row *focus.Row) *resour
 	if w.last != nil && w.lastSub == sub && bytes.Equal(id, w.lastID) {
 		return w.last
 	}
-	// Then the worker's cache, by the id as written: a hit costs a hash
-	// and a comparison, where the registry costs lower-casing, a lock and
-	// a map probe. The comparison with the resource's own key makes a hash
-	// collision a miss, never a wrong resource.
 	if len(id) == 0 {
 		// A row of the subscription itself (no ResourceId).
 		res := w.subRows[sub]
