@@ -359,15 +359,7 @@ func (s Sum) appendFast(b []byte) ([]byte, bool) {
 	if s.big != nil {
 		return b, false
 	}
-	neg := s.hi < 0
-	hi, lo := uint64(s.hi), s.lo
-	if neg {
-		lo = ^lo + 1
-		hi = ^hi
-		if lo == 0 {
-			hi++
-		}
-	}
+	neg, hi, lo := s.magnitude()
 	if hi >= pow10[maxScale] {
 		return b, false
 	}
@@ -394,13 +386,10 @@ func (s Sum) appendFast(b []byte) ([]byte, bool) {
 	return b, true
 }
 
-// slowString is String for totals appendFast does not write.
-func (s Sum) slowString() string {
-	if s.big != nil {
-		return formatDecimal(s.big)
-	}
-	neg := s.hi < 0
-	hi, lo := uint64(s.hi), s.lo
+// magnitude splits the fast path's value into its sign and absolute value.
+func (s Sum) magnitude() (neg bool, hi, lo uint64) {
+	neg = s.hi < 0
+	hi, lo = uint64(s.hi), s.lo
 	if neg {
 		lo = ^lo + 1
 		hi = ^hi
@@ -408,6 +397,15 @@ func (s Sum) slowString() string {
 			hi++
 		}
 	}
+	return neg, hi, lo
+}
+
+// slowString is String for totals appendFast does not write.
+func (s Sum) slowString() string {
+	if s.big != nil {
+		return formatDecimal(s.big)
+	}
+	neg, hi, lo := s.magnitude()
 	var digits string
 	if hi == 0 {
 		digits = strconv.FormatUint(lo, 10)
