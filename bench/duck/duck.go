@@ -20,9 +20,11 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -73,14 +75,6 @@ func run(ctx context.Context, opt Options, w io.Writer, tuned bool) error {
 		}
 		step = time.Now()
 	}
-	data, err := os.ReadFile(opt.World)
-	if err != nil {
-		return err
-	}
-	var doc world.Document
-	if err := json.Unmarshal(data, &doc); err != nil {
-		return fmt.Errorf("world %s: %w", opt.World, err)
-	}
 	connector, err := duckdb.NewConnector("", nil)
 	if err != nil {
 		return err
@@ -106,8 +100,22 @@ func run(ctx context.Context, opt Options, w io.Writer, tuned bool) error {
 	if err := exec(schema); err != nil {
 		return err
 	}
-	if err := load(conn, &doc); err != nil {
-		return err
+	if tuned {
+		if err := loadJSON(ctx, db, conn, opt.World); err != nil {
+			return err
+		}
+	} else {
+		data, err := os.ReadFile(opt.World)
+		if err != nil {
+			return err
+		}
+		var doc world.Document
+		if err := json.Unmarshal(data, &doc); err != nil {
+			return fmt.Errorf("world %s: %w", opt.World, err)
+		}
+		if err := load(conn, doc.RoleDefinitions, &doc); err != nil {
+			return err
+		}
 	}
 	logf("load world")
 	var header []string
@@ -138,7 +146,7 @@ func run(ctx context.Context, opt Options, w io.Writer, tuned bool) error {
 			return err
 		}
 		var exact sql.NullBool
-		if err := db.QueryRowContext(ctx, "SELECT bool_and(exact) FROM u").Scan(&exact); err != nil {
+		if err := db.QueryRowContext(ctx, "SELECT bool_and(exact) FROM g").Scan(&exact); err != nil {
 			return err
 		}
 		if exact.Valid && !exact.Bool {
@@ -147,18 +155,29 @@ func run(ctx context.Context, opt Options, w io.Writer, tuned bool) error {
 			}
 		}
 		logf("read usage (exact in DECIMAL(18,6): %v)", !exact.Valid || exact.Bool)
-		if err := exec(tunedCreditsSQL); err != nil {
+		// Whole days as bits of a BIGINT: a range of whole days, at most 62.
+		days := opt.To.Sub(opt.From)
+		bitmask := days%(24*time.Hour) == 0 && days <= 62*24*time.Hour
+		if err := exec(tunedCreditsSQL(opt.From, bitmask)); err != nil {
 			return err
 		}
-		var collide bool
+		var collide, interval, daily bool
 		if err := db.QueryRowContext(ctx, "SELECT count(DISTINCT h) <> count(*) FROM k").Scan(&collide); err != nil {
 			return err
 		}
 		if collide {
 			return fmt.Errorf("duckdb tuned: two resource texts share a hash; use the untuned SQL")
 		}
-		logf("aggregate usage")
-		final = tunedOutputSQL
+		err := db.QueryRowContext(ctx, "SELECT count(*) FILTER (WHERE day IS NOT NULL) > 0, count(*) FILTER (WHERE day IS NULL) > 0 FROM ua").Scan(&daily, &interval)
+		if err != nil {
+			return err
+		}
+		logf("aggregate usage (periods not one day: %v)", interval)
+		final = tunedOutputSQL(opt.From, opt.To, daily, interval)
+	}
+	if tuned {
+		// DuckDB writes the CSV itself (COPY), into a file copied to w.
+		return copyOut(ctx, exec, final, w, func() { logf("credit, aggregate and write") })
 	}
 	rows, err := db.QueryContext(ctx, final)
 	if err != nil {
@@ -179,6 +198,35 @@ func run(ctx context.Context, opt Options, w io.Writer, tuned bool) error {
 	}
 	logf("credit and aggregate")
 	return bw.flush()
+}
+
+// copyOut runs the query q (the eight columns of docs/api.md#attribution-csv,
+// amounts as DECIMAL text) as a COPY to a temporary CSV file, its amounts
+// trimmed as trimDecimal does, and copies the file to w.
+func copyOut(ctx context.Context, exec func(string, ...any) error, q string, w io.Writer, done func()) error {
+	dir, err := os.MkdirTemp("", "duck-out")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "out.csv")
+	copySQL := fmt.Sprintf(`CREATE MACRO trim0(x) AS CASE WHEN contains(x, '.') THEN rtrim(rtrim(x, '0'), '.') ELSE x END;
+CREATE MACRO trim_dec(x) AS CASE WHEN trim0(x) IN ('', '-', '-0') THEN '0' ELSE trim0(x) END;
+COPY (SELECT pid AS PartnerId, tenant AS TenantId, sub AS SubAccountId, raw AS ResourceId, cur AS BillingCurrency,
+             trim_dec(attributed) AS AttributedCost, trim_dec(eligible) AS IncentiveEligibleCost, n AS UsageRows
+      FROM (%s) AS c(pid, tenant, sub, raw, cur, attributed, eligible, n))
+TO %s (FORMAT csv, HEADER true)`, q, quote(path))
+	if err := exec(copySQL); err != nil {
+		return err
+	}
+	done()
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = io.Copy(w, f)
+	return err
 }
 
 // trimDecimal writes a DECIMAL's text without trailing zeros after the
@@ -208,8 +256,11 @@ CREATE TABLE delegations(ctenant VARCHAR, mtenant VARCHAR, principal VARCHAR, ro
 CREATE TABLE links(tenant VARCHAR, oid VARCHAR, pid VARCHAR, f BIGINT, t BIGINT);
 `
 
-// load appends the document's rows to the tables of schema.
-func load(conn driver.Conn, d *world.Document) error {
+// load appends the document's rows to the tables of schema, and the
+// built-in roles after the document's roles (docRoles). With d nil only the
+// built-in roles are appended, numbered after len(docRoles) (loadJSON read
+// the rest).
+func load(conn driver.Conn, docRoles []world.RoleDefinition, d *world.Document) error {
 	appendAll := func(table string, n int, row func(i int) []driver.Value) error {
 		a, err := duckdb.NewAppenderFromConn(conn, "", table)
 		if err != nil {
@@ -229,20 +280,34 @@ func load(conn driver.Conn, d *world.Document) error {
 		notActions       []string
 	}
 	var roles []roleDef
-	for _, r := range d.RoleDefinitions {
+	for _, r := range docRoles {
 		roles = append(roles, roleDef{low(r.TenantID), r.Name, r.ID, r.Actions, r.NotActions})
+	}
+	first := 0 // the first role appended here
+	if d == nil {
+		first = len(roles)
 	}
 	for _, r := range partnerlink.BuiltinRoles() {
 		roles = append(roles, roleDef{"", r.Name, r.ID, r.Actions, r.NotActions})
 	}
 	var acts, nots [][2]any
-	for i, r := range roles {
+	for i, r := range roles[first:] {
 		for _, a := range r.actions {
-			acts = append(acts, [2]any{int32(i), a})
+			acts = append(acts, [2]any{int32(first + i), a})
 		}
 		for _, n := range r.notActions {
-			nots = append(nots, [2]any{int32(i), n})
+			nots = append(nots, [2]any{int32(first + i), n})
 		}
+	}
+	roleRows := []error{
+		appendAll("roles", len(roles)-first, func(i int) []driver.Value {
+			return []driver.Value{int32(first + i), roles[first+i].tenant, roles[first+i].name, roles[first+i].id}
+		}),
+		appendAll("role_actions", len(acts), func(i int) []driver.Value { return []driver.Value{acts[i][0], acts[i][1]} }),
+		appendAll("role_not_actions", len(nots), func(i int) []driver.Value { return []driver.Value{nots[i][0], nots[i][1]} }),
+	}
+	if d == nil {
+		return errors.Join(roleRows...)
 	}
 	steps := []error{
 		appendAll("partners", len(d.Partners), func(i int) []driver.Value {
@@ -265,11 +330,6 @@ func load(conn driver.Conn, d *world.Document) error {
 			m := d.GroupMemberships[i]
 			return []driver.Value{low(m.TenantID), low(m.GroupID), low(m.MemberID), micros(m.From, minT), micros(m.To, maxT)}
 		}),
-		appendAll("roles", len(roles), func(i int) []driver.Value {
-			return []driver.Value{int32(i), roles[i].tenant, roles[i].name, roles[i].id}
-		}),
-		appendAll("role_actions", len(acts), func(i int) []driver.Value { return []driver.Value{acts[i][0], acts[i][1]} }),
-		appendAll("role_not_actions", len(nots), func(i int) []driver.Value { return []driver.Value{nots[i][0], nots[i][1]} }),
 		appendAll("assignments", len(d.RoleAssignments), func(i int) []driver.Value {
 			a := d.RoleAssignments[i]
 			return []driver.Value{low(a.TenantID), low(a.PrincipalID), a.RoleDefinition, a.Scope, micros(a.From, minT), micros(a.To, maxT)}
@@ -283,12 +343,7 @@ func load(conn driver.Conn, d *world.Document) error {
 			return []driver.Value{low(l.TenantID), low(l.ObjectID), l.PartnerID, micros(l.From, minT), micros(l.To, maxT)}
 		}),
 	}
-	for _, err := range steps {
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+	return errors.Join(append(roleRows, steps...)...)
 }
 
 // readHeader returns the usage file's column names.

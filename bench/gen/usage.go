@@ -66,8 +66,12 @@ func (g *generator) usage(path string) (int64, int64, error) {
 				n++
 				x := r.IntN(10000)
 				s, e := start, end
-				if x < 10 { // 0.1%: the previous month
+				switch {
+				case x < 10: // 0.1%: the previous month
 					s, e = prevStart, prevEnd
+				case x < 20: // 0.1%: two hours inside the day, not the whole day
+					at := g.p.Month.AddDate(0, 0, day).Add(time.Duration(x-9) * time.Hour)
+					s, e = stamp(at), stamp(at.Add(2*time.Hour))
 				}
 				category := "Usage"
 				switch {
