@@ -311,8 +311,15 @@ func compareBool(a, b bool) int {
 // few hundred megabytes less. Afterwards Document and Chains return nil and
 // Explain an error.
 func (ix *Index) DropWorld() {
+	ix.DropChains()
+	ix.doc = nil
+}
+
+// DropChains lets go of the chains once the caller has read what it needs
+// of them; Chains returns nil afterwards.
+func (ix *Index) DropChains() {
 	ix.chainsOnce.Do(func() {}) // never built from here on
-	ix.doc, ix.chains = nil, nil
+	ix.chains = nil
 }
 
 // Document returns the world the index was built from.

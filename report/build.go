@@ -24,7 +24,10 @@ import (
 type Inputs struct {
 	Month partnerlink.Month
 	Doc   *world.Document
-	Index *attribution.Index // of Doc, per partner ID (its chains give the credentials)
+	Index *attribution.Index // of Doc, per partner ID (its chains give the credentials, unless People)
+	// People, when set, holds what the chains give (Prepared works it out
+	// before the usage is read and lets go of the chains).
+	People *People
 	// Azure is the attribution per partner ID and, under
 	// attribution.OrganizationPrefix, per organization for those with
 	// several IDs linked (attribution.NewIndexWithOrganizations); every
@@ -78,10 +81,14 @@ func Build(in Inputs) (*Content, error) {
 	// credit lines: they write other fields of c.
 	people := make(chan error, 1)
 	go func() {
-		credentials(c, in.Doc, in.Index, month)
+		pp := in.People
+		if pp == nil {
+			pp = peopleOf(in.Doc, in.Index, in.WhatIf, in.WhatIfIndex, month)
+		}
+		c.Credentials, c.Readable = append(c.Credentials, pp.credentials...), append(c.Readable, pp.readable...)
 		var err error
 		if in.WhatIf != nil {
-			c.Unlinked, err = in.WhatIf.unlinked(in.WhatIfIndex, in.WhatIfResult, in.Doc, month)
+			c.Unlinked, err = in.WhatIf.unlinked(pp.unlinkedAccess, in.WhatIfResult)
 		}
 		people <- err
 	}()
@@ -292,10 +299,32 @@ func sortAccess(as []Access) {
 	})
 }
 
-// credentials fills the links in force during the month with the access
+// People is what a month's chains give its content: the credentials
+// with the access behind each, the pairs whose detail a partner sees, and
+// the access each unlinked credential held. It needs no usage, so a close
+// works it out before reading the usage and lets go of the chains (two
+// worlds' chains take a few hundred megabytes for a large program).
+type People struct {
+	credentials    []Credential
+	readable       []Pair
+	unlinkedAccess map[string][]Access // pseudo partner ID → access (whatIf.pseudo)
+}
+
+// peopleOf works out People from the indexes' chains (what is nil when
+// there are no unlinked credentials).
+func peopleOf(doc *world.Document, ix *attribution.Index, what *whatIf, whatIx *attribution.Index, month partnerlink.Period) *People {
+	pp := &People{}
+	pp.credentials, pp.readable = credentials(doc, ix, month)
+	if what != nil {
+		pp.unlinkedAccess = what.access(whatIx, doc, month)
+	}
+	return pp
+}
+
+// credentials lists the links in force during the month with the access
 // behind each, and the (partner ID, customer tenant) pairs whose detail the
 // partner sees: a chain of the month whose role can read usage.
-func credentials(c *Content, doc *world.Document, ix *attribution.Index, month partnerlink.Period) {
+func credentials(doc *world.Document, ix *attribution.Index, month partnerlink.Period) (creds []Credential, pairs []Pair) {
 	custom := customRoles(doc)
 	type principal struct{ kind, name string }
 	principals := map[[2]string]principal{}
@@ -328,18 +357,19 @@ func credentials(c *Content, doc *world.Document, ix *attribution.Index, month p
 	}
 	for _, cr := range byLink {
 		sortAccess(cr.Access)
-		c.Credentials = append(c.Credentials, *cr)
+		creds = append(creds, *cr)
 	}
-	slices.SortFunc(c.Credentials, func(a, b Credential) int {
+	slices.SortFunc(creds, func(a, b Credential) int {
 		return cmp.Or(strings.Compare(a.TenantID, b.TenantID), strings.Compare(a.ObjectID, b.ObjectID),
 			strings.Compare(a.PartnerID, b.PartnerID), strings.Compare(a.Since, b.Since))
 	})
 	for p := range readable {
-		c.Readable = append(c.Readable, p)
+		pairs = append(pairs, p)
 	}
-	slices.SortFunc(c.Readable, func(a, b Pair) int {
+	slices.SortFunc(pairs, func(a, b Pair) int {
 		return cmp.Or(strings.Compare(a.PartnerID, b.PartnerID), strings.Compare(a.TenantID, b.TenantID))
 	})
+	return creds, pairs
 }
 
 func instant(t time.Time) string {

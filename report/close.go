@@ -272,6 +272,7 @@ type Prepared struct {
 	ix     *attribution.Index
 	what   *whatIf
 	whatIx *attribution.Index
+	people *People // with chains (prepare): what they give, worked out
 }
 
 // Prepare builds the month's indexes (docs/rules.md#monthly-close) for
@@ -324,6 +325,15 @@ func prepare(doc *world.Document, month partnerlink.Month, chains bool) (*Prepar
 		return nil, err
 	}
 	p.ix = ix
+	if chains {
+		// What the chains give needs no usage: worked out now, the chains
+		// are let go before the usage is read (People).
+		p.people = peopleOf(doc, ix, p.what, p.whatIx, month.Period())
+		ix.DropChains()
+		if p.whatIx != nil {
+			p.whatIx.DropChains()
+		}
+	}
 	return p, nil
 }
 
@@ -341,7 +351,7 @@ func (p *Prepared) Run(workers int) (*attribution.Run, error) {
 // Inputs are the Inputs of the month with these results of a Run (whatIf,
 // its Beside result, nil when there is no what-if world).
 func (p *Prepared) Inputs(perID, whatIf *attribution.Result) *Inputs {
-	in := &Inputs{Month: p.Month, Doc: p.Doc, Index: p.ix, Azure: perID}
+	in := &Inputs{Month: p.Month, Doc: p.Doc, Index: p.ix, Azure: perID, People: p.people}
 	if p.what != nil {
 		in.WhatIf, in.WhatIfIndex, in.WhatIfResult = p.what, p.whatIx, whatIf
 	}

@@ -132,23 +132,31 @@ func newWhatIf(doc *world.Document, month partnerlink.Period) *whatIf {
 	return w
 }
 
-// unlinked turns the what-if attribution into the month's unlinked
-// credentials: those whose link would have given a grant in the month.
-func (w *whatIf) unlinked(ix *attribution.Index, res *attribution.Result, doc *world.Document, month partnerlink.Period) ([]Unlinked, error) {
+// access is the access each unlinked credential (by its pseudo partner
+// ID) held during the month, from the what-if world's chains: what its
+// link would have been credited through.
+func (w *whatIf) access(ix *attribution.Index, doc *world.Document, month partnerlink.Period) map[string][]Access {
 	custom := customRoles(doc)
+	out := map[string][]Access{}
 	for _, ch := range ix.Chains() {
-		u := w.pseudo[ch.PartnerID]
-		if u == nil || !ch.Grants() {
+		if w.pseudo[ch.PartnerID] == nil || !ch.Grants() {
 			continue
 		}
 		if _, ok := ch.Period.Intersect(month); !ok {
 			continue
 		}
 		a := access(ch, custom)
-		if !slices.Contains(u.Access, a) {
-			u.Access = append(u.Access, a)
+		if !slices.Contains(out[ch.PartnerID], a) {
+			out[ch.PartnerID] = append(out[ch.PartnerID], a)
 		}
 	}
+	return out
+}
+
+// unlinked turns the what-if attribution into the month's unlinked
+// credentials: those whose link would have given a grant in the month
+// (access, from whatIf.access).
+func (w *whatIf) unlinked(access map[string][]Access, res *attribution.Result) ([]Unlinked, error) {
 	amounts := map[[2]string]*Amount{}
 	for _, cr := range res.Credits() {
 		if w.pseudo[cr.PartnerID] == nil {
@@ -166,10 +174,13 @@ func (w *whatIf) unlinked(ix *attribution.Index, res *attribution.Result, doc *w
 		a.UsageRows += cr.UsageRows
 	}
 	var out []Unlinked
-	for id, u := range w.pseudo {
-		if len(u.Access) == 0 {
+	for id, p := range w.pseudo {
+		if len(access[id]) == 0 {
 			continue // no role in the month: nothing to link for
 		}
+		u := *p
+		u.Access = slices.Clone(access[id])
+		u.Credit = slices.Clone(u.Credit)
 		for k, a := range amounts {
 			if k[0] == id {
 				u.Credit = append(u.Credit, *a)
@@ -177,7 +188,7 @@ func (w *whatIf) unlinked(ix *attribution.Index, res *attribution.Result, doc *w
 		}
 		slices.SortFunc(u.Credit, func(a, b Amount) int { return strings.Compare(a.Currency, b.Currency) })
 		sortAccess(u.Access)
-		out = append(out, *u)
+		out = append(out, u)
 	}
 	slices.SortFunc(out, func(a, b Unlinked) int {
 		return cmp.Or(strings.Compare(a.GlobalPartnerID, b.GlobalPartnerID), strings.Compare(a.TenantID, b.TenantID), strings.Compare(a.ObjectID, b.ObjectID))
