@@ -279,6 +279,52 @@ func TestUnlinkedCredit(t *testing.T) {
 	}
 }
 
+// A close works out the credentials and the unlinked credentials' access
+// before reading the usage and lets go of the chains (People); Build
+// without People works them out from the indexes' chains. Both give the
+// same bytes.
+func TestPeopleBeforeTheUsage(t *testing.T) {
+	doc := testWorld()
+	const guest2 = "0b000000-0000-4000-8000-0000000000c1"
+	since := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	doc.Principals = append(doc.Principals,
+		world.Principal{TenantID: tC2, ObjectID: guest2, Type: "Guest", DisplayName: "kari", HomeTenantID: ptr(tM), SignInName: "kari@fabrikam.example"})
+	doc.RoleAssignments = append(doc.RoleAssignments, world.RoleAssignment{TenantID: tC2, ID: "f0000000-0000-4000-8000-000000000009",
+		PrincipalID: guest2, RoleDefinition: "Reader", Scope: "/subscriptions/" + S2, From: &since})
+	month, _ := partnerlink.ParseMonth("2026-03")
+	in, err := Attribute(doc, month, 1, func(run *attribution.Run) error {
+		return run.Scan(strings.NewReader(strings.Split(usageCSV, fileBreak)[0]), "usage1.csv")
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in.People == nil || in.Index.Chains() != nil {
+		t.Fatal("the close kept its chains or worked nothing out from them")
+	}
+	fromChains := *in
+	p, err := Prepare(doc, month) // chains built when first asked for
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromChains.People, fromChains.Index, fromChains.WhatIf, fromChains.WhatIfIndex = nil, p.ix, p.what, p.whatIx
+	var got [2][]byte
+	for i, x := range []Inputs{*in, fromChains} {
+		c, err := Build(x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(c.Credentials) == 0 || len(c.Unlinked) == 0 {
+			t.Fatalf("build %d: %d credentials, %d unlinked: the test world should have both", i, len(c.Credentials), len(c.Unlinked))
+		}
+		if got[i], err = Marshal(c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !bytes.Equal(got[0], got[1]) {
+		t.Errorf("content with People:\n%s\nfrom the chains:\n%s", got[0], got[1])
+	}
+}
+
 // The customer report carries the month's link changes in the tenant and
 // the notifications queued to its webhook (not their delivery, which
 // changes after the close); other months' and tenants' are left out.
