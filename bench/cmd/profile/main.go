@@ -59,8 +59,7 @@ func main() {
 		t = time.Now()
 	}
 	if *closeDir != "" && *phases {
-		closePhases(*closeDir, *workers, phase)
-		writeHeapProfile(*memprofile)
+		closePhases(*closeDir, *workers, phase, *memprofile)
 		return
 	}
 	if *closeDir != "" {
@@ -109,6 +108,7 @@ func writeHeapProfile(path string) {
 	if err != nil {
 		log.Fatal(err)
 	}
+	runtime.GC() // the in-use view is what is live now
 	pprof.WriteHeapProfile(mf)
 	mf.Close()
 }
@@ -138,8 +138,9 @@ func profileClose(dataDir string, workers int) {
 
 // closePhases runs the steps of a close of 2026-03 on dataDir one by one,
 // timing each: the attributions on the stored state, the content, its
-// JSON, its hash and its compression as the store keeps it.
-func closePhases(dataDir string, workers int, phase func(string)) {
+// JSON, its hash and its compression as the store keeps it. A heap
+// profile (memprofile) is taken once the inputs are read.
+func closePhases(dataDir string, workers int, phase func(string), memprofile string) {
 	ctx := context.Background()
 	s, month, done := closeService(ctx, dataDir, workers)
 	defer done()
@@ -152,6 +153,7 @@ func closePhases(dataDir string, workers int, phase func(string)) {
 		log.Fatal(err)
 	}
 	phase("Inputs")
+	writeHeapProfile(memprofile) // what the content is built from
 	c, err := report.Build(*in)
 	if err != nil {
 		log.Fatal(err)
