@@ -263,33 +263,50 @@ func inParts(n, parts int, do func(part, from, to int)) {
 	wg.Wait()
 }
 
-// customRoles are each tenant's custom roles of doc.
-func customRoles(doc *world.Document) map[string][]partnerlink.RoleDefinition {
-	custom := map[string][]partnerlink.RoleDefinition{}
+// roles resolves the roles chains name, once per tenant and reference:
+// the name shown and whether the role can read usage (Privacy). A large
+// world has a few hundred thousand chains over a few hundred roles.
+type roles struct {
+	custom map[string][]partnerlink.RoleDefinition // tenant → its custom roles
+	seen   map[[2]string]resolvedRole
+}
+
+type resolvedRole struct {
+	name  string
+	reads bool
+}
+
+func newRoles(doc *world.Document) *roles {
+	r := &roles{custom: map[string][]partnerlink.RoleDefinition{}, seen: map[[2]string]resolvedRole{}}
 	for _, rd := range doc.RoleDefinitions {
-		custom[rd.TenantID] = append(custom[rd.TenantID], rd.Domain())
+		r.custom[rd.TenantID] = append(r.custom[rd.TenantID], rd.Domain())
 	}
-	return custom
+	return r
+}
+
+// of is the chain's role as resolved in its scope's tenant (the reference
+// as written when it resolves to no role).
+func (r *roles) of(ch *attribution.Chain) resolvedRole {
+	k := [2]string{ch.ScopeTenantID, ch.Role}
+	if x, ok := r.seen[k]; ok {
+		return x
+	}
+	x := resolvedRole{name: ch.Role}
+	if role, ok := rbac.Resolve(r.custom[ch.ScopeTenantID], ch.Role); ok {
+		x = resolvedRole{name: role.Name, reads: partnerlink.Permits(role.Actions, role.NotActions, usageReadAction)}
+	}
+	r.seen[k] = x
+	return x
 }
 
 // access is the role a chain holds at its scope, the role named as
 // resolved in the scope's tenant.
-func access(ch attribution.Chain, custom map[string][]partnerlink.RoleDefinition) Access {
-	name := ch.Role
-	if role, ok := rbac.Resolve(custom[ch.ScopeTenantID], ch.Role); ok {
-		name = role.Name
-	}
-	a := Access{TenantID: ch.ScopeTenantID, Role: name, Scope: ch.Scope, Via: string(ch.Via)}
+func access(ch *attribution.Chain, rs *roles) Access {
+	a := Access{TenantID: ch.ScopeTenantID, Role: rs.of(ch).name, Scope: ch.Scope, Via: string(ch.Via)}
 	if len(ch.Memberships) > 0 {
 		a.Through = ch.Memberships[len(ch.Memberships)-1].GroupID
 	}
 	return a
-}
-
-// readsUsage reports whether the chain's role can read usage (Privacy).
-func readsUsage(ch attribution.Chain, custom map[string][]partnerlink.RoleDefinition) bool {
-	role, ok := rbac.Resolve(custom[ch.ScopeTenantID], ch.Role)
-	return ok && partnerlink.Permits(role.Actions, role.NotActions, usageReadAction)
 }
 
 func sortAccess(as []Access) {
@@ -314,10 +331,12 @@ type People struct {
 // there are no unlinked credentials).
 func peopleOf(doc *world.Document, ix *attribution.Index, what *whatIf, whatIx *attribution.Index, month partnerlink.Period) *People {
 	pp := &People{}
-	pp.credentials, pp.readable = credentials(doc, ix, month)
+	var wg sync.WaitGroup
 	if what != nil {
-		pp.unlinkedAccess = what.access(whatIx, doc, month)
+		wg.Go(func() { pp.unlinkedAccess = what.access(whatIx, doc, month) })
 	}
+	pp.credentials, pp.readable = credentials(doc, ix, month)
+	wg.Wait()
 	return pp
 }
 
@@ -325,7 +344,7 @@ func peopleOf(doc *world.Document, ix *attribution.Index, what *whatIf, whatIx *
 // behind each, and the (partner ID, customer tenant) pairs whose detail the
 // partner sees: a chain of the month whose role can read usage.
 func credentials(doc *world.Document, ix *attribution.Index, month partnerlink.Period) (creds []Credential, pairs []Pair) {
-	custom := customRoles(doc)
+	rs := newRoles(doc)
 	type principal struct{ kind, name string }
 	principals := map[[2]string]principal{}
 	for _, p := range doc.Principals {
@@ -333,14 +352,16 @@ func credentials(doc *world.Document, ix *attribution.Index, month partnerlink.P
 	}
 	byLink := map[[3]string]*Credential{}
 	readable := map[Pair]bool{}
-	for _, ch := range ix.Chains() {
+	chains := ix.Chains()
+	for i := range chains {
+		ch := &chains[i] // a chain is a few hundred bytes: not copied
 		if !ch.Grants() {
 			continue
 		}
 		if _, ok := ch.Period.Intersect(month); !ok {
 			continue
 		}
-		if readsUsage(ch, custom) {
+		if rs.of(ch).reads {
 			readable[Pair{PartnerID: ch.PartnerID, TenantID: ch.ScopeTenantID}] = true
 		}
 		k := [3]string{ch.LinkTenantID, ch.ObjectID, ch.PartnerID}
@@ -351,7 +372,7 @@ func credentials(doc *world.Document, ix *attribution.Index, month partnerlink.P
 				PartnerID: ch.PartnerID, Since: instant(ch.LinkPeriod.From), Until: instant(ch.LinkPeriod.To), Access: []Access{}}
 			byLink[k] = cr
 		}
-		if a := access(ch, custom); !slices.Contains(cr.Access, a) {
+		if a := access(ch, rs); !slices.Contains(cr.Access, a) {
 			cr.Access = append(cr.Access, a)
 		}
 	}

@@ -136,16 +136,18 @@ func newWhatIf(doc *world.Document, month partnerlink.Period) *whatIf {
 // ID) held during the month, from the what-if world's chains: what its
 // link would have been credited through.
 func (w *whatIf) access(ix *attribution.Index, doc *world.Document, month partnerlink.Period) map[string][]Access {
-	custom := customRoles(doc)
+	rs := newRoles(doc)
 	out := map[string][]Access{}
-	for _, ch := range ix.Chains() {
+	chains := ix.Chains()
+	for i := range chains {
+		ch := &chains[i] // a chain is a few hundred bytes: not copied
 		if w.pseudo[ch.PartnerID] == nil || !ch.Grants() {
 			continue
 		}
 		if _, ok := ch.Period.Intersect(month); !ok {
 			continue
 		}
-		a := access(ch, custom)
+		a := access(ch, rs)
 		if !slices.Contains(out[ch.PartnerID], a) {
 			out[ch.PartnerID] = append(out[ch.PartnerID], a)
 		}
