@@ -245,7 +245,8 @@ func (w *worker) add(file int64, row *focus.Row) error {
 		}
 		amount, currency = &row.EffectiveCostInUSD, usd
 	}
-	if !bytes.EqualFold(row.ChargeCategory, r.category) {
+	// The category as the run names it is the common case (no folding).
+	if !bytes.Equal(row.ChargeCategory, r.category) && !bytes.EqualFold(row.ChargeCategory, r.category) {
 		w.summary.otherCategory.add(currency, amount)
 		return nil
 	}
@@ -271,13 +272,16 @@ func (w *worker) add(file int64, row *focus.Row) error {
 	res := w.lookup(sub, file, row)
 	credited := false
 	gs := res.grants
+	var cur uint32 // the currency's number, once the row is credited
 	for i := 0; i < len(gs); {
 		p, hit, eligible, next := partnerHit(gs, i, ps, pe)
 		if i = next; !hit {
 			continue
 		}
-		credited = true
-		w.add1(res, p, currency, amount, eligible, row)
+		if !credited {
+			credited, cur = true, w.currency(currency)
+		}
+		w.add1(res, p, cur, amount, eligible, row)
 		if r.ix.orgOf != nil {
 			if o := r.ix.orgOf[p]; o >= 0 {
 				w.orgHit(o, eligible)
@@ -287,7 +291,7 @@ func (w *worker) add(file int64, row *focus.Row) error {
 	// Each organization reached is credited once for the row
 	// (NewIndexWithOrganizations).
 	for _, h := range w.orgHits {
-		w.add1(res, h.org, currency, amount, h.eligible, row)
+		w.add1(res, h.org, cur, amount, h.eligible, row)
 	}
 	w.orgHits = w.orgHits[:0]
 	if len(res.beside) > 0 {
@@ -320,8 +324,8 @@ func partnerHit(gs []grant, i int, ps, pe int64) (p int32, hit, eligible bool, n
 }
 
 // add1 credits one row's amount to partner (or organization) p.
-func (w *worker) add1(res *resource, p int32, currency []byte, amount *focus.Amount, eligible bool, row *focus.Row) {
-	c := w.credit(res, p, w.currency(currency))
+func (w *worker) add1(res *resource, p int32, currency uint32, amount *focus.Amount, eligible bool, row *focus.Row) {
+	c := w.credit(res, p, currency)
 	c.attributed.Add(*amount)
 	if eligible {
 		c.eligible.Add(*amount)
