@@ -385,6 +385,7 @@ func (ix *Index) resolve(sub *subscription, res string, memo *grantMemo) []grant
 	gs, ok := memo.m[k]
 	if !ok {
 		gs = mergeGrants(sub.grants, own)
+		k.scope = strings.Clone(k.scope) // not the caller's whole key
 		memo.m[k] = gs
 	}
 	return gs

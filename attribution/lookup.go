@@ -23,13 +23,19 @@ import (
 // ServiceName of its earliest row. Workers keep their credits for it apart,
 // by id (worker.credits), so the hot path takes no lock.
 type resource struct {
-	id     int32
-	key    string // the registry's key: subscription GUID bytes + lower-cased id
-	h      uint64 // foldHash of the id (resourceCache)
-	shard  uint8  // the registry's shard that holds it
-	sub    *subscription
-	grants []grant
-	beside []grant // the grants of the run's Beside world (Options.Beside)
+	id int32
+	// fold is the id as the row that registered the resource wrote it (for
+	// a row without ResourceId, the subscription's lower-cased id): the
+	// resource's spellings are the ids equal to it under foldEqual. It
+	// never changes, so workers compare with it without a lock; raw is the
+	// same string until an earlier row of another spelling turns up.
+	fold     string
+	h        uint64    // foldHash of the id (resourceCache)
+	shard    uint8     // the registry's shard that holds it
+	sameHash *resource // the next resource of the shard under the same key hash
+	sub      *subscription
+	grants   []grant
+	beside   []grant // the grants of the run's Beside world (Options.Beside)
 	// Guarded by the registry shard's lock while workers run.
 	raw     string // the resource id as first seen
 	service string // its ServiceName at that first row
@@ -42,14 +48,17 @@ func (p position) before(q position) bool {
 	return p.file < q.file || p.file == q.file && p.line < q.line
 }
 
-// registry holds the resources a run has seen, under their lower-cased key
-// (subscription GUID bytes + lower-cased resource id, docs/rules.md#identifiers-and-time), in shards
-// so that workers rarely wait for each other.
+// registry holds the resources a run has seen, under the hash of their
+// lower-cased key (subscription GUID bytes + lower-cased resource id,
+// docs/rules.md#identifiers-and-time), in shards so that workers rarely
+// wait for each other. It keeps no key: a resource is told from others
+// under the same hash by its subscription and fold, which saves a copy of
+// every id (a few tens of megabytes at a few hundred thousand resources).
 type registry struct {
 	seed   maphash.Seed
 	shards [64]struct {
 		mu sync.Mutex
-		m  map[string]*resource
+		m  map[uint64]*resource
 	}
 	mu  sync.Mutex
 	all []*resource  // by id
@@ -59,28 +68,37 @@ type registry struct {
 func newRegistry() *registry {
 	g := &registry{seed: maphash.MakeSeed()}
 	for i := range g.shards {
-		g.shards[i].m = map[string]*resource{}
+		g.shards[i].m = map[uint64]*resource{}
 	}
 	return g
 }
 
-// get returns the resource under key (a reused buffer), creating it with
-// create when it is new, and makes at the resource's first position when
-// it comes before the one known (workers read different parts of a file
-// at once).
-func (g *registry) get(key []byte, at position, raw, service []byte, create func(key string) *resource) *resource {
-	shard := maphash.Bytes(g.seed, key) % uint64(len(g.shards))
+// get returns sub's resource under key (a reused buffer: sub's GUID bytes
+// and the lower-cased id), creating it with create when it is new, and
+// makes at the resource's first position when it comes before the one
+// known (workers read different parts of a file at once).
+func (g *registry) get(sub *subscription, key []byte, at position, raw, service []byte, create func(key string) *resource) *resource {
+	h := maphash.Bytes(g.seed, key)
+	shard := h % uint64(len(g.shards))
 	sh := &g.shards[shard]
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	res := sh.m[string(key)]
+	id := key[len(focus.GUID{}):]
+	first := sh.m[h]
+	res := first
+	for res != nil && (res.sub != sub || !foldEqual(id, res.fold)) {
+		res = res.sameHash
+	}
 	if res == nil {
-		k := string(key)
-		res = create(k)
-		res.key, res.shard = k, uint8(shard)
-		res.h = foldHash(key[len(focus.GUID{}):])
+		res = create(string(key))
+		res.shard, res.sameHash = uint8(shard), first
+		res.h = foldHash(id)
+		res.fold = string(raw)
+		if len(raw) == 0 {
+			res.fold = string(id) // "/subscriptions/" + the subscription's id
+		}
 		res.seenAt(at, raw, service)
-		sh.m[k] = res
+		sh.m[h] = res
 		g.mu.Lock()
 		res.id = int32(len(g.all))
 		g.all = append(g.all, res)
@@ -108,9 +126,14 @@ func (g *registry) sighted(res *resource, at position, raw, service []byte) {
 // (the subscription's id for a row without ResourceId) and ServiceName.
 func (res *resource) seenAt(at position, raw, service []byte) {
 	res.first = at
-	res.raw, res.service = string(raw), string(service)
-	if len(raw) == 0 {
+	res.service = string(service)
+	switch {
+	case len(raw) == 0:
 		res.raw = "/subscriptions/" + res.sub.id
+	case string(raw) == res.fold:
+		res.raw = res.fold // the spelling that registered it: no copy
+	default:
+		res.raw = string(raw)
 	}
 }
 
@@ -168,7 +191,7 @@ func (w *worker) lookupID(sub *subscription, file int64, row *focus.Row) *resour
 	// resources are numbered (and allocated) in the order first seen.
 	var res *resource
 	if w.last != nil && int(w.last.id) < len(w.next) {
-		if p := w.next[w.last.id]; p != nil && p.sub == sub && asciiEqualFold(id, p.key[len(focus.GUID{}):]) {
+		if p := w.next[w.last.id]; p != nil && p.sub == sub && foldEqual(id, p.fold) {
 			res = p
 		}
 	}
@@ -263,7 +286,7 @@ func (c *resourceCache) find(h uint64, sub *subscription, id []byte) *resource {
 		if set[i].h.Load() != h {
 			continue
 		}
-		if res := set[i].res.Load(); res != nil && res.h == h && res.sub == sub && asciiEqualFold(id, res.key[len(focus.GUID{}):]) {
+		if res := set[i].res.Load(); res != nil && res.h == h && res.sub == sub && foldEqual(id, res.fold) {
 			return res
 		}
 	}
@@ -316,10 +339,11 @@ func (c *resourceCache) grown(n int) []cacheEntry {
 	return tab
 }
 
-// asciiEqualFold reports whether a and the lower-case b are equal when A-Z
-// in a are lower-cased (the same folding as the registry's keys). It
-// compares 8 bytes at a time: ids are long and this runs on every row.
-func asciiEqualFold(a []byte, b string) bool {
+// foldEqual reports whether a and b are equal when A-Z in both are
+// lower-cased (the same folding as the registry's keys). It compares 8
+// bytes at a time, and words spelled alike at once: ids are long, this
+// runs on every row, and most rows spell an id as the resource's fold.
+func foldEqual(a []byte, b string) bool {
 	if len(a) != len(b) {
 		return false
 	}
@@ -329,26 +353,29 @@ func asciiEqualFold(a []byte, b string) bool {
 		if x == y {
 			continue
 		}
-		if x&highBits != 0 {
+		if (x|y)&highBits != 0 {
 			break // a byte ≥ 0x80: byte by byte from here
 		}
-		if lowerASCII(x) != y {
+		if lowerASCII(x) != lowerASCII(y) {
 			return false
 		}
 	}
 	for ; i < len(a); i++ {
-		c := a[i]
+		c, d := a[i], b[i]
 		if 'A' <= c && c <= 'Z' {
 			c += 'a' - 'A'
 		}
-		if c != b[i] {
+		if 'A' <= d && d <= 'Z' {
+			d += 'a' - 'A'
+		}
+		if c != d {
 			return false
 		}
 	}
 	return true
 }
 
-// foldHash hashes id so that ids equal under asciiEqualFold hash the
+// foldHash hashes id so that ids equal under foldEqual hash the
 // same: each byte with its 0x20 bit set, which makes A-Z a-z. The cache
 // then finds a resource whatever the casing a row writes it in (usage
 // files mix them), where a hash of the bytes as written missed on every
@@ -408,7 +435,7 @@ func (w *worker) canonical(sub *subscription, g focus.GUID, id, service []byte, 
 			w.lower = append(w.lower, c)
 		}
 	}
-	return w.run.resources.get(w.lower, position{file, line}, id, service, func(key string) *resource {
+	return w.run.resources.get(sub, w.lower, position{file, line}, id, service, func(key string) *resource {
 		res := &resource{sub: sub, grants: w.run.ix.resolve(sub, key[len(g):], w.run.memo)}
 		if b := w.run.opt.Beside; b != nil && b.subs[g] != nil {
 			res.beside = b.resolve(b.subs[g], key[len(g):], w.run.besideMemo)
