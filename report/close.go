@@ -192,6 +192,7 @@ func (s *Service) compute(ctx context.Context, month partnerlink.Month) (*Conten
 	if err != nil {
 		return nil, err
 	}
+	in.trim()
 	// A collection between the steps sets the heap's next goal from what
 	// the next step keeps, not from the garbage of the one before (the
 	// scan's buffers, Build's temporaries): at 10M rows the close's peak
