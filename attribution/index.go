@@ -309,17 +309,10 @@ func compareBool(a, b bool) int {
 // DropWorld lets go of the world document and the chains, which only
 // Explain, Chains and Document use: a run over a large world then holds a
 // few hundred megabytes less. Afterwards Document and Chains return nil and
-// Explain an error.
+// Explain an error. Call it while no other goroutine uses the index.
 func (ix *Index) DropWorld() {
-	ix.DropChains()
-	ix.doc = nil
-}
-
-// DropChains lets go of the chains once the caller has read what it needs
-// of them; Chains returns nil afterwards.
-func (ix *Index) DropChains() {
 	ix.chainsOnce.Do(func() {}) // never built from here on
-	ix.chains = nil
+	ix.doc, ix.chains = nil, nil
 }
 
 // Document returns the world the index was built from.

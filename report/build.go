@@ -47,17 +47,13 @@ type Inputs struct {
 
 // trim lets go of what Build does not read once People is worked out:
 // the world's principals, memberships, roles and role assignments (tens
-// of megabytes for a large program), which the indexes also hold for
-// Explain.
+// of megabytes for a large program; prepare has already dropped the
+// indexes' hold on the world).
 func (in *Inputs) trim() {
 	if in.People == nil {
 		return // Build works them out from the world and its chains
 	}
 	in.Doc = &world.Document{Partners: in.Doc.Partners, Tenants: in.Doc.Tenants}
-	in.Index.DropWorld()
-	if in.WhatIfIndex != nil {
-		in.WhatIfIndex.DropWorld()
-	}
 	if in.WhatIf != nil {
 		in.WhatIf.doc = nil
 	}

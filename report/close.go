@@ -338,9 +338,9 @@ func prepare(doc *world.Document, month partnerlink.Month, chains bool) (*Prepar
 		// What the chains give needs no usage: worked out now, the chains
 		// are let go before the usage is read (People).
 		p.people = peopleOf(doc, ix, p.what, p.whatIx, month.Period())
-		ix.DropChains()
+		ix.DropWorld() // Explain then refuses, rather than finding no chain
 		if p.whatIx != nil {
-			p.whatIx.DropChains()
+			p.whatIx.DropWorld()
 		}
 	}
 	return p, nil
