@@ -202,7 +202,9 @@ func run(ctx context.Context, opt Options, w io.Writer, tuned bool) error {
 
 // copyOut runs the query q (the eight columns of docs/api.md#attribution-csv,
 // amounts as DECIMAL text) as a COPY to a temporary CSV file, its amounts
-// trimmed as trimDecimal does, and copies the file to w.
+// trimmed as trimDecimal does, and copies the file to w. Empty text is
+// written as NULL: COPY writes an empty string quoted, partnerlink as an
+// empty field.
 func copyOut(ctx context.Context, exec func(string, ...any) error, q string, w io.Writer, done func()) error {
 	dir, err := os.MkdirTemp("", "duck-out")
 	if err != nil {
@@ -212,7 +214,8 @@ func copyOut(ctx context.Context, exec func(string, ...any) error, q string, w i
 	path := filepath.Join(dir, "out.csv")
 	copySQL := fmt.Sprintf(`CREATE MACRO trim0(x) AS CASE WHEN contains(x, '.') THEN rtrim(rtrim(x, '0'), '.') ELSE x END;
 CREATE MACRO trim_dec(x) AS CASE WHEN trim0(x) IN ('', '-', '-0') THEN '0' ELSE trim0(x) END;
-COPY (SELECT pid AS PartnerId, tenant AS TenantId, sub AS SubAccountId, raw AS ResourceId, cur AS BillingCurrency,
+COPY (SELECT nullif(pid, '') AS PartnerId, nullif(tenant, '') AS TenantId, nullif(sub, '') AS SubAccountId,
+             nullif(raw, '') AS ResourceId, nullif(cur, '') AS BillingCurrency,
              trim_dec(attributed) AS AttributedCost, trim_dec(eligible) AS IncentiveEligibleCost, n AS UsageRows
       FROM (%s) AS c(pid, tenant, sub, raw, cur, attributed, eligible, n))
 TO %s (FORMAT csv, HEADER true)`, q, quote(path))
