@@ -113,7 +113,7 @@ func run(ctx context.Context, opt Options, w io.Writer, tuned bool) error {
 		if err := json.Unmarshal(data, &doc); err != nil {
 			return fmt.Errorf("world %s: %w", opt.World, err)
 		}
-		if err := load(conn, doc.RoleDefinitions, &doc); err != nil {
+		if err := load(conn, &doc); err != nil {
 			return err
 		}
 	}
@@ -259,24 +259,24 @@ CREATE TABLE delegations(ctenant VARCHAR, mtenant VARCHAR, principal VARCHAR, ro
 CREATE TABLE links(tenant VARCHAR, oid VARCHAR, pid VARCHAR, f BIGINT, t BIGINT);
 `
 
-// load appends the document's rows to the tables of schema, and the
-// built-in roles after the document's roles (docRoles). With d nil only the
-// built-in roles are appended, numbered after len(docRoles) (loadJSON read
-// the rest).
-func load(conn driver.Conn, docRoles []world.RoleDefinition, d *world.Document) error {
-	appendAll := func(table string, n int, row func(i int) []driver.Value) error {
-		a, err := duckdb.NewAppenderFromConn(conn, "", table)
-		if err != nil {
-			return fmt.Errorf("appender %s: %w", table, err)
-		}
-		for i := range n {
-			if err := a.AppendRow(row(i)...); err != nil {
-				a.Close()
-				return fmt.Errorf("append %s: %w", table, err)
-			}
-		}
-		return a.Close()
+// appendRows appends n rows, row(i) each, to a table of schema.
+func appendRows(conn driver.Conn, table string, n int, row func(i int) []driver.Value) error {
+	a, err := duckdb.NewAppenderFromConn(conn, "", table)
+	if err != nil {
+		return fmt.Errorf("appender %s: %w", table, err)
 	}
+	for i := range n {
+		if err := a.AppendRow(row(i)...); err != nil {
+			a.Close()
+			return fmt.Errorf("append %s: %w", table, err)
+		}
+	}
+	return a.Close()
+}
+
+// loadRoles appends the roles docRoles and then the built-in roles,
+// numbered from first on (a document's roles come before the built-in ones).
+func loadRoles(conn driver.Conn, docRoles []world.RoleDefinition, first int) error {
 	type roleDef struct {
 		tenant, name, id string
 		actions          []string
@@ -286,15 +286,11 @@ func load(conn driver.Conn, docRoles []world.RoleDefinition, d *world.Document) 
 	for _, r := range docRoles {
 		roles = append(roles, roleDef{low(r.TenantID), r.Name, r.ID, r.Actions, r.NotActions})
 	}
-	first := 0 // the first role appended here
-	if d == nil {
-		first = len(roles)
-	}
 	for _, r := range partnerlink.BuiltinRoles() {
 		roles = append(roles, roleDef{"", r.Name, r.ID, r.Actions, r.NotActions})
 	}
 	var acts, nots [][2]any
-	for i, r := range roles[first:] {
+	for i, r := range roles {
 		for _, a := range r.actions {
 			acts = append(acts, [2]any{int32(first + i), a})
 		}
@@ -302,51 +298,53 @@ func load(conn driver.Conn, docRoles []world.RoleDefinition, d *world.Document) 
 			nots = append(nots, [2]any{int32(first + i), n})
 		}
 	}
-	roleRows := []error{
-		appendAll("roles", len(roles)-first, func(i int) []driver.Value {
-			return []driver.Value{int32(first + i), roles[first+i].tenant, roles[first+i].name, roles[first+i].id}
+	return errors.Join(
+		appendRows(conn, "roles", len(roles), func(i int) []driver.Value {
+			return []driver.Value{int32(first + i), roles[i].tenant, roles[i].name, roles[i].id}
 		}),
-		appendAll("role_actions", len(acts), func(i int) []driver.Value { return []driver.Value{acts[i][0], acts[i][1]} }),
-		appendAll("role_not_actions", len(nots), func(i int) []driver.Value { return []driver.Value{nots[i][0], nots[i][1]} }),
-	}
-	if d == nil {
-		return errors.Join(roleRows...)
-	}
+		appendRows(conn, "role_actions", len(acts), func(i int) []driver.Value { return []driver.Value{acts[i][0], acts[i][1]} }),
+		appendRows(conn, "role_not_actions", len(nots), func(i int) []driver.Value { return []driver.Value{nots[i][0], nots[i][1]} }),
+	)
+}
+
+// load appends the document's rows, its roles and the built-in ones to the
+// tables of schema.
+func load(conn driver.Conn, d *world.Document) error {
 	steps := []error{
-		appendAll("partners", len(d.Partners), func(i int) []driver.Value {
+		appendRows(conn, "partners", len(d.Partners), func(i int) []driver.Value {
 			p := d.Partners[i]
 			return []driver.Value{p.PartnerID, opt(p.GlobalPartnerID), micros(p.From, minT), micros(p.To, maxT)}
 		}),
-		appendAll("mgs", len(d.ManagementGroups), func(i int) []driver.Value {
+		appendRows(conn, "mgs", len(d.ManagementGroups), func(i int) []driver.Value {
 			m := d.ManagementGroups[i]
 			return []driver.Value{low(m.TenantID), m.Name, opt(m.Parent)}
 		}),
-		appendAll("subs", len(d.Subscriptions), func(i int) []driver.Value {
+		appendRows(conn, "subs", len(d.Subscriptions), func(i int) []driver.Value {
 			s := d.Subscriptions[i]
 			return []driver.Value{low(s.SubscriptionID), low(s.TenantID), opt(s.ManagementGroup)}
 		}),
-		appendAll("principals", len(d.Principals), func(i int) []driver.Value {
+		appendRows(conn, "principals", len(d.Principals), func(i int) []driver.Value {
 			p := d.Principals[i]
 			return []driver.Value{low(p.TenantID), low(p.ObjectID), p.CSPDelegated, micros(p.From, minT), micros(p.To, maxT)}
 		}),
-		appendAll("memberships", len(d.GroupMemberships), func(i int) []driver.Value {
+		appendRows(conn, "memberships", len(d.GroupMemberships), func(i int) []driver.Value {
 			m := d.GroupMemberships[i]
 			return []driver.Value{low(m.TenantID), low(m.GroupID), low(m.MemberID), micros(m.From, minT), micros(m.To, maxT)}
 		}),
-		appendAll("assignments", len(d.RoleAssignments), func(i int) []driver.Value {
+		appendRows(conn, "assignments", len(d.RoleAssignments), func(i int) []driver.Value {
 			a := d.RoleAssignments[i]
 			return []driver.Value{low(a.TenantID), low(a.PrincipalID), a.RoleDefinition, a.Scope, micros(a.From, minT), micros(a.To, maxT)}
 		}),
-		appendAll("delegations", len(d.Delegations), func(i int) []driver.Value {
+		appendRows(conn, "delegations", len(d.Delegations), func(i int) []driver.Value {
 			x := d.Delegations[i]
 			return []driver.Value{low(x.CustomerTenantID), low(x.ManagingTenantID), low(x.PrincipalID), x.RoleDefinition, x.Scope, micros(x.From, minT), micros(x.To, maxT)}
 		}),
-		appendAll("links", len(d.Links), func(i int) []driver.Value {
+		appendRows(conn, "links", len(d.Links), func(i int) []driver.Value {
 			l := d.Links[i]
 			return []driver.Value{low(l.TenantID), low(l.ObjectID), l.PartnerID, micros(l.From, minT), micros(l.To, maxT)}
 		}),
 	}
-	return errors.Join(append(roleRows, steps...)...)
+	return errors.Join(append(steps, loadRoles(conn, d.RoleDefinitions, 0))...)
 }
 
 // readHeader returns the usage file's column names.

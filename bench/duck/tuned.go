@@ -8,8 +8,6 @@ import (
 	"io"
 	"strings"
 	"time"
-
-	"github.com/partnerlink/partnerlink/world"
 )
 
 // RunTuned is Run written the way DuckDB is fast (a fair peer for the
@@ -254,6 +252,5 @@ func loadJSON(ctx context.Context, db *sql.DB, conn driver.Conn, path string) er
 	if _, err := db.ExecContext(ctx, "DROP TABLE rd"); err != nil {
 		return err
 	}
-	// load numbers the built-in roles after the document's n roles.
-	return load(conn, make([]world.RoleDefinition, n), nil)
+	return loadRoles(conn, nil, n) // the built-in roles after the document's n
 }
