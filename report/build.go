@@ -45,20 +45,6 @@ type Inputs struct {
 	WhatIfResult *attribution.Result
 }
 
-// trim lets go of what Build does not read once People is worked out:
-// the world's principals, memberships, roles and role assignments (tens
-// of megabytes for a large program; prepare has already dropped the
-// indexes' hold on the world).
-func (in *Inputs) trim() {
-	if in.People == nil {
-		return // Build works them out from the world and its chains
-	}
-	in.Doc = &world.Document{Partners: in.Doc.Partners, Tenants: in.Doc.Tenants}
-	if in.WhatIf != nil {
-		in.WhatIf.doc = nil
-	}
-}
-
 // usageReadAction is what a role must allow for a partner to see a
 // customer's detail (docs/rules.md#monthly-close, "Privacy": "*", "*/read"
 // or a cost or consumption read action all allow it).

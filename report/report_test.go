@@ -301,7 +301,11 @@ func TestPeopleBeforeTheUsage(t *testing.T) {
 	if in.People == nil || in.Index.Chains() != nil {
 		t.Fatal("the close kept its chains or worked nothing out from them")
 	}
+	if len(in.Doc.Principals) != 0 || len(in.Doc.RoleAssignments) != 0 || in.WhatIf.doc != nil {
+		t.Fatal("the close kept the world's principals and assignments while reading the usage")
+	}
 	fromChains := *in
+	fromChains.Doc = doc
 	p, err := Prepare(doc, month) // chains built when first asked for
 	if err != nil {
 		t.Fatal(err)
