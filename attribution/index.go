@@ -367,6 +367,9 @@ func (ix *Index) resolve(sub *subscription, res string, memo *grantMemo) []grant
 		// share its (normalized, read-only) list instead of a copy each.
 		return sub.grants
 	}
+	if len(own) == 1 && len(sub.grants) == 0 {
+		return own[0] // a scope's list is normalized already; shared, read-only
+	}
 	if memo == nil {
 		return mergeGrants(sub.grants, own)
 	}
