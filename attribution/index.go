@@ -55,26 +55,30 @@ type Index struct {
 	// scopes holds grants at resource group and resource scopes, keyed by
 	// the lower-cased scope (without trailing "/"), sorted by partner.
 	scopes map[string][]grant
+	// grantsDropped: DropGrants has let the grants go; no run may use it.
+	grantsDropped bool
 }
 
 // NewIndex builds the grants index of doc, which must be valid: it is
 // validated (world.Validate) unless world.Read returned it and it is known
 // to be unchanged (world.Validated), since validating a large world takes as
 // long as indexing it. doc must not change while the index is in use.
-func NewIndex(doc *world.Document) (*Index, error) { return newIndex(doc, false) }
+func NewIndex(doc *world.Document) (*Index, error) { return newIndex(doc, nil) }
 
-// NewIndexWithChains is NewIndex that also works out the world's chains
-// (Chains) in the same pass over it, for a caller that needs both (the
-// monthly close): Chains would otherwise go over the world again.
-func NewIndexWithChains(doc *world.Document) (*Index, error) { return newIndex(doc, true) }
+// NewIndexEach is NewIndex that also hands every chain of the world to
+// each as it builds the index, for a caller that works something out from
+// the chains without keeping them (the monthly close): Chains would go
+// over the world again and hold them all. The chain is valid only during
+// the call; each copies what it keeps.
+func NewIndexEach(doc *world.Document, each func(*Chain)) (*Index, error) { return newIndex(doc, each) }
 
-func newIndex(doc *world.Document, chains bool) (*Index, error) {
+func newIndex(doc *world.Document, each func(*Chain)) (*Index, error) {
 	if !world.Validated(doc) {
 		if err := world.Validate(doc); err != nil {
 			return nil, fmt.Errorf("attribution: %w", err)
 		}
 	}
-	return build(doc, chains), nil
+	return build(doc, each), nil
 }
 
 // OrganizationPrefix starts the partner key of an organization's credit
@@ -91,8 +95,8 @@ const OrganizationPrefix = "~"
 // its total, and each ID keeps its own rules. The organizations' credits
 // carry the partner key OrganizationPrefix + key. With chains, the
 // world's chains are worked out as it is built (NewIndexWithChains).
-func NewIndexWithOrganizations(doc *world.Document, orgOf map[string]string, chains bool) (*Index, error) {
-	ix, err := newIndex(doc, chains)
+func NewIndexWithOrganizations(doc *world.Document, orgOf map[string]string, each func(*Chain)) (*Index, error) {
+	ix, err := newIndex(doc, each)
 	if err != nil {
 		return nil, err
 	}
@@ -105,8 +109,8 @@ func NewIndexWithOrganizations(doc *world.Document, orgOf map[string]string, cha
 // close: world.Check) and keeps the index only when doc is valid. Building
 // an invalid document may go wrong anywhere: that is returned as an error,
 // and the index is worthless then.
-func NewIndexUnchecked(doc *world.Document, orgOf map[string]string, chains bool) (*Index, error) {
-	ix, crash := buildUnchecked(doc, chains)
+func NewIndexUnchecked(doc *world.Document, orgOf map[string]string, each func(*Chain)) (*Index, error) {
+	ix, crash := buildUnchecked(doc, each)
 	if crash != nil {
 		return nil, fmt.Errorf("attribution: indexing an invalid world: %v", crash)
 	}
@@ -116,9 +120,9 @@ func NewIndexUnchecked(doc *world.Document, orgOf map[string]string, chains bool
 
 // buildUnchecked is build on a document not yet known to be valid: what
 // building an invalid one runs into is recovered and returned as crash.
-func buildUnchecked(doc *world.Document, chains bool) (ix *Index, crash any) {
+func buildUnchecked(doc *world.Document, each func(*Chain)) (ix *Index, crash any) {
 	defer func() { crash = recover() }()
-	return build(doc, chains), nil
+	return build(doc, each), nil
 }
 
 // withOrganizations makes ix credit the organizations of orgOf
@@ -157,7 +161,7 @@ func ReadIndex(r io.Reader, name string) (*Index, error) {
 	go func() { checked <- world.Check(doc, name) }()
 	// An invalid document may break what building assumes; the check's
 	// error is what the caller needs then.
-	ix, crash := buildUnchecked(doc, false)
+	ix, crash := buildUnchecked(doc, nil)
 	if err := <-checked; err != nil {
 		return nil, err
 	}
@@ -168,7 +172,7 @@ func ReadIndex(r io.Reader, name string) (*Index, error) {
 }
 
 // build indexes a valid document, and keeps its chains when chains is set.
-func build(doc *world.Document, chains bool) *Index {
+func build(doc *world.Document, each func(*Chain)) *Index {
 	ix := &Index{
 		doc:    doc,
 		subs:   map[focus.GUID]*subscription{},
@@ -209,19 +213,9 @@ func build(doc *world.Document, chains bool) *Index {
 		tenantSubs[s.TenantID] = append(tenantSubs[s.TenantID], sub)
 	}
 
-	var sized func(n int)
-	if chains {
-		// As buildChains does, in the same pass.
-		sized = func(n int) {
-			if n > 0 {
-				ix.chains = make([]Chain, 0, n)
-			}
-		}
-		ix.chainsOnce.Do(func() {})
-	}
-	eachChain(doc, sized, func(c *Chain) {
-		if chains {
-			ix.chains = append(ix.chains, *c)
+	eachChain(doc, nil, func(c *Chain) {
+		if each != nil {
+			each(c)
 		}
 		if !c.Grants() {
 			return
@@ -313,6 +307,19 @@ func compareBool(a, b bool) int {
 func (ix *Index) DropWorld() {
 	ix.chainsOnce.Do(func() {}) // never built from here on
 	ix.doc, ix.chains = nil, nil
+}
+
+// DropGrants lets go of the grants (the scopes and the subscriptions'
+// lists) once the runs over the index are done: their results still name
+// partners and subscriptions through it, but a large world's grants (tens
+// of megabytes) are no longer held while a close builds its content. A
+// run can no longer be made with the index (NewRun refuses). Call it
+// while no other goroutine uses the index.
+func (ix *Index) DropGrants() {
+	ix.grantsDropped, ix.scopes = true, nil
+	for _, s := range ix.subs {
+		s.grants, s.mgs = nil, nil
+	}
 }
 
 // Document returns the world the index was built from.

@@ -25,7 +25,7 @@ func TestOrganizationIndexCountsARowOnce(t *testing.T) {
 		t.Errorf("per partner ID:\n%s\nwant\n%s", perID, want)
 	}
 	orgs := map[string]string{pG: pG, pL: pG}
-	org, err := NewIndexWithOrganizations(b.doc, orgs, false)
+	org, err := NewIndexWithOrganizations(b.doc, orgs, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +43,7 @@ func TestOrganizationIndexCountsARowOnce(t *testing.T) {
 	// The location ID is deleted on March 6: from then on only the
 	// global ID's reader credits the organization, not eligible.
 	b.partnerPeriod(pL, "", "2026-03-06")
-	org, err = NewIndexWithOrganizations(b.doc, orgs, false)
+	org, err = NewIndexWithOrganizations(b.doc, orgs, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -210,12 +210,16 @@ func (r *Run) Result() *Result {
 }
 
 // release lets go of what only reading rows needed (the workers' lookup
-// state, the registry's maps): a Result keeps its run's credits and
-// resources alive, not those.
+// state, the registry's maps, the resources' grant lists): a Result keeps
+// its run's credits and resources alive, not those.
 func (r *Run) release() {
 	for _, w := range r.workers {
 		w.next, w.seen, w.subRows, w.last, w.lastID, w.lower, w.slab, w.usdSlab, w.refs = nil, nil, nil, nil, nil, nil, nil, nil, nil
 	}
+	for _, res := range r.resources.all {
+		res.grants, res.beside = nil, nil
+	}
+	r.memo, r.besideMemo = nil, nil
 	r.cache = nil
 	for i := range r.resources.shards {
 		r.resources.shards[i].m = nil

@@ -76,6 +76,9 @@ func NewRun(ix *Index, opt Options) (*Run, error) {
 	if opt.From.IsZero() || opt.To.IsZero() || !opt.From.Before(opt.To) {
 		return nil, partnerlink.Errorf(partnerlink.EINVALID, "attribution needs a period with from before to (got from %s, to %s)", opt.From.Format(time.RFC3339), opt.To.Format(time.RFC3339))
 	}
+	if ix.grantsDropped || (opt.Beside != nil && opt.Beside.grantsDropped) {
+		return nil, errors.New("attribution run: the index's grants were let go (Index.DropGrants)")
+	}
 	if opt.ChargeCategory == "" {
 		opt.ChargeCategory = "Usage"
 	}

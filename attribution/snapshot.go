@@ -32,8 +32,12 @@ import (
 // version, changed whenever the layout or the index's meaning changes.
 const snapshotMagic = "partnerlink index snapshot 1\n"
 
-// WriteSnapshot returns the index's snapshot.
+// WriteSnapshot returns the index's snapshot. An index whose grants were
+// let go (DropGrants) has none: it panics.
 func (ix *Index) WriteSnapshot() []byte {
+	if ix.grantsDropped {
+		panic("attribution: WriteSnapshot after DropGrants")
+	}
 	b := []byte(snapshotMagic)
 	str := func(s string) []byte {
 		b = binary.AppendUvarint(b, uint64(len(s)))

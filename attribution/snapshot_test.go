@@ -29,7 +29,7 @@ func snapshotRows() string {
 // snapshot credits as the index itself, and writes the same snapshot.
 func TestSnapshotRoundTrip(t *testing.T) {
 	b := snapshotWorld()
-	ix, err := NewIndexWithOrganizations(b.doc, map[string]string{pG: pG, pL: pG}, false)
+	ix, err := NewIndexWithOrganizations(b.doc, map[string]string{pG: pG, pL: pG}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +83,7 @@ func TestSnapshotRefusesPartnersOutOfRange(t *testing.T) {
 	if _, err := ReadSnapshot(withChecksum(ix)); err == nil {
 		t.Errorf("a grant of partner %d of %d: read", len(ix.partners), len(ix.partners))
 	}
-	orgs, err := NewIndexWithOrganizations(snapshotWorld().doc, map[string]string{pG: pG, pL: pG}, false)
+	orgs, err := NewIndexWithOrganizations(snapshotWorld().doc, map[string]string{pG: pG, pL: pG}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -319,8 +319,9 @@ func sortAccess(as []Access) {
 // People is what a month's chains give its content: the credentials
 // with the access behind each, the pairs whose detail a partner sees, and
 // the access each unlinked credential held. It needs no usage, so a close
-// works it out before reading the usage and lets go of the chains (two
-// worlds' chains take a few hundred megabytes for a large program).
+// works it out chain by chain as it builds the indexes, and never holds
+// the chains (two worlds' chains take a few hundred megabytes for a large
+// program).
 type People struct {
 	credentials    []Credential
 	readable       []Pair
@@ -343,40 +344,64 @@ func peopleOf(doc *world.Document, ix *attribution.Index, what *whatIf, whatIx *
 // credentials lists the links in force during the month with the access
 // behind each, and the (partner ID, customer tenant) pairs whose detail the
 // partner sees: a chain of the month whose role can read usage.
-func credentials(doc *world.Document, ix *attribution.Index, month partnerlink.Period) (creds []Credential, pairs []Pair) {
-	rs := newRoles(doc)
-	type principal struct{ kind, name string }
-	principals := map[[2]string]principal{}
-	for _, p := range doc.Principals {
-		principals[[2]string{p.TenantID, p.ObjectID}] = principal{p.Type, p.DisplayName}
-	}
-	byLink := map[[3]string]*Credential{}
-	readable := map[Pair]bool{}
+func credentials(doc *world.Document, ix *attribution.Index, month partnerlink.Period) ([]Credential, []Pair) {
+	c := newCredentialsOf(doc, month)
 	chains := ix.Chains()
 	for i := range chains {
-		ch := &chains[i] // a chain is a few hundred bytes: not copied
-		if !ch.Grants() {
-			continue
-		}
-		if _, ok := ch.Period.Intersect(month); !ok {
-			continue
-		}
-		if rs.of(ch).reads {
-			readable[Pair{PartnerID: ch.PartnerID, TenantID: ch.ScopeTenantID}] = true
-		}
-		k := [3]string{ch.LinkTenantID, ch.ObjectID, ch.PartnerID}
-		cr := byLink[k]
-		if cr == nil {
-			p := principals[[2]string{ch.LinkTenantID, ch.ObjectID}]
-			cr = &Credential{TenantID: ch.LinkTenantID, ObjectID: ch.ObjectID, Type: p.kind, DisplayName: p.name,
-				PartnerID: ch.PartnerID, Since: instant(ch.LinkPeriod.From), Until: instant(ch.LinkPeriod.To), Access: []Access{}}
-			byLink[k] = cr
-		}
-		if a := access(ch, rs); !slices.Contains(cr.Access, a) {
-			cr.Access = append(cr.Access, a)
-		}
+		c.add(&chains[i]) // a chain is a few hundred bytes: not copied
 	}
-	for _, cr := range byLink {
+	return c.result()
+}
+
+// credentialsOf gathers what credentials lists, one chain at a time, so
+// that a close can work it out while the index hands out its chains
+// (attribution.NewIndexEach) rather than holding them all.
+type credentialsOf struct {
+	month      partnerlink.Period
+	rs         *roles
+	principals map[[2]string]principal
+	byLink     map[[3]string]*Credential
+	readable   map[Pair]bool
+}
+
+type principal struct{ kind, name string }
+
+func newCredentialsOf(doc *world.Document, month partnerlink.Period) *credentialsOf {
+	c := &credentialsOf{month: month, rs: newRoles(doc), principals: map[[2]string]principal{},
+		byLink: map[[3]string]*Credential{}, readable: map[Pair]bool{}}
+	for _, p := range doc.Principals {
+		c.principals[[2]string{p.TenantID, p.ObjectID}] = principal{p.Type, p.DisplayName}
+	}
+	return c
+}
+
+// add takes one chain into account; it keeps nothing of ch itself.
+func (c *credentialsOf) add(ch *attribution.Chain) {
+	if !ch.Grants() {
+		return
+	}
+	if _, ok := ch.Period.Intersect(c.month); !ok {
+		return
+	}
+	if c.rs.of(ch).reads {
+		c.readable[Pair{PartnerID: ch.PartnerID, TenantID: ch.ScopeTenantID}] = true
+	}
+	k := [3]string{ch.LinkTenantID, ch.ObjectID, ch.PartnerID}
+	cr := c.byLink[k]
+	if cr == nil {
+		p := c.principals[[2]string{ch.LinkTenantID, ch.ObjectID}]
+		cr = &Credential{TenantID: ch.LinkTenantID, ObjectID: ch.ObjectID, Type: p.kind, DisplayName: p.name,
+			PartnerID: ch.PartnerID, Since: instant(ch.LinkPeriod.From), Until: instant(ch.LinkPeriod.To), Access: []Access{}}
+		c.byLink[k] = cr
+	}
+	if a := access(ch, c.rs); !slices.Contains(cr.Access, a) {
+		cr.Access = append(cr.Access, a)
+	}
+}
+
+// result is the credentials and the readable pairs, sorted.
+func (c *credentialsOf) result() (creds []Credential, pairs []Pair) {
+	for _, cr := range c.byLink {
 		sortAccess(cr.Access)
 		creds = append(creds, *cr)
 	}
@@ -384,7 +409,7 @@ func credentials(doc *world.Document, ix *attribution.Index, month partnerlink.P
 		return cmp.Or(strings.Compare(a.TenantID, b.TenantID), strings.Compare(a.ObjectID, b.ObjectID),
 			strings.Compare(a.PartnerID, b.PartnerID), strings.Compare(a.Since, b.Since))
 	})
-	for p := range readable {
+	for p := range c.readable {
 		pairs = append(pairs, p)
 	}
 	slices.SortFunc(pairs, func(a, b Pair) int {

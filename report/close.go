@@ -192,6 +192,14 @@ func (s *Service) compute(ctx context.Context, month partnerlink.Month) (*Conten
 	if err != nil {
 		return nil, err
 	}
+	if in.People != nil {
+		// The month is read: Build names partners and subscriptions
+		// through the indexes, but needs none of their grants.
+		in.Index.DropGrants()
+		if in.WhatIfIndex != nil {
+			in.WhatIfIndex.DropGrants()
+		}
+	}
 	// A collection between the steps sets the heap's next goal from what
 	// the next step keeps, not from the garbage of the one before (the
 	// scan's buffers, Build's temporaries): at 10M rows the close's peak
@@ -284,7 +292,7 @@ type Prepared struct {
 	ix     *attribution.Index
 	what   *whatIf
 	whatIx *attribution.Index
-	people *People // with chains (prepare): what they give, worked out
+	people *People // worked out as the indexes were built (prepare with people)
 }
 
 // Prepare builds the month's indexes (docs/rules.md#monthly-close) for
@@ -293,12 +301,16 @@ func Prepare(doc *world.Document, month partnerlink.Month) (*Prepared, error) {
 	return prepare(doc, month, false)
 }
 
-// prepare is Prepare that, with chains, also works out the indexes' chains
-// as it builds them, for the credentials Build lists.
-func prepare(doc *world.Document, month partnerlink.Month, chains bool) (*Prepared, error) {
-	newIndex := attribution.NewIndex
-	if chains {
-		newIndex = attribution.NewIndexWithChains
+// prepare is Prepare that, with people, also works out People from the
+// indexes' chains as they are built (attribution.NewIndexEach): the
+// chains are never held, and the usage is read with none of them.
+func prepare(doc *world.Document, month partnerlink.Month, people bool) (*Prepared, error) {
+	period := month.Period()
+	var creds *credentialsOf
+	var each func(*attribution.Chain)
+	if people {
+		creds = newCredentialsOf(doc, period)
+		each = creds.add
 	}
 	// The stored world is checked on one core while the other indexes it
 	// (the index is kept only when it is valid). The what-if world is the
@@ -307,6 +319,7 @@ func prepare(doc *world.Document, month partnerlink.Month, chains bool) (*Prepar
 	p := &Prepared{Month: month, Doc: doc}
 	validated := world.Validated(doc)
 	var checkErr error
+	var unlinked *accessOf
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		if !validated {
@@ -314,11 +327,16 @@ func prepare(doc *world.Document, month partnerlink.Month, chains bool) (*Prepar
 				return
 			}
 		}
-		if p.what = newWhatIf(doc, month.Period()); p.what == nil {
+		if p.what = newWhatIf(doc, period); p.what == nil {
 			return
 		}
+		var whatEach func(*attribution.Chain)
+		if people {
+			unlinked = p.what.accessOf(doc, period)
+			whatEach = unlinked.add
+		}
 		if checkErr = world.ValidateVariant(p.what.doc, doc); checkErr == nil {
-			p.whatIx, checkErr = newIndex(p.what.doc)
+			p.whatIx, checkErr = attribution.NewIndexEach(p.what.doc, whatEach)
 		}
 		if checkErr != nil {
 			checkErr = fmt.Errorf("report: the world with the unlinked credentials linked: %w", checkErr)
@@ -328,7 +346,7 @@ func prepare(doc *world.Document, month partnerlink.Month, chains bool) (*Prepar
 	// ID; organizations are credited apart (once per row) only when they
 	// have several IDs linked in the month, where a row may reach them
 	// twice.
-	ix, err := attribution.NewIndexUnchecked(doc, severalIDs(doc, month.Period()), chains)
+	ix, err := attribution.NewIndexUnchecked(doc, severalIDs(doc, period), each)
 	wg.Wait()
 	if checkErr != nil {
 		return nil, checkErr // what building an invalid world ran into matters less
@@ -337,10 +355,14 @@ func prepare(doc *world.Document, month partnerlink.Month, chains bool) (*Prepar
 		return nil, err
 	}
 	p.ix = ix
-	if chains {
-		// What the chains give needs no usage: worked out now, the chains
-		// are let go before the usage is read (People).
-		p.people = peopleOf(doc, ix, p.what, p.whatIx, month.Period())
+	if people {
+		// What the chains give needs no usage: worked out as the indexes
+		// were built, it lets the usage be read without the world.
+		p.people = &People{}
+		p.people.credentials, p.people.readable = creds.result()
+		if unlinked != nil {
+			p.people.unlinkedAccess = unlinked.out
+		}
 		ix.DropWorld() // Explain then refuses, rather than finding no chain
 		if p.whatIx != nil {
 			p.whatIx.DropWorld()

@@ -136,23 +136,39 @@ func newWhatIf(doc *world.Document, month partnerlink.Period) *whatIf {
 // ID) held during the month, from the what-if world's chains: what its
 // link would have been credited through.
 func (w *whatIf) access(ix *attribution.Index, doc *world.Document, month partnerlink.Period) map[string][]Access {
-	rs := newRoles(doc)
-	out := map[string][]Access{}
+	a := w.accessOf(doc, month)
 	chains := ix.Chains()
 	for i := range chains {
-		ch := &chains[i] // a chain is a few hundred bytes: not copied
-		if w.pseudo[ch.PartnerID] == nil || !ch.Grants() {
-			continue
-		}
-		if _, ok := ch.Period.Intersect(month); !ok {
-			continue
-		}
-		a := access(ch, rs)
-		if !slices.Contains(out[ch.PartnerID], a) {
-			out[ch.PartnerID] = append(out[ch.PartnerID], a)
-		}
+		a.add(&chains[i]) // a chain is a few hundred bytes: not copied
 	}
-	return out
+	return a.out
+}
+
+// accessOf gathers what access returns, one chain of the what-if world at
+// a time (as credentialsOf).
+type accessOf struct {
+	w     *whatIf
+	month partnerlink.Period
+	rs    *roles
+	out   map[string][]Access
+}
+
+func (w *whatIf) accessOf(doc *world.Document, month partnerlink.Period) *accessOf {
+	return &accessOf{w: w, month: month, rs: newRoles(doc), out: map[string][]Access{}}
+}
+
+// add takes one chain into account; it keeps nothing of ch itself.
+func (a *accessOf) add(ch *attribution.Chain) {
+	if a.w.pseudo[ch.PartnerID] == nil || !ch.Grants() {
+		return
+	}
+	if _, ok := ch.Period.Intersect(a.month); !ok {
+		return
+	}
+	x := access(ch, a.rs)
+	if !slices.Contains(a.out[ch.PartnerID], x) {
+		a.out[ch.PartnerID] = append(a.out[ch.PartnerID], x)
+	}
 }
 
 // unlinked turns the what-if attribution into the month's unlinked
