@@ -90,6 +90,21 @@ func (res *Result) Range(dst []Credit, from, to int) []Credit {
 	return dst
 }
 
+// ResourceNumbers makes dst a number for the resource of each credit from
+// number from on (in Credits' order): the same for the credits of one
+// resource, different for different resources, from 0 up. It reports
+// false for a result that does not know its credits' resources (Merge,
+// ResultOf).
+func (res *Result) ResourceNumbers(dst []int32, from int) bool {
+	if res.run == nil {
+		return false
+	}
+	for i := range dst {
+		dst[i] = res.refs[from+i].res
+	}
+	return true
+}
+
 // fill makes dst the credits from number from on.
 func (res *Result) fill(dst []Credit, from int) {
 	if res.run == nil {

@@ -101,7 +101,7 @@ func Build(in Inputs) (*Content, error) {
 	// Organizations' sums are kept exact as focus.Sum and written once.
 	orgs := orgSums{}
 	var parts []orgSums
-	c.Azure, parts = azureLines(res, split, func(id string) (string, bool) {
+	c.Azure, c.table, parts = azureLines(res, split, func(id string) (string, bool) {
 		return org[id], !in.Index.CreditsOrganization(id)
 	})
 	for _, l := range c.Azure {
@@ -218,9 +218,11 @@ func (o orgSums) merge(p orgSums) {
 // made in parallel (a large month has hundreds of thousands), a block of
 // credits at a time. Each part also sums the credits of the partner IDs
 // whose organization orgOf says is totalled from its IDs' lines.
-func azureLines(res *attribution.Result, n int, orgOf func(id string) (org string, sum bool)) ([]AzureLine, []orgSums) {
+func azureLines(res *attribution.Result, n int, orgOf func(id string) (org string, sum bool)) ([]AzureLine, *azureTable, []orgSums) {
 	const block = 4096
 	out := make([]AzureLine, n)
+	numbers := make([]int32, n)
+	known := res.ResourceNumbers(numbers[:0], 0) // whether the result knows them
 	parts := partsOf(n)
 	sums := make([]orgSums, parts)
 	inParts(n, parts, func(part, from, to int) {
@@ -228,6 +230,9 @@ func azureLines(res *attribution.Result, n int, orgOf func(id string) (org strin
 		var buf []attribution.Credit
 		for b := from; b < to; b += block {
 			buf = res.Range(buf[:0], b, min(b+block, to))
+			if known {
+				res.ResourceNumbers(numbers[b:b+len(buf)], b)
+			}
 			for j := range buf {
 				cr := &buf[j]
 				l := AzureLine{PartnerID: cr.PartnerID, TenantID: cr.TenantID, SubscriptionID: cr.SubAccountID, ServiceName: cr.ServiceName,
@@ -248,7 +253,11 @@ func azureLines(res *attribution.Result, n int, orgOf func(id string) (org strin
 			}
 		}
 	})
-	return out, sums
+	var t *azureTable
+	if known {
+		t = tableOf(out, numbers)
+	}
+	return out, t, sums
 }
 
 // partsOf is how many parts inParts cuts n items into: one per processor.

@@ -180,10 +180,11 @@ func Compressed(c *Content) ([]byte, [sha256.Size]byte, error) {
 // already holds, in the earlier format.
 var errSameContent = errors.New("report: the latest version holds this content")
 
-// earlierFormat reports whether a version's content has its Azure lines as
-// objects, as versions published before December 2026 do (AzureLines).
+// earlierFormat reports whether a version's content has its Azure lines
+// as a list (of objects or of arrays) rather than a table, as versions
+// published before the table do (AzureLines).
 func earlierFormat(content []byte) bool {
-	return bytes.Contains(contentHead(content, 64), []byte(`"azure":[{`))
+	return bytes.Contains(contentHead(content, 64), []byte(`"azure":[`))
 }
 
 // compute runs the month's attribution and builds its content.
@@ -441,11 +442,11 @@ func Marshal(c *Content) ([]byte, error) {
 }
 
 // Encode writes c's canonical JSON to w: the bytes whose hash identifies
-// a version. The two long lists, the credit lines (most of a large month,
-// written by hand) and the credentials, are encoded a block at a time on
-// every processor while w takes the blocks before in order; the codec
-// writes the rest. A large month (hundreds of megabytes) is never held
-// whole: a close hashes and compresses it as it is written.
+// a version. The long lists, the credit lines' table (most of a large
+// month, written by hand: AzureLines) and the credentials, are encoded a
+// block at a time on every processor while w takes the blocks before in
+// order; the codec writes the rest. A large month (tens of megabytes) is
+// never held whole: a close hashes and compresses it as it is written.
 func Encode(w io.Writer, c *Content) error {
 	rest := *c
 	rest.Azure, rest.Credentials = AzureLines{}, []Credential{}
@@ -461,15 +462,34 @@ func Encode(w io.Writer, c *Content) error {
 	if at < 0 || at2 < at {
 		return fmt.Errorf("report: no %s or %s in the encoded content", azure, credentials)
 	}
-	at, at2 = at+len(azure)-1, at2+len(credentials)-1 // at the closing brackets
-	if _, err := w.Write(doc[:at]); err != nil {
+	at2 += len(credentials) - 1 // at the closing bracket
+	write := func(b []byte) error {
+		_, err := w.Write(b)
 		return err
 	}
-	lines := func(dst []byte, from, to int) ([]byte, error) { return c.Azure[from:to].appendJSON(dst) }
-	if err := encodeBlocks(w, len(c.Azure), 8192, lines); err != nil { // about 3 MB a block
+	if err := write(append(doc[:at:at], `"azure":{"resources":[`...)); err != nil {
 		return err
 	}
-	if _, err := w.Write(doc[at:at2]); err != nil {
+	t := c.table
+	if t == nil || !t.matches(c.Azure) {
+		t = c.Azure.table()
+	}
+	resources, of := t.resources, t.of
+	res := func(dst []byte, from, to int) ([]byte, error) { return appendResources(dst, resources[from:to]) }
+	if err := encodeBlocks(w, len(resources), 8192, res); err != nil {
+		return err
+	}
+	if err := write([]byte(`],"lines":[`)); err != nil {
+		return err
+	}
+	lines := func(dst []byte, from, to int) ([]byte, error) { return c.Azure[from:to].appendJSON(dst, of[from:to]) }
+	if err := encodeBlocks(w, len(c.Azure), 8192, lines); err != nil {
+		return err
+	}
+	if err := write([]byte(`]}`)); err != nil {
+		return err
+	}
+	if err := write(doc[at+len(azure) : at2]); err != nil {
 		return err
 	}
 	creds := func(dst []byte, from, to int) ([]byte, error) {
@@ -484,8 +504,7 @@ func Encode(w io.Writer, c *Content) error {
 	if err := encodeBlocks(w, len(c.Credentials), 1024, creds); err != nil {
 		return err
 	}
-	_, err = w.Write(doc[at2:])
-	return err
+	return write(doc[at2:])
 }
 
 // encodeBlocks writes n list elements to w, comma-separated, as enc

@@ -7,6 +7,7 @@
 package report
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"strconv"
@@ -47,20 +48,119 @@ type Content struct {
 	// linked, with what they would have credited.
 	Unlinked []Unlinked `json:"unlinked"`
 	Summary  Summary    `json:"summary"`
+
+	// table, when Build knows it, is Azure's table (AzureLines.table),
+	// worked out from the attribution's resources rather than by looking
+	// every line's texts up (a quarter of a large month's encoding).
+	table *azureTable
 }
 
-// AzureLines are a month's Azure credit lines. A version stores each as a
-// JSON array of its fields in their declared order (partner ID, tenant,
-// subscription, service, resource, currency, attributed, eligible, USD,
-// USD rows, usage rows, duplicate mark): the field names would take two
-// fifths of a large month's content. Versions published before December
-// 2026 hold objects, which read back the same (UnmarshalJSONFrom).
+// azureTable is the lines' resources, each once in the order the lines
+// first name them, and each line's resource number (AzureLines).
+type azureTable struct {
+	resources []lineResource
+	of        []int32
+}
+
+// AzureLines are a month's Azure credit lines. A version stores them as a
+// table: {"resources": [...], "lines": [...]}, each resource once as the
+// array [tenant, subscription, service, resource id], in the order the
+// lines first name them, and each line as the array [partner ID, the
+// resource's number in resources (from 0), currency, attributed,
+// eligible, USD, USD rows, usage rows, duplicate mark]. A resource has a
+// line per partner and currency, and its texts took most of a large
+// month's content. Versions published before December 2026 hold each
+// line as an object, and those of December 2026 as an array of all its
+// fields (partner ID, tenant, subscription, service, resource, currency,
+// attributed, eligible, USD, USD rows, usage rows, duplicate mark); both
+// read back the same (UnmarshalJSONFrom).
 type AzureLines []AzureLine
 
-// appendJSON appends the lines as arrays (AzureLines), separated by commas
-// and without the brackets of the list, strings quoted as the JSON codec
-// quotes them: a large month has hundreds of thousands (Marshal).
-func (ls AzureLines) appendJSON(b []byte) ([]byte, error) {
+// lineResource is what the lines of one resource share.
+type lineResource struct{ tenant, subscription, service, id string }
+
+// table returns the lines' table, looking each line's resource up.
+func (ls AzureLines) table() *azureTable {
+	t := &azureTable{of: make([]int32, len(ls))}
+	number := map[lineResource]int32{}
+	for i := range ls {
+		l := &ls[i]
+		k := lineResource{l.TenantID, l.SubscriptionID, l.ServiceName, l.ResourceID}
+		n, ok := number[k]
+		if !ok {
+			n = int32(len(t.resources))
+			t.resources = append(t.resources, k)
+			number[k] = n
+		}
+		t.of[i] = n
+	}
+	return t
+}
+
+// matches reports whether t is the table of ls: Build's table no longer
+// is when the lines were changed since. (The texts it compares are mostly
+// the same strings, which compare at once.)
+func (t *azureTable) matches(ls AzureLines) bool {
+	if len(t.of) != len(ls) {
+		return false
+	}
+	for i := range ls {
+		l := &ls[i]
+		if t.resources[t.of[i]] != (lineResource{l.TenantID, l.SubscriptionID, l.ServiceName, l.ResourceID}) {
+			return false
+		}
+	}
+	return true
+}
+
+// tableOf is the lines' table when resource[i] numbers line i's resource
+// (attribution.Result.ResourceNumbers).
+func tableOf(ls AzureLines, resource []int32) *azureTable {
+	t := &azureTable{of: make([]int32, len(ls))}
+	n := int32(0)
+	for _, r := range resource {
+		n = max(n, r+1)
+	}
+	number := make([]int32, n) // resource → its number in the table, plus one
+	for i, r := range resource {
+		if number[r] == 0 {
+			l := &ls[i]
+			t.resources = append(t.resources, lineResource{l.TenantID, l.SubscriptionID, l.ServiceName, l.ResourceID})
+			number[r] = int32(len(t.resources))
+		}
+		t.of[i] = number[r] - 1
+	}
+	return t
+}
+
+// appendResources appends resources as arrays, separated by commas and
+// without the brackets of the list, strings quoted as the JSON codec
+// quotes them.
+func appendResources(b []byte, resources []lineResource) ([]byte, error) {
+	var err error
+	for i, r := range resources {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '[')
+		for j, v := range [4]string{r.tenant, r.subscription, r.service, r.id} {
+			if j > 0 {
+				b = append(b, ',')
+			}
+			if b, err = jsontext.AppendQuote(b, v); err != nil {
+				return nil, err
+			}
+		}
+		b = append(b, ']')
+	}
+	return b, nil
+}
+
+// appendJSON appends the lines as arrays (AzureLines), line i naming its
+// resource by of[i], separated by commas and without the brackets of the
+// list, strings quoted as the JSON codec quotes them: a large month has
+// hundreds of thousands (Marshal).
+func (ls AzureLines) appendJSON(b []byte, of []int32) ([]byte, error) {
 	var err error
 	str := func(v string) {
 		if b, err = jsontext.AppendQuote(b, v); err != nil {
@@ -74,10 +174,8 @@ func (ls AzureLines) appendJSON(b []byte) ([]byte, error) {
 		}
 		b = append(b, '[')
 		str(l.PartnerID)
-		str(l.TenantID)
-		str(l.SubscriptionID)
-		str(l.ServiceName)
-		str(l.ResourceID)
+		b = strconv.AppendInt(b, int64(of[i]), 10)
+		b = append(b, ',')
 		str(l.Currency)
 		str(l.Attributed)
 		str(l.Eligible)
@@ -95,79 +193,143 @@ func (ls AzureLines) appendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// sizeJSON is about the size of the lines' appendJSON, a little more
-// unless they need escapes.
+// sizeJSON is about the size of the lines' table (appendResources and
+// appendJSON), a little more unless they need escapes: the resources
+// counted once per line, as if every line had its own.
 func (ls AzureLines) sizeJSON() int {
 	n := 0
 	for _, l := range ls {
 		// Brackets, quotes and commas take 31 bytes, the numbers and the
-		// boolean at most 45.
-		n += 76 + len(l.PartnerID) + len(l.TenantID) + len(l.SubscriptionID) + len(l.ServiceName) + len(l.ResourceID) +
+		// boolean at most 55.
+		n += 86 + len(l.PartnerID) + len(l.TenantID) + len(l.SubscriptionID) + len(l.ServiceName) + len(l.ResourceID) +
 			len(l.Currency) + len(l.Attributed) + len(l.Eligible) + len(l.USD)
 	}
 	return n
 }
 
-// UnmarshalJSONFrom reads the lines as a version holds them: arrays
-// (AzureLines), or objects in versions published before December 2026.
-// The texts that repeat from line to line (partner IDs, tenants,
-// subscriptions, services, currencies) are kept once.
+// UnmarshalJSONFrom reads the lines as a version holds them: a table of
+// resources and lines (AzureLines), a list of arrays (December 2026) or a
+// list of objects (before). The texts that repeat from line to line
+// (partner IDs, tenants, subscriptions, services, currencies, and a
+// resource's id in a table) are kept once.
 func (ls *AzureLines) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
-	if dec.PeekKind() == 'n' {
+	p := lineParser{texts: map[string]string{}}
+	switch dec.PeekKind() {
+	case 'n':
 		_, err := dec.ReadToken()
 		*ls = nil
+		return err
+	case '{':
+		lines, err := p.table(dec)
+		*ls = lines
 		return err
 	}
 	if tok, err := dec.ReadToken(); err != nil {
 		return err
 	} else if tok.Kind() != '[' {
-		return fmt.Errorf("report content: the Azure lines are a JSON %v, not a list", tok.Kind())
+		return fmt.Errorf("report content: the Azure lines are a JSON %v, not a list or a table", tok.Kind())
 	}
+	lines, err := readLines(dec, p.line, true)
+	*ls = lines
+	return err
+}
+
+// table reads the lines as a table ({"resources": [...], "lines": [...]}).
+func (p *lineParser) table(dec *jsontext.Decoder) (AzureLines, error) {
+	member := func(name string) error {
+		tok, err := dec.ReadToken()
+		if err != nil {
+			return err
+		}
+		if tok.Kind() != '"' || tok.String() != name {
+			return fmt.Errorf("report content: the Azure table has %v where %q belongs", tok, name)
+		}
+		tok, err = dec.ReadToken()
+		if err == nil && tok.Kind() != '[' {
+			err = fmt.Errorf("report content: the Azure table's %s is a JSON %v, not a list", name, tok.Kind())
+		}
+		return err
+	}
+	if _, err := dec.ReadToken(); err != nil { // {
+		return nil, err
+	}
+	if err := member("resources"); err != nil {
+		return nil, err
+	}
+	var resources []lineResource
+	for dec.PeekKind() == '[' {
+		v, err := dec.ReadValue()
+		if err != nil {
+			return nil, err
+		}
+		r, err := p.resource(v)
+		if err != nil {
+			return nil, fmt.Errorf("report content: Azure resource %d: %w", len(resources), err)
+		}
+		resources = append(resources, r)
+	}
+	if tok, err := dec.ReadToken(); err != nil || tok.Kind() != ']' {
+		return nil, cmp.Or(err, fmt.Errorf("report content: Azure resource %d is a JSON %v, not an array", len(resources), tok.Kind()))
+	}
+	if err := member("lines"); err != nil {
+		return nil, err
+	}
+	lines, err := readLines(dec, func(v []byte) (AzureLine, error) { return p.tableLine(v, resources) }, false)
+	if err != nil {
+		return nil, err
+	}
+	if tok, err := dec.ReadToken(); err != nil || tok.Kind() != '}' {
+		return nil, cmp.Or(err, fmt.Errorf("report content: the Azure table has more than its resources and lines"))
+	}
+	return lines, nil
+}
+
+// readLines reads the lines of a list whose opening bracket is read, each
+// array with parse, and objects when they are accepted (earlier versions).
+func readLines(dec *jsontext.Decoder, parse func(v []byte) (AzureLine, error), objects bool) (AzureLines, error) {
 	// The lines are gathered in blocks and copied once into a list of the
 	// right size: growing one list to hundreds of thousands of lines took
 	// longer than reading them.
 	var blocks []AzureLines
 	read := 0 // lines read
 	out := make(AzureLines, 0, 1024)
-	p := lineParser{texts: map[string]string{}}
 	for {
 		if len(out) == cap(out) {
 			read += len(out)
 			blocks = append(blocks, out)
 			out = make(AzureLines, 0, min(2*cap(out), 1<<14))
 		}
-		switch dec.PeekKind() {
-		case ']':
+		switch k := dec.PeekKind(); {
+		case k == ']':
 			_, err := dec.ReadToken()
 			all := make(AzureLines, 0, read+len(out))
 			for _, b := range blocks {
 				all = append(all, b...)
 			}
-			*ls = append(all, out...)
-			return err
-		case '[':
+			return append(all, out...), err
+		case k == '[':
 			v, err := dec.ReadValue()
 			if err != nil {
-				return err
+				return nil, err
 			}
-			l, err := p.line(v)
+			l, err := parse(v)
 			if err != nil {
-				return fmt.Errorf("report content: Azure line %d: %w", read+len(out)+1, err)
+				return nil, fmt.Errorf("report content: Azure line %d: %w", read+len(out)+1, err)
 			}
 			out = append(out, l)
-		case '{':
+		case k == '{' && objects:
 			var l AzureLine
 			if err := jsonv2.UnmarshalDecode(dec, &l); err != nil {
-				return err
+				return nil, err
 			}
 			out = append(out, l)
 		default:
 			// An error, or a value that is not a line: ReadToken says which.
 			tok, err := dec.ReadToken()
 			if err != nil {
-				return err
+				return nil, err
 			}
-			return fmt.Errorf("report content: Azure line %d is a JSON %v, not an array", read+len(out)+1, tok.Kind())
+			return nil, fmt.Errorf("report content: Azure line %d is a JSON %v, not an array", read+len(out)+1, tok.Kind())
 		}
 	}
 }
@@ -186,49 +348,129 @@ func (p *lineParser) line(v []byte) (AzureLine, error) {
 	if !p.punct('[') {
 		return l, errLine
 	}
-	for i, f := range []*string{&l.PartnerID, &l.TenantID, &l.SubscriptionID, &l.ServiceName, &l.ResourceID, &l.Currency, &l.Attributed, &l.Eligible, &l.USD} {
+	for i, f := range []*string{&l.PartnerID, &l.TenantID, &l.SubscriptionID, &l.ServiceName, &l.ResourceID, &l.Currency} {
 		raw, ok := p.str()
 		switch {
 		case !ok || !p.punct(','):
 			return l, errLine
 		case i == 4: // the resource: one line's own
 			*f = string(raw)
-		case i >= 7 && string(raw) == l.Attributed: // eligible and USD mostly equal it
-			*f = l.Attributed
-		case i >= 6:
-			*f = string(raw)
 		default:
-			s, ok := p.texts[string(raw)]
-			if !ok {
-				s = string(raw)
-				p.texts[s] = s
-			}
-			*f = s
+			*f = p.text(raw)
 		}
 	}
-	var ok1, ok2 bool
-	l.USDRows, ok1 = p.int()
-	if !ok1 || !p.punct(',') {
-		return l, errLine
-	}
-	l.UsageRows, ok2 = p.int()
-	if !ok2 || !p.punct(',') {
-		return l, errLine
-	}
-	switch {
-	case p.word("true"):
-		l.DuplicateForPGA = true
-	case p.word("false"):
-	default:
-		return l, errLine
-	}
-	if !p.punct(']') || len(p.skip()) != 0 {
+	if !p.amounts(&l) {
 		return l, errLine
 	}
 	return l, nil
 }
 
 var errLine = errors.New("expected an array of 9 strings, 2 integers and a boolean")
+
+// text is raw as a string kept once for all the lines.
+func (p *lineParser) text(raw []byte) string {
+	s, ok := p.texts[string(raw)]
+	if !ok {
+		s = string(raw)
+		p.texts[s] = s
+	}
+	return s
+}
+
+// amounts reads the end of a line's array, after its currency: the
+// attributed, eligible and USD amounts, the USD rows, the usage rows and
+// the duplicate mark, then the closing bracket.
+func (p *lineParser) amounts(l *AzureLine) bool {
+	for i, f := range []*string{&l.Attributed, &l.Eligible, &l.USD} {
+		raw, ok := p.str()
+		switch {
+		case !ok || !p.punct(','):
+			return false
+		case i > 0 && string(raw) == l.Attributed: // eligible and USD mostly equal it
+			*f = l.Attributed
+		default:
+			*f = string(raw)
+		}
+	}
+	var ok1, ok2 bool
+	l.USDRows, ok1 = p.int()
+	if !ok1 || !p.punct(',') {
+		return false
+	}
+	l.UsageRows, ok2 = p.int()
+	if !ok2 || !p.punct(',') {
+		return false
+	}
+	switch {
+	case p.word("true"):
+		l.DuplicateForPGA = true
+	case p.word("false"):
+	default:
+		return false
+	}
+	return p.punct(']') && len(p.skip()) == 0
+}
+
+// resource reads a resource's array of a table: tenant, subscription,
+// service and resource id.
+func (p *lineParser) resource(v []byte) (lineResource, error) {
+	p.b = v
+	var r lineResource
+	if !p.punct('[') {
+		return r, errResource
+	}
+	for i, f := range []*string{&r.tenant, &r.subscription, &r.service, &r.id} {
+		raw, ok := p.str()
+		end := byte(',')
+		if i == 3 {
+			end = ']'
+		}
+		if !ok || !p.punct(end) {
+			return r, errResource
+		}
+		if i == 3 {
+			*f = string(raw) // the resource's own
+		} else {
+			*f = p.text(raw)
+		}
+	}
+	if len(p.skip()) != 0 {
+		return r, errResource
+	}
+	return r, nil
+}
+
+var errResource = errors.New("expected an array of 4 strings")
+
+// tableLine reads a line's array of a table (AzureLines).
+func (p *lineParser) tableLine(v []byte, resources []lineResource) (AzureLine, error) {
+	p.b = v
+	var l AzureLine
+	if !p.punct('[') {
+		return l, errTableLine
+	}
+	raw, ok := p.str()
+	if !ok || !p.punct(',') {
+		return l, errTableLine
+	}
+	l.PartnerID = p.text(raw)
+	n, ok := p.int()
+	if !ok || n < 0 || n >= int64(len(resources)) || !p.punct(',') {
+		return l, fmt.Errorf("%w (resource %d of %d)", errTableLine, n, len(resources))
+	}
+	r := resources[n]
+	l.TenantID, l.SubscriptionID, l.ServiceName, l.ResourceID = r.tenant, r.subscription, r.service, r.id
+	if raw, ok = p.str(); !ok || !p.punct(',') {
+		return l, errTableLine
+	}
+	l.Currency = p.text(raw)
+	if !p.amounts(&l) {
+		return l, errTableLine
+	}
+	return l, nil
+}
+
+var errTableLine = errors.New("expected an array of a string, a resource number, 4 strings, 2 integers and a boolean")
 
 // skip drops white space before the next token and returns the rest.
 func (p *lineParser) skip() []byte {

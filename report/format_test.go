@@ -16,10 +16,17 @@ import (
 )
 
 // docs/rules.md#monthly-close, "Versions": a version published before the
-// credit lines were stored as arrays (its lines are objects) reads back as
-// the same content, so its reports keep their bytes; and a close whose
-// content that version already holds publishes nothing.
+// credit lines were stored as a table (its lines are objects, or arrays of
+// all their fields) reads back as the same content, so its reports keep
+// their bytes; and a close whose content that version already holds
+// publishes nothing.
 func TestEarlierContentFormat(t *testing.T) {
+	for _, format := range []string{"objects", "arrays"} {
+		t.Run(format, func(t *testing.T) { testEarlierFormat(t, format) })
+	}
+}
+
+func testEarlierFormat(t *testing.T, format string) {
 	ctx := context.Background()
 	dataDir, db, now, month, _ := demoMonth(t)
 	svc := &report.Service{Store: db, DataDir: dataDir, Now: func() time.Time { return now }}
@@ -34,20 +41,39 @@ func TestEarlierContentFormat(t *testing.T) {
 	if len(c.Azure) == 0 {
 		t.Fatal("the demo month has no credit lines")
 	}
-	// The codec writes the lines as objects, as versions did before.
+	// The codec writes the lines as objects, as versions did before
+	// December 2026; those of December 2026 hold arrays of all the fields.
 	earlier, err := jsonv2.Marshal(c, jsonv2.Deterministic(true))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Contains(earlier, []byte(`"azure":[{"partnerId":`)) {
-		t.Fatalf("not the earlier format: %.200s", earlier)
+		t.Fatalf("not the earliest format: %.200s", earlier)
+	}
+	if format == "arrays" {
+		rest := *c
+		rest.Azure = report.AzureLines{}
+		head, err := jsonv2.Marshal(&rest, jsonv2.Deterministic(true))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var arrays [][]any
+		for _, l := range c.Azure {
+			arrays = append(arrays, []any{l.PartnerID, l.TenantID, l.SubscriptionID, l.ServiceName, l.ResourceID, l.Currency,
+				l.Attributed, l.Eligible, l.USD, l.USDRows, l.UsageRows, l.DuplicateForPGA})
+		}
+		lines, err := jsonv2.Marshal(arrays)
+		if err != nil {
+			t.Fatal(err)
+		}
+		earlier = bytes.Replace(head, []byte(`"azure":[]`), append([]byte(`"azure":`), lines...), 1)
 	}
 	now2, err := report.Marshal(c)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Contains(now2, []byte(`"azure":[["`)) || len(now2) >= len(earlier) {
-		t.Errorf("the lines are still objects: %.200s", now2)
+	if !bytes.Contains(now2, []byte(`"azure":{"resources":[["`)) || (format == "objects" && len(now2) >= len(earlier)) {
+		t.Errorf("the lines are not a table: %.200s", now2)
 	}
 	a, errA := report.Unmarshal(earlier)
 	b, errB := report.Unmarshal(now2)

@@ -375,7 +375,8 @@ func TestAzureLinesEncodeAsTheCodecDoes(t *testing.T) {
 		// Escapes that need more room than Marshal sizes a line for.
 		{PartnerID: "3", ServiceName: strings.Repeat("\x01", 80), Currency: "USD", Attributed: "0", Eligible: "0", USD: "0"},
 	}
-	// What the codec writes for the content with its lines as arrays.
+	// What the codec writes for the content with its lines as a table
+	// (AzureLines): resources in the order the lines first name them.
 	codec := func(c *Content) []byte {
 		rest := *c
 		rest.Azure = AzureLines{}
@@ -383,12 +384,22 @@ func TestAzureLinesEncodeAsTheCodecDoes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		arrays := [][]any{}
+		table := struct {
+			Resources [][]any `json:"resources"`
+			Lines     [][]any `json:"lines"`
+		}{Resources: [][]any{}, Lines: [][]any{}}
+		number := map[[4]string]int{}
 		for _, l := range c.Azure {
-			arrays = append(arrays, []any{l.PartnerID, l.TenantID, l.SubscriptionID, l.ServiceName, l.ResourceID, l.Currency,
-				l.Attributed, l.Eligible, l.USD, l.USDRows, l.UsageRows, l.DuplicateForPGA})
+			k := [4]string{l.TenantID, l.SubscriptionID, l.ServiceName, l.ResourceID}
+			n, ok := number[k]
+			if !ok {
+				n = len(table.Resources)
+				number[k] = n
+				table.Resources = append(table.Resources, []any{k[0], k[1], k[2], k[3]})
+			}
+			table.Lines = append(table.Lines, []any{l.PartnerID, n, l.Currency, l.Attributed, l.Eligible, l.USD, l.USDRows, l.UsageRows, l.DuplicateForPGA})
 		}
-		lines, err := jsonv2.Marshal(arrays)
+		lines, err := jsonv2.Marshal(table)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -398,6 +409,11 @@ func TestAzureLinesEncodeAsTheCodecDoes(t *testing.T) {
 	// encoded at once) is the codec's encoding of it, with and without
 	// lines that outgrow their room, and reads back as it was.
 	c := build(t, testWorld(), usageCSV)
+	// Build's own table (from the attribution's resources) is the one the
+	// lines give.
+	if got, err := Marshal(c); err != nil || c.table == nil || len(c.Azure) < 2 || !bytes.Equal(got, codec(c)) {
+		t.Fatalf("the built content's table (%v, %d lines) is not the codec's:\n%s\n%s", err, len(c.Azure), got, codec(c))
+	}
 	for n := range 12 {
 		c.Azure = nil
 		for i := range n % 6 {
@@ -490,4 +506,30 @@ func (w *failingWriter) Write(b []byte) (int, error) {
 	}
 	w.left -= len(b)
 	return len(b), nil
+}
+
+// A content whose credit line table is damaged is refused with an error
+// that says what is wrong, never read as other lines.
+func TestAzureTableRefusesDamage(t *testing.T) {
+	const res = `[["t","s","svc","/r"]]`
+	const line = `["1",0,"EUR","1.5","0","0",0,3,false]`
+	for _, tc := range []struct{ azure, want string }{
+		{`{"resources":` + res + `,"lines":[` + line + `]}`, ""},
+		{`{"resources":` + res + `,"lines":[["1",1,"EUR","1.5","0","0",0,3,false]]}`, "resource 1 of 1"},
+		{`{"resources":` + res + `,"lines":[["1",-1,"EUR","1.5","0","0",0,3,false]]}`, "resource -1 of 1"},
+		{`{"lines":[` + line + `],"resources":` + res + `}`, `where "resources" belongs`},
+		{`{"resources":` + res + `}`, `where "lines" belongs`},
+		{`{"resources":[["t","s","svc"]],"lines":[]}`, "Azure resource 0: expected an array of 4 strings"},
+		{`{"resources":` + res + `,"lines":[["1",0,"EUR","1.5","0","0",0,3]]}`, "Azure line 1: expected an array of a string, a resource number"},
+		{`{"resources":` + res + `,"lines":[` + line + `],"more":[]}`, "more than its resources and lines"},
+		{`{"resources":{},"lines":[]}`, "resources is a JSON {, not a list"},
+	} {
+		c, err := Unmarshal([]byte(`{"month":"2026-03","azure":` + tc.azure + `}`))
+		switch {
+		case tc.want == "" && (err != nil || len(c.Azure) != 1 || c.Azure[0].ResourceID != "/r" || c.Azure[0].Attributed != "1.5"):
+			t.Errorf("%s: %v, %+v", tc.azure, err, c)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("%s: error %v, want one saying %q", tc.azure, err, tc.want)
+		}
+	}
 }
