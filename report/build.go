@@ -107,17 +107,28 @@ func Build(in Inputs) (*Content, error) {
 	for _, l := range c.Azure {
 		c.Summary.RowsWithoutUSD += l.UsageRows - l.USDRows
 	}
+	if c.table == nil {
+		c.table = c.Azure.table() // a result merged from partitions' (Merge)
+	}
 	// The credits come sorted by partner ID, tenant, subscription, resource
 	// and currency: a line whose resource the organization has already
 	// had under an ID sorting before is a duplicate for the organization.
 	// Only an organization credited apart has several IDs linked.
-	seen := map[[6]string]bool{}
+	type orgLine struct {
+		org, currency string
+		resource      int32 // in c.table
+	}
+	seen := map[orgLine]bool{}
+	apart := false
 	for i := range c.Azure {
 		l := &c.Azure[i]
-		if !in.Index.CreditsOrganization(l.PartnerID) {
+		if i == 0 || l.PartnerID != c.Azure[i-1].PartnerID {
+			apart = in.Index.CreditsOrganization(l.PartnerID)
+		}
+		if !apart {
 			continue
 		}
-		k := [6]string{org[l.PartnerID], l.TenantID, l.SubscriptionID, l.ServiceName, l.ResourceID, l.Currency}
+		k := orgLine{org[l.PartnerID], l.Currency, c.table.of[i]}
 		l.DuplicateForPGA = seen[k]
 		seen[k] = true
 	}
