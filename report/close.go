@@ -12,6 +12,7 @@ import (
 	"io"
 	"runtime/debug"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -181,10 +182,11 @@ func Compressed(c *Content) ([]byte, [sha256.Size]byte, error) {
 var errSameContent = errors.New("report: the latest version holds this content")
 
 // earlierFormat reports whether a version's content has its Azure lines
-// as a list (of objects or of arrays) rather than a table, as versions
-// published before the table do (AzureLines).
+// in an earlier format (AzureLines): a list (of objects or of arrays), or
+// a table without its count.
 func earlierFormat(content []byte) bool {
-	return bytes.Contains(contentHead(content, 64), []byte(`"azure":[`))
+	head := contentHead(content, 64)
+	return bytes.Contains(head, []byte(`"azure":[`)) || bytes.Contains(head, []byte(`"azure":{"resources"`))
 }
 
 // compute runs the month's attribution and builds its content.
@@ -467,7 +469,9 @@ func Encode(w io.Writer, c *Content) error {
 		_, err := w.Write(b)
 		return err
 	}
-	if err := write(append(doc[:at:at], `"azure":{"resources":[`...)); err != nil {
+	head := append(doc[:at:at], `"azure":{"count":`...)
+	head = strconv.AppendInt(head, int64(len(c.Azure)), 10)
+	if err := write(append(head, `,"resources":[`...)); err != nil {
 		return err
 	}
 	t := c.table

@@ -385,9 +385,10 @@ func TestAzureLinesEncodeAsTheCodecDoes(t *testing.T) {
 			t.Fatal(err)
 		}
 		table := struct {
+			Count     int     `json:"count"`
 			Resources [][]any `json:"resources"`
 			Lines     [][]any `json:"lines"`
-		}{Resources: [][]any{}, Lines: [][]any{}}
+		}{Count: len(c.Azure), Resources: [][]any{}, Lines: [][]any{}}
 		number := map[[4]string]int{}
 		for _, l := range c.Azure {
 			k := [4]string{l.TenantID, l.SubscriptionID, l.ServiceName, l.ResourceID}
@@ -514,15 +515,22 @@ func TestAzureTableRefusesDamage(t *testing.T) {
 	const res = `[["t","s","svc","/r"]]`
 	const line = `["1",0,"EUR","1.5","0","0",0,3,false]`
 	for _, tc := range []struct{ azure, want string }{
+		{`{"count":1,"resources":` + res + `,"lines":[` + line + `]}`, ""},
+		{`{"count":1,"resources":` + res + `,"lines":[["1",1,"EUR","1.5","0","0",0,3,false]]}`, "resource 1 of 1"},
+		{`{"count":1,"resources":` + res + `,"lines":[["1",-1,"EUR","1.5","0","0",0,3,false]]}`, "resource -1 of 1"},
+		{`{"count":2,"resources":` + res + `,"lines":[` + line + `]}`, "count is 2, but it has 1 lines"},
+		{`{"count":0,"resources":` + res + `,"lines":[` + line + `]}`, "count is 0, but it has 1 lines"},
+		{`{"count":-1,"resources":` + res + `,"lines":[` + line + `]}`, "count is -1, not a number of lines"},
+		{`{"count":"1","resources":` + res + `,"lines":[` + line + `]}`, `count is "1", not a number of lines`},
+		// Tables of the first days (on main for an afternoon) have no count.
 		{`{"resources":` + res + `,"lines":[` + line + `]}`, ""},
-		{`{"resources":` + res + `,"lines":[["1",1,"EUR","1.5","0","0",0,3,false]]}`, "resource 1 of 1"},
-		{`{"resources":` + res + `,"lines":[["1",-1,"EUR","1.5","0","0",0,3,false]]}`, "resource -1 of 1"},
-		{`{"lines":[` + line + `],"resources":` + res + `}`, `where "resources" belongs`},
-		{`{"resources":` + res + `}`, `where "lines" belongs`},
-		{`{"resources":[["t","s","svc"]],"lines":[]}`, "Azure resource 0: expected an array of 4 strings"},
-		{`{"resources":` + res + `,"lines":[["1",0,"EUR","1.5","0","0",0,3]]}`, "Azure line 1: expected an array of a string, a resource number"},
-		{`{"resources":` + res + `,"lines":[` + line + `],"more":[]}`, "more than its resources and lines"},
-		{`{"resources":{},"lines":[]}`, "resources is a JSON {, not a list"},
+		{`{"lines":[` + line + `],"resources":` + res + `}`, `where "count" belongs`},
+		{`{"count":1,"lines":[` + line + `],"resources":` + res + `}`, `where "resources" belongs`},
+		{`{"count":0,"resources":` + res + `}`, `where "lines" belongs`},
+		{`{"count":0,"resources":[["t","s","svc"]],"lines":[]}`, "Azure resource 0: expected an array of 4 strings"},
+		{`{"count":1,"resources":` + res + `,"lines":[["1",0,"EUR","1.5","0","0",0,3]]}`, "Azure line 1: expected an array of a string, a resource number"},
+		{`{"count":1,"resources":` + res + `,"lines":[` + line + `],"more":[]}`, "more than its resources and lines"},
+		{`{"count":0,"resources":{},"lines":[]}`, "resources is a JSON {, not a list"},
 	} {
 		c, err := Unmarshal([]byte(`{"month":"2026-03","azure":` + tc.azure + `}`))
 		switch {
