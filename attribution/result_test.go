@@ -139,3 +139,69 @@ func TestWriteCSVStopsOnWriteError(t *testing.T) {
 		credits[i].ResourceID = ""
 	}
 }
+
+// A result numbers its credits' resources (Result.ResourceNumbers): the
+// same number for the credits of one resource, whatever its spelling, and
+// different numbers for different resources; a merged result does not know
+// them.
+func TestResourceNumbers(t *testing.T) {
+	ix := newWorld().link(tC, uA, pA, "2026-01-01", "").link(tC, uB, pB, "2026-01-01", "").
+		assign(tC, uA, "Reader", "/subscriptions/"+S1, "2026-01-01", "").
+		assign(tC, uB, "Contributor", rgWeb, "2026-01-01", "").index(t)
+	r, err := NewRun(ix, Options{From: *at("2026-03-01"), To: *at("2026-04-01")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	usage := day("2026-03-02", app, "1") + day("2026-03-02", strings.ToUpper(app), "2") + day("2026-03-03", db, "3") + day("2026-03-04", app, "4")
+	if err := r.Scan(strings.NewReader(usageHeader+usage), "usage.csv"); err != nil {
+		t.Fatal(err)
+	}
+	res := r.Result()
+	cs := res.Credits()
+	numbers := make([]int32, len(cs))
+	if !res.ResourceNumbers(numbers, 0) {
+		t.Fatal("a run's result does not know its resources")
+	}
+	if len(cs) != 3 { // A on web and db, B on web
+		t.Fatalf("%d credits, want 3", len(cs))
+	}
+	for i := range cs {
+		for j := range cs {
+			if same := cs[i].ResourceID == cs[j].ResourceID; same != (numbers[i] == numbers[j]) {
+				t.Errorf("credits %d (%s) and %d (%s) have resource numbers %d and %d", i, cs[i].ResourceID, j, cs[j].ResourceID, numbers[i], numbers[j])
+			}
+		}
+	}
+	tail := make([]int32, 1)
+	if !res.ResourceNumbers(tail, 2) || tail[0] != numbers[2] {
+		t.Errorf("numbers from credit 2: %v, want %d", tail, numbers[2])
+	}
+	if Merge([]*Result{res}).ResourceNumbers(tail, 0) {
+		t.Error("a merged result claims to know its credits' resources")
+	}
+}
+
+// An index whose grants were let go (Index.DropGrants) still names its
+// partners, but no run can be made with it, nor a snapshot of it.
+func TestDropGrants(t *testing.T) {
+	ix := newWorld().link(tC, uA, pA, "2026-01-01", "").assign(tC, uA, "Reader", rgWeb, "2026-01-01", "").index(t)
+	other := newWorld().index(t)
+	ix.DropGrants()
+	opt := Options{From: *at("2026-03-01"), To: *at("2026-04-01")}
+	if _, err := NewRun(ix, opt); err == nil || !strings.Contains(err.Error(), "DropGrants") {
+		t.Errorf("a run over an index without grants: %v", err)
+	}
+	opt.Beside = ix
+	if _, err := NewRun(other, opt); err == nil {
+		t.Error("a run beside an index without grants was made")
+	}
+	if ix.CreditsOrganization(pA) {
+		t.Error("the index credits an organization it never had")
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("a snapshot of an index without grants was written")
+		}
+	}()
+	ix.WriteSnapshot()
+}
