@@ -45,8 +45,8 @@ func (ix *Index) Explain(partnerID, resourceID string, day time.Time) (*Explanat
 // partner is credited when some chain holds at some instant of it, and
 // eligible when a writing chain holds for the whole of it.
 func (ix *Index) ExplainPeriod(partnerID, resourceID string, period partnerlink.Period) (*Explanation, error) {
-	if ix.doc == nil {
-		return nil, errors.New("attribution: this index was built for attribution only (DropWorld); build one with NewIndex to explain")
+	if ix.doc == nil || ix.grantsDropped {
+		return nil, errors.New("attribution: this index was built for attribution only (DropWorld, DropGrants); build one with NewIndex to explain")
 	}
 	if period.From.IsZero() || period.To.IsZero() || !period.From.Before(period.To) {
 		return nil, partnerlink.Errorf(partnerlink.EINVALID, "explain needs a period with a start before its end")

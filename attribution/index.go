@@ -93,8 +93,8 @@ const OrganizationPrefix = "~"
 // credited to, eligible when any of them is (docs/rules.md#monthly-close):
 // a row reaching an organization through several of its IDs counts once in
 // its total, and each ID keeps its own rules. The organizations' credits
-// carry the partner key OrganizationPrefix + key. With chains, the
-// world's chains are worked out as it is built (NewIndexWithChains).
+// carry the partner key OrganizationPrefix + key. each, when not nil, is
+// handed every chain of the world as it is built (NewIndexEach).
 func NewIndexWithOrganizations(doc *world.Document, orgOf map[string]string, each func(*Chain)) (*Index, error) {
 	ix, err := newIndex(doc, each)
 	if err != nil {
@@ -119,11 +119,20 @@ func NewIndexUnchecked(doc *world.Document, orgOf map[string]string, each func(*
 }
 
 // buildUnchecked is build on a document not yet known to be valid: what
-// building an invalid one runs into is recovered and returned as crash.
+// building an invalid one runs into is recovered and returned as crash. A
+// panic of each is the caller's own, not the document's: it goes on.
 func buildUnchecked(doc *world.Document, each func(*Chain)) (ix *Index, crash any) {
-	defer func() { crash = recover() }()
+	defer func() {
+		crash = recover()
+		if p, ok := crash.(eachPanic); ok {
+			panic(p.v)
+		}
+	}()
 	return build(doc, each), nil
 }
+
+// eachPanic carries a panic of build's each through buildUnchecked.
+type eachPanic struct{ v any }
 
 // withOrganizations makes ix credit the organizations of orgOf
 // (NewIndexWithOrganizations).
@@ -171,7 +180,8 @@ func ReadIndex(r io.Reader, name string) (*Index, error) {
 	return ix, nil
 }
 
-// build indexes a valid document, and keeps its chains when chains is set.
+// build indexes a valid document, handing each chain to each when it is
+// not nil.
 func build(doc *world.Document, each func(*Chain)) *Index {
 	ix := &Index{
 		doc:    doc,
@@ -215,7 +225,14 @@ func build(doc *world.Document, each func(*Chain)) *Index {
 
 	eachChain(doc, nil, func(c *Chain) {
 		if each != nil {
-			each(c)
+			func() {
+				defer func() {
+					if p := recover(); p != nil {
+						panic(eachPanic{p})
+					}
+				}()
+				each(c)
+			}()
 		}
 		if !c.Grants() {
 			return

@@ -92,7 +92,8 @@ func (res *Result) Range(dst []Credit, from, to int) []Credit {
 
 // ResourceNumbers makes dst a number for the resource of each credit from
 // number from on (in Credits' order): the same for the credits of one
-// resource, different for different resources, from 0 up. It reports
+// resource, different for different resources (not negative; not every
+// number below the largest is one's). It reports
 // false for a result that does not know its credits' resources (Merge,
 // ResultOf).
 func (res *Result) ResourceNumbers(dst []int32, from int) bool {

@@ -198,10 +198,26 @@ func TestDropGrants(t *testing.T) {
 	if ix.CreditsOrganization(pA) {
 		t.Error("the index credits an organization it never had")
 	}
+	if _, err := ix.Explain(pA, app, *at("2026-03-02")); err == nil {
+		t.Error("an index without grants explained a credit")
+	}
 	defer func() {
 		if recover() == nil {
 			t.Error("a snapshot of an index without grants was written")
 		}
 	}()
 	ix.WriteSnapshot()
+}
+
+// A panic of the function NewIndexUnchecked hands the chains to is the
+// caller's: it goes on, rather than being taken for an invalid world.
+func TestEachPanicGoesOn(t *testing.T) {
+	doc := newWorld().link(tC, uA, pA, "2026-01-01", "").assign(tC, uA, "Reader", rgWeb, "2026-01-01", "").doc
+	defer func() {
+		if p := recover(); p != "the caller's bug" {
+			t.Errorf("recovered %v", p)
+		}
+	}()
+	_, err := NewIndexUnchecked(doc, nil, func(*Chain) { panic("the caller's bug") })
+	t.Errorf("no panic; error %v", err)
 }

@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -18,6 +19,7 @@ import (
 	"time"
 
 	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/klauspost/compress/gzip"
 
 	"github.com/partnerlink/partnerlink"
@@ -584,8 +586,22 @@ func encodeBlocks(w io.Writer, n, block int, enc func(dst []byte, from, to int) 
 // keeps it (partnerlink.ReportVersion), decompressed as it is read.
 func Unmarshal(b []byte) (*Content, error) {
 	var c Content
+	// The lines' count makes room for them at once, for as many as the
+	// JSON can hold: its length, or what a gzip stream's last four bytes
+	// say (its length modulo 2³², so a stream that claims less than it
+	// takes compressed is read without that room).
+	size := len(b)
+	if gzipped(b) {
+		size = 0
+		if n := len(b); n >= 4 && int(binary.LittleEndian.Uint32(b[n-4:])) >= n {
+			size = int(binary.LittleEndian.Uint32(b[n-4:]))
+		}
+	}
+	room := jsonv2.WithUnmarshalers(jsonv2.UnmarshalFromFunc(func(dec *jsontext.Decoder, ls *AzureLines) error {
+		return ls.read(dec, max(size/minLineJSON, minCount))
+	}))
 	if !gzipped(b) {
-		if err := jsonv2.Unmarshal(b, &c); err != nil {
+		if err := jsonv2.Unmarshal(b, &c, room); err != nil {
 			return nil, err
 		}
 		return &c, nil
@@ -594,7 +610,7 @@ func Unmarshal(b []byte) (*Content, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := jsonv2.UnmarshalRead(r, &c); err != nil {
+	if err := jsonv2.UnmarshalRead(r, &c, room); err != nil {
 		return nil, err
 	}
 	return &c, nil

@@ -213,7 +213,14 @@ func (ls AzureLines) sizeJSON() int {
 // (partner IDs, tenants, subscriptions, services, currencies, and a
 // resource's id in a table) are kept once.
 func (ls *AzureLines) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
-	p := lineParser{texts: map[string]string{}}
+	return ls.read(dec, minCount)
+}
+
+// read is UnmarshalJSONFrom making room for at most room lines at once
+// from a table's count (Unmarshal knows how many its input can hold; a
+// count that lies then costs no more memory than the input's lines).
+func (ls *AzureLines) read(dec *jsontext.Decoder, room int) error {
+	p := lineParser{texts: map[string]string{}, room: room}
 	switch dec.PeekKind() {
 	case 'n':
 		_, err := dec.ReadToken()
@@ -301,7 +308,7 @@ func (p *lineParser) table(dec *jsontext.Decoder) (AzureLines, error) {
 	}
 	// The count sizes the list at once: gathering a large month's lines in
 	// blocks and copying them into one list took longer than reading them.
-	lines, err := readLines(dec, func(v []byte) (AzureLine, error) { return p.tableLine(v, resources) }, false, int(min(max(count, 0), maxCount)))
+	lines, err := readLines(dec, func(v []byte) (AzureLine, error) { return p.tableLine(v, resources) }, false, int(min(max(count, 0), int64(p.room))))
 	if err != nil {
 		return nil, err
 	}
@@ -314,26 +321,34 @@ func (p *lineParser) table(dec *jsontext.Decoder) (AzureLines, error) {
 	return lines, nil
 }
 
-// maxCount bounds the room a table's count makes for its lines at once
-// (a larger table's list grows as it is read).
-const maxCount = 1 << 22
+// minCount is the room a table's count makes for its lines at once when
+// the size of the input is not known (a larger table's list grows as it is
+// read).
+const minCount = 1 << 16
+
+// minLineJSON is the fewest bytes a line of a table takes:
+// ["",0,"","","","",0,0,false] and its comma.
+const minLineJSON = 29
 
 // readLines reads the lines of a list whose opening bracket is read, each
 // array with parse, and objects when they are accepted (earlier versions).
 // count, when above 0, is how many lines the list holds.
 func readLines(dec *jsontext.Decoder, parse func(v []byte) (AzureLine, error), objects bool, count int) (AzureLines, error) {
-	// Without a count, the lines are gathered in blocks and copied once
+	// Beyond the count, the lines are gathered in blocks and copied once
 	// into a list of the right size: growing one list to hundreds of
 	// thousands of lines took longer than reading them.
 	var blocks []AzureLines
-	read := 0 // lines read
+	read := 0 // lines in blocks
 	out := make(AzureLines, 0, max(count, 1024))
-	for {
-		if len(out) == cap(out) && count == 0 {
+	add := func(l AzureLine) {
+		if len(out) == cap(out) {
 			read += len(out)
 			blocks = append(blocks, out)
 			out = make(AzureLines, 0, min(2*cap(out), 1<<14))
 		}
+		out = append(out, l)
+	}
+	for {
 		switch k := dec.PeekKind(); {
 		case k == ']':
 			_, err := dec.ReadToken()
@@ -362,13 +377,13 @@ func readLines(dec *jsontext.Decoder, parse func(v []byte) (AzureLine, error), o
 			if err != nil {
 				return nil, fmt.Errorf("report content: Azure line %d: %w", read+len(out)+1, err)
 			}
-			out = append(out, l)
+			add(l)
 		case k == '{' && objects:
 			var l AzureLine
 			if err := jsonv2.UnmarshalDecode(dec, &l); err != nil {
 				return nil, err
 			}
-			out = append(out, l)
+			add(l)
 		default:
 			// An error, or a value that is not a line: ReadToken says which.
 			tok, err := dec.ReadToken()
@@ -386,6 +401,7 @@ type lineParser struct {
 	b     []byte
 	texts map[string]string // the repeated texts, kept once
 	buf   []byte
+	room  int // the most lines a table's count makes room for at once
 }
 
 func (p *lineParser) line(v []byte) (AzureLine, error) {
@@ -501,7 +517,10 @@ func (p *lineParser) tableLine(v []byte, resources []lineResource) (AzureLine, e
 	}
 	l.PartnerID = p.text(raw)
 	n, ok := p.int()
-	if !ok || n < 0 || n >= int64(len(resources)) || !p.punct(',') {
+	if !ok || !p.punct(',') {
+		return l, errTableLine
+	}
+	if n < 0 || n >= int64(len(resources)) {
 		return l, fmt.Errorf("%w (resource %d of %d)", errTableLine, n, len(resources))
 	}
 	r := resources[n]

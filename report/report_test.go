@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -539,5 +540,82 @@ func TestAzureTableRefusesDamage(t *testing.T) {
 		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
 			t.Errorf("%s: error %v, want one saying %q", tc.azure, err, tc.want)
 		}
+	}
+}
+
+// A table whose count claims more lines than its input could hold makes no
+// more room than the input's lines need; lines read without a count (the
+// earlier formats, or a table of the first days) come back whole however
+// many blocks they fill.
+func TestAzureTableRoom(t *testing.T) {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err := Unmarshal([]byte(`{"month":"2026-03","azure":{"count":4194304,"resources":[],"lines":[]}}`))
+	runtime.ReadMemStats(&after)
+	if err == nil || !strings.Contains(err.Error(), "count is 4194304, but it has 0 lines") {
+		t.Errorf("a count of 4194304 lines with none: %v", err)
+	}
+	if grew := after.TotalAlloc - before.TotalAlloc; grew > 32<<20 {
+		t.Errorf("reading a 70-byte content allocated %d MB", grew>>20)
+	}
+
+	c := build(t, testWorld(), usageCSV)
+	base := c.Azure[0]
+	c.Azure = nil
+	for i := range 3000 {
+		l := base
+		l.UsageRows = int64(i)
+		l.ResourceID = fmt.Sprint(base.ResourceID, "/", i%700)
+		c.Azure = append(c.Azure, l)
+	}
+	table, err := Marshal(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	withoutCount := bytes.Replace(table, []byte(`"azure":{"count":3000,`), []byte(`"azure":{`), 1)
+	if bytes.Equal(withoutCount, table) {
+		t.Fatal("no count in the table")
+	}
+	for name, b := range map[string][]byte{"table": table, "table without count": withoutCount} {
+		back, err := Unmarshal(b)
+		if err != nil || !slices.Equal(back.Azure, c.Azure) {
+			t.Errorf("%s: %d lines read back, want %d (%v)", name, len(back.Azure), len(c.Azure), err)
+		}
+	}
+}
+
+// Build's table comes from the attribution's resources, or, for a result
+// merged from partitions (which does not know them), from the lines' texts:
+// the content's bytes are the same.
+func TestTableOfAMergedResult(t *testing.T) {
+	month, _ := partnerlink.ParseMonth("2026-03")
+	in, err := Attribute(testWorld(), month, 1, func(run *attribution.Run) error {
+		for i, f := range strings.Split(usageCSV, fileBreak) {
+			if err := run.Scan(strings.NewReader(f), fmt.Sprintf("usage%d.csv", i+1)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	merged := *in
+	merged.Azure = attribution.Merge([]*attribution.Result{in.Azure})
+	var got [2][]byte
+	for i, x := range []Inputs{*in, merged} {
+		c, err := Build(x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.table == nil || len(c.Azure) < 2 {
+			t.Fatalf("build %d: no table, or %d lines", i, len(c.Azure))
+		}
+		if got[i], err = Marshal(c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !bytes.Equal(got[0], got[1]) {
+		t.Errorf("a merged result's content differs:\n%s\n%s", got[0], got[1])
 	}
 }
