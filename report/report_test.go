@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"reflect"
 	"runtime"
 	"slices"
 	"strings"
@@ -617,5 +618,69 @@ func TestTableOfAMergedResult(t *testing.T) {
 	}
 	if !bytes.Equal(got[0], got[1]) {
 		t.Errorf("a merged result's content differs:\n%s\n%s", got[0], got[1])
+	}
+}
+
+// Diff matches the lines of two versions by their keys whatever changed:
+// amounts, lines only one version has, a resource's service, amounts
+// written otherwise, lines out of their usual order. It gives what joining
+// the keys and comparing through a map gives.
+func TestDiffMatchesLinesByKey(t *testing.T) {
+	line := func(p, r, svc, cur, attributed, eligible string) AzureLine {
+		return AzureLine{PartnerID: p, TenantID: "t", SubscriptionID: "s", ServiceName: svc, ResourceID: r, Currency: cur,
+			Attributed: attributed, Eligible: eligible, USD: "0", UsageRows: 1}
+	}
+	old := &Content{Azure: AzureLines{
+		line("1", "/a", "svc", "EUR", "1", "0"),
+		line("1", "/b", "svc", "EUR", "2", "2"),
+		line("1", "/c", "svc", "EUR", "3", "0"),
+		line("1", "/c", "svc", "USD", "3", "0"),
+		line("2", "/a", "svc", "EUR", "1.50", "0"),
+		line("2", "/d", "old service", "EUR", "4", "4"),
+	}}
+	new := &Content{Azure: AzureLines{
+		line("2", "/a", "svc", "EUR", "1.5", "0"), // the same amount, and out of order
+		line("1", "/a", "svc", "EUR", "1", "0"),
+		line("1", "/b", "svc", "EUR", "2", "1"),
+		line("1", "/c", "svc", "USD", "3.25", "0"),
+		line("1", "/e", "svc", "EUR", "5", "5"),
+		line("2", "/d", "new service", "EUR", "4", "4"),
+	}}
+	// The reference: every key joined, matched through a map.
+	type amounts struct{ old, new, oldE, newE string }
+	byKey := map[string]*amounts{}
+	var keys []string
+	key := func(l AzureLine) string {
+		return strings.Join([]string{l.PartnerID, l.TenantID, l.SubscriptionID, l.ServiceName, l.ResourceID, l.Currency}, "\x00")
+	}
+	for _, l := range old.Azure {
+		byKey[key(l)] = &amounts{l.Attributed, "0", l.Eligible, "0"}
+		keys = append(keys, key(l))
+	}
+	for _, l := range new.Azure {
+		if a := byKey[key(l)]; a != nil {
+			a.new, a.newE = l.Attributed, l.Eligible
+		} else {
+			byKey[key(l)] = &amounts{"0", l.Attributed, "0", l.Eligible}
+			keys = append(keys, key(l))
+		}
+	}
+	slices.Sort(keys)
+	var want []Change
+	for _, k := range keys {
+		a := byKey[k]
+		d, _ := partnerlink.SubDecimal(a.new, a.old)
+		dE, _ := partnerlink.SubDecimal(a.newE, a.oldE)
+		if d != "0" || dE != "0" {
+			want = append(want, Change{Kind: "azure", Key: strings.Split(k, "\x00"), Old: a.old, New: a.new, Delta: d,
+				OldEligible: a.oldE, NewEligible: a.newE, DeltaEligible: dE})
+		}
+	}
+	got, err := Diff(old, new)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(want) != 6 || !reflect.DeepEqual(got, want) {
+		t.Errorf("changes:\n%+v\nwant (%d):\n%+v", got, len(want), want)
 	}
 }
