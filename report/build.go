@@ -248,7 +248,12 @@ func azureLines(res *attribution.Result, n int, orgOf func(id string) (org strin
 				cr := &buf[j]
 				l := AzureLine{PartnerID: cr.PartnerID, TenantID: cr.TenantID, SubscriptionID: cr.SubAccountID, ServiceName: cr.ServiceName,
 					ResourceID: cr.ResourceID, Currency: cr.BillingCurrency, Attributed: cr.AttributedCost.String(),
-					Eligible: cr.IncentiveEligibleCost.String(), UsageRows: cr.UsageRows, USD: "0"}
+					UsageRows: cr.UsageRows, USD: "0"}
+				// An eligible amount mostly equals the attributed one: one text.
+				l.Eligible = l.Attributed
+				if cr.IncentiveEligibleCost != cr.AttributedCost {
+					l.Eligible = cr.IncentiveEligibleCost.String()
+				}
 				// ACR_USD (docs/rules.md#monthly-close): x_EffectiveCostInUsd where
 				// the rows have it; the cost itself in USD billing.
 				switch {
