@@ -210,8 +210,8 @@ func (s *Service) compute(ctx context.Context, month partnerlink.Month) (*Conten
 	}
 	// A collection between the steps sets the heap's next goal from what
 	// the next step keeps, not from the garbage of the one before (the
-	// scan's buffers, Build's temporaries): at 10M rows the close's peak
-	// RSS went from 930–990 to 780–820 MiB, in the same time.
+	// scan's buffers, Build's temporaries), and returns what was freed to
+	// the system (docs/performance.md, "Monthly close").
 	debug.FreeOSMemory()
 	c, err := Build(*in)
 	debug.FreeOSMemory()
