@@ -87,6 +87,19 @@ const fileBreak = "--\n"
 // build closes March 2026 of the test world in memory.
 func build(t *testing.T, doc *world.Document, usage string) *Content {
 	t.Helper()
+	in := attribute(t, doc, usage)
+	in.Files = []string{"h1"}
+	c, err := Build(*in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// attribute runs March 2026's attributions of the test world over usage
+// (files separated by fileBreak).
+func attribute(t *testing.T, doc *world.Document, usage string) *Inputs {
+	t.Helper()
 	month, _ := partnerlink.ParseMonth("2026-03")
 	in, err := Attribute(doc, month, 1, func(run *attribution.Run) error {
 		for i, f := range strings.Split(usage, fileBreak) {
@@ -99,12 +112,7 @@ func build(t *testing.T, doc *world.Document, usage string) *Content {
 	if err != nil {
 		t.Fatal(err)
 	}
-	in.Files = []string{"h1"}
-	c, err := Build(*in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
+	return in
 }
 
 func partnerOutput(t *testing.T, c *Content, id, format string) string {
@@ -589,18 +597,7 @@ func TestAzureTableRoom(t *testing.T) {
 // merged from partitions (which does not know them), from the lines' texts:
 // the content's bytes are the same.
 func TestTableOfAMergedResult(t *testing.T) {
-	month, _ := partnerlink.ParseMonth("2026-03")
-	in, err := Attribute(testWorld(), month, 1, func(run *attribution.Run) error {
-		for i, f := range strings.Split(usageCSV, fileBreak) {
-			if err := run.Scan(strings.NewReader(f), fmt.Sprintf("usage%d.csv", i+1)); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	in := attribute(t, testWorld(), usageCSV)
 	merged := *in
 	merged.Azure = attribution.Merge([]*attribution.Result{in.Azure})
 	var got [2][]byte
