@@ -134,7 +134,11 @@ func (s *Service) Close(ctx context.Context, month partnerlink.Month, early bool
 		// The latest version is read beside this one: what building and
 		// encoding this one left is returned to the system first.
 		debug.FreeOSMemory()
-		old, err := Unmarshal(latest.Content)
+		read := linesOf
+		if earlierFormat(latest.Content) {
+			read = Unmarshal // re-encoded whole below
+		}
+		old, err := read(latest.Content)
 		if err != nil {
 			return nil, fmt.Errorf("report: version %d of %s: %w", latest.Version, month, err)
 		}
@@ -589,6 +593,28 @@ func encodeBlocks(w io.Writer, n, block int, enc func(dst []byte, from, to int) 
 // keeps it (partnerlink.ReportVersion), decompressed as it is read.
 func Unmarshal(b []byte) (*Content, error) {
 	var c Content
+	if err := unmarshalInto(b, &c); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// linesOf reads only what Diff compares of a version's content (as
+// Unmarshal): its Azure and Power Platform lines. The rest (the
+// credentials alone are a third of a large month's content) is skipped.
+func linesOf(b []byte) (*Content, error) {
+	var lines struct {
+		Azure         AzureLines `json:"azure"`
+		PowerPlatform []PPLine   `json:"powerPlatform"`
+	}
+	if err := unmarshalInto(b, &lines); err != nil {
+		return nil, err
+	}
+	return &Content{Azure: lines.Azure, PowerPlatform: lines.PowerPlatform}, nil
+}
+
+// unmarshalInto decodes a content's JSON, or its gzip compression, into dst.
+func unmarshalInto(b []byte, dst any) error {
 	// The lines' count makes room for them at once, for as many as the
 	// JSON can hold: its length, or what a gzip stream's last four bytes
 	// say (its length modulo 2³², so a stream that claims less than it
@@ -604,19 +630,13 @@ func Unmarshal(b []byte) (*Content, error) {
 		return ls.read(dec, max(size/minLineJSON, minCount))
 	}))
 	if !gzipped(b) {
-		if err := jsonv2.Unmarshal(b, &c, room); err != nil {
-			return nil, err
-		}
-		return &c, nil
+		return jsonv2.Unmarshal(b, dst, room)
 	}
 	r, err := gzip.NewReader(bytes.NewReader(b))
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if err := jsonv2.UnmarshalRead(r, &c, room); err != nil {
-		return nil, err
-	}
-	return &c, nil
+	return jsonv2.UnmarshalRead(r, dst, room)
 }
 
 // gzipped reports whether b starts as a gzip stream does (JSON never does).

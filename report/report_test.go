@@ -681,3 +681,24 @@ func TestDiffMatchesLinesByKey(t *testing.T) {
 		t.Errorf("changes:\n%+v\nwant (%d):\n%+v", got, len(want), want)
 	}
 }
+
+// A restating close reads of the latest version only the lines it compares
+// (linesOf): the same lines as the whole content, nothing else.
+func TestLinesOf(t *testing.T) {
+	c := build(t, testWorld(), usageCSV)
+	b, err := Marshal(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gz, _, err := Compressed(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, in := range [][]byte{b, gz} {
+		got, err := linesOf(in)
+		if err != nil || len(got.Azure) == 0 || !slices.Equal(got.Azure, c.Azure) || !slices.Equal(got.PowerPlatform, c.PowerPlatform) ||
+			got.Credentials != nil || got.Partners != nil {
+			t.Errorf("lines of the content: %v, %d lines (want %d), %d credentials", err, len(got.Azure), len(c.Azure), len(got.Credentials))
+		}
+	}
+}
