@@ -134,15 +134,16 @@ func (s *Service) Close(ctx context.Context, month partnerlink.Month, early bool
 		// The latest version is read beside this one: what building and
 		// encoding this one left is returned to the system first.
 		debug.FreeOSMemory()
+		earlier := earlierFormat(latest.Content)
 		read := linesOf
-		if earlierFormat(latest.Content) {
+		if earlier {
 			read = Unmarshal // re-encoded whole below
 		}
 		old, err := read(latest.Content)
 		if err != nil {
 			return nil, fmt.Errorf("report: version %d of %s: %w", latest.Version, month, err)
 		}
-		if earlierFormat(latest.Content) {
+		if earlier {
 			// The same content in other bytes is no change: compare what
 			// the version holds, written as today.
 			h := sha256.New()

@@ -243,19 +243,24 @@ func (ls *AzureLines) read(dec *jsontext.Decoder, room int) error {
 
 // table reads the lines as a table ({"resources": [...], "lines": [...]}).
 func (p *lineParser) table(dec *jsontext.Decoder) (AzureLines, error) {
+	// open checks that tok names the member name (where the member want
+	// belongs) and reads the opening bracket of its list.
+	open := func(tok jsontext.Token, name, want string) error {
+		if tok.Kind() != '"' || tok.String() != name {
+			return fmt.Errorf("report content: the Azure table has %v where %q belongs", tok, want)
+		}
+		tok, err := dec.ReadToken()
+		if err == nil && tok.Kind() != '[' {
+			err = fmt.Errorf("report content: the Azure table's %s is a JSON %v, not a list", name, tok.Kind())
+		}
+		return err
+	}
 	member := func(name string) error {
 		tok, err := dec.ReadToken()
 		if err != nil {
 			return err
 		}
-		if tok.Kind() != '"' || tok.String() != name {
-			return fmt.Errorf("report content: the Azure table has %v where %q belongs", tok, name)
-		}
-		tok, err = dec.ReadToken()
-		if err == nil && tok.Kind() != '[' {
-			err = fmt.Errorf("report content: the Azure table's %s is a JSON %v, not a list", name, tok.Kind())
-		}
-		return err
+		return open(tok, name, name)
 	}
 	if _, err := dec.ReadToken(); err != nil { // {
 		return nil, err
@@ -283,10 +288,8 @@ func (p *lineParser) table(dec *jsontext.Decoder) (AzureLines, error) {
 		if err := member("resources"); err != nil {
 			return nil, err
 		}
-	} else if tok.Kind() != '"' || tok.String() != "resources" {
-		return nil, fmt.Errorf("report content: the Azure table has %v where \"count\" belongs", tok)
-	} else if tok, err = dec.ReadToken(); err != nil || tok.Kind() != '[' {
-		return nil, cmp.Or(err, fmt.Errorf("report content: the Azure table's resources is a JSON %v, not a list", tok.Kind()))
+	} else if err := open(tok, "resources", "count"); err != nil {
+		return nil, err
 	}
 	var resources []lineResource
 	for dec.PeekKind() == '[' {
