@@ -49,6 +49,9 @@ type ReportStore interface {
 	PublishReportVersion(ctx context.Context, v ReportVersion, restate func(latest *ReportVersion) ([]byte, error)) (*ReportVersion, bool, error)
 	// ReportVersion returns one version (the latest when version is 0); ENOTFOUND.
 	ReportVersion(ctx context.Context, month string, version int) (*ReportVersion, error)
+	// ReportVersionInfo is ReportVersion without the content: what a reader
+	// that keeps contents needs to know whether it has this one.
+	ReportVersionInfo(ctx context.Context, month string, version int) (*ReportVersion, error)
 	// ReportVersions lists a month's versions without their content,
 	// oldest first; all months when month is "".
 	ReportVersions(ctx context.Context, month string) ([]ReportVersion, error)

@@ -65,6 +65,9 @@ type Service struct {
 	// Step, when set, is told how long each step of a close's attribution
 	// took (the bench's profile shows them).
 	Step func(name string, took time.Duration)
+	// Cache, when set, keeps the contents Read parsed (a server's: the
+	// portal and the API read the same months again and again).
+	Cache *Cache
 }
 
 // step returns a function that tells Step how long it has been since the

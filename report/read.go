@@ -2,6 +2,7 @@ package report
 
 import (
 	"context"
+	"fmt"
 	"slices"
 
 	"github.com/partnerlink/partnerlink"
@@ -32,8 +33,8 @@ func Months(first, last string) ([]partnerlink.Month, error) {
 
 // Published is one month's version with its content read.
 type Published struct {
-	Version partnerlink.ReportVersion
-	Content *Content
+	Version partnerlink.ReportVersion // without its content's bytes and restatement
+	Content *Content                  // shared with other readers when the Service has a Cache: read only
 }
 
 // Read returns the given version of each month (the latest when version
@@ -48,17 +49,46 @@ func (s *Service) Read(ctx context.Context, months []partnerlink.Month, version 
 	}
 	var out []Published
 	for _, m := range months {
-		v, err := s.Store.ReportVersion(ctx, m.String(), version)
+		p, err := s.read(ctx, m, version)
 		if err != nil {
 			return nil, err
 		}
-		c, err := Unmarshal(v.Content)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, Published{Version: *v, Content: c})
+		out = append(out, p)
 	}
 	return out, nil
+}
+
+// read returns one version of month: from the store, or with a Cache,
+// from the cache when it holds that version.
+func (s *Service) read(ctx context.Context, month partnerlink.Month, version int) (Published, error) {
+	if s.Cache == nil {
+		v, err := s.Store.ReportVersion(ctx, month.String(), version)
+		if err != nil {
+			return Published{}, err
+		}
+		c, err := Unmarshal(v.Content)
+		v.Content, v.Restatement = nil, nil
+		return Published{Version: *v, Content: c}, err
+	}
+	// Which version it is, then its content if the cache lacks it.
+	v, err := s.Store.ReportVersionInfo(ctx, month.String(), version)
+	if err != nil {
+		return Published{}, err
+	}
+	v.Content, v.Restatement = nil, nil
+	c, err := s.Cache.content(v, func() (*Content, error) {
+		// Other readers may wait for this load: it finishes when this
+		// caller goes away.
+		full, err := s.Store.ReportVersion(context.WithoutCancel(ctx), v.Month, v.Version)
+		if err != nil {
+			return nil, err
+		}
+		if full.Hash != v.Hash {
+			return nil, fmt.Errorf("report: version %d of %s changed its hash from %s to %s", v.Version, v.Month, v.Hash, full.Hash)
+		}
+		return Unmarshal(full.Content)
+	})
+	return Published{Version: *v, Content: c}, err
 }
 
 // Organization returns a partner ID with, for a global ID, its location

@@ -11,6 +11,7 @@ import (
 	"github.com/partnerlink/partnerlink"
 	"github.com/partnerlink/partnerlink/api"
 	"github.com/partnerlink/partnerlink/identity"
+	"github.com/partnerlink/partnerlink/report"
 	"github.com/partnerlink/partnerlink/sqlstore"
 	"github.com/partnerlink/partnerlink/web"
 	"github.com/prometheus/client_golang/prometheus"
@@ -52,6 +53,18 @@ func (m *metrics) usageSources(runs, failures *atomic.Int64) {
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "partnerlink_usage_source_failures_total",
 			Help: "Reads of a usage source that failed (unreachable, refused, or a run that could not be imported)."},
 			func() float64 { return float64(failures.Load()) }))
+}
+
+// reportCache publishes how many report reads the shared contents answered
+// and how many parsed a version (docs/operations.md, "Report cache").
+func (m *metrics) reportCache(c *report.Cache) {
+	m.registry.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "partnerlink_report_cache_hits_total",
+			Help: "Report reads answered from the months' contents kept parsed."},
+			func() float64 { h, _ := c.Stats(); return float64(h) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "partnerlink_report_cache_misses_total",
+			Help: "Report reads that read and parsed a version's content from the store."},
+			func() float64 { _, mi := c.Stats(); return float64(mi) }))
 }
 
 // signIns publishes the token service's counts of failed and throttled

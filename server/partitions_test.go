@@ -3,9 +3,6 @@ package server_test
 import (
 	"bytes"
 	"context"
-	"io"
-	"net/http"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -38,18 +35,10 @@ func TestPartitionedRunMetrics(t *testing.T) {
 	if err != nil || len(runs) != 1 || runs[0].State != partnerlink.RunDone || runs[0].Buckets != 4 || runs[0].Rows == 0 {
 		t.Fatalf("the close's run: %+v %v", runs, err)
 	}
-	key, _ := os.ReadFile(server.AdminKeyFile(srv.DataDir()))
-	req, _ := http.NewRequest("GET", srv.URL+"/metrics", nil)
-	req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(key)))
-	resp, err := (&http.Client{Transport: &http.Transport{TLSClientConfig: tlsCfg}}).Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
+	_, b := adminGetter(t, srv, tlsCfg)("/metrics")
 	for _, want := range []string{"partnerlink_partitioned_runs_running 0", `partnerlink_partitioned_run_last_seconds{state="done"}`,
 		`partnerlink_partitions{state="running"} 0`} {
-		if !strings.Contains(string(b), want) {
+		if !strings.Contains(b, want) {
 			t.Errorf("/metrics lacks %q", want)
 		}
 	}

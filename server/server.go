@@ -85,9 +85,22 @@ type Config struct {
 	UsageStore   string
 	UsageBuckets int
 	QueueWorkers int
-	Logger       *slog.Logger
-	Now          func() time.Time
+	// ReportCache is how many months' contents, parsed, the report
+	// requests share (default DefaultReportCache; negative: none), each
+	// kept until it has not been read for ReportCacheIdle.
+	ReportCache int
+	Logger      *slog.Logger
+	Now         func() time.Time
 }
+
+// DefaultReportCache is how many months' contents the report requests
+// share, parsed (a partner's dashboard reads its month two or three times
+// per page); ReportCacheIdle is how long one is kept unread
+// (docs/operations.md, "Report cache").
+const (
+	DefaultReportCache = 2
+	ReportCacheIdle    = 10 * time.Minute
+)
 
 // Server is a running partnerlink.
 type Server struct {
@@ -108,6 +121,7 @@ type Server struct {
 	arm          *arm.Handler
 	api          *api.Handler
 	queue        *queue.Queue // on PostgreSQL
+	reportCache  *report.Cache
 
 	// Export runs imported from the usage sources, and polls that failed.
 	usageRuns, usagePollErrors atomic.Int64
@@ -154,7 +168,7 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	if err := checkDataDir(cfg.DataDir); err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg}
+	s := &Server{cfg: cfg, reportCache: report.NewCache(cmp.Or(cfg.ReportCache, DefaultReportCache), ReportCacheIdle)}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr, err)
@@ -355,7 +369,7 @@ func adminKey(dataDir string) ([32]byte, error) {
 // and, on PostgreSQL, its job queue (docs/scale.md).
 func (s *Server) Reports() *report.Service {
 	svc := &report.Service{Store: s.DB, DataDir: s.cfg.DataDir, Now: s.cfg.Now, CloseDay: s.cfg.CloseDay, Workers: 2,
-		UsageStore: s.cfg.UsageStore, Buckets: s.cfg.UsageBuckets}
+		UsageStore: s.cfg.UsageStore, Buckets: s.cfg.UsageBuckets, Cache: s.reportCache}
 	if s.queue != nil {
 		svc.Executor = s.queue
 	}
@@ -544,6 +558,7 @@ func (s *Server) routes(base string) http.Handler {
 	met := newMetrics()
 	met.signIns(s.Identity)
 	met.usageSources(&s.usageRuns, &s.usagePollErrors)
+	met.reportCache(s.reportCache)
 	met.registry.MustRegister(newPartitionRuns(s.DB))
 	metricsHandler := met.handler(s.adminKeyHash)
 	return bodyDeadline(s.cfg.BodyReadTimeout, met.instrument(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

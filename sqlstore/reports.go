@@ -72,6 +72,11 @@ func (d *DB) ReportVersion(ctx context.Context, month string, version int) (*par
 	return reportVersion(ctx, d.db, month, version, true)
 }
 
+// ReportVersionInfo is ReportVersion without the content and restatement.
+func (d *DB) ReportVersionInfo(ctx context.Context, month string, version int) (*partnerlink.ReportVersion, error) {
+	return reportVersion(ctx, d.db, month, version, false)
+}
+
 func reportVersion(ctx context.Context, q queryer, month string, version int, content bool) (*partnerlink.ReportVersion, error) {
 	cols := `month, version, published_at, hash, NULL, ''`
 	if content {

@@ -94,6 +94,8 @@ and --tls-key are given.`,
 	f.StringArrayVar(&cfg.UsageSources, "usage-source", nil,
 		"read new cost export runs from this location: azblob://CONTAINER/PREFIX, s3://, gs:// or file:/// (repeatable; docs/usage-sources.md)")
 	f.DurationVar(&cfg.UsagePoll, "usage-poll", 15*time.Minute, "how often to look for new export runs at the usage sources")
+	f.IntVar(&cfg.ReportCache, "report-cache", server.DefaultReportCache,
+		fmt.Sprintf("months whose reports the requests share, parsed, each until unread for %s (negative: none; docs/operations.md)", server.ReportCacheIdle))
 	f.IntVar(&cfg.QueueWorkers, "queue-workers", 2, "on PostgreSQL, partitions of closes this server works at once beside the partnerlink workers (negative: none; docs/scale.md)")
 	return cmd
 }

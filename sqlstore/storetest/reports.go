@@ -73,6 +73,19 @@ func testReportVersions(t *testing.T, s Store) {
 	wantCode(t, "a version that does not exist", err, partnerlink.ENOTFOUND)
 	_, err = s.ReportVersion(ctx, "2026-02", 0)
 	wantCode(t, "a month that is not closed", err, partnerlink.ENOTFOUND)
+	// The same without the content (what a reader keeping contents asks).
+	info, err := s.ReportVersionInfo(ctx, "2026-03", 0)
+	must(t, err)
+	if info.Version != 2 || info.Hash != "h2" || len(info.Content) != 0 || !info.PublishedAt.Equal(at.Add(time.Hour)) {
+		t.Errorf("latest version's info: %+v", info)
+	}
+	if info, err = s.ReportVersionInfo(ctx, "2026-03", 1); err != nil || info.Version != 1 || info.Hash != "h1" || len(info.Content) != 0 {
+		t.Errorf("version 1's info: %+v, %v", info, err)
+	}
+	_, err = s.ReportVersionInfo(ctx, "2026-03", 3)
+	wantCode(t, "the info of a version that does not exist", err, partnerlink.ENOTFOUND)
+	_, err = s.ReportVersionInfo(ctx, "2026-02", 0)
+	wantCode(t, "the info of a month that is not closed", err, partnerlink.ENOTFOUND)
 	// The new version is queued to each tenant told of it, with event ids
 	// below the link events'.
 	for i, tenant := range []string{TenantA, TenantB} {
