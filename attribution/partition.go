@@ -40,20 +40,13 @@ func CompareCredits(a, b *Credit) int {
 // share a resource (they are buckets of subscriptions); credits with the
 // same key in several (the per-partner totals of Run.Beside) are added up.
 func Merge(parts []*Result) *Result {
-	sum := Summary{}
-	t := newTallies()
+	sums := make([]Summary, len(parts))
 	n := 0
 	for i, p := range parts {
-		if i == 0 {
-			sum.ChargeCategory, sum.CostColumn = p.Summary.ChargeCategory, p.Summary.CostColumn
-		}
-		for _, x := range []struct{ dst, src *Tally }{{&t.credited, &p.Summary.Credited}, {&t.noPartner, &p.Summary.NoPartner},
-			{&t.unknownSubscription, &p.Summary.UnknownSubscription}, {&t.outOfPeriod, &p.Summary.OutOfPeriod},
-			{&t.otherCategory, &p.Summary.OtherCategory}} {
-			x.dst.merge(x.src)
-		}
+		sums[i] = p.Summary
 		n += p.Len()
 	}
+	sum := MergeSummaries(sums)
 	// Each part's credits are in order already: merge them, k ways.
 	lists := make([][]Credit, 0, len(parts))
 	for _, p := range parts {
@@ -101,13 +94,31 @@ func Merge(parts []*Result) *Result {
 		}
 		down(0)
 	}
+	return &Result{Summary: sum, fixed: credits}
+}
+
+// MergeSummaries adds up the summaries of a run's parts: their tallies,
+// and the rows read as the sum of theirs.
+func MergeSummaries(parts []Summary) Summary {
+	sum := Summary{}
+	t := newTallies()
+	for i, p := range parts {
+		if i == 0 {
+			sum.ChargeCategory, sum.CostColumn = p.ChargeCategory, p.CostColumn
+		}
+		for _, x := range []struct{ dst, src *Tally }{{&t.credited, &p.Credited}, {&t.noPartner, &p.NoPartner},
+			{&t.unknownSubscription, &p.UnknownSubscription}, {&t.outOfPeriod, &p.OutOfPeriod},
+			{&t.otherCategory, &p.OtherCategory}} {
+			x.dst.merge(x.src)
+		}
+	}
 	sum.Credited, sum.NoPartner, sum.UnknownSubscription, sum.OutOfPeriod, sum.OtherCategory =
 		t.credited, t.noPartner, t.unknownSubscription, t.outOfPeriod, t.otherCategory
 	sum.Read = Tally{Amounts: map[string]*focus.Sum{}}
 	for _, x := range []*Tally{&t.credited, &t.noPartner, &t.unknownSubscription, &t.outOfPeriod, &t.otherCategory} {
 		sum.Read.merge(x)
 	}
-	return &Result{Summary: sum, fixed: credits}
+	return sum
 }
 
 // ResultOf is a Result holding credits already in a Result's order (a

@@ -3,6 +3,8 @@ package attribution
 import (
 	"errors"
 	"fmt"
+	"io"
+	"math/rand/v2"
 	"strings"
 	"sync"
 	"testing"
@@ -94,4 +96,96 @@ func csvOf(t *testing.T, res *Result) string {
 		t.Fatal(err)
 	}
 	return b.String()
+}
+
+// docs/performance.md, "Memory as rows grow": a run read in parts
+// (Options.Part), one bucket of subscriptions each, credits what one run
+// over all the rows credits: merged as results (Merge) or as the parts'
+// CSV (MergeCSV), byte for byte, with the same summary.
+func TestPartsMakeTheWholeRun(t *testing.T) {
+	multi := 0
+	for seed := uint64(1); seed <= 40; seed++ {
+		rng := rand.New(rand.NewPCG(seed, 11))
+		doc := randomWorld(rng)
+		usage := usageHeader + randomUsage(rng, doc)
+		ix, err := NewIndex(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		opt := Options{From: *at("2026-03-01"), To: *at("2026-04-01"), Workers: 1 + int(seed%2), chunkSize: 300}
+		whole, err := NewRun(ix, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := whole.Scan(strings.NewReader(usage), "u.csv"); err != nil {
+			t.Fatal(err)
+		}
+		want := csvOf(t, whole.Result())
+		var wantSum strings.Builder
+		whole.Result().Summary.WriteText(&wantSum)
+		for _, of := range []int{2, 3, 5} {
+			var results []*Result
+			var texts []io.Reader
+			nonEmpty := 0
+			for i := range of {
+				o := opt
+				o.Part = Part{Index: i, Of: of, CheckAll: seed%2 == 0 && i == 0}
+				r, err := NewRun(ix, o)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := r.Scan(strings.NewReader(usage), "u.csv"); err != nil {
+					t.Fatal(err)
+				}
+				res := r.Result()
+				if res.Len() > 0 {
+					nonEmpty++
+				}
+				results = append(results, res)
+				texts = append(texts, strings.NewReader(csvOf(t, res)))
+			}
+			if nonEmpty > 1 {
+				multi++
+			}
+			merged := Merge(results)
+			var gotSum strings.Builder
+			merged.Summary.WriteText(&gotSum)
+			if got := csvOf(t, merged); got != want || gotSum.String() != wantSum.String() {
+				t.Fatalf("seed %d, %d parts merged:\n%s%s\nwhole run:\n%s%s", seed, of, got, gotSum.String(), want, wantSum.String())
+			}
+			var b strings.Builder
+			if err := MergeCSV(&b, texts); err != nil || b.String() != want {
+				t.Fatalf("seed %d, %d parts' CSV merged (%v):\n%s\nwhole run:\n%s", seed, of, err, b.String(), want)
+			}
+		}
+	}
+	if multi < 20 {
+		t.Errorf("only %d of 120 cuts credited in more than one part", multi)
+	}
+}
+
+// MergeCSV copies lines with quoted fields (a newline in one) as they are
+// and refuses parts that credit the same key.
+func TestMergeCSVQuotedAndShared(t *testing.T) {
+	a := CSVHeader + "\n" + `1000000,t1,s1,"/subscriptions/s1/r,1",USD,1,1,1` + "\n" + `2000000,t1,s1,"/subscriptions/s1/a""b` + "\nc\",EUR,2,0,3\n"
+	b := CSVHeader + "\n" + `1000000,t1,s1,/subscriptions/s1/r,USD,5,5,1` + "\n" + `3000000,t2,s2,/x,USD,1,1,1` + "\n"
+	var out strings.Builder
+	if err := MergeCSV(&out, []io.Reader{strings.NewReader(b), strings.NewReader(a)}); err != nil {
+		t.Fatal(err)
+	}
+	want := CSVHeader + "\n" + `1000000,t1,s1,/subscriptions/s1/r,USD,5,5,1` + "\n" + `1000000,t1,s1,"/subscriptions/s1/r,1",USD,1,1,1` + "\n" +
+		`2000000,t1,s1,"/subscriptions/s1/a""b` + "\nc\",EUR,2,0,3\n" + `3000000,t2,s2,/x,USD,1,1,1` + "\n"
+	if out.String() != want {
+		t.Errorf("merged:\n%s\nwant:\n%s", out.String(), want)
+	}
+	err := MergeCSV(io.Discard, []io.Reader{strings.NewReader(b), strings.NewReader(b)})
+	if err == nil || !strings.Contains(err.Error(), "both credit") {
+		t.Errorf("parts sharing a key: %v", err)
+	}
+	if err := MergeCSV(io.Discard, []io.Reader{strings.NewReader("a,b\n")}); err == nil {
+		t.Error("a part without the header was merged")
+	}
+	if _, err := NewRun(&Index{}, Options{From: *at("2026-03-01"), To: *at("2026-04-01"), Part: Part{Index: 3, Of: 3}}); err == nil {
+		t.Error("part 3 of 3 was accepted")
+	}
 }

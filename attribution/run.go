@@ -31,10 +31,30 @@ type Options struct {
 	// (Beside): the monthly close's credit of unlinked credentials. Each
 	// resource is looked up once for both worlds.
 	Beside *Index
+	// Part, when Part.Of > 1, makes the run read only the rows of the
+	// subscriptions in bucket Part.Index of Part.Of (BucketOf): the others
+	// are skipped and counted nowhere. The parts' results, merged, are the
+	// whole run's; a large file read in parts keeps one part's resources in
+	// memory at a time (docs/performance.md, "Memory as rows grow").
+	Part Part
 	// chunkSize overrides the reader's chunk size (tests use tiny chunks
 	// to share a small file among workers).
 	chunkSize int
 }
+
+// Part is one bucket of subscriptions: Index of Of (at most MaxParts).
+// The rows of other parts are skipped as soon as their SubAccountId is
+// read, unless CheckAll: then every row is read whole and checked, so that
+// a bad row anywhere stops this run as it stops a run over all rows (the
+// first of a run's parts sets it; docs/performance.md, "Memory as rows
+// grow").
+type Part struct {
+	Index, Of int
+	CheckAll  bool
+}
+
+// MaxParts bounds the parts a run is read in.
+const MaxParts = 256
 
 // Run streams usage rows through an index. Create one with NewRun, feed it
 // files with Scan (or rows with Add), then take the Result. A Run is used
@@ -79,6 +99,9 @@ func NewRun(ix *Index, opt Options) (*Run, error) {
 	if ix.grantsDropped || (opt.Beside != nil && opt.Beside.grantsDropped) {
 		return nil, errors.New("attribution run: the index's grants were let go (Index.DropGrants)")
 	}
+	if opt.Part.Of > MaxParts || opt.Part.Of > 1 && (opt.Part.Index < 0 || opt.Part.Index >= opt.Part.Of) {
+		return nil, fmt.Errorf("attribution run: part %d of %d does not exist", opt.Part.Index, opt.Part.Of)
+	}
 	if opt.ChargeCategory == "" {
 		opt.ChargeCategory = "Usage"
 	}
@@ -114,7 +137,18 @@ func (r *Run) Scan(rd io.Reader, name string) error {
 	}
 	file := r.file
 	r.file++
-	return focus.Scan(rd, name, focus.Options{Workers: len(r.workers), ChunkSize: r.opt.chunkSize}, r.rowFunc(file, name))
+	return focus.Scan(rd, name, r.scanOptions(len(r.workers), func(w int) int { return w }), r.rowFunc(file, name))
+}
+
+// scanOptions are the reader's options for a scan on workers goroutines,
+// the reader's worker w being the run's worker(w): with Options.Part, rows
+// of other parts are skipped unread (unless Part.CheckAll).
+func (r *Run) scanOptions(workers int, worker func(w int) int) focus.Options {
+	o := focus.Options{Workers: workers, ChunkSize: r.opt.chunkSize}
+	if r.opt.Part.Of > 1 && !r.opt.Part.CheckAll {
+		o.Keep = func(w int, sub focus.GUID) bool { return r.workers[worker(w)].inPart(sub) }
+	}
+	return o
 }
 
 // ScanAs reads one FOCUS file into the run on the calling goroutine, as
@@ -134,7 +168,7 @@ func (r *Run) ScanAs(w int, file int64, rd io.Reader, name string) (int64, error
 	}
 	before := r.workers[w].summary.rows()
 	fn := r.rowFunc(file, name)
-	err := focus.Scan(rd, name, focus.Options{Workers: 1, ChunkSize: r.opt.chunkSize}, func(_ int, row *focus.Row) error { return fn(w, row) })
+	err := focus.Scan(rd, name, r.scanOptions(1, func(int) int { return w }), func(_ int, row *focus.Row) error { return fn(w, row) })
 	return r.workers[w].summary.rows() - before, err
 }
 
@@ -225,6 +259,10 @@ type worker struct {
 	// beside[p] are the totals of partner p of the Beside world, by
 	// currency.
 	beside [][]credit
+	// The last subscription asked about (inPart) and whether it is in the
+	// run's part.
+	partGUID          focus.GUID
+	partKnown, partIn bool
 }
 
 func newWorker(r *Run) *worker {
@@ -247,6 +285,10 @@ func (w *worker) add(file int64, row *focus.Row) error {
 			return partnerlink.Errorf(partnerlink.EINVALID, "line %d: the file has no %s column; choose another cost column", row.Line, focus.ColEffectiveCostInUSD)
 		}
 		amount, currency = &row.EffectiveCostInUSD, usd
+	}
+	// Rows of other parts (Options.Part) count nowhere; only checked.
+	if r.opt.Part.Of > 1 && !w.inPart(row.Subscription) {
+		return nil
 	}
 	// The category as the run names it is the common case (no folding).
 	if !bytes.Equal(row.ChargeCategory, r.category) && !bytes.EqualFold(row.ChargeCategory, r.category) {
@@ -306,6 +348,17 @@ func (w *worker) add(file int64, row *focus.Row) error {
 		w.summary.noPartner.add(currency, amount)
 	}
 	return nil
+}
+
+// inPart reports whether sub's rows belong to the run's part (Options.Part),
+// remembering the last subscription's answer: rows come grouped by
+// subscription.
+func (w *worker) inPart(sub focus.GUID) bool {
+	if !w.partKnown || sub != w.partGUID {
+		w.partGUID, w.partKnown = sub, true
+		w.partIn = BucketOf(sub, w.run.opt.Part.Of) == w.run.opt.Part.Index
+	}
+	return w.partIn
 }
 
 // partnerHit reads the grants of one partner, gs[i:next] (grants are

@@ -26,6 +26,11 @@ type Options struct {
 	// and the parse; 4 MiB ones made reading a third slower). Tests make it
 	// small to exercise chunk boundaries.
 	ChunkSize int
+	// Keep, when set, is asked about each CSV row's subscription once its
+	// SubAccountId is read: a row it refuses is skipped, its other fields
+	// neither read nor checked (a run read in parts; Parquet rows are all
+	// handed to the row function). worker is as for RowFunc.
+	Keep func(worker int, sub GUID) bool
 }
 
 // RowFunc receives each row. worker (0 ≤ worker < Workers) identifies the
@@ -257,7 +262,7 @@ func scanCSV(r io.Reader, name string, opt Options, fn RowFunc) error {
 		wg.Add(1)
 		go func(w int) {
 			defer wg.Done()
-			p := rowParser{name: name, idx: idx, nfields: len(header)}
+			p := rowParser{name: name, idx: idx, nfields: len(header), keep: opt.Keep}
 			for ch := range chunks {
 				if line, err := p.chunk(w, ch, fn); err != nil {
 					errs.set(line, err)
@@ -321,6 +326,7 @@ type rowParser struct {
 	end     timeCache
 	subText subTexts
 	subs    subCheck
+	keep    func(worker int, sub GUID) bool // Options.Keep
 }
 
 func (p *rowParser) chunk(w int, ch chunk, fn RowFunc) (int64, error) {
@@ -338,6 +344,13 @@ func (p *rowParser) chunk(w int, ch chunk, fn RowFunc) (int64, error) {
 		}
 		if len(fields) != p.nfields {
 			return at, partnerlink.Errorf(partnerlink.EINVALID, "%s line %d: the row has %d fields; the header has %d", p.name, at, len(fields), p.nfields)
+		}
+		if p.keep != nil {
+			// A subscription that does not read goes on to fill, which
+			// words the error.
+			if sub, ok := p.subText.parse(fields[p.idx[iSubAccount]]); ok && !p.keep(w, sub) {
+				continue
+			}
 		}
 		if err := p.fill(at, fields); err != nil {
 			return at, err

@@ -1,16 +1,21 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/partnerlink/partnerlink"
 	"github.com/partnerlink/partnerlink/attribution"
+	"github.com/partnerlink/partnerlink/focus"
 	"github.com/partnerlink/partnerlink/ledger"
 	"github.com/partnerlink/partnerlink/sqlstore"
 	"github.com/spf13/cobra"
@@ -32,6 +37,7 @@ func newAttributeCmd(m *Main) *cobra.Command {
 		workers     int
 		showSummary bool
 		indexCache  string
+		passes      string
 	)
 	cmd := &cobra.Command{
 		Use:   "attribute --world FILE --usage FILE [--usage FILE …] --from DAY --to DAY [--powerplatform]",
@@ -55,7 +61,12 @@ Insights profile files instead, and the output is the Power Platform credit.
 
 A world document read before (the same bytes) is not parsed again: its
 index is read from a snapshot in --index-cache (docs/performance.md,
-"Index snapshots").`,
+"Index snapshots").
+
+Usage of more than about 12 million rows is read in passes, one bucket of
+subscriptions each (--passes: auto, or a number), so that memory holds one
+pass's resources; the output is the same (docs/performance.md, "Memory as
+rows grow").`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if fromS == "" || toS == "" {
@@ -88,7 +99,11 @@ index is read from a snapshot in --index-cache (docs/performance.md,
 			if indexCache == "off" {
 				indexCache = ""
 			}
-			return runAttribute(m, worldPath, indexCache, usagePaths, opt, showSummary)
+			n, err := attributePasses(passes, usagePaths)
+			if err != nil {
+				return err
+			}
+			return runAttribute(m, worldPath, indexCache, usagePaths, opt, n, showSummary)
 		},
 	}
 	f := cmd.Flags()
@@ -101,6 +116,7 @@ index is read from a snapshot in --index-cache (docs/performance.md,
 	f.StringVar(&costColumn, "cost-column", "EffectiveCost", "amount credited: EffectiveCost, BilledCost or x_EffectiveCostInUsd")
 	f.IntVar(&workers, "workers", runtime.GOMAXPROCS(0), "goroutines reading and crediting usage")
 	f.BoolVar(&showSummary, "summary", true, "print the summary of rows read and not credited on standard error")
+	f.StringVar(&passes, "passes", "auto", "read the usage in this many passes, one bucket of subscriptions each; auto: one per ~12M rows")
 	f.StringVar(&indexCache, "index-cache", envOr("PARTNERLINK_INDEX_CACHE", defaultIndexCache()),
 		"folder of the world documents' index snapshots, or off (env PARTNERLINK_INDEX_CACHE; docs/performance.md)")
 	return cmd
@@ -116,12 +132,43 @@ func defaultIndexCache() string {
 	return filepath.Join(dir, "partnerlink", "index")
 }
 
-func runAttribute(m *Main, worldPath, indexCache string, usagePaths []string, opt attribution.Options, showSummary bool) error {
+// rowsPerPass is about how many usage rows one pass of attribute reads
+// (--passes auto): the bench's 10M-row month is one pass, at about the
+// memory of its world's index (docs/performance.md, "Memory as rows grow").
+const rowsPerPass = 12_000_000
+
+// attributePasses reads --passes: a number from 1, or auto (one pass per
+// rowsPerPass rows the usage files hold, about: focus.EstimateRows).
+func attributePasses(flag string, usagePaths []string) (int, error) {
+	if flag != "auto" {
+		n, err := strconv.Atoi(flag)
+		if err != nil || n < 1 || n > attribution.MaxParts {
+			return 0, partnerlink.Errorf(partnerlink.EINVALID, "--passes %q: expected auto or a number from 1 to %d", flag, attribution.MaxParts)
+		}
+		return n, nil
+	}
+	var rows int64
+	for _, p := range usagePaths {
+		n, err := focus.EstimateRows(p)
+		if err != nil {
+			return 0, err
+		}
+		rows += n
+	}
+	return int(min((rows+rowsPerPass-1)/rowsPerPass, attribution.MaxParts)), nil
+}
+
+func runAttribute(m *Main, worldPath, indexCache string, usagePaths []string, opt attribution.Options, passes int, showSummary bool) error {
 	ix, err := attribution.ReadIndexFile(worldPath, indexCache)
 	if err != nil {
 		return err
 	}
-
+	// The usage is read from what the index holds, not from the garbage of
+	// decoding the world (docs/performance.md, "Memory as rows grow").
+	debug.FreeOSMemory()
+	if passes > 1 {
+		return attributeInPasses(m, ix, usagePaths, opt, passes, showSummary)
+	}
 	run, err := attribution.NewRun(ix, opt)
 	if err != nil {
 		return err
@@ -137,6 +184,62 @@ func runAttribute(m *Main, worldPath, indexCache string, usagePaths []string, op
 	}
 	if showSummary {
 		return res.Summary.WriteText(m.Stderr)
+	}
+	return nil
+}
+
+// attributeInPasses reads the usage files once per pass, each pass
+// crediting one bucket of subscriptions (attribution.Part) into a CSV file
+// of its own, which are merged into the output at the end: memory holds
+// one pass's resources and credits.
+func attributeInPasses(m *Main, ix *attribution.Index, usagePaths []string, opt attribution.Options, passes int, showSummary bool) error {
+	dir, err := os.MkdirTemp("", "partnerlink-attribute-")
+	if err != nil {
+		return fmt.Errorf("attribute: a folder for the passes' credits: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	var sums []attribution.Summary
+	var parts []io.Reader
+	for i := range passes {
+		// The first pass reads every row whole, so that a bad one stops
+		// the run with the error one pass would give.
+		opt.Part = attribution.Part{Index: i, Of: passes, CheckAll: i == 0}
+		run, err := attribution.NewRun(ix, opt)
+		if err != nil {
+			return err
+		}
+		for _, p := range usagePaths {
+			if err := scanUsage(run, p); err != nil {
+				return err
+			}
+		}
+		res := run.Result()
+		f, err := os.Create(filepath.Join(dir, fmt.Sprintf("pass-%d.csv", i)))
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		bw := bufio.NewWriterSize(f, 1<<20)
+		if err := res.WriteCSV(bw); err != nil {
+			return err
+		}
+		if err := bw.Flush(); err != nil {
+			return fmt.Errorf("attribute: write %s: %w", f.Name(), err)
+		}
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return err
+		}
+		sums, parts = append(sums, res.Summary), append(parts, f)
+		// The next pass starts from what the index holds, not from this
+		// pass's garbage (the peak would be the heap goal this pass set).
+		debug.FreeOSMemory()
+	}
+	if err := attribution.MergeCSV(m.Stdout, parts); err != nil {
+		return err
+	}
+	if showSummary {
+		sum := attribution.MergeSummaries(sums)
+		return sum.WriteText(m.Stderr)
 	}
 	return nil
 }

@@ -2,10 +2,14 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/partnerlink/partnerlink/world"
 )
 
 // runAttributeCmd runs the partnerlink command tree in process.
@@ -144,5 +148,93 @@ func TestAttributeIndexSnapshots(t *testing.T) {
 	os.WriteFile(w, doc, 0o644)
 	if out := attribute("off"); out != string(want) {
 		t.Fatalf("--index-cache off:\n%s", out)
+	}
+}
+
+// docs/performance.md, "Memory as rows grow": usage read in passes, one
+// bucket of subscriptions each, gives the output and summary of one pass,
+// byte for byte; --passes takes auto or a number.
+func TestAttributeInPasses(t *testing.T) {
+	// The azure-basic world and usage over eight subscriptions, so that
+	// the passes' buckets each hold some.
+	src := "testdata/azure-basic"
+	b, err := os.ReadFile(filepath.Join(src, "world.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc world.Document
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	usage, err := os.ReadFile(filepath.Join(src, "usage.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const sub = "9d8c7b6a-5f4e-4d3c-8b2a-190807060504"
+	header, rows, _ := strings.Cut(string(usage), "\n")
+	more := header + "\n"
+	assignments := doc.RoleAssignments
+	n := 0
+	for k := range 8 {
+		id := fmt.Sprintf("9d8c7b6a-5f4e-4d3c-8b2a-1908070605%02d", 10+k)
+		more += strings.ReplaceAll(rows, sub, id)
+		s := doc.Subscriptions[0]
+		s.SubscriptionID = id
+		doc.Subscriptions = append(doc.Subscriptions, s)
+		for _, ra := range assignments {
+			if strings.Contains(ra.Scope, sub) && k%3 != 2 { // a third of them credited to no one
+				ra.Scope = strings.ReplaceAll(ra.Scope, sub, id)
+				n++
+				ra.ID = fmt.Sprintf("f1000000-0000-4000-8000-%012d", n)
+				doc.RoleAssignments = append(doc.RoleAssignments, ra)
+			}
+		}
+	}
+	dir := t.TempDir()
+	if b, err = json.Marshal(&doc); err != nil {
+		t.Fatal(err)
+	}
+	w, u, u2 := filepath.Join(dir, "world.json"), filepath.Join(dir, "u.csv"), filepath.Join(dir, "u2.csv")
+	for path, data := range map[string]string{w: string(b), u: more, u2: string(usage)} {
+		if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	args := []string{"attribute", "--world", w, "--usage", u, "--usage", u2, "--from", "2026-02-01", "--to", "2026-04-01", "--index-cache", "off"}
+	want, wantSum, err := runAttributeCmd(t, append(args, "--passes", "1")...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Count(want, "\n") < 12 || !strings.Contains(wantSum, "no partner holds access: 33 rows") {
+		t.Fatalf("the usage credits too little to compare:\n%s%s", want, wantSum)
+	}
+	for _, passes := range []string{"auto", "2", "3", "7"} {
+		got, gotSum, err := runAttributeCmd(t, append(args, "--passes", passes)...)
+		if err != nil || got != want || gotSum != wantSum {
+			t.Fatalf("--passes %s (%v):\n%s%s\none pass:\n%s%s", passes, err, got, gotSum, want, wantSum)
+		}
+	}
+	// A bad row stops every pass count with the error of one pass: the
+	// first pass reads every row whole, whichever pass credits it.
+	badRows := strings.Replace(more, ",4.20,4.20\n", ",4.20,4.2O\n", 7) // rows of several subscriptions
+	bad := filepath.Join(dir, "bad.csv")
+	if err := os.WriteFile(bad, []byte(badRows), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	badArgs := []string{"attribute", "--world", w, "--usage", bad, "--from", "2026-02-01", "--to", "2026-04-01", "--index-cache", "off"}
+	_, _, wantErr := runAttributeCmd(t, append(badArgs, "--passes", "1")...)
+	if wantErr == nil || !strings.Contains(wantErr.Error(), "BilledCost \"4.2O\" is not valid") {
+		t.Fatalf("a bad row in one pass: %v", wantErr)
+	}
+	for _, passes := range []string{"2", "3", "7"} {
+		if _, _, err := runAttributeCmd(t, append(badArgs, "--passes", passes)...); err == nil || err.Error() != wantErr.Error() {
+			t.Errorf("a bad row, --passes %s: %v; one pass: %v", passes, err, wantErr)
+		}
+	}
+	for _, bad := range []string{"0", "-1", "many", "257"} {
+		_, _, err := runAttributeCmd(t, append(args, "--passes", bad)...)
+		if err == nil || !strings.Contains(err.Error(), "expected auto or a number from 1 to 256") {
+			t.Errorf("--passes %s: %v", bad, err)
+		}
 	}
 }
