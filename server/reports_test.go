@@ -26,20 +26,7 @@ import (
 func TestReportCache(t *testing.T) {
 	var bodies []string
 	for _, size := range []int{0, -1} { // 0: the default
-		srv, tlsCfg := startServer(t, server.Config{CloseEvery: -1, ReportCache: size})
-		ctx := context.Background()
-		doc := demo.World(demo.NewCredentials())
-		world.Normalize(doc)
-		if err := srv.DB.ImportWorld(ctx, doc, identity.HashSecret); err != nil {
-			t.Fatal(err)
-		}
-		month := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
-		if _, err := usage.Import(ctx, srv.DB, srv.DataDir(), usage.FOCUS, "u.csv", bytes.NewReader(demo.UsageCSV(month)), time.Now(), nil); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := srv.Reports().Close(ctx, partnerlink.MonthOf(month), true); err != nil {
-			t.Fatal(err)
-		}
+		srv, tlsCfg := closedDemoMonth(t, server.Config{CloseEvery: -1, ReportCache: size})
 		get := adminGetter(t, srv, tlsCfg)
 		for range 3 {
 			code, body := get("/api/v1/admin/reports/2026-10/program?format=csv")
@@ -64,6 +51,27 @@ func TestReportCache(t *testing.T) {
 			t.Fatal("the program report's bytes differ between reads")
 		}
 	}
+}
+
+// closedDemoMonth starts a server on cfg holding the demo world, with
+// October 2026's demo usage imported and closed.
+func closedDemoMonth(t *testing.T, cfg server.Config) (*server.Server, *tls.Config) {
+	t.Helper()
+	srv, tlsCfg := startServer(t, cfg)
+	ctx := context.Background()
+	doc := demo.World(demo.NewCredentials())
+	world.Normalize(doc)
+	if err := srv.DB.ImportWorld(ctx, doc, identity.HashSecret); err != nil {
+		t.Fatal(err)
+	}
+	month := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
+	if _, err := usage.Import(ctx, srv.DB, srv.DataDir(), usage.FOCUS, "u.csv", bytes.NewReader(demo.UsageCSV(month)), time.Now(), nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := srv.Reports().Close(ctx, partnerlink.MonthOf(month), true); err != nil {
+		t.Fatal(err)
+	}
+	return srv, tlsCfg
 }
 
 // adminGetter returns a function that GETs a path with srv's admin key.

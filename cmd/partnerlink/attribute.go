@@ -169,16 +169,10 @@ func runAttribute(m *Main, worldPath, indexCache string, usagePaths []string, op
 	if passes > 1 {
 		return attributeInPasses(m, ix, usagePaths, opt, passes, showSummary)
 	}
-	run, err := attribution.NewRun(ix, opt)
+	res, err := attributeFiles(ix, opt, usagePaths)
 	if err != nil {
 		return err
 	}
-	for _, p := range usagePaths {
-		if err := scanUsage(run, p); err != nil {
-			return err
-		}
-	}
-	res := run.Result()
 	if err := res.WriteCSV(m.Stdout); err != nil {
 		return err
 	}
@@ -186,6 +180,20 @@ func runAttribute(m *Main, worldPath, indexCache string, usagePaths []string, op
 		return res.Summary.WriteText(m.Stderr)
 	}
 	return nil
+}
+
+// attributeFiles runs the attribution of the usage files, in order.
+func attributeFiles(ix *attribution.Index, opt attribution.Options, usagePaths []string) (*attribution.Result, error) {
+	run, err := attribution.NewRun(ix, opt)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range usagePaths {
+		if err := scanUsage(run, p); err != nil {
+			return nil, err
+		}
+	}
+	return run.Result(), nil
 }
 
 // attributeInPasses reads the usage files once per pass, each pass
@@ -204,16 +212,10 @@ func attributeInPasses(m *Main, ix *attribution.Index, usagePaths []string, opt 
 		// The first pass reads every row whole, so that a bad one stops
 		// the run with the error one pass would give.
 		opt.Part = attribution.Part{Index: i, Of: passes, CheckAll: i == 0}
-		run, err := attribution.NewRun(ix, opt)
+		res, err := attributeFiles(ix, opt, usagePaths)
 		if err != nil {
 			return err
 		}
-		for _, p := range usagePaths {
-			if err := scanUsage(run, p); err != nil {
-				return err
-			}
-		}
-		res := run.Result()
 		f, err := os.Create(filepath.Join(dir, fmt.Sprintf("pass-%d.csv", i)))
 		if err != nil {
 			return err
