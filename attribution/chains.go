@@ -129,11 +129,13 @@ func eachChain(doc *world.Document, sized func(n int), yield func(*Chain)) {
 	}
 	assignments := map[principalKey][]int{} // principal → role assignments
 	for i, a := range doc.RoleAssignments {
-		assignments[pkey(a.TenantID, a.PrincipalID)] = append(assignments[pkey(a.TenantID, a.PrincipalID)], i)
+		k := pkey(a.TenantID, a.PrincipalID)
+		assignments[k] = append(assignments[k], i)
 	}
 	delegations := map[principalKey][]int{} // principal of the managing tenant → delegations
 	for i, d := range doc.Delegations {
-		delegations[pkey(d.ManagingTenantID, d.PrincipalID)] = append(delegations[pkey(d.ManagingTenantID, d.PrincipalID)], i)
+		k := pkey(d.ManagingTenantID, d.PrincipalID)
+		delegations[k] = append(delegations[k], i)
 	}
 	// A role is looked up in the tenant of the scope it is held at: a
 	// custom role of another tenant never applies, whatever its name
