@@ -76,4 +76,33 @@ func TestDictionaryEncodedResourcesCreditAsCSV(t *testing.T) {
 			t.Errorf("%d workers: Parquet with a dictionary credits\n%s\nCSV credits\n%s", workers, got, want)
 		}
 	}
+	// Read in parts (Options.Part), each skipping the rows of the others'
+	// subscriptions unread, the Parquet file credits what the CSV does
+	// (docs/performance.md, "Memory as rows grow").
+	split := false
+	for _, of := range []int{2, 3} {
+		var parts []*Result
+		nonEmpty := 0
+		for i := range of {
+			r, err := NewRun(b.index(t), Options{From: start, To: start.AddDate(0, 1, 0), Workers: 2, Part: Part{Index: i, Of: of}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := r.Scan(bytes.NewReader(pq.Bytes()), "usage"); err != nil {
+				t.Fatal(err)
+			}
+			res := r.Result()
+			if res.Len() > 0 {
+				nonEmpty++
+			}
+			parts = append(parts, res)
+		}
+		split = split || nonEmpty > 1
+		if got := csvOf(t, Merge(parts)); got != want {
+			t.Errorf("%d parts of the Parquet file credit\n%s\nCSV credits\n%s", of, got, want)
+		}
+	}
+	if !split {
+		t.Error("no cut put the subscriptions' credits in more than one part")
+	}
 }

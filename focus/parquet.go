@@ -93,7 +93,7 @@ func scanParquet(ra io.ReaderAt, size int64, name string, opt Options, fn RowFun
 			defer wg.Done()
 			p := parsers.Get().(*pqParser)
 			defer parsers.Put(p)
-			p.name, p.cols, p.colOf = name, cols, make([]int8, len(paths))
+			p.name, p.cols, p.colOf, p.keep = name, cols, make([]int8, len(paths)), opt.Keep
 			for i := range p.colOf {
 				p.colOf[i] = -1
 			}
@@ -164,6 +164,7 @@ type pqParser struct {
 	startCache, endCache instant
 	dictGen              uint64 // the row group's number (Row.ResourceRef)
 	texts                [nColumns]timeCache
+	keep                 func(worker int, sub GUID) bool // Options.Keep (fastGroup)
 }
 
 func (p *pqParser) group(w int, g parquet.RowGroup, offset int64, fn RowFunc) (int64, error) {

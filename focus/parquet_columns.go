@@ -151,6 +151,12 @@ func (p *pqParser) fastGroup(w int, g parquet.RowGroup, offset int64, fn RowFunc
 	p.dictGen = uint64(dictGens.Add(1))
 	for i := range n {
 		line := offset + int64(i) + 1
+		if p.keep != nil {
+			// A subscription that does not read goes on to be refused.
+			if sub, ok := p.subAt(i); ok && !p.keep(w, sub) {
+				continue
+			}
+		}
 		if !direct || !p.direct(i, line) {
 			// The general reader decides: it makes the row, or words why
 			// the row is refused.

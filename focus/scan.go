@@ -26,10 +26,11 @@ type Options struct {
 	// and the parse; 4 MiB ones made reading a third slower). Tests make it
 	// small to exercise chunk boundaries.
 	ChunkSize int
-	// Keep, when set, is asked about each CSV row's subscription once its
+	// Keep, when set, is asked about each row's subscription once its
 	// SubAccountId is read: a row it refuses is skipped, its other fields
-	// neither read nor checked (a run read in parts; Parquet rows are all
-	// handed to the row function). worker is as for RowFunc.
+	// neither read nor checked (a run read in parts). A Parquet file's
+	// pages are decoded all the same, and only in column-wise row groups
+	// are rows skipped. worker is as for RowFunc.
 	Keep func(worker int, sub GUID) bool
 }
 
