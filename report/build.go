@@ -114,26 +114,43 @@ func Build(in Inputs) (*Content, error) {
 	// and currency: a line whose resource the organization has already
 	// had under an ID sorting before is a duplicate for the organization.
 	// Only an organization credited apart has several IDs linked.
+	// Organizations and currencies are numbered: a key of three numbers is
+	// a third of one holding two strings, over hundreds of thousands of lines.
 	type orgLine struct {
-		org, currency string
-		resource      int32 // in c.table
+		org, currency, resource int32 // resource: in c.table
 	}
 	seen := map[orgLine]bool{}
-	apart := false
+	orgNumbers, currencies := map[string]int32{}, map[string]int32{}
+	number := func(m map[string]int32, s string) int32 {
+		n, ok := m[s]
+		if !ok {
+			n = int32(len(m))
+			m[s] = n
+		}
+		return n
+	}
+	apart, orgN := false, int32(0)
 	for i := range c.Azure {
 		l := &c.Azure[i]
 		if i == 0 || l.PartnerID != c.Azure[i-1].PartnerID {
 			apart = in.Index.CreditsOrganization(l.PartnerID)
+			orgN = number(orgNumbers, org[l.PartnerID])
 		}
 		if !apart {
 			continue
 		}
-		k := orgLine{org[l.PartnerID], l.Currency, c.table.of[i]}
+		k := orgLine{orgN, number(currencies, l.Currency), c.table.of[i]}
 		l.DuplicateForPGA = seen[k]
 		seen[k] = true
 	}
-	for _, cr := range res.Range(nil, split, res.Len()) {
-		orgs.add(strings.TrimPrefix(cr.PartnerID, attribution.OrganizationPrefix), &cr)
+	// A block at a time: a large month's organization credits are a few
+	// hundred thousand.
+	var block []attribution.Credit
+	for from := split; from < res.Len(); from += 4096 {
+		block = res.Range(block[:0], from, min(from+4096, res.Len()))
+		for i := range block {
+			orgs.add(strings.TrimPrefix(block[i].PartnerID, attribution.OrganizationPrefix), &block[i])
+		}
 	}
 	for _, p := range parts {
 		orgs.merge(p)

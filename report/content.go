@@ -122,6 +122,14 @@ func tableOf(ls AzureLines, resource []int32) *azureTable {
 		n = max(n, r+1)
 	}
 	number := make([]int32, n) // resource → its number in the table, plus one
+	distinct := 0
+	for _, r := range resource {
+		if number[r] == 0 {
+			number[r], distinct = 1, distinct+1
+		}
+	}
+	clear(number)
+	t.resources = make([]lineResource, 0, distinct) // a large month's table, allocated once
 	for i, r := range resource {
 		if number[r] == 0 {
 			l := &ls[i]

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"reflect"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"testing"
@@ -699,6 +700,38 @@ func TestLinesOf(t *testing.T) {
 		if err != nil || len(got.Azure) == 0 || !slices.Equal(got.Azure, c.Azure) || !slices.Equal(got.PowerPlatform, c.PowerPlatform) ||
 			got.Credentials != nil || got.Partners != nil {
 			t.Errorf("lines of the content: %v, %d lines (want %d), %d credentials", err, len(got.Azure), len(c.Azure), len(got.Credentials))
+		}
+	}
+}
+
+// A close's scan lowers the collector's target and puts it back when the
+// last scan under way ends, however the scans overlap; a target set lower
+// (or off) stays.
+func TestLeanGC(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	a := leanGC()
+	b := leanGC()
+	if got := debug.SetGCPercent(-1); got != scanGCPercent {
+		t.Errorf("during the scans the target is %d, want %d", got, scanGCPercent)
+	}
+	debug.SetGCPercent(scanGCPercent)
+	a()
+	if got := debug.SetGCPercent(scanGCPercent); got != scanGCPercent {
+		t.Errorf("with one scan still under way the target is %d", got)
+	}
+	b()
+	if got := debug.SetGCPercent(100); got != 100 {
+		t.Errorf("after the scans the target is %d, want 100", got)
+	}
+	for _, low := range []int{-1, 20} {
+		debug.SetGCPercent(low)
+		restore := leanGC()
+		if got := debug.SetGCPercent(low); got != low {
+			t.Errorf("a target of %d became %d", low, got)
+		}
+		restore()
+		if got := debug.SetGCPercent(100); got != low {
+			t.Errorf("a target of %d was put back as %d", low, got)
 		}
 	}
 }
