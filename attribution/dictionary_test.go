@@ -106,3 +106,68 @@ func TestDictionaryEncodedResourcesCreditAsCSV(t *testing.T) {
 		t.Error("no cut put the subscriptions' credits in more than one part")
 	}
 }
+
+// flbaRow has SubAccountId as a bare GUID in a fixed-length column
+// (FIXED_LEN_BYTE_ARRAY(36)).
+type flbaRow struct {
+	ChargePeriodStart time.Time `parquet:"ChargePeriodStart,timestamp(nanosecond)"`
+	ChargePeriodEnd   time.Time `parquet:"ChargePeriodEnd,timestamp(nanosecond)"`
+	ChargeCategory    string    `parquet:"ChargeCategory"`
+	ResourceID        string    `parquet:"ResourceId"`
+	SubAccountID      [36]byte  `parquet:"SubAccountId"`
+	ServiceName       string    `parquet:"ServiceName"`
+	BillingCurrency   string    `parquet:"BillingCurrency"`
+	EffectiveCost     string    `parquet:"EffectiveCost"`
+	BilledCost        string    `parquet:"BilledCost"`
+}
+
+// A Parquet file whose SubAccountId is a fixed-length column, read in
+// parts, credits what it credits in one pass (the parts' skip reads only
+// text columns; the run skips the others' rows).
+func TestFixedLengthSubscriptionsInParts(t *testing.T) {
+	b := newWorld().
+		link(tC, uA, pL, "2026-01-01", "").assign(tC, uA, "Contributor", "/subscriptions/"+S1, "2026-01-01", "").
+		link(tC, spC, pA, "2026-01-01", "").assign(tC, spC, "Owner", "/subscriptions/"+S2, "2026-01-01", "")
+	ids := []string{app, db, vm2, vm3}
+	subs := []string{S1, S1, S2, S3}
+	var rows []flbaRow
+	start := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	for i := range 400 {
+		k := i % len(ids)
+		ps := start.AddDate(0, 0, i%31)
+		var sub [36]byte
+		copy(sub[:], subs[k])
+		rows = append(rows, flbaRow{ps, ps.AddDate(0, 0, 1), "Usage", ids[k], sub, "svc", "EUR", "1.5", "1.5"})
+	}
+	var pq bytes.Buffer
+	w := parquet.NewGenericWriter[flbaRow](&pq, parquet.MaxRowsPerRowGroup(100))
+	if _, err := w.Write(rows); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	run := func(part Part) *Result {
+		r, err := NewRun(b.index(t), Options{From: start, To: start.AddDate(0, 1, 0), Workers: 2, Part: part})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Scan(bytes.NewReader(pq.Bytes()), "usage.parquet"); err != nil {
+			t.Fatal(err)
+		}
+		return r.Result()
+	}
+	want := csvOf(t, run(Part{}))
+	if strings.Count(want, "\n") < 3 {
+		t.Fatalf("the test data credits too little:\n%s", want)
+	}
+	for _, of := range []int{2, 3} {
+		var parts []*Result
+		for i := range of {
+			parts = append(parts, run(Part{Index: i, Of: of}))
+		}
+		if got := csvOf(t, Merge(parts)); got != want {
+			t.Errorf("%d parts credit\n%s\none pass credits\n%s", of, got, want)
+		}
+	}
+}

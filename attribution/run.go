@@ -53,8 +53,9 @@ type Part struct {
 	CheckAll  bool
 }
 
-// MaxParts bounds the parts a run is read in.
-const MaxParts = 256
+// MaxParts bounds the parts a run is read in (attribute keeps a file open
+// per part).
+const MaxParts = 64
 
 // Run streams usage rows through an index. Create one with NewRun, feed it
 // files with Scan (or rows with Add), then take the Result. A Run is used

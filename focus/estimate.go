@@ -16,7 +16,8 @@ import (
 // CSV, the file's size over the mean length of the lines in its first MiB;
 // for gzip CSV, the same through the compression ratio of that first MiB.
 // It is what a large input is cut into passes by (docs/performance.md,
-// "Memory as rows grow"); a file it cannot make sense of counts as 0.
+// "Memory as rows grow"); a file it cannot make sense of, or that is not a
+// regular file (a pipe), counts as 0.
 func EstimateRows(path string) (int64, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -26,6 +27,9 @@ func EstimateRows(path string) (int64, error) {
 	st, err := f.Stat()
 	if err != nil {
 		return 0, err
+	}
+	if !st.Mode().IsRegular() {
+		return 0, nil // a pipe: read once, as it comes
 	}
 	var magic [4]byte
 	if n, _ := io.ReadFull(f, magic[:]); n < 2 {

@@ -92,7 +92,10 @@ func scanParquet(ra io.ReaderAt, size int64, name string, opt Options, fn RowFun
 		go func(w int) {
 			defer wg.Done()
 			p := parsers.Get().(*pqParser)
-			defer parsers.Put(p)
+			defer func() {
+				p.keep = nil // it holds its run: a pooled parser must not keep it alive
+				parsers.Put(p)
+			}()
 			p.name, p.cols, p.colOf, p.keep = name, cols, make([]int8, len(paths)), opt.Keep
 			for i := range p.colOf {
 				p.colOf[i] = -1

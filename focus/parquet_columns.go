@@ -151,8 +151,9 @@ func (p *pqParser) fastGroup(w int, g parquet.RowGroup, offset int64, fn RowFunc
 	p.dictGen = uint64(dictGens.Add(1))
 	for i := range n {
 		line := offset + int64(i) + 1
-		if p.keep != nil {
-			// A subscription that does not read goes on to be refused.
+		if p.keep != nil && p.columns[iSubAccount].kind == encoding.ByteArray {
+			// A subscription that does not read goes on to be refused. (A
+			// fixed-length column's rows are all made: the run skips them.)
 			if sub, ok := p.subAt(i); ok && !p.keep(w, sub) {
 				continue
 			}

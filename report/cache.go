@@ -1,6 +1,7 @@
 package report
 
 import (
+	"context"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -41,14 +42,15 @@ func NewCache(size int, idle time.Duration) *Cache {
 	return &Cache{size: size, idle: idle}
 }
 
-// Stats returns how many reads the cache answered and how many read the
-// store.
+// Stats returns how many reads the cache answered (joining a load under
+// way included) and how many read the store.
 func (c *Cache) Stats() (hits, misses int64) { return c.hits.Load(), c.misses.Load() }
 
 // content returns the content of version v (its month, number and hash
 // name it), from the cache or by load. Reads of one version at once load
-// it once.
-func (c *Cache) content(v *partnerlink.ReportVersion, load func() (*Content, error)) (*Content, error) {
+// it once; a reader whose ctx ends stops waiting (the load goes on for the
+// others, and is kept).
+func (c *Cache) content(ctx context.Context, v *partnerlink.ReportVersion, load func() (*Content, error)) (*Content, error) {
 	if c == nil || c.size < 1 {
 		return load()
 	}
@@ -57,21 +59,45 @@ func (c *Cache) content(v *partnerlink.ReportVersion, load func() (*Content, err
 		c.hits.Add(1)
 		return got, nil
 	}
-	got, err, _ := c.loads.Do(key, func() (any, error) {
+	var loaded atomic.Bool // this reader's call loaded it (the others joined)
+	ch := c.loads.DoChan(key, func() (any, error) {
 		if got := c.get(key); got != nil { // loaded while this read waited for the lock
 			return got, nil
 		}
-		c.misses.Add(1)
+		loaded.Store(true)
 		got, err := load()
 		if err == nil {
 			c.put(key, got)
 		}
 		return got, err
 	})
-	if err != nil {
-		return nil, err
+	select {
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case r := <-ch:
+		if r.Err != nil {
+			return nil, r.Err
+		}
+		if loaded.Load() {
+			c.misses.Add(1)
+		} else {
+			c.hits.Add(1)
+		}
+		return r.Val.(*Content), nil
 	}
-	return got.(*Content), nil
+}
+
+// Close lets go of the kept contents and stops expiring them (a server
+// that stops).
+func (c *Cache) Close() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.sweep != nil {
+		c.sweep.Stop()
+		c.sweep = nil
+	}
+	clear(c.entries)
+	c.entries = nil
 }
 
 func (c *Cache) get(key string) *Content {

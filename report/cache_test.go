@@ -3,6 +3,7 @@ package report_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"reflect"
 	"strings"
@@ -230,4 +231,52 @@ func renderAll(c *report.Content) error {
 		}
 	}
 	return nil
+}
+
+// waitingStore holds back content reads until release is closed, and
+// closes started when the first begins.
+type waitingStore struct {
+	*contentReads
+	started, release chan struct{}
+	once             sync.Once
+}
+
+func (s *waitingStore) ReportVersion(ctx context.Context, month string, version int) (*partnerlink.ReportVersion, error) {
+	s.once.Do(func() { close(s.started) })
+	<-s.release
+	return s.contentReads.ReportVersion(ctx, month, version)
+}
+
+// A reader that gives up while a version is read stops waiting; the read
+// goes on for the others and is kept.
+func TestCacheReaderGivesUp(t *testing.T) {
+	ctx := context.Background()
+	dataDir, db, now, month, _ := demoMonth(t)
+	if _, err := (&report.Service{Store: db, DataDir: dataDir, Now: func() time.Time { return now }}).Close(ctx, month, true); err != nil {
+		t.Fatal(err)
+	}
+	store := &waitingStore{contentReads: &contentReads{DB: db}, started: make(chan struct{}), release: make(chan struct{})}
+	svc := &report.Service{Store: store, DataDir: dataDir, Now: func() time.Time { return now }, Cache: report.NewCache(2, time.Hour)}
+	months := []partnerlink.Month{month}
+	gone, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() {
+		_, err := svc.Read(gone, months, 0)
+		done <- err
+	}()
+	<-store.started // the content is being read for it
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("the reader that gave up: %v", err)
+	}
+	close(store.release)
+	if _, err := svc.Read(ctx, months, 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Read(ctx, months, 0); err != nil {
+		t.Fatal(err)
+	}
+	if n := store.n.Load(); n != 1 {
+		t.Errorf("the store was read %d times; the read the first reader left went on and was kept", n)
+	}
 }

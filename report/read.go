@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/partnerlink/partnerlink"
 )
@@ -58,6 +59,10 @@ func (s *Service) Read(ctx context.Context, months []partnerlink.Month, version 
 	return out, nil
 }
 
+// loadTimeout bounds reading a version's content for the cache (about a
+// second at 10M usage rows), whoever waits for it.
+const loadTimeout = 2 * time.Minute
+
 // read returns one version of month: from the store, or with a Cache,
 // from the cache when it holds that version.
 func (s *Service) read(ctx context.Context, month partnerlink.Month, version int) (Published, error) {
@@ -76,10 +81,12 @@ func (s *Service) read(ctx context.Context, month partnerlink.Month, version int
 		return Published{}, err
 	}
 	v.Content, v.Restatement = nil, nil
-	c, err := s.Cache.content(v, func() (*Content, error) {
-		// Other readers may wait for this load: it finishes when this
-		// caller goes away.
-		full, err := s.Store.ReportVersion(context.WithoutCancel(ctx), v.Month, v.Version)
+	c, err := s.Cache.content(ctx, v, func() (*Content, error) {
+		// Other readers may wait for this load: it goes on when this
+		// caller goes away, within loadTimeout.
+		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), loadTimeout)
+		defer cancel()
+		full, err := s.Store.ReportVersion(lctx, v.Month, v.Version)
 		if err != nil {
 			return nil, err
 		}

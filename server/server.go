@@ -85,15 +85,15 @@ type Config struct {
 	UsageStore   string
 	UsageBuckets int
 	QueueWorkers int
-	// ReportCache is how many months' contents, parsed, the report
-	// requests share (default DefaultReportCache; negative: none), each
-	// kept until it has not been read for ReportCacheIdle.
+	// ReportCache is how many report versions' contents, parsed, the
+	// report requests share (default DefaultReportCache; negative: none),
+	// each kept until it has not been read for ReportCacheIdle.
 	ReportCache int
 	Logger      *slog.Logger
 	Now         func() time.Time
 }
 
-// DefaultReportCache is how many months' contents the report requests
+// DefaultReportCache is how many versions' contents the report requests
 // share, parsed (a partner's dashboard reads its month two or three times
 // per page); ReportCacheIdle is how long one is kept unread
 // (docs/operations.md, "Report cache").
@@ -520,6 +520,7 @@ func (s *Server) Close() error {
 	if s.cancel != nil {
 		s.cancel()
 	}
+	defer s.reportCache.Close()
 	if s.http != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()

@@ -19,7 +19,7 @@ import (
 // under the writer lock every restartEvery rounds and the WAL starts over,
 // and nothing deadlocks between the writer lock, group commit and the
 // checkpointer. The changes go on until the WAL has started over twice (its
-// header counts the restarts), so a machine too busy to run the
+// header's salt goes up by one each time), so a machine too busy to run the
 // checkpointer in time makes the test write longer, not fail.
 func TestCheckpointerRestartsTheWAL(t *testing.T) {
 	const every = 2
@@ -35,34 +35,33 @@ func TestCheckpointerRestartsTheWAL(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	// The WAL header's checkpoint sequence number (bytes 12–15, big-endian)
-	// goes up each time the WAL starts over (sqlite.org/fileformat.html).
-	// A header that does not read whole (a WAL not yet written, a read
-	// beside SQLite's write) is passed over: restarts counts how far the
-	// number went up from the first header read.
-	var firstSeq, lastSeq uint32
+	// The WAL header's salt-1 (bytes 16–19, big-endian) goes up by one each
+	// time the WAL starts over (sqlite.org/fileformat.html; the checkpoint
+	// sequence number beside it is the writing connection's own count). A
+	// header that does not read whole (a WAL not yet written, a read beside
+	// SQLite's write) is passed over; restarts counts how far salt-1 rose.
+	var lastSalt, rose uint32
 	seen := false
 	restarts := func() uint32 {
 		f, err := os.Open(path + "-wal")
 		if err != nil {
-			return lastSeq - firstSeq
+			return rose
 		}
 		defer f.Close()
 		var h [32]byte
 		if _, err := f.ReadAt(h[:], 0); err != nil {
-			return lastSeq - firstSeq
+			return rose
 		}
 		if magic := binary.BigEndian.Uint32(h[0:4]); magic != 0x377f0682 && magic != 0x377f0683 {
-			return lastSeq - firstSeq
+			return rose
 		}
-		seq := binary.BigEndian.Uint32(h[12:16])
-		switch {
-		case !seen:
-			firstSeq, lastSeq, seen = seq, seq, true
-		case seq > lastSeq:
-			lastSeq = seq
+		salt := binary.BigEndian.Uint32(h[16:20])
+		if d := salt - lastSalt; !seen {
+			lastSalt, seen = salt, true
+		} else if d != 0 && d < 1<<16 { // forward (and across a wrap); anything else is a torn read
+			rose, lastSalt = rose+d, salt
 		}
-		return lastSeq - firstSeq
+		return rose
 	}
 	// The writers write without a pause (a pause would let a checkpoint
 	// beside them complete) until the WAL has started over twice, or

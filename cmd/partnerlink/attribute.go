@@ -86,6 +86,9 @@ rows grow").`,
 			if !from.Before(to) {
 				return partnerlink.Errorf(partnerlink.EINVALID, "--from %s must be before --to %s (the period is [from, to))", fromS, toS)
 			}
+			if cmd.Flags().Changed("passes") && (worldPath == "" || powerPlat) {
+				return partnerlink.Errorf(partnerlink.EINVALID, "--passes reads Azure usage files (--world and --usage) in passes; it does not apply here")
+			}
 			opt := attribution.Options{From: from, To: to, ChargeCategory: category, CostColumn: costColumn, Workers: workers}
 			if worldPath == "" {
 				if powerPlat {
@@ -135,25 +138,43 @@ func defaultIndexCache() string {
 // rowsPerPass is about how many usage rows one pass of attribute reads
 // (--passes auto): the bench's 10M-row month is one pass, at about the
 // memory of its world's index (docs/performance.md, "Memory as rows grow").
-const rowsPerPass = 12_000_000
+// A variable so that tests can make it small.
+var rowsPerPass int64 = 12_000_000
 
 // attributePasses reads --passes: a number from 1, or auto (one pass per
-// rowsPerPass rows the usage files hold, about: focus.EstimateRows).
+// rowsPerPass rows the usage files hold, about: focus.EstimateRows). A
+// usage file that is not a regular file (a pipe) can be read only once:
+// auto makes one pass, and a number above 1 is refused.
 func attributePasses(flag string, usagePaths []string) (int, error) {
+	n := 0
 	if flag != "auto" {
-		n, err := strconv.Atoi(flag)
-		if err != nil || n < 1 || n > attribution.MaxParts {
+		var err error
+		if n, err = strconv.Atoi(flag); err != nil || n < 1 || n > attribution.MaxParts {
 			return 0, partnerlink.Errorf(partnerlink.EINVALID, "--passes %q: expected auto or a number from 1 to %d", flag, attribution.MaxParts)
 		}
-		return n, nil
 	}
 	var rows int64
 	for _, p := range usagePaths {
-		n, err := focus.EstimateRows(p)
+		st, err := os.Stat(p)
 		if err != nil {
-			return 0, err
+			return 0, fmt.Errorf("open usage file: %w", err)
 		}
-		rows += n
+		if !st.Mode().IsRegular() {
+			if n > 1 {
+				return 0, partnerlink.Errorf(partnerlink.EINVALID, "--passes %d reads each usage file %d times, and %s is not a regular file (a pipe?) that can be read again; write it to a file, or pass --passes 1", n, n, p)
+			}
+			return 1, nil
+		}
+		if n == 0 {
+			e, err := focus.EstimateRows(p)
+			if err != nil {
+				return 0, err
+			}
+			rows += e
+		}
+	}
+	if n > 0 {
+		return n, nil
 	}
 	return int(min((rows+rowsPerPass-1)/rowsPerPass, attribution.MaxParts)), nil
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/partnerlink/partnerlink/world"
@@ -231,9 +232,44 @@ func TestAttributeInPasses(t *testing.T) {
 			t.Errorf("a bad row, --passes %s: %v; one pass: %v", passes, err, wantErr)
 		}
 	}
-	for _, bad := range []string{"0", "-1", "many", "257"} {
+	// auto cuts by the rows the files hold, about: with a pass per 5 rows
+	// these files make many passes, and the same output.
+	defer func(saved int64) { rowsPerPass = saved }(rowsPerPass)
+	rowsPerPass = 5
+	if n, err := attributePasses("auto", []string{u, u2}); err != nil || n < 8 {
+		t.Errorf("auto at 5 rows a pass: %d passes (%v), want more than 8", n, err)
+	}
+	if got, gotSum, err := runAttributeCmd(t, args...); err != nil || got != want || gotSum != wantSum {
+		t.Fatalf("auto at 5 rows a pass (%v):\n%s%s\none pass:\n%s%s", err, got, gotSum, want, wantSum)
+	}
+	// A pipe is read once: auto makes one pass, a number above 1 is
+	// refused with what to do.
+	fifo := filepath.Join(dir, "usage.fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		if err := os.WriteFile(fifo, []byte(more), 0o600); err != nil {
+			t.Error(err)
+		}
+	}()
+	pipeArgs := []string{"attribute", "--world", w, "--usage", fifo, "--from", "2026-02-01", "--to", "2026-04-01", "--index-cache", "off"}
+	oneFile, _, err := runAttributeCmd(t, "attribute", "--world", w, "--usage", u, "--from", "2026-02-01", "--to", "2026-04-01", "--index-cache", "off", "--passes", "1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _, err := runAttributeCmd(t, pipeArgs...); err != nil || got != oneFile {
+		t.Errorf("usage from a pipe (%v):\n%s\nwant:\n%s", err, got, oneFile)
+	}
+	if _, _, err := runAttributeCmd(t, append(pipeArgs, "--passes", "2")...); err == nil || !strings.Contains(err.Error(), "is not a regular file (a pipe?)") {
+		t.Errorf("--passes 2 on a pipe: %v", err)
+	}
+	if _, _, err := runAttributeCmd(t, "attribute", "--powerplatform", "--world", w, "--usage", u, "--from", "2026-02-01", "--to", "2026-04-01", "--passes", "2"); err == nil || !strings.Contains(err.Error(), "--passes reads Azure usage files") {
+		t.Errorf("--passes with --powerplatform: %v", err)
+	}
+	for _, bad := range []string{"0", "-1", "many", "65"} {
 		_, _, err := runAttributeCmd(t, append(args, "--passes", bad)...)
-		if err == nil || !strings.Contains(err.Error(), "expected auto or a number from 1 to 256") {
+		if err == nil || !strings.Contains(err.Error(), "expected auto or a number from 1 to 64") {
 			t.Errorf("--passes %s: %v", bad, err)
 		}
 	}

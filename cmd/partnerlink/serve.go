@@ -45,6 +45,9 @@ and --tls-key are given.`,
 			if err := report.CheckCloseDay(cfg.CloseDay); err != nil {
 				return err
 			}
+			if cfg.ReportCache == 0 {
+				cfg.ReportCache = -1 // the flag's 0 keeps none; the Config's 0 is the default
+			}
 			for _, t := range trusted {
 				iss, aud, ok := strings.Cut(t, "=")
 				if !ok {
@@ -95,7 +98,7 @@ and --tls-key are given.`,
 		"read new cost export runs from this location: azblob://CONTAINER/PREFIX, s3://, gs:// or file:/// (repeatable; docs/usage-sources.md)")
 	f.DurationVar(&cfg.UsagePoll, "usage-poll", 15*time.Minute, "how often to look for new export runs at the usage sources")
 	f.IntVar(&cfg.ReportCache, "report-cache", server.DefaultReportCache,
-		fmt.Sprintf("months whose reports the requests share, parsed, each until unread for %s (negative: none; docs/operations.md)", server.ReportCacheIdle))
+		fmt.Sprintf("report versions whose content the requests share, parsed, each until unread for %s (0: none; docs/operations.md)", server.ReportCacheIdle))
 	f.IntVar(&cfg.QueueWorkers, "queue-workers", 2, "on PostgreSQL, partitions of closes this server works at once beside the partnerlink workers (negative: none; docs/scale.md)")
 	return cmd
 }
