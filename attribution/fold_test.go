@@ -85,7 +85,7 @@ func TestRegistryTellsResourcesUnderOneHashApart(t *testing.T) {
 	a := &resource{fold: id + "2", sub: sub}
 	b := &resource{fold: id, sub: other, sameHash: a}
 	sh.m[h] = b
-	create := func(string) *resource { return &resource{sub: sub} }
+	create := func([]byte) *resource { return &resource{sub: sub} }
 	at := position{0, 1}
 	got := g.get(sub, key, at, []byte(strings.ToUpper(id)), nil, create)
 	if got == a || got == b || got.sameHash != b || sh.m[h] != got {

@@ -47,6 +47,9 @@ const (
 	vm3   = "/subscriptions/" + S3 + "/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm"
 )
 
+// deep is a resource 66 segments below its subscription.
+var deep = rgWeb + "/providers/Microsoft.Test/things/t" + strings.Repeat("/children/c", 30)
+
 // at parses "2026-03-02" or "2026-03-02T12:00"; "" is nil (unbounded).
 func at(s string) *time.Time {
 	if s == "" {

@@ -1,6 +1,7 @@
 package attribution
 
 import (
+	"bytes"
 	"cmp"
 	"fmt"
 	"io"
@@ -34,6 +35,9 @@ type subscription struct {
 	// none: no grant of the index covers any part of the subscription, so
 	// its rows are credited to nobody without looking up their resources.
 	none bool
+	// depths has bit d set when a scope of the index lies d segments
+	// below the subscription (bit 63: 63 or more; noteScopeDepths).
+	depths uint64
 }
 
 // Index is the grants index (docs/rules.md#azure-attribution): every grant of every partner, filed
@@ -271,6 +275,7 @@ func build(doc *world.Document, each func(*Chain)) *Index {
 		ix.scopes[k] = normalizeGrants(gs)
 	}
 	markUngranted(ix)
+	noteScopeDepths(ix)
 	return ix
 }
 
@@ -359,28 +364,34 @@ func (ix *Index) Chains() []Chain {
 // the resource inside it. The result is sorted by partner, and read-only:
 // with a memo, resources that share their deepest scope with grants share
 // one list.
-func (ix *Index) resolve(sub *subscription, res string, memo *grantMemo) []grant {
+func (ix *Index) resolve(sub *subscription, res []byte, memo *grantMemo) []grant {
 	var buf [8][]grant
-	own := buf[:0] // grants filed under scopes inside the subscription
-	deepest := ""  // the last scope of own
+	own := buf[:0]     // grants filed under scopes inside the subscription
+	var deepest []byte // the last scope of own
 	const p = "/subscriptions/"
 	n := len(p) + len(sub.id)
-	if strings.HasPrefix(res, p) && strings.HasPrefix(res[len(p):], sub.id) && (len(res) == n || res[n] == '/') {
+	if bytes.HasPrefix(res, []byte(p)) && bytes.HasPrefix(res[len(p):], []byte(sub.id)) && (len(res) == n || res[n] == '/') {
 		// Every "/" boundary below the subscription is a candidate ancestor;
-		// only real scopes are in the map, so the others simply miss.
-		for i := n + 1; i < len(res); i++ {
-			if res[i] == '/' {
-				if gs := ix.scopes[res[:i]]; len(gs) > 0 {
+		// only real scopes are in the map, so the others simply miss. Only
+		// the depths at which the subscription has scopes are looked up.
+		depth := 0
+		for i := n; i < len(res); i++ {
+			if res[i] != '/' {
+				continue
+			}
+			if depth > 0 && sub.scopeAt(depth) {
+				if gs := ix.scopes[string(res[:i])]; len(gs) > 0 {
 					own, deepest = append(own, gs), res[:i]
 				}
 			}
+			depth++
 		}
-		if len(res) > n {
-			if gs := ix.scopes[res]; len(gs) > 0 {
+		if len(res) > n && sub.scopeAt(depth) {
+			if gs := ix.scopes[string(res)]; len(gs) > 0 {
 				own, deepest = append(own, gs), res
 			}
 		}
-	} else if gs := ix.scopes[res]; len(gs) > 0 {
+	} else if gs := ix.scopes[string(res)]; len(gs) > 0 {
 		// A resource id outside its subscription's path (a reservation, a
 		// marketplace order): only the subscription's own scopes and an
 		// exact match contain it.
@@ -399,16 +410,53 @@ func (ix *Index) resolve(sub *subscription, res string, memo *grantMemo) []grant
 	}
 	// The scopes with grants above the deepest one are the same for every
 	// resource below it, so the list depends on that scope alone.
-	k := memoKey{sub, deepest}
 	memo.mu.Lock()
 	defer memo.mu.Unlock()
-	gs, ok := memo.m[k]
+	m := memo.m[sub]
+	if m == nil {
+		m = map[string][]grant{}
+		memo.m[sub] = m
+	}
+	gs, ok := m[string(deepest)]
 	if !ok {
 		gs = mergeGrants(sub.grants, own)
-		k.scope = strings.Clone(k.scope) // not the caller's whole key
-		memo.m[k] = gs
+		m[string(deepest)] = gs
 	}
 	return gs
+}
+
+// scopeAt reports whether the subscription may have a scope d segments
+// below it (noteScopeDepths): resolve looks up no other ancestor.
+func (s *subscription) scopeAt(d int) bool {
+	return s.depths&(1<<min(d, 63)) != 0
+}
+
+// noteScopeDepths records, per subscription, the depths below it at which
+// the index has scopes, counted in "/" after the subscription's id
+// ("/resourcegroups/rg" is 2). A scope whose subscription segment is not a
+// subscription's id as the index writes it marks every depth of every
+// subscription, so that resolve looks it up as it would without the marks.
+func noteScopeDepths(ix *Index) {
+	const p = "/subscriptions/"
+	for _, s := range ix.subs {
+		s.depths = 0
+	}
+	for k := range ix.scopes {
+		rest, ok := strings.CutPrefix(k, p)
+		if !ok {
+			continue // matched whole, outside any subscription's path
+		}
+		seg, below, _ := strings.Cut(rest, "/")
+		g, ok := focus.ParseGUID(seg)
+		s := ix.subs[g]
+		if !ok || s == nil || s.id != seg {
+			for _, s := range ix.subs {
+				s.depths = ^uint64(0)
+			}
+			return
+		}
+		s.depths |= 1 << min(strings.Count(below, "/")+1, 63)
+	}
 }
 
 // mergeGrants is the normalized union of the subscription's grants and
@@ -430,15 +478,10 @@ func mergeGrants(sub []grant, own [][]grant) []grant {
 // rather than holding a sorted copy each.
 type grantMemo struct {
 	mu sync.Mutex
-	m  map[memoKey][]grant
+	m  map[*subscription]map[string][]grant
 }
 
-type memoKey struct {
-	sub   *subscription
-	scope string
-}
-
-func newGrantMemo() *grantMemo { return &grantMemo{m: map[memoKey][]grant{}} }
+func newGrantMemo() *grantMemo { return &grantMemo{m: map[*subscription]map[string][]grant{}} }
 
 // CreditsOrganization reports whether the index credits partnerID's
 // organization apart (NewIndexWithOrganizations).

@@ -77,7 +77,7 @@ func newRegistry() *registry {
 // and the lower-cased id), creating it with create when it is new, and
 // makes at the resource's first position when it comes before the one
 // known (workers read different parts of a file at once).
-func (g *registry) get(sub *subscription, key []byte, at position, raw, service []byte, create func(key string) *resource) *resource {
+func (g *registry) get(sub *subscription, key []byte, at position, raw, service []byte, create func(key []byte) *resource) *resource {
 	h := maphash.Bytes(g.seed, key)
 	shard := h % uint64(len(g.shards))
 	sh := &g.shards[shard]
@@ -90,7 +90,7 @@ func (g *registry) get(sub *subscription, key []byte, at position, raw, service 
 		res = res.sameHash
 	}
 	if res == nil {
-		res = create(string(key))
+		res = create(key)
 		res.shard, res.sameHash = uint8(shard), first
 		res.h = foldHash(id)
 		res.fold = string(raw)
@@ -347,6 +347,9 @@ func foldEqual(a []byte, b string) bool {
 	if len(a) != len(b) {
 		return false
 	}
+	if string(a) == b {
+		return true // the same spelling, compared many bytes at a time
+	}
 	i := 0
 	for ; i+8 <= len(a); i += 8 {
 		x, y := binary.LittleEndian.Uint64(a[i:]), stringWord(b, i)
@@ -435,7 +438,7 @@ func (w *worker) canonical(sub *subscription, g focus.GUID, id, service []byte, 
 			w.lower = append(w.lower, c)
 		}
 	}
-	return w.run.resources.get(sub, w.lower, position{file, line}, id, service, func(key string) *resource {
+	return w.run.resources.get(sub, w.lower, position{file, line}, id, service, func(key []byte) *resource {
 		res := &resource{sub: sub, grants: w.run.ix.resolve(sub, key[len(g):], w.run.memo)}
 		if b := w.run.opt.Beside; b != nil && b.subs[g] != nil {
 			res.beside = b.resolve(b.subs[g], key[len(g):], w.run.besideMemo)

@@ -49,6 +49,17 @@ func TestRules(t *testing.T) {
 			want:  line(pA, db, "EUR", "2", "2", 1) + line(pA, dbX, "EUR", "1", "1", 1),
 		},
 		{
+			// docs/rules.md#scopes: a scope contains what lies below it at any depth, a
+			// deep one (more than 63 segments) included, and not its ancestors.
+			name: "scopes at every depth",
+			world: func() *builder {
+				return newWorld().link(tC, uA, pA, "", "").assign(tC, uA, "Reader", dbX, "", "").assign(tC, uA, "Reader", deep, "", "")
+			},
+			usage: day("2026-03-02", dbX+"/children/c", "1") + day("2026-03-02", db, "2") + day("2026-03-02", deep+"/children/d", "4") +
+				day("2026-03-02", deep[:strings.LastIndex(deep, "/children")], "8"),
+			want: line(pA, dbX+"/children/c", "EUR", "1", "0", 1) + line(pA, deep+"/children/d", "EUR", "4", "0", 1),
+		},
+		{
 			// docs/rules.md#scopes: a management group contains the subscriptions below it,
 			// transitively; not the ones outside it.
 			name: "management group transitive",

@@ -163,6 +163,7 @@ func ReadSnapshot(data []byte) (*Index, error) {
 	if r.err != nil || len(r.b) != 0 {
 		return nil, errSnapshot
 	}
+	noteScopeDepths(ix)
 	for _, p := range ix.partners {
 		if p == "" {
 			return nil, errSnapshot

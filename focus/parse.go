@@ -190,6 +190,12 @@ type subCheck struct {
 // is consistent. A row without a resource id, or with one outside any
 // subscription's path, is.
 func (c *subCheck) check(id []byte, sub GUID) (seg []byte, ok bool) {
+	// Most rows spell the prefix as written here and follow a row of their
+	// subscription: their segment is the one that matched last.
+	if n, p := len(c.seg), len(subscriptionsPrefix); n > 0 && sub == c.sub && len(id) >= p+n &&
+		string(id[:p]) == string(subscriptionsPrefix) && string(id[p:p+n]) == string(c.seg) && (len(id) == p+n || id[p+n] == '/') {
+		return id[p : p+n], true
+	}
 	seg, has := resourceSubscription(id)
 	if !has {
 		return nil, true
