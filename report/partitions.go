@@ -75,18 +75,21 @@ func ComputePartition(ctx context.Context, p *Prepared, store *usagestore.Store,
 }
 
 // scanParts reads the parts (keys, in file order) into a run through scan
-// (file: the part's number among them), one after the other in buf's
-// memory, and returns the buffer.
+// (file: the part's number among them), one after the other: from their
+// files on a local bucket, else in buf's memory (usagestore.OpenPart); it
+// returns the buffer.
 func scanParts(ctx context.Context, store *usagestore.Store, keys []string, buf []byte, scan func(file int, r io.Reader, name string) error) ([]byte, error) {
 	for i, key := range keys {
 		if err := ctx.Err(); err != nil {
 			return buf, err
 		}
-		var err error
-		if buf, err = store.ReadInto(ctx, key, buf); err != nil {
+		part, b, done, err := store.OpenPart(ctx, key, buf)
+		if buf = b; err != nil {
 			return buf, err
 		}
-		if err := scan(i, bytes.NewReader(buf), key); err != nil {
+		err = scan(i, part, key)
+		done()
+		if err != nil {
 			return buf, err
 		}
 	}

@@ -376,6 +376,30 @@ func (s *Store) Read(ctx context.Context, key string) ([]byte, error) {
 	return s.ReadInto(ctx, key, nil)
 }
 
+// OpenPart opens a part to read: on a bucket in a local folder, the part's
+// file itself (read where it lies: a close holds no copy of it); on any
+// other, the part's bytes in buf's memory, as ReadInto. done lets go of
+// the file. The returned buffer is buf, or the one ReadInto made.
+func (s *Store) OpenPart(ctx context.Context, key string, buf []byte) (part io.Reader, _ []byte, done func(), err error) {
+	var file *os.File
+	opts := &blob.ReaderOptions{BeforeRead: func(as func(any) bool) error {
+		as(&file) // only a local bucket's reader has one
+		return nil
+	}}
+	r, err := s.bucket.NewReader(ctx, key, opts)
+	if err != nil {
+		return nil, buf, nil, s.errorf(err, "read %s", key)
+	}
+	if file != nil {
+		return file, buf, func() { r.Close() }, nil
+	}
+	r.Close()
+	if buf, err = s.ReadInto(ctx, key, buf); err != nil {
+		return nil, buf, nil, err
+	}
+	return bytes.NewReader(buf), buf, func() {}, nil
+}
+
 // ReadInto returns a part's bytes in buf's memory when it is large enough
 // (a close reads part after part into one buffer, rather than allocating
 // each part's size, and more while it grows, for the collector to scan).

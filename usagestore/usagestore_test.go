@@ -3,6 +3,7 @@ package usagestore_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -70,6 +71,22 @@ func TestSplitOnce(t *testing.T) {
 	if rows != 300 || len(months) != 2 {
 		t.Errorf("%d rows in %d months, want 300 in 2", rows, len(months))
 	}
+	// A local part is read from its file, not copied into memory.
+	whole, err := st.Read(ctx, parts[0].Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	part, buf, done, err := st.OpenPart(ctx, parts[0].Key, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, ok := part.(*os.File)
+	if !ok || buf != nil {
+		t.Errorf("OpenPart gave a %T and a buffer of %d bytes, want the part's file and no buffer", part, len(buf))
+	} else if got, err := io.ReadAll(f); err != nil || string(got) != string(whole) {
+		t.Errorf("the part's file holds %d bytes (%v), want the %d of Read", len(got), err, len(whole))
+	}
+	done()
 	// Split already: the file is not read again.
 	if err := os.Remove(path); err != nil {
 		t.Fatal(err)
