@@ -52,6 +52,22 @@ func TestOrganizationIndexCountsARowOnce(t *testing.T) {
 	}
 }
 
+// docs/rules.md#monthly-close: the organization's credit is eligible when
+// any of its IDs' credit is, whichever ID sorts first.
+func TestOrganizationEligibleWhenAnyIDIs(t *testing.T) {
+	b := newWorld().
+		link(tC, uA, pL, "2026-01-01", "").assign(tC, uA, "Reader", "/subscriptions/"+S1, "2026-01-01", "").
+		link(tC, uB, pG, "2026-01-01", "").assign(tC, uB, "Contributor", "/subscriptions/"+S1, "2026-01-01", "")
+	org, err := NewIndexWithOrganizations(b.doc, map[string]string{pG: pG, pL: pG}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := run(t, org, day("2026-03-05", app, "3"))
+	if want := line(pG, app, "EUR", "3", "3", 1) + line(pL, app, "EUR", "3", "0", 1) + line("~"+pG, app, "EUR", "3", "3", 1); got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+}
+
 // A run's Beside world is credited as a run of its own would credit it,
 // totalled per partner and currency; the run's own credits do not change.
 // (The monthly close totals the unlinked credentials this way.)

@@ -49,6 +49,28 @@ func TestRules(t *testing.T) {
 			want:  line(pA, db, "EUR", "2", "2", 1) + line(pA, dbX, "EUR", "1", "1", 1),
 		},
 		{
+			// docs/rules.md#azure-attribution: a writing role that ends with the run's window
+			// credits a row charged past the window's end, but does not make it eligible (it
+			// is not held for the whole charge period); a row inside the window is eligible.
+			name: "a row charged past the window",
+			world: func() *builder {
+				return newWorld().link(tC, uA, pA, "", "").assign(tC, uA, "Contributor", rgWeb, "", "2026-04-01")
+			},
+			usage: "2026-03-31T00:00:00Z,2026-04-02T00:00:00Z,Usage," + app + ",/subscriptions/" + S1 + ",svc,EUR,2,2\n" + day("2026-03-30", app, "1"),
+			want:  line(pA, app, "EUR", "3", "1", 2),
+		},
+		{
+			// docs/rules.md#azure-attribution: a row's own charge period decides, also for a
+			// day-long row that does not start at midnight: a role that ended at 06:00 does
+			// not credit a row charged from 12:00 to 12:00 the next day.
+			name: "a day-long row across midnight",
+			world: func() *builder {
+				return newWorld().link(tC, uA, pA, "", "").assign(tC, uA, "Contributor", rgWeb, "", "2026-03-02T06:00")
+			},
+			usage: "2026-03-02T12:00:00Z,2026-03-03T12:00:00Z,Usage," + app + ",/subscriptions/" + S1 + ",svc,EUR,1,1\n" + day("2026-03-01", app, "2"),
+			want:  line(pA, app, "EUR", "2", "2", 1),
+		},
+		{
 			// docs/rules.md#scopes: a scope contains what lies below it at any depth, a
 			// deep one (more than 63 segments) included, and not its ancestors.
 			name: "scopes at every depth",
