@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -364,23 +365,51 @@ func (c *column) read(chunk parquet.ColumnChunk, maxDef int) error {
 // until the row group is read (its byte arrays are read in place).
 func (c *column) page(pg parquet.Page, maxDef int, dict *parquet.Dictionary) (keep bool, err error) {
 	levels := pg.DefinitionLevels()
+	rows := int(pg.NumValues())
 	if maxDef == 0 {
 		levels = nil
+	}
+	if len(levels) > 0 {
+		rows = len(levels)
+		if !slices.ContainsFunc(levels, func(l byte) bool { return int(l) != maxDef }) {
+			levels = nil // every value is there: read as a required column's
+		}
 	}
 	if len(levels) > 0 && len(c.null) < c.rows {
 		c.null = append(c.null, make([]bool, c.rows-len(c.null))...) // the rows before had none
 	}
 	defined := func(i int) bool { return len(levels) == 0 || int(levels[i]) == maxDef }
-	rows := int(pg.NumValues())
-	if len(levels) > 0 {
-		rows = len(levels)
-	}
 	if d := pg.Dictionary(); d != nil {
 		if err := c.useDictionary(d, dict); err != nil {
 			return false, err
 		}
 		data := pg.Data()
 		ix := data.Int32()
+		if n := c.dictLen(); len(levels) == 0 && len(ix) >= rows {
+			// No nulls: the indexes are checked, then copied or expanded
+			// whole.
+			ix = ix[:rows]
+			if slices.ContainsFunc(ix, func(j int32) bool { return j < 0 || int(j) >= n }) {
+				return false, errors.New("a dictionary index is out of range")
+			}
+			switch c.kind {
+			case encoding.ByteArray, encoding.FixedLenByteArray:
+				c.idx = append(c.idx, ix...)
+			case encoding.Int32, encoding.Int64:
+				for _, j := range ix {
+					c.ints = append(c.ints, c.dictInts[j])
+				}
+			case encoding.Float, encoding.Double:
+				for _, j := range ix {
+					c.floats = append(c.floats, c.dictFloats[j])
+				}
+			case encoding.Int96:
+				for _, j := range ix {
+					c.int96s = append(c.int96s, c.dictInt96[j])
+				}
+			}
+			return keep, c.rowsAdded(rows, levels, maxDef)
+		}
 		k := 0
 		for i := range rows {
 			if !defined(i) {
@@ -435,6 +464,10 @@ func (c *column) page(pg parquet.Page, maxDef int, dict *parquet.Dictionary) (ke
 		var v32 []int32
 		if data.Kind() == encoding.Int32 {
 			v32 = data.Int32()
+		}
+		if len(levels) == 0 && vs != nil && len(vs) >= rows {
+			c.ints = append(c.ints, vs[:rows]...) // no nulls: the page's values whole
+			break
 		}
 		for i := range rows {
 			var v int64
