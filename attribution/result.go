@@ -51,11 +51,13 @@ type Result struct {
 	fixed  []Credit    // instead: the credits themselves (Merge, ResultOf)
 }
 
-// creditRef is one credit of a Result: the k-th of the sorted resource's
-// merged credits (resourceCredits).
+// creditRef is one credit of a Result: a sorted resource's credit of one
+// partner in one currency, summed over the workers when it is read
+// (Run.sum).
 type creditRef struct {
-	res int32 // index in Result.sorted
-	k   int32
+	res      int32 // index in Result.sorted
+	partner  int32
+	currency uint32
 }
 
 // Len is the number of credits.
@@ -112,15 +114,10 @@ func (res *Result) fill(dst []Credit, from int) {
 		copy(dst, res.fixed[from:])
 		return
 	}
-	var cs []total
-	last := int32(-1) // the resource whose merged credits cs holds
 	for i := range dst {
 		ref := res.refs[from+i]
 		rs := res.sorted[ref.res]
-		if ref.res != last {
-			cs, last = res.run.resourceCredits(cs[:0], rs), ref.res
-		}
-		c := &cs[ref.k]
+		c := res.run.sum(rs, ref.partner, ref.currency)
 		dst[i] = Credit{
 			PartnerID:             res.run.ix.partners[c.partner],
 			TenantID:              rs.sub.tenant,
@@ -178,12 +175,12 @@ func (r *Run) Result() *Result {
 	counts := make([][]int, parts)
 	forEach(parts, func(i int) {
 		counts[i] = make([]int, len(r.ix.partners))
-		var cs []total
+		var ks []creditKey
 		from, to := part(i)
 		for _, res := range sorted[from:to] {
-			cs = r.resourceCredits(cs[:0], res)
-			for _, c := range cs {
-				counts[i][c.partner]++
+			ks = r.resourceKeys(ks[:0], res)
+			for _, k := range ks {
+				counts[i][k.partner]++
 			}
 		}
 	})
@@ -203,13 +200,13 @@ func (r *Run) Result() *Result {
 	refs := make([]creditRef, n)
 	forEach(parts, func(i int) {
 		next := starts[i]
-		var cs []total
+		var ks []creditKey
 		from, to := part(i)
 		for j := from; j < to; j++ {
-			cs = r.resourceCredits(cs[:0], sorted[j])
-			for k, c := range cs {
-				refs[next[c.partner]] = creditRef{res: int32(j), k: int32(k)}
-				next[c.partner]++
+			ks = r.resourceKeys(ks[:0], sorted[j])
+			for _, k := range ks {
+				refs[next[k.partner]] = creditRef{res: int32(j), partner: k.partner, currency: k.currency}
+				next[k.partner]++
 			}
 		}
 	})
@@ -243,27 +240,48 @@ func (r *Run) release() {
 	r.resources.all = nil
 }
 
-// resourceCredits appends to cs the workers' credits of res, merged by
-// partner and currency and sorted by them.
-func (r *Run) resourceCredits(cs []total, res *resource) []total {
-	cs = r.merged(cs, res)
-	slices.SortFunc(cs, func(a, b total) int {
-		return cmp.Or(cmp.Compare(a.partner, b.partner), strings.Compare(r.curs[a.currency], r.curs[b.currency]))
-	})
-	return cs
+// creditKey is a partner and a currency a resource is credited in.
+type creditKey struct {
+	partner  int32
+	currency uint32
 }
 
-// merged appends to cs the workers' credits of res, merged by partner and
-// currency.
-func (r *Run) merged(cs []total, res *resource) []total {
+// resourceKeys appends to ks the partners and currencies of res's
+// credits over the workers, once each, sorted by partner, then currency
+// code.
+func (r *Run) resourceKeys(ks []creditKey, res *resource) []creditKey {
 	for _, w := range r.workers {
 		if int(res.id) < len(w.credits) {
 			for i := range w.credits[res.id] {
-				cs = mergeCredit(cs, &w.credits[res.id][i])
+				c := &w.credits[res.id][i]
+				if k := (creditKey{c.partner, c.currency}); !slices.Contains(ks, k) {
+					ks = append(ks, k)
+				}
 			}
 		}
 	}
-	return cs
+	slices.SortFunc(ks, func(a, b creditKey) int {
+		return cmp.Or(cmp.Compare(a.partner, b.partner), strings.Compare(r.curs[a.currency], r.curs[b.currency]))
+	})
+	return ks
+}
+
+// sum is res's credit of a partner in a currency, summed over the
+// workers. Sums start from zero and are added to, so the workers' own sums
+// (which may hold arbitrary-precision decimals) are never shared or
+// changed.
+func (r *Run) sum(res *resource, partner int32, currency uint32) total {
+	t := total{partner: partner, currency: currency}
+	for _, w := range r.workers {
+		if int(res.id) < len(w.credits) {
+			for i := range w.credits[res.id] {
+				if c := &w.credits[res.id][i]; c.partner == partner && c.currency == currency {
+					t.add(c)
+				}
+			}
+		}
+	}
+	return t
 }
 
 // compareResources orders resources as the output's columns do: tenant,
@@ -291,9 +309,7 @@ func forEach(n int, fn func(i int)) {
 }
 
 // mergeCredit adds c to the credit of the same partner and currency in cs,
-// or appends it. Sums start from zero and are added to, so the workers' own
-// sums (which may hold arbitrary-precision decimals) are never shared or
-// changed.
+// or appends it.
 func mergeCredit(cs []total, c *credit) []total {
 	i := 0
 	for i < len(cs) && (cs[i].partner != c.partner || cs[i].currency != c.currency) {
@@ -302,15 +318,19 @@ func mergeCredit(cs []total, c *credit) []total {
 	if i == len(cs) {
 		cs = append(cs, total{partner: c.partner, currency: c.currency})
 	}
-	d := &cs[i]
-	d.attributed.AddSum(c.attributed)
-	d.eligible.AddSum(c.eligible)
-	d.rows += c.rows
-	if c.usd != nil {
-		d.usd.AddSum(c.usd.sum)
-		d.usdRows += c.usd.rows
-	}
+	cs[i].add(c)
 	return cs
+}
+
+// add adds a worker's credit to t.
+func (t *total) add(c *credit) {
+	t.attributed.AddSum(c.attributed)
+	t.eligible.AddSum(c.eligible)
+	t.rows += c.rows
+	if c.usd != nil {
+		t.usd.AddSum(c.usd.sum)
+		t.usdRows += c.usd.rows
+	}
 }
 
 // SortCredits sorts by every column in order, comparing the written text
