@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 
 	"github.com/partnerlink/partnerlink/focus"
@@ -146,5 +147,38 @@ func TestReadIndexFileUsesItsSnapshot(t *testing.T) {
 	os.WriteFile(bad, []byte(`{"version": 1, "links": [{"tenantId": "x"}]}`), 0o644)
 	if _, err := ReadIndexFile(bad, cache); err == nil {
 		t.Errorf("an invalid document was indexed")
+	}
+}
+
+// A snapshot's name is the same whatever the number of cores that hash
+// the document's blocks, and another for any other bytes: one changed,
+// one fewer, or the same bytes under another program.
+func TestSnapshotNameHashesBlocks(t *testing.T) {
+	data := make([]byte, 17<<20+5) // three blocks, the last one short
+	for i := range data {
+		data[i] = byte(i * 7 / 3)
+	}
+	name := func(program string, b []byte, procs int) string {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+		n, err := snapshotName("d", program, bytes.NewReader(b), int64(len(b)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	one := name("p", data, 1)
+	if got := name("p", data, 4); got != one {
+		t.Errorf("4 cores named it %s, 1 core %s", got, one)
+	}
+	changed := bytes.Clone(data)
+	changed[len(changed)-1]++
+	for what, other := range map[string]string{
+		"a changed byte":  name("p", changed, 2),
+		"one byte fewer":  name("p", data[:len(data)-1], 2),
+		"another program": name("q", data, 2),
+	} {
+		if other == one {
+			t.Errorf("%s: the same name %s", what, one)
+		}
 	}
 }
