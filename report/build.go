@@ -152,6 +152,10 @@ func Build(in Inputs) (*Content, error) {
 			orgs.add(strings.TrimPrefix(block[i].PartnerID, attribution.OrganizationPrefix), &block[i])
 		}
 	}
+	// The credits are read: the run behind them (its credits, resources and
+	// references, a hundred megabytes at 10M rows) is let go of before the
+	// rest of the content is built and encoded.
+	in.Azure, res = nil, nil
 	for _, p := range parts {
 		orgs.merge(p)
 	}
