@@ -24,7 +24,9 @@ import (
 	"log"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
+	"strings"
 	"time"
 
 	"github.com/partnerlink/partnerlink"
@@ -55,7 +57,7 @@ func main() {
 	}
 	t := time.Now()
 	phase := func(name string) {
-		fmt.Fprintf(os.Stderr, "%-14s %7.3fs\n", name, time.Since(t).Seconds())
+		fmt.Fprintf(os.Stderr, "%-14s %7.3fs %s\n", name, time.Since(t).Seconds(), peakRSS())
 		t = time.Now()
 	}
 	if *closeDir != "" && *phases {
@@ -145,7 +147,7 @@ func closePhases(dataDir string, workers int, phase func(string), memprofile str
 	s, month, done := closeService(ctx, dataDir, workers)
 	defer done()
 	s.Step = func(name string, took time.Duration) {
-		fmt.Fprintf(os.Stderr, "  %-40s %7.3fs\n", name, took.Seconds())
+		fmt.Fprintf(os.Stderr, "  %-40s %7.3fs %s\n", name, took.Seconds(), peakRSS())
 	}
 	phase("Open")
 	in, err := s.Inputs(ctx, month)
@@ -154,10 +156,18 @@ func closePhases(dataDir string, workers int, phase func(string), memprofile str
 	}
 	phase("Inputs")
 	writeHeapProfile(memprofile) // what the content is built from
+	// As the close does (report.Service.compute): the grants go, and a
+	// collection returns the scan's garbage before Build.
+	in.Index.DropGrants()
+	if in.WhatIfIndex != nil {
+		in.WhatIfIndex.DropGrants()
+	}
+	debug.FreeOSMemory()
 	c, err := report.Build(*in)
 	if err != nil {
 		log.Fatal(err)
 	}
+	debug.FreeOSMemory()
 	phase("Build")
 	// As the close does: hashed and compressed as it is encoded.
 	gz, _, err := report.Compressed(c)
@@ -166,4 +176,22 @@ func closePhases(dataDir string, workers int, phase func(string), memprofile str
 	}
 	phase("Encode+SHA+gzip")
 	fmt.Fprintf(os.Stderr, "%d Azure lines; stored %d bytes\n", len(c.Azure), len(gz))
+}
+
+// peakRSS is the process's peak resident memory since the last call
+// (Linux: VmHWM, then reset through clear_refs), or "" elsewhere.
+func peakRSS() string {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return ""
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "VmHWM:"); ok {
+			_ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
+			var kb int64
+			fmt.Sscan(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), &kb)
+			return fmt.Sprintf("peak %4d MiB", kb>>10)
+		}
+	}
+	return ""
 }
