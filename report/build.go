@@ -109,6 +109,7 @@ func Build(in Inputs) (*Content, error) {
 	}
 	if c.table == nil {
 		c.table = c.Azure.table() // a result merged from partitions' (Merge)
+		c.table.share(c.Azure)    // the lines' own resources are let go
 	}
 	// The credits come sorted by partner ID, tenant, subscription, resource
 	// and currency: a line whose resource the organization has already
@@ -248,13 +249,26 @@ func (o orgSums) merge(p orgSums) {
 
 // azureLines makes the credit lines of res's first n credits, in parts
 // made in parallel (a large month has hundreds of thousands), a block of
-// credits at a time. Each part also sums the credits of the partner IDs
-// whose organization orgOf says is totalled from its IDs' lines.
+// credits at a time, and their table. Each part also sums the credits of
+// the partner IDs whose organization orgOf says is totalled from its IDs'
+// lines.
 func azureLines(res *attribution.Result, n int, orgOf func(id string) (org string, sum bool)) ([]AzureLine, *azureTable, []orgSums) {
 	const block = 4096
 	out := make([]AzureLine, n)
-	numbers := make([]int32, n)
-	known := res.ResourceNumbers(numbers[:0], 0) // whether the result knows them
+	// The table comes first when the result numbers its resources: a line
+	// points at its resource in the table, whose texts the part holding
+	// the resource's first line sets. Otherwise (a result merged from
+	// partitions') each line has its own until they are shared.
+	var t *azureTable
+	var first []int32 // the first line of each resource in the table
+	if numbers := make([]int32, n); res.ResourceNumbers(numbers, 0) {
+		t, first = numberTable(numbers)
+	} else {
+		own := make([]LineResource, n)
+		for i := range out {
+			out[i].LineResource = &own[i]
+		}
+	}
 	parts := partsOf(n)
 	sums := make([]orgSums, parts)
 	inParts(n, parts, func(part, from, to int) {
@@ -262,14 +276,23 @@ func azureLines(res *attribution.Result, n int, orgOf func(id string) (org strin
 		var buf []attribution.Credit
 		for b := from; b < to; b += block {
 			buf = res.Range(buf[:0], b, min(b+block, to))
-			if known {
-				res.ResourceNumbers(numbers[b:b+len(buf)], b)
-			}
 			for j := range buf {
-				cr := &buf[j]
-				l := AzureLine{PartnerID: cr.PartnerID, TenantID: cr.TenantID, SubscriptionID: cr.SubAccountID, ServiceName: cr.ServiceName,
-					ResourceID: cr.ResourceID, Currency: cr.BillingCurrency, Attributed: cr.AttributedCost.String(),
-					UsageRows: cr.UsageRows, USD: "0"}
+				cr, i := &buf[j], b+j
+				r := out[i].LineResource
+				if t != nil {
+					k := t.of[i]
+					r = &t.resources[k]
+					if first[k] != int32(i) {
+						r = nil // set by the part that has its first line
+					}
+					out[i].LineResource = &t.resources[k]
+				}
+				if r != nil {
+					*r = LineResource{TenantID: cr.TenantID, SubscriptionID: cr.SubAccountID, ServiceName: cr.ServiceName, ResourceID: cr.ResourceID}
+				}
+				l := &out[i]
+				l.PartnerID, l.Currency, l.UsageRows, l.USD = cr.PartnerID, cr.BillingCurrency, cr.UsageRows, "0"
+				l.Attributed = cr.AttributedCost.String()
 				// An eligible amount mostly equals the attributed one: one text.
 				l.Eligible = l.Attributed
 				if cr.IncentiveEligibleCost != cr.AttributedCost {
@@ -283,18 +306,36 @@ func azureLines(res *attribution.Result, n int, orgOf func(id string) (org strin
 				case cr.UsageRowsInUSD > 0:
 					l.USD, l.USDRows = cr.AttributedCostInUSD.String(), cr.UsageRowsInUSD
 				}
-				out[b+j] = l
 				if o, ok := orgOf(cr.PartnerID); ok {
 					sums[part].add(o, cr)
 				}
 			}
 		}
 	})
-	var t *azureTable
-	if known {
-		t = tableOf(out, numbers)
-	}
 	return out, t, sums
+}
+
+// numberTable is the table of lines whose resources the attribution
+// numbers (resource[i] is line i's, attribution.Result.ResourceNumbers):
+// each resource once, in the order the lines first name it, its texts
+// not yet set, and the first line of each.
+func numberTable(resource []int32) (*azureTable, []int32) {
+	t := &azureTable{of: make([]int32, len(resource))}
+	n := int32(0)
+	for _, r := range resource {
+		n = max(n, r+1)
+	}
+	number := make([]int32, n) // resource → its number in the table, plus one
+	var first []int32
+	for i, r := range resource {
+		if number[r] == 0 {
+			first = append(first, int32(i))
+			number[r] = int32(len(first))
+		}
+		t.of[i] = number[r] - 1
+	}
+	t.resources = make([]LineResource, len(first)) // a large month's table, allocated once
+	return t, first
 }
 
 // partsOf is how many parts inParts cuts n items into: one per processor.

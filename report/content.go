@@ -58,7 +58,7 @@ type Content struct {
 // azureTable is the lines' resources, each once in the order the lines
 // first name them, and each line's resource number (AzureLines).
 type azureTable struct {
-	resources []lineResource
+	resources []LineResource
 	of        []int32
 }
 
@@ -76,16 +76,12 @@ type azureTable struct {
 // read back the same (UnmarshalJSONFrom).
 type AzureLines []AzureLine
 
-// lineResource is what the lines of one resource share.
-type lineResource struct{ tenant, subscription, service, id string }
-
 // table returns the lines' table, looking each line's resource up.
 func (ls AzureLines) table() *azureTable {
 	t := &azureTable{of: make([]int32, len(ls))}
-	number := map[lineResource]int32{}
+	number := map[LineResource]int32{}
 	for i := range ls {
-		l := &ls[i]
-		k := lineResource{l.TenantID, l.SubscriptionID, l.ServiceName, l.ResourceID}
+		k := *ls[i].LineResource
 		n, ok := number[k]
 		if !ok {
 			n = int32(len(t.resources))
@@ -98,60 +94,39 @@ func (ls AzureLines) table() *azureTable {
 }
 
 // matches reports whether t is the table of ls: Build's table no longer
-// is when the lines were changed since. (The texts it compares are mostly
-// the same strings, which compare at once.)
+// is when the lines were changed since. (Build's lines point into the
+// table, and texts that are the same strings compare at once.)
 func (t *azureTable) matches(ls AzureLines) bool {
 	if len(t.of) != len(ls) {
 		return false
 	}
 	for i := range ls {
-		l := &ls[i]
-		if t.resources[t.of[i]] != (lineResource{l.TenantID, l.SubscriptionID, l.ServiceName, l.ResourceID}) {
+		if r := &t.resources[t.of[i]]; ls[i].LineResource != r && *ls[i].LineResource != *r {
 			return false
 		}
 	}
 	return true
 }
 
-// tableOf is the lines' table when resource[i] numbers line i's resource
-// (attribution.Result.ResourceNumbers).
-func tableOf(ls AzureLines, resource []int32) *azureTable {
-	t := &azureTable{of: make([]int32, len(ls))}
-	n := int32(0)
-	for _, r := range resource {
-		n = max(n, r+1)
+// share points each line at its resource in t, the table of ls: lines
+// read or made one by one share one LineResource per resource.
+func (t *azureTable) share(ls AzureLines) {
+	for i := range ls {
+		ls[i].LineResource = &t.resources[t.of[i]]
 	}
-	number := make([]int32, n) // resource → its number in the table, plus one
-	distinct := 0
-	for _, r := range resource {
-		if number[r] == 0 {
-			number[r], distinct = 1, distinct+1
-		}
-	}
-	clear(number)
-	t.resources = make([]lineResource, 0, distinct) // a large month's table, allocated once
-	for i, r := range resource {
-		if number[r] == 0 {
-			l := &ls[i]
-			t.resources = append(t.resources, lineResource{l.TenantID, l.SubscriptionID, l.ServiceName, l.ResourceID})
-			number[r] = int32(len(t.resources))
-		}
-		t.of[i] = number[r] - 1
-	}
-	return t
 }
 
 // appendResources appends resources as arrays, separated by commas and
 // without the brackets of the list, strings quoted as the JSON codec
 // quotes them.
-func appendResources(b []byte, resources []lineResource) ([]byte, error) {
+func appendResources(b []byte, resources []LineResource) ([]byte, error) {
 	var err error
 	for i, r := range resources {
 		if i > 0 {
 			b = append(b, ',')
 		}
 		b = append(b, '[')
-		for j, v := range [4]string{r.tenant, r.subscription, r.service, r.id} {
+		for j, v := range [4]string{r.TenantID, r.SubscriptionID, r.ServiceName, r.ResourceID} {
 			if j > 0 {
 				b = append(b, ',')
 			}
@@ -245,6 +220,9 @@ func (ls *AzureLines) read(dec *jsontext.Decoder, room int) error {
 		return fmt.Errorf("report content: the Azure lines are a JSON %v, not a list or a table", tok.Kind())
 	}
 	lines, err := readLines(dec, p.line, true, 0)
+	if err == nil {
+		lines.table().share(lines) // one LineResource per resource, as a table reads
+	}
 	*ls = lines
 	return err
 }
@@ -299,7 +277,7 @@ func (p *lineParser) table(dec *jsontext.Decoder) (AzureLines, error) {
 	} else if err := open(tok, "resources", "count"); err != nil {
 		return nil, err
 	}
-	var resources []lineResource
+	var resources []LineResource
 	for dec.PeekKind() == '[' {
 		v, err := dec.ReadValue()
 		if err != nil {
@@ -394,6 +372,9 @@ func readLines(dec *jsontext.Decoder, parse func(v []byte) (AzureLine, error), o
 			if err := jsonv2.UnmarshalDecode(dec, &l); err != nil {
 				return nil, err
 			}
+			if l.LineResource == nil { // an object without them: empty texts
+				l.LineResource = &LineResource{}
+			}
 			add(l)
 		default:
 			// An error, or a value that is not a line: ReadToken says which.
@@ -417,7 +398,7 @@ type lineParser struct {
 
 func (p *lineParser) line(v []byte) (AzureLine, error) {
 	p.b = v
-	var l AzureLine
+	l := AzureLine{LineResource: &LineResource{}} // shared once the table is made (AzureLines.read)
 	if !p.punct('[') {
 		return l, errLine
 	}
@@ -486,13 +467,13 @@ func (p *lineParser) amounts(l *AzureLine) bool {
 
 // resource reads a resource's array of a table: tenant, subscription,
 // service and resource id.
-func (p *lineParser) resource(v []byte) (lineResource, error) {
+func (p *lineParser) resource(v []byte) (LineResource, error) {
 	p.b = v
-	var r lineResource
+	var r LineResource
 	if !p.punct('[') {
 		return r, errResource
 	}
-	for i, f := range []*string{&r.tenant, &r.subscription, &r.service, &r.id} {
+	for i, f := range []*string{&r.TenantID, &r.SubscriptionID, &r.ServiceName, &r.ResourceID} {
 		raw, ok := p.str()
 		end := byte(',')
 		if i == 3 {
@@ -516,7 +497,7 @@ func (p *lineParser) resource(v []byte) (lineResource, error) {
 var errResource = errors.New("expected an array of 4 strings")
 
 // tableLine reads a line's array of a table (AzureLines).
-func (p *lineParser) tableLine(v []byte, resources []lineResource) (AzureLine, error) {
+func (p *lineParser) tableLine(v []byte, resources []LineResource) (AzureLine, error) {
 	p.b = v
 	var l AzureLine
 	if !p.punct('[') {
@@ -534,8 +515,7 @@ func (p *lineParser) tableLine(v []byte, resources []lineResource) (AzureLine, e
 	if n < 0 || n >= int64(len(resources)) {
 		return l, fmt.Errorf("%w (resource %d of %d)", errTableLine, n, len(resources))
 	}
-	r := resources[n]
-	l.TenantID, l.SubscriptionID, l.ServiceName, l.ResourceID = r.tenant, r.subscription, r.service, r.id
+	l.LineResource = &resources[n]
 	if raw, ok = p.str(); !ok || !p.punct(',') {
 		return l, errTableLine
 	}
@@ -626,14 +606,14 @@ func (p *lineParser) int() (int64, bool) {
 
 // AzureLine is one partner ID's credit on one resource in one currency.
 type AzureLine struct {
-	PartnerID      string `json:"partnerId"`
-	TenantID       string `json:"tenantId"`
-	SubscriptionID string `json:"subscriptionId"`
-	ServiceName    string `json:"serviceName"`
-	ResourceID     string `json:"resourceId"`
-	Currency       string `json:"currency"`
-	Attributed     string `json:"attributedCost"`
-	Eligible       string `json:"incentiveEligibleCost"`
+	PartnerID string `json:"partnerId"`
+	// The line's resource, shared by the resource's lines (a large month
+	// has a few lines per resource): read its fields through the line, but
+	// change a line's resource by pointing it at another LineResource.
+	*LineResource `json:",inline"`
+	Currency      string `json:"currency"`
+	Attributed    string `json:"attributedCost"`
+	Eligible      string `json:"incentiveEligibleCost"`
 	// USD is the line's amount in US dollars for ACR_USD (docs/rules.md,
 	// "Partner Center layout"); USDRows of UsageRows have one.
 	USD       string `json:"usd"`
@@ -643,6 +623,14 @@ type AzureLine struct {
 	// is also credited with through an ID that sorts before this one: the
 	// organization's total counts such usage once.
 	DuplicateForPGA bool `json:"isDuplicateRowForPGA"`
+}
+
+// LineResource is what the credit lines of one resource share.
+type LineResource struct {
+	TenantID       string `json:"tenantId"`
+	SubscriptionID string `json:"subscriptionId"`
+	ServiceName    string `json:"serviceName"`
+	ResourceID     string `json:"resourceId"`
 }
 
 // OrgLine is one organization's credit in one customer tenant and currency.

@@ -380,11 +380,11 @@ func TestCustomerReportAuditTrail(t *testing.T) {
 // content is the codec's own, and a content reads back as it was written.
 func TestAzureLinesEncodeAsTheCodecDoes(t *testing.T) {
 	ls := AzureLines{
-		{PartnerID: "1", TenantID: "t", SubscriptionID: "s", ServiceName: `Quoted "name" \\ <&> ✓`, ResourceID: "/r", Currency: "EUR",
-			Attributed: "1.5", Eligible: "0", USD: "0", UsageRows: 3, DuplicateForPGA: true},
-		{PartnerID: "2", Currency: "USD", Attributed: "0", Eligible: "0", USD: "2", USDRows: 1, UsageRows: 1},
+		{PartnerID: "1", LineResource: &LineResource{TenantID: "t", SubscriptionID: "s", ServiceName: `Quoted "name" \\ <&> ✓`, ResourceID: "/r"},
+			Currency: "EUR", Attributed: "1.5", Eligible: "0", USD: "0", UsageRows: 3, DuplicateForPGA: true},
+		{PartnerID: "2", LineResource: &LineResource{}, Currency: "USD", Attributed: "0", Eligible: "0", USD: "2", USDRows: 1, UsageRows: 1},
 		// Escapes that need more room than Marshal sizes a line for.
-		{PartnerID: "3", ServiceName: strings.Repeat("\x01", 80), Currency: "USD", Attributed: "0", Eligible: "0", USD: "0"},
+		{PartnerID: "3", LineResource: &LineResource{ServiceName: strings.Repeat("\x01", 80)}, Currency: "USD", Attributed: "0", Eligible: "0", USD: "0"},
 	}
 	// What the codec writes for the content with its lines as a table
 	// (AzureLines): resources in the order the lines first name them.
@@ -448,7 +448,7 @@ func TestAzureLinesEncodeAsTheCodecDoes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !slices.Equal(back.Azure, c.Azure) {
+		if !sameLines(back.Azure, c.Azure) {
 			t.Errorf("%d lines read back as %+v", n, back.Azure)
 		}
 	}
@@ -486,7 +486,7 @@ func TestAzureLinesEncodeAsTheCodecDoes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if back, err := Unmarshal(gz); err != nil || !gzipped(gz) || sum != sha256.Sum256(got) || !slices.Equal(back.Azure, c.Azure) {
+	if back, err := Unmarshal(gz); err != nil || !gzipped(gz) || sum != sha256.Sum256(got) || !sameLines(back.Azure, c.Azure) {
 		t.Errorf("compressed content: gzip %v, hash %x (want %x), error %v", gzipped(gz), sum, sha256.Sum256(got), err)
 	}
 	// A content's encoding reads back as it was.
@@ -500,7 +500,7 @@ func TestAzureLinesEncodeAsTheCodecDoes(t *testing.T) {
 		t.Fatal(err)
 	}
 	again, _ := Marshal(back)
-	if !bytes.Equal(b, again) || len(back.Azure) != len(c.Azure) || back.Azure[0] != c.Azure[0] {
+	if !bytes.Equal(b, again) || len(back.Azure) != len(c.Azure) || !sameLines(back.Azure[:1], c.Azure[:1]) {
 		t.Errorf("content does not round-trip:\n%s\n%s", b, again)
 	}
 }
@@ -575,7 +575,9 @@ func TestAzureTableRoom(t *testing.T) {
 	for i := range 3000 {
 		l := base
 		l.UsageRows = int64(i)
-		l.ResourceID = fmt.Sprint(base.ResourceID, "/", i%700)
+		r := *base.LineResource // a line's resource is shared: another one
+		r.ResourceID = fmt.Sprint(base.ResourceID, "/", i%700)
+		l.LineResource = &r
 		c.Azure = append(c.Azure, l)
 	}
 	table, err := Marshal(c)
@@ -588,7 +590,7 @@ func TestAzureTableRoom(t *testing.T) {
 	}
 	for name, b := range map[string][]byte{"table": table, "table without count": withoutCount} {
 		back, err := Unmarshal(b)
-		if err != nil || !slices.Equal(back.Azure, c.Azure) {
+		if err != nil || !sameLines(back.Azure, c.Azure) {
 			t.Errorf("%s: %d lines read back, want %d (%v)", name, len(back.Azure), len(c.Azure), err)
 		}
 	}
@@ -625,8 +627,8 @@ func TestTableOfAMergedResult(t *testing.T) {
 // the keys and comparing through a map gives.
 func TestDiffMatchesLinesByKey(t *testing.T) {
 	line := func(p, r, svc, cur, attributed, eligible string) AzureLine {
-		return AzureLine{PartnerID: p, TenantID: "t", SubscriptionID: "s", ServiceName: svc, ResourceID: r, Currency: cur,
-			Attributed: attributed, Eligible: eligible, USD: "0", UsageRows: 1}
+		return AzureLine{PartnerID: p, LineResource: &LineResource{TenantID: "t", SubscriptionID: "s", ServiceName: svc, ResourceID: r},
+			Currency: cur, Attributed: attributed, Eligible: eligible, USD: "0", UsageRows: 1}
 	}
 	old := &Content{Azure: AzureLines{
 		line("1", "/a", "svc", "EUR", "1", "0"),
@@ -697,7 +699,7 @@ func TestLinesOf(t *testing.T) {
 	}
 	for _, in := range [][]byte{b, gz} {
 		got, err := linesOf(in)
-		if err != nil || len(got.Azure) == 0 || !slices.Equal(got.Azure, c.Azure) || !slices.Equal(got.PowerPlatform, c.PowerPlatform) ||
+		if err != nil || len(got.Azure) == 0 || !sameLines(got.Azure, c.Azure) || !slices.Equal(got.PowerPlatform, c.PowerPlatform) ||
 			got.Credentials != nil || got.Partners != nil {
 			t.Errorf("lines of the content: %v, %d lines (want %d), %d credentials", err, len(got.Azure), len(c.Azure), len(got.Credentials))
 		}
@@ -733,5 +735,50 @@ func TestLeanGC(t *testing.T) {
 		if got := debug.SetGCPercent(100); got != low {
 			t.Errorf("a target of %d was put back as %d", low, got)
 		}
+	}
+}
+
+// sameLines reports whether two lists of lines hold the same lines, their
+// resources compared by what they hold.
+func sameLines(a, b AzureLines) bool {
+	return slices.EqualFunc(a, b, func(x, y AzureLine) bool {
+		rx, ry := *x.LineResource, *y.LineResource
+		x.LineResource, y.LineResource = nil, nil
+		return x == y && rx == ry
+	})
+}
+
+// The lines Build makes point at one LineResource per resource, whether
+// the attribution numbers its resources (a run's result) or not (a result
+// merged from partitions', as workers return them); both encode the same.
+func TestLinesShareTheirResources(t *testing.T) {
+	doc := testWorld()
+	fromRun := build(t, doc, usageCSV)
+	in := attribute(t, doc, usageCSV)
+	in.Files = []string{"h1"}
+	in.Azure = attribution.Merge([]*attribution.Result{in.Azure, {}})
+	if in.Azure.ResourceNumbers(nil, 0) {
+		t.Fatal("a merged result numbers its resources: the test needs one that does not")
+	}
+	merged, err := Build(*in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, c := range map[string]*Content{"run": fromRun, "merged": merged} {
+		seen := map[LineResource]*LineResource{}
+		for i, l := range c.Azure {
+			if p, ok := seen[*l.LineResource]; ok && p != l.LineResource {
+				t.Errorf("%s: line %d has its own copy of resource %s", name, i, l.ResourceID)
+			}
+			seen[*l.LineResource] = l.LineResource
+		}
+		if len(seen) == len(c.Azure) {
+			t.Errorf("%s: %d lines over %d resources: the test needs resources with several lines", name, len(c.Azure), len(seen))
+		}
+	}
+	a, errA := Marshal(fromRun)
+	b, errB := Marshal(merged)
+	if errA != nil || errB != nil || !bytes.Equal(a, b) {
+		t.Errorf("the content from a merged result differs (%v, %v):\n%s\n%s", errA, errB, a, b)
 	}
 }
