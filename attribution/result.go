@@ -226,7 +226,7 @@ func (r *Run) Result() *Result {
 // its run's credits and resources alive, not those.
 func (r *Run) release() {
 	for _, w := range r.workers {
-		w.next, w.seen, w.subRows, w.last, w.lastID, w.lower, w.slab, w.usdSlab, w.refs = nil, nil, nil, nil, nil, nil, nil, nil, nil
+		w.next, w.seen, w.subRows, w.last, w.lastID, w.lower, w.slab, w.refs = nil, nil, nil, nil, nil, nil, nil, nil
 	}
 	for _, res := range r.resources.all {
 		res.grants, res.beside = nil, nil
@@ -275,7 +275,7 @@ func (r *Run) sum(res *resource, partner int32, currency uint32) total {
 		if int(res.id) < len(w.credits) {
 			for i := range w.credits[res.id] {
 				if c := &w.credits[res.id][i]; c.partner == partner && c.currency == currency {
-					t.add(c)
+					t.add(w, c)
 				}
 			}
 		}
@@ -339,9 +339,9 @@ func forEach(n int, fn func(i int)) {
 	wg.Wait()
 }
 
-// mergeCredit adds c to the credit of the same partner and currency in cs,
-// or appends it.
-func mergeCredit(cs []total, c *credit) []total {
+// mergeCredit adds c, one of w's credits, to the credit of the same
+// partner and currency in cs, or appends it.
+func mergeCredit(cs []total, w *worker, c *credit) []total {
 	i := 0
 	for i < len(cs) && (cs[i].partner != c.partner || cs[i].currency != c.currency) {
 		i++
@@ -349,18 +349,20 @@ func mergeCredit(cs []total, c *credit) []total {
 	if i == len(cs) {
 		cs = append(cs, total{partner: c.partner, currency: c.currency})
 	}
-	cs[i].add(c)
+	cs[i].add(w, c)
 	return cs
 }
 
-// add adds a worker's credit to t.
-func (t *total) add(c *credit) {
-	t.attributed.AddSum(c.attributed)
-	t.eligible.AddSum(c.eligible)
+// add adds c, one of w's credits, to t.
+func (t *total) add(w *worker, c *credit) {
+	attributed, eligible := w.sums(c)
+	t.attributed.AddSum(attributed)
+	t.eligible.AddSum(eligible)
 	t.rows += c.rows
-	if c.usd != nil {
-		t.usd.AddSum(c.usd.sum)
-		t.usdRows += c.usd.rows
+	if c.usd != 0 {
+		u := &w.usd[c.usd-1]
+		t.usd.AddSum(u.sum)
+		t.usdRows += u.rows
 	}
 }
 

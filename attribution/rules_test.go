@@ -282,6 +282,21 @@ func TestRules(t *testing.T) {
 			usage: strings.Repeat(dayIn("2026-03-02", app, "0.1", "EUR", "Usage"), 10) + dayIn("2026-03-02", app, "0.000000000000000000001", "USD", "Usage") + dayIn("2026-03-03", app, "-1", "USD", "Usage"),
 			want:  line(pA, app, "EUR", "1", "1", 10) + line(pA, app, "USD", "-0.999999999999999999999", "-0.999999999999999999999", 2),
 		},
+		{
+			// docs/rules.md#azure-attribution: sums are exact beyond any
+			// fixed width. Owner from March 10th makes the rows of the 12th
+			// eligible and those of the 2nd not: the eligible sum outgrows
+			// 128 bits of 10^-18 (about 1.7×10^20) while the attributed one,
+			// to which the rows of the 2nd take back what those of the 12th
+			// add, does not.
+			name: "a sum beyond the fast path",
+			world: func() *builder {
+				return newWorld().link(tC, uA, pA, "", "").assign(tC, uA, "Reader", app, "", "").assign(tC, uA, "Owner", app, "2026-03-10", "")
+			},
+			usage: strings.Repeat(day("2026-03-12", app, "100000000000000000")+day("2026-03-02", app, "-100000000000000000"), 1800) +
+				day("2026-03-12", app, "0.5"),
+			want: line(pA, app, "EUR", "0.5", "180000000000000000000.5", 3601),
+		},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

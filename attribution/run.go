@@ -198,15 +198,26 @@ func (r *Run) Add(file int64, row *focus.Row) error {
 
 // credit is a worker's running credit of a partner in a currency for a
 // resource: the run holds one per partner, resource, currency and worker
-// (hundreds of thousands), so it is kept small.
+// (hundreds of thousands), so it is kept small, and holds no pointer, so
+// that the collector never scans the slabs it is cut from
+// (docs/performance.md). Its sums are read through its worker
+// (worker.sums).
 type credit struct {
-	partner    int32
-	currency   uint32 // the run's number of the code (Run.currencyCode)
-	rows       int64
-	attributed focus.Sum
-	eligible   focus.Sum
-	usd        *usdTotal // x_EffectiveCostInUsd of the same rows, when the input has it
+	partner  int32
+	currency uint32 // the run's number of the code (Run.currencyCode)
+	rows     int64
+	// The sums while they fit the fast path (focus.Fixed)...
+	attributed, eligible focus.Fixed
+	// ...and once one did not, 1 + the index of both in the worker's
+	// slow sums (amounts beyond 18 digits or totals beyond 10^20: rare).
+	slow uint32
+	// 1 + the index in the worker's usd totals of x_EffectiveCostInUsd of
+	// the same rows, when the input has it.
+	usd uint32
 }
+
+// slowSums are a credit's sums once one left the fast path.
+type slowSums struct{ attributed, eligible focus.Sum }
 
 // usdTotal is Azure's x_EffectiveCostInUsd of a credit's rows.
 type usdTotal struct {
@@ -231,8 +242,10 @@ type worker struct {
 	// credits by resource id, cut from slab.
 	credits [][]credit
 	slab    []credit
-	usdSlab []usdTotal
-	lower   []byte
+	// The credits' slow sums and USD totals (credit.slow, credit.usd).
+	slow  []slowSums
+	usd   []usdTotal
+	lower []byte
 	// The run's currency numbers of the codes this worker has seen.
 	currencies map[string]uint32
 	lastCur    []byte
@@ -383,21 +396,48 @@ func partnerHit(gs []grant, i int, ps, pe int64) (p int32, hit, eligible bool, n
 // add1 credits one row's amount to partner (or organization) p.
 func (w *worker) add1(res *resource, p int32, currency uint32, amount *focus.Amount, eligible bool, row *focus.Row) {
 	c := w.credit(res, p, currency)
-	c.attributed.Add(*amount)
-	if eligible {
-		c.eligible.Add(*amount)
-	}
-	c.rows++
+	w.addAmount(c, amount, eligible)
 	if row.HasEffectiveCostInUSD {
-		if c.usd == nil {
-			if len(w.usdSlab) == 0 {
-				w.usdSlab = make([]usdTotal, 1024)
-			}
-			c.usd, w.usdSlab = &w.usdSlab[0], w.usdSlab[1:]
+		if c.usd == 0 {
+			w.usd = append(w.usd, usdTotal{})
+			c.usd = uint32(len(w.usd))
 		}
-		c.usd.sum.Add(row.EffectiveCostInUSD)
-		c.usd.rows++
+		u := &w.usd[c.usd-1]
+		u.sum.Add(row.EffectiveCostInUSD)
+		u.rows++
 	}
+}
+
+// addAmount adds a row's amount to c: to its attributed sum, and to its
+// eligible one when eligible.
+func (w *worker) addAmount(c *credit, a *focus.Amount, eligible bool) {
+	c.rows++
+	if c.slow == 0 {
+		in := c.attributed.Add(*a) // false: c.attributed unchanged
+		if in && (!eligible || c.eligible.Add(*a)) {
+			return
+		}
+		w.slow = append(w.slow, slowSums{c.attributed.Sum(), c.eligible.Sum()})
+		c.slow, c.attributed, c.eligible = uint32(len(w.slow)), focus.Fixed{}, focus.Fixed{}
+		if in { // only the eligible amount is left to add
+			w.slow[c.slow-1].eligible.Add(*a)
+			return
+		}
+	}
+	s := &w.slow[c.slow-1]
+	s.attributed.Add(*a)
+	if eligible {
+		s.eligible.Add(*a)
+	}
+}
+
+// sums are c's attributed and eligible sums, c one of w's credits.
+func (w *worker) sums(c *credit) (attributed, eligible focus.Sum) {
+	if c.slow != 0 {
+		s := &w.slow[c.slow-1]
+		return s.attributed, s.eligible
+	}
+	return c.attributed.Sum(), c.eligible.Sum()
 }
 
 // besideRow totals the row for each partner of the Beside world whose
@@ -419,12 +459,7 @@ func (w *worker) besideRow(gs []grant, ps, pe int64, currency []byte, amount *fo
 		if k == len(w.beside[p]) {
 			w.beside[p] = append(w.beside[p], credit{partner: p, currency: cur})
 		}
-		c := &w.beside[p][k]
-		c.attributed.Add(*amount)
-		if eligible {
-			c.eligible.Add(*amount)
-		}
-		c.rows++
+		w.addAmount(&w.beside[p][k], amount, eligible)
 	}
 }
 
@@ -461,7 +496,7 @@ func (r *Run) Beside() *Result {
 	for _, w := range r.workers {
 		for _, pcs := range w.beside {
 			for i := range pcs {
-				cs = mergeCredit(cs, &pcs[i])
+				cs = mergeCredit(cs, w, &pcs[i])
 			}
 		}
 	}

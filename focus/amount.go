@@ -272,15 +272,44 @@ func (s *Sum) AddSum(o Sum) {
 // add128 adds hi:lo to s's fast path and reports false (leaving s
 // unchanged) on signed overflow.
 func (s *Sum) add128(hi int64, lo uint64) bool {
-	nlo, carry := bits.Add64(s.lo, lo, 0)
-	nhi, _ := bits.Add64(uint64(s.hi), uint64(hi), carry)
+	return add128(&s.hi, &s.lo, hi, lo)
+}
+
+// add128 adds hi:lo to the 128-bit value *shi:*slo and reports false
+// (leaving it unchanged) on signed overflow.
+func add128(shi *int64, slo *uint64, hi int64, lo uint64) bool {
+	nlo, carry := bits.Add64(*slo, lo, 0)
+	nhi, _ := bits.Add64(uint64(*shi), uint64(hi), carry)
 	r := int64(nhi)
-	if (s.hi >= 0) == (hi >= 0) && (r >= 0) != (s.hi >= 0) {
+	if (*shi >= 0) == (hi >= 0) && (r >= 0) != (*shi >= 0) {
 		return false
 	}
-	s.hi, s.lo = r, nlo
+	*shi, *slo = r, nlo
 	return true
 }
+
+// Fixed is a Sum's fast path alone, without the pointer to its
+// arbitrary-precision form: totals kept by the hundred thousand (the
+// attribution's credits) are then memory the garbage collector never
+// scans. The zero value is 0.
+type Fixed struct {
+	hi int64
+	lo uint64
+}
+
+// Add adds a to f and reports true, or reports false and leaves f
+// unchanged when the sum leaves the fast path (an amount beyond it, or a
+// total beyond about 1.7×10^20): the caller then goes on with f.Sum().
+func (f *Fixed) Add(a Amount) bool {
+	if a.big != nil {
+		return false
+	}
+	hi, lo := scaled(a.coef, a.scale)
+	return add128(&f.hi, &f.lo, hi, lo)
+}
+
+// Sum is f as a Sum.
+func (f Fixed) Sum() Sum { return Sum{hi: f.hi, lo: f.lo} }
 
 // scaled returns coef × 10^(18-scale) as a 128-bit two's complement value.
 // |coef| < 10^18 and the factor ≤ 10^18, so the product is below 2^120.
