@@ -174,3 +174,38 @@ func TestAmountStringFastPath(t *testing.T) {
 		}
 	}
 }
+
+// A Fixed adds what a Sum's fast path holds, and refuses, unchanged, an
+// amount or a total beyond it, which the caller then adds to its Sum.
+func TestFixedKeepsTheFastPath(t *testing.T) {
+	amount := func(s string) Amount {
+		a, err := ParseAmount([]byte(s))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	var f Fixed
+	var want Sum
+	for _, s := range []string{"1.5", "-0.25", "0.000000000000000001", "99999999999999999.9"} {
+		if !f.Add(amount(s)) {
+			t.Fatalf("Fixed refused %s", s)
+		}
+		want.Add(amount(s))
+	}
+	if f.Sum().String() != want.String() {
+		t.Errorf("Fixed sums to %s, want %s", f.Sum().String(), want.String())
+	}
+	before := f
+	if f.Add(amount("0.0000000000000000001")) || f != before {
+		t.Errorf("Fixed took an amount with 19 places: %s", f.Sum().String())
+	}
+	big := amount("100000000000000000")
+	n := 0
+	for f.Add(big) {
+		n++
+	}
+	if n != 1700 || f.Sum().String() != "170100000000000000001.150000000000000001" { // 2^127 × 10^-18 is about 1.7014×10^20
+		t.Errorf("Fixed took %d × 10^17 before it was full, at %s", n, f.Sum().String())
+	}
+}
