@@ -142,16 +142,13 @@ func (s *Service) Close(ctx context.Context, month partnerlink.Month, early bool
 		// The latest version is read beside this one: what building and
 		// encoding this one left is returned to the system first.
 		debug.FreeOSMemory()
-		earlier := earlierFormat(latest.Content)
-		read := linesOf
-		if earlier {
-			read = Unmarshal // re-encoded whole below
-		}
-		old, err := read(latest.Content)
-		if err != nil {
-			return nil, fmt.Errorf("report: version %d of %s: %w", latest.Version, month, err)
-		}
-		if earlier {
+		var err error
+		if earlierFormat(latest.Content) {
+			var old *Content
+			old, err = Unmarshal(latest.Content) // re-encoded whole below
+			if err != nil {
+				return nil, fmt.Errorf("report: version %d of %s: %w", latest.Version, month, err)
+			}
 			// The same content in other bytes is no change: compare what
 			// the version holds, written as today.
 			h := sha256.New()
@@ -160,9 +157,12 @@ func (s *Service) Close(ctx context.Context, month partnerlink.Month, early bool
 					Hash: latest.Hash, Restatement: latest.Restatement}
 				return nil, errSameContent
 			}
+			changes, err = Diff(old, content)
+		} else {
+			changes, err = diffStored(latest.Content, content)
 		}
-		if changes, err = Diff(old, content); err != nil {
-			return nil, err
+		if err != nil {
+			return nil, fmt.Errorf("report: version %d of %s: %w", latest.Version, month, err)
 		}
 		return json.Marshal(Restatement{Of: latest.Version, Changes: changes, Totals: Totals(changes)})
 	}
@@ -698,38 +698,133 @@ type Total struct {
 // Diff lists the lines whose amounts differ between two contents, old to
 // new, in line order.
 func Diff(old, new *Content) ([]Change, error) {
-	// The lines are matched by a merge of the two lists in one order (a
-	// version's lines come in it: partner, tenant, subscription, resource,
-	// currency; then the service, which a resource has one of), rather than
-	// through a map of joined keys: at 661k lines that took 2 s and 300 MB.
-	var out []Change
-	o, n := lineOrder(old.Azure), lineOrder(new.Azure)
-	for i, j := 0, 0; i < len(o) || j < len(n); {
-		var a, b *AzureLine // the old line and the new one; nil when there is none
-		switch {
-		case j == len(n):
-			a, i = &old.Azure[o[i]], i+1
-		case i == len(o):
-			b, j = &new.Azure[n[j]], j+1
-		default:
-			x, y := &old.Azure[o[i]], &new.Azure[n[j]]
-			switch c := compareLines(x, y); {
-			case c < 0:
-				a, i = x, i+1
-			case c > 0:
-				b, j = y, j+1
-			default:
-				a, b, i, j = x, y, i+1, j+1
-			}
+	m := newLineMerge(new.Azure)
+	for _, i := range lineOrder(old.Azure) {
+		if err := m.old(&old.Azure[i]); err != nil {
+			return nil, err
 		}
-		ch, err := azureChange(a, b)
+	}
+	return m.finish(old.PowerPlatform, new.PowerPlatform)
+}
+
+// diffStored is Diff from a version's stored content (gzip or not) to
+// new, reading the stored Azure lines one at a time rather than holding
+// them beside the new content, which sets a restating close's peak
+// (docs/performance.md, "Monthly close"). Lines out of their order, or
+// not a table, are read whole and diffed so.
+func diffStored(stored []byte, new *Content) ([]Change, error) {
+	var r io.Reader = bytes.NewReader(stored)
+	if gzipped(stored) {
+		z, err := gzip.NewReader(r)
 		if err != nil {
 			return nil, err
 		}
-		if ch != nil {
-			out = append(out, *ch)
+		r = z
+	}
+	whole := func() ([]Change, error) {
+		old, err := linesOf(stored)
+		if err != nil {
+			return nil, err
+		}
+		return Diff(old, new)
+	}
+	dec := jsontext.NewDecoder(r)
+	if tok, err := dec.ReadToken(); err != nil || tok.Kind() != '{' {
+		return nil, cmp.Or(err, fmt.Errorf("report content: a JSON %v, not an object", tok.Kind()))
+	}
+	m := newLineMerge(new.Azure)
+	var pp []PPLine
+	p := lineParser{texts: map[string]string{}}
+	for dec.PeekKind() != '}' {
+		name, err := dec.ReadToken()
+		if err != nil {
+			return nil, err
+		}
+		switch name.String() {
+		case "azure":
+			if dec.PeekKind() != '{' {
+				return whole() // lines of an earlier format
+			}
+			if err := p.eachTableLine(dec, m.old); err == errLineOrder {
+				return whole()
+			} else if err != nil {
+				return nil, err
+			}
+		case "powerPlatform":
+			if err := jsonv2.UnmarshalDecode(dec, &pp); err != nil {
+				return nil, err
+			}
+		default:
+			if err := dec.SkipValue(); err != nil {
+				return nil, err
+			}
 		}
 	}
+	return m.finish(pp, new.PowerPlatform)
+}
+
+// lineMerge matches old lines, handed to it in line order, with new
+// ones by a merge of the two lists in one order (a version's lines come
+// in it: partner, tenant, subscription, resource, currency; then the
+// service, which a resource has one of), rather than through a map of
+// joined keys: at 661k lines that took 2 s and 300 MB.
+type lineMerge struct {
+	new   AzureLines
+	order []int // new's lines in line order
+	j     int   // the next in order
+	prev  AzureLine
+	any   bool // whether an old line came
+	out   []Change
+}
+
+// errLineOrder stops a merge handed an old line out of line order.
+var errLineOrder = errors.New("report: the lines are not in line order")
+
+func newLineMerge(new AzureLines) *lineMerge {
+	return &lineMerge{new: new, order: lineOrder(new)}
+}
+
+// old takes the next old line.
+func (m *lineMerge) old(a *AzureLine) error {
+	if m.any && compareLines(&m.prev, a) > 0 {
+		return errLineOrder
+	}
+	m.prev, m.any = *a, true
+	for m.j < len(m.order) {
+		b := &m.new[m.order[m.j]]
+		c := compareLines(a, b)
+		if c < 0 {
+			break
+		}
+		m.j++
+		if c == 0 {
+			return m.change(a, b)
+		}
+		if err := m.change(nil, b); err != nil {
+			return err
+		}
+	}
+	return m.change(a, nil)
+}
+
+// change notes the change from line a to line b (either nil: none).
+func (m *lineMerge) change(a, b *AzureLine) error {
+	ch, err := azureChange(a, b)
+	if ch != nil {
+		m.out = append(m.out, *ch)
+	}
+	return err
+}
+
+// finish takes the new lines no old line matched and adds the changes of
+// the Power Platform lines.
+func (m *lineMerge) finish(oldPP, newPP []PPLine) ([]Change, error) {
+	for ; m.j < len(m.order); m.j++ {
+		if err := m.change(nil, &m.new[m.order[m.j]]); err != nil {
+			return nil, err
+		}
+	}
+	out := m.out
 	// Changes in the order of their keys (partner ID, tenant, subscription,
 	// service, resource, currency).
 	slices.SortFunc(out, func(x, y Change) int { return slices.Compare(x.Key, y.Key) })
@@ -738,11 +833,11 @@ func Diff(old, new *Content) ([]Change, error) {
 	ppKey := func(l PPLine) string {
 		return strings.Join([]string{l.PartnerID, l.TenantID, l.EnvironmentID, l.ResourceID, l.Metric}, "\x00")
 	}
-	for _, l := range old.PowerPlatform {
+	for _, l := range oldPP {
 		pp[ppKey(l)] = &[2]int64{l.Value, 0}
 		keys = append(keys, ppKey(l))
 	}
-	for _, l := range new.PowerPlatform {
+	for _, l := range newPP {
 		if v := pp[ppKey(l)]; v != nil {
 			v[1] = l.Value
 		} else {

@@ -229,6 +229,54 @@ func (ls *AzureLines) read(dec *jsontext.Decoder, room int) error {
 
 // table reads the lines as a table ({"resources": [...], "lines": [...]}).
 func (p *lineParser) table(dec *jsontext.Decoder) (AzureLines, error) {
+	var lines AzureLines
+	err := p.readTable(dec, func(count int64, resources []LineResource) error {
+		// The count sizes the list at once: gathering a large month's lines
+		// in blocks and copying them into one list took longer than reading
+		// them.
+		var err error
+		lines, err = readLines(dec, func(v []byte) (AzureLine, error) { return p.tableLine(v, resources) }, false, int(min(max(count, 0), int64(p.room))))
+		if err == nil && count >= 0 && int64(len(lines)) != count {
+			err = fmt.Errorf("report content: the Azure table's count is %d, but it has %d lines", count, len(lines))
+		}
+		return err
+	})
+	return lines, err
+}
+
+// eachTableLine reads the lines of a table one at a time, handing each to
+// each (its resource is the table's: it stays valid), without keeping them.
+func (p *lineParser) eachTableLine(dec *jsontext.Decoder, each func(l *AzureLine) error) error {
+	return p.readTable(dec, func(count int64, resources []LineResource) error {
+		n := int64(0)
+		for dec.PeekKind() == '[' {
+			v, err := dec.ReadValue()
+			if err != nil {
+				return err
+			}
+			l, err := p.tableLine(v, resources)
+			if err != nil {
+				return fmt.Errorf("report content: Azure line %d: %w", n+1, err)
+			}
+			n++
+			if err := each(&l); err != nil {
+				return err
+			}
+		}
+		if tok, err := dec.ReadToken(); err != nil || tok.Kind() != ']' {
+			return cmp.Or(err, fmt.Errorf("report content: Azure line %d is a JSON %v, not an array", n+1, tok.Kind()))
+		}
+		if count >= 0 && n != count {
+			return fmt.Errorf("report content: the Azure table's count is %d, but it has %d lines", count, n)
+		}
+		return nil
+	})
+}
+
+// readTable reads a table up to its lines, hands its count (-1 when it
+// has none) and resources to lines, which reads the list of lines
+// through its closing bracket, and reads the table's end.
+func (p *lineParser) readTable(dec *jsontext.Decoder, lines func(count int64, resources []LineResource) error) error {
 	// open checks that tok names the member name (where the member want
 	// belongs) and reads the opening bracket of its list.
 	open := func(tok jsontext.Token, name, want string) error {
@@ -249,15 +297,15 @@ func (p *lineParser) table(dec *jsontext.Decoder) (AzureLines, error) {
 		return open(tok, name, name)
 	}
 	if _, err := dec.ReadToken(); err != nil { // {
-		return nil, err
+		return err
 	}
 	// The count (which versions of the first days of the table lack)
 	count := int64(-1)
 	if tok, err := dec.ReadToken(); err != nil {
-		return nil, err
+		return err
 	} else if tok.Kind() == '"' && tok.String() == "count" {
 		if tok, err = dec.ReadToken(); err != nil {
-			return nil, err
+			return err
 		}
 		if tok.Kind() == '0' {
 			if n, err := tok.Int(); err == nil && n >= 0 {
@@ -269,45 +317,39 @@ func (p *lineParser) table(dec *jsontext.Decoder) (AzureLines, error) {
 			if tok.Kind() == '"' {
 				desc = strconv.Quote(desc)
 			}
-			return nil, fmt.Errorf("report content: the Azure table's count is %s, not a number of lines", desc)
+			return fmt.Errorf("report content: the Azure table's count is %s, not a number of lines", desc)
 		}
 		if err := member("resources"); err != nil {
-			return nil, err
+			return err
 		}
 	} else if err := open(tok, "resources", "count"); err != nil {
-		return nil, err
+		return err
 	}
 	var resources []LineResource
 	for dec.PeekKind() == '[' {
 		v, err := dec.ReadValue()
 		if err != nil {
-			return nil, err
+			return err
 		}
 		r, err := p.resource(v)
 		if err != nil {
-			return nil, fmt.Errorf("report content: Azure resource %d: %w", len(resources), err)
+			return fmt.Errorf("report content: Azure resource %d: %w", len(resources), err)
 		}
 		resources = append(resources, r)
 	}
 	if tok, err := dec.ReadToken(); err != nil || tok.Kind() != ']' {
-		return nil, cmp.Or(err, fmt.Errorf("report content: Azure resource %d is a JSON %v, not an array", len(resources), tok.Kind()))
+		return cmp.Or(err, fmt.Errorf("report content: Azure resource %d is a JSON %v, not an array", len(resources), tok.Kind()))
 	}
 	if err := member("lines"); err != nil {
-		return nil, err
+		return err
 	}
-	// The count sizes the list at once: gathering a large month's lines in
-	// blocks and copying them into one list took longer than reading them.
-	lines, err := readLines(dec, func(v []byte) (AzureLine, error) { return p.tableLine(v, resources) }, false, int(min(max(count, 0), int64(p.room))))
-	if err != nil {
-		return nil, err
-	}
-	if count >= 0 && int64(len(lines)) != count {
-		return nil, fmt.Errorf("report content: the Azure table's count is %d, but it has %d lines", count, len(lines))
+	if err := lines(count, resources); err != nil {
+		return err
 	}
 	if tok, err := dec.ReadToken(); err != nil || tok.Kind() != '}' {
-		return nil, cmp.Or(err, fmt.Errorf("report content: the Azure table has more than its resources and lines"))
+		return cmp.Or(err, fmt.Errorf("report content: the Azure table has more than its resources and lines"))
 	}
-	return lines, nil
+	return nil
 }
 
 // minCount is the room a table's count makes for its lines at once when

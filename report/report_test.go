@@ -683,6 +683,49 @@ func TestDiffMatchesLinesByKey(t *testing.T) {
 	if len(want) != 6 || !reflect.DeepEqual(got, want) {
 		t.Errorf("changes:\n%+v\nwant (%d):\n%+v", got, len(want), want)
 	}
+	// From the stored version (a restating close), its lines read one at a
+	// time, compressed or not, and out of their order (read whole then).
+	reversed := &Content{Azure: slices.Clone(old.Azure)}
+	slices.Reverse(reversed.Azure)
+	for name, c := range map[string]*Content{"in order": old, "out of order": reversed} {
+		plain, err := Marshal(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		gz, _, err := Compressed(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, stored := range [][]byte{plain, gz} {
+			if got, err := diffStored(stored, new); err != nil || !reflect.DeepEqual(got, want) {
+				t.Errorf("%s, stored (gzip %v): %v\n%+v\nwant:\n%+v", name, gzipped(stored), err, got, want)
+			}
+		}
+	}
+}
+
+// A restating close compares the latest version as stored with the new
+// content (diffStored) as Diff compares the two contents, Power Platform
+// lines included.
+func TestDiffStoredIsDiff(t *testing.T) {
+	old := build(t, testWorld(), usageCSV)
+	old.PowerPlatform = append(old.PowerPlatform, PPLine{PartnerID: pL2, TenantID: "t", EnvironmentID: "e", ResourceID: "r", Metric: "m", Value: 3})
+	late := usageCSV + "2026-03-20T00:00:00Z,2026-03-21T00:00:00Z,Usage," + resC + ",/subscriptions/" + S2 + ",Virtual Machines,EUR,1.125,1.125\n"
+	new := build(t, testWorld(), late)
+	want, err := Diff(old, new)
+	if err != nil || len(want) != 2 || want[1].Kind != "powerPlatform" {
+		t.Fatalf("Diff: %v, %+v", err, want)
+	}
+	stored, _, err := Compressed(old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := diffStored(stored, new); err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("diffStored: %v\n%+v\nwant:\n%+v", err, got, want)
+	}
+	if _, err := diffStored(stored[:len(stored)/2], new); err == nil {
+		t.Error("a cut version diffed without an error")
+	}
 }
 
 // A restating close reads of the latest version only the lines it compares
