@@ -760,6 +760,14 @@ func diffStored(stored []byte, new *Content) ([]Change, error) {
 			}
 		}
 	}
+	// The content ends there, and so does the stream: reading to its end
+	// checks a gzip stream's checksum and length too.
+	if _, err := dec.ReadToken(); err != nil { // }
+		return nil, err
+	}
+	if _, err := dec.ReadToken(); err != io.EOF {
+		return nil, cmp.Or(err, errors.New("report content: data after the content"))
+	}
 	return m.finish(pp, new.PowerPlatform)
 }
 

@@ -723,8 +723,25 @@ func TestDiffStoredIsDiff(t *testing.T) {
 	if got, err := diffStored(stored, new); err != nil || !reflect.DeepEqual(got, want) {
 		t.Errorf("diffStored: %v\n%+v\nwant:\n%+v", err, got, want)
 	}
-	if _, err := diffStored(stored[:len(stored)/2], new); err == nil {
-		t.Error("a cut version diffed without an error")
+	// A damaged version is an error, as reading it whole is: cut, its
+	// gzip trailer cut or wrong, data after the content.
+	plain, err := Marshal(old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrongSum := slices.Clone(stored)
+	wrongSum[len(wrongSum)-8] ^= 1
+	for name, b := range map[string][]byte{
+		"cut":                  stored[:len(stored)/2],
+		"gzip trailer cut":     stored[:len(stored)-8],
+		"gzip checksum wrong":  wrongSum,
+		"data after the JSON":  append(slices.Clone(plain), `"more"`...),
+		"a second JSON object": append(slices.Clone(plain), `{}`...),
+		"empty":                nil,
+	} {
+		if _, err := diffStored(b, new); err == nil {
+			t.Errorf("%s: diffed without an error", name)
+		}
 	}
 }
 
