@@ -159,7 +159,11 @@ func (s *Service) Close(ctx context.Context, month partnerlink.Month, early bool
 			}
 			changes, err = Diff(old, content)
 		} else {
+			// Each line read is garbage once matched: collected early, it
+			// does not pile up beside the new content.
+			restore := leanGC()
 			changes, err = diffStored(latest.Content, content)
+			restore()
 		}
 		if err != nil {
 			return nil, fmt.Errorf("report: version %d of %s: %w", latest.Version, month, err)
