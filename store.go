@@ -70,6 +70,9 @@ type LinkFilter struct {
 	PartnerIDs  []string
 	CurrentOnly bool
 	Limit       int
+	// From and To, when not zero, keep the events at or after From and
+	// before To (LinkEvents only: the monthly close reads its month's).
+	From, To time.Time
 }
 
 // Notification is a queued message to a customer tenant's webhook.
@@ -99,6 +102,10 @@ type OutboxStore interface {
 	// Notifications lists a tenant's notifications, newest first (every
 	// tenant's when tenantID is "").
 	Notifications(ctx context.Context, tenantID string, limit int) ([]Notification, error)
+	// NotificationsQueued lists every tenant's notifications queued at or
+	// after from and before to, newest first (the monthly close reads its
+	// month's, not the whole history).
+	NotificationsQueued(ctx context.Context, from, to time.Time) ([]Notification, error)
 }
 
 // LinkNotification is the JSON body posted to a customer tenant's webhook

@@ -36,7 +36,7 @@ type Store interface {
 	partnerlink.PartitionStore
 	ExportWorld(ctx context.Context) (*world.Document, error)
 	LinkEvents(ctx context.Context, f partnerlink.LinkFilter) ([]partnerlink.LinkEvent, error)
-	Notifications(ctx context.Context, tenantID string, limit int) ([]partnerlink.Notification, error)
+	NotificationsQueued(ctx context.Context, from, to time.Time) ([]partnerlink.Notification, error)
 }
 
 // DefaultCloseDay is the day of the next month on which a month closes.
@@ -277,12 +277,14 @@ func (s *Service) Inputs(ctx context.Context, month partnerlink.Month) (*Inputs,
 		files[i] = im.Hash
 	}
 	inputs.Files = files
-	events, err := s.Store.LinkEvents(ctx, partnerlink.LinkFilter{})
+	// The month's events and notifications only: both grow with every
+	// link change and version, for as long as the program runs.
+	events, err := s.Store.LinkEvents(ctx, partnerlink.LinkFilter{From: month.Start(), To: month.End()})
 	if err != nil {
 		return nil, err
 	}
 	inputs.PowerPlatform, inputs.Events = pp, events
-	if inputs.Notifications, err = s.Store.Notifications(ctx, "", 0); err != nil {
+	if inputs.Notifications, err = s.Store.NotificationsQueued(ctx, month.Start(), month.End()); err != nil {
 		return nil, err
 	}
 	step("events and notifications")

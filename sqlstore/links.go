@@ -441,6 +441,12 @@ func linkWhere(f partnerlink.LinkFilter, current bool) (string, []any) {
 	if current && f.CurrentOnly {
 		conds = append(conds, "valid_to IS NULL")
 	}
+	if !current && !f.From.IsZero() {
+		add("at >= $%d", f.From.UnixNano())
+	}
+	if !current && !f.To.IsZero() {
+		add("at < $%d", f.To.UnixNano())
+	}
 	if len(conds) == 0 {
 		return "", nil
 	}

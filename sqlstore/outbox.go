@@ -173,7 +173,7 @@ func wakeParked(ctx context.Context, q queryer, tenantID string) error {
 
 // Notifications lists a tenant's notifications, newest first, through the
 // tenant's link events (the outbox has no index by tenant); every tenant's
-// when tenantID is "" (the monthly close reads them all at once).
+// when tenantID is "".
 func (d *DB) Notifications(ctx context.Context, tenantID string, n int) ([]partnerlink.Notification, error) {
 	// Report notifications have negative event ids (queueReportNotices):
 	// the primary key finds them without a tenant index too.
@@ -187,6 +187,14 @@ func (d *DB) Notifications(ctx context.Context, tenantID string, n int) ([]partn
 		FROM link_events e JOIN outbox o ON o.event_id = e.id AND o.tenant_id = e.tenant_id`+events+`
 		UNION ALL SELECT `+notificationColumns+` FROM outbox WHERE event_id < 0`+reports+`
 		ORDER BY 10 DESC, 1 DESC`+limit(n), args...))
+}
+
+// NotificationsQueued lists every tenant's notifications queued in
+// [from, to), newest first: the monthly close reads its month's rather
+// than the whole outbox, which grows with every link change and version.
+func (d *DB) NotificationsQueued(ctx context.Context, from, to time.Time) ([]partnerlink.Notification, error) {
+	return scanNotifications(d.db.QueryContext(ctx, `SELECT `+notificationColumns+` FROM outbox
+		WHERE created_at >= $1 AND created_at < $2 ORDER BY 10 DESC, 1 DESC`, from.UnixNano(), to.UnixNano()))
 }
 
 // Webhook returns where a tenant's notifications go and the signing secret.

@@ -312,6 +312,25 @@ func testLinkLifecycle(t *testing.T, s Store) {
 	if len(ns) != 4 {
 		t.Errorf("notifications = %d, want 4", len(ns))
 	}
+	// A window of time, as the monthly close reads its month's: the events
+	// at or after t3 and before t4 + 1h (replaced, deleted; not the create
+	// at t4 + 1h), and the notifications queued then, newest first.
+	window, err := s.LinkEvents(ctx, partnerlink.LinkFilter{From: t3, To: t4.Add(time.Hour)})
+	must(t, err)
+	if len(window) != 2 || window[0].Action != partnerlink.LinkReplaced || window[1].Action != partnerlink.LinkDeleted {
+		t.Errorf("events in [t3, t4+1h) = %+v", window)
+	}
+	if all, err := s.LinkEvents(ctx, partnerlink.LinkFilter{From: t1}); err != nil || len(all) != 5 {
+		t.Errorf("events from t1 = %d (%v), want 5", len(all), err)
+	}
+	queued, err := s.NotificationsQueued(ctx, t3, t4.Add(time.Hour))
+	must(t, err)
+	if len(queued) != 2 || !queued[0].CreatedAt.Equal(t4) || !queued[1].CreatedAt.Equal(t3) {
+		t.Errorf("notifications queued in [t3, t4+1h) = %+v", queued)
+	}
+	if none, err := s.NotificationsQueued(ctx, t0, t1); err != nil || len(none) != 0 {
+		t.Errorf("notifications queued before t1 = %+v (%v)", none, err)
+	}
 }
 
 func testLinkDecideError(t *testing.T, s Store) {
