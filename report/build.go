@@ -263,6 +263,7 @@ func azureLines(res *attribution.Result, n int, orgOf func(id string) (org strin
 	var first []int32 // the first line of each resource in the table
 	if numbers := make([]int32, n); res.ResourceNumbers(numbers, 0) {
 		t, first = numberTable(numbers)
+		t.share(out)
 	} else {
 		own := make([]LineResource, n)
 		for i := range out {
@@ -278,19 +279,11 @@ func azureLines(res *attribution.Result, n int, orgOf func(id string) (org strin
 			buf = res.Range(buf[:0], b, min(b+block, to))
 			for j := range buf {
 				cr, i := &buf[j], b+j
-				r := out[i].LineResource
-				if t != nil {
-					k := t.of[i]
-					r = &t.resources[k]
-					if first[k] != int32(i) {
-						r = nil // set by the part that has its first line
-					}
-					out[i].LineResource = &t.resources[k]
-				}
-				if r != nil {
-					*r = LineResource{TenantID: cr.TenantID, SubscriptionID: cr.SubAccountID, ServiceName: cr.ServiceName, ResourceID: cr.ResourceID}
-				}
 				l := &out[i]
+				// A shared resource's texts are set once, by its first line.
+				if t == nil || first[t.of[i]] == int32(i) {
+					*l.LineResource = LineResource{TenantID: cr.TenantID, SubscriptionID: cr.SubAccountID, ServiceName: cr.ServiceName, ResourceID: cr.ResourceID}
+				}
 				l.PartnerID, l.Currency, l.UsageRows, l.USD = cr.PartnerID, cr.BillingCurrency, cr.UsageRows, "0"
 				l.Attributed = cr.AttributedCost.String()
 				// An eligible amount mostly equals the attributed one: one text.
