@@ -688,15 +688,7 @@ func TestDiffMatchesLinesByKey(t *testing.T) {
 	reversed := &Content{Azure: slices.Clone(old.Azure)}
 	slices.Reverse(reversed.Azure)
 	for name, c := range map[string]*Content{"in order": old, "out of order": reversed} {
-		plain, err := Marshal(c)
-		if err != nil {
-			t.Fatal(err)
-		}
-		gz, _, err := Compressed(c)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, stored := range [][]byte{plain, gz} {
+		for _, stored := range storedForms(t, c) {
 			if got, err := diffStored(stored, new); err != nil || !reflect.DeepEqual(got, want) {
 				t.Errorf("%s, stored (gzip %v): %v\n%+v\nwant:\n%+v", name, gzipped(stored), err, got, want)
 			}
@@ -716,19 +708,13 @@ func TestDiffStoredIsDiff(t *testing.T) {
 	if err != nil || len(want) != 2 || want[1].Kind != "powerPlatform" {
 		t.Fatalf("Diff: %v, %+v", err, want)
 	}
-	stored, _, err := Compressed(old)
-	if err != nil {
-		t.Fatal(err)
-	}
+	forms := storedForms(t, old)
+	plain, stored := forms[0], forms[1]
 	if got, err := diffStored(stored, new); err != nil || !reflect.DeepEqual(got, want) {
 		t.Errorf("diffStored: %v\n%+v\nwant:\n%+v", err, got, want)
 	}
 	// A damaged version is an error, as reading it whole is: cut, its
 	// gzip trailer cut or wrong, data after the content.
-	plain, err := Marshal(old)
-	if err != nil {
-		t.Fatal(err)
-	}
 	wrongSum := slices.Clone(stored)
 	wrongSum[len(wrongSum)-8] ^= 1
 	for name, b := range map[string][]byte{
@@ -749,15 +735,7 @@ func TestDiffStoredIsDiff(t *testing.T) {
 // (linesOf): the same lines as the whole content, nothing else.
 func TestLinesOf(t *testing.T) {
 	c := build(t, testWorld(), usageCSV)
-	b, err := Marshal(c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gz, _, err := Compressed(c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, in := range [][]byte{b, gz} {
+	for _, in := range storedForms(t, c) {
 		got, err := linesOf(in)
 		if err != nil || len(got.Azure) == 0 || !sameLines(got.Azure, c.Azure) || !slices.Equal(got.PowerPlatform, c.PowerPlatform) ||
 			got.Credentials != nil || got.Partners != nil {
@@ -841,4 +819,19 @@ func TestLinesShareTheirResources(t *testing.T) {
 	if errA != nil || errB != nil || !bytes.Equal(a, b) {
 		t.Errorf("the content from a merged result differs (%v, %v):\n%s\n%s", errA, errB, a, b)
 	}
+}
+
+// storedForms are c's content as Marshal writes it and as a store keeps
+// it (Compressed).
+func storedForms(t *testing.T, c *Content) [][]byte {
+	t.Helper()
+	plain, err := Marshal(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gz, _, err := Compressed(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return [][]byte{plain, gz}
 }
