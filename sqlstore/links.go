@@ -470,11 +470,18 @@ func links(ctx context.Context, q queryer, f partnerlink.LinkFilter) ([]partnerl
 	return scanLinks(q.QueryContext(ctx, `SELECT `+linkColumns+` FROM links`+where+` ORDER BY id`+limit(f.Limit), args...))
 }
 
+// linkEventsQuery selects the audit events f matches, oldest first; a
+// month's window is read through the index on at (link_events_at).
+func linkEventsQuery(f partnerlink.LinkFilter) (string, []any) {
+	where, args := linkWhere(f, false)
+	return `SELECT id, tenant_id, object_id, action, partner_id, prev_partner_id, version, at,
+		actor_tenant_id, actor_object_id FROM link_events` + where + ` ORDER BY id` + limit(f.Limit), args
+}
+
 // LinkEvents lists audit events, oldest first.
 func (d *DB) LinkEvents(ctx context.Context, f partnerlink.LinkFilter) ([]partnerlink.LinkEvent, error) {
-	where, args := linkWhere(f, false)
-	rows, err := d.db.QueryContext(ctx, `SELECT id, tenant_id, object_id, action, partner_id, prev_partner_id, version, at,
-		actor_tenant_id, actor_object_id FROM link_events`+where+` ORDER BY id`+limit(f.Limit), args...)
+	query, args := linkEventsQuery(f)
+	rows, err := d.db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: query link events: %w", err)
 	}

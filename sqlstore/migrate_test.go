@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -256,5 +257,38 @@ func testMigratePrincipalPeriods(t *testing.T, dialect sqlstore.Dialect, driver,
 	}
 	if _, err := raw.ExecContext(ctx, `SELECT 1 FROM principal_periods`); err == nil {
 		t.Error("after migrating down, principal_periods is still there")
+	}
+}
+
+// A close reads its month's link events and notifications by time
+// (docs/performance.md, "Monthly close"): both reads go through an index,
+// not a scan of the whole history.
+func TestMonthReadsUseIndexes(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		open func(testing.TB) *sqlstore.DB
+	}{{"SQLite", func(t testing.TB) *sqlstore.DB { return OpenSQLite(t) }}, {"Postgres", func(t testing.TB) *sqlstore.DB { return OpenPostgres(t) }}} {
+		t.Run(tc.name, func(t *testing.T) {
+			db, ctx := tc.open(t), context.Background()
+			from := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+			to := from.AddDate(0, 1, 0)
+			events, args := sqlstore.LinkEventsQuery(partnerlink.LinkFilter{From: from, To: to})
+			for name, q := range map[string]struct {
+				query string
+				args  []any
+				index string
+			}{
+				"link events":   {events, args, "link_events_at"},
+				"notifications": {sqlstore.NotificationsQueuedQuery, []any{from.UnixNano(), to.UnixNano()}, "outbox_created"},
+			} {
+				plan, err := db.QueryPlan(ctx, q.query, q.args...)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !strings.Contains(plan, q.index) {
+					t.Errorf("%s: the month is not read through %s:\n%s", name, q.index, plan)
+				}
+			}
+		})
 	}
 }

@@ -193,9 +193,13 @@ func (d *DB) Notifications(ctx context.Context, tenantID string, n int) ([]partn
 // [from, to), newest first: the monthly close reads its month's rather
 // than the whole outbox, which grows with every link change and version.
 func (d *DB) NotificationsQueued(ctx context.Context, from, to time.Time) ([]partnerlink.Notification, error) {
-	return scanNotifications(d.db.QueryContext(ctx, `SELECT `+notificationColumns+` FROM outbox
-		WHERE created_at >= $1 AND created_at < $2 ORDER BY 10 DESC, 1 DESC`, from.UnixNano(), to.UnixNano()))
+	return scanNotifications(d.db.QueryContext(ctx, qNotificationsQueued, from.UnixNano(), to.UnixNano()))
 }
+
+// qNotificationsQueued reads the notifications queued in [$1, $2) through
+// the index on created_at (outbox_created).
+const qNotificationsQueued = `SELECT ` + notificationColumns + ` FROM outbox
+	WHERE created_at >= $1 AND created_at < $2 ORDER BY 10 DESC, 1 DESC`
 
 // Webhook returns where a tenant's notifications go and the signing secret.
 func (d *DB) Webhook(ctx context.Context, tenantID string) (url, secret string, err error) {
