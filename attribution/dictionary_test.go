@@ -45,14 +45,21 @@ func TestDictionaryEncodedResourcesCreditAsCSV(t *testing.T) {
 		rows = append(rows, dictRow{ps, ps.AddDate(0, 0, 1), "Usage", ids[k], "/subscriptions/" + subs[k], fmt.Sprintf("svc%d", i%3), "EUR", cost, cost})
 		fmt.Fprintf(&csv, "%s,%s,Usage,%s,/subscriptions/%s,svc%d,EUR,%s,%s\n", ps.Format(time.RFC3339), ps.AddDate(0, 0, 1).Format(time.RFC3339), ids[k], subs[k], i%3, cost, cost)
 	}
-	var pq bytes.Buffer
-	w := parquet.NewGenericWriter[dictRow](&pq, parquet.MaxRowsPerRowGroup(250), parquet.PageBufferSize(1024))
-	if _, err := w.Write(rows); err != nil {
-		t.Fatal(err)
+	write := func(opts ...parquet.WriterOption) []byte {
+		var pq bytes.Buffer
+		w := parquet.NewGenericWriter[dictRow](&pq, opts...)
+		if _, err := w.Write(rows); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		return pq.Bytes()
 	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
+	pq := bytes.NewBuffer(write(parquet.MaxRowsPerRowGroup(250), parquet.PageBufferSize(1024)))
+	// Dictionaries that fill up and go on in plain pages, as parquet-mr
+	// and Arrow write them.
+	filled := write(parquet.MaxRowsPerRowGroup(1500), parquet.PageBufferSize(256), parquet.DictionaryMaxBytes(200))
 	attribute := func(data []byte, workers int) string {
 		r, err := NewRun(b.index(t), Options{From: start, To: start.AddDate(0, 1, 0), Workers: workers})
 		if err != nil {
@@ -74,6 +81,9 @@ func TestDictionaryEncodedResourcesCreditAsCSV(t *testing.T) {
 	for _, workers := range []int{1, 2} {
 		if got := attribute(pq.Bytes(), workers); got != want {
 			t.Errorf("%d workers: Parquet with a dictionary credits\n%s\nCSV credits\n%s", workers, got, want)
+		}
+		if got := attribute(filled, workers); got != want {
+			t.Errorf("%d workers: Parquet whose dictionaries fill up credits\n%s\nCSV credits\n%s", workers, got, want)
 		}
 	}
 	// Read in parts (Options.Part), each skipping the rows of the others'

@@ -171,12 +171,23 @@ type pqParser struct {
 }
 
 func (p *pqParser) group(w int, g parquet.RowGroup, offset int64, fn RowFunc) (int64, error) {
+	return p.groupFrom(w, g, offset, 0, fn)
+}
+
+// groupFrom reads a row group row by row from its row from (fastGroup
+// hands over the rows it cannot read column by column).
+func (p *pqParser) groupFrom(w int, g parquet.RowGroup, offset int64, from int, fn RowFunc) (int64, error) {
 	rows := g.Rows()
 	defer rows.Close()
 	if p.buf == nil {
 		p.buf = make([]parquet.Row, 256)
 	}
-	at := offset
+	at := offset + int64(from)
+	if from > 0 {
+		if err := rows.SeekToRow(int64(from)); err != nil {
+			return at + 1, p.damaged(at+1, err)
+		}
+	}
 	for {
 		n, err := rows.ReadRows(p.buf)
 		for i := 0; i < n; i++ {
@@ -192,9 +203,15 @@ func (p *pqParser) group(w int, g parquet.RowGroup, offset int64, fn RowFunc) (i
 			return 0, nil
 		}
 		if err != nil {
-			return at + 1, partnerlink.Errorf(partnerlink.EINVALID, "%s row %d: the Parquet data cannot be read (%v); the file is damaged or truncated and is refused whole", p.name, at+1, err)
+			return at + 1, p.damaged(at+1, err)
 		}
 	}
+}
+
+// damaged is the error of a row group whose data cannot be read from
+// row line on.
+func (p *pqParser) damaged(line int64, err error) error {
+	return partnerlink.Errorf(partnerlink.EINVALID, "%s row %d: the Parquet data cannot be read (%v); the file is damaged or truncated and is refused whole", p.name, line, err)
 }
 
 func (p *pqParser) bad(line int64, col string, v string, want string) error {

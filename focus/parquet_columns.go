@@ -12,7 +12,6 @@ import (
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/deprecated"
 	"github.com/parquet-go/parquet-go/encoding"
-	"github.com/partnerlink/partnerlink"
 )
 
 // Reading a row group column by column (docs/performance.md): when every
@@ -41,19 +40,27 @@ func (p *pqParser) columnWise() bool {
 // noColumnWise turns the column-wise reader off (tests compare the two).
 var noColumnWise = false
 
-// column is one column chunk's values, row by row.
+// column is one column chunk's values, row by row, read a batch of rows
+// at a time (fill, trim): its arrays hold the row group's rows base to
+// rows-1, row i at i-base, so that a row group of millions of rows (as
+// parquet-mr writes them) costs the memory of a few pages per column.
 type column struct {
-	kind encoding.Kind
-	rows int
-	null []bool // per row once a page had definition levels; else empty
+	kind       encoding.Kind
+	base, rows int
+	null       []bool // per row once a page had definition levels; else empty
 
 	ints   []int64   // Int32 and Int64
 	floats []float64 // Float and Double
 	int96s []deprecated.Int96
 	// Byte arrays: row i's bytes are vals[i], in the memory of the pages
 	// kept (nil for a null); with a dictionary, dict[dictOffs[idx[i]]:…].
-	vals [][]byte
-	kept []parquet.Page
+	// A chunk whose dictionary filled up goes on in plain pages (as
+	// parquet-mr, Arrow and parquet-go write by default): its later rows
+	// have idx plainValue and their bytes in vals, which then has a slot
+	// for every row.
+	vals    [][]byte
+	kept    []parquet.Page
+	keptEnd []int // the row after each kept page's last
 	// Fixed-length byte arrays: row i's are bytes[offs[i]:offs[i]+size].
 	bytes    []byte
 	offs     []uint32
@@ -66,60 +73,76 @@ type column struct {
 	dictInts   []int64
 	dictFloats []float64
 	dictInt96  []deprecated.Int96
+	// The chunk's pages still to read (nil once read), its rows, and its
+	// dictionary.
+	pages     parquet.Pages
+	want      int
+	maxDef    int
+	chunkDict parquet.Dictionary
 }
+
+// plainValue is the idx of a row read from a plain page after the
+// dictionary's pages.
+const plainValue = -2
 
 // errNotColumnWise sends a row group to the row-by-row reader.
 var errNotColumnWise = errors.New("read row by row")
 
 func (c *column) reset() {
 	c.release()
-	c.kind, c.rows, c.null = encoding.Undefined, 0, c.null[:0]
+	c.kind, c.base, c.rows, c.null = encoding.Undefined, 0, 0, c.null[:0]
 	c.ints, c.floats, c.int96s = c.ints[:0], c.floats[:0], c.int96s[:0]
 	c.bytes, c.offs, c.dict, c.dictOffs, c.idx, c.isDict, c.size = c.bytes[:0], c.offs[:0], c.dict[:0], c.dictOffs[:0], c.idx[:0], false, 0
 }
 
-// release gives back the pages the column's values were in.
+// release gives back the pages the column's values were in, and stops
+// reading its chunk.
 func (c *column) release() {
 	for _, pg := range c.kept {
 		parquet.Release(pg)
 	}
 	clear(c.kept)
 	clear(c.vals)
-	c.kept, c.vals = c.kept[:0], c.vals[:0]
+	c.kept, c.keptEnd, c.vals = c.kept[:0], c.keptEnd[:0], c.vals[:0]
+	if c.pages != nil {
+		c.pages.Close()
+	}
+	c.pages, c.chunkDict = nil, nil
 }
 
 // value is row i's value, over the column's memory (valid until reset).
 func (c *column) value(i int) parquet.Value {
-	if len(c.null) > 0 && c.null[i] {
+	if c.isNull(i) {
 		return parquet.Value{}
 	}
+	j := i - c.base
 	switch c.kind {
 	case encoding.Int32:
-		return parquet.Int32Value(int32(c.ints[i]))
+		return parquet.Int32Value(int32(c.ints[j]))
 	case encoding.Int64:
-		return parquet.Int64Value(c.ints[i])
+		return parquet.Int64Value(c.ints[j])
 	case encoding.Float:
-		return parquet.FloatValue(float32(c.floats[i]))
+		return parquet.FloatValue(float32(c.floats[j]))
 	case encoding.Double:
-		return parquet.DoubleValue(c.floats[i])
+		return parquet.DoubleValue(c.floats[j])
 	case encoding.Int96:
-		return parquet.Int96Value(c.int96s[i])
+		return parquet.Int96Value(c.int96s[j])
 	case encoding.ByteArray:
-		if c.isDict {
-			k := c.idx[i]
-			return parquet.ByteArrayValue(c.dict[c.dictOffs[k]:c.dictOffs[k+1]:c.dictOffs[k+1]])
-		}
-		return parquet.ByteArrayValue(c.vals[i])
+		return parquet.ByteArrayValue(c.bytesAt(i))
 	case encoding.FixedLenByteArray:
 		if c.isDict {
-			k := int(c.idx[i])
+			k := int(c.idx[j])
 			return parquet.FixedLenByteArrayValue(c.dict[k*c.size : (k+1)*c.size : (k+1)*c.size])
 		}
-		j := int(c.offs[i])
-		return parquet.FixedLenByteArrayValue(c.bytes[j : j+c.size : j+c.size])
+		o := int(c.offs[j])
+		return parquet.FixedLenByteArrayValue(c.bytes[o : o+c.size : o+c.size])
 	}
 	return parquet.Value{}
 }
+
+// batchRows is how many rows of a row group fastGroup makes at a time:
+// its columns hold these rows' pages and little more.
+const batchRows = 16384
 
 // fastGroup is group, column by column.
 func (p *pqParser) fastGroup(w int, g parquet.RowGroup, offset int64, fn RowFunc) (int64, error) {
@@ -131,50 +154,68 @@ func (p *pqParser) fastGroup(w int, g parquet.RowGroup, offset int64, fn RowFunc
 	n := int(g.NumRows())
 	chunks := g.ColumnChunks()
 	for c := range p.cols {
-		if p.cols[c].leaf < 0 {
-			continue
-		}
-		col := &p.columns[c]
-		err := col.read(chunks[p.cols[c].leaf], p.cols[c].maxDef)
-		if err == errNotColumnWise {
-			return p.group(w, g, offset, fn)
-		}
-		if err != nil || col.rows != n {
-			if err == nil {
-				err = fmt.Errorf("column %d has %d values for %d rows", c, col.rows, n)
-			}
-			return offset + 1, partnerlink.Errorf(partnerlink.EINVALID, "%s row %d: the Parquet data cannot be read (%v); the file is damaged or truncated and is refused whole", p.name, offset+1, err)
+		if p.cols[c].leaf >= 0 {
+			p.columns[c].open(chunks[p.cols[c].leaf], n, p.cols[c].maxDef)
 		}
 	}
-	direct := p.directKinds()
 	// The caches hold for one row group (its dictionary, its time unit).
 	p.subGUIDs, p.startCache, p.endCache = p.subGUIDs[:0], instant{}, instant{}
 	p.dictGen = uint64(dictGens.Add(1))
-	for i := range n {
-		line := offset + int64(i) + 1
-		if p.keep != nil && p.columns[iSubAccount].kind == encoding.ByteArray {
-			// A subscription that does not read goes on to be refused. (A
-			// fixed-length column's rows are all made: the run skips them.)
-			if sub, ok := p.subAt(i); ok && !p.keep(w, sub) {
+	direct := false
+	for start := 0; start < n; start += batchRows {
+		end := min(start+batchRows, n)
+		for c := range p.cols {
+			if p.cols[c].leaf < 0 {
 				continue
 			}
+			col := &p.columns[c]
+			if col.rows < n {
+				// (A column that holds all its rows, as one page of
+				// DuckDB's does, reads no more pages: trimming it would
+				// save no memory.)
+				col.trim(start)
+			}
+			err := col.fill(end)
+			if err == errNotColumnWise {
+				return p.groupFrom(w, g, offset, start, fn)
+			}
+			if err == nil && (col.rows < end || col.rows > n) {
+				err = fmt.Errorf("column %d has %d values for %d rows", c, col.rows, n)
+			}
+			if err != nil {
+				line := offset + int64(start) + 1
+				return line, p.damaged(line, err)
+			}
 		}
-		if !direct || !p.direct(i, line) {
-			// The general reader decides: it makes the row, or words why
-			// the row is refused.
-			for c := range p.vals {
-				if p.cols[c].leaf < 0 {
-					p.vals[c] = parquet.Value{}
-				} else {
-					p.vals[c] = p.columns[c].value(i)
+		if start == 0 {
+			direct = p.directKinds()
+		}
+		for i := start; i < end; i++ {
+			line := offset + int64(i) + 1
+			if p.keep != nil && p.columns[iSubAccount].kind == encoding.ByteArray {
+				// A subscription that does not read goes on to be refused. (A
+				// fixed-length column's rows are all made: the run skips them.)
+				if sub, ok := p.subAt(i); ok && !p.keep(w, sub) {
+					continue
 				}
 			}
-			if err := p.parse(line); err != nil {
+			if !direct || !p.direct(i, line) {
+				// The general reader decides: it makes the row, or words why
+				// the row is refused.
+				for c := range p.vals {
+					if p.cols[c].leaf < 0 {
+						p.vals[c] = parquet.Value{}
+					} else {
+						p.vals[c] = p.columns[c].value(i)
+					}
+				}
+				if err := p.parse(line); err != nil {
+					return line, err
+				}
+			}
+			if err := fn(w, &p.row); err != nil {
 				return line, err
 			}
-		}
-		if err := fn(w, &p.row); err != nil {
-			return line, err
 		}
 	}
 	return 0, nil
@@ -229,7 +270,9 @@ func (p *pqParser) direct(i int, line int64) bool {
 	res := &p.columns[iResource]
 	r.ResourceID, r.ResourceRef = res.bytesAt(i), 0
 	if res.isDict && !res.isNull(i) {
-		r.ResourceRef = p.dictGen<<32 | uint64(res.idx[i]+1)
+		if k := res.idx[i-res.base]; k >= 0 {
+			r.ResourceRef = p.dictGen<<32 | uint64(k+1)
+		}
 	}
 	if r.Subscription, ok = p.subAt(i); !ok {
 		return false
@@ -263,7 +306,7 @@ func (p *pqParser) timeAt(c, i int, last *instant) (time.Time, bool) {
 	if data.kind == encoding.ByteArray {
 		return p.texts[c].parse(data.bytesAt(i))
 	}
-	v := data.ints[i]
+	v := data.ints[i-data.base]
 	if v != last.v || last.t.IsZero() {
 		// As parse reads it (pqParser.time).
 		last.v, last.t = v, time.Unix(0, 0).Add(time.Duration(v)*p.cols[c].timeUnit).UTC()
@@ -277,10 +320,10 @@ func (p *pqParser) subAt(i int) (GUID, bool) {
 	if data.isNull(i) {
 		return GUID{}, false
 	}
-	if !data.isDict {
+	if !data.isDict || data.idx[i-data.base] < 0 {
 		return parseSubAccount(data.bytesAt(i))
 	}
-	k := int(data.idx[i])
+	k := int(data.idx[i-data.base])
 	if len(p.subGUIDs) == 0 {
 		p.subGUIDs = append(p.subGUIDs, make([]subGUID, data.dictLen())...)
 	}
@@ -309,7 +352,7 @@ func (p *pqParser) amountAt(c, i int, a *Amount) bool {
 	if data.kind == encoding.ByteArray {
 		return a.parse(data.bytesAt(i)) == nil
 	}
-	n := data.ints[i] // an Int32 is held widened, as parse reads it
+	n := data.ints[i-data.base] // an Int32 is held widened, as parse reads it
 	scale := int32(0)
 	if p.cols[c].decimal {
 		scale = p.cols[c].scale
@@ -321,37 +364,48 @@ func (p *pqParser) amountAt(c, i int, a *Amount) bool {
 	return true
 }
 
-func (c *column) isNull(i int) bool { return len(c.null) > 0 && c.null[i] }
+func (c *column) isNull(i int) bool { return len(c.null) > 0 && c.null[i-c.base] }
 
 // bytesAt is row i's bytes in a byte array column (nil when null).
 func (c *column) bytesAt(i int) []byte {
 	if c.isNull(i) {
 		return nil
 	}
+	j := i - c.base
 	if c.isDict {
-		k := c.idx[i]
-		return c.dict[c.dictOffs[k]:c.dictOffs[k+1]:c.dictOffs[k+1]]
+		if k := c.idx[j]; k >= 0 {
+			return c.dict[c.dictOffs[k]:c.dictOffs[k+1]:c.dictOffs[k+1]]
+		}
 	}
-	return c.vals[i]
+	return c.vals[j]
 }
 
-// read decodes a flat column chunk into c.
-func (c *column) read(chunk parquet.ColumnChunk, maxDef int) error {
+// open starts reading a flat column chunk of rows rows into c (fill,
+// trim).
+func (c *column) open(chunk parquet.ColumnChunk, rows, maxDef int) {
 	c.reset()
-	pages := chunk.Pages()
-	defer pages.Close()
-	var dict parquet.Dictionary
-	for {
-		pg, err := pages.ReadPage()
+	c.pages, c.want, c.maxDef = chunk.Pages(), rows, maxDef
+}
+
+// fill decodes pages until c holds the rows before upto, or the chunk
+// ends. Once it holds all the chunk's rows it reads on to the chunk's end
+// (a page more is a damaged chunk), which lets go of the page reader's
+// buffers at once.
+func (c *column) fill(upto int) error {
+	for c.pages != nil && (c.rows < upto || c.rows >= c.want) {
+		pg, err := c.pages.ReadPage()
 		if err == io.EOF {
+			c.pages.Close()
+			c.pages = nil
 			return nil
 		}
 		if err != nil {
 			return err
 		}
-		keep, err := c.page(pg, maxDef, &dict)
+		keep, err := c.page(pg, c.maxDef, &c.chunkDict)
 		if keep {
 			c.kept = append(c.kept, pg) // its values are read in place
+			c.keptEnd = append(c.keptEnd, c.rows)
 		} else {
 			parquet.Release(pg)
 		}
@@ -359,6 +413,54 @@ func (c *column) read(chunk parquet.ColumnChunk, maxDef int) error {
 			return err
 		}
 	}
+	return nil
+}
+
+// trim lets go of the rows before row `before`: the pages that held only
+// such rows go back to parquet-go's pools, and the arrays move down once
+// at least half of what they hold is rows let go of (so each row moves at
+// most once, on average).
+func (c *column) trim(before int) {
+	k := 0
+	for k < len(c.kept) && c.keptEnd[k] <= before {
+		parquet.Release(c.kept[k])
+		k++
+	}
+	if k > 0 {
+		c.kept = dropFront(c.kept, k)
+		c.keptEnd = dropFront(c.keptEnd, k)
+	}
+	n := before - c.base
+	if n <= 0 || 2*n < c.rows-c.base {
+		return
+	}
+	c.null, c.ints, c.floats, c.int96s = dropFront(c.null, n), dropFront(c.ints, n), dropFront(c.floats, n), dropFront(c.int96s, n)
+	c.vals, c.idx = dropFront(c.vals, n), dropFront(c.idx, n)
+	if len(c.offs) > 0 {
+		// Fixed-length values were copied into bytes: those left move
+		// down with their offsets.
+		c.offs = dropFront(c.offs, n)
+		first := uint32(len(c.bytes))
+		if len(c.offs) > 0 {
+			first = c.offs[0]
+		}
+		c.bytes = c.bytes[:copy(c.bytes, c.bytes[first:])]
+		for i := range c.offs {
+			c.offs[i] -= first
+		}
+	}
+	c.base = before
+}
+
+// dropFront removes s's first n elements in place.
+func dropFront[S ~[]E, E any](s S, n int) S {
+	if n >= len(s) {
+		clear(s)
+		return s[:0]
+	}
+	m := copy(s, s[n:])
+	clear(s[m:])
+	return s[:m]
 }
 
 // page appends one page's rows; keep asks the caller to keep the page
@@ -375,11 +477,14 @@ func (c *column) page(pg parquet.Page, maxDef int, dict *parquet.Dictionary) (ke
 			levels = nil // every value is there: read as a required column's
 		}
 	}
-	if len(levels) > 0 && len(c.null) < c.rows {
-		c.null = append(c.null, make([]bool, c.rows-len(c.null))...) // the rows before had none
+	if held := c.rows - c.base; len(levels) > 0 && len(c.null) < held {
+		c.null = append(c.null, make([]bool, held-len(c.null))...) // the rows before had none
 	}
 	defined := func(i int) bool { return len(levels) == 0 || int(levels[i]) == maxDef }
 	if d := pg.Dictionary(); d != nil {
+		if len(c.vals) > 0 {
+			return false, errNotColumnWise // dictionary pages after plain ones
+		}
 		if err := c.useDictionary(d, dict); err != nil {
 			return false, err
 		}
@@ -445,10 +550,18 @@ func (c *column) page(pg parquet.Page, maxDef int, dict *parquet.Dictionary) (ke
 		}
 		return keep, c.rowsAdded(rows, levels, maxDef)
 	}
-	if *dict != nil {
-		return false, errNotColumnWise // a chunk whose dictionary filled up goes on in plain pages
-	}
 	data := pg.Data()
+	if *dict != nil {
+		// The chunk's dictionary filled up: it goes on in plain pages.
+		// Numbers were expanded from the dictionary, so they just go on;
+		// byte arrays keep the dictionary's rows as indexes.
+		if data.Kind() != c.kind || c.kind == encoding.FixedLenByteArray {
+			return false, errNotColumnWise
+		}
+		if held := c.rows - c.base; c.kind == encoding.ByteArray && len(c.vals) < held {
+			c.vals = append(c.vals, make([][]byte, held-len(c.vals))...) // the rows before are read through idx
+		}
+	}
 	if c.kind == encoding.Undefined {
 		c.kind = data.Kind()
 	} else if c.kind != data.Kind() {
@@ -538,6 +651,11 @@ func (c *column) page(pg parquet.Page, maxDef int, dict *parquet.Dictionary) (ke
 				k++
 			}
 			c.vals = append(c.vals, v)
+		}
+		if c.isDict {
+			for range rows {
+				c.idx = append(c.idx, plainValue)
+			}
 		}
 	case encoding.FixedLenByteArray:
 		b, size := data.FixedLenByteArray()

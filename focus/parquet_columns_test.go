@@ -171,3 +171,84 @@ func TestColumnWiseParquetEmptyDictionary(t *testing.T) {
 		t.Errorf("column-wise %q, row-wise %q", fast, slow)
 	}
 }
+
+// docs/performance.md: a column chunk whose dictionary fills up and goes
+// on in plain pages (what parquet-mr, Arrow and parquet-go write by
+// default) is read column by column, a batch of rows at a time, and gives
+// the rows and errors of the row-by-row reader.
+func TestColumnWiseParquetDictionaryFillsUp(t *testing.T) {
+	day := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	str := func(s string) *string { return &s }
+	const n = 40000
+	var rows []exportRow
+	for i := range n {
+		sub := fmt.Sprintf("f0f0f0f0-0000-4000-8000-%012d", i%7)
+		ps, pe, cost := day.AddDate(0, 0, i%30), day.AddDate(0, 0, i%30+1), float64(i)/8
+		r := exportRow{&ps, &pe, str("Usage"), str(sub), str(fmt.Sprintf("/subscriptions/%s/rg/x%d", sub, i%9000)), str("svc"), str("EUR"), &cost, &cost, nil}
+		if i%11 == 0 {
+			r.ResourceID = nil
+		}
+		rows = append(rows, r)
+	}
+	write := func(rows []exportRow) []byte {
+		var b bytes.Buffer
+		w := parquet.NewGenericWriter[exportRow](&b, parquet.MaxRowsPerRowGroup(3*batchRows), parquet.PageBufferSize(2048), parquet.DictionaryMaxBytes(4096))
+		if _, err := w.Write(rows); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		return b.Bytes()
+	}
+	data := write(rows)
+
+	// The first row group's ResourceId: dictionary rows, then plain ones,
+	// read in batches that hold a bounded window of rows.
+	f, err := parquet.OpenFile(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := f.RowGroups()[0]
+	leaf, _ := f.Schema().Lookup("ResourceId")
+	var c column
+	defer c.release()
+	c.open(g.ColumnChunks()[leaf.ColumnIndex], int(g.NumRows()), 1)
+	var dictRows, plainRows, most int
+	for start := 0; start < int(g.NumRows()); start += batchRows {
+		end := min(start+batchRows, int(g.NumRows()))
+		c.trim(start)
+		if err := c.fill(end); err != nil {
+			t.Fatalf("rows %d to %d: %v", start, end, err)
+		}
+		most = max(most, c.rows-c.base)
+		for i := start; i < end; i++ {
+			switch k := c.idx[i-c.base]; {
+			case c.isNull(i):
+			case k >= 0:
+				dictRows++
+			case k == plainValue:
+				plainRows++
+			}
+		}
+	}
+	if dictRows == 0 || plainRows == 0 || c.rows != int(g.NumRows()) {
+		t.Fatalf("%d rows from the dictionary, %d from plain pages, %d in all: the chunk does not mix both", dictRows, plainRows, c.rows)
+	}
+	if most > 2*batchRows+1000 {
+		t.Errorf("the column held %d rows at once, reading batches of %d", most, batchRows)
+	}
+
+	fast, slow := scanBoth(t, data)
+	if fast != slow || strings.HasPrefix(fast, "error") || strings.Count(fast, "\n") != n {
+		t.Fatalf("column-wise and row-wise readings differ (or failed): %.300s\n---\n%.300s", fast, slow)
+	}
+	for _, at := range []int{5, 30001, 39000} {
+		bad := append([]exportRow(nil), rows...)
+		bad[at].EffectiveCost = nil
+		fast, slow := scanBoth(t, write(bad))
+		if want := fmt.Sprintf("row %d", at+1); fast != slow || !strings.Contains(fast, want) {
+			t.Errorf("a null amount in row %d: column-wise %.200q, row-wise %.200q", at+1, fast, slow)
+		}
+	}
+}
