@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-
-	"github.com/parquet-go/parquet-go"
 )
 
 // EstimateRows returns about how many rows the FOCUS file at path holds,
@@ -41,7 +39,7 @@ func EstimateRows(path string) (int64, error) {
 	const sample = 1 << 20
 	switch {
 	case string(magic[:]) == "PAR1":
-		pf, err := parquet.OpenFile(f, st.Size())
+		pf, err := openParquet(f, st.Size())
 		if err != nil {
 			return 0, nil // Scan says what is wrong with it
 		}

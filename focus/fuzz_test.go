@@ -5,10 +5,15 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"math/rand"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/parquet-go/parquet-go"
 )
 
 // splitAll splits data into records the way scanCSV does: chunk by chunk
@@ -113,4 +118,101 @@ func FuzzScan(f *testing.F) {
 			t.Fatalf("error does not name the file: %v", errA)
 		}
 	})
+}
+
+// A damaged Parquet file is refused with an error, never a crash, and the
+// column-wise reader reads what the row-by-row reader reads.
+func FuzzParquet(f *testing.F) {
+	f.Add(dictionaryFile(f, 300, 100), 0, byte(0))
+	f.Add(dictionaryFile(f, 300, 100), 1200, byte(0x55))
+	f.Add(dictionaryFile(f, 300, 100), 2500, byte(0x01))
+	f.Fuzz(func(t *testing.T, data []byte, at int, x byte) {
+		if len(data) > 0 {
+			at = (at%len(data) + len(data)) % len(data)
+			data = append([]byte(nil), data...)
+			data[at] ^= x
+		}
+		fast, slow := scanBoth(t, data)
+		if !strings.HasPrefix(fast, "error") && !strings.HasPrefix(slow, "error") && fast != slow {
+			t.Fatalf("column-wise and row-wise readings differ:\n%.300s\n---\n%.300s", fast, slow)
+		}
+	})
+}
+
+// dictionaryFile is n rows of optional columns whose dictionaries fill up
+// at dictMax bytes and go on in plain pages.
+func dictionaryFile(tb testing.TB, n int, dictMax int64) []byte {
+	day := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	str := func(s string) *string { return &s }
+	var rows []exportRow
+	for i := range n {
+		sub := fmt.Sprintf("f0f0f0f0-0000-4000-8000-%012d", i%7)
+		ps, pe, cost := day.AddDate(0, 0, i%30), day.AddDate(0, 0, i%30+1), float64(i)/8
+		r := exportRow{&ps, &pe, str("Usage"), str(sub), str(fmt.Sprintf("/subscriptions/%s/rg/x%d", sub, i%90)), str("svc"), str("EUR"), &cost, &cost, nil}
+		if i%11 == 0 {
+			r.ResourceID = nil
+		}
+		rows = append(rows, r)
+	}
+	var b bytes.Buffer
+	w := parquet.NewGenericWriter[exportRow](&b, parquet.MaxRowsPerRowGroup(200), parquet.PageBufferSize(512), parquet.DictionaryMaxBytes(dictMax))
+	if _, err := w.Write(rows); err != nil {
+		tb.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		tb.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// docs/rules.md, "Usage input": damaged Parquet files (bytes changed at
+// random, or cut short) are refused with an error, never a crash, even
+// where the Parquet library panics on them; what both readers read, they
+// read alike.
+func TestDamagedParquetIsRefused(t *testing.T) {
+	data := dictionaryFile(t, 300, 100)
+	r := rand.New(rand.NewSource(2))
+	refused := 0
+	for k := range 300 {
+		d := append([]byte(nil), data...)
+		for range 1 + r.Intn(8) {
+			d[r.Intn(len(d))] = byte(r.Intn(256))
+		}
+		if r.Intn(10) == 0 {
+			d = d[:r.Intn(len(d))]
+		}
+		fast, slow := scanBoth(t, d)
+		if strings.HasPrefix(fast, "error") {
+			refused++
+		} else if !strings.HasPrefix(slow, "error") && fast != slow {
+			t.Errorf("damage %d: column-wise and row-wise readings differ:\n%.300s\n---\n%.300s", k, fast, slow)
+		}
+	}
+	if refused == 0 {
+		t.Error("no damaged file was refused")
+	}
+}
+
+// A panic while a row group is read is the file's error; a panic of the
+// RowFunc is not, and goes on.
+func TestReadGroupRecoversTheLibrarysPanics(t *testing.T) {
+	p := &pqParser{name: "f.parquet"}
+	_, err := p.readGroup(func(int, parquet.RowGroup, int64, RowFunc) (int64, error) {
+		var s []int
+		_ = s[3] // as a library would, decoding a damaged page
+		return 0, nil
+	}, 0, nil, 122880, nil)
+	if err == nil || !strings.Contains(err.Error(), "f.parquet row 122881: the Parquet data cannot be read") {
+		t.Errorf("a panic of the reader: %v", err)
+	}
+	defer func() {
+		if r := recover(); r != "the engine's" {
+			t.Errorf("a panic of the RowFunc: recovered %v", r)
+		}
+	}()
+	p.readGroup(func(w int, _ parquet.RowGroup, _ int64, fn RowFunc) (int64, error) {
+		p.inFn = true
+		return 0, fn(w, &p.row)
+	}, 0, nil, 0, func(int, *Row) error { panic("the engine's") })
+	t.Error("the RowFunc's panic was recovered")
 }

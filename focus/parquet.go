@@ -41,7 +41,7 @@ func scanParquet(ra io.ReaderAt, size int64, name string, opt Options, fn RowFun
 	if string(tail[:]) != "PAR1" {
 		return partnerlink.Errorf(partnerlink.EINVALID, "%s: the Parquet file ends early: it does not end with a Parquet footer (the file is truncated or was not completely written); a truncated file is refused whole, never read as a shorter one", name)
 	}
-	f, err := parquet.OpenFile(ra, size)
+	f, err := openParquet(ra, size)
 	if err != nil {
 		return partnerlink.Errorf(partnerlink.EINVALID, "%s: not a readable Parquet file: %v", name, err)
 	}
@@ -110,7 +110,7 @@ func scanParquet(ra io.ReaderAt, size int64, name string, opt Options, fn RowFun
 				if p.columnWise() {
 					group = p.fastGroup
 				}
-				if line, err := group(w, groups[g], offsets[g], fn); err != nil {
+				if line, err := p.readGroup(group, w, groups[g], offsets[g], fn); err != nil {
 					errs.set(line, err)
 					return
 				}
@@ -119,6 +119,35 @@ func scanParquet(ra io.ReaderAt, size int64, name string, opt Options, fn RowFun
 	}
 	wg.Wait()
 	return errs.get()
+}
+
+// openParquet opens a Parquet file, with an error where the library
+// panics on a damaged one.
+func openParquet(ra io.ReaderAt, size int64) (f *parquet.File, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			f, err = nil, fmt.Errorf("%v", r)
+		}
+	}()
+	return parquet.OpenFile(ra, size)
+}
+
+// readGroup reads a row group with group (p.group or p.fastGroup). A
+// damaged file can make the Parquet library panic as it decodes a page:
+// that is an error of the file, found in the row group from offset+1 on,
+// not a crash of the server that reads it. A panic of fn is not the
+// file's, and goes on.
+func (p *pqParser) readGroup(group func(int, parquet.RowGroup, int64, RowFunc) (int64, error), w int, g parquet.RowGroup, offset int64, fn RowFunc) (line int64, err error) {
+	p.inFn = false
+	defer func() {
+		if r := recover(); r != nil {
+			if p.inFn {
+				panic(r)
+			}
+			line, err = offset+1, p.damaged(offset+1, fmt.Errorf("%v", r))
+		}
+	}()
+	return group(w, g, offset, fn)
 }
 
 func describeColumn(leaf int, t parquet.Type) pqColumn {
@@ -168,6 +197,7 @@ type pqParser struct {
 	dictGen              uint64 // the row group's number (Row.ResourceRef)
 	texts                [nColumns]timeCache
 	keep                 func(worker int, sub GUID) bool // Options.Keep (fastGroup)
+	inFn                 bool                            // the RowFunc runs (readGroup)
 }
 
 func (p *pqParser) group(w int, g parquet.RowGroup, offset int64, fn RowFunc) (int64, error) {
@@ -195,7 +225,10 @@ func (p *pqParser) groupFrom(w int, g parquet.RowGroup, offset int64, from int, 
 			if err := p.fill(at, p.buf[i]); err != nil {
 				return at, err
 			}
-			if err := fn(w, &p.row); err != nil {
+			p.inFn = true
+			err := fn(w, &p.row)
+			p.inFn = false
+			if err != nil {
 				return at, err
 			}
 		}

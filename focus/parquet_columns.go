@@ -213,7 +213,10 @@ func (p *pqParser) fastGroup(w int, g parquet.RowGroup, offset int64, fn RowFunc
 					return line, err
 				}
 			}
-			if err := fn(w, &p.row); err != nil {
+			p.inFn = true
+			err := fn(w, &p.row)
+			p.inFn = false
+			if err != nil {
 				return line, err
 			}
 		}

@@ -38,7 +38,7 @@ func storeFile(t *testing.T, rows []storeRow, perGroup int) []byte {
 
 // scanBoth reads data row by row and column by column and returns both
 // readings (rows as text, or the error).
-func scanBoth(t *testing.T, data []byte) (string, string) {
+func scanBoth(t testing.TB, data []byte) (string, string) {
 	t.Helper()
 	read := func() string {
 		var out strings.Builder
