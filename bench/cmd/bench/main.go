@@ -39,7 +39,7 @@ import (
 
 func main() {
 	var p gen.Params
-	mode := flag.String("mode", "bench", "bench (the runner), close (the monthly close beside attribute), scale (the usage store and workers, docs/scale.md); gen, duckdb, csvscan or store-pass (their subprocesses)")
+	mode := flag.String("mode", "bench", "bench (the runner), close (the monthly close beside attribute), scale (the usage store and workers, docs/scale.md); gen, duckdb, toparquet, dictparquet, csvscan or store-pass (their subprocesses)")
 	flag.IntVar(&p.Tenants, "tenants", 2000, "customer tenants")
 	flag.IntVar(&p.AssignmentsPerTenant, "assignments", 100, "role assignments per customer tenant")
 	flag.Int64Var(&p.Rows, "rows", 1_000_000, "usage rows")
@@ -51,6 +51,7 @@ func main() {
 	toS := flag.String("to", "2026-04-01", "last day (exclusive)")
 	threads := flag.Int("threads", 2, "DuckDB threads (SET threads)")
 	repeat := flag.Int("repeat", 3, "runs of partnerlink and of the csv scan, taking turns; their medians are compared")
+	groupRows := flag.Int64("group-rows", 1<<20, "rows per row group (-mode dictparquet)")
 	adminDSN := flag.String("db", "", "PostgreSQL admin URL for -mode scale (a throw-away database is created on it)")
 	flag.Parse()
 	from, err1 := time.Parse("2006-01-02", *fromS)
@@ -71,6 +72,10 @@ func main() {
 	case "toparquet":
 		if err := duck.ToParquetFile(context.Background(), *usagePath, *dir); err != nil {
 			log.Fatalf("toparquet: %v", err)
+		}
+	case "dictparquet":
+		if err := dictParquet(*usagePath, *dir, *groupRows); err != nil {
+			log.Fatalf("dictparquet: %v", err)
 		}
 	case "csvscan":
 		if err := csvScan(*usagePath); err != nil {
@@ -267,6 +272,15 @@ func bench(p gen.Params, dir, fromS, toS string, threads, repeat int) error {
 			return err
 		}
 	}
+	// And again as Arrow and parquet-mr write by default: dictionaries
+	// that fill up and go on in plain pages (docs/performance.md,
+	// "Parquet as other writers make it").
+	dictPath := filepath.Join(dir, "usage-dict.parquet")
+	if _, err := os.Stat(dictPath); err != nil {
+		if _, err := measure("write usage-dict.parquet", os.DevNull, exec.Command(self, "-mode", "dictparquet", "-usage", parquetPath, "-dir", dictPath)); err != nil {
+			return err
+		}
+	}
 	plOut, pqOut, duckOut := filepath.Join(dir, "partnerlink.csv"), filepath.Join(dir, "partnerlink-parquet.csv"), filepath.Join(dir, "duckdb.csv")
 	// partnerlink (on CSV and on Parquet) and the scan take turns, repeat
 	// times each, and the medians are compared: on a shared machine one
@@ -292,7 +306,8 @@ func bench(p gen.Params, dir, fromS, toS string, threads, repeat int) error {
 	tuned := func(name, out, usage string) (result, error) {
 		return measure(name, out, exec.Command(self, "-mode", "duckdb-tuned", "-world", worldPath, "-usage", usage, "-from", fromS, "-to", toS, "-threads", fmt.Sprint(threads)))
 	}
-	var pls, pqs, snaps, snapPqs, scans, dts, dtps []result
+	dictOut, tunedDictOut := filepath.Join(dir, "partnerlink-dict-parquet.csv"), filepath.Join(dir, "duckdb-tuned-dict-parquet.csv")
+	var pls, pqs, snaps, snapPqs, scans, dts, dtps, dicts, dtds []result
 	for range repeat {
 		pl, err := attribute("partnerlink", plOut, usagePath, "off")
 		if err != nil {
@@ -322,11 +337,19 @@ func bench(p gen.Params, dir, fromS, toS string, threads, repeat int) error {
 		if err != nil {
 			return err
 		}
+		dict, err := attribute("pl dict parquet, snap.", dictOut, dictPath, cache)
+		if err != nil {
+			return err
+		}
+		dtd, err := tuned("duckdb tuned dict pq", tunedDictOut, dictPath)
+		if err != nil {
+			return err
+		}
 		pls, pqs, snaps, snapPqs, scans = append(pls, pl), append(pqs, pq), append(snaps, snap), append(snapPqs, snapPq), append(scans, scan)
-		dts, dtps = append(dts, dt), append(dtps, dtp)
+		dts, dtps, dicts, dtds = append(dts, dt), append(dtps, dtp), append(dicts, dict), append(dtds, dtd)
 	}
 	pl, pq, snap, snapPq, scan := median(pls), median(pqs), median(snaps), median(snapPqs), median(scans)
-	dt, dtp := median(dts), median(dtps)
+	dt, dtp, dict, dtd := median(dts), median(dtps), median(dicts), median(dtds)
 	pqSame, _, pqDiff := compareFiles(plOut, pqOut)
 	snapSame, _, snapDiff := compareFiles(plOut, snapOut)
 	snapPqSame, _, snapPqDiff := compareFiles(plOut, snapPqOut)
@@ -336,12 +359,14 @@ func bench(p gen.Params, dir, fromS, toS string, threads, repeat int) error {
 	}
 	tunedSame, _, tunedDiff := compareFiles(plOut, tunedOut)
 	tunedPqSame, _, tunedPqDiff := compareFiles(plOut, tunedPqOut)
+	dictSame, _, dictDiff := compareFiles(plOut, dictOut)
+	tunedDictSame, _, tunedDictDiff := compareFiles(plOut, tunedDictOut)
 	load, _ = os.ReadFile("/proc/loadavg")
 
 	same, rows, diff := compareFiles(plOut, duckOut)
 	fmt.Printf("\nrows %d, tenants %d, DuckDB SET threads=%d, load after: %s", p.Rows, p.Tenants, threads, load)
 	fmt.Printf("%-20s %10s %10s %10s %10s\n", "", "wall", "cpu", "peak RSS", "stolen")
-	for _, r := range []result{pl, pq, snap, snapPq, dk, dt, dtp, scan} {
+	for _, r := range []result{pl, pq, snap, snapPq, dict, dk, dt, dtp, dtd, scan} {
 		fmt.Printf("%-20s %9.2fs %9.2fs %7.0f MiB %9.2fs\n", r.name, r.wall.Seconds(), r.cpu.Seconds(), float64(r.rssKB)/1024, r.steal.Seconds())
 	}
 	if repeat > 1 {
@@ -369,21 +394,23 @@ func bench(p gen.Params, dir, fromS, toS string, threads, repeat int) error {
 	rSnap, rSnapPq, rSnapScan := dt.wall.Seconds()/snap.wall.Seconds(), dtp.wall.Seconds()/snapPq.wall.Seconds(), snap.wall.Seconds()/scan.wall.Seconds()
 	fmt.Printf("with the index snapshot: tuned DuckDB / partnerlink CSV %.2f×, Parquet %.2f×; partnerlink / csv scan %.2f×; Parquet / CSV %.2f×\n",
 		rSnap, rSnapPq, rSnapScan, snapPq.wall.Seconds()/snap.wall.Seconds())
-	fmt.Printf("index snapshot output = CSV output: CSV %s%s, Parquet %s%s\n", verdict(snapSame), snapDiff, verdict(snapPqSame), snapPqDiff)
-	fmt.Printf("tuned DuckDB output = partnerlink's:  CSV %s%s, Parquet %s%s\n", verdict(tunedSame), tunedDiff, verdict(tunedPqSame), tunedPqDiff)
+	fmt.Printf("Parquet as Arrow writes it (dictionaries that fill up), with the snapshot: Parquet / CSV %.2f×, tuned DuckDB / partnerlink %.2f×, peak RSS %.0f MiB\n",
+		dict.wall.Seconds()/snap.wall.Seconds(), dtd.wall.Seconds()/dict.wall.Seconds(), float64(dict.rssKB)/1024)
+	fmt.Printf("index snapshot output = CSV output: CSV %s%s, Parquet %s%s, Parquet as Arrow writes it %s%s\n", verdict(snapSame), snapDiff, verdict(snapPqSame), snapPqDiff, verdict(dictSame), dictDiff)
+	fmt.Printf("tuned DuckDB output = partnerlink's:  CSV %s%s, Parquet %s%s, Parquet as Arrow writes it %s%s\n", verdict(tunedSame), tunedDiff, verdict(tunedPqSame), tunedPqDiff, verdict(tunedDictSame), tunedDictDiff)
 	fmt.Printf("equal rows and sums:            %s\n", verdict(same))
 	fmt.Printf("Parquet output = CSV output:    %s%s\n", verdict(pqSame), pqDiff)
 	if !same {
 		return fmt.Errorf("partnerlink and DuckDB disagree; see %s and %s", plOut, duckOut)
 	}
-	if !snapSame || !snapPqSame {
-		return fmt.Errorf("partnerlink with its index snapshot disagrees; see %s, %s and %s", plOut, snapOut, snapPqOut)
+	if !snapSame || !snapPqSame || !dictSame {
+		return fmt.Errorf("partnerlink with its index snapshot disagrees; see %s, %s, %s and %s", plOut, snapOut, snapPqOut, dictOut)
 	}
 	if !pqSame {
 		return fmt.Errorf("partnerlink on Parquet and on CSV disagree; see %s and %s", plOut, pqOut)
 	}
-	if !tunedSame || !tunedPqSame {
-		return fmt.Errorf("the tuned DuckDB and partnerlink disagree; see %s, %s and %s", plOut, tunedOut, tunedPqOut)
+	if !tunedSame || !tunedPqSame || !tunedDictSame {
+		return fmt.Errorf("the tuned DuckDB and partnerlink disagree; see %s, %s, %s and %s", plOut, tunedOut, tunedPqOut, tunedDictOut)
 	}
 	return nil
 }
