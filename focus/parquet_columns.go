@@ -140,6 +140,10 @@ func (c *column) value(i int) parquet.Value {
 	return parquet.Value{}
 }
 
+// onHandOver, when set (by tests), learns from which row of a row group
+// the column-wise reader hands the group over to the row-by-row one.
+var onHandOver func(from int)
+
 // batchRows is how many rows of a row group fastGroup makes at a time:
 // its columns hold these rows' pages and little more.
 const batchRows = 16384
@@ -177,6 +181,9 @@ func (p *pqParser) fastGroup(w int, g parquet.RowGroup, offset int64, fn RowFunc
 			}
 			err := col.fill(end)
 			if err == errNotColumnWise {
+				if onHandOver != nil {
+					onHandOver(start)
+				}
 				return p.groupFrom(w, g, offset, start, fn)
 			}
 			if err == nil && (col.rows < end || col.rows > n) {

@@ -252,3 +252,56 @@ func TestColumnWiseParquetDictionaryFillsUp(t *testing.T) {
 		}
 	}
 }
+
+// flbaDictRow has SubAccountId as a bare GUID in a dictionary-encoded
+// fixed-length column, whose plain pages after a full dictionary the
+// column-wise reader leaves to the row-by-row one.
+type flbaDictRow struct {
+	ChargePeriodStart time.Time `parquet:"ChargePeriodStart,timestamp(microsecond)"`
+	ChargePeriodEnd   time.Time `parquet:"ChargePeriodEnd,timestamp(microsecond)"`
+	ChargeCategory    string    `parquet:"ChargeCategory"`
+	SubAccountID      [36]byte  `parquet:"SubAccountId,dict"`
+	ResourceID        string    `parquet:"ResourceId"`
+	ServiceName       string    `parquet:"ServiceName"`
+	BillingCurrency   string    `parquet:"BillingCurrency"`
+	EffectiveCost     string    `parquet:"EffectiveCost"`
+	BilledCost        string    `parquet:"BilledCost"`
+}
+
+// A row group the column-wise reader cannot finish (here: a fixed-length
+// column goes on in plain pages after its first batches) goes on row by
+// row from the batch it stopped at: every row once, in order, as the
+// row-by-row reader reads them.
+func TestColumnWiseParquetHandsOverMidGroup(t *testing.T) {
+	day := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	const n = 3 * batchRows
+	var rows []flbaDictRow
+	for i := range n {
+		k := i % 7
+		if i > batchRows+batchRows/2 {
+			k = i // distinct subscriptions fill the dictionary up
+		}
+		var sub [36]byte
+		copy(sub[:], fmt.Sprintf("f0f0f0f0-0000-4000-8000-%012d", k))
+		rows = append(rows, flbaDictRow{day.AddDate(0, 0, i%30), day.AddDate(0, 0, i%30+1), "Usage", sub,
+			fmt.Sprintf("/subscriptions/%s/rg/x%d", sub, i%50), "svc", "EUR", fmt.Sprint(i), "1"})
+	}
+	var b bytes.Buffer
+	w := parquet.NewGenericWriter[flbaDictRow](&b, parquet.MaxRowsPerRowGroup(n), parquet.PageBufferSize(4096), parquet.DictionaryMaxBytes(36*2000))
+	if _, err := w.Write(rows); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var handedOver bool
+	onHandOver = func(from int) { handedOver = handedOver || from > 0 }
+	defer func() { onHandOver = nil }()
+	fast, slow := scanBoth(t, b.Bytes())
+	if !handedOver {
+		t.Fatal("the column-wise reader did not hand the row group over after its first batch")
+	}
+	if fast != slow || strings.HasPrefix(fast, "error") || strings.Count(fast, "\n") != n {
+		t.Fatalf("column-wise and row-wise readings differ (or failed): %.300s\n---\n%.300s", fast, slow)
+	}
+}
