@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -207,5 +208,65 @@ func TestFixedKeepsTheFastPath(t *testing.T) {
 	}
 	if n != 1700 || f.Sum().String() != "170100000000000000001.150000000000000001" { // 2^127 × 10^-18 is about 1.7014×10^20
 		t.Errorf("Fixed took %d × 10^17 before it was full, at %s", n, f.Sum().String())
+	}
+}
+
+// docs/rules.md (money is exact decimal): a binary float amount in a
+// Parquet file reads as the shortest decimal that reads back as it; the
+// arithmetic shortcut gives, for every float it takes, the Amount that
+// strconv's text gives.
+func TestShortestDecimalIsStrconvs(t *testing.T) {
+	viaText := func(f float64) Amount {
+		var a Amount
+		if err := a.parse(strconv.AppendFloat(nil, f, 'g', -1, 64)); err != nil {
+			t.Fatalf("%v: %v", f, err)
+		}
+		return a
+	}
+	check := func(f float64) bool {
+		var got Amount
+		if !shortestDecimal(&got, f) {
+			return false
+		}
+		if want := viaText(f); got.coef != want.coef || got.scale != want.scale || got.big != nil || want.big != nil {
+			t.Fatalf("%v (%016x): shortestDecimal gives %d×10^-%d, strconv %d×10^-%d (%v)", f, math.Float64bits(f), got.coef, got.scale, want.coef, want.scale, want.big)
+		}
+		return true
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	taken := 0
+	edges := []float64{0, math.Copysign(0, -1), 1e-4, math.Nextafter(1e-4, 1), 0.1 + 0.2, 1.0 / 3, 2.0 / 3, 999999.9999999999,
+		math.Nextafter(1e6, 0), 0.5, 0.125, 1, 2, 4096, 4096.000000000001, math.Nextafter(4096, 0), 123456.789, 0.000123}
+	for _, f := range edges {
+		for _, g := range []float64{f, -f} {
+			if check(g) {
+				taken++
+			}
+		}
+	}
+	for range 200000 {
+		// Decimals as costs are written: up to 10 places.
+		k := r.IntN(11)
+		n := r.Int64N(int64(pow10[min(k+6, 18)]))
+		f, err := strconv.ParseFloat(strconv.FormatInt(n, 10)+"e-"+strconv.Itoa(k), 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.IntN(2) == 0 {
+			f = -f
+		}
+		if check(f) {
+			taken++
+		}
+		// Any float in the range, and its neighbours.
+		g := math.Float64frombits(r.Uint64())
+		for _, h := range []float64{g, math.Nextafter(f, 0), math.Nextafter(f, math.Inf(1)), f * 1.0000001} {
+			if check(h) {
+				taken++
+			}
+		}
+	}
+	if taken < 200000 {
+		t.Errorf("the shortcut took only %d floats", taken)
 	}
 }

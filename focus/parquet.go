@@ -379,23 +379,60 @@ func (p *pqParser) amount(c int, a *Amount) bool {
 		}
 		*a = Amount{big: apd.New(n, -scale)}
 		return true
-	case parquet.Double, parquet.Float:
-		// A binary float in the file: take the shortest decimal that
-		// reads back as the same float, which is what the writer meant.
-		f := v.Double()
-		if v.Kind() == parquet.Float {
-			f = float64(v.Float())
-			p.text = strconv.AppendFloat(p.text[:0], f, 'g', -1, 32)
-		} else {
-			p.text = strconv.AppendFloat(p.text[:0], f, 'g', -1, 64)
-		}
-		if math.IsInf(f, 0) || math.IsNaN(f) {
-			return false
-		}
-		return a.parse(p.text) == nil
+	case parquet.Double:
+		return p.floatAmount(a, v.Double(), 64)
+	case parquet.Float:
+		return p.floatAmount(a, float64(v.Float()), 32)
 	}
 	return false
 }
+
+// floatAmount reads a binary float of the file (bits 32 or 64) as the
+// shortest decimal that reads back as the same float, which is what the
+// writer meant.
+func (p *pqParser) floatAmount(a *Amount, f float64, bits int) bool {
+	if bits == 64 && shortestDecimal(a, f) {
+		return true
+	}
+	if math.IsInf(f, 0) || math.IsNaN(f) {
+		return false
+	}
+	p.text = strconv.AppendFloat(p.text[:0], f, 'g', -1, bits)
+	return a.parse(p.text) == nil
+}
+
+// shortestDecimal sets a to what floatAmount makes of the float64 f
+// through its text, without the text, for the floats costs are
+// (1e-4 ≤ |f| < 1e6, or 0), and reports whether it did: the fewest
+// decimals k for which f·10^k rounds to an integer n with n / 10^k == f.
+// While |f·10^k| < 2^50, the product's rounding cannot move the nearest
+// integer, and no other number of k decimals reads back as f (they are
+// further apart than f's rounding interval is wide), so n is the one
+// strconv's shortest formatting writes (TestShortestDecimalIsStrconvs).
+func shortestDecimal(a *Amount, f float64) bool {
+	if f == 0 {
+		*a = Amount{}
+		return true
+	}
+	if af := math.Abs(f); af < 1e-4 || af >= 1e6 {
+		return false
+	}
+	for k, p := range pow10f {
+		x := f * p
+		if math.Abs(x) >= 1<<50 {
+			return false
+		}
+		if n := math.Round(x); n/p == f {
+			*a = Amount{coef: int64(n), scale: int32(k)}
+			return true
+		}
+	}
+	return false
+}
+
+// pow10f are the powers of ten that shortestDecimal tries, exact as
+// float64s.
+var pow10f = [...]float64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16}
 
 // setBigEndianDecimal reads a DECIMAL stored as a big-endian two's
 // complement integer.

@@ -250,7 +250,7 @@ func (p *pqParser) directKinds() bool {
 			}
 		case iEffective, iBilled, iUSD:
 			if !((data.kind == encoding.Int64 || data.kind == encoding.Int32) && (!col.decimal || col.scale >= 0 && col.scale <= maxScale) ||
-				data.kind == encoding.ByteArray && !col.decimal) {
+				(data.kind == encoding.ByteArray || data.kind == encoding.Double || data.kind == encoding.Float) && !col.decimal) {
 				return false
 			}
 		default:
@@ -359,8 +359,13 @@ func (p *pqParser) amountAt(c, i int, a *Amount) bool {
 	if data.isNull(i) {
 		return false
 	}
-	if data.kind == encoding.ByteArray {
+	switch data.kind {
+	case encoding.ByteArray:
 		return a.parse(data.bytesAt(i)) == nil
+	case encoding.Double:
+		return p.floatAmount(a, data.floats[i-data.base], 64)
+	case encoding.Float:
+		return p.floatAmount(a, data.floats[i-data.base], 32)
 	}
 	n := data.ints[i-data.base] // an Int32 is held widened, as parse reads it
 	scale := int32(0)
