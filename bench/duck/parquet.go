@@ -40,3 +40,22 @@ func ToParquetFile(ctx context.Context, csvPath, out string) error {
 	}
 	return ToParquet(ctx, csvPath, out, header)
 }
+
+// ToDoubleParquet writes the Parquet file at in again with EffectiveCost
+// and BilledCost as DOUBLE, as some exports type costs (docs/performance.md,
+// "Parquet as other writers make it").
+func ToDoubleParquet(ctx context.Context, in, out string) error {
+	connector, err := duckdb.NewConnector("", nil)
+	if err != nil {
+		return err
+	}
+	db := sql.OpenDB(connector)
+	defer db.Close()
+	tmp := out + ".tmp"
+	q := fmt.Sprintf(`COPY (SELECT * REPLACE (CAST(EffectiveCost AS DOUBLE) AS EffectiveCost, CAST(BilledCost AS DOUBLE) AS BilledCost)
+		FROM read_parquet(%s)) TO %s (FORMAT parquet, COMPRESSION zstd)`, quote(in), quote(tmp))
+	if _, err := db.ExecContext(ctx, q); err != nil {
+		return fmt.Errorf("duckdb: write %s: %w", out, err)
+	}
+	return os.Rename(tmp, out)
+}

@@ -39,7 +39,7 @@ import (
 
 func main() {
 	var p gen.Params
-	mode := flag.String("mode", "bench", "bench (the runner), close (the monthly close beside attribute), scale (the usage store and workers, docs/scale.md); gen, duckdb, toparquet, dictparquet, csvscan or store-pass (their subprocesses)")
+	mode := flag.String("mode", "bench", "bench (the runner), close (the monthly close beside attribute), scale (the usage store and workers, docs/scale.md); gen, duckdb, toparquet, dictparquet, doubleparquet, csvscan or store-pass (their subprocesses)")
 	flag.IntVar(&p.Tenants, "tenants", 2000, "customer tenants")
 	flag.IntVar(&p.AssignmentsPerTenant, "assignments", 100, "role assignments per customer tenant")
 	flag.Int64Var(&p.Rows, "rows", 1_000_000, "usage rows")
@@ -72,6 +72,10 @@ func main() {
 	case "toparquet":
 		if err := duck.ToParquetFile(context.Background(), *usagePath, *dir); err != nil {
 			log.Fatalf("toparquet: %v", err)
+		}
+	case "doubleparquet":
+		if err := duck.ToDoubleParquet(context.Background(), *usagePath, *dir); err != nil {
+			log.Fatalf("doubleparquet: %v", err)
 		}
 	case "dictparquet":
 		if err := dictParquet(*usagePath, *dir, *groupRows); err != nil {
