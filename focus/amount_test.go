@@ -3,10 +3,13 @@ package focus
 import (
 	"fmt"
 	"math"
+	"math/big"
 	"math/rand/v2"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/cockroachdb/apd/v3"
 )
 
 // docs/rules.md#identifiers-and-time, docs/api.md#attribution-csv: money is exact decimal; sums are exact and written
@@ -269,4 +272,76 @@ func TestShortestDecimalIsStrconvs(t *testing.T) {
 	if taken < 200000 {
 		t.Errorf("the shortcut took only %d floats", taken)
 	}
+}
+
+// A DECIMAL of up to 16 bytes reads on the fast path when it fits once
+// its trailing decimal zeros are dropped (a DECIMAL(38,18) cost), and as
+// the same value as the big decimal otherwise.
+func TestSmallDecimalIsTheBigOne(t *testing.T) {
+	bigOf := func(b []byte, scale int32) string {
+		v := new(big.Int).SetBytes(b)
+		if b[0]&0x80 != 0 {
+			v.Sub(v, new(big.Int).Lsh(big.NewInt(1), uint(len(b)*8)))
+		}
+		var c apd.BigInt
+		c.SetMathBigInt(v)
+		return formatDecimal(apd.NewWithBigInt(&c, -scale))
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	fast := 0
+	check := func(b []byte, scale int32) {
+		var a Amount
+		if !setBigEndianDecimal(&a, b, scale) {
+			t.Fatalf("% x scale %d: not read", b, scale)
+		}
+		if a.big == nil {
+			fast++
+		}
+		if got, want := a.String(), bigOf(b, scale); got != want {
+			t.Fatalf("% x scale %d: %s, want %s", b, scale, got, want)
+		}
+	}
+	// DECIMAL(38,18) costs with up to 6 places, both signs.
+	for range 20000 {
+		v := new(big.Int).Mul(big.NewInt(r.Int64N(1e12)), new(big.Int).Exp(big.NewInt(10), big.NewInt(12), nil))
+		if r.IntN(2) == 0 {
+			v.Neg(v)
+		}
+		b := make([]byte, 16)
+		v.FillBytes(b) // magnitude; two's complement below
+		if v.Sign() < 0 {
+			u := new(big.Int).Add(new(big.Int).Lsh(big.NewInt(1), 128), v)
+			u.FillBytes(b)
+		}
+		check(b, 18)
+	}
+	if fast < 20000 {
+		t.Errorf("only %d of 20000 DECIMAL(38,18) costs read on the fast path", fast)
+	}
+	// Any bytes, any length and scale: the same value either way.
+	for range 50000 {
+		b := make([]byte, 1+r.IntN(16))
+		for i := range b {
+			b[i] = byte(r.Uint32())
+		}
+		if r.IntN(3) == 0 {
+			for i := len(b) / 2; i < len(b); i++ {
+				b[i] = 0 // trailing zeros in binary make decimal ones likelier
+			}
+		}
+		check(b, int32(r.IntN(30)))
+	}
+	for _, b := range [][]byte{{0x80}, {0x7f}, {0xff}, {0}, append([]byte{0x80}, make([]byte, 15)...), append([]byte{0x7f}, bytesOf(0xff, 15)...), bytesOf(0xff, 16)} {
+		for _, s := range []int32{0, 1, 18, 19, 38} {
+			check(b, s)
+		}
+	}
+}
+
+func bytesOf(c byte, n int) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = c
+	}
+	return b
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"math"
 	"math/big"
+	"math/bits"
 	"strconv"
 	"strings"
 	"sync"
@@ -440,6 +441,10 @@ func setBigEndianDecimal(a *Amount, b []byte, scale int32) bool {
 	if len(b) == 0 {
 		return false
 	}
+	if n, s, ok := smallDecimal(b, scale); ok {
+		*a = Amount{coef: n, scale: s}
+		return true
+	}
 	v := new(big.Int).SetBytes(b)
 	if b[0]&0x80 != 0 {
 		v.Sub(v, new(big.Int).Lsh(big.NewInt(1), uint(len(b)*8)))
@@ -448,4 +453,46 @@ func setBigEndianDecimal(a *Amount, b []byte, scale int32) bool {
 	c.SetMathBigInt(v)
 	*a = Amount{big: apd.NewWithBigInt(&c, -scale)}
 	return true
+}
+
+// smallDecimal reads a DECIMAL of at most 16 bytes (big-endian two's
+// complement) on Amount's fast path, dropping trailing decimal zeros
+// until it fits: a DECIMAL(38,18) cost such as 12.345678 is stored as
+// 12345678000000000000, beyond int64, and is 12345678 × 10^-6. It reports
+// false when the value does not fit that way (setBigEndianDecimal then
+// reads it as a big decimal).
+func smallDecimal(b []byte, scale int32) (int64, int32, bool) {
+	if len(b) > 16 || scale < 0 {
+		return 0, 0, false
+	}
+	var hi, lo uint64
+	if b[0]&0x80 != 0 {
+		hi, lo = ^uint64(0), ^uint64(0) // the sign, extended
+	}
+	for _, c := range b {
+		hi, lo = hi<<8|lo>>56, lo<<8|uint64(c)
+	}
+	neg := int64(hi) < 0
+	if neg {
+		hi, lo = ^hi, ^lo+1
+		if lo == 0 {
+			hi++
+		}
+	}
+	for hi != 0 || lo >= pow10[18] || scale > maxScale {
+		if scale == 0 {
+			return 0, 0, false
+		}
+		qhi, r := hi/10, hi%10
+		qlo, rem := bits.Div64(r, lo, 10)
+		if rem != 0 {
+			return 0, 0, false
+		}
+		hi, lo, scale = qhi, qlo, scale-1
+	}
+	n := int64(lo)
+	if neg {
+		n = -n
+	}
+	return n, scale, true
 }

@@ -130,12 +130,7 @@ func (c *column) value(i int) parquet.Value {
 	case encoding.ByteArray:
 		return parquet.ByteArrayValue(c.bytesAt(i))
 	case encoding.FixedLenByteArray:
-		if c.isDict {
-			k := int(c.idx[j])
-			return parquet.FixedLenByteArrayValue(c.dict[k*c.size : (k+1)*c.size : (k+1)*c.size])
-		}
-		o := int(c.offs[j])
-		return parquet.FixedLenByteArrayValue(c.bytes[o : o+c.size : o+c.size])
+		return parquet.FixedLenByteArrayValue(c.rawAt(i))
 	}
 	return parquet.Value{}
 }
@@ -250,7 +245,8 @@ func (p *pqParser) directKinds() bool {
 			}
 		case iEffective, iBilled, iUSD:
 			if !((data.kind == encoding.Int64 || data.kind == encoding.Int32) && (!col.decimal || col.scale >= 0 && col.scale <= maxScale) ||
-				(data.kind == encoding.ByteArray || data.kind == encoding.Double || data.kind == encoding.Float) && !col.decimal) {
+				(data.kind == encoding.ByteArray || data.kind == encoding.Double || data.kind == encoding.Float) && !col.decimal ||
+				(data.kind == encoding.ByteArray || data.kind == encoding.FixedLenByteArray) && col.decimal) {
 				return false
 			}
 		default:
@@ -360,7 +356,10 @@ func (p *pqParser) amountAt(c, i int, a *Amount) bool {
 		return false
 	}
 	switch data.kind {
-	case encoding.ByteArray:
+	case encoding.ByteArray, encoding.FixedLenByteArray:
+		if p.cols[c].decimal {
+			return setBigEndianDecimal(a, data.rawAt(i), p.cols[c].scale)
+		}
 		return a.parse(data.bytesAt(i)) == nil
 	case encoding.Double:
 		return p.floatAmount(a, data.floats[i-data.base], 64)
@@ -380,6 +379,21 @@ func (p *pqParser) amountAt(c, i int, a *Amount) bool {
 }
 
 func (c *column) isNull(i int) bool { return len(c.null) > 0 && c.null[i-c.base] }
+
+// rawAt is row i's bytes in a byte array or fixed-length column (nil
+// when null).
+func (c *column) rawAt(i int) []byte {
+	if c.kind != encoding.FixedLenByteArray || c.isNull(i) {
+		return c.bytesAt(i)
+	}
+	j := i - c.base
+	if c.isDict {
+		k := int(c.idx[j])
+		return c.dict[k*c.size : (k+1)*c.size : (k+1)*c.size]
+	}
+	o := int(c.offs[j])
+	return c.bytes[o : o+c.size : o+c.size]
+}
 
 // bytesAt is row i's bytes in a byte array column (nil when null).
 func (c *column) bytesAt(i int) []byte {

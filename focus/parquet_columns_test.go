@@ -3,6 +3,7 @@ package focus
 import (
 	"bytes"
 	"fmt"
+	"math/big"
 	"strings"
 	"testing"
 	"time"
@@ -303,5 +304,53 @@ func TestColumnWiseParquetHandsOverMidGroup(t *testing.T) {
 	}
 	if fast != slow || strings.HasPrefix(fast, "error") || strings.Count(fast, "\n") != n {
 		t.Fatalf("column-wise and row-wise readings differ (or failed): %.300s\n---\n%.300s", fast, slow)
+	}
+}
+
+// decimalRow has costs as DECIMAL(38,18) in 16 bytes, as Spark writes
+// wide decimals.
+type decimalRow struct {
+	ChargePeriodStart time.Time `parquet:"ChargePeriodStart,timestamp(microsecond)"`
+	ChargePeriodEnd   time.Time `parquet:"ChargePeriodEnd,timestamp(microsecond)"`
+	ChargeCategory    string    `parquet:"ChargeCategory"`
+	SubAccountID      string    `parquet:"SubAccountId,dict"`
+	ResourceID        string    `parquet:"ResourceId"`
+	ServiceName       string    `parquet:"ServiceName"`
+	BillingCurrency   string    `parquet:"BillingCurrency"`
+	EffectiveCost     [16]byte  `parquet:"EffectiveCost,decimal(18:38)"`
+	BilledCost        [16]byte  `parquet:"BilledCost,decimal(18:38)"`
+}
+
+// Costs as DECIMAL(38,18) read column by column as row by row, exactly.
+func TestColumnWiseParquetWideDecimals(t *testing.T) {
+	day := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	wide := func(micros int64) (b [16]byte) {
+		v := new(big.Int).Mul(big.NewInt(micros), big.NewInt(1e12))
+		if v.Sign() < 0 {
+			v.Add(v, new(big.Int).Lsh(big.NewInt(1), 128))
+		}
+		v.FillBytes(b[:])
+		return b
+	}
+	var rows []decimalRow
+	for i := range 3000 {
+		sub := fmt.Sprintf("f0f0f0f0-0000-4000-8000-%012d", i%7)
+		rows = append(rows, decimalRow{day.AddDate(0, 0, i%30), day.AddDate(0, 0, i%30+1), "Usage", sub,
+			fmt.Sprintf("/subscriptions/%s/rg/x%d", sub, i%50), "svc", "EUR", wide(int64(i*1234567 - 1000000)), wide(-7)})
+	}
+	var b bytes.Buffer
+	w := parquet.NewGenericWriter[decimalRow](&b, parquet.MaxRowsPerRowGroup(1000))
+	if _, err := w.Write(rows); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	fast, slow := scanBoth(t, b.Bytes())
+	if fast != slow || strings.HasPrefix(fast, "error") || strings.Count(fast, "\n") != 3000 {
+		t.Fatalf("column-wise and row-wise readings differ (or failed): %.300s\n---\n%.300s", fast, slow)
+	}
+	if !strings.Contains(fast, " EUR 1233.567 -0.000007\n") || !strings.Contains(fast, " EUR -1 -0.000007\n") {
+		t.Errorf("DECIMAL(38,18) costs misread: %.400s", fast)
 	}
 }

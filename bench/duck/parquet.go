@@ -41,10 +41,11 @@ func ToParquetFile(ctx context.Context, csvPath, out string) error {
 	return ToParquet(ctx, csvPath, out, header)
 }
 
-// ToDoubleParquet writes the Parquet file at in again with EffectiveCost
-// and BilledCost as DOUBLE, as some exports type costs (docs/performance.md,
-// "Parquet as other writers make it").
-func ToDoubleParquet(ctx context.Context, in, out string) error {
+// ToParquetCostsAs writes the Parquet file at in again with EffectiveCost
+// and BilledCost as the SQL type typ (DOUBLE, DECIMAL(38,18)…), as other
+// exports type costs (docs/performance.md, "Parquet as other writers make
+// it").
+func ToParquetCostsAs(ctx context.Context, in, out, typ string) error {
 	connector, err := duckdb.NewConnector("", nil)
 	if err != nil {
 		return err
@@ -52,8 +53,8 @@ func ToDoubleParquet(ctx context.Context, in, out string) error {
 	db := sql.OpenDB(connector)
 	defer db.Close()
 	tmp := out + ".tmp"
-	q := fmt.Sprintf(`COPY (SELECT * REPLACE (CAST(EffectiveCost AS DOUBLE) AS EffectiveCost, CAST(BilledCost AS DOUBLE) AS BilledCost)
-		FROM read_parquet(%s)) TO %s (FORMAT parquet, COMPRESSION zstd)`, quote(in), quote(tmp))
+	q := fmt.Sprintf(`COPY (SELECT * REPLACE (CAST(EffectiveCost AS %[3]s) AS EffectiveCost, CAST(BilledCost AS %[3]s) AS BilledCost)
+		FROM read_parquet(%[1]s)) TO %[2]s (FORMAT parquet, COMPRESSION zstd)`, quote(in), quote(tmp), typ)
 	if _, err := db.ExecContext(ctx, q); err != nil {
 		return fmt.Errorf("duckdb: write %s: %w", out, err)
 	}

@@ -39,7 +39,7 @@ import (
 
 func main() {
 	var p gen.Params
-	mode := flag.String("mode", "bench", "bench (the runner), close (the monthly close beside attribute), scale (the usage store and workers, docs/scale.md); gen, duckdb, toparquet, dictparquet, doubleparquet, csvscan or store-pass (their subprocesses)")
+	mode := flag.String("mode", "bench", "bench (the runner), close (the monthly close beside attribute), scale (the usage store and workers, docs/scale.md); gen, duckdb, toparquet, dictparquet, retypeparquet, csvscan or store-pass (their subprocesses)")
 	flag.IntVar(&p.Tenants, "tenants", 2000, "customer tenants")
 	flag.IntVar(&p.AssignmentsPerTenant, "assignments", 100, "role assignments per customer tenant")
 	flag.Int64Var(&p.Rows, "rows", 1_000_000, "usage rows")
@@ -52,6 +52,7 @@ func main() {
 	threads := flag.Int("threads", 2, "DuckDB threads (SET threads)")
 	repeat := flag.Int("repeat", 3, "runs of partnerlink and of the csv scan, taking turns; their medians are compared")
 	groupRows := flag.Int64("group-rows", 1<<20, "rows per row group (-mode dictparquet)")
+	costType := flag.String("cost-type", "DOUBLE", "the SQL type of the costs (-mode retypeparquet)")
 	adminDSN := flag.String("db", "", "PostgreSQL admin URL for -mode scale (a throw-away database is created on it)")
 	flag.Parse()
 	from, err1 := time.Parse("2006-01-02", *fromS)
@@ -73,9 +74,9 @@ func main() {
 		if err := duck.ToParquetFile(context.Background(), *usagePath, *dir); err != nil {
 			log.Fatalf("toparquet: %v", err)
 		}
-	case "doubleparquet":
-		if err := duck.ToDoubleParquet(context.Background(), *usagePath, *dir); err != nil {
-			log.Fatalf("doubleparquet: %v", err)
+	case "retypeparquet":
+		if err := duck.ToParquetCostsAs(context.Background(), *usagePath, *dir, *costType); err != nil {
+			log.Fatalf("retypeparquet: %v", err)
 		}
 	case "dictparquet":
 		if err := dictParquet(*usagePath, *dir, *groupRows); err != nil {
