@@ -343,14 +343,17 @@ func (p *pqParser) time(c int) (time.Time, bool) {
 		}
 		return time.Unix(int64(v.Int32())*86400, 0).UTC(), true
 	case parquet.Int96:
-		// Legacy Impala timestamps: nanoseconds of the day, then the
-		// Julian day number.
-		i96 := v.Int96()
-		nanos := int64(i96[1])<<32 | int64(i96[0])
-		days := int64(i96[2]) - 2440588
-		return time.Unix(days*86400, nanos).UTC(), true
+		return int96Time(v.Int96()), true
 	}
 	return time.Time{}, false
+}
+
+// int96Time reads a legacy Impala timestamp (Spark's default for years):
+// nanoseconds of the day, then the Julian day number.
+func int96Time(i96 deprecated.Int96) time.Time {
+	nanos := int64(i96[1])<<32 | int64(i96[0])
+	days := int64(i96[2]) - 2440588
+	return time.Unix(days*86400, nanos).UTC()
 }
 
 func (p *pqParser) amount(c int, a *Amount) bool {

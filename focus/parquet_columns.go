@@ -240,7 +240,8 @@ func (p *pqParser) directKinds() bool {
 		}
 		switch c {
 		case iStart, iEnd:
-			if !(data.kind == encoding.Int64 && col.timeUnit != 0 || data.kind == encoding.ByteArray) {
+			if !(data.kind == encoding.Int64 && col.timeUnit != 0 || data.kind == encoding.ByteArray ||
+				data.kind == encoding.Int96 || data.kind == encoding.Int32 && col.date) {
 				return false
 			}
 		case iEffective, iBilled, iUSD:
@@ -309,13 +310,20 @@ func (p *pqParser) timeAt(c, i int, last *instant) (time.Time, bool) {
 	if data.isNull(i) {
 		return time.Time{}, false
 	}
-	if data.kind == encoding.ByteArray {
+	switch data.kind {
+	case encoding.ByteArray:
 		return p.texts[c].parse(data.bytesAt(i))
+	case encoding.Int96:
+		return int96Time(data.int96s[i-data.base]), true
 	}
 	v := data.ints[i-data.base]
 	if v != last.v || last.t.IsZero() {
 		// As parse reads it (pqParser.time).
-		last.v, last.t = v, time.Unix(0, 0).Add(time.Duration(v)*p.cols[c].timeUnit).UTC()
+		if data.kind == encoding.Int32 {
+			last.v, last.t = v, time.Unix(v*86400, 0).UTC() // a DATE
+		} else {
+			last.v, last.t = v, time.Unix(0, 0).Add(time.Duration(v)*p.cols[c].timeUnit).UTC()
+		}
 	}
 	return last.t, true
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/deprecated"
 )
 
 // storeRow is a row as the usage store writes it: every column required.
@@ -352,5 +353,48 @@ func TestColumnWiseParquetWideDecimals(t *testing.T) {
 	}
 	if !strings.Contains(fast, " EUR 1233.567 -0.000007\n") || !strings.Contains(fast, " EUR -1 -0.000007\n") {
 		t.Errorf("DECIMAL(38,18) costs misread: %.400s", fast)
+	}
+}
+
+// int96Row has Spark's legacy INT96 timestamps and DATE days.
+type int96Row struct {
+	ChargePeriodStart deprecated.Int96 `parquet:"ChargePeriodStart"`
+	ChargePeriodEnd   int32            `parquet:"ChargePeriodEnd,date"`
+	ChargeCategory    string           `parquet:"ChargeCategory"`
+	SubAccountID      string           `parquet:"SubAccountId"`
+	ResourceID        string           `parquet:"ResourceId"`
+	ServiceName       string           `parquet:"ServiceName"`
+	BillingCurrency   string           `parquet:"BillingCurrency"`
+	EffectiveCost     float64          `parquet:"EffectiveCost"`
+	BilledCost        float64          `parquet:"BilledCost"`
+}
+
+// INT96 timestamps and DATE days read column by column as row by row.
+func TestColumnWiseParquetLegacyTimes(t *testing.T) {
+	day := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	var rows []int96Row
+	for i := range 2000 {
+		sub := fmt.Sprintf("f0f0f0f0-0000-4000-8000-%012d", i%7)
+		start := day.AddDate(0, 0, i%30).Add(time.Duration(i%5) * time.Hour)
+		nanos := uint64(start.Sub(start.Truncate(24 * time.Hour)))
+		julian := uint32(start.Unix()/86400 + 2440588)
+		end := int32(start.Unix()/86400 + 1)
+		rows = append(rows, int96Row{deprecated.Int96{uint32(nanos), uint32(nanos >> 32), julian}, end, "Usage", sub,
+			fmt.Sprintf("/subscriptions/%s/rg/x%d", sub, i%50), "svc", "EUR", float64(i) / 4, 0.1})
+	}
+	var b bytes.Buffer
+	w := parquet.NewGenericWriter[int96Row](&b, parquet.MaxRowsPerRowGroup(700))
+	if _, err := w.Write(rows); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	fast, slow := scanBoth(t, b.Bytes())
+	if fast != slow || strings.HasPrefix(fast, "error") || strings.Count(fast, "\n") != 2000 {
+		t.Fatalf("column-wise and row-wise readings differ (or failed): %.300s\n---\n%.300s", fast, slow)
+	}
+	if !strings.Contains(fast, "\n2 2026-11-02T01:00:00Z 2026-11-03T00:00:00Z ") {
+		t.Errorf("INT96 and DATE misread: %.300s", fast)
 	}
 }

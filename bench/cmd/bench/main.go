@@ -39,7 +39,7 @@ import (
 
 func main() {
 	var p gen.Params
-	mode := flag.String("mode", "bench", "bench (the runner), close (the monthly close beside attribute), scale (the usage store and workers, docs/scale.md); gen, duckdb, toparquet, dictparquet, retypeparquet, csvscan or store-pass (their subprocesses)")
+	mode := flag.String("mode", "bench", "bench (the runner), close (the monthly close beside attribute), scale (the usage store and workers, docs/scale.md); gen, duckdb, toparquet, dictparquet, retypeparquet, int96parquet, csvscan or store-pass (their subprocesses)")
 	flag.IntVar(&p.Tenants, "tenants", 2000, "customer tenants")
 	flag.IntVar(&p.AssignmentsPerTenant, "assignments", 100, "role assignments per customer tenant")
 	flag.Int64Var(&p.Rows, "rows", 1_000_000, "usage rows")
@@ -77,6 +77,10 @@ func main() {
 	case "retypeparquet":
 		if err := duck.ToParquetCostsAs(context.Background(), *usagePath, *dir, *costType); err != nil {
 			log.Fatalf("retypeparquet: %v", err)
+		}
+	case "int96parquet":
+		if err := int96Parquet(*usagePath, *dir); err != nil {
+			log.Fatalf("int96parquet: %v", err)
 		}
 	case "dictparquet":
 		if err := dictParquet(*usagePath, *dir, *groupRows); err != nil {
