@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/parquet-go/parquet-go"
 )
 
 // EstimateRows, which cuts a large attribute run into passes
@@ -25,7 +27,7 @@ func TestEstimateRows(t *testing.T) {
 	zw := gzip.NewWriter(&gz)
 	zw.Write([]byte(csv.String()))
 	zw.Close()
-	files := map[string][]byte{"u.csv": []byte(csv.String()), "u.csv.gz": gz.Bytes(), "u.parquet": writeParquet(t, pqRows(1234)),
+	files := map[string][]byte{"u.csv": []byte(csv.String()), "u.csv.gz": gz.Bytes(), "u.parquet": writeParquet(t, pqRows(1234), parquet.MaxRowsPerRowGroup(10)),
 		"empty.csv": nil, "header.csv": []byte("ChargePeriodStart\n")}
 	for name, data := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {

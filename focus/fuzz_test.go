@@ -11,7 +11,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/parquet-go/parquet-go"
 )
@@ -142,27 +141,7 @@ func FuzzParquet(f *testing.F) {
 // dictionaryFile is n rows of optional columns whose dictionaries fill up
 // at dictMax bytes and go on in plain pages.
 func dictionaryFile(tb testing.TB, n int, dictMax int64) []byte {
-	day := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
-	str := func(s string) *string { return &s }
-	var rows []exportRow
-	for i := range n {
-		sub := fmt.Sprintf("f0f0f0f0-0000-4000-8000-%012d", i%7)
-		ps, pe, cost := day.AddDate(0, 0, i%30), day.AddDate(0, 0, i%30+1), float64(i)/8
-		r := exportRow{&ps, &pe, str("Usage"), str(sub), str(fmt.Sprintf("/subscriptions/%s/rg/x%d", sub, i%90)), str("svc"), str("EUR"), &cost, &cost, nil}
-		if i%11 == 0 {
-			r.ResourceID = nil
-		}
-		rows = append(rows, r)
-	}
-	var b bytes.Buffer
-	w := parquet.NewGenericWriter[exportRow](&b, parquet.MaxRowsPerRowGroup(200), parquet.PageBufferSize(512), parquet.DictionaryMaxBytes(dictMax))
-	if _, err := w.Write(rows); err != nil {
-		tb.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		tb.Fatal(err)
-	}
-	return b.Bytes()
+	return writeParquet(tb, exportRows(n, 90), parquet.MaxRowsPerRowGroup(200), parquet.PageBufferSize(512), parquet.DictionaryMaxBytes(dictMax))
 }
 
 // docs/rules.md, "Usage input": damaged Parquet files (bytes changed at

@@ -110,19 +110,6 @@ type pqRow struct {
 	BilledCost        string    `parquet:"BilledCost"`
 }
 
-func writeParquet(t *testing.T, rows []pqRow) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	w := parquet.NewGenericWriter[pqRow](&buf, parquet.MaxRowsPerRowGroup(10))
-	if _, err := w.Write(rows); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
-
 func pqRows(n int) []pqRow {
 	day := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 	var rows []pqRow
@@ -135,7 +122,7 @@ func pqRows(n int) []pqRow {
 // docs/rules.md "Usage input": a Parquet file cut anywhere is an error
 // naming the file, read from a file or from memory.
 func TestScanTruncatedParquet(t *testing.T) {
-	data := writeParquet(t, pqRows(50))
+	data := writeParquet(t, pqRows(50), parquet.MaxRowsPerRowGroup(10))
 	if n, err := countRows(bytes.NewReader(data), "usage.parquet", Options{}); err != nil || n != 50 {
 		t.Fatalf("whole file: %d rows, %v", n, err)
 	}
@@ -206,7 +193,7 @@ func TestScanResourceInOtherSubscription(t *testing.T) {
 	rows := pqRows(12)
 	rows[10].SubAccountId = strings.ToUpper(sub) // any case
 	rows[11].SubAccountId = "/subscriptions/" + other
-	_, err := countRows(bytes.NewReader(writeParquet(t, rows)), "usage.parquet", Options{Workers: 2})
+	_, err := countRows(bytes.NewReader(writeParquet(t, rows, parquet.MaxRowsPerRowGroup(10))), "usage.parquet", Options{Workers: 2})
 	want := `usage.parquet row 12: ResourceId "/subscriptions/` + sub + `/resourceGroups/rg/providers/A.B/c/r11" names subscription ` + sub +
 		` but SubAccountId is /subscriptions/` + other + `; a row's resource must be in its own subscription`
 	if err == nil || err.Error() != want {

@@ -61,6 +61,38 @@ func scanBoth(t testing.TB, data []byte) (string, string) {
 	return fast, read()
 }
 
+// writeParquet writes rows as a Parquet file with the writer's options.
+func writeParquet[T any](tb testing.TB, rows []T, opts ...parquet.WriterOption) []byte {
+	tb.Helper()
+	var b bytes.Buffer
+	w := parquet.NewGenericWriter[T](&b, opts...)
+	if _, err := w.Write(rows); err != nil {
+		tb.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		tb.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// exportRows are n rows of optional columns over ids resource ids (every
+// 11th row without one), for files as other writers make them.
+func exportRows(n, ids int) []exportRow {
+	day := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	str := func(s string) *string { return &s }
+	var rows []exportRow
+	for i := range n {
+		sub := fmt.Sprintf("f0f0f0f0-0000-4000-8000-%012d", i%7)
+		ps, pe, cost := day.AddDate(0, 0, i%30), day.AddDate(0, 0, i%30+1), float64(i)/8
+		r := exportRow{&ps, &pe, str("Usage"), str(sub), str(fmt.Sprintf("/subscriptions/%s/rg/x%d", sub, i%ids)), str("svc"), str("EUR"), &cost, &cost, nil}
+		if i%11 == 0 {
+			r.ResourceID = nil
+		}
+		rows = append(rows, r)
+	}
+	return rows
+}
+
 // docs/performance.md: a file of required columns (the usage store's) read
 // column by column gives the rows, and the errors, of the row-by-row reader.
 func TestColumnWiseParquetEqualsRowWise(t *testing.T) {
@@ -180,29 +212,10 @@ func TestColumnWiseParquetEmptyDictionary(t *testing.T) {
 // default) is read column by column, a batch of rows at a time, and gives
 // the rows and errors of the row-by-row reader.
 func TestColumnWiseParquetDictionaryFillsUp(t *testing.T) {
-	day := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
-	str := func(s string) *string { return &s }
 	const n = 40000
-	var rows []exportRow
-	for i := range n {
-		sub := fmt.Sprintf("f0f0f0f0-0000-4000-8000-%012d", i%7)
-		ps, pe, cost := day.AddDate(0, 0, i%30), day.AddDate(0, 0, i%30+1), float64(i)/8
-		r := exportRow{&ps, &pe, str("Usage"), str(sub), str(fmt.Sprintf("/subscriptions/%s/rg/x%d", sub, i%9000)), str("svc"), str("EUR"), &cost, &cost, nil}
-		if i%11 == 0 {
-			r.ResourceID = nil
-		}
-		rows = append(rows, r)
-	}
+	rows := exportRows(n, 9000)
 	write := func(rows []exportRow) []byte {
-		var b bytes.Buffer
-		w := parquet.NewGenericWriter[exportRow](&b, parquet.MaxRowsPerRowGroup(3*batchRows), parquet.PageBufferSize(2048), parquet.DictionaryMaxBytes(4096))
-		if _, err := w.Write(rows); err != nil {
-			t.Fatal(err)
-		}
-		if err := w.Close(); err != nil {
-			t.Fatal(err)
-		}
-		return b.Bytes()
+		return writeParquet(t, rows, parquet.MaxRowsPerRowGroup(3*batchRows), parquet.PageBufferSize(2048), parquet.DictionaryMaxBytes(4096))
 	}
 	data := write(rows)
 
@@ -289,18 +302,11 @@ func TestColumnWiseParquetHandsOverMidGroup(t *testing.T) {
 		rows = append(rows, flbaDictRow{day.AddDate(0, 0, i%30), day.AddDate(0, 0, i%30+1), "Usage", sub,
 			fmt.Sprintf("/subscriptions/%s/rg/x%d", sub, i%50), "svc", "EUR", fmt.Sprint(i), "1"})
 	}
-	var b bytes.Buffer
-	w := parquet.NewGenericWriter[flbaDictRow](&b, parquet.MaxRowsPerRowGroup(n), parquet.PageBufferSize(4096), parquet.DictionaryMaxBytes(36*2000))
-	if _, err := w.Write(rows); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
+	data := writeParquet(t, rows, parquet.MaxRowsPerRowGroup(n), parquet.PageBufferSize(4096), parquet.DictionaryMaxBytes(36*2000))
 	var handedOver bool
 	onHandOver = func(from int) { handedOver = handedOver || from > 0 }
 	defer func() { onHandOver = nil }()
-	fast, slow := scanBoth(t, b.Bytes())
+	fast, slow := scanBoth(t, data)
 	if !handedOver {
 		t.Fatal("the column-wise reader did not hand the row group over after its first batch")
 	}
@@ -340,15 +346,7 @@ func TestColumnWiseParquetWideDecimals(t *testing.T) {
 		rows = append(rows, decimalRow{day.AddDate(0, 0, i%30), day.AddDate(0, 0, i%30+1), "Usage", sub,
 			fmt.Sprintf("/subscriptions/%s/rg/x%d", sub, i%50), "svc", "EUR", wide(int64(i*1234567 - 1000000)), wide(-7)})
 	}
-	var b bytes.Buffer
-	w := parquet.NewGenericWriter[decimalRow](&b, parquet.MaxRowsPerRowGroup(1000))
-	if _, err := w.Write(rows); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	fast, slow := scanBoth(t, b.Bytes())
+	fast, slow := scanBoth(t, writeParquet(t, rows, parquet.MaxRowsPerRowGroup(1000)))
 	if fast != slow || strings.HasPrefix(fast, "error") || strings.Count(fast, "\n") != 3000 {
 		t.Fatalf("column-wise and row-wise readings differ (or failed): %.300s\n---\n%.300s", fast, slow)
 	}
@@ -383,15 +381,7 @@ func TestColumnWiseParquetLegacyTimes(t *testing.T) {
 		rows = append(rows, int96Row{deprecated.Int96{uint32(nanos), uint32(nanos >> 32), julian}, end, "Usage", sub,
 			fmt.Sprintf("/subscriptions/%s/rg/x%d", sub, i%50), "svc", "EUR", float64(i) / 4, 0.1})
 	}
-	var b bytes.Buffer
-	w := parquet.NewGenericWriter[int96Row](&b, parquet.MaxRowsPerRowGroup(700))
-	if _, err := w.Write(rows); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	fast, slow := scanBoth(t, b.Bytes())
+	fast, slow := scanBoth(t, writeParquet(t, rows, parquet.MaxRowsPerRowGroup(700)))
 	if fast != slow || strings.HasPrefix(fast, "error") || strings.Count(fast, "\n") != 2000 {
 		t.Fatalf("column-wise and row-wise readings differ (or failed): %.300s\n---\n%.300s", fast, slow)
 	}
@@ -404,29 +394,10 @@ func TestColumnWiseParquetLegacyTimes(t *testing.T) {
 // writer falls back to when a dictionary fills up) reads column by column
 // as row by row.
 func TestColumnWiseParquetDeltaEncodings(t *testing.T) {
-	day := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
-	str := func(s string) *string { return &s }
-	var rows []exportRow
-	for i := range 3000 {
-		sub := fmt.Sprintf("f0f0f0f0-0000-4000-8000-%012d", i%7)
-		ps, pe, cost := day.AddDate(0, 0, i%30), day.AddDate(0, 0, i%30+1), float64(i)/8
-		r := exportRow{&ps, &pe, str("Usage"), str(sub), str(fmt.Sprintf("/subscriptions/%s/rg/x%d", sub, i%500)), str("svc"), str("EUR"), &cost, &cost, nil}
-		if i%13 == 0 {
-			r.ResourceID = nil
-		}
-		rows = append(rows, r)
-	}
+	rows := exportRows(3000, 500)
 	for name, enc := range map[string]encoding.Encoding{"DELTA_BYTE_ARRAY": &parquet.DeltaByteArray, "DELTA_LENGTH_BYTE_ARRAY": &parquet.DeltaLengthByteArray} {
-		var b bytes.Buffer
-		w := parquet.NewGenericWriter[exportRow](&b, parquet.MaxRowsPerRowGroup(1000), parquet.PageBufferSize(1024), parquet.DataPageVersion(2),
-			parquet.DefaultEncodingFor(parquet.ByteArray, enc), parquet.DictionaryMaxBytes(300))
-		if _, err := w.Write(rows); err != nil {
-			t.Fatal(err)
-		}
-		if err := w.Close(); err != nil {
-			t.Fatal(err)
-		}
-		fast, slow := scanBoth(t, b.Bytes())
+		fast, slow := scanBoth(t, writeParquet(t, rows, parquet.MaxRowsPerRowGroup(1000), parquet.PageBufferSize(1024), parquet.DataPageVersion(2),
+			parquet.DefaultEncodingFor(parquet.ByteArray, enc), parquet.DictionaryMaxBytes(300)))
 		if fast != slow || strings.HasPrefix(fast, "error") || strings.Count(fast, "\n") != 3000 {
 			t.Errorf("%s: column-wise and row-wise readings differ (or failed): %.300s\n---\n%.300s", name, fast, slow)
 		}
