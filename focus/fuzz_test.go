@@ -176,12 +176,12 @@ func TestDamagedParquetIsRefused(t *testing.T) {
 // RowFunc is not, and goes on.
 func TestReadGroupRecoversTheLibrarysPanics(t *testing.T) {
 	p := &pqParser{name: "f.parquet"}
-	_, err := p.readGroup(func(int, parquet.RowGroup, int64, RowFunc) (int64, error) {
+	_, err := p.readGroup(func(int, parquet.RowGroup, int64, int, int, RowFunc) (int64, error) {
 		var s []int
 		_ = s[3] // as a library would, decoding a damaged page
 		return 0, nil
-	}, 0, nil, 122880, nil)
-	if err == nil || !strings.Contains(err.Error(), "f.parquet row 122881: the Parquet data cannot be read") {
+	}, 0, nil, 122880, 1000, 2000, nil)
+	if err == nil || !strings.Contains(err.Error(), "f.parquet row 123881: the Parquet data cannot be read") {
 		t.Errorf("a panic of the reader: %v", err)
 	}
 	defer func() {
@@ -189,9 +189,9 @@ func TestReadGroupRecoversTheLibrarysPanics(t *testing.T) {
 			t.Errorf("a panic of the RowFunc: recovered %v", r)
 		}
 	}()
-	p.readGroup(func(w int, _ parquet.RowGroup, _ int64, fn RowFunc) (int64, error) {
+	p.readGroup(func(w int, _ parquet.RowGroup, _ int64, _, _ int, fn RowFunc) (int64, error) {
 		p.inFn = true
 		return 0, fn(w, &p.row)
-	}, 0, nil, 0, func(int, *Row) error { panic("the engine's") })
+	}, 0, nil, 0, 0, 1, func(int, *Row) error { panic("the engine's") })
 	t.Error("the RowFunc's panic was recovered")
 }

@@ -81,9 +81,10 @@ func scanParquet(ra io.ReaderAt, size int64, name string, opt Options, fn RowFun
 		n += g.NumRows()
 	}
 	workers := max(opt.Workers, 1)
-	next := make(chan int, len(groups))
-	for i := range groups {
-		next <- i
+	spans := groupSpans(groups, cols, workers)
+	next := make(chan groupSpan, len(spans))
+	for _, s := range spans {
+		next <- s
 	}
 	close(next)
 	var errs firstError
@@ -106,12 +107,12 @@ func scanParquet(ra io.ReaderAt, size int64, name string, opt Options, fn RowFun
 					p.colOf[cols[c].leaf] = int8(c)
 				}
 			}
-			for g := range next {
+			for s := range next {
 				group := p.group
 				if p.columnWise() {
 					group = p.fastGroup
 				}
-				if line, err := p.readGroup(group, w, groups[g], offsets[g], fn); err != nil {
+				if line, err := p.readGroup(group, w, groups[s.group], offsets[s.group], s.from, s.to, fn); err != nil {
 					errs.set(line, err)
 					return
 				}
@@ -120,6 +121,50 @@ func scanParquet(ra io.ReaderAt, size int64, name string, opt Options, fn RowFun
 	}
 	wg.Wait()
 	return errs.get()
+}
+
+// groupSpan is the rows [from, to) of a row group, which one worker
+// reads.
+type groupSpan struct{ group, from, to int }
+
+// groupSpans cuts the file's row groups into the spans the workers take.
+// A file of fewer row groups than twice the workers (a large file as
+// parquet-mr or an older Arrow writes it, in row groups of millions of
+// rows) has its large row groups cut, so that every worker has rows to
+// read; only where each column chunk read has an offset index, so a
+// worker seeks to its first row's page instead of decoding the pages
+// before it (docs/performance.md, "Parquet as other writers make it").
+func groupSpans(groups []parquet.RowGroup, cols [nColumns]pqColumn, workers int) []groupSpan {
+	var spans []groupSpan
+	for g, rg := range groups {
+		n := int(rg.NumRows())
+		parts := 1
+		if len(groups) < 2*workers && flatColumns(cols) && offsetIndexed(rg, cols) {
+			parts = min((2*workers+len(groups)-1)/len(groups), n/minSpanRows)
+		}
+		for k := range max(parts, 1) {
+			spans = append(spans, groupSpan{g, n * k / max(parts, 1), n * (k + 1) / max(parts, 1)})
+		}
+	}
+	return spans
+}
+
+// minSpanRows is the fewest rows groupSpans cuts a row group into.
+const minSpanRows = 4 * batchRows
+
+// offsetIndexed reports whether every column chunk read in the row group
+// has an offset index.
+func offsetIndexed(rg parquet.RowGroup, cols [nColumns]pqColumn) bool {
+	chunks := rg.ColumnChunks()
+	for c := range cols {
+		if cols[c].leaf < 0 {
+			continue
+		}
+		if ix, err := chunks[cols[c].leaf].OffsetIndex(); err != nil || ix == nil || ix.NumPages() == 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // openParquet opens a Parquet file, with an error where the library
@@ -138,18 +183,23 @@ func openParquet(ra io.ReaderAt, size int64) (f *parquet.File, err error) {
 // that is an error of the file, found in the row group from offset+1 on,
 // not a crash of the server that reads it. A panic of fn is not the
 // file's, and goes on.
-func (p *pqParser) readGroup(group func(int, parquet.RowGroup, int64, RowFunc) (int64, error), w int, g parquet.RowGroup, offset int64, fn RowFunc) (line int64, err error) {
+func (p *pqParser) readGroup(group groupReader, w int, g parquet.RowGroup, offset int64, from, to int, fn RowFunc) (line int64, err error) {
 	p.inFn = false
 	defer func() {
 		if r := recover(); r != nil {
 			if p.inFn {
 				panic(r)
 			}
-			line, err = offset+1, p.damaged(offset+1, fmt.Errorf("%v", r))
+			line = offset + int64(from) + 1
+			err = p.damaged(line, fmt.Errorf("%v", r))
 		}
 	}()
-	return group(w, g, offset, fn)
+	return group(w, g, offset, from, to, fn)
 }
+
+// groupReader reads the rows [from, to) of a row group whose first row is
+// the file's row offset+1 (pqParser.group, pqParser.fastGroup).
+type groupReader func(w int, g parquet.RowGroup, offset int64, from, to int, fn RowFunc) (int64, error)
 
 func describeColumn(leaf int, t parquet.Type) pqColumn {
 	c := pqColumn{leaf: leaf, kind: t.Kind()}
@@ -201,13 +251,9 @@ type pqParser struct {
 	inFn                 bool                            // the RowFunc runs (readGroup)
 }
 
-func (p *pqParser) group(w int, g parquet.RowGroup, offset int64, fn RowFunc) (int64, error) {
-	return p.groupFrom(w, g, offset, 0, fn)
-}
-
-// groupFrom reads a row group row by row from its row from (fastGroup
+// group reads the rows [from, to) of a row group row by row (fastGroup
 // hands over the rows it cannot read column by column).
-func (p *pqParser) groupFrom(w int, g parquet.RowGroup, offset int64, from int, fn RowFunc) (int64, error) {
+func (p *pqParser) group(w int, g parquet.RowGroup, offset int64, from, to int, fn RowFunc) (int64, error) {
 	rows := g.Rows()
 	defer rows.Close()
 	if p.buf == nil {
@@ -219,8 +265,8 @@ func (p *pqParser) groupFrom(w int, g parquet.RowGroup, offset int64, from int, 
 			return at + 1, p.damaged(at+1, err)
 		}
 	}
-	for {
-		n, err := rows.ReadRows(p.buf)
+	for end := offset + int64(to); at < end; {
+		n, err := rows.ReadRows(p.buf[:min(int64(len(p.buf)), end-at)])
 		for i := 0; i < n; i++ {
 			at++
 			if err := p.fill(at, p.buf[i]); err != nil {
@@ -234,12 +280,13 @@ func (p *pqParser) groupFrom(w int, g parquet.RowGroup, offset int64, from int, 
 			}
 		}
 		if err == io.EOF {
-			return 0, nil
+			break
 		}
 		if err != nil {
 			return at + 1, p.damaged(at+1, err)
 		}
 	}
+	return 0, nil
 }
 
 // damaged is the error of a row group whose data cannot be read from

@@ -25,12 +25,15 @@ import (
 // columns are read row by row.
 
 // columnWise reports whether every column read can be read page by page.
-func (p *pqParser) columnWise() bool {
+func (p *pqParser) columnWise() bool { return flatColumns(p.cols) }
+
+// flatColumns reports whether every column read is flat.
+func flatColumns(cols [nColumns]pqColumn) bool {
 	if noColumnWise {
 		return false
 	}
-	for c := range p.cols {
-		if col := &p.cols[c]; col.leaf >= 0 && col.maxDef > 1 {
+	for c := range cols {
+		if col := &cols[c]; col.leaf >= 0 && col.maxDef > 1 {
 			return false
 		}
 	}
@@ -73,12 +76,13 @@ type column struct {
 	dictInts   []int64
 	dictFloats []float64
 	dictInt96  []deprecated.Int96
-	// The chunk's pages still to read (nil once read), its rows, and its
-	// dictionary.
-	pages     parquet.Pages
-	want      int
-	maxDef    int
-	chunkDict parquet.Dictionary
+	// The chunk's pages still to read (nil once read), the rows [from,
+	// want) read of it, whether want is its end, and its dictionary.
+	pages      parquet.Pages
+	from, want int
+	toEnd      bool
+	maxDef     int
+	chunkDict  parquet.Dictionary
 }
 
 // plainValue is the idx of a row read from a plain page after the
@@ -144,7 +148,7 @@ var onHandOver func(from int)
 const batchRows = 16384
 
 // fastGroup is group, column by column.
-func (p *pqParser) fastGroup(w int, g parquet.RowGroup, offset int64, fn RowFunc) (int64, error) {
+func (p *pqParser) fastGroup(w int, g parquet.RowGroup, offset int64, from, to int, fn RowFunc) (int64, error) {
 	defer func() {
 		for c := range p.columns {
 			p.columns[c].release() // the pages, back to parquet-go's pools
@@ -153,22 +157,26 @@ func (p *pqParser) fastGroup(w int, g parquet.RowGroup, offset int64, fn RowFunc
 	n := int(g.NumRows())
 	chunks := g.ColumnChunks()
 	for c := range p.cols {
-		if p.cols[c].leaf >= 0 {
-			p.columns[c].open(chunks[p.cols[c].leaf], n, p.cols[c].maxDef)
+		if p.cols[c].leaf < 0 {
+			continue
+		}
+		if err := p.columns[c].open(chunks[p.cols[c].leaf], from, to, n, p.cols[c].maxDef); err != nil {
+			line := offset + int64(from) + 1
+			return line, p.damaged(line, err)
 		}
 	}
 	// The caches hold for one row group (its dictionary, its time unit).
 	p.subGUIDs, p.startCache, p.endCache = p.subGUIDs[:0], instant{}, instant{}
 	p.dictGen = uint64(dictGens.Add(1))
 	direct := false
-	for start := 0; start < n; start += batchRows {
-		end := min(start+batchRows, n)
+	for start := from; start < to; start += batchRows {
+		end := min(start+batchRows, to)
 		for c := range p.cols {
 			if p.cols[c].leaf < 0 {
 				continue
 			}
 			col := &p.columns[c]
-			if col.rows < n {
+			if col.rows < col.want {
 				// (A column that holds all its rows, as one page of
 				// DuckDB's does, reads no more pages: trimming it would
 				// save no memory.)
@@ -179,7 +187,7 @@ func (p *pqParser) fastGroup(w int, g parquet.RowGroup, offset int64, fn RowFunc
 				if onHandOver != nil {
 					onHandOver(start)
 				}
-				return p.groupFrom(w, g, offset, start, fn)
+				return p.group(w, g, offset, start, to, fn)
 			}
 			if err == nil && (col.rows < end || col.rows > n) {
 				err = fmt.Errorf("column %d has %d values for %d rows", c, col.rows, n)
@@ -189,7 +197,7 @@ func (p *pqParser) fastGroup(w int, g parquet.RowGroup, offset int64, fn RowFunc
 				return line, p.damaged(line, err)
 			}
 		}
-		if start == 0 {
+		if start == from {
 			direct = p.directKinds()
 		}
 		for i := start; i < end; i++ {
@@ -417,19 +425,24 @@ func (c *column) bytesAt(i int) []byte {
 	return c.vals[j]
 }
 
-// open starts reading a flat column chunk of rows rows into c (fill,
-// trim).
-func (c *column) open(chunk parquet.ColumnChunk, rows, maxDef int) {
+// open starts reading the rows [from, to) of a flat column chunk of rows
+// rows into c (fill, trim).
+func (c *column) open(chunk parquet.ColumnChunk, from, to, rows, maxDef int) error {
 	c.reset()
-	c.pages, c.want, c.maxDef = chunk.Pages(), rows, maxDef
+	c.pages, c.from, c.want, c.toEnd, c.maxDef = chunk.Pages(), from, to, to == rows, maxDef
+	c.base, c.rows = from, from
+	if from > 0 {
+		return c.pages.SeekToRow(int64(from)) // through the offset index (groupSpans)
+	}
+	return nil
 }
 
 // fill decodes pages until c holds the rows before upto, or the chunk
-// ends. Once it holds all the chunk's rows it reads on to the chunk's end
-// (a page more is a damaged chunk), which lets go of the page reader's
-// buffers at once.
+// ends. Once it holds the last rows of the chunk it reads on to the
+// chunk's end (a page more is a damaged chunk), which lets go of the page
+// reader's buffers at once.
 func (c *column) fill(upto int) error {
-	for c.pages != nil && (c.rows < upto || c.rows >= c.want) {
+	for c.pages != nil && (c.rows < upto || c.toEnd && c.rows >= c.want) {
 		pg, err := c.pages.ReadPage()
 		if err == io.EOF {
 			c.pages.Close()
@@ -734,7 +747,7 @@ func (c *column) useDictionary(d parquet.Dictionary, last *parquet.Dictionary) e
 	if d == *last {
 		return nil
 	}
-	if *last != nil || c.rows > 0 {
+	if *last != nil || c.rows > c.from {
 		return errNotColumnWise // a second dictionary, or plain pages before one
 	}
 	*last = d

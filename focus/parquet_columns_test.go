@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"fmt"
 	"math/big"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -229,7 +231,9 @@ func TestColumnWiseParquetDictionaryFillsUp(t *testing.T) {
 	leaf, _ := f.Schema().Lookup("ResourceId")
 	var c column
 	defer c.release()
-	c.open(g.ColumnChunks()[leaf.ColumnIndex], int(g.NumRows()), 1)
+	if err := c.open(g.ColumnChunks()[leaf.ColumnIndex], 0, int(g.NumRows()), int(g.NumRows()), 1); err != nil {
+		t.Fatal(err)
+	}
 	var dictRows, plainRows, most int
 	for start := 0; start < int(g.NumRows()); start += batchRows {
 		end := min(start+batchRows, int(g.NumRows()))
@@ -401,5 +405,62 @@ func TestColumnWiseParquetDeltaEncodings(t *testing.T) {
 		if fast != slow || strings.HasPrefix(fast, "error") || strings.Count(fast, "\n") != 3000 {
 			t.Errorf("%s: column-wise and row-wise readings differ (or failed): %.300s\n---\n%.300s", name, fast, slow)
 		}
+	}
+}
+
+// A file of one large row group is cut into spans that several workers
+// read, each seeking to its first row through the offset index; every row
+// is read once, as the row-by-row reader reads it, and an error names its
+// row.
+func TestParquetRowGroupSpans(t *testing.T) {
+	const n = 200000
+	rows := exportRows(n, 5000)
+	write := func(rows []exportRow) []byte {
+		return writeParquet(t, rows, parquet.MaxRowsPerRowGroup(n), parquet.PageBufferSize(8192), parquet.DictionaryMaxBytes(4096))
+	}
+	data := write(rows)
+	f, err := parquet.OpenFile(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var header []string
+	for _, path := range f.Schema().Columns() {
+		header = append(header, path[0])
+	}
+	var cols [nColumns]pqColumn
+	for c, leaf := range columnIndex(header) {
+		cols[c].leaf = leaf
+	}
+	spans := groupSpans(f.RowGroups(), cols, 2)
+	if len(spans) < 2 || spans[0].from != 0 || spans[len(spans)-1].to != n {
+		t.Fatalf("spans %v: the row group is not cut", spans)
+	}
+	for i := 1; i < len(spans); i++ {
+		if spans[i].from != spans[i-1].to {
+			t.Fatalf("spans %v do not follow each other", spans)
+		}
+	}
+
+	fast, slow := scanBoth(t, data)
+	if fast != slow || strings.HasPrefix(fast, "error") || strings.Count(fast, "\n") != n {
+		t.Fatalf("column-wise and row-wise readings differ (or failed): %.300s\n---\n%.300s", fast, slow)
+	}
+	// Two workers: the same rows, each once.
+	var mu sync.Mutex
+	lines := make([]int64, 0, n)
+	err = Scan(bytes.NewReader(data), "f.parquet", Options{Workers: 2}, func(_ int, r *Row) error {
+		mu.Lock()
+		defer mu.Unlock()
+		lines = append(lines, r.Line)
+		return nil
+	})
+	slices.Sort(lines)
+	if err != nil || len(slices.Compact(lines)) != n || lines[0] != 1 || lines[n-1] != n {
+		t.Fatalf("two workers read %d rows (%v)", len(lines), err)
+	}
+	bad := append([]exportRow(nil), rows...)
+	bad[150000].EffectiveCost = nil
+	if fast, slow := scanBoth(t, write(bad)); fast != slow || !strings.Contains(fast, "row 150001") {
+		t.Errorf("a null amount in row 150001: column-wise %.200q, row-wise %.200q", fast, slow)
 	}
 }
