@@ -107,11 +107,11 @@ func scanParquet(ra io.ReaderAt, size int64, name string, opt Options, fn RowFun
 					p.colOf[cols[c].leaf] = int8(c)
 				}
 			}
+			group := p.group
+			if p.columnWise() {
+				group = p.fastGroup
+			}
 			for s := range next {
-				group := p.group
-				if p.columnWise() {
-					group = p.fastGroup
-				}
 				if line, err := p.readGroup(group, w, groups[s.group], offsets[s.group], s.from, s.to, fn); err != nil {
 					errs.set(line, err)
 					return
@@ -135,15 +135,15 @@ type groupSpan struct{ group, from, to int }
 // worker seeks to its first row's page instead of decoding the pages
 // before it (docs/performance.md, "Parquet as other writers make it").
 func groupSpans(groups []parquet.RowGroup, cols [nColumns]pqColumn, workers int) []groupSpan {
+	cut := len(groups) < 2*workers && flatColumns(cols)
 	var spans []groupSpan
 	for g, rg := range groups {
-		n := int(rg.NumRows())
-		parts := 1
-		if len(groups) < 2*workers && flatColumns(cols) && offsetIndexed(rg, cols) {
-			parts = min((2*workers+len(groups)-1)/len(groups), n/minSpanRows)
+		n, parts := int(rg.NumRows()), 1
+		if cut && offsetIndexed(rg, cols) {
+			parts = max(1, min((2*workers+len(groups)-1)/len(groups), n/minSpanRows))
 		}
-		for k := range max(parts, 1) {
-			spans = append(spans, groupSpan{g, n * k / max(parts, 1), n * (k + 1) / max(parts, 1)})
+		for k := range parts {
+			spans = append(spans, groupSpan{g, n * k / parts, n * (k + 1) / parts})
 		}
 	}
 	return spans
@@ -468,7 +468,8 @@ func shortestDecimal(a *Amount, f float64) bool {
 	if af := math.Abs(f); af < 1e-4 || af >= 1e6 {
 		return false
 	}
-	for k, p := range pow10f {
+	for k := range 17 {
+		p := float64(pow10[k]) // exact: every power of ten up to 10^22 is a float64
 		x := f * p
 		if math.Abs(x) >= 1<<50 {
 			return false
@@ -480,10 +481,6 @@ func shortestDecimal(a *Amount, f float64) bool {
 	}
 	return false
 }
-
-// pow10f are the powers of ten that shortestDecimal tries, exact as
-// float64s.
-var pow10f = [...]float64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16}
 
 // setBigEndianDecimal reads a DECIMAL stored as a big-endian two's
 // complement integer.
