@@ -190,7 +190,10 @@ func (w *worker) lookupID(sub *subscription, file int64, row *focus.Row) *resour
 	// mostly; checking it costs no hash and no random memory access, as
 	// resources are numbered (and allocated) in the order first seen.
 	var res *resource
-	if w.last != nil && int(w.last.id) < len(w.next) {
+	if w.last != nil && w.last.sub == sub && len(w.lastID) > 0 && foldEqual(id, w.last.fold) {
+		// The previous row's resource in another spelling.
+		res = w.last
+	} else if w.last != nil && int(w.last.id) < len(w.next) {
 		if p := w.next[w.last.id]; p != nil && p.sub == sub && foldEqual(id, p.fold) {
 			res = p
 		}
