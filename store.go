@@ -212,8 +212,9 @@ type PowerPlatformStore interface {
 
 // Onboarding is what the service principal accelerator writes in one
 // transaction (docs/clients.md, "Onboarding a service principal"): the
-// principal and its secret when new, the role assignment when new, and the
-// link decided over the principal's current one.
+// principal when new (with no secret: it signs in with its application's),
+// the role assignment when new, and the link decided over the principal's
+// current one, made by the administrator.
 //
 // The accelerator decides from what it read before the transaction, so the
 // store re-checks that view inside it: AppID has no service principal in
@@ -223,10 +224,9 @@ type PowerPlatformStore interface {
 type Onboarding struct {
 	AppID           string
 	Principal       *Principal      // nil: it exists
-	SecretHash      string          // with a new principal
 	Assignment      *RoleAssignment // nil: it is in force
 	SeenAssignments []string        // IDs of the principal's current assignments the decision saw
-	Actor           string          // the administrator, recorded on the assignment
+	Actor           string          // the administrator, recorded on the assignment and as the link's actor
 	At              time.Time
 	Decide          func(cur *Link) (LinkChange, error)
 }

@@ -417,6 +417,7 @@ const (
 	reportingAppID  = "c2c2c2c2-0000-4000-8000-00000000a991"
 	reportingInWood = "c2c2c2c2-0000-4000-8000-0000000000a1"
 	reportingInCont = "c2c2c2c2-0000-4000-8000-000000000001"
+	reportingSecret = "contoso-reporting-app-secret-1" // the app's, held by Contoso
 )
 
 func addReportingPrincipal(doc *world.Document) {
@@ -427,7 +428,7 @@ func addReportingPrincipal(doc *world.Document) {
 		// The app's home service principal, in Contoso (the onboarding test
 		// brings the app into Fabrikam).
 		world.Principal{TenantID: demo.ContosoTenant, ObjectID: reportingInCont, Type: "ServicePrincipal",
-			DisplayName: "contoso-reporting", AppID: &app, HomeTenantID: &home})
+			DisplayName: "contoso-reporting", AppID: &app, HomeTenantID: &home, Secret: reportingSecret})
 	doc.RoleAssignments = append(doc.RoleAssignments, world.RoleAssignment{TenantID: demo.WoodgroveTenant,
 		ID: "e0e0e0e0-0000-4000-8000-0000000000e2", PrincipalID: reportingInWood, RoleDefinition: "Contributor",
 		Scope: "/subscriptions/" + demo.WoodgroveSub, From: &since})

@@ -1,9 +1,10 @@
 // Package onboarding is the service principal accelerator (docs/clients.md,
 // "Onboarding a service principal"): a customer's administrator puts the
 // service principal of a partner's multi-tenant app into the customer
-// tenant, gives it a role at a scope, issues it a secret for the partner,
-// and links it to the partner's ID as itself — all or nothing, and a second
-// run changes nothing.
+// tenant, gives it a role at a scope and links it to the partner's ID —
+// all or nothing, and a second run changes nothing. It issues no secret:
+// the service principal signs in with its application's own credentials,
+// which only the partner holds.
 package onboarding
 
 import (
@@ -15,7 +16,6 @@ import (
 	"time"
 
 	"github.com/partnerlink/partnerlink"
-	"github.com/partnerlink/partnerlink/identity"
 	"github.com/partnerlink/partnerlink/linking"
 	"github.com/partnerlink/partnerlink/rbac"
 )
@@ -44,14 +44,13 @@ type Request struct {
 	PartnerID string `json:"partnerId"`
 }
 
-// Result says what the accelerator did; Secret is shown once.
+// Result says what the accelerator did.
 type Result struct {
 	TenantID           string `json:"tenantId"`
 	ObjectID           string `json:"objectId"`
 	AppID              string `json:"appId"`
 	DisplayName        string `json:"displayName"`
 	PrincipalCreated   bool   `json:"principalCreated"`
-	Secret             string `json:"secret,omitempty"`
 	Role               string `json:"role"`
 	Scope              string `json:"scope"`
 	RoleAssignmentID   string `json:"roleAssignmentId"`
@@ -82,7 +81,7 @@ func step(name string, err error) error {
 
 // Onboard runs the accelerator for admin, an administrator of the tenant:
 // one who may grant roles at the tenant's root. Every check comes first;
-// then the principal, its secret, the assignment and the link are written
+// then the principal, the assignment and the link are written
 // in one transaction. When another run for the same app and tenant commits
 // in between, the store refuses the write and the accelerator decides
 // again from what is now there, so concurrent runs make one principal and
@@ -189,15 +188,14 @@ func (s *Service) onboard(ctx context.Context, admin partnerlink.Caller, req Req
 		PartnerID: partner.ID, PartnerName: partner.Name, ServicePrincipalOf: home.TenantID}
 	o := partnerlink.Onboarding{AppID: appID, At: now, Actor: admin.ObjectID, Decide: linking.LinkTo(partner.ID)}
 	if existing == nil {
-		secret := identity.NewSecret()
-		hash, err := identity.HashSecret(secret)
-		if err != nil {
-			return nil, err
-		}
+		// No secret of its own: one issued here would be a credential of
+		// the partner's app in the administrator's hands, able to move its
+		// link. It signs in with the app's secrets (the token service
+		// falls back to the home service principal's).
 		p := partnerlink.Principal{TenantID: tenant, ObjectID: partnerlink.NewGUID().String(), Type: partnerlink.PrincipalServicePrincipal,
 			DisplayName: home.DisplayName, AppID: appID, HomeTenantID: home.TenantID, Period: partnerlink.Period{From: now}}
-		o.Principal, o.SecretHash = &p, hash
-		res.ObjectID, res.PrincipalCreated, res.Secret = p.ObjectID, true, secret
+		o.Principal = &p
+		res.ObjectID, res.PrincipalCreated = p.ObjectID, true
 	} else {
 		res.ObjectID = existing.ObjectID
 		if existing.CSPDelegated {

@@ -17,8 +17,12 @@ import (
 	"github.com/partnerlink/partnerlink/world"
 )
 
-// Contoso's onboarding app, registered in Contoso only.
-const onboardApp = "c3c3c3c3-0000-4000-8000-00000000a991"
+// Contoso's onboarding app, registered in Contoso only, and the secret
+// only Contoso holds.
+const (
+	onboardApp    = "c3c3c3c3-0000-4000-8000-00000000a991"
+	onboardSecret = "contoso-onboarding-app-secret-1"
+)
 
 // importOnboardWorld imports the demo world with Contoso's onboarding app,
 // registered in Contoso only, and returns the demo's credentials.
@@ -28,7 +32,7 @@ func importOnboardWorld(t *testing.T, srv *server.Server) demo.Credentials {
 	doc := demo.World(creds)
 	app, home := onboardApp, demo.ContosoTenant
 	doc.Principals = append(doc.Principals, world.Principal{TenantID: demo.ContosoTenant, ObjectID: "c3c3c3c3-0000-4000-8000-000000000001",
-		Type: "ServicePrincipal", DisplayName: "contoso-onboarding", AppID: &app, HomeTenantID: &home})
+		Type: "ServicePrincipal", DisplayName: "contoso-onboarding", AppID: &app, HomeTenantID: &home, Secret: onboardSecret})
 	world.Normalize(doc)
 	if err := srv.DB.ImportWorld(context.Background(), doc, identity.HashSecret); err != nil {
 		t.Fatal(err)
@@ -75,9 +79,10 @@ func (tc tokenClient) call(method, path, token, body string) (int, string) {
 }
 
 // docs/clients.md, "Onboarding a service principal": Fabrikam's
-// administrator brings Contoso's app into Fabrikam with a role, a secret
-// for the partner and a link made as the service principal itself; a
-// second run changes nothing; the steps refuse with their names.
+// administrator brings Contoso's app into Fabrikam with a role and a link
+// (the administrator its actor); no secret is issued, so only Contoso,
+// with its app's own secret, signs in as the service principal; a second
+// run changes nothing; the steps refuse with their names.
 func TestOnboardServicePrincipal(t *testing.T) {
 	srv, tlsCfg := startServer(t, server.Config{CloseEvery: -1})
 	creds := importOnboardWorld(t, srv)
@@ -89,25 +94,28 @@ func TestOnboardServicePrincipal(t *testing.T) {
 
 	status, out := tc.call("POST", path, bob, body)
 	var res onboarding.Result
-	if err := json.Unmarshal([]byte(out), &res); status != 201 || err != nil || !res.PrincipalCreated || res.Secret == "" ||
+	if err := json.Unmarshal([]byte(out), &res); status != 201 || err != nil || !res.PrincipalCreated || strings.Contains(out, "secret") ||
 		!res.AssignmentCreated || !res.LinkChanged || !res.Changed || res.DisplayName != "contoso-onboarding" || res.Role != "Contributor" {
 		t.Fatalf("first run: %d %s", status, out)
 	}
-	// The partner signs in with the secret, in Fabrikam only, and finds
+	// The partner signs in to Fabrikam with its app's own secret and finds
 	// its link.
-	sp := tc.token(demo.FabrikamTenant, url.Values{"grant_type": {"client_credentials"}, "client_id": {onboardApp}, "client_secret": {res.Secret}})
+	sp := tc.token(demo.FabrikamTenant, url.Values{"grant_type": {"client_credentials"}, "client_id": {onboardApp}, "client_secret": {onboardSecret}})
 	status, out = tc.call("GET", "/providers/Microsoft.ManagementPartner/partners?api-version=2018-02-01", sp, "")
 	if status != 200 || !strings.Contains(out, `"partnerId":"`+demo.GermanyPartnerID+`"`) || !strings.Contains(out, res.ObjectID) {
 		t.Fatalf("the service principal's link: %d %s", status, out)
 	}
 	ev, err := srv.DB.LinkEvents(context.Background(), partnerlink.LinkFilter{TenantID: demo.FabrikamTenant, ObjectID: res.ObjectID})
-	if err != nil || len(ev) != 1 || ev[0].ActorObjectID != res.ObjectID {
-		t.Errorf("the link's actor is the service principal itself: %+v %v", ev, err)
+	if err != nil || len(ev) != 1 || ev[0].ActorTenantID != demo.FabrikamTenant || ev[0].ActorObjectID != demo.BobID {
+		t.Errorf("the link's actor is the administrator who onboarded: %+v %v", ev, err)
 	}
-	// Again: nothing changes, no new secret.
+	if hashes, err := srv.DB.SecretHashes(context.Background(), demo.FabrikamTenant, res.ObjectID); err != nil || len(hashes) != 0 {
+		t.Errorf("the service principal in Fabrikam has secrets of its own: %d %v", len(hashes), err)
+	}
+	// Again: nothing changes.
 	status, out = tc.call("POST", path, bob, body)
 	var again onboarding.Result
-	if json.Unmarshal([]byte(out), &again); status != 200 || again.Changed || again.Secret != "" || again.ObjectID != res.ObjectID {
+	if json.Unmarshal([]byte(out), &again); status != 200 || again.Changed || again.ObjectID != res.ObjectID {
 		t.Fatalf("second run: %d %s", status, out)
 	}
 	// Each step refuses with its name, and nothing is made.
@@ -144,7 +152,7 @@ func TestOnboardServicePrincipal(t *testing.T) {
 }
 
 // docs/clients.md, "Onboarding a service principal": the store writes the
-// principal, its secret, the assignment and the link in one transaction;
+// principal, the assignment and the link in one transaction;
 // a refused link leaves none of them.
 func TestOnboardIsAllOrNothing(t *testing.T) {
 	srv, _ := startServer(t, server.Config{CloseEvery: -1})
@@ -158,7 +166,7 @@ func TestOnboardIsAllOrNothing(t *testing.T) {
 		DisplayName: "half", AppID: "c5c5c5c5-0000-4000-8000-00000000a991", HomeTenantID: demo.ContosoTenant}
 	ra := partnerlink.RoleAssignment{TenantID: demo.FabrikamTenant, ID: "c5c5c5c5-0000-4000-8000-0000000000aa", PrincipalID: p.ObjectID,
 		RoleDefinition: "Reader", Scope: "/"}
-	_, _, err := srv.DB.Onboard(ctx, p.TenantID, p.ObjectID, partnerlink.Onboarding{Principal: &p, SecretHash: "x", Assignment: &ra,
+	_, _, err := srv.DB.Onboard(ctx, p.TenantID, p.ObjectID, partnerlink.Onboarding{Principal: &p, Assignment: &ra,
 		Decide: func(*partnerlink.Link) (partnerlink.LinkChange, error) {
 			return partnerlink.LinkChange{}, partnerlink.Errorf(partnerlink.EINVALID, "refused")
 		}})
@@ -175,7 +183,8 @@ func TestOnboardIsAllOrNothing(t *testing.T) {
 }
 
 // The accelerator's portal page: the directory's administrator runs it,
-// the secret is shown once, and anyone else gets the API's refusal.
+// the page says how the partner signs in (no secret is shown), and anyone
+// else gets the API's refusal.
 func TestPortalOnboard(t *testing.T) {
 	srv, tlsCfg := startServer(t, server.Config{CloseEvery: -1})
 	creds := importOnboardWorld(t, srv)
@@ -189,11 +198,11 @@ func TestPortalOnboard(t *testing.T) {
 	bob.get("/portal/onboard")
 	form.Set("csrf", bob.csrf)
 	status, page := bob.post("/portal/onboard", form)
-	if status != 200 || !strings.Contains(page, `id="onboard-secret"`) || !strings.Contains(page, "linked by the service principal") {
+	if status != 200 || !strings.Contains(page, `id="onboard-sign-in"`) || !strings.Contains(page, ": linked") {
 		t.Fatalf("bob onboards: %d %s", status, page)
 	}
 	status, page = bob.post("/portal/onboard", form)
-	if status != 200 || !strings.Contains(page, "Nothing changed") || strings.Contains(page, `id="onboard-secret"`) {
+	if status != 200 || !strings.Contains(page, "Nothing changed") || strings.Contains(page, `id="onboard-sign-in"`) {
 		t.Errorf("bob again: %d %s", status, page)
 	}
 	alice := newPortalBrowser(t, srv.URL, client)

@@ -15,16 +15,13 @@ import (
 // and its event (nil when the link was re-affirmed without an event).
 func (d *DB) Onboard(ctx context.Context, tenantID, objectID string, o partnerlink.Onboarding) (*partnerlink.Link, *partnerlink.LinkEvent, error) {
 	c := &linkChange{ctx: ctx, tenantID: strings.ToLower(tenantID), objectID: strings.ToLower(objectID), at: o.At,
-		actor: partnerlink.Caller{TenantID: strings.ToLower(tenantID), ObjectID: strings.ToLower(objectID)}, decide: o.Decide}
+		actor: partnerlink.Caller{TenantID: strings.ToLower(tenantID), ObjectID: strings.ToLower(o.Actor)}, decide: o.Decide}
 	err := d.inTx(ctx, func(tx *sql.Tx) error {
 		if err := d.recheckOnboarding(ctx, tx, c.tenantID, c.objectID, o); err != nil {
 			return err
 		}
 		if o.Principal != nil {
 			if err := putPrincipal(ctx, tx, *o.Principal, 0); err != nil {
-				return err
-			}
-			if err := addSecret(ctx, tx, o.Principal.TenantID, o.Principal.ObjectID, o.SecretHash, o.At); err != nil {
 				return err
 			}
 		}

@@ -19,12 +19,13 @@ func newOnboardCmd(m *Main) *cobra.Command {
 	var req onboarding.Request
 	sp := &cobra.Command{
 		Use:   "service-principal --tenant T --app-id A --role R --scope S --partner-id P",
-		Short: "Put a partner's multi-tenant app into the tenant with a role, a secret for the partner, and its link",
+		Short: "Put a partner's multi-tenant app into the tenant with a role and its link",
 		Long: `As an administrator of the customer tenant (signed in with 'partnerlink login'; a role that may
 grant at the tenant's root, such as Owner), bring the service principal of a partner's multi-tenant
-app into the tenant (or reuse it), assign it the role at the scope, issue it a secret for the
-partner, and link it to the partner ID as itself — all or nothing. The secret is printed once.
-Running it again changes nothing and says so (docs/clients.md, "Onboarding a service principal").`,
+app into the tenant (or reuse it), assign it the role at the scope and link it to the partner ID
+— all or nothing. No secret is issued: the partner signs in to the tenant with its app's own
+credentials. Running it again changes nothing and says so (docs/clients.md, "Onboarding a service
+principal").`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			s, err := loadSession()
@@ -53,13 +54,12 @@ Running it again changes nothing and says so (docs/clients.md, "Onboarding a ser
 			case !res.LinkChanged:
 				fmt.Fprintf(w, "Partner ID %s (%s): already linked\n", res.PartnerID, res.PartnerName)
 			case res.PreviousPartnerID != "":
-				fmt.Fprintf(w, "Partner ID %s (%s): linked by the service principal, replacing %s\n", res.PartnerID, res.PartnerName, res.PreviousPartnerID)
+				fmt.Fprintf(w, "Partner ID %s (%s): linked, replacing %s\n", res.PartnerID, res.PartnerName, res.PreviousPartnerID)
 			default:
-				fmt.Fprintf(w, "Partner ID %s (%s): linked by the service principal\n", res.PartnerID, res.PartnerName)
+				fmt.Fprintf(w, "Partner ID %s (%s): linked\n", res.PartnerID, res.PartnerName)
 			}
-			if res.Secret != "" {
-				fmt.Fprintf(w, "Secret for the partner (shown once; give it to the partner over a safe channel):\n  %s\n", res.Secret)
-				fmt.Fprintf(w, "The partner signs in with: partnerlink login --service-principal -u %s -p SECRET --tenant %s\n", res.AppID, res.TenantID)
+			if res.PrincipalCreated {
+				fmt.Fprintf(w, "The partner signs in to this tenant with its app's own secret (none was issued here):\n  partnerlink login --service-principal -u %s -p SECRET --tenant %s\n", res.AppID, res.TenantID)
 			}
 			return nil
 		},

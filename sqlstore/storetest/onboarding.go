@@ -11,8 +11,8 @@ import (
 
 // docs/clients.md, "Onboarding a service principal": concurrent runs of
 // the accelerator for one app in one tenant make one service principal,
-// one role assignment and one link; exactly one run issues a secret, and
-// every run succeeds.
+// one role assignment and one link; exactly one run creates the principal,
+// none issues it a secret, and every run succeeds.
 func testOnboardConcurrent(t *testing.T, s Store) {
 	ctx := context.Background()
 	Seed(t, s)
@@ -39,17 +39,17 @@ func testOnboardConcurrent(t *testing.T, s Store) {
 		}()
 	}
 	wg.Wait()
-	secrets := 0
+	created := 0
 	for i := range runs {
 		if errs[i] != nil {
 			t.Fatalf("run %d: %v", i, errs[i])
 		}
-		if results[i].Secret != "" {
-			secrets++
+		if results[i].PrincipalCreated {
+			created++
 		}
 	}
-	if secrets != 1 {
-		t.Errorf("%d runs issued a secret, want 1", secrets)
+	if created != 1 {
+		t.Errorf("%d runs created the service principal, want 1", created)
 	}
 	var mine []partnerlink.Principal
 	sps, err := s.ServicePrincipalsByAppID(ctx, app)
@@ -61,6 +61,9 @@ func testOnboardConcurrent(t *testing.T, s Store) {
 	}
 	if len(mine) != 1 {
 		t.Fatalf("%d service principals of the app in tenant A, want 1: %+v", len(mine), mine)
+	}
+	if hashes, err := s.SecretHashes(ctx, TenantA, mine[0].ObjectID); err != nil || len(hashes) != 0 {
+		t.Errorf("the onboarded service principal has secrets of its own: %d %v", len(hashes), err)
 	}
 	ras, err := s.RoleAssignments(ctx, partnerlink.RoleAssignmentFilter{TenantID: TenantA, PrincipalIDs: []string{mine[0].ObjectID}})
 	must(t, err)
