@@ -270,6 +270,7 @@ func (s *Service) authenticateUser(ctx context.Context, username, password strin
 	// Deterministic when a name exists in several tenants: by tenant id.
 	sort.Slice(users, func(i, j int) bool { return users[i].TenantID < users[j].TenantID })
 	now := s.now()
+	checked := false
 	for i := range users {
 		u := users[i]
 		if u.Type != partnerlink.PrincipalUser || !strings.EqualFold(signInName(u), username) || !u.ActiveAt(now) {
@@ -280,10 +281,16 @@ func (s *Service) authenticateUser(ctx context.Context, username, password strin
 			return nil, nil, fmt.Errorf("identity: read password: %w", err)
 		}
 		for _, h := range hashes {
-			if CheckSecret(h, password) {
+			checked = true
+			if checkSecret(h, password) {
 				return &u, nil, nil
 			}
 		}
+	}
+	if !checked {
+		// A name that does not exist costs a hash check too, so that the
+		// answer's time does not tell which names exist.
+		checkSecret(dummyHash(), password)
 	}
 	return nil, &oauthError{status: http.StatusBadRequest, code: "invalid_grant", description: "Error validating credentials due to invalid username or password (or the account is disabled or deleted)."}, nil
 }

@@ -3,6 +3,7 @@ package identity
 import (
 	"crypto/rand"
 	"encoding/base64"
+	"sync"
 
 	"golang.org/x/crypto/bcrypt"
 )
@@ -36,3 +37,16 @@ func NewSecret() string {
 		}
 	}
 }
+
+// checkSecret is CheckSecret; tests count its calls.
+var checkSecret = CheckSecret
+
+// dummyHash is a hash no password matches, checked for a sign-in name that
+// does not exist (authenticateUser): made once, at the cost of a real one.
+var dummyHash = sync.OnceValue(func() string {
+	h, err := HashSecret(NewSecret())
+	if err != nil {
+		panic("identity: hash: " + err.Error())
+	}
+	return h
+})
