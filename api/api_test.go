@@ -180,7 +180,14 @@ func TestCustomerView(t *testing.T) {
 		!strings.Contains(m["error"].(map[string]any)["message"].(string), "not a public address") {
 		t.Errorf("webhook to loopback: %d %v", status, m)
 	}
-	if status, m := call(t, srv, "PUT", "/api/v1/tenants/"+demo.FabrikamTenant+"/webhook", "bob", `{"url":"https://93.184.216.34:9/h","secret":"s"}`); status != 200 {
+	if status, m := call(t, srv, "PUT", "/api/v1/tenants/"+demo.FabrikamTenant+"/webhook", "bob", `{"url":"https://93.184.216.34:9/h","secret":"s"}`); status != 400 ||
+		!strings.Contains(m["error"].(map[string]any)["message"].(string), "at least 16 characters") {
+		t.Errorf("webhook with a one-character secret: %d %v", status, m)
+	}
+	if status, m := call(t, srv, "PUT", "/api/v1/tenants/"+demo.FabrikamTenant+"/webhook", "bob", `{"url":"https://93.184.216.34:9/h"}`); status != 400 {
+		t.Errorf("webhook without a secret: %d %v", status, m)
+	}
+	if status, m := call(t, srv, "PUT", "/api/v1/tenants/"+demo.FabrikamTenant+"/webhook", "bob", `{"url":"https://93.184.216.34:9/h","secret":"sixteen-chars-ok"}`); status != 200 {
 		t.Errorf("bob sets webhook: %d %v", status, m)
 	}
 	// With a webhook they are due (since they were queued).

@@ -8,6 +8,7 @@ import (
 
 	"github.com/partnerlink/partnerlink"
 	"github.com/partnerlink/partnerlink/lighthouse"
+	"github.com/partnerlink/partnerlink/notify"
 	"github.com/partnerlink/partnerlink/rbac"
 	"github.com/partnerlink/partnerlink/views"
 )
@@ -129,7 +130,8 @@ func (h *Handler) tenantNotifications(w http.ResponseWriter, r *http.Request, c 
 // that may write role assignments at the tenant root (Owner or User Access
 // Administrator there) may: the webhook receives every link change of the
 // tenant (docs/api.md, "Authorization"). The URL must pass the server's
-// webhook policy (docs/operations.md, "Webhooks"); an empty url removes it.
+// webhook policy and come with a secret of at least 16 characters
+// (docs/operations.md, "Webhooks"); an empty url removes it.
 func (h *Handler) putWebhook(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) error {
 	tenant, err := h.tenantAccess(r, c, rbac.WriteRoleAssignments)
 	if err != nil {
@@ -144,6 +146,9 @@ func (h *Handler) putWebhook(w http.ResponseWriter, r *http.Request, c partnerli
 	}
 	if body.URL != "" {
 		if err := h.Webhooks.CheckURL(r.Context(), body.URL); err != nil {
+			return err
+		}
+		if err := notify.CheckSecret(body.Secret); err != nil {
 			return err
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"github.com/partnerlink/partnerlink"
 )
@@ -284,4 +285,19 @@ func (p *Policy) Client(roots *x509.CertPool) *http.Client {
 	}
 	return &http.Client{Transport: tr, Timeout: 10 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+// MinSecretLength is the fewest characters a webhook secret may have: the
+// receiver trusts a delivery because it is signed with the secret, so a
+// guessable one lets anyone forge deliveries (docs/operations.md,
+// "Webhooks").
+const MinSecretLength = 16
+
+// CheckSecret checks the secret that signs a tenant's webhook deliveries.
+func CheckSecret(secret string) error {
+	if n := utf8.RuneCountInString(secret); n < MinSecretLength {
+		return partnerlink.Errorf(partnerlink.EINVALID,
+			"secret: a webhook needs a secret of at least %d characters to sign its deliveries (this one has %d); receivers check the X-Partnerlink-Signature header with it", MinSecretLength, n)
+	}
+	return nil
 }

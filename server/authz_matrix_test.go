@@ -431,7 +431,7 @@ func matrixRows() []row {
 		{"GET", tRoute + "delegations", tA + "delegations", "", nil,
 			st{401, 401, 403, 403, 200, 200, 200, 200, 403, 403, 403, 403, 403, 403, 403, 403}},
 		// The webhook: Owner or User Access Administrator at the root.
-		{"PUT", tRoute + "webhook", tA + "webhook", `{"url":"https://93.184.216.34/partnerlink","secret":"s"}`, nil,
+		{"PUT", tRoute + "webhook", tA + "webhook", `{"url":"https://93.184.216.34/partnerlink","secret":"matrix-webhook-secret"}`, nil,
 			st{401, 401, 403, 403, 403, 403, 200, 200, 403, 403, 403, 403, 403, 403, 403, 403}},
 		// Delegations of S1: Owner or User Access Administrator at S1 or above.
 		{"PUT", tRoute + "delegations/{id}", delegPt, delegBody, nil,

@@ -247,7 +247,8 @@ func TestImportDetectsActivity(t *testing.T) {
 }
 
 // tenant add --webhook applies the API's webhook rule (docs/operations.md,
-// "Webhooks"): https, no credentials, public targets unless allowed.
+// "Webhooks"): https, no credentials, public targets unless allowed, a
+// secret of at least 16 characters.
 func TestTenantAddWebhookPolicy(t *testing.T) {
 	dir := t.TempDir()
 	for _, c := range []struct{ url, want string }{
@@ -261,7 +262,11 @@ func TestTenantAddWebhookPolicy(t *testing.T) {
 			t.Errorf("--webhook %s: %v %s; want an error with %q", c.url, err, out, c.want)
 		}
 	}
-	mustRun(t, dir, "tenant", "add", cT, "--name", "Fabrikam", "--webhook", "https://10.1.2.3/h", "--webhook-allow", "10.0.0.0/8")
+	if out, err := run(t, dir, "tenant", "add", cT, "--name", "Fabrikam", "--webhook", "https://10.1.2.3/h", "--webhook-allow", "10.0.0.0/8", "--webhook-secret", "short"); err == nil ||
+		!strings.Contains(err.Error(), "--webhook-secret: ") || !strings.Contains(err.Error(), "at least 16 characters") {
+		t.Errorf("--webhook-secret short: %v %s", err, out)
+	}
+	mustRun(t, dir, "tenant", "add", cT, "--name", "Fabrikam", "--webhook", "https://10.1.2.3/h", "--webhook-allow", "10.0.0.0/8", "--webhook-secret", "sixteen-chars-ok")
 	if out := mustRun(t, dir, "tenant", "list"); !strings.Contains(out, "https://10.1.2.3/h") {
 		t.Errorf("tenant list:\n%s", out)
 	}

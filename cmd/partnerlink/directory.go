@@ -83,6 +83,9 @@ func newTenantCmd(m *Main) *cobra.Command {
 				if err != nil {
 					return fmt.Errorf("--webhook: %w", err)
 				}
+				if err := notify.CheckSecret(secret); err != nil {
+					return fmt.Errorf("--webhook-secret: %w", err)
+				}
 			}
 			return withStore(m, cmd, func(ctx context.Context, db *sqlstore.DB) error {
 				if err := db.PutTenant(ctx, partnerlink.Tenant{ID: id, Name: name}); err != nil {
@@ -97,7 +100,7 @@ func newTenantCmd(m *Main) *cobra.Command {
 	}
 	add.Flags().StringVar(&name, "name", "", "display name")
 	add.Flags().StringVar(&webhook, "webhook", "", "URL that receives a signed POST for each link change in the tenant")
-	add.Flags().StringVar(&secret, "webhook-secret", "", "secret that signs webhook deliveries (HMAC-SHA256)")
+	add.Flags().StringVar(&secret, "webhook-secret", "", "secret that signs webhook deliveries (HMAC-SHA256); at least 16 characters, needed with --webhook")
 	add.Flags().StringSliceVar(&webhookAllow, "webhook-allow", nil,
 		"accept a --webhook on these non-public targets (as serve --webhook-allow, which delivery then needs too)")
 	list := &cobra.Command{
