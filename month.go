@@ -15,13 +15,33 @@ func MonthOf(t time.Time) Month {
 	return Month(t.Year()*12 + int(t.Month()) - 1)
 }
 
-// ParseMonth reads YYYY-MM.
+// ParseMonth reads YYYY-MM, a month of the years MinYear to MaxYear.
 func ParseMonth(s string) (Month, error) {
 	t, err := time.Parse("2006-01", s)
 	if err != nil || len(s) != 7 {
 		return 0, fmt.Errorf("%q is not a month; expected YYYY-MM such as 2026-03", s)
 	}
+	if err := CheckYear(s, t); err != nil {
+		return 0, err
+	}
 	return MonthOf(t), nil
+}
+
+// The years whose months and days the API and the CLI accept: every
+// period they make of one (up to a month later) can still be written as
+// an RFC 3339 time, which ends at the year 9999.
+const (
+	MinYear = 1900
+	MaxYear = 9998
+)
+
+// CheckYear refuses a month or day s (read as t) outside MinYear to
+// MaxYear.
+func CheckYear(s string, t time.Time) error {
+	if y := t.Year(); y < MinYear || y > MaxYear {
+		return fmt.Errorf("%q is out of range; months and days of the years %d to %d are accepted", s, MinYear, MaxYear)
+	}
+	return nil
 }
 
 // Start is the first instant of the month.

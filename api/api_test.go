@@ -349,9 +349,30 @@ func TestExplain(t *testing.T) {
 	if status, m := call(t, srv, "GET", "/api/v1/partners/"+demo.GermanyPartnerID+"/explain?resource="+res+"&day=March", "alice", ""); status != 400 {
 		t.Errorf("bad day: %d %v", status, m)
 	}
+	// The year 9999's last month would end in the year 10000: refused, not a 500.
+	if status, m := call(t, srv, "GET", "/api/v1/partners/"+demo.GermanyPartnerID+"/explain?resource="+res+"&month=9999-12", "alice", ""); status != 400 {
+		t.Errorf("month 9999-12: %d %v", status, m)
+	}
 	other := "/subscriptions/" + demo.WoodgroveSub
-	if status, _ := call(t, srv, "GET", "/api/v1/tenants/"+demo.FabrikamTenant+"/explain?partner="+demo.GermanyPartnerID+"&resource="+other+"&day=2026-03-02", "bob", ""); status != 403 {
-		t.Errorf("customer explains another tenant's resource: %d", status)
+	unknown := "/subscriptions/0badc0de-0000-4000-8000-000000000000"
+	for _, r := range []string{other, unknown} {
+		if status, _ := call(t, srv, "GET", "/api/v1/tenants/"+demo.FabrikamTenant+"/explain?partner="+demo.GermanyPartnerID+"&resource="+r+"&day=2026-03-02", "bob", ""); status != 403 {
+			t.Errorf("customer explains %s, not its own: %d", r, status)
+		}
+	}
+	// A partner learns nothing of subscriptions where it has no link: not
+	// their tenant, not whether they exist (docs/rules.md#views-and-credits).
+	var reasons []string
+	for _, r := range []string{other, unknown} {
+		status, m := call(t, srv, "GET", "/api/v1/partners/"+demo.GermanyPartnerID+"/explain?resource="+r+"&day=2026-03-02", "alice", "")
+		if status != 200 || m["tenantId"] != nil || m["credited"] != false || !strings.Contains(m["reason"].(string), "reaches subscription") {
+			t.Errorf("partner explains %s where it has no link: %d %v", r, status, m)
+		}
+		reason, _ := m["reason"].(string)
+		reasons = append(reasons, strings.ReplaceAll(reason, strings.TrimPrefix(r, "/subscriptions/"), "S"))
+	}
+	if reasons[0] != reasons[1] {
+		t.Errorf("an existing and an unknown subscription are told apart: %q", reasons)
 	}
 }
 

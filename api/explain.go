@@ -25,13 +25,16 @@ func ExplainPeriod(day, month string) (partnerlink.Period, error) {
 		if err != nil {
 			return partnerlink.Period{}, partnerlink.Errorf(partnerlink.EINVALID, "day %q: expected YYYY-MM-DD", day)
 		}
+		if err := partnerlink.CheckYear(day, d); err != nil {
+			return partnerlink.Period{}, partnerlink.Errorf(partnerlink.EINVALID, "day: %v", err)
+		}
 		return partnerlink.Period{From: d, To: d.AddDate(0, 0, 1)}, nil
 	}
-	mo, err := time.Parse("2006-01", month)
+	mo, err := partnerlink.ParseMonth(month)
 	if err != nil {
-		return partnerlink.Period{}, partnerlink.Errorf(partnerlink.EINVALID, "month %q: expected YYYY-MM", month)
+		return partnerlink.Period{}, partnerlink.Errorf(partnerlink.EINVALID, "month: %v", err)
 	}
-	return partnerlink.Period{From: mo, To: mo.AddDate(0, 1, 0)}, nil
+	return mo.Period(), nil
 }
 
 func (h *Handler) explain(r *http.Request, partnerID string) (*attribution.Explanation, error) {
@@ -48,7 +51,8 @@ func (h *Handler) explain(r *http.Request, partnerID string) (*attribution.Expla
 }
 
 // partnerExplain: GET /api/v1/partners/{p}/explain?resource=&day= — for the
-// partner organization's principals.
+// partner organization's principals, who learn a subscription's tenant only
+// where the partner has a link (Explanation.ForPartner).
 func (h *Handler) partnerExplain(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) error {
 	if _, err := h.partnerAccess(r, c); err != nil {
 		return err
@@ -57,7 +61,7 @@ func (h *Handler) partnerExplain(w http.ResponseWriter, r *http.Request, c partn
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, ExplanationView(e))
+	writeJSON(w, http.StatusOK, ExplanationView(e.ForPartner()))
 	return nil
 }
 
@@ -72,7 +76,9 @@ func (h *Handler) tenantExplain(w http.ResponseWriter, r *http.Request, c partne
 	if err != nil {
 		return err
 	}
-	if e.TenantID != "" && e.TenantID != tenant {
+	if e.TenantID != tenant {
+		// Another tenant's, or no tenant's: the same answer, so that it
+		// does not tell which subscriptions exist elsewhere.
 		return partnerlink.ARMErrorf(partnerlink.EFORBIDDEN, "AuthorizationFailed",
 			"Resource %s is not in tenant %s.", e.ResourceID, tenant)
 	}

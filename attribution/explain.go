@@ -27,6 +27,24 @@ type Explanation struct {
 	Chains []Chain
 	// Reason is, when not credited, the nearest reason why not.
 	Reason string
+	// unlinked: the partner has no link in the subscription's tenant or
+	// in a tenant managing it, or the subscription is unknown (ForPartner).
+	unlinked bool
+}
+
+// ForPartner is e as the partner may see it: where none of its
+// credentials is linked in the resource's tenant (or in a tenant managing
+// it through a delegation), it learns neither that tenant nor whether the
+// subscription exists — the same reason either way
+// (docs/rules.md#views-and-credits).
+func (e *Explanation) ForPartner() *Explanation {
+	if !e.unlinked {
+		return e
+	}
+	v := *e
+	v.TenantID = ""
+	v.Reason = fmt.Sprintf("no credential linked to partner ID %s reaches subscription %s: none is linked in its tenant, nor in a tenant managing it through a delegation", e.PartnerID, e.SubscriptionID)
+	return &v
 }
 
 // Explain tells whether partnerID is credited with usage of resourceID on
@@ -76,6 +94,7 @@ func (ix *Index) ExplainPeriod(partnerID, resourceID string, period partnerlink.
 	sub := ix.subs[g]
 	if sub == nil {
 		e.Reason = fmt.Sprintf("subscription %s is unknown: it is in no tenant of the world, so its usage credits no one", res.Subscription)
+		e.unlinked = true
 		return e, nil
 	}
 	e.TenantID = sub.tenant
@@ -106,6 +125,7 @@ func (ix *Index) ExplainPeriod(partnerID, resourceID string, period partnerlink.
 		return e, nil
 	}
 	e.Reason = ix.whyNot(partnerID, sub, mine, containing, e.Day, when)
+	e.unlinked = len(ix.linksOf(partnerID, sub.tenant)) == 0
 	return e, nil
 }
 

@@ -83,6 +83,9 @@ func Error(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) 
 func JSON(w http.ResponseWriter, status int, v any) {
 	b, err := json.Marshal(v)
 	if err != nil {
+		// A value that cannot be encoded is a defect: logged, since the
+		// caller sees only the generic answer.
+		slog.Default().Error("web: the answer could not be encoded as JSON", "err", err)
 		status, b = http.StatusInternalServerError, []byte(`{"error":{"code":"InternalServerError","message":"Internal error."}}`)
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
