@@ -174,14 +174,12 @@ type tokenClaims struct {
 	AZP      string `json:"azp"`
 }
 
-// Validate validates a bearer token (with or without the "Bearer " prefix) and
-// returns the caller it names. Errors are *partnerlink.Error with code
-// EUNAUTHORIZED and an ARM code (the Code* constants).
+// Validate validates a bearer token (the Authorization header's value
+// after "Bearer ") and returns the caller it names. Errors are
+// *partnerlink.Error with code EUNAUTHORIZED and an ARM code (the Code*
+// constants).
 func (v *Validator) Validate(ctx context.Context, raw string) (partnerlink.Caller, error) {
 	raw = strings.TrimSpace(raw)
-	if len(raw) > 7 && strings.EqualFold(raw[:7], "bearer ") { // tolerate the whole header value
-		raw = strings.TrimSpace(raw[7:])
-	}
 	if raw == "" {
 		return partnerlink.Caller{}, unauthorized(CodeInvalidToken, "The access token is missing.")
 	}

@@ -563,6 +563,9 @@ func (s *Server) routes(base string) http.Handler {
 	met.registry.MustRegister(newPartitionRuns(s.DB))
 	metricsHandler := met.handler(s.adminKeyHash)
 	return bodyDeadline(s.cfg.BodyReadTimeout, met.instrument(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// The server speaks only HTTPS: browsers are told to keep to it
+		// (docs/operations.md, "TLS").
+		w.Header().Set("Strict-Transport-Security", "max-age=31536000")
 		first := strings.ToLower(strings.SplitN(strings.TrimPrefix(r.URL.Path, "/"), "/", 2)[0])
 		switch first {
 		case "providers", "subscriptions", "tenants":

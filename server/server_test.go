@@ -105,7 +105,8 @@ func TestEmptyAdminKeyRefused(t *testing.T) {
 }
 
 // Every error of /api/v1, /metrics and unknown paths is the JSON error
-// body with its status: 404, 405 with Allow, 401, 413.
+// body with its status: 404, 405 with Allow, 401, 413; and every answer
+// keeps browsers on HTTPS (docs/operations.md, "TLS").
 func TestJSONErrors(t *testing.T) {
 	dir := privateDir(t)
 	srv, err := server.Open(context.Background(), server.Config{DataDir: dir, Addr: "127.0.0.1:0"})
@@ -152,7 +153,8 @@ func TestJSONErrors(t *testing.T) {
 		}
 		jsonErr := json.Unmarshal(b, &e)
 		if resp.StatusCode != c.status || jsonErr != nil || e.Error.Code != c.code || e.Error.Message == "" ||
-			!strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") || resp.Header.Get("Allow") != c.allow {
+			!strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") || resp.Header.Get("Allow") != c.allow ||
+			resp.Header.Get("Strict-Transport-Security") != "max-age=31536000" {
 			t.Errorf("%s %s: %d %s %q Allow %q; want %d %s Allow %q", c.method, c.path, resp.StatusCode,
 				resp.Header.Get("Content-Type"), b, resp.Header.Get("Allow"), c.status, c.code, c.allow)
 		}
