@@ -89,6 +89,9 @@ func (h *Handler) putEnvironment(w http.ResponseWriter, r *http.Request, c partn
 		return err
 	}
 	e := powerplatform.Environment{TenantID: tenant, ID: r.PathValue("env"), Type: powerplatform.EnvironmentType(body.Type)}
+	if err := partnerlink.CheckPowerPlatformID(e.ID); err != nil {
+		return partnerlink.Errorf(partnerlink.EINVALID, "environment id: %v", err)
+	}
 	if err := st.PutEnvironment(r.Context(), e); err != nil {
 		return err
 	}
@@ -148,6 +151,9 @@ func (h *Handler) putResource(w http.ResponseWriter, r *http.Request, c partnerl
 	}
 	res := powerplatform.Resource{TenantID: tenant, EnvironmentID: r.PathValue("env"), ID: r.PathValue("id"),
 		Kind: powerplatform.Kind(body.Kind), Paid: body.Paid}
+	if err := partnerlink.CheckPowerPlatformID(res.ID); err != nil {
+		return partnerlink.Errorf(partnerlink.EINVALID, "resource id: %v", err)
+	}
 	if err := st.PutPowerPlatformResource(r.Context(), res); err != nil {
 		return err
 	}

@@ -462,6 +462,9 @@ func (h *Handler) putRoleDefinition(w http.ResponseWriter, r *http.Request, c pa
 		return partnerlink.ARMErrorf(partnerlink.EINVALID, "InvalidRequestContent",
 			"Expected {\"properties\":{\"roleName\":…,\"permissions\":[{\"actions\":[…],\"notActions\":[…]}]}}.")
 	}
+	if err := partnerlink.CheckName(body.Properties.RoleName); err != nil {
+		return partnerlink.ARMErrorf(partnerlink.EINVALID, "InvalidRequestContent", "properties.roleName: %v.", err)
+	}
 	if _, builtin := partnerlink.LookupBuiltinRole(body.Properties.RoleName); builtin {
 		return partnerlink.ARMErrorf(partnerlink.ECONFLICT, "RoleDefinitionWithSameNameExists",
 			"A role definition named '%s' already exists (built-in).", body.Properties.RoleName)

@@ -462,6 +462,8 @@ func (v *validator) roleDefinitions() {
 		path := elem("roleDefinitions", i)
 		if strings.TrimSpace(r.Name) == "" {
 			v.p.add(path.dot("name"), "a role definition needs a name")
+		} else if err := partnerlink.CheckName(r.Name); err != nil {
+			v.p.add(path.dot("name"), "%v", err)
 		}
 		v.guid(path.dot("id"), r.ID)
 		ln := key{r.TenantID, strings.ToLower(r.Name)}
@@ -672,6 +674,8 @@ func (v *validator) powerPlatform() {
 		v.tenant(path.dot("tenantId"), e.TenantID)
 		if e.EnvironmentID == "" {
 			v.p.add(path.dot("environmentId"), "an environment needs an id")
+		} else if err := partnerlink.CheckPowerPlatformID(e.EnvironmentID); err != nil {
+			v.p.add(path.dot("environmentId"), "%v", err)
 		}
 		k := e.TenantID + "/" + strings.ToLower(e.EnvironmentID)
 		if envs[k] {
@@ -691,6 +695,8 @@ func (v *validator) powerPlatform() {
 		}
 		if r.ID == "" {
 			v.p.add(path.dot("id"), "a resource needs an id")
+		} else if err := partnerlink.CheckPowerPlatformID(r.ID); err != nil {
+			v.p.add(path.dot("id"), "%v", err)
 		}
 		k := strings.ToLower(r.ID)
 		if resources[k] != nil {

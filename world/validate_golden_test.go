@@ -107,6 +107,7 @@ func TestValidateMessagesGolden(t *testing.T) {
 		{"membership overlap", func(d *world.Document) { d.GroupMemberships[1].To = nil }},
 		{"membership period", func(d *world.Document) { d.GroupMemberships[1].To = at("2025-01-01T00:00:00Z") }},
 		{"role name empty", func(d *world.Document) { d.RoleDefinitions[0].Name = " " }},
+		{"role name control character", func(d *world.Document) { d.RoleDefinitions[0].Name = "vm\noperator" }},
 		{"role id", func(d *world.Document) { d.RoleDefinitions[0].ID = "r" }},
 		{"role name twice", func(d *world.Document) { d.RoleDefinitions[1].Name, d.RoleDefinitions[1].TenantID = "vm operator", tA }},
 		{"role id twice", func(d *world.Document) {
@@ -182,8 +183,10 @@ func TestValidateMessagesGolden(t *testing.T) {
 		{"link period", func(d *world.Document) { d.Links[2].To = d.Links[2].From }},
 		{"environment tenant", func(d *world.Document) { d.Environments[0].TenantID = "e" }},
 		{"environment id", func(d *world.Document) { d.Environments[1].EnvironmentID = "" }},
+		{"environment id characters", func(d *world.Document) { d.Environments[1].EnvironmentID = `"><script>` }},
 		{"environment twice", func(d *world.Document) { d.Environments[1].EnvironmentID = "ENV-PROD" }},
 		{"environment type", func(d *world.Document) { d.Environments[0].Type = "production" }},
+		{"resource id characters", func(d *world.Document) { d.PowerPlatformResources[0].ID = "app one" }},
 		{"resource environment", func(d *world.Document) { d.PowerPlatformResources[0].EnvironmentID = "env-test" }},
 		{"resource id", func(d *world.Document) { d.PowerPlatformResources[0].ID = "" }},
 		{"resource twice", func(d *world.Document) { d.PowerPlatformResources[0].ID = "APP-1" }},

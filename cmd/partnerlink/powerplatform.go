@@ -48,6 +48,9 @@ func newPPEnvCmd(m *Main) *cobra.Command {
 		Use: "add ENVIRONMENT_ID --tenant T --type TYPE", Short: "Register an environment (Production, Sandbox, Trial, Developer, Default) or change its type",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := partnerlink.CheckPowerPlatformID(args[0]); err != nil {
+				return fmt.Errorf("ENVIRONMENT_ID: %w", err)
+			}
 			return withStore(m, cmd, func(ctx context.Context, db *sqlstore.DB) error {
 				return db.PutEnvironment(ctx, powerplatform.Environment{TenantID: tenant, ID: args[0], Type: powerplatform.EnvironmentType(typ)})
 			})
@@ -87,6 +90,9 @@ func newPPResourceCmd(m *Main) *cobra.Command {
 		Short: "Register a resource (CanvasApp, ModelDrivenApp, Flow, PowerBIDataset, CustomerInsightsInstance, Bot) or change its paid flag",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := partnerlink.CheckPowerPlatformID(args[0]); err != nil {
+				return fmt.Errorf("RESOURCE_ID: %w", err)
+			}
 			return withStore(m, cmd, func(ctx context.Context, db *sqlstore.DB) error {
 				return db.PutPowerPlatformResource(ctx, powerplatform.Resource{TenantID: tenant, EnvironmentID: env, ID: args[0],
 					Kind: powerplatform.Kind(kind), Paid: paid})
