@@ -57,11 +57,11 @@ func readAuthorizeRequest(q url.Values) authorizeRequest {
 		Nonce: q.Get("nonce"), LoginHint: q.Get("login_hint")}
 }
 
-// redirectAllowed reports whether uri may receive codes: a loopback
-// address over http on any port (RFC 8252 §7.3, for native public clients
-// such as MSAL) or an https URL on one of the server's base URLs (the
-// portal). Other web applications would need registering, which
-// partnerlink does not offer.
+// redirectAllowed reports whether uri may receive codes: localhost,
+// 127.0.0.1 or ::1 over http on any port and path (RFC 8252 §7.3, for
+// native public clients such as MSAL), or exactly the portal's callback on
+// one of the server's base URLs. Other web applications would need
+// registering, which partnerlink does not offer.
 func (s *Service) redirectAllowed(uri string) bool {
 	u, err := url.Parse(uri)
 	if err != nil || u.Fragment != "" || u.User != nil || u.Host == "" {
@@ -74,8 +74,11 @@ func (s *Service) redirectAllowed(uri string) bool {
 			return true
 		}
 		ip := net.ParseIP(host)
-		return ip != nil && ip.IsLoopback()
+		return ip != nil && (ip.Equal(net.IPv4(127, 0, 0, 1)) || ip.Equal(net.IPv6loopback))
 	case "https":
+		if u.Path != PortalCallbackPath || u.RawQuery != "" {
+			return false
+		}
 		for _, b := range s.bases {
 			if strings.EqualFold(b.Scheme, u.Scheme) && strings.EqualFold(b.Host, u.Host) {
 				return true
@@ -84,6 +87,10 @@ func (s *Service) redirectAllowed(uri string) bool {
 	}
 	return false
 }
+
+// PortalCallbackPath is where the portal receives its sign-in codes: the
+// only https redirect URI the token service accepts.
+const PortalCallbackPath = "/portal/callback"
 
 // authorize is the authorization endpoint: GET shows the sign-in form,
 // POST checks it and redirects to the client with a code. Until the

@@ -168,7 +168,10 @@ func TestAuthorizationCodeWithPKCE(t *testing.T) {
 		}
 		// A redirect URI that is neither loopback nor this server's: shown,
 		// never redirected to.
-		for _, bad := range []string{"https://evil.example/cb", "http://10.0.0.1/cb", "http://user@127.0.0.1/cb", "javascript:alert(1)"} {
+		for _, bad := range []string{"https://evil.example/cb", "http://10.0.0.1/cb", "http://user@127.0.0.1/cb", "javascript:alert(1)",
+			// Only the portal's callback on this server's own address, and
+			// only the usual loopback addresses.
+			hr.url + "/anything", hr.url + "/portal/callback?next=x", "http://127.0.0.2/cb"} {
 			resp, page := get(hr.authorizeURL(tenantA, bad, challenge))
 			if resp.StatusCode != 400 || resp.Header.Get("Location") != "" || !strings.Contains(page, "is not allowed") {
 				t.Errorf("redirect_uri %s: %d %q", bad, resp.StatusCode, resp.Header.Get("Location"))

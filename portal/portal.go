@@ -176,7 +176,7 @@ func (p *Portal) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		p.withSession(w, r, p.home)
 	case route{"GET", "/portal/signin"}:
 		p.signIn(w, r)
-	case route{"GET", "/portal/callback"}:
+	case route{"GET", identity.PortalCallbackPath}:
 		p.callback(w, r)
 	case route{"POST", "/portal/signout"}:
 		p.signOut(w, r)
@@ -280,7 +280,7 @@ func (p *Portal) signIn(w http.ResponseWriter, r *http.Request) {
 	http.SetCookie(w, &http.Cookie{Name: flowCookie, Value: state + "." + verifier, Path: "/", MaxAge: 900,
 		HttpOnly: true, Secure: true, SameSite: http.SameSiteLaxMode})
 	sum := sha256.Sum256([]byte(verifier))
-	q := url.Values{"response_type": {"code"}, "client_id": {ClientID}, "redirect_uri": {p.BaseURL + "/portal/callback"},
+	q := url.Values{"response_type": {"code"}, "client_id": {ClientID}, "redirect_uri": {p.BaseURL + identity.PortalCallbackPath},
 		"scope": {armScope + " openid offline_access"}, "state": {state},
 		"code_challenge": {base64.RawURLEncoding.EncodeToString(sum[:])}, "code_challenge_method": {"S256"}}
 	http.Redirect(w, r, "/organizations/oauth2/v2.0/authorize?"+q.Encode(), http.StatusFound)
@@ -335,7 +335,7 @@ func (p *Portal) callback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	tr, err := p.token(r.Context(), "organizations", url.Values{"grant_type": {"authorization_code"}, "code": {q.Get("code")},
-		"redirect_uri": {p.BaseURL + "/portal/callback"}, "code_verifier": {verifier}, "scope": {armScope + " openid offline_access"}})
+		"redirect_uri": {p.BaseURL + identity.PortalCallbackPath}, "code_verifier": {verifier}, "scope": {armScope + " openid offline_access"}})
 	if err != nil {
 		p.render(w, r, http.StatusBadRequest, "error", view{Title: "Sign-in failed", Error: partnerlink.ErrorMessage(err)})
 		return
