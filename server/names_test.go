@@ -1,24 +1,17 @@
 package server_test
 
 import (
-	"net/http"
-	"net/url"
 	"strings"
 	"testing"
 
 	"github.com/partnerlink/partnerlink/demo"
-	"github.com/partnerlink/partnerlink/server"
 )
 
 // docs/rules.md#names-and-ids: ids and names that pages, paths and files
 // cannot carry are refused through the API and ARM, naming the field; an
 // HTML-like role name is kept as given.
 func TestPowerPlatformIDsAndRoleNames(t *testing.T) {
-	srv, tlsCfg := startServer(t, server.Config{CloseEvery: -1})
-	creds := importOnboardWorld(t, srv)
-	tc := tokenClient{t: t, base: srv.URL, c: &http.Client{Transport: &http.Transport{TLSClientConfig: tlsCfg}}}
-	bob := tc.token(demo.FabrikamTenant, url.Values{"grant_type": {"password"}, "client_id": {"04b07795-8ddb-461a-bbee-02f9e1bf7b46"},
-		"username": {demo.BobSignIn}, "password": {creds.BobPassword}})
+	_, tc, _, bob := startAsBob(t)
 	envs := "/api/v1/tenants/" + demo.FabrikamTenant + "/environments/"
 	for _, id := range []string{"%22%3E%3Cimg%20src=x%3E", strings.Repeat("e", 129), "env%09x"} {
 		if status, out := tc.call("PUT", envs+id, bob, `{"type":"Production"}`); status != 400 || !strings.Contains(out, "environment id") {

@@ -40,6 +40,17 @@ func importOnboardWorld(t *testing.T, srv *server.Server) demo.Credentials {
 	return creds
 }
 
+// startAsBob starts a server on the onboarding world and signs in as Bob,
+// Fabrikam's administrator.
+func startAsBob(t *testing.T) (*server.Server, tokenClient, demo.Credentials, string) {
+	srv, tlsCfg := startServer(t, server.Config{CloseEvery: -1})
+	creds := importOnboardWorld(t, srv)
+	tc := tokenClient{t: t, base: srv.URL, c: &http.Client{Transport: &http.Transport{TLSClientConfig: tlsCfg}}}
+	bob := tc.token(demo.FabrikamTenant, url.Values{"grant_type": {"password"}, "client_id": {"04b07795-8ddb-461a-bbee-02f9e1bf7b46"},
+		"username": {demo.BobSignIn}, "password": {creds.BobPassword}})
+	return srv, tc, creds, bob
+}
+
 type tokenClient struct {
 	t    *testing.T
 	base string
@@ -84,11 +95,7 @@ func (tc tokenClient) call(method, path, token, body string) (int, string) {
 // with its app's own secret, signs in as the service principal; a second
 // run changes nothing; the steps refuse with their names.
 func TestOnboardServicePrincipal(t *testing.T) {
-	srv, tlsCfg := startServer(t, server.Config{CloseEvery: -1})
-	creds := importOnboardWorld(t, srv)
-	tc := tokenClient{t: t, base: srv.URL, c: &http.Client{Transport: &http.Transport{TLSClientConfig: tlsCfg}}}
-	bob := tc.token(demo.FabrikamTenant, url.Values{"grant_type": {"password"}, "client_id": {"04b07795-8ddb-461a-bbee-02f9e1bf7b46"},
-		"username": {demo.BobSignIn}, "password": {creds.BobPassword}})
+	srv, tc, creds, bob := startAsBob(t)
 	path := "/api/v1/tenants/" + demo.FabrikamTenant + "/onboarding/service-principals"
 	body := `{"appId":"` + onboardApp + `","role":"Contributor","scope":"/subscriptions/` + demo.FabrikamSub + `","partnerId":"` + demo.GermanyPartnerID + `"}`
 
