@@ -327,6 +327,17 @@ func addSecret(ctx context.Context, q queryer, tenantID, objectID, hash string, 
 	return nil
 }
 
+// RemoveSecrets removes every secret of a principal and returns how many
+// there were. Tokens issued before stay valid until they expire.
+func (d *DB) RemoveSecrets(ctx context.Context, tenantID, objectID string) (int64, error) {
+	res, err := d.db.ExecContext(ctx, `DELETE FROM principal_secrets WHERE tenant_id = $1 AND object_id = $2`,
+		strings.ToLower(tenantID), strings.ToLower(objectID))
+	if err != nil {
+		return 0, fmt.Errorf("store: remove secrets of %s/%s: %w", tenantID, objectID, err)
+	}
+	return res.RowsAffected()
+}
+
 // SecretHashes returns the hashed secrets of a principal.
 func (d *DB) SecretHashes(ctx context.Context, tenantID, objectID string) ([]string, error) {
 	rows, err := d.db.QueryContext(ctx, `SELECT hash FROM principal_secrets WHERE tenant_id = $1 AND object_id = $2

@@ -54,6 +54,18 @@ func TestDirectoryCommands(t *testing.T) {
 	if !strings.Contains(out, "secret: ") {
 		t.Errorf("generated secret not printed: %s", out)
 	}
+	// A second secret, then none: --remove-all takes every one away.
+	mustRun(t, dir, "principal", "secret", "--tenant", cT, "--object-id", sp, "--secret", "second-secret-of-automation")
+	if _, err := run(t, dir, "principal", "secret", "--tenant", cT, "--object-id", sp, "--secret", "x", "--remove-all"); err == nil {
+		t.Error("--secret with --remove-all accepted")
+	}
+	if out := mustRun(t, dir, "principal", "secret", "--tenant", cT, "--object-id", sp, "--remove-all"); !strings.Contains(out, "Removed 2 secret(s)") {
+		t.Errorf("remove-all: %s", out)
+	}
+	if out := mustRun(t, dir, "principal", "secret", "--tenant", cT, "--object-id", sp, "--remove-all"); !strings.Contains(out, "Removed 0 secret(s)") {
+		t.Errorf("remove-all again: %s", out)
+	}
+	mustRun(t, dir, "principal", "secret", "--tenant", cT, "--object-id", sp, "--secret", "third-secret-of-automation")
 	if _, err := run(t, dir, "principal", "add", "--tenant", cT, "--object-id", sp, "--type", "Robot", "--display-name", "x"); err == nil {
 		t.Error("unknown principal type accepted")
 	}

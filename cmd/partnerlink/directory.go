@@ -128,7 +128,7 @@ func newPrincipalCmd(m *Main) *cobra.Command {
 	cmd := &cobra.Command{Use: "principal", Short: "Add, list, disable and enable again users, guests, service principals and groups; set secrets"}
 	var tenant, object, from, to, secret string
 	var b api.PrincipalBody
-	var genSecret bool
+	var genSecret, removeAll bool
 	add := &cobra.Command{
 		Use: "add --tenant T --object-id O --type TYPE --display-name NAME", Short: "Add a principal, or update one (its history is kept)", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -216,17 +216,36 @@ func newPrincipalCmd(m *Main) *cobra.Command {
 	enable.Flags().StringVar(&object, "object-id", "", "object id")
 	enable.Flags().StringVar(&enableFrom, "from", "", "enabled again from (RFC 3339 or YYYY-MM-DD; default now)")
 	setSecret := &cobra.Command{
-		Use: "secret --tenant T --object-id O [--secret S]", Short: "Add a client secret or password (generated and printed when not given)", Args: cobra.NoArgs,
+		Use:   "secret --tenant T --object-id O [--secret S | --remove-all]",
+		Short: "Add a client secret or password (generated and printed when not given), or remove them all",
+		Long: `Add a client secret or password (generated and printed when not given), or with --remove-all
+remove every secret of the principal. A service principal of a partner's app in a customer tenant
+needs none of its own: it signs in with its app's secrets (docs/clients.md, "Onboarding a service
+principal"); remove the ones an earlier version's onboarding issued there. Tokens issued before
+stay valid until they expire.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if removeAll && secret != "" {
+				return fmt.Errorf("--remove-all and --secret: give one or the other")
+			}
 			return withStore(m, cmd, func(ctx context.Context, db *sqlstore.DB) error {
 				p, err := db.Principal(ctx, tenant, object)
 				if err != nil {
 					return err
 				}
+				if removeAll {
+					n, err := db.RemoveSecrets(ctx, p.TenantID, p.ObjectID)
+					if err != nil {
+						return err
+					}
+					fmt.Fprintf(m.Stdout, "Removed %d secret(s) of %s in tenant %s.\n", n, p.ObjectID, p.TenantID)
+					return nil
+				}
 				return addSecret(ctx, m, db, *p, secret, secret == "")
 			})
 		},
 	}
+	setSecret.Flags().BoolVar(&removeAll, "remove-all", false, "remove every secret of the principal instead of adding one")
 	setSecret.Flags().StringVar(&tenant, "tenant", "", "tenant id")
 	setSecret.Flags().StringVar(&object, "object-id", "", "object id")
 	setSecret.Flags().StringVar(&secret, "secret", "", "the secret")
