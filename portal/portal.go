@@ -207,6 +207,13 @@ func (p *Portal) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case route{"GET", "/portal/operator/report"}:
 		p.withOperator(w, r, p.operatorDownload)
 	default:
+		// A page's address typed with a trailing slash (/portal/) goes to
+		// the page; the path is one of the routes, never the request's.
+		if trimmed := strings.TrimRight(r.URL.Path, "/"); r.Method == http.MethodGet && trimmed != r.URL.Path && slices.Contains(Routes(), "GET "+trimmed) {
+			target := url.URL{Path: trimmed, RawQuery: r.URL.RawQuery}
+			http.Redirect(w, r, target.String(), http.StatusMovedPermanently)
+			return
+		}
 		if slices.ContainsFunc(Routes(), func(rt string) bool { return strings.HasSuffix(rt, " "+r.URL.Path) }) {
 			w.Header().Set("Allow", "GET, POST")
 			p.render(w, r, http.StatusMethodNotAllowed, "error", view{Title: "Method not allowed", Error: r.Method + " is not allowed here."})

@@ -231,6 +231,22 @@ func TestPortalRefusals(t *testing.T) {
 			t.Errorf("anonymous %s: %d, want %d", rt, status, want)
 		}
 	}
+	// A page's address with a trailing slash goes to the page, keeping the
+	// query; nothing else is redirected.
+	noFollow := *client
+	noFollow.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	for path, want := range map[string]string{"/portal/": "/portal", "/portal/link/?directory=" + demo.FabrikamTenant: "/portal/link?directory=" + demo.FabrikamTenant,
+		"/portal/nothing/": "", "//evil.example/": "", "/portal/link//": "/portal/link"} {
+		resp, err := noFollow.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if want == "" && (resp.StatusCode != 404 || resp.Header.Get("Location") != "") ||
+			want != "" && (resp.StatusCode != 301 || resp.Header.Get("Location") != want) {
+			t.Errorf("GET %s: %d %q, want %q", path, resp.StatusCode, resp.Header.Get("Location"), want)
+		}
+	}
 	// Bob has no account in Contoso's or Woodgrove's directory.
 	for _, tenant := range []string{demo.ContosoTenant, demo.WoodgroveTenant} {
 		for _, path := range []string{"/portal?directory=" + tenant, "/portal/link?directory=" + tenant} {
