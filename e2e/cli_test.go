@@ -137,7 +137,7 @@ func testPartnerlinkCLI(t *testing.T, e *env) {
 		c := newCLI(t)
 		login := c.mustRun("login", "--server", e.url, "--ca-file", e.caFile, "--service-principal",
 			"-u", demo.AutomationAppID, "-p="+e.creds.AutomationSecret, "--tenant", demo.FabrikamTenant)
-		if !strings.Contains(login.Stdout, "Signed in to "+e.url) || !strings.Contains(login.Stdout, demo.AutomationInFab) {
+		if !strings.Contains(login.Stdout, "Signed in to "+e.url+" as app "+demo.AutomationAppID+" (its service principal "+demo.AutomationInFab+" in tenant "+demo.FabrikamTenant+")") {
 			t.Errorf("login output %q does not name the server and object %s", login.Stdout, demo.AutomationInFab)
 		}
 

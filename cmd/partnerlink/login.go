@@ -61,6 +61,12 @@ The session is kept in $PARTNERLINK_CONFIG_DIR or ~/.partnerlink/session.json
 				return err
 			}
 			a := s.Account()
+			if a.Kind == client.KindServicePrincipal {
+				// Its tenant is the one signed in to, not the app's home.
+				_, err = fmt.Fprintf(m.Stdout, "Signed in to %s as app %s (its service principal %s in tenant %s); default tenant %s.\n",
+					s.Server(), a.Name, a.ObjectID, a.HomeTenantID, s.HomeTenant())
+				return err
+			}
 			_, err = fmt.Fprintf(m.Stdout, "Signed in to %s as %s (object id %s, home tenant %s); default tenant %s.\n",
 				s.Server(), a.Name, a.ObjectID, a.HomeTenantID, s.HomeTenant())
 			return err
