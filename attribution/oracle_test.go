@@ -197,19 +197,44 @@ func randomUsage(rng *rand.Rand, doc *world.Document) string {
 	for range 40 + rng.IntN(40) {
 		d := []string{"2026-03-01", "2026-03-02", "2026-03-03", "2026-03-04"}[rng.IntN(4)]
 		res := resources[rng.IntN(len(resources))]
-		cost := fmt.Sprintf("%d.%03d", rng.IntN(20), rng.IntN(1000))
+		currency := []string{"EUR", "USD"}[rng.IntN(2)]
+		hour := -1
 		if rng.IntN(8) == 0 {
-			// An hourly row.
-			start := at(d).Add(time.Duration(rng.IntN(24)) * time.Hour)
-			sub := strings.Split(res, "/")[2]
-			fmt.Fprintf(&b, "%s,%s,Usage,%s,%s,svc,EUR,%s,%s\n", start.Format(time.RFC3339), start.Add(time.Hour).Format(time.RFC3339), res, sub, cost, cost)
-			continue
+			hour = rng.IntN(24)
 		}
-		if res == "/subscriptions/"+S1 {
-			fmt.Fprintf(&b, "%sT00:00:00Z,%s,Usage,,%s,svc,USD,%s,%s\n", d, at(d).AddDate(0, 0, 1).Format(time.RFC3339), S1, cost, cost)
-			continue
+		// A resource's meters come one after another (the engine credits
+		// such a stretch at once): up to three more rows like this one,
+		// some in another spelling, currency or hour.
+		for range 1 + max(0, rng.IntN(6)-2) {
+			cost := fmt.Sprintf("%d.%03d", rng.IntN(20), rng.IntN(1000))
+			switch rng.IntN(10) {
+			case 0:
+				currency = "NOK"
+			case 1:
+				if hour >= 0 {
+					hour = (hour + 1) % 24
+				}
+			case 2:
+				if hour < 0 { // the same start, another end
+					hour = 0
+				}
+			case 3:
+				if res == app {
+					res = strings.ToUpper(app)
+				}
+			}
+			switch {
+			case hour >= 0:
+				// An hourly row.
+				start := at(d).Add(time.Duration(hour) * time.Hour)
+				sub := strings.Split(res, "/")[2]
+				fmt.Fprintf(&b, "%s,%s,Usage,%s,%s,svc,%s,%s,%s\n", start.Format(time.RFC3339), start.Add(time.Hour).Format(time.RFC3339), res, sub, currency, cost, cost)
+			case res == "/subscriptions/"+S1:
+				fmt.Fprintf(&b, "%sT00:00:00Z,%s,Usage,,%s,svc,%s,%s,%s\n", d, at(d).AddDate(0, 0, 1).Format(time.RFC3339), S1, currency, cost, cost)
+			default:
+				b.WriteString(dayIn(d, res, cost, currency, "Usage"))
+			}
 		}
-		b.WriteString(dayIn(d, res, cost, []string{"EUR", "USD"}[rng.IntN(2)], "Usage"))
 	}
 	return b.String()
 }

@@ -157,6 +157,7 @@ func (r *Run) Result() *Result {
 		return r.result // taken before: the run's lookup state is gone
 	}
 	r.done = true
+	r.flush()
 	t := newTallies()
 	for _, w := range r.workers {
 		t.merge(&w.summary)

@@ -373,6 +373,43 @@ func TestDeterminism(t *testing.T) {
 	}
 }
 
+// docs/rules.md#azure-attribution: rows of a resource that follow one
+// another (its meters of a day) are credited as the rows one by one, also
+// where the stretch runs from one file into the next and the two files
+// differ in their columns.
+func TestStretchOfRowsAcrossFiles(t *testing.T) {
+	ix := newWorld().link(tC, uA, pA, "", "").assign(tC, uA, "Owner", app, "", "").index(t)
+	r, err := NewRun(ix, Options{From: *at("2026-03-01"), To: *at("2026-04-01")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	withUSD := "ChargePeriodStart,ChargePeriodEnd,ChargeCategory,ResourceId,SubAccountId,ServiceName,BillingCurrency,EffectiveCost,BilledCost,x_EffectiveCostInUsd\n" +
+		"2026-03-02T00:00:00Z,2026-03-03T00:00:00Z,Usage," + app + "," + S1 + ",svc,EUR,1.5,1.5,1.6\n" +
+		"2026-03-02T00:00:00Z,2026-03-03T00:00:00Z,Usage," + strings.ToUpper(app) + "," + S1 + ",svc,EUR,2.25,2.25,2.4\n"
+	if err := r.Scan(strings.NewReader(withUSD), "a.csv"); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Scan(strings.NewReader(usageHeader+day("2026-03-02", app, "0.25")+day("2026-03-02", app, "4")), "b.csv"); err != nil {
+		t.Fatal(err)
+	}
+	if n := r.RowsRead(); n != 4 {
+		t.Fatalf("rows read: %d, want 4", n)
+	}
+	res := r.Result()
+	got := res.Credits()
+	if len(got) != 1 {
+		t.Fatalf("credits %+v", got)
+	}
+	c := got[0]
+	if c.AttributedCost.String() != "8" || c.IncentiveEligibleCost.String() != "8" || c.UsageRows != 4 ||
+		c.AttributedCostInUSD.String() != "4" || c.UsageRowsInUSD != 2 || c.ResourceID != app {
+		t.Errorf("credit %+v: want 8 over 4 rows, 4 USD over 2 rows, first spelling %s", c, app)
+	}
+	if s := res.Summary; s.Credited.Rows != 4 || s.Credited.Amounts["EUR"].String() != "8" {
+		t.Errorf("credited tally %d rows, %v", s.Credited.Rows, s.Credited.Amounts["EUR"])
+	}
+}
+
 // docs/rules.md#azure-attribution, docs/rules.md#views-and-credits: the cost column is a setting; with Azure's
 // x_EffectiveCostInUsd the credit is in USD, and a file without that column
 // is refused with its name.

@@ -170,6 +170,7 @@ func (r *Run) ScanAs(w int, file int64, rd io.Reader, name string) (int64, error
 	before := r.workers[w].summary.rows()
 	fn := r.rowFunc(file, name)
 	err := focus.Scan(rd, name, r.scanOptions(1, func(int) int { return w }), func(_ int, row *focus.Row) error { return fn(w, row) })
+	r.workers[w].flush()
 	return r.workers[w].summary.rows() - before, err
 }
 
@@ -254,6 +255,8 @@ type worker struct {
 	seen []uint64
 	// The subscriptions' own rows (rows without ResourceId).
 	subRows map[*subscription]*resource
+	// The rows waiting to be credited together (stretch).
+	pending stretch
 	// The previous row's resource: usage files list a resource's meters
 	// one after another.
 	last *resource
@@ -329,39 +332,86 @@ func (w *worker) add(file int64, row *focus.Row) error {
 		return nil
 	}
 	res := w.lookup(sub, file, row)
+	s := &w.pending
+	if s.rows > 0 && (s.res != res || s.ps != ps || s.pe != pe || s.hasUSD != row.HasEffectiveCostInUSD || !bytes.Equal(s.currency, currency)) {
+		w.flush()
+	}
+	if s.rows == 0 {
+		s.res, s.ps, s.pe, s.hasUSD = res, ps, pe, row.HasEffectiveCostInUSD
+		s.currency = append(s.currency[:0], currency...)
+	}
+	s.rows++
+	s.amount.Add(*amount)
+	if s.hasUSD {
+		s.usd.Add(row.EffectiveCostInUSD)
+	}
+	return nil
+}
+
+// stretch is a run of rows that credit alike: the same resource, charge
+// period and currency, one after another (a usage file lists a resource's
+// meters of a day together). They are credited once, with their sums, when
+// a row unlike them comes or the scan ends (worker.flush): what crediting
+// costs is reaching the resource's grants and credits, not adding.
+type stretch struct {
+	res         *resource
+	ps, pe      int64
+	currency    []byte
+	hasUSD      bool
+	rows        int64
+	amount, usd focus.Sum
+}
+
+// flush credits the pending stretch of rows (docs/rules.md#azure-attribution):
+// each partner whose grants reach the resource over the charge period, and
+// each organization of those partners once.
+func (w *worker) flush() {
+	s := &w.pending
+	if s.rows == 0 {
+		return
+	}
+	res := s.res
 	credited := false
 	gs := res.grants
-	var cur uint32 // the currency's number, once the row is credited
+	var cur uint32 // the currency's number, once the rows are credited
 	for i := 0; i < len(gs); {
-		p, hit, eligible, next := partnerHit(gs, i, ps, pe)
+		p, hit, eligible, next := partnerHit(gs, i, s.ps, s.pe)
 		if i = next; !hit {
 			continue
 		}
 		if !credited {
-			credited, cur = true, w.currency(currency)
+			credited, cur = true, w.currency(s.currency)
 		}
-		w.add1(res, p, cur, amount, eligible, row)
-		if r.ix.orgOf != nil {
-			if o := r.ix.orgOf[p]; o >= 0 {
+		w.add1(res, p, cur, eligible)
+		if w.run.ix.orgOf != nil {
+			if o := w.run.ix.orgOf[p]; o >= 0 {
 				w.orgHit(o, eligible)
 			}
 		}
 	}
-	// Each organization reached is credited once for the row
+	// Each organization reached is credited once for a row
 	// (NewIndexWithOrganizations).
 	for _, h := range w.orgHits {
-		w.add1(res, h.org, cur, amount, h.eligible, row)
+		w.add1(res, h.org, cur, h.eligible)
 	}
 	w.orgHits = w.orgHits[:0]
 	if len(res.beside) > 0 {
-		w.besideRow(res.beside, ps, pe, currency, amount)
+		w.besideRow(res.beside, s)
 	}
 	if credited {
-		w.summary.credited.add(currency, amount)
+		w.summary.credited.addSum(s.currency, &s.amount, s.rows)
 	} else {
-		w.summary.noPartner.add(currency, amount)
+		w.summary.noPartner.addSum(s.currency, &s.amount, s.rows)
 	}
-	return nil
+	s.res, s.rows, s.amount, s.usd = nil, 0, focus.Sum{}, focus.Sum{}
+}
+
+// flush credits every worker's pending rows (worker.flush), once no
+// worker reads.
+func (r *Run) flush() {
+	for _, w := range r.workers {
+		w.flush()
+	}
 }
 
 // inPart reports whether sub's rows belong to the run's part (Options.Part),
@@ -393,41 +443,42 @@ func partnerHit(gs []grant, i int, ps, pe int64) (p int32, hit, eligible bool, n
 	return p, hit, eligible, i
 }
 
-// add1 credits one row's amount to partner (or organization) p.
-func (w *worker) add1(res *resource, p int32, currency uint32, amount *focus.Amount, eligible bool, row *focus.Row) {
+// add1 credits the pending rows' amount to partner (or organization) p.
+func (w *worker) add1(res *resource, p int32, currency uint32, eligible bool) {
+	s := &w.pending
 	c := w.credit(res, p, currency)
-	w.addAmount(c, amount, eligible)
-	if row.HasEffectiveCostInUSD {
+	w.addAmount(c, &s.amount, s.rows, eligible)
+	if s.hasUSD {
 		if c.usd == 0 {
 			w.usd = append(w.usd, usdTotal{})
 			c.usd = uint32(len(w.usd))
 		}
 		u := &w.usd[c.usd-1]
-		u.sum.Add(row.EffectiveCostInUSD)
-		u.rows++
+		u.sum.AddSum(s.usd)
+		u.rows += s.rows
 	}
 }
 
-// addAmount adds a row's amount to c: to its attributed sum, and to its
-// eligible one when eligible.
-func (w *worker) addAmount(c *credit, a *focus.Amount, eligible bool) {
-	c.rows++
+// addAmount adds the amount a of n rows to c: to its attributed sum, and
+// to its eligible one when eligible.
+func (w *worker) addAmount(c *credit, a *focus.Sum, n int64, eligible bool) {
+	c.rows += n
 	if c.slow == 0 {
-		in := c.attributed.Add(*a) // false: c.attributed unchanged
-		if in && (!eligible || c.eligible.Add(*a)) {
+		in := c.attributed.AddSum(*a) // false: c.attributed unchanged
+		if in && (!eligible || c.eligible.AddSum(*a)) {
 			return
 		}
 		w.slow = append(w.slow, slowSums{c.attributed.Sum(), c.eligible.Sum()})
 		c.slow, c.attributed, c.eligible = uint32(len(w.slow)), focus.Fixed{}, focus.Fixed{}
 		if in { // only the eligible amount is left to add
-			w.slow[c.slow-1].eligible.Add(*a)
+			w.slow[c.slow-1].eligible.AddSum(*a)
 			return
 		}
 	}
 	s := &w.slow[c.slow-1]
-	s.attributed.Add(*a)
+	s.attributed.AddSum(*a)
 	if eligible {
-		s.eligible.Add(*a)
+		s.eligible.AddSum(*a)
 	}
 }
 
@@ -440,18 +491,18 @@ func (w *worker) sums(c *credit) (attributed, eligible focus.Sum) {
 	return c.attributed.Sum(), c.eligible.Sum()
 }
 
-// besideRow totals the row for each partner of the Beside world whose
-// grants gs credit it, by the rule of add.
-func (w *worker) besideRow(gs []grant, ps, pe int64, currency []byte, amount *focus.Amount) {
+// besideRow totals the pending rows s for each partner of the Beside
+// world whose grants gs credit them, by the rule of flush.
+func (w *worker) besideRow(gs []grant, s *stretch) {
 	for i := 0; i < len(gs); {
-		p, hit, eligible, next := partnerHit(gs, i, ps, pe)
+		p, hit, eligible, next := partnerHit(gs, i, s.ps, s.pe)
 		if i = next; !hit {
 			continue
 		}
 		if int(p) >= len(w.beside) {
 			w.beside = append(w.beside, make([][]credit, int(p)+1-len(w.beside))...)
 		}
-		cur := w.currency(currency)
+		cur := w.currency(s.currency)
 		k := 0
 		for k < len(w.beside[p]) && w.beside[p][k].currency != cur {
 			k++
@@ -459,13 +510,14 @@ func (w *worker) besideRow(gs []grant, ps, pe int64, currency []byte, amount *fo
 		if k == len(w.beside[p]) {
 			w.beside[p] = append(w.beside[p], credit{partner: p, currency: cur})
 		}
-		w.addAmount(&w.beside[p][k], amount, eligible)
+		w.addAmount(&w.beside[p][k], &s.amount, s.rows, eligible)
 	}
 }
 
 // RowsRead is the number of rows the run has read so far (not while a
 // Scan is under way).
 func (r *Run) RowsRead() int64 {
+	r.flush()
 	n := int64(0)
 	for _, w := range r.workers {
 		n += w.summary.rows()
@@ -492,6 +544,7 @@ func (r *Run) Beside() *Result {
 	if r.opt.Beside == nil {
 		return nil
 	}
+	r.flush()
 	var cs []total
 	for _, w := range r.workers {
 		for _, pcs := range w.beside {
@@ -633,9 +686,19 @@ type Tally struct {
 
 func (t *Tally) add(currency []byte, a *focus.Amount) {
 	t.Rows++
+	t.sum(currency).Add(*a)
+}
+
+// addSum adds n rows of the amount a.
+func (t *Tally) addSum(currency []byte, a *focus.Sum, n int64) {
+	t.Rows += n
+	t.sum(currency).AddSum(*a)
+}
+
+// sum is the running sum of a currency.
+func (t *Tally) sum(currency []byte) *focus.Sum {
 	if t.last != nil && bytes.Equal(t.lastCur, currency) {
-		t.last.Add(*a)
-		return
+		return t.last
 	}
 	s := t.Amounts[string(currency)]
 	if s == nil {
@@ -643,7 +706,7 @@ func (t *Tally) add(currency []byte, a *focus.Amount) {
 		t.Amounts[string(currency)] = s
 	}
 	t.lastCur, t.last = append(t.lastCur[:0], currency...), s
-	s.Add(*a)
+	return s
 }
 
 func (t *Tally) merge(o *Tally) {

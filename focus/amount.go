@@ -308,6 +308,15 @@ func (f *Fixed) Add(a Amount) bool {
 	return add128(&f.hi, &f.lo, hi, lo)
 }
 
+// AddSum adds s to f and reports true, or reports false and leaves f
+// unchanged when s or the total is beyond the fast path (as Add).
+func (f *Fixed) AddSum(s Sum) bool {
+	if s.big != nil {
+		return false
+	}
+	return add128(&f.hi, &f.lo, s.hi, s.lo)
+}
+
 // Sum is f as a Sum.
 func (f Fixed) Sum() Sum { return Sum{hi: f.hi, lo: f.lo} }
 
