@@ -10,6 +10,12 @@ type Tenant struct {
 	WebhookURL string
 }
 
+// MinWebhookSecretLength is the fewest characters a webhook's signing
+// secret may have: the receiver trusts a delivery because it is signed with
+// the secret, so a guessable one lets anyone forge deliveries, and a
+// webhook with a shorter one gets none (docs/operations.md, "Webhooks").
+const MinWebhookSecretLength = 16
+
 // PrincipalType is the kind of directory object.
 type PrincipalType string
 

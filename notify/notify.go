@@ -107,6 +107,14 @@ func (d *Deliverer) deliver(ctx context.Context, n partnerlink.Notification, par
 		parked[n.TenantID] = true
 		return false, d.Store.Park(ctx, n.TenantID, "waiting: the tenant has no webhook configured")
 	}
+	if CheckSecret(secret) != nil {
+		// A webhook without a proper secret (a world document's
+		// webhookUrl, or one set before secrets were checked): an unsigned
+		// or weakly signed delivery could be forged by anyone, so its
+		// notifications wait, as without a webhook, until one is set.
+		parked[n.TenantID] = true
+		return false, d.Store.Park(ctx, n.TenantID, fmt.Sprintf("waiting: the tenant's webhook has no signing secret of at least %d characters; set one with its URL (PUT /api/v1/tenants/{tenantId}/webhook)", MinSecretLength))
+	}
 	if err := d.post(ctx, url, secret, n); err != nil {
 		attempts := n.Attempts + 1
 		giveUp := attempts >= d.MaxAttempts

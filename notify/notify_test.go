@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -64,7 +65,7 @@ func TestDeliveryWithRetries(t *testing.T) {
 		body, _ := io.ReadAll(r.Body)
 		json.Unmarshal(body, &got)
 		sig, ts = r.Header.Get("X-Partnerlink-Signature"), r.Header.Get("X-Partnerlink-Timestamp")
-		if sig != "sha256="+notify.Sign("whsec", ts, body) {
+		if sig != "sha256="+notify.Sign("whsec-0123456789abcdef", ts, body) {
 			w.WriteHeader(http.StatusUnauthorized)
 			return
 		}
@@ -89,7 +90,7 @@ func TestDeliveryWithRetries(t *testing.T) {
 	if ns[0].Attempts != 0 || ns[0].LastError == "" {
 		t.Errorf("waiting notification = %+v", ns[0])
 	}
-	if err := db.SetTenantWebhook(ctx, st.TenantA, hook.URL, "whsec"); err != nil {
+	if err := db.SetTenantWebhook(ctx, st.TenantA, hook.URL, "whsec-0123456789abcdef"); err != nil {
 		t.Fatal(err)
 	}
 	// Due at once now; attempt 1 and 2 fail; each waits longer (5 s, then 10 s).
@@ -131,7 +132,7 @@ func TestGiveUp(t *testing.T) {
 	st.Seed(t, db)
 	hook := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(500) }))
 	defer hook.Close()
-	db.SetTenantWebhook(ctx, st.TenantA, hook.URL, "")
+	db.SetTenantWebhook(ctx, st.TenantA, hook.URL, "give-up-signing-secret")
 	clock := time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
 	svc := linking.New(db)
 	svc.Now = func() time.Time { return clock }
@@ -164,7 +165,7 @@ func TestRemovedTenant(t *testing.T) {
 	hook := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { calls.Add(1) }))
 	defer hook.Close()
 	for _, tenant := range []string{st.TenantA, st.TenantB} {
-		if err := db.SetTenantWebhook(ctx, tenant, hook.URL, ""); err != nil {
+		if err := db.SetTenantWebhook(ctx, tenant, hook.URL, "removed-tenant-secret"); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -197,5 +198,55 @@ func TestRemovedTenant(t *testing.T) {
 	ns, err := db.Notifications(ctx, st.TenantA, 1)
 	if err != nil || len(ns) != 1 || ns[0].FailedAt.IsZero() {
 		t.Errorf("removed tenant's notification = %+v, %v; want failed", ns, err)
+	}
+}
+
+// docs/operations.md#webhooks: a webhook without a signing secret of at
+// least notify.MinSecretLength characters (a world document's webhookUrl
+// brings none) gets no delivery: its notifications wait, using up no
+// attempt, until a secret is set, and are then delivered signed with it.
+func TestUnsignedWebhookWaits(t *testing.T) {
+	ctx := context.Background()
+	db, err := sqlstore.Open(ctx, filepath.Join(t.TempDir(), "pl.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	st.Seed(t, db)
+	const secret = "set-after-the-import"
+	var calls, signed atomic.Int32
+	hook := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		body, _ := io.ReadAll(r.Body)
+		if r.Header.Get("X-Partnerlink-Signature") == "sha256="+notify.Sign(secret, r.Header.Get("X-Partnerlink-Timestamp"), body) {
+			signed.Add(1)
+		}
+	}))
+	defer hook.Close()
+	clock := time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
+	svc := linking.New(db)
+	svc.Now = func() time.Time { return clock }
+	if _, err := svc.Link(ctx, partnerlink.Caller{TenantID: st.TenantA, ObjectID: st.UserA}, st.Location); err != nil {
+		t.Fatal(err)
+	}
+	d := localDeliverer(t, db, hook)
+	d.Now = func() time.Time { return clock }
+	for _, weak := range []string{"", "fifteen-chars.."} {
+		if err := db.SetTenantWebhook(ctx, st.TenantA, hook.URL, weak); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := d.DeliverDue(ctx); err != nil || n != 0 || calls.Load() != 0 {
+			t.Fatalf("secret %q: delivered %d (%d calls), %v; want none", weak, n, calls.Load(), err)
+		}
+		ns, _ := db.Notifications(ctx, st.TenantA, 1)
+		if ns[0].Attempts != 0 || !strings.Contains(ns[0].LastError, "signing secret of at least 16 characters") {
+			t.Errorf("secret %q: notification %+v; want waiting, no attempt, the reason", weak, ns[0])
+		}
+	}
+	if err := db.SetTenantWebhook(ctx, st.TenantA, hook.URL, secret); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := d.DeliverDue(ctx); err != nil || n != 1 || signed.Load() != 1 {
+		t.Fatalf("with a secret: delivered %d (%d signed), %v", n, signed.Load(), err)
 	}
 }

@@ -287,11 +287,9 @@ func (p *Policy) Client(roots *x509.CertPool) *http.Client {
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 }
 
-// MinSecretLength is the fewest characters a webhook secret may have: the
-// receiver trusts a delivery because it is signed with the secret, so a
-// guessable one lets anyone forge deliveries (docs/operations.md,
-// "Webhooks").
-const MinSecretLength = 16
+// MinSecretLength is the fewest characters a webhook secret may have
+// (partnerlink.MinWebhookSecretLength).
+const MinSecretLength = partnerlink.MinWebhookSecretLength
 
 // CheckSecret checks the secret that signs a tenant's webhook deliveries.
 func CheckSecret(secret string) error {

@@ -134,7 +134,7 @@ func deliveryEnv(t *testing.T, url string) (*sqlstore.DB, func() partnerlink.Not
 	}
 	t.Cleanup(func() { db.Close() })
 	st.Seed(t, db)
-	if err := db.SetTenantWebhook(ctx, st.TenantA, url, "s"); err != nil {
+	if err := db.SetTenantWebhook(ctx, st.TenantA, url, "policy-test-signing-secret"); err != nil {
 		t.Fatal(err)
 	}
 	svc := linking.New(db)

@@ -86,8 +86,9 @@ const (
 )
 
 // Park sets aside the tenant's undelivered notifications until it has a
-// webhook again, without counting an attempt. It parks nothing once the
-// tenant has a webhook (one may have been set since the caller looked).
+// webhook again (or a webhook secret), without counting an attempt. It
+// parks nothing once the tenant has a usable webhook (one may have been
+// set since the caller looked).
 func (d *DB) Park(ctx context.Context, tenantID, reason string) error {
 	tenantID = strings.ToLower(tenantID)
 	err := d.inTx(ctx, func(tx *sql.Tx) error {
@@ -96,7 +97,7 @@ func (d *DB) Park(ctx context.Context, tenantID, reason string) error {
 		}
 		_, err := tx.ExecContext(ctx, `UPDATE outbox SET next_attempt_at = `+parkedAt+`, last_error = $2
 			WHERE tenant_id = $1 AND delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at <> `+parkedAt+`
-			AND EXISTS (SELECT 1 FROM tenants WHERE tenant_id = $1 AND webhook_url = '')`, tenantID, reason)
+			AND EXISTS (SELECT 1 FROM tenants WHERE tenant_id = $1 AND NOT (`+usableWebhook+`))`, tenantID, reason)
 		return err
 	})
 	if err != nil {
@@ -160,6 +161,12 @@ func (d *DB) lockExclusive(ctx context.Context, q queryer, key string) error {
 // wakeParked makes the parked notifications of tenants that now have a
 // webhook due (since they were queued): of tenantID, or of every tenant when
 // it is "".
+// usableWebhook holds for a tenant whose webhook gets deliveries: one with
+// a URL and a signing secret long enough to trust (notify.CheckSecret). A
+// webhook set without one still wakes parked notifications, so that the
+// deliverer parks them again with that reason.
+var usableWebhook = fmt.Sprintf("(webhook_url <> '' AND length(webhook_secret) >= %d)", partnerlink.MinWebhookSecretLength)
+
 func wakeParked(ctx context.Context, q queryer, tenantID string) error {
 	_, err := q.ExecContext(ctx, `UPDATE outbox SET next_attempt_at = created_at, last_error = ''
 		WHERE next_attempt_at = `+parkedAt+` AND delivered_at IS NULL AND failed_at IS NULL

@@ -495,10 +495,13 @@ func testLinkQueries(t *testing.T, s Store) {
 	}
 }
 
+// outboxSecret signs the outbox tests' deliveries (partnerlink.MinWebhookSecretLength).
+const outboxSecret = "outbox-signing-secret"
+
 func testOutbox(t *testing.T, s Store) {
 	ctx := context.Background()
 	Seed(t, s)
-	must(t, s.SetTenantWebhook(ctx, TenantA, "https://127.0.0.1:9/hook", "s"))
+	must(t, s.SetTenantWebhook(ctx, TenantA, "https://127.0.0.1:9/hook", outboxSecret))
 	_, _, err := s.ChangeLink(ctx, TenantA, UserA, t0, partnerlink.Caller{}, link(Location))
 	must(t, err)
 	due, err := s.DueNotifications(ctx, t0, 10)
@@ -523,7 +526,14 @@ func testOutbox(t *testing.T, s Store) {
 	if due, _ := s.DueNotifications(ctx, t0.AddDate(10, 0, 0), 10); len(due) != 0 {
 		t.Errorf("queued without a webhook but due: %+v", due)
 	}
-	must(t, s.SetTenantWebhook(ctx, TenantA, "https://127.0.0.1:9/hook", "s"))
+	// A webhook without a secret to sign with (as a world document sets
+	// one) wakes them, and the deliverer parks them again.
+	must(t, s.SetTenantWebhook(ctx, TenantA, "https://127.0.0.1:9/hook", ""))
+	must(t, s.Park(ctx, TenantA, "no secret"))
+	if due, _ := s.DueNotifications(ctx, t0.AddDate(10, 0, 0), 10); len(due) != 0 {
+		t.Errorf("parked for want of a secret but due: %+v", due)
+	}
+	must(t, s.SetTenantWebhook(ctx, TenantA, "https://127.0.0.1:9/hook", outboxSecret))
 	// A deliverer that saw no webhook just before it was set parks nothing.
 	must(t, s.Park(ctx, TenantA, "no webhook"))
 	due, err = s.DueNotifications(ctx, t0.Add(time.Second), 10)
