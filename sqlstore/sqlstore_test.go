@@ -166,7 +166,9 @@ func TestPostgresQueueWaitsForWebhookChange(t *testing.T) {
 	storetest.Seed(t, db)
 	tx, ev, at := linkChangeInFlight(t, db)
 	set := make(chan error, 1)
-	go func() { set <- db.SetTenantWebhook(ctx, storetest.TenantA, "https://127.0.0.1:9/h", "postgres-signing-secret") }()
+	go func() {
+		set <- db.SetTenantWebhook(ctx, storetest.TenantA, "https://127.0.0.1:9/h", "postgres-signing-secret")
+	}()
 	select {
 	case err := <-set:
 		t.Fatalf("the webhook was set while a notification was being queued (%v): the wake-up cannot see it", err)
