@@ -37,6 +37,30 @@ func localDeliverer(t *testing.T, db *sqlstore.DB, hook *httptest.Server) *notif
 	return d
 }
 
+// seededStore is a SQLite store at path with the store tests' directory
+// (storetest.Seed), closed when the test ends.
+func seededStore(t *testing.T, path string) *sqlstore.DB {
+	t.Helper()
+	db, err := sqlstore.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	st.Seed(t, db)
+	return db
+}
+
+// linkAt links user A of the tenant to st.Location at the given time,
+// which queues the tenant's notification.
+func linkAt(t *testing.T, db *sqlstore.DB, tenant string, at time.Time) {
+	t.Helper()
+	svc := linking.New(db)
+	svc.Now = func() time.Time { return at }
+	if _, err := svc.Link(context.Background(), partnerlink.Caller{TenantID: tenant, ObjectID: st.UserA}, st.Location); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func rootsOf(hook *httptest.Server) *x509.CertPool {
 	pool := x509.NewCertPool()
 	pool.AddCert(hook.Certificate())
@@ -47,12 +71,7 @@ func rootsOf(hook *httptest.Server) *x509.CertPool {
 // outbox, delivered to its webhook with retries and backoff.
 func TestDeliveryWithRetries(t *testing.T) {
 	ctx := context.Background()
-	db, err := sqlstore.Open(ctx, filepath.Join(t.TempDir(), "pl.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	st.Seed(t, db)
+	db := seededStore(t, filepath.Join(t.TempDir(), "pl.db"))
 
 	var calls atomic.Int32
 	var got partnerlink.LinkNotification
@@ -74,11 +93,7 @@ func TestDeliveryWithRetries(t *testing.T) {
 	defer hook.Close()
 
 	clock := time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
-	svc := linking.New(db)
-	svc.Now = func() time.Time { return clock }
-	if _, err := svc.Link(ctx, partnerlink.Caller{TenantID: st.TenantA, ObjectID: st.UserA}, st.Location); err != nil {
-		t.Fatal(err)
-	}
+	linkAt(t, db, st.TenantA, clock)
 
 	d := localDeliverer(t, db, hook)
 	d.Now = func() time.Time { return clock }
@@ -124,19 +139,12 @@ func TestDeliveryWithRetries(t *testing.T) {
 
 func TestGiveUp(t *testing.T) {
 	ctx := context.Background()
-	db, err := sqlstore.Open(ctx, filepath.Join(t.TempDir(), "pl.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	st.Seed(t, db)
+	db := seededStore(t, filepath.Join(t.TempDir(), "pl.db"))
 	hook := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(500) }))
 	defer hook.Close()
 	db.SetTenantWebhook(ctx, st.TenantA, hook.URL, "give-up-signing-secret")
 	clock := time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
-	svc := linking.New(db)
-	svc.Now = func() time.Time { return clock }
-	svc.Link(ctx, partnerlink.Caller{TenantID: st.TenantA, ObjectID: st.UserA}, st.Location)
+	linkAt(t, db, st.TenantA, clock)
 	d := localDeliverer(t, db, hook)
 	d.MaxAttempts = 3
 	d.Now = func() time.Time { return clock }
@@ -155,12 +163,7 @@ func TestGiveUp(t *testing.T) {
 func TestRemovedTenant(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "pl.db")
-	db, err := sqlstore.Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	st.Seed(t, db)
+	db := seededStore(t, path)
 	var calls atomic.Int32
 	hook := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { calls.Add(1) }))
 	defer hook.Close()
@@ -174,12 +177,8 @@ func TestRemovedTenant(t *testing.T) {
 		t.Fatal(err)
 	}
 	clock := time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
-	svc := linking.New(db)
-	svc.Now = func() time.Time { return clock }
 	for _, tenant := range []string{st.TenantA, st.TenantB} { // A's is queued first
-		if _, err := svc.Link(ctx, partnerlink.Caller{TenantID: tenant, ObjectID: st.UserA}, st.Location); err != nil {
-			t.Fatal(err)
-		}
+		linkAt(t, db, tenant, clock)
 	}
 	// As a world import leaves it: the tenant gone, its outbox kept.
 	raw, err := sql.Open("sqlite", "file:"+path) // foreign keys off
@@ -207,12 +206,7 @@ func TestRemovedTenant(t *testing.T) {
 // attempt, until a secret is set, and are then delivered signed with it.
 func TestUnsignedWebhookWaits(t *testing.T) {
 	ctx := context.Background()
-	db, err := sqlstore.Open(ctx, filepath.Join(t.TempDir(), "pl.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	st.Seed(t, db)
+	db := seededStore(t, filepath.Join(t.TempDir(), "pl.db"))
 	const secret = "set-after-the-import"
 	var calls, signed atomic.Int32
 	hook := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -224,11 +218,7 @@ func TestUnsignedWebhookWaits(t *testing.T) {
 	}))
 	defer hook.Close()
 	clock := time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
-	svc := linking.New(db)
-	svc.Now = func() time.Time { return clock }
-	if _, err := svc.Link(ctx, partnerlink.Caller{TenantID: st.TenantA, ObjectID: st.UserA}, st.Location); err != nil {
-		t.Fatal(err)
-	}
+	linkAt(t, db, st.TenantA, clock)
 	d := localDeliverer(t, db, hook)
 	d.Now = func() time.Time { return clock }
 	for _, weak := range []string{"", "fifteen-chars.."} {

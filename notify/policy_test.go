@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/partnerlink/partnerlink"
-	"github.com/partnerlink/partnerlink/linking"
 	"github.com/partnerlink/partnerlink/notify"
 	"github.com/partnerlink/partnerlink/sqlstore"
 	st "github.com/partnerlink/partnerlink/sqlstore/storetest"
@@ -128,19 +127,11 @@ func TestPolicyCheckURL(t *testing.T) {
 func deliveryEnv(t *testing.T, url string) (*sqlstore.DB, func() partnerlink.Notification) {
 	t.Helper()
 	ctx := context.Background()
-	db, err := sqlstore.Open(ctx, filepath.Join(t.TempDir(), "pl.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	st.Seed(t, db)
+	db := seededStore(t, filepath.Join(t.TempDir(), "pl.db"))
 	if err := db.SetTenantWebhook(ctx, st.TenantA, url, "policy-test-signing-secret"); err != nil {
 		t.Fatal(err)
 	}
-	svc := linking.New(db)
-	if _, err := svc.Link(ctx, partnerlink.Caller{TenantID: st.TenantA, ObjectID: st.UserA}, st.Location); err != nil {
-		t.Fatal(err)
-	}
+	linkAt(t, db, st.TenantA, time.Now())
 	return db, func() partnerlink.Notification {
 		ns, err := db.Notifications(ctx, st.TenantA, 1)
 		if err != nil || len(ns) != 1 {
