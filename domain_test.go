@@ -1,6 +1,7 @@
 package partnerlink
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -118,6 +119,26 @@ func TestGUIDBytes(t *testing.T) {
 	}
 	if s, ok := ParseGUIDBytes("0b5e2f7a-8c1d-4e3f-9a0b-1c2d3e4f5a6g"); ok {
 		t.Errorf("non-hex accepted: %v", s)
+	}
+	// Every byte, as the first and the last digit: only hex digits parse,
+	// to their value.
+	for c := range 256 {
+		want, isHex := strconv.ParseUint(string(rune(c)), 16, 8)
+		for _, at := range []int{0, 35} {
+			b := []byte("00000000-0000-0000-0000-000000000000")
+			b[at] = byte(c)
+			g, ok := ParseGUIDBytes(b)
+			if ok != (isHex == nil && c < 0x80) {
+				t.Fatalf("byte %#x at %d: ok = %v", c, at, ok)
+			}
+			got := uint64(g[0] >> 4)
+			if at == 35 {
+				got = uint64(g[15] & 0x0f)
+			}
+			if ok && got != want {
+				t.Fatalf("byte %#x at %d: value %d, want %d", c, at, got, want)
+			}
+		}
 	}
 }
 

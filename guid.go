@@ -19,9 +19,8 @@ func ParseGUIDBytes[T string | []byte](s T) (GUID, bool) {
 			i++
 			continue
 		}
-		hi, ok1 := unhex(s[i])
-		lo, ok2 := unhex(s[i+1])
-		if !ok1 || !ok2 {
+		hi, lo := hexValue[s[i]], hexValue[s[i+1]]
+		if (hi|lo)&0xf0 != 0 {
 			return g, false
 		}
 		g[j] = hi<<4 | lo
@@ -31,17 +30,24 @@ func ParseGUIDBytes[T string | []byte](s T) (GUID, bool) {
 	return g, true
 }
 
-func unhex(c byte) (byte, bool) {
-	switch {
-	case '0' <= c && c <= '9':
-		return c - '0', true
-	case 'a' <= c && c <= 'f':
-		return c - 'a' + 10, true
-	case 'A' <= c && c <= 'F':
-		return c - 'A' + 10, true
+// hexValue is the value of each hexadecimal digit, and 0xff for every
+// other byte: GUIDs are parsed for every id of a world and every usage
+// row's subscription, and a table beats comparisons.
+var hexValue = func() (t [256]byte) {
+	for c := range t {
+		switch {
+		case '0' <= c && c <= '9':
+			t[c] = byte(c - '0')
+		case 'a' <= c && c <= 'f':
+			t[c] = byte(c-'a') + 10
+		case 'A' <= c && c <= 'F':
+			t[c] = byte(c-'A') + 10
+		default:
+			t[c] = 0xff
+		}
 	}
-	return 0, false
-}
+	return t
+}()
 
 // String writes g in the lower-case 8-4-4-4-12 form (docs/rules.md#identifiers-and-time).
 func (g GUID) String() string {

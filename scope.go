@@ -51,7 +51,7 @@ func ParseScope(s string) (Scope, error) {
 	if raw != "/" {
 		raw = strings.TrimSuffix(raw, "/")
 	}
-	key := strings.ToLower(raw)
+	key := ToLower(raw)
 	bad := func(why string) (Scope, error) {
 		return Scope{}, Errorf(EINVALID, "scope %q is not valid: %s; expected \"/\", /providers/Microsoft.Management/managementGroups/{name}, /subscriptions/{guid}, /subscriptions/{guid}/resourceGroups/{name} or a resource id below it", s, why)
 	}

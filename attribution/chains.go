@@ -3,7 +3,6 @@ package attribution
 import (
 	"math"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/partnerlink/partnerlink"
@@ -386,7 +385,9 @@ func intersect(ps ...partnerlink.Period) (partnerlink.Period, bool) {
 // A struct rather than one string, so that a lookup builds no string.
 type principalKey struct{ tenant, object string }
 
-func pkey(tenant, object string) principalKey { return principalKey{tenant, strings.ToLower(object)} }
+func pkey(tenant, object string) principalKey {
+	return principalKey{tenant, partnerlink.ToLower(object)}
+}
 
 // nanos turns a period into [from, to) in Unix nanoseconds, unbounded ends
 // as the extreme int64 values.

@@ -204,7 +204,7 @@ func build(doc *world.Document, each func(*Chain)) *Index {
 	parents := map[string]string{} // tenant/mg → parent mg (lower-case)
 	for _, m := range doc.ManagementGroups {
 		if m.Parent != nil {
-			parents[m.TenantID+"/"+strings.ToLower(m.Name)] = strings.ToLower(*m.Parent)
+			parents[m.TenantID+"/"+partnerlink.ToLower(m.Name)] = partnerlink.ToLower(*m.Parent)
 		}
 	}
 	mgSubs := map[string][]*subscription{}     // tenant/mg → subscriptions below it
@@ -214,10 +214,10 @@ func build(doc *world.Document, each func(*Chain)) *Index {
 		if !ok {
 			continue
 		}
-		sub := &subscription{id: strings.ToLower(s.SubscriptionID), tenant: s.TenantID}
+		sub := &subscription{id: partnerlink.ToLower(s.SubscriptionID), tenant: s.TenantID}
 		if s.ManagementGroup != nil {
 			seen := map[string]bool{}
-			for mg := strings.ToLower(*s.ManagementGroup); mg != "" && !seen[mg]; mg = parents[s.TenantID+"/"+mg] {
+			for mg := partnerlink.ToLower(*s.ManagementGroup); mg != "" && !seen[mg]; mg = parents[s.TenantID+"/"+mg] {
 				seen[mg] = true
 				sub.mgs = append(sub.mgs, mg)
 				mgSubs[s.TenantID+"/"+mg] = append(mgSubs[s.TenantID+"/"+mg], sub)

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/partnerlink/partnerlink"
 	"github.com/partnerlink/partnerlink/focus"
 )
 
@@ -359,10 +360,10 @@ func foldEqual(a []byte, b string) bool {
 		if x == y {
 			continue
 		}
-		if (x|y)&highBits != 0 {
+		if (x|y)&partnerlink.HighBits != 0 {
 			break // a byte ≥ 0x80: byte by byte from here
 		}
-		if lowerASCII(x) != lowerASCII(y) {
+		if x|partnerlink.UpperASCII(x)>>2 != y|partnerlink.UpperASCII(y)>>2 {
 			return false
 		}
 	}
@@ -406,18 +407,6 @@ func foldHash(id []byte) uint64 {
 	h *= 0xff51afd7ed558ccd
 	h ^= h >> 33
 	return h
-}
-
-const highBits = 0x8080808080808080
-
-// lowerASCII lower-cases the A-Z bytes of x, whose bytes are all < 0x80:
-// adding 0x3f sets a byte's high bit from 'A' up, adding 0x25 from 'Z'+1
-// up (neither carries into the next byte), so their difference marks
-// A-Z, and the mark moved to bit 5 is the case bit.
-func lowerASCII(x uint64) uint64 {
-	const ones = 0x0101010101010101
-	upper := (x + 0x3f*ones) &^ (x + 0x25*ones) & highBits
-	return x | upper>>2
 }
 
 // stringWord is binary.LittleEndian.Uint64 of s[i:i+8].

@@ -173,8 +173,8 @@ func Normalize(doc *Document) {
 	g := func(s *string) {
 		// A GUID without upper-case letters, the usual case, would come out
 		// of ToLower unchanged: skip parsing it.
-		if hasUpperASCII(*s) && partnerlink.IsGUID(*s) {
-			*s = strings.ToLower(*s)
+		if partnerlink.HasUpperASCII(*s) && partnerlink.IsGUID(*s) {
+			*s = partnerlink.ToLower(*s)
 		}
 	}
 	// Pointer fields get a new pointer rather than a write through the old
@@ -182,7 +182,7 @@ func Normalize(doc *Document) {
 	// original document.
 	gp := func(s **string) {
 		if *s != nil && partnerlink.IsGUID(**s) {
-			v := strings.ToLower(**s)
+			v := partnerlink.ToLower(**s)
 			*s = &v
 		}
 	}
@@ -265,13 +265,4 @@ func Normalize(doc *Document) {
 		g(&o.PrincipalID)
 		o.From, o.To = t(o.From), t(o.To)
 	}
-}
-
-func hasUpperASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if 'A' <= s[i] && s[i] <= 'Z' {
-			return true
-		}
-	}
-	return false
 }

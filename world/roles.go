@@ -1,7 +1,6 @@
 package world
 
 import (
-	"strings"
 	"unicode"
 	"unicode/utf8"
 
@@ -38,7 +37,7 @@ type RoleIndex struct {
 func NewRoleIndex(doc *Document) *RoleIndex {
 	x := &RoleIndex{roles: map[string]map[string]Role{}}
 	add := func(tenant, ref string, r Role) {
-		tenant = strings.ToLower(tenant)
+		tenant = partnerlink.ToLower(tenant)
 		m := x.roles[tenant]
 		if m == nil {
 			m = map[string]Role{}
@@ -50,7 +49,7 @@ func NewRoleIndex(doc *Document) *RoleIndex {
 		}
 	}
 	for _, d := range doc.RoleDefinitions {
-		r := Role{Name: d.Name, ID: strings.ToLower(d.ID), CanWrite: partnerlink.CanWrite(d.Actions, d.NotActions)}
+		r := Role{Name: d.Name, ID: partnerlink.ToLower(d.ID), CanWrite: partnerlink.CanWrite(d.Actions, d.NotActions)}
 		add(d.TenantID, d.Name, r)
 		add(d.TenantID, d.ID, r)
 	}
@@ -68,7 +67,7 @@ func (x *RoleIndex) Resolve(tenant, ref string) (Role, bool) {
 	var buf [64]byte
 	key := appendFoldKey(buf[:0], ref)
 	if tenant != "" {
-		if r, ok := x.roles[strings.ToLower(tenant)][string(key)]; ok {
+		if r, ok := x.roles[partnerlink.ToLower(tenant)][string(key)]; ok {
 			return r, true
 		}
 	}

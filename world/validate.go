@@ -170,7 +170,7 @@ func (v *validator) tenant(path at, id string) bool {
 	if !v.guid(path, id) {
 		return false
 	}
-	if !v.tenants[strings.ToLower(id)] {
+	if !v.tenants[partnerlink.ToLower(id)] {
 		v.p.add(path, "tenant %s is not listed in tenants", id)
 		return false
 	}
@@ -225,7 +225,7 @@ func (v *validator) tenantsAndPartners() {
 	}
 }
 
-func mgKey(tenant, name string) inTenant { return inTenant{tenant, strings.ToLower(name)} }
+func mgKey(tenant, name string) inTenant { return inTenant{tenant, partnerlink.ToLower(name)} }
 
 func (v *validator) managementGroups() {
 	d := v.doc
