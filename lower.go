@@ -22,7 +22,7 @@ func ToLower(s string) string {
 	var word [8]byte
 	for i := 0; i < n; i += 8 {
 		w := binary.LittleEndian.Uint64([]byte(s[i : i+8]))
-		binary.LittleEndian.PutUint64(word[:], w|UpperASCII(w)>>2)
+		binary.LittleEndian.PutUint64(word[:], LowerWord(w))
 		b.Write(word[:])
 	}
 	for i := n; i < len(s); i++ {
@@ -52,7 +52,7 @@ func letterCase(s string) (nonASCII, upper bool) {
 	for i := 0; i < n; i += 8 {
 		w := binary.LittleEndian.Uint64([]byte(s[i : i+8]))
 		high |= w & HighBits
-		marks |= UpperASCII(w)
+		marks |= upperASCII(w)
 	}
 	for i := n; i < len(s); i++ {
 		c := s[i]
@@ -69,11 +69,14 @@ func letterCase(s string) (nonASCII, upper bool) {
 // HighBits are the high bits of the 8 bytes of a word.
 const HighBits = 0x8080808080808080
 
-// UpperASCII marks the A-Z bytes of x, whose bytes are all < 0x80, with
+// LowerWord lower-cases the A-Z bytes of x, whose bytes are all < 0x80.
+func LowerWord(x uint64) uint64 { return x | upperASCII(x)>>2 }
+
+// upperASCII marks the A-Z bytes of x, whose bytes are all < 0x80, with
 // their high bit: adding 0x3f sets a byte's high bit from 'A' up, adding
 // 0x25 from 'Z'+1 up (neither carries into the next byte), so their
-// difference marks A-Z. x | UpperASCII(x)>>2 is x lower-cased.
-func UpperASCII(x uint64) uint64 {
+// difference marks A-Z, and the mark moved to bit 5 is the case bit.
+func upperASCII(x uint64) uint64 {
 	const ones = 0x0101010101010101
 	return (x + 0x3f*ones) &^ (x + 0x25*ones) & HighBits
 }

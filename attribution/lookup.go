@@ -363,7 +363,7 @@ func foldEqual(a []byte, b string) bool {
 		if (x|y)&partnerlink.HighBits != 0 {
 			break // a byte ≥ 0x80: byte by byte from here
 		}
-		if x|partnerlink.UpperASCII(x)>>2 != y|partnerlink.UpperASCII(y)>>2 {
+		if partnerlink.LowerWord(x) != partnerlink.LowerWord(y) {
 			return false
 		}
 	}

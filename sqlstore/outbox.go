@@ -158,15 +158,15 @@ func (d *DB) lockExclusive(ctx context.Context, q queryer, key string) error {
 	return nil
 }
 
-// wakeParked makes the parked notifications of tenants that now have a
-// webhook due (since they were queued): of tenantID, or of every tenant when
-// it is "".
 // usableWebhook holds for a tenant whose webhook gets deliveries: one with
 // a URL and a signing secret long enough to trust (notify.CheckSecret). A
 // webhook set without one still wakes parked notifications, so that the
 // deliverer parks them again with that reason.
 var usableWebhook = fmt.Sprintf("(webhook_url <> '' AND length(webhook_secret) >= %d)", partnerlink.MinWebhookSecretLength)
 
+// wakeParked makes the parked notifications of tenants that now have a
+// webhook due (since they were queued): of tenantID, or of every tenant when
+// it is "".
 func wakeParked(ctx context.Context, q queryer, tenantID string) error {
 	_, err := q.ExecContext(ctx, `UPDATE outbox SET next_attempt_at = created_at, last_error = ''
 		WHERE next_attempt_at = `+parkedAt+` AND delivered_at IS NULL AND failed_at IS NULL
