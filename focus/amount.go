@@ -191,6 +191,82 @@ func (a Amount) IsZero() bool {
 	return a.coef == 0
 }
 
+// Digits reports how many digits a's value has before the point and after
+// it, trailing zeros after the point not counted (12.50: 2 and 1); ok is
+// false for an amount of more than 18 digits, or 18 decimals, without its
+// trailing zeros. The usage store picks the scale it stores a file's
+// amounts at from them (docs/scale.md).
+func (a Amount) Digits() (whole, decimals int, ok bool) {
+	if a, ok = a.small(); !ok {
+		return 0, 0, false
+	}
+	u, s := magnitude(a.coef), int(a.scale)
+	for s > 0 && u%10 == 0 {
+		u, s = u/10, s-1
+	}
+	for u /= pow10[s]; u > 0; u /= 10 {
+		whole++
+	}
+	return whole, s, true
+}
+
+// Unscaled is a × 10^scale, the integer Parquet's INT64 DECIMAL(18, scale)
+// stores a as; ok is false unless that is exact and below 10^18 in
+// magnitude.
+func (a Amount) Unscaled(scale int) (n int64, ok bool) {
+	if a, ok = a.small(); !ok || scale < 0 || scale > maxScale {
+		return 0, false
+	}
+	u, s := magnitude(a.coef), int(a.scale)
+	for s > scale {
+		if u%10 != 0 {
+			return 0, false
+		}
+		u, s = u/10, s-1
+	}
+	if u >= pow10[18]/pow10[scale-s] {
+		return 0, false
+	}
+	n = int64(u * pow10[scale-s])
+	if a.coef < 0 {
+		n = -n
+	}
+	return n, true
+}
+
+// small is a on the fast path, its trailing zeros dropped when it was
+// read with more digits than the fast path holds (1.000000000000000000,
+// 19 digits, is 1); ok is false when it does not fit even so.
+func (a Amount) small() (Amount, bool) {
+	if a.big == nil {
+		return a, a.scale >= 0 && a.scale <= maxScale
+	}
+	var r apd.Decimal
+	r.Reduce(a.big)
+	if r.Form != apd.Finite || r.Exponent < -maxScale || r.Exponent > maxScale || !r.Coeff.IsInt64() {
+		return Amount{}, false
+	}
+	c, e := r.Coeff.Int64(), int(r.Exponent)
+	for ; e > 0 && c < int64(pow10[17]); e-- {
+		c *= 10
+	}
+	if e > 0 || c >= int64(pow10[18]) {
+		return Amount{}, false
+	}
+	if r.Negative {
+		c = -c
+	}
+	return Amount{coef: c, scale: int32(-e)}, true
+}
+
+// magnitude is |n| (n > math.MinInt64, as every fast-path coefficient).
+func magnitude(n int64) uint64 {
+	if n < 0 {
+		return uint64(-n)
+	}
+	return uint64(n)
+}
+
 // Decimal returns a as an apd decimal (allocating).
 func (a Amount) Decimal() *apd.Decimal {
 	if a.big != nil {

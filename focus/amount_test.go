@@ -345,3 +345,51 @@ func bytesOf(c byte, n int) []byte {
 	}
 	return b
 }
+
+// docs/scale.md, "The usage store": the store keeps a file's amounts as
+// INT64 decimals of one scale when every amount fits 18 digits at it.
+func TestAmountDigitsAndUnscaled(t *testing.T) {
+	for _, c := range []struct {
+		in              string
+		whole, decimals int
+		ok              bool
+		scale           int
+		unscaled        int64
+		fits            bool
+	}{
+		{"0", 0, 0, true, 6, 0, true},
+		{"12.50", 2, 1, true, 6, 12500000, true},
+		{"-0.000123", 0, 6, true, 6, -123, true},
+		{"-0.000123", 0, 6, true, 5, 0, false}, // would lose a digit
+		{"1.5E-7", 0, 8, true, 8, 15, true},
+		{"1.5E+3", 4, 0, true, 2, 150000, true},
+		{"123456789012.345678", 12, 6, true, 6, 123456789012345678, true},
+		{"123456789012.345678", 12, 6, true, 7, 0, false}, // 19 digits
+		{"999999999999999999", 18, 0, true, 0, 999999999999999999, true},
+		{"0.000000000000000001", 0, 18, true, 18, 1, true},
+		{"1.000000000000000000", 1, 0, true, 17, 100000000000000000, true},
+		{"1.000000000000000000", 1, 0, true, 18, 0, false},
+		{"-2.5000000000000000000000", 1, 1, true, 3, -2500, true}, // read beyond the fast path, reduced
+		{"1E+17", 18, 0, true, 0, 100000000000000000, true},
+		{"1E+20", 0, 0, false, 0, 0, false},
+		{"0.0000000000000000001", 0, 0, false, 18, 0, false}, // beyond the fast path
+		{"12345678901234567890", 0, 0, false, 0, 0, false},
+	} {
+		a := MustAmount(c.in)
+		whole, decimals, ok := a.Digits()
+		if whole != c.whole || decimals != c.decimals || ok != c.ok {
+			t.Errorf("%s.Digits() = %d, %d, %v; want %d, %d, %v", c.in, whole, decimals, ok, c.whole, c.decimals, c.ok)
+		}
+		n, fits := a.Unscaled(c.scale)
+		if n != c.unscaled || fits != c.fits {
+			t.Errorf("%s.Unscaled(%d) = %d, %v; want %d, %v", c.in, c.scale, n, fits, c.unscaled, c.fits)
+		}
+		// What Digits allows, Unscaled does, and reads back as the amount.
+		if ok && whole+decimals <= 18 {
+			n, fits := a.Unscaled(decimals)
+			if back := (Amount{coef: n, scale: int32(decimals)}); !fits || back.String() != a.String() {
+				t.Errorf("%s at its own scale %d: %d, %v", c.in, decimals, n, fits)
+			}
+		}
+	}
+}

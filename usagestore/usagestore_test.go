@@ -1,6 +1,7 @@
 package usagestore_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -10,7 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/parquet-go/parquet-go"
+
 	"github.com/partnerlink/partnerlink"
+	"github.com/partnerlink/partnerlink/focus"
 	"github.com/partnerlink/partnerlink/usagestore"
 )
 
@@ -135,5 +139,72 @@ func TestSplitRefusesFarDates(t *testing.T) {
 	parts, err := st.Split(ctx, "h", strings.NewReader(good), "u.csv", false)
 	if err != nil || len(parts) != 1 || parts[0].Rows != 1 {
 		t.Fatalf("split with the temporary folder elsewhere: %+v %v", parts, err)
+	}
+}
+
+// docs/scale.md, "The usage store": a file's amounts are kept as INT64
+// decimals of the scale its amounts need when every one fits 18 digits at
+// it, else as text; either way they read back as they were.
+func TestSplitKeepsAmountsExact(t *testing.T) {
+	ctx := context.Background()
+	for _, c := range []struct {
+		name    string
+		amounts []string // EffectiveCost, BilledCost, x_EffectiveCostInUsd of each row
+		want    string   // EffectiveCost's physical and logical type
+	}{
+		{"decimals", []string{"1.5", "2", "0.25", "12.500000", "0.000123", "-3", "1.000000000000000000", "7", "0"}, "INT64 DECIMAL(18,6)"},
+		{"whole", []string{"1", "2", "3", "1E+3", "-40", "5"}, "INT64 DECIMAL(18,0)"},
+		{"more than 18 digits", []string{"1.5", "123456789012.3456789", "2", "0", "0", "0"}, "BYTE_ARRAY STRING"},
+		{"beyond the fast path", []string{"1.5", "0.0000000000000000001", "2"}, "BYTE_ARRAY STRING"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var b strings.Builder
+			b.WriteString("ChargePeriodStart,ChargePeriodEnd,ChargeCategory,ResourceId,SubAccountId,ServiceName,BillingCurrency,EffectiveCost,BilledCost,x_EffectiveCostInUsd\n")
+			for i := 0; i+3 <= len(c.amounts); i += 3 {
+				fmt.Fprintf(&b, "2026-11-01T00:00:00Z,2026-11-02T00:00:00Z,Usage,/subscriptions/f0f0f0f0-0000-4000-8000-000000000001/r%d,f0f0f0f0-0000-4000-8000-000000000001,S,EUR,%s,%s,%s\n",
+					i, c.amounts[i], c.amounts[i+1], c.amounts[i+2])
+			}
+			st, err := usagestore.Open(ctx, "file://"+filepath.Join(t.TempDir(), "store"), 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			parts, err := st.Split(ctx, "h", strings.NewReader(b.String()), "u.csv", true)
+			if err != nil || len(parts) != 1 {
+				t.Fatalf("split: %+v %v", parts, err)
+			}
+			data, err := st.Read(ctx, parts[0].Key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f, err := parquet.OpenFile(bytes.NewReader(data), int64(len(data)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, col := range []string{"EffectiveCost", "BilledCost", "x_EffectiveCostInUsd"} {
+				leaf, _ := f.Schema().Lookup(col)
+				typ := leaf.Node.Type()
+				got := typ.Kind().String()
+				if lt := typ.LogicalType(); lt != nil && lt.String() != "" {
+					got += " " + lt.String()
+				}
+				if got != c.want {
+					t.Errorf("%s is %s, want %s", col, got, c.want)
+				}
+			}
+			var read []string
+			err = focus.Scan(bytes.NewReader(data), parts[0].Key, focus.Options{}, func(_ int, r *focus.Row) error {
+				read = append(read, r.EffectiveCost.String(), r.BilledCost.String(), r.EffectiveCostInUSD.String())
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, a := range c.amounts {
+				if want := focus.MustAmount(a).String(); i >= len(read) || read[i] != want {
+					t.Fatalf("amounts read back %q, want %q at %d", read, want, i)
+				}
+			}
+		})
 	}
 }

@@ -39,7 +39,7 @@ import (
 
 func main() {
 	var p gen.Params
-	mode := flag.String("mode", "bench", "bench (the runner), close (the monthly close beside attribute), scale (the usage store and workers, docs/scale.md); gen, duckdb, toparquet, dictparquet, retypeparquet, int96parquet, csvscan or store-pass (their subprocesses)")
+	mode := flag.String("mode", "bench", "bench (the runner), close (the monthly close beside attribute), scale (the usage store and workers, docs/scale.md); gen, duckdb, toparquet, dictparquet, retypeparquet, int96parquet, csvscan, store-pass (their subprocesses) or split (-usage FILE -dir FOLDER: the usage store split alone, into an emptied FOLDER)")
 	flag.IntVar(&p.Tenants, "tenants", 2000, "customer tenants")
 	flag.IntVar(&p.AssignmentsPerTenant, "assignments", 100, "role assignments per customer tenant")
 	flag.Int64Var(&p.Rows, "rows", 1_000_000, "usage rows")
@@ -93,6 +93,10 @@ func main() {
 	case "store-pass":
 		if err := storePass(*dir, *fromS, max(1, *repeat)); err != nil {
 			log.Fatalf("store-pass: %v", err)
+		}
+	case "split":
+		if err := splitOnce(*usagePath, *dir); err != nil {
+			log.Fatalf("split: %v", err)
 		}
 	case "scale":
 		p.Month = from

@@ -244,24 +244,43 @@ func storePass(dataDir, fromS string, repeat int) error {
 		}
 		return run.Result(), nil
 	}
+	// The store read as a close on one process reads it (report.runLocal):
+	// one run, each goroutine one of its workers taking the next bucket,
+	// parts numbered in bucket order, then file order.
+	first := make([]int, store.Buckets)
+	nParts := 0
+	for b := range keys {
+		first[b], nParts = nParts, nParts+len(keys[b])
+	}
 	partitions := func() (*attribution.Result, error) {
-		parts := make([]*attribution.Result, store.Buckets)
-		errs := make([]error, store.Buckets)
+		const workers = 2
+		run, err := prep.Run(workers)
+		if err != nil {
+			return nil, err
+		}
 		next := make(chan int, store.Buckets)
 		for b := range store.Buckets {
 			next <- b
 		}
 		close(next)
+		errs := make([]error, workers)
 		var wg sync.WaitGroup
-		for range 2 {
+		for w := range workers {
 			wg.Go(func() {
 				for b := range next {
-					pt, err := report.ComputePartition(ctx, prep, store, keys[b])
-					if err != nil {
-						errs[b] = err
-						continue
+					for i, key := range keys[b] {
+						part, _, done, err := store.OpenPart(ctx, key, nil)
+						if err != nil {
+							errs[w] = err
+							return
+						}
+						_, err = run.ScanAs(w, int64(first[b]+i), part, key)
+						done()
+						if err != nil {
+							errs[w] = err
+							return
+						}
 					}
-					parts[b] = pt.PerID
 				}
 			})
 		}
@@ -269,7 +288,7 @@ func storePass(dataDir, fromS string, repeat int) error {
 		if err := errors.Join(errs...); err != nil {
 			return nil, err
 		}
-		return attribution.Merge(parts), nil
+		return run.Result(), nil
 	}
 	var tCSV, tStore []time.Duration
 	var want, got bytes.Buffer
@@ -307,4 +326,35 @@ func emptyDir(dir string) (string, error) {
 		return "", err
 	}
 	return dir, os.Mkdir(dir, 0o700)
+}
+
+// splitOnce splits a usage file into a usage store in dir (emptied first),
+// as an import does, and prints the time it took (docs/scale.md; measure
+// its memory with /usr/bin/time).
+func splitOnce(usagePath, dir string) error {
+	ctx := context.Background()
+	if _, err := emptyDir(dir); err != nil {
+		return err
+	}
+	store, err := usagestore.Open(ctx, "file://"+dir, usagestore.DefaultBuckets)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	f, err := os.Open(usagePath)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	start := time.Now()
+	parts, err := store.Split(ctx, "bench", f, filepath.Base(usagePath), false)
+	if err != nil {
+		return err
+	}
+	var bytes int64
+	for _, p := range parts {
+		bytes += p.Bytes
+	}
+	fmt.Printf("split %s into %d parts, %d MB, in %.2fs\n", usagePath, len(parts), bytes>>20, time.Since(start).Seconds())
+	return nil
 }
