@@ -205,6 +205,24 @@ func TestSplitKeepsAmountsExact(t *testing.T) {
 					t.Fatalf("amounts read back %q, want %q at %d", read, want, i)
 				}
 			}
+			// A Parquet file splits too (its amounts read twice, as any
+			// file's): the part split again holds the same amounts.
+			again, err := st.Split(ctx, "h2", bytes.NewReader(data), "u.parquet", true)
+			if err != nil || len(again) != 1 {
+				t.Fatalf("split of the part: %+v %v", again, err)
+			}
+			data2, err := st.Read(ctx, again[0].Key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var read2 []string
+			err = focus.Scan(bytes.NewReader(data2), again[0].Key, focus.Options{}, func(_ int, r *focus.Row) error {
+				read2 = append(read2, r.EffectiveCost.String(), r.BilledCost.String(), r.EffectiveCostInUSD.String())
+				return nil
+			})
+			if err != nil || strings.Join(read2, " ") != strings.Join(read, " ") {
+				t.Errorf("the part split again reads %q (%v), want %q", read2, err, read)
+			}
 		})
 	}
 }
