@@ -154,8 +154,15 @@ type splitRow struct {
 // pqRow is a usage row as the store keeps it: the columns attribution reads,
 // instants to the nanosecond, amounts as exact decimal text. pqRowUSD adds
 // Azure's x_EffectiveCostInUsd; pqDecRow and pqDecRowUSD hold the amounts
-// as INT64 decimals of the file's scale (amountForm).
+// as INT64 decimals of the file's scale (amountForm). Their first columns
+// are pqKeys' (an embedded struct's fields are columns of their own).
 type pqRow struct {
+	pqKeys
+	EffectiveCost string `parquet:"EffectiveCost,zstd"`
+	BilledCost    string `parquet:"BilledCost,zstd"`
+}
+
+type pqKeys struct {
 	ChargePeriodStart time.Time `parquet:"ChargePeriodStart,timestamp(nanosecond),dict,zstd"`
 	ChargePeriodEnd   time.Time `parquet:"ChargePeriodEnd,timestamp(nanosecond),dict,zstd"`
 	ChargeCategory    string    `parquet:"ChargeCategory,dict,zstd"`
@@ -163,8 +170,6 @@ type pqRow struct {
 	ResourceID        string    `parquet:"ResourceId,dict,zstd"`
 	ServiceName       string    `parquet:"ServiceName,dict,zstd"`
 	BillingCurrency   string    `parquet:"BillingCurrency,dict,zstd"`
-	EffectiveCost     string    `parquet:"EffectiveCost,zstd"`
-	BilledCost        string    `parquet:"BilledCost,zstd"`
 }
 
 type pqRowUSD struct {
@@ -173,15 +178,9 @@ type pqRowUSD struct {
 }
 
 type pqDecRow struct {
-	ChargePeriodStart time.Time `parquet:"ChargePeriodStart,timestamp(nanosecond),dict,zstd"`
-	ChargePeriodEnd   time.Time `parquet:"ChargePeriodEnd,timestamp(nanosecond),dict,zstd"`
-	ChargeCategory    string    `parquet:"ChargeCategory,dict,zstd"`
-	SubAccountID      string    `parquet:"SubAccountId,dict,zstd"`
-	ResourceID        string    `parquet:"ResourceId,dict,zstd"`
-	ServiceName       string    `parquet:"ServiceName,dict,zstd"`
-	BillingCurrency   string    `parquet:"BillingCurrency,dict,zstd"`
-	EffectiveCost     int64     `parquet:"EffectiveCost,decimal(0:18),zstd"`
-	BilledCost        int64     `parquet:"BilledCost,decimal(0:18),zstd"`
+	pqKeys
+	EffectiveCost int64 `parquet:"EffectiveCost,decimal(0:18),zstd"`
+	BilledCost    int64 `parquet:"BilledCost,decimal(0:18),zstd"`
 }
 
 type pqDecRowUSD struct {
@@ -262,9 +261,10 @@ func newRowWriter[T any](w io.Writer, opts []parquet.WriterOption, row func(*spl
 // rowWriter starts a part's writer for the split's amount form.
 func rowWriter(w io.Writer, form amountForm, hasUSD bool) (interface{ Close() error }, func([]splitRow) error) {
 	opts := []parquet.WriterOption{parquet.MaxRowsPerRowGroup(rowsPerGroup)}
-	text := func(r *splitRow) pqRow {
-		return pqRow{r.start, r.end, r.category, r.sub, r.resource, r.service, r.currency, r.effective.String(), r.billed.String()}
+	keys := func(r *splitRow) pqKeys {
+		return pqKeys{r.start, r.end, r.category, r.sub, r.resource, r.service, r.currency}
 	}
+	text := func(r *splitRow) pqRow { return pqRow{keys(r), r.effective.String(), r.billed.String()} }
 	if !form.decimal {
 		if hasUSD {
 			return newRowWriter(w, opts, func(r *splitRow) (pqRowUSD, error) { return pqRowUSD{text(r), r.usd.String()}, nil })
@@ -288,7 +288,7 @@ func rowWriter(w io.Writer, form amountForm, hasUSD bool) (interface{ Close() er
 			return pqDecRow{}, err
 		}
 		billed, err := unscaled(r.billed)
-		return pqDecRow{r.start, r.end, r.category, r.sub, r.resource, r.service, r.currency, eff, billed}, err
+		return pqDecRow{keys(r), eff, billed}, err
 	}
 	if hasUSD {
 		return newRowWriter(w, opts, func(r *splitRow) (pqDecRowUSD, error) {
