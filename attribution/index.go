@@ -306,10 +306,13 @@ func markUngranted(ix *Index) {
 // normalizeGrants sorts grants by partner (so one pass credits each partner
 // once) and drops exact duplicates.
 func normalizeGrants(gs []grant) []grant {
-	slices.SortFunc(gs, func(a, b grant) int {
-		return cmp.Or(cmp.Compare(a.partner, b.partner), cmp.Compare(a.from, b.from), cmp.Compare(a.to, b.to), compareBool(b.writer, a.writer))
-	})
+	slices.SortFunc(gs, compareGrants)
 	return slices.Compact(gs)
+}
+
+// compareGrants is normalizeGrants' order.
+func compareGrants(a, b grant) int {
+	return cmp.Or(cmp.Compare(a.partner, b.partner), cmp.Compare(a.from, b.from), cmp.Compare(a.to, b.to), compareBool(b.writer, a.writer))
 }
 
 func compareBool(a, b bool) int {
@@ -405,7 +408,9 @@ func (ix *Index) resolve(sub *subscription, res []byte, memo *grantMemo) []grant
 	if len(own) == 1 && len(sub.grants) == 0 {
 		return own[0] // a scope's list is normalized already; shared, read-only
 	}
-	if memo == nil {
+	if memo == nil || len(deepest) == len(res) {
+		// (A resource with grants of its own shares its list with no
+		// other: nothing to remember.)
 		return mergeGrants(sub.grants, own)
 	}
 	// The scopes with grants above the deepest one are the same for every
@@ -460,17 +465,32 @@ func noteScopeDepths(ix *Index) {
 }
 
 // mergeGrants is the normalized union of the subscription's grants and
-// those of the scopes inside it.
+// those of the scopes inside it. Each list is normalized already, so they
+// are merged, not sorted again: the union of the lists sorted
+// (normalizeGrants' order is total) without repeats.
 func mergeGrants(sub []grant, own [][]grant) []grant {
-	n := len(sub)
-	for _, gs := range own {
+	var buf [9][]grant
+	lists := append(append(buf[:0], sub), own...)
+	n := 0
+	for _, gs := range lists {
 		n += len(gs)
 	}
-	out := append(make([]grant, 0, n), sub...)
-	for _, gs := range own {
-		out = append(out, gs...)
+	out := make([]grant, 0, n)
+	for {
+		best := -1
+		for i, gs := range lists {
+			if len(gs) > 0 && (best < 0 || compareGrants(gs[0], lists[best][0]) < 0) {
+				best = i
+			}
+		}
+		if best < 0 {
+			return out
+		}
+		if g := lists[best][0]; len(out) == 0 || out[len(out)-1] != g {
+			out = append(out, g)
+		}
+		lists[best] = lists[best][1:]
 	}
-	return normalizeGrants(out)
 }
 
 // grantMemo holds a run's grant lists by subscription and deepest scope
