@@ -366,7 +366,7 @@ func (s *Store) Split(ctx context.Context, hash string, rd io.ReadSeeker, name s
 		errOnce.Do(func() { firstErr = err })
 		failed.Store(true)
 	}
-	lanes := make([]chan laneWork, max(runtime.GOMAXPROCS(0)-1, 1))
+	lanes := make([]chan laneWork, max(runtime.GOMAXPROCS(0), 2))
 	var wg sync.WaitGroup
 	for i := range lanes {
 		lanes[i] = make(chan laneWork, 4)
@@ -396,8 +396,8 @@ func (s *Store) Split(ctx context.Context, hash string, rd io.ReadSeeker, name s
 		return pw, nil
 	}
 	// Strings that repeat from row to row are shared, not copied each time.
-	var category, currency, service []byte
-	var categoryS, currencyS, serviceS, subS string
+	var category, currency, service, resource []byte
+	var categoryS, currencyS, serviceS, resourceS, subS string
 	intern := func(b []byte, last *[]byte, s *string) string {
 		if !bytes.Equal(b, *last) || *s == "" {
 			*last, *s = append((*last)[:0], b...), string(b)
@@ -405,6 +405,8 @@ func (s *Store) Split(ctx context.Context, hash string, rd io.ReadSeeker, name s
 		return *s
 	}
 	var subGUID focus.GUID
+	var lastStart, lastEnd time.Time
+	var pw *partWriter // the last row's part
 	var seen int
 	err = focus.Scan(rd, name, focus.Options{Workers: 1}, func(_ int, r *focus.Row) error {
 		if failed.Load() {
@@ -415,25 +417,31 @@ func (s *Store) Split(ctx context.Context, hash string, rd io.ReadSeeker, name s
 				return err
 			}
 		}
-		if !storable(r.ChargePeriodStart) || !storable(r.ChargePeriodEnd) {
-			return partnerlink.Errorf(partnerlink.EINVALID, "%s line %d: the charge period %s to %s lies outside the years the usage store keeps (%d to %d, nanosecond timestamps)",
-				name, r.Line, r.ChargePeriodStart.Format(time.RFC3339), r.ChargePeriodEnd.Format(time.RFC3339), minYear, maxYear)
-		}
-		t := r.ChargePeriodStart.UTC()
-		k := [2]int{t.Year()*12 + int(t.Month()) - 1, attribution.BucketOf(r.Subscription, s.Buckets)}
-		pw := writers[k]
-		if pw == nil {
-			var err error
-			if pw, err = open(t.Format("2006-01"), k[1]); err != nil {
-				return err
+		// Rows come grouped by day and subscription: their checks and
+		// their part are worked out when either changes.
+		if sameStart := pw != nil && r.ChargePeriodStart.Equal(lastStart); !sameStart || !r.ChargePeriodEnd.Equal(lastEnd) || r.Subscription != subGUID {
+			if !storable(r.ChargePeriodStart) || !storable(r.ChargePeriodEnd) {
+				return partnerlink.Errorf(partnerlink.EINVALID, "%s line %d: the charge period %s to %s lies outside the years the usage store keeps (%d to %d, nanosecond timestamps)",
+					name, r.Line, r.ChargePeriodStart.Format(time.RFC3339), r.ChargePeriodEnd.Format(time.RFC3339), minYear, maxYear)
 			}
-			writers[k], order = pw, append(order, k)
+			if !sameStart || r.Subscription != subGUID {
+				t := r.ChargePeriodStart.UTC()
+				k := [2]int{t.Year()*12 + int(t.Month()) - 1, attribution.BucketOf(r.Subscription, s.Buckets)}
+				if pw = writers[k]; pw == nil {
+					var err error
+					if pw, err = open(t.Format("2006-01"), k[1]); err != nil {
+						return err
+					}
+					writers[k], order = pw, append(order, k)
+				}
+			}
+			lastStart, lastEnd = r.ChargePeriodStart, r.ChargePeriodEnd
 		}
 		if r.Subscription != subGUID || subS == "" {
 			subGUID, subS = r.Subscription, r.Subscription.String()
 		}
 		row := splitRow{start: r.ChargePeriodStart, end: r.ChargePeriodEnd,
-			category: intern(r.ChargeCategory, &category, &categoryS), sub: subS, resource: string(r.ResourceID),
+			category: intern(r.ChargeCategory, &category, &categoryS), sub: subS, resource: intern(r.ResourceID, &resource, &resourceS),
 			service: intern(r.ServiceName, &service, &serviceS), currency: intern(r.BillingCurrency, &currency, &currencyS),
 			effective: r.EffectiveCost, billed: r.BilledCost}
 		if hasUSD {
