@@ -346,9 +346,10 @@ type laneWork struct {
 // spelling of a resource id is its earliest row: docs/rules.md). It reads
 // the file twice: first its amounts, for the form they are stored in
 // (amountForm), then its rows. One goroutine reads; the parts are encoded
-// and compressed by the others ("lanes"), each part by one lane. Nothing
-// is recorded; on an error the objects written are left to be overwritten
-// by the next split.
+// and compressed by one goroutine per core ("lanes", each part by one:
+// encoding is most of the work, so the reader shares a core with a lane).
+// Nothing is recorded; on an error the objects written are left to be
+// overwritten by the next split.
 func (s *Store) Split(ctx context.Context, hash string, rd io.ReadSeeker, name string, hasUSD bool) ([]partnerlink.UsagePart, error) {
 	form, err := amountFormOf(ctx, rd, name, hasUSD)
 	if err != nil {
