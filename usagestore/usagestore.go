@@ -42,8 +42,8 @@ const MaxBuckets = 4096
 // rowsPerGroup bounds a Parquet row group: a part is read in parallel by
 // row group, and a writer holds one group per part in memory. Each group
 // has its own dictionary of resource ids, resolved by the reader once per
-// group: 131,072 rows read a month 3 % faster than 65,536 and took the
-// split of 10M rows from about 500 to 570 MiB (docs/scale.md).
+// group: 131,072 rows read a little faster than 65,536, for a little more
+// memory while splitting (docs/scale.md).
 const rowsPerGroup = 128 << 10
 
 // Store is an open usage store.
@@ -191,8 +191,7 @@ type pqDecRowUSD struct {
 // amountForm is how a split stores a file's amounts: as INT64 decimals of
 // one scale (the most digits any of its amounts has after the point) when
 // every amount then fits 18 digits, else as text. A decimal is read as it
-// is, where text is parsed row by row: reading the store's month took
-// 0.89× the time of 0.72× (docs/scale.md).
+// is, where text is parsed row by row (docs/scale.md, "The usage store").
 type amountForm struct {
 	decimal bool
 	scale   int
@@ -241,7 +240,7 @@ func amountFormOf(ctx context.Context, rd io.Reader, name string, hasUSD bool) (
 
 // newRowWriter starts a part's Parquet writer for rows of type T, made
 // from splitRows by row.
-func newRowWriter[T any](w io.Writer, opts []parquet.WriterOption, row func(*splitRow) (T, error)) (interface{ Close() error }, func([]splitRow) error) {
+func newRowWriter[T any](w io.Writer, opts []parquet.WriterOption, row func(*splitRow) (T, error)) (io.Closer, func([]splitRow) error) {
 	pw := parquet.NewGenericWriter[T](w, opts...)
 	buf := make([]T, 0, batchRows)
 	return pw, func(rows []splitRow) error {
@@ -259,7 +258,7 @@ func newRowWriter[T any](w io.Writer, opts []parquet.WriterOption, row func(*spl
 }
 
 // rowWriter starts a part's writer for the split's amount form.
-func rowWriter(w io.Writer, form amountForm, hasUSD bool) (interface{ Close() error }, func([]splitRow) error) {
+func rowWriter(w io.Writer, form amountForm, hasUSD bool) (io.Closer, func([]splitRow) error) {
 	opts := []parquet.WriterOption{parquet.MaxRowsPerRowGroup(rowsPerGroup)}
 	keys := func(r *splitRow) pqKeys {
 		return pqKeys{r.start, r.end, r.category, r.sub, r.resource, r.service, r.currency}
@@ -315,7 +314,7 @@ type partWriter struct {
 	part  partnerlink.UsagePart
 	obj   *blob.Writer
 	n     *countWriter
-	pq    interface{ Close() error }
+	pq    io.Closer
 	write func(rows []splitRow) error
 	batch []splitRow
 	lane  int
