@@ -42,9 +42,10 @@ const MaxBuckets = 4096
 // rowsPerGroup bounds a Parquet row group: a part is read in parallel by
 // row group, and a writer holds one group per part in memory. Each group
 // has its own dictionary of resource ids, resolved by the reader once per
-// group: 131,072 rows read a little faster than 65,536, for a little more
-// memory while splitting (docs/scale.md).
-const rowsPerGroup = 128 << 10
+// group: 262,144 rows read faster than fewer (a close credits its
+// partitions in 10 % less time than with 131,072), for more memory while
+// splitting (docs/scale.md).
+const rowsPerGroup = 256 << 10
 
 // Store is an open usage store.
 type Store struct {
