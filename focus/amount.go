@@ -279,13 +279,9 @@ func (a Amount) Decimal() *apd.Decimal {
 // point; zero is "0" (docs/api.md#attribution-csv).
 func (a Amount) String() string {
 	if a.big == nil && a.scale >= 0 && a.scale <= maxScale {
-		// The fast path needs no decimal library: the usage store writes
-		// every amount of every imported row as text.
-		u := uint64(a.coef)
-		if a.coef < 0 {
-			u = -u
-		}
-		return fixedText(a.coef < 0, strconv.FormatUint(u, 10), int(a.scale))
+		// The fast path needs no decimal library: summaries and the usage
+		// store (for amounts it keeps as text) write amounts by the million.
+		return fixedText(a.coef < 0, strconv.FormatUint(magnitude(a.coef), 10), int(a.scale))
 	}
 	return formatDecimal(a.Decimal())
 }
@@ -400,11 +396,7 @@ func (f Fixed) Sum() Sum { return Sum{hi: f.hi, lo: f.lo} }
 // |coef| < 10^18 and the factor ≤ 10^18, so the product is below 2^120.
 func scaled(coef int64, scale int32) (int64, uint64) {
 	neg := coef < 0
-	u := uint64(coef)
-	if neg {
-		u = uint64(-coef)
-	}
-	hi, lo := bits.Mul64(u, pow10[maxScale-scale])
+	hi, lo := bits.Mul64(magnitude(coef), pow10[maxScale-scale])
 	if neg {
 		lo = ^lo + 1
 		hi = ^hi

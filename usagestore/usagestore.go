@@ -272,7 +272,8 @@ func rowWriter(w io.Writer, form amountForm, hasUSD bool) (io.Closer, func([]spl
 		return newRowWriter(w, opts, func(r *splitRow) (pqRow, error) { return text(r), nil })
 	}
 	// The scale is the file's: the tags are replaced (by Go field name).
-	for field, col := range map[string]string{"EffectiveCost": "EffectiveCost", "BilledCost": "BilledCost", "EffectiveCostInUSD": "x_EffectiveCostInUsd"} {
+	for _, c := range [][2]string{{"EffectiveCost", "EffectiveCost"}, {"BilledCost", "BilledCost"}, {"EffectiveCostInUSD", "x_EffectiveCostInUsd"}} {
+		field, col := c[0], c[1]
 		opts = append(opts, parquet.StructTag(reflect.StructTag(fmt.Sprintf(`parquet:"%s,decimal(%d:18),zstd"`, col, form.scale)), field))
 	}
 	unscaled := func(a focus.Amount) (int64, error) {
