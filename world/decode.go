@@ -23,52 +23,95 @@ import (
 // UTF-8), which finds and words any error exactly as before; this path only
 // has to agree with that one on the documents it accepts (instants are read
 // as encoding/json reads them: v1Times). data must be the caller's own: it
-// is changed while the goroutines run and restored before this returns.
-func decodeParallel(data []byte, doc *Document) bool {
-	members, ok := topLevel(data)
-	if !ok {
-		return false
-	}
+// is changed while the goroutines run, and restored when this declines.
+func decodeParallel(data []byte, doc *Document) (ok bool) {
 	type job struct {
 		raw  []byte
 		into any
 	}
-	var jobs [2][]job
-	work := 0 // bytes given to jobs[0], to balance the two
-	add := func(raw []byte, into any) {
-		i := 0
-		if work > len(data)/2 {
-			i = 1
-		}
-		if i == 0 {
-			work += len(raw)
-		}
-		jobs[i] = append(jobs[i], job{raw, into})
+	// The first goroutine decodes the members before the role assignments
+	// while the rest of the document is delimited, then the first half of
+	// the role assignments; the second, once the document is delimited,
+	// the second half and the members after them.
+	first, second := make(chan job, 16), make(chan job, 16)
+	var failed [2]bool
+	var wg sync.WaitGroup
+	for i, jobs := range [2]chan job{first, second} {
+		wg.Go(func() {
+			for j := range jobs {
+				if failed[i] {
+					continue // drain
+				}
+				if err := jsonv2.Unmarshal(j.raw, j.into, jsonv2.RejectUnknownMembers(true), v1Times); err != nil {
+					failed[i] = true
+				}
+			}
+		})
 	}
-	var firstHalf, secondHalf []RoleAssignment
+	stop := sync.OnceFunc(func() {
+		close(first)
+		close(second)
+		wg.Wait()
+	})
+	var restore func() // puts data back as it was
+	defer func() {
+		stop()
+		if !ok && restore != nil {
+			restore()
+		}
+	}()
+
+	work := 0 // bytes given to the first goroutine, to balance the two
+	var later []job
+	add := func(raw []byte, into any) {
+		if work > len(data)/2 {
+			later = append(later, job{raw, into})
+			return
+		}
+		work += len(raw)
+		first <- job{raw, into}
+	}
+	var all, firstHalf, secondHalf []RoleAssignment
 	split := false
-	for _, m := range members {
+	cutAt := func(name string) int {
+		if name != "roleAssignments" {
+			return -1
+		}
+		// The first goroutine started while the role assignments were
+		// being delimited: it takes a tenth of the document more than
+		// half (measured on the bench's world: docs/performance.md).
+		return len(data)*6/10 - work
+	}
+	found := func(m member) bool {
 		switch m.name {
 		case "version":
-			if err := jsonv2.Unmarshal(m.raw, &doc.Version); err != nil {
-				return false
-			}
+			return jsonv2.Unmarshal(m.raw, &doc.Version) == nil
 		case "roleAssignments":
-			cut := arrayMiddle(m.raw)
-			if cut < 0 {
+			if m.cut < 0 {
 				add(m.raw, &doc.RoleAssignments)
-				continue
+				return true
 			}
-			// "[a, b, c, d]" → "[a, b]" and "[c, d]": the comma at cut
-			// becomes the first half's closing bracket (put back below),
-			// the second half is copied behind an opening one.
-			second := make([]byte, 0, len(m.raw)-cut)
-			second = append(append(second, '['), m.raw[cut+1:]...)
-			m.raw[cut] = ']'
-			defer func(b []byte) { b[0] = ',' }(m.raw[cut:])
-			jobs[0] = append(jobs[0], job{m.raw[:cut+1], &firstHalf})
-			jobs[1] = append(jobs[1], job{second, &secondHalf})
-			work += cut
+			// "[a, b, c, d]" → "[a, b]" and "[c, d]" in place: the first
+			// half moves one byte to the left, over the ':' before the
+			// array, so that the byte before the comma at cut closes it
+			// and the comma opens the second half (copying a half
+			// elsewhere would take longer).
+			at, cut, colon := m.at, m.cut, data[m.at-1]
+			copy(data[at-1:], data[at:at+cut])
+			data[at+cut-1], data[at+cut] = ']', '['
+			restore = func() {
+				copy(data[at:at+cut], data[at-1:at+cut-1])
+				data[at-1], data[at+cut] = colon, ','
+			}
+			// One array for both halves, sized from the first half's
+			// count and the second's share of the bytes, so that
+			// neither grows and they need no copy into one.
+			n, rest := m.before, len(m.raw)-cut
+			all = make([]RoleAssignment, 0, n+n*rest/cut+n/16+16)
+			firstHalf, secondHalf = all[:0:n], all[n:n]
+			first <- job{data[at-1 : at+cut], &firstHalf}
+			later = append(later, job{data[at+cut : at+len(m.raw)], &secondHalf})
+			work = len(data) // the rest goes to the second goroutine
 			split = true
 		default:
 			field := documentField(doc, m.name)
@@ -77,22 +120,15 @@ func decodeParallel(data []byte, doc *Document) bool {
 			}
 			add(m.raw, field)
 		}
+		return true
 	}
-	var failed [2]bool
-	var wg sync.WaitGroup
-	for i := range jobs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for _, j := range jobs[i] {
-				if err := jsonv2.Unmarshal(j.raw, j.into, jsonv2.RejectUnknownMembers(true), v1Times); err != nil {
-					failed[i] = true
-					return
-				}
-			}
-		}()
+	if !topLevel(data, cutAt, found) {
+		return false
 	}
-	wg.Wait()
+	for _, j := range later {
+		second <- j
+	}
+	stop()
 	if failed[0] || failed[1] {
 		return false
 	}
@@ -102,7 +138,11 @@ func decodeParallel(data []byte, doc *Document) bool {
 		if len(firstHalf) == 0 || len(secondHalf) == 0 {
 			return false
 		}
-		doc.RoleAssignments = append(firstHalf, secondHalf...)
+		if n := len(firstHalf); cap(secondHalf) == cap(all)-n && &secondHalf[0] == &all[:n+1][n] {
+			doc.RoleAssignments = all[:n+len(secondHalf)]
+		} else { // the second half outgrew its room
+			doc.RoleAssignments = append(firstHalf, secondHalf...)
+		}
 	}
 	return true
 }
@@ -123,57 +163,73 @@ var v1Times = jsonv2.WithUnmarshalers(jsonv2.UnmarshalFromFunc(func(dec *jsontex
 type member struct {
 	name string
 	raw  []byte
+	at   int // where raw starts in the document
+	// cut is the index in raw of the first comma between two elements of
+	// the array at or after the offset topLevel's cutAt asked for, and
+	// before the number of elements before it; cut is -1 when none was
+	// asked for or there is none.
+	cut, before int
 }
 
-// topLevel splits the document's top-level object into members with a
-// walk over the bytes (encoding/json would scan the whole document once
-// more just to find them). It reports false for anything but one object
-// whose member names are plain (no escapes), distinct and exactly spelt,
-// and nothing after it but white space. Each value is only delimited here;
-// its own decoder checks it.
-func topLevel(data []byte) ([]member, bool) {
+// topLevel walks the document's top-level object over its bytes
+// (encoding/json would scan the whole document once more just to find its
+// members), handing found each member as soon as it is delimited, and
+// reports whether the document is one object whose member names are plain
+// (no escapes), distinct and exactly spelt, with nothing after it but
+// white space, and found took every member. cutAt names, for a member
+// name, where in its value to look for a cut (member.cut), or -1. Each
+// value is only delimited here; its own decoder checks it.
+func topLevel(data []byte, cutAt func(name string) int, found func(member) bool) bool {
 	i := skipSpace(data, 0)
 	if i >= len(data) || data[i] != '{' {
-		return nil, false
+		return false
 	}
 	i = skipSpace(data, i+1)
-	var members []member
 	seen := map[string]bool{}
 	for i < len(data) && data[i] != '}' {
-		if len(members) > 0 {
+		if len(seen) > 0 {
 			if data[i] != ',' {
-				return nil, false
+				return false
 			}
 			i = skipSpace(data, i+1)
 		}
 		if i >= len(data) || data[i] != '"' {
-			return nil, false
+			return false
 		}
 		j := bytes.IndexByte(data[i+1:], '"')
 		if j < 0 {
-			return nil, false
+			return false
 		}
 		name := string(data[i+1 : i+1+j])
 		if strings.IndexByte(name, '\\') >= 0 || seen[name] {
-			return nil, false
+			return false
 		}
 		seen[name] = true
 		i = skipSpace(data, i+j+2)
 		if i >= len(data) || data[i] != ':' {
-			return nil, false
+			return false
 		}
 		i = skipSpace(data, i+1)
-		end := valueEnd(data, i)
-		if end < 0 {
-			return nil, false
+		m := member{name: name, at: i, cut: -1}
+		end := -1
+		if from := cutAt(name); from >= 0 && i < len(data) && data[i] == '[' {
+			end, m.cut, m.before = arrayEnd(data, i, i+from)
+		} else {
+			end = valueEnd(data, i)
 		}
-		members = append(members, member{name, data[i:end]})
+		if end < 0 {
+			return false
+		}
+		m.raw = data[i:end]
+		if m.cut >= 0 {
+			m.cut -= i
+		}
+		if !found(m) {
+			return false
+		}
 		i = skipSpace(data, end)
 	}
-	if i >= len(data) || skipSpace(data, i+1) != len(data) {
-		return nil, false
-	}
-	return members, true
+	return i < len(data) && skipSpace(data, i+1) == len(data)
 }
 
 func skipSpace(data []byte, i int) int {
@@ -274,27 +330,39 @@ func documentField(doc *Document, name string) any {
 	return nil
 }
 
-// arrayMiddle returns the index in raw (a JSON array) of the comma between
-// two elements nearest after the middle, or -1 when there is none. It steps
-// from element to element with valueEnd, so a comma inside a string or a
-// nested value is never taken for a separator.
-func arrayMiddle(raw []byte) int {
-	if len(raw) == 0 || raw[0] != '[' {
-		return -1
+// arrayEnd is valueEnd for the array at data[i], which also returns the
+// index of the first comma between two of its elements at or after mark,
+// and the number of elements before that comma (cut is -1 when there is
+// none). It steps from element to element with valueEnd, so a comma inside
+// a string or a nested value is never taken for a separator.
+func arrayEnd(data []byte, i, mark int) (end, cut, before int) {
+	cut = -1
+	n := 0
+	k := skipSpace(data, i+1)
+	if k < len(data) && data[k] == ']' {
+		return k + 1, -1, 0
 	}
-	for i := skipSpace(raw, 1); i < len(raw) && raw[i] != ']'; {
-		end := valueEnd(raw, i)
-		if end < 0 {
-			return -1
+	for k < len(data) {
+		e := valueEnd(data, k)
+		if e <= k { // no value here
+			return -1, -1, 0
 		}
-		i = skipSpace(raw, end)
-		if i >= len(raw) || raw[i] != ',' {
-			return -1
+		n++
+		k = skipSpace(data, e)
+		if k >= len(data) {
+			return -1, -1, 0
 		}
-		if i >= len(raw)/2 {
-			return i
+		switch data[k] {
+		case ']':
+			return k + 1, cut, before
+		case ',':
+			if cut < 0 && k >= mark {
+				cut, before = k, n
+			}
+			k = skipSpace(data, k+1)
+		default:
+			return -1, -1, 0
 		}
-		i = skipSpace(raw, i+1)
 	}
-	return -1
+	return -1, -1, 0
 }

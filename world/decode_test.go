@@ -56,16 +56,22 @@ func TestDecodeParallelEqualsSequential(t *testing.T) {
 }
 
 // decodeParallel declines what it cannot decode exactly as before, so Read
-// words the error the old way (the messages are tested in world_test.go).
+// words the error the old way (the messages are tested in world_test.go),
+// and leaves the bytes as they were for that decode.
 func TestDecodeParallelDeclines(t *testing.T) {
 	for _, data := range []string{
 		``, `[]`, `{"version":1,"Tenants":[]}`, `{"version":1,"colour":"red"}`, `{"tenants":[],"tenants":[]}`,
 		`{"version":"1"}`, `{"roleAssignments":[{"scop":"/"}]}`, `{"roleAssignments":[{"id":"a"},{"id":1}]}`,
 		`{"version":1} {}`, `{"version":1`, `{"links":[{"from":"yesterday"}]}`,
+		`{"version":1,"roleAssignments":[{"id":"a"},{"id":"b"},{"id":"c"}],"links":[{"from":"yesterday"}]}`,
 	} {
 		var doc Document
-		if decodeParallel([]byte(data), &doc) {
+		b := []byte(data)
+		if decodeParallel(b, &doc) {
 			t.Errorf("decodeParallel accepted %q", data)
+		}
+		if string(b) != data {
+			t.Errorf("decodeParallel declined %q and left %q", data, b)
 		}
 	}
 }
@@ -89,37 +95,53 @@ func FuzzDecodeParallel(f *testing.F) {
 	f.Add([]byte(`{"version":1,"roleAssignments":[{"id":"a"},{"from":"\u0032026-03-01T00:00:00Z"}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var got Document
+		orig := bytes.Clone(data)
 		if !decodeParallel(data, &got) {
+			if !bytes.Equal(data, orig) {
+				t.Fatalf("decodeParallel declined %q and left %q", orig, data)
+			}
 			return
 		}
 		var want Document
-		dec := json.NewDecoder(bytes.NewReader(data))
+		dec := json.NewDecoder(bytes.NewReader(orig))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&want); err != nil || dec.More() {
-			t.Fatalf("decodeParallel accepted %q, which the sequential decode refuses (%v)", data, err)
+			t.Fatalf("decodeParallel accepted %q, which the sequential decode refuses (%v)", orig, err)
 		}
 		if !reflect.DeepEqual(got, want) {
-			t.Fatalf("%q: parallel and sequential decodes differ", data)
+			t.Fatalf("%q: parallel and sequential decodes differ", orig)
 		}
 	})
 }
 
-// arrayMiddle cuts between elements, never inside a string or a nested
-// value, and not at all when there is one element.
-func TestArrayMiddle(t *testing.T) {
-	for raw, want := range map[string]string{
-		`[{"s":"a,b"},{"s":"c"},{"s":"d"}]`: `[{"s":"a,b"},{"s":"c"}`,
-		`[ 1 , 2 ]`:                         `[ 1 `,
-		`[{"s":"],,"}]`:                     "",
-		`[]`:                                "",
+// arrayEnd ends an array where valueEnd does, and cuts it between
+// elements, never inside a string or a nested value, and not at all when
+// there is one element; it counts the elements before the cut.
+func TestArrayEnd(t *testing.T) {
+	type cut struct {
+		before string
+		n      int
+	}
+	for raw, want := range map[string]cut{
+		`[{"s":"a,b"},{"s":"c"},{"s":"d"}]`: {`[{"s":"a,b"},{"s":"c"}`, 2},
+		`[1,2,3,4,5,6,7,8]`:                 {`[1,2,3,4`, 4},
+		`[ 1 , 2 ]`:                         {`[ 1 `, 1},
+		`[{"s":"],,"}]`:                     {"", 0},
+		`[ ]`:                               {"", 0},
+		`[]`:                                {"", 0},
 	} {
-		i := arrayMiddle([]byte(raw))
-		got := ""
+		end, i, n := arrayEnd([]byte(raw), 0, len(raw)/2)
+		got := cut{"", n}
 		if i >= 0 {
-			got = raw[:i]
+			got.before = raw[:i]
 		}
-		if got != want {
-			t.Errorf("arrayMiddle(%s) cuts after %q, want %q", raw, got, want)
+		if got != want || end != len(raw) || end != valueEnd([]byte(raw), 0) {
+			t.Errorf("arrayEnd(%s) = %q and %d elements, ending at %d; want %q and %d, ending at %d", raw, got.before, got.n, end, want.before, want.n, len(raw))
+		}
+	}
+	for _, raw := range []string{`[1 2]`, `[1,`, `[1,]`, `[`} {
+		if end, _, _ := arrayEnd([]byte(raw), 0, 0); end >= 0 {
+			t.Errorf("arrayEnd(%s) ends at %d, want -1", raw, end)
 		}
 	}
 }

@@ -34,6 +34,7 @@ import (
 	"runtime/debug"
 	"runtime/pprof"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/partnerlink/partnerlink"
@@ -64,10 +65,11 @@ func main() {
 		pprof.StartCPUProfile(f)
 		defer pprof.StopCPUProfile()
 	}
-	t := time.Now()
+	t, cpu := time.Now(), cpuTime()
 	phase := func(name string) {
-		fmt.Fprintf(os.Stderr, "%-14s %7.3fs %s\n", name, time.Since(t).Seconds(), peakRSS())
-		t = time.Now()
+		c := cpuTime()
+		fmt.Fprintf(os.Stderr, "%-14s %7.3fs cpu %6.3fs %s\n", name, time.Since(t).Seconds(), (c - cpu).Seconds(), peakRSS())
+		t, cpu = time.Now(), c
 	}
 	if *closeDir != "" && *phases {
 		closePhases(*closeDir, *workers, phase, *memprofile)
@@ -230,6 +232,15 @@ func closePhases(dataDir string, workers int, phase func(string), memprofile str
 	}
 	phase("Encode+SHA+gzip")
 	fmt.Fprintf(os.Stderr, "%d Azure lines; stored %d bytes\n", len(c.Azure), len(gz))
+}
+
+// cpuTime is the CPU the process has used so far, user and system.
+func cpuTime() time.Duration {
+	var u syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &u) != nil {
+		return 0
+	}
+	return time.Duration(u.Utime.Nano() + u.Stime.Nano())
 }
 
 // peakRSS is the process's peak resident memory since the last call
