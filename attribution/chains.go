@@ -66,6 +66,10 @@ type Chain struct {
 	CSPPrincipal string
 	Period       partnerlink.Period
 	empty        bool
+	// assignment is 1 + the index of the chain's role assignment in the
+	// document, 0 for a delegation: an assignment reached by several
+	// links has its scope parsed once (build).
+	assignment int
 }
 
 // Grants reports whether the chain gives a grant at all (docs/rules.md#azure-attribution).
@@ -126,7 +130,7 @@ func eachChain(doc *world.Document, sized func(n int), yield func(*Chain)) {
 			})
 		}
 	}
-	assignments := map[principalKey][]int{} // principal → role assignments
+	assignments := make(map[principalKey][]int, len(doc.Principals)) // principal → role assignments
 	for i, a := range doc.RoleAssignments {
 		k := pkey(a.TenantID, a.PrincipalID)
 		assignments[k] = append(assignments[k], i)
@@ -193,8 +197,9 @@ func eachChain(doc *world.Document, sized func(n int), yield func(*Chain)) {
 				per, ok2 := intersect(basePer, r.per)
 				// grant completes the chain through r for one role
 				// assignment or delegation.
-				grant := func(via Via, id, roleDef, scope, scopeTenant string, from, to *time.Time) {
+				grant := func(via Via, assignment int, id, roleDef, scope, scopeTenant string, from, to *time.Time) {
 					ch = base
+					ch.assignment = assignment
 					ch.Memberships = r.path
 					ch.Via = via
 					ch.AssignmentID = id
@@ -214,11 +219,11 @@ func eachChain(doc *world.Document, sized func(n int), yield func(*Chain)) {
 				}
 				for _, i := range assignments[pkey(l.TenantID, r.principal)] {
 					a := &doc.RoleAssignments[i]
-					grant(ViaRoleAssignment, a.ID, a.RoleDefinition, a.Scope, a.TenantID, a.From, a.To)
+					grant(ViaRoleAssignment, i+1, a.ID, a.RoleDefinition, a.Scope, a.TenantID, a.From, a.To)
 				}
 				for _, i := range delegations[pkey(l.TenantID, r.principal)] {
 					d := &doc.Delegations[i]
-					grant(ViaDelegation, d.ID, d.RoleDefinition, d.Scope, d.CustomerTenantID, d.From, d.To)
+					grant(ViaDelegation, 0, d.ID, d.RoleDefinition, d.Scope, d.CustomerTenantID, d.From, d.To)
 				}
 			}
 		}
@@ -333,13 +338,16 @@ func reachable(tenant, object string, c principalInfo, principals map[principalK
 	if c.csp {
 		start.csp = object
 	}
-	found := map[string][]reach{object: {start}}
+	var found map[string][]reach // made for the first group: most principals are in none
 	out := []reach{start}
 	queue := []reach{start}
 	for len(queue) > 0 {
 		r := queue[0]
 		queue = queue[1:]
 		for _, e := range memberOf[pkey(tenant, r.principal)] {
+			if found == nil {
+				found = map[string][]reach{object: {start}}
+			}
 			per, ok := intersect(r.per, e.m.Period, e.m.GroupPeriod)
 			if !ok {
 				continue

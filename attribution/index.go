@@ -189,8 +189,11 @@ func ReadIndex(r io.Reader, name string) (*Index, error) {
 func build(doc *world.Document, each func(*Chain)) *Index {
 	ix := &Index{
 		doc:    doc,
-		subs:   map[focus.GUID]*subscription{},
-		scopes: map[string][]grant{},
+		subs: make(map[focus.GUID]*subscription, len(doc.Subscriptions)),
+		// Most role assignments are held at a scope below a subscription
+		// (half of them at scopes of their own in the bench's world):
+		// sized for that, the map is not rebuilt as it grows.
+		scopes: make(map[string][]grant, len(doc.RoleAssignments)/2),
 	}
 	partnerIdx := map[string]int32{}
 	for _, p := range doc.Partners {
@@ -227,6 +230,15 @@ func build(doc *world.Document, each func(*Chain)) *Index {
 		tenantSubs[s.TenantID] = append(tenantSubs[s.TenantID], sub)
 	}
 
+	// Where each role assignment's grants go, worked out for its first
+	// chain: the subscriptions of a root, management group or
+	// subscription scope, or the key of a scope inside a subscription.
+	type target struct {
+		subs  []*subscription
+		key   string
+		known bool
+	}
+	targets := make([]target, len(doc.RoleAssignments))
 	eachChain(doc, nil, func(c *Chain) {
 		if each != nil {
 			func() {
@@ -247,25 +259,37 @@ func build(doc *world.Document, each func(*Chain)) *Index {
 		}
 		from, to := nanos(c.Period)
 		g := grant{partner: pi, writer: c.RoleCanWrite, from: from, to: to}
-		sc, err := partnerlink.ParseScope(c.Scope)
-		if err != nil {
-			return // Validate refuses such documents.
+		var t *target
+		if c.assignment > 0 {
+			t = &targets[c.assignment-1]
+		} else {
+			t = new(target)
 		}
-		switch sc.Kind {
-		case partnerlink.ScopeRoot:
-			for _, s := range tenantSubs[c.ScopeTenantID] {
-				s.grants = append(s.grants, g)
+		if !t.known {
+			sc, err := partnerlink.ParseScope(c.Scope)
+			if err != nil {
+				return // Validate refuses such documents.
 			}
-		case partnerlink.ScopeManagementGroup:
-			for _, s := range mgSubs[c.ScopeTenantID+"/"+sc.ManagementGroup] {
-				s.grants = append(s.grants, g)
+			switch sc.Kind {
+			case partnerlink.ScopeRoot:
+				t.subs = tenantSubs[c.ScopeTenantID]
+			case partnerlink.ScopeManagementGroup:
+				t.subs = mgSubs[c.ScopeTenantID+"/"+sc.ManagementGroup]
+			case partnerlink.ScopeSubscription:
+				if gs, ok := focus.ParseGUID(sc.Subscription); ok && ix.subs[gs] != nil {
+					t.subs = []*subscription{ix.subs[gs]}
+				}
+			default:
+				t.key = sc.Key
 			}
-		case partnerlink.ScopeSubscription:
-			if gs, ok := focus.ParseGUID(sc.Subscription); ok && ix.subs[gs] != nil {
-				ix.subs[gs].grants = append(ix.subs[gs].grants, g)
-			}
-		default:
-			ix.scopes[sc.Key] = append(ix.scopes[sc.Key], g)
+			t.known = true
+		}
+		if t.key != "" {
+			ix.scopes[t.key] = append(ix.scopes[t.key], g)
+			return
+		}
+		for _, s := range t.subs {
+			s.grants = append(s.grants, g)
 		}
 	})
 	for _, s := range ix.subs {

@@ -88,6 +88,8 @@ func main() {
 		log.Fatal(err)
 	}
 	phase("ReadIndex")
+	debug.FreeOSMemory() // as partnerlink attribute does
+	phase("FreeOSMemory")
 	if *preload {
 		rows := preloadRows(*usagePath)
 		phase("Preload")
