@@ -188,7 +188,7 @@ func ReadIndex(r io.Reader, name string) (*Index, error) {
 // not nil.
 func build(doc *world.Document, each func(*Chain)) *Index {
 	ix := &Index{
-		doc:    doc,
+		doc:  doc,
 		subs: make(map[focus.GUID]*subscription, len(doc.Subscriptions)),
 		// Most role assignments are held at a scope below a subscription
 		// (half of them at scopes of their own in the bench's world):
