@@ -93,6 +93,12 @@ func FuzzDecodeParallel(f *testing.F) {
 	f.Add([]byte(`{"version":1,"roleAssignments":[{"id":"a\\"},{"id":"\"\\\""},{"id":"c"}]}`))
 	f.Add([]byte(`{"version":1,"links":[{"from":"2026-03-01T00:00:00\u005a"}]}`))
 	f.Add([]byte(`{"version":1,"roleAssignments":[{"id":"a"},{"from":"\u0032026-03-01T00:00:00Z"}]}`))
+	// Instants without escapes are read by the v2 decoder's own parser,
+	// which must refuse what time.Time's UnmarshalJSON refuses.
+	for _, t := range []string{"2026-03-01T00:00:00+24:00", "2026-03-01T00:00:00+00:60", "2026-03-01T0:00:00Z",
+		"2026-03-01T00:00:00,5Z", "2026-03-01t00:00:00z", "2026-03-01 00:00:00Z", "2026-02-30T00:00:00Z", "2026-03-01T24:00:00Z"} {
+		f.Add([]byte(`{"version":1,"links":[{"from":"` + t + `"}]}`))
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var got Document
 		orig := bytes.Clone(data)
