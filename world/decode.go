@@ -12,8 +12,8 @@ import (
 
 // decodeParallel decodes a world document on two cores: the top level is
 // read member by member, and the members' values (the role assignments cut
-// in two, as they are most of a large document) are decoded by two
-// goroutines with the JSON v2 decoder (github.com/go-json-experiment/json,
+// in two, as they are most of a large document) are decoded and normalized
+// (Normalize) by two goroutines with the JSON v2 decoder (github.com/go-json-experiment/json,
 // the future encoding/json/v2), about twice as fast as encoding/json. It
 // reports false — leaving doc in an unspecified state — on anything
 // unusual: a document that is not an object, an unknown or repeated member
@@ -51,7 +51,9 @@ func decodeParallel(data []byte, doc *Document) (ok bool) {
 				}
 				if err := jsonv2.Unmarshal(j.raw, j.into, jsonv2.RejectUnknownMembers(true), times); err != nil {
 					failed[i] = true
+					continue
 				}
+				normalizeSection(j.into)
 			}
 		})
 	}

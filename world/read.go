@@ -39,7 +39,8 @@ func Decode(r io.Reader, name string) (*Document, error) {
 		return nil, fmt.Errorf("read world document %s: %w", name, err)
 	}
 	var doc Document
-	if !decodeParallel(data, &doc) {
+	parallel := decodeParallel(data, &doc) // normalized as it is decoded
+	if !parallel {
 		// Not a plain valid document: decode it on one core, which words
 		// any error.
 		doc = Document{}
@@ -55,7 +56,9 @@ func Decode(r io.Reader, name string) (*Document, error) {
 	if doc.Version != CurrentVersion {
 		return nil, partnerlink.Errorf(partnerlink.EINVALID, "world document %s: version is %d; this program reads version %d only (\"version\": %d)", name, doc.Version, CurrentVersion, CurrentVersion)
 	}
-	Normalize(&doc)
+	if !parallel {
+		Normalize(&doc)
+	}
 	return &doc, nil
 }
 
@@ -170,6 +173,16 @@ func lineCol(data []byte, off int64) (int, int) {
 // written through; one already in UTC is kept).
 // Malformed GUIDs are left as they are for Validate to report.
 func Normalize(doc *Document) {
+	for _, section := range []any{&doc.Partners, &doc.Tenants, &doc.ManagementGroups, &doc.Subscriptions,
+		&doc.Principals, &doc.GroupMemberships, &doc.RoleDefinitions, &doc.RoleAssignments, &doc.Delegations,
+		&doc.Links, &doc.Environments, &doc.PowerPlatformResources, &doc.Ownership} {
+		normalizeSection(section)
+	}
+}
+
+// normalizeSection is Normalize for one of a document's arrays (a pointer
+// to it), so that the parallel decode normalizes each where it decoded it.
+func normalizeSection(section any) {
 	g := func(s *string) {
 		// A GUID without upper-case letters, the usual case, would come out
 		// of ToLower unchanged: skip parsing it.
@@ -193,76 +206,93 @@ func Normalize(doc *Document) {
 		u := p.UTC()
 		return &u
 	}
-	for i := range doc.Partners {
-		p := &doc.Partners[i]
-		for j := range p.HomeTenantIDs {
-			g(&p.HomeTenantIDs[j])
+	switch section := section.(type) {
+	case *[]Partner:
+		for i := range *section {
+			p := &(*section)[i]
+			for j := range p.HomeTenantIDs {
+				g(&p.HomeTenantIDs[j])
+			}
+			p.From, p.To = t(p.From), t(p.To)
 		}
-		p.From, p.To = t(p.From), t(p.To)
-	}
-	for i := range doc.Tenants {
-		g(&doc.Tenants[i].TenantID)
-	}
-	for i := range doc.ManagementGroups {
-		g(&doc.ManagementGroups[i].TenantID)
-	}
-	for i := range doc.Subscriptions {
-		s := &doc.Subscriptions[i]
-		g(&s.SubscriptionID)
-		g(&s.TenantID)
-	}
-	for i := range doc.Principals {
-		p := &doc.Principals[i]
-		g(&p.TenantID)
-		g(&p.ObjectID)
-		gp(&p.HomeTenantID)
-		gp(&p.AppID)
-		g(&p.HomeObjectID)
-		p.From, p.To = t(p.From), t(p.To)
-	}
-	for i := range doc.GroupMemberships {
-		m := &doc.GroupMemberships[i]
-		g(&m.TenantID)
-		g(&m.GroupID)
-		g(&m.MemberID)
-		m.From, m.To = t(m.From), t(m.To)
-	}
-	for i := range doc.RoleDefinitions {
-		g(&doc.RoleDefinitions[i].TenantID)
-		g(&doc.RoleDefinitions[i].ID)
-	}
-	for i := range doc.RoleAssignments {
-		a := &doc.RoleAssignments[i]
-		g(&a.TenantID)
-		g(&a.ID)
-		g(&a.PrincipalID)
-		g(&a.RoleDefinition)
-		a.From, a.To = t(a.From), t(a.To)
-	}
-	for i := range doc.Delegations {
-		d := &doc.Delegations[i]
-		g(&d.ID)
-		g(&d.CustomerTenantID)
-		g(&d.ManagingTenantID)
-		g(&d.PrincipalID)
-		g(&d.RoleDefinition)
-		d.From, d.To = t(d.From), t(d.To)
-	}
-	for i := range doc.Links {
-		l := &doc.Links[i]
-		g(&l.TenantID)
-		g(&l.ObjectID)
-		l.From, l.To = t(l.From), t(l.To)
-	}
-	for i := range doc.Environments {
-		g(&doc.Environments[i].TenantID)
-	}
-	for i := range doc.PowerPlatformResources {
-		g(&doc.PowerPlatformResources[i].TenantID)
-	}
-	for i := range doc.Ownership {
-		o := &doc.Ownership[i]
-		g(&o.PrincipalID)
-		o.From, o.To = t(o.From), t(o.To)
+	case *[]Tenant:
+		for i := range *section {
+			g(&(*section)[i].TenantID)
+		}
+	case *[]ManagementGroup:
+		for i := range *section {
+			g(&(*section)[i].TenantID)
+		}
+	case *[]Subscription:
+		for i := range *section {
+			s := &(*section)[i]
+			g(&s.SubscriptionID)
+			g(&s.TenantID)
+		}
+	case *[]Principal:
+		for i := range *section {
+			p := &(*section)[i]
+			g(&p.TenantID)
+			g(&p.ObjectID)
+			gp(&p.HomeTenantID)
+			gp(&p.AppID)
+			g(&p.HomeObjectID)
+			p.From, p.To = t(p.From), t(p.To)
+		}
+	case *[]GroupMembership:
+		for i := range *section {
+			m := &(*section)[i]
+			g(&m.TenantID)
+			g(&m.GroupID)
+			g(&m.MemberID)
+			m.From, m.To = t(m.From), t(m.To)
+		}
+	case *[]RoleDefinition:
+		for i := range *section {
+			g(&(*section)[i].TenantID)
+			g(&(*section)[i].ID)
+		}
+	case *[]RoleAssignment:
+		for i := range *section {
+			a := &(*section)[i]
+			g(&a.TenantID)
+			g(&a.ID)
+			g(&a.PrincipalID)
+			g(&a.RoleDefinition)
+			a.From, a.To = t(a.From), t(a.To)
+		}
+	case *[]Delegation:
+		for i := range *section {
+			d := &(*section)[i]
+			g(&d.ID)
+			g(&d.CustomerTenantID)
+			g(&d.ManagingTenantID)
+			g(&d.PrincipalID)
+			g(&d.RoleDefinition)
+			d.From, d.To = t(d.From), t(d.To)
+		}
+	case *[]Link:
+		for i := range *section {
+			l := &(*section)[i]
+			g(&l.TenantID)
+			g(&l.ObjectID)
+			l.From, l.To = t(l.From), t(l.To)
+		}
+	case *[]Environment:
+		for i := range *section {
+			g(&(*section)[i].TenantID)
+		}
+	case *[]PowerPlatformResource:
+		for i := range *section {
+			g(&(*section)[i].TenantID)
+		}
+	case *[]Ownership:
+		for i := range *section {
+			o := &(*section)[i]
+			g(&o.PrincipalID)
+			o.From, o.To = t(o.From), t(o.To)
+		}
+	default:
+		panic(fmt.Sprintf("world: normalizeSection of %T", section))
 	}
 }
