@@ -180,13 +180,13 @@ type pqRowUSD struct {
 
 type pqDecRow struct {
 	pqKeys
-	EffectiveCost int64 `parquet:"EffectiveCost,decimal(0:18),zstd"`
-	BilledCost    int64 `parquet:"BilledCost,decimal(0:18),zstd"`
+	EffectiveCost int64 `parquet:"EffectiveCost,decimal(0:18),delta"`
+	BilledCost    int64 `parquet:"BilledCost,decimal(0:18),delta"`
 }
 
 type pqDecRowUSD struct {
 	pqDecRow
-	EffectiveCostInUSD int64 `parquet:"x_EffectiveCostInUsd,decimal(0:18),zstd"`
+	EffectiveCostInUSD int64 `parquet:"x_EffectiveCostInUsd,decimal(0:18),delta"`
 }
 
 // amountForm is how a split stores a file's amounts: as INT64 decimals of
@@ -272,9 +272,13 @@ func rowWriter(w io.Writer, form amountForm, hasUSD bool) (io.Closer, func([]spl
 		return newRowWriter(w, opts, func(r *splitRow) (pqRow, error) { return text(r), nil })
 	}
 	// The scale is the file's: the tags are replaced (by Go field name).
+	// The decimals are delta-encoded (DELTA_BINARY_PACKED) and not
+	// compressed: a cost of a few digits takes its bits, not 8 bytes, and
+	// zstd finds nothing more in them; reading them so is quicker than
+	// decompressing plain ones (docs/scale.md, "The usage store").
 	for _, c := range [][2]string{{"EffectiveCost", "EffectiveCost"}, {"BilledCost", "BilledCost"}, {"EffectiveCostInUSD", "x_EffectiveCostInUsd"}} {
 		field, col := c[0], c[1]
-		opts = append(opts, parquet.StructTag(reflect.StructTag(fmt.Sprintf(`parquet:"%s,decimal(%d:18),zstd"`, col, form.scale)), field))
+		opts = append(opts, parquet.StructTag(reflect.StructTag(fmt.Sprintf(`parquet:"%s,decimal(%d:18),delta"`, col, form.scale)), field))
 	}
 	unscaled := func(a focus.Amount) (int64, error) {
 		n, ok := a.Unscaled(form.scale)

@@ -7,11 +7,13 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/format"
 
 	"github.com/partnerlink/partnerlink"
 	"github.com/partnerlink/partnerlink/focus"
@@ -144,7 +146,8 @@ func TestSplitRefusesFarDates(t *testing.T) {
 
 // docs/scale.md, "The usage store": a file's amounts are kept as INT64
 // decimals of the scale its amounts need when every one fits 18 digits at
-// it, else as text; either way they read back as they were.
+// it (delta-encoded, not compressed), else as text; either way they read
+// back as they were.
 func TestSplitKeepsAmountsExact(t *testing.T) {
 	ctx := context.Background()
 	for _, c := range []struct {
@@ -190,6 +193,16 @@ func TestSplitKeepsAmountsExact(t *testing.T) {
 				}
 				if got != c.want {
 					t.Errorf("%s is %s, want %s", col, got, c.want)
+				}
+				if !strings.HasPrefix(c.want, "INT64") {
+					continue
+				}
+				for _, ch := range f.Metadata().RowGroups[0].Columns {
+					if md := ch.MetaData; strings.Join(md.PathInSchema, ".") == col {
+						if !slices.Contains(md.Encoding, format.DeltaBinaryPacked) || md.Codec != format.Uncompressed {
+							t.Errorf("%s is stored with %v, %v; want DELTA_BINARY_PACKED, UNCOMPRESSED", col, md.Encoding, md.Codec)
+						}
+					}
 				}
 			}
 			var read []string
