@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"math/big"
+	"math/rand"
 	"slices"
 	"strings"
 	"sync"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/compress"
 	"github.com/parquet-go/parquet-go/deprecated"
 	"github.com/parquet-go/parquet-go/encoding"
 )
@@ -123,6 +125,43 @@ func TestColumnWiseParquetEqualsRowWise(t *testing.T) {
 		fast, slow := scanBoth(t, storeFile(t, bad, 1000))
 		if fast != slow || !strings.Contains(fast, "row 3457") {
 			t.Errorf("%s: column-wise %q, row-wise %q", name, fast, slow)
+		}
+	}
+}
+
+// docs/rules.md, "Usage input": a Parquet file reads alike whatever codec
+// compresses its pages. Amounts that hardly compress once made
+// parquet-go v0.32.0 decode LZ4_RAW pages into a buffer it then dropped,
+// and the rows read wrong amounts without an error (parquet-go#608).
+func TestParquetCodecsReadAlike(t *testing.T) {
+	type row struct {
+		ChargePeriodStart time.Time `parquet:"ChargePeriodStart,timestamp(microsecond)"`
+		ChargePeriodEnd   time.Time `parquet:"ChargePeriodEnd,timestamp(microsecond)"`
+		ChargeCategory    string    `parquet:"ChargeCategory,dict"`
+		SubAccountID      string    `parquet:"SubAccountId"`
+		ResourceID        string    `parquet:"ResourceId"`
+		ServiceName       string    `parquet:"ServiceName,dict"`
+		BillingCurrency   string    `parquet:"BillingCurrency,dict"`
+		EffectiveCost     int64     `parquet:"EffectiveCost,decimal(6:18)"`
+		BilledCost        int64     `parquet:"BilledCost,decimal(6:18)"`
+	}
+	day := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	rnd := rand.New(rand.NewSource(1))
+	var rows []row
+	for i := range 20000 {
+		sub := fmt.Sprintf("f0f0f0f0-0000-4000-8000-%012d", i%7)
+		rows = append(rows, row{day.AddDate(0, 0, i%30), day.AddDate(0, 0, i%30+1), "Usage", sub,
+			fmt.Sprintf("/subscriptions/%s/resourceGroups/G/providers/P/sites/s%d", sub, rnd.Intn(5000)), "svc", "EUR",
+			rnd.Int63n(1e12), rnd.Int63n(1e9)})
+	}
+	want, _ := scanBoth(t, writeParquet(t, rows, parquet.Compression(&parquet.Uncompressed)))
+	if strings.HasPrefix(want, "error") || strings.Count(want, "\n") != len(rows) {
+		t.Fatalf("uncompressed: %.300s", want)
+	}
+	for _, codec := range []compress.Codec{&parquet.Snappy, &parquet.Gzip, &parquet.Brotli, &parquet.Zstd, &parquet.Lz4Raw} {
+		fast, slow := scanBoth(t, writeParquet(t, rows, parquet.Compression(codec)))
+		if fast != want || slow != want {
+			t.Errorf("%s: the rows read differ from the uncompressed file's: %.200s", codec, fast)
 		}
 	}
 }
