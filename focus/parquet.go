@@ -72,6 +72,9 @@ func scanParquet(ra io.ReaderAt, size int64, name string, opt Options, fn RowFun
 		cols[c] = describeColumn(idx[c], leaf.Node.Type())
 		cols[c].maxDef = leaf.MaxDefinitionLevel
 	}
+	if err := checkCodecs(name, f.Metadata(), cols, header); err != nil {
+		return err
+	}
 
 	groups := f.RowGroups()
 	offsets := make([]int64, len(groups))
@@ -121,6 +124,25 @@ func scanParquet(ra io.ReaderAt, size int64, name string, opt Options, fn RowFun
 	}
 	wg.Wait()
 	return errs.get()
+}
+
+// checkCodecs refuses a file whose columns read are compressed with a codec
+// the Parquet library does not decompress (the deprecated Hadoop-framed
+// LZ4, LZO), with what would be read, rather than as a damaged file at its
+// first page (docs/rules.md, "Usage input").
+func checkCodecs(name string, md *format.FileMetaData, cols [nColumns]pqColumn, header []string) error {
+	for _, rg := range md.RowGroups {
+		for c := range cols {
+			if l := cols[c].leaf; l >= 0 && l < len(rg.Columns) {
+				switch codec := rg.Columns[l].MetaData.Codec; codec {
+				case format.Uncompressed, format.Snappy, format.Gzip, format.Brotli, format.Zstd, format.Lz4Raw:
+				default:
+					return partnerlink.Errorf(partnerlink.EINVALID, "%s: column %s is compressed with %s, which is not read; expected Parquet pages uncompressed or compressed with SNAPPY, GZIP, BROTLI, ZSTD or LZ4_RAW (write the file again with one of them)", name, header[l], codec)
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // groupSpan is the rows [from, to) of a row group, which one worker

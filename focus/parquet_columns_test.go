@@ -15,6 +15,7 @@ import (
 	"github.com/parquet-go/parquet-go/compress"
 	"github.com/parquet-go/parquet-go/deprecated"
 	"github.com/parquet-go/parquet-go/encoding"
+	"github.com/parquet-go/parquet-go/format"
 )
 
 // storeRow is a row as the usage store writes it: every column required.
@@ -163,6 +164,25 @@ func TestParquetCodecsReadAlike(t *testing.T) {
 		if fast != want || slow != want {
 			t.Errorf("%s: the rows read differ from the uncompressed file's: %.200s", codec, fast)
 		}
+	}
+}
+
+// hadoopLZ4 claims the deprecated Hadoop-framed LZ4 codec, which the
+// Parquet library does not read, and stores pages as they are.
+type hadoopLZ4 struct{}
+
+func (hadoopLZ4) String() string                            { return "LZ4" }
+func (hadoopLZ4) CompressionCodec() format.CompressionCodec { return format.Lz4 }
+func (hadoopLZ4) Encode(dst, src []byte) ([]byte, error)    { return append(dst[:0], src...), nil }
+func (hadoopLZ4) Decode(dst, src []byte) ([]byte, error)    { return append(dst[:0], src...), nil }
+
+// docs/rules.md, "Usage input": a file compressed with a codec that is not
+// read is refused naming the column, the codec and the codecs read.
+func TestParquetRefusesCodecNotRead(t *testing.T) {
+	data := writeParquet(t, exportRows(10, 3), parquet.Compression(hadoopLZ4{}))
+	err := Scan(bytes.NewReader(data), "u.parquet", Options{}, func(int, *Row) error { return nil })
+	if err == nil || !strings.Contains(err.Error(), "u.parquet: column ChargePeriodStart is compressed with LZ4, which is not read; expected Parquet pages uncompressed or compressed with SNAPPY, GZIP, BROTLI, ZSTD or LZ4_RAW") {
+		t.Fatalf("got %v", err)
 	}
 }
 
