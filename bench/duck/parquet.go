@@ -32,6 +32,31 @@ func ToParquet(ctx context.Context, csvPath, out string, header []string) error 
 	return os.Rename(tmp, out)
 }
 
+// ToParquetVariant writes the Parquet file at in again with another codec
+// (uncompressed, snappy, gzip, zstd, lz4, brotli), data pages of another
+// format version (V1, V2: DuckDB's V2 has delta encodings) and the
+// amounts as DOUBLE when double is set, in row groups of 100,000 rows,
+// as other writers may make a file.
+func ToParquetVariant(ctx context.Context, in, out, codec, version string, double bool) error {
+	connector, err := duckdb.NewConnector("", nil)
+	if err != nil {
+		return err
+	}
+	db := sql.OpenDB(connector)
+	defer db.Close()
+	sel := "*"
+	if double {
+		sel = "* REPLACE (CAST(EffectiveCost AS DOUBLE) AS EffectiveCost, CAST(BilledCost AS DOUBLE) AS BilledCost)"
+	}
+	tmp := out + ".tmp"
+	q := fmt.Sprintf(`COPY (SELECT %s FROM read_parquet(%s)) TO %s (FORMAT parquet, COMPRESSION %s, PARQUET_VERSION %s, ROW_GROUP_SIZE 100000)`,
+		sel, quote(in), quote(tmp), codec, version)
+	if _, err := db.ExecContext(ctx, q); err != nil {
+		return fmt.Errorf("duckdb: write %s: %w", out, err)
+	}
+	return os.Rename(tmp, out)
+}
+
 // ToParquetFile is ToParquet with the CSV's own header.
 func ToParquetFile(ctx context.Context, csvPath, out string) error {
 	header, err := readHeader(csvPath)
