@@ -42,14 +42,14 @@ func decodeParallel(data []byte, doc *Document) (ok bool) {
 				if failed[i] {
 					continue // drain
 				}
-				times := v1Times
-				if bytes.IndexByte(j.raw, '\\') < 0 {
-					// No escapes: the v2 decoder reads instants as
-					// encoding/json does, without looking for an unmarshaler
-					// of its own for every value.
-					times = noOption
+				opts := []jsonv2.Options{jsonv2.RejectUnknownMembers(true)}
+				if bytes.IndexByte(j.raw, '\\') >= 0 {
+					// Without escapes the v2 decoder reads instants as
+					// encoding/json does, and an unmarshaler of our own
+					// would be looked up for every value.
+					opts = append(opts, v1Times)
 				}
-				if err := jsonv2.Unmarshal(j.raw, j.into, jsonv2.RejectUnknownMembers(true), times); err != nil {
+				if err := jsonv2.Unmarshal(j.raw, j.into, opts...); err != nil {
 					failed[i] = true
 					continue
 				}
@@ -161,8 +161,6 @@ func decodeParallel(data []byte, doc *Document) (ok bool) {
 // first ("2026-03-01T00:00:00\u005a" is a valid instant to it), which
 // encoding/json refuses. Without escapes both parse the same way (strict
 // RFC 3339), and v1Times only costs time: a lookup for every value.
-var noOption = jsonv2.RejectUnknownMembers(true)
-
 var v1Times = jsonv2.WithUnmarshalers(jsonv2.UnmarshalFromFunc(func(dec *jsontext.Decoder, t *time.Time) error {
 	v, err := dec.ReadValue()
 	if err != nil {
