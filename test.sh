@@ -3,12 +3,14 @@
 # tests need (PostgreSQL, azure-cli, python3-azure, chromium, npm packages), starts a
 # throw-away PostgreSQL on 127.0.0.1, and runs every test: the root module
 # (unit, store conformance on SQLite and PostgreSQL) and the e2e module (the
-# real Azure clients and the browser against a real server).
+# real Azure clients and the browser against a real server), and the bench's
+# agreement check: DuckDB and partnerlink credit byte for byte alike.
 set -euo pipefail
 cd "$(dirname "$0")"
 
 need=()
-for pkg in postgresql azure-cli python3-azure chromium; do
+# make, gcc and g++: the bench's agreement check links DuckDB through cgo.
+for pkg in postgresql azure-cli python3-azure chromium make gcc g++; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 # Node.js and npm (the charts bundle check and axe-core): Debian's unless the
@@ -46,8 +48,16 @@ go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 echo "== unit, conformance and integration tests (SQLite and PostgreSQL)"
 go test -race -count=1 ./...
 
-echo "== the link load test's own tests (bench module; the DuckDB bench itself is not run here)"
+echo "== the link load test's own tests (bench module)"
 (cd bench && go vet ./loadtest/ ./cmd/links/ ./cmd/profile/ && go test -race -count=1 ./loadtest/)
+
+echo "== DuckDB and partnerlink credit alike (bench: make check; five small worlds, CSV and Parquet)"
+# Its timings are no targets at this size (bench/README.md); the lines
+# that say the outputs agree are, and a disagreement fails the run.
+checklog=$(mktemp /tmp/partnerlink-check.XXXXXX)
+if ! (cd bench && make check) >"$checklog" 2>&1; then tail -40 "$checklog"; exit 1; fi
+grep -E "CSV identical|output =|= CSV output|equal rows" "$checklog"
+rm -f "$checklog"
 
 echo "== the portal's charts bundle is what its pinned sources build"
 scripts/build-charts.sh --check
