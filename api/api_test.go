@@ -377,6 +377,8 @@ func TestExplain(t *testing.T) {
 }
 
 func TestCreditsEndpoints(t *testing.T) {
+	const hiddenTenant, hiddenSub = "a0000000-0000-4000-8000-00000000000a", "5a000000-0000-4000-8000-000000000001"
+	const hiddenRes = "/subscriptions/" + hiddenSub + "/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/secret-vm"
 	srv, db := setup(t)
 	ctx := context.Background()
 	// No run yet: a clear 404.
@@ -386,14 +388,26 @@ func TestCreditsEndpoints(t *testing.T) {
 	_, err := db.SaveRun(ctx, partnerlink.AttributionRun{From: now, To: now.AddDate(0, 0, 1), CreatedAt: now, Summary: []byte(`{}`)},
 		[]partnerlink.CreditRow{{Day: "2026-03-02", PartnerID: demo.GermanyPartnerID, TenantID: demo.FabrikamTenant,
 			SubscriptionID: demo.FabrikamSub, ResourceID: "/subscriptions/" + demo.FabrikamSub + "/resourceGroups/web/providers/Microsoft.Web/sites/shop",
-			Currency: "EUR", Attributed: "4.2", Eligible: "4.2", UsageRows: 1}})
+			Currency: "EUR", Attributed: "4.2", Eligible: "4.2", UsageRows: 1},
+			// A customer where none of the partner's credentials reads usage.
+			{Day: "2026-03-02", PartnerID: demo.GermanyPartnerID, TenantID: hiddenTenant,
+				SubscriptionID: hiddenSub, ResourceID: hiddenRes, Currency: "EUR", Attributed: "100", Eligible: "100", UsageRows: 1}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Alice's guest account holds Reader (reads usage): full detail.
+	// Alice's guest account holds Reader (reads usage): full detail; the
+	// other customer as one anonymized line.
 	status, m := call(t, srv, "GET", "/api/v1/partners/"+demo.GermanyPartnerID+"/credits?day=2026-03-02", "alice", "")
-	if status != 200 || len(values(m)) != 1 || values(m)[0]["resourceId"] == nil {
+	if v := values(m); status != 200 || len(v) != 2 || v[0]["resourceId"] == nil || v[1]["anonymized"] != true || v[1]["resourceId"] != nil {
 		t.Errorf("partner credits: %d %v", status, m)
+	}
+	// docs/rules.md#views-and-credits: a filter within a customer never
+	// reaches into an anonymized line (it would tell what it is made of).
+	for _, q := range []string{"resource=" + hiddenRes, "subscription=" + hiddenSub, "tenant=" + hiddenTenant} {
+		status, m := call(t, srv, "GET", "/api/v1/partners/"+demo.GermanyPartnerID+"/credits?"+q, "alice", "")
+		if status != 200 || len(values(m)) != 0 {
+			t.Errorf("partner credits ?%s: %d %v", q, status, m)
+		}
 	}
 	if status, _ := call(t, srv, "GET", "/api/v1/partners/"+demo.GermanyPartnerID+"/credits", "bob", ""); status != 403 {
 		t.Errorf("customer on partner credits: %d", status)

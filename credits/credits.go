@@ -7,6 +7,7 @@ package credits
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -104,6 +105,13 @@ func (s *Service) ForPartner(ctx context.Context, partnerIDs []string, f partner
 	readable, err := s.readableTenants(ctx, partnerIDs)
 	if err != nil {
 		return nil, nil, err
+	}
+	if f.TenantID != "" || f.SubscriptionID != "" || f.ResourceID != "" {
+		// A filter that selects within a customer selects detail lines
+		// only: answered for a customer the partner cannot read, it would
+		// tell which resources, subscriptions or tenant an anonymized
+		// line is made of (docs/rules.md, "Credits").
+		rows = slices.DeleteFunc(rows, func(c partnerlink.CreditRow) bool { return !readable[c.TenantID] })
 	}
 	return run, Fold(rows, readable), nil
 }

@@ -8,8 +8,12 @@ import (
 	"io"
 	"io/fs"
 	"math"
+	"strconv"
 	"strings"
 	"time"
+
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/partnerlink/partnerlink"
 )
@@ -47,10 +51,23 @@ func Decode(r io.Reader, name string) (*Document, error) {
 		dec := json.NewDecoder(bytes.NewReader(data))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&doc); err != nil {
+			var perr *time.ParseError
+			if errors.As(err, &perr) {
+				// encoding/json does not say where the instant is.
+				if serr := strictDecode(data); serr != nil {
+					err = serr
+				}
+			}
 			return nil, partnerlink.Errorf(partnerlink.EINVALID, "world document %s: %s", name, describeJSONError(data, err))
 		}
 		if dec.More() {
 			return nil, partnerlink.Errorf(partnerlink.EINVALID, "world document %s: unexpected data after the document's closing brace", name)
+		}
+		// encoding/json takes the last of a repeated member, matches names
+		// in any case and replaces bytes that are not UTF-8: the document
+		// is read strictly all the same (docs/api.md#world-document).
+		if err := strictDecode(data); err != nil {
+			return nil, partnerlink.Errorf(partnerlink.EINVALID, "world document %s: %s", name, describeJSONError(data, err))
 		}
 	}
 	if doc.Version != CurrentVersion {
@@ -106,7 +123,10 @@ func readAll(r io.Reader) ([]byte, error) {
 func describeJSONError(data []byte, err error) string {
 	var syn *json.SyntaxError
 	var typ *json.UnmarshalTypeError
+	var strict *strictError
 	switch {
+	case errors.As(err, &strict):
+		return describeStrictError(data, strict.err)
 	case errors.As(err, &syn):
 		line, col := lineCol(data, syn.Offset)
 		return fmt.Sprintf("line %d column %d: %v", line, col, syn)
@@ -134,6 +154,80 @@ func describeJSONError(data []byte, err error) string {
 		return fmt.Sprintf("instant %q is not RFC 3339 (expected for example \"2026-03-01T00:00:00Z\")", perr.Value)
 	}
 	return err.Error()
+}
+
+// strictDecode decodes data as the parallel decode does (decodeParallel),
+// as one piece: repeated members, names in another case and bytes that are
+// not UTF-8 are errors, which say where they are (describeStrictError).
+func strictDecode(data []byte) error {
+	if err := jsonv2.Unmarshal(data, new(Document), jsonv2.RejectUnknownMembers(true), v1Times); err != nil {
+		return &strictError{err}
+	}
+	return nil
+}
+
+// strictError is an error of strictDecode.
+type strictError struct{ err error }
+
+func (e *strictError) Error() string { return e.err.Error() }
+func (e *strictError) Unwrap() error { return e.err }
+
+// describeStrictError words an error of strictDecode with its line,
+// column and element path (principals[1].displayName).
+func describeStrictError(data []byte, err error) string {
+	var off int64
+	var ptr jsontext.Pointer
+	var sem *jsonv2.SemanticError
+	var syn *jsontext.SyntacticError
+	switch {
+	case errors.As(err, &sem):
+		off, ptr = sem.ByteOffset, sem.JSONPointer
+	case errors.As(err, &syn):
+		off, ptr = syn.ByteOffset, syn.JSONPointer
+	default:
+		return err.Error()
+	}
+	line, col := lineCol(data, off)
+	at := fmt.Sprintf("line %d column %d", line, col)
+	path := pointerPath(ptr)
+	var perr *time.ParseError
+	switch {
+	case errors.Is(err, jsonv2.ErrUnknownName):
+		// A name spelt in another case than the field's, which
+		// encoding/json let through.
+		if msg, ok := unknownField(data); ok {
+			return at + ": " + msg
+		}
+		return fmt.Sprintf("%s: %s: unknown field; the fields are those of docs/api.md#world-document (check spelling and case)", at, path)
+	case errors.Is(err, jsontext.ErrDuplicateName):
+		return fmt.Sprintf("%s: %s appears twice; each member may be given once", at, path)
+	case errors.As(err, &perr):
+		return fmt.Sprintf("%s: %s: instant %q is not RFC 3339 (expected for example \"2026-03-01T00:00:00Z\")", at, path, perr.Value)
+	case strings.Contains(err.Error(), "invalid UTF-8"):
+		return fmt.Sprintf("%s: %s: a string holds bytes that are not UTF-8; the document must be UTF-8", at, path)
+	}
+	return fmt.Sprintf("%s: %s: %v", at, path, err)
+}
+
+// pointerPath turns a JSON pointer into the path form of the document's
+// messages: /links/0/partnerId is links[0].partnerId (the document has no
+// member whose name is a number).
+func pointerPath(p jsontext.Pointer) string {
+	var b strings.Builder
+	for tok := range p.Tokens() {
+		if _, err := strconv.Atoi(tok); err == nil && b.Len() > 0 {
+			fmt.Fprintf(&b, "[%s]", tok)
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(tok)
+	}
+	if b.Len() == 0 {
+		return "the document"
+	}
+	return b.String()
 }
 
 func jsonKind(goKind string) string {

@@ -139,6 +139,14 @@ func TestValidateNegative(t *testing.T) {
 		{"overlapping links", `"to":"2026-02-01T00:00:00Z"}]`, `"to":"2026-02-01T00:00:00Z"},{"tenantId":"` + tA + `","objectId":"` + u1 + `","partnerId":"1000001","from":"2026-01-31T00:00:00Z","to":null}]`, []string{"links[1]", "at most one link per tenant"}},
 		{"duplicate tenant", `"tenantId":"` + tB + `","name":"B"`, `"tenantId":"` + tA + `","name":"B"`, []string{"tenants[1].tenantId", "listed twice"}},
 		{"global partner unknown", `"globalPartnerId":null,"homeTenantIds":[],"from":null`, `"globalPartnerId":"999","homeTenantIds":[],"from":null`, []string{"partners[0].globalPartnerId", `"999"`}},
+		// Reading is strict where encoding/json is lax: a repeated member
+		// (it would take the last), a name in another case, bytes that are
+		// not UTF-8 (it would replace them).
+		{"repeated member", `"partnerId":"1000001","from":"2026-01-01`, `"partnerId":"1000001","partnerId":"1000001","from":"2026-01-01`, []string{"line 12 column 133", "links[0].partnerId appears twice"}},
+		{"repeated section", `"version":1,`, `"version":1,"links":[],`, []string{"links appears twice"}},
+		{"name in another case", `"type":"User"`, `"Type":"User"`, []string{`principals[0]: unknown field "Type"`}},
+		{"not UTF-8", `"name":"B"`, "\"name\":\"B\xff\"", []string{"tenants[1].name", "not UTF-8"}},
+		{"instant not RFC 3339", `"from":"2026-01-01T00:00:00Z","to":"2026-02-01T00:00:00Z"`, `"from":"2026-01-01 00:00","to":"2026-02-01T00:00:00Z"`, []string{"line 12 column 140", "links[0].from", `instant "2026-01-01 00:00" is not RFC 3339`}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
