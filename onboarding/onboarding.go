@@ -186,7 +186,7 @@ func (s *Service) onboard(ctx context.Context, admin partnerlink.Caller, req Req
 
 	res := &Result{TenantID: tenant, AppID: appID, DisplayName: home.DisplayName, Role: role.Name, Scope: scope.Raw,
 		PartnerID: partner.ID, PartnerName: partner.Name, ServicePrincipalOf: home.TenantID}
-	o := partnerlink.Onboarding{AppID: appID, At: now, Actor: admin.ObjectID, Decide: linking.LinkTo(partner.ID)}
+	o := partnerlink.Onboarding{AppID: appID, At: now, Actor: admin.ObjectID}
 	if existing == nil {
 		// No secret of its own: one issued here would be a credential of
 		// the partner's app in the administrator's hands, able to move its
@@ -222,18 +222,33 @@ func (s *Service) onboard(ctx context.Context, admin partnerlink.Caller, req Req
 			RoleDefinition: roleRef, Scope: scope.Raw, Period: partnerlink.Period{From: now}}
 		o.Assignment, res.RoleAssignmentID, res.AssignmentCreated = &ra, ra.ID, true
 	}
+	// A service principal that was linked before and removed its link
+	// stays unlinked: only the credential itself links again
+	// (docs/rules.md#linking), not an administrator's second run.
+	var removed *partnerlink.Link
+	if existing != nil {
+		past, err := s.Store.Links(ctx, partnerlink.LinkFilter{TenantID: tenant, ObjectID: res.ObjectID})
+		if err != nil {
+			return nil, err
+		}
+		if len(past) > 0 {
+			removed = &past[len(past)-1]
+		}
+	}
+	o.Decide = onboardingLink(partner.ID, removed != nil)
 	if cur, err := s.Store.CurrentLink(ctx, tenant, res.ObjectID); err == nil {
 		res.PreviousPartnerID = cur.PartnerID
 		if cur.PartnerID != partner.ID {
 			// Only the credential itself changes its link (docs/rules.md#linking).
-			return nil, step("link the partner ID", partnerlink.Errorf(partnerlink.ECONFLICT,
-				"the service principal is linked to partner ID %s already; only the service principal itself may change its link", cur.PartnerID))
+			return nil, step("link the partner ID", errLinkedElsewhere(cur.PartnerID))
 		}
 		if o.Principal == nil && o.Assignment == nil {
 			return res, nil // everything is in place: nothing to write
 		}
 	} else if partnerlink.ErrorCode(err) != partnerlink.ENOTFOUND {
 		return nil, err
+	} else if removed != nil {
+		return nil, step("link the partner ID", errLinkRemoved(removed))
 	}
 	if _, _, err := s.Store.Onboard(ctx, tenant, res.ObjectID, o); errors.Is(err, partnerlink.ErrOnboardingRaced) {
 		return nil, err
@@ -243,6 +258,38 @@ func (s *Service) onboard(ctx context.Context, admin partnerlink.Caller, req Req
 	res.LinkChanged = res.PreviousPartnerID != partner.ID
 	res.Changed = true
 	return res, nil
+}
+
+// onboardingLink decides the link an onboarding writes, in its
+// transaction: a credential without a link is linked unless it removed a
+// link before; one linked to the partner ID is reaffirmed; one linked to
+// another is left alone (only the credential changes its link).
+func onboardingLink(partnerID string, wasLinked bool) func(cur *partnerlink.Link) (partnerlink.LinkChange, error) {
+	return func(cur *partnerlink.Link) (partnerlink.LinkChange, error) {
+		switch {
+		case cur == nil && wasLinked:
+			return partnerlink.LinkChange{}, errLinkRemoved(nil)
+		case cur != nil && cur.PartnerID != partnerID:
+			return partnerlink.LinkChange{}, errLinkedElsewhere(cur.PartnerID)
+		}
+		return linking.LinkTo(partnerID)(cur)
+	}
+}
+
+func errLinkedElsewhere(partnerID string) error {
+	return partnerlink.Errorf(partnerlink.ECONFLICT,
+		"the service principal is linked to partner ID %s already; only the service principal itself may change its link", partnerID)
+}
+
+// errLinkRemoved refuses to bring back a link the credential removed
+// (last: its last link period, when known).
+func errLinkRemoved(last *partnerlink.Link) error {
+	was := ""
+	if last != nil && !last.Period.Open() {
+		was = fmt.Sprintf(" (to partner ID %s, until %s)", last.PartnerID, last.Period.To.UTC().Format(time.RFC3339))
+	}
+	return partnerlink.Errorf(partnerlink.ECONFLICT,
+		"the service principal removed its link%s; only the service principal itself may link again (signed in as the app: partnerlink link create)", was)
 }
 
 func scopeKey(raw string) string {

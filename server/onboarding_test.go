@@ -156,6 +156,19 @@ func TestOnboardServicePrincipal(t *testing.T) {
 	if len(sps) != 2 {
 		t.Errorf("service principals of the app: %d, want its home one and Fabrikam's", len(sps))
 	}
+	// docs/rules.md#linking: the partner, signed in as its app, removes
+	// the link; the administrator's next run does not bring it back.
+	if status, out := tc.call("DELETE", "/providers/Microsoft.ManagementPartner/partners/"+demo.GermanyPartnerID+"?api-version=2018-02-01", sp, ""); status != 200 {
+		t.Fatalf("the service principal deletes its link: %d %s", status, out)
+	}
+	status, out = tc.call("POST", path, bob, body)
+	if status != 409 || !strings.Contains(out, "the service principal removed its link (to partner ID "+demo.GermanyPartnerID) ||
+		!strings.Contains(out, "only the service principal itself may link again") {
+		t.Errorf("onboarding after the link was removed: %d %s", status, out)
+	}
+	if _, err := srv.DB.CurrentLink(context.Background(), demo.FabrikamTenant, res.ObjectID); partnerlink.ErrorCode(err) != partnerlink.ENOTFOUND {
+		t.Errorf("the removed link is back: %v", err)
+	}
 }
 
 // docs/clients.md, "Onboarding a service principal": the store writes the
