@@ -220,6 +220,39 @@ func TestPartnerView(t *testing.T) {
 	}
 }
 
+// docs/rules.md#views-and-credits: a partner's link events name its own
+// IDs only; a link that moved to another organization's ID shows as
+// replaced, not to whom.
+func TestPartnerEventsNameOnlyItsIDs(t *testing.T) {
+	srv, db := setup(t)
+	ctx := context.Background()
+	linkAlice := linking.New(db)
+	linkAlice.Now = func() time.Time { return now }
+	for _, id := range []string{demo.GermanyPartnerID, demo.SoloPartnerID} {
+		if _, err := linkAlice.Link(ctx, alice, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	status, m := call(t, srv, "GET", "/api/v1/partners/"+demo.GlobalPartnerID+"/link-events", "alice", "")
+	var replaced map[string]any
+	for _, e := range values(m) {
+		if e["objectId"] == demo.AliceID && e["action"] == "replaced" {
+			replaced = e
+		}
+		if e["partnerId"] == demo.SoloPartnerID || e["previousPartnerId"] == demo.SoloPartnerID {
+			t.Errorf("Contoso sees Northwind's ID: %v", e)
+		}
+	}
+	if status != 200 || replaced == nil || replaced["partnerId"] != "" || replaced["previousPartnerId"] != demo.GermanyPartnerID {
+		t.Errorf("Contoso's events: %d %v", status, m)
+	}
+	// The customer's own audit names both.
+	evs, err := db.LinkEvents(ctx, partnerlink.LinkFilter{TenantID: demo.ContosoTenant, ObjectID: demo.AliceID})
+	if err != nil || len(evs) != 2 || evs[1].PartnerID != demo.SoloPartnerID || evs[1].PrevPartnerID != demo.GermanyPartnerID {
+		t.Errorf("the tenant's events: %+v %v", evs, err)
+	}
+}
+
 // Issue 3 / docs/rules.md#azure-attribution: a Lighthouse delegation registered by the customer's
 // Owner shows as the managing principal's access in the partner's view.
 func TestDelegations(t *testing.T) {

@@ -184,6 +184,17 @@ func (h *Handler) partnerEvents(w http.ResponseWriter, r *http.Request, c partne
 	if err != nil {
 		return err
 	}
+	// A link moved to or from another organization's ID shows that it
+	// moved, not to or from whom: that is the customer's to know
+	// (docs/rules.md#views-and-credits).
+	for i := range evs {
+		if !slices.Contains(ids, evs[i].PartnerID) {
+			evs[i].PartnerID = ""
+		}
+		if !slices.Contains(ids, evs[i].PrevPartnerID) {
+			evs[i].PrevPartnerID = ""
+		}
+	}
 	writeJSON(w, http.StatusOK, map[string]any{"value": events(evs)})
 	return nil
 }
