@@ -65,6 +65,8 @@ func (s *Service) Check(ctx context.Context, d partnerlink.Delegation) (partnerl
 	if _, ok := rbac.Resolve(custom, d.RoleDefinition); !ok {
 		return dl, partnerlink.Errorf(partnerlink.EINVALID, "roleDefinition %q is neither a built-in role nor a custom role (name or GUID)", d.RoleDefinition)
 	}
+	// A delegation names someone; this confirms an object id the caller
+	// already has, never lists one (docs/api.md#errors).
 	if _, err := s.Store.Principal(ctx, dl.ManagingTenantID, dl.PrincipalID); err != nil {
 		return dl, partnerlink.Errorf(partnerlink.EINVALID, "principalId %s is not a principal of the managing tenant %s", dl.PrincipalID, dl.ManagingTenantID)
 	}

@@ -124,7 +124,7 @@ func (d *DB) PutPowerPlatformResource(ctx context.Context, r powerplatform.Resou
 		}
 		if old.TenantID != tenant {
 			// Resource ids are unique across tenants; say nothing of the
-			// other tenant (docs/api.md, "Errors").
+			// other tenant (docs/api.md#errors).
 			return partnerlink.Errorf(partnerlink.ECONFLICT, "resource id %s is already in use; register the resource under another id", r.ID)
 		}
 		if !strings.EqualFold(old.EnvironmentID, envID) {
