@@ -233,4 +233,14 @@ func TestPortalOnboard(t *testing.T) {
 	if status, page := alice.post("/portal/onboard", form); status != 403 || !strings.Contains(page, "check the administrator") {
 		t.Errorf("alice onboards in Fabrikam: %d %s", status, page)
 	}
+	// Bob has no account in Woodgrove: neither the page nor the form
+	// opens there.
+	form.Set("csrf", bob.csrf)
+	form.Set("directory", demo.WoodgroveTenant)
+	if status, _ := bob.get("/portal/onboard?directory=" + demo.WoodgroveTenant); status != 403 {
+		t.Errorf("bob opens onboarding in Woodgrove: %d", status)
+	}
+	if status, _ := bob.post("/portal/onboard", form); status != 403 {
+		t.Errorf("bob onboards in Woodgrove: %d", status)
+	}
 }
