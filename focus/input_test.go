@@ -218,6 +218,10 @@ func TestScanMessages(t *testing.T) {
 			`usage.csv line 4: unclosed quote: the quoted field that starts on this line has no closing quote (") before the end of the file`},
 		{"text after a closing quote", header + "\n" + good + strings.Replace(good, ",S,", `,"S"x,`, 1),
 			`usage.csv line 3: a quoted field's closing quote (") is followed by something other than a comma or the end of the line; double quotes inside a quoted field`},
+		// docs/rules.md#usage-input: a column given twice is refused, not
+		// read from the first.
+		{"a column twice", header + ",effectivecost\n" + strings.TrimSuffix(good, "\n") + ",999\n",
+			`usage.csv: column EffectiveCost appears twice (columns 8 and 10); a usage file has each FOCUS column once`},
 	}
 	for _, c := range cases {
 		for _, opt := range []Options{{}, {Workers: 3, ChunkSize: 64}} {

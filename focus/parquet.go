@@ -52,6 +52,9 @@ func scanParquet(ra io.ReaderAt, size int64, name string, opt Options, fn RowFun
 	for i, p := range paths {
 		header[i] = strings.Join(p, ".")
 	}
+	if err := repeatedColumn(name, header); err != nil {
+		return err
+	}
 	idx := columnIndex(header)
 	if err := checkColumns(name, idx); err != nil {
 		return err

@@ -90,6 +90,26 @@ type Row struct {
 
 // columnIndex maps a header to the positions of the columns we use; -1 for
 // an absent column.
+// repeatedColumn refuses a header where a column the reader uses appears
+// twice (in any case): which of the two holds the usage cannot be told.
+func repeatedColumn(name string, header []string) error {
+	names := append(append([]string{}, requiredColumns...), ColEffectiveCostInUSD)
+	for _, col := range names {
+		first := -1
+		for pos, h := range header {
+			if !strings.EqualFold(strings.TrimSpace(h), col) {
+				continue
+			}
+			if first >= 0 {
+				return partnerlink.Errorf(partnerlink.EINVALID, "%s: column %s appears twice (columns %d and %d); a usage file has each FOCUS column once",
+					name, col, first+1, pos+1)
+			}
+			first = pos
+		}
+	}
+	return nil
+}
+
 func columnIndex(header []string) [nColumns]int {
 	var idx [nColumns]int
 	for i := range idx {

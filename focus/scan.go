@@ -242,6 +242,9 @@ func scanCSV(r io.Reader, name string, opt Options, fn RowFunc) error {
 	if header == nil {
 		return partnerlink.Errorf(partnerlink.EINVALID, "%s: the file is empty or has no header line; expected FOCUS columns such as %s", name, strings.Join(requiredColumns, ","))
 	}
+	if err := repeatedColumn(name, header); err != nil {
+		return err
+	}
 	idx := columnIndex(header)
 	if err := checkColumns(name, idx); err != nil {
 		return err
