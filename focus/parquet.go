@@ -379,6 +379,13 @@ func (p *pqParser) show(c int) string {
 	if v.IsNull() {
 		return "null"
 	}
+	if k := v.Kind(); (c == iStart || c == iEnd) && k != parquet.ByteArray && k != parquet.FixedLenByteArray {
+		// A timestamp that reads is shown as the instant, not as the
+		// number of units since 1970 it is stored as.
+		if t, ok := p.time(c); ok {
+			return strconv.Quote(t.Format(time.RFC3339Nano))
+		}
+	}
 	return strconv.Quote(v.String())
 }
 

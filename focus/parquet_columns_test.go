@@ -523,3 +523,16 @@ func TestParquetRowGroupSpans(t *testing.T) {
 		t.Errorf("a null amount in row 150001: column-wise %.200q, row-wise %.200q", fast, slow)
 	}
 }
+
+// docs/rules.md#usage-input: a timestamp that reads but breaks a rule is
+// shown in the error as the instant, not as its stored number.
+func TestParquetTimestampErrorShowsTheInstant(t *testing.T) {
+	day := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
+	sub := "f0f0f0f0-0000-4000-8000-000000000001"
+	row := storeRow{day, day.Add(-time.Hour), "Usage", sub, "/subscriptions/" + sub + "/rg/x", "svc", "EUR", "1", "1"}
+	fast, slow := scanBoth(t, storeFile(t, []storeRow{row}, 10))
+	want := `error: f.parquet row 1: ChargePeriodEnd "2026-03-01T23:00:00Z" is not valid: expected an instant after ChargePeriodStart`
+	if fast != want || slow != want {
+		t.Errorf("got\n%s\n%s\nwant\n%s", fast, slow, want)
+	}
+}

@@ -164,6 +164,23 @@ func TestAttributeOnDataDirectory(t *testing.T) {
 	}
 }
 
+// A usage file with a header and no rows imports, and says so plainly.
+func TestImportHeaderOnly(t *testing.T) {
+	dir := t.TempDir()
+	usage, err := os.ReadFile("testdata/azure-basic/usage.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	head, _, _ := strings.Cut(string(usage), "\n")
+	path := filepath.Join(t.TempDir(), "header.csv")
+	if err := os.WriteFile(path, []byte(head+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out := mustRun(t, dir, "import", path); !strings.Contains(out, "header.csv: imported; it has no usage rows (a header only)") {
+		t.Errorf("import of a header only: %s", out)
+	}
+}
+
 // The views say when a tenant is unknown or nothing is linked, instead of
 // printing a bare header.
 func TestLinksCommandEmpty(t *testing.T) {

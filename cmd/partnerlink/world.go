@@ -254,7 +254,11 @@ func importUsage(cmd *cobra.Command, m *Main, db *sqlstore.DB, path string) erro
 		totals = append(totals, v+" "+c)
 	}
 	sort.Strings(totals)
-	fmt.Fprintf(m.Stdout, "%s: imported %d usage rows for %s (EffectiveCost %s)\n", path, im.Rows, strings.Join(im.Months, ", "), strings.Join(totals, ", "))
+	if im.Rows == 0 {
+		fmt.Fprintf(m.Stdout, "%s: imported; it has no usage rows (a header only)\n", path)
+	} else {
+		fmt.Fprintf(m.Stdout, "%s: imported %d usage rows for %s (EffectiveCost %s)\n", path, im.Rows, strings.Join(im.Months, ", "), strings.Join(totals, ", "))
+	}
 	splitUsage(cmd.Context(), m, db, im)
 	return nil
 }
