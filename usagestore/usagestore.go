@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -76,6 +77,9 @@ func Open(ctx context.Context, rawURL string, buckets int) (*Store, error) {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, partnerlink.Errorf(partnerlink.EINVALID, "usage store %s: %v", exports.Redact(rawURL), err)
 		}
+		if err := sweepTemp(dir, time.Now()); err != nil {
+			return nil, err
+		}
 	}
 	open := rawURL
 	if strings.HasPrefix(rawURL, "file://") {
@@ -89,6 +93,35 @@ func Open(ctx context.Context, rawURL string, buckets int) (*Store, error) {
 		return nil, err
 	}
 	return &Store{URL: exports.Redact(rawURL), Buckets: max(buckets, 1), bucket: b, prefix: prefix}, nil
+}
+
+// staleAfter is how long a part's temporary file goes unwritten before it
+// is taken for one a killed import left: a part is written in about a
+// second.
+const staleAfter = time.Hour
+
+// sweepTemp removes the temporary files of parts (NAME.parquet.RANDOM.tmp,
+// written beside the part and renamed to it when whole) that a process
+// killed while writing left in a file:// store.
+func sweepTemp(dir string, now time.Time) error {
+	return filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil // taken away meanwhile
+			}
+			return err
+		}
+		name := d.Name()
+		if d.IsDir() || !strings.HasSuffix(name, ".tmp") || !strings.Contains(name, ".parquet.") {
+			return nil
+		}
+		if info, err := d.Info(); err == nil && now.Sub(info.ModTime()) > staleAfter {
+			if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return fmt.Errorf("usage store: remove the stale temporary file %s: %w", path, err)
+			}
+		}
+		return nil
+	})
 }
 
 // addOption sets a query option of a URL unless it is set.

@@ -239,3 +239,36 @@ func TestSplitKeepsAmountsExact(t *testing.T) {
 		})
 	}
 }
+
+// docs/operations.md#usage-files: a part's temporary file that a killed import left behind
+// is removed when the store is next opened; one still being written is
+// not.
+func TestOpenSweepsStaleTemporaryFiles(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "store")
+	bucket := filepath.Join(dir, "focus", "buckets=4", "month=2026-03", "bucket=01")
+	if err := os.MkdirAll(bucket, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	stale, fresh, part := filepath.Join(bucket, "abc.parquet.1a2b.tmp"), filepath.Join(bucket, "def.parquet.3c4d.tmp"), filepath.Join(bucket, "old.parquet")
+	for _, f := range []string{stale, fresh, part} {
+		if err := os.WriteFile(f, nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	long := time.Now().Add(-2 * time.Hour)
+	for _, f := range []string{stale, part} {
+		if err := os.Chtimes(f, long, long); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st, err := usagestore.Open(context.Background(), "file://"+dir, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	for f, want := range map[string]bool{stale: false, fresh: true, part: true} {
+		if _, err := os.Stat(f); (err == nil) != want {
+			t.Errorf("%s there: %v, want %v", filepath.Base(f), err == nil, want)
+		}
+	}
+}
