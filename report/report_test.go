@@ -285,6 +285,12 @@ func TestUnlinkedCredit(t *testing.T) {
 	if got := partnerOutput(t, c, pG, FormatPartnerCenter); strings.Contains(got, "9999") {
 		t.Errorf("a what-if partner ID leaked into the partner report:\n%s", got)
 	}
+	// Asked for by the global ID, whose organization has location IDs (the
+	// global ID is never linked), the command asks for one of them.
+	if g, err := ForUnlinked(c, 1, pG); err != nil || len(g.Credentials) != 1 ||
+		!strings.HasSuffix(g.Credentials[0].Command, " link create --partner-id LOCATION_ID  # LOCATION_ID: one of "+pL1+", "+pL2) {
+		t.Errorf("unlinked by the global ID: %+v %v", g, err)
+	}
 	if other, _ := ForUnlinked(c, 1, pO); len(other.Credentials) != 0 {
 		t.Errorf("another organization's unlinked credentials: %+v", other.Credentials)
 	}

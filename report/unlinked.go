@@ -241,17 +241,35 @@ func ForUnlinked(c *Content, version int, partnerID string) (*UnlinkedReport, er
 		org = c.Partners[i].GlobalID
 	}
 	r := &UnlinkedReport{Month: c.Month, Version: version, PartnerID: partnerID, Credentials: []UnlinkedEntry{}}
+	// A global ID with location IDs is not linked (docs/rules.md#linking):
+	// the command names its location ID, or asks for one of them.
+	link, choice := partnerID, ""
+	var locations []string
+	for _, p := range c.Partners {
+		if p.GlobalID == partnerID {
+			locations = append(locations, p.ID)
+		}
+	}
+	slices.Sort(locations)
+	switch len(locations) {
+	case 0:
+	case 1:
+		link = locations[0]
+	default:
+		link, choice = "LOCATION_ID", "  # LOCATION_ID: one of "+strings.Join(locations, ", ")
+	}
 	for _, u := range c.Unlinked {
 		if u.GlobalPartnerID != org {
 			continue
 		}
 		e := UnlinkedEntry{Unlinked: u, TenantName: c.tenantName(u.TenantID)}
+		// The password or secret is asked for when the command runs.
 		if u.Type == "ServicePrincipal" {
-			e.Command = fmt.Sprintf("partnerlink login --service-principal -u %s -p SECRET --tenant %s && partnerlink link create --partner-id %s",
-				cmp.Or(u.AppID, "APP_ID"), u.TenantID, partnerID)
+			e.Command = fmt.Sprintf("partnerlink login --service-principal -u %s --tenant %s && partnerlink link create --partner-id %s%s",
+				cmp.Or(u.AppID, "APP_ID"), u.TenantID, link, choice)
 		} else {
-			e.Command = fmt.Sprintf("partnerlink login --tenant %s -u %s && partnerlink link create --partner-id %s",
-				u.TenantID, cmp.Or(u.SignInName, "YOUR_SIGN_IN_NAME"), partnerID)
+			e.Command = fmt.Sprintf("partnerlink login --tenant %s -u %s && partnerlink link create --partner-id %s%s",
+				u.TenantID, cmp.Or(u.SignInName, "YOUR_SIGN_IN_NAME"), link, choice)
 		}
 		r.Credentials = append(r.Credentials, e)
 	}

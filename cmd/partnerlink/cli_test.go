@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -298,5 +299,18 @@ func TestTenantAddWebhookPolicy(t *testing.T) {
 	mustRun(t, dir, "tenant", "add", cT, "--name", "Fabrikam", "--webhook", "https://10.1.2.3/h", "--webhook-allow", "10.0.0.0/8", "--webhook-secret", "sixteen-chars-ok")
 	if out := mustRun(t, dir, "tenant", "list"); !strings.Contains(out, "https://10.1.2.3/h") {
 		t.Errorf("tenant list:\n%s", out)
+	}
+}
+
+// login without -p reads the password from standard input when it is not a
+// terminal (as az login asks for it), and says what to do when there is none.
+func TestReadSecretFromStdin(t *testing.T) {
+	m := &Main{Stdin: strings.NewReader("s3cret\r\nnext\n"), Stderr: io.Discard}
+	if got, err := readSecret(m, "Password: "); err != nil || got != "s3cret" {
+		t.Errorf("piped password: %q %v", got, err)
+	}
+	m.Stdin = strings.NewReader("")
+	if _, err := readSecret(m, "Password: "); err == nil || !strings.Contains(err.Error(), "give --password") {
+		t.Errorf("no password: %v", err)
 	}
 }

@@ -1,13 +1,17 @@
 package main
 
 import (
+	"bufio"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/partnerlink/partnerlink"
 	"github.com/partnerlink/partnerlink/client"
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 )
 
 func init() { commands = append(commands, newLoginCmd, newLogoutCmd) }
@@ -29,6 +33,9 @@ func newLoginCmd(m *Main) *cobra.Command {
   partnerlink login --tenant T -u NAME -p PASSWORD      a person, with their password
   partnerlink login --service-principal -u APPID -p SECRET --tenant T
 
+Without -p, the password or secret is asked for (read from standard input when it is not a
+terminal).
+
 The session is kept in $PARTNERLINK_CONFIG_DIR or ~/.partnerlink/session.json
 (mode 0600, not encrypted: it holds the refresh token or the client secret).`,
 		Args: cobra.NoArgs,
@@ -39,6 +46,13 @@ The session is kept in $PARTNERLINK_CONFIG_DIR or ~/.partnerlink/session.json
 			}
 			opts := client.Options{Server: server, CAFile: resolveCAFile(caFile, m.DataDir), ConfigDir: dir}
 			ctx := cmd.Context()
+			if username != "" && password == "" && !useDeviceCode {
+				// As az login does: the password (or secret) is asked for,
+				// so that it stays out of the shell's history.
+				if password, err = readSecret(m, "Password: "); err != nil {
+					return err
+				}
+			}
 			var s *client.Session
 			switch {
 			case servicePrincipal:
@@ -116,4 +130,20 @@ func newLogoutCmd(m *Main) *cobra.Command {
 			return err
 		},
 	}
+}
+
+// readSecret reads a password from standard input: without echo, after a
+// prompt on standard error, from a terminal; else the first line.
+func readSecret(m *Main, prompt string) (string, error) {
+	if f, ok := m.Stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		fmt.Fprint(m.Stderr, prompt)
+		b, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(m.Stderr)
+		return string(b), err
+	}
+	line, err := bufio.NewReader(m.Stdin).ReadString('\n')
+	if err != nil && (err != io.EOF || line == "") {
+		return "", partnerlink.Errorf(partnerlink.EINVALID, "no password: give --password, or type it when asked (or pipe it to standard input)")
+	}
+	return strings.TrimRight(line, "\r\n"), nil
 }
