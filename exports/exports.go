@@ -37,6 +37,9 @@ import (
 // Schemes are the source URL schemes partnerlink reads.
 var Schemes = []string{"azblob", "s3", "gs", "file"}
 
+// SourceForms are the storage URLs accepted, for messages.
+const SourceForms = "azblob://CONTAINER/PREFIX, s3://BUCKET/PREFIX, gs://BUCKET/PREFIX or file:///FOLDER"
+
 // IsSource reports whether arg names an export source (a URL of one of
 // Schemes) rather than a local file.
 func IsSource(arg string) bool {
@@ -97,7 +100,7 @@ func Open(ctx context.Context, rawURL string) (*Source, error) {
 func OpenBucket(ctx context.Context, what, rawURL string) (*blob.Bucket, string, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil || !IsSource(rawURL) {
-		return nil, "", partnerlink.Errorf(partnerlink.EINVALID, "%s %q: expected azblob://CONTAINER/PREFIX, s3://BUCKET/PREFIX, gs://BUCKET/PREFIX or file:///FOLDER", what, Redact(rawURL))
+		return nil, "", partnerlink.Errorf(partnerlink.EINVALID, "%s %q: expected %s", what, Redact(rawURL), SourceForms)
 	}
 	if u.User != nil {
 		return nil, "", partnerlink.Errorf(partnerlink.EINVALID, "%s %q: put no credentials in the URL; use the storage's standard settings (docs/usage-sources.md)", what, Redact(rawURL))

@@ -182,6 +182,17 @@ func TestImportHeaderOnly(t *testing.T) {
 	}
 }
 
+// docs/usage-sources.md: a URL of a scheme that is no usage source is
+// refused with the accepted forms, not looked for as a file.
+func TestImportRefusesOtherSchemes(t *testing.T) {
+	for _, u := range []string{"ftp://x/y", "http://x/y"} {
+		if _, err := run(t, t.TempDir(), "import", u); err == nil ||
+			!strings.Contains(err.Error(), u+" is neither a file nor a usage source URL: expected a file or azblob://CONTAINER/PREFIX") {
+			t.Errorf("import %s: %v", u, err)
+		}
+	}
+}
+
 // The views say when a tenant is unknown or nothing is linked, instead of
 // printing a bare header.
 func TestLinksCommandEmpty(t *testing.T) {

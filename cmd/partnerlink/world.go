@@ -66,6 +66,10 @@ tenant id: give it with --tenant.`,
 					}
 					continue
 				}
+				if _, err := os.Stat(path); err != nil && strings.Contains(path, "://") {
+					return partnerlink.Errorf(partnerlink.EINVALID, "%s is neither a file nor a usage source URL: expected a file or %s",
+						exports.Redact(path), exports.SourceForms)
+				}
 				kind, err := sniff(path)
 				if err != nil {
 					return err
