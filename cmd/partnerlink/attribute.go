@@ -285,7 +285,11 @@ func runServerAttribute(cmd *cobra.Command, m *Main, opt attribution.Options, sh
 				return err
 			}
 		}
-		fmt.Fprintf(m.Stderr, "run %d stored (%d usage files); read it with 'partnerlink credits'\n", out.RunID, len(out.Files))
+		dbFlag := ""
+		if m.DSN != "" {
+			dbFlag = " --db …" // the same database; its URL may hold a password
+		}
+		fmt.Fprintf(m.Stderr, "run %d stored (%d usage files); read it with '%s%s%s credits'\n", out.RunID, len(out.Files), invokedAs(os.Args[0]), dataDirFlag(m.DataDir), dbFlag)
 		return nil
 	})
 }

@@ -150,6 +150,10 @@ func TestAttributeOnDataDirectory(t *testing.T) {
 	if !strings.HasPrefix(out, string(want)) || !strings.Contains(out, "run 1 stored") {
 		t.Errorf("attribute on the data directory:\n%s", out)
 	}
+	// The command it prints names the data directory, to run as printed.
+	if abs, _ := filepath.Abs(dir); !strings.Contains(out, " --data-dir "+abs+" credits'") {
+		t.Errorf("attribute's hint does not name the data directory:\n%s", out)
+	}
 	out = mustRun(t, dir, "credits", "--partner", "5100000", "--day", "2026-03-03")
 	if !strings.Contains(out, "2026-03-03") || !strings.Contains(out, "sites/shop") || strings.Contains(out, "shopdb") {
 		t.Errorf("credits of March 3: %s", out)

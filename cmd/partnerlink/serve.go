@@ -193,6 +193,26 @@ Attribution (last month's demo usage is loaded; Northwind {{.Solo}} is linked in
 Device code sign-in page: {{.URL}}/device   (Fabrikam admin: {{.Bob}} / {{.BobPassword}})
 `))
 
+// invokedAs is how the user ran this binary (arg0: os.Args[0]), for
+// commands printed to run as printed: "go run ./cmd/partnerlink" under go
+// run, else the name as typed ("partnerlink" on the PATH, "./partnerlink").
+func invokedAs(arg0 string) string {
+	if strings.Contains(arg0, "go-build") {
+		return "go run ./cmd/partnerlink"
+	}
+	return arg0
+}
+
+// dataDirFlag is the --data-dir flag a printed command needs: none for
+// the default data directory.
+func dataDirFlag(dataDir string) string {
+	if filepath.Clean(dataDir) == filepath.Clean(defaultDataDir) {
+		return ""
+	}
+	abs, _ := filepath.Abs(dataDir)
+	return " --data-dir " + abs
+}
+
 // printDemo writes demoText. cmd is how the user ran this binary, so the
 // printed commands run as printed: "go run ./cmd/partnerlink" under go run,
 // else the name as typed ("partnerlink" on the PATH, "./partnerlink").
@@ -200,13 +220,8 @@ func printDemo(w io.Writer, cmd, url, dataDir string, c demo.Credentials, loaded
 	ca, _ := filepath.Abs(filepath.Join(dataDir, "ca.pem"))
 	absData, _ := filepath.Abs(dataDir)
 	goRun := strings.Contains(cmd, "go-build")
-	if goRun {
-		cmd = "go run ./cmd/partnerlink"
-	}
-	dataDirFlag := ""
-	if filepath.Clean(dataDir) != filepath.Clean(defaultDataDir) {
-		dataDirFlag = " --data-dir " + absData
-	}
+	cmd = invokedAs(cmd)
+	dataDirFlag := dataDirFlag(dataDir)
 	return demoText.Execute(w, map[string]any{
 		"Loaded": loaded, "DataDir": dataDir, "Cmd": cmd, "GoRun": goRun, "DataDirFlag": dataDirFlag,
 		"Global": demo.GlobalPartnerID, "Germany": demo.GermanyPartnerID, "Norway": demo.NorwayPartnerID,
