@@ -126,6 +126,9 @@ type LinkNotification struct {
 type UsageStore interface {
 	// UsageImportByHash returns the import of a file with this content; ENOTFOUND.
 	UsageImportByHash(ctx context.Context, hash string) (*UsageImport, error)
+	// UsageImportByContent returns the import of a kind whose rows are
+	// content's (UsageImport.Content); ENOTFOUND.
+	UsageImportByContent(ctx context.Context, kind, content string) (*UsageImport, error)
 	// RecordUsageImport records im; false when a file with its hash was
 	// recorded before (nothing changes then).
 	RecordUsageImport(ctx context.Context, im UsageImport) (bool, error)

@@ -13,6 +13,10 @@ type UsageImport struct {
 	HasUSD     bool
 	Months     []string // YYYY-MM covered by ChargePeriodStart
 	ImportedAt time.Time
+	// Content identifies the file's rows whatever their encoding: gzip or
+	// not, line ends, a byte order mark, CSV or Parquet, row order (FOCUS
+	// files; "" for others and for imports recorded before it existed).
+	Content string
 }
 
 // ExportRun is one run of a cost export read from a usage source

@@ -1,6 +1,7 @@
 package focus
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math/big"
@@ -257,6 +258,26 @@ func (a Amount) small() (Amount, bool) {
 		c = -c
 	}
 	return Amount{coef: c, scale: int32(-e)}, true
+}
+
+// AppendKey appends a key of a's value: equal values give equal keys
+// (1.5 and 1.50 alike), without allocating on the fast path.
+func (a Amount) AppendKey(b []byte) []byte {
+	if s, ok := a.small(); ok {
+		u, scale := magnitude(s.coef), s.scale
+		for scale > 0 && u%10 == 0 {
+			u, scale = u/10, scale-1
+		}
+		if u == 0 {
+			scale = 0
+		}
+		b = append(b, 'f', byte(scale))
+		if s.coef < 0 && u != 0 {
+			b = append(b, '-')
+		}
+		return binary.LittleEndian.AppendUint64(b, u)
+	}
+	return append(append(b, 'b'), a.String()...)
 }
 
 // magnitude is |n| (n > math.MinInt64, as every fast-path coefficient).

@@ -24,6 +24,22 @@ func (d *DB) UsageImportByHash(ctx context.Context, hash string) (*partnerlink.U
 	return &ims[0], nil
 }
 
+// UsageImportByContent returns the import of a kind whose rows are
+// content's; ENOTFOUND.
+func (d *DB) UsageImportByContent(ctx context.Context, kind, content string) (*partnerlink.UsageImport, error) {
+	if content == "" {
+		return nil, partnerlink.Errorf(partnerlink.ENOTFOUND, "no content to look up")
+	}
+	ims, err := d.usageImports(ctx, `WHERE kind = $1 AND content = $2`, kind, content)
+	if err != nil {
+		return nil, err
+	}
+	if len(ims) == 0 {
+		return nil, partnerlink.Errorf(partnerlink.ENOTFOUND, "no %s usage file with these rows was imported", kind)
+	}
+	return &ims[0], nil
+}
+
 // UsageImports lists the imports of a kind ("" for all) covering any of
 // months (all when none), in import order.
 func (d *DB) UsageImports(ctx context.Context, kind string, months []string) ([]partnerlink.UsageImport, error) {
@@ -107,7 +123,7 @@ func (d *DB) RecordExportRun(ctx context.Context, run partnerlink.ExportRun, fil
 }
 
 func (d *DB) usageImports(ctx context.Context, where string, args ...any) ([]partnerlink.UsageImport, error) {
-	rows, err := d.db.QueryContext(ctx, `SELECT hash, kind, name, path, rows, totals, has_usd, imported_at FROM usage_imports `+
+	rows, err := d.db.QueryContext(ctx, `SELECT hash, kind, name, path, rows, totals, has_usd, imported_at, content FROM usage_imports `+
 		where+` ORDER BY imported_at, hash`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: list usage imports: %w", err)
@@ -118,7 +134,7 @@ func (d *DB) usageImports(ctx context.Context, where string, args ...any) ([]par
 		var im partnerlink.UsageImport
 		var totals string
 		var at int64
-		if err := rows.Scan(&im.Hash, &im.Kind, &im.Name, &im.Path, &im.Rows, &totals, &im.HasUSD, &at); err != nil {
+		if err := rows.Scan(&im.Hash, &im.Kind, &im.Name, &im.Path, &im.Rows, &totals, &im.HasUSD, &at, &im.Content); err != nil {
 			return nil, err
 		}
 		json.Unmarshal([]byte(totals), &im.Totals)
@@ -159,9 +175,9 @@ func (d *DB) RecordUsageImport(ctx context.Context, im partnerlink.UsageImport) 
 // is recorded; it reports whether it inserted.
 func recordUsageImport(ctx context.Context, tx *sql.Tx, im partnerlink.UsageImport) (bool, error) {
 	totals, _ := json.Marshal(im.Totals)
-	res, err := tx.ExecContext(ctx, `INSERT INTO usage_imports (hash, kind, name, path, rows, totals, has_usd, imported_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (hash) DO NOTHING`,
-		im.Hash, im.Kind, im.Name, im.Path, im.Rows, string(totals), im.HasUSD, im.ImportedAt.UnixNano())
+	res, err := tx.ExecContext(ctx, `INSERT INTO usage_imports (hash, kind, name, path, rows, totals, has_usd, imported_at, content)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (hash) DO NOTHING`,
+		im.Hash, im.Kind, im.Name, im.Path, im.Rows, string(totals), im.HasUSD, im.ImportedAt.UnixNano(), im.Content)
 	if err != nil {
 		return false, fmt.Errorf("store: record usage import: %w", err)
 	}

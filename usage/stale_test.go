@@ -24,6 +24,14 @@ func (s *nullStore) UsageImportByHash(_ context.Context, h string) (*partnerlink
 	}
 	return nil, partnerlink.Errorf(partnerlink.ENOTFOUND, "no import %s", h)
 }
+func (s *nullStore) UsageImportByContent(_ context.Context, kind, content string) (*partnerlink.UsageImport, error) {
+	for _, im := range s.ims {
+		if content != "" && im.Kind == kind && im.Content == content {
+			return &im, nil
+		}
+	}
+	return nil, partnerlink.Errorf(partnerlink.ENOTFOUND, "no import of these rows")
+}
 func (s *nullStore) RecordUsageImport(_ context.Context, im partnerlink.UsageImport) (bool, error) {
 	s.ims[im.Hash] = im
 	return true, nil

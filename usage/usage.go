@@ -9,15 +9,18 @@ package usage
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
-	"github.com/partnerlink/partnerlink"
 	"io"
 	"os"
 	"path/filepath"
 	"sort"
 	"time"
 
+	"github.com/zeebo/xxh3"
+
+	"github.com/partnerlink/partnerlink"
 	"github.com/partnerlink/partnerlink/focus"
 )
 
@@ -27,6 +30,7 @@ type Store = partnerlink.UsageStore
 // Recorder is the part of the store an import of one file needs.
 type Recorder interface {
 	UsageImportByHash(ctx context.Context, hash string) (*partnerlink.UsageImport, error)
+	UsageImportByContent(ctx context.Context, kind, content string) (*partnerlink.UsageImport, error)
 	RecordUsageImport(ctx context.Context, im partnerlink.UsageImport) (bool, error)
 }
 
@@ -127,6 +131,14 @@ func Stage(ctx context.Context, store Recorder, dataDir string, kind Kind, name 
 	im.Hash, im.Kind, im.Name, im.ImportedAt = hash, kind.Name, name, now.UTC()
 	im.Path = filepath.Join("usage", kind.Name, hash+extension(tmp))
 	st.Import = *im
+	// The same rows in other bytes (a gzip copy, other line ends, as
+	// Parquet) are the same usage: counted once (docs/rules.md#usage-input).
+	if prev, err := store.UsageImportByContent(ctx, kind.Name, im.Content); err == nil {
+		st.Previous, st.Import = prev, *prev
+	} else if partnerlink.ErrorCode(err) != partnerlink.ENOTFOUND {
+		st.Discard()
+		return nil, err
+	}
 	return st, nil
 }
 
@@ -212,6 +224,8 @@ func summarize(f *os.File, name string) (*partnerlink.UsageImport, error) {
 		months map[string]bool
 		usd    bool
 		last   time.Time // the last row's ChargePeriodStart, its month noted
+		rowSum xxh3.Uint128
+		key    []byte
 	}
 	accs := make([]acc, workers)
 	for i := range accs {
@@ -232,6 +246,10 @@ func summarize(f *os.File, name string) (*partnerlink.UsageImport, error) {
 			a.months[row.ChargePeriodStart.UTC().Format("2006-01")] = true
 		}
 		a.usd = a.usd || row.HasEffectiveCostInUSD
+		a.key = rowKey(a.key[:0], row)
+		h := xxh3.Hash128(a.key)
+		a.rowSum.Hi += h.Hi
+		a.rowSum.Lo += h.Lo
 		return nil
 	})
 	if err != nil {
@@ -240,7 +258,10 @@ func summarize(f *os.File, name string) (*partnerlink.UsageImport, error) {
 	im := &partnerlink.UsageImport{Totals: map[string]string{}}
 	totals := map[string]*focus.Sum{}
 	months := map[string]bool{}
+	var sum xxh3.Uint128
 	for _, a := range accs {
+		sum.Hi += a.rowSum.Hi
+		sum.Lo += a.rowSum.Lo
 		im.Rows += a.rows
 		im.HasUSD = im.HasUSD || a.usd
 		for c, s := range a.totals {
@@ -260,7 +281,32 @@ func summarize(f *os.File, name string) (*partnerlink.UsageImport, error) {
 		im.Months = append(im.Months, m)
 	}
 	sort.Strings(im.Months)
+	if im.Rows > 0 {
+		im.Content = fmt.Sprintf("rows-v1:%d:%016x%016x", im.Rows, sum.Hi, sum.Lo)
+	}
 	return im, nil
+}
+
+// rowKey appends the values of a row that the digest of a file's rows
+// (UsageImport.Content) is made of, as read: the digest is the sum of the
+// rows' 128-bit hashes, so the rows' order and their encoding in the file
+// do not change it, and equal amounts give equal keys (1.5 and 1.50).
+func rowKey(b []byte, r *focus.Row) []byte {
+	for _, t := range []time.Time{r.ChargePeriodStart, r.ChargePeriodEnd} {
+		b = binary.LittleEndian.AppendUint64(b, uint64(t.Unix()))
+		b = binary.LittleEndian.AppendUint32(b, uint32(t.Nanosecond()))
+	}
+	for _, f := range [][]byte{r.ChargeCategory, r.ResourceID, r.ServiceName, r.BillingCurrency} {
+		b = binary.AppendUvarint(b, uint64(len(f)))
+		b = append(b, f...)
+	}
+	b = append(b, r.Subscription[:]...)
+	b = r.EffectiveCost.AppendKey(b)
+	b = r.BilledCost.AppendKey(b)
+	if r.HasEffectiveCostInUSD {
+		b = r.EffectiveCostInUSD.AppendKey(append(b, 'u'))
+	}
+	return b
 }
 
 // extension keeps the kind of file visible in the data directory.

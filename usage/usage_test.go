@@ -6,6 +6,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -28,7 +29,7 @@ func setup(t *testing.T) (*sqlstore.DB, string) {
 }
 
 // docs/api.md#focus-usage: an import is all-or-nothing, and re-importing the same file
-// (even compressed differently named) does not count it twice.
+// (even compressed or differently named) does not count it twice.
 func TestImport(t *testing.T) {
 	db, dir := setup(t)
 	ctx := context.Background()
@@ -51,15 +52,38 @@ func TestImport(t *testing.T) {
 	if err != nil || !res.Already {
 		t.Errorf("second import: %+v %v", res, err)
 	}
-	// The same rows gzip-compressed are another file (another hash): the
-	// store keeps it, and the run decides; but identical bytes never twice.
+	// docs/rules.md#usage-input: the same rows in other bytes are the same
+	// usage, counted once: gzip-compressed, with CRLF line ends and a byte
+	// order mark, in another order.
 	var gz bytes.Buffer
 	w := gzip.NewWriter(&gz)
 	w.Write(data)
 	w.Close()
-	res, err = usage.Import(ctx, db, dir, usage.FOCUS, "march.csv.gz", bytes.NewReader(gz.Bytes()), now, nil)
-	if err != nil || res.Already || !strings.HasSuffix(res.Import.Path, ".csv.gz") {
-		t.Errorf("gzip import: %+v %v", res, err)
+	lines := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
+	reordered := append([]string{lines[0]}, lines[1:]...)
+	slices.Reverse(reordered[1:])
+	for name, b := range map[string][]byte{
+		"march.csv.gz":    gz.Bytes(),
+		"march-crlf.csv":  []byte("\uFEFF" + strings.Join(lines, "\r\n") + "\r\n"),
+		"march-other.csv": []byte(strings.Join(reordered, "\n") + "\n"),
+	} {
+		res, err = usage.Import(ctx, db, dir, usage.FOCUS, name, bytes.NewReader(b), now, nil)
+		if err != nil || !res.Already || res.Import.Name != "march.csv" {
+			t.Errorf("%s, the same rows: %+v %v", name, res, err)
+		}
+	}
+	// One amount changed (4.20 to 4.2 is no change): another file.
+	changed := strings.Replace(string(data), "4.20,4.20", "4.2,4.21", 1)
+	if changed == string(data) {
+		t.Fatal("test bug: no amount 4.20,4.20 in testdata/march.csv")
+	}
+	res, err = usage.Import(ctx, db, dir, usage.FOCUS, "march-changed.csv", strings.NewReader(changed), now, nil)
+	if err != nil || res.Already {
+		t.Errorf("a changed file: %+v %v", res, err)
+	}
+	unchanged := strings.Replace(string(data), "4.20,4.20", "4.2,4.20", 1)
+	if res, err = usage.Import(ctx, db, dir, usage.FOCUS, "march-4.2.csv", strings.NewReader(unchanged), now, nil); err != nil || !res.Already {
+		t.Errorf("4.20 written 4.2: %+v %v", res, err)
 	}
 	files, err := usage.Files(ctx, db, dir, usage.FOCUS, time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC))
 	if err != nil || len(files) != 2 {

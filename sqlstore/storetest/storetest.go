@@ -665,7 +665,7 @@ func testWorldRoundTrip(t *testing.T, s Store) {
 func testUsageAndCredits(t *testing.T, s Store) {
 	ctx := context.Background()
 	im := partnerlink.UsageImport{Hash: "abc", Kind: "focus", Name: "march.csv", Path: "usage/files/abc.csv", Rows: 6,
-		Totals: map[string]string{"EUR": "15.615"}, Months: []string{"2026-03"}, ImportedAt: t0}
+		Totals: map[string]string{"EUR": "15.615"}, Months: []string{"2026-03"}, ImportedAt: t0, Content: "rows-v1:6:ab"}
 	created, err := s.RecordUsageImport(ctx, im)
 	must(t, err)
 	if !created {
@@ -692,6 +692,16 @@ func testUsageAndCredits(t *testing.T, s Store) {
 	}
 	if _, err := s.UsageImportByHash(ctx, "zzz"); partnerlink.ErrorCode(err) != partnerlink.ENOTFOUND {
 		t.Errorf("unknown hash: %v", err)
+	}
+	// docs/rules.md#usage-input: the same rows in other bytes are found by
+	// their content, of the same kind.
+	if got, err := s.UsageImportByContent(ctx, "focus", "rows-v1:6:ab"); err != nil || got.Hash != "abc" || got.Content != "rows-v1:6:ab" {
+		t.Errorf("import by content: %+v %v", got, err)
+	}
+	for _, c := range [][2]string{{"activity", "rows-v1:6:ab"}, {"focus", "rows-v1:6:ac"}, {"activity", ""}} {
+		if _, err := s.UsageImportByContent(ctx, c[0], c[1]); partnerlink.ErrorCode(err) != partnerlink.ENOTFOUND {
+			t.Errorf("import by content %q of kind %s: %v", c[1], c[0], err)
+		}
 	}
 	if _, err := s.LatestRun(ctx); partnerlink.ErrorCode(err) != partnerlink.ENOTFOUND {
 		t.Errorf("no run yet: %v", err)
