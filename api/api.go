@@ -268,6 +268,19 @@ func (h *Handler) partnerAccess(r *http.Request, c partnerlink.Caller) ([]string
 		return nil, partnerlink.ARMErrorf(partnerlink.EFORBIDDEN, "AuthorizationFailed",
 			"Only principals of %s's own tenants may see its links.", global.Name)
 	}
+	// A guest in the home tenant is someone else's account, invited in:
+	// the organization's credits and links are not its to read
+	// (docs/rules.md#views-and-credits).
+	who := c.Principal
+	if who == nil {
+		if who, err = h.Store.Principal(ctx, c.TenantID, c.ObjectID); err != nil && partnerlink.ErrorCode(err) != partnerlink.ENOTFOUND {
+			return nil, err
+		}
+	}
+	if who != nil && who.Type == partnerlink.PrincipalGuest {
+		return nil, partnerlink.ARMErrorf(partnerlink.EFORBIDDEN, "AuthorizationFailed",
+			"Guests in %s's tenants may not see its views; sign in with an account of the tenant.", global.Name)
+	}
 	ids := []string{id}
 	if p.GlobalID == "" {
 		locs, err := h.Store.LocationIDs(ctx, id)

@@ -220,6 +220,38 @@ func TestPartnerView(t *testing.T) {
 	}
 }
 
+// docs/rules.md#views-and-credits: a guest in the partner's home tenant
+// (someone else's account, invited in) sees none of its views.
+func TestPartnerViewsRefuseGuests(t *testing.T) {
+	ctx := context.Background()
+	db, err := sqlstore.Open(ctx, filepath.Join(t.TempDir(), "pl.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	doc := demo.World(demo.NewCredentials())
+	world.Normalize(doc)
+	if err := db.ImportWorld(ctx, doc, func(s string) (string, error) { return "h:" + s, nil }); err != nil {
+		t.Fatal(err)
+	}
+	guest := partnerlink.Caller{TenantID: demo.ContosoTenant, ObjectID: "b0b0b0b0-0000-4000-8000-0000000000c9"}
+	if err := db.PutPrincipal(ctx, partnerlink.Principal{TenantID: guest.TenantID, ObjectID: guest.ObjectID, Type: partnerlink.PrincipalGuest,
+		DisplayName: "bob_fabrikam.example#EXT#", HomeTenantID: demo.FabrikamTenant, Period: partnerlink.Period{From: now.AddDate(0, -1, 0)}}); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewTLSServer(api.New(tokens{"guest": guest, "alice": alice}, db, api.HashAdminKey("admin-secret"), func() time.Time { return now }))
+	t.Cleanup(srv.Close)
+	for _, v := range []string{"links", "link-events", "credits", "reports/2026-02"} {
+		path := "/api/v1/partners/" + demo.GlobalPartnerID + "/" + v
+		if status, m := call(t, srv, "GET", path, "guest", ""); status != 403 {
+			t.Errorf("a guest in Contoso GET %s: %d %v", path, status, m)
+		}
+	}
+	if status, _ := call(t, srv, "GET", "/api/v1/partners/"+demo.GlobalPartnerID+"/links", "alice", ""); status != 200 {
+		t.Errorf("alice, a member: %d", status)
+	}
+}
+
 // docs/rules.md#views-and-credits: a partner's link events name its own
 // IDs only; a link that moved to another organization's ID shows as
 // replaced, not to whom.
