@@ -250,6 +250,10 @@ func TestPartnerViewsRefuseGuests(t *testing.T) {
 	if status, _ := call(t, srv, "GET", "/api/v1/partners/"+demo.GlobalPartnerID+"/links", "alice", ""); status != 200 {
 		t.Errorf("alice, a member: %d", status)
 	}
+	// /me offers the guest no partner view.
+	if status, m := call(t, srv, "GET", "/api/v1/me", "guest", ""); status != 200 || len(m["partners"].([]any)) != 0 {
+		t.Errorf("the guest's /me: %d %v", status, m)
+	}
 }
 
 // docs/rules.md#views-and-credits: a partner's link events name its own

@@ -202,8 +202,10 @@ func (h *Handler) partnerEvents(w http.ResponseWriter, r *http.Request, c partne
 // me tells the caller who it is: handy for scripts and the portal.
 func (h *Handler) me(w http.ResponseWriter, r *http.Request, c partnerlink.Caller) error {
 	out := map[string]any{"tenantId": c.TenantID, "objectId": c.ObjectID}
+	guest := false
 	if p, err := h.Store.Principal(r.Context(), c.TenantID, c.ObjectID); err == nil {
 		out["displayName"], out["type"] = p.DisplayName, p.Type
+		guest = p.Type == partnerlink.PrincipalGuest
 	}
 	// The partner organizations whose home tenant the caller's is: the
 	// partner views (/api/v1/partners/{id}/…) it may open.
@@ -218,7 +220,7 @@ func (h *Handler) me(w http.ResponseWriter, r *http.Request, c partnerlink.Calle
 	}
 	orgs := []org{}
 	for _, p := range ps {
-		if p.GlobalID == "" && slices.Contains(p.HomeTenantIDs, c.TenantID) {
+		if p.GlobalID == "" && slices.Contains(p.HomeTenantIDs, c.TenantID) && !guest { // partnerAccess
 			o := org{p.ID, p.Name, []string{p.ID}}
 			for _, l := range ps {
 				if l.GlobalID == p.ID {
