@@ -464,7 +464,10 @@ type AtRiskView struct {
 	Principals   []string `json:"principals"`
 	Attributed   []string `json:"attributedUsers"`
 	CreditedTo   string   `json:"creditedTo,omitempty"`
-	Remedy       string   `json:"remedy"`
+	// CreditedElsewhere: another organization is credited, which the
+	// partner's view does not name (docs/rules.md#views-and-credits).
+	CreditedElsewhere bool   `json:"creditedElsewhere,omitempty"`
+	Remedy            string `json:"remedy"`
 }
 
 // ToAtRiskView converts a credit-at-risk item for output.
@@ -476,6 +479,16 @@ func ToAtRiskView(x powerplatform.AtRisk) AtRiskView {
 	}
 	if v.Attributed == nil {
 		v.Attributed = []string{}
+	}
+	return v
+}
+
+// partnerAtRiskView is x as the partner organization of ids sees it: the
+// organization credited instead is named only when it is its own.
+func partnerAtRiskView(x powerplatform.AtRisk, ids []string) AtRiskView {
+	v := ToAtRiskView(x)
+	if v.CreditedTo != "" && !slices.Contains(ids, v.CreditedTo) {
+		v.CreditedTo, v.CreditedElsewhere = "", true
 	}
 	return v
 }
@@ -501,7 +514,7 @@ func (h *Handler) partnerAtRisk(w http.ResponseWriter, r *http.Request, c partne
 			return err
 		}
 		for _, x := range items {
-			out = append(out, ToAtRiskView(x))
+			out = append(out, partnerAtRiskView(x, ids))
 		}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"from": from, "to": to, "value": out})

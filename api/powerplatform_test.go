@@ -316,3 +316,18 @@ func TestPowerPlatformCreditViews(t *testing.T) {
 	s.expect(t, "GET", fab+"/powerplatform/resources/expense-app/explain", "bob", "", 400, "month")
 	s.expect(t, "GET", "/api/v1/tenants/"+demo.WoodgroveTenant+"/powerplatform/resources/expense-app/explain?month=2026-03", "bob", "", 403)
 }
+
+// docs/rules.md#views-and-credits: a partner's credit at risk says that
+// another organization is credited instead, not which.
+func TestAtRiskNamesOnlyOwnIDs(t *testing.T) {
+	ids := []string{demo.GlobalPartnerID, demo.GermanyPartnerID}
+	other := api.PartnerAtRiskView(powerplatform.AtRisk{PartnerID: demo.GermanyPartnerID, CreditedTo: demo.SoloPartnerID}, ids)
+	if other.CreditedTo != "" || !other.CreditedElsewhere {
+		t.Errorf("credited to another organization: %+v", other)
+	}
+	own := api.PartnerAtRiskView(powerplatform.AtRisk{PartnerID: demo.GermanyPartnerID, CreditedTo: demo.NorwayPartnerID},
+		append(ids, demo.NorwayPartnerID))
+	if own.CreditedTo != demo.NorwayPartnerID || own.CreditedElsewhere {
+		t.Errorf("credited to its own other ID: %+v", own)
+	}
+}
