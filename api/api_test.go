@@ -36,7 +36,9 @@ var (
 	aliceGuest = partnerlink.Caller{TenantID: demo.FabrikamTenant, ObjectID: demo.AliceInFabrikam}
 	alice      = partnerlink.Caller{TenantID: demo.ContosoTenant, ObjectID: demo.AliceID}
 	automation = partnerlink.Caller{TenantID: demo.FabrikamTenant, ObjectID: demo.AutomationInFab}
-	now        = time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
+	// A guest in Contoso's tenant, from Fabrikam (TestPartnerViewsRefuseGuests adds it).
+	contosoGuest = partnerlink.Caller{TenantID: demo.ContosoTenant, ObjectID: "b0b0b0b0-0000-4000-8000-0000000000c9"}
+	now          = time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
 )
 
 func setup(t *testing.T) (*httptest.Server, *sqlstore.DB) {
@@ -67,7 +69,7 @@ func setupLinked(t *testing.T, linked ...partnerlink.Caller) (*httptest.Server, 
 			t.Fatal(err)
 		}
 	}
-	h := api.New(tokens{"bob": bob, "alice-guest": aliceGuest, "alice": alice, "automation": automation}, db,
+	h := api.New(tokens{"bob": bob, "alice-guest": aliceGuest, "alice": alice, "automation": automation, "guest": contosoGuest}, db,
 		api.HashAdminKey("admin-secret"), func() time.Time { return now })
 	srv := httptest.NewTLSServer(h)
 	t.Cleanup(srv.Close)
@@ -89,6 +91,18 @@ func call(t *testing.T, srv *httptest.Server, method, path, token, body string) 
 	var m map[string]any
 	json.Unmarshal(b, &m)
 	return resp.StatusCode, m
+}
+
+// linkAs links c to each partner ID in turn, at now.
+func linkAs(t *testing.T, db *sqlstore.DB, c partnerlink.Caller, partnerIDs ...string) {
+	t.Helper()
+	links := linking.New(db)
+	links.Now = func() time.Time { return now }
+	for _, id := range partnerIDs {
+		if _, err := links.Link(context.Background(), c, id); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 func values(m map[string]any) []map[string]any {
@@ -223,24 +237,12 @@ func TestPartnerView(t *testing.T) {
 // docs/rules.md#views-and-credits: a guest in the partner's home tenant
 // (someone else's account, invited in) sees none of its views.
 func TestPartnerViewsRefuseGuests(t *testing.T) {
-	ctx := context.Background()
-	db, err := sqlstore.Open(ctx, filepath.Join(t.TempDir(), "pl.db"))
-	if err != nil {
+	srv, db := setup(t)
+	if err := db.PutPrincipal(context.Background(), partnerlink.Principal{TenantID: contosoGuest.TenantID, ObjectID: contosoGuest.ObjectID,
+		Type: partnerlink.PrincipalGuest, DisplayName: "bob_fabrikam.example#EXT#", HomeTenantID: demo.FabrikamTenant,
+		Period: partnerlink.Period{From: now.AddDate(0, -1, 0)}}); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { db.Close() })
-	doc := demo.World(demo.NewCredentials())
-	world.Normalize(doc)
-	if err := db.ImportWorld(ctx, doc, func(s string) (string, error) { return "h:" + s, nil }); err != nil {
-		t.Fatal(err)
-	}
-	guest := partnerlink.Caller{TenantID: demo.ContosoTenant, ObjectID: "b0b0b0b0-0000-4000-8000-0000000000c9"}
-	if err := db.PutPrincipal(ctx, partnerlink.Principal{TenantID: guest.TenantID, ObjectID: guest.ObjectID, Type: partnerlink.PrincipalGuest,
-		DisplayName: "bob_fabrikam.example#EXT#", HomeTenantID: demo.FabrikamTenant, Period: partnerlink.Period{From: now.AddDate(0, -1, 0)}}); err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewTLSServer(api.New(tokens{"guest": guest, "alice": alice}, db, api.HashAdminKey("admin-secret"), func() time.Time { return now }))
-	t.Cleanup(srv.Close)
 	for _, v := range []string{"links", "link-events", "credits", "reports/2026-02"} {
 		path := "/api/v1/partners/" + demo.GlobalPartnerID + "/" + v
 		if status, m := call(t, srv, "GET", path, "guest", ""); status != 403 {
@@ -262,13 +264,7 @@ func TestPartnerViewsRefuseGuests(t *testing.T) {
 func TestPartnerEventsNameOnlyItsIDs(t *testing.T) {
 	srv, db := setup(t)
 	ctx := context.Background()
-	linkAlice := linking.New(db)
-	linkAlice.Now = func() time.Time { return now }
-	for _, id := range []string{demo.GermanyPartnerID, demo.SoloPartnerID} {
-		if _, err := linkAlice.Link(ctx, alice, id); err != nil {
-			t.Fatal(err)
-		}
-	}
+	linkAs(t, db, alice, demo.GermanyPartnerID, demo.SoloPartnerID)
 	status, m := call(t, srv, "GET", "/api/v1/partners/"+demo.GlobalPartnerID+"/link-events", "alice", "")
 	var replaced map[string]any
 	for _, e := range values(m) {
@@ -294,11 +290,7 @@ func TestPartnerEventsNameOnlyItsIDs(t *testing.T) {
 func TestDelegations(t *testing.T) {
 	srv, db := setup(t)
 	ctx := context.Background()
-	linkAlice := linking.New(db)
-	linkAlice.Now = func() time.Time { return now }
-	if _, err := linkAlice.Link(ctx, alice, demo.GermanyPartnerID); err != nil {
-		t.Fatal(err)
-	}
+	linkAs(t, db, alice, demo.GermanyPartnerID)
 	path := "/api/v1/tenants/" + demo.FabrikamTenant + "/delegations/dddddddd-0000-4000-8000-000000000001"
 	body := `{"managingTenantId":"` + demo.ContosoTenant + `","scope":"/subscriptions/` + demo.FabrikamSub + `","principalId":"` + demo.AliceID + `","roleDefinition":"Contributor"}`
 	if status, m := call(t, srv, "PUT", path, "alice-guest", body); status != 403 {
