@@ -220,6 +220,8 @@ func TestScanMessages(t *testing.T) {
 			`usage.csv line 3: a quoted field's closing quote (") is followed by something other than a comma or the end of the line; double quotes inside a quoted field`},
 		// docs/rules.md#usage-input: a column given twice is refused, not
 		// read from the first.
+		{"a currency not in ISO 4217's form", header + "\n" + good + strings.Replace(good, ",USD,", ",euro,", 1),
+			`usage.csv line 3: BillingCurrency "euro" is not valid: expected an ISO 4217 currency code: three capital letters such as EUR or USD`},
 		{"a column twice", header + ",effectivecost\n" + strings.TrimSuffix(good, "\n") + ",999\n",
 			`usage.csv: column EffectiveCost appears twice (columns 8 and 10); a usage file has each FOCUS column once`},
 	}

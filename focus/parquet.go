@@ -360,7 +360,9 @@ func (p *pqParser) parse(line int64) error {
 		return subMismatch(fmt.Sprintf("%s row %d", p.name, line), r.ResourceID, seg, p.bytes(iSubAccount))
 	}
 	r.ServiceName = p.bytes(iService)
-	r.BillingCurrency = p.bytes(iCurrency)
+	if r.BillingCurrency = p.bytes(iCurrency); !validCurrency(r.BillingCurrency) {
+		return p.bad(line, ColBillingCurrency, p.show(iCurrency), wantCurrency)
+	}
 	if !p.amount(iEffective, &r.EffectiveCost) {
 		return p.bad(line, ColEffectiveCost, p.show(iEffective), wantAmount)
 	}

@@ -296,7 +296,9 @@ func (p *pqParser) direct(i int, line int64) bool {
 		return false
 	}
 	r.ServiceName = p.columns[iService].bytesAt(i)
-	r.BillingCurrency = p.columns[iCurrency].bytesAt(i)
+	if r.BillingCurrency = p.columns[iCurrency].bytesAt(i); !validCurrency(r.BillingCurrency) {
+		return false
+	}
 	if !p.amountAt(iEffective, i, &r.EffectiveCost) || !p.amountAt(iBilled, i, &r.BilledCost) {
 		return false
 	}

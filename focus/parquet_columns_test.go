@@ -535,4 +535,11 @@ func TestParquetTimestampErrorShowsTheInstant(t *testing.T) {
 	if fast != want || slow != want {
 		t.Errorf("got\n%s\n%s\nwant\n%s", fast, slow, want)
 	}
+	// docs/rules.md#usage-input: BillingCurrency is an ISO 4217 code.
+	row.ChargePeriodEnd, row.BillingCurrency = day.Add(time.Hour), "eur"
+	fast, slow = scanBoth(t, storeFile(t, []storeRow{row}, 10))
+	want = `error: f.parquet row 1: BillingCurrency "eur" is not valid: expected an ISO 4217 currency code: three capital letters such as EUR or USD`
+	if fast != want || slow != want {
+		t.Errorf("got\n%s\n%s\nwant\n%s", fast, slow, want)
+	}
 }

@@ -372,6 +372,16 @@ func (p *rowParser) bad(line int64, col string, v []byte, want string) error {
 
 const wantTime = "an RFC 3339 instant such as 2026-03-01T00:00:00Z (or a date such as 2026-03-01)"
 
+// wantCurrency is what BillingCurrency holds (validCurrency).
+const wantCurrency = "an ISO 4217 currency code: three capital letters such as EUR or USD"
+
+// validCurrency reports whether b is an ISO 4217 code in form: three
+// capital letters (FOCUS 1.0's BillingCurrency). Another spelling would
+// be summed as a currency of its own.
+func validCurrency(b []byte) bool {
+	return len(b) == 3 && 'A' <= b[0] && b[0] <= 'Z' && 'A' <= b[1] && b[1] <= 'Z' && 'A' <= b[2] && b[2] <= 'Z'
+}
+
 func (p *rowParser) fill(line int64, f [][]byte) error {
 	r := &p.row
 	r.Line = line
@@ -397,7 +407,9 @@ func (p *rowParser) fill(line int64, f [][]byte) error {
 		return subMismatch(fmt.Sprintf("%s line %d", p.name, line), r.ResourceID, seg, v)
 	}
 	r.ServiceName = f[p.idx[iService]]
-	r.BillingCurrency = f[p.idx[iCurrency]]
+	if r.BillingCurrency = f[p.idx[iCurrency]]; !validCurrency(r.BillingCurrency) {
+		return p.bad(line, ColBillingCurrency, r.BillingCurrency, wantCurrency)
+	}
 	if v = f[p.idx[iEffective]]; r.EffectiveCost.parse(v) != nil {
 		return p.bad(line, ColEffectiveCost, v, wantAmount)
 	}
