@@ -114,7 +114,7 @@ type routeSpec struct {
 // routes is the ARM surface; Routes lists it and match routes by it.
 func (h *Handler) routes() []routeSpec {
 	type m = map[string]handlerFunc
-	const get, put, patch, del, post = http.MethodGet, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodPost
+	const get, put, patch, del, post, head = http.MethodGet, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodPost, http.MethodHead
 	return []routeSpec{
 		{"/providers/Microsoft.ManagementPartner/partners", mpVersions, false, m{get: h.getCurrentPartner}},
 		{"/providers/Microsoft.ManagementPartner/partners/{partnerId}", mpVersions, false,
@@ -130,7 +130,7 @@ func (h *Handler) routes() []routeSpec {
 		{"/subscriptions/{subscriptionId}/providers/{namespace}", nil, true, m{get: h.getProvider}},
 		{"/subscriptions/{subscriptionId}", nil, true, m{get: h.getSubscription}},
 		{"/subscriptions/{subscriptionId}/resourceGroups", nil, true, m{get: h.listResourceGroups}},
-		{"/subscriptions/{subscriptionId}/resourceGroups/{resourceGroup}", nil, true, m{get: h.getResourceGroup, put: h.putResourceGroup}},
+		{"/subscriptions/{subscriptionId}/resourceGroups/{resourceGroup}", nil, true, m{get: h.getResourceGroup, put: h.putResourceGroup, head: h.resourceGroupExists}},
 		{"/providers/Microsoft.Management/managementGroups/{group}", nil, true, m{get: h.getManagementGroup, put: h.putManagementGroup}},
 		{"/providers/Microsoft.Management/managementGroups/{group}/subscriptions/{subscriptionId}", nil, true,
 			m{put: h.putManagementGroupSubscription}},
@@ -213,7 +213,7 @@ func matchPattern(pattern string, rawSegs []string) (params, bool) {
 
 func allowed(rt *route) string {
 	var ms []string
-	for _, m := range []string{http.MethodGet, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodPost} {
+	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodPost} {
 		if _, ok := rt.methods[m]; ok {
 			ms = append(ms, m)
 		}

@@ -247,6 +247,30 @@ func (h *Handler) getResourceGroup(w http.ResponseWriter, r *http.Request, c par
 	return nil
 }
 
+// resourceGroupExists is ResourceGroups_CheckExistence (HEAD, what az
+// group exists sends): 204 when the group exists, 404 when not, for a
+// caller that may read it.
+func (h *Handler) resourceGroupExists(w http.ResponseWriter, r *http.Request, c partnerlink.Caller, p params) error {
+	ctx := r.Context()
+	s, err := partnerlink.ParseScope("/subscriptions/" + p.sub + "/resourceGroups/" + p.name)
+	if err == nil {
+		err = h.authorizer().Check(ctx, c, s, rbac.ReadResourceGroups)
+	}
+	if err != nil {
+		return err
+	}
+	rgs, err := h.Roles.ResourceGroups(ctx, p.sub, p.name)
+	if err != nil {
+		return err
+	}
+	if len(rgs) == 0 {
+		w.WriteHeader(http.StatusNotFound)
+		return nil
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
 func (h *Handler) listResourceGroups(w http.ResponseWriter, r *http.Request, c partnerlink.Caller, p params) error {
 	ctx := r.Context()
 	s, err := h.subScope(p.sub)

@@ -78,6 +78,12 @@ func testRolesAzCLI(t *testing.T, e *env) {
 	if list := mustAz("group", "list", "-o", "json"); !strings.Contains(list.Stdout, "e2e-rg") {
 		t.Errorf("az group list: %s", list.Stdout)
 	}
+	// az group exists sends HEAD (ResourceGroups_CheckExistence): 204 or 404.
+	for name, want := range map[string]string{"e2e-rg": "true", "no-such-rg": "false"} {
+		if out := mustAz("group", "exists", "-n", name); strings.TrimSpace(out.Stdout) != want {
+			t.Errorf("az group exists -n %s: %q, want %s", name, out.Stdout, want)
+		}
+	}
 	mustAz("account", "management-group", "create", "-n", "mg-e2e", "-o", "json")
 	moved := mustAz("account", "management-group", "subscription", "add", "--name", "mg-e2e", "--subscription", demo.FabrikamSub, "-o", "json")
 	if !strings.Contains(moved.Stdout, "managementGroups/mg-e2e") {

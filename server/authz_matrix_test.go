@@ -409,6 +409,12 @@ func matrixRows() []row {
 			st{401, 401, 401, 403, 200, 200, 200, 200, 200, 200, 200, 200, 200, 403, 401, 403}},
 		{"GET", rgRoute + "/{resourceGroup}", sub1 + "/resourceGroups/rg1" + rsv, "", nil,
 			st{401, 401, 401, 403, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 401, 403}},
+		// The existence check (az group exists): as GET, 204 for a group
+		// that exists; 404 for one that does not, to callers who may read.
+		{"HEAD", rgRoute + "/{resourceGroup}", sub1 + "/resourceGroups/rg1" + rsv, "", nil,
+			st{401, 401, 401, 403, 204, 204, 204, 204, 204, 204, 204, 204, 204, 204, 401, 403}},
+		{"HEAD", rgRoute + "/{resourceGroup}", sub1 + "/resourceGroups/no-such-rg" + rsv, "", nil,
+			st{401, 401, 401, 403, 404, 404, 404, 404, 404, 404, 404, 404, 404, 403, 401, 403}},
 		{"PUT", rgRoute + "/{resourceGroup}", sub1 + "/resourceGroups/rg1" + rsv, `{"location":"westeurope"}`, nil,
 			st{401, 401, 401, 403, 403, 200, 403, 200, 200, 403, 200, 403, 200, 200, 401, 403}},
 		{"GET", "/tenants", "/tenants" + rsv, "", nil,
