@@ -440,7 +440,7 @@ type credentialsOf struct {
 	month      partnerlink.Period
 	rs         *roles
 	principals map[[2]string]principal
-	byLink     map[[3]string]*Credential
+	byLink     map[[4]string]*Credential // tenant, object, partner ID, link start: one per link period
 	readable   map[Pair]bool
 }
 
@@ -448,11 +448,31 @@ type principal struct{ kind, name string }
 
 func newCredentialsOf(doc *world.Document, month partnerlink.Period) *credentialsOf {
 	c := &credentialsOf{month: month, rs: newRoles(doc), principals: map[[2]string]principal{},
-		byLink: map[[3]string]*Credential{}, readable: map[Pair]bool{}}
+		byLink: map[[4]string]*Credential{}, readable: map[Pair]bool{}}
 	for _, p := range doc.Principals {
 		c.principals[[2]string{p.TenantID, p.ObjectID}] = principal{p.Type, p.DisplayName}
 	}
+	// Every link in force during the month is listed, one that grants
+	// nothing too (its access empty); chains add the access.
+	for _, l := range doc.Links {
+		if per := partnerlink.PeriodOf(l.From, l.To); per.Overlaps(month) {
+			c.credential(l.TenantID, l.ObjectID, l.PartnerID, per)
+		}
+	}
 	return c
+}
+
+// credential is the entry of a link period, made when first asked for.
+func (c *credentialsOf) credential(tenant, object, partnerID string, link partnerlink.Period) *Credential {
+	k := [4]string{tenant, object, partnerID, instant(link.From)}
+	cr := c.byLink[k]
+	if cr == nil {
+		p := c.principals[[2]string{tenant, object}]
+		cr = &Credential{TenantID: tenant, ObjectID: object, Type: p.kind, DisplayName: p.name,
+			PartnerID: partnerID, Since: instant(link.From), Until: instant(link.To), Access: []Access{}}
+		c.byLink[k] = cr
+	}
+	return cr
 }
 
 // add takes one chain into account; it keeps nothing of ch itself.
@@ -466,14 +486,7 @@ func (c *credentialsOf) add(ch *attribution.Chain) {
 	if c.rs.of(ch).reads {
 		c.readable[Pair{PartnerID: ch.PartnerID, TenantID: ch.ScopeTenantID}] = true
 	}
-	k := [3]string{ch.LinkTenantID, ch.ObjectID, ch.PartnerID}
-	cr := c.byLink[k]
-	if cr == nil {
-		p := c.principals[[2]string{ch.LinkTenantID, ch.ObjectID}]
-		cr = &Credential{TenantID: ch.LinkTenantID, ObjectID: ch.ObjectID, Type: p.kind, DisplayName: p.name,
-			PartnerID: ch.PartnerID, Since: instant(ch.LinkPeriod.From), Until: instant(ch.LinkPeriod.To), Access: []Access{}}
-		c.byLink[k] = cr
-	}
+	cr := c.credential(ch.LinkTenantID, ch.ObjectID, ch.PartnerID, ch.LinkPeriod)
 	if a := access(ch, c.rs); !slices.Contains(cr.Access, a) {
 		cr.Access = append(cr.Access, a)
 	}

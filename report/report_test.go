@@ -229,6 +229,33 @@ func TestCustomerReport(t *testing.T) {
 	}
 }
 
+// docs/rules.md#monthly-close: the credentials are the links in force
+// during the month, each link period on its own: one that holds no role
+// is listed without access, and a credential linked again is listed for
+// each link.
+func TestCredentialsAreTheMonthsLinks(t *testing.T) {
+	doc := testWorld()
+	const bare = "0b000000-0000-4000-8000-0000000000e1"
+	mar5, mar10, mar20 := time.Date(2026, 3, 5, 0, 0, 0, 0, time.UTC), time.Date(2026, 3, 10, 0, 0, 0, 0, time.UTC), time.Date(2026, 3, 20, 0, 0, 0, 0, time.UTC)
+	doc.Principals = append(doc.Principals, world.Principal{TenantID: tC1, ObjectID: bare, Type: "ServicePrincipal", DisplayName: "no-role"})
+	doc.Links[0].To = &mar10 // ana: until March 10, then again from March 20
+	doc.Links = append(doc.Links, world.Link{TenantID: tC1, ObjectID: bare, PartnerID: pG, From: &mar5},
+		world.Link{TenantID: tC1, ObjectID: ga, PartnerID: pG, From: &mar20})
+	r, err := ForCustomer(build(t, doc, usageCSV), 1, tC1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, c := range r.Credentials {
+		got = append(got, fmt.Sprintf("%s %s %s-%s %d", c.DisplayName, c.PartnerID, c.Since, c.Until, len(c.Access)))
+	}
+	want := []string{"ana 5200000 2026-01-01T00:00:00Z-2026-03-10T00:00:00Z 1", "ana 5200000 2026-03-20T00:00:00Z- 1",
+		"deploy 5200001 2026-01-01T00:00:00Z- 1", "no-role 5200000 2026-03-05T00:00:00Z- 0"}
+	if !slices.Equal(got, want) {
+		t.Errorf("credentials:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
 // docs/rules.md#monthly-close, "Versions": content is canonical (the same
 // inputs give the same bytes), and a restatement lists each changed line
 // with old, new and delta.
