@@ -688,17 +688,20 @@ type Change struct {
 	Old   string   `json:"old"` // attributed cost, or the metric's value
 	New   string   `json:"new"`
 	Delta string   `json:"delta"`
-	// The incentive-eligible cost (Azure only).
+	// The incentive-eligible cost, or the value when it counts for the
+	// incentive (Power Platform).
 	OldEligible   string `json:"oldEligible,omitempty"`
 	NewEligible   string `json:"newEligible,omitempty"`
 	DeltaEligible string `json:"deltaEligible,omitempty"`
 }
 
-// Total is the sum of the changes' deltas in one currency (or metric).
+// Total is the sum of the changes' deltas in one currency (or metric):
+// of the attributed cost (or value) and of its incentive-eligible part.
 type Total struct {
-	Unit  string `json:"unit"`
-	Delta string `json:"delta"`
-	Lines int    `json:"lines"`
+	Unit          string `json:"unit"`
+	Delta         string `json:"delta"`
+	DeltaEligible string `json:"deltaEligible,omitempty"`
+	Lines         int    `json:"lines"`
 }
 
 // Diff lists the lines whose amounts differ between two contents, old to
@@ -842,29 +845,37 @@ func (m *lineMerge) finish(oldPP, newPP []PPLine) ([]Change, error) {
 	// Changes in the order of their keys (partner ID, tenant, subscription,
 	// service, resource, currency).
 	slices.SortFunc(out, func(x, y Change) int { return slices.Compare(x.Key, y.Key) })
+	// A Power Platform line's value, and the part that counts for the
+	// incentive (all of it or none), old and new.
 	keys := []string{}
-	pp := map[string]*[2]int64{}
+	pp := map[string]*[4]int64{}
 	ppKey := func(l PPLine) string {
 		return strings.Join([]string{l.PartnerID, l.TenantID, l.EnvironmentID, l.ResourceID, l.Metric}, "\x00")
 	}
+	eligible := func(l PPLine) int64 {
+		if l.Eligible {
+			return l.Value
+		}
+		return 0
+	}
 	for _, l := range oldPP {
-		pp[ppKey(l)] = &[2]int64{l.Value, 0}
+		pp[ppKey(l)] = &[4]int64{l.Value, 0, eligible(l), 0}
 		keys = append(keys, ppKey(l))
 	}
 	for _, l := range newPP {
 		if v := pp[ppKey(l)]; v != nil {
-			v[1] = l.Value
+			v[1], v[3] = l.Value, eligible(l)
 		} else {
-			pp[ppKey(l)] = &[2]int64{0, l.Value}
+			pp[ppKey(l)] = &[4]int64{0, l.Value, 0, eligible(l)}
 			keys = append(keys, ppKey(l))
 		}
 	}
 	slices.Sort(keys)
 	for _, k := range keys {
 		v := pp[k]
-		if v[0] != v[1] {
+		if v[0] != v[1] || v[2] != v[3] {
 			out = append(out, Change{Kind: "powerPlatform", Key: strings.Split(k, "\x00"), Old: fmt.Sprint(v[0]), New: fmt.Sprint(v[1]),
-				Delta: fmt.Sprint(v[1] - v[0])})
+				Delta: fmt.Sprint(v[1] - v[0]), OldEligible: fmt.Sprint(v[2]), NewEligible: fmt.Sprint(v[3]), DeltaEligible: fmt.Sprint(v[3] - v[2])})
 		}
 	}
 	return out, nil
@@ -931,11 +942,14 @@ func Totals(changes []Change) []Total {
 		unit := c.Key[len(c.Key)-1]
 		t := by[unit]
 		if t == nil {
-			t = &Total{Unit: unit, Delta: "0"}
+			t = &Total{Unit: unit, Delta: "0", DeltaEligible: "0"}
 			by[unit] = t
 		}
 		if d, err := partnerlink.AddDecimal(t.Delta, c.Delta); err == nil {
 			t.Delta = d
+		}
+		if d, err := partnerlink.AddDecimal(t.DeltaEligible, cmp.Or(c.DeltaEligible, "0")); err == nil {
+			t.DeltaEligible = d
 		}
 		t.Lines++
 	}
@@ -960,6 +974,9 @@ func RestatementSummary(b []byte) (string, error) {
 	s := fmt.Sprintf("%d lines of version %d", len(r.Changes), r.Of)
 	for _, t := range r.Totals {
 		s += fmt.Sprintf("; %s %s", t.Unit, t.Delta)
+		if t.DeltaEligible != "" && t.DeltaEligible != t.Delta {
+			s += fmt.Sprintf(" (eligible %s)", t.DeltaEligible)
+		}
 	}
 	return s, nil
 }

@@ -256,6 +256,34 @@ func TestCredentialsAreTheMonthsLinks(t *testing.T) {
 	}
 }
 
+// docs/rules.md#monthly-close, "Versions": a restatement covers a change
+// of the incentive-eligible amounts alone, in its lines and its totals,
+// Azure and Power Platform alike.
+func TestRestatementOfEligibility(t *testing.T) {
+	reader := testWorld()
+	reader.RoleAssignments[1].RoleDefinition = "Reader" // deploy no longer writes: nothing eligible
+	changes, err := Diff(build(t, testWorld(), usageCSV), build(t, reader, usageCSV))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tot := Totals(changes)
+	if len(changes) != 2 || len(tot) != 2 || tot[0].Unit != "EUR" || tot[0].Delta != "0" || tot[0].DeltaEligible != "-10.75" ||
+		tot[1].Unit != "USD" || tot[1].DeltaEligible != "-2.5" {
+		t.Errorf("changes %+v\ntotals %+v", changes, tot)
+	}
+	line := PPLine{PartnerID: pL1, TenantID: tC1, EnvironmentID: "env", ResourceID: "app", Kind: "CanvasApp", Metric: "MAU", Value: 3, Eligible: true}
+	sandbox := line
+	sandbox.Eligible = false
+	changes, err = Diff(&Content{PowerPlatform: []PPLine{line}}, &Content{PowerPlatform: []PPLine{sandbox}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(changes) != 1 || changes[0].Delta != "0" || changes[0].OldEligible != "3" || changes[0].NewEligible != "0" ||
+		Totals(changes)[0].DeltaEligible != "-3" {
+		t.Errorf("Power Platform eligibility changes: %+v", changes)
+	}
+}
+
 // docs/rules.md#monthly-close, "Versions": content is canonical (the same
 // inputs give the same bytes), and a restatement lists each changed line
 // with old, new and delta.
