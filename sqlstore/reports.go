@@ -96,7 +96,17 @@ func reportVersion(ctx context.Context, q queryer, month string, version int, co
 		if version > 0 {
 			return nil, partnerlink.Errorf(partnerlink.ENOTFOUND, "month %s has no report version %d; 'partnerlink report versions --month %s' lists them", month, version, month)
 		}
-		return nil, partnerlink.Errorf(partnerlink.ENOTFOUND, "month %s is not closed; run 'partnerlink close --month %s' first", month, month)
+		// Say which months are: the latest, and where the list is.
+		var latest sql.NullString
+		if err := q.QueryRowContext(ctx, `SELECT max(month) FROM report_versions`).Scan(&latest); err != nil {
+			return nil, fmt.Errorf("store: latest closed month: %w", err)
+		}
+		closed := "no month is closed yet"
+		if latest.Valid {
+			closed = "the latest closed month is " + latest.String + "; 'partnerlink report versions' lists them"
+		}
+		return nil, partnerlink.Errorf(partnerlink.ENOTFOUND, "month %s is not closed (%s); once it is over, 'partnerlink close --month %s' closes it",
+			month, closed, month)
 	}
 	return &vs[0], nil
 }

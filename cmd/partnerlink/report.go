@@ -106,6 +106,10 @@ func newReportCmd(m *Main) *cobra.Command {
 		if err != nil {
 			return err
 		}
+		if version == 0 && cmd.Flags().Changed("version") {
+			// 0 is "the latest" only when --version is left out.
+			return partnerlink.Errorf(partnerlink.EINVALID, "--version 0: versions are numbered from 1")
+		}
 		return withStore(m, cmd, func(ctx context.Context, db *sqlstore.DB) error {
 			ps, err := reportService(m, db, 0).Read(ctx, months, version)
 			if err != nil {

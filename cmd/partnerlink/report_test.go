@@ -47,7 +47,7 @@ func TestCloseAndReportCommands(t *testing.T) {
 	}
 	fails(april5, "month 2026-03 closes on 2026-04-10 (day 10 of the next month, when late usage has arrived); pass --early to close it now", "close", "--month", "2026-03")
 	fails(time.Date(2026, 3, 20, 0, 0, 0, 0, time.UTC), "month 2026-03 is not over yet", "close", "--month", "2026-03", "--early")
-	fails(april5, "month 2026-03 is not closed; run 'partnerlink close --month 2026-03' first", "report", "partner", "--partner", "5100000", "--month", "2026-03")
+	fails(april5, "month 2026-03 is not closed (no month is closed yet); once it is over, 'partnerlink close --month 2026-03' closes it", "report", "partner", "--partner", "5100000", "--month", "2026-03")
 	if out := must(april5, "close", "--month", "2026-03", "--early"); !strings.Contains(out, "Published version 1 of 2026-03") {
 		t.Errorf("early close: %s", out)
 	}
@@ -93,7 +93,8 @@ func TestCloseAndReportCommands(t *testing.T) {
 	fails(april15, `the partner report has no format "xml"; accepted: table, csv, json, partner-center`, "report", "partner", "--partner", "5100000", "--month", "2026-03", "--format", "xml")
 	fails(april15, "partner ID 7777777 is not registered", "report", "partner", "--partner", "7777777", "--month", "2026-03")
 	fails(april15, `--month: "March" is not a month; expected YYYY-MM`, "report", "program", "--month", "March")
-	fails(april15, "month 2026-02 is not closed", "report", "program", "--month", "2026-02", "--to-month", "2026-03")
+	fails(april15, "month 2026-02 is not closed (the latest closed month is 2026-03; 'partnerlink report versions' lists them)", "report", "program", "--month", "2026-02", "--to-month", "2026-03")
+	fails(april15, "--version 0: versions are numbered from 1", "report", "program", "--month", "2026-03", "--version", "0")
 	fails(april15, "--version names a version of one month", "report", "program", "--month", "2026-03", "--to-month", "2026-04", "--version", "1")
 	fails(april15, "tenant 99999999-9999-4999-8999-999999999999 is not known", "report", "customer", "--tenant", "99999999-9999-4999-8999-999999999999", "--month", "2026-03")
 }
