@@ -107,27 +107,16 @@ func (p *Portal) operatorHome(w http.ResponseWriter, r *http.Request, v *view, k
 		return
 	}
 	v.Data = ov
-	v.Message = closeMessage(r.URL.Query())
-	if v.Message != "" {
-		v.Done = "close"
-	}
+	v.Done, v.Message = v.Session.takeFlash()
 	p.render(w, r, http.StatusOK, "operator", *v)
 }
 
-// closeMessage words a close's outcome from the redirect's address, only
-// in the product's own wordings.
-func closeMessage(q url.Values) string {
-	m, err := partnerlink.ParseMonth(q.Get("closed"))
-	if err != nil {
-		return ""
+// closeMessage words a close's outcome.
+func closeMessage(month string, published bool) string {
+	if published {
+		return fmt.Sprintf("Closed %s: a new version is published.", month)
 	}
-	switch q.Get("published") {
-	case "true":
-		return fmt.Sprintf("Closed %s: a new version is published.", m)
-	case "false":
-		return fmt.Sprintf("Closed %s: nothing changed, so no version was published.", m)
-	}
-	return ""
+	return fmt.Sprintf("Closed %s: nothing changed, so no version was published.", month)
 }
 
 // operatorClose runs a close through the admin API (POST /api/v1/admin/closes).
@@ -150,7 +139,8 @@ func (p *Portal) operatorClose(w http.ResponseWriter, r *http.Request, v *view, 
 		Published bool `json:"published"`
 	}
 	json.Unmarshal(b, &out)
-	http.Redirect(w, r, "/portal/operator?"+url.Values{"closed": {month}, "published": {fmt.Sprint(out.Published)}}.Encode(), http.StatusSeeOther)
+	v.Session.setFlash("close", closeMessage(month, out.Published))
+	http.Redirect(w, r, "/portal/operator", http.StatusSeeOther)
 }
 
 // operatorMonth lists a month's versions.

@@ -88,17 +88,14 @@ func (p *Portal) link(w http.ResponseWriter, r *http.Request, v *view, token str
 			code, body := p.arm(r.Context(), method, "/providers/Microsoft.ManagementPartner/partners/"+url.PathEscape(id)+mpVersion, token)
 			if code == http.StatusOK {
 				// After a change, the page is fetched again (no resubmission).
-				http.Redirect(w, r, "/portal/link?"+url.Values{"directory": {v.Directory.ID}, "done": {done}, "id": {id}}.Encode(),
-					http.StatusSeeOther)
+				v.Session.setFlash(done, doneMessage(done, id))
+				http.Redirect(w, r, "/portal/link?"+url.Values{"directory": {v.Directory.ID}}.Encode(), http.StatusSeeOther)
 				return
 			}
 			v.Error, status = armError(body), code
 		}
 	} else {
-		v.Message = doneMessage(r.URL.Query())
-		if v.Message != "" {
-			v.Done = r.URL.Query().Get("done")
-		}
+		v.Done, v.Message = v.Session.takeFlash()
 	}
 	var errText string
 	v.Link, errText = p.currentLink(r, token)
@@ -108,14 +105,9 @@ func (p *Portal) link(w http.ResponseWriter, r *http.Request, v *view, token str
 	p.render(w, r, status, "link", *v)
 }
 
-// doneMessage words the change a redirect after a form reports; only the
-// product's own wordings are shown, never text from the address.
-func doneMessage(q url.Values) string {
-	id := q.Get("id")
-	if id == "" || strings.Trim(id, "0123456789") != "" {
-		return ""
-	}
-	switch q.Get("done") {
+// doneMessage words a change the link form made.
+func doneMessage(done, id string) string {
+	switch done {
 	case "link":
 		return fmt.Sprintf("Linked partner ID %s.", id)
 	case "update":

@@ -107,6 +107,26 @@ type session struct {
 	mu      sync.Mutex
 	refresh string
 	tokens  map[string]accessToken // by tenant
+	// The change a form made, for the page the redirect after it shows
+	// (once): kept here, never in the address, so that no text of a link
+	// can make a page claim a change (docs/portal.md, "Security").
+	flash, flashDone string
+}
+
+// setFlash keeps msg, a change of kind done, for the next page shown.
+func (s *session) setFlash(done, msg string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.flash, s.flashDone = msg, done
+}
+
+// takeFlash returns the change kept by setFlash, once.
+func (s *session) takeFlash() (done, msg string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	done, msg = s.flashDone, s.flash
+	s.flash, s.flashDone = "", ""
+	return done, msg
 }
 
 // account names whose session this is, for the per-account limit.

@@ -276,6 +276,12 @@ func TestPortalOperator(t *testing.T) {
 	if status != 200 || !strings.Contains(page, "a new version is published") {
 		t.Errorf("restating close: %d %s", status, page)
 	}
+	// Shown once; an address cannot make the page claim a close.
+	for _, path := range []string{"/portal/operator", "/portal/operator?closed=2026-10&published=true"} {
+		if _, page := op.get(path); strings.Contains(page, `class="ok"`) {
+			t.Errorf("GET %s shows a close: %s", path, page)
+		}
+	}
 	_, page = op.get("/portal/operator/version?month=" + month.String() + "&version=2")
 	mustContain(t, "version 2", page, "Lines restated", "<td>azure</td>", "sites/checkout")
 	resp, err := op.c.Get(srv.URL + "/portal/operator/report?format=csv&month=" + month.String())

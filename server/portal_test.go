@@ -183,6 +183,14 @@ func TestPortalLinkFlow(t *testing.T) {
 	if status != 200 || !strings.Contains(page, "Removed the link to partner ID "+demo.NorwayPartnerID) || current() != "" {
 		t.Fatalf("remove: %d %s", status, page)
 	}
+	// The message is shown once, by the page the form's redirect opens;
+	// an address cannot make the page claim a change (docs/portal.md,
+	// "Security").
+	for _, path := range []string{fab, fab + "&done=update&id=" + demo.NorwayPartnerID, fab + "&done=remove&id=1234"} {
+		if _, page := b.get(path); strings.Contains(page, `class="ok"`) {
+			t.Errorf("GET %s shows a change: %s", path, page)
+		}
+	}
 
 	// Sign out ends the session.
 	if status, _ := b.post("/portal/signout", url.Values{"csrf": {b.csrf}}); status != 200 {
