@@ -12,6 +12,19 @@ import (
 type onboardView struct {
 	Request onboarding.Request
 	Result  *onboarding.Result
+	Field   string // the id of the field the error is about ("": the form's)
+}
+
+// onboardField is the field an accelerator's error is about, from the step
+// that refused (onboarding.Onboard words its errors "step: …").
+func onboardField(msg string) string {
+	for prefix, field := range map[string]string{"find the app": "app-id", "find the role": "role", "check the scope": "scope",
+		"check the partner ID": "onboard-partner-id", "link the partner ID": "onboard-partner-id"} {
+		if strings.HasPrefix(msg, prefix+":") {
+			return field
+		}
+	}
+	return ""
 }
 
 // onboard is the service principal accelerator for the directory's
@@ -37,6 +50,7 @@ func (p *Portal) onboard(w http.ResponseWriter, r *http.Request, v *view, token 
 			}
 		} else {
 			v.Error, status = armError(b), code
+			ov.Field = onboardField(v.Error)
 		}
 	}
 	p.render(w, r, status, "onboard", *v)

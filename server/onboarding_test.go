@@ -225,6 +225,13 @@ func TestPortalOnboard(t *testing.T) {
 	if status != 200 || !strings.Contains(page, "Nothing changed") || strings.Contains(page, `id="onboard-sign-in"`) {
 		t.Errorf("bob again: %d %s", status, page)
 	}
+	// A refusal marks the field it is about, not another.
+	wrong := url.Values{"csrf": {bob.csrf}, "appId": {"c4c4c4c4-0000-4000-8000-00000000a991"}, "role": {"Reader"}, "scope": {"/"}, "partnerId": {demo.NorwayPartnerID}}
+	status, page = bob.post("/portal/onboard", wrong)
+	if status != 404 || !strings.Contains(page, `name="appId" value="c4c4c4c4-0000-4000-8000-00000000a991" autocomplete="off" aria-invalid="true"`) ||
+		strings.Count(page, `aria-invalid="true"`) != 1 {
+		t.Errorf("an unknown app: %d %s", status, page)
+	}
 	alice := newPortalBrowser(t, srv.URL, client)
 	alice.signIn(demo.AliceSignIn, creds.AlicePassword)
 	alice.get("/portal/onboard?directory=" + demo.FabrikamTenant)
