@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
+	"strings"
 
 	"github.com/partnerlink/partnerlink"
 	"github.com/partnerlink/partnerlink/api"
@@ -119,6 +121,16 @@ func closeMessage(month string, published bool) string {
 	return fmt.Sprintf("Closed %s: nothing changed, so no version was published.", month)
 }
 
+// operatorWords puts the close's refusals, worded for the command line,
+// in the words of the operator's page.
+func operatorWords(msg string) string {
+	msg = strings.Replace(msg, "pass --early to close it now", "tick “Close before the close day” to close it now", 1)
+	return cliClose.ReplaceAllString(msg, "the Close the month form closes it")
+}
+
+// cliClose is the command a refusal names to close a month.
+var cliClose = regexp.MustCompile(`'partnerlink close --month [0-9-]+' closes it`)
+
 // operatorClose runs a close through the admin API (POST /api/v1/admin/closes).
 func (p *Portal) operatorClose(w http.ResponseWriter, r *http.Request, v *view, key string) {
 	month := r.PostForm.Get("month")
@@ -131,7 +143,7 @@ func (p *Portal) operatorClose(w http.ResponseWriter, r *http.Request, v *view, 
 			p.fail(w, r, v, err)
 			return
 		}
-		v.Data, v.Error = ov, armError(b)
+		v.Data, v.Error = ov, operatorWords(armError(b))
 		p.render(w, r, code, "operator", *v)
 		return
 	}

@@ -546,6 +546,9 @@ func (p *Portal) fail(w http.ResponseWriter, r *http.Request, v *view, err error
 		p.log().Error("portal: internal error", "path", r.URL.Path, "err", err)
 	}
 	v.Title, v.Error = "Something went wrong", partnerlink.ErrorMessage(err)
+	if v.Session != nil && v.Session.operator {
+		v.Error = operatorWords(v.Error)
+	}
 	status := http.StatusInternalServerError
 	switch code {
 	case partnerlink.EFORBIDDEN, partnerlink.EUNAUTHORIZED:

@@ -276,6 +276,11 @@ func TestPortalOperator(t *testing.T) {
 	if status != 200 || !strings.Contains(page, "a new version is published") {
 		t.Errorf("restating close: %d %s", status, page)
 	}
+	// A refusal speaks of the page's form, not of the command line.
+	if _, page := op.get("/portal/operator/report?format=csv&month=2030-01"); !strings.Contains(page, "the Close the month form closes it") ||
+		strings.Contains(page, "partnerlink close") {
+		t.Errorf("the report of a month not closed: %s", page)
+	}
 	// Shown once; an address cannot make the page claim a close.
 	for _, path := range []string{"/portal/operator", "/portal/operator?closed=2026-10&published=true"} {
 		if _, page := op.get(path); strings.Contains(page, `class="ok"`) {
