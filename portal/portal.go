@@ -479,12 +479,18 @@ func (p *Portal) signOut(w http.ResponseWriter, r *http.Request) {
 
 // checkCSRF refuses a form whose csrf field is not the session's.
 func (p *Portal) checkCSRF(w http.ResponseWriter, r *http.Request, s *session) bool {
+	return p.checkCSRFIn(w, r, &view{Session: s})
+}
+
+// checkCSRFIn is checkCSRF for a page of v's directory: the refusal keeps
+// the page's header (its directory, the switch).
+func (p *Portal) checkCSRFIn(w http.ResponseWriter, r *http.Request, v *view) bool {
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-	if err := r.ParseForm(); err == nil && subtle.ConstantTimeCompare([]byte(r.PostForm.Get("csrf")), []byte(s.CSRF)) == 1 {
+	if err := r.ParseForm(); err == nil && subtle.ConstantTimeCompare([]byte(r.PostForm.Get("csrf")), []byte(v.Session.CSRF)) == 1 {
 		return true
 	}
-	p.render(w, r, http.StatusForbidden, "error", view{Title: "Form refused", Session: s,
-		Error: "The form was not sent from this portal's page or is out of date; open the page again and retry."})
+	v.Title, v.Error = "Form refused", "The form was not sent from this portal's page or is out of date; open the page again and retry."
+	p.render(w, r, http.StatusForbidden, "error", *v)
 	return false
 }
 
@@ -501,13 +507,15 @@ func (p *Portal) withSession(w http.ResponseWriter, r *http.Request, page func(h
 		p.render(w, r, http.StatusUnauthorized, "error", view{Title: "Signed out", Error: "Your session has ended; sign in again."})
 		return
 	}
-	if r.Method == http.MethodPost && !p.checkCSRF(w, r, s) {
-		return
-	}
 	if s.operator {
 		// An operator's session has no directory account.
 		http.Redirect(w, r, "/portal/operator", http.StatusSeeOther)
 		return
+	}
+	if r.Method == http.MethodPost {
+		// The form is read once, bounded, before its directory is.
+		r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+		r.ParseForm()
 	}
 	v := &view{Session: s}
 	dirs, err := p.directories(r.Context(), s)
@@ -531,6 +539,9 @@ func (p *Portal) withSession(w http.ResponseWriter, r *http.Request, page func(h
 		return
 	}
 	v.Directory = dirs[i]
+	if r.Method == http.MethodPost && !p.checkCSRFIn(w, r, v) {
+		return
+	}
 	tok, err := p.tokenFor(r.Context(), s, v.Directory.ID)
 	if err != nil {
 		p.fail(w, r, v, err)

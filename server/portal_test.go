@@ -176,8 +176,9 @@ func TestPortalLinkFlow(t *testing.T) {
 	// A form without the session's CSRF token changes nothing.
 	f := linkForm("remove", "")
 	f.Set("csrf", "forged")
-	if status, _ := b.post("/portal/link", f); status != 403 || current() != demo.NorwayPartnerID {
-		t.Fatalf("forged form: %d, link %s", status, current())
+	if status, page := b.post("/portal/link", f); status != 403 || current() != demo.NorwayPartnerID ||
+		!strings.Contains(page, `<option value="`+demo.FabrikamTenant+`" selected>`) || !strings.Contains(page, `href="/portal?directory=`+demo.FabrikamTenant+`">Back to the overview`) {
+		t.Fatalf("forged form: %d, link %s: %s", status, current(), page)
 	}
 	status, page = b.post("/portal/link", linkForm("remove", ""))
 	if status != 200 || !strings.Contains(page, "Removed the link to partner ID "+demo.NorwayPartnerID) || current() != "" {
