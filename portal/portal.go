@@ -257,6 +257,7 @@ func (p *Portal) static(w http.ResponseWriter, r *http.Request) {
 // view is what every page's template gets.
 type view struct {
 	Title, Page, Path string
+	Next              string // the landing page: the page to open after signing in
 	Session           *session
 	CSRF              string
 	Directory         partnerlink.Tenant
@@ -304,7 +305,12 @@ func hashOf(s string) string {
 // in a short-lived cookie, and the redirect to the sign-in page.
 func (p *Portal) signIn(w http.ResponseWriter, r *http.Request) {
 	state, verifier := randomToken(), randomToken()
-	http.SetCookie(w, &http.Cookie{Name: flowCookie, Value: state + "." + verifier, Path: "/", MaxAge: 900,
+	// The page asked for before signing in is where the sign-in ends.
+	value := state + "." + verifier
+	if next := r.URL.Query().Get("next"); safeNext(next) {
+		value += "." + base64.RawURLEncoding.EncodeToString([]byte(next))
+	}
+	http.SetCookie(w, &http.Cookie{Name: flowCookie, Value: value, Path: "/", MaxAge: 900,
 		HttpOnly: true, Secure: true, SameSite: http.SameSiteLaxMode})
 	sum := sha256.Sum256([]byte(verifier))
 	q := url.Values{"response_type": {"code"}, "client_id": {ClientID}, "redirect_uri": {p.BaseURL + identity.PortalCallbackPath},
@@ -349,9 +355,14 @@ func (p *Portal) callback(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	c, err := r.Cookie(flowCookie)
 	http.SetCookie(w, &http.Cookie{Name: flowCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: true, SameSite: http.SameSiteLaxMode})
-	state, verifier, ok := "", "", false
+	state, verifier, next, ok := "", "", "/portal", false
 	if err == nil {
-		state, verifier, ok = strings.Cut(c.Value, ".")
+		var rest string
+		state, rest, ok = strings.Cut(c.Value, ".")
+		verifier, rest, _ = strings.Cut(rest, ".")
+		if b, err := base64.RawURLEncoding.DecodeString(rest); err == nil && safeNext(string(b)) {
+			next = string(b)
+		}
 	}
 	if !ok || q.Get("state") == "" || subtle.ConstantTimeCompare([]byte(state), []byte(q.Get("state"))) != 1 {
 		p.render(w, r, http.StatusBadRequest, "error", view{Title: "Sign-in failed", Error: "The sign-in did not start here or took too long; sign in again."})
@@ -377,7 +388,17 @@ func (p *Portal) callback(w http.ResponseWriter, r *http.Request) {
 		Expires: now.Add(SessionLifetime), refresh: tr.RefreshToken,
 		tokens: map[string]accessToken{claims.TenantID: {tr.AccessToken, now.Add(time.Duration(tr.ExpiresIn) * time.Second)}}}
 	p.startSession(w, s)
-	http.Redirect(w, r, "/portal", http.StatusSeeOther)
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+// safeNext reports whether next is a page of the portal to go to after
+// signing in: a path of this server's portal, never another site's
+// (//host, a scheme) nor the sign-in itself.
+func safeNext(next string) bool {
+	u, err := url.Parse(next)
+	return err == nil && u.Scheme == "" && u.Host == "" && !strings.HasPrefix(next, "//") && !strings.Contains(next, "\\") &&
+		(u.Path == "/portal" || strings.HasPrefix(u.Path, "/portal/")) && !strings.HasPrefix(u.Path, "/portal/signin") &&
+		!strings.HasPrefix(u.Path, "/portal/operator") && u.Path != identity.PortalCallbackPath
 }
 
 // startSession keeps s and sets its cookie; expired sessions go, and
@@ -501,7 +522,11 @@ func (p *Portal) withSession(w http.ResponseWriter, r *http.Request, page func(h
 	s := p.current(r)
 	if s == nil {
 		if r.Method == http.MethodGet {
-			p.render(w, r, http.StatusUnauthorized, "landing", view{Title: "Sign in"})
+			v := view{Title: "Sign in"}
+			if next := r.URL.RequestURI(); next != "/portal" {
+				v.Next = next
+			}
+			p.render(w, r, http.StatusUnauthorized, "landing", v)
 			return
 		}
 		p.render(w, r, http.StatusUnauthorized, "error", view{Title: "Signed out", Error: "Your session has ended; sign in again."})

@@ -81,7 +81,13 @@ func (b *portalBrowser) post(path string, form url.Values) (int, string) {
 // signIn goes from /portal/signin through the sign-in page.
 func (b *portalBrowser) signIn(user, pass string) (int, string) {
 	b.t.Helper()
-	status, page := b.get("/portal/signin")
+	return b.signInAt("/portal/signin", user, pass)
+}
+
+// signInAt signs in through the sign-in link at path (its next page).
+func (b *portalBrowser) signInAt(path, user, pass string) (int, string) {
+	b.t.Helper()
+	status, page := b.get(path)
 	tok, act := signInTokRE.FindStringSubmatch(page), formActRE.FindStringSubmatch(page)
 	if status != 200 || tok == nil || act == nil {
 		b.t.Fatalf("sign-in page: %d %s", status, page)
@@ -98,6 +104,28 @@ func (b *portalBrowser) signIn(user, pass string) (int, string) {
 
 func htmlUnescape(s string) string {
 	return strings.NewReplacer("&amp;", "&", "&#43;", "+", "&#34;", `"`, "&#39;", "'", "&lt;", "<", "&gt;", ">").Replace(s)
+}
+
+// docs/portal.md: a page opened before signing in is the page the sign-in
+// ends on; only a page of the portal is.
+func TestPortalSignInReturnsToThePage(t *testing.T) {
+	srv, creds, client := demoServer(t)
+	b := newPortalBrowser(t, srv.URL, client)
+	page := "/portal/customer?directory=" + demo.FabrikamTenant
+	status, landing := b.get(page)
+	link := regexp.MustCompile(`href="(/portal/signin\?next=[^"]+)"`).FindStringSubmatch(landing)
+	if status != 401 || link == nil {
+		t.Fatalf("landing of %s: %d %s", page, status, landing)
+	}
+	if status, after := b.signInAt(htmlUnescape(link[1]), demo.BobSignIn, creds.BobPassword); status != 200 || !strings.Contains(after, "<h1>Customer view: Fabrikam") {
+		t.Errorf("signed in from %s: %d %s", page, status, after)
+	}
+	for _, next := range []string{"//evil.example/portal", "https://evil.example/portal", "/\\evil.example/portal", "/api/v1/me", "/portal/signin", "/portal/operator"} {
+		if status, after := newPortalBrowser(t, srv.URL, client).signInAt("/portal/signin?next="+url.QueryEscape(next), demo.BobSignIn, creds.BobPassword); status != 200 ||
+			!strings.Contains(after, `aria-current="page">Overview`) {
+			t.Errorf("next=%s: %d, want the overview: %.300s", next, status, after)
+		}
+	}
 }
 
 // The portal (docs/portal.md): sign in with the code flow, switch
