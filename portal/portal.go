@@ -65,6 +65,15 @@ var staticFiles embed.FS
 var pages = template.Must(template.New("pages").Funcs(template.FuncMap{
 	// table hands the "totals" template its heading and rows.
 	"table": func(head string, rows []total) map[string]any { return map[string]any{"Head": head, "Rows": rows} },
+	// noticeKind words a notification's type (docs/api.md#notifications).
+	"noticeKind": func(t any) string {
+		kinds := map[any]string{"partnerlink.link.created": "a link created", "partnerlink.link.replaced": "a link replaced",
+			"partnerlink.link.deleted": "a link deleted", "partnerlink.report.published": "a report published"}
+		if k, ok := kinds[t]; ok {
+			return k
+		}
+		return fmt.Sprint(t)
+	},
 }).ParseFS(templateFiles, "templates/*.html"))
 
 // Directory is what the portal reads of the directory: the tenants a

@@ -195,7 +195,7 @@ func TestPortalCustomerView(t *testing.T) {
 		t.Fatalf("customer view: %d %s", status, page)
 	}
 	mustContain(t, "customer view", htmlUnescape(page), "Customer view: Fabrikam", "Contoso Services Norway (4711002)",
-		"alice_contoso.example#EXT#", "Reader at", "created", "No partner ID was credited in "+month.String())
+		"alice_contoso.example#EXT#", "Reader at", "created", "No partner ID was credited in "+month.String(), "<td>a link created</td>")
 	resp, err := bob.c.Get(srv.URL + "/portal/customer/report?format=csv")
 	if err != nil {
 		t.Fatal(err)
