@@ -23,7 +23,7 @@ func ExplainPeriod(day, month string) (partnerlink.Period, error) {
 	case day != "":
 		d, err := time.Parse("2006-01-02", day)
 		if err != nil {
-			return partnerlink.Period{}, partnerlink.Errorf(partnerlink.EINVALID, "day %q: expected YYYY-MM-DD", day)
+			return partnerlink.Period{}, partnerlink.Errorf(partnerlink.EINVALID, "day %q is not a day of the calendar: expected YYYY-MM-DD such as 2026-03-01", day)
 		}
 		if err := partnerlink.CheckYear(day, d); err != nil {
 			return partnerlink.Period{}, partnerlink.Errorf(partnerlink.EINVALID, "day: %v", err)
