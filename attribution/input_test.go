@@ -77,3 +77,22 @@ func TestTruncatedGzipUsageIsAnError(t *testing.T) {
 		t.Fatalf("got %v\nwant %s", err, want)
 	}
 }
+
+// docs/rules.md "Usage input": a run over files an import accepted
+// (Options.StoredUsage: the server's runs and closes) reads one imported
+// before BillingCurrency's form was checked; a run over a file given to
+// it (attribute) refuses it.
+func TestStoredUsageReadsFilesImportedBefore(t *testing.T) {
+	ix := newWorld().link(tC, uA, pA, "", "").assign(tC, uA, "Reader", app, "", "").index(t)
+	usage := usageHeader + dayIn("2026-03-02", app, "1", "eur", "Usage")
+	for _, stored := range []bool{false, true} {
+		r, err := NewRun(ix, Options{From: *at("2026-03-01"), To: *at("2026-04-01"), StoredUsage: stored})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = r.Scan(strings.NewReader(usage), "u.csv")
+		if (err == nil) != stored {
+			t.Errorf("StoredUsage %v: %v", stored, err)
+		}
+	}
+}

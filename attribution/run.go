@@ -37,6 +37,8 @@ type Options struct {
 	// whole run's; a large file read in parts keeps one part's resources in
 	// memory at a time (docs/performance.md, "Memory as rows grow").
 	Part Part
+	// StoredUsage: the files are ones an import accepted (focus.Options.Stored).
+	StoredUsage bool
 	// chunkSize overrides the reader's chunk size (tests use tiny chunks
 	// to share a small file among workers).
 	chunkSize int
@@ -145,7 +147,7 @@ func (r *Run) Scan(rd io.Reader, name string) error {
 // the reader's worker w being the run's worker(w): with Options.Part, rows
 // of other parts are skipped unread (unless Part.CheckAll).
 func (r *Run) scanOptions(workers int, worker func(w int) int) focus.Options {
-	o := focus.Options{Workers: workers, ChunkSize: r.opt.chunkSize}
+	o := focus.Options{Workers: workers, ChunkSize: r.opt.chunkSize, Stored: r.opt.StoredUsage}
 	if r.opt.Part.Of > 1 && !r.opt.Part.CheckAll {
 		o.Keep = func(w int, sub focus.GUID) bool { return r.workers[worker(w)].inPart(sub) }
 	}

@@ -237,3 +237,19 @@ func TestScanMessages(t *testing.T) {
 		t.Errorf("ParseAmount: %v", err)
 	}
 }
+
+// docs/rules.md#usage-input: the checks imports make since 2026-12-05 (a
+// column given twice, BillingCurrency's form) are not made again on a
+// file an import accepted before them (Options.Stored), so that a month
+// holding one still closes; a new file is refused.
+func TestStoredFilesSkipTheImportChecks(t *testing.T) {
+	good := "2026-03-01T00:00:00Z,2026-03-02T00:00:00Z,Usage,/x,/subscriptions/" + sub + ",S,eur,1,1\n"
+	in := []byte(header + ",EffectiveCost\n" + strings.TrimSuffix(good, "\n") + ",2\n")
+	if _, err := collect(t, in, Options{}); err == nil {
+		t.Error("a new file with a column twice and a currency eur was read")
+	}
+	rows, err := collect(t, in, Options{Stored: true})
+	if err != nil || len(rows) != 1 || rows[0].currency != "eur" || rows[0].cost != "1" {
+		t.Errorf("a stored file: %+v %v", rows, err)
+	}
+}

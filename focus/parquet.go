@@ -52,7 +52,7 @@ func scanParquet(ra io.ReaderAt, size int64, name string, opt Options, fn RowFun
 	for i, p := range paths {
 		header[i] = strings.Join(p, ".")
 	}
-	if err := repeatedColumn(name, header); err != nil {
+	if err := repeatedColumn(name, header); err != nil && !opt.Stored {
 		return err
 	}
 	idx := columnIndex(header)
@@ -104,7 +104,7 @@ func scanParquet(ra io.ReaderAt, size int64, name string, opt Options, fn RowFun
 				p.keep = nil // it holds its run: a pooled parser must not keep it alive
 				parsers.Put(p)
 			}()
-			p.name, p.cols, p.colOf, p.keep = name, cols, make([]int8, len(paths)), opt.Keep
+			p.name, p.cols, p.colOf, p.keep, p.stored = name, cols, make([]int8, len(paths)), opt.Keep, opt.Stored
 			for i := range p.colOf {
 				p.colOf[i] = -1
 			}
@@ -273,6 +273,7 @@ type pqParser struct {
 	dictGen              uint64 // the row group's number (Row.ResourceRef)
 	texts                [nColumns]timeCache
 	keep                 func(worker int, sub GUID) bool // Options.Keep (fastGroup)
+	stored               bool                            // Options.Stored
 	inFn                 bool                            // the RowFunc runs (readGroup)
 }
 
@@ -360,7 +361,7 @@ func (p *pqParser) parse(line int64) error {
 		return subMismatch(fmt.Sprintf("%s row %d", p.name, line), r.ResourceID, seg, p.bytes(iSubAccount))
 	}
 	r.ServiceName = p.bytes(iService)
-	if r.BillingCurrency = p.bytes(iCurrency); !validCurrency(r.BillingCurrency) {
+	if r.BillingCurrency = p.bytes(iCurrency); !p.stored && !validCurrency(r.BillingCurrency) {
 		return p.bad(line, ColBillingCurrency, p.show(iCurrency), wantCurrency)
 	}
 	if !p.amount(iEffective, &r.EffectiveCost) {

@@ -296,7 +296,7 @@ func (p *pqParser) direct(i int, line int64) bool {
 		return false
 	}
 	r.ServiceName = p.columns[iService].bytesAt(i)
-	if r.BillingCurrency = p.columns[iCurrency].bytesAt(i); !validCurrency(r.BillingCurrency) {
+	if r.BillingCurrency = p.columns[iCurrency].bytesAt(i); !p.stored && !validCurrency(r.BillingCurrency) {
 		return false
 	}
 	if !p.amountAt(iEffective, i, &r.EffectiveCost) || !p.amountAt(iBilled, i, &r.BilledCost) {

@@ -32,6 +32,11 @@ type Options struct {
 	// pages are decoded all the same, and only in column-wise row groups
 	// are rows skipped. worker is as for RowFunc.
 	Keep func(worker int, sub GUID) bool
+	// Stored: the file is one an import accepted (docs/rules.md#usage-input):
+	// the checks of its form that imports have made since 2026-12-05 (a
+	// column used given twice, BillingCurrency's form) are not made again,
+	// so that a month whose files were imported before still closes.
+	Stored bool
 }
 
 // RowFunc receives each row. worker (0 ≤ worker < Workers) identifies the
@@ -242,7 +247,7 @@ func scanCSV(r io.Reader, name string, opt Options, fn RowFunc) error {
 	if header == nil {
 		return partnerlink.Errorf(partnerlink.EINVALID, "%s: the file is empty or has no header line; expected FOCUS columns such as %s", name, strings.Join(requiredColumns, ","))
 	}
-	if err := repeatedColumn(name, header); err != nil {
+	if err := repeatedColumn(name, header); err != nil && !opt.Stored {
 		return err
 	}
 	idx := columnIndex(header)
@@ -266,7 +271,7 @@ func scanCSV(r io.Reader, name string, opt Options, fn RowFunc) error {
 		wg.Add(1)
 		go func(w int) {
 			defer wg.Done()
-			p := rowParser{name: name, idx: idx, nfields: len(header), keep: opt.Keep}
+			p := rowParser{name: name, idx: idx, nfields: len(header), keep: opt.Keep, stored: opt.Stored}
 			for ch := range chunks {
 				if line, err := p.chunk(w, ch, fn); err != nil {
 					errs.set(line, err)
@@ -321,6 +326,7 @@ func checkColumns(name string, idx [nColumns]int) error {
 
 // rowParser turns records into Rows for one worker.
 type rowParser struct {
+	stored  bool // Options.Stored
 	name    string
 	idx     [nColumns]int
 	nfields int
@@ -407,7 +413,7 @@ func (p *rowParser) fill(line int64, f [][]byte) error {
 		return subMismatch(fmt.Sprintf("%s line %d", p.name, line), r.ResourceID, seg, v)
 	}
 	r.ServiceName = f[p.idx[iService]]
-	if r.BillingCurrency = f[p.idx[iCurrency]]; !validCurrency(r.BillingCurrency) {
+	if r.BillingCurrency = f[p.idx[iCurrency]]; !p.stored && !validCurrency(r.BillingCurrency) {
 		return p.bad(line, ColBillingCurrency, r.BillingCurrency, wantCurrency)
 	}
 	if v = f[p.idx[iEffective]]; r.EffectiveCost.parse(v) != nil {

@@ -48,7 +48,7 @@ func Run(ctx context.Context, store Store, dataDir string, from, to time.Time, o
 	if err != nil {
 		return nil, err
 	}
-	opt.From, opt.To, opt.Workers = from.UTC(), to.UTC(), 1
+	opt.From, opt.To, opt.Workers, opt.StoredUsage = from.UTC(), to.UTC(), 1, true
 	period, err := attribution.NewRun(ix, opt)
 	if err != nil {
 		return nil, err
@@ -63,7 +63,7 @@ func Run(ctx context.Context, store Store, dataDir string, from, to time.Time, o
 			return nil, err
 		}
 		file := int64(i)
-		err := focus.ScanFile(path, focus.Options{Workers: 1}, func(_ int, row *focus.Row) error {
+		err := focus.ScanFile(path, focus.Options{Workers: 1, Stored: true}, func(_ int, row *focus.Row) error {
 			if err := period.Add(file, row); err != nil {
 				return err
 			}

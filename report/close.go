@@ -410,7 +410,7 @@ func prepare(doc *world.Document, month partnerlink.Month, people bool) (*Prepar
 // organizations), that also totals the what-if world when there are
 // unlinked credentials (its Beside result).
 func (p *Prepared) Run(workers int) (*attribution.Run, error) {
-	opt := attribution.Options{From: p.Month.Start(), To: p.Month.End(), Workers: workers}
+	opt := attribution.Options{From: p.Month.Start(), To: p.Month.End(), Workers: workers, StoredUsage: true}
 	if p.whatIx != nil {
 		opt.Beside = p.whatIx
 	}

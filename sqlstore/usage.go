@@ -171,12 +171,13 @@ func (d *DB) RecordUsageImport(ctx context.Context, im partnerlink.UsageImport) 
 	return created, err
 }
 
-// recordUsageImport inserts im and its months unless a file with its hash
-// is recorded; it reports whether it inserted.
+// recordUsageImport inserts im and its months unless a file with its hash,
+// or of its kind with its rows (its content), is recorded; it reports
+// whether it inserted.
 func recordUsageImport(ctx context.Context, tx *sql.Tx, im partnerlink.UsageImport) (bool, error) {
 	totals, _ := json.Marshal(im.Totals)
 	res, err := tx.ExecContext(ctx, `INSERT INTO usage_imports (hash, kind, name, path, rows, totals, has_usd, imported_at, content)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (hash) DO NOTHING`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING`,
 		im.Hash, im.Kind, im.Name, im.Path, im.Rows, string(totals), im.HasUSD, im.ImportedAt.UnixNano(), im.Content)
 	if err != nil {
 		return false, fmt.Errorf("store: record usage import: %w", err)

@@ -71,6 +71,14 @@ func Import(ctx context.Context, store Recorder, dataDir string, kind Kind, name
 		st.Unkeep()
 		return nil, err
 	}
+	if !created {
+		// Another import recorded the same bytes, or the same rows in
+		// other bytes, meanwhile: the latter keeps its own file.
+		if prev, err := store.UsageImportByContent(ctx, kind.Name, st.Import.Content); err == nil && prev.Hash != st.Import.Hash {
+			st.Unkeep()
+			return &Result{Import: *prev, Already: true}, nil
+		}
+	}
 	return &Result{Import: st.Import, Already: !created}, nil
 }
 

@@ -241,7 +241,7 @@ func amountFormOf(ctx context.Context, rd io.Reader, name string, hasUSD bool) (
 	}
 	workers := runtime.GOMAXPROCS(0)
 	ms := make([]most, workers)
-	err := focus.Scan(rd, name, focus.Options{Workers: workers}, func(w int, r *focus.Row) error {
+	err := focus.Scan(rd, name, focus.Options{Workers: workers, Stored: true}, func(w int, r *focus.Row) error {
 		m := &ms[w]
 		if m.rows++; m.rows%4096 == 0 {
 			if err := ctx.Err(); err != nil {
@@ -447,7 +447,7 @@ func (s *Store) Split(ctx context.Context, hash string, rd io.ReadSeeker, name s
 	var lastStart, lastEnd time.Time
 	var pw *partWriter // the last row's part
 	var seen int
-	err = focus.Scan(rd, name, focus.Options{Workers: 1}, func(_ int, r *focus.Row) error {
+	err = focus.Scan(rd, name, focus.Options{Workers: 1, Stored: true}, func(_ int, r *focus.Row) error {
 		if failed.Load() {
 			return firstErr
 		}

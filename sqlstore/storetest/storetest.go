@@ -698,6 +698,12 @@ func testUsageAndCredits(t *testing.T, s Store) {
 	if got, err := s.UsageImportByContent(ctx, "focus", "rows-v1:6:ab"); err != nil || got.Hash != "abc" || got.Content != "rows-v1:6:ab" {
 		t.Errorf("import by content: %+v %v", got, err)
 	}
+	// Two imports of the same rows at once: the store records one.
+	twin := im
+	twin.Hash, twin.Name, twin.Path = "abd", "march.csv.gz", "usage/files/abd.csv.gz"
+	if created, err := s.RecordUsageImport(ctx, twin); err != nil || created {
+		t.Errorf("the same rows recorded twice: %v %v", created, err)
+	}
 	for _, c := range [][2]string{{"activity", "rows-v1:6:ab"}, {"focus", "rows-v1:6:ac"}, {"activity", ""}} {
 		if _, err := s.UsageImportByContent(ctx, c[0], c[1]); partnerlink.ErrorCode(err) != partnerlink.ENOTFOUND {
 			t.Errorf("import by content %q of kind %s: %v", c[1], c[0], err)
