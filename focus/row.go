@@ -88,8 +88,6 @@ type Row struct {
 	HasEffectiveCostInUSD bool
 }
 
-// columnIndex maps a header to the positions of the columns we use; -1 for
-// an absent column.
 // repeatedColumn refuses a header where a column the reader uses appears
 // twice (in any case): which of the two holds the usage cannot be told.
 func repeatedColumn(name string, header []string) error {
@@ -110,6 +108,8 @@ func repeatedColumn(name string, header []string) error {
 	return nil
 }
 
+// columnIndex maps a header to the positions of the columns we use; -1 for
+// an absent column.
 func columnIndex(header []string) [nColumns]int {
 	var idx [nColumns]int
 	for i := range idx {

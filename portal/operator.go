@@ -109,7 +109,7 @@ func (p *Portal) operatorHome(w http.ResponseWriter, r *http.Request, v *view, k
 		return
 	}
 	v.Data = ov
-	v.Done, v.Message = v.Session.takeFlash()
+	v.Done, v.Message = v.Session.takeFlash("")
 	p.render(w, r, http.StatusOK, "operator", *v)
 }
 
@@ -151,7 +151,7 @@ func (p *Portal) operatorClose(w http.ResponseWriter, r *http.Request, v *view, 
 		Published bool `json:"published"`
 	}
 	json.Unmarshal(b, &out)
-	v.Session.setFlash("close", closeMessage(month, out.Published))
+	v.Session.setFlash("", "close", closeMessage(month, out.Published))
 	http.Redirect(w, r, "/portal/operator", http.StatusSeeOther)
 }
 

@@ -88,14 +88,14 @@ func (p *Portal) link(w http.ResponseWriter, r *http.Request, v *view, token str
 			code, body := p.arm(r.Context(), method, "/providers/Microsoft.ManagementPartner/partners/"+url.PathEscape(id)+mpVersion, token)
 			if code == http.StatusOK {
 				// After a change, the page is fetched again (no resubmission).
-				v.Session.setFlash(done, doneMessage(done, id))
+				v.Session.setFlash(v.Directory.ID, done, doneMessage(done, id))
 				http.Redirect(w, r, "/portal/link?"+url.Values{"directory": {v.Directory.ID}}.Encode(), http.StatusSeeOther)
 				return
 			}
 			v.Error, status = armError(body), code
 		}
 	} else {
-		v.Done, v.Message = v.Session.takeFlash()
+		v.Done, v.Message = v.Session.takeFlash(v.Directory.ID)
 	}
 	var errText string
 	v.Link, errText = p.currentLink(r, token)

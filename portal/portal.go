@@ -24,6 +24,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"path"
 	"slices"
 	"strings"
 	"sync"
@@ -119,22 +120,26 @@ type session struct {
 	// The change a form made, for the page the redirect after it shows
 	// (once): kept here, never in the address, so that no text of a link
 	// can make a page claim a change (docs/portal.md, "Security").
-	flash, flashDone string
+	flash, flashDone, flashDir string
 }
 
-// setFlash keeps msg, a change of kind done, for the next page shown.
-func (s *session) setFlash(done, msg string) {
+// setFlash keeps msg, a change of kind done in directory dir ("" for the
+// operator's), for the next page of that directory shown.
+func (s *session) setFlash(dir, done, msg string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.flash, s.flashDone = msg, done
+	s.flash, s.flashDone, s.flashDir = msg, done, dir
 }
 
-// takeFlash returns the change kept by setFlash, once.
-func (s *session) takeFlash() (done, msg string) {
+// takeFlash returns the change kept by setFlash for directory dir, once.
+func (s *session) takeFlash(dir string) (done, msg string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.flashDir != dir {
+		return "", ""
+	}
 	done, msg = s.flashDone, s.flash
-	s.flash, s.flashDone = "", ""
+	s.flash, s.flashDone, s.flashDir = "", "", ""
 	return done, msg
 }
 
@@ -405,7 +410,10 @@ func (p *Portal) callback(w http.ResponseWriter, r *http.Request) {
 // (//host, a scheme) nor the sign-in itself.
 func safeNext(next string) bool {
 	u, err := url.Parse(next)
+	// The path as the redirect sends it (http.Redirect cleans it): no
+	// "..", no escaped dots or slashes that a browser would resolve.
 	return err == nil && u.Scheme == "" && u.Host == "" && !strings.HasPrefix(next, "//") && !strings.Contains(next, "\\") &&
+		path.Clean(u.Path) == u.Path && u.RawPath == "" && !strings.Contains(strings.ToLower(next), "%2e") &&
 		(u.Path == "/portal" || strings.HasPrefix(u.Path, "/portal/")) && !strings.HasPrefix(u.Path, "/portal/signin") &&
 		!strings.HasPrefix(u.Path, "/portal/operator") && u.Path != identity.PortalCallbackPath
 }

@@ -45,8 +45,8 @@ func TestSessionsOfOneAccountDoNotEvictOthers(t *testing.T) {
 // command line's flags (docs/portal.md, "Operator").
 func TestOperatorWords(t *testing.T) {
 	for in, want := range map[string]string{
-		"month 2026-11 closes on 2026-12-10 (day 10 of the next month, when late usage has arrived); pass --early to close it now": "month 2026-11 closes on 2026-12-10 (day 10 of the next month, when late usage has arrived); tick “Close before the close day” to close it now",
-		"month 2026-10 is not closed (no month is closed yet); once it is over, 'partnerlink close --month 2026-10' closes it":     "month 2026-10 is not closed (no month is closed yet); once it is over, the Close the month form closes it",
+		"month 2026-11 closes on 2026-12-10 (day 10 of the next month, when late usage has arrived); pass --early to close it now":   "month 2026-11 closes on 2026-12-10 (day 10 of the next month, when late usage has arrived); tick “Close before the close day” to close it now",
+		"month 2026-10 is not closed (no month is closed yet); 'partnerlink close --month 2026-10' closes it when the month is over": "month 2026-10 is not closed (no month is closed yet); the Close the month form closes it when the month is over",
 	} {
 		if got := operatorWords(in); got != want {
 			t.Errorf("operatorWords(%q) = %q", in, got)

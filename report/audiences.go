@@ -109,11 +109,16 @@ func WriteCustomer(w io.Writer, reports []*CustomerReport, format string) error 
 		fmt.Fprintf(tw, "Customer report %s (version %d) for %s (%s)\n\n", r.Month, r.Version, cmp.Or(r.TenantName, r.TenantID), r.TenantID)
 		fmt.Fprintln(tw, "CREDENTIAL\tTYPE\tPARTNER ID\tLINKED SINCE\tROLE\tSCOPE")
 		for _, cr := range r.Credentials {
+			shown := false
 			for _, a := range cr.Access {
 				if a.TenantID != r.TenantID {
 					continue
 				}
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", cmp.Or(cr.DisplayName, cr.ObjectID), cr.Type, cr.PartnerID, cmp.Or(cr.Since, "always"), a.Role, a.Scope)
+				shown = true
+			}
+			if !shown && cr.TenantID == r.TenantID { // linked here, holding no role here
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t(none)\t\n", cmp.Or(cr.DisplayName, cr.ObjectID), cr.Type, cr.PartnerID, cmp.Or(cr.Since, "always"))
 			}
 		}
 		fmt.Fprintln(tw, "\nPARTNER ID\tPARTNER\tCURRENCY\tATTRIBUTED\tELIGIBLE")

@@ -225,6 +225,9 @@ func WritePartner(w io.Writer, reports []*PartnerReport, format string) error {
 			for _, a := range cr.Access {
 				fmt.Fprintf(tw, "%s (%s)\t%s\t%s\t%s\t%s\n", cmp.Or(cr.DisplayName, cr.ObjectID), cr.Type, a.TenantID, cr.PartnerID, a.Role, a.Scope)
 			}
+			if len(cr.Access) == 0 { // linked, holding no role
+				fmt.Fprintf(tw, "%s (%s)\t%s\t%s\t(none)\t\n", cmp.Or(cr.DisplayName, cr.ObjectID), cr.Type, cr.TenantID, cr.PartnerID)
+			}
 		}
 		if r.RowsWithoutUSD > 0 {
 			fmt.Fprintf(tw, "\n%d credited usage rows have no amount in US dollars and are left out of ACR_USD.\n", r.RowsWithoutUSD)

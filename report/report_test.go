@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"runtime"
 	"runtime/debug"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -253,6 +254,13 @@ func TestCredentialsAreTheMonthsLinks(t *testing.T) {
 		"deploy 5200001 2026-01-01T00:00:00Z- 1", "no-role 5200000 2026-03-05T00:00:00Z- 0"}
 	if !slices.Equal(got, want) {
 		t.Errorf("credentials:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	var b bytes.Buffer
+	if err := WriteCustomer(&b, []*CustomerReport{r}, FormatTable); err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`no-role +ServicePrincipal +5200000 +2026-03-05T00:00:00Z +\(none\)`).MatchString(b.String()) {
+		t.Errorf("the table leaves out the credential without a role:\n%s", b.String())
 	}
 }
 

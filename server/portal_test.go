@@ -120,7 +120,8 @@ func TestPortalSignInReturnsToThePage(t *testing.T) {
 	if status, after := b.signInAt(htmlUnescape(link[1]), demo.BobSignIn, creds.BobPassword); status != 200 || !strings.Contains(after, "<h1>Customer view: Fabrikam") {
 		t.Errorf("signed in from %s: %d %s", page, status, after)
 	}
-	for _, next := range []string{"//evil.example/portal", "https://evil.example/portal", "/\\evil.example/portal", "/api/v1/me", "/portal/signin", "/portal/operator"} {
+	for _, next := range []string{"//evil.example/portal", "https://evil.example/portal", "/\\evil.example/portal", "/api/v1/me", "/portal/signin", "/portal/operator",
+		"/portal/../api/v1/me", "/portal/../portal/operator", "/portal/./signin", "/portal/%2e%2e/api/v1/me", "/portal/..//evil.example"} {
 		if status, after := newPortalBrowser(t, srv.URL, client).signInAt("/portal/signin?next="+url.QueryEscape(next), demo.BobSignIn, creds.BobPassword); status != 200 ||
 			!strings.Contains(after, `aria-current="page">Overview`) {
 			t.Errorf("next=%s: %d, want the overview: %.300s", next, status, after)

@@ -105,7 +105,7 @@ func reportVersion(ctx context.Context, q queryer, month string, version int, co
 		if latest.Valid {
 			closed = "the latest closed month is " + latest.String + "; 'partnerlink report versions' lists them"
 		}
-		return nil, partnerlink.Errorf(partnerlink.ENOTFOUND, "month %s is not closed (%s); once it is over, 'partnerlink close --month %s' closes it",
+		return nil, partnerlink.Errorf(partnerlink.ENOTFOUND, "month %s is not closed (%s); 'partnerlink close --month %s' closes it when the month is over",
 			month, closed, month)
 	}
 	return &vs[0], nil

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -78,7 +79,9 @@ func Open(ctx context.Context, rawURL string, buckets int) (*Store, error) {
 			return nil, partnerlink.Errorf(partnerlink.EINVALID, "usage store %s: %v", exports.Redact(rawURL), err)
 		}
 		if err := sweepTemp(dir, time.Now()); err != nil {
-			return nil, err
+			// Best effort: a store that cannot be swept (read-only to this
+			// process, say) is read all the same.
+			slog.Warn("usage store: stale temporary files not removed", "err", err)
 		}
 	}
 	open := rawURL

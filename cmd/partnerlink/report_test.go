@@ -47,7 +47,7 @@ func TestCloseAndReportCommands(t *testing.T) {
 	}
 	fails(april5, "month 2026-03 closes on 2026-04-10 (day 10 of the next month, when late usage has arrived); pass --early to close it now", "close", "--month", "2026-03")
 	fails(time.Date(2026, 3, 20, 0, 0, 0, 0, time.UTC), "month 2026-03 is not over yet", "close", "--month", "2026-03", "--early")
-	fails(april5, "month 2026-03 is not closed (no month is closed yet); once it is over, 'partnerlink close --month 2026-03' closes it", "report", "partner", "--partner", "5100000", "--month", "2026-03")
+	fails(april5, "month 2026-03 is not closed (no month is closed yet); 'partnerlink close --month 2026-03' closes it when the month is over", "report", "partner", "--partner", "5100000", "--month", "2026-03")
 	if out := must(april5, "close", "--month", "2026-03", "--early"); !strings.Contains(out, "Published version 1 of 2026-03") {
 		t.Errorf("early close: %s", out)
 	}
