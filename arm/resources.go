@@ -227,16 +227,22 @@ func (h *Handler) putResourceGroup(w http.ResponseWriter, r *http.Request, c par
 	return nil
 }
 
-func (h *Handler) getResourceGroup(w http.ResponseWriter, r *http.Request, c partnerlink.Caller, p params) error {
+// readResourceGroup is the group of the path, for a caller that may read
+// it (none when it does not exist).
+func (h *Handler) readResourceGroup(r *http.Request, c partnerlink.Caller, p params) ([]partnerlink.ResourceGroup, error) {
 	ctx := r.Context()
 	s, err := partnerlink.ParseScope("/subscriptions/" + p.sub + "/resourceGroups/" + p.name)
 	if err == nil {
 		err = h.authorizer().Check(ctx, c, s, rbac.ReadResourceGroups)
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
-	rgs, err := h.Roles.ResourceGroups(ctx, p.sub, p.name)
+	return h.Roles.ResourceGroups(ctx, p.sub, p.name)
+}
+
+func (h *Handler) getResourceGroup(w http.ResponseWriter, r *http.Request, c partnerlink.Caller, p params) error {
+	rgs, err := h.readResourceGroup(r, c, p)
 	if err != nil {
 		return err
 	}
@@ -251,15 +257,7 @@ func (h *Handler) getResourceGroup(w http.ResponseWriter, r *http.Request, c par
 // group exists sends): 204 when the group exists, 404 when not, for a
 // caller that may read it.
 func (h *Handler) resourceGroupExists(w http.ResponseWriter, r *http.Request, c partnerlink.Caller, p params) error {
-	ctx := r.Context()
-	s, err := partnerlink.ParseScope("/subscriptions/" + p.sub + "/resourceGroups/" + p.name)
-	if err == nil {
-		err = h.authorizer().Check(ctx, c, s, rbac.ReadResourceGroups)
-	}
-	if err != nil {
-		return err
-	}
-	rgs, err := h.Roles.ResourceGroups(ctx, p.sub, p.name)
+	rgs, err := h.readResourceGroup(r, c, p)
 	if err != nil {
 		return err
 	}
