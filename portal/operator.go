@@ -203,11 +203,13 @@ func (p *Portal) operatorDownload(w http.ResponseWriter, r *http.Request, v *vie
 		p.fail(w, r, v, err)
 		return
 	}
-	q := url.Values{"format": {format}}
+	q, name := url.Values{"format": {format}}, fmt.Sprintf("program-%s.%s", m, ext)
 	if ver := r.FormValue("version"); ver != "" {
+		// A version's file is named for it: versions of a month differ.
 		q.Set("version", ver)
+		name = fmt.Sprintf("program-%s-v%s.%s", m, ver, ext)
 	}
-	p.download(w, r, v, "/admin/reports/"+m.String()+"/program?"+q.Encode(), key, fmt.Sprintf("program-%s.%s", m, ext))
+	p.download(w, r, v, "/admin/reports/"+m.String()+"/program?"+q.Encode(), key, name)
 }
 
 // formMonth reads the request's month (YYYY-MM).
