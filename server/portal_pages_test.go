@@ -290,13 +290,15 @@ func TestPortalOperator(t *testing.T) {
 	_, page = op.get("/portal/operator/version?month=" + month.String() + "&version=2")
 	mustContain(t, "version 2", page, "Lines restated", "<td>azure</td>", "sites/checkout", "format=json")
 	// A version's download is named for it.
-	if resp, err := op.c.Get(srv.URL + "/portal/operator/report?format=json&version=1&month=" + month.String()); err != nil ||
-		resp.Header.Get("Content-Disposition") != `attachment; filename="program-`+month.String()+`-v1.json"` {
-		t.Errorf("version 1's download: %v %v", resp.Header, err)
-	} else {
-		resp.Body.Close()
+	resp, err := op.c.Get(srv.URL + "/portal/operator/report?format=json&version=1&month=" + month.String())
+	if err != nil {
+		t.Fatal(err)
 	}
-	resp, err := op.c.Get(srv.URL + "/portal/operator/report?format=csv&month=" + month.String())
+	resp.Body.Close()
+	if got := resp.Header.Get("Content-Disposition"); got != `attachment; filename="program-`+month.String()+`-v1.json"` {
+		t.Errorf("version 1's download: %s", got)
+	}
+	resp, err = op.c.Get(srv.URL + "/portal/operator/report?format=csv&month=" + month.String())
 	if err != nil {
 		t.Fatal(err)
 	}
