@@ -48,6 +48,12 @@ func (p *Portal) customer(w http.ResponseWriter, r *http.Request, v *view, token
 		out  any
 	}{{base + "/links", &links}, {base + "/link-events", &events}, {base + "/notifications", &notes}, {"/reports", &months}} {
 		if err := p.api(ctx, c.path, token, c.out); err != nil {
+			if partnerlink.ErrorCode(err) == partnerlink.EFORBIDDEN {
+				// Say what the view needs rather than the API's wording.
+				err = partnerlink.Errorf(partnerlink.EFORBIDDEN, "The customer view of %s is for accounts that can read at the directory's root "+
+					"(a role such as Reader at /, held by the account or a group it is in); yours cannot. (%s)",
+					v.Directory.Name, partnerlink.ErrorMessage(err))
+			}
 			p.fail(w, r, v, err)
 			return
 		}
