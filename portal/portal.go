@@ -68,9 +68,7 @@ var pages = template.Must(template.New("pages").Funcs(template.FuncMap{
 	"table": func(head string, rows []total) map[string]any { return map[string]any{"Head": head, "Rows": rows} },
 	// noticeKind words a notification's type (docs/api.md#notifications).
 	"noticeKind": func(t any) string {
-		kinds := map[any]string{"partnerlink.link.created": "a link created", "partnerlink.link.replaced": "a link replaced",
-			"partnerlink.link.deleted": "a link deleted", "partnerlink.report.published": "a report published"}
-		if k, ok := kinds[t]; ok {
+		if k, ok := noticeKinds[t]; ok {
 			return k
 		}
 		return fmt.Sprint(t)
@@ -155,6 +153,10 @@ type accessToken struct {
 	value   string
 	expires time.Time
 }
+
+// noticeKinds word the notifications' types for the customer view.
+var noticeKinds = map[any]string{"partnerlink.link.created": "a link created", "partnerlink.link.replaced": "a link replaced",
+	"partnerlink.link.deleted": "a link deleted", "partnerlink.report.published": "a report published"}
 
 // Routes lists the portal's endpoints as "METHOD pattern".
 func Routes() []string {
