@@ -73,6 +73,7 @@ var pages = template.Must(template.New("pages").Funcs(template.FuncMap{
 		}
 		return fmt.Sprint(t)
 	},
+	"when": when,
 }).ParseFS(templateFiles, "templates/*.html"))
 
 // Directory is what the portal reads of the directory: the tenants a
@@ -152,6 +153,38 @@ func (s *session) account() string {
 type accessToken struct {
 	value   string
 	expires time.Time
+}
+
+// whenLayout is how every page writes an instant: to the second, in UTC,
+// the zone said (docs/portal.md).
+const whenLayout = "2006-01-02 15:04:05 UTC"
+
+// when writes an instant (a time.Time, or RFC 3339 text as the API and
+// notifications carry it) the one way every page does, in a <time>
+// element that keeps the exact instant; other text is written as it is.
+func when(v any) template.HTML {
+	var t time.Time
+	switch v := v.(type) {
+	case time.Time:
+		t = v
+	case *time.Time:
+		if v == nil {
+			return ""
+		}
+		t = *v
+	case string:
+		var err error
+		if t, err = time.Parse(time.RFC3339Nano, v); err != nil {
+			return template.HTML(template.HTMLEscapeString(v))
+		}
+	default:
+		return template.HTML(template.HTMLEscapeString(fmt.Sprint(v)))
+	}
+	if t.IsZero() {
+		return ""
+	}
+	t = t.UTC()
+	return template.HTML(`<time datetime="` + t.Format(time.RFC3339Nano) + `">` + t.Format(whenLayout) + `</time>`)
 }
 
 // noticeKinds word the notifications' types for the customer view.

@@ -67,6 +67,20 @@ func mustContain(t *testing.T, what, page string, wants ...string) {
 	}
 }
 
+// instantsOneWay checks that page writes at least n instants, each the one
+// way docs/portal.md gives ("2026-12-05 20:23:18 UTC" in a <time> element
+// that holds the exact instant), and none as bare RFC 3339 text.
+func instantsOneWay(t *testing.T, what, page string, n int) {
+	t.Helper()
+	written := regexp.MustCompile(`<time datetime="\d{4}-\d\d-\d\dT[0-9:.]+Z">\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC</time>`)
+	if got := len(written.FindAllString(page, -1)); got < n {
+		t.Errorf("%s: %d instants written the portal's way, want at least %d:\n%s", what, got, n, page)
+	}
+	if bare := regexp.MustCompile(`>[^<]*\d{4}-\d\d-\d\dT\d\d:\d\d`).FindString(written.ReplaceAllString(page, "")); bare != "" {
+		t.Errorf("%s: an instant written another way: %q", what, bare)
+	}
+}
+
 // The partner dashboard and its downloads (docs/portal.md, "Partner
 // dashboard"): amounts are the closed month's, exact, by month, customer
 // and service, and every page authorizes as the partner API does.
@@ -196,6 +210,8 @@ func TestPortalCustomerView(t *testing.T) {
 	}
 	mustContain(t, "customer view", htmlUnescape(page), "Customer view: Fabrikam", "Contoso Services Norway (4711002)",
 		"alice_contoso.example#EXT#", "Reader at", "created", "No partner ID was credited in "+month.String(), "<td>a link created</td>")
+	// The link's start, its event and its notification (docs/portal.md).
+	instantsOneWay(t, "customer view", page, 3)
 	resp, err := bob.c.Get(srv.URL + "/portal/customer/report?format=csv")
 	if err != nil {
 		t.Fatal(err)
@@ -250,8 +266,10 @@ func TestPortalOperator(t *testing.T) {
 		t.Fatalf("operator signs in: %d %s", status, page)
 	}
 	mustContain(t, "operator home", page, "<h1>Monthly close</h1>", `href="/portal/operator/month?month=`+month.String()+`"`)
+	instantsOneWay(t, "operator home", page, 1)
 	_, page = op.get("/portal/operator/month?month=" + month.String())
 	mustContain(t, "versions", page, "Version 1")
+	instantsOneWay(t, "versions", page, 1)
 	status, page = op.get("/portal/operator/version?month=" + month.String() + "&version=1")
 	if status != 200 || !strings.Contains(page, "Version 1 restates nothing.") {
 		t.Errorf("version page: %d %s", status, page)

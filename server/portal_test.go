@@ -195,6 +195,7 @@ func TestPortalLinkFlow(t *testing.T) {
 	if status != 200 || !strings.Contains(page, "Linked partner ID "+demo.GermanyPartnerID) || !strings.Contains(page, "Contoso Services Germany") {
 		t.Fatalf("link: %d %s", status, page)
 	}
+	instantsOneWay(t, "link page", page, 2) // linked since, last changed
 	if got := current(); got != demo.GermanyPartnerID {
 		t.Fatalf("the API sees %q", got)
 	}
