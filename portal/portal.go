@@ -283,13 +283,38 @@ func (p *Portal) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			http.Redirect(w, r, target.String(), http.StatusMovedPermanently)
 			return
 		}
-		if slices.ContainsFunc(Routes(), func(rt string) bool { return strings.HasSuffix(rt, " "+r.URL.Path) }) {
-			w.Header().Set("Allow", "GET, POST")
-			p.render(w, r, http.StatusMethodNotAllowed, "error", view{Title: "Method not allowed", Error: r.Method + " is not allowed here."})
+		if allow := allowed(r.URL.Path); allow != nil {
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			v := view{Title: "Method not allowed", Error: r.Method + " is not allowed here."}
+			if form, ok := formPages[r.URL.Path]; ok {
+				v.Error, v.Back = "This address only takes a form when it is sent: open the page with the form.", form
+			}
+			p.render(w, r, http.StatusMethodNotAllowed, "error", v)
 			return
 		}
 		p.render(w, r, http.StatusNotFound, "error", view{Title: "Not found", Error: "There is no page at " + r.URL.Path + "."})
 	}
+}
+
+// allowed lists the methods the portal answers at path, nil when it
+// serves no such page.
+func allowed(path string) []string {
+	var methods []string
+	for _, rt := range Routes() {
+		if method, pattern, _ := strings.Cut(rt, " "); pattern == path {
+			methods = append(methods, method)
+		}
+	}
+	return methods
+}
+
+// formPages names, for each address that only takes a form, the page
+// that holds the form: what a GET there (a bookmark, a typed address)
+// is sent to open instead.
+var formPages = map[string]string{
+	"/portal/signout":         "/portal",
+	"/portal/operator/signin": "/portal/operator",
+	"/portal/operator/close":  "/portal/operator",
 }
 
 func (p *Portal) static(w http.ResponseWriter, r *http.Request) {
@@ -313,6 +338,7 @@ type view struct {
 	Directories       []partnerlink.Tenant
 	Account           string // the signed-in person's account in the directory
 	Message, Error    string
+	Back              string // an error page's link to the page to open instead
 	Done              string // the change a redirect reports: link, update or remove
 	Link              *linkView
 	PartnerInput      string

@@ -270,6 +270,25 @@ func TestPortalRefusals(t *testing.T) {
 			t.Errorf("anonymous %s: %d, want %d", rt, status, want)
 		}
 	}
+	// A method a page does not take: 405, Allow naming the methods it does;
+	// an address that only takes a form links to the page with the form.
+	for rt, want := range map[string][2]string{
+		"GET /portal/operator/close": {"POST", `href="/portal/operator"`}, "GET /portal/signout": {"POST", `href="/portal"`},
+		"GET /portal/operator/signin": {"POST", `href="/portal/operator"`}, "DELETE /portal/link": {"GET, POST", "DELETE is not allowed here."},
+		"POST /portal/customer": {"GET", "POST is not allowed here."},
+	} {
+		method, path, _ := strings.Cut(rt, " ")
+		req, _ := http.NewRequest(method, srv.URL+path, nil)
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 405 || resp.Header.Get("Allow") != want[0] || !strings.Contains(string(body), want[1]) {
+			t.Errorf("%s: %d, Allow %q, want 405, Allow %q and %q in\n%s", rt, resp.StatusCode, resp.Header.Get("Allow"), want[0], want[1], body)
+		}
+	}
 	// A page's address with a trailing slash goes to the page, keeping the
 	// query; nothing else is redirected.
 	noFollow := *client
