@@ -213,18 +213,24 @@ func (h *Handler) me(w http.ResponseWriter, r *http.Request, c partnerlink.Calle
 	if err != nil {
 		return err
 	}
+	type location struct {
+		ID   string `json:"id"`
+		Name string `json:"name"`
+	}
 	type org struct {
-		ID   string   `json:"id"`
-		Name string   `json:"name"`
-		IDs  []string `json:"partnerIds"` // the global ID and its location IDs
+		ID        string     `json:"id"`
+		Name      string     `json:"name"`
+		IDs       []string   `json:"partnerIds"` // the global ID and its location IDs
+		Locations []location `json:"locations"`  // the location IDs with their names
 	}
 	orgs := []org{}
 	for _, p := range ps {
 		if p.GlobalID == "" && slices.Contains(p.HomeTenantIDs, c.TenantID) && !guest { // partnerAccess
-			o := org{p.ID, p.Name, []string{p.ID}}
+			o := org{p.ID, p.Name, []string{p.ID}, []location{}}
 			for _, l := range ps {
 				if l.GlobalID == p.ID {
 					o.IDs = append(o.IDs, l.ID)
+					o.Locations = append(o.Locations, location{l.ID, l.Name})
 				}
 			}
 			orgs = append(orgs, o)

@@ -17,11 +17,32 @@ import (
 // monthsOnDashboard is how many closed months the by-month chart shows.
 const monthsOnDashboard = 12
 
-// org is a partner organization the signed-in account may view.
+// org is a partner organization the signed-in account may view, or one
+// of its location IDs alone.
 type org struct {
-	ID   string   `json:"id"`
-	Name string   `json:"name"`
-	IDs  []string `json:"partnerIds"`
+	ID        string   `json:"id"`
+	Name      string   `json:"name"`
+	IDs       []string `json:"partnerIds"`
+	Locations []struct {
+		ID   string `json:"id"`
+		Name string `json:"name"`
+	} `json:"locations"`
+}
+
+// findOrg is the organization, or the location ID alone, that id names
+// among orgs; ok is false when the account may view neither.
+func findOrg(orgs []org, id string) (org, bool) {
+	for _, o := range orgs {
+		if o.ID == id {
+			return o, true
+		}
+		for _, l := range o.Locations {
+			if l.ID == id {
+				return org{ID: l.ID, Name: l.Name, IDs: []string{l.ID}}, true
+			}
+		}
+	}
+	return org{}, false
 }
 
 // me is the API's answer about the caller.
@@ -64,9 +85,10 @@ func (p *Portal) partnerContext(ctx context.Context, r *http.Request, token stri
 		if err := partnerlink.ValidatePartnerID(want); err != nil {
 			return nil, err
 		}
-		pv.Org = org{ID: want, Name: want, IDs: []string{want}}
-		if i := slices.IndexFunc(who.Partners, func(o org) bool { return o.ID == want }); i >= 0 {
-			pv.Org = who.Partners[i]
+		var ok bool
+		if pv.Org, ok = findOrg(who.Partners, want); !ok {
+			// The API refuses it, in its own words, below.
+			pv.Org = org{ID: want, Name: want, IDs: []string{want}}
 		}
 	case len(who.Partners) > 0:
 		pv.Org = who.Partners[0]

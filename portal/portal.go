@@ -659,19 +659,21 @@ func (p *Portal) fail(w http.ResponseWriter, r *http.Request, v *view, err error
 	if code == partnerlink.EINTERNAL {
 		p.log().Error("portal: internal error", "path", r.URL.Path, "err", err)
 	}
-	v.Title, v.Error = "Something went wrong", partnerlink.ErrorMessage(err)
+	v.Error = partnerlink.ErrorMessage(err)
 	if v.Session != nil && v.Session.operator {
 		v.Error = operatorWords(v.Error)
 	}
-	status := http.StatusInternalServerError
+	// The title says what kind of refusal it is; the message says why.
+	status, title := http.StatusInternalServerError, "Something went wrong"
 	switch code {
 	case partnerlink.EFORBIDDEN, partnerlink.EUNAUTHORIZED:
-		status = http.StatusForbidden
+		status, title = http.StatusForbidden, "Not allowed"
 	case partnerlink.EINVALID:
-		status = http.StatusBadRequest
+		status, title = http.StatusBadRequest, "Not accepted"
 	case partnerlink.ENOTFOUND:
-		status = http.StatusNotFound
+		status, title = http.StatusNotFound, "Not found"
 	}
+	v.Title = title
 	p.render(w, r, status, "error", *v)
 }
 

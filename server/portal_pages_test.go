@@ -151,11 +151,22 @@ func TestPortalPartnerDashboard(t *testing.T) {
 		t.Errorf("explain with a bad day: %d %s", status, page)
 	}
 
+	// A location ID alone: named as the registry names it, and chosen in
+	// the organization list (docs/portal.md, "Partner dashboard").
+	status, page = alice.get("/portal/partner?partner=" + demo.GermanyPartnerID)
+	if status != 200 {
+		t.Fatalf("location ID's dashboard: %d %s", status, page)
+	}
+	mustContain(t, "location ID", htmlUnescape(page), "Contoso Services Germany (4711001): closed month",
+		`<option value="4711001" selected>`, "Contoso Services Germany (4711001), this location ID only",
+		"Credentials linked to Contoso Services Germany")
+
 	// The wrong partner: Northwind's dashboard is not Contoso's to see, and
 	// the page says what the API says.
 	for _, path := range []string{"/portal/partner?partner=" + demo.SoloPartnerID, "/portal/partner/report?format=csv&partner=" + demo.SoloPartnerID,
 		"/portal/partner/explain?partner=" + demo.SoloPartnerID + "&resource=" + url.QueryEscape(resource) + "&day=" + month.Start().Format("2006-01-02")} {
-		if status, page := alice.get(path); status != 403 || !strings.Contains(htmlUnescape(page), "Only principals of Northwind Integrators") {
+		if status, page := alice.get(path); status != 403 || !strings.Contains(htmlUnescape(page), "Only principals of Northwind Integrators") ||
+			!strings.Contains(page, "<h1>Not allowed</h1>") {
 			t.Errorf("alice GET %s: %d %s", path, status, page)
 		}
 	}
