@@ -67,7 +67,14 @@ func MustAmount(s string) Amount {
 
 // wantAmount is what an amount column accepts, as error messages say it
 // after "expected".
-const wantAmount = "a decimal number such as 12.34, -0.5 or 1.5E-7"
+const wantAmount = "a decimal number such as 12.34, -0.5 or 1.5E-7, below 10^40 in magnitude and with at most 60 digits after the point"
+
+// maxWhole and maxDecimals bound an amount: below 10^maxWhole in magnitude,
+// with at most maxDecimals digits after the point once trailing zeros are
+// dropped (docs/rules.md#amounts). Costs are far inside; the bound keeps
+// exact sums cheap, since an amount such as 1E99999 beside 1E-99999 would
+// need a sum of 200,000 digits.
+const maxWhole, maxDecimals = 40, 60
 
 var errAmount = errors.New("not a decimal number; expected " + wantAmount)
 
@@ -179,9 +186,32 @@ func (a *Amount) parseSlow(b []byte) error {
 	if err != nil || d.Form != apd.Finite {
 		return errAmount
 	}
-	a.big = d
-	a.coef, a.scale = 0, 0
+	if !a.setBig(d) {
+		return errAmount
+	}
 	return nil
+}
+
+// setBig sets a to d when d is within the bounds of maxWhole and
+// maxDecimals (a zero of any exponent is the fast path's zero), and
+// reports whether it was.
+func (a *Amount) setBig(d *apd.Decimal) bool {
+	*a = Amount{}
+	if d.IsZero() {
+		return true
+	}
+	// A coefficient this long cannot be in bounds but by trailing zeros
+	// past any sensible writing; refusing it first keeps Reduce cheap.
+	if d.NumDigits() > 4*(maxWhole+maxDecimals) {
+		return false
+	}
+	var r apd.Decimal
+	r.Reduce(d)
+	if -int64(r.Exponent) > maxDecimals || r.NumDigits()+int64(r.Exponent) > maxWhole {
+		return false
+	}
+	a.big = d
+	return true
 }
 
 // IsZero reports whether a is zero.

@@ -29,6 +29,14 @@ func TestAmountParseAndFormat(t *testing.T) {
 		{"123456789012345678901234567890.123456789012345678901", "123456789012345678901234567890.123456789012345678901"},
 		{"0.0000000000000000000001", "0.0000000000000000000001"},
 		{"1E+30", "1000000000000000000000000000000"},
+		// The bounds, docs/rules.md#amounts: below 10^40, at most 60 decimals
+		// once trailing zeros are dropped; a zero of any exponent is zero.
+		{"9999999999999999999999999999999999999999.5", "9999999999999999999999999999999999999999.5"},
+		{"-1E-60", "-0." + strings.Repeat("0", 59) + "1"},
+		{"1.5E-59", "0." + strings.Repeat("0", 58) + "15"},
+		{"0." + strings.Repeat("0", 59) + "1" + strings.Repeat("0", 200), "0." + strings.Repeat("0", 59) + "1"},
+		{"0E-99999", "0"},
+		{"0." + strings.Repeat("0", 500), "0"},
 	}
 	for _, c := range cases {
 		a, err := ParseAmount([]byte(c.in))
@@ -40,7 +48,9 @@ func TestAmountParseAndFormat(t *testing.T) {
 			t.Errorf("ParseAmount(%q) = %s, want %s", c.in, got, c.want)
 		}
 	}
-	for _, bad := range []string{"", "-", ".", "1,5", "abc", "1e", "NaN", "Infinity", "1.2.3", "1e-", " 1"} {
+	for _, bad := range []string{"", "-", ".", "1,5", "abc", "1e", "NaN", "Infinity", "1.2.3", "1e-", " 1",
+		"1E40", "-1E+40", "10000000000000000000000000000000000000000", "1E-61", "1.5E-60", "1E99999", "1E-99999",
+		"0." + strings.Repeat("0", 60) + "1", "1" + strings.Repeat("0", 1000) + ".5"} {
 		if _, err := ParseAmount([]byte(bad)); err == nil {
 			t.Errorf("ParseAmount(%q) accepted", bad)
 		}
@@ -390,6 +400,32 @@ func TestAmountDigitsAndUnscaled(t *testing.T) {
 			if back := (Amount{coef: n, scale: int32(decimals)}); !fits || back.String() != a.String() {
 				t.Errorf("%s at its own scale %d: %d, %v", c.in, decimals, n, fits)
 			}
+		}
+	}
+}
+
+// A Parquet DECIMAL beyond the bounds of docs/rules.md#amounts is refused
+// as text beyond them is: 20 bytes hold 10^45, and a scale of 61 puts a
+// digit past the 60th decimal.
+func TestBigEndianDecimalBounds(t *testing.T) {
+	ten45 := new(big.Int).Exp(big.NewInt(10), big.NewInt(45), nil).FillBytes(make([]byte, 20))
+	one := []byte{0, 0, 0, 1}
+	for _, c := range []struct {
+		b     []byte
+		scale int32
+		ok    bool
+		want  string
+	}{
+		{ten45, 0, false, ""},
+		{ten45, 5, false, ""}, // 10^40
+		{ten45, 6, true, "1" + strings.Repeat("0", 39)},
+		{ten45, 10, true, "100000000000000000000000000000000000"},
+		{one, 60, true, "0." + strings.Repeat("0", 59) + "1"},
+		{one, 61, false, ""},
+	} {
+		var a Amount
+		if ok := setBigEndianDecimal(&a, c.b, c.scale); ok != c.ok || ok && a.String() != c.want {
+			t.Errorf("%x scale %d: %v %s, want %v %s", c.b, c.scale, ok, a.String(), c.ok, c.want)
 		}
 	}
 }

@@ -209,7 +209,13 @@ func TestScanMessages(t *testing.T) {
 		name, in, want string
 	}{
 		{"bad amount", header + "\n" + strings.Replace(good, ",1,1", ",abc,1", 1),
-			`usage.csv line 2: EffectiveCost "abc" is not valid: expected a decimal number such as 12.34, -0.5 or 1.5E-7`},
+			`usage.csv line 2: EffectiveCost "abc" is not valid: expected a decimal number such as 12.34, -0.5 or 1.5E-7, below 10^40 in magnitude and with at most 60 digits after the point`},
+		// An amount beyond the bounds (docs/rules.md#amounts) is refused, not
+		// summed into a number of 200,000 digits (it made Sum.Add panic).
+		{"huge amount", header + "\n" + strings.Replace(good, ",1,1", ",1E99999,1", 1),
+			`usage.csv line 2: EffectiveCost "1E99999" is not valid: expected a decimal number such as 12.34, -0.5 or 1.5E-7, below 10^40 in magnitude and with at most 60 digits after the point`},
+		{"tiny amount", header + "\n" + good + strings.Replace(good, ",1,1", ",1,-1E-99999", 1),
+			`usage.csv line 3: BilledCost "-1E-99999" is not valid: expected a decimal number such as 12.34, -0.5 or 1.5E-7, below 10^40 in magnitude and with at most 60 digits after the point`},
 		// A 4-line file whose third line opens a quote that never closes.
 		{"unclosed quote", header + "\n" + good + strings.Replace(good, ",S,", `,"S,`, 1) + good,
 			`usage.csv line 3: unclosed quote: the quoted field that starts on this line has no closing quote (") before the end of the file`},
@@ -233,7 +239,7 @@ func TestScanMessages(t *testing.T) {
 			}
 		}
 	}
-	if _, err := ParseAmount([]byte("abc")); err == nil || err.Error() != "not a decimal number; expected a decimal number such as 12.34, -0.5 or 1.5E-7" {
+	if _, err := ParseAmount([]byte("abc")); err == nil || err.Error() != "not a decimal number; expected a decimal number such as 12.34, -0.5 or 1.5E-7, below 10^40 in magnitude and with at most 60 digits after the point" {
 		t.Errorf("ParseAmount: %v", err)
 	}
 }

@@ -463,8 +463,7 @@ func (p *pqParser) amount(c int, a *Amount) bool {
 			*a = Amount{coef: n, scale: scale}
 			return true
 		}
-		*a = Amount{big: apd.New(n, -scale)}
-		return true
+		return a.setBig(apd.New(n, -scale))
 	case parquet.Double:
 		return p.floatAmount(a, v.Double(), 64)
 	case parquet.Float:
@@ -533,8 +532,7 @@ func setBigEndianDecimal(a *Amount, b []byte, scale int32) bool {
 	}
 	var c apd.BigInt
 	c.SetMathBigInt(v)
-	*a = Amount{big: apd.NewWithBigInt(&c, -scale)}
-	return true
+	return a.setBig(apd.NewWithBigInt(&c, -scale))
 }
 
 // smallDecimal reads a DECIMAL of at most 16 bytes (big-endian two's
