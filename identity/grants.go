@@ -355,6 +355,19 @@ func (s *Service) refreshGrant(ctx context.Context, w http.ResponseWriter, tr *t
 		s.serverError(w, fmt.Errorf("identity: read user: %w", err))
 		return
 	}
+	// Disabling the user or changing its password revokes the tokens of
+	// every earlier sign-in, for good: the user must have been enabled
+	// without a break since the sign-in, with the same password.
+	secrets, err := s.secretsTag(ctx, *home)
+	if err != nil {
+		s.serverError(w, err)
+		return
+	}
+	if !home.Period.Contains(rec.AuthTime) || rec.Secrets != secrets {
+		writeOAuthError(w, http.StatusBadRequest, "invalid_grant",
+			"The refresh token was revoked: the user account was disabled or its password changed after the sign-in. Sign in again.")
+		return
+	}
 	target, oe, err := s.principalIn(ctx, *home, tr.authority)
 	if err != nil {
 		s.serverError(w, err)
@@ -371,5 +384,5 @@ func (s *Service) refreshGrant(ctx context.Context, w http.ResponseWriter, tr *t
 		s.serverError(w, fmt.Errorf("identity: consume refresh token: %w", err))
 		return
 	}
-	s.issue(ctx, w, tr, subject{p: *target, home: home, authTime: rec.AuthTime}, true)
+	s.issue(ctx, w, tr, subject{p: *target, home: home, authTime: rec.AuthTime, secrets: rec.Secrets}, true)
 }

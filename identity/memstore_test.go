@@ -69,6 +69,19 @@ func (m *memStore) addPrincipal(t testing.TB, p partnerlink.Principal, secret st
 	}
 }
 
+// setSecret replaces the principal's secrets with secret (a password
+// change), hashed anew.
+func (m *memStore) setSecret(t testing.TB, tenantID, objectID, secret string) {
+	t.Helper()
+	h, err := bcrypt.GenerateFromPassword([]byte(secret), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.secrets[tenantID+"/"+objectID] = []string{string(h)}
+}
+
 // endPrincipal closes the principal's period at 'at' (delete or disable).
 func (m *memStore) endPrincipal(tenantID, objectID string, at time.Time) {
 	m.mu.Lock()

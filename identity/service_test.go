@@ -457,6 +457,58 @@ func TestRefreshToken(t *testing.T) {
 	})
 }
 
+// A refresh token is revoked for good by disabling its user or changing
+// its password: enabling the user again, or the old password coming
+// back, does not revive it (docs/api.md, "Identity").
+func TestRefreshTokenRevoked(t *testing.T) {
+	setup := func(t *testing.T) (*harness, func(pw string) string) {
+		h := newHarness(t)
+		return h, func(pw string) string {
+			t.Helper()
+			status, body := h.post(t, "/"+tenantA+"/oauth2/v2.0/token", passwordForm("ana@fabrikam.example", pw))
+			if status != 200 {
+				t.Fatalf("sign-in: %d %v", status, body)
+			}
+			return body["refresh_token"].(string)
+		}
+	}
+	revoked := func(t *testing.T, h *harness, rt string) {
+		t.Helper()
+		status, body := h.post(t, "/"+tenantA+"/oauth2/v2.0/token", refreshForm(armScope, rt))
+		wantOAuthError(t, status, body, 400, "invalid_grant")
+		if !strings.Contains(body["error_description"].(string), "revoked") {
+			t.Errorf("description: %v", body["error_description"])
+		}
+	}
+	works := func(t *testing.T, h *harness, rt string) string {
+		t.Helper()
+		status, body := h.post(t, "/"+tenantA+"/oauth2/v2.0/token", refreshForm(armScope, rt))
+		if status != 200 {
+			t.Fatalf("refresh: %d %v", status, body)
+		}
+		return body["refresh_token"].(string)
+	}
+	t.Run("disabled and enabled again", func(t *testing.T) {
+		h, signIn := setup(t)
+		rt := works(t, h, signIn(password)) // a rotated token too
+		h.store.endPrincipal(tenantA, anaA, h.clock.Now().Add(time.Minute))
+		h.store.enableAgain(t, tenantA, anaA, h.clock.Now().Add(2*time.Minute))
+		h.clock.Advance(3 * time.Minute)
+		revoked(t, h, rt)
+		works(t, h, signIn(password)) // a sign-in after it is not
+	})
+	t.Run("password changed", func(t *testing.T) {
+		h, signIn := setup(t)
+		rt, kept := works(t, h, signIn(password)), signIn(password)
+		h.store.setSecret(t, tenantA, anaA, "a-new-password")
+		revoked(t, h, rt)
+		works(t, h, signIn("a-new-password"))
+		// The old password set again is another change, not a way back.
+		h.store.setSecret(t, tenantA, anaA, password)
+		revoked(t, h, kept)
+	})
+}
+
 // Generated secrets are pasted into command lines: never a leading "-".
 func TestNewSecretNoLeadingDash(t *testing.T) {
 	for i := 0; i < 2000; i++ {

@@ -5,6 +5,7 @@ import (
 	"math"
 	"net/http"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -29,8 +30,14 @@ type ThrottleConfig struct {
 	// Forget is how long after its last failure a count starts over
 	// (default 1 hour). A success starts the principal's counts over at once.
 	Forget time.Duration
-	// MaxEntries bounds the counts kept in memory (default 100,000).
+	// MaxEntries bounds the counts kept in memory (default 100,000), and
+	// the familiar addresses apart from them.
 	MaxEntries int
+	// Familiar is how long an address where a principal signed in stays
+	// familiar to it (default 30 days): the account limit does not hold
+	// up attempts from a familiar address, so that guessing from
+	// elsewhere cannot lock the person out where they work.
+	Familiar time.Duration
 }
 
 // Kinds of sign-in counted by the throttle.
@@ -46,6 +53,9 @@ type throttle struct {
 	mu        sync.Mutex
 	entries   map[string]*throttleEntry
 	lastPrune time.Time
+	// familiar holds, under a "pip:" key, the last success of a principal
+	// from an address.
+	familiar map[string]time.Time
 	// failures and throttled count attempts by kind, for /metrics.
 	failures, throttled map[string]*atomic.Int64
 }
@@ -77,7 +87,10 @@ func newThrottle(cfg ThrottleConfig) *throttle {
 	if cfg.MaxEntries <= 0 {
 		cfg.MaxEntries = 100_000
 	}
-	t := &throttle{cfg: cfg, entries: map[string]*throttleEntry{},
+	if cfg.Familiar <= 0 {
+		cfg.Familiar = 30 * 24 * time.Hour
+	}
+	t := &throttle{cfg: cfg, entries: map[string]*throttleEntry{}, familiar: map[string]time.Time{},
 		failures: map[string]*atomic.Int64{}, throttled: map[string]*atomic.Int64{}}
 	for _, k := range []string{SignInPassword, SignInClientSecret} {
 		t.failures[k], t.throttled[k] = new(atomic.Int64), new(atomic.Int64)
@@ -154,6 +167,9 @@ func (t *throttle) begin(k signInKeys, now time.Time) time.Duration {
 	defer t.mu.Unlock()
 	var wait time.Duration
 	for _, key := range k.all() {
+		if key == k.account && t.isFamiliar(k, now) {
+			continue
+		}
 		if u := t.until(key, now); u.After(now) {
 			wait = max(wait, u.Sub(now))
 		}
@@ -199,6 +215,9 @@ func (t *throttle) end(k signInKeys, outcome int) {
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if e := t.entries[k.pip]; outcome == attemptSucceeded && e != nil {
+		t.markFamiliar(k, e.last) // the attempt's time, set by begin
+	}
 	for _, key := range k.all() {
 		e := t.entries[key]
 		switch {
@@ -209,6 +228,38 @@ func (t *throttle) end(k signInKeys, outcome int) {
 			e.failures--
 		}
 	}
+}
+
+// isFamiliar reports whether the attempt's principal signed in from its
+// address within the Familiar period.
+func (t *throttle) isFamiliar(k signInKeys, now time.Time) bool {
+	at, ok := t.familiar[k.pip]
+	return ok && now.Sub(at) <= t.cfg.Familiar
+}
+
+// markFamiliar notes a success of the principal from the address at at. When
+// the table is full, the stale are dropped first, then the oldest half.
+func (t *throttle) markFamiliar(k signInKeys, at time.Time) {
+	if _, ok := t.familiar[k.pip]; !ok && len(t.familiar) >= t.cfg.MaxEntries {
+		var times []time.Time
+		for key, seen := range t.familiar {
+			if at.Sub(seen) > t.cfg.Familiar {
+				delete(t.familiar, key)
+			} else {
+				times = append(times, seen)
+			}
+		}
+		if len(t.familiar) >= t.cfg.MaxEntries {
+			slices.SortFunc(times, time.Time.Compare)
+			cut := times[len(times)/2]
+			for key, seen := range t.familiar {
+				if seen.Before(cut) {
+					delete(t.familiar, key)
+				}
+			}
+		}
+	}
+	t.familiar[k.pip] = at
 }
 
 // prune drops the entries that are forgotten and, when the map is still

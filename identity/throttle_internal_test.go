@@ -131,3 +131,45 @@ func TestThrottleMemoryBounded(t *testing.T) {
 		}
 	}
 }
+
+// Guessing spread over many addresses holds the account up, but not from
+// an address where the person signed in before: an attacker cannot lock
+// them out where they work (docs/operations.md, "Sign-in throttling").
+func TestThrottleFamiliarAddress(t *testing.T) {
+	th := newThrottle(ThrottleConfig{})
+	const name = "ana@fabrikam.example"
+	home := newSignInKeys(SignInPassword, name, "192.0.2.7")
+	if w := th.begin(home, throttleNow); w > 0 {
+		t.Fatal(w)
+	}
+	th.end(home, attemptSucceeded)
+	now := throttleNow.Add(time.Minute)
+	for i := range 10 {
+		k := newSignInKeys(SignInPassword, name, "198.51.100."+strconv.Itoa(i+1))
+		for range 5 {
+			if w := th.begin(k, now); w == 0 {
+				th.end(k, attemptFailed)
+			}
+		}
+	}
+	if w := th.begin(newSignInKeys(SignInPassword, name, "203.0.113.9"), now); w == 0 {
+		t.Fatal("a new address is not held up after 50 failures of the account")
+	}
+	if w := th.begin(home, now); w > 0 {
+		t.Fatalf("the familiar address is held up %s", w)
+	}
+	th.end(home, attemptSucceeded)
+	// Familiarity fades after 30 days without a sign-in there.
+	later := now.Add(31 * 24 * time.Hour)
+	for i := range 10 {
+		k := newSignInKeys(SignInPassword, name, "198.51.100."+strconv.Itoa(i+1))
+		for range 5 {
+			if w := th.begin(k, later); w == 0 {
+				th.end(k, attemptFailed)
+			}
+		}
+	}
+	if w := th.begin(home, later); w == 0 {
+		t.Fatal("an address last used 31 days ago is still familiar")
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -75,6 +76,9 @@ type subject struct {
 	home *partnerlink.Principal // user flows: the person's home user, nil for an app
 	// authTime is when the person signed in (kept across refreshes).
 	authTime time.Time
+	// secrets is the refresh token's Secrets, kept across refreshes; ""
+	// at a sign-in, when it is read.
+	secrets string
 	// nonce is the authorization request's, for the ID token.
 	nonce string
 }
@@ -87,6 +91,21 @@ type refreshRecord struct {
 	HomeObjectID string    `json:"homeObjectId"`
 	ClientID     string    `json:"clientId"`
 	AuthTime     time.Time `json:"authTime"`
+	// Secrets is secretsTag of the home user's password hashes when the
+	// person signed in: a password changed since revokes the token.
+	Secrets string `json:"secrets"`
+}
+
+// secretsTag names a principal's current set of secret hashes: it changes
+// whenever a password or client secret is set or removed.
+func (s *Service) secretsTag(ctx context.Context, p partnerlink.Principal) (string, error) {
+	hashes, err := s.dir.SecretHashes(ctx, p.TenantID, p.ObjectID)
+	if err != nil {
+		return "", fmt.Errorf("identity: read secrets: %w", err)
+	}
+	slices.Sort(hashes)
+	sum := sha256.Sum256([]byte(strings.Join(hashes, "\n")))
+	return hex.EncodeToString(sum[:]), nil
 }
 
 // parseScope finds the audience of a token request from its scope (v2:
@@ -211,9 +230,17 @@ func (s *Service) issue(ctx context.Context, w http.ResponseWriter, tr *tokenReq
 			resp["id_token"] = idt
 		}
 		if tr.offline || alwaysRefresh || !tr.v2 {
+			secrets := subj.secrets
+			if secrets == "" {
+				var err error
+				if secrets, err = s.secretsTag(ctx, *home); err != nil {
+					s.serverError(w, err)
+					return
+				}
+			}
 			rt, err := s.newRefreshToken(ctx, refreshRecord{
 				HomeTenantID: home.TenantID, HomeObjectID: home.ObjectID,
-				ClientID: tr.clientID, AuthTime: subj.authTime,
+				ClientID: tr.clientID, AuthTime: subj.authTime, Secrets: secrets,
 			})
 			if err != nil {
 				s.serverError(w, err)

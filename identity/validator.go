@@ -262,6 +262,12 @@ func (v *Validator) validate(ctx context.Context, raw string, now time.Time) (pa
 		if err := idt.Claims(&claims); err != nil {
 			return partnerlink.Caller{}, time.Time{}, unauthorized(CodeInvalidToken, "The access token is not valid: its claims cannot be read.")
 		}
+		// An issuer whose URL names a tenant (Entra's .../{tid}/v2.0)
+		// speaks for that tenant only, as this server's own issuers do.
+		if t := issuerURLTenant(iss); t != "" && !strings.EqualFold(claims.TenantID, t) {
+			return partnerlink.Caller{}, time.Time{}, unauthorized(CodeInvalidTenant,
+				"The access token is from the wrong issuer '%s': its tid '%s' is not the issuer's tenant '%s'.", iss, claims.TenantID, t)
+		}
 		if !claims.Audience.Contains(ext.cfg.Audience) {
 			return partnerlink.Caller{}, time.Time{}, unauthorized(CodeInvalidAudience,
 				"The access token has been obtained for wrong audience or resource '%s'. It should exactly match '%s'.",
@@ -327,6 +333,22 @@ func (v *Validator) ourIssuer(iss string) (tenant string, ok bool) {
 	return "", false
 }
 
+// issuerURLTenant is the tenant a trusted issuer's URL names, as a path
+// segment that is a GUID (https://login.microsoftonline.com/{tid}/v2.0,
+// https://sts.windows.net/{tid}/); "" when it names none.
+func issuerURLTenant(iss string) string {
+	u, err := url.Parse(iss)
+	if err != nil {
+		return ""
+	}
+	for seg := range strings.SplitSeq(u.Path, "/") {
+		if partnerlink.IsGUID(seg) {
+			return strings.ToLower(seg)
+		}
+	}
+	return ""
+}
+
 func (v *Validator) acceptedAudience(aud jwt.Audience) bool {
 	for _, a := range aud {
 		if v.audiences[a] {
@@ -355,6 +377,19 @@ func (v *Validator) checkLive(ctx context.Context, c partnerlink.Caller, now tim
 		// linking rules answer (docs/rules.md, "Linking").
 		return nil, partnerlink.ARMErrorf(partnerlink.EFORBIDDEN, "AuthorizationFailed",
 			"The access token's principal '%s' in tenant '%s' is deleted or disabled; ask the tenant's administrator to enable it.", c.ObjectID, c.TenantID)
+	}
+	// A guest acts for the person of its home tenant: when that user is
+	// deleted or disabled, the guest's tokens stop too.
+	if p.Type == partnerlink.PrincipalGuest && p.HomeTenantID != "" && p.HomeObjectID != "" {
+		home, err := v.dir.Principal(ctx, p.HomeTenantID, p.HomeObjectID)
+		if err != nil && partnerlink.ErrorCode(err) != partnerlink.ENOTFOUND {
+			return nil, fmt.Errorf("identity: read home user: %w", err)
+		}
+		if home == nil || !home.ActiveAt(now) {
+			return nil, partnerlink.ARMErrorf(partnerlink.EFORBIDDEN, "AuthorizationFailed",
+				"The access token's principal '%s' in tenant '%s' is a guest whose home user '%s' in tenant '%s' is deleted or disabled.",
+				c.ObjectID, c.TenantID, p.HomeObjectID, p.HomeTenantID)
+		}
 	}
 	return p, nil
 }

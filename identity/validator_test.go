@@ -283,9 +283,12 @@ func TestKeyRotation(t *testing.T) {
 type externalIssuer struct {
 	srv *httptest.Server
 	key *rsa.PrivateKey
+	iss string // the server's URL and the path given
 }
 
-func newExternalIssuer(t *testing.T) *externalIssuer {
+// newExternalIssuer starts an OIDC issuer at path of a test server ("" for
+// its root, "/{tid}/v2.0" for one that names a tenant, as Entra's do).
+func newExternalIssuer(t *testing.T, path string) *externalIssuer {
 	t.Helper()
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
@@ -293,8 +296,8 @@ func newExternalIssuer(t *testing.T) *externalIssuer {
 	}
 	x := &externalIssuer{key: key}
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
-		json.NewEncoder(w).Encode(map[string]any{"issuer": x.srv.URL, "jwks_uri": x.srv.URL + "/keys",
+	mux.HandleFunc("GET "+path+"/.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
+		json.NewEncoder(w).Encode(map[string]any{"issuer": x.iss, "jwks_uri": x.srv.URL + "/keys",
 			"authorization_endpoint": x.srv.URL + "/authorize", "token_endpoint": x.srv.URL + "/token",
 			"id_token_signing_alg_values_supported": []string{"RS256"}})
 	})
@@ -302,12 +305,13 @@ func newExternalIssuer(t *testing.T) *externalIssuer {
 		json.NewEncoder(w).Encode(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &key.PublicKey, KeyID: "ext-1", Algorithm: "RS256", Use: "sig"}}})
 	})
 	x.srv = httptest.NewTLSServer(mux)
+	x.iss = x.srv.URL + path
 	t.Cleanup(x.srv.Close)
 	return x
 }
 
 func (x *externalIssuer) token(t *testing.T, now time.Time, aud, tid, oid string) string {
-	c := map[string]any{"iss": x.srv.URL, "aud": aud, "exp": now.Add(time.Hour).Unix(), "nbf": now.Unix(), "iat": now.Unix(),
+	c := map[string]any{"iss": x.iss, "aud": aud, "exp": now.Add(time.Hour).Unix(), "nbf": now.Unix(), "iat": now.Unix(),
 		"sub": oid, "azp": appID}
 	if tid != "" {
 		c["tid"] = tid
@@ -318,15 +322,37 @@ func (x *externalIssuer) token(t *testing.T, now time.Time, aud, tid, oid string
 	return signWith(t, jose.RS256, x.key, "ext-1", c)
 }
 
+// A guest acts for its home user: deleting or disabling that user stops
+// the guest's tokens too, within the liveness TTL (docs/api.md, "Identity").
+func TestGuestTokenStopsWithItsHomeUser(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	now := h.clock.Now()
+	raw := h.sign(t, map[string]any{"iss": h.url + "/" + tenantB + "/v2.0", "aud": "https://management.azure.com/",
+		"exp": now.Add(time.Hour).Unix(), "tid": tenantB, "oid": anaGuestB})
+	if _, err := h.val.Validate(ctx, raw); err != nil {
+		t.Fatalf("ana's guest in B: %v", err)
+	}
+	h.store.endPrincipal(tenantA, anaA, now)
+	h.clock.Advance(6 * time.Second)
+	_, err := h.val.Validate(ctx, raw)
+	if partnerlink.ErrorCode(err) != partnerlink.EFORBIDDEN || !strings.Contains(err.Error(), "home user") {
+		t.Fatalf("guest token after its home user was disabled: %v, want 403 naming the home user", err)
+	}
+}
+
 func TestExternalIssuer(t *testing.T) {
 	h := newHarness(t)
 	ctx := context.Background()
-	trusted, untrusted := newExternalIssuer(t), newExternalIssuer(t)
+	trusted, untrusted := newExternalIssuer(t, ""), newExternalIssuer(t, "")
+	// An issuer whose URL names a tenant, as Entra's do.
+	entraB := newExternalIssuer(t, "/"+tenantB+"/v2.0")
 	// One client that trusts both test servers' certificates (httptest
 	// servers share one certificate).
 	v, err := identity.NewValidator(identity.ValidatorConfig{
 		BaseURLs: []string{h.url}, Keys: h.keys, Directory: h.store, Now: h.clock.Now,
-		External:   []identity.TrustedIssuer{{Issuer: trusted.srv.URL, Audience: "api://partnerlink"}},
+		External: []identity.TrustedIssuer{{Issuer: trusted.iss, Audience: "api://partnerlink"},
+			{Issuer: entraB.iss, Audience: "api://partnerlink"}},
 		HTTPClient: trusted.srv.Client(),
 	})
 	if err != nil {
@@ -356,6 +382,13 @@ func TestExternalIssuer(t *testing.T) {
 	// An external token for a principal unknown here is refused.
 	_, err = v.Validate(ctx, trusted.token(t, now, "api://partnerlink", tenantB, "b0000000-0000-4000-8000-00000000dead"))
 	wantARMCode(t, err, identity.CodeInvalidToken)
+	// The issuer that names tenant B speaks for B's principals only: a
+	// token of it for tenant A's ana is refused (docs/api.md, "Identity").
+	if _, err := v.Validate(ctx, entraB.token(t, now, "api://partnerlink", tenantB, carolB)); err != nil {
+		t.Fatalf("issuer of tenant B for carol in B: %v", err)
+	}
+	_, err = v.Validate(ctx, entraB.token(t, now, "api://partnerlink", tenantA, anaA))
+	wantARMCode(t, err, identity.CodeInvalidTenant)
 	// Our own tokens are still accepted by the same validator.
 	if _, err := v.Validate(ctx, h.sign(t, h.claims())); err != nil {
 		t.Fatal(err)
