@@ -27,66 +27,110 @@ var worldTables = []string{"ownership", "pp_resources", "environments", "delegat
 // stored for principals that remain are kept. Link audit events, the outbox
 // and identity grants are not part of the world and are left alone.
 func (d *DB) ImportWorld(ctx context.Context, doc *world.Document, hash func(string) (string, error)) error {
-	newSecrets := map[[2]string]string{}
-	for _, p := range doc.Principals {
-		if p.Secret != "" {
-			h, err := hash(p.Secret)
-			if err != nil {
-				return fmt.Errorf("hash secret of %s: %w", p.ObjectID, err)
-			}
-			newSecrets[[2]string{p.TenantID, p.ObjectID}] = h
-		}
+	newSecrets, err := hashedSecrets(doc, hash)
+	if err != nil {
+		return err
 	}
 	return d.inTx(ctx, func(tx *sql.Tx) error {
 		if err := d.lockWorld(ctx, tx); err != nil {
 			return err
 		}
-		kept, err := keptSecrets(ctx, tx)
+		return d.replaceWorld(ctx, tx, doc, newSecrets)
+	})
+}
+
+// UpdateWorld reads the world and, when change changes it (reporting
+// true), writes it back, all in one transaction under the world lock: a
+// link or any other change committed meanwhile by the server is neither
+// lost nor undone (an Azure snapshot applied while the server runs,
+// docs/operations.md). The document change gets carries no secrets; any it
+// adds are stored hashed with hash, as ImportWorld does.
+func (d *DB) UpdateWorld(ctx context.Context, change func(doc *world.Document) (bool, error), hash func(string) (string, error)) error {
+	return d.inTx(ctx, func(tx *sql.Tx) error {
+		if err := d.lockWorld(ctx, tx); err != nil {
+			return err
+		}
+		doc := &world.Document{Version: world.CurrentVersion}
+		if err := exportDirectory(ctx, tx, doc); err != nil {
+			return err
+		}
+		if err := exportRest(ctx, tx, doc); err != nil {
+			return err
+		}
+		changed, err := change(doc)
+		if err != nil || !changed {
+			return err
+		}
+		newSecrets, err := hashedSecrets(doc, hash)
 		if err != nil {
 			return err
 		}
-		hooks, err := keptWebhooks(ctx, tx)
-		if err != nil {
-			return err
-		}
-		versions, err := keptLinkVersions(ctx, tx)
-		if err != nil {
-			return err
-		}
-		for _, t := range worldTables {
-			if _, err := tx.ExecContext(ctx, "DELETE FROM "+t); err != nil {
-				return fmt.Errorf("store: clear %s: %w", t, err)
+		return d.replaceWorld(ctx, tx, doc, newSecrets)
+	})
+}
+
+// hashedSecrets hashes the secrets doc carries, by principal.
+func hashedSecrets(doc *world.Document, hash func(string) (string, error)) (map[[2]string]string, error) {
+	out := map[[2]string]string{}
+	for _, p := range doc.Principals {
+		if p.Secret != "" {
+			h, err := hash(p.Secret)
+			if err != nil {
+				return nil, fmt.Errorf("hash secret of %s: %w", p.ObjectID, err)
 			}
+			out[[2]string{p.TenantID, p.ObjectID}] = h
 		}
-		if err := insertWorld(ctx, tx, doc, versions); err != nil {
-			return err
+	}
+	return out, nil
+}
+
+// replaceWorld is ImportWorld's work inside tx, which holds the world lock.
+func (d *DB) replaceWorld(ctx context.Context, tx *sql.Tx, doc *world.Document, newSecrets map[[2]string]string) error {
+	kept, err := keptSecrets(ctx, tx)
+	if err != nil {
+		return err
+	}
+	hooks, err := keptWebhooks(ctx, tx)
+	if err != nil {
+		return err
+	}
+	versions, err := keptLinkVersions(ctx, tx)
+	if err != nil {
+		return err
+	}
+	for _, t := range worldTables {
+		if _, err := tx.ExecContext(ctx, "DELETE FROM "+t); err != nil {
+			return fmt.Errorf("store: clear %s: %w", t, err)
 		}
-		now := d.now()
-		present := map[[2]string]bool{}
-		for _, p := range doc.Principals {
-			present[[2]string{p.TenantID, p.ObjectID}] = true
-		}
-		for _, s := range kept {
-			if present[s.key] {
-				if err := addSecret(ctx, tx, s.key[0], s.key[1], s.hash, now); err != nil {
-					return err
-				}
-			}
-		}
-		for k, h := range newSecrets {
-			if err := addSecret(ctx, tx, k[0], k[1], h, now); err != nil {
+	}
+	if err := insertWorld(ctx, tx, doc, versions); err != nil {
+		return err
+	}
+	now := d.now()
+	present := map[[2]string]bool{}
+	for _, p := range doc.Principals {
+		present[[2]string{p.TenantID, p.ObjectID}] = true
+	}
+	for _, s := range kept {
+		if present[s.key] {
+			if err := addSecret(ctx, tx, s.key[0], s.key[1], s.hash, now); err != nil {
 				return err
 			}
 		}
-		for id, h := range hooks {
-			if _, err := tx.ExecContext(ctx, `UPDATE tenants SET webhook_secret = $2,
-				webhook_url = CASE WHEN webhook_url = '' THEN $3 ELSE webhook_url END WHERE tenant_id = $1`,
-				id, h[1], h[0]); err != nil {
-				return fmt.Errorf("store: keep webhook of %s: %w", id, err)
-			}
+	}
+	for k, h := range newSecrets {
+		if err := addSecret(ctx, tx, k[0], k[1], h, now); err != nil {
+			return err
 		}
-		return wakeParked(ctx, tx, "")
-	})
+	}
+	for id, h := range hooks {
+		if _, err := tx.ExecContext(ctx, `UPDATE tenants SET webhook_secret = $2,
+			webhook_url = CASE WHEN webhook_url = '' THEN $3 ELSE webhook_url END WHERE tenant_id = $1`,
+			id, h[1], h[0]); err != nil {
+			return fmt.Errorf("store: keep webhook of %s: %w", id, err)
+		}
+	}
+	return wakeParked(ctx, tx, "")
 }
 
 type linkKey struct {

@@ -210,19 +210,16 @@ func importSnapshot(cmd *cobra.Command, m *Main, db *sqlstore.DB, path, tenant s
 	if err != nil {
 		return err
 	}
-	ctx := cmd.Context()
-	doc, err := db.ExportWorld(ctx)
+	// Read, applied and written in one transaction, so that a link the
+	// server changes meanwhile is neither lost nor undone.
+	var changes snapshot.Changes
+	err = db.UpdateWorld(cmd.Context(), func(doc *world.Document) (bool, error) {
+		var err error
+		changes, err = snapshot.Apply(doc, snap, at, nil)
+		return changes.Changed(), err
+	}, identity.HashSecret)
 	if err != nil {
-		return err
-	}
-	changes, err := snapshot.Apply(doc, snap, at, nil)
-	if err != nil {
-		return err
-	}
-	if changes.Changed() {
-		if err := db.ImportWorld(ctx, doc, identity.HashSecret); err != nil {
-			return fmt.Errorf("%s: %w", path, err)
-		}
+		return fmt.Errorf("%s: %w", path, err)
 	}
 	fmt.Fprintf(m.Stdout, "%s: %s snapshot at %s: %s\n", path, snap.Format, at.Format(time.RFC3339), changes.String())
 	return nil

@@ -27,6 +27,7 @@ type Store interface {
 	partnerlink.CreditStore
 	ImportWorld(ctx context.Context, doc *world.Document, hash func(string) (string, error)) error
 	ExportWorld(ctx context.Context) (*world.Document, error)
+	UpdateWorld(ctx context.Context, change func(doc *world.Document) (bool, error), hash func(string) (string, error)) error
 	partnerlink.DirectoryStore
 	partnerlink.LinkStore
 	partnerlink.OutboxStore
@@ -71,6 +72,7 @@ func RunAll(t *testing.T, open func(t *testing.T) Store) {
 	t.Run("Grants", func(t *testing.T) { testGrants(t, open(t)) })
 	t.Run("WorldRoundTrip", func(t *testing.T) { testWorldRoundTrip(t, open(t)) })
 	t.Run("ExportSnapshot", func(t *testing.T) { testExportSnapshot(t, open(t)) })
+	t.Run("UpdateWorldKeepsLinks", func(t *testing.T) { testUpdateWorldKeepsLinks(t, open(t)) })
 	t.Run("PrincipalPeriods", func(t *testing.T) { testPrincipalPeriods(t, open(t)) })
 	t.Run("UsageAndCredits", func(t *testing.T) { testUsageAndCredits(t, open(t)) })
 	t.Run("PowerPlatform", func(t *testing.T) { testPowerPlatform(t, open(t)) })
@@ -928,6 +930,54 @@ func testExportSnapshot(t *testing.T, s Store) {
 	}
 	close(done)
 	must(t, <-imported)
+}
+
+// A world updated in place (an Azure snapshot applied while the server
+// runs) neither loses nor undoes a link change made meanwhile: the link
+// written while the update is under way is kept, after it, with its own
+// version (docs/operations.md, "Import and export").
+func testUpdateWorldKeepsLinks(t *testing.T, s Store) {
+	ctx := context.Background()
+	Seed(t, s)
+	actor := partnerlink.Caller{TenantID: TenantA, ObjectID: UserA}
+	_, _, err := s.ChangeLink(ctx, TenantA, UserA, t0.Add(time.Hour), actor, link(Location))
+	must(t, err)
+	hash := func(secret string) (string, error) { return "hashed:" + secret, nil }
+	changed := make(chan error, 1)
+	err = s.UpdateWorld(ctx, func(doc *world.Document) (bool, error) {
+		// A link change from elsewhere, started while the update holds the
+		// world: it must wait for it, not be overwritten by it.
+		go func() {
+			_, _, err := s.ChangeLink(ctx, TenantA, UserA, t0.Add(2*time.Hour), actor, link(Global))
+			changed <- err
+		}()
+		time.Sleep(100 * time.Millisecond)
+		doc.RoleAssignments = append(doc.RoleAssignments, world.RoleAssignment{TenantID: TenantA,
+			ID: "5eed0000-0000-4000-8000-000000000001", PrincipalID: UserA, RoleDefinition: "Reader",
+			Scope: "/subscriptions/5eed0000-0000-4000-8000-0000000000aa"})
+		return true, nil
+	}, hash)
+	must(t, err)
+	must(t, <-changed)
+	cur, err := s.CurrentLink(ctx, TenantA, UserA)
+	must(t, err)
+	if cur.PartnerID != Global || cur.Version != 2 {
+		t.Errorf("the link changed during the update is %+v, want version 2 to %s", cur, Global)
+	}
+	doc, err := s.ExportWorld(ctx)
+	must(t, err)
+	if len(doc.RoleAssignments) != 1 || len(doc.Links) != 2 {
+		t.Errorf("after the update: %d role assignments, %d link periods; want 1 and 2", len(doc.RoleAssignments), len(doc.Links))
+	}
+	// An update that changes nothing writes nothing.
+	before := exportBytes(t, s)
+	must(t, s.UpdateWorld(ctx, func(doc *world.Document) (bool, error) {
+		doc.Tenants = nil
+		return false, nil
+	}, hash))
+	if !bytes.Equal(before, exportBytes(t, s)) {
+		t.Error("an update that reported no change changed the world")
+	}
 }
 
 // exportBytes is the store's world as its export writes it.
