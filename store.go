@@ -99,6 +99,11 @@ type OutboxStore interface {
 	// not due meanwhile, and setting the webhook makes them due at once.
 	// (Notifications of a tenant without a webhook are queued parked.)
 	Park(ctx context.Context, tenantID, reason string) error
+	// Postpone makes the tenant's undelivered notifications that are due
+	// before until due at until, without counting an attempt: after a
+	// failed attempt the later ones wait with it, so a failing webhook is
+	// not sent one of them every round, nor gets them out of order.
+	Postpone(ctx context.Context, tenantID string, until time.Time) error
 	// Notifications lists a tenant's notifications, newest first (every
 	// tenant's when tenantID is "").
 	Notifications(ctx context.Context, tenantID string, limit int) ([]Notification, error)

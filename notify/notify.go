@@ -11,11 +11,14 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/partnerlink/partnerlink"
@@ -40,7 +43,17 @@ type Deliverer struct {
 	MaxAttempts int
 	// BaseDelay is the first retry delay, doubled per attempt up to MaxDelay.
 	BaseDelay, MaxDelay time.Duration
+
+	// busy holds the tenants whose notifications are being sent: a round
+	// passes them by, so one tenant's slow or failing webhook holds up
+	// only its own notifications.
+	mu   sync.Mutex
+	busy map[string]bool
+	wg   sync.WaitGroup // the tenants' deliveries under way
 }
+
+// maxConcurrentTenants bounds the webhooks sent to at once.
+const maxConcurrentTenants = 16
 
 // New returns a Deliverer with the default policy: 12 attempts, 5 s doubling
 // to at most 1 h (about 5 hours in all).
@@ -50,12 +63,15 @@ func New(store Store) *Deliverer {
 		Log: slog.Default(), MaxAttempts: 12, BaseDelay: 5 * time.Second, MaxDelay: time.Hour}
 }
 
-// Run delivers due notifications every interval until ctx ends.
+// Run delivers due notifications every interval until ctx ends. A round
+// starts the tenants' deliveries and does not wait for them: a tenant still
+// being sent to when the next round comes is passed by.
 func (d *Deliverer) Run(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
+	defer d.wg.Wait()
 	for {
-		if _, err := d.DeliverDue(ctx); err != nil && ctx.Err() == nil {
+		if _, err := d.start(ctx, nil); err != nil && ctx.Err() == nil {
 			d.Log.Warn("notify: delivery round failed", "err", err)
 		}
 		select {
@@ -66,31 +82,101 @@ func (d *Deliverer) Run(ctx context.Context, interval time.Duration) {
 	}
 }
 
-// DeliverDue makes one attempt at every due notification and reports how
-// many were delivered.
+// DeliverDue makes one attempt at every due notification of the tenants
+// not already being sent to, waits for them, and reports how many were
+// delivered.
 func (d *Deliverer) DeliverDue(ctx context.Context) (int, error) {
-	due, err := d.Store.DueNotifications(ctx, d.Now(), 100)
+	var r round
+	started, err := d.start(ctx, &r)
+	started.Wait()
 	if err != nil {
-		return 0, err
+		return int(r.delivered.Load()), err
 	}
-	delivered := 0
-	parked := map[string]bool{}
-	for _, n := range due {
-		if parked[n.TenantID] {
-			continue
-		}
-		ok, err := d.deliver(ctx, n, parked)
-		if err != nil {
-			return delivered, err
-		}
-		if ok {
-			delivered++
-		}
-	}
-	return delivered, nil
+	return int(r.delivered.Load()), r.err()
 }
 
-func (d *Deliverer) deliver(ctx context.Context, n partnerlink.Notification, parked map[string]bool) (bool, error) {
+// round gathers the outcome of a round's deliveries, for DeliverDue.
+type round struct {
+	delivered atomic.Int64
+	mu        sync.Mutex
+	errs      []error
+}
+
+func (r *round) err() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return errors.Join(r.errs...)
+}
+
+// start reads the due notifications and starts, per tenant not busy, the
+// delivery of its notifications in order (at most maxConcurrentTenants
+// tenants at once); it returns the deliveries it started. A tenant's
+// round ends at its first failed attempt, so a failing webhook costs one
+// timeout a round and its later notifications are not sent before it.
+func (d *Deliverer) start(ctx context.Context, r *round) (*sync.WaitGroup, error) {
+	started := &sync.WaitGroup{}
+	due, err := d.Store.DueNotifications(ctx, d.Now(), 100)
+	if err != nil {
+		return started, err
+	}
+	var tenants []string
+	byTenant := map[string][]partnerlink.Notification{}
+	for _, n := range due {
+		if byTenant[n.TenantID] == nil {
+			tenants = append(tenants, n.TenantID)
+		}
+		byTenant[n.TenantID] = append(byTenant[n.TenantID], n)
+	}
+	d.mu.Lock()
+	if d.busy == nil {
+		d.busy = map[string]bool{}
+	}
+	var mine []string
+	for _, t := range tenants {
+		if !d.busy[t] && len(d.busy) < maxConcurrentTenants {
+			d.busy[t] = true
+			mine = append(mine, t)
+		}
+	}
+	d.mu.Unlock()
+	for _, t := range mine {
+		started.Add(1)
+		d.wg.Add(1)
+		go func() {
+			defer d.wg.Done()
+			defer started.Done()
+			defer func() {
+				d.mu.Lock()
+				delete(d.busy, t)
+				d.mu.Unlock()
+			}()
+			for _, n := range byTenant[t] {
+				ok, err := d.deliver(ctx, n)
+				if err != nil {
+					if r == nil {
+						d.Log.Warn("notify: delivery failed", "tenant", t, "event", n.EventID, "err", err)
+					} else {
+						r.mu.Lock()
+						r.errs = append(r.errs, err)
+						r.mu.Unlock()
+					}
+					return
+				}
+				if !ok {
+					return
+				}
+				if r != nil {
+					r.delivered.Add(1)
+				}
+			}
+		}()
+	}
+	return started, nil
+}
+
+// deliver makes one attempt at n and reports whether it was delivered;
+// false without an error when it failed or was parked.
+func (d *Deliverer) deliver(ctx context.Context, n partnerlink.Notification) (bool, error) {
 	url, secret, err := d.Store.Webhook(ctx, n.TenantID)
 	now := d.Now()
 	if partnerlink.ErrorCode(err) == partnerlink.ENOTFOUND {
@@ -104,7 +190,6 @@ func (d *Deliverer) deliver(ctx context.Context, n partnerlink.Notification, par
 		// The tenant's webhook was removed. Not an attempt: its
 		// notifications wait, visible in the portal, until it has one
 		// again (new ones are queued parked).
-		parked[n.TenantID] = true
 		return false, d.Store.Park(ctx, n.TenantID, "waiting: the tenant has no webhook configured")
 	}
 	if CheckSecret(secret) != nil {
@@ -112,14 +197,21 @@ func (d *Deliverer) deliver(ctx context.Context, n partnerlink.Notification, par
 		// webhookUrl, or one set before secrets were checked): an unsigned
 		// or weakly signed delivery could be forged by anyone, so its
 		// notifications wait, as without a webhook, until one is set.
-		parked[n.TenantID] = true
 		return false, d.Store.Park(ctx, n.TenantID, fmt.Sprintf("waiting: the tenant's webhook has no signing secret of at least %d characters; set one with its URL (PUT /api/v1/tenants/{tenantId}/webhook)", MinSecretLength))
 	}
 	if err := d.post(ctx, url, secret, n); err != nil {
 		attempts := n.Attempts + 1
 		giveUp := attempts >= d.MaxAttempts
 		d.Log.Warn("notify: delivery failed", "tenant", n.TenantID, "event", n.EventID, "attempt", attempts, "err", err, "giveUp", giveUp)
-		return false, d.Store.MarkAttemptFailed(ctx, n.ID, now, now.Add(d.backoff(attempts)), FailureMessage(attempts, giveUp), giveUp)
+		next := now.Add(d.backoff(attempts))
+		if err := d.Store.MarkAttemptFailed(ctx, n.ID, now, next, FailureMessage(attempts, giveUp), giveUp); err != nil {
+			return false, err
+		}
+		if giveUp {
+			return false, nil
+		}
+		// The tenant's later notifications wait for this one's next attempt.
+		return false, d.Store.Postpone(ctx, n.TenantID, next)
 	}
 	return true, d.Store.MarkDelivered(ctx, n.ID, now)
 }

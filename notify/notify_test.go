@@ -240,3 +240,104 @@ func TestUnsignedWebhookWaits(t *testing.T) {
 		t.Fatalf("with a secret: delivered %d (%d signed), %v", n, signed.Load(), err)
 	}
 }
+
+// One tenant's slow webhook holds up only its own notifications: while it
+// is being sent to, the deliverer goes on sending other tenants' (docs/operations.md,
+// "Notification delivery").
+func TestSlowWebhookHoldsUpOnlyItsTenant(t *testing.T) {
+	db := seededStore(t, filepath.Join(t.TempDir(), "pl.db"))
+	ctx := context.Background()
+	release := make(chan struct{})
+	var fast, slow atomic.Int32
+	hook := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/slow" {
+			slow.Add(1)
+			<-release
+		} else {
+			fast.Add(1)
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer hook.Close()
+	defer close(release)
+	if err := db.PutPrincipal(ctx, partnerlink.Principal{TenantID: st.TenantB, ObjectID: st.UserA, Type: partnerlink.PrincipalUser,
+		DisplayName: "kari@tailspin.example"}); err != nil {
+		t.Fatal(err)
+	}
+	must := func(err error) {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(db.SetTenantWebhook(ctx, st.TenantA, hook.URL+"/slow", "slow-webhook-signing-secret"))
+	must(db.SetTenantWebhook(ctx, st.TenantB, hook.URL+"/fast", "fast-webhook-signing-secret"))
+	now := time.Now()
+	linkAt(t, db, st.TenantA, now.Add(-time.Second)) // the slow tenant's comes first
+	d := localDeliverer(t, db, hook)
+	runCtx, cancel := context.WithCancel(ctx)
+	ran := make(chan struct{})
+	go func() { d.Run(runCtx, 10*time.Millisecond); close(ran) }()
+	for slow.Load() == 0 {
+		time.Sleep(5 * time.Millisecond)
+	}
+	// The slow tenant's delivery is under way; the other tenant links now.
+	linkAt(t, db, st.TenantB, time.Now())
+	deadline := time.Now().Add(10 * time.Second)
+	for fast.Load() == 0 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if fast.Load() != 1 {
+		t.Errorf("the other tenant's notification waited for the slow webhook: %d deliveries", fast.Load())
+	}
+	if slow.Load() != 1 {
+		t.Errorf("the slow webhook was sent %d requests while its first was under way", slow.Load())
+	}
+	release <- struct{}{}
+	cancel()
+	<-ran
+}
+
+// After a failed attempt a tenant's later notifications wait with the
+// failed one: a failing webhook gets one request a round, in order.
+func TestFailedAttemptHoldsTheLaterOnes(t *testing.T) {
+	db := seededStore(t, filepath.Join(t.TempDir(), "pl.db"))
+	ctx := context.Background()
+	var calls atomic.Int32
+	var events []int64
+	hook := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var n partnerlink.LinkNotification
+		json.NewDecoder(r.Body).Decode(&n)
+		events = append(events, n.EventID)
+		if calls.Add(1) == 1 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer hook.Close()
+	if err := db.SetTenantWebhook(ctx, st.TenantA, hook.URL, "failing-webhook-signing-secret"); err != nil {
+		t.Fatal(err)
+	}
+	clock := time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
+	linkAt(t, db, st.TenantA, clock)
+	svc := linking.New(db)
+	svc.Now = func() time.Time { return clock.Add(time.Second) }
+	if err := svc.Unlink(ctx, partnerlink.Caller{TenantID: st.TenantA, ObjectID: st.UserA}, st.Location); err != nil {
+		t.Fatal(err)
+	}
+	d := localDeliverer(t, db, hook)
+	d.Now = func() time.Time { return clock.Add(2 * time.Second) }
+	if n, err := d.DeliverDue(ctx); err != nil || n != 0 || calls.Load() != 1 {
+		t.Fatalf("first round: %d delivered, %d requests, %v; want one failed request", n, calls.Load(), err)
+	}
+	if n, err := d.DeliverDue(ctx); err != nil || n != 0 || calls.Load() != 1 {
+		t.Fatalf("before the backoff: %d delivered, %d requests, %v; want none", n, calls.Load(), err)
+	}
+	d.Now = func() time.Time { return clock.Add(8 * time.Second) } // past the 5 s backoff
+	if n, err := d.DeliverDue(ctx); err != nil || n != 2 || calls.Load() != 3 {
+		t.Fatalf("after the backoff: %d delivered, %d requests, %v; want both", n, calls.Load(), err)
+	}
+	if len(events) != 3 || events[0] != events[1] || events[2] <= events[1] {
+		t.Errorf("events sent %v; want the first twice, then the second", events)
+	}
+}

@@ -106,6 +106,24 @@ func (d *DB) Park(ctx context.Context, tenantID, reason string) error {
 	return nil
 }
 
+// Postpone makes the tenant's undelivered notifications due before until
+// due at until (OutboxStore).
+func (d *DB) Postpone(ctx context.Context, tenantID string, until time.Time) error {
+	tenantID = strings.ToLower(tenantID)
+	err := d.inTx(ctx, func(tx *sql.Tx) error {
+		if err := d.lockOutbox(ctx, tx, tenantID); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE outbox SET next_attempt_at = $2
+			WHERE tenant_id = $1 AND delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at < $2`, tenantID, until.UnixNano())
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("store: postpone notifications of %s: %w", tenantID, err)
+	}
+	return nil
+}
+
 // queueNotice queues the notification of a link event, parked when the
 // tenant has no webhook. The transaction holds the tenant's outbox lock
 // shared (lockPrincipal).
