@@ -74,17 +74,23 @@ func newTenantCmd(m *Main) *cobra.Command {
 			if name == "" {
 				return partnerlink.Errorf(partnerlink.EINVALID, "--name is required")
 			}
+			if webhook == "" && (secret != "" || len(webhookAllow) > 0) {
+				return partnerlink.Errorf(partnerlink.EINVALID, "--webhook-secret and --webhook-allow go with --webhook URL; give the webhook's URL too")
+			}
 			if webhook != "" {
-				// The rule the API applies (docs/operations.md, "Webhooks").
+				// The rule the API applies (docs/operations.md, "Webhooks"),
+				// with this command's own --webhook-allow.
 				policy, err := notify.ParsePolicy(webhookAllow)
 				if err == nil {
 					err = policy.CheckURL(cmd.Context(), webhook)
 				}
 				if err != nil {
-					return fmt.Errorf("--webhook: %w", err)
+					msg := strings.ReplaceAll(partnerlink.ErrorMessage(err), "the server's operator can allow",
+						"this command accepts it with --webhook-allow (and delivery needs the same serve --webhook-allow); the server's operator can allow")
+					return partnerlink.Errorf(partnerlink.ErrorCode(err), "--webhook: %s", msg)
 				}
 				if err := notify.CheckSecret(secret); err != nil {
-					return fmt.Errorf("--webhook-secret: %w", err)
+					return partnerlink.Errorf(partnerlink.ErrorCode(err), "--webhook-secret: %s", partnerlink.ErrorMessage(err))
 				}
 			}
 			return withStore(m, cmd, func(ctx context.Context, db *sqlstore.DB) error {
