@@ -281,6 +281,18 @@ func TestPublishSetsPublisher(t *testing.T) {
 	if len(h2) != len(h)+1 || !h2[len(h2)-1].Period.From.Equal(day("2026-03-15")) {
 		t.Fatalf("republish history %v", h2)
 	}
+	// docs/rules.md#power-platform-ownership-changes, "Two changes at one
+	// instant": a republish replaced at its own instant never held; the
+	// history keeps the republisher's earlier period, the other's new one.
+	h3, err := pp.Publish(r, h2, user(user1), day("2026-03-15"))
+	if err != nil {
+		t.Fatalf("a publish at the instant of the latest change: %v", err)
+	}
+	if len(h3) != len(h2) || !h3[len(h3)-1].Period.From.Equal(day("2026-03-15")) || h3[len(h3)-1].PrincipalID != user1 ||
+		!h3[len(h3)-2].Period.To.Equal(day("2026-03-15")) || h3[len(h3)-2].PrincipalID != user2 ||
+		h3[len(h3)-2].Period.From.Equal(day("2026-03-15")) {
+		t.Fatalf("the republish replaced at its instant: %v", h3)
+	}
 	// Only datasets have a publisher.
 	if _, err := pp.Publish(res(pp.Flow), initial(pp.Flow), user(user2), t1); partnerlink.ErrorCode(err) != partnerlink.EINVALID ||
 		!strings.Contains(err.Error(), "set the flow's owner to user "+user2) {
