@@ -197,6 +197,49 @@ func TestImportRefusesOtherSchemes(t *testing.T) {
 	}
 }
 
+// docs/rules.md#world-import: a world document's tenant webhookUrl follows
+// the webhook rules (https, no credentials, a public address unless
+// import --webhook-allow names it); a refused one imports nothing.
+func TestImportWorldWebhookRules(t *testing.T) {
+	doc, err := os.ReadFile("testdata/azure-basic/world.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var w map[string]any
+	if err := json.Unmarshal(doc, &w); err != nil {
+		t.Fatal(err)
+	}
+	tenant := w["tenants"].([]any)[0].(map[string]any)
+	write := func(url string) string {
+		tenant["webhookUrl"] = url
+		b, _ := json.Marshal(w)
+		path := filepath.Join(t.TempDir(), "world.json")
+		if err := os.WriteFile(path, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	for url, want := range map[string]string{
+		"http://hooks.example.com/x":  "a webhook must be an https:// URL",
+		"https://10.0.0.1/x":          "not a public address",
+		"https://u:p@hooks.example/x": "must not carry credentials",
+		"https://127.0.0.1:9443/hook": "import --webhook-allow accepts a non-public target",
+	} {
+		dir := t.TempDir()
+		if out, err := run(t, dir, "import", write(url)); err == nil || !strings.Contains(err.Error(), "webhookUrl: ") || !strings.Contains(err.Error(), want) {
+			t.Errorf("import with webhookUrl %s: %v %s; want a refusal saying %q", url, err, out, want)
+		}
+		if out := mustRun(t, dir, "tenant", "list"); strings.Contains(out, url) {
+			t.Errorf("the refused import left the webhook %s: %s", url, out)
+		}
+	}
+	dir := t.TempDir()
+	mustRun(t, dir, "import", "--webhook-allow", "127.0.0.1", write("https://127.0.0.1:9443/hook"))
+	if out := mustRun(t, dir, "tenant", "list"); !strings.Contains(out, "https://127.0.0.1:9443/hook") {
+		t.Errorf("the allowed webhook is not set: %s", out)
+	}
+}
+
 // The views say when a tenant is unknown or nothing is linked, instead of
 // printing a bare header.
 func TestLinksCommandEmpty(t *testing.T) {

@@ -23,6 +23,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/partnerlink/partnerlink/identity"
+	"github.com/partnerlink/partnerlink/notify"
 	"github.com/partnerlink/partnerlink/server"
 	"github.com/partnerlink/partnerlink/world"
 	"github.com/spf13/cobra"
@@ -32,6 +33,7 @@ func init() { commands = append(commands, newImportCmd, newExportCmd) }
 
 func newImportCmd(m *Main) *cobra.Command {
 	var snapshotTenant, atS string
+	var webhookAllow []string
 	cmd := &cobra.Command{
 		Use:   "import FILE|SOURCE_URL...",
 		Short: "Import a world document, Azure snapshots, FOCUS usage or Power Platform activity into the data directory",
@@ -85,6 +87,9 @@ tenant id: give it with --tenant.`,
 					if err != nil {
 						return err
 					}
+					if err := checkWebhooks(path, doc, webhookAllow); err != nil {
+						return err
+					}
 					if err := db.ImportWorld(cmd.Context(), doc, identity.HashSecret); err != nil {
 						return fmt.Errorf("%s: %w", path, err)
 					}
@@ -118,6 +123,8 @@ tenant id: give it with --tenant.`,
 	}
 	cmd.Flags().StringVar(&snapshotTenant, "tenant", "", "tenant of an az snapshot (its rows carry no tenant id)")
 	cmd.Flags().StringVar(&atS, "at", "", "instant a snapshot was taken (RFC 3339 or YYYY-MM-DD; default now)")
+	cmd.Flags().StringSliceVar(&webhookAllow, "webhook-allow", nil,
+		"accept a world document's tenant webhookUrl on these non-public targets (as serve --webhook-allow, which delivery then needs too)")
 	return cmd
 }
 
@@ -196,6 +203,27 @@ func jsonKind(path string) (string, error) {
 // importSnapshot applies an Azure export (az role assignment list, Resource
 // Graph) to the state at instant at: what disappeared is closed, what
 // appeared opened (see package snapshot), in one transaction.
+// checkWebhooks applies the webhook rules (docs/operations.md, "Webhooks")
+// to the tenants' webhookUrl of a world document, as far as a URL says by
+// itself: https, no credentials, no address that is not public unless
+// allowed (import --webhook-allow, as serve's).
+func checkWebhooks(path string, doc *world.Document, allow []string) error {
+	policy, err := notify.ParsePolicy(allow)
+	if err != nil {
+		return err
+	}
+	for _, t := range doc.Tenants {
+		if t.WebhookURL == "" {
+			continue
+		}
+		if _, err := policy.CheckSyntax(t.WebhookURL); err != nil {
+			return partnerlink.Errorf(partnerlink.EINVALID, "%s: tenant %s, webhookUrl: %s (import --webhook-allow accepts a non-public target, as serve --webhook-allow delivers to it)",
+				path, t.TenantID, partnerlink.ErrorMessage(err))
+		}
+	}
+	return nil
+}
+
 func importSnapshot(cmd *cobra.Command, m *Main, db *sqlstore.DB, path, tenant string, at time.Time) error {
 	f, err := os.Open(path)
 	if err != nil {
