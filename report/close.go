@@ -168,6 +168,24 @@ func (s *Service) Close(ctx context.Context, month partnerlink.Month, early bool
 		if err != nil {
 			return nil, fmt.Errorf("report: version %d of %s: %w", latest.Version, month, err)
 		}
+		if len(changes) == 0 {
+			// No line changed: a tenant or partner ID registered since, and
+			// named nowhere in the month, is no reason for a version.
+			old, err := Unmarshal(latest.Content)
+			if err != nil {
+				return nil, fmt.Errorf("report: version %d of %s: %w", latest.Version, month, err)
+			}
+			a, errA := substanceSum(old)
+			b, errB := substanceSum(content)
+			if err := errors.Join(errA, errB); err != nil {
+				return nil, err
+			}
+			if a == b {
+				same = &partnerlink.ReportVersion{Month: latest.Month, Version: latest.Version, PublishedAt: latest.PublishedAt,
+					Hash: latest.Hash, Restatement: latest.Restatement}
+				return nil, errSameContent
+			}
+		}
 		return json.Marshal(Restatement{Of: latest.Version, Changes: changes, Totals: Totals(changes)})
 	}
 	got, published, err := s.Store.PublishReportVersion(ctx, v, restate)
@@ -182,6 +200,58 @@ func (s *Service) Close(ctx context.Context, month partnerlink.Month, early bool
 	}
 	got.Content = nil
 	return &Closed{Version: *got, Published: published, Changes: changes}, nil
+}
+
+// substanceSum is the SHA-256 of c as Encode writes it with only the
+// tenants and partner IDs the month names (in a line, a credential, an
+// event, a notification or an unlinked credential, and the global IDs of
+// the partner IDs named): what the reports say, whatever else the
+// directory and the registry held when the month closed.
+func substanceSum(c *Content) ([sha256.Size]byte, error) {
+	tenants, partners := map[string]bool{}, map[string]bool{}
+	for _, l := range c.Azure {
+		partners[l.PartnerID], tenants[l.TenantID] = true, true
+	}
+	for _, l := range c.Organizations {
+		partners[l.GlobalPartnerID], tenants[l.TenantID] = true, true
+	}
+	for _, l := range c.PowerPlatform {
+		partners[l.PartnerID], tenants[l.TenantID] = true, true
+	}
+	for _, cr := range c.Credentials {
+		partners[cr.PartnerID], tenants[cr.TenantID] = true, true
+		for _, a := range cr.Access {
+			tenants[a.TenantID] = true
+		}
+	}
+	for _, e := range c.Events {
+		partners[e.PartnerID], partners[e.PreviousPartnerID], tenants[e.TenantID] = true, true, true
+	}
+	for _, n := range c.Notifications {
+		tenants[n.TenantID] = true
+	}
+	for _, u := range c.Unlinked {
+		partners[u.GlobalPartnerID], tenants[u.TenantID] = true, true
+		for _, a := range u.Access {
+			tenants[a.TenantID] = true
+		}
+	}
+	for _, r := range c.Readable {
+		partners[r.PartnerID], tenants[r.TenantID] = true, true
+	}
+	for _, p := range c.Partners {
+		if partners[p.ID] && p.GlobalID != "" {
+			partners[p.GlobalID] = true
+		}
+	}
+	s := *c
+	s.Tenants = slices.DeleteFunc(slices.Clone(c.Tenants), func(t Tenant) bool { return !tenants[t.ID] })
+	s.Partners = slices.DeleteFunc(slices.Clone(c.Partners), func(p Partner) bool { return !partners[p.ID] })
+	h := sha256.New()
+	if err := Encode(h, &s); err != nil {
+		return [sha256.Size]byte{}, err
+	}
+	return [sha256.Size]byte(h.Sum(nil)), nil
 }
 
 // Compressed returns c's canonical JSON compressed as a store keeps it

@@ -316,6 +316,32 @@ func TestContentIsCanonicalAndDiffs(t *testing.T) {
 	}
 }
 
+// docs/rules.md#monthly-close, "Versions": a tenant or partner ID the
+// month names nowhere does not change what the reports say; a new name of
+// one it names does.
+func TestSubstanceIgnoresUnnamedEntries(t *testing.T) {
+	sum := func(w *world.Document) [32]byte {
+		t.Helper()
+		h, err := substanceSum(build(t, w, usageCSV))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h
+	}
+	base := sum(testWorld())
+	w := testWorld()
+	w.Tenants = append(w.Tenants, world.Tenant{TenantID: "55555555-5555-4555-8555-555555555555", Name: "Unrelated"})
+	w.Partners = append(w.Partners, world.Partner{PartnerID: "7700001", Name: "Unrelated partner"})
+	if sum(w) != base {
+		t.Error("an unrelated tenant and partner ID changed the month's substance")
+	}
+	w = testWorld()
+	w.Tenants[0].Name = "Contoso (renamed)"
+	if sum(w) == base {
+		t.Error("a credited customer's new name did not change the month's substance")
+	}
+}
+
 // docs/rules.md#monthly-close, "Unlinked credit": a guest of the
 // organization's home tenant that held a role in a customer tenant without
 // a link is listed with its scopes, what linking it would have credited in

@@ -55,6 +55,18 @@ func TestCloseAndReportCommands(t *testing.T) {
 	if out := must(april15, "close", "--month", "2026-03"); !strings.Contains(out, "Nothing changed in 2026-03 since version 1") {
 		t.Errorf("second close: %s", out)
 	}
+	// docs/rules.md#monthly-close, "Versions": a tenant or partner ID
+	// registered since, named nowhere in the month, makes no version; a
+	// new name of a credited customer does.
+	must(april15, "tenant", "add", "55555555-5555-4555-8555-555555555555", "--name", "Unrelated Co")
+	must(april15, "partner", "add", "7700001", "--name", "Unrelated Partner")
+	if out := must(april15, "close", "--month", "2026-03"); !strings.Contains(out, "Nothing changed in 2026-03 since version 1") {
+		t.Errorf("close after an unrelated tenant and partner ID were added: %s", out)
+	}
+	if out, err := runAt(t, dir, april15, "report", "customer", "--tenant", "55555555-5555-4555-8555-555555555555", "--month", "2026-03"); err == nil ||
+		!strings.Contains(err.Error(), "is not known (in the reports of 2026-03)") {
+		t.Errorf("the new tenant in version 1: %v %s", err, out)
+	}
 	v1 := must(april15, "report", "partner", "--partner", "5100000", "--month", "2026-03", "--format", "partner-center")
 	if !strings.HasPrefix(v1, "Month,CustomerTenantId,CustomerName,SubscriptionId,ServiceName,MPNId,PartnerName,PartnerAttributionType,ACR_USD\n2026-03,") {
 		t.Errorf("partner-center report:\n%s", v1)
