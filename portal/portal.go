@@ -16,6 +16,7 @@ import (
 	"embed"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"html/template"
 	"io"
@@ -562,18 +563,21 @@ func (p *Portal) current(r *http.Request) *session {
 
 // signOut ends the session (CSRF-checked).
 func (p *Portal) signOut(w http.ResponseWriter, r *http.Request) {
-	s := p.current(r)
-	if s != nil {
-		if !p.checkCSRF(w, r, s) {
-			return
-		}
-		c, _ := r.Cookie(sessionCookie)
+	if s := p.current(r); s != nil && !p.checkCSRF(w, r, s) {
+		return
+	}
+	p.endSession(w, r)
+	p.render(w, r, http.StatusOK, "landing", view{Title: "Signed out", Message: "You are signed out."})
+}
+
+// endSession forgets the request's session and clears its cookie.
+func (p *Portal) endSession(w http.ResponseWriter, r *http.Request) {
+	if c, err := r.Cookie(sessionCookie); err == nil {
 		p.mu.Lock()
 		delete(p.sessions, hashOf(c.Value))
 		p.mu.Unlock()
 	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: true, SameSite: http.SameSiteStrictMode})
-	p.render(w, r, http.StatusOK, "landing", view{Title: "Signed out", Message: "You are signed out."})
 }
 
 // checkCSRF refuses a form whose csrf field is not the session's.
@@ -646,6 +650,16 @@ func (p *Portal) withSession(w http.ResponseWriter, r *http.Request, page func(h
 		return
 	}
 	tok, err := p.tokenFor(r.Context(), s, v.Directory.ID)
+	if errors.Is(err, errSignInRevoked) {
+		// The session ends with its sign-in; a GET comes back to the page.
+		p.endSession(w, r)
+		lv := view{Title: "Sign in", Error: partnerlink.ErrorMessage(err)}
+		if r.Method == http.MethodGet {
+			lv.Next = r.URL.RequestURI()
+		}
+		p.render(w, r, http.StatusUnauthorized, "landing", lv)
+		return
+	}
 	if err != nil {
 		p.fail(w, r, v, err)
 		return
@@ -707,6 +721,12 @@ func (p *Portal) directories(ctx context.Context, s *session) ([]partnerlink.Ten
 	return out, nil
 }
 
+// errSignInRevoked is tokenFor's error when the session's sign-in no
+// longer holds: the person was disabled or changed their password since
+// (docs/api.md, "Identity"), or the refresh token expired.
+var errSignInRevoked = partnerlink.Errorf(partnerlink.EUNAUTHORIZED,
+	"Your sign-in no longer holds (the account was disabled or its password changed since, or the sign-in expired); sign in again.")
+
 // tokenFor returns an access token for the person's account in tenant,
 // redeeming the refresh token there when the cached one is near its end.
 func (p *Portal) tokenFor(ctx context.Context, s *session, tenant string) (string, error) {
@@ -718,6 +738,9 @@ func (p *Portal) tokenFor(ctx context.Context, s *session, tenant string) (strin
 	}
 	tr, err := p.token(ctx, tenant, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {s.refresh},
 		"scope": {armScope + " offline_access"}})
+	if err != nil && tr != nil && tr.Error == "invalid_grant" {
+		return "", errSignInRevoked
+	}
 	if err != nil {
 		return "", err
 	}

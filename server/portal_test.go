@@ -232,6 +232,37 @@ func TestPortalLinkFlow(t *testing.T) {
 	}
 }
 
+// A password changed since the sign-in revokes it (docs/api.md,
+// "Identity"): the portal's next token ends the session and asks to sign
+// in again, back to the page.
+func TestPortalSessionEndsWithItsSignIn(t *testing.T) {
+	srv, creds, client := demoServer(t)
+	ctx := context.Background()
+	b := newPortalBrowser(t, srv.URL, client)
+	if status, page := b.signIn(demo.AliceSignIn, creds.AlicePassword); status != 200 {
+		t.Fatalf("sign-in: %d %s", status, page)
+	}
+	if _, err := srv.DB.RemoveSecrets(ctx, demo.ContosoTenant, demo.AliceID); err != nil {
+		t.Fatal(err)
+	}
+	h, err := identity.HashSecret("a-new-password-for-alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.DB.AddSecret(ctx, demo.ContosoTenant, demo.AliceID, h); err != nil {
+		t.Fatal(err)
+	}
+	// Fabrikam's token is not cached yet: it is redeemed now, and refused.
+	page := "/portal/link?directory=" + demo.FabrikamTenant
+	status, body := b.get(page)
+	if status != 401 || !strings.Contains(body, "Your sign-in no longer holds") || !strings.Contains(body, `href="/portal/signin?next=`) {
+		t.Fatalf("after the password change: %d %s", status, body)
+	}
+	if status, _ := b.get("/portal"); status != 401 {
+		t.Errorf("the session outlived its sign-in: %d", status)
+	}
+}
+
 // Every page authorizes as the API does: no session, another person's
 // directory, a forged form (docs/portal.md, "Security").
 func TestPortalRefusals(t *testing.T) {
