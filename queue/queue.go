@@ -297,6 +297,8 @@ type runCache struct {
 	mu     sync.Mutex
 	runs   map[int64]*loadedRun
 	latest int64
+	// load reads a run's inputs (nil: the package's load; tests set it).
+	load func(ctx context.Context, store Store, id int64) (*loadedRun, error)
 }
 
 // get returns run id's inputs and the function that gives them back.
@@ -305,8 +307,12 @@ func (c *runCache) get(ctx context.Context, store Store, id int64) (*loadedRun, 
 	defer c.mu.Unlock()
 	r := c.runs[id]
 	if r == nil {
+		loadRun := c.load
+		if loadRun == nil {
+			loadRun = load
+		}
 		var err error
-		if r, err = load(ctx, store, id); err != nil {
+		if r, err = loadRun(ctx, store, id); err != nil {
 			return nil, nil, err
 		}
 		if c.runs == nil {
@@ -314,9 +320,11 @@ func (c *runCache) get(ctx context.Context, store Store, id int64) (*loadedRun, 
 		}
 		c.runs[id] = r
 		c.latest = max(c.latest, id)
-		c.evict()
 	}
+	// Counted as used before any eviction: a run older than the latest
+	// (a close that started earlier, or a retry) stays open for its job.
 	r.users++
+	c.evict()
 	return r, func() {
 		c.mu.Lock()
 		defer c.mu.Unlock()
