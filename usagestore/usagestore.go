@@ -161,23 +161,65 @@ type Recorder interface {
 // was not split in this store (path is the file as imported). Splitting is
 // idempotent: a part's content depends only on the file, and it is
 // recorded only once every part is written.
+//
+// A part recorded but gone from the store (a store lost, or not restored
+// with the database) is written again from the file: the split is
+// deterministic, so the parts are the ones recorded (docs/scale.md).
 func (s *Store) Parts(ctx context.Context, rec Recorder, im partnerlink.UsageImport, path string, now time.Time) ([]partnerlink.UsagePart, error) {
 	parts, ok, err := rec.UsageParts(ctx, s.URL, s.Buckets, im.Hash)
-	if err != nil || ok {
-		return parts, err
+	if err != nil {
+		return nil, err
+	}
+	if ok {
+		gone, err := s.anyMissing(ctx, parts)
+		if err != nil || !gone {
+			return parts, err
+		}
 	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("usage store: open %s: %w", path, err)
 	}
 	defer f.Close()
-	if parts, err = s.Split(ctx, im.Hash, f, im.Name, im.HasUSD); err != nil {
+	split, err := s.Split(ctx, im.Hash, f, im.Name, im.HasUSD)
+	if err != nil {
 		return nil, err
 	}
-	if err := rec.RecordUsageSplit(ctx, s.URL, s.Buckets, im.Hash, parts, now); err != nil {
+	if ok {
+		return parts, nil
+	}
+	if err := rec.RecordUsageSplit(ctx, s.URL, s.Buckets, im.Hash, split, now); err != nil {
 		return nil, err
 	}
-	return parts, nil
+	return split, nil
+}
+
+// anyMissing reports whether any of parts is not in the store, asking for
+// up to 16 at once.
+func (s *Store) anyMissing(ctx context.Context, parts []partnerlink.UsagePart) (bool, error) {
+	var (
+		wg      sync.WaitGroup
+		mu      sync.Mutex
+		missing bool
+		errs    []error
+	)
+	sem := make(chan struct{}, 16)
+	for _, p := range parts {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			ok, err := s.bucket.Exists(ctx, p.Key)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				errs = append(errs, s.errorf(err, "look for %s", p.Key))
+			} else if !ok {
+				missing = true
+			}
+		})
+	}
+	wg.Wait()
+	return missing, errors.Join(errs...)
 }
 
 // splitRow is a row on its way to its part; the part's lane writes its

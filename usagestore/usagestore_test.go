@@ -93,13 +93,33 @@ func TestSplitOnce(t *testing.T) {
 		t.Errorf("the part's file holds %d bytes (%v), want the %d of Read", len(got), err, len(whole))
 	}
 	done()
-	// Split already: the file is not read again.
-	if err := os.Remove(path); err != nil {
+	// A store that lost its parts (not restored with the database) gets
+	// them again from the imported file, the same bytes.
+	lost := filepath.Join(dir, "store", filepath.FromSlash(parts[1].Key))
+	if err := os.Remove(lost); err != nil {
 		t.Fatal(err)
 	}
 	again, err := st.Parts(ctx, rec, im, path, time.Now())
 	if err != nil || len(again) != len(parts) {
+		t.Fatalf("parts after one was lost: %d %v", len(again), err)
+	}
+	if got, err := st.Read(ctx, parts[1].Key); err != nil || len(got) != int(parts[1].Bytes) {
+		t.Errorf("the lost part, written again: %d bytes (%v), want the %d recorded", len(got), err, parts[1].Bytes)
+	}
+	// Split already and whole: the file is not read again.
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	again, err = st.Parts(ctx, rec, im, path, time.Now())
+	if err != nil || len(again) != len(parts) {
 		t.Errorf("parts again: %d %v", len(again), err)
+	}
+	// Lost with the file gone too: the error names the file.
+	if err := os.Remove(lost); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Parts(ctx, rec, im, path, time.Now()); err == nil || !strings.Contains(err.Error(), path) {
+		t.Errorf("a lost part without its file: %v", err)
 	}
 }
 
