@@ -82,6 +82,11 @@ func testPartitions(t *testing.T, s Store) {
 	must(t, err)
 	other, err := s.CreatePartitionRun(ctx, partnerlink.PartitionRun{Kind: "close", Month: "2026-10", Buckets: 1, Store: "s", CreatedAt: at}, []byte("x"))
 	must(t, err)
+	// The old run had a partition done before its process died.
+	must(t, s.StartPartition(ctx, old, 0, "w1", at))
+	must(t, s.FinishPartition(ctx, old, 0, 1, []byte("kept until the run ends"), at.Add(time.Second)))
+	must(t, s.StartPartition(ctx, other, 0, "w1", at))
+	must(t, s.FinishPartition(ctx, other, 0, 1, []byte("other month"), at.Add(time.Second)))
 	n, err := s.AbandonPartitionRuns(ctx, "close", "2026-11", at.Add(24*time.Hour), at.Add(49*time.Hour))
 	if err != nil || n != 1 {
 		t.Fatalf("abandoned %d runs (%v), want 1", n, err)
@@ -96,5 +101,11 @@ func testPartitions(t *testing.T, s Store) {
 	}
 	if r, _ := s.PartitionRun(ctx, old); !strings.Contains(r.Error, "abandoned") {
 		t.Errorf("the abandoned run's error: %q", r.Error)
+	}
+	if res, _ := s.PartitionResults(ctx, old); len(res) != 1 || res[0] != nil {
+		t.Errorf("the abandoned run's results outlived it: %q", res)
+	}
+	if res, _ := s.PartitionResults(ctx, other); len(res) != 1 || string(res[0]) != "other month" {
+		t.Errorf("another run's results: %q", res)
 	}
 }
