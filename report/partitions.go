@@ -7,7 +7,6 @@ import (
 	"context"
 	"encoding/gob"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -257,30 +256,35 @@ func (s *Service) runLocal(ctx context.Context, id int64, p *Prepared, store *us
 	for b, keys := range spec.Parts {
 		first[b], n = n, n+len(keys)
 	}
-	errs := make([]error, workers)
 	next := make(chan int, spec.Buckets)
 	for b := range spec.Buckets {
 		next <- b
 	}
 	close(next)
 	defer leanGC()()
-	var wg sync.WaitGroup
+	// The first failure in time is the run's error: the others are what
+	// its cancellation did to them (a cancelled write says "transaction
+	// has already been committed or rolled back", not the cause).
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		firstErr error
+	)
 	for w := range workers {
 		wg.Go(func() {
-			if errs[w] = s.partitions(ctx, id, run, w, store, spec, first, next); errs[w] != nil {
+			if err := s.partitions(ctx, id, run, w, store, spec, first, next); err != nil {
+				mu.Lock()
+				if firstErr == nil {
+					firstErr = err
+				}
+				mu.Unlock()
 				cancel()
 			}
 		})
 	}
 	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		// The first failure, not the cancellations it caused.
-		for _, e := range errs {
-			if e != nil && !errors.Is(e, context.Canceled) {
-				return nil, e
-			}
-		}
-		return nil, err
+	if firstErr != nil {
+		return nil, firstErr
 	}
 	perID := run.Result()
 	return []*Partial{{PerID: perID, WhatIf: run.Beside(), Rows: perID.Summary.Read.Rows}}, nil
