@@ -105,6 +105,9 @@ func OpenBucket(ctx context.Context, what, rawURL string) (*blob.Bucket, string,
 	if u.User != nil {
 		return nil, "", partnerlink.Errorf(partnerlink.EINVALID, "%s %q: put no credentials in the URL; use the storage's standard settings (docs/usage-sources.md)", what, Redact(rawURL))
 	}
+	if u.Scheme != "file" && u.Host == "" {
+		return nil, "", partnerlink.Errorf(partnerlink.EINVALID, "%s %q names no container or bucket: expected %s", what, Redact(rawURL), SourceForms)
+	}
 	bucketURL, prefix := *u, ""
 	if u.Scheme != "file" {
 		bucketURL.Path, prefix = "", strings.Trim(u.Path, "/")

@@ -129,6 +129,8 @@ func TestOpenRefusals(t *testing.T) {
 	for url, want := range map[string]string{
 		"ftp://host/x":               "usage store \"ftp://host/x\": expected azblob://CONTAINER/PREFIX",
 		"azblob://user:key@c/prefix": "put no credentials in the URL",
+		"azblob://":                  "names no container or bucket: expected azblob://CONTAINER/PREFIX",
+		"s3:///prefix":               "names no container or bucket",
 	} {
 		if _, err := usagestore.Open(context.Background(), url, 4); err == nil || !strings.Contains(partnerlink.ErrorMessage(err), want) {
 			t.Errorf("Open(%q): %v; want %q", url, err, want)

@@ -372,3 +372,25 @@ func TestReadSecretFromStdin(t *testing.T) {
 		t.Errorf("no password: %v", err)
 	}
 }
+
+// Global and worker flags that cannot work are refused, naming the flag
+// and what is accepted, before anything is opened or created.
+func TestScaleFlagsRefused(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "not-here", "x.db")
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--usage-buckets", "0", "runs", "list"}, "--usage-buckets 0: expected 1 to 4096"},
+		{[]string{"--usage-buckets", "-3", "close", "--month", "2026-01"}, "--usage-buckets -3: expected 1 to 4096"},
+		{[]string{"--db", db, "worker"}, "--db must be a PostgreSQL URL"},
+	} {
+		if out, err := run(t, dir, c.args...); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("partnerlink %s: %v %s; want %q", strings.Join(c.args, " "), err, out, c.want)
+		}
+	}
+	if _, err := os.Stat(filepath.Dir(db)); err == nil {
+		t.Error("the worker created a SQLite database's folder for a --db that is not PostgreSQL")
+	}
+}

@@ -50,6 +50,13 @@ func newRootCmd(m *Main) *cobra.Command {
 		"the partitioned usage store: file:///FOLDER, azblob://, s3:// or gs:// (env PARTNERLINK_USAGE_STORE; default DATA_DIR/usage-store; docs/scale.md)")
 	root.PersistentFlags().IntVar(&m.UsageBuckets, "usage-buckets", usagestore.DefaultBuckets,
 		"subscription buckets a month's usage is split into (docs/scale.md)")
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		if m.UsageBuckets < 1 || m.UsageBuckets > usagestore.MaxBuckets {
+			return partnerlink.Errorf(partnerlink.EINVALID, "--usage-buckets %d: expected 1 to %d (default %d; docs/scale.md)",
+				m.UsageBuckets, usagestore.MaxBuckets, usagestore.DefaultBuckets)
+		}
+		return nil
+	}
 	for _, add := range commands {
 		root.AddCommand(add(m))
 	}

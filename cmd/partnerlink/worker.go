@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -48,6 +49,11 @@ mid-partition loses nothing: the partition is given to another worker. See docs/
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if m.DSN == "" {
 				return partnerlink.Errorf(partnerlink.EINVALID, "worker: give the production database with --db postgres://… (env PARTNERLINK_DB); workers share its job queue")
+			}
+			// Checked before anything is opened: a path would be taken for
+			// a SQLite database and created.
+			if !strings.HasPrefix(m.DSN, "postgres://") && !strings.HasPrefix(m.DSN, "postgresql://") {
+				return partnerlink.Errorf(partnerlink.EINVALID, "worker: --db must be a PostgreSQL URL (postgres://… or postgresql://…); workers share its job queue")
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
