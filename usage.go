@@ -27,9 +27,13 @@ type ExportRun struct {
 	Source string // the source URL it was read from
 	// Export names the export and period; a later run of it supersedes
 	// this one (SubmittedAt, then Key).
-	Export      string
-	SubmittedAt time.Time
-	ImportedAt  time.Time
-	Rows        int64
-	Files       []string // the content hashes of its parts, in the manifest's order
+	Export string
+	// FormerExport, when not empty, is how earlier releases named the same
+	// export: recording the run renames runs recorded under it to Export
+	// (not stored).
+	FormerExport string
+	SubmittedAt  time.Time
+	ImportedAt   time.Time
+	Rows         int64
+	Files        []string // the content hashes of its parts, in the manifest's order
 }

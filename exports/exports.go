@@ -20,6 +20,7 @@ import (
 	"io"
 	"net/url"
 	"path"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -59,6 +60,9 @@ type Manifest struct {
 	ExportConfig    struct {
 		ExportName string `json:"exportName"`
 		Type       string `json:"type"`
+		// ResourceID is the export's scope (a subscription, billing
+		// account…): export names are unique within a scope only.
+		ResourceID string `json:"resourceId"`
 	} `json:"exportConfig"`
 	RunInfo struct {
 		RunID         string `json:"runId"`
@@ -81,6 +85,9 @@ type Source struct {
 	URL    string // as given, with the values of query options not known to be harmless hidden (Redact)
 	bucket *blob.Bucket
 	prefix string
+	// root names the bucket whatever the URL's spelling: scheme://host for
+	// a cloud bucket, file:// and the cleaned folder for a local one.
+	root string
 }
 
 // Open opens the source at rawURL: scheme://bucket/prefix[?driver options].
@@ -91,7 +98,20 @@ func Open(ctx context.Context, rawURL string) (*Source, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Source{URL: Redact(rawURL), bucket: b, prefix: prefix}, nil
+	return &Source{URL: Redact(rawURL), bucket: b, prefix: prefix, root: bucketRoot(rawURL)}, nil
+}
+
+// bucketRoot is the place of a source URL's bucket, the same however the
+// URL is spelled (a trailing slash, another prefix, driver options).
+func bucketRoot(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return rawURL
+	}
+	if u.Scheme == "file" {
+		return "file://" + path.Clean("/"+u.Path)
+	}
+	return u.Scheme + "://" + strings.ToLower(u.Host)
 }
 
 // OpenBucket opens the bucket of a storage URL (one of Schemes) and returns
@@ -160,10 +180,14 @@ type Run struct {
 	Hash        string
 	Manifest    Manifest
 	// Export names the export and period a run supersedes earlier runs of:
-	// the source, the export's name (its folder when the manifest names
-	// none) and the period.
-	Export      string
-	SubmittedAt time.Time
+	// the export's folder in its bucket (above the period's folder), its
+	// scope, its name and the period (exportKey).
+	Export string
+	// FormerExport is Export as releases before December 2026 wrote it (the
+	// source URL as typed, the name and the period): runs recorded so are
+	// taken for the same export.
+	FormerExport string
+	SubmittedAt  time.Time
 }
 
 // Key identifies the run: the same manifest, byte for byte, at the same
@@ -249,8 +273,28 @@ func (s *Source) readManifest(ctx context.Context, key string, size int64) (*Run
 		// Azure's layout: EXPORT/PERIOD/RUN/manifest.json.
 		name = path.Dir(path.Dir(path.Dir(key)))
 	}
-	r.Export = s.URL + "#" + name + "#" + m.RunInfo.StartDate + "/" + m.RunInfo.EndDate
+	period := m.RunInfo.StartDate + "/" + m.RunInfo.EndDate
+	r.Export = s.root + "/" + exportFolder(key) + "#" + strings.ToLower(m.ExportConfig.ResourceID) + "#" + name + "#" + period
+	r.FormerExport = s.URL + "#" + name + "#" + period
 	return r, nil
+}
+
+// periodFolder is the folder of one period of an export, as Azure names it
+// (20260301-20260331).
+var periodFolder = regexp.MustCompile(`^\d{8}-\d{8}$`)
+
+// exportFolder is the folder of the export a manifest belongs to: the path
+// above its period's folder (Azure's EXPORT/PERIOD/…/manifest.json), else
+// the folder above the run's. Two exports of one name (two scopes, two
+// directories) are apart by it.
+func exportFolder(key string) string {
+	segs := strings.Split(path.Dir(key), "/")
+	for i := len(segs) - 1; i >= 0; i-- {
+		if periodFolder.MatchString(segs[i]) {
+			return strings.Join(segs[:i], "/")
+		}
+	}
+	return path.Dir(path.Dir(key))
 }
 
 // parseInstant reads the instants manifests carry, with or without a zone

@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -54,7 +55,14 @@ type part struct {
 // to the container (root).
 func writeRun(t *testing.T, root, export, run, submitted string, parts ...part) string {
 	t.Helper()
-	dir := filepath.Join(export, "20261101-20261130", run)
+	return writeRunAt(t, root, export, export, "", run, submitted, parts...)
+}
+
+// writeRunAt is writeRun with the export's folder, name and scope
+// (exportConfig.resourceId) apart.
+func writeRunAt(t *testing.T, root, folder, export, scope, run, submitted string, parts ...part) string {
+	t.Helper()
+	dir := filepath.Join(folder, "20261101-20261130", run)
 	if err := os.MkdirAll(filepath.Join(root, dir), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +87,7 @@ func writeRun(t *testing.T, root, export, run, submitted string, parts ...part) 
 		rows += p.rows
 	}
 	m := map[string]any{"manifestVersion": "2024-04-01", "blobCount": len(parts), "dataRowCount": rows,
-		"exportConfig": map[string]any{"exportName": export, "type": "FocusCost"},
+		"exportConfig": map[string]any{"exportName": export, "type": "FocusCost", "resourceId": scope},
 		"runInfo":      map[string]any{"runId": run, "submittedTime": submitted, "startDate": "2026-11-01T00:00:00", "endDate": "2026-11-30T00:00:00"},
 		"blobs":        blobs}
 	b, _ := json.Marshal(m)
@@ -111,7 +119,13 @@ func newFixture(t *testing.T) *fixture {
 // first error.
 func (f *fixture) importAll(t *testing.T) ([]*exports.Imported, error) {
 	t.Helper()
-	src, err := exports.Open(f.ctx, "file://"+f.root)
+	return f.importFrom(t, "file://"+f.root)
+}
+
+// importFrom imports every run at the source URL.
+func (f *fixture) importFrom(t *testing.T, source string) ([]*exports.Imported, error) {
+	t.Helper()
+	src, err := exports.Open(f.ctx, source)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,6 +205,74 @@ func TestImportRunsOnceAndSupersede(t *testing.T) {
 	}
 	if rows, _ := f.novemberRows(t); rows != 13 {
 		t.Errorf("November with the other export: %d rows, want 13", rows)
+	}
+}
+
+// docs/usage-sources.md, "Superseded runs": exports of one name in two
+// folders or of two scopes are two exports and add up; one export's runs
+// supersede each other however the source URL is spelled, and runs
+// recorded under the former form of an export's name are its runs.
+func TestExportsApartAndSpelledAlike(t *testing.T) {
+	f := newFixture(t)
+	writeRunAt(t, f.root, "scope-a/focus-daily", "focus-daily", "", "a1", "2026-11-10T03:00:00Z",
+		part{name: "p.csv", data: []byte(usageCSV(2, "1")), rows: 2})
+	writeRunAt(t, f.root, "scope-b/focus-daily", "focus-daily", "", "b1", "2026-11-10T03:10:00Z",
+		part{name: "p.csv", data: []byte(usageCSV(3, "2")), rows: 3})
+	writeRunAt(t, f.root, "shared", "focus-daily", "/subscriptions/S1", "s1", "2026-11-10T03:20:00Z",
+		part{name: "p1.csv", data: []byte(usageCSV(4, "3")), rows: 4})
+	writeRunAt(t, f.root, "shared", "focus-daily", "/subscriptions/S2", "s2", "2026-11-10T03:30:00Z",
+		part{name: "p2.csv", data: []byte(usageCSV(5, "4")), rows: 5})
+	if _, err := f.importAll(t); err != nil {
+		t.Fatal(err)
+	}
+	if rows, _ := f.novemberRows(t); rows != 14 {
+		t.Fatalf("four exports of one name: %d rows, want 2+3+4+5 = 14", rows)
+	}
+	// Scope A's next run, imported through another spelling of the source
+	// (a trailing slash, then a narrower prefix), supersedes its first.
+	writeRunAt(t, f.root, "scope-a/focus-daily", "focus-daily", "", "a2", "2026-11-11T03:00:00Z",
+		part{name: "p.csv", data: []byte(usageCSV(6, "5")), rows: 6})
+	if _, err := f.importFrom(t, "file://"+f.root+"/"); err != nil {
+		t.Fatal(err)
+	}
+	if rows, _ := f.novemberRows(t); rows != 18 {
+		t.Errorf("after scope A's second run: %d rows, want 6+3+4+5 = 18", rows)
+	}
+	writeRunAt(t, f.root, "scope-a/focus-daily", "focus-daily", "", "a3", "2026-11-12T03:00:00Z",
+		part{name: "p.csv", data: []byte(usageCSV(7, "6")), rows: 7})
+	if _, err := f.importFrom(t, "file://"+f.root+"/scope-a"); err != nil {
+		t.Fatal(err)
+	}
+	if rows, _ := f.novemberRows(t); rows != 19 {
+		t.Errorf("after scope A's third run, through a narrower prefix: %d rows, want 7+3+4+5 = 19", rows)
+	}
+}
+
+// Runs recorded by a release that named an export by the source URL as
+// typed (before December 2026) are superseded by its next run.
+func TestFormerExportNamesCarryOver(t *testing.T) {
+	f := newFixture(t)
+	writeRun(t, f.root, "focus-daily", "run-1", "2026-11-10T03:00:00Z",
+		part{name: "p.csv", data: []byte(usageCSV(5, "1")), rows: 5})
+	if _, err := f.importAll(t); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := sql.Open("sqlite", "file:"+filepath.Join(f.dataDir, "pl.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	former := "file://" + f.root + "#focus-daily#2026-11-01T00:00:00/2026-11-30T00:00:00"
+	if _, err := raw.Exec(`UPDATE export_runs SET export_key = $1`, former); err != nil {
+		t.Fatal(err)
+	}
+	writeRun(t, f.root, "focus-daily", "run-2", "2026-11-11T03:00:00Z",
+		part{name: "p.csv", data: []byte(usageCSV(8, "1")), rows: 8})
+	if _, err := f.importAll(t); err != nil {
+		t.Fatal(err)
+	}
+	if rows, _ := f.novemberRows(t); rows != 8 {
+		t.Errorf("after the next run: %d rows, want run 2's 8 alone", rows)
 	}
 }
 

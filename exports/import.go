@@ -41,7 +41,8 @@ func (s *Source) Import(ctx context.Context, store Store, dataDir string, r Run,
 	} else if partnerlink.ErrorCode(err) != partnerlink.ENOTFOUND {
 		return nil, err
 	}
-	run := partnerlink.ExportRun{Key: r.Key(), Source: s.URL, Export: r.Export, SubmittedAt: r.SubmittedAt, ImportedAt: now.UTC()}
+	run := partnerlink.ExportRun{Key: r.Key(), Source: s.URL, Export: r.Export, FormerExport: r.FormerExport,
+		SubmittedAt: r.SubmittedAt, ImportedAt: now.UTC()}
 	var staged []*usage.Staged
 	defer func() {
 		for _, st := range staged {

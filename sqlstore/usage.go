@@ -107,6 +107,13 @@ func (d *DB) RecordExportRun(ctx context.Context, run partnerlink.ExportRun, fil
 			return nil
 		}
 		created = true
+		if run.FormerExport != "" && run.FormerExport != run.Export {
+			// Runs of the same export recorded before its name changed
+			// form: they are superseded as runs of it.
+			if _, err := tx.ExecContext(ctx, `UPDATE export_runs SET export_key = $1 WHERE export_key = $2`, run.Export, run.FormerExport); err != nil {
+				return fmt.Errorf("store: rename export %s: %w", run.FormerExport, err)
+			}
+		}
 		for _, im := range files {
 			if _, err := recordUsageImport(ctx, tx, im); err != nil {
 				return err
