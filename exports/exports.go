@@ -137,7 +137,7 @@ func OpenBucket(ctx context.Context, what, rawURL string) (*blob.Bucket, string,
 	}
 	b, err := blob.OpenBucket(ctx, bucketURL.String())
 	if err != nil {
-		return nil, "", partnerlink.Errorf(partnerlink.EINVALID, "%s %s: %v", what, Redact(rawURL), err)
+		return nil, "", partnerlink.Errorf(partnerlink.EINVALID, "%s %s: %s", what, Redact(rawURL), RedactText(err.Error()))
 	}
 	return b, prefix, nil
 }
@@ -160,15 +160,45 @@ func Redact(rawURL string) string {
 	}
 	q := u.Query()
 	for k, vs := range q {
-		if !slices.Contains(plainOptions, strings.ToLower(k)) {
-			for i := range vs {
+		for i, v := range vs {
+			if !slices.Contains(plainOptions, strings.ToLower(k)) {
 				vs[i] = "REDACTED"
+			} else if inner, err := url.Parse(v); err == nil && inner.User != nil {
+				// A harmless option whose value is a URL with a user part
+				// (endpoint=http://KEY:SECRET@host).
+				vs[i] = inner.Redacted()
 			}
 		}
 	}
 	u.RawQuery = q.Encode()
 	return u.Redacted()
 }
+
+// urlInText finds the URLs an error's text may hold: a storage client's
+// error names the request it sent, query (a SAS signature) and all.
+var urlInText = regexp.MustCompile(`[a-zA-Z][a-zA-Z0-9+.-]*://[^\s"'<>]+`)
+
+// RedactText is an error's text with every URL in it as Redact shows it.
+func RedactText(text string) string {
+	return urlInText.ReplaceAllStringFunc(text, Redact)
+}
+
+// RedactError is err with the text RedactText makes of it, still
+// wrapping err (errors.Is and errors.As see through it).
+func RedactError(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &redactedError{msg: RedactText(err.Error()), err: err}
+}
+
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.err }
 
 // Close releases the source.
 func (s *Source) Close() error { return s.bucket.Close() }
@@ -352,5 +382,5 @@ func (s *Source) errorf(err error, format string, args ...any) error {
 	case gcerrors.PermissionDenied, gcerrors.InvalidArgument, gcerrors.FailedPrecondition:
 		code = partnerlink.EINVALID
 	}
-	return partnerlink.Errorf(code, "usage source %s: %s: %v", s.URL, what, err)
+	return partnerlink.Errorf(code, "usage source %s: %s: %s", s.URL, what, RedactText(err.Error()))
 }

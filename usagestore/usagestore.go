@@ -575,12 +575,12 @@ func (s *Store) Split(ctx context.Context, hash string, rd io.ReadSeeker, name s
 func (pw *partWriter) finish(rows []splitRow, s *Store) error {
 	if rows != nil {
 		if err := pw.write(rows); err != nil {
-			return fmt.Errorf("usage store: write %s: %w", pw.part.Key, err)
+			return fmt.Errorf("usage store: write %s: %w", pw.part.Key, exports.RedactError(err))
 		}
 		return nil
 	}
 	if err := pw.pq.Close(); err != nil {
-		return fmt.Errorf("usage store: write %s: %w", pw.part.Key, err)
+		return fmt.Errorf("usage store: write %s: %w", pw.part.Key, exports.RedactError(err))
 	}
 	if err := pw.obj.Close(); err != nil {
 		return s.errorf(err, "write %s", pw.part.Key)
@@ -647,5 +647,5 @@ func (s *Store) errorf(err error, format string, args ...any) error {
 	if errors.Is(err, context.Canceled) {
 		return err
 	}
-	return partnerlink.Errorf(partnerlink.EINTERNAL, "usage store %s: %s: %v", s.URL, fmt.Sprintf(format, args...), err)
+	return partnerlink.Errorf(partnerlink.EINTERNAL, "usage store %s: %s: %s", s.URL, fmt.Sprintf(format, args...), exports.RedactText(err.Error()))
 }
