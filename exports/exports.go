@@ -286,10 +286,16 @@ func (s *Source) readManifest(ctx context.Context, key string, size int64) (*Run
 	if m.BlobCount != 0 && m.BlobCount != len(m.Blobs) {
 		return nil, partnerlink.Errorf(partnerlink.EINVALID, "%s: manifest %s says blobCount %d but lists %d parts", s.URL, key, m.BlobCount, len(m.Blobs))
 	}
+	seen := map[string]int{}
 	for i, p := range m.Blobs {
 		if p.BlobName == "" {
 			return nil, partnerlink.Errorf(partnerlink.EINVALID, "%s: manifest %s: blobs[%d] has no blobName", s.URL, key, i)
 		}
+		if j, ok := seen[p.BlobName]; ok {
+			return nil, partnerlink.Errorf(partnerlink.EINVALID, "%s: manifest %s lists part %s twice (blobs[%d] and blobs[%d]); a run lists each part once",
+				s.URL, key, p.BlobName, j, i)
+		}
+		seen[p.BlobName] = i
 	}
 	sum := sha256.Sum256(b)
 	r := &Run{ManifestKey: key, Hash: hex.EncodeToString(sum[:]), Manifest: m}

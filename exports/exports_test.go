@@ -291,6 +291,10 @@ func TestImportRunAllOrNothing(t *testing.T) {
 		{"rows differ", []part{good, {name: "part_1_0001.csv", data: []byte(usageCSV(2, "1")), rows: 7}}, "holds 2 rows, the manifest says dataRowCount 7"},
 		{"corrupt parquet", []part{good, {name: "part_1_0001.parquet", data: corrupt, rows: 1}}, "part_1_0001.parquet"},
 		{"bad row", []part{good, {name: "part_1_0001.csv", data: []byte(header + "yesterday,x,Usage,/r,/s,S,EUR,1,1\n"), rows: 1}}, "part_1_0001.csv"},
+		// The same rows in two parts would count twice.
+		{"the same rows twice", []part{good, {name: "part_0_0001.csv.gz", data: gz(string(good.data)), rows: 4}},
+			"parts focus-daily/20261101-20261130/run-1/part_0_0001.csv and focus-daily/20261101-20261130/run-1/part_0_0001.csv.gz hold the same usage rows"},
+		{"a part listed twice", []part{good, good}, "lists part focus-daily/20261101-20261130/run-1/part_0_0001.csv twice"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			f := newFixture(t)

@@ -50,12 +50,25 @@ func (s *Source) Import(ctx context.Context, store Store, dataDir string, r Run,
 		}
 	}()
 	var files []partnerlink.UsageImport
+	holds := map[string]string{} // a part's content digest → the part
 	for _, p := range r.Manifest.Blobs {
 		st, err := s.stagePart(ctx, store, dataDir, r, p, now, progress)
 		if err != nil {
 			return nil, err
 		}
 		staged = append(staged, st)
+		// Two parts of one run with the same rows (p0.csv beside p0.csv.gz)
+		// would count them twice: the run is inconsistent.
+		for _, k := range []string{"hash:" + st.Import.Hash, "content:" + st.Import.Content} {
+			if k == "content:" {
+				continue
+			}
+			if other, ok := holds[k]; ok {
+				return nil, partnerlink.Errorf(partnerlink.EINVALID, "%s: export run %s: parts %s and %s hold the same usage rows; nothing was imported",
+					s.URL, r.ManifestKey, other, p.BlobName)
+			}
+			holds[k] = p.BlobName
+		}
 		run.Files = append(run.Files, st.Import.Hash)
 		run.Rows += st.Import.Rows
 		if st.Previous == nil {
