@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -392,5 +393,46 @@ func TestScaleFlagsRefused(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Dir(db)); err == nil {
 		t.Error("the worker created a SQLite database's folder for a --db that is not PostgreSQL")
+	}
+}
+
+// docs/usage-sources.md: each run that fails is named, the others are
+// imported, and the count of runs found is printed all the same.
+func TestImportSourceNamesEveryFailure(t *testing.T) {
+	src := t.TempDir()
+	usage, err := os.ReadFile("testdata/azure-basic/usage.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, export := range []string{"exp-a", "exp-b", "exp-c"} {
+		dir := filepath.Join(src, export, "20260301-20260331", "run-1")
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		blob := export + "/20260301-20260331/run-1/part_0.csv"
+		if export == "exp-c" { // the one whole run
+			if err := os.WriteFile(filepath.Join(src, filepath.FromSlash(blob)), usage, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		m := fmt.Sprintf(`{"exportConfig":{"exportName":%q},"runInfo":{"submittedTime":"2026-04-01T03:00:00Z","startDate":"2026-03-01T00:00:00","endDate":"2026-03-31T00:00:00"},"blobs":[{"blobName":%q}]}`, export, blob)
+		if err := os.WriteFile(filepath.Join(dir, "manifest.json"), []byte(m), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dir := t.TempDir()
+	mustRun(t, dir, "import", "testdata/azure-basic/world.json")
+	out, err := run(t, dir, "import", "file://"+src)
+	if err == nil {
+		t.Fatalf("import of a source with two broken runs succeeded:\n%s", out)
+	}
+	msg := partnerlinkMessage(err)
+	for _, want := range []string{"exp-a/20260301-20260331/run-1/part_0.csv is missing", "exp-b/20260301-20260331/run-1/part_0.csv is missing"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("the error does not name %q:\n%s", want, msg)
+		}
+	}
+	if !strings.Contains(out, "3 export runs found, 1 imported") {
+		t.Errorf("no summary of the runs:\n%s", out)
 	}
 }

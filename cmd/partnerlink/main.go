@@ -9,6 +9,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/partnerlink/partnerlink/usagestore"
 
@@ -26,6 +27,15 @@ func main() {
 // partnerlinkMessage prints domain errors as their message and anything else
 // as it is (a CLI user is also the operator, so internal detail helps).
 func partnerlinkMessage(err error) string {
+	// Several failures (the runs of a usage source) are each told, a line
+	// each.
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var lines []string
+		for _, e := range j.Unwrap() {
+			lines = append(lines, partnerlinkMessage(e))
+		}
+		return strings.Join(lines, "\n")
+	}
 	if partnerlink.ErrorCode(err) == partnerlink.EINTERNAL {
 		return err.Error()
 	}

@@ -327,11 +327,10 @@ func importSource(cmd *cobra.Command, m *Main, db *sqlstore.DB, url string) erro
 			}
 		}
 	})
-	if err != nil {
-		return err
+	if found > 0 || err == nil {
+		fmt.Fprintf(m.Stdout, "%s: %d export runs found, %d imported\n", shown, found, imported)
 	}
-	fmt.Fprintf(m.Stdout, "%s: %d export runs found, %d imported\n", shown, found, imported)
-	return nil
+	return err
 }
 
 // isTerminal reports whether w is a terminal (for progress bars).
