@@ -47,7 +47,7 @@ func (h *Handler) explain(r *http.Request, partnerID string) (*attribution.Expla
 	if err != nil {
 		return nil, err
 	}
-	return ix.ExplainPeriod(partnerID, q.Get("resource"), period)
+	return ix.ExplainIn(partnerID, q.Get("subscription"), q.Get("resource"), period)
 }
 
 // partnerExplain: GET /api/v1/partners/{p}/explain?resource=&day= — for the

@@ -63,6 +63,16 @@ func (ix *Index) Explain(partnerID, resourceID string, day time.Time) (*Explanat
 // partner is credited when some chain holds at some instant of it, and
 // eligible when a writing chain holds for the whole of it.
 func (ix *Index) ExplainPeriod(partnerID, resourceID string, period partnerlink.Period) (*Explanation, error) {
+	return ix.ExplainIn(partnerID, "", resourceID, period)
+}
+
+// ExplainIn is ExplainPeriod with the resource's subscription given, as a
+// usage row's SubAccountId gives it: needed for a resource id outside any
+// subscription's path (a reservation, a marketplace order), which only its
+// subscription's scopes, those above it and its own id contain
+// (docs/rules.md#scopes). subscriptionID may be "" for an id under
+// /subscriptions/, and must then be its subscription.
+func (ix *Index) ExplainIn(partnerID, subscriptionID, resourceID string, period partnerlink.Period) (*Explanation, error) {
 	if ix.doc == nil || ix.grantsDropped {
 		return nil, errors.New("attribution: this index was built for attribution only (DropWorld, DropGrants); build one with NewIndex to explain")
 	}
@@ -73,11 +83,27 @@ func (ix *Index) ExplainPeriod(partnerID, resourceID string, period partnerlink.
 		return nil, err
 	}
 	res, err := partnerlink.ParseScope(resourceID)
-	if err != nil {
-		return nil, err
-	}
-	if res.Kind < partnerlink.ScopeSubscription {
-		return nil, partnerlink.Errorf(partnerlink.EINVALID, "%q is not a resource: expected /subscriptions/{guid}/… (a subscription, resource group or resource id)", resourceID)
+	outside := err != nil || res.Kind < partnerlink.ScopeSubscription
+	switch {
+	case outside && subscriptionID == "":
+		return nil, partnerlink.Errorf(partnerlink.EINVALID,
+			"%q is not a resource under a subscription's path: expected /subscriptions/{guid}/… (a subscription, resource group or resource id), or give its subscription (the usage row's SubAccountId: explain --subscription, or subscription= in the API) for an id outside one, such as a reservation's", resourceID)
+	case outside:
+		sub, err := partnerlink.ParseGUID("subscription", strings.TrimPrefix(strings.ToLower(subscriptionID), "/subscriptions/"))
+		if err != nil {
+			return nil, err
+		}
+		id := strings.TrimSuffix(resourceID, "/")
+		if id == "" || !strings.HasPrefix(id, "/") || strings.ContainsAny(id, " \t\n") {
+			return nil, partnerlink.Errorf(partnerlink.EINVALID, "resource %q is not an ARM resource id: expected /providers/… or /subscriptions/{guid}/…", resourceID)
+		}
+		res = partnerlink.Scope{Kind: partnerlink.ScopeResource, Raw: id, Key: partnerlink.ToLower(id), Subscription: sub}
+	case subscriptionID != "":
+		if sub, err := partnerlink.ParseGUID("subscription", strings.TrimPrefix(strings.ToLower(subscriptionID), "/subscriptions/")); err != nil {
+			return nil, err
+		} else if sub != res.Subscription {
+			return nil, partnerlink.Errorf(partnerlink.EINVALID, "resource %s is in subscription %s, not %s", res.Raw, res.Subscription, sub)
+		}
 	}
 	e := &Explanation{
 		PartnerID:      partnerID,
@@ -108,7 +134,7 @@ func (ix *Index) ExplainPeriod(partnerID, resourceID string, period partnerlink.
 			continue
 		}
 		mine = append(mine, c)
-		if ix.contains(c, sub, res) {
+		if ix.contains(c, sub, res, outside) {
 			containing = append(containing, c)
 		}
 	}
@@ -130,8 +156,10 @@ func (ix *Index) ExplainPeriod(partnerID, resourceID string, period partnerlink.
 }
 
 // contains reports whether chain c's scope contains the resource res of
-// subscription sub (docs/rules.md#scopes).
-func (ix *Index) contains(c Chain, sub *subscription, res partnerlink.Scope) bool {
+// subscription sub (docs/rules.md#scopes). A resource outside its
+// subscription's path is contained by the scopes down to its subscription
+// and by its own id only.
+func (ix *Index) contains(c Chain, sub *subscription, res partnerlink.Scope, outside bool) bool {
 	sc, err := partnerlink.ParseScope(c.Scope)
 	if err != nil || c.ScopeTenantID != sub.tenant {
 		return false
@@ -142,6 +170,9 @@ func (ix *Index) contains(c Chain, sub *subscription, res partnerlink.Scope) boo
 	case partnerlink.ScopeManagementGroup:
 		return slices.Contains(sub.mgs, sc.ManagementGroup)
 	}
+	if outside {
+		return sc.Kind == partnerlink.ScopeSubscription && sc.Subscription == res.Subscription || sc.Key == res.Key
+	}
 	return sc.Contains(res)
 }
 
@@ -151,7 +182,7 @@ func (ix *Index) contains(c Chain, sub *subscription, res partnerlink.Scope) boo
 func (ix *Index) whyNot(partnerID string, sub *subscription, mine, containing []Chain, day partnerlink.Period, when string) string {
 	pp := partnerPeriods(ix.doc)[partnerID]
 	if !pp.Overlaps(day) {
-		return fmt.Sprintf("partner ID %s is not active %s (registered %s): a deleted or inactive partner ID stops every credit", partnerID, when, periodText(pp))
+		return fmt.Sprintf("partner ID %s is not active %s (%s): a deleted or inactive partner ID stops every credit", partnerID, when, ix.registration(partnerID))
 	}
 	if len(containing) > 0 {
 		best, bestN := "", 1<<30
@@ -244,7 +275,7 @@ func (c Chain) failures(day partnerlink.Period, when string) []string {
 		why = append(why, fmt.Sprintf("access is only through CSP delegated principal %s, which never credits anyone: CSP access is attributed through the CSP channel", c.CSPPrincipal))
 	}
 	if !c.PartnerPeriod.Overlaps(day) {
-		why = append(why, fmt.Sprintf("partner ID %s is not active %s (registered %s)", c.PartnerID, when, periodText(c.PartnerPeriod)))
+		why = append(why, fmt.Sprintf("partner ID %s is not active %s (registered, with its global ID for a location ID, %s)", c.PartnerID, when, periodText(c.PartnerPeriod)))
 	}
 	if !c.LinkPeriod.Overlaps(day) {
 		why = append(why, fmt.Sprintf("the link of principal %s in tenant %s was not held %s (linked %s)", c.ObjectID, c.LinkTenantID, when, periodText(c.LinkPeriod)))
@@ -264,10 +295,70 @@ func (c Chain) failures(day partnerlink.Period, when string) []string {
 		why = append(why, fmt.Sprintf("%s was not held %s: %s", c.access(), when, periodText(c.AssignmentPeriod)))
 	}
 	if len(why) == 0 && (c.empty || !c.Period.Overlaps(day)) {
-		// Each part held on the day, but never all at once.
-		why = append(why, fmt.Sprintf("the link, memberships and %s never held at the same time %s (together only %s)", c.access(), when, periodText(c.Period)))
+		// Each part held on the day, but never all at once: the one that
+		// ends first ends before the one that begins last.
+		why = append(why, c.apart(day, when))
 	}
 	return why
+}
+
+// apart says which two parts of the chain, each held on day, never held
+// at the same time on it: the one ending first and the one beginning last.
+func (c Chain) apart(day partnerlink.Period, when string) string {
+	type part struct {
+		name string
+		p    partnerlink.Period
+	}
+	parts := []part{
+		{fmt.Sprintf("partner ID %s (registered, with its global ID for a location ID, %s)", c.PartnerID, periodText(c.PartnerPeriod)), c.PartnerPeriod},
+		{fmt.Sprintf("principal %s (enabled %s)", c.ObjectID, periodText(c.PrincipalPeriod)), c.PrincipalPeriod},
+		{fmt.Sprintf("the link of principal %s in tenant %s (linked %s)", c.ObjectID, c.LinkTenantID, periodText(c.LinkPeriod)), c.LinkPeriod},
+	}
+	for _, m := range c.Memberships {
+		parts = append(parts, part{fmt.Sprintf("%s's membership of group %s (%s)", m.MemberID, m.GroupID, periodText(m.Period)), m.Period},
+			part{fmt.Sprintf("group %s (exists %s)", m.GroupID, periodText(m.GroupPeriod)), m.GroupPeriod})
+	}
+	parts = append(parts, part{fmt.Sprintf("%s (%s)", c.access(), periodText(c.AssignmentPeriod)), c.AssignmentPeriod})
+	ends, begins := -1, -1
+	var end, begin time.Time
+	for i, pt := range parts {
+		q, ok := pt.p.Intersect(day)
+		if !ok {
+			continue
+		}
+		if ends < 0 || q.To.Before(end) {
+			ends, end = i, q.To
+		}
+		if begins < 0 || q.From.After(begin) {
+			begins, begin = i, q.From
+		}
+	}
+	if ends < 0 || begins < 0 || end.After(begin) {
+		return fmt.Sprintf("the link, memberships and %s never held at the same time %s (together only %s)", c.access(), when, periodText(c.Period))
+	}
+	return fmt.Sprintf("%s ends at %s, before %s begins at %s: they never held at the same time %s",
+		parts[ends].name, end.UTC().Format(time.RFC3339), parts[begins].name, begin.UTC().Format(time.RFC3339), when)
+}
+
+// registration says when a partner ID may be credited: its own period and,
+// for a location ID, its global ID's.
+func (ix *Index) registration(partnerID string) string {
+	for _, p := range ix.doc.Partners {
+		if p.PartnerID != partnerID {
+			continue
+		}
+		own := "registered " + periodText(partnerlink.PeriodOf(p.From, p.To))
+		if p.GlobalPartnerID == nil {
+			return own
+		}
+		for _, g := range ix.doc.Partners {
+			if g.PartnerID == *p.GlobalPartnerID {
+				return fmt.Sprintf("%s; its global ID %s registered %s", own, g.PartnerID, periodText(partnerlink.PeriodOf(g.From, g.To)))
+			}
+		}
+		return own
+	}
+	return "not registered"
 }
 
 func (c Chain) access() string {

@@ -96,7 +96,34 @@ func TestExplain(t *testing.T) {
 				return newWorld().link(tC, uA, pA, "", "2026-03-02T12:00").assign(tC, uA, "Owner", app, "2026-03-02T12:00", "")
 			},
 			partner: pA, resource: app, day: "2026-03-02",
-			want: []string{"never held at the same time on 2026-03-02"},
+			want: []string{"the link of principal " + uA + " in tenant " + tC + " (linked until 2026-03-02T12:00:00Z) ends at 2026-03-02T12:00:00Z, before role assignment",
+				"begins at 2026-03-02T12:00:00Z: they never held at the same time on 2026-03-02"},
+		},
+		{
+			// The partner ID's own period is part of the chain: its end,
+			// not the link's, keeps it apart from the role (docs/rules.md#grants).
+			name: "partner ID ends the day before the role begins",
+			world: func() *builder {
+				return newWorld().link(tC, uA, pA, "", "").assign(tC, uA, "Owner", app, "2026-03-02T12:00", "").partnerPeriod(pA, "", "2026-03-02T12:00")
+			},
+			partner: pA, resource: app, day: "2026-03-02",
+			want: []string{"partner ID " + pA + " (registered, with its global ID for a location ID, until 2026-03-02T12:00:00Z) ends at 2026-03-02T12:00:00Z, before role assignment"},
+		},
+		{
+			name: "principal disabled the day the role begins",
+			world: func() *builder {
+				return newWorld().link(tC, uA, pA, "", "").assign(tC, uA, "Owner", app, "2026-03-02T12:00", "").principalPeriod(tC, uA, "", "2026-03-02T12:00")
+			},
+			partner: pA, resource: app, day: "2026-03-02",
+			want: []string{"principal " + uA + " (enabled until 2026-03-02T12:00:00Z) ends at 2026-03-02T12:00:00Z, before role assignment"},
+		},
+		{
+			name: "a location ID whose global ID ended",
+			world: func() *builder {
+				return newWorld().link(tC, uA, pL, "", "").assign(tC, uA, "Owner", app, "", "").partnerPeriod(pG, "", "2026-03-01")
+			},
+			partner: pL, resource: app, day: "2026-03-02",
+			want: []string{"partner ID " + pL + " is not active on 2026-03-02 (registered since always; its global ID " + pG + " registered until 2026-03-01T00:00:00Z)"},
 		},
 		{
 			name: "identity deleted",
@@ -148,6 +175,31 @@ func TestExplainInvalid(t *testing.T) {
 	}
 	if _, err := ix.Explain(pA, "/providers/Microsoft.Management/managementGroups/x", *at("2026-03-02")); err == nil {
 		t.Error("accepted a management group as a resource")
+	}
+}
+
+// docs/rules.md#scopes: a resource id outside its subscription's path (a
+// reservation) is explained with its subscription given, as attribution
+// credits it: the subscription's scopes and those above contain it, a
+// resource group of it does not.
+func TestExplainOutsideTheSubscriptionPath(t *testing.T) {
+	const ro = "/providers/Microsoft.Capacity/reservationOrders/ro1"
+	ix := newWorld().link(tC, uA, pA, "", "").assign(tC, uA, "Owner", "/subscriptions/"+S1, "", "").
+		link(tC, spC, pB, "", "").assign(tC, spC, "Owner", rgWeb, "", "").index(t)
+	day := *at("2026-03-02")
+	if _, err := ix.Explain(pA, ro, day); err == nil || !strings.Contains(err.Error(), "give its subscription") {
+		t.Fatalf("without its subscription: %v", err)
+	}
+	period := partnerlink.Period{From: day, To: day.AddDate(0, 0, 1)}
+	e, err := ix.ExplainIn(pA, S1, ro, period)
+	if err != nil || !e.Credited || !e.IncentiveEligible || e.SubscriptionID != S1 {
+		t.Fatalf("through the subscription's Owner: %+v %v", e, err)
+	}
+	if e, err := ix.ExplainIn(pB, S1, ro, period); err != nil || e.Credited {
+		t.Errorf("a resource group's role reached a reservation: %+v %v", e, err)
+	}
+	if _, err := ix.ExplainIn(pA, S2, app, period); err == nil || !strings.Contains(err.Error(), "is in subscription") {
+		t.Errorf("a resource named with another subscription: %v", err)
 	}
 }
 

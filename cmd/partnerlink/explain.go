@@ -21,7 +21,7 @@ func init() { commands = append(commands, newExplainCmd) }
 // memberships → role assignment or delegation → scope, or the nearest
 // reason why not (docs/rules.md#views-and-credits).
 func newExplainCmd(m *Main) *cobra.Command {
-	var partnerID, resource, day, month, worldPath, output string
+	var partnerID, subscription, resource, day, month, worldPath, output string
 	cmd := &cobra.Command{
 		Use:   "explain --partner P --resource R (--day YYYY-MM-DD | --month YYYY-MM)",
 		Short: "Explain why a partner is or is not credited with a resource's usage",
@@ -45,7 +45,7 @@ nearest reason why not. Reads the data directory's state, or a world document wi
 			if err != nil {
 				return err
 			}
-			e, err := ix.ExplainPeriod(partnerID, resource, period)
+			e, err := ix.ExplainIn(partnerID, subscription, resource, period)
 			if err != nil {
 				return err
 			}
@@ -58,6 +58,7 @@ nearest reason why not. Reads the data directory's state, or a world document wi
 	f := cmd.Flags()
 	f.StringVar(&partnerID, "partner", "", "partner ID")
 	f.StringVar(&resource, "resource", "", "resource id (or a subscription or resource group)")
+	f.StringVar(&subscription, "subscription", "", "the resource's subscription (its usage rows' SubAccountId), needed for a resource id outside a subscription's path such as a reservation's")
 	f.StringVar(&day, "day", "", "the UTC day, YYYY-MM-DD")
 	f.StringVar(&month, "month", "", "a whole month, YYYY-MM (instead of --day)")
 	f.StringVar(&worldPath, "world", "", "explain against this world document instead of the data directory")
