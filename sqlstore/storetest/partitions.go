@@ -103,9 +103,9 @@ func testPartitions(t *testing.T, s Store) {
 		t.Errorf("the abandoned run's error: %q", r.Error)
 	}
 	if res, _ := s.PartitionResults(ctx, old); len(res) != 1 || res[0] != nil {
-		t.Errorf("the abandoned run's results outlived it: %q", res)
+		t.Errorf("the abandoned run's results outlived it: %v", res)
 	}
 	if res, _ := s.PartitionResults(ctx, other); len(res) != 1 || string(res[0]) != "other month" {
-		t.Errorf("another run's results: %q", res)
+		t.Errorf("another run's results: %v", res)
 	}
 }
