@@ -241,6 +241,15 @@ func (h *Handler) tenantAccess(r *http.Request, c partnerlink.Caller, action str
 	return tenant, h.authorizer().Check(r.Context(), c, rootScope, action)
 }
 
+// possessive is name's possessive form: "Contoso's", "Northwind
+// Integrators'".
+func possessive(name string) string {
+	if strings.HasSuffix(name, "s") {
+		return name + "'"
+	}
+	return name + "'s"
+}
+
 // partnerAccess allows callers whose tenant is one of the partner
 // organization's home tenants (the global ID's, for a location ID), and
 // returns every ID of the organization.
@@ -266,7 +275,7 @@ func (h *Handler) partnerAccess(r *http.Request, c partnerlink.Caller) ([]string
 	}
 	if !home {
 		return nil, partnerlink.ARMErrorf(partnerlink.EFORBIDDEN, "AuthorizationFailed",
-			"Only principals of %s's own tenants may see its links.", global.Name)
+			"Only principals of %s own tenants may see its views (links, credits, reports); the token's tenant %s is not one of them.", possessive(global.Name), c.TenantID)
 	}
 	// A guest in the home tenant is someone else's account, invited in:
 	// the organization's credits and links are not its to read
@@ -279,7 +288,7 @@ func (h *Handler) partnerAccess(r *http.Request, c partnerlink.Caller) ([]string
 	}
 	if who != nil && who.Type == partnerlink.PrincipalGuest {
 		return nil, partnerlink.ARMErrorf(partnerlink.EFORBIDDEN, "AuthorizationFailed",
-			"Guests in %s's tenants may not see its views; sign in with an account of the tenant.", global.Name)
+			"Guests in %s tenants may not see its views; sign in with an account of the tenant.", possessive(global.Name))
 	}
 	ids := []string{id}
 	if p.GlobalID == "" {
