@@ -12,7 +12,7 @@ import (
 
 // PutTenant creates or renames a tenant (its webhook is kept).
 func (d *DB) PutTenant(ctx context.Context, t partnerlink.Tenant) error {
-	_, err := d.exec(ctx, `INSERT INTO tenants (tenant_id, name, webhook_url) VALUES ($1, $2, $3)
+	_, err := d.worldExec(ctx, `INSERT INTO tenants (tenant_id, name, webhook_url) VALUES ($1, $2, $3)
 		ON CONFLICT (tenant_id) DO UPDATE SET name = excluded.name`, t.ID, t.Name, t.WebhookURL)
 	if err != nil {
 		return fmt.Errorf("store: put tenant %s: %w", t.ID, err)
@@ -55,7 +55,7 @@ func tenants(ctx context.Context, q queryer) ([]partnerlink.Tenant, error) {
 // that signs them; notifications parked for want of a webhook become due.
 func (d *DB) SetTenantWebhook(ctx context.Context, tenantID, url, secret string) error {
 	tenantID = strings.ToLower(tenantID)
-	return d.inTx(ctx, func(tx *sql.Tx) error {
+	return d.inWorldTx(ctx, func(tx *sql.Tx) error {
 		if err := d.lockOutbox(ctx, tx, tenantID); err != nil {
 			return err
 		}
@@ -87,7 +87,7 @@ const principalColumns = `tenant_id, object_id, type, display_name, sign_in_name
 // at or after the end of a disabled principal's last period, with the same
 // fields, it enables it again; anything else is refused with ECONFLICT.
 func (d *DB) PutPrincipal(ctx context.Context, p partnerlink.Principal) error {
-	return d.inTx(ctx, func(tx *sql.Tx) error {
+	return d.inWorldTx(ctx, func(tx *sql.Tx) error {
 		cur, err := d.principalForUpdate(ctx, tx, p.TenantID, p.ObjectID)
 		if partnerlink.ErrorCode(err) == partnerlink.ENOTFOUND {
 			return putPrincipal(ctx, tx, p, 0)
@@ -109,7 +109,7 @@ func (d *DB) PutPrincipal(ctx context.Context, p partnerlink.Principal) error {
 // when from is before the end of its last period.
 func (d *DB) EnablePrincipal(ctx context.Context, tenantID, objectID string, from time.Time) (*partnerlink.Principal, error) {
 	var out partnerlink.Principal
-	err := d.inTx(ctx, func(tx *sql.Tx) error {
+	err := d.inWorldTx(ctx, func(tx *sql.Tx) error {
 		cur, err := d.principalForUpdate(ctx, tx, tenantID, objectID)
 		if err != nil {
 			return err
@@ -315,7 +315,7 @@ func (d *DB) GuestsOf(ctx context.Context, homeTenantID, homeObjectID string) ([
 
 // AddSecret stores a hashed secret (client secret or password) for a principal.
 func (d *DB) AddSecret(ctx context.Context, tenantID, objectID, hash string) error {
-	return addSecret(ctx, writer{d}, tenantID, objectID, hash, d.now())
+	return addSecret(ctx, worldWriter{d}, tenantID, objectID, hash, d.now())
 }
 
 func addSecret(ctx context.Context, q queryer, tenantID, objectID, hash string, at time.Time) error {
@@ -330,7 +330,7 @@ func addSecret(ctx context.Context, q queryer, tenantID, objectID, hash string, 
 // RemoveSecrets removes every secret of a principal and returns how many
 // there were. Tokens issued before stay valid until they expire.
 func (d *DB) RemoveSecrets(ctx context.Context, tenantID, objectID string) (int64, error) {
-	res, err := d.db.ExecContext(ctx, `DELETE FROM principal_secrets WHERE tenant_id = $1 AND object_id = $2`,
+	res, err := d.worldExec(ctx, `DELETE FROM principal_secrets WHERE tenant_id = $1 AND object_id = $2`,
 		strings.ToLower(tenantID), strings.ToLower(objectID))
 	if err != nil {
 		return 0, fmt.Errorf("store: remove secrets of %s/%s: %w", tenantID, objectID, err)
@@ -361,7 +361,7 @@ const partnerColumns = `partner_id, name, global_partner_id, home_tenant_ids, va
 
 // PutPartner creates or replaces a registry entry.
 func (d *DB) PutPartner(ctx context.Context, p partnerlink.Partner) error {
-	return putPartner(ctx, writer{d}, p)
+	return putPartner(ctx, worldWriter{d}, p)
 }
 
 func putPartner(ctx context.Context, q queryer, p partnerlink.Partner) error {
@@ -436,7 +436,7 @@ func (d *DB) LocationIDs(ctx context.Context, globalID string) ([]string, error)
 
 // AddMembership records a member in a group over a period.
 func (d *DB) AddMembership(ctx context.Context, m partnerlink.GroupMembership) error {
-	return addMembership(ctx, writer{d}, m)
+	return addMembership(ctx, worldWriter{d}, m)
 }
 
 func addMembership(ctx context.Context, q queryer, m partnerlink.GroupMembership) error {

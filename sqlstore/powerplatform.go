@@ -32,7 +32,7 @@ func (d *DB) PutEnvironment(ctx context.Context, e powerplatform.Environment) er
 	if _, err := powerplatform.ParseEnvironmentType(string(e.Type)); err != nil {
 		return err
 	}
-	return d.inTx(ctx, func(tx *sql.Tx) error {
+	return d.inWorldTx(ctx, func(tx *sql.Tx) error {
 		var name string
 		if err := tx.QueryRowContext(ctx, `SELECT name FROM tenants WHERE tenant_id = $1`, tenant).Scan(&name); err != nil {
 			return notFound(err, "tenant %s is not in the directory; add it first", tenant)
@@ -104,7 +104,7 @@ func (d *DB) PutPowerPlatformResource(ctx context.Context, r powerplatform.Resou
 	if _, err := powerplatform.ParseKind(string(r.Kind)); err != nil {
 		return err
 	}
-	return d.inTx(ctx, func(tx *sql.Tx) error {
+	return d.inWorldTx(ctx, func(tx *sql.Tx) error {
 		var envID string
 		err := tx.QueryRowContext(ctx, `SELECT environment_id FROM environments WHERE tenant_id = $1 AND lower(environment_id) = $2`,
 			tenant, strings.ToLower(r.EnvironmentID)).Scan(&envID)
@@ -258,7 +258,7 @@ func (d *DB) ChangeOwnership(ctx context.Context, resourceIDs []string, ev partn
 		return nil, fmt.Errorf("store: an ownership change needs its action and instant")
 	}
 	var out []powerplatform.Component
-	err := d.inTx(ctx, func(tx *sql.Tx) error {
+	err := d.inWorldTx(ctx, func(tx *sql.Tx) error {
 		if err := d.lockResources(ctx, tx, resourceIDs); err != nil {
 			return err
 		}

@@ -13,7 +13,7 @@ import (
 // PutSubscription creates or updates a subscription (its tenant, name and
 // management group).
 func (d *DB) PutSubscription(ctx context.Context, s partnerlink.Subscription) error {
-	_, err := d.exec(ctx, `INSERT INTO subscriptions (subscription_id, tenant_id, name, management_group)
+	_, err := d.worldExec(ctx, `INSERT INTO subscriptions (subscription_id, tenant_id, name, management_group)
 		VALUES ($1, $2, $3, $4) ON CONFLICT (subscription_id) DO UPDATE SET tenant_id = excluded.tenant_id,
 		name = excluded.name, management_group = excluded.management_group`,
 		strings.ToLower(s.SubscriptionID), strings.ToLower(s.TenantID), s.Name, s.ManagementGroup)
@@ -67,7 +67,7 @@ func (d *DB) Subscriptions(ctx context.Context, tenantID string) ([]partnerlink.
 // on PostgreSQL, so that two moves at once cannot close a loop.
 func (d *DB) PutManagementGroup(ctx context.Context, mg partnerlink.ManagementGroup) error {
 	tenant := strings.ToLower(mg.TenantID)
-	return d.inTx(ctx, func(tx *sql.Tx) error {
+	return d.inWorldTx(ctx, func(tx *sql.Tx) error {
 		if err := d.lockExclusive(ctx, tx, "mg/"+tenant); err != nil {
 			return err
 		}
@@ -134,7 +134,7 @@ func (d *DB) ManagementGroups(ctx context.Context, tenantID string) ([]partnerli
 // PutResourceGroup creates a resource group; an existing one (any casing)
 // keeps its name and gets the new location.
 func (d *DB) PutResourceGroup(ctx context.Context, rg partnerlink.ResourceGroup) (created bool, err error) {
-	res, err := d.exec(ctx, `INSERT INTO resource_groups (subscription_id, name, name_key, location)
+	res, err := d.worldExec(ctx, `INSERT INTO resource_groups (subscription_id, name, name_key, location)
 		VALUES ($1, $2, $3, $4) ON CONFLICT (subscription_id, name_key) DO NOTHING`,
 		strings.ToLower(rg.SubscriptionID), rg.Name, strings.ToLower(rg.Name), rg.Location)
 	if err != nil {
@@ -143,7 +143,7 @@ func (d *DB) PutResourceGroup(ctx context.Context, rg partnerlink.ResourceGroup)
 	if n, _ := res.RowsAffected(); n == 1 {
 		return true, nil
 	}
-	_, err = d.exec(ctx, `UPDATE resource_groups SET location = $3 WHERE subscription_id = $1 AND name_key = $2`,
+	_, err = d.worldExec(ctx, `UPDATE resource_groups SET location = $3 WHERE subscription_id = $1 AND name_key = $2`,
 		strings.ToLower(rg.SubscriptionID), strings.ToLower(rg.Name), rg.Location)
 	return false, err
 }
@@ -185,7 +185,7 @@ func (d *DB) PutRoleDefinition(ctx context.Context, rd partnerlink.RoleDefinitio
 	if tenant == "" {
 		return partnerlink.Errorf(partnerlink.EINVALID, "role definition %s (%q) names no tenant; a custom role belongs to one tenant", rd.ID, rd.Name)
 	}
-	return d.inTx(ctx, func(tx *sql.Tx) error {
+	return d.inWorldTx(ctx, func(tx *sql.Tx) error {
 		if err := d.lockExclusive(ctx, tx, "rd/"+tenant); err != nil {
 			return err
 		}
@@ -307,7 +307,7 @@ func likePrefix(s string) string {
 func (d *DB) CreateRoleAssignment(ctx context.Context, ra partnerlink.RoleAssignment, actor string,
 	decide func(sameID, sameGrant []partnerlink.RoleAssignment) (create bool, err error)) (bool, error) {
 	created := false
-	err := d.inTx(ctx, func(tx *sql.Tx) error {
+	err := d.inWorldTx(ctx, func(tx *sql.Tx) error {
 		if d.dialect == Postgres {
 			if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, "ra/"+ra.TenantID); err != nil {
 				return err
@@ -356,7 +356,7 @@ func currentAssignments(ctx context.Context, q queryer, where string, args ...an
 // id at instant at; ENOTFOUND when none is in force.
 func (d *DB) EndRoleAssignment(ctx context.Context, tenantID, id string, at time.Time, actor string) (*partnerlink.RoleAssignment, error) {
 	var ended *partnerlink.RoleAssignment
-	err := d.inTx(ctx, func(tx *sql.Tx) error {
+	err := d.inWorldTx(ctx, func(tx *sql.Tx) error {
 		cur, err := currentAssignments(ctx, tx, `tenant_id = $1 AND id = $2`, strings.ToLower(tenantID), strings.ToLower(id))
 		if err != nil {
 			return err
@@ -378,7 +378,7 @@ func (d *DB) EndRoleAssignment(ctx context.Context, tenantID, id string, at time
 
 // PutDelegation opens a Lighthouse delegation period.
 func (d *DB) PutDelegation(ctx context.Context, dl partnerlink.Delegation) error {
-	_, err := d.exec(ctx, `INSERT INTO delegations (id, customer_tenant_id, managing_tenant_id, scope,
+	_, err := d.worldExec(ctx, `INSERT INTO delegations (id, customer_tenant_id, managing_tenant_id, scope,
 		principal_id, role_definition, valid_from, valid_to) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
 		strings.ToLower(dl.ID), strings.ToLower(dl.CustomerTenantID), strings.ToLower(dl.ManagingTenantID), dl.Scope,
 		strings.ToLower(dl.PrincipalID), dl.RoleDefinition, nanos(dl.Period.From), nanos(dl.Period.To))
@@ -390,7 +390,7 @@ func (d *DB) PutDelegation(ctx context.Context, dl partnerlink.Delegation) error
 
 // EndDelegation closes a delegation in force; ENOTFOUND when none.
 func (d *DB) EndDelegation(ctx context.Context, customerTenantID, id string, at time.Time) error {
-	res, err := d.exec(ctx, `UPDATE delegations SET valid_to = $3 WHERE customer_tenant_id = $1 AND id = $2
+	res, err := d.worldExec(ctx, `UPDATE delegations SET valid_to = $3 WHERE customer_tenant_id = $1 AND id = $2
 		AND valid_to IS NULL`, strings.ToLower(customerTenantID), strings.ToLower(id), at.UnixNano())
 	if err != nil {
 		return fmt.Errorf("store: end delegation: %w", err)

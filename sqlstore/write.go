@@ -124,9 +124,54 @@ func (d *DB) exec(ctx context.Context, query string, args ...any) (sql.Result, e
 	return d.db.ExecContext(ctx, query, args...)
 }
 
+// inWorldTx is inTx for a change to the world's tables (worldTables): on
+// PostgreSQL it holds the world lock shared, as link changes do, so that a
+// world rewritten in place (UpdateWorld, holding it exclusive) neither
+// loses nor undoes it. SQLite has one writer at a time already.
+func (d *DB) inWorldTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	return d.inTx(ctx, func(tx *sql.Tx) error {
+		if d.dialect == Postgres {
+			if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock_shared(hashtextextended($1, 0))`, worldLockKey); err != nil {
+				return fmt.Errorf("store: lock %s shared: %w", worldLockKey, err)
+			}
+		}
+		return fn(tx)
+	})
+}
+
+// worldExec is exec for one statement that changes the world's tables,
+// under the world lock shared as inWorldTx.
+func (d *DB) worldExec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if d.dialect != Postgres {
+		return d.exec(ctx, query, args...)
+	}
+	var res sql.Result
+	err := d.inWorldTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		res, err = tx.ExecContext(ctx, query, args...)
+		return err
+	})
+	return res, err
+}
+
 // writer lends d's exec to helpers that take a queryer, for their writes
 // outside a transaction. Its reads go straight to the pool.
 type writer struct{ *DB }
+
+// worldWriter is writer for writes to the world's tables (worldExec).
+type worldWriter struct{ *DB }
+
+func (w worldWriter) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return w.worldExec(ctx, query, args...)
+}
+
+func (w worldWriter) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return w.db.QueryContext(ctx, query, args...)
+}
+
+func (w worldWriter) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	return w.db.QueryRowContext(ctx, query, args...)
+}
 
 func (w writer) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	return w.exec(ctx, query, args...)

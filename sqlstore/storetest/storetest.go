@@ -943,13 +943,19 @@ func testUpdateWorldKeepsLinks(t *testing.T, s Store) {
 	_, _, err := s.ChangeLink(ctx, TenantA, UserA, t0.Add(time.Hour), actor, link(Location))
 	must(t, err)
 	hash := func(secret string) (string, error) { return "hashed:" + secret, nil }
-	changed := make(chan error, 1)
+	changed, added := make(chan error, 1), make(chan error, 1)
+	const newcomer = "c0ffee00-0000-4000-8000-0000000000ee"
 	err = s.UpdateWorld(ctx, func(doc *world.Document) (bool, error) {
-		// A link change from elsewhere, started while the update holds the
-		// world: it must wait for it, not be overwritten by it.
+		// A link change and a new principal from elsewhere, started while
+		// the update holds the world: they must wait for it, not be
+		// overwritten by it.
 		go func() {
 			_, _, err := s.ChangeLink(ctx, TenantA, UserA, t0.Add(2*time.Hour), actor, link(Global))
 			changed <- err
+		}()
+		go func() {
+			added <- s.PutPrincipal(ctx, partnerlink.Principal{TenantID: TenantA, ObjectID: newcomer, Type: partnerlink.PrincipalUser,
+				DisplayName: "newcomer@wideworld.example"})
 		}()
 		time.Sleep(100 * time.Millisecond)
 		doc.RoleAssignments = append(doc.RoleAssignments, world.RoleAssignment{TenantID: TenantA,
@@ -959,6 +965,10 @@ func testUpdateWorldKeepsLinks(t *testing.T, s Store) {
 	}, hash)
 	must(t, err)
 	must(t, <-changed)
+	must(t, <-added)
+	if _, err := s.Principal(ctx, TenantA, newcomer); err != nil {
+		t.Errorf("the principal added during the update is gone: %v", err)
+	}
 	cur, err := s.CurrentLink(ctx, TenantA, UserA)
 	must(t, err)
 	if cur.PartnerID != Global || cur.Version != 2 {
