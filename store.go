@@ -91,7 +91,9 @@ type Notification struct {
 
 // OutboxStore hands out due notifications and records delivery attempts.
 type OutboxStore interface {
-	DueNotifications(ctx context.Context, now time.Time, limit int) ([]Notification, error)
+	// DueNotifications lists the notifications due at now, oldest first,
+	// but those of the tenants in except.
+	DueNotifications(ctx context.Context, now time.Time, limit int, except ...string) ([]Notification, error)
 	MarkDelivered(ctx context.Context, id int64, at time.Time) error
 	MarkAttemptFailed(ctx context.Context, id int64, at, next time.Time, reason string, giveUp bool) error
 	// Park sets aside the tenant's undelivered notifications, without

@@ -7,6 +7,7 @@ package notify
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -16,6 +17,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -49,6 +51,10 @@ type Deliverer struct {
 	// only its own notifications.
 	mu   sync.Mutex
 	busy map[string]bool
+	// held holds a tenant whose delivery failed until the failed
+	// notification's next attempt: one queued meanwhile is due at once and
+	// would go before it.
+	held map[string]time.Time
 	wg   sync.WaitGroup // the tenants' deliveries under way
 }
 
@@ -115,7 +121,27 @@ func (r *round) err() error {
 // timeout a round and its later notifications are not sent before it.
 func (d *Deliverer) start(ctx context.Context, r *round) (*sync.WaitGroup, error) {
 	started := &sync.WaitGroup{}
-	due, err := d.Store.DueNotifications(ctx, d.Now(), 100)
+	now := d.Now()
+	// Tenants being sent to, or held after a failure, are left out of the
+	// read: a backlog of one does not fill it.
+	d.mu.Lock()
+	if d.busy == nil {
+		d.busy, d.held = map[string]bool{}, map[string]time.Time{}
+	}
+	var except []string
+	for t := range d.busy {
+		except = append(except, t)
+	}
+	for t, until := range d.held {
+		if now.Before(until) {
+			except = append(except, t)
+		} else {
+			delete(d.held, t)
+		}
+	}
+	d.mu.Unlock()
+	slices.Sort(except)
+	due, err := d.Store.DueNotifications(ctx, now, 100, except...)
 	if err != nil {
 		return started, err
 	}
@@ -127,10 +153,12 @@ func (d *Deliverer) start(ctx context.Context, r *round) (*sync.WaitGroup, error
 		}
 		byTenant[n.TenantID] = append(byTenant[n.TenantID], n)
 	}
-	d.mu.Lock()
-	if d.busy == nil {
-		d.busy = map[string]bool{}
+	for _, ns := range byTenant {
+		// In the order of their events: a retried one goes before those
+		// queued after it.
+		slices.SortFunc(ns, func(a, b partnerlink.Notification) int { return cmp.Compare(a.ID, b.ID) })
 	}
+	d.mu.Lock()
 	var mine []string
 	for _, t := range tenants {
 		if !d.busy[t] && len(d.busy) < maxConcurrentTenants {
@@ -210,7 +238,14 @@ func (d *Deliverer) deliver(ctx context.Context, n partnerlink.Notification) (bo
 		if giveUp {
 			return false, nil
 		}
-		// The tenant's later notifications wait for this one's next attempt.
+		// The tenant's later notifications wait for this one's next
+		// attempt, those queued later too (held).
+		d.mu.Lock()
+		if d.held == nil {
+			d.held = map[string]time.Time{}
+		}
+		d.held[n.TenantID] = next
+		d.mu.Unlock()
 		return false, d.Store.Postpone(ctx, n.TenantID, next)
 	}
 	return true, d.Store.MarkDelivered(ctx, n.ID, now)

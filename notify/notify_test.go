@@ -341,3 +341,111 @@ func TestFailedAttemptHoldsTheLaterOnes(t *testing.T) {
 		t.Errorf("events sent %v; want the first twice, then the second", events)
 	}
 }
+
+// A tenant's backlog on a slow webhook does not keep other tenants'
+// notifications from being read: a round leaves out the tenants being
+// sent to (docs/operations.md, "Notification delivery").
+func TestBacklogHoldsUpOnlyItsTenant(t *testing.T) {
+	db := seededStore(t, filepath.Join(t.TempDir(), "pl.db"))
+	ctx := context.Background()
+	release := make(chan struct{})
+	var fast atomic.Int32
+	hook := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/slow" {
+			<-release
+		} else {
+			fast.Add(1)
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer hook.Close()
+	defer close(release)
+	if err := db.PutPrincipal(ctx, partnerlink.Principal{TenantID: st.TenantB, ObjectID: st.UserA, Type: partnerlink.PrincipalUser,
+		DisplayName: "kari@tailspin.example"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SetTenantWebhook(ctx, st.TenantA, hook.URL+"/slow", "slow-webhook-signing-secret"); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SetTenantWebhook(ctx, st.TenantB, hook.URL+"/fast", "fast-webhook-signing-secret"); err != nil {
+		t.Fatal(err)
+	}
+	// 120 notifications of tenant A, more than a round reads, then B's one.
+	svc := linking.New(db)
+	at := time.Now().Add(-time.Hour)
+	caller := partnerlink.Caller{TenantID: st.TenantA, ObjectID: st.UserA}
+	for i := range 120 {
+		svc.Now = func() time.Time { return at.Add(time.Duration(i) * time.Second) }
+		var err error
+		if i%2 == 0 {
+			_, err = svc.Link(ctx, caller, st.Location)
+		} else {
+			err = svc.Unlink(ctx, caller, st.Location)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	linkAt(t, db, st.TenantB, time.Now().Add(-time.Minute))
+	d := localDeliverer(t, db, hook)
+	runCtx, cancel := context.WithCancel(ctx)
+	ran := make(chan struct{})
+	go func() { d.Run(runCtx, 10*time.Millisecond); close(ran) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for fast.Load() == 0 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if fast.Load() != 1 {
+		t.Errorf("tenant B's notification waited for tenant A's backlog: %d deliveries", fast.Load())
+	}
+	release <- struct{}{}
+	cancel()
+	<-ran
+}
+
+// A notification queued while the tenant's webhook is failing waits for
+// the failed one's retry and goes after it.
+func TestQueuedAfterAFailureGoesAfterIt(t *testing.T) {
+	db := seededStore(t, filepath.Join(t.TempDir(), "pl.db"))
+	ctx := context.Background()
+	var events []int64
+	var calls atomic.Int32
+	hook := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var n partnerlink.LinkNotification
+		json.NewDecoder(r.Body).Decode(&n)
+		events = append(events, n.EventID)
+		if calls.Add(1) == 1 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer hook.Close()
+	if err := db.SetTenantWebhook(ctx, st.TenantA, hook.URL, "failing-webhook-signing-secret"); err != nil {
+		t.Fatal(err)
+	}
+	clock := time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
+	linkAt(t, db, st.TenantA, clock)
+	d := localDeliverer(t, db, hook)
+	d.Now = func() time.Time { return clock.Add(time.Second) }
+	if n, err := d.DeliverDue(ctx); err != nil || n != 0 {
+		t.Fatalf("the failing round: %d %v", n, err)
+	}
+	// Queued after the failure, before its retry.
+	svc := linking.New(db)
+	svc.Now = func() time.Time { return clock.Add(2 * time.Second) }
+	if err := svc.Unlink(ctx, partnerlink.Caller{TenantID: st.TenantA, ObjectID: st.UserA}, st.Location); err != nil {
+		t.Fatal(err)
+	}
+	d.Now = func() time.Time { return clock.Add(3 * time.Second) }
+	if n, err := d.DeliverDue(ctx); err != nil || n != 0 || calls.Load() != 1 {
+		t.Fatalf("before the retry: %d delivered, %d requests, %v; want none", n, calls.Load(), err)
+	}
+	d.Now = func() time.Time { return clock.Add(10 * time.Second) }
+	if n, err := d.DeliverDue(ctx); err != nil || n != 2 {
+		t.Fatalf("at the retry: %d delivered, %v; want both", n, err)
+	}
+	if len(events) != 3 || events[0] != events[1] || events[2] <= events[1] {
+		t.Errorf("events sent %v; want the failed one again, then the later one", events)
+	}
+}

@@ -43,11 +43,19 @@ func scanNotifications(rows *sql.Rows, err error) ([]partnerlink.Notification, e
 }
 
 // DueNotifications returns undelivered notifications whose next attempt is
-// due, oldest first.
-func (d *DB) DueNotifications(ctx context.Context, now time.Time, n int) ([]partnerlink.Notification, error) {
-	return scanNotifications(d.db.QueryContext(ctx, `SELECT `+notificationColumns+` FROM outbox
-		WHERE delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $1 ORDER BY next_attempt_at, event_id`+limit(n),
-		now.UnixNano()))
+// due, oldest first, leaving out those of the tenants in except.
+func (d *DB) DueNotifications(ctx context.Context, now time.Time, n int, except ...string) ([]partnerlink.Notification, error) {
+	q := `SELECT ` + notificationColumns + ` FROM outbox WHERE delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $1`
+	args := []any{now.UnixNano()}
+	if len(except) > 0 {
+		marks := make([]string, len(except))
+		for i, t := range except {
+			args = append(args, strings.ToLower(t))
+			marks[i] = fmt.Sprintf("$%d", len(args))
+		}
+		q += ` AND tenant_id NOT IN (` + strings.Join(marks, ", ") + `)`
+	}
+	return scanNotifications(d.db.QueryContext(ctx, q+` ORDER BY next_attempt_at, event_id`+limit(n), args...))
 }
 
 // MarkDelivered records a successful delivery.
