@@ -5,7 +5,6 @@ import (
 	"math"
 	"net/http"
 	"net/netip"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -53,9 +52,10 @@ type throttle struct {
 	mu        sync.Mutex
 	entries   map[string]*throttleEntry
 	lastPrune time.Time
-	// familiar holds, under a "pip:" key, the last success of a principal
-	// from an address.
-	familiar map[string]time.Time
+	// familiar holds, per principal (an "acct:" key), the addresses it
+	// signed in from and when last: at most maxFamiliarPerPrincipal each,
+	// so that one account's sign-ins cannot push out another's.
+	familiar map[string]*familiarSet
 	// failures and throttled count attempts by kind, for /metrics.
 	failures, throttled map[string]*atomic.Int64
 }
@@ -90,7 +90,7 @@ func newThrottle(cfg ThrottleConfig) *throttle {
 	if cfg.Familiar <= 0 {
 		cfg.Familiar = 30 * 24 * time.Hour
 	}
-	t := &throttle{cfg: cfg, entries: map[string]*throttleEntry{}, familiar: map[string]time.Time{},
+	t := &throttle{cfg: cfg, entries: map[string]*throttleEntry{}, familiar: map[string]*familiarSet{},
 		failures: map[string]*atomic.Int64{}, throttled: map[string]*atomic.Int64{}}
 	for _, k := range []string{SignInPassword, SignInClientSecret} {
 		t.failures[k], t.throttled[k] = new(atomic.Int64), new(atomic.Int64)
@@ -230,36 +230,60 @@ func (t *throttle) end(k signInKeys, outcome int) {
 	}
 }
 
+// familiarSet is a principal's familiar addresses ("ip:" keys) with the
+// instant of the last sign-in from each, and the latest of them.
+type familiarSet struct {
+	addrs map[string]time.Time
+	last  time.Time
+}
+
+// maxFamiliarPerPrincipal bounds a principal's familiar addresses: a
+// person's few places of work; the oldest goes first.
+const maxFamiliarPerPrincipal = 8
+
 // isFamiliar reports whether the attempt's principal signed in from its
 // address within the Familiar period.
 func (t *throttle) isFamiliar(k signInKeys, now time.Time) bool {
-	at, ok := t.familiar[k.pip]
+	set := t.familiar[k.account]
+	if set == nil {
+		return false
+	}
+	at, ok := set.addrs[k.ip]
 	return ok && now.Sub(at) <= t.cfg.Familiar
 }
 
-// markFamiliar notes a success of the principal from the address at at. When
-// the table is full, the stale are dropped first, then the oldest half.
+// markFamiliar notes a success of the principal from the address at at.
+// When MaxEntries principals are kept, the one whose last sign-in is the
+// oldest goes: only as many accounts as that, signing in, can push out
+// another account's addresses.
 func (t *throttle) markFamiliar(k signInKeys, at time.Time) {
-	if _, ok := t.familiar[k.pip]; !ok && len(t.familiar) >= t.cfg.MaxEntries {
-		var times []time.Time
-		for key, seen := range t.familiar {
-			if at.Sub(seen) > t.cfg.Familiar {
-				delete(t.familiar, key)
-			} else {
-				times = append(times, seen)
-			}
-		}
+	set := t.familiar[k.account]
+	if set == nil {
 		if len(t.familiar) >= t.cfg.MaxEntries {
-			slices.SortFunc(times, time.Time.Compare)
-			cut := times[len(times)/2]
-			for key, seen := range t.familiar {
-				if seen.Before(cut) {
-					delete(t.familiar, key)
+			var oldest string
+			var when time.Time
+			for key, s := range t.familiar {
+				if oldest == "" || s.last.Before(when) {
+					oldest, when = key, s.last
 				}
 			}
+			delete(t.familiar, oldest)
 		}
+		set = &familiarSet{addrs: map[string]time.Time{}}
+		t.familiar[k.account] = set
 	}
-	t.familiar[k.pip] = at
+	if _, ok := set.addrs[k.ip]; !ok && len(set.addrs) >= maxFamiliarPerPrincipal {
+		var oldest string
+		var when time.Time
+		for ip, seen := range set.addrs {
+			if oldest == "" || seen.Before(when) {
+				oldest, when = ip, seen
+			}
+		}
+		delete(set.addrs, oldest)
+	}
+	set.addrs[k.ip] = at
+	set.last = at
 }
 
 // prune drops the entries that are forgotten and, when the map is still

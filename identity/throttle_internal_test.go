@@ -173,3 +173,24 @@ func TestThrottleFamiliarAddress(t *testing.T) {
 		t.Fatal("an address last used 31 days ago is still familiar")
 	}
 }
+
+// One account signing in from many addresses keeps a few of them, and
+// cannot push out another account's familiar address (docs/operations.md,
+// "Sign-in throttling").
+func TestThrottleFamiliarAddressesPerAccount(t *testing.T) {
+	th := newThrottle(ThrottleConfig{MaxEntries: 10})
+	victim := newSignInKeys(SignInPassword, "ana@fabrikam.example", "192.0.2.7")
+	th.begin(victim, throttleNow)
+	th.end(victim, attemptSucceeded)
+	for i := range 1000 {
+		k := newSignInKeys(SignInPassword, "mallory@example.com", "198.51."+strconv.Itoa(i/250)+"."+strconv.Itoa(i%250))
+		th.begin(k, throttleNow.Add(time.Duration(i)*time.Millisecond))
+		th.end(k, attemptSucceeded)
+	}
+	if !th.isFamiliar(victim, throttleNow.Add(time.Minute)) {
+		t.Error("another account's sign-ins pushed out the victim's familiar address")
+	}
+	if n := len(th.familiar[newSignInKeys(SignInPassword, "mallory@example.com", "").account].addrs); n != maxFamiliarPerPrincipal {
+		t.Errorf("one account keeps %d familiar addresses, want %d", n, maxFamiliarPerPrincipal)
+	}
+}
