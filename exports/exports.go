@@ -310,7 +310,11 @@ func (s *Source) readManifest(ctx context.Context, key string, size int64) (*Run
 		name = path.Dir(path.Dir(path.Dir(key)))
 	}
 	period := m.RunInfo.StartDate + "/" + m.RunInfo.EndDate
-	r.Export = s.root + "/" + exportFolder(key) + "#" + strings.ToLower(m.ExportConfig.ResourceID) + "#" + name + "#" + period
+	place := s.root
+	if folder := exportFolder(key); folder != "" && folder != "." {
+		place = strings.TrimSuffix(place, "/") + "/" + folder
+	}
+	r.Export = place + "#" + strings.ToLower(m.ExportConfig.ResourceID) + "#" + name + "#" + period
 	r.FormerExport = s.URL + "#" + name + "#" + period
 	return r, nil
 }

@@ -246,6 +246,15 @@ func TestExportsApartAndSpelledAlike(t *testing.T) {
 	if rows, _ := f.novemberRows(t); rows != 19 {
 		t.Errorf("after scope A's third run, through a narrower prefix: %d rows, want 7+3+4+5 = 19", rows)
 	}
+	// The export's own folder as the source: the same export.
+	writeRunAt(t, f.root, "scope-a/focus-daily", "focus-daily", "", "a4", "2026-11-13T03:00:00Z",
+		part{name: "p.csv", data: []byte(usageCSV(8, "7")), rows: 8})
+	if _, err := f.importFrom(t, "file://"+f.root+"/scope-a/focus-daily"); err != nil {
+		t.Fatal(err)
+	}
+	if rows, _ := f.novemberRows(t); rows != 20 {
+		t.Errorf("after scope A's fourth run, through the export's own folder: %d rows, want 8+3+4+5 = 20", rows)
+	}
 }
 
 // Runs recorded by a release that named an export by the source URL as

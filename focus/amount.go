@@ -1,6 +1,7 @@
 package focus
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -182,6 +183,25 @@ func (a *Amount) parseSlowExp(b []byte, coef uint64, neg bool, scale, i int) err
 }
 
 func (a *Amount) parseSlow(b []byte) error {
+	// Zeros that end the digits after the point add nothing: dropped from
+	// the text, they are no part of the coefficient setBig bounds
+	// (docs/rules.md#amounts: "0.1000…0" with any number of zeros).
+	if i := bytes.IndexByte(b, '.'); i >= 0 {
+		end := len(b)
+		if e := bytes.IndexAny(b, "eE"); e > i {
+			end = e
+		}
+		j := end
+		for j > i+1 && b[j-1] == '0' {
+			j--
+		}
+		if j == i+1 {
+			j = i // "5.000" is "5"
+		}
+		if j < end {
+			b = append(append([]byte{}, b[:j]...), b[end:]...)
+		}
+	}
 	d, _, err := apd.NewFromString(string(b))
 	if err != nil || d.Form != apd.Finite {
 		return errAmount

@@ -37,6 +37,9 @@ func TestAmountParseAndFormat(t *testing.T) {
 		{"0." + strings.Repeat("0", 59) + "1" + strings.Repeat("0", 200), "0." + strings.Repeat("0", 59) + "1"},
 		{"0E-99999", "0"},
 		{"0." + strings.Repeat("0", 500), "0"},
+		{"0.1" + strings.Repeat("0", 5000), "0.1"},
+		{"12.5" + strings.Repeat("0", 600) + "E-3", "0.0125"},
+		{"7." + strings.Repeat("0", 450), "7"},
 	}
 	for _, c := range cases {
 		a, err := ParseAmount([]byte(c.in))

@@ -169,11 +169,11 @@ func (d *DB) AbandonPartitionRuns(ctx context.Context, kind, month string, befor
 			return fmt.Errorf("store: abandon partitioned runs: %w", err)
 		}
 		n, _ = res.RowsAffected()
-		// Their partitions' results are kept only until a run ends, as
-		// FinishPartitionRun lets go of them.
+		// Partitions' results are kept only until their run ends, as
+		// FinishPartitionRun lets go of them: so for the runs abandoned
+		// now, and those a release before this rule abandoned.
 		if _, err := tx.ExecContext(ctx, `UPDATE run_partitions SET result = NULL WHERE result IS NOT NULL AND run_id IN
-			(SELECT id FROM partition_runs WHERE kind = $1 AND month = $2 AND state = $3 AND finished_at = $4)`,
-			kind, month, partnerlink.RunFailed, at.UnixNano()); err != nil {
+			(SELECT id FROM partition_runs WHERE state <> $1)`, partnerlink.RunRunning); err != nil {
 			return fmt.Errorf("store: let go of abandoned runs' results: %w", err)
 		}
 		return nil
