@@ -241,15 +241,14 @@ func TestUnsignedWebhookWaits(t *testing.T) {
 	}
 }
 
-// One tenant's slow webhook holds up only its own notifications: while it
-// is being sent to, the deliverer goes on sending other tenants' (docs/operations.md,
-// "Notification delivery").
-func TestSlowWebhookHoldsUpOnlyItsTenant(t *testing.T) {
-	db := seededStore(t, filepath.Join(t.TempDir(), "pl.db"))
+// slowAndFast gives tenant A a webhook that answers only when release is
+// sent to, and tenant B (with a user of its own) one that answers at once;
+// they count their requests.
+func slowAndFast(t *testing.T, db *sqlstore.DB) (hook *httptest.Server, slow, fast *atomic.Int32, release chan struct{}) {
+	t.Helper()
 	ctx := context.Background()
-	release := make(chan struct{})
-	var fast, slow atomic.Int32
-	hook := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	release, slow, fast = make(chan struct{}), new(atomic.Int32), new(atomic.Int32)
+	hook = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/slow" {
 			slow.Add(1)
 			<-release
@@ -258,19 +257,28 @@ func TestSlowWebhookHoldsUpOnlyItsTenant(t *testing.T) {
 		}
 		w.WriteHeader(http.StatusNoContent)
 	}))
-	defer hook.Close()
-	defer close(release)
-	if err := db.PutPrincipal(ctx, partnerlink.Principal{TenantID: st.TenantB, ObjectID: st.UserA, Type: partnerlink.PrincipalUser,
-		DisplayName: "kari@tailspin.example"}); err != nil {
-		t.Fatal(err)
-	}
-	must := func(err error) {
+	t.Cleanup(hook.Close)
+	t.Cleanup(func() { close(release) }) // before the server closes: cleanups run last first
+	for _, err := range []error{
+		db.PutPrincipal(ctx, partnerlink.Principal{TenantID: st.TenantB, ObjectID: st.UserA, Type: partnerlink.PrincipalUser,
+			DisplayName: "kari@tailspin.example"}),
+		db.SetTenantWebhook(ctx, st.TenantA, hook.URL+"/slow", "slow-webhook-signing-secret"),
+		db.SetTenantWebhook(ctx, st.TenantB, hook.URL+"/fast", "fast-webhook-signing-secret"),
+	} {
 		if err != nil {
 			t.Fatal(err)
 		}
 	}
-	must(db.SetTenantWebhook(ctx, st.TenantA, hook.URL+"/slow", "slow-webhook-signing-secret"))
-	must(db.SetTenantWebhook(ctx, st.TenantB, hook.URL+"/fast", "fast-webhook-signing-secret"))
+	return hook, slow, fast, release
+}
+
+// One tenant's slow webhook holds up only its own notifications: while it
+// is being sent to, the deliverer goes on sending other tenants' (docs/operations.md,
+// "Notification delivery").
+func TestSlowWebhookHoldsUpOnlyItsTenant(t *testing.T) {
+	db := seededStore(t, filepath.Join(t.TempDir(), "pl.db"))
+	ctx := context.Background()
+	hook, slow, fast, release := slowAndFast(t, db)
 	now := time.Now()
 	linkAt(t, db, st.TenantA, now.Add(-time.Second)) // the slow tenant's comes first
 	d := localDeliverer(t, db, hook)
@@ -297,27 +305,34 @@ func TestSlowWebhookHoldsUpOnlyItsTenant(t *testing.T) {
 	<-ran
 }
 
-// After a failed attempt a tenant's later notifications wait with the
-// failed one: a failing webhook gets one request a round, in order.
-func TestFailedAttemptHoldsTheLaterOnes(t *testing.T) {
-	db := seededStore(t, filepath.Join(t.TempDir(), "pl.db"))
-	ctx := context.Background()
-	var calls atomic.Int32
-	var events []int64
+// failsOnce is tenant A's webhook: it answers 503 to its first request and
+// 204 after, noting each request's event and counting them.
+func failsOnce(t *testing.T, db *sqlstore.DB) (*httptest.Server, *atomic.Int32, *[]int64) {
+	t.Helper()
+	calls, events := new(atomic.Int32), new([]int64)
 	hook := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var n partnerlink.LinkNotification
 		json.NewDecoder(r.Body).Decode(&n)
-		events = append(events, n.EventID)
+		*events = append(*events, n.EventID)
 		if calls.Add(1) == 1 {
 			w.WriteHeader(http.StatusServiceUnavailable)
 			return
 		}
 		w.WriteHeader(http.StatusNoContent)
 	}))
-	defer hook.Close()
-	if err := db.SetTenantWebhook(ctx, st.TenantA, hook.URL, "failing-webhook-signing-secret"); err != nil {
+	t.Cleanup(hook.Close)
+	if err := db.SetTenantWebhook(context.Background(), st.TenantA, hook.URL, "failing-webhook-signing-secret"); err != nil {
 		t.Fatal(err)
 	}
+	return hook, calls, events
+}
+
+// After a failed attempt a tenant's later notifications wait with the
+// failed one: a failing webhook gets one request a round, in order.
+func TestFailedAttemptHoldsTheLaterOnes(t *testing.T) {
+	db := seededStore(t, filepath.Join(t.TempDir(), "pl.db"))
+	ctx := context.Background()
+	hook, calls, events := failsOnce(t, db)
 	clock := time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
 	linkAt(t, db, st.TenantA, clock)
 	svc := linking.New(db)
@@ -337,8 +352,8 @@ func TestFailedAttemptHoldsTheLaterOnes(t *testing.T) {
 	if n, err := d.DeliverDue(ctx); err != nil || n != 2 || calls.Load() != 3 {
 		t.Fatalf("after the backoff: %d delivered, %d requests, %v; want both", n, calls.Load(), err)
 	}
-	if len(events) != 3 || events[0] != events[1] || events[2] <= events[1] {
-		t.Errorf("events sent %v; want the first twice, then the second", events)
+	if got := *events; len(got) != 3 || got[0] != got[1] || got[2] <= got[1] {
+		t.Errorf("events sent %v; want the first twice, then the second", got)
 	}
 }
 
@@ -348,28 +363,7 @@ func TestFailedAttemptHoldsTheLaterOnes(t *testing.T) {
 func TestBacklogHoldsUpOnlyItsTenant(t *testing.T) {
 	db := seededStore(t, filepath.Join(t.TempDir(), "pl.db"))
 	ctx := context.Background()
-	release := make(chan struct{})
-	var fast atomic.Int32
-	hook := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/slow" {
-			<-release
-		} else {
-			fast.Add(1)
-		}
-		w.WriteHeader(http.StatusNoContent)
-	}))
-	defer hook.Close()
-	defer close(release)
-	if err := db.PutPrincipal(ctx, partnerlink.Principal{TenantID: st.TenantB, ObjectID: st.UserA, Type: partnerlink.PrincipalUser,
-		DisplayName: "kari@tailspin.example"}); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.SetTenantWebhook(ctx, st.TenantA, hook.URL+"/slow", "slow-webhook-signing-secret"); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.SetTenantWebhook(ctx, st.TenantB, hook.URL+"/fast", "fast-webhook-signing-secret"); err != nil {
-		t.Fatal(err)
-	}
+	hook, _, fast, release := slowAndFast(t, db)
 	// 120 notifications of tenant A, more than a round reads, then B's one.
 	svc := linking.New(db)
 	at := time.Now().Add(-time.Hour)
@@ -408,22 +402,7 @@ func TestBacklogHoldsUpOnlyItsTenant(t *testing.T) {
 func TestQueuedAfterAFailureGoesAfterIt(t *testing.T) {
 	db := seededStore(t, filepath.Join(t.TempDir(), "pl.db"))
 	ctx := context.Background()
-	var events []int64
-	var calls atomic.Int32
-	hook := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var n partnerlink.LinkNotification
-		json.NewDecoder(r.Body).Decode(&n)
-		events = append(events, n.EventID)
-		if calls.Add(1) == 1 {
-			w.WriteHeader(http.StatusServiceUnavailable)
-			return
-		}
-		w.WriteHeader(http.StatusNoContent)
-	}))
-	defer hook.Close()
-	if err := db.SetTenantWebhook(ctx, st.TenantA, hook.URL, "failing-webhook-signing-secret"); err != nil {
-		t.Fatal(err)
-	}
+	hook, calls, events := failsOnce(t, db)
 	clock := time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
 	linkAt(t, db, st.TenantA, clock)
 	d := localDeliverer(t, db, hook)
@@ -445,7 +424,7 @@ func TestQueuedAfterAFailureGoesAfterIt(t *testing.T) {
 	if n, err := d.DeliverDue(ctx); err != nil || n != 2 {
 		t.Fatalf("at the retry: %d delivered, %v; want both", n, err)
 	}
-	if len(events) != 3 || events[0] != events[1] || events[2] <= events[1] {
-		t.Errorf("events sent %v; want the failed one again, then the later one", events)
+	if got := *events; len(got) != 3 || got[0] != got[1] || got[2] <= got[1] {
+		t.Errorf("events sent %v; want the failed one again, then the later one", got)
 	}
 }
