@@ -289,7 +289,11 @@ func runServerAttribute(cmd *cobra.Command, m *Main, opt attribution.Options, sh
 		if m.DSN != "" {
 			dbFlag = " --db …" // the same database; its URL may hold a password
 		}
-		fmt.Fprintf(m.Stderr, "run %d stored (%d usage files); read it with '%s%s%s credits'\n", out.RunID, len(out.Files), invokedAs(os.Args[0]), dataDirFlag(m.DataDir), dbFlag)
+		files := fmt.Sprintf("%d usage files", len(out.Files))
+		if len(out.Files) == 1 {
+			files = "1 usage file"
+		}
+		fmt.Fprintf(m.Stderr, "run %d stored (%s); read it with '%s%s%s credits'\n", out.RunID, files, invokedAs(os.Args[0]), dataDirFlag(m.DataDir), dbFlag)
 		return nil
 	})
 }
