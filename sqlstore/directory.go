@@ -315,7 +315,7 @@ func (d *DB) GuestsOf(ctx context.Context, homeTenantID, homeObjectID string) ([
 
 // AddSecret stores a hashed secret (client secret or password) for a principal.
 func (d *DB) AddSecret(ctx context.Context, tenantID, objectID, hash string) error {
-	return addSecret(ctx, worldWriter{d}, tenantID, objectID, hash, d.now())
+	return addSecret(ctx, worldWriter{writer{d}}, tenantID, objectID, hash, d.now())
 }
 
 func addSecret(ctx context.Context, q queryer, tenantID, objectID, hash string, at time.Time) error {
@@ -361,7 +361,7 @@ const partnerColumns = `partner_id, name, global_partner_id, home_tenant_ids, va
 
 // PutPartner creates or replaces a registry entry.
 func (d *DB) PutPartner(ctx context.Context, p partnerlink.Partner) error {
-	return putPartner(ctx, worldWriter{d}, p)
+	return putPartner(ctx, worldWriter{writer{d}}, p)
 }
 
 func putPartner(ctx context.Context, q queryer, p partnerlink.Partner) error {
@@ -436,7 +436,7 @@ func (d *DB) LocationIDs(ctx context.Context, globalID string) ([]string, error)
 
 // AddMembership records a member in a group over a period.
 func (d *DB) AddMembership(ctx context.Context, m partnerlink.GroupMembership) error {
-	return addMembership(ctx, worldWriter{d}, m)
+	return addMembership(ctx, worldWriter{writer{d}}, m)
 }
 
 func addMembership(ctx context.Context, q queryer, m partnerlink.GroupMembership) error {

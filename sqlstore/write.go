@@ -158,19 +158,12 @@ func (d *DB) worldExec(ctx context.Context, query string, args ...any) (sql.Resu
 // outside a transaction. Its reads go straight to the pool.
 type writer struct{ *DB }
 
-// worldWriter is writer for writes to the world's tables (worldExec).
-type worldWriter struct{ *DB }
+// worldWriter is writer for writes to the world's tables (worldExec); its
+// reads are writer's.
+type worldWriter struct{ writer }
 
 func (w worldWriter) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	return w.worldExec(ctx, query, args...)
-}
-
-func (w worldWriter) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return w.db.QueryContext(ctx, query, args...)
-}
-
-func (w worldWriter) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	return w.db.QueryRowContext(ctx, query, args...)
 }
 
 func (w writer) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
